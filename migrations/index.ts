@@ -1,0 +1,5 @@
+import { Extensions1764000000000 } from './1764000000000-extensions.js';
+import { Territories1764000000001 } from './1764000000001-territories.js';
+
+/** Every migration, in order. Listed explicitly so the build, the CLI and the tests agree. */
+export const migrations = [Extensions1764000000000, Territories1764000000001];

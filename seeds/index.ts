@@ -1,0 +1,52 @@
+import type { DataSource } from 'typeorm';
+import type { Log } from './progress.js';
+import { seedTerritories } from './territories.js';
+
+export interface SeedOptions {
+  /** Reload even when the recorded version matches. */
+  force?: boolean;
+  log?: Log;
+  /** Restrict commune boundaries to these départements (tests). */
+  departements?: string[];
+}
+
+/** Bumped whenever the seed data or the way it is loaded changes. */
+const TERRITORY_SEED_VERSION = 'cog-2026+admin-express-2025/v1';
+
+const LEVEL_NAMES: Record<string, string> = {
+  COMMUNE: 'communes',
+  ARRONDISSEMENT: 'arrondissements municipaux',
+  EPCI: 'EPCI',
+  EPT: 'EPT',
+  DEPARTEMENT: 'départements',
+  REGION: 'régions',
+};
+
+/**
+ * Seeds what is missing or out of date, and records it in `seed_state`: a second start
+ * finds the same version and does nothing.
+ */
+export async function runSeeds(ds: DataSource, options: SeedOptions = {}): Promise<void> {
+  const log = options.log ?? (() => {});
+  const version = TERRITORY_SEED_VERSION + (options.departements ? `;departements=${options.departements.join(',')}` : '');
+  const [state] = await ds.query(`SELECT version FROM seed_state WHERE name = 'territories'`);
+  if (state?.version === version && !options.force) {
+    log('Territoires déjà chargés (COG 2026) : rien à faire');
+    return;
+  }
+  log('Chargement des territoires officiels (COG 2026) et de leurs contours…');
+  const report = await seedTerritories(ds, { log, departements: options.departements });
+  for (const [level, r] of Object.entries(report.levels)) {
+    const without = r.withoutGeometry
+      ? ` ; ${r.withoutGeometry} sans contour (${r.withoutGeometryCodes.slice(0, 12).join(', ')}${r.withoutGeometry > 12 ? '…' : ''})`
+      : '';
+    log(`  ${String(r.total).padStart(6)} ${LEVEL_NAMES[level] ?? level}, ${r.withGeometry} avec contour${without}`);
+  }
+  if (report.unionFallbacks.length) log(`  Unions refaites par une autre méthode : ${report.unionFallbacks.join(', ')}`);
+  log(`Territoires chargés en ${report.seconds.toFixed(1)} s`);
+  await ds.query(
+    `INSERT INTO seed_state (name, version, report, finished_at) VALUES ('territories', $1, $2, now())
+     ON CONFLICT (name) DO UPDATE SET version = EXCLUDED.version, report = EXCLUDED.report, finished_at = now()`,
+    [version, JSON.stringify(report)],
+  );
+}

@@ -1,0 +1,13 @@
+import 'reflect-metadata';
+import { loadEnv } from '../config/env.js';
+import { openDatabase } from '../db/database.js';
+import { runSeeds } from '../../seeds/index.js';
+
+/** `npm run db:seed [-- --force]`: loads the reference data; --force reloads even if up to date. */
+const env = loadEnv();
+const db = await openDatabase({ databaseUrl: env.databaseUrl, dataDir: env.dataDir });
+try {
+  await runSeeds(db.ds, { force: process.argv.includes('--force'), log: (line) => process.stdout.write(`${line}\n`) });
+} finally {
+  await db.close();
+}

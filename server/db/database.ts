@@ -1,0 +1,56 @@
+import type { DataSource } from 'typeorm';
+import { logger } from '../logger.js';
+import { createDataSource } from './data-source.js';
+import { type EmbeddedDatabase, startEmbeddedDatabase } from './embedded.js';
+
+export interface Database {
+  ds: DataSource;
+  /** Set when the database is the embedded PGlite one. */
+  embedded?: EmbeddedDatabase;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  databaseUrl?: string;
+  dataDir: string;
+  poolSize?: number;
+  statementTimeoutMs?: number;
+  migrate?: boolean;
+}
+
+/**
+ * Connects to DATABASE_URL, or starts the embedded PGlite + PostGIS database in `dataDir`,
+ * then runs pending migrations. Either way the app talks to PostgreSQL through `pg`.
+ */
+export async function openDatabase(options: OpenOptions): Promise<Database> {
+  let embedded: EmbeddedDatabase | undefined;
+  let url = options.databaseUrl;
+  if (!url) {
+    const started = Date.now();
+    embedded = await startEmbeddedDatabase(options.dataDir);
+    url = embedded.url;
+    logger.info({ dataDir: options.dataDir, ms: Date.now() - started }, 'embedded PGlite + PostGIS database started');
+  }
+  // PGlite multiplexes every connection onto one backend: more than a few adds nothing.
+  const poolSize = embedded ? Math.min(options.poolSize ?? 5, 5) : options.poolSize;
+  const ds = createDataSource({ url, poolSize, statementTimeoutMs: embedded ? undefined : options.statementTimeoutMs });
+  try {
+    await ds.initialize();
+    if (options.migrate !== false) {
+      const ran = await ds.runMigrations({ transaction: 'each' });
+      if (ran.length > 0) logger.info({ migrations: ran.map((m) => m.name) }, 'migrations applied');
+    }
+  } catch (err) {
+    if (ds.isInitialized) await ds.destroy();
+    await embedded?.stop();
+    throw err;
+  }
+  return {
+    ds,
+    embedded,
+    async close() {
+      if (ds.isInitialized) await ds.destroy();
+      await embedded?.stop();
+    },
+  };
+}

@@ -1,0 +1,11 @@
+import { buildSchema } from 'type-graphql';
+import type { GraphQLSchema } from 'graphql';
+import { TerritoryResolver } from '../territories/territory.resolver.js';
+
+/** The whole GraphQL schema, built from the resolvers of every domain. */
+export function createSchema(): Promise<GraphQLSchema> {
+  return buildSchema({
+    resolvers: [TerritoryResolver],
+    validate: true,
+  });
+}

@@ -1,0 +1,43 @@
+import 'reflect-metadata';
+import http from 'node:http';
+import { loadEnv } from './config/env.js';
+import { openDatabase } from './db/database.js';
+import { createApp } from './http/app.js';
+import { logger } from './logger.js';
+import { runSeeds } from '../seeds/index.js';
+
+const env = loadEnv();
+const started = Date.now();
+const db = await openDatabase({
+  databaseUrl: env.databaseUrl,
+  dataDir: env.dataDir,
+  poolSize: env.poolSize,
+  statementTimeoutMs: env.statementTimeoutMs,
+});
+if (env.seed === 'auto') await runSeeds(db.ds, { log: (line) => process.stdout.write(`${line}\n`) });
+
+const httpServer = http.createServer();
+const { app } = await createApp(db.ds, httpServer);
+httpServer.on('request', app);
+await new Promise<void>((resolve) => httpServer.listen(env.port, env.host, resolve));
+const address = httpServer.address();
+const port = typeof address === 'object' && address ? address.port : env.port;
+logger.info({ ms: Date.now() - started, port }, 'ready');
+process.stdout.write(
+  `\nRépertoire territorial prêt en ${((Date.now() - started) / 1000).toFixed(1)} s\n` +
+    `  Application : http://localhost:${port}/\n  GraphQL     : http://localhost:${port}/graphql\n` +
+    `  Base        : ${db.embedded ? `embarquée (PGlite + PostGIS) dans ${env.dataDir}` : 'DATABASE_URL'}\n\n`,
+);
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'shutting down');
+  // The drain plugin lets in-flight requests finish before the database closes.
+  await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+  await db.close();
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -1,0 +1,95 @@
+import { Field, Int, ObjectType } from 'type-graphql';
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { TerritoryLevel } from './territory-level.js';
+
+/**
+ * A territory of the official geography: commune, arrondissement municipal, EPCI, EPT,
+ * département or région. Boundaries stay out of default selects; `geometry` serves them.
+ */
+@Entity('territory')
+@ObjectType({ description: 'Territoire du découpage administratif officiel (COG 2026)' })
+export class Territory {
+  @PrimaryColumn({ type: 'text' })
+  @Field(() => TerritoryLevel, { description: 'Niveau' })
+  level: TerritoryLevel;
+
+  @PrimaryColumn({ type: 'text' })
+  @Field(() => String, { description: 'Code officiel : INSEE pour communes, départements et régions ; SIREN pour EPCI et EPT' })
+  code: string;
+
+  @Column({ type: 'text' })
+  @Field(() => String, { description: 'Nom officiel' })
+  name: string;
+
+  @Column({ type: 'text', nullable: true })
+  @Field(() => String, {
+    nullable: true,
+    description: "Nature : CC, CA, CU, METRO ou EPT pour les intercommunalités ; metro, drom ou com pour les communes",
+  })
+  kind: string | null;
+
+  @Column({ type: 'integer', nullable: true })
+  @Field(() => Int, { nullable: true, description: 'Population municipale (recensement, millésime du COG 2026)' })
+  population: number | null;
+
+  @Column({ type: 'text', array: true, name: 'postal_codes' })
+  @Field(() => [String], { description: 'Codes postaux (communes et arrondissements)' })
+  postalCodes: string[];
+
+  @Column({ type: 'text', nullable: true, name: 'commune_code' })
+  communeCode: string | null;
+
+  @Column({ type: 'text', nullable: true, name: 'epci_code' })
+  epciCode: string | null;
+
+  @Column({ type: 'text', nullable: true, name: 'ept_code' })
+  eptCode: string | null;
+
+  @Column({ type: 'text', nullable: true, name: 'departement_code' })
+  departementCode: string | null;
+
+  @Column({ type: 'text', nullable: true, name: 'region_code' })
+  regionCode: string | null;
+
+  @Field(() => Boolean, { description: 'Vrai si le territoire a un contour connu' })
+  hasGeometry: boolean;
+}
+
+/** The columns every territory query selects, mapped by `toTerritory`. */
+export const TERRITORY_COLUMNS = `t.level, t.code, t.name, t.kind, t.population, t.postal_codes,
+  t.commune_code, t.epci_code, t.ept_code, t.departement_code, t.region_code, (t.geom IS NOT NULL) AS has_geometry`;
+
+export interface TerritoryRow {
+  level: TerritoryLevel;
+  code: string;
+  name: string;
+  kind: string | null;
+  population: number | null;
+  postal_codes: string[];
+  commune_code: string | null;
+  epci_code: string | null;
+  ept_code: string | null;
+  departement_code: string | null;
+  region_code: string | null;
+  has_geometry: boolean;
+}
+
+export function toTerritory(row: TerritoryRow): Territory {
+  const t = new Territory();
+  t.level = row.level;
+  t.code = row.code;
+  t.name = row.name;
+  t.kind = row.kind;
+  t.population = row.population;
+  t.postalCodes = row.postal_codes ?? [];
+  t.communeCode = row.commune_code;
+  t.epciCode = row.epci_code;
+  t.eptCode = row.ept_code;
+  t.departementCode = row.departement_code;
+  t.regionCode = row.region_code;
+  t.hasGeometry = row.has_geometry;
+  return t;
+}
+
+/** Key of a territory in loaders and maps. */
+export const territoryKey = (level: TerritoryLevel, code: string) => `${level}:${code}`;

@@ -1,0 +1,203 @@
+import type { DataSource } from 'typeorm';
+import { badInput, notFound } from '../graphql/errors.js';
+import { CODE_PATTERNS, LEVEL_LABELS, TerritoryLevel, levelsForCode } from './territory-level.js';
+import { TERRITORY_COLUMNS, type Territory, type TerritoryRow, toTerritory, territoryKey } from './territory.entity.js';
+
+/** How far (metres) a point outside every commune may be from one and still be placed in it. */
+export const NEAREST_COMMUNE_MAX_METERS = 2_000;
+
+/** Parent-chain column of a commune for each level above it. */
+const PARENT_COLUMN: Partial<Record<TerritoryLevel, string>> = {
+  COMMUNE: 'commune_code',
+  EPCI: 'epci_code',
+  EPT: 'ept_code',
+  DEPARTEMENT: 'departement_code',
+  REGION: 'region_code',
+};
+
+/** Default level of the children of each level. */
+const CHILD_LEVEL: Record<TerritoryLevel, TerritoryLevel | null> = {
+  REGION: TerritoryLevel.DEPARTEMENT,
+  DEPARTEMENT: TerritoryLevel.EPCI,
+  EPCI: TerritoryLevel.COMMUNE,
+  EPT: TerritoryLevel.COMMUNE,
+  COMMUNE: TerritoryLevel.ARRONDISSEMENT,
+  ARRONDISSEMENT: null,
+};
+
+const RANK: Record<TerritoryLevel, number> = {
+  ARRONDISSEMENT: 0,
+  COMMUNE: 1,
+  EPT: 2,
+  EPCI: 3,
+  DEPARTEMENT: 4,
+  REGION: 5,
+};
+
+export interface TerritoryRef {
+  level: TerritoryLevel;
+  code: string;
+}
+
+/** Reads territories: by code, by name, by point, and along the hierarchy. */
+export class TerritoryService {
+  constructor(private readonly ds: DataSource) {}
+
+  /** Validates the shape of a code for a level (or for any level), before touching the database. */
+  static checkCode(code: string, level?: TerritoryLevel | null): void {
+    const ok = level ? CODE_PATTERNS[level].test(code) : levelsForCode(code).length > 0;
+    if (!ok) {
+      const what = level ? `de ${LEVEL_LABELS[level]}` : 'de territoire';
+      throw badInput(`« ${code.slice(0, 40)} » n'est pas un code ${what} valide`, 'code');
+    }
+  }
+
+  /** Loads territories by (level, code), in the order asked; missing ones are null. */
+  async findMany(refs: readonly TerritoryRef[]): Promise<(Territory | null)[]> {
+    if (refs.length === 0) return [];
+    const rows: TerritoryRow[] = await this.ds.query(
+      `SELECT ${TERRITORY_COLUMNS} FROM territory t
+       JOIN unnest($1::text[], $2::text[]) AS k(level, code) ON t.level = k.level AND t.code = k.code`,
+      [refs.map((r) => r.level), refs.map((r) => r.code)],
+    );
+    const byKey = new Map(rows.map((r) => [territoryKey(r.level, r.code), toTerritory(r)]));
+    return refs.map((r) => byKey.get(territoryKey(r.level, r.code)) ?? null);
+  }
+
+  /** One territory; without a level, the code's shape decides (communes before arrondissements, EPCI before EPT, départements before régions). */
+  async get(code: string, level?: TerritoryLevel | null): Promise<Territory> {
+    const clean = code.trim().toUpperCase();
+    TerritoryService.checkCode(clean, level);
+    const levels = level ? [level] : levelsForCode(clean);
+    const found = (await this.findMany(levels.map((l) => ({ level: l, code: clean })))).find((t) => t !== null);
+    if (!found) {
+      const what = level ? LEVEL_LABELS[level] : 'territoire';
+      throw notFound(`Aucun(e) ${what} de code « ${clean} » dans le COG 2026`);
+    }
+    return found;
+  }
+
+  /** The chain above a territory, nearest first: commune → EPT → EPCI → département → région. */
+  parentRefs(t: Territory): TerritoryRef[] {
+    const refs: TerritoryRef[] = [];
+    if (t.level === TerritoryLevel.ARRONDISSEMENT && t.communeCode) refs.push({ level: TerritoryLevel.COMMUNE, code: t.communeCode });
+    if ((t.level === TerritoryLevel.ARRONDISSEMENT || t.level === TerritoryLevel.COMMUNE) && t.eptCode) {
+      refs.push({ level: TerritoryLevel.EPT, code: t.eptCode });
+    }
+    if (t.level !== TerritoryLevel.EPCI && t.level !== TerritoryLevel.DEPARTEMENT && t.level !== TerritoryLevel.REGION && t.epciCode) {
+      refs.push({ level: TerritoryLevel.EPCI, code: t.epciCode });
+    }
+    if (t.level !== TerritoryLevel.DEPARTEMENT && t.level !== TerritoryLevel.REGION && t.departementCode) {
+      refs.push({ level: TerritoryLevel.DEPARTEMENT, code: t.departementCode });
+    }
+    if (t.level !== TerritoryLevel.REGION && t.regionCode) refs.push({ level: TerritoryLevel.REGION, code: t.regionCode });
+    return refs;
+  }
+
+  /**
+   * Territories inside this one at the given level (by default the next level down),
+   * ordered by population. Membership comes from the COG, not from geometry.
+   */
+  async children(t: Territory, level: TerritoryLevel | null | undefined, first: number): Promise<Territory[]> {
+    const childLevel = level ?? CHILD_LEVEL[t.level];
+    if (!childLevel) return [];
+    if (RANK[childLevel] >= RANK[t.level] && !(t.level === TerritoryLevel.EPCI && childLevel === TerritoryLevel.EPT)) {
+      throw badInput(`Un(e) ${LEVEL_LABELS[childLevel]} ne peut pas être contenu(e) dans un(e) ${LEVEL_LABELS[t.level]}`, 'level');
+    }
+    const column = PARENT_COLUMN[t.level];
+    if (!column) return [];
+    const rows: TerritoryRow[] = await this.ds.query(
+      `SELECT ${TERRITORY_COLUMNS} FROM territory t WHERE t.level = $1 AND t.${column} = $2
+       ORDER BY t.population DESC NULLS LAST, t.name LIMIT $3`,
+      [childLevel, t.code, first],
+    );
+    return rows.map(toTerritory);
+  }
+
+  /**
+   * Accent-, case- and typo-tolerant search by name, postal code or official code.
+   * Order: exact code, postal code, exact name, name prefix, word inside the name, then
+   * trigram similarity; among equals, the larger population first.
+   */
+  async search(text: string, levels: TerritoryLevel[] | null | undefined, first: number): Promise<Territory[]> {
+    const raw = text.trim();
+    if (raw.length === 0) throw badInput('Le texte recherché est vide', 'text');
+    if (raw.length > 200) throw badInput('Le texte recherché dépasse 200 caractères', 'text');
+    if (!/[\p{L}\p{N}]/u.test(raw)) throw badInput('Le texte recherché ne contient ni lettre ni chiffre', 'text');
+    const chosen = levels && levels.length > 0 ? levels : Object.values(TerritoryLevel);
+    const rows: (TerritoryRow & { rank_class: number })[] = await this.ds.query(
+      // f_norm($1) is computed once per statement, so the trigram index serves the LIKE and <% tests.
+      `SELECT * FROM (SELECT ${TERRITORY_COLUMNS},
+         CASE WHEN t.code = upper($1) THEN 0
+              WHEN t.postal_codes @> ARRAY[$1::text] THEN 1
+              WHEN t.search_name = public.f_norm($1) THEN 2
+              WHEN t.search_name LIKE public.f_norm($1) || '%' THEN 3
+              WHEN t.search_name LIKE '%' || public.f_norm($1) || '%' THEN 4
+              ELSE 5 END AS rank_class,
+         greatest(word_similarity(public.f_norm($1), t.search_name), similarity(public.f_norm($1), t.search_name)) AS similarity
+       FROM territory t
+       WHERE t.level = ANY($2::text[])
+         AND (t.code = upper($1)
+              OR t.postal_codes @> ARRAY[$1::text]
+              OR t.search_name LIKE '%' || public.f_norm($1) || '%'
+              OR (length(public.f_norm($1)) > 2 AND (public.f_norm($1) <% t.search_name OR public.f_norm($1) % t.search_name)))) t
+       ORDER BY rank_class, CASE WHEN rank_class = 5 THEN -similarity ELSE 0 END,
+                population DESC NULLS LAST, name, code
+       LIMIT $3`,
+      [raw, chosen, first],
+    );
+    return rows.map(toTerritory);
+  }
+
+  /**
+   * The territory of a level that contains a point. Communes come from their boundaries; a point
+   * in a sliver between simplified boundaries goes to the nearest commune within
+   * NEAREST_COMMUNE_MAX_METERS. Higher levels follow the commune's official memberships.
+   */
+  async at(lon: number, lat: number, level: TerritoryLevel): Promise<Territory | null> {
+    if (!Number.isFinite(lon) || lon < -180 || lon > 180) throw badInput('La longitude doit être comprise entre -180 et 180', 'lon');
+    if (!Number.isFinite(lat) || lat < -90 || lat > 90) throw badInput('La latitude doit être comprise entre -90 et 90', 'lat');
+    const base = level === TerritoryLevel.ARRONDISSEMENT ? TerritoryLevel.ARRONDISSEMENT : TerritoryLevel.COMMUNE;
+    const rows: TerritoryRow[] = await this.ds.query(
+      `WITH p AS (SELECT ST_SetSRID(ST_MakePoint($1, $2), 4326) AS g),
+       inside AS (
+         SELECT ${TERRITORY_COLUMNS}, 0::float8 AS dist FROM territory t, p
+         WHERE t.level = $3 AND ST_Intersects(t.geom, p.g)
+         ORDER BY t.population DESC NULLS LAST LIMIT 1),
+       near AS (
+         SELECT * FROM (
+           SELECT ${TERRITORY_COLUMNS}, ST_Distance(t.geom::geography, p.g::geography) AS dist
+           FROM territory t, p
+           WHERE t.level = $3 AND t.geom IS NOT NULL AND NOT EXISTS (SELECT 1 FROM inside)
+           ORDER BY t.geom <-> p.g LIMIT 5) c
+         WHERE c.dist <= $4 ORDER BY c.dist LIMIT 1)
+       SELECT * FROM inside UNION ALL SELECT * FROM near LIMIT 1`,
+      [lon, lat, base, NEAREST_COMMUNE_MAX_METERS],
+    );
+    if (rows.length === 0) return null;
+    const found = toTerritory(rows[0]);
+    if (level === base) return found;
+    const ref = this.parentRefs(found).find((r) => r.level === level);
+    if (!ref) return null;
+    return (await this.findMany([ref]))[0];
+  }
+
+  /** Boundaries as GeoJSON, optionally simplified (tolerance in degrees), batched by tolerance. */
+  async geometries(refs: readonly (TerritoryRef & { simplify: number | null })[]): Promise<(object | null)[]> {
+    const groups = new Map<number | null, number[]>();
+    refs.forEach((r, i) => groups.set(r.simplify, [...(groups.get(r.simplify) ?? []), i]));
+    const result: (object | null)[] = refs.map(() => null);
+    for (const [simplify, indexes] of groups) {
+      const rows: { level: string; code: string; geojson: object | null }[] = await this.ds.query(
+        `SELECT t.level, t.code,
+           ST_AsGeoJSON(CASE WHEN $3::float8 IS NULL THEN t.geom
+                             ELSE ST_Multi(ST_SimplifyPreserveTopology(t.geom, $3::float8)) END, 6)::json AS geojson
+         FROM territory t JOIN unnest($1::text[], $2::text[]) AS k(level, code) ON t.level = k.level AND t.code = k.code`,
+        [indexes.map((i) => refs[i].level), indexes.map((i) => refs[i].code), simplify],
+      );
+      const byKey = new Map(rows.map((r) => [`${r.level}:${r.code}`, r.geojson]));
+      for (const i of indexes) result[i] = byKey.get(territoryKey(refs[i].level, refs[i].code)) ?? null;
+    }
+    return result;
+  }
+}

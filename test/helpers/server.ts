@@ -1,0 +1,53 @@
+import 'reflect-metadata';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { inject } from 'vitest';
+import type { DataSource } from 'typeorm';
+import { createDataSource } from '../../server/db/data-source.js';
+import { createApp } from '../../server/http/app.js';
+
+export interface GraphQLResponse<T = any> {
+  status: number;
+  data?: T;
+  errors?: { message: string; path?: string[]; extensions?: { code?: string; [k: string]: unknown } }[];
+}
+
+export interface TestServer {
+  url: string;
+  ds: DataSource;
+  /** Sends a GraphQL request over HTTP, as a client would. */
+  gql<T = any>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
+  close(): Promise<void>;
+}
+
+/** The real app on a loopback port, over the test database: requests go through HTTP like a client's. */
+export async function startTestServer(): Promise<TestServer> {
+  const ds = createDataSource({ url: inject('dbUrl'), poolSize: 4 });
+  await ds.initialize();
+  const server = http.createServer();
+  const { app, apollo } = await createApp(ds, server);
+  server.on('request', app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    ds,
+    async gql(query, variables) {
+      const res = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = (await res.json()) as GraphQLResponse;
+      return { ...body, status: res.status };
+    },
+    async close() {
+      await apollo.stop();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await ds.destroy();
+    },
+  };
+}
+
+/** The codes of the errors in a response, for assertions. */
+export const errorCodes = (res: GraphQLResponse) => (res.errors ?? []).map((e) => e.extensions?.code);
