@@ -1,5 +1,6 @@
 import { Extensions1764000000000 } from './1764000000000-extensions.js';
 import { Territories1764000000001 } from './1764000000001-territories.js';
+import { Actors1764000000002 } from './1764000000002-actors.js';
 
 /** Every migration, in order. Listed explicitly so the build, the CLI and the tests agree. */
-export const migrations = [Extensions1764000000000, Territories1764000000001];
+export const migrations = [Extensions1764000000000, Territories1764000000001, Actors1764000000002];

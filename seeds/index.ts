@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { Log } from './progress.js';
+import { seedTaxonomy } from './taxonomy.js';
 import { seedTerritories } from './territories.js';
 
 export interface SeedOptions {
@@ -11,7 +12,7 @@ export interface SeedOptions {
 }
 
 /** Bumped whenever the seed data or the way it is loaded changes. */
-const TERRITORY_SEED_VERSION = 'cog-2026+admin-express-2025/v1';
+const TERRITORY_SEED_VERSION = 'cog-2026+admin-express-2025/v2';
 
 const LEVEL_NAMES: Record<string, string> = {
   COMMUNE: 'communes',
@@ -20,6 +21,7 @@ const LEVEL_NAMES: Record<string, string> = {
   EPT: 'EPT',
   DEPARTEMENT: 'départements',
   REGION: 'régions',
+  PAYS: 'pays',
 };
 
 /**
@@ -29,6 +31,8 @@ const LEVEL_NAMES: Record<string, string> = {
 export async function runSeeds(ds: DataSource, options: SeedOptions = {}): Promise<void> {
   const log = options.log ?? (() => {});
   const version = TERRITORY_SEED_VERSION + (options.departements ? `;departements=${options.departements.join(',')}` : '');
+  const vocab = await seedTaxonomy(ds);
+  log(`Thèmes et publics : ${vocab.themes} thèmes, ${vocab.audiences} publics`);
   const [state] = await ds.query(`SELECT version FROM seed_state WHERE name = 'territories'`);
   if (state?.version === version && !options.force) {
     log('Territoires déjà chargés (COG 2026) : rien à faire');

@@ -186,6 +186,19 @@ export function buildTerritoryRows(): TerritoryInput[] {
       region_code: null,
     });
   }
+  rows.push({
+    level: 'PAYS',
+    code: 'FR',
+    name: 'France',
+    kind: null,
+    population: [...popByReg.values()].reduce((a, b) => a + b, 0),
+    postal_codes: [],
+    commune_code: null,
+    epci_code: null,
+    ept_code: null,
+    departement_code: null,
+    region_code: null,
+  });
   return rows;
 }
 

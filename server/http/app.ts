@@ -48,7 +48,7 @@ export async function createApp(ds: DataSource, httpServer?: Server): Promise<Ap
     '/graphql',
     express.json({ limit: '1mb' }),
     expressMiddleware(apollo, {
-      context: async () => ({ ds, services, loaders: createLoaders(services) }),
+      context: async () => ({ ds, services, loaders: createLoaders(ds, services) }),
     }),
   );
   const root = clientRoot();

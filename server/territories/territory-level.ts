@@ -2,6 +2,7 @@ import { registerEnumType } from 'type-graphql';
 
 /** Levels of the official geography (COG). */
 export enum TerritoryLevel {
+  PAYS = 'PAYS',
   COMMUNE = 'COMMUNE',
   ARRONDISSEMENT = 'ARRONDISSEMENT',
   EPCI = 'EPCI',
@@ -14,6 +15,7 @@ registerEnumType(TerritoryLevel, {
   name: 'TerritoryLevel',
   description: 'Niveau du découpage administratif (COG 2026)',
   valuesConfig: {
+    PAYS: { description: 'La France entière (code FR)' },
     COMMUNE: { description: 'Commune (Paris, Lyon et Marseille comprises, unions de leurs arrondissements)' },
     ARRONDISSEMENT: { description: 'Arrondissement municipal de Paris, Lyon ou Marseille' },
     EPCI: { description: 'Établissement public de coopération intercommunale à fiscalité propre (CC, CA, CU, métropole)' },
@@ -25,6 +27,7 @@ registerEnumType(TerritoryLevel, {
 
 /** French labels, for messages and exports. */
 export const LEVEL_LABELS: Record<TerritoryLevel, string> = {
+  PAYS: 'pays',
   COMMUNE: 'commune',
   ARRONDISSEMENT: 'arrondissement municipal',
   EPCI: 'EPCI',
@@ -35,6 +38,7 @@ export const LEVEL_LABELS: Record<TerritoryLevel, string> = {
 
 /** The shape each level's official code takes. */
 export const CODE_PATTERNS: Record<TerritoryLevel, RegExp> = {
+  PAYS: /^FR$/,
   COMMUNE: /^(\d{5}|2[AB]\d{3})$/,
   ARRONDISSEMENT: /^(751\d{2}|6938\d|132\d{2})$/,
   EPCI: /^\d{9}$/,

@@ -17,6 +17,7 @@ const PARENT_COLUMN: Partial<Record<TerritoryLevel, string>> = {
 
 /** Default level of the children of each level. */
 const CHILD_LEVEL: Record<TerritoryLevel, TerritoryLevel | null> = {
+  PAYS: TerritoryLevel.REGION,
   REGION: TerritoryLevel.DEPARTEMENT,
   DEPARTEMENT: TerritoryLevel.EPCI,
   EPCI: TerritoryLevel.COMMUNE,
@@ -32,6 +33,7 @@ const RANK: Record<TerritoryLevel, number> = {
   EPCI: 3,
   DEPARTEMENT: 4,
   REGION: 5,
+  PAYS: 6,
 };
 
 export interface TerritoryRef {
@@ -41,7 +43,24 @@ export interface TerritoryRef {
 
 /** Reads territories: by code, by name, by point, and along the hierarchy. */
 export class TerritoryService {
+  private keys: Promise<Set<string>> | undefined;
+
   constructor(private readonly ds: DataSource) {}
+
+  /**
+   * Every "LEVEL:CODE" of the official geography, read once: checking the codes of an input
+   * (or of 100,000 imported rows) then costs no query. The COG only changes with a seed.
+   */
+  knownKeys(): Promise<Set<string>> {
+    this.keys ??= this.ds
+      .query(`SELECT level || ':' || code AS k FROM territory`)
+      .then((rows: { k: string }[]) => new Set(rows.map((r) => r.k)))
+      .catch((err) => {
+        this.keys = undefined;
+        throw err;
+      });
+    return this.keys;
+  }
 
   /** Validates the shape of a code for a level (or for any level), before touching the database. */
   static checkCode(code: string, level?: TerritoryLevel | null): void {
@@ -103,6 +122,13 @@ export class TerritoryService {
     if (!childLevel) return [];
     if (RANK[childLevel] >= RANK[t.level] && !(t.level === TerritoryLevel.EPCI && childLevel === TerritoryLevel.EPT)) {
       throw badInput(`Un(e) ${LEVEL_LABELS[childLevel]} ne peut pas être contenu(e) dans un(e) ${LEVEL_LABELS[t.level]}`, 'level');
+    }
+    if (t.level === TerritoryLevel.PAYS) {
+      const rows: TerritoryRow[] = await this.ds.query(
+        `SELECT ${TERRITORY_COLUMNS} FROM territory t WHERE t.level = $1 ORDER BY t.population DESC NULLS LAST, t.name LIMIT $2`,
+        [childLevel, first],
+      );
+      return rows.map(toTerritory);
     }
     const column = PARENT_COLUMN[t.level];
     if (!column) return [];

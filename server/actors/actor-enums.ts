@@ -1,0 +1,114 @@
+import { registerEnumType } from 'type-graphql';
+
+/** What an actor is. Grouped into families for display and facets. */
+export enum ActorKind {
+  ASSOCIATION = 'ASSOCIATION',
+  CPTS = 'CPTS',
+  COLLECTIVITE = 'COLLECTIVITE',
+  ARS = 'ARS',
+  AGENCE_ETAT = 'AGENCE_ETAT',
+  DGS = 'DGS',
+  PREFECTURE = 'PREFECTURE',
+  DRDFE = 'DRDFE',
+  PJJ = 'PJJ',
+  EDUCATION_NATIONALE = 'EDUCATION_NATIONALE',
+  CPAM = 'CPAM',
+  DDT_DRIEATE = 'DDT_DRIEATE',
+  DRIHL = 'DRIHL',
+  DRIETS = 'DRIETS',
+  SERVICE_ETAT = 'SERVICE_ETAT',
+  INSTANCE_DEMOCRATIE_SANTE = 'INSTANCE_DEMOCRATIE_SANTE',
+  ETABLISSEMENT_SANTE = 'ETABLISSEMENT_SANTE',
+  ETABLISSEMENT_MEDICO_SOCIAL = 'ETABLISSEMENT_MEDICO_SOCIAL',
+  SERVICE_SANTE_ETUDIANTE = 'SERVICE_SANTE_ETUDIANTE',
+  CLSM = 'CLSM',
+  ASV = 'ASV',
+  PTSM = 'PTSM',
+  DAC = 'DAC',
+  MAISON_DES_ADOLESCENTS = 'MAISON_DES_ADOLESCENTS',
+  DISPOSITIF = 'DISPOSITIF',
+  AUTRE = 'AUTRE',
+}
+
+export const ACTOR_KIND_LABELS: Record<ActorKind, string> = {
+  ASSOCIATION: 'Association',
+  CPTS: 'Communauté professionnelle territoriale de santé (CPTS)',
+  COLLECTIVITE: 'Collectivité territoriale',
+  ARS: 'Agence régionale de santé (ARS)',
+  AGENCE_ETAT: "Agence de l'État",
+  DGS: 'Direction générale de la santé (DGS)',
+  PREFECTURE: 'Préfecture',
+  DRDFE: 'Délégation régionale aux droits des femmes et à l’égalité (DRDFE)',
+  PJJ: 'Protection judiciaire de la jeunesse (PJJ)',
+  EDUCATION_NATIONALE: 'Éducation nationale (rectorat, DSDEN)',
+  CPAM: "Caisse primaire d'assurance maladie (CPAM)",
+  DDT_DRIEATE: 'DDT, DREAL ou DRIEAT(E)',
+  DRIHL: "Direction régionale et interdépartementale de l'hébergement et du logement (DRIHL)",
+  DRIETS: "Direction régionale de l'économie, de l'emploi, du travail et des solidarités (DREETS, DRIETS)",
+  SERVICE_ETAT: "Autre service de l'État",
+  INSTANCE_DEMOCRATIE_SANTE: 'Instance de démocratie en santé (CRSA, CTS)',
+  ETABLISSEMENT_SANTE: 'Établissement de santé',
+  ETABLISSEMENT_MEDICO_SOCIAL: 'Établissement ou service médico-social',
+  SERVICE_SANTE_ETUDIANTE: 'Service de santé étudiante',
+  CLSM: 'Conseil local de santé mentale (CLSM)',
+  ASV: 'Atelier santé ville (ASV)',
+  PTSM: 'Projet territorial de santé mentale (PTSM)',
+  DAC: "Dispositif d'appui à la coordination (DAC)",
+  MAISON_DES_ADOLESCENTS: 'Maison des adolescents',
+  DISPOSITIF: 'Autre dispositif de coordination',
+  AUTRE: 'Autre',
+};
+
+/** Sector of activity, used for the intersectorality of coalitions. */
+export enum Sector {
+  SANTE = 'SANTE',
+  SOCIAL = 'SOCIAL',
+  MEDICO_SOCIAL = 'MEDICO_SOCIAL',
+  EDUCATION = 'EDUCATION',
+  LOGEMENT = 'LOGEMENT',
+  JUSTICE = 'JUSTICE',
+  COLLECTIVITE = 'COLLECTIVITE',
+  ETAT = 'ETAT',
+  RECHERCHE = 'RECHERCHE',
+  USAGERS = 'USAGERS',
+}
+
+export const SECTOR_LABELS: Record<Sector, string> = {
+  SANTE: 'Santé',
+  SOCIAL: 'Social',
+  MEDICO_SOCIAL: 'Médico-social',
+  EDUCATION: 'Éducation',
+  LOGEMENT: 'Logement',
+  JUSTICE: 'Justice',
+  COLLECTIVITE: 'Collectivité',
+  ETAT: 'État',
+  RECHERCHE: 'Recherche',
+  USAGERS: 'Usagers et citoyens',
+};
+
+export enum ActorStatus {
+  ACTIVE = 'ACTIVE',
+  ARCHIVED = 'ARCHIVED',
+}
+
+export enum ActorOrder {
+  NAME = 'NAME',
+  DISTANCE = 'DISTANCE',
+  UPDATED_AT = 'UPDATED_AT',
+}
+
+const described = <T extends string>(labels: Record<T, string>) =>
+  Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, { description: v as string }])) as Record<T, { description: string }>;
+
+registerEnumType(ActorKind, { name: 'ActorKind', description: "Nature de l'acteur", valuesConfig: described(ACTOR_KIND_LABELS) });
+registerEnumType(Sector, { name: 'Sector', description: "Secteur d'activité", valuesConfig: described(SECTOR_LABELS) });
+registerEnumType(ActorStatus, { name: 'ActorStatus', description: 'Actif, ou archivé (masqué des recherches par défaut)' });
+registerEnumType(ActorOrder, {
+  name: 'ActorOrder',
+  description: 'Ordre des résultats',
+  valuesConfig: {
+    NAME: { description: 'Par nom' },
+    DISTANCE: { description: 'Du plus proche au plus lointain (avec le filtre « near »)' },
+    UPDATED_AT: { description: 'Les plus récemment modifiés d’abord' },
+  },
+});

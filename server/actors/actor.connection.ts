@@ -1,0 +1,55 @@
+import { Field, Float, Int, ObjectType } from 'type-graphql';
+import { Territory } from '../territories/territory.entity.js';
+import { Actor } from './actor.entity.js';
+import { ActorFacets } from './actor.inputs.js';
+
+@ObjectType()
+export class PageInfo {
+  @Field(() => Boolean)
+  hasNextPage: boolean;
+
+  @Field(() => Boolean)
+  hasPreviousPage: boolean;
+
+  @Field(() => String, { nullable: true })
+  startCursor: string | null;
+
+  @Field(() => String, { nullable: true })
+  endCursor: string | null;
+}
+
+@ObjectType()
+export class ActorEdge {
+  @Field(() => String)
+  cursor: string;
+
+  @Field(() => Actor)
+  node: Actor;
+
+  @Field(() => Float, { nullable: true, description: 'Distance au point du filtre « near », en km' })
+  distanceKm: number | null;
+}
+
+@ObjectType({ description: 'Page de résultats (pagination Relay), avec le total et les facettes du filtre' })
+export class ActorConnection {
+  @Field(() => [ActorEdge])
+  edges: ActorEdge[];
+
+  @Field(() => PageInfo)
+  pageInfo: PageInfo;
+
+  @Field(() => Int, { description: 'Nombre total d’acteurs pour ce filtre' })
+  totalCount: number;
+
+  @Field(() => ActorFacets)
+  facets: ActorFacets;
+}
+
+@ObjectType({ description: 'Communes couvertes par un acteur (page)' })
+export class CoveredCommunes {
+  @Field(() => Int)
+  totalCount: number;
+
+  @Field(() => [Territory])
+  nodes: Territory[];
+}

@@ -1,0 +1,240 @@
+import {
+  ArrayMaxSize,
+  IsEmail,
+  IsOptional,
+  IsUrl,
+  Length,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+import { Field, Float, InputType, Int, ObjectType } from 'type-graphql';
+import { TerritoryLevel } from '../territories/territory-level.js';
+import { ActorKind, Sector } from './actor-enums.js';
+
+@InputType({ description: 'Un territoire désigné par son niveau et son code officiel' })
+export class TerritoryRefInput {
+  @Field(() => TerritoryLevel)
+  level: TerritoryLevel;
+
+  @Field(() => String)
+  @Length(1, 12)
+  code: string;
+}
+
+/** Fields shared by creation and modification; every one optional here, required ones checked by the service. */
+@InputType()
+class ActorFields {
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @Length(1, 300, { message: 'le nom doit compter de 1 à 300 caractères' })
+  name?: string;
+
+  @Field(() => ActorKind, { nullable: true })
+  kind?: ActorKind;
+
+  @Field(() => Sector, { nullable: true })
+  sector?: Sector;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @Matches(/^\d{9}$/, { message: 'le SIREN compte 9 chiffres' })
+  siren?: string | null;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @Matches(/^\d{14}$/, { message: 'le SIRET compte 14 chiffres' })
+  siret?: string | null;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @Matches(/^W[0-9A-Z]{9}$/, { message: 'le numéro RNA est un W suivi de 9 caractères' })
+  rna?: string | null;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @Matches(/^\d[\dAB]\d{7}$/, { message: 'le numéro FINESS compte 9 caractères' })
+  finess?: string | null;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @MaxLength(500, { message: 'l’adresse dépasse 500 caractères' })
+  address?: string | null;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @Matches(/^\d{5}$/, { message: 'le code postal compte 5 chiffres' })
+  postalCode?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Code INSEE de la commune de l’adresse' })
+  @IsOptional()
+  @Matches(/^(\d{5}|2[AB]\d{3})$/, { message: 'le code commune compte 5 caractères (INSEE)' })
+  communeCode?: string | null;
+
+  @Field(() => Float, { nullable: true })
+  @IsOptional()
+  @Min(-180, { message: 'la longitude est comprise entre -180 et 180' })
+  @Max(180, { message: 'la longitude est comprise entre -180 et 180' })
+  lon?: number | null;
+
+  @Field(() => Float, { nullable: true })
+  @IsOptional()
+  @Min(-90, { message: 'la latitude est comprise entre -90 et 90' })
+  @Max(90, { message: 'la latitude est comprise entre -90 et 90' })
+  lat?: number | null;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @MaxLength(5000, { message: 'la description dépasse 5 000 caractères' })
+  description?: string | null;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @IsEmail({}, { message: 'le courriel n’est pas valide' })
+  @MaxLength(254)
+  email?: string | null;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @Matches(/^[+\d][\d .()-]{5,24}$/, { message: 'le numéro de téléphone n’est pas valide' })
+  phone?: string | null;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @IsUrl({ protocols: ['http', 'https'], require_protocol: true }, { message: 'le site web doit être une adresse http(s) valide' })
+  @MaxLength(500)
+  website?: string | null;
+
+  @Field(() => [String], { nullable: true, description: 'Codes des thèmes' })
+  @IsOptional()
+  @ArrayMaxSize(60)
+  themes?: string[];
+
+  @Field(() => [String], { nullable: true, description: 'Codes des publics' })
+  @IsOptional()
+  @ArrayMaxSize(20)
+  audiences?: string[];
+
+  @Field(() => [TerritoryRefInput], { nullable: true, description: 'Territoires d’intervention, de tout niveau' })
+  @IsOptional()
+  @ArrayMaxSize(2000)
+  @ValidateNested({ each: true })
+  territories?: TerritoryRefInput[];
+
+  @Field(() => Float, { nullable: true, description: 'Rayon d’intervention autour du lieu, en km (0 < r ≤ 300)' })
+  @IsOptional()
+  @Min(0.1, { message: 'le rayon est d’au moins 0,1 km' })
+  @Max(300, { message: 'le rayon est d’au plus 300 km' })
+  radiusKm?: number | null;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @MaxLength(500)
+  source?: string | null;
+}
+
+@InputType({ description: 'Nouvel acteur : nom, nature, secteur et au moins un thème sont requis' })
+export class CreateActorInput extends ActorFields {
+  @Field(() => Boolean, { nullable: true, description: 'Acteur fictif de démonstration' })
+  isDemo?: boolean;
+}
+
+@InputType({ description: 'Modification d’un acteur : seuls les champs donnés changent ; null efface un champ facultatif' })
+export class UpdateActorInput extends ActorFields {}
+
+@InputType({ description: 'Point et rayon de recherche' })
+export class NearInput {
+  @Field(() => Float)
+  @Min(-180, { message: 'la longitude est comprise entre -180 et 180' })
+  @Max(180, { message: 'la longitude est comprise entre -180 et 180' })
+  lon: number;
+
+  @Field(() => Float)
+  @Min(-90, { message: 'la latitude est comprise entre -90 et 90' })
+  @Max(90, { message: 'la latitude est comprise entre -90 et 90' })
+  lat: number;
+
+  @Field(() => Float, { description: 'Rayon en km (au plus 500)' })
+  @Min(0.01, { message: 'le rayon est positif' })
+  @Max(500, { message: 'le rayon est d’au plus 500 km' })
+  radiusKm: number;
+}
+
+@InputType({ description: 'Filtres de la recherche d’acteurs ; tous se combinent (ET)' })
+export class ActorFilter {
+  @Field(() => String, { nullable: true, description: 'Acteurs dont le territoire couvre cette commune (code INSEE ; un arrondissement vaut sa commune)' })
+  @IsOptional()
+  @Matches(/^(\d{5}|2[AB]\d{3})$/, { message: 'le code commune compte 5 caractères (INSEE)' })
+  coversCommune?: string;
+
+  @Field(() => TerritoryRefInput, { nullable: true, description: 'Acteurs couvrant au moins une partie de ce territoire' })
+  @IsOptional()
+  @ValidateNested()
+  territory?: TerritoryRefInput;
+
+  @Field(() => [String], { nullable: true, description: 'Au moins un de ces thèmes (un thème inclut ses sous-thèmes)' })
+  @IsOptional()
+  @ArrayMaxSize(60)
+  themesAny?: string[];
+
+  @Field(() => [String], { nullable: true, description: 'Tous ces thèmes' })
+  @IsOptional()
+  @ArrayMaxSize(20)
+  themesAll?: string[];
+
+  @Field(() => [ActorKind], { nullable: true })
+  kinds?: ActorKind[];
+
+  @Field(() => [Sector], { nullable: true })
+  sectors?: Sector[];
+
+  @Field(() => [String], { nullable: true, description: 'Au moins un de ces publics' })
+  @IsOptional()
+  @ArrayMaxSize(20)
+  audiences?: string[];
+
+  @Field(() => String, { nullable: true, description: 'Texte libre (nom, description), sans tenir compte des accents' })
+  @IsOptional()
+  @MaxLength(200, { message: 'le texte recherché dépasse 200 caractères' })
+  text?: string;
+
+  @Field(() => NearInput, { nullable: true, description: 'Acteurs situés dans ce rayon ; la distance est renvoyée' })
+  @IsOptional()
+  @ValidateNested()
+  near?: NearInput;
+
+  @Field(() => Boolean, { nullable: true, description: 'true : seulement la démonstration ; false : seulement les acteurs réels' })
+  demo?: boolean;
+
+  @Field(() => Boolean, { nullable: true, description: 'Inclure les acteurs archivés' })
+  includeArchived?: boolean;
+}
+
+@ObjectType({ description: 'Effectif par valeur de facette' })
+export class FacetCount {
+  @Field(() => String)
+  value: string;
+
+  @Field(() => String)
+  label: string;
+
+  @Field(() => Int)
+  count: number;
+}
+
+@ObjectType({ description: 'Répartition des résultats (pour le filtre courant)' })
+export class ActorFacets {
+  @Field(() => [FacetCount], { description: 'Par thème (un thème parent compte les acteurs de ses sous-thèmes)' })
+  themes: FacetCount[];
+
+  @Field(() => [FacetCount], { description: 'Par nature' })
+  kinds: FacetCount[];
+
+  @Field(() => [FacetCount], { description: 'Par secteur' })
+  sectors: FacetCount[];
+
+  @Field(() => [FacetCount], { description: 'Par public' })
+  audiences: FacetCount[];
+}

@@ -1,0 +1,47 @@
+import DataLoader from 'dataloader';
+import type { DataSource } from 'typeorm';
+import { TERRITORY_COLUMNS, type Territory, type TerritoryRow, toTerritory } from '../territories/territory.entity.js';
+
+/** Per-request batch loaders for the relations of actors: one query per relation, whatever the page size. */
+export function createActorLoaders(ds: DataSource) {
+  return {
+    /** Declared intervention territories. */
+    territories: new DataLoader<string, Territory[]>(async (ids) => {
+      const rows: (TerritoryRow & { actor_id: string })[] = await ds.query(
+        `SELECT at.actor_id, ${TERRITORY_COLUMNS} FROM actor_territory at
+         JOIN territory t ON t.level = at.level AND t.code = at.code
+         WHERE at.actor_id = ANY($1::uuid[]) ORDER BY t.population DESC NULLS LAST, t.name`,
+        [ids],
+      );
+      const by = new Map<string, Territory[]>();
+      for (const r of rows) by.set(r.actor_id, [...(by.get(r.actor_id) ?? []), toTerritory(r)]);
+      return ids.map((id) => by.get(id) ?? []);
+    }),
+    /** Number of communes covered. */
+    coveredCount: new DataLoader<string, number>(async (ids) => {
+      const rows: { actor_id: string; n: string }[] = await ds.query(
+        `SELECT actor_id, count(*) AS n FROM coverage_commune WHERE actor_id = ANY($1::uuid[]) GROUP BY actor_id`,
+        [ids],
+      );
+      const by = new Map(rows.map((r) => [r.actor_id, Number(r.n)]));
+      return ids.map((id) => by.get(id) ?? 0);
+    }),
+    /** A page of covered communes, largest first. */
+    coveredPage: new DataLoader<{ id: string; first: number; offset: number }, Territory[], string>(
+      async (keys) => {
+        const rows: (TerritoryRow & { actor_id: string; k: number })[] = await ds.query(
+          `SELECT k.n AS k, ${TERRITORY_COLUMNS}
+           FROM unnest($1::uuid[], $2::int[], $3::int[]) WITH ORDINALITY AS k(id, first, "offset", n)
+           CROSS JOIN LATERAL (
+             SELECT t.* FROM coverage_commune cc JOIN territory t ON t.level = 'COMMUNE' AND t.code = cc.commune_code
+             WHERE cc.actor_id = k.id ORDER BY t.population DESC NULLS LAST, t.code LIMIT k.first OFFSET k."offset") t`,
+          [keys.map((k) => k.id), keys.map((k) => k.first), keys.map((k) => k.offset)],
+        );
+        const by = new Map<number, Territory[]>();
+        for (const r of rows) by.set(Number(r.k), [...(by.get(Number(r.k)) ?? []), toTerritory(r)]);
+        return keys.map((_, i) => by.get(i + 1) ?? []);
+      },
+      { cacheKeyFn: (k) => `${k.id}:${k.first}:${k.offset}` },
+    ),
+  };
+}

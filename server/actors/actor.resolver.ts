@@ -1,0 +1,140 @@
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Ctx, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { Context } from '../graphql/context.js';
+import { badInput } from '../graphql/errors.js';
+import { selects } from '../graphql/selection.js';
+import { Audience, Theme } from '../themes/theme.entity.js';
+import { Territory } from '../territories/territory.entity.js';
+import { TerritoryLevel } from '../territories/territory-level.js';
+import { ActorOrder } from './actor-enums.js';
+import { ActorConnection, CoveredCommunes } from './actor.connection.js';
+import { Actor } from './actor.entity.js';
+import { ActorFilter, CreateActorInput, UpdateActorInput } from './actor.inputs.js';
+import { ActorService } from './actor.service.js';
+
+@Resolver(() => Actor)
+export class ActorResolver {
+  @Query(() => ActorConnection, {
+    description: 'Recherche d’acteurs : filtres combinables, pagination par curseur, total et facettes du filtre',
+  })
+  async actors(
+    @Arg('filter', () => ActorFilter, { nullable: true }) filter: ActorFilter | undefined,
+    @Arg('first', () => Int, { defaultValue: 20, description: 'Taille de page (0 à 200)' }) first: number,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Arg('orderBy', () => ActorOrder, { defaultValue: ActorOrder.NAME }) orderBy: ActorOrder,
+    @Ctx() { services }: Context,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<ActorConnection> {
+    const result = await services.actors.search(filter, first, after, orderBy, {
+      totalCount: selects(info, 'totalCount'),
+      facets: selects(info, 'facets'),
+    });
+    const taxonomy = await services.themes.taxonomy();
+    const label = (map: Map<string, { label: string }>, v: string) => map.get(v)?.label ?? v;
+    return {
+      edges: result.rows.map((r) => ({ cursor: r.cursor, node: r.actor, distanceKm: r.distanceKm })),
+      pageInfo: {
+        hasNextPage: result.hasNextPage,
+        hasPreviousPage: !!after,
+        startCursor: result.rows[0]?.cursor ?? null,
+        endCursor: result.rows.at(-1)?.cursor ?? null,
+      },
+      totalCount: result.totalCount,
+      facets: {
+        themes: result.facets.themes
+          .map(([value, count]) => ({ value, count, label: label(taxonomy.themeByCode, value) }))
+          .sort((a, b) => (taxonomy.themeByCode.get(a.value)?.position ?? 0) - (taxonomy.themeByCode.get(b.value)?.position ?? 0)),
+        kinds: result.facets.kinds
+          .map(([value, count]) => ({ value, count, label: ActorService.facetLabel('kinds', value) }))
+          .sort((a, b) => b.count - a.count),
+        sectors: result.facets.sectors
+          .map(([value, count]) => ({ value, count, label: ActorService.facetLabel('sectors', value) }))
+          .sort((a, b) => b.count - a.count),
+        audiences: result.facets.audiences
+          .map(([value, count]) => ({ value, count, label: label(taxonomy.audienceByCode, value) }))
+          .sort((a, b) => b.count - a.count),
+      },
+    };
+  }
+
+  @Query(() => Actor, { description: 'Un acteur par son identifiant' })
+  actor(@Arg('id', () => ID) id: string, @Ctx() { services }: Context): Promise<Actor> {
+    return services.actors.get(id);
+  }
+
+  @Mutation(() => Actor, { description: 'Crée un acteur ; son territoire d’intervention est résolu en communes couvertes' })
+  createActor(@Arg('input', () => CreateActorInput) input: CreateActorInput, @Ctx() { services }: Context): Promise<Actor> {
+    return services.actors.create(input);
+  }
+
+  @Mutation(() => Actor, {
+    description: 'Modifie un acteur. Refusée (CONFLICT) si la version donnée n’est plus la version enregistrée',
+  })
+  updateActor(
+    @Arg('id', () => ID) id: string,
+    @Arg('version', () => Int, { description: 'Version lue avant modification' }) version: number,
+    @Arg('input', () => UpdateActorInput) input: UpdateActorInput,
+    @Ctx() { services }: Context,
+  ): Promise<Actor> {
+    return services.actors.update(id, version, input);
+  }
+
+  @Mutation(() => Actor, { description: 'Archive un acteur : il disparaît des recherches mais reste consultable' })
+  archiveActor(
+    @Arg('id', () => ID) id: string,
+    @Arg('version', () => Int) version: number,
+    @Ctx() { services }: Context,
+  ): Promise<Actor> {
+    return services.actors.archive(id, version);
+  }
+
+  @FieldResolver(() => String, { description: 'Nature, en clair' })
+  kindLabel(@Root() a: Actor): string {
+    return ActorService.facetLabel('kinds', a.kind);
+  }
+
+  @FieldResolver(() => String, { description: 'Secteur, en clair' })
+  sectorLabel(@Root() a: Actor): string {
+    return ActorService.facetLabel('sectors', a.sector);
+  }
+
+  @FieldResolver(() => [Theme])
+  async themes(@Root() a: Actor, @Ctx() { services }: Context): Promise<Theme[]> {
+    const t = await services.themes.taxonomy();
+    return a.themeCodes.map((c) => t.themeByCode.get(c)).filter((x): x is Theme => !!x);
+  }
+
+  @FieldResolver(() => [Audience], { description: 'Publics visés' })
+  async audiences(@Root() a: Actor, @Ctx() { services }: Context): Promise<Audience[]> {
+    const t = await services.themes.taxonomy();
+    return a.audienceCodes.map((c) => t.audienceByCode.get(c)).filter((x): x is Audience => !!x);
+  }
+
+  @FieldResolver(() => Territory, { nullable: true, description: 'Commune de l’adresse' })
+  commune(@Root() a: Actor, @Ctx() { loaders }: Context): Promise<Territory | null> | null {
+    if (!a.communeCode) return null;
+    const level = /^(751\d{2}|6938\d|132\d{2})$/.test(a.communeCode) ? TerritoryLevel.ARRONDISSEMENT : TerritoryLevel.COMMUNE;
+    return loaders.territory.load({ level, code: a.communeCode });
+  }
+
+  @FieldResolver(() => [Territory], { description: 'Territoires d’intervention déclarés' })
+  territories(@Root() a: Actor, @Ctx() { loaders }: Context): Promise<Territory[]> {
+    return loaders.actorTerritories.load(a.id);
+  }
+
+  @FieldResolver(() => CoveredCommunes, { description: 'Communes couvertes (territoires et rayon résolus), les plus peuplées d’abord' })
+  async coveredCommunes(
+    @Root() a: Actor,
+    @Arg('first', () => Int, { defaultValue: 50 }) first: number,
+    @Arg('offset', () => Int, { defaultValue: 0 }) offset: number,
+    @Ctx() { loaders }: Context,
+  ): Promise<CoveredCommunes> {
+    if (first < 0 || first > 1000) throw badInput('« first » doit être compris entre 0 et 1000', 'first');
+    if (offset < 0 || offset > 100_000) throw badInput('« offset » doit être compris entre 0 et 100 000', 'offset');
+    const [totalCount, nodes] = await Promise.all([
+      loaders.coveredCount.load(a.id),
+      first === 0 ? Promise.resolve([]) : loaders.coveredPage.load({ id: a.id, first, offset }),
+    ]);
+    return { totalCount, nodes };
+  }
+}

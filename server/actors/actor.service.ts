@@ -1,0 +1,569 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource, EntityManager } from 'typeorm';
+import { AppError, badInput, notFound } from '../graphql/errors.js';
+import type { ThemeService, Taxonomy } from '../themes/theme.service.js';
+import { CODE_PATTERNS, LEVEL_LABELS, TerritoryLevel } from '../territories/territory-level.js';
+import type { TerritoryService } from '../territories/territory.service.js';
+import { ActorOrder } from './actor-enums.js';
+import { ACTOR_COLUMNS, type Actor, toActor } from './actor.entity.js';
+import type { ActorFilter, CreateActorInput, UpdateActorInput } from './actor.inputs.js';
+import { ACTOR_KIND_LABELS, SECTOR_LABELS, type ActorKind, type Sector } from './actor-enums.js';
+
+type Queryable = Pick<DataSource | EntityManager, 'query'>;
+
+/** An actor checked and normalised, ready to be written. */
+export interface ActorRecord {
+  id?: string;
+  name: string;
+  kind: ActorKind;
+  sector: Sector;
+  siren: string | null;
+  siret: string | null;
+  rna: string | null;
+  finess: string | null;
+  address: string | null;
+  postal_code: string | null;
+  commune_code: string | null;
+  lon: number | null;
+  lat: number | null;
+  description: string | null;
+  email: string | null;
+  phone: string | null;
+  website: string | null;
+  themes: string[];
+  audiences: string[];
+  territories: { level: TerritoryLevel; code: string }[];
+  radius_km: number | null;
+  is_demo: boolean;
+  source: string | null;
+}
+
+/** A field-level problem, in French, for the user. */
+export interface FieldProblem {
+  field: string;
+  reason: string;
+}
+
+export interface SearchWants {
+  totalCount: boolean;
+  facets: boolean;
+}
+
+export interface SearchResult {
+  rows: { actor: Actor; distanceKm: number | null; cursor: string }[];
+  hasNextPage: boolean;
+  totalCount: number;
+  facets: { themes: [string, number][]; kinds: [string, number][]; sectors: [string, number][]; audiences: [string, number][] };
+}
+
+const MAX_PAGE = 200;
+
+const encodeCursor = (value: unknown, id: string) => Buffer.from(JSON.stringify([value, id])).toString('base64url');
+
+function decodeCursor(cursor: string): [string | number, string] {
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(parsed) && parsed.length === 2 && typeof parsed[1] === 'string' && /^[0-9a-f-]{36}$/.test(parsed[1])) {
+      return parsed as [string | number, string];
+    }
+  } catch {
+    // fall through
+  }
+  throw badInput('Curseur de pagination invalide', 'after');
+}
+
+const emptyToNull = (v: string | null | undefined) => {
+  if (v === undefined || v === null) return null;
+  const t = v.trim();
+  return t === '' ? null : t;
+};
+
+/**
+ * Writes and searches the directory. Every write resolves the actor's intervention territory
+ * into coverage rows in the same transaction, so reads never join geometries.
+ */
+export class ActorService {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly themes: ThemeService,
+    private readonly territories: TerritoryService,
+  ) {}
+
+  /**
+   * Checks an input against the vocabularies and the official territories and returns either a
+   * record or the list of problems, each naming its field. `base` is the current record for an update.
+   */
+  async prepare(
+    input: CreateActorInput | UpdateActorInput,
+    base?: ActorRecord,
+  ): Promise<{ record?: ActorRecord; problems: FieldProblem[] }> {
+    const problems: FieldProblem[] = [];
+    const taxonomy = await this.themes.taxonomy();
+    const known = await this.territories.knownKeys();
+    const pick = <K extends keyof ActorRecord>(key: K, value: ActorRecord[K] | undefined): ActorRecord[K] =>
+      value === undefined ? (base ? base[key] : (null as ActorRecord[K])) : value;
+    const text = (key: keyof ActorRecord, value: string | null | undefined) =>
+      value === undefined ? (base ? (base[key] as string | null) : null) : emptyToNull(value);
+
+    const name = text('name', input.name);
+    if (!name) problems.push({ field: 'name', reason: 'le nom est requis' });
+    const kind = pick('kind', input.kind);
+    if (!kind) problems.push({ field: 'kind', reason: 'la nature de l’acteur est requise' });
+    const sector = pick('sector', input.sector);
+    if (!sector) problems.push({ field: 'sector', reason: 'le secteur est requis' });
+
+    const themes = input.themes === undefined ? (base?.themes ?? []) : [...new Set(input.themes.map((t) => t.trim()))];
+    const unknownThemes = themes.filter((t) => !taxonomy.themeByCode.has(t));
+    if (unknownThemes.length) problems.push({ field: 'themes', reason: `thème(s) inconnu(s) : ${unknownThemes.join(', ').slice(0, 200)}` });
+    if (themes.length === 0) problems.push({ field: 'themes', reason: 'au moins un thème est requis' });
+    const audiences = input.audiences === undefined ? (base?.audiences ?? []) : [...new Set(input.audiences.map((a) => a.trim()))];
+    const unknownAudiences = audiences.filter((a) => !taxonomy.audienceByCode.has(a));
+    if (unknownAudiences.length) problems.push({ field: 'audiences', reason: `public(s) inconnu(s) : ${unknownAudiences.join(', ').slice(0, 200)}` });
+
+    let communeCode = text('commune_code', input.communeCode);
+    if (communeCode) {
+      communeCode = communeCode.toUpperCase();
+      if (!known.has(`COMMUNE:${communeCode}`) && !known.has(`ARRONDISSEMENT:${communeCode}`)) {
+        problems.push({ field: 'communeCode', reason: `commune inconnue dans le COG 2026 : ${communeCode.slice(0, 12)}` });
+      }
+    }
+    const lonIn = input.lon === undefined ? undefined : input.lon;
+    const latIn = input.lat === undefined ? undefined : input.lat;
+    if ((lonIn === undefined) !== (latIn === undefined) || (lonIn === null) !== (latIn === null)) {
+      problems.push({ field: 'lat', reason: 'longitude et latitude vont ensemble' });
+    }
+    const lon = lonIn === undefined ? (base?.lon ?? null) : lonIn;
+    const lat = latIn === undefined ? (base?.lat ?? null) : latIn;
+    for (const [field, v, lim] of [
+      ['lon', lon, 180],
+      ['lat', lat, 90],
+    ] as const) {
+      if (v !== null && (!Number.isFinite(v) || Math.abs(v) > lim)) problems.push({ field, reason: `coordonnée hors limites (±${lim})` });
+    }
+
+    let territories = input.territories === undefined ? (base?.territories ?? []) : input.territories.map((t) => ({
+      level: t.level,
+      code: t.code.trim().toUpperCase(),
+    }));
+    const seen = new Set<string>();
+    territories = territories.filter((t) => !seen.has(`${t.level}:${t.code}`) && seen.add(`${t.level}:${t.code}`));
+    const badTerritories = territories.filter((t) => !CODE_PATTERNS[t.level].test(t.code) || !known.has(`${t.level}:${t.code}`));
+    if (badTerritories.length) {
+      problems.push({
+        field: 'territories',
+        reason: `territoire(s) inconnu(s) : ${badTerritories.map((t) => `${LEVEL_LABELS[t.level]} ${t.code.slice(0, 12)}`).join(', ').slice(0, 200)}`,
+      });
+    }
+    const radiusKm = pick('radius_km', input.radiusKm);
+    if (radiusKm !== null && (lon === null || lat === null) && !communeCode) {
+      problems.push({ field: 'radiusKm', reason: 'un rayon d’intervention demande un lieu (coordonnées ou commune)' });
+    }
+    if (territories.length === 0 && radiusKm === null) {
+      if (communeCode && known.has(`COMMUNE:${communeCode}`)) territories = [{ level: TerritoryLevel.COMMUNE, code: communeCode }];
+      else if (communeCode && known.has(`ARRONDISSEMENT:${communeCode}`)) territories = [{ level: TerritoryLevel.ARRONDISSEMENT, code: communeCode }];
+      else problems.push({ field: 'territories', reason: 'indiquez au moins un territoire d’intervention, une commune ou un rayon' });
+    }
+    if (problems.length) return { problems };
+    return {
+      problems,
+      record: {
+        id: base?.id,
+        name: name!,
+        kind: kind!,
+        sector: sector!,
+        siren: text('siren', input.siren),
+        siret: text('siret', input.siret),
+        rna: text('rna', input.rna)?.toUpperCase() ?? null,
+        finess: text('finess', input.finess)?.toUpperCase() ?? null,
+        address: text('address', input.address),
+        postal_code: text('postal_code', input.postalCode),
+        commune_code: communeCode,
+        lon,
+        lat,
+        description: text('description', input.description),
+        email: text('email', input.email),
+        phone: text('phone', input.phone),
+        website: text('website', input.website),
+        themes,
+        audiences,
+        territories,
+        radius_km: radiusKm,
+        is_demo: 'isDemo' in input && input.isDemo !== undefined ? Boolean(input.isDemo) : (base?.is_demo ?? false),
+        source: text('source', input.source),
+      },
+    };
+  }
+
+  /** Inserts checked actors (any number) and resolves their coverage; returns their ids in order. */
+  async insertMany(m: Queryable, records: ActorRecord[]): Promise<string[]> {
+    if (records.length === 0) return [];
+    // Ids are made here so that each record keeps its own, whatever order the rows are written in.
+    const ids = records.map(() => randomUUID());
+    await m.query(
+      `INSERT INTO actor (id, name, kind, sector, siren, siret, rna, finess, address, postal_code, commune_code, location,
+         description, email, phone, website, themes, audiences, radius_km, is_demo, source)
+       SELECT r.id, r.name, r.kind, r.sector, r.siren, r.siret, r.rna, r.finess, r.address, r.postal_code, r.commune_code,
+         COALESCE(CASE WHEN r.lon IS NOT NULL THEN ST_SetSRID(ST_MakePoint(r.lon, r.lat), 4326) END,
+                  (SELECT t.label_point FROM territory t WHERE t.code = r.commune_code AND t.level IN ('COMMUNE','ARRONDISSEMENT') LIMIT 1)),
+         r.description, r.email, r.phone, r.website, r.themes, r.audiences, r.radius_km, r.is_demo, r.source
+       FROM json_to_recordset($1::json) AS r(id uuid, name text, kind text, sector text, siren text, siret text, rna text,
+         finess text, address text, postal_code text, commune_code text, lon float8, lat float8, description text, email text,
+         phone text, website text, themes text[], audiences text[], radius_km real, is_demo boolean, source text)`,
+      [JSON.stringify(records.map((r, i) => ({ ...r, id: ids[i] })))],
+    );
+    await this.writeTerritories(m, ids, records);
+    await this.resolveCoverage(m, ids);
+    return ids;
+  }
+
+  private async writeTerritories(m: Queryable, ids: string[], records: ActorRecord[]): Promise<void> {
+    const pairs = records.flatMap((r, i) => r.territories.map((t) => ({ actor_id: ids[i], level: t.level, code: t.code })));
+    await m.query(`DELETE FROM actor_territory WHERE actor_id = ANY($1::uuid[])`, [ids]);
+    if (pairs.length) {
+      await m.query(
+        `INSERT INTO actor_territory (actor_id, level, code)
+         SELECT actor_id, level, code FROM json_to_recordset($1::json) AS r(actor_id uuid, level text, code text)`,
+        [JSON.stringify(pairs)],
+      );
+    }
+  }
+
+  /**
+   * Resolves declared territories and radius into coverage rows: the covered communes (an
+   * arrondissement counts as its commune), then every EPCI, EPT, département and région they touch.
+   */
+  async resolveCoverage(m: Queryable, ids: string[]): Promise<void> {
+    await m.query(`DELETE FROM coverage_commune WHERE actor_id = ANY($1::uuid[])`, [ids]);
+    await m.query(`DELETE FROM coverage_area WHERE actor_id = ANY($1::uuid[])`, [ids]);
+    await m.query(
+      `INSERT INTO coverage_commune (commune_code, actor_id)
+       SELECT DISTINCT commune_code, actor_id FROM (
+         SELECT c.code AS commune_code, at.actor_id FROM actor_territory at
+           JOIN territory c ON c.level = 'COMMUNE' AND (
+                (at.level = 'COMMUNE' AND c.code = at.code)
+             OR (at.level = 'EPCI' AND c.epci_code = at.code)
+             OR (at.level = 'EPT' AND c.ept_code = at.code)
+             OR (at.level = 'DEPARTEMENT' AND c.departement_code = at.code)
+             OR (at.level = 'REGION' AND c.region_code = at.code)
+             OR at.level = 'PAYS')
+           WHERE at.actor_id = ANY($1::uuid[]) AND at.level <> 'ARRONDISSEMENT'
+         UNION ALL
+         SELECT r.commune_code, at.actor_id FROM actor_territory at
+           JOIN territory r ON r.level = 'ARRONDISSEMENT' AND r.code = at.code
+           WHERE at.actor_id = ANY($1::uuid[]) AND at.level = 'ARRONDISSEMENT'
+         UNION ALL
+         SELECT c.code, a.id FROM actor a
+           JOIN territory c ON c.level = 'COMMUNE'
+             AND c.geom && ST_Expand(a.location, a.radius_km / 111.0 / greatest(cos(radians(ST_Y(a.location))), 0.2))
+             AND ST_DWithin(c.geom::geography, a.location::geography, a.radius_km * 1000)
+           WHERE a.id = ANY($1::uuid[]) AND a.radius_km IS NOT NULL AND a.location IS NOT NULL
+       ) s`,
+      [ids],
+    );
+    await m.query(
+      `INSERT INTO coverage_area (level, code, actor_id)
+       SELECT DISTINCT x.level, x.code, cc.actor_id
+       FROM coverage_commune cc
+       JOIN territory c ON c.level = 'COMMUNE' AND c.code = cc.commune_code
+       CROSS JOIN LATERAL (VALUES ('EPCI', c.epci_code), ('EPT', c.ept_code), ('DEPARTEMENT', c.departement_code),
+                                  ('REGION', c.region_code), ('PAYS', 'FR')) AS x(level, code)
+       WHERE cc.actor_id = ANY($1::uuid[]) AND x.code IS NOT NULL
+       UNION
+       SELECT 'ARRONDISSEMENT', r.code, cc.actor_id FROM coverage_commune cc
+       JOIN territory r ON r.level = 'ARRONDISSEMENT' AND r.commune_code = cc.commune_code
+       WHERE cc.actor_id = ANY($1::uuid[])
+         AND (NOT EXISTS (SELECT 1 FROM actor_territory at WHERE at.actor_id = cc.actor_id AND at.level = 'ARRONDISSEMENT')
+              OR EXISTS (SELECT 1 FROM actor_territory at WHERE at.actor_id = cc.actor_id AND at.level = 'ARRONDISSEMENT' AND at.code = r.code))`,
+      [ids],
+    );
+  }
+
+  /** The stored record of an actor, as `prepare` takes it for an update. */
+  async record(m: Queryable, id: string): Promise<(ActorRecord & { version: number; status: string }) | null> {
+    const [row] = await m.query(
+      `SELECT ${ACTOR_COLUMNS},
+         COALESCE((SELECT json_agg(json_build_object('level', t.level, 'code', t.code)) FROM actor_territory t WHERE t.actor_id = a.id), '[]') AS territories
+       FROM actor a WHERE a.id = $1`,
+      [id],
+    );
+    if (!row) return null;
+    const territories = typeof row.territories === 'string' ? JSON.parse(row.territories) : row.territories;
+    return {
+      id: row.id,
+      name: row.name,
+      kind: row.kind,
+      sector: row.sector,
+      siren: row.siren,
+      siret: row.siret,
+      rna: row.rna,
+      finess: row.finess,
+      address: row.address,
+      postal_code: row.postal_code,
+      commune_code: row.commune_code,
+      lon: row.lon === null ? null : Number(row.lon),
+      lat: row.lat === null ? null : Number(row.lat),
+      description: row.description,
+      email: row.email,
+      phone: row.phone,
+      website: row.website,
+      themes: row.themes,
+      audiences: row.audiences,
+      territories,
+      radius_km: row.radius_km === null ? null : Number(row.radius_km),
+      is_demo: row.is_demo,
+      source: row.source,
+      version: row.version,
+      status: row.status,
+    };
+  }
+
+  private static invalid(problems: FieldProblem[]): AppError {
+    return new AppError('BAD_USER_INPUT', `Données invalides : ${problems.map((p) => `${p.field} (${p.reason})`).join(' ; ')}`, {
+      field: problems[0].field,
+      fields: problems,
+    });
+  }
+
+  async create(input: CreateActorInput): Promise<Actor> {
+    const { record, problems } = await this.prepare(input);
+    if (!record) throw ActorService.invalid(problems);
+    const id = await this.ds.transaction(async (m) => (await this.insertMany(m, [record]))[0]);
+    return this.get(id);
+  }
+
+  /** Applies a change if `expectedVersion` is still the stored one; otherwise CONFLICT, and nothing changes. */
+  async update(id: string, expectedVersion: number, input: UpdateActorInput): Promise<Actor> {
+    ActorService.checkId(id);
+    await this.ds.transaction(async (m) => {
+      // Lock the row so two concurrent updates of the same version cannot both pass.
+      const [locked] = await m.query(`SELECT version FROM actor WHERE id = $1 FOR UPDATE`, [id]);
+      if (!locked) throw notFound('Acteur introuvable');
+      if (locked.version !== expectedVersion) throw ActorService.conflict(locked.version);
+      const base = (await this.record(m, id))!;
+      const { record, problems } = await this.prepare(input, base);
+      if (!record) throw ActorService.invalid(problems);
+      await m.query(
+        `UPDATE actor SET name = r.name, kind = r.kind, sector = r.sector, siren = r.siren, siret = r.siret, rna = r.rna,
+           finess = r.finess, address = r.address, postal_code = r.postal_code, commune_code = r.commune_code,
+           location = COALESCE(CASE WHEN r.lon IS NOT NULL THEN ST_SetSRID(ST_MakePoint(r.lon, r.lat), 4326) END,
+             (SELECT t.label_point FROM territory t WHERE t.code = r.commune_code AND t.level IN ('COMMUNE','ARRONDISSEMENT') LIMIT 1)),
+           description = r.description, email = r.email, phone = r.phone, website = r.website, themes = r.themes,
+           audiences = r.audiences, radius_km = r.radius_km, is_demo = r.is_demo, source = r.source,
+           updated_at = now(), version = actor.version + 1
+         FROM json_to_record($2::json) AS r(name text, kind text, sector text, siren text, siret text, rna text, finess text,
+           address text, postal_code text, commune_code text, lon float8, lat float8, description text, email text, phone text,
+           website text, themes text[], audiences text[], radius_km real, is_demo boolean, source text)
+         WHERE actor.id = $1`,
+        [id, JSON.stringify(record)],
+      );
+      const coverageChanged =
+        input.territories !== undefined || input.radiusKm !== undefined || input.lon !== undefined || input.communeCode !== undefined;
+      if (coverageChanged) {
+        await this.writeTerritories(m, [id], [record]);
+        await this.resolveCoverage(m, [id]);
+      }
+    });
+    return this.get(id);
+  }
+
+  async archive(id: string, expectedVersion: number): Promise<Actor> {
+    ActorService.checkId(id);
+    const rows: { version: number }[] = await this.ds.query(
+      `UPDATE actor SET status = 'ARCHIVED', updated_at = now(), version = version + 1
+       WHERE id = $1 AND version = $2 RETURNING version`,
+      [id, expectedVersion],
+    );
+    if (rows.length === 0) {
+      const [current] = await this.ds.query(`SELECT version FROM actor WHERE id = $1`, [id]);
+      if (!current) throw notFound('Acteur introuvable');
+      throw ActorService.conflict(current.version);
+    }
+    return this.get(id);
+  }
+
+  private static conflict(currentVersion: number): AppError {
+    return new AppError(
+      'CONFLICT',
+      'Cet acteur a été modifié par quelqu’un d’autre depuis votre lecture : rechargez la fiche puis refaites votre modification.',
+      { currentVersion },
+    );
+  }
+
+  static checkId(id: string): void {
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) {
+      throw badInput('Identifiant d’acteur invalide', 'id');
+    }
+  }
+
+  async get(id: string): Promise<Actor> {
+    const [actor] = await this.findMany([id]);
+    if (!actor) throw notFound('Acteur introuvable');
+    return actor;
+  }
+
+  async findMany(ids: readonly string[]): Promise<(Actor | null)[]> {
+    for (const id of ids) ActorService.checkId(id);
+    const rows = await this.ds.query(`SELECT ${ACTOR_COLUMNS} FROM actor a WHERE a.id = ANY($1::uuid[])`, [ids]);
+    const byId = new Map<string, Actor>(rows.map((r: any) => [r.id, toActor(r)]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }
+
+  /** Builds the WHERE part of a search; shared by the search, the exports and the gaps. */
+  async buildFilter(filter: ActorFilter | undefined, taxonomy: Taxonomy, params: unknown[]): Promise<{ from: string; where: string[]; distance: string | null }> {
+    const p = (v: unknown) => {
+      params.push(v);
+      return `$${params.length}`;
+    };
+    const f = filter ?? {};
+    const where: string[] = [];
+    let from = 'actor a';
+    if (!f.includeArchived) where.push(`a.status = 'ACTIVE'`);
+    if (f.coversCommune) {
+      const code = f.coversCommune.toUpperCase();
+      const known = await this.territories.knownKeys();
+      if (known.has(`ARRONDISSEMENT:${code}`)) {
+        where.push(`EXISTS (SELECT 1 FROM coverage_area ca WHERE ca.level = 'ARRONDISSEMENT' AND ca.code = ${p(code)} AND ca.actor_id = a.id)`);
+      } else if (known.has(`COMMUNE:${code}`)) {
+        from = 'coverage_commune cc JOIN actor a ON a.id = cc.actor_id';
+        where.push(`cc.commune_code = ${p(code)}`);
+      } else {
+        throw badInput(`Commune inconnue dans le COG 2026 : ${code}`, 'coversCommune');
+      }
+    }
+    if (f.territory) {
+      const { level } = f.territory;
+      const code = f.territory.code.trim().toUpperCase();
+      const known = await this.territories.knownKeys();
+      if (!CODE_PATTERNS[level].test(code) || !known.has(`${level}:${code}`)) {
+        throw badInput(`Territoire inconnu : ${LEVEL_LABELS[level]} ${code.slice(0, 12)}`, 'territory');
+      }
+      if (level === TerritoryLevel.COMMUNE) {
+        where.push(`EXISTS (SELECT 1 FROM coverage_commune c2 WHERE c2.commune_code = ${p(code)} AND c2.actor_id = a.id)`);
+      } else {
+        where.push(`EXISTS (SELECT 1 FROM coverage_area ca2 WHERE ca2.level = ${p(level)} AND ca2.code = ${p(code)} AND ca2.actor_id = a.id)`);
+      }
+    }
+    const themeGroup = (codes: string[], field: string) => {
+      const unknown = codes.filter((c) => !taxonomy.themeByCode.has(c));
+      if (unknown.length) throw badInput(`Thème(s) inconnu(s) : ${unknown.join(', ').slice(0, 200)}`, field);
+    };
+    if (f.themesAny?.length) {
+      themeGroup(f.themesAny, 'themesAny');
+      const expanded = [...new Set(f.themesAny.flatMap((c) => taxonomy.expand(c)))];
+      where.push(expanded.length === 1 ? `${p(expanded[0])} = ANY(a.themes)` : `a.themes && ${p(expanded)}::text[]`);
+    }
+    if (f.themesAll?.length) {
+      themeGroup(f.themesAll, 'themesAll');
+      for (const c of new Set(f.themesAll)) where.push(`a.themes && ${p(taxonomy.expand(c))}::text[]`);
+    }
+    if (f.kinds?.length) where.push(`a.kind = ANY(${p(f.kinds)}::text[])`);
+    if (f.sectors?.length) where.push(`a.sector = ANY(${p(f.sectors)}::text[])`);
+    if (f.audiences?.length) {
+      const unknown = f.audiences.filter((c) => !taxonomy.audienceByCode.has(c));
+      if (unknown.length) throw badInput(`Public(s) inconnu(s) : ${unknown.join(', ').slice(0, 200)}`, 'audiences');
+      where.push(`a.audiences && ${p(f.audiences)}::text[]`);
+    }
+    if (f.demo !== undefined && f.demo !== null) where.push(`a.is_demo = ${p(f.demo)}`);
+    if (f.text && f.text.trim()) {
+      const t = p(f.text.trim());
+      where.push(`(a.search_vector @@ websearch_to_tsquery('french', public.f_unaccent(${t}))
+        OR a.search_name LIKE '%' || public.f_norm(${t}) || '%'
+        OR (length(public.f_norm(${t})) > 3 AND public.f_norm(${t}) <% a.search_name))`);
+    }
+    let distance: string | null = null;
+    if (f.near) {
+      const pt = `ST_SetSRID(ST_MakePoint(${p(f.near.lon)}::float8, ${p(f.near.lat)}::float8), 4326)::geography`;
+      where.push(`ST_DWithin(a.location::geography, ${pt}, ${p(f.near.radiusKm * 1000)}::float8)`);
+      distance = `ST_Distance(a.location::geography, ${pt}) / 1000.0`;
+    }
+    return { from, where, distance };
+  }
+
+  /**
+   * One SQL round trip: the filtered set is materialised once, then the page, the total and the
+   * facets are read from it.
+   */
+  async search(
+    filter: ActorFilter | undefined,
+    first: number,
+    after: string | null | undefined,
+    orderBy: ActorOrder,
+    wants: SearchWants,
+  ): Promise<SearchResult> {
+    if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE) throw badInput(`« first » doit être compris entre 0 et ${MAX_PAGE}`, 'first');
+    if (orderBy === ActorOrder.DISTANCE && !filter?.near) throw badInput('Le tri par distance demande le filtre « near »', 'orderBy');
+    const taxonomy = await this.themes.taxonomy();
+    const params: unknown[] = [];
+    const p = (v: unknown) => {
+      params.push(v);
+      return `$${params.length}`;
+    };
+    const { from, where, distance } = await this.buildFilter(filter, taxonomy, params);
+    const sortKey = orderBy === ActorOrder.DISTANCE ? 'm.distance_km' : orderBy === ActorOrder.UPDATED_AT ? 'm.updated_at' : 'm.search_name';
+    const desc = orderBy === ActorOrder.UPDATED_AT;
+    let keyset = 'true';
+    if (after) {
+      const [value, id] = decodeCursor(after);
+      const cmp = desc ? '<' : '>';
+      const cast = orderBy === ActorOrder.DISTANCE ? 'float8' : orderBy === ActorOrder.UPDATED_AT ? 'timestamptz' : 'text';
+      keyset = `(${sortKey}, m.id) ${cmp} (${p(value)}::${cast}, ${p(id)}::uuid)`;
+    }
+    const dir = desc ? 'DESC' : 'ASC';
+    const sql = `
+      WITH m AS MATERIALIZED (
+        SELECT a.id, a.search_name, a.updated_at, a.kind, a.sector, a.themes, a.audiences,
+               ${distance ?? 'NULL::float8'} AS distance_km
+        FROM ${from} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      )
+      SELECT
+        (SELECT COALESCE(json_agg(row_to_json(x) ORDER BY x.ord), '[]') FROM (
+           SELECT ${ACTOR_COLUMNS}, m.distance_km, m.search_name AS sort_name, m.updated_at AS sort_updated,
+                  row_number() OVER (ORDER BY ${sortKey} ${dir}, m.id ${dir}) AS ord
+           FROM m JOIN actor a ON a.id = m.id
+           WHERE ${keyset}
+           ORDER BY ${sortKey} ${dir}, m.id ${dir}
+           LIMIT ${p(first + 1)}) x) AS page
+        ${wants.totalCount ? ', (SELECT count(*) FROM m) AS total' : ''}
+        ${
+          wants.facets
+            ? `, (SELECT COALESCE(json_agg(json_build_array(k, n)), '[]') FROM (
+                  SELECT k, count(DISTINCT m.id) AS n FROM m, unnest(m.themes) c
+                  JOIN theme th ON th.code = c, unnest(ARRAY[th.code, th.parent_code]) k
+                  WHERE k IS NOT NULL GROUP BY k) f) AS theme_facets
+               , (SELECT COALESCE(json_agg(json_build_array(kind, n)), '[]') FROM (SELECT kind, count(*) AS n FROM m GROUP BY kind) f) AS kind_facets
+               , (SELECT COALESCE(json_agg(json_build_array(sector, n)), '[]') FROM (SELECT sector, count(*) AS n FROM m GROUP BY sector) f) AS sector_facets
+               , (SELECT COALESCE(json_agg(json_build_array(au, n)), '[]') FROM (SELECT au, count(*) AS n FROM m, unnest(m.audiences) au GROUP BY au) f) AS audience_facets`
+            : ''
+        }`;
+    const [row] = await this.ds.query(sql, params);
+    const parse = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v);
+    const page: any[] = parse(row.page);
+    const hasNextPage = page.length > first;
+    const rows = page.slice(0, first).map((r) => {
+      const value = orderBy === ActorOrder.DISTANCE ? r.distance_km : orderBy === ActorOrder.UPDATED_AT ? r.sort_updated : r.sort_name;
+      return {
+        actor: toActor(r),
+        distanceKm: r.distance_km === null ? null : Math.round(r.distance_km * 1000) / 1000,
+        cursor: encodeCursor(value, r.id),
+      };
+    });
+    return {
+      rows,
+      hasNextPage,
+      totalCount: wants.totalCount ? Number(row.total) : 0,
+      facets: wants.facets
+        ? {
+            themes: parse(row.theme_facets),
+            kinds: parse(row.kind_facets),
+            sectors: parse(row.sector_facets),
+            audiences: parse(row.audience_facets),
+          }
+        : { themes: [], kinds: [], sectors: [], audiences: [] },
+    };
+  }
+
+  /** Labels for facet values. */
+  static facetLabel(kind: 'kinds' | 'sectors', value: string): string {
+    return kind === 'kinds' ? (ACTOR_KIND_LABELS[value as ActorKind] ?? value) : (SECTOR_LABELS[value as Sector] ?? value);
+  }
+}
