@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { DataSource } from 'typeorm';
+import { DataSource, type Logger } from 'typeorm';
 import { migrations } from '../../migrations/index.js';
 import { Territory } from '../territories/territory.entity.js';
 
@@ -9,10 +9,24 @@ export interface DataSourceOptions {
   url: string;
   poolSize?: number;
   statementTimeoutMs?: number;
+  /** Called with every SQL statement sent (tests count them to catch per-row queries). */
+  onQuery?: (sql: string) => void;
+}
+
+/** A TypeORM logger that only reports each statement to a callback. */
+function queryObserver(onQuery: (sql: string) => void): Logger {
+  return {
+    logQuery: (sql) => onQuery(sql),
+    logQueryError: () => {},
+    logQuerySlow: () => {},
+    logSchemaBuild: () => {},
+    logMigration: () => {},
+    log: () => {},
+  };
 }
 
 /** The one way the application reaches PostgreSQL: TypeORM over the `pg` driver. */
-export function createDataSource({ url, poolSize = 10, statementTimeoutMs }: DataSourceOptions): DataSource {
+export function createDataSource({ url, poolSize = 10, statementTimeoutMs, onQuery }: DataSourceOptions): DataSource {
   return new DataSource({
     type: 'postgres',
     url,
@@ -20,7 +34,8 @@ export function createDataSource({ url, poolSize = 10, statementTimeoutMs }: Dat
     migrations,
     migrationsTableName: 'migrations',
     synchronize: false,
-    logging: false,
+    logging: onQuery ? ['query'] : false,
+    logger: onQuery ? queryObserver(onQuery) : undefined,
     poolSize,
     extra: statementTimeoutMs ? { statement_timeout: statementTimeoutMs } : {},
   });

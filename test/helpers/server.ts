@@ -15,6 +15,8 @@ export interface GraphQLResponse<T = any> {
 export interface TestServer {
   url: string;
   ds: DataSource;
+  /** SQL statements sent by the server since the last reset (to catch per-row queries). */
+  queries: string[];
   /** Sends a GraphQL request over HTTP, as a client would. */
   gql<T = any>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
   close(): Promise<void>;
@@ -22,7 +24,8 @@ export interface TestServer {
 
 /** The real app on a loopback port, over the test database: requests go through HTTP like a client's. */
 export async function startTestServer(): Promise<TestServer> {
-  const ds = createDataSource({ url: inject('dbUrl'), poolSize: 4 });
+  const queries: string[] = [];
+  const ds = createDataSource({ url: inject('dbUrl'), poolSize: 4, onQuery: (sql) => queries.push(sql) });
   await ds.initialize();
   const server = http.createServer();
   const { app, apollo } = await createApp(ds, server);
@@ -32,6 +35,7 @@ export async function startTestServer(): Promise<TestServer> {
   return {
     url,
     ds,
+    queries,
     async gql(query, variables) {
       const res = await fetch(`${url}/graphql`, {
         method: 'POST',

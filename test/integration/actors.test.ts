@@ -1,0 +1,415 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorCodes, startTestServer, type TestServer } from '../helpers/server.js';
+
+/** Every fixture of this file carries this source, so afterAll removes exactly them. */
+const SOURCE = 'test:actors.test.ts';
+
+let server: TestServer;
+const ids: Record<string, string> = {};
+let verdunEpci: string;
+
+const CREATE = `mutation ($input: CreateActorInput!) { createActor(input: $input) { id version name } }`;
+
+async function create(key: string, input: Record<string, unknown>) {
+  const res = await server.gql(CREATE, { input: { source: SOURCE, ...input } });
+  expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
+  ids[key] = res.data.createActor.id;
+  return res.data.createActor;
+}
+
+beforeAll(async () => {
+  server = await startTestServer();
+  const epci = await server.gql(`{ territory(code: "55545") { parents { level code } } }`);
+  verdunEpci = epci.data.territory.parents.find((p: any) => p.level === 'EPCI').code;
+  await create('alpha', {
+    name: 'Alpha Addictions Verdun',
+    kind: 'ASSOCIATION',
+    sector: 'SANTE',
+    themes: ['addictions-tabac'],
+    audiences: ['jeunes'],
+    communeCode: '55545',
+    lon: 5.3876,
+    lat: 49.1598,
+    territories: [{ level: 'COMMUNE', code: '55545' }],
+  });
+  await create('bravo', {
+    name: 'Bravo CPTS du Grand Verdun',
+    kind: 'CPTS',
+    sector: 'SANTE',
+    themes: ['sante-mentale', 'addictions-alcool'],
+    audiences: ['professionnels'],
+    territories: [{ level: 'EPCI', code: verdunEpci }],
+  });
+  await create('charlie', {
+    name: 'Charlie Conseil départemental',
+    kind: 'COLLECTIVITE',
+    sector: 'COLLECTIVITE',
+    themes: ['nutrition-activite-physique'],
+    audiences: ['tout-public'],
+    territories: [{ level: 'DEPARTEMENT', code: '55' }],
+    isDemo: true,
+  });
+  await create('delta', {
+    name: 'Delta Centre hospitalier',
+    kind: 'ETABLISSEMENT_SANTE',
+    sector: 'SANTE',
+    themes: ['vaccination', 'sante-mentale-prevention-suicide'],
+    audiences: ['enfants'],
+    communeCode: '55029',
+    lon: 5.1606,
+    lat: 48.7727,
+    radiusKm: 10,
+  });
+  await create('echo', {
+    name: 'Echo Agence régionale',
+    kind: 'ARS',
+    sector: 'ETAT',
+    themes: ['addictions'],
+    territories: [{ level: 'REGION', code: '44' }],
+  });
+  await create('foxtrot', {
+    name: 'Foxtrot Prévention Saint-Denis',
+    kind: 'ASSOCIATION',
+    sector: 'SOCIAL',
+    themes: ['sante-sexuelle-vih'],
+    audiences: ['jeunes', 'femmes'],
+    description: 'Dépistage et prévention du VIH auprès des jeunes de Plaine Commune',
+    territories: [{ level: 'COMMUNE', code: '93066' }],
+  });
+  const golf = await create('golf', {
+    name: 'Golf Association dissoute',
+    kind: 'ASSOCIATION',
+    sector: 'SANTE',
+    themes: ['addictions-tabac'],
+    territories: [{ level: 'COMMUNE', code: '55545' }],
+  });
+  const archived = await server.gql(`mutation ($id: ID!, $v: Int!) { archiveActor(id: $id, version: $v) { status version } }`, {
+    id: golf.id,
+    v: golf.version,
+  });
+  expect(archived.data.archiveActor).toEqual({ status: 'ARCHIVED', version: 2 });
+});
+
+afterAll(async () => {
+  await server?.ds.query(`DELETE FROM actor WHERE source = $1`, [SOURCE]);
+  await server?.close();
+});
+
+const SEARCH = `query ($filter: ActorFilter, $first: Int, $after: String, $orderBy: ActorOrder) {
+  actors(filter: $filter, first: $first, after: $after, orderBy: $orderBy) {
+    totalCount
+    edges { cursor distanceKm node { id name } }
+    pageInfo { hasNextPage hasPreviousPage endCursor }
+  }
+}`;
+
+async function names(filter: Record<string, unknown>, extra: Record<string, unknown> = {}) {
+  const res = await server.gql(SEARCH, { filter, first: 50, ...extra });
+  expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
+  const list = res.data.actors.edges.map((e: any) => e.node.name.split(' ')[0]);
+  expect(res.data.actors.totalCount).toBe(list.length);
+  return list as string[];
+}
+
+describe('actors filters', () => {
+  it('lists the actors whose territory covers a commune, and not the archived ones', async () => {
+    expect(await names({ coversCommune: '55545' })).toEqual(['Alpha', 'Bravo', 'Charlie', 'Echo']);
+    expect(await names({ coversCommune: '55545', includeArchived: true })).toEqual(['Alpha', 'Bravo', 'Charlie', 'Echo', 'Golf']);
+  });
+
+  it('should not list actors outside the commune', async () => {
+    expect(await names({ coversCommune: '93066' })).toEqual(['Foxtrot']);
+    expect(await names({ coversCommune: '2A004' })).toEqual([]);
+  });
+
+  it('resolves a radius into the communes within it', async () => {
+    expect(await names({ coversCommune: '55029' })).toEqual(['Charlie', 'Delta', 'Echo']);
+    const actor = await server.gql(`query ($id: ID!) { actor(id: $id) { coveredCommunes(first: 500) { totalCount nodes { code } } } }`, {
+      id: ids.delta,
+    });
+    const covered = actor.data.actor.coveredCommunes;
+    expect(covered.nodes.map((n: any) => n.code)).toContain('55029');
+    expect(covered.totalCount).toBeGreaterThan(5);
+    expect(covered.nodes.map((n: any) => n.code)).not.toContain('55545');
+  });
+
+  it('finds actors covering at least part of an EPCI, a département or a région', async () => {
+    expect(await names({ territory: { level: 'EPCI', code: verdunEpci } })).toEqual(['Alpha', 'Bravo', 'Charlie', 'Echo']);
+    expect(await names({ territory: { level: 'DEPARTEMENT', code: '55' } })).toEqual(['Alpha', 'Bravo', 'Charlie', 'Delta', 'Echo']);
+    expect(await names({ territory: { level: 'REGION', code: '11' } })).toEqual(['Foxtrot']);
+    expect(await names({ territory: { level: 'PAYS', code: 'FR' } })).toHaveLength(6);
+    expect(await names({ territory: { level: 'COMMUNE', code: '93066' } })).toEqual(['Foxtrot']);
+  });
+
+  it('filters by theme, a parent theme including its sub-themes', async () => {
+    expect(await names({ themesAny: ['addictions'] })).toEqual(['Alpha', 'Bravo', 'Echo']);
+    expect(await names({ themesAny: ['addictions-tabac'] })).toEqual(['Alpha']);
+    expect(await names({ themesAny: ['vaccination', 'sante-sexuelle'] })).toEqual(['Delta', 'Foxtrot']);
+    expect(await names({ themesAll: ['addictions', 'sante-mentale'] })).toEqual(['Bravo']);
+    expect(await names({ themesAll: ['sante-mentale'], coversCommune: '55029' })).toEqual(['Delta']);
+  });
+
+  it('filters by kind, sector, public and demonstration flag', async () => {
+    expect(await names({ kinds: ['CPTS', 'ARS'] })).toEqual(['Bravo', 'Echo']);
+    expect(await names({ sectors: ['SOCIAL'] })).toEqual(['Foxtrot']);
+    expect(await names({ audiences: ['jeunes'] })).toEqual(['Alpha', 'Foxtrot']);
+    expect(await names({ demo: true })).toEqual(['Charlie']);
+    expect(await names({ demo: false, coversCommune: '55545' })).toEqual(['Alpha', 'Bravo', 'Echo']);
+  });
+
+  it('finds actors by free text, without accents and with a typo', async () => {
+    expect(await names({ text: 'VIH' })).toEqual(['Foxtrot']);
+    expect(await names({ text: 'depistage' })).toEqual(['Foxtrot']);
+    expect(await names({ text: 'hospitalier' })).toEqual(['Delta']);
+    expect(await names({ text: 'Agence regionale' })).toEqual(['Echo']);
+    expect(await names({ text: 'Foxtrott' })).toEqual(['Foxtrot']);
+  });
+
+  it('finds actors near a point, with their distance, nearest first', async () => {
+    const res = await server.gql(SEARCH, {
+      filter: { near: { lon: 5.3876, lat: 49.1598, radiusKm: 60 } },
+      orderBy: 'DISTANCE',
+      first: 10,
+    });
+    const edges = res.data.actors.edges;
+    expect(edges.map((e: any) => e.node.name.split(' ')[0])).toEqual(['Alpha', 'Delta']);
+    expect(edges[0].distanceKm).toBeLessThan(0.1);
+    // Verdun – Bar-le-Duc: about 48 km as the crow flies.
+    expect(edges[1].distanceKm).toBeGreaterThan(44);
+    expect(edges[1].distanceKm).toBeLessThan(52);
+    expect(await names({ near: { lon: 5.3876, lat: 49.1598, radiusKm: 10 } })).toEqual(['Alpha']);
+  });
+
+  it('combines filters', async () => {
+    expect(await names({ coversCommune: '55545', themesAny: ['addictions'], kinds: ['ASSOCIATION', 'ARS'] })).toEqual(['Alpha', 'Echo']);
+  });
+});
+
+const FACETS = `query ($filter: ActorFilter) { actors(filter: $filter, first: 0) {
+  totalCount edges { cursor }
+  facets { themes { value label count } kinds { value label count } sectors { value count } audiences { value label count } }
+} }`;
+
+describe('facets', () => {
+  it('counts the current results by theme (parents include sub-themes), kind, sector and public', async () => {
+    const res = await server.gql(FACETS, { filter: { coversCommune: '55545' } });
+    const { facets, totalCount, edges } = res.data.actors;
+    expect(totalCount).toBe(4);
+    expect(edges).toEqual([]);
+    const asMap = (list: any[]) => Object.fromEntries(list.map((f) => [f.value, f.count]));
+    expect(asMap(facets.themes)).toEqual({
+      addictions: 3,
+      'addictions-tabac': 1,
+      'addictions-alcool': 1,
+      'sante-mentale': 1,
+      'nutrition-activite-physique': 1,
+    });
+    expect(facets.themes.find((f: any) => f.value === 'addictions').label).toBe('Prévention des addictions');
+    expect(asMap(facets.kinds)).toEqual({ ASSOCIATION: 1, CPTS: 1, COLLECTIVITE: 1, ARS: 1 });
+    expect(asMap(facets.sectors)).toEqual({ SANTE: 2, COLLECTIVITE: 1, ETAT: 1 });
+    expect(asMap(facets.audiences)).toEqual({ jeunes: 1, professionnels: 1, 'tout-public': 1 });
+    expect(facets.audiences.find((f: any) => f.value === 'tout-public').label).toBe('Tout public');
+  });
+
+  it('follows the filter', async () => {
+    const res = await server.gql(FACETS, { filter: { coversCommune: '55545', themesAny: ['addictions-tabac'] } });
+    expect(res.data.actors.facets.kinds).toEqual([{ value: 'ASSOCIATION', label: 'Association', count: 1 }]);
+  });
+});
+
+describe('pagination', () => {
+  const filter = { territory: { level: 'DEPARTEMENT', code: '55' } };
+
+  it('pages through the results with cursors, without gaps or repeats', async () => {
+    const seen: string[] = [];
+    let after: string | null = null;
+    const pages: boolean[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res: any = await server.gql(SEARCH, { filter, first: 2, after });
+      const { edges, pageInfo, totalCount } = res.data.actors;
+      expect(totalCount).toBe(5);
+      seen.push(...edges.map((e: any) => e.node.name.split(' ')[0]));
+      pages.push(pageInfo.hasNextPage);
+      expect(pageInfo.hasPreviousPage).toBe(after !== null);
+      if (!pageInfo.hasNextPage) break;
+      after = pageInfo.endCursor;
+    }
+    expect(seen).toEqual(['Alpha', 'Bravo', 'Charlie', 'Delta', 'Echo']);
+    expect(pages).toEqual([true, true, false]);
+  });
+
+  it('answers an exact last page and an empty page after it', async () => {
+    const all = await server.gql(SEARCH, { filter, first: 5 });
+    expect(all.data.actors.pageInfo.hasNextPage).toBe(false);
+    const after = await server.gql(SEARCH, { filter, first: 5, after: all.data.actors.pageInfo.endCursor });
+    expect(after.data.actors.edges).toEqual([]);
+    expect(after.data.actors.pageInfo).toMatchObject({ hasNextPage: false, endCursor: null });
+  });
+
+  it('orders by last update, most recent first, with stable cursors', async () => {
+    const first = await server.gql(SEARCH, { filter, first: 3, orderBy: 'UPDATED_AT' });
+    const rest = await server.gql(SEARCH, { filter, first: 3, orderBy: 'UPDATED_AT', after: first.data.actors.pageInfo.endCursor });
+    const order = [...first.data.actors.edges, ...rest.data.actors.edges].map((e: any) => e.node.name.split(' ')[0]);
+    expect(order).toEqual(['Echo', 'Delta', 'Charlie', 'Bravo', 'Alpha']);
+  });
+
+  it.each([
+    ['a negative page size', { first: -1 }],
+    ['a page size over 200', { first: 201 }],
+    ['a forged cursor', { after: 'bm90IGEgY3Vyc29y' }],
+    ['a distance order without a point', { orderBy: 'DISTANCE' }],
+  ])('rejects %s with BAD_USER_INPUT', async (_name, vars) => {
+    const res = await server.gql(SEARCH, { filter, ...vars });
+    expect(errorCodes(res)).toEqual(['BAD_USER_INPUT']);
+  });
+});
+
+describe('bad filters', () => {
+  it.each([
+    ['an unknown commune', { coversCommune: '99999' }],
+    ['a malformed commune code', { coversCommune: "55545'--" }],
+    ['an unknown theme', { themesAny: ['astrologie'] }],
+    ['an unknown public', { audiences: ['martiens'] }],
+    ['an unknown territory', { territory: { level: 'EPCI', code: '000000000' } }],
+    ['a radius out of range', { near: { lon: 5, lat: 49, radiusKm: 10_000 } }],
+    ['a latitude out of range', { near: { lon: 5, lat: 95, radiusKm: 10 } }],
+  ])('answers %s with BAD_USER_INPUT', async (_name, filter) => {
+    const res = await server.gql(SEARCH, { filter });
+    expect(errorCodes(res)).toEqual(['BAD_USER_INPUT']);
+    expect(res.errors![0].message).toMatch(/[a-zé]/);
+  });
+});
+
+const ACTOR = `query ($id: ID!) { actor(id: $id) {
+  id name kind kindLabel sector sectorLabel version isDemo source status lon lat communeCode
+  commune { code name } themes { code label parentCode } audiences { code label }
+  territories { level code name } coveredCommunes(first: 3) { totalCount nodes { code name } }
+} }`;
+
+describe('actor', () => {
+  it('returns an actor with its themes, publics, territories and covered communes', async () => {
+    const res = await server.gql(ACTOR, { id: ids.bravo });
+    const a = res.data.actor;
+    expect(a).toMatchObject({ name: 'Bravo CPTS du Grand Verdun', kind: 'CPTS', sector: 'SANTE', sectorLabel: 'Santé', isDemo: false });
+    expect(a.kindLabel).toMatch(/CPTS/);
+    expect(a.themes.map((t: any) => t.code)).toEqual(['sante-mentale', 'addictions-alcool']);
+    expect(a.themes[1].parentCode).toBe('addictions');
+    expect(a.audiences).toEqual([{ code: 'professionnels', label: 'Professionnels' }]);
+    expect(a.territories).toEqual([expect.objectContaining({ level: 'EPCI', code: verdunEpci })]);
+    expect(a.coveredCommunes.totalCount).toBeGreaterThan(10);
+    expect(a.coveredCommunes.nodes[0]).toEqual({ code: '55545', name: 'Verdun' });
+  });
+
+  it('places an actor at its commune when it gives no coordinates', async () => {
+    const res = await server.gql(ACTOR, { id: ids.alpha });
+    expect(res.data.actor.commune).toEqual({ code: '55545', name: 'Verdun' });
+    const placed = await server.gql(CREATE, {
+      input: { name: 'Hotel sans coordonnées', kind: 'ASSOCIATION', sector: 'SANTE', themes: ['vaccination'], communeCode: '93066', source: SOURCE },
+    });
+    const a = await server.gql(ACTOR, { id: placed.data.createActor.id });
+    expect(a.data.actor.lon).toBeGreaterThan(2.3);
+    expect(a.data.actor.lon).toBeLessThan(2.4);
+    // Without a declared territory, an actor covers the commune of its address.
+    expect(a.data.actor.territories).toEqual([expect.objectContaining({ level: 'COMMUNE', code: '93066' })]);
+    await server.ds.query(`DELETE FROM actor WHERE id = $1`, [placed.data.createActor.id]);
+  });
+
+  it('answers NOT_FOUND for an unknown id and BAD_USER_INPUT for a forged one', async () => {
+    expect(errorCodes(await server.gql(ACTOR, { id: '00000000-0000-4000-8000-000000000000' }))).toEqual(['NOT_FOUND']);
+    expect(errorCodes(await server.gql(ACTOR, { id: "1' OR '1'='1" }))).toEqual(['BAD_USER_INPUT']);
+  });
+});
+
+const UPDATE = `mutation ($id: ID!, $version: Int!, $input: UpdateActorInput!) {
+  updateActor(id: $id, version: $version, input: $input) { id name version description territories { code } }
+}`;
+
+describe('mutations', () => {
+  it('updates an actor and bumps its version; a stale version gets CONFLICT and changes nothing', async () => {
+    const before = (await server.gql(ACTOR, { id: ids.echo })).data.actor;
+    const ok = await server.gql(UPDATE, { id: ids.echo, version: before.version, input: { description: 'Mise à jour' } });
+    expect(ok.errors).toBeUndefined();
+    expect(ok.data.updateActor).toMatchObject({ name: 'Echo Agence régionale', description: 'Mise à jour', version: before.version + 1 });
+
+    const stale = await server.gql(UPDATE, { id: ids.echo, version: before.version, input: { name: 'Écrasé' } });
+    expect(errorCodes(stale)).toEqual(['CONFLICT']);
+    expect(stale.errors![0].extensions!.currentVersion).toBe(before.version + 1);
+    expect(stale.errors![0].message).toMatch(/modifié par quelqu’un d’autre/);
+    const after = (await server.gql(ACTOR, { id: ids.echo })).data.actor;
+    expect(after.name).toBe('Echo Agence régionale');
+    expect(after.version).toBe(before.version + 1);
+  });
+
+  it('gives one success and one CONFLICT to two simultaneous updates of the same version', async () => {
+    const { version } = (await server.gql(ACTOR, { id: ids.charlie })).data.actor;
+    const results = await Promise.all([
+      server.gql(UPDATE, { id: ids.charlie, version, input: { description: 'première' } }),
+      server.gql(UPDATE, { id: ids.charlie, version, input: { description: 'seconde' } }),
+    ]);
+    const codes = results.map((r) => errorCodes(r)[0] ?? 'OK').sort();
+    expect(codes).toEqual(['CONFLICT', 'OK']);
+    expect((await server.gql(ACTOR, { id: ids.charlie })).data.actor.version).toBe(version + 1);
+  });
+
+  it('moves the coverage when the territories change', async () => {
+    const { version } = (await server.gql(ACTOR, { id: ids.alpha })).data.actor;
+    const res = await server.gql(UPDATE, { id: ids.alpha, version, input: { territories: [{ level: 'COMMUNE', code: '55029' }] } });
+    expect(res.data.updateActor.territories).toEqual([{ code: '55029' }]);
+    expect(await names({ coversCommune: '55545' })).toEqual(['Bravo', 'Charlie', 'Echo']);
+    expect(await names({ coversCommune: '55029' })).toEqual(['Alpha', 'Charlie', 'Delta', 'Echo']);
+    await server.gql(UPDATE, { id: ids.alpha, version: version + 1, input: { territories: [{ level: 'COMMUNE', code: '55545' }] } });
+    expect(await names({ coversCommune: '55545' })).toEqual(['Alpha', 'Bravo', 'Charlie', 'Echo']);
+  });
+
+  it.each([
+    ['a missing name', { name: '  ' }, 'name'],
+    ['an unknown theme', { themes: ['astrologie'] }, 'themes'],
+    ['no theme', { themes: [] }, 'themes'],
+    ['an unknown commune', { communeCode: '55999' }, 'communeCode'],
+    ['an unknown territory', { territories: [{ level: 'DEPARTEMENT', code: '99' }] }, 'territories'],
+    ['a bad e-mail', { email: 'pas-un-courriel' }, 'email'],
+    ['a bad SIRET', { siret: '123' }, 'siret'],
+    ['a longitude out of range', { lon: 200, lat: 45 }, 'lon'],
+    ['a website without http', { website: 'javascript:alert(1)' }, 'website'],
+    ['a 1 MB description', { description: 'x'.repeat(1_000_000) }, 'description'],
+  ])('rejects %s, naming the field, and writes nothing', async (_name, patch, field) => {
+    const [{ n: before }] = await server.ds.query(`SELECT count(*)::int AS n FROM actor`);
+    const res = await server.gql(CREATE, {
+      input: { name: 'Invalide', kind: 'ASSOCIATION', sector: 'SANTE', themes: ['vaccination'], communeCode: '55545', source: SOURCE, ...patch },
+    });
+    expect(errorCodes(res)).toEqual(['BAD_USER_INPUT']);
+    const fields = [res.errors![0].extensions!.field, ...((res.errors![0].extensions!.fields as any[]) ?? []).map((f) => f.field)];
+    expect(fields).toContain(field);
+    expect(res.errors![0].message).toMatch(/^Données invalides/);
+    const [{ n: after }] = await server.ds.query(`SELECT count(*)::int AS n FROM actor`);
+    expect(after).toBe(before);
+  });
+
+  it('rejects an update of an unknown actor with NOT_FOUND', async () => {
+    const res = await server.gql(UPDATE, { id: '00000000-0000-4000-8000-000000000000', version: 1, input: { name: 'x' } });
+    expect(errorCodes(res)).toEqual(['NOT_FOUND']);
+  });
+});
+
+describe('batching', () => {
+  const PAGE = `query ($first: Int) { actors(filter: { territory: { level: DEPARTEMENT, code: "55" } }, first: $first) {
+    totalCount facets { themes { value count } }
+    edges { node { name themes { label } audiences { label } commune { name } territories { code name }
+      coveredCommunes(first: 2) { totalCount nodes { name } } } }
+  } }`;
+
+  it('should not send one query per actor for the relations of a page', async () => {
+    const count = async (first: number) => {
+      server.queries.length = 0;
+      const res = await server.gql(PAGE, { first });
+      expect(res.errors).toBeUndefined();
+      expect(res.data.actors.edges).toHaveLength(first);
+      return server.queries.length;
+    };
+    const one = await count(1);
+    const five = await count(5);
+    expect(five).toBe(one);
+    // search + territories + commune + covered count + covered page
+    expect(five).toBeLessThanOrEqual(5);
+  });
+});
