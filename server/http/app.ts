@@ -13,13 +13,13 @@ import { createSchema } from '../graphql/schema.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-/** The client's built files if present, else the placeholder page shipped in the repo. */
-export function clientRoot(): string {
-  for (const candidate of ['../../client/dist', '../../../client/dist', '../../client/public', '../../../client/public']) {
+/** The client's built files (client/dist, made by `npm run build`). */
+export function clientRoot(): string | null {
+  for (const candidate of ['../../client/dist', '../../../client/dist']) {
     const dir = path.resolve(here, candidate);
     if (fs.existsSync(path.join(dir, 'index.html'))) return dir;
   }
-  throw new Error('client files not found');
+  return null;
 }
 
 export interface App {
@@ -52,10 +52,18 @@ export async function createApp(ds: DataSource, httpServer?: Server): Promise<Ap
     }),
   );
   const root = clientRoot();
-  app.use(express.static(root, { index: 'index.html', maxAge: '1h' }));
-  // Client-side routes fall back to the app's page.
-  app.get(/^\/(?!graphql).*/, (_req, res) => {
-    res.sendFile(path.join(root, 'index.html'));
-  });
+  if (root) {
+    app.use('/assets', express.static(path.join(root, 'assets'), { immutable: true, maxAge: '1y' }));
+    app.use(express.static(root, { index: false }));
+    // Client-side routes fall back to the app's page.
+    app.get(/^\/(?!graphql|export|healthz).*/, (_req, res) => {
+      res.sendFile(path.join(root, 'index.html'));
+    });
+  } else {
+    app.get('/', (_req, res) => {
+      res.type('html').send('<!doctype html><html lang="fr"><meta charset="utf-8"><title>Répertoire</title>' +
+        '<p>Le client n’est pas construit : lancez <code>npm run build</code>. L’API est à <a href="/graphql">/graphql</a>.</p></html>');
+    });
+  }
   return { app, apollo };
 }

@@ -1,4 +1,4 @@
-import { Field, Int, ObjectType } from 'type-graphql';
+import { Field, Float, Int, ObjectType } from 'type-graphql';
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { TerritoryLevel } from './territory-level.js';
 
@@ -53,11 +53,18 @@ export class Territory {
 
   @Field(() => Boolean, { description: 'Vrai si le territoire a un contour connu' })
   hasGeometry: boolean;
+
+  @Field(() => Float, { nullable: true, description: 'Longitude d’un point intérieur au territoire (pour centrer une carte)' })
+  lon: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Latitude d’un point intérieur au territoire' })
+  lat: number | null;
 }
 
 /** The columns every territory query selects, mapped by `toTerritory`. */
 export const TERRITORY_COLUMNS = `t.level, t.code, t.name, t.kind, t.population, t.postal_codes,
-  t.commune_code, t.epci_code, t.ept_code, t.departement_code, t.region_code, (t.geom IS NOT NULL) AS has_geometry`;
+  t.commune_code, t.epci_code, t.ept_code, t.departement_code, t.region_code, (t.geom IS NOT NULL) AS has_geometry,
+  ST_X(t.label_point) AS lon, ST_Y(t.label_point) AS lat`;
 
 export interface TerritoryRow {
   level: TerritoryLevel;
@@ -72,6 +79,8 @@ export interface TerritoryRow {
   departement_code: string | null;
   region_code: string | null;
   has_geometry: boolean;
+  lon: number | null;
+  lat: number | null;
 }
 
 export function toTerritory(row: TerritoryRow): Territory {
@@ -88,6 +97,8 @@ export function toTerritory(row: TerritoryRow): Territory {
   t.departementCode = row.departement_code;
   t.regionCode = row.region_code;
   t.hasGeometry = row.has_geometry;
+  t.lon = row.lon === null || row.lon === undefined ? null : Number(row.lon);
+  t.lat = row.lat === null || row.lat === undefined ? null : Number(row.lat);
   return t;
 }
 

@@ -1,0 +1,116 @@
+import { gql } from '@urql/core';
+
+export const SEARCH_TERRITORIES = gql`
+  query SearchTerritories($text: String!, $levels: [TerritoryLevel!], $first: Int) {
+    searchTerritories(text: $text, levels: $levels, first: $first) {
+      code
+      level
+      name
+      postalCodes
+      population
+      parents { level code name }
+    }
+  }
+`;
+
+export const COMMUNE = gql`
+  query Commune($code: String!) {
+    territory(code: $code, level: COMMUNE) {
+      code
+      name
+      level
+      population
+      postalCodes
+      lon
+      lat
+      parents { level code name }
+      geometry
+    }
+  }
+`;
+
+export const VOCABULARIES = gql`
+  query Vocabularies {
+    themes { code label parentCode }
+    audiences { code label }
+    actorKinds { value label }
+  }
+`;
+
+export const ACTORS = gql`
+  query Actors($filter: ActorFilter, $first: Int, $after: String, $orderBy: ActorOrder) {
+    actors(filter: $filter, first: $first, after: $after, orderBy: $orderBy) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      facets {
+        themes { value label count }
+        kinds { value label count }
+        audiences { value label count }
+      }
+      edges {
+        cursor
+        distanceKm
+        node {
+          id
+          name
+          kind
+          kindLabel
+          sectorLabel
+          isDemo
+          lon
+          lat
+          address
+          website
+          themes { code label }
+          audiences { code label }
+          commune { code name }
+        }
+      }
+    }
+  }
+`;
+
+export const ACTOR = gql`
+  query Actor($id: ID!) {
+    actor(id: $id) {
+      id
+      name
+      kind
+      kindLabel
+      sector
+      sectorLabel
+      siren
+      siret
+      rna
+      finess
+      address
+      postalCode
+      communeCode
+      lon
+      lat
+      description
+      email
+      phone
+      website
+      radiusKm
+      isDemo
+      source
+      status
+      version
+      updatedAt
+      themes { code label }
+      audiences { code label }
+      commune { code name }
+      territories { level code name geometry(simplify: 0.002) }
+      coveredCommunes(first: 20) { totalCount nodes { code name } }
+    }
+  }
+`;
+
+export const DEPARTEMENTS_BASE = gql`
+  query DepartementsBase {
+    territory(code: "FR", level: PAYS) {
+      children(level: DEPARTEMENT, first: 200) { code name geometry(simplify: 0.01) }
+    }
+  }
+`;
