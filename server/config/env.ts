@@ -15,6 +15,12 @@ export interface Env {
   poolSize: number;
   /** Server-side limit for one SQL statement, in milliseconds. */
   statementTimeoutMs: number;
+  /** NODE_ENV=production: hides field suggestions, turns introspection off unless asked. */
+  production: boolean;
+  introspection: boolean;
+  /** GraphQL requests per minute and per client IP address. */
+  rateLimitPerMinute: number;
+  limits: { maxDepth: number; maxCost: number; maxAliases: number; maxTokens: number };
 }
 
 function intVar(name: string, fallback: number, min: number, max: number): number {
@@ -33,6 +39,7 @@ export function loadEnv(): Env {
   if (cached) return cached;
   const seed = process.env.SEED ?? 'auto';
   if (seed !== 'auto' && seed !== 'skip') throw new Error(`Invalid SEED=${seed}: expected auto or skip`);
+  const production = process.env.NODE_ENV === 'production';
   cached = {
     databaseUrl: process.env.DATABASE_URL || undefined,
     dataDir: path.resolve(process.env.DATA_DIR ?? '.data'),
@@ -42,6 +49,15 @@ export function loadEnv(): Env {
     seed,
     poolSize: intVar('DB_POOL_SIZE', 10, 1, 200),
     statementTimeoutMs: intVar('STATEMENT_TIMEOUT_MS', 15_000, 100, 600_000),
+    production,
+    introspection: process.env.INTROSPECTION ? process.env.INTROSPECTION === 'true' : !production,
+    rateLimitPerMinute: intVar('RATE_LIMIT_PER_MINUTE', 1200, 1, 1_000_000),
+    limits: {
+      maxDepth: intVar('GRAPHQL_MAX_DEPTH', 10, 2, 50),
+      maxCost: intVar('GRAPHQL_MAX_COST', 20_000, 100, 10_000_000),
+      maxAliases: intVar('GRAPHQL_MAX_ALIASES', 15, 1, 1000),
+      maxTokens: intVar('GRAPHQL_MAX_TOKENS', 2_000, 100, 100_000),
+    },
   };
   return cached;
 }

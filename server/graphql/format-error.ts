@@ -15,6 +15,23 @@ const REQUEST_ERROR_CODES = new Set([
   'OPERATION_RESOLUTION_FAILURE',
 ]);
 
+/** graphql-armor's refusals ("Syntax Error: Query depth limit of 10 exceeded, found 14."), in French. */
+const LIMITS: [RegExp, string, (limit: string, found: string) => string][] = [
+  [/depth limit of (\d+) exceeded, found (\d+)/i, 'depth', (l, f) => `Requête trop imbriquée : ${f} niveaux pour ${l} au plus.`],
+  [/aliases limit of (\d+) exceeded, found (\d+)/i, 'aliases', (l, f) => `Trop d’alias : ${f} pour ${l} au plus.`],
+  [/cost limit of (\d+) exceeded, found (\d+)/i, 'cost', (l, f) => `Requête trop coûteuse : coût estimé ${f} pour ${l} au plus.`],
+  [/token limit of (\d+) exceeded()/i, 'tokens', (l) => `Requête trop longue : plus de ${l} éléments.`],
+  [/directives limit of (\d+) exceeded, found (\d+)/i, 'directives', (l, f) => `Trop de directives : ${f} pour ${l} au plus.`],
+];
+
+function limitError(message: string): { kind: string; message: string } | null {
+  for (const [pattern, kind, text] of LIMITS) {
+    const m = message.match(pattern);
+    if (m) return { kind, message: text(m[1], m[2]) };
+  }
+  return null;
+}
+
 /**
  * Shows users what they can act on and nothing else: application errors and request errors
  * keep their message and code; anything unexpected is logged and masked.
@@ -35,7 +52,11 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
       extensions: { code: 'BAD_USER_INPUT', fields },
     };
   }
-  const code = formatted.extensions?.code;
+  const limit = limitError(formatted.message);
+  if (limit) return { message: limit.message, extensions: { code: 'GRAPHQL_VALIDATION_FAILED', limit: limit.kind } };
+  let code = formatted.extensions?.code;
+  // graphql-armor's token limit parses the document first, and labels syntax errors as validation ones.
+  if (code === 'GRAPHQL_VALIDATION_FAILED' && formatted.message.startsWith('Syntax Error')) code = 'GRAPHQL_PARSE_FAILED';
   if (typeof code === 'string' && REQUEST_ERROR_CODES.has(code)) {
     return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code } };
   }

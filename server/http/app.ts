@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
@@ -10,6 +10,8 @@ import type { DataSource } from 'typeorm';
 import { type Context, createLoaders, createServices } from '../graphql/context.js';
 import { formatError } from '../graphql/format-error.js';
 import { createSchema } from '../graphql/schema.js';
+import { type Env, loadEnv } from '../config/env.js';
+import { armor, rateLimiter } from './hardening.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -27,36 +29,69 @@ export interface App {
   apollo: ApolloServer<Context>;
 }
 
-/** GraphQL at /graphql, health at /healthz, the client at /. */
-export async function createApp(ds: DataSource, httpServer?: Server): Promise<App> {
+/**
+ * GraphQL at /graphql, liveness at /healthz, readiness at /readyz, the client at /.
+ * `overrides` lets tests tighten the limits of the environment.
+ */
+export async function createApp(ds: DataSource, httpServer?: Server, overrides: Partial<Env> = {}): Promise<App> {
+  const env = { ...loadEnv(), ...overrides };
   const schema = await createSchema();
   const services = createServices(ds);
+  const armored = armor(env);
   const apollo = new ApolloServer<Context>({
     schema,
     formatError,
     includeStacktraceInErrorResponses: false,
-    plugins: httpServer ? [ApolloServerPluginDrainHttpServer({ httpServer })] : [],
+    introspection: env.introspection,
+    allowBatchedHttpRequests: false,
+    validationRules: armored.validationRules,
+    plugins: [...(armored.plugins as ApolloServerPlugin<Context>[]), ...(httpServer ? [ApolloServerPluginDrainHttpServer({ httpServer })] : [])],
   });
   await apollo.start();
 
   const app = express();
   app.disable('x-powered-by');
+  // Behind a load balancer, the client's address comes from X-Forwarded-For (see README).
+  if (process.env.TRUST_PROXY) app.set('trust proxy', process.env.TRUST_PROXY);
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await ds.query('SELECT 1');
+      res.json({ status: 'ready' });
+    } catch {
+      res.status(503).json({ status: 'unavailable', message: 'Base de données injoignable' });
+    }
+  });
+  const limiter = rateLimiter(env.rateLimitPerMinute);
   app.use(
     '/graphql',
+    limiter,
     express.json({ limit: '1mb' }),
     expressMiddleware(apollo, {
       context: async () => ({ ds, services, loaders: createLoaders(ds, services) }),
     }),
   );
+  // Malformed or oversized bodies get a GraphQL-shaped error, never Express's HTML page.
+  app.use('/graphql', ((err, _req, res, next) => {
+    if (!err) return next();
+    const tooLarge = err.type === 'entity.too.large';
+    res.status(tooLarge ? 413 : 400).json({
+      errors: [
+        {
+          message: tooLarge ? 'Requête trop volumineuse (1 Mo au plus).' : 'Corps de requête JSON invalide.',
+          extensions: { code: tooLarge ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST' },
+        },
+      ],
+    });
+  }) as express.ErrorRequestHandler);
   const root = clientRoot();
   if (root) {
     app.use('/assets', express.static(path.join(root, 'assets'), { immutable: true, maxAge: '1y' }));
     app.use(express.static(root, { index: false }));
     // Client-side routes fall back to the app's page.
-    app.get(/^\/(?!graphql|export|healthz).*/, (_req, res) => {
+    app.get(/^\/(?!graphql|export|healthz|readyz).*/, (_req, res) => {
       res.sendFile(path.join(root, 'index.html'));
     });
   } else {

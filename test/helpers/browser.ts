@@ -30,5 +30,5 @@ export async function launch(): Promise<BrowserContext> {
 
 /** Waits until the map has drawn everything (the app sets the flag on MapLibre's idle event). */
 export async function mapIdle(page: Page): Promise<void> {
-  await page.waitForFunction(() => (window as any).__mapIdle === true, null, { timeout: 30_000 });
+  await page.waitForFunction(() => (globalThis as any).__mapIdle === true, null, { timeout: 30_000 });
 }

@@ -1,0 +1,44 @@
+import { ApolloArmor } from '@escape.tech/graphql-armor';
+import type { RequestHandler } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import type { Env } from '../config/env.js';
+
+/**
+ * Limits on what one GraphQL document may ask (depth, cost, aliases, directives, tokens), from
+ * graphql-armor, and field suggestions hidden in production so the schema cannot be guessed from
+ * error messages. Rejected documents get GRAPHQL_VALIDATION_FAILED with a message, before any SQL.
+ */
+export function armor(env: Pick<Env, 'production' | 'limits'>) {
+  const { limits } = env;
+  return new ApolloArmor({
+    maxDepth: { n: limits.maxDepth, flattenFragments: true },
+    costLimit: { maxCost: limits.maxCost, objectCost: 2, scalarCost: 1, depthCostFactor: 1.5 },
+    maxAliases: { n: limits.maxAliases },
+    maxDirectives: { n: 20 },
+    maxTokens: { n: limits.maxTokens },
+    blockFieldSuggestion: { enabled: env.production },
+  }).protect();
+}
+
+/**
+ * A per-client request budget (by IP address) on the API and the exports. Over it, the client gets
+ * HTTP 429 with a GraphQL-shaped error coded RATE_LIMITED and a Retry-After header.
+ */
+export function rateLimiter(perMinute: number): RequestHandler {
+  return rateLimit({
+    windowMs: 60_000,
+    limit: perMinute,
+    standardHeaders: 'draft-7',
+    legacyHeaders: false,
+    handler: (_req, res, _next, options) => {
+      res.status(options.statusCode).json({
+        errors: [
+          {
+            message: 'Trop de requêtes : réessayez dans une minute.',
+            extensions: { code: 'RATE_LIMITED' },
+          },
+        ],
+      });
+    },
+  });
+}
