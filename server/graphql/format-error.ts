@@ -1,5 +1,5 @@
 import { unwrapResolverError } from '@apollo/server/errors';
-import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { ArgumentValidationError } from 'type-graphql';
 import { logger } from '../logger.js';
 import { AppError } from './errors.js';
@@ -54,6 +54,13 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   }
   const limit = limitError(formatted.message);
   if (limit) return { message: limit.message, extensions: { code: 'GRAPHQL_VALIDATION_FAILED', limit: limit.kind } };
+  // graphql-js's own errors (argument coercion, variables) carry no original error: they are the request's fault.
+  let root: unknown = original;
+  while (root instanceof GraphQLError && root.originalError) root = root.originalError;
+  const given = formatted.extensions?.code;
+  if (root instanceof GraphQLError && !(root instanceof AppError) && (!given || given === 'INTERNAL_SERVER_ERROR')) {
+    return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code: 'BAD_USER_INPUT' } };
+  }
   let code = formatted.extensions?.code;
   // graphql-armor's token limit parses the document first, and labels syntax errors as validation ones.
   if (code === 'GRAPHQL_VALIDATION_FAILED' && formatted.message.startsWith('Syntax Error')) code = 'GRAPHQL_PARSE_FAILED';

@@ -11,7 +11,7 @@ import { type Context, createLoaders, createServices } from '../graphql/context.
 import { formatError } from '../graphql/format-error.js';
 import { createSchema } from '../graphql/schema.js';
 import { type Env, loadEnv } from '../config/env.js';
-import { armor, rateLimiter } from './hardening.js';
+import { armor, rateLimiter, refuseUnstorableText } from './hardening.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -69,6 +69,7 @@ export async function createApp(ds: DataSource, httpServer?: Server, overrides: 
     '/graphql',
     limiter,
     express.json({ limit: '1mb' }),
+    refuseUnstorableText,
     expressMiddleware(apollo, {
       context: async () => ({ ds, services, loaders: createLoaders(ds, services) }),
     }),

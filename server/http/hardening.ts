@@ -42,3 +42,35 @@ export function rateLimiter(perMinute: number): RequestHandler {
     },
   });
 }
+
+/** A string PostgreSQL cannot store: a NUL character, or UTF-16 with a lone surrogate. */
+const unstorable = (s: string) => s.includes('\u0000') || !s.isWellFormed();
+
+function hasUnstorable(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return unstorable(value);
+  if (depth > 20 || value === null || typeof value !== 'object') return false;
+  return Object.values(value as Record<string, unknown>).some((v) => hasUnstorable(v, depth + 1));
+}
+
+/**
+ * PostgreSQL text cannot hold the NUL character nor invalid Unicode: a request carrying them (in
+ * its variables or as escapes in the document) is refused up front with BAD_USER_INPUT rather
+ * than failing in SQL.
+ */
+export const refuseUnstorableText: RequestHandler = (req, res, next) => {
+  const body = req.body as { query?: unknown; variables?: unknown } | undefined;
+  const inQuery =
+    typeof body?.query === 'string' && (unstorable(body.query) || /\\u0000|\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f])/i.test(body.query));
+  if (inQuery || hasUnstorable(body?.variables)) {
+    res.status(400).json({
+      errors: [
+        {
+          message: 'Texte invalide : le caractère nul (U+0000) et l’Unicode mal formé ne sont pas acceptés.',
+          extensions: { code: 'BAD_USER_INPUT' },
+        },
+      ],
+    });
+    return;
+  }
+  next();
+};
