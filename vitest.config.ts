@@ -14,5 +14,7 @@ export default defineConfig({
     testTimeout: 60_000,
     // One database for the whole run: files share it, so they run one after another.
     fileParallelism: false,
+    // Request logs would drown the test output; warnings and errors still show.
+    env: { LOG_LEVEL: 'warn' },
   },
 });

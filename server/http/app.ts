@@ -12,6 +12,8 @@ import { formatError } from '../graphql/format-error.js';
 import { createSchema } from '../graphql/schema.js';
 import { type Env, loadEnv } from '../config/env.js';
 import { armor, rateLimiter, refuseUnstorableText } from './hardening.js';
+import { pinoHttp } from 'pino-http';
+import { logger } from '../logger.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -51,6 +53,17 @@ export async function createApp(ds: DataSource, httpServer?: Server, overrides: 
 
   const app = express();
   app.disable('x-powered-by');
+  // One JSON line per request: method, path, status, duration. Never bodies (passwords, contacts).
+  app.use(
+    pinoHttp({
+      logger,
+      serializers: {
+        req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url.split('?')[0] }),
+        res: (res: { statusCode: number }) => ({ status: res.statusCode }),
+      },
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url?.startsWith('/assets/') === true },
+    }),
+  );
   // Behind a load balancer, the client's address comes from X-Forwarded-For (see README).
   if (process.env.TRUST_PROXY) app.set('trust proxy', process.env.TRUST_PROXY);
   app.get('/healthz', (_req, res) => {
