@@ -114,3 +114,40 @@ export const DEPARTEMENTS_BASE = gql`
     }
   }
 `;
+
+export const REGIONS = gql`
+  query Regions {
+    territory(code: "FR", level: PAYS) { children(level: REGION, first: 50) { code name } }
+  }
+`;
+
+export const DEPARTEMENTS_OF = gql`
+  query DepartementsOf($code: String!) {
+    territory(code: $code, level: REGION) { children(level: DEPARTEMENT, first: 50) { code name } }
+  }
+`;
+
+export const GAPS_PAGE = gql`
+  query GapsPage($filter: GapFilterInput, $zoom: Int) {
+    coverage(filter: $filter, zoom: $zoom) {
+      scope { code name level }
+      summary { population coveredPopulation coveredPopulationShare communeCount coveredCommuneCount territoryCount uncoveredTerritoryCount gapCount actorCount }
+      features
+    }
+    gaps(filter: $filter, first: 100) {
+      totalCount
+      territoryCount
+      gapPopulation
+      rows { rank population actorCount actorsPer10k uncoveredPopulation coveredPopulationShare nearestActorKm territory { code name level } }
+    }
+  }
+`;
+
+export const THEME_MATRIX = gql`
+  query ThemeMatrixPage($filter: GapFilterInput) {
+    themeMatrix(filter: $filter) {
+      themes { code label }
+      rows { territory { code name } population counts missingThemes }
+    }
+  }
+`;
