@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { seedDemoAccounts } from './accounts.js';
 import type { Log } from './progress.js';
 import { seedTaxonomy } from './taxonomy.js';
 import { seedTerritories } from './territories.js';
@@ -9,6 +10,11 @@ export interface SeedOptions {
   log?: Log;
   /** Restrict commune boundaries to these départements (tests). */
   departements?: string[];
+  /**
+   * Create the demonstration accounts (one per role), their actors and coalitions: main.ts asks
+   * for it on the embedded database; elsewhere only with SEED_DEMO_ACCOUNTS=true.
+   */
+  demoAccounts?: boolean;
 }
 
 /** Bumped whenever the seed data or the way it is loaded changes. */
@@ -36,7 +42,7 @@ export async function runSeeds(ds: DataSource, options: SeedOptions = {}): Promi
   const [state] = await ds.query(`SELECT version FROM seed_state WHERE name = 'territories'`);
   if (state?.version === version && !options.force) {
     log('Territoires déjà chargés (COG 2026) : rien à faire');
-    return;
+    return seedAfterTerritories(ds, options, log);
   }
   log('Chargement des territoires officiels (COG 2026) et de leurs contours…');
   const report = await seedTerritories(ds, { log, departements: options.departements });
@@ -53,4 +59,10 @@ export async function runSeeds(ds: DataSource, options: SeedOptions = {}): Promi
      ON CONFLICT (name) DO UPDATE SET version = EXCLUDED.version, report = EXCLUDED.report, finished_at = now()`,
     [version, JSON.stringify(report)],
   );
+  await seedAfterTerritories(ds, options, log);
+}
+
+/** Seeds that need the territories and taxonomy loaded. */
+async function seedAfterTerritories(ds: DataSource, options: SeedOptions, log: Log): Promise<void> {
+  if (options.demoAccounts || process.env.SEED_DEMO_ACCOUNTS === 'true') await seedDemoAccounts(ds, log);
 }

@@ -14,7 +14,10 @@ const db = await openDatabase({
   poolSize: env.poolSize,
   statementTimeoutMs: env.statementTimeoutMs,
 });
-if (env.seed === 'auto') await runSeeds(db.ds, { log: (line) => process.stdout.write(`${line}\n`) });
+if (env.seed === 'auto') {
+  // Demonstration accounts only on the embedded database (or when SEED_DEMO_ACCOUNTS=true).
+  await runSeeds(db.ds, { log: (line) => process.stdout.write(`${line}\n`), demoAccounts: !env.databaseUrl });
+}
 
 const httpServer = http.createServer();
 const { app } = await createApp(db.ds, httpServer);

@@ -2,7 +2,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Ctx, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../graphql/context.js';
 import { badInput } from '../graphql/errors.js';
-import { selects } from '../graphql/selection.js';
+import { selectedUnder, selects } from '../graphql/selection.js';
 import { Audience, Theme } from '../themes/theme.entity.js';
 import { Territory } from '../territories/territory.entity.js';
 import { TerritoryLevel } from '../territories/territory-level.js';
@@ -10,7 +10,13 @@ import { ActorOrder } from './actor-enums.js';
 import { ActorConnection, CoveredCommunes } from './actor.connection.js';
 import { Actor } from './actor.entity.js';
 import { ActorFilter, CreateActorInput, UpdateActorInput } from './actor.inputs.js';
-import { ActorService } from './actor.service.js';
+import { ActorService, type FacetGroup } from './actor.service.js';
+
+const FACET_GROUPS = new Set<string>(['themes', 'kinds', 'sectors', 'audiences']);
+
+/** The level of an address commune code: Paris, Lyon and Marseille arrondissements have their own. */
+const communeLevel = (code: string) =>
+  /^(751\d{2}|6938\d|132\d{2})$/.test(code) ? TerritoryLevel.ARRONDISSEMENT : TerritoryLevel.COMMUNE;
 
 @Resolver(() => Actor)
 export class ActorResolver {
@@ -22,13 +28,21 @@ export class ActorResolver {
     @Arg('first', () => Int, { defaultValue: 20, description: 'Taille de page (0 à 200)' }) first: number,
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Arg('orderBy', () => ActorOrder, { defaultValue: ActorOrder.NAME }) orderBy: ActorOrder,
-    @Ctx() { services }: Context,
+    @Ctx() { services, loaders }: Context,
     @Info() info: GraphQLResolveInfo,
   ): Promise<ActorConnection> {
+    const facetGroups = [...selectedUnder(info, 'facets')].filter((g): g is FacetGroup => FACET_GROUPS.has(g));
     const result = await services.actors.search(filter, first, after, orderBy, {
       totalCount: selects(info, 'totalCount'),
-      facets: selects(info, 'facets'),
+      facets: facetGroups.length > 0,
+      facetGroups,
     });
+    // The page came with the territory of each actor's commune: «commune» reads it from the loader.
+    for (const r of result.rows) {
+      if (r.commune && r.actor.communeCode && communeLevel(r.actor.communeCode) === r.commune.level) {
+        loaders.territory.prime({ level: r.commune.level, code: r.commune.code }, r.commune);
+      }
+    }
     const taxonomy = await services.themes.taxonomy();
     const label = (map: Map<string, { label: string }>, v: string) => map.get(v)?.label ?? v;
     return {
@@ -113,8 +127,7 @@ export class ActorResolver {
   @FieldResolver(() => Territory, { nullable: true, description: 'Commune de l’adresse' })
   commune(@Root() a: Actor, @Ctx() { loaders }: Context): Promise<Territory | null> | null {
     if (!a.communeCode) return null;
-    const level = /^(751\d{2}|6938\d|132\d{2})$/.test(a.communeCode) ? TerritoryLevel.ARRONDISSEMENT : TerritoryLevel.COMMUNE;
-    return loaders.territory.load({ level, code: a.communeCode });
+    return loaders.territory.load({ level: communeLevel(a.communeCode), code: a.communeCode });
   }
 
   @FieldResolver(() => [Territory], { description: 'Territoires d’intervention déclarés' })

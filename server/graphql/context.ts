@@ -2,6 +2,12 @@ import DataLoader from 'dataloader';
 import type { DataSource } from 'typeorm';
 import { createActorLoaders } from '../actors/actor.loaders.js';
 import { ActorService } from '../actors/actor.service.js';
+import { AuthService } from '../auth/auth.service.js';
+import type { AuthUser } from '../auth/auth.types.js';
+import { CoalitionGraphService } from '../coalitions/coalition-graph.service.js';
+import { createCoalitionLoaders } from '../coalitions/coalition.loaders.js';
+import { CoalitionService } from '../coalitions/coalition.service.js';
+import { GapService } from '../gaps/gap.service.js';
 import { ThemeService } from '../themes/theme.service.js';
 import type { Territory } from '../territories/territory.entity.js';
 import type { TerritoryLevel } from '../territories/territory-level.js';
@@ -12,12 +18,26 @@ export interface Services {
   territories: TerritoryService;
   themes: ThemeService;
   actors: ActorService;
+  gaps: GapService;
+  auth: AuthService;
+  coalitions: CoalitionService;
+  coalitionGraph: CoalitionGraphService;
 }
 
 export function createServices(ds: DataSource): Services {
   const territories = new TerritoryService(ds);
   const themes = new ThemeService(ds);
-  return { territories, themes, actors: new ActorService(ds, themes, territories) };
+  const actors = new ActorService(ds, themes, territories);
+  const coalitions = new CoalitionService(ds, themes, territories, actors);
+  return {
+    territories,
+    themes,
+    actors,
+    gaps: new GapService(ds, themes, territories),
+    auth: new AuthService(ds),
+    coalitions,
+    coalitionGraph: new CoalitionGraphService(ds, themes, coalitions),
+  };
 }
 
 /** Loaders live for one request, so batching never leaks data between users. */
@@ -35,13 +55,24 @@ export function createLoaders(ds: DataSource, services: Services) {
     actorTerritories: actorLoaders.territories,
     coveredCount: actorLoaders.coveredCount,
     coveredPage: actorLoaders.coveredPage,
+    ...createCoalitionLoaders(services.coalitions, services.actors),
   };
 }
 
 export type Loaders = ReturnType<typeof createLoaders>;
 
+/** The session cookie of the request: read, and set or cleared through the response. */
+export interface SessionCookie {
+  token: string | null;
+  set(token: string, expiresAt: Date): void;
+  clear(): void;
+}
+
 export interface Context {
   ds: DataSource;
   services: Services;
   loaders: Loaders;
+  /** The signed-in user, or null for a visitor. */
+  user?: AuthUser | null;
+  session?: SessionCookie;
 }

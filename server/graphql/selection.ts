@@ -11,3 +11,31 @@ export function selects(info: GraphQLResolveInfo, name: string): boolean {
     });
   return info.fieldNodes.some((node) => visit(node.selectionSet));
 }
+
+/** The names selected under the current field's child `name` (fragments included), e.g. which facets are asked. */
+export function selectedUnder(info: GraphQLResolveInfo, name: string): Set<string> {
+  const out = new Set<string>();
+  const collect = (set: SelectionSetNode | undefined, into: (s: SelectionSetNode | undefined) => void) => {
+    for (const s of set?.selections ?? []) {
+      if (s.kind === 'Field') {
+        if (s.name.value === name) into(s.selectionSet);
+      } else if (s.kind === 'InlineFragment') collect(s.selectionSet, into);
+      else {
+        const fragment = info.fragments[s.name.value];
+        if (fragment) collect(fragment.selectionSet, into);
+      }
+    }
+  };
+  const names = (set: SelectionSetNode | undefined) => {
+    for (const s of set?.selections ?? []) {
+      if (s.kind === 'Field') out.add(s.name.value);
+      else if (s.kind === 'InlineFragment') names(s.selectionSet);
+      else {
+        const fragment = info.fragments[s.name.value];
+        if (fragment) names(fragment.selectionSet);
+      }
+    }
+  };
+  for (const node of info.fieldNodes) collect(node.selectionSet, names);
+  return out;
+}

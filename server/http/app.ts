@@ -8,11 +8,14 @@ import express from 'express';
 import type { Server } from 'node:http';
 import type { DataSource } from 'typeorm';
 import { type Context, createLoaders, createServices } from '../graphql/context.js';
+import { authContext } from '../auth/auth.context.js';
 import { formatError } from '../graphql/format-error.js';
 import { createSchema } from '../graphql/schema.js';
 import { type Env, loadEnv } from '../config/env.js';
 import { armor, rateLimiter, refuseUnstorableText } from './hardening.js';
 import { pinoHttp } from 'pino-http';
+import { ExportFormat } from '../actors/actor-export.js';
+import { exportRoute, IMPORT_BODY_LIMIT, limitBodyUnlessImport } from '../actors/actor-export.http.js';
 import { logger } from '../logger.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -81,10 +84,19 @@ export async function createApp(ds: DataSource, httpServer?: Server, overrides: 
   app.use(
     '/graphql',
     limiter,
-    express.json({ limit: '1mb' }),
+    // 1 MB, except for an import of actors (its file travels in the body): see limitBodyUnlessImport.
+    express.json({ limit: IMPORT_BODY_LIMIT, verify: (req, _res, buf) => ((req as { bodyBytes?: number }).bodyBytes = buf.length) }),
+    limitBodyUnlessImport,
     refuseUnstorableText,
     expressMiddleware(apollo, {
-      context: async () => ({ ds, services, loaders: createLoaders(ds, services) }),
+      // The session cookie is HttpOnly and SameSite=Lax; Apollo's csrfPrevention (on by default)
+      // refuses the simple cross-site requests that could still carry it.
+      context: async ({ req, res }) => ({
+        ds,
+        services,
+        loaders: createLoaders(ds, services),
+        ...(await authContext(services.auth, req, res)),
+      }),
     }),
   );
   // Malformed or oversized bodies get a GraphQL-shaped error, never Express's HTML page.
@@ -94,12 +106,15 @@ export async function createApp(ds: DataSource, httpServer?: Server, overrides: 
     res.status(tooLarge ? 413 : 400).json({
       errors: [
         {
-          message: tooLarge ? 'Requête trop volumineuse (1 Mo au plus).' : 'Corps de requête JSON invalide.',
+          message: tooLarge ? 'Requête trop volumineuse (1 Mo au plus ; 12 Mo pour un import d’acteurs).' : 'Corps de requête JSON invalide.',
           extensions: { code: tooLarge ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST' },
         },
       ],
     });
   }) as express.ErrorRequestHandler);
+  // The actors of a search as files (same filter as the `actors` query, URL-encoded JSON).
+  app.get('/export/acteurs.csv', limiter, exportRoute(ds, services, ExportFormat.CSV));
+  app.get('/export/acteurs.geojson', limiter, exportRoute(ds, services, ExportFormat.GEOJSON));
   const root = clientRoot();
   if (root) {
     app.use('/assets', express.static(path.join(root, 'assets'), { immutable: true, maxAge: '1y' }));

@@ -20,6 +20,16 @@ export interface TestServer {
   /** Sends a GraphQL request over HTTP, as a client would. */
   gql<T = any>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
   close(): Promise<void>;
+  /** A client that keeps the cookies the server sets (a browser with a session). */
+  client(): CookieClient;
+}
+
+export interface CookieClient {
+  /** Cookies held, by name. */
+  cookies: Map<string, string>;
+  /** The raw Set-Cookie headers of the last response. */
+  lastSetCookie: string[];
+  gql<T = any>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
 }
 
 /** The real app on a loopback port, over the test database: requests go through HTTP like a client's. */
@@ -44,6 +54,30 @@ export async function startTestServer(): Promise<TestServer> {
       });
       const body = (await res.json()) as GraphQLResponse;
       return { ...body, status: res.status };
+    },
+    client() {
+      const cookies = new Map<string, string>();
+      const jar: CookieClient = {
+        cookies,
+        lastSetCookie: [],
+        async gql(query, variables) {
+          const headers: Record<string, string> = { 'content-type': 'application/json' };
+          if (cookies.size) headers.cookie = [...cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+          const res = await fetch(`${url}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+          jar.lastSetCookie = res.headers.getSetCookie();
+          for (const line of jar.lastSetCookie) {
+            const [pair, ...attrs] = line.split(';');
+            const eq = pair.indexOf('=');
+            const name = pair.slice(0, eq).trim();
+            const expired = attrs.some((a) => /^\s*max-age=0\s*$/i.test(a));
+            if (expired) cookies.delete(name);
+            else cookies.set(name, pair.slice(eq + 1).trim());
+          }
+          const body = (await res.json()) as GraphQLResponse;
+          return { ...body, status: res.status };
+        },
+      };
+      return jar;
     },
     async close() {
       await apollo.stop();

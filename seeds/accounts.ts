@@ -1,0 +1,155 @@
+import 'reflect-metadata';
+import type { DataSource } from 'typeorm';
+import { ActorService } from '../server/actors/actor.service.js';
+import type { CreateActorInput } from '../server/actors/actor.inputs.js';
+import { AuthService } from '../server/auth/auth.service.js';
+import { CoalitionService } from '../server/coalitions/coalition.service.js';
+import { TerritoryLevel } from '../server/territories/territory-level.js';
+import { TerritoryService } from '../server/territories/territory.service.js';
+import { ThemeService } from '../server/themes/theme.service.js';
+import type { Log } from './progress.js';
+
+const SOURCE = 'demo:accounts';
+
+/**
+ * One demonstration account per role (a visitor needs none), with fixed passwords listed in the
+ * README. Never created on a DATABASE_URL database unless SEED_DEMO_ACCOUNTS=true.
+ */
+export const DEMO_ACCOUNTS = [
+  { email: 'membre@demo.local', password: 'demo-membre-2026', displayName: 'Camille (membre, démo)', role: 'MEMBER', actor: 'asso', region: null },
+  {
+    email: 'coordination@demo.local',
+    password: 'demo-coordination-2026',
+    displayName: 'Dominique (coordination, démo)',
+    role: 'COORDINATOR',
+    actor: 'cpts',
+    region: null,
+  },
+  { email: 'analyste@demo.local', password: 'demo-analyste-2026', displayName: 'Alex (ARS Grand Est, démo)', role: 'ANALYST', actor: null, region: '44' },
+  { email: 'admin@demo.local', password: 'demo-admin-2026', displayName: 'Administration (démo)', role: 'ADMIN', actor: null, region: null },
+] as const;
+
+const DEMO_ACTORS: Record<'asso' | 'cpts' | 'bailleur', Partial<CreateActorInput> & { name: string }> = {
+  asso: {
+    name: 'Association démo Jeunesse et prévention du Verdunois',
+    kind: 'ASSOCIATION' as CreateActorInput['kind'],
+    sector: 'SOCIAL' as CreateActorInput['sector'],
+    themes: ['sante-mentale-promotion', 'addictions'],
+    audiences: ['jeunes'],
+    communeCode: '55545',
+    description: 'Acteur fictif de démonstration : son compte (membre@demo.local) peut demander à rejoindre une coalition.',
+  },
+  cpts: {
+    name: 'CPTS démo du Nord meusien',
+    kind: 'CPTS' as CreateActorInput['kind'],
+    sector: 'SANTE' as CreateActorInput['sector'],
+    themes: ['sante-mentale', 'vaccination'],
+    territories: [{ level: TerritoryLevel.DEPARTEMENT, code: '55' }],
+    communeCode: '55545',
+    description: 'Acteur fictif de démonstration : son compte (coordination@demo.local) pilote les coalitions de démonstration.',
+  },
+  bailleur: {
+    name: 'Bailleur social démo de la Meuse',
+    kind: 'AUTRE' as CreateActorInput['kind'],
+    sector: 'LOGEMENT' as CreateActorInput['sector'],
+    themes: ['precarite'],
+    territories: [{ level: TerritoryLevel.DEPARTEMENT, code: '55' }],
+    communeCode: '55029',
+    description: 'Acteur fictif de démonstration, suggéré comme partenaire (il apporte le secteur du logement).',
+  },
+};
+
+const DEMO_COALITIONS = [
+  {
+    name: 'Coalition démo : santé mentale des jeunes en Meuse',
+    kind: 'THEMATIQUE',
+    themes: ['sante-mentale'],
+    visibility: 'PUBLIC',
+    joinPolicy: 'APPROVAL',
+    description: 'Coalition fictive de démonstration, sur demande : le compte membre peut y demander l’adhésion, le coordinateur la décider.',
+  },
+  {
+    name: 'Cellule démo de coordination (réservée aux membres)',
+    kind: 'COOPERATIVE',
+    themes: ['sante-mentale', 'addictions'],
+    visibility: 'MEMBERS',
+    joinPolicy: 'INVITATION',
+    description: 'Coalition fictive de démonstration, visible de ses seuls membres : on y entre sur invitation du coordinateur.',
+  },
+];
+
+/**
+ * Creates (idempotently) the demonstration accounts, the actors they represent and two
+ * demonstration coalitions piloted by the coordinator's actor, all marked is_demo. Logs the
+ * credentials when the accounts are created.
+ */
+export async function seedDemoAccounts(ds: DataSource, log: Log): Promise<{ created: number }> {
+  const themes = new ThemeService(ds);
+  const territories = new TerritoryService(ds);
+  const actors = new ActorService(ds, themes, territories);
+  const coalitions = new CoalitionService(ds, themes, territories, actors);
+  const auth = new AuthService(ds);
+
+  const actorIds: Record<string, string> = {};
+  for (const [key, input] of Object.entries(DEMO_ACTORS)) {
+    const [existing] = await ds.query(`SELECT id FROM actor WHERE source = $1 AND name = $2`, [SOURCE, input.name]);
+    if (existing) {
+      actorIds[key] = existing.id;
+      continue;
+    }
+    const { record, problems } = await actors.prepare({ ...input, isDemo: true, source: SOURCE } as CreateActorInput);
+    if (!record) throw new Error(`Acteur de démonstration invalide (${input.name}) : ${JSON.stringify(problems)}`);
+    actorIds[key] = await ds.transaction(async (m) => (await actors.insertMany(m, [record]))[0]);
+  }
+
+  let created = 0;
+  const userIds: Record<string, string> = {};
+  for (const account of DEMO_ACCOUNTS) {
+    const [existing] = await ds.query(`SELECT id FROM user_account WHERE lower(email) = $1`, [account.email]);
+    if (existing) {
+      userIds[account.role] = existing.id;
+      continue;
+    }
+    const [row] = await ds.query(
+      `INSERT INTO user_account (email, password_hash, display_name, role, region_code, is_demo) VALUES ($1, $2, $3, $4, $5, true) RETURNING id`,
+      [account.email, await auth.hashPassword(account.password), account.displayName, account.role, account.region],
+    );
+    userIds[account.role] = row.id;
+    if (account.actor) {
+      await ds.query(`INSERT INTO user_actor (user_id, actor_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [row.id, actorIds[account.actor]]);
+    }
+    created++;
+  }
+
+  const area = await coalitions.areaOf(TerritoryLevel.DEPARTEMENT, '55');
+  for (const c of DEMO_COALITIONS) {
+    const [existing] = await ds.query(`SELECT id FROM coalition WHERE source = $1 AND name = $2`, [SOURCE, c.name]);
+    if (existing) continue;
+    await ds.transaction(async (m) => {
+      const [row] = await m.query(
+        `INSERT INTO coalition (name, kind, themes, territory_level, territory_code, area_keys, region_code, start_date, description,
+           visibility, join_policy, is_demo, source, created_by)
+         VALUES ($1, $2, $3, 'DEPARTEMENT', '55', $4, $5, date '2026-01-01', $6, $7, $8, true, $9, $10) RETURNING id`,
+        [c.name, c.kind, c.themes, area.keys, area.regionCode, c.description, c.visibility, c.joinPolicy, SOURCE, userIds.COORDINATOR],
+      );
+      const [membership] = await m.query(
+        `INSERT INTO membership (coalition_id, actor_id, role, status, requested_by, decided_by, decided_at)
+         VALUES ($1, $2, 'PILOTE', 'ACTIVE', $3, $3, now()) RETURNING id`,
+        [row.id, actorIds.cpts, userIds.COORDINATOR],
+      );
+      await m.query(
+        `INSERT INTO membership_event (membership_id, coalition_id, actor_id, from_status, to_status, role, user_id)
+         VALUES ($1, $2, $3, NULL, 'ACTIVE', 'PILOTE', $4)`,
+        [membership.id, row.id, actorIds.cpts, userIds.COORDINATOR],
+      );
+    });
+  }
+
+  if (created > 0) {
+    log('Comptes de démonstration créés (voir aussi le README) :');
+    for (const a of DEMO_ACCOUNTS) log(`  ${a.role.padEnd(12)} ${a.email.padEnd(26)} mot de passe : ${a.password}`);
+  } else {
+    log('Comptes de démonstration déjà présents (identifiants dans le README)');
+  }
+  return { created };
+}

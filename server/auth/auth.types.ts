@@ -1,0 +1,94 @@
+import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
+import { IsEmail, IsOptional, Length, Matches } from 'class-validator';
+
+/** What a signed-in user may do. A visitor is simply someone without an account or session. */
+export enum UserRole {
+  MEMBER = 'MEMBER',
+  COORDINATOR = 'COORDINATOR',
+  ANALYST = 'ANALYST',
+  ADMIN = 'ADMIN',
+}
+
+registerEnumType(UserRole, {
+  name: 'UserRole',
+  description: 'Rôle d’un compte (un visiteur n’a pas de compte : il ne voit que les données publiques)',
+  valuesConfig: {
+    MEMBER: { description: 'Membre : agit pour les acteurs qu’il représente' },
+    COORDINATOR: { description: 'Coordinateur : crée des coalitions et gère celles qu’il pilote' },
+    ANALYST: { description: 'Analyste ARS : lit tout, gère les coalitions de sa région' },
+    ADMIN: { description: 'Administrateur' },
+  },
+});
+
+/** An open membership of one of the user's actors, loaded with the session for permission checks. */
+export interface OpenMembership {
+  coalitionId: string;
+  actorId: string;
+  role: string;
+  status: string;
+}
+
+/** The signed-in user of a request, as the permission checks need it. */
+export interface AuthUser {
+  id: string;
+  email: string;
+  displayName: string;
+  role: UserRole;
+  regionCode: string | null;
+  /** Actors this user represents. */
+  actorIds: string[];
+  /** Pending, invited and active memberships of those actors. */
+  memberships: OpenMembership[];
+}
+
+/** The signed-in user, as returned to that user only: the only place an email is ever exposed. */
+@ObjectType({ description: 'Le compte connecté (visible de lui seul)' })
+export class User {
+  @Field(() => ID)
+  id: string;
+
+  @Field(() => String, { description: 'Courriel (jamais exposé ailleurs que dans « me »)' })
+  email: string;
+
+  @Field(() => String, { description: 'Nom affiché' })
+  displayName: string;
+
+  @Field(() => UserRole)
+  role: UserRole;
+
+  @Field(() => String, { nullable: true, description: 'Code de la région d’un analyste ARS' })
+  regionCode: string | null;
+
+  actorIds: string[];
+}
+
+@InputType({ description: 'Création de compte' })
+export class SignUpInput {
+  @Field(() => String)
+  @IsEmail({}, { message: 'courriel invalide' })
+  @Length(3, 254, { message: 'courriel invalide' })
+  email: string;
+
+  @Field(() => String, { description: 'Au moins 10 caractères' })
+  @Length(10, 200, { message: 'le mot de passe doit compter de 10 à 200 caractères' })
+  password: string;
+
+  @Field(() => String)
+  @Length(1, 120, { message: 'le nom affiché doit compter de 1 à 120 caractères' })
+  displayName: string;
+}
+
+@InputType({ description: 'Attribution d’un rôle par un administrateur' })
+export class SetUserRoleInput {
+  @Field(() => String)
+  @IsEmail({}, { message: 'courriel invalide' })
+  email: string;
+
+  @Field(() => UserRole)
+  role: UserRole;
+
+  @Field(() => String, { nullable: true, description: 'Région (code INSEE) pour un analyste' })
+  @IsOptional()
+  @Matches(/^\d{2}$/, { message: 'le code de région compte 2 chiffres' })
+  regionCode?: string | null;
+}

@@ -1,0 +1,120 @@
+import 'reflect-metadata';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ImportFormat, ImportMode, type ImportProgress, importActors } from '../actors/actor-import.js';
+import { loadEnv } from '../config/env.js';
+import { openDatabase } from '../db/database.js';
+import { createServices } from '../graphql/context.js';
+import { progress, type Progress } from '../../seeds/progress.js';
+
+/**
+ * `npm run import -- fichier.csv [--valid-only] [--dry-run] [--latin1] [--source=texte]`
+ * Imports a CSV or GeoJSON file of actors (French columns) into the database, like the
+ * importActors mutation. Exit code 1 when rows were rejected and nothing was written.
+ */
+const USAGE = `Usage : npm run import -- fichier.csv|fichier.geojson [options]
+  --valid-only   enregistrer les lignes valides même si d’autres sont rejetées (par défaut : tout ou rien)
+  --dry-run      tout vérifier sans rien enregistrer
+  --latin1       lire un CSV enregistré en Windows-1252 / Latin-1 (ancien Excel) au lieu d’UTF-8
+  --source=TEXTE source donnée aux nouveaux acteurs sans source (par défaut : import:<nom du fichier>)`;
+
+const args = process.argv.slice(2);
+const flags = new Set(args.filter((a) => a.startsWith('--') && !a.includes('=')));
+const option = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const files = args.filter((a) => !a.startsWith('--'));
+const knownFlags = new Set(['--valid-only', '--dry-run', '--latin1', '--help']);
+const unknown = [...flags].filter((f) => !knownFlags.has(f));
+
+if (flags.has('--help') || files.length !== 1 || unknown.length) {
+  if (unknown.length) process.stderr.write(`Option inconnue : ${unknown.join(', ')}\n`);
+  process.stderr.write(`${USAGE}\n`);
+  process.exit(flags.has('--help') ? 0 : 2);
+}
+
+const file = path.resolve(files[0]);
+let content: Buffer;
+try {
+  content = fs.readFileSync(file);
+} catch {
+  process.stderr.write(`Fichier introuvable ou illisible : ${file}\n`);
+  process.exit(2);
+}
+const format = /\.(geo)?json$/i.test(file) ? ImportFormat.GEOJSON : ImportFormat.CSV;
+const mode = flags.has('--valid-only') ? ImportMode.VALID_ONLY : ImportMode.ALL_OR_NOTHING;
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+const env = loadEnv();
+const db = await openDatabase({
+  databaseUrl: env.databaseUrl,
+  dataDir: env.dataDir,
+  // A large import resolves the coverage of thousands of actors per statement.
+  statementTimeoutMs: Math.max(env.statementTimeoutMs, 300_000),
+});
+let exitCode = 0;
+try {
+  const [{ n }] = await db.ds.query(`SELECT count(*)::int AS n FROM territory WHERE level = 'COMMUNE'`);
+  if (n === 0) {
+    process.stderr.write('La base ne contient pas encore les territoires ni les thèmes : lancez d’abord « npm run db:seed » (ou « npm start »).\n');
+    exitCode = 2;
+    throw new Error('base vide');
+  }
+  const services = createServices(db.ds);
+  const bars = new Map<string, Progress>();
+  const started = Date.now();
+  log(`Import de ${path.basename(file)} (${format === ImportFormat.CSV ? 'CSV' : 'GeoJSON'}, ${mode === ImportMode.VALID_ONLY ? 'lignes valides seulement' : 'tout ou rien'}${flags.has('--dry-run') ? ', essai à blanc' : ''})`);
+  let last: { phase: string; done: number } | null = null;
+  const onProgress = (p: ImportProgress) => {
+    let bar = bars.get(p.phase);
+    if (!bar) {
+      for (const b of bars.values()) b.done();
+      bars.clear();
+      bar = progress(p.phase === 'vérification' ? 'Vérification des lignes' : 'Écriture', p.total, log);
+      bars.set(p.phase, bar);
+      last = { phase: p.phase, done: 0 };
+    }
+    bar.tick(p.done - (last?.done ?? 0));
+    last = { phase: p.phase, done: p.done };
+  };
+  const report = await importActors(db.ds, services, content, {
+    format,
+    mode,
+    dryRun: flags.has('--dry-run'),
+    encoding: flags.has('--latin1') ? 'windows-1252' : 'utf-8',
+    defaultSource: option('source') ?? `import:${path.basename(file)}`,
+    onProgress,
+  });
+  for (const b of bars.values()) b.done();
+
+  if (report.problems.length) {
+    log('');
+    log(`Lignes rejetées (${report.rejected}) :`);
+    const rows = report.problems.map((p) => [String(p.row), p.field, p.reason]);
+    const w0 = Math.max(6, ...rows.map((r) => r[0].length));
+    const w1 = Math.max(5, ...rows.map((r) => r[1].length));
+    const unit = format === ImportFormat.GEOJSON ? 'entité' : 'ligne';
+    log(`  ${unit.padEnd(w0)}  ${'champ'.padEnd(w1)}  raison`);
+    log(`  ${'-'.repeat(w0)}  ${'-'.repeat(w1)}  ${'-'.repeat(40)}`);
+    const shown = rows.slice(0, 500);
+    for (const [r, f, reason] of shown) log(`  ${r.padEnd(w0)}  ${f.padEnd(w1)}  ${reason}`);
+    if (rows.length > shown.length) log(`  … et ${rows.length - shown.length} autres problèmes`);
+  }
+  if (report.ignoredColumns.length) log(`\nColonnes ignorées (inconnues) : ${report.ignoredColumns.join(', ')}`);
+  log('');
+  log(`  lues         ${report.total}`);
+  log(`  créées       ${report.created}`);
+  log(`  mises à jour ${report.updated}`);
+  log(`  inchangées   ${report.unchanged}`);
+  log(`  rejetées     ${report.rejected}`);
+  log('');
+  log(`${report.message} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  if (!report.committed && !report.dryRun && (report.rejected > 0 || report.problems.length > 0)) exitCode = 1;
+  if (report.dryRun && report.rejected > 0 && mode === ImportMode.ALL_OR_NOTHING) exitCode = 1;
+} catch (err) {
+  if (exitCode !== 2) {
+    process.stderr.write(`Import interrompu, rien n’a été enregistré : ${(err as Error).message}\n`);
+    exitCode = 1;
+  }
+} finally {
+  await db.close();
+}
+process.exit(exitCode);

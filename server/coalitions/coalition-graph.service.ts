@@ -1,0 +1,276 @@
+import { UndirectedGraph } from 'graphology';
+import { connectedComponents } from 'graphology-components';
+import { betweenness as betweennessCentrality } from 'graphology-metrics/centrality/index.js';
+import type { DataSource } from 'typeorm';
+import type { AuthUser } from '../auth/auth.types.js';
+import { badInput, notFound } from '../graphql/errors.js';
+import type { ThemeService } from '../themes/theme.service.js';
+import { TerritoryLevel } from '../territories/territory-level.js';
+import { type Graph, GraphComponent, GraphEdge, GraphNode } from './coalition.entity.js';
+import { GraphEdgeKind, GraphNodeKind, type MembershipRole, type PartnershipKind } from './coalition-enums.js';
+import { CoalitionService, checkUuid } from './coalition.service.js';
+import { Permissions } from './coalition.permissions.js';
+
+/** Beyond this many nodes a graph is cut (and says so): it would not be readable anyway. */
+export const MAX_GRAPH_ACTORS = 5_000;
+export const MAX_NETWORK_NODES = 1_500;
+
+interface NodeData {
+  kind: GraphNodeKind;
+  label: string;
+  sector: string | null;
+  coalitionKind: string | null;
+  depth: number | null;
+}
+
+interface EdgeData {
+  kind: GraphEdgeKind;
+  role: string | null;
+  partnershipKind: string | null;
+}
+
+type G = UndirectedGraph<NodeData, EdgeData>;
+
+const actorKey = (id: string) => `a:${id}`;
+const coalitionKey = (id: string) => `c:${id}`;
+
+/**
+ * The network questions: who is reachable from an actor, and the actor–coalition graph of a
+ * territory with degree, betweenness centrality and connected components computed by graphology
+ * (Brandes' algorithm for betweenness), so that bridging and isolated actors stand out.
+ */
+export class CoalitionGraphService {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly themes: ThemeService,
+    private readonly coalitions: CoalitionService,
+  ) {}
+
+  /**
+   * The graph of a territory: its actors (those covering it, optionally on some themes), its
+   * coalitions (inside it or containing it, visible to the user, current unless asked), the
+   * active memberships between them and the partnerships among those actors.
+   */
+  async coalitionGraph(
+    user: AuthUser | null,
+    scope: { level: TerritoryLevel; code: string },
+    themeCodes: string[] | undefined,
+    includeEnded: boolean,
+  ): Promise<Graph> {
+    const code = scope.code.trim().toUpperCase();
+    const params: unknown[] = [];
+    const where = [Permissions.visibleSql(user, params), await this.coalitions.scopeSql({ level: scope.level, code }, params)];
+    let related: string[] | null = null;
+    if (themeCodes?.length) {
+      const taxonomy = await this.themes.taxonomy();
+      const unknown = themeCodes.filter((t) => !taxonomy.themeByCode.has(t));
+      if (unknown.length) throw badInput(`Thème(s) inconnu(s) : ${unknown.join(', ').slice(0, 200)}`, 'themes');
+      related = CoalitionService.relatedThemes(taxonomy, themeCodes);
+      params.push(related);
+      where.push(`c.themes && $${params.length}::text[]`);
+    }
+    if (!includeEnded) where.push(`(c.end_date IS NULL OR c.end_date >= current_date)`);
+
+    const actorParams: unknown[] = [scope.level, code];
+    const coverage =
+      scope.level === TerritoryLevel.COMMUNE
+        ? `SELECT actor_id FROM coverage_commune WHERE commune_code = $2 AND $1 = 'COMMUNE'`
+        : `SELECT actor_id FROM coverage_area WHERE level = $1 AND code = $2`;
+    let actorThemes = '';
+    if (related) {
+      actorParams.push(related);
+      actorThemes = `AND a.themes && $3::text[]`;
+    }
+    actorParams.push(MAX_GRAPH_ACTORS + 1);
+    const [coalitionRows, actorRows] = await Promise.all([
+      this.ds.query(`SELECT c.id, c.name, c.kind FROM coalition c WHERE ${where.join(' AND ')}`, params),
+      this.ds.query(
+        `SELECT a.id, a.name, a.sector FROM (${coverage}) cv JOIN actor a ON a.id = cv.actor_id
+         WHERE a.status = 'ACTIVE' ${actorThemes}
+         ORDER BY EXISTS (SELECT 1 FROM membership m WHERE m.actor_id = a.id AND m.status = 'ACTIVE') DESC, a.name, a.id
+         LIMIT $${actorParams.length}`,
+        actorParams,
+      ),
+    ]);
+    const truncated = actorRows.length > MAX_GRAPH_ACTORS;
+    const actors = actorRows.slice(0, MAX_GRAPH_ACTORS);
+    const actorIds = actors.map((a: any) => a.id as string);
+    const coalitionIds = coalitionRows.map((c: any) => c.id as string);
+    const [memberRows, partnerRows] = await Promise.all([
+      coalitionIds.length && actorIds.length
+        ? this.ds.query(
+            `SELECT m.coalition_id, m.actor_id, m.role FROM membership m
+             WHERE m.status = 'ACTIVE' AND m.coalition_id = ANY($1::uuid[]) AND m.actor_id = ANY($2::uuid[])`,
+            [coalitionIds, actorIds],
+          )
+        : [],
+      actorIds.length ? this.partnershipsAmong(actorIds, includeEnded) : [],
+    ]);
+
+    const g: G = new UndirectedGraph();
+    for (const a of actors) g.addNode(actorKey(a.id), { kind: GraphNodeKind.ACTOR, label: a.name, sector: a.sector, coalitionKind: null, depth: null });
+    for (const c of coalitionRows) {
+      g.addNode(coalitionKey(c.id), { kind: GraphNodeKind.COALITION, label: c.name, sector: null, coalitionKind: c.kind, depth: null });
+    }
+    for (const m of memberRows) {
+      g.mergeEdge(actorKey(m.actor_id), coalitionKey(m.coalition_id), { kind: GraphEdgeKind.MEMBERSHIP, role: m.role, partnershipKind: null });
+    }
+    for (const p of partnerRows) {
+      g.mergeEdge(actorKey(p.actor_a), actorKey(p.actor_b), { kind: GraphEdgeKind.PARTNERSHIP, role: null, partnershipKind: p.kind });
+    }
+    return CoalitionGraphService.describe(g, { metrics: true, truncated });
+  }
+
+  /**
+   * The actors reachable from one actor through shared coalitions and partnerships, up to
+   * `depth` hops (an actor → coalition → actor step, or a partnership, is one hop).
+   */
+  async actorNetwork(user: AuthUser | null, actorId: string, depth: number, includeEnded: boolean): Promise<Graph> {
+    checkUuid(actorId, 'actorId', 'd’acteur');
+    if (!Number.isInteger(depth) || depth < 1 || depth > 3) throw badInput('« depth » doit être compris entre 1 et 3', 'depth');
+    const [start] = await this.ds.query(`SELECT id, name, sector FROM actor WHERE id = $1`, [actorId]);
+    if (!start) throw notFound('Acteur introuvable');
+    const g: G = new UndirectedGraph();
+    g.addNode(actorKey(start.id), { kind: GraphNodeKind.ACTOR, label: start.name, sector: start.sector, coalitionKind: null, depth: 0 });
+    const seenCoalitions = new Set<string>();
+    let frontier = [start.id as string];
+    let truncated = false;
+    for (let d = 1; d <= depth && frontier.length > 0 && !truncated; d++) {
+      const params: unknown[] = [frontier];
+      const visible = Permissions.visibleSql(user, params);
+      const ended = includeEnded ? '' : `AND (c.end_date IS NULL OR c.end_date >= current_date)`;
+      params.push([...seenCoalitions]);
+      const reached: { id: string; name: string; kind: string }[] = await this.ds.query(
+        `SELECT DISTINCT c.id, c.name, c.kind FROM membership m JOIN coalition c ON c.id = m.coalition_id
+         WHERE m.actor_id = ANY($1::uuid[]) AND m.status = 'ACTIVE' AND ${visible} ${ended} AND NOT (c.id = ANY($${params.length}::uuid[]))`,
+        params,
+      );
+      for (const c of reached) {
+        seenCoalitions.add(c.id);
+        g.addNode(coalitionKey(c.id), { kind: GraphNodeKind.COALITION, label: c.name, sector: null, coalitionKind: c.kind, depth: d });
+      }
+      const [members, partners] = await Promise.all([
+        reached.length
+          ? this.ds.query(
+              `SELECT m.coalition_id, m.role, a.id, a.name, a.sector FROM membership m JOIN actor a ON a.id = m.actor_id
+               WHERE m.coalition_id = ANY($1::uuid[]) AND m.status = 'ACTIVE' ORDER BY a.name, a.id`,
+              [reached.map((c) => c.id)],
+            )
+          : [],
+        this.ds.query(
+          `SELECT p.actor_a, p.actor_b, p.kind, a.id, a.name, a.sector FROM partnership p
+           JOIN actor a ON a.id = CASE WHEN p.actor_a = ANY($1::uuid[]) THEN p.actor_b ELSE p.actor_a END
+           WHERE (p.actor_a = ANY($1::uuid[]) OR p.actor_b = ANY($1::uuid[])) ${includeEnded ? '' : 'AND (p.end_date IS NULL OR p.end_date >= current_date)'}
+           ORDER BY a.name, a.id`,
+          [frontier],
+        ),
+      ]);
+      const next: string[] = [];
+      const reach = (a: { id: string; name: string; sector: string }) => {
+        if (g.hasNode(actorKey(a.id))) return true;
+        if (g.order >= MAX_NETWORK_NODES) {
+          truncated = true;
+          return false;
+        }
+        g.addNode(actorKey(a.id), { kind: GraphNodeKind.ACTOR, label: a.name, sector: a.sector, coalitionKind: null, depth: d });
+        next.push(a.id);
+        return true;
+      };
+      for (const m of members) {
+        if (reach(m)) g.mergeEdge(actorKey(m.id), coalitionKey(m.coalition_id), { kind: GraphEdgeKind.MEMBERSHIP, role: m.role, partnershipKind: null });
+      }
+      for (const p of partners) {
+        if (reach(p)) g.mergeEdge(actorKey(p.actor_a), actorKey(p.actor_b), { kind: GraphEdgeKind.PARTNERSHIP, role: null, partnershipKind: p.kind });
+      }
+      frontier = next;
+    }
+    // Partnerships between actors of the last ring, so the drawing shows every link among its nodes.
+    const ids = g.filterNodes((_, a) => a.kind === GraphNodeKind.ACTOR).map((k) => k.slice(2));
+    for (const p of await this.partnershipsAmong(ids, includeEnded)) {
+      g.mergeEdge(actorKey(p.actor_a), actorKey(p.actor_b), { kind: GraphEdgeKind.PARTNERSHIP, role: null, partnershipKind: p.kind });
+    }
+    return CoalitionGraphService.describe(g, { metrics: false, truncated });
+  }
+
+  private partnershipsAmong(actorIds: string[], includeEnded: boolean): Promise<{ actor_a: string; actor_b: string; kind: string }[]> {
+    return this.ds.query(
+      `SELECT p.actor_a, p.actor_b, p.kind FROM partnership p
+       WHERE p.actor_a = ANY($1::uuid[]) AND p.actor_b = ANY($1::uuid[])
+         ${includeEnded ? '' : 'AND (p.end_date IS NULL OR p.end_date >= current_date)'}`,
+      [actorIds],
+    );
+  }
+
+  /**
+   * Normalised betweenness centrality, as graphology's `normalized: true` gives it on the whole
+   * graph, but computed on the linked nodes only: a node without links lies on no shortest path
+   * (its centrality is 0) and costs Brandes' algorithm a full pass, and a département has hundreds.
+   */
+  static betweenness(g: G): Record<string, number> {
+    const n = g.order;
+    if (g.size === 0 || n <= 2) return {};
+    const linked: G = new UndirectedGraph();
+    g.forEachNode((key, attributes) => {
+      if (g.degree(key) > 0) linked.addNode(key, attributes);
+    });
+    g.forEachEdge((edge, attributes, source, target) => {
+      linked.addEdgeWithKey(edge, source, target, attributes);
+    });
+    // Unnormalised undirected values count each pair once; graphology's normalisation divides the
+    // ordered-pair count by (n - 1)(n - 2) with n the order of the whole graph.
+    const raw = betweennessCentrality(linked, { normalized: false });
+    const scale = 2 / ((n - 1) * (n - 2));
+    const out: Record<string, number> = {};
+    for (const key in raw) out[key] = raw[key] * scale;
+    return out;
+  }
+
+  /** Nodes, edges and components of a graphology graph, with degree and (if asked) betweenness. */
+  static describe(g: G, options: { metrics: boolean; truncated: boolean }): Graph {
+    const betweenness = options.metrics ? CoalitionGraphService.betweenness(g) : null;
+    // A node without links is its own component: those are flagged on the node (isolated) and
+    // counted, not listed, so the list stays short on a département of a thousand actors.
+    const components = connectedComponents(g)
+      .filter((list) => list.length > 1)
+      .sort((a, b) => b.length - a.length);
+    const componentOf = new Map<string, number>();
+    components.forEach((nodes, i) => nodes.forEach((n) => componentOf.set(n, i)));
+    const nodes = g.mapNodes((key, a) => {
+      const degree = g.degree(key);
+      return Object.assign(new GraphNode(), {
+        id: key.slice(2),
+        kind: a.kind,
+        label: a.label,
+        sector: a.sector,
+        coalitionKind: a.coalitionKind,
+        depth: a.depth,
+        degree,
+        betweenness: options.metrics ? Math.round((betweenness?.[key] ?? 0) * 1e6) / 1e6 : null,
+        component: componentOf.get(key) ?? null,
+        isolated: a.kind === GraphNodeKind.ACTOR && degree === 0,
+      });
+    });
+    const edges = g.mapEdges((_, e, source, target) =>
+      Object.assign(new GraphEdge(), {
+        source: source.slice(2),
+        target: target.slice(2),
+        kind: e.kind,
+        role: e.role as MembershipRole | null,
+        partnershipKind: e.partnershipKind as PartnershipKind | null,
+      }),
+    );
+    return {
+      nodes,
+      edges,
+      components: components.map((list, index) =>
+        Object.assign(new GraphComponent(), {
+          index,
+          actorCount: list.filter((k) => k.startsWith('a:')).length,
+          coalitionCount: list.filter((k) => k.startsWith('c:')).length,
+        }),
+      ),
+      isolatedActorCount: nodes.filter((n) => n.isolated).length,
+      truncated: options.truncated,
+    };
+  }
+}

@@ -1,0 +1,102 @@
+import { ArrayMaxSize, IsOptional, Length, Matches, MaxLength } from 'class-validator';
+import { Field, ID, InputType } from 'type-graphql';
+import { TerritoryRefInput } from '../actors/actor.inputs.js';
+import { CoalitionKind, CoalitionVisibility, JoinPolicy, PartnershipKind } from './coalition-enums.js';
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+@InputType()
+class CoalitionFields {
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @Length(1, 300, { message: 'le nom doit compter de 1 à 300 caractères' })
+  name?: string;
+
+  @Field(() => CoalitionKind, { nullable: true })
+  kind?: CoalitionKind;
+
+  @Field(() => [String], { nullable: true, description: 'Codes des thèmes' })
+  @IsOptional()
+  @ArrayMaxSize(30, { message: '30 thèmes au plus' })
+  themes?: string[];
+
+  @Field(() => TerritoryRefInput, { nullable: true, description: 'Territoire, de tout niveau' })
+  territory?: TerritoryRefInput;
+
+  @Field(() => String, { nullable: true, description: 'Début (AAAA-MM-JJ)' })
+  @IsOptional()
+  @Matches(DATE, { message: 'date au format AAAA-MM-JJ' })
+  startDate?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Fin (AAAA-MM-JJ)' })
+  @IsOptional()
+  @Matches(DATE, { message: 'date au format AAAA-MM-JJ' })
+  endDate?: string | null;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @MaxLength(5000, { message: 'la description dépasse 5 000 caractères' })
+  description?: string | null;
+
+  @Field(() => CoalitionVisibility, { nullable: true })
+  visibility?: CoalitionVisibility;
+
+  @Field(() => JoinPolicy, { nullable: true })
+  joinPolicy?: JoinPolicy;
+}
+
+@InputType({ description: 'Nouvelle coalition ; l’acteur pilote en devient membre actif (rôle PILOTE)' })
+export class CreateCoalitionInput extends CoalitionFields {
+  @Field(() => ID, { description: 'Acteur pilote, que le compte représente' })
+  pilotActorId: string;
+}
+
+@InputType({ description: 'Modification d’une coalition : seuls les champs donnés changent' })
+export class UpdateCoalitionInput extends CoalitionFields {}
+
+@InputType({ description: 'Filtre des coalitions' })
+export class CoalitionFilter {
+  @Field(() => TerritoryRefInput, { nullable: true, description: 'Coalitions de ce territoire : situées dedans, ou le contenant' })
+  territory?: TerritoryRefInput;
+
+  @Field(() => [String], { nullable: true, description: 'Au moins un de ces thèmes (un thème inclut ses sous-thèmes)' })
+  @IsOptional()
+  @ArrayMaxSize(30)
+  themes?: string[];
+
+  @Field(() => [CoalitionKind], { nullable: true })
+  kinds?: CoalitionKind[];
+
+  @Field(() => ID, { nullable: true, description: 'Coalitions dont cet acteur est membre actif' })
+  actorId?: string;
+
+  @Field(() => Boolean, { nullable: true, description: 'Inclure les coalitions terminées (non par défaut)' })
+  includeEnded?: boolean;
+}
+
+@InputType({ description: 'Nouveau partenariat direct entre deux acteurs' })
+export class CreatePartnershipInput {
+  @Field(() => ID, { description: 'Acteur que le compte représente' })
+  actorId: string;
+
+  @Field(() => ID, { description: 'Acteur partenaire' })
+  partnerActorId: string;
+
+  @Field(() => PartnershipKind)
+  kind: PartnershipKind;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @MaxLength(300, { message: 'l’intitulé dépasse 300 caractères' })
+  title?: string | null;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @Matches(DATE, { message: 'date au format AAAA-MM-JJ' })
+  startDate?: string | null;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @Matches(DATE, { message: 'date au format AAAA-MM-JJ' })
+  endDate?: string | null;
+}

@@ -1,0 +1,20 @@
+import DataLoader from 'dataloader';
+import type { Actor } from '../actors/actor.entity.js';
+import type { ActorService } from '../actors/actor.service.js';
+import type { Coalition, Membership, MembershipEvent, Partnership } from './coalition.entity.js';
+import type { CoalitionService } from './coalition.service.js';
+
+/** Per-request batch loaders of the coalition domain: one query per relation, whatever the page size. */
+export function createCoalitionLoaders(coalitions: CoalitionService, actors: ActorService) {
+  return {
+    actor: new DataLoader<string, Actor | null>((ids) => actors.findMany(ids)),
+    coalition: new DataLoader<string, Coalition | null>((ids) => coalitions.findMany(ids)),
+    /** Every membership of a coalition, all statuses: resolvers filter by permission. */
+    membershipsByCoalition: new DataLoader<string, Membership[]>((ids) => coalitions.membershipsOf(ids)),
+    /** History of an actor in a coalition, across its successive memberships. */
+    history: new DataLoader<{ coalitionId: string; actorId: string }, MembershipEvent[], string>((keys) => coalitions.histories(keys), {
+      cacheKeyFn: (k) => `${k.coalitionId}:${k.actorId}`,
+    }),
+    partnershipsByActor: new DataLoader<string, Partnership[]>((ids) => coalitions.partnershipsOf(ids)),
+  };
+}

@@ -1,0 +1,302 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Actor } from '../actors/actor.entity.js';
+import { SECTOR_LABELS, type Sector } from '../actors/actor-enums.js';
+import { TerritoryRefInput } from '../actors/actor.inputs.js';
+import type { Context } from '../graphql/context.js';
+import { AppError } from '../graphql/errors.js';
+import { Theme } from '../themes/theme.entity.js';
+import { Territory } from '../territories/territory.entity.js';
+import {
+  Coalition,
+  CoalitionConnection,
+  Graph,
+  Intersectorality,
+  Membership,
+  MembershipEvent,
+  PartnerSuggestion,
+  Partnership,
+  RoleGroup,
+  SectorGroup,
+} from './coalition.entity.js';
+import { COALITION_KIND_LABELS, MEMBERSHIP_ROLE_LABELS, MembershipRole, MembershipStatus } from './coalition-enums.js';
+import { CoalitionFilter, CreateCoalitionInput, CreatePartnershipInput, UpdateCoalitionInput } from './coalition.inputs.js';
+import { Permissions } from './coalition.permissions.js';
+import { CoalitionService } from './coalition.service.js';
+
+async function activeMembers(c: Coalition, { loaders, user }: Context): Promise<Membership[]> {
+  const all = await loaders.membershipsByCoalition.load(c.id);
+  return CoalitionService.visibleMemberships(user ?? null, c, all, [MembershipStatus.ACTIVE]);
+}
+
+async function actorsOf(members: Membership[], { loaders }: Context): Promise<Actor[]> {
+  const list = await loaders.actor.loadMany(members.map((m) => m.actorId));
+  return list.filter((a): a is Actor => !!a && !(a instanceof Error));
+}
+
+/** Coalitions: lists, detail with members and intersectorality, the join workflow, the graphs. */
+@Resolver(() => Coalition)
+export class CoalitionResolver {
+  @Query(() => CoalitionConnection, {
+    description: 'Coalitions visibles : filtres par territoire (dedans ou le contenant), thèmes, nature ; pagination par curseur',
+  })
+  coalitions(
+    @Arg('filter', () => CoalitionFilter, { nullable: true }) filter: CoalitionFilter | undefined,
+    @Arg('first', () => Int, { defaultValue: 20, description: 'Taille de page (0 à 200)' }) first: number,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Ctx() { services, user }: Context,
+  ): Promise<CoalitionConnection> {
+    return services.coalitions.list(user ?? null, filter, first, after);
+  }
+
+  @Query(() => Coalition, { description: 'Une coalition ; introuvable (NOT_FOUND) si elle est réservée à ses membres' })
+  coalition(@Arg('id', () => ID) id: string, @Ctx() { services, user }: Context): Promise<Coalition> {
+    return services.coalitions.get(user ?? null, id);
+  }
+
+  @Query(() => Graph, {
+    description: 'Réseau d’un acteur : acteurs joignables par coalitions partagées et partenariats, jusqu’à 3 sauts',
+  })
+  actorNetwork(
+    @Arg('actorId', () => ID) actorId: string,
+    @Arg('depth', () => Int, { defaultValue: 2, description: 'Nombre de sauts (1 à 3)' }) depth: number,
+    @Arg('includeEnded', () => Boolean, { defaultValue: false, description: 'Inclure coalitions et partenariats terminés' }) includeEnded: boolean,
+    @Ctx() { services, user }: Context,
+  ): Promise<Graph> {
+    return services.coalitionGraph.actorNetwork(user ?? null, actorId, depth, includeEnded);
+  }
+
+  @Query(() => Graph, {
+    description:
+      'Graphe d’un territoire : acteurs qui le couvrent, coalitions situées dedans ou le contenant, adhésions et partenariats ; ' +
+      'degré, centralité d’intermédiarité et composantes connexes',
+  })
+  coalitionGraph(
+    @Arg('scope', () => TerritoryRefInput) scope: TerritoryRefInput,
+    @Arg('themes', () => [String], { nullable: true }) themes: string[] | undefined,
+    @Arg('includeEnded', () => Boolean, { defaultValue: false }) includeEnded: boolean,
+    @Ctx() { services, user }: Context,
+  ): Promise<Graph> {
+    return services.coalitionGraph.coalitionGraph(user ?? null, scope, themes, includeEnded);
+  }
+
+  @Query(() => [PartnerSuggestion], {
+    description: 'Acteurs qui couvrent le territoire et les thèmes de la coalition sans en être membres, classés, avec les raisons',
+  })
+  suggestedPartners(
+    @Arg('coalitionId', () => ID) coalitionId: string,
+    @Arg('first', () => Int, { defaultValue: 10 }) first: number,
+    @Ctx() { services, user }: Context,
+  ): Promise<PartnerSuggestion[]> {
+    return services.coalitions.suggestedPartners(user ?? null, coalitionId, first);
+  }
+
+  @Mutation(() => Coalition, { description: 'Crée une coalition pilotée par un acteur que le compte représente' })
+  createCoalition(@Arg('input', () => CreateCoalitionInput) input: CreateCoalitionInput, @Ctx() { services, user }: Context): Promise<Coalition> {
+    return services.coalitions.create(user ?? null, input);
+  }
+
+  @Mutation(() => Coalition, { description: 'Modifie une coalition (ses coordinateurs) ; CONFLICT si la version a changé' })
+  updateCoalition(
+    @Arg('id', () => ID) id: string,
+    @Arg('version', () => Int) version: number,
+    @Arg('input', () => UpdateCoalitionInput) input: UpdateCoalitionInput,
+    @Ctx() { services, user }: Context,
+  ): Promise<Coalition> {
+    return services.coalitions.update(user ?? null, id, version, input);
+  }
+
+  @Mutation(() => Membership, {
+    description: 'Demande d’adhésion pour un acteur que le compte représente (immédiate si la coalition est libre)',
+  })
+  requestMembership(
+    @Arg('coalitionId', () => ID) coalitionId: string,
+    @Arg('actorId', () => ID) actorId: string,
+    @Arg('role', () => MembershipRole, { defaultValue: MembershipRole.MEMBRE }) role: MembershipRole,
+    @Ctx() { services, user }: Context,
+  ): Promise<Membership> {
+    return services.coalitions.requestMembership(user ?? null, coalitionId, actorId, role);
+  }
+
+  @Mutation(() => Membership, { description: 'Un coordinateur invite un acteur' })
+  inviteActor(
+    @Arg('coalitionId', () => ID) coalitionId: string,
+    @Arg('actorId', () => ID) actorId: string,
+    @Arg('role', () => MembershipRole, { defaultValue: MembershipRole.MEMBRE }) role: MembershipRole,
+    @Ctx() { services, user }: Context,
+  ): Promise<Membership> {
+    return services.coalitions.invite(user ?? null, coalitionId, actorId, role);
+  }
+
+  @Mutation(() => Membership, { description: 'Un coordinateur accepte une demande ; CONFLICT si elle a déjà été traitée' })
+  acceptMembership(@Arg('membershipId', () => ID) membershipId: string, @Ctx() { services, user }: Context): Promise<Membership> {
+    return services.coalitions.decide(user ?? null, membershipId, true);
+  }
+
+  @Mutation(() => Membership, { description: 'Un coordinateur refuse une demande ; CONFLICT si elle a déjà été traitée' })
+  rejectMembership(@Arg('membershipId', () => ID) membershipId: string, @Ctx() { services, user }: Context): Promise<Membership> {
+    return services.coalitions.decide(user ?? null, membershipId, false);
+  }
+
+  @Mutation(() => Membership, { description: 'Le représentant de l’acteur invité accepte l’invitation' })
+  acceptInvitation(@Arg('membershipId', () => ID) membershipId: string, @Ctx() { services, user }: Context): Promise<Membership> {
+    return services.coalitions.answerInvitation(user ?? null, membershipId, true);
+  }
+
+  @Mutation(() => Membership, { description: 'Le représentant de l’acteur invité décline l’invitation' })
+  declineInvitation(@Arg('membershipId', () => ID) membershipId: string, @Ctx() { services, user }: Context): Promise<Membership> {
+    return services.coalitions.answerInvitation(user ?? null, membershipId, false);
+  }
+
+  @Mutation(() => Membership, {
+    description: 'Met fin à une adhésion (ou retire une demande) : l’acteur lui-même ou un coordinateur ; l’historique est conservé',
+  })
+  leaveCoalition(@Arg('membershipId', () => ID) membershipId: string, @Ctx() { services, user }: Context): Promise<Membership> {
+    return services.coalitions.leave(user ?? null, membershipId);
+  }
+
+  @Mutation(() => Partnership, { description: 'Déclare un partenariat direct entre un acteur que le compte représente et un autre' })
+  createPartnership(@Arg('input', () => CreatePartnershipInput) input: CreatePartnershipInput, @Ctx() { services, user }: Context): Promise<Partnership> {
+    return services.coalitions.createPartnership(user ?? null, input);
+  }
+
+  // ---------------------------------------------------------------- fields
+
+  @FieldResolver(() => String, { description: 'Nature, en clair' })
+  kindLabel(@Root() c: Coalition): string {
+    return COALITION_KIND_LABELS[c.kind] ?? c.kind;
+  }
+
+  @FieldResolver(() => [Theme])
+  async themes(@Root() c: Coalition, @Ctx() { services }: Context): Promise<Theme[]> {
+    const t = await services.themes.taxonomy();
+    return c.themeCodes.map((code) => t.themeByCode.get(code)).filter((x): x is Theme => !!x);
+  }
+
+  @FieldResolver(() => Territory, { nullable: true })
+  territory(@Root() c: Coalition, @Ctx() { loaders }: Context): Promise<Territory | null> {
+    return loaders.territory.load({ level: c.territoryLevel, code: c.territoryCode });
+  }
+
+  @FieldResolver(() => Boolean, { description: 'Vrai si le compte connecté peut gérer la coalition (coordinateur)' })
+  viewerCanManage(@Root() c: Coalition, @Ctx() { user }: Context): boolean {
+    return Permissions.canManage(user ?? null, c);
+  }
+
+  @FieldResolver(() => Int, { description: 'Nombre de membres actifs' })
+  async memberCount(@Root() c: Coalition, @Ctx() ctx: Context): Promise<number> {
+    return (await activeMembers(c, ctx)).length;
+  }
+
+  @FieldResolver(() => [Membership], {
+    description:
+      'Adhésions (actives par défaut). Les demandes, invitations, refus et départs ne sont visibles que des coordinateurs ' +
+      'et des représentants de l’acteur concerné',
+  })
+  async members(
+    @Root() c: Coalition,
+    @Arg('statuses', () => [MembershipStatus], { nullable: true }) statuses: MembershipStatus[] | undefined,
+    @Ctx() { loaders, user }: Context,
+  ): Promise<Membership[]> {
+    const all = await loaders.membershipsByCoalition.load(c.id);
+    return CoalitionService.visibleMemberships(user ?? null, c, all, statuses?.length ? statuses : [MembershipStatus.ACTIVE]);
+  }
+
+  @FieldResolver(() => [RoleGroup], { description: 'Membres actifs par rôle (pilotes d’abord)' })
+  async membersByRole(@Root() c: Coalition, @Ctx() ctx: Context): Promise<RoleGroup[]> {
+    return CoalitionService.groupByRole(await activeMembers(c, ctx)).map((g) => ({ ...g, label: MEMBERSHIP_ROLE_LABELS[g.role] }));
+  }
+
+  @FieldResolver(() => [SectorGroup], { description: 'Membres actifs par secteur' })
+  async membersBySector(@Root() c: Coalition, @Ctx() ctx: Context): Promise<SectorGroup[]> {
+    const actors = await actorsOf(await activeMembers(c, ctx), ctx);
+    const by = new Map<Sector, Actor[]>();
+    for (const a of actors) by.set(a.sector, [...(by.get(a.sector) ?? []), a]);
+    return [...by.entries()]
+      .map(([sector, list]) => ({ sector, label: SECTOR_LABELS[sector] ?? sector, actors: list }))
+      .sort((a, b) => b.actors.length - a.actors.length || a.label.localeCompare(b.label, 'fr'));
+  }
+
+  @FieldResolver(() => Intersectorality, {
+    description: 'Secteurs présents et absents parmi les membres actifs : santé, social, éducation, logement, collectivités, État, associations, usagers',
+  })
+  async intersectorality(@Root() c: Coalition, @Ctx() ctx: Context): Promise<Intersectorality> {
+    return CoalitionService.intersectorality(await actorsOf(await activeMembers(c, ctx), ctx));
+  }
+
+  @FieldResolver(() => [MembershipEvent], { description: 'Historique de toutes les adhésions (coordinateurs, analystes, administrateurs)' })
+  history(@Root() c: Coalition, @Ctx() { services, user }: Context): Promise<MembershipEvent[]> {
+    if (!Permissions.canManage(user ?? null, c) && !Permissions.readsEverything(user ?? null)) {
+      throw new AppError('FORBIDDEN', 'L’historique est réservé aux coordinateurs de la coalition.');
+    }
+    return services.coalitions.history(c.id, null);
+  }
+}
+
+/** Coordinators, analysts and admins, and the representatives of the member actor, see who asked and who decided. */
+async function seesPeople(m: Membership, { loaders, user }: Context): Promise<boolean> {
+  const c = await loaders.coalition.load(m.coalitionId);
+  const u = user ?? null;
+  return !!c && (Permissions.canManage(u, c) || Permissions.readsEverything(u) || Permissions.represents(u, m.actorId));
+}
+
+@Resolver(() => Membership)
+export class MembershipResolver {
+  @FieldResolver(() => String, { nullable: true, description: 'Nom affiché de qui a demandé ou invité (coordinateurs et représentants de l’acteur)' })
+  async requestedByName(@Root() m: Membership, @Ctx() ctx: Context): Promise<string | null> {
+    return (await seesPeople(m, ctx)) ? m.requestedByName : null;
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'Nom affiché de qui a décidé (coordinateurs et représentants de l’acteur)' })
+  async decidedByName(@Root() m: Membership, @Ctx() ctx: Context): Promise<string | null> {
+    return (await seesPeople(m, ctx)) ? m.decidedByName : null;
+  }
+
+  @FieldResolver(() => String, { description: 'Rôle, en clair' })
+  roleLabel(@Root() m: Membership): string {
+    return MEMBERSHIP_ROLE_LABELS[m.role] ?? m.role;
+  }
+
+  @FieldResolver(() => Actor, { nullable: true })
+  actor(@Root() m: Membership, @Ctx() { loaders }: Context): Promise<Actor | null> {
+    return loaders.actor.load(m.actorId);
+  }
+
+  @FieldResolver(() => Coalition, { nullable: true, description: 'La coalition (null si elle n’est pas visible du compte)' })
+  async coalition(@Root() m: Membership, @Ctx() { loaders, user }: Context): Promise<Coalition | null> {
+    const c = await loaders.coalition.load(m.coalitionId);
+    return c && (Permissions.canView(user ?? null, c) || Permissions.represents(user ?? null, m.actorId)) ? c : null;
+  }
+
+  @FieldResolver(() => [MembershipEvent], {
+    nullable: true,
+    description:
+      'Historique de cet acteur dans cette coalition, départs et retours compris ; null sauf pour les coordinateurs, ' +
+      'les analystes et les représentants de l’acteur',
+  })
+  async history(@Root() m: Membership, @Ctx() ctx: Context): Promise<MembershipEvent[] | null> {
+    if (!(await seesPeople(m, ctx))) return null;
+    return ctx.loaders.history.load({ coalitionId: m.coalitionId, actorId: m.actorId });
+  }
+}
+
+@Resolver(() => Partnership)
+export class PartnershipResolver {
+  @FieldResolver(() => Actor, { nullable: true })
+  actorA(@Root() p: Partnership, @Ctx() { loaders }: Context): Promise<Actor | null> {
+    return loaders.actor.load(p.actorAId);
+  }
+
+  @FieldResolver(() => Actor, { nullable: true })
+  actorB(@Root() p: Partnership, @Ctx() { loaders }: Context): Promise<Actor | null> {
+    return loaders.actor.load(p.actorBId);
+  }
+}
+
+/** The coalition side of an actor: its partnerships. */
+@Resolver(() => Actor)
+export class ActorPartnershipResolver {
+  @FieldResolver(() => [Partnership], { description: 'Partenariats directs de l’acteur' })
+  partnerships(@Root() a: Actor, @Ctx() { loaders }: Context): Promise<Partnership[]> {
+    return loaders.partnershipsByActor.load(a.id);
+  }
+}

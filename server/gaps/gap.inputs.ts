@@ -1,0 +1,108 @@
+import { ArrayMaxSize, IsOptional, Max, Min, ValidateNested } from 'class-validator';
+import { Field, Float, InputType, Int, registerEnumType } from 'type-graphql';
+import { ActorKind } from '../actors/actor-enums.js';
+import { TerritoryRefInput } from '../actors/actor.inputs.js';
+
+/** Levels at which gaps and coverage are computed. */
+export enum GapLevel {
+  COMMUNE = 'COMMUNE',
+  EPCI = 'EPCI',
+  DEPARTEMENT = 'DEPARTEMENT',
+}
+
+registerEnumType(GapLevel, {
+  name: 'GapLevel',
+  description: 'Niveau des territoires analysés',
+  valuesConfig: {
+    COMMUNE: { description: 'Communes (Paris, Lyon et Marseille entières)' },
+    EPCI: {
+      description:
+        'EPCI à fiscalité propre ayant au moins une commune dans le périmètre ; leurs chiffres portent sur toutes leurs communes membres',
+    },
+    DEPARTEMENT: { description: 'Départements ayant au moins une commune dans le périmètre' },
+  },
+});
+
+/** Orders of the gap list. */
+export enum GapOrder {
+  UNCOVERED_POPULATION = 'UNCOVERED_POPULATION',
+  POPULATION = 'POPULATION',
+  ACTORS_PER_10K = 'ACTORS_PER_10K',
+  NAME = 'NAME',
+}
+
+registerEnumType(GapOrder, {
+  name: 'GapOrder',
+  description: 'Ordre de la liste des lacunes (le rang suit cet ordre)',
+  valuesConfig: {
+    UNCOVERED_POPULATION: {
+      description: 'Population sans aucun acteur d’abord (puis population totale) : les plus grandes populations non couvertes en tête',
+    },
+    POPULATION: { description: 'Population totale décroissante' },
+    ACTORS_PER_10K: { description: 'Acteurs pour 10 000 habitants croissants (puis population décroissante)' },
+    NAME: { description: 'Par nom' },
+  },
+});
+
+/**
+ * What to measure: a scope, a level, themes and the actors that count. Shared by gaps, coverage,
+ * the theme matrix and the comparison.
+ */
+@InputType({
+  description:
+    'Périmètre, niveau, thèmes et acteurs pris en compte. Seuls les acteurs actifs comptent ; un acteur couvre une commune ' +
+    'si son territoire d’intervention (déclaré ou par rayon) la contient',
+})
+export class GapFilterInput {
+  @Field(() => TerritoryRefInput, {
+    nullable: true,
+    description: 'Périmètre : région, département, EPCI ou EPT ; absent, toute la France (COG 2026)',
+  })
+  @IsOptional()
+  @ValidateNested()
+  scope?: TerritoryRefInput | null;
+
+  @Field(() => GapLevel, { nullable: true, description: 'Niveau des territoires analysés ; COMMUNE par défaut' })
+  level?: GapLevel | null;
+
+  @Field(() => [String], {
+    nullable: true,
+    description:
+      'Codes de thèmes : un acteur compte s’il travaille sur au moins l’un d’eux (un thème inclut ses sous-thèmes). ' +
+      'Absent ou vide : tout thème de prévention (tout acteur)',
+  })
+  @IsOptional()
+  @ArrayMaxSize(60)
+  themes?: string[] | null;
+
+  @Field(() => [ActorKind], { nullable: true, description: 'Seulement les acteurs de ces natures' })
+  @IsOptional()
+  @ArrayMaxSize(30)
+  kinds?: ActorKind[] | null;
+
+  @Field(() => [String], { nullable: true, description: 'Seulement les acteurs visant au moins un de ces publics (codes)' })
+  @IsOptional()
+  @ArrayMaxSize(20)
+  audiences?: string[] | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'Lacune : moins de N acteurs. Par défaut 1 (aucun acteur) si minActorsPer10k est absent. Avec les deux seuils, ' +
+      'un territoire est une lacune s’il manque l’un ou l’autre',
+  })
+  @IsOptional()
+  @Min(1, { message: 'le seuil minActors est d’au moins 1' })
+  @Max(100_000, { message: 'le seuil minActors est d’au plus 100 000' })
+  minActors?: number | null;
+
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      'Lacune : moins de N acteurs pour 10 000 habitants. Un territoire sans population n’est une lacune à ce titre que s’il n’a aucun acteur',
+  })
+  @IsOptional()
+  @Min(0.0001, { message: 'le seuil minActorsPer10k est positif' })
+  @Max(100_000, { message: 'le seuil minActorsPer10k est d’au plus 100 000' })
+  minActorsPer10k?: number | null;
+}

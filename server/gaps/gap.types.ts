@@ -1,0 +1,217 @@
+import { Field, Float, Int, ObjectType } from 'type-graphql';
+import { GeoJSONScalar } from '../graphql/geojson.scalar.js';
+import { Theme } from '../themes/theme.entity.js';
+import { Territory } from '../territories/territory.entity.js';
+import { GapLevel } from './gap.inputs.js';
+
+/** The coverage figures of one territory for one set of themes. */
+@ObjectType({
+  description:
+    'Couverture d’un territoire. Une commune est couverte si au moins un acteur retenu la couvre. Un EPCI ou un département ' +
+    'est couvert (covered) dès qu’au moins une de ses communes l’est ; coveredPopulationShare donne en plus la part de sa ' +
+    'population vivant dans une commune couverte',
+})
+export class TerritoryCoverage {
+  @Field(() => Territory)
+  territory: Territory;
+
+  @Field(() => Int, {
+    description: 'Population municipale (somme de celle des communes membres pour un EPCI ou un département)',
+  })
+  population: number;
+
+  @Field(() => Int, {
+    description:
+      'Nombre d’acteurs distincts retenus couvrant le territoire : pour un EPCI ou un département, ceux qui couvrent au moins une de ses communes',
+  })
+  actorCount: number;
+
+  @Field(() => Float, { nullable: true, description: 'Acteurs pour 10 000 habitants (null si population nulle)' })
+  actorsPer10k: number | null;
+
+  @Field(() => Boolean, { description: 'Vrai si au moins un acteur couvre le territoire (au moins une commune pour un EPCI ou un département)' })
+  covered: boolean;
+
+  @Field(() => Boolean, { description: 'Vrai si le territoire est sous le seuil demandé (minActors, minActorsPer10k)' })
+  isGap: boolean;
+
+  @Field(() => Int, { description: 'Nombre de communes (1 au niveau communal)' })
+  communeCount: number;
+
+  @Field(() => Int, { description: 'Communes couvertes par au moins un acteur' })
+  coveredCommuneCount: number;
+
+  @Field(() => Int, { description: 'Population des communes couvertes' })
+  coveredPopulation: number;
+
+  @Field(() => Float, {
+    nullable: true,
+    description: 'Part (0 à 1) de la population vivant dans une commune couverte ; null si population nulle',
+  })
+  coveredPopulationShare: number | null;
+
+  @Field(() => Int, { description: 'Population des communes sans aucun acteur' })
+  uncoveredPopulation: number;
+
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      'Distance en km du territoire (son contour, pas son centre : 0 si un acteur y est situé) au lieu de l’acteur retenu le plus proche ' +
+      '(qu’il couvre ou non le territoire) ; null sans contour connu ou sans acteur localisé',
+  })
+  nearestActorKm: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Rang parmi les lacunes, selon l’ordre demandé (1 = première) ; null si ce n’est pas une lacune' })
+  rank: number | null;
+}
+
+@ObjectType({ description: 'Indicateurs d’un périmètre (population et communes du périmètre ; territoires au niveau demandé)' })
+export class CoverageSummary {
+  @Field(() => Int, { description: 'Population du périmètre' })
+  population: number;
+
+  @Field(() => Int, { description: 'Population des communes du périmètre couvertes par au moins un acteur' })
+  coveredPopulation: number;
+
+  @Field(() => Float, { nullable: true, description: 'Part (0 à 1) de la population couverte' })
+  coveredPopulationShare: number | null;
+
+  @Field(() => Int, { description: 'Communes du périmètre' })
+  communeCount: number;
+
+  @Field(() => Int, { description: 'Communes du périmètre couvertes' })
+  coveredCommuneCount: number;
+
+  @Field(() => Int, { description: 'Territoires au niveau demandé' })
+  territoryCount: number;
+
+  @Field(() => Int, { description: 'Territoires sans aucun acteur (aucune commune couverte pour un EPCI ou un département)' })
+  uncoveredTerritoryCount: number;
+
+  @Field(() => Int, { description: 'Territoires sous le seuil demandé (lacunes)' })
+  gapCount: number;
+
+  @Field(() => Int, { description: 'Acteurs distincts retenus couvrant au moins une commune du périmètre' })
+  actorCount: number;
+
+  @Field(() => Float, { nullable: true, description: 'Acteurs pour 10 000 habitants du périmètre' })
+  actorsPer10k: number | null;
+}
+
+@ObjectType({ description: 'Indicateurs d’un périmètre pour un thème' })
+export class ThemeCoverage {
+  @Field(() => Theme)
+  theme: Theme;
+
+  @Field(() => CoverageSummary)
+  summary: CoverageSummary;
+}
+
+@ObjectType({ description: 'Lacunes : les territoires du périmètre sous le seuil, classés' })
+export class GapResult {
+  @Field(() => Territory, { description: 'Périmètre (la France entière : niveau PAYS, code FR)' })
+  scope: Territory;
+
+  @Field(() => GapLevel)
+  level: GapLevel;
+
+  @Field(() => [Theme], { description: 'Thèmes retenus (vide : tout thème)' })
+  themes: Theme[];
+
+  @Field(() => Int, { description: 'Nombre de lacunes' })
+  totalCount: number;
+
+  @Field(() => Int, { description: 'Territoires examinés au niveau demandé' })
+  territoryCount: number;
+
+  @Field(() => Int, { description: 'Population totale des lacunes' })
+  gapPopulation: number;
+
+  @Field(() => [TerritoryCoverage], { description: 'Une page de lacunes, dans l’ordre demandé' })
+  rows: TerritoryCoverage[];
+}
+
+@ObjectType({ description: 'Couverture de tous les territoires d’un périmètre, prête pour une carte choroplèthe' })
+export class CoverageResult {
+  @Field(() => Territory)
+  scope: Territory;
+
+  @Field(() => GapLevel)
+  level: GapLevel;
+
+  @Field(() => [Theme], { description: 'Thèmes retenus (vide : tout thème)' })
+  themes: Theme[];
+
+  @Field(() => CoverageSummary, { description: 'Indicateurs pour l’ensemble des thèmes retenus' })
+  summary: CoverageSummary;
+
+  @Field(() => [ThemeCoverage], {
+    description: 'Les mêmes indicateurs thème par thème (les thèmes demandés, ou sinon chaque thème de premier niveau)',
+  })
+  byTheme: ThemeCoverage[];
+
+  @Field(() => GeoJSONScalar, {
+    description:
+      'FeatureCollection GeoJSON : un Feature par territoire (id = code), contour simplifié pour le zoom (5 décimales), ' +
+      'propriétés code, name, level, population, actorCount, actorsPer10k, covered, isGap, communeCount, coveredCommuneCount, ' +
+      'coveredPopulation, coveredPopulationShare, uncoveredPopulation, nearestActorKm, rank',
+  })
+  features: unknown;
+}
+
+@ObjectType({ description: 'Une ligne de la matrice : un territoire et ses effectifs d’acteurs par thème' })
+export class ThemeMatrixRow {
+  @Field(() => Territory)
+  territory: Territory;
+
+  @Field(() => Int)
+  population: number;
+
+  @Field(() => [Int], { description: 'Acteurs couvrant le territoire, par thème, dans l’ordre de « themes »' })
+  counts: number[];
+
+  @Field(() => [String], { description: 'Codes des thèmes sans aucun acteur sur ce territoire' })
+  missingThemes: string[];
+}
+
+@ObjectType({ description: 'Matrice territoires × thèmes' })
+export class ThemeMatrix {
+  @Field(() => Territory)
+  scope: Territory;
+
+  @Field(() => GapLevel)
+  level: GapLevel;
+
+  @Field(() => [Theme], { description: 'Colonnes' })
+  themes: Theme[];
+
+  @Field(() => [ThemeMatrixRow], { description: 'Lignes, par population décroissante' })
+  rows: ThemeMatrixRow[];
+
+  @Field(() => [ThemeCoverage], { description: 'Indicateurs du périmètre par thème (même ordre que les colonnes)' })
+  totals: ThemeCoverage[];
+}
+
+@ObjectType({ description: 'Un périmètre de la comparaison' })
+export class ScopeCoverage {
+  @Field(() => Territory)
+  scope: Territory;
+
+  @Field(() => CoverageSummary)
+  summary: CoverageSummary;
+
+  @Field(() => [ThemeCoverage])
+  byTheme: ThemeCoverage[];
+}
+
+@ObjectType({ description: 'Comparaison de périmètres avec les mêmes indicateurs' })
+export class CoverageComparison {
+  @Field(() => GapLevel)
+  level: GapLevel;
+
+  @Field(() => [Theme])
+  themes: Theme[];
+
+  @Field(() => [ScopeCoverage], { description: 'Dans l’ordre demandé' })
+  scopes: ScopeCoverage[];
+}

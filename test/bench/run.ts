@@ -1,0 +1,381 @@
+import 'reflect-metadata';
+import { fork, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { openDatabase } from '../../server/db/database.js';
+import { runSeeds, type SeedOptions } from '../../seeds/index.js';
+import { ensureDataset } from './dataset.js';
+import type { BenchScenario } from './scenario.js';
+
+/**
+ * `DATABASE_URL=postgres://… npm run bench [-- --only <name>] [--duration <s>] [--warmup <s>] [--rebuild]`
+ *
+ * Migrates and seeds the territories, builds the national benchmark dataset once (see dataset.ts),
+ * starts the real app in a child process on a loopback port, then measures every scenario of
+ * test/bench/scenarios/: over HTTP with autocannon, and its hand-written SQL (the floor) with `pg`,
+ * each at 1 and 16 concurrent clients. Writes bench-results/<date>.json and prints a Markdown table.
+ */
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const ext = path.extname(fileURLToPath(import.meta.url)); // .js when built, .ts with @swc-node/register
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+function parseArgs(argv: string[]) {
+  const args = { only: [] as string[], duration: 10, warmup: 3, rebuild: false, rounds: 1 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} demande une valeur`);
+      return v;
+    };
+    if (a === '--only') args.only.push(...value().split(','));
+    else if (a === '--duration') args.duration = Number(value());
+    else if (a === '--warmup') args.warmup = Number(value());
+    else if (a === '--rounds') args.rounds = Number(value());
+    else if (a === '--rebuild') args.rebuild = true;
+    else throw new Error(`Option inconnue : ${a} (options : --only <nom>, --duration <s>, --warmup <s>, --rounds <n>, --rebuild)`);
+  }
+  if (!(args.duration > 0) || !(args.warmup >= 0) || !(args.rounds >= 1)) throw new Error('durée, échauffement ou nombre de tours invalide');
+  return args;
+}
+
+interface Measure {
+  requests: number;
+  seconds: number;
+  rps: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  mean: number;
+  errors: number;
+  /** CPU time per request: the app's process and the PostgreSQL backends. */
+  cpuMsPerRequest?: { app?: number; postgres: number | null; loadGenerator?: number };
+}
+
+function summarize(samples: number[], seconds: number, errors: number): Measure {
+  const s = Float64Array.from(samples).sort();
+  const at = (q: number) => (s.length ? s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] : NaN);
+  const r2 = (v: number) => Math.round(v * 100) / 100;
+  return {
+    requests: s.length,
+    seconds: r2(seconds),
+    rps: Math.round(s.length / seconds),
+    p50: r2(at(0.5)),
+    p95: r2(at(0.95)),
+    p99: r2(at(0.99)),
+    max: r2(s.length ? s[s.length - 1] : NaN),
+    mean: r2(s.reduce((a, b) => a + b, 0) / (s.length || 1)),
+    errors,
+  };
+}
+
+/** GraphQL over HTTP with autocannon; latencies taken from its per-response event (sub-millisecond). */
+async function measureGraphql(url: string, sc: BenchScenario, connections: number, seconds: number, counter: { i: number }): Promise<Measure> {
+  const samples: number[] = [];
+  let errors = 0;
+  const instance = autocannon({
+    url: `${url}/graphql`,
+    connections,
+    duration: seconds,
+    pipelining: 1,
+    requests: [
+      {
+        method: 'POST',
+        path: '/graphql',
+        headers: { 'content-type': 'application/json' },
+        setupRequest: (req: any) => ({
+          ...req,
+          body: JSON.stringify({ query: sc.graphql.query, variables: sc.graphql.variables(counter.i++) }),
+        }),
+        onResponse: (status: number, body: string) => {
+          if (status !== 200 || body.startsWith('{"errors"') || body.includes('"errors":[')) errors++;
+        },
+      },
+    ],
+  } as any);
+  instance.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => samples.push(ms));
+  const result: any = await instance;
+  errors += result.errors + result.timeouts + result.non2xx;
+  return summarize(samples, result.duration, errors);
+}
+
+/** The SQL floor: `connections` loops, each sending the statement and waiting for its rows. */
+async function measureSql(pool: pg.Pool, sc: BenchScenario, connections: number, seconds: number, counter: { i: number }): Promise<Measure> {
+  const samples: number[] = [];
+  let errors = 0;
+  const sql = sc.sql!;
+  const started = performance.now();
+  const end = started + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      const client = await pool.connect();
+      try {
+        while (performance.now() < end) {
+          const t = performance.now();
+          try {
+            await client.query(sql.text, sql.values(counter.i++));
+            samples.push(performance.now() - t);
+          } catch {
+            errors++;
+          }
+        }
+      } finally {
+        client.release();
+      }
+    }),
+  );
+  return summarize(samples, (performance.now() - started) / 1000, errors);
+}
+
+async function loadScenarios(only: string[]): Promise<BenchScenario[]> {
+  const dir = path.join(here, 'scenarios');
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(ext) && !f.endsWith('.d.ts'))
+    .sort();
+  const all: BenchScenario[] = [];
+  for (const f of files) {
+    const mod = await import(pathToFileURL(path.join(dir, f)).href);
+    if (Array.isArray(mod.scenarios)) all.push(...mod.scenarios);
+  }
+  const names = new Set(all.map((s) => s.name));
+  for (const o of only) if (!names.has(o)) throw new Error(`Scénario inconnu : ${o} (connus : ${[...names].join(', ')})`);
+  return only.length ? all.filter((s) => only.includes(s.name)) : all;
+}
+
+function startServer(databaseUrl: string, poolSize: number): Promise<{ child: ChildProcess; url: string }> {
+  const child = fork(path.join(here, `server${ext}`), [], {
+    env: { ...process.env, DATABASE_URL: databaseUrl, BENCH_POOL_SIZE: String(poolSize), LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', NODE_ENV: 'production' },
+    execArgv: process.execArgv,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('message', (m: any) => resolve({ child, url: `http://127.0.0.1:${m.port}` }));
+    child.once('exit', (code) => reject(new Error(`le serveur s’est arrêté (code ${code})`)));
+  });
+}
+
+/** Share of the machine's CPU busy over `ms` (Linux /proc/stat), to tell when other work skews the figures. */
+async function cpuBusy(ms: number): Promise<number | null> {
+  const read = () => {
+    try {
+      const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+      const idle = f[3] + (f[4] ?? 0);
+      return { idle, total: f.reduce((a, b) => a + b, 0) };
+    } catch {
+      return null;
+    }
+  };
+  const a = read();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = read();
+  if (!a || !b || b.total === a.total) return null;
+  return Math.round((1 - (b.idle - a.idle) / (b.total - a.total)) * 100);
+}
+
+/** CPU time (ms) used so far by the app's process. */
+function serverCpuMs(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    const on = (m: any) => {
+      if (m && typeof m.cpuMs === 'number') {
+        child.off('message', on);
+        resolve(m.cpuMs);
+      }
+    };
+    child.on('message', on);
+    child.send('cpu');
+  });
+}
+
+/** CPU time (ms) used so far by the PostgreSQL backends of this database (when /proc can tell, else null). */
+async function postgresCpuMs(pool: pg.Pool): Promise<number | null> {
+  const { rows } = await pool.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`);
+  let total = 0;
+  for (const { pid } of rows) {
+    try {
+      const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, in ticks of 10 ms
+    } catch {
+      return null;
+    }
+  }
+  return total;
+}
+
+const fmt = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '—' : v >= 100 ? v.toFixed(0) : v.toFixed(1));
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const databaseUrl = process.env.DATABASE_URL;
+  if (!databaseUrl) {
+    log(
+      'npm run bench demande DATABASE_URL=postgres://… (PostgreSQL 15+ et PostGIS 3, base dédiée : le banc y ajoute 100 000 acteurs).\n' +
+        'La base embarquée (PGlite, un seul processus WASM) n’est pas la cible des mesures : elle est refusée.',
+    );
+    process.exit(2);
+  }
+  const started = Date.now();
+  const db = await openDatabase({ databaseUrl, dataDir: '.data-unused', poolSize: 4, statementTimeoutMs: 600_000 });
+  let server: ChildProcess | undefined;
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 16 });
+  try {
+    const [{ version }] = await db.ds.query(`SELECT version()`);
+    if (/emscripten|wasm|pglite/i.test(version)) throw new Error(`DATABASE_URL désigne une base PGlite (${version}) : le banc demande un PostgreSQL natif`);
+    log(`Base : ${version}`);
+    log('Migrations faites ; territoires…');
+    await runSeeds(db.ds, { log, actors: false } as SeedOptions);
+    const t = Date.now();
+    const { built, report: dataset } = await ensureDataset(db.ds, { rebuild: args.rebuild, log });
+    if (built) log(`Jeu de banc construit en ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    log(`Jeu de banc : ${dataset.actors} acteurs, ${dataset.coverageCommuneRows} lignes coverage_commune, ${dataset.coverageAreaRows} lignes coverage_area`);
+    const settings: Record<string, string> = Object.fromEntries(
+      (
+        await db.ds.query(
+          `SELECT name, setting || coalesce(unit, '') AS v FROM pg_settings WHERE name IN ('shared_buffers', 'work_mem', 'effective_cache_size',
+             'random_page_cost', 'jit', 'max_connections', 'fsync', 'synchronous_commit', 'max_parallel_workers_per_gather', 'server_version')`,
+        )
+      ).map((r: { name: string; v: string }) => [r.name, r.v]),
+    );
+    const [{ postgis }] = await db.ds.query(`SELECT postgis_lib_version() AS postgis`);
+    await db.close();
+
+    const scenarios = await loadScenarios(args.only);
+    log(`Scénarios : ${scenarios.map((s) => s.name).join(', ')}`);
+    const maxConnections = Math.max(...scenarios.flatMap((s) => s.connections ?? [1, 16]));
+    const app = await startServer(databaseUrl, maxConnections);
+    server = app.child;
+    const benchDb = { query: (text: string, values?: unknown[]) => pool.query(text, values as any[]) };
+
+    const results: any[] = [];
+    for (const sc of scenarios) {
+      try {
+        await sc.setup?.(benchDb);
+      } catch (err) {
+        // One scenario without its data does not stop the others.
+        const message = err instanceof Error ? err.message : String(err);
+        log(`\n${sc.name} : IGNORÉ, préparation impossible : ${message}`);
+        results.push({ name: sc.name, description: sc.description, skipped: message, runs: [], checks: [] });
+        continue;
+      }
+      // Correctness first: a few requests, GraphQL against the SQL statement.
+      let maxBytes = 0;
+      for (let i = 0; i < 25; i++) {
+        const res = await fetch(`${app.url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query: sc.graphql.query, variables: sc.graphql.variables(i) }),
+        });
+        const text = await res.text();
+        maxBytes = Math.max(maxBytes, Buffer.byteLength(text));
+        const body = JSON.parse(text);
+        if (res.status !== 200 || body.errors) throw new Error(`${sc.name} #${i}: ${res.status} ${JSON.stringify(body.errors ?? body).slice(0, 500)}`);
+        if (sc.sql && sc.verify) sc.verify(i, body.data, (await pool.query(sc.sql.text, sc.sql.values(i) as any[])).rows);
+      }
+      log(`\n${sc.name} : réponses vérifiées${sc.verify && sc.sql ? ' (identiques au SQL)' : ''}, ${maxBytes} octets au plus`);
+      const runs: any[] = [];
+      const idleBusy = await cpuBusy(1000);
+      if (idleBusy !== null && idleBusy > 15) log(`  ATTENTION : la machine est déjà occupée à ${idleBusy} % hors banc ; les mesures en pâtiront`);
+      for (const connections of sc.connections ?? [1, 16]) {
+        const rounds: { graphql: Measure; sql?: Measure }[] = [];
+        for (let r = 0; r < args.rounds; r++) {
+          const counter = { i: 1000 * (r + 1) };
+          if (args.warmup > 0) await measureGraphql(app.url, sc, connections, args.warmup, { i: 0 });
+          const cpu0 = [await serverCpuMs(app.child), await postgresCpuMs(pool)] as const;
+          const own0 = process.cpuUsage();
+          const graphql: Measure = await measureGraphql(app.url, sc, connections, args.duration, counter);
+          const own = process.cpuUsage(own0);
+          const cpu1 = [await serverCpuMs(app.child), await postgresCpuMs(pool)] as const;
+          graphql.cpuMsPerRequest = {
+            app: Math.round(((cpu1[0] - cpu0[0]) / graphql.requests) * 100) / 100,
+            postgres: cpu0[1] === null || cpu1[1] === null ? null : Math.round(((cpu1[1] - cpu0[1]) / graphql.requests) * 100) / 100,
+            loadGenerator: Math.round(((own.user + own.system) / 1000 / graphql.requests) * 100) / 100,
+          };
+          let sql: Measure | undefined;
+          if (sc.sql) {
+            if (args.warmup > 0) await measureSql(pool, sc, connections, args.warmup, { i: 0 });
+            const pg0 = await postgresCpuMs(pool);
+            sql = await measureSql(pool, sc, connections, args.duration, { i: 1000 * (r + 1) });
+            const pg1 = await postgresCpuMs(pool);
+            sql.cpuMsPerRequest = { postgres: pg0 === null || pg1 === null ? null : Math.round(((pg1 - pg0) / sql.requests) * 100) / 100 };
+          }
+          log(
+            `  ${connections} client(s), tour ${r + 1} : GraphQL p50 ${fmt(graphql.p50)} ms, p99 ${fmt(graphql.p99)} ms, ${graphql.rps} req/s` +
+              (graphql.errors ? `, ${graphql.errors} ERREURS` : '') +
+              ` (CPU/req : app ${graphql.cpuMsPerRequest?.app} ms, PG ${graphql.cpuMsPerRequest?.postgres} ms, autocannon ${graphql.cpuMsPerRequest?.loadGenerator} ms)` +
+              (sql ? ` | SQL p50 ${fmt(sql.p50)} ms, p99 ${fmt(sql.p99)} ms, ${sql.rps} req/s (CPU/req PG ${sql.cpuMsPerRequest?.postgres} ms)` : ''),
+          );
+          rounds.push({ graphql, sql });
+        }
+        // Several rounds: keep the round with the median GraphQL throughput.
+        const sorted = [...rounds].sort((a, b) => a.graphql.rps - b.graphql.rps);
+        runs.push({ connections, ...sorted[Math.floor(sorted.length / 2)], rounds: rounds.length > 1 ? rounds : undefined });
+      }
+      const one = runs.find((r) => r.connections === 1);
+      const many = [...runs].sort((a, b) => b.connections - a.connections)[0];
+      const tg = sc.targets ?? {};
+      const checks: { target: string; value: number; ok: boolean }[] = [];
+      if (tg.p50Ms !== undefined && one) checks.push({ target: `p50 ≤ ${tg.p50Ms} ms (1 client)`, value: one.graphql.p50, ok: one.graphql.p50 <= tg.p50Ms });
+      if (tg.p99Ms !== undefined && one) checks.push({ target: `p99 ≤ ${tg.p99Ms} ms (1 client)`, value: one.graphql.p99, ok: one.graphql.p99 <= tg.p99Ms });
+      if (tg.maxMs !== undefined && one) checks.push({ target: `max ≤ ${tg.maxMs} ms (1 client)`, value: one.graphql.max, ok: one.graphql.max <= tg.maxMs });
+      if (tg.rps !== undefined && many) checks.push({ target: `≥ ${tg.rps} req/s (${many.connections} clients)`, value: many.graphql.rps, ok: many.graphql.rps >= tg.rps });
+      if (tg.maxBytes !== undefined) checks.push({ target: `réponse ≤ ${tg.maxBytes} octets`, value: maxBytes, ok: maxBytes <= tg.maxBytes });
+      if (one?.sql) {
+        const ratio = Math.round((one.graphql.p50 / one.sql.p50) * 100) / 100;
+        checks.push({ target: 'GraphQL p50 ≤ 3 × SQL p50 (1 client)', value: ratio, ok: ratio <= 3 });
+      }
+      results.push({ name: sc.name, description: sc.description, cpuBusyBeforePercent: idleBusy, maxBytes, targets: sc.targets ?? {}, runs, checks });
+    }
+
+    const report = {
+      startedAt: new Date(started).toISOString(),
+      seconds: Math.round((Date.now() - started) / 1000),
+      options: args,
+      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+      database: { version, postgis, settings },
+      appPoolSize: maxConnections,
+      dataset,
+      scenarios: results,
+    };
+    fs.mkdirSync('bench-results', { recursive: true });
+    const file = path.join('bench-results', `bench-${new Date(started).toISOString().replace(/[:.]/g, '-')}.json`);
+    fs.writeFileSync(file, JSON.stringify(report, null, 2));
+
+    const lines = [
+      '',
+      `| scénario | clients | GraphQL p50 | p95 | p99 | req/s | SQL p50 | p95 | p99 | req/s | GraphQL / SQL (p50) |`,
+      `|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`,
+    ];
+    for (const r of results) {
+      for (const run of r.runs) {
+        const g: Measure = run.graphql;
+        const s: Measure | undefined = run.sql;
+        lines.push(
+          `| ${r.name} | ${run.connections} | ${fmt(g.p50)} ms | ${fmt(g.p95)} ms | ${fmt(g.p99)} ms | ${g.rps}${g.errors ? ` (${g.errors} err.)` : ''} | ` +
+            (s ? `${fmt(s.p50)} ms | ${fmt(s.p95)} ms | ${fmt(s.p99)} ms | ${s.rps} | ${(g.p50 / s.p50).toFixed(2)} × |` : '— | — | — | — | — |'),
+        );
+      }
+    }
+    lines.push('');
+    for (const r of results) {
+      for (const c of r.checks) lines.push(`- ${r.name} : ${c.target} → ${c.value} ${c.ok ? '✓' : '✗ manqué'}`);
+    }
+    lines.push('', `Rapport : ${file}`);
+    log(lines.join('\n'));
+  } finally {
+    server?.kill('SIGTERM');
+    await pool.end();
+    await db.close();
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

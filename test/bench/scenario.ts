@@ -1,0 +1,34 @@
+/**
+ * A benchmark scenario: one GraphQL request measured over HTTP against the real app, and
+ * optionally the same answer computed by one hand-written SQL statement (the floor).
+ *
+ * The runner (test/bench/run.ts) loads every module of test/bench/scenarios/ that exports
+ * `scenarios: BenchScenario[]`. `variables(i)` and `values(i)` are called with a request counter
+ * (0, 1, 2…) so each request can ask something different, deterministically.
+ */
+export interface BenchScenario {
+  name: string;
+  /** One line for the report. */
+  description?: string;
+  graphql: { query: string; variables: (i: number) => Record<string, unknown> };
+  sql?: { text: string; values: (i: number) => unknown[] };
+  /** Concurrent clients to measure with; default [1, 16]. */
+  connections?: number[];
+  /**
+   * p50Ms/p99Ms: GraphQL latency with 1 client; rps: GraphQL throughput with 16 clients (or the
+   * largest measured); maxMs: slowest GraphQL request with 1 client; maxBytes: largest response.
+   */
+  targets?: { p50Ms?: number; p99Ms?: number; rps?: number; maxMs?: number; maxBytes?: number };
+  /** Called once before measuring, with the benchmark database (e.g. to pick the inputs). */
+  setup?: (db: BenchDb) => Promise<void>;
+  /**
+   * Called before measuring on a few requests (i = 0, 1, 2…) with the GraphQL `data` and the rows
+   * of the SQL statement; throws if they do not give the same answer.
+   */
+  verify?: (i: number, data: any, sqlRows: any[]) => void;
+}
+
+/** The part of `pg` the scenarios need. */
+export interface BenchDb {
+  query<T = any>(text: string, values?: unknown[]): Promise<{ rows: T[] }>;
+}

@@ -1,0 +1,137 @@
+import { THEMES } from '../../../server/themes/taxonomy.js';
+import type { BenchScenario } from '../scenario.js';
+
+/**
+ * "Actors covering commune X with theme T, first 20 by name, with the total and the facets": the
+ * directory's main request, exactly as the client sends it (client/src/lib/graphql/queries.ts
+ * ACTORS), next to the same answer computed by one hand-written SQL statement.
+ *
+ * Inputs rotate over 8,600 (commune, theme) pairs: 200 communes (Paris, Marseille, Lyon and 197
+ * drawn by a hash of their code among all communes with a boundary) × the 43 themes and sub-themes.
+ */
+const QUERY = `query Actors($filter: ActorFilter, $first: Int, $after: String, $orderBy: ActorOrder) {
+  actors(filter: $filter, first: $first, after: $after, orderBy: $orderBy) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    facets {
+      themes { value label count }
+      kinds { value label count }
+      audiences { value label count }
+    }
+    edges {
+      cursor
+      distanceKm
+      node {
+        id
+        name
+        kind
+        kindLabel
+        sectorLabel
+        isDemo
+        lon
+        lat
+        address
+        website
+        themes { code label }
+        audiences { code label }
+        commune { code name }
+      }
+    }
+  }
+}`;
+
+/** A theme and its sub-themes (the GraphQL filter includes sub-themes). */
+const THEME_CODES: { code: string; expanded: string[] }[] = THEMES.flatMap((t) => [
+  { code: t.code, expanded: [t.code, ...(t.children ?? []).map((c) => c.code)] },
+  ...(t.children ?? []).map((c) => ({ code: c.code, expanded: [c.code] })),
+]);
+
+let communes: string[] = [];
+
+const pair = (i: number) => {
+  if (communes.length === 0) throw new Error('directory: setup() not run');
+  return { commune: communes[i % communes.length], theme: THEME_CODES[(i * 13) % THEME_CODES.length] };
+};
+
+/**
+ * The floor: the same page (20 + 1 to know if there is a next page, by name then id), the total and
+ * the theme, kind and audience facets, in one statement. Theme facets count an actor under each of
+ * its themes and under their parent theme, as the service does.
+ */
+const SQL = `
+WITH m AS MATERIALIZED (
+  SELECT a.id, a.search_name, a.kind, a.themes, a.audiences
+  FROM coverage_commune cc JOIN actor a ON a.id = cc.actor_id
+  WHERE cc.commune_code = $1 AND a.themes && $2::text[] AND a.status = 'ACTIVE'
+), p AS (
+  SELECT id, search_name FROM m ORDER BY search_name, id LIMIT 21
+)
+SELECT
+  (SELECT json_agg(json_build_object('id', a.id, 'name', a.name, 'kind', a.kind, 'sector', a.sector, 'is_demo', a.is_demo,
+          'lon', ST_X(a.location), 'lat', ST_Y(a.location), 'address', a.address, 'website', a.website,
+          'themes', a.themes, 'audiences', a.audiences, 'commune', c.name) ORDER BY p.search_name, p.id)
+     FROM p JOIN actor a ON a.id = p.id
+     LEFT JOIN territory c ON c.level = 'COMMUNE' AND c.code = a.commune_code) AS page,
+  (SELECT count(*) FROM m) AS total,
+  (SELECT json_object_agg(k, n) FROM (SELECT k, count(DISTINCT m.id) AS n FROM m, unnest(m.themes) t
+     JOIN theme th ON th.code = t, unnest(ARRAY[th.code, th.parent_code]) k WHERE k IS NOT NULL GROUP BY k) f) AS theme_facets,
+  (SELECT json_object_agg(kind, n) FROM (SELECT kind, count(*) AS n FROM m GROUP BY kind) f) AS kind_facets,
+  (SELECT json_object_agg(au, n) FROM (SELECT au, count(*) AS n FROM m, unnest(m.audiences) au GROUP BY au) f) AS audience_facets`;
+
+const facetMap = (list: { value: string; count: number }[]) => Object.fromEntries(list.map((f) => [f.value, f.count]));
+const sameMap = (a: Record<string, number>, b: Record<string, number> | null) => {
+  const bb = b ?? {};
+  const keys = new Set([...Object.keys(a), ...Object.keys(bb)]);
+  return [...keys].every((k) => Number(a[k] ?? 0) === Number(bb[k] ?? 0));
+};
+
+export const scenarios: BenchScenario[] = [
+  {
+    name: 'directory',
+    description: 'acteurs couvrant la commune X avec le thème T : 20 premiers par nom, total et facettes (requête ACTORS du client)',
+    graphql: {
+      query: QUERY,
+      variables: (i) => {
+        const { commune, theme } = pair(i);
+        return { filter: { coversCommune: commune, themesAny: [theme.code] }, first: 20, orderBy: 'NAME' };
+      },
+    },
+    sql: {
+      text: SQL,
+      values: (i) => {
+        const { commune, theme } = pair(i);
+        return [commune, theme.expanded];
+      },
+    },
+    connections: [1, 16],
+    targets: { p50Ms: 5, p99Ms: 25, rps: 800 },
+    async setup(db) {
+      const { rows } = await db.query<{ code: string }>(
+        `SELECT code FROM (
+           SELECT code, 0 AS o FROM territory WHERE level = 'COMMUNE' AND code IN ('75056', '13055', '69123')
+           UNION ALL
+           (SELECT code, 1 FROM territory WHERE level = 'COMMUNE' AND geom IS NOT NULL AND code NOT IN ('75056', '13055', '69123')
+            ORDER BY md5('bench-commune:' || code) LIMIT 197)) s
+         ORDER BY o, md5('bench-commune:' || code)`,
+      );
+      communes = rows.map((r) => r.code);
+      if (communes.length < 100) throw new Error('directory: communes missing (seed the territories first)');
+    },
+    verify(i, data, sqlRows) {
+      const got = data.actors;
+      const want = sqlRows[0];
+      const page: any[] = want.page ?? [];
+      const problems: string[] = [];
+      if (got.totalCount !== Number(want.total)) problems.push(`total ${got.totalCount} ≠ ${want.total}`);
+      const gotIds = got.edges.map((e: any) => e.node.id).join(',');
+      const wantIds = page.slice(0, 20).map((r) => r.id).join(',');
+      if (gotIds !== wantIds) problems.push('page ids differ');
+      if (got.pageInfo.hasNextPage !== page.length > 20) problems.push('hasNextPage differs');
+      if (got.edges.some((e: any, k: number) => e.node.commune?.name !== page[k]?.commune)) problems.push('commune names differ');
+      if (!sameMap(facetMap(got.facets.themes), want.theme_facets)) problems.push('theme facets differ');
+      if (!sameMap(facetMap(got.facets.kinds), want.kind_facets)) problems.push('kind facets differ');
+      if (!sameMap(facetMap(got.facets.audiences), want.audience_facets)) problems.push('audience facets differ');
+      if (problems.length) throw new Error(`directory #${i} (${JSON.stringify(pair(i))}): ${problems.join('; ')}`);
+    },
+  },
+];

@@ -1,0 +1,114 @@
+/**
+ * Gap and coverage scenarios of `npm run bench` (issue « Gaps and coverage »), on the national
+ * bench dataset over native PostgreSQL. One client at a time; each GraphQL query has beside it
+ * the raw-SQL floor of the same answer over the same maintained aggregates (coverage_theme_count,
+ * actor_theme_point). Themes rotate over the top-level themes so that common and rare ones alternate.
+ */
+
+import type { BenchScenario } from '../scenario.js';
+
+const THEMES = [
+  'addictions',
+  'sante-sexuelle',
+  'sante-mentale',
+  'nutrition-activite-physique',
+  'sante-environnement',
+  'perinatalite-enfants-jeunes-femmes',
+  'vaccination',
+  'populations-vulnerables',
+  'maladies-chroniques',
+  'gestes-qui-sauvent',
+  'produits-de-sante-antibioresistance',
+  'parentalite',
+  'violences-faites-aux-femmes',
+  'logement-habitat',
+];
+const theme = (i: number) => THEMES[i % THEMES.length];
+
+/** Large départements first (Pas-de-Calais has the most communes, 890). */
+const DEPARTEMENTS = ['62', '02', '59', '76', '80', '55', '57', '31'];
+
+const GAPS = `query Gaps($filter: GapFilterInput) {
+  gaps(filter: $filter, first: 100) {
+    totalCount territoryCount gapPopulation
+    rows { rank territory { code name } population actorCount actorsPer10k coveredPopulationShare uncoveredPopulation nearestActorKm }
+  }
+}`;
+
+/** Floor: communes with no actor for the theme, the 100 largest, with the nearest actor from their boundary. */
+const gapsFloor = (scoped: boolean) => `
+  WITH g AS (
+    SELECT c.code, c.population FROM territory c
+    WHERE c.level = 'COMMUNE' ${scoped ? 'AND c.region_code = $2' : ''}
+      AND NOT EXISTS (SELECT 1 FROM coverage_theme_count k
+                      WHERE k.level = 'COMMUNE' AND k.code = c.code AND k.theme = $1 AND k.actor_count > 0))
+  SELECT (SELECT count(*) FROM g) AS total,
+    (SELECT json_agg(x) FROM (
+       SELECT t.code, t.name, g.population,
+         (SELECT ST_Distance(p.geog, t.geom::geography) FROM actor_theme_point p
+          WHERE p.theme = $1 ORDER BY p.geog <-> t.geom::geography LIMIT 1) AS nearest_m
+       FROM (SELECT * FROM g ORDER BY population DESC, code LIMIT 100) g
+       JOIN territory t ON t.level = 'COMMUNE' AND t.code = g.code) x) AS rows`;
+
+export const scenarios: BenchScenario[] = [
+  {
+    name: 'gaps: communes of Grand Est without actor for a theme (first 100, with distances)',
+    graphql: { query: GAPS, variables: (i) => ({ filter: { scope: { level: 'REGION', code: '44' }, themes: [theme(i)] } }) },
+    sql: { text: gapsFloor(true), values: (i) => [theme(i), '44'] },
+    connections: [1],
+    targets: { p50Ms: 150 },
+  },
+  {
+    name: 'gaps: communes of all France without actor for a theme (first 100, with distances)',
+    graphql: { query: GAPS, variables: (i) => ({ filter: { themes: [theme(i)] } }) },
+    sql: { text: gapsFloor(false), values: (i) => [theme(i)] },
+    connections: [1],
+    targets: { p50Ms: 2_000 },
+  },
+  {
+    name: 'coverage: FeatureCollection of a département at commune level',
+    graphql: {
+      query: `query Coverage($filter: GapFilterInput) {
+        coverage(filter: $filter) { summary { population coveredPopulationShare uncoveredTerritoryCount gapCount actorCount } features }
+      }`,
+      variables: (i) => ({ filter: { scope: { level: 'DEPARTEMENT', code: DEPARTEMENTS[i % DEPARTEMENTS.length] }, themes: [theme(i)] } }),
+    },
+    sql: {
+      text: `
+        SELECT json_build_object('type', 'FeatureCollection', 'features', json_agg(json_build_object(
+          'type', 'Feature', 'id', t.code, 'geometry', ST_AsGeoJSON(t.geom_display, 5)::json,
+          'properties', json_build_object('name', t.name, 'population', t.population, 'actorCount', coalesce(k.actor_count, 0),
+            'nearestActorKm', (SELECT ST_Distance(p.geog, t.geom::geography) / 1000 FROM actor_theme_point p
+                               WHERE p.theme = $2 ORDER BY p.geog <-> t.geom::geography LIMIT 1)))))
+        FROM territory t
+        LEFT JOIN coverage_theme_count k ON k.level = 'COMMUNE' AND k.code = t.code AND k.theme = $2
+        WHERE t.level = 'COMMUNE' AND t.departement_code = $1`,
+      values: (i) => [DEPARTEMENTS[i % DEPARTEMENTS.length], theme(i)],
+    },
+    connections: [1],
+    targets: { p50Ms: 300, maxBytes: 2_000_000 },
+  },
+  {
+    name: 'theme matrix: communes of Grand Est × top-level themes',
+    graphql: {
+      query: `query Matrix($filter: GapFilterInput) {
+        themeMatrix(filter: $filter) { themes { code } rows { territory { code name } population counts missingThemes } }
+      }`,
+      variables: () => ({ filter: { scope: { level: 'REGION', code: '44' } } }),
+    },
+    sql: {
+      text: `
+        SELECT json_agg(x) FROM (
+          SELECT t.code, t.name, t.population, array_agg(coalesce((k.n ->> th.code)::int, 0) ORDER BY th.ord) AS counts
+          FROM territory t
+          LEFT JOIN LATERAL (SELECT jsonb_object_agg(k.theme, k.actor_count) AS n FROM coverage_theme_count k
+                             WHERE k.level = 'COMMUNE' AND k.code = t.code AND k.theme = ANY($2::text[])) k ON true
+          CROSS JOIN unnest($2::text[]) WITH ORDINALITY AS th(code, ord)
+          WHERE t.level = 'COMMUNE' AND t.region_code = $1
+          GROUP BY t.code, t.name, t.population) x`,
+      values: () => ['44', THEMES],
+    },
+    connections: [1],
+    targets: { p50Ms: 500 },
+  },
+];

@@ -1,0 +1,411 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorCodes, startTestServer, type TestServer } from '../helpers/server.js';
+
+/**
+ * Small fixtures in Meuse (55), where boundaries exist in the test database. The theme used,
+ * logement-habitat, has no other actor in Meuse, so every expected gap is known by hand:
+ * - A1 (CLSM) covers the EPCI CC du Pays de Revigny-sur-Ornain (16 communes), located in Revigny;
+ * - A2 (ASV) covers Verdun only, located in Verdun;
+ * - A3 (CLSM) covers Verdun for a sub-theme of santé mentale (prévention du suicide);
+ * - A4 (CLSM) covers Bar-le-Duc but is archived: it counts nowhere.
+ */
+const REVIGNY_EPCI = '245501184';
+const GRAND_VERDUN = '200049187';
+const VERDUN = '55545';
+const BAR_LE_DUC = '55029';
+const REVIGNY = '55427';
+const THEME = 'logement-habitat';
+
+let server: TestServer;
+const ids: Record<string, string> = {};
+
+const CREATE = `mutation ($input: CreateActorInput!) { createActor(input: $input) { id version } }`;
+const GAPS = `query ($filter: GapFilterInput, $first: Int, $orderBy: GapOrder) {
+  gaps(filter: $filter, first: $first, orderBy: $orderBy) {
+    scope { level code } level themes { code } totalCount territoryCount gapPopulation
+    rows { rank territory { code name level } population actorCount actorsPer10k covered isGap communeCount
+           coveredCommuneCount coveredPopulation coveredPopulationShare uncoveredPopulation nearestActorKm }
+  }
+}`;
+const SUMMARY = `population coveredPopulation coveredPopulationShare communeCount coveredCommuneCount territoryCount
+  uncoveredTerritoryCount gapCount actorCount actorsPer10k`;
+
+/** Every aggregate row that differs from a recomputation from actor + coverage (must be none). */
+const DRIFT = `
+  WITH fresh AS (
+    SELECT k AS theme, 'COMMUNE' AS level, cc.commune_code AS code, count(*)::int AS n FROM coverage_commune cc
+      JOIN actor a ON a.id = cc.actor_id AND a.status = 'ACTIVE' CROSS JOIN unnest(gap_theme_keys(a.themes)) k GROUP BY 1, 2, 3
+    UNION ALL
+    SELECT k, ca.level, ca.code, count(*)::int FROM coverage_area ca
+      JOIN actor a ON a.id = ca.actor_id AND a.status = 'ACTIVE' CROSS JOIN unnest(gap_theme_keys(a.themes)) k GROUP BY 1, 2, 3),
+  kept AS (SELECT theme, level, code, actor_count AS n FROM coverage_theme_count WHERE actor_count <> 0),
+  points AS (
+    SELECT a.id, k FROM actor a CROSS JOIN unnest(gap_theme_keys(a.themes)) k WHERE a.status = 'ACTIVE' AND a.location IS NOT NULL)
+  SELECT 'count' AS what, theme, level, code FROM fresh FULL JOIN kept USING (theme, level, code) WHERE fresh.n IS DISTINCT FROM kept.n
+  UNION ALL
+  SELECT 'point', coalesce(points.k, p.theme), NULL, coalesce(points.id, p.actor_id)::text FROM points
+    FULL JOIN actor_theme_point p ON p.actor_id = points.id AND p.theme = points.k WHERE points.id IS NULL OR p.actor_id IS NULL`;
+
+async function create(key: string, input: Record<string, unknown>) {
+  const res = await server.gql(CREATE, { input: { sector: 'SANTE', source: 'test:gaps', ...input } });
+  expect(res.errors).toBeUndefined();
+  ids[key] = res.data.createActor.id;
+  return res.data.createActor as { id: string; version: number };
+}
+
+/** Meuse communes from the territory table, by population (largest first), then code. */
+async function meuseCommunes(): Promise<{ code: string; population: number; epci_code: string }[]> {
+  return server.ds.query(
+    `SELECT code, population, epci_code FROM territory WHERE level = 'COMMUNE' AND departement_code = '55' ORDER BY population DESC, code`,
+  );
+}
+
+async function distanceKm(commune: string, actorKeys: string[]): Promise<number> {
+  const [row] = await server.ds.query(
+    `SELECT min(ST_Distance(t.geom::geography, a.location::geography)) / 1000 AS km FROM territory t, actor a
+     WHERE t.level = 'COMMUNE' AND t.code = $1 AND a.id = ANY($2::uuid[])`,
+    [commune, actorKeys.map((k) => ids[k])],
+  );
+  return Number(row.km);
+}
+
+beforeAll(async () => {
+  server = await startTestServer();
+  // The expected gaps assume no other actor of this theme covers Meuse.
+  const [other] = await server.ds.query(
+    `SELECT count(*)::int AS n FROM coverage_area ca JOIN actor a ON a.id = ca.actor_id
+     WHERE ca.level = 'DEPARTEMENT' AND ca.code = '55' AND a.status = 'ACTIVE' AND a.themes && ARRAY[$1]`,
+    [THEME],
+  );
+  expect(other.n, 'another test left active actors of this theme in Meuse').toBe(0);
+  await create('A1', {
+    name: 'Test lacunes A1',
+    kind: 'CLSM',
+    themes: [THEME],
+    communeCode: REVIGNY,
+    territories: [{ level: 'EPCI', code: REVIGNY_EPCI }],
+  });
+  await create('A2', { name: 'Test lacunes A2', kind: 'ASV', themes: [THEME], communeCode: VERDUN });
+  await create('A3', { name: 'Test lacunes A3', kind: 'CLSM', themes: ['sante-mentale-prevention-suicide'], communeCode: VERDUN });
+  const a4 = await create('A4', { name: 'Test lacunes A4', kind: 'CLSM', themes: [THEME], communeCode: BAR_LE_DUC });
+  const archived = await server.gql(`mutation ($id: ID!, $v: Int!) { archiveActor(id: $id, version: $v) { status } }`, {
+    id: a4.id,
+    v: a4.version,
+  });
+  expect(archived.errors).toBeUndefined();
+});
+
+afterAll(async () => {
+  if (server) {
+    await server.ds.query(`DELETE FROM actor WHERE id = ANY($1::uuid[])`, [Object.values(ids)]);
+    const drift = await server.ds.query(DRIFT);
+    const [stale] = await server.ds.query(`SELECT count(*)::int AS n FROM actor_theme_key WHERE actor_id = ANY($1::uuid[])`, [
+      Object.values(ids),
+    ]);
+    await server.close();
+    expect(drift).toEqual([]);
+    expect(stale.n).toBe(0);
+  }
+});
+
+describe('gaps at commune level', () => {
+  it('lists every Meuse commune without an actor of the theme, largest population first', async () => {
+    const res = await server.gql(GAPS, { filter: { scope: { level: 'DEPARTEMENT', code: '55' }, themes: [THEME] }, first: 1000 });
+    expect(res.errors).toBeUndefined();
+    const g = res.data.gaps;
+    const communes = await meuseCommunes();
+    const covered = new Set([VERDUN, ...communes.filter((c) => c.epci_code === REVIGNY_EPCI).map((c) => c.code)]);
+    expect(covered.size).toBe(17);
+    const expected = communes.filter((c) => !covered.has(c.code));
+    expect(g.scope).toEqual({ level: 'DEPARTEMENT', code: '55' });
+    expect(g.territoryCount).toBe(communes.length);
+    expect(g.totalCount).toBe(expected.length);
+    expect(g.gapPopulation).toBe(expected.reduce((s, c) => s + c.population, 0));
+    expect(g.rows.map((r: any) => r.territory.code)).toEqual(expected.map((c) => c.code));
+    expect(g.rows.map((r: any) => r.rank)).toEqual(expected.map((_, i) => i + 1));
+    // The archived actor does not cover Bar-le-Duc: it is the largest uncovered population.
+    expect(g.rows[0]).toMatchObject({
+      rank: 1,
+      territory: { code: BAR_LE_DUC, name: 'Bar-le-Duc', level: 'COMMUNE' },
+      population: 14607,
+      actorCount: 0,
+      actorsPer10k: 0,
+      covered: false,
+      isGap: true,
+      communeCount: 1,
+      coveredCommuneCount: 0,
+      coveredPopulation: 0,
+      coveredPopulationShare: 0,
+      uncoveredPopulation: 14607,
+    });
+    // Communes with no inhabitants come last, still listed.
+    expect(g.rows.at(-1).population).toBe(0);
+  });
+
+  it('measures the distance from the commune boundary to the nearest active actor of the theme', async () => {
+    const res = await server.gql(GAPS, { filter: { scope: { level: 'DEPARTEMENT', code: '55' }, themes: [THEME] }, first: 3 });
+    const barLeDuc = res.data.gaps.rows[0];
+    const expected = await distanceKm(BAR_LE_DUC, ['A1', 'A2']);
+    expect(barLeDuc.nearestActorKm).toBeCloseTo(expected, 2);
+    expect(barLeDuc.nearestActorKm).toBeGreaterThan(5);
+    // From the boundary, not from the label point: shorter than the point-to-point distance.
+    const [centre] = await server.ds.query(
+      `SELECT ST_Distance(t.label_point::geography, a.location::geography) / 1000 AS km FROM territory t, actor a
+       WHERE t.level = 'COMMUNE' AND t.code = $1 AND a.id = $2`,
+      [BAR_LE_DUC, ids.A1],
+    );
+    expect(barLeDuc.nearestActorKm).toBeLessThan(Number(centre.km));
+  });
+
+  it('gives distance 0 to a commune where an actor is located, with two actors below a threshold of 2', async () => {
+    const res = await server.gql(GAPS, {
+      filter: { scope: { level: 'EPCI', code: GRAND_VERDUN }, themes: [THEME], minActors: 2 },
+      first: 1,
+      orderBy: 'POPULATION',
+    });
+    expect(res.errors).toBeUndefined();
+    const verdun = res.data.gaps.rows[0];
+    expect(verdun).toMatchObject({ rank: 1, territory: { code: VERDUN }, actorCount: 1, covered: true, isGap: true, uncoveredPopulation: 0 });
+    expect(verdun.nearestActorKm).toBe(0);
+    expect(res.data.gaps.totalCount).toBe(res.data.gaps.territoryCount);
+  });
+
+  it('counts an actor of a sub-theme under its parent theme', async () => {
+    const res = await server.gql(GAPS, { filter: { scope: { level: 'EPCI', code: GRAND_VERDUN }, themes: ['sante-mentale'] }, first: 100 });
+    const codes = res.data.gaps.rows.map((r: any) => r.territory.code);
+    expect(codes).not.toContain(VERDUN);
+    expect(res.data.gaps.totalCount).toBe(res.data.gaps.territoryCount - 1);
+  });
+
+  it('combines several themes, kinds and any theme with live counts', async () => {
+    const scope = { level: 'EPCI', code: GRAND_VERDUN };
+    const both = await server.gql(GAPS, { filter: { scope, themes: [THEME, 'sante-mentale'], minActors: 3 }, first: 1, orderBy: 'POPULATION' });
+    expect(both.data.gaps.rows[0]).toMatchObject({ territory: { code: VERDUN }, actorCount: 2 });
+    const asv = await server.gql(GAPS, { filter: { scope: { level: 'DEPARTEMENT', code: '55' }, themes: [THEME], kinds: ['ASV'] }, first: 0 });
+    expect(asv.data.gaps.totalCount).toBe(asv.data.gaps.territoryCount - 1);
+    const anyTheme = await server.gql(GAPS, {
+      filter: { scope: { level: 'DEPARTEMENT', code: '55' }, kinds: ['CLSM', 'ASV'], minActors: 2 },
+      first: 1000,
+      orderBy: 'NAME',
+    });
+    expect(anyTheme.errors).toBeUndefined();
+    const rows = anyTheme.data.gaps.rows;
+    expect(rows.map((r: any) => r.territory.code)).not.toContain(VERDUN);
+    expect(rows.find((r: any) => r.territory.code === REVIGNY)).toMatchObject({ actorCount: 1, covered: true });
+    const names = rows.map((r: any) => r.territory.name);
+    expect(names).toEqual([...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+  });
+});
+
+describe('gaps at EPCI level', () => {
+  it('calls an EPCI covered when one commune is, and gives the covered share of its population', async () => {
+    const res = await server.gql(GAPS, {
+      filter: { scope: { level: 'DEPARTEMENT', code: '55' }, level: 'EPCI', themes: [THEME], minActors: 100 },
+      first: 100,
+    });
+    expect(res.errors).toBeUndefined();
+    const rows: any[] = res.data.gaps.rows;
+    expect(res.data.gaps.territoryCount).toBe(16);
+    const communes = await meuseCommunes();
+    const verdunEpci = rows.find((r) => r.territory.code === GRAND_VERDUN);
+    const [ev] = await server.ds.query(
+      `SELECT sum(population)::int AS pop, count(*)::int AS n FROM territory WHERE level = 'COMMUNE' AND epci_code = $1`,
+      [GRAND_VERDUN],
+    );
+    expect(verdunEpci).toMatchObject({
+      actorCount: 1,
+      covered: true,
+      communeCount: ev.n,
+      coveredCommuneCount: 1,
+      population: ev.pop,
+      coveredPopulation: 16890,
+      uncoveredPopulation: ev.pop - 16890,
+    });
+    expect(verdunEpci.coveredPopulationShare).toBeCloseTo(16890 / ev.pop, 5);
+    const revigny = rows.find((r) => r.territory.code === REVIGNY_EPCI);
+    const revignyPop = communes.filter((c) => c.epci_code === REVIGNY_EPCI).reduce((s, c) => s + c.population, 0);
+    expect(revigny).toMatchObject({ actorCount: 1, covered: true, coveredCommuneCount: 16, coveredPopulationShare: 1, uncoveredPopulation: 0 });
+    expect(revigny.population).toBe(revignyPop);
+    expect(revigny.actorsPer10k).toBeCloseTo(10000 / revignyPop, 3);
+    // An EPCI straddling Meuse and Meurthe-et-Moselle is in scope, with all its communes.
+    const straddling = rows.find((r) => r.territory.code === '200070290');
+    expect(straddling.communeCount).toBe(25);
+  });
+
+  it('lists only uncovered EPCI by default and EPCI below 1 actor per 10,000 inhabitants on request', async () => {
+    const scope = { level: 'DEPARTEMENT', code: '55' };
+    const none = await server.gql(GAPS, { filter: { scope, level: 'EPCI', themes: [THEME] }, first: 100 });
+    expect(none.data.gaps.totalCount).toBe(14);
+    expect(none.data.gaps.rows.map((r: any) => r.territory.code)).not.toContain(GRAND_VERDUN);
+    expect(none.data.gaps.rows.every((r: any) => r.coveredCommuneCount === 0)).toBe(true);
+    const per10k = await server.gql(GAPS, { filter: { scope, level: 'EPCI', themes: [THEME], minActorsPer10k: 1 }, first: 100 });
+    // Grand Verdun: 1 actor for ~27,000 inhabitants; Revigny: 1 for ~6,800.
+    expect(per10k.data.gaps.totalCount).toBe(15);
+    const codes = per10k.data.gaps.rows.map((r: any) => r.territory.code);
+    expect(codes).toContain(GRAND_VERDUN);
+    expect(codes).not.toContain(REVIGNY_EPCI);
+    // Ranked by population without any actor: Grand Verdun's uncovered part decides its rank.
+    const verdun = per10k.data.gaps.rows.find((r: any) => r.territory.code === GRAND_VERDUN);
+    const before = per10k.data.gaps.rows.filter((r: any) => r.uncoveredPopulation > verdun.uncoveredPopulation);
+    expect(verdun.rank).toBe(before.length + 1);
+  });
+});
+
+describe('coverage map', () => {
+  const COVERAGE = `query ($filter: GapFilterInput, $zoom: Int) {
+    coverage(filter: $filter, zoom: $zoom) { scope { code } level themes { code } summary { ${SUMMARY} }
+      byTheme { theme { code } summary { ${SUMMARY} } } features }
+  }`;
+
+  it('serves every EPCI of Meuse as a GeoJSON FeatureCollection with the figures, and the summary', async () => {
+    const res = await server.gql(COVERAGE, { filter: { scope: { level: 'DEPARTEMENT', code: '55' }, level: 'EPCI', themes: [THEME] } });
+    expect(res.errors).toBeUndefined();
+    const c = res.data.coverage;
+    const communes = await meuseCommunes();
+    const coveredPop = communes.filter((x) => x.epci_code === REVIGNY_EPCI || x.code === VERDUN).reduce((s, x) => s + x.population, 0);
+    const population = communes.reduce((s, x) => s + x.population, 0);
+    expect(c.summary).toMatchObject({
+      population,
+      coveredPopulation: coveredPop,
+      communeCount: communes.length,
+      coveredCommuneCount: 17,
+      territoryCount: 16,
+      uncoveredTerritoryCount: 14,
+      gapCount: 14,
+      actorCount: 2,
+    });
+    expect(c.summary.coveredPopulationShare).toBeCloseTo(coveredPop / population, 5);
+    expect(c.byTheme).toEqual([{ theme: { code: THEME }, summary: c.summary }]);
+    const fc = c.features;
+    expect(fc.type).toBe('FeatureCollection');
+    expect(fc.features).toHaveLength(16);
+    const revigny = fc.features.find((f: any) => f.id === REVIGNY_EPCI);
+    expect(revigny.geometry.type).toBe('MultiPolygon');
+    expect(revigny.properties).toMatchObject({
+      code: REVIGNY_EPCI,
+      level: 'EPCI',
+      actorCount: 1,
+      covered: true,
+      isGap: false,
+      coveredPopulationShare: 1,
+      rank: null,
+      nearestActorKm: 0,
+    });
+    const ranks = fc.features.map((f: any) => f.properties.rank).filter((r: number | null) => r !== null).sort((a: number, b: number) => a - b);
+    expect(ranks).toEqual(Array.from({ length: 14 }, (_, i) => i + 1));
+    // Five decimals at most.
+    const coords = JSON.stringify(revigny.geometry.coordinates).match(/\d+\.\d+/g)!;
+    expect(Math.max(...coords.map((x) => x.split('.')[1].length))).toBeLessThanOrEqual(5);
+  });
+
+  it('simplifies the boundaries for a lower zoom and gives per-theme summaries of every top-level theme by default', async () => {
+    const filter = { scope: { level: 'EPCI', code: GRAND_VERDUN }, kinds: ['CLSM', 'ASV'] };
+    const far = await server.gql(COVERAGE, { filter, zoom: 7 });
+    const near = await server.gql(COVERAGE, { filter, zoom: 14 });
+    expect(far.errors).toBeUndefined();
+    expect(far.data.coverage.features.features).toHaveLength(25);
+    expect(JSON.stringify(far.data.coverage.features).length).toBeLessThan(JSON.stringify(near.data.coverage.features).length);
+    const byTheme = far.data.coverage.byTheme;
+    expect(byTheme.length).toBe(14);
+    expect(byTheme.find((t: any) => t.theme.code === 'sante-mentale').summary).toMatchObject({ coveredCommuneCount: 1, uncoveredTerritoryCount: 24 });
+  });
+});
+
+describe('theme matrix and comparison', () => {
+  it('gives the actors per theme for every EPCI of Meuse', async () => {
+    const res = await server.gql(
+      `query ($filter: GapFilterInput) { themeMatrix(filter: $filter) { themes { code } rows { territory { code } population counts missingThemes }
+        totals { theme { code } summary { coveredCommuneCount actorCount } } } }`,
+      { filter: { scope: { level: 'DEPARTEMENT', code: '55' }, level: 'EPCI', themes: [THEME, 'sante-mentale'], kinds: ['CLSM', 'ASV'] } },
+    );
+    expect(res.errors).toBeUndefined();
+    const m = res.data.themeMatrix;
+    expect(m.themes.map((t: any) => t.code)).toEqual([THEME, 'sante-mentale']);
+    expect(m.rows).toHaveLength(16);
+    const row = (code: string) => m.rows.find((r: any) => r.territory.code === code);
+    expect(row(REVIGNY_EPCI)).toMatchObject({ counts: [1, 0], missingThemes: ['sante-mentale'] });
+    expect(row(GRAND_VERDUN)).toMatchObject({ counts: [1, 1], missingThemes: [] });
+    const others = m.rows.filter((r: any) => r.territory.code !== REVIGNY_EPCI && r.territory.code !== GRAND_VERDUN);
+    expect(others.every((r: any) => r.counts[0] === 0 && r.counts[1] === 0)).toBe(true);
+    const pops = m.rows.map((r: any) => r.population);
+    expect(pops).toEqual([...pops].sort((a, b) => b - a));
+    expect(m.totals).toEqual([
+      { theme: { code: THEME }, summary: { coveredCommuneCount: 17, actorCount: 2 } },
+      { theme: { code: 'sante-mentale' }, summary: { coveredCommuneCount: 1, actorCount: 1 } },
+    ]);
+    // The same column from the maintained counts (no kind filter).
+    const fast = await server.gql(
+      `query ($filter: GapFilterInput) { themeMatrix(filter: $filter) { rows { territory { code } counts } } }`,
+      { filter: { scope: { level: 'DEPARTEMENT', code: '55' }, level: 'EPCI', themes: [THEME] } },
+    );
+    expect(fast.data.themeMatrix.rows.map((r: any) => [r.territory.code, r.counts])).toEqual(m.rows.map((r: any) => [r.territory.code, [r.counts[0]]]));
+  });
+
+  it('compares Meuse with Grand Est using the same indicators', async () => {
+    const res = await server.gql(
+      `query { compareCoverage(scopes: [{ level: DEPARTEMENT, code: "55" }, { level: REGION, code: "44" }], filter: { themes: ["${THEME}"], level: EPCI }) {
+        level themes { code } scopes { scope { code name } summary { ${SUMMARY} } } } }`,
+    );
+    expect(res.errors).toBeUndefined();
+    const [meuse, grandEst] = res.data.compareCoverage.scopes;
+    expect(meuse.scope).toEqual({ code: '55', name: 'Meuse' });
+    expect(grandEst.scope).toEqual({ code: '44', name: 'Grand Est' });
+    expect(meuse.summary).toMatchObject({ coveredCommuneCount: 17, actorCount: 2, territoryCount: 16, gapCount: 14 });
+    expect(grandEst.summary).toMatchObject({ coveredCommuneCount: 17, actorCount: 2, coveredPopulation: meuse.summary.coveredPopulation });
+    expect(grandEst.summary.population).toBeGreaterThan(5_000_000);
+    expect(grandEst.summary.territoryCount).toBeGreaterThan(140);
+    expect(grandEst.summary.gapCount).toBe(grandEst.summary.territoryCount - 2);
+  });
+});
+
+describe('keeping the aggregates in step', () => {
+  it('follows theme changes, coverage changes and archiving', async () => {
+    const [{ version }] = await server.ds.query(`SELECT version FROM actor WHERE id = $1`, [ids.A2]);
+    const upd = await server.gql(
+      `mutation ($id: ID!, $v: Int!, $input: UpdateActorInput!) { updateActor(id: $id, version: $v, input: $input) { version } }`,
+      { id: ids.A2, v: version, input: { themes: ['sante-mentale-promotion'], territories: [{ level: 'COMMUNE', code: BAR_LE_DUC }] } },
+    );
+    expect(upd.errors).toBeUndefined();
+    expect(await server.ds.query(DRIFT)).toEqual([]);
+    const res = await server.gql(GAPS, { filter: { scope: { level: 'DEPARTEMENT', code: '55' }, themes: ['sante-mentale'] }, first: 1000 });
+    const codes = res.data.gaps.rows.map((r: any) => r.territory.code);
+    expect(codes).not.toContain(BAR_LE_DUC);
+    expect(codes).not.toContain(VERDUN);
+    const after = await server.gql(GAPS, { filter: { scope: { level: 'DEPARTEMENT', code: '55' }, themes: [THEME] }, first: 1 });
+    expect(after.data.gaps.rows[0].territory.code).toBe(VERDUN);
+    const arch = await server.gql(`mutation ($id: ID!, $v: Int!) { archiveActor(id: $id, version: $v) { status } }`, {
+      id: ids.A2,
+      v: upd.data.updateActor.version,
+    });
+    expect(arch.errors).toBeUndefined();
+    expect(await server.ds.query(DRIFT)).toEqual([]);
+  });
+});
+
+describe('refusals', () => {
+  const cases: [string, Record<string, unknown>, string][] = [
+    ['an unknown theme', { themes: ['pas-un-theme'] }, 'themes'],
+    ['an unknown territory', { scope: { level: 'DEPARTEMENT', code: '00' } }, 'scope'],
+    ['an EPCI level inside a commune', { scope: { level: 'COMMUNE', code: VERDUN }, level: 'EPCI' }, 'level'],
+    ['an EPCI level inside an EPCI', { scope: { level: 'EPCI', code: GRAND_VERDUN }, level: 'EPCI' }, 'level'],
+    ['a département level inside a département', { scope: { level: 'DEPARTEMENT', code: '55' }, level: 'DEPARTEMENT' }, 'level'],
+    ['an unknown public', { audiences: ['martiens'] }, 'audiences'],
+  ];
+  for (const [what, filter, field] of cases) {
+    it(`should refuse ${what} with BAD_USER_INPUT`, async () => {
+      const res = await server.gql(GAPS, { filter, first: 1 });
+      expect(errorCodes(res)).toEqual(['BAD_USER_INPUT']);
+      expect(res.errors![0].extensions!.field).toBe(field);
+      expect(res.errors![0].message).toMatch(/[a-zéè]/);
+    });
+  }
+
+  it('should refuse a threshold below 1, a page too large and a comparison of one scope', async () => {
+    expect(errorCodes(await server.gql(GAPS, { filter: { minActors: 0 }, first: 1 }))).toEqual(['BAD_USER_INPUT']);
+    expect(errorCodes(await server.gql(GAPS, { filter: {}, first: 100_000 }))).toEqual(['BAD_USER_INPUT']);
+    const one = await server.gql(`query { compareCoverage(scopes: [{ level: DEPARTEMENT, code: "55" }]) { level } }`);
+    expect(errorCodes(one)).toEqual(['BAD_USER_INPUT']);
+    const zoom = await server.gql(`query { coverage(zoom: 40, filter: { scope: { level: EPCI, code: "${GRAND_VERDUN}" } }) { level } }`);
+    expect(errorCodes(zoom)).toEqual(['BAD_USER_INPUT']);
+  });
+});
