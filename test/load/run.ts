@@ -1,0 +1,262 @@
+import 'reflect-metadata';
+import { fork, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { openDatabase } from '../../server/db/database.js';
+import { runSeeds } from '../../seeds/index.js';
+import { GqlClient, makeAgent } from './client.js';
+import { type FaultReport, runFaults } from './faults.js';
+import { communesOf, ensureAccounts, ensureLoadDataset, IMPORT_SOURCE, RUN_SOURCE } from './setup.js';
+import { fmtMs, Recorder } from './stats.js';
+import { burst, Ledger, runWorkload, verifyLedger } from './workload.js';
+
+/**
+ * `npm run loadtest [-- --duration 30] [--clients 32] [--rate-limit 3000] [--burst 200] [--import-rows 5000] [--no-faults]`
+ *
+ * Against DATABASE_URL (native PostgreSQL + PostGIS; without it, the embedded PGlite database in
+ * .data-loadtest/, without the fault phase): migrates, seeds the territories, imports its own
+ * dataset through the API (setup.ts), creates the accounts, starts the real app in a child process
+ * on a loopback port, then
+ *  1. runs the mixed workload (workload.ts) with `clients` concurrent users for `duration` seconds,
+ *     with a deliberate burst from one client address in the middle (429 expected, counted apart);
+ *  2. kills the app's database connections mid-import and mid-decision (faults.ts);
+ *  3. checks every acknowledged write against the database, writes bench-results/loadtest-….json
+ *     and prints a Markdown table and PASS/FAIL (exit code 1 on FAIL).
+ */
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const ext = path.extname(fileURLToPath(import.meta.url));
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+function parseArgs(argv: string[]) {
+  const args = { duration: 30, clients: 32, rateLimit: 3000, burst: 200, importRows: 5000, faults: true, pool: 16, warmup: 3 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const num = () => {
+      const v = Number(argv[++i]);
+      if (!Number.isFinite(v) || v < 0) throw new Error(`${a} demande un nombre`);
+      return v;
+    };
+    if (a === '--duration') args.duration = num();
+    else if (a === '--clients') args.clients = num();
+    else if (a === '--rate-limit') args.rateLimit = num();
+    else if (a === '--burst') args.burst = num();
+    else if (a === '--import-rows') args.importRows = num();
+    else if (a === '--pool') args.pool = num();
+    else if (a === '--warmup') args.warmup = num();
+    else if (a === '--no-faults') args.faults = false;
+    else throw new Error(`Option inconnue : ${a} (--duration <s>, --clients <n>, --rate-limit <req/min>, --burst <n>, --import-rows <n>, --pool <n>, --warmup <s>, --no-faults)`);
+  }
+  if (!(args.duration > 0) || args.clients < 5 || args.importRows < 1 || args.importRows > 100_000) throw new Error('options invalides');
+  return args;
+}
+
+function startServer(env: Record<string, string>, logFile: string): Promise<{ child: ChildProcess; url: URL }> {
+  const out = fs.openSync(logFile, 'a');
+  const child = fork(path.join(here, `server${ext}`), [], {
+    env: { ...process.env, ...env },
+    execArgv: process.execArgv,
+    stdio: ['ignore', out, out, 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('message', (m: any) => resolve({ child, url: new URL(`http://127.0.0.1:${m.port}`) }));
+    child.once('exit', (code) => reject(new Error(`le serveur s’est arrêté (code ${code}), voir ${logFile}`)));
+  });
+}
+
+function serverStats(child: ChildProcess): Promise<{ cpuMs: number; rssMb: number }> {
+  return new Promise((resolve) => {
+    const on = (m: any) => {
+      if (m && typeof m.cpuMs === 'number') {
+        child.off('message', on);
+        resolve(m);
+      }
+    };
+    child.on('message', on);
+    child.send('cpu');
+  });
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const started = Date.now();
+  const stamp = new Date(started).toISOString().replace(/[:.]/g, '-');
+  const runId = `r${started.toString(36)}`;
+  fs.mkdirSync('bench-results', { recursive: true });
+  const serverLog = path.join('bench-results', `loadtest-${stamp}-server.log`);
+
+  const native = !!process.env.DATABASE_URL;
+  const db = await openDatabase({ databaseUrl: process.env.DATABASE_URL, dataDir: path.resolve('.data-loadtest'), poolSize: 4, statementTimeoutMs: 600_000 });
+  const databaseUrl = native ? process.env.DATABASE_URL! : db.embedded!.url;
+  if (!native) {
+    log('Sans DATABASE_URL : base embarquée (.data-loadtest/, PGlite), un seul moteur : la phase de pannes (pg_terminate_backend) est sautée.');
+    args.faults = false;
+    args.pool = Math.min(args.pool, 5);
+  }
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 4, application_name: 'loadtest-runner' });
+  let child: ChildProcess | undefined;
+  let exitCode = 0;
+  try {
+    const [{ version }] = await db.ds.query(`SELECT version()`);
+    log(`Base : ${version.split(',')[0]}`);
+    await runSeeds(db.ds, { log });
+    // What previous runs wrote (workload actors, fault imports) goes; the dataset stays.
+    const removed = await db.ds.query(`DELETE FROM actor WHERE source = ANY($1::text[]) RETURNING 1`, [[RUN_SOURCE, IMPORT_SOURCE]]);
+    if (removed.length) log(`Acteurs des lancements précédents supprimés : ${removed.length}`);
+
+    const appName = `loadtest-app-${process.pid}`;
+    const url = new URL(databaseUrl);
+    url.searchParams.set('application_name', appName);
+    const app = await startServer(
+      {
+        DATABASE_URL: url.toString(),
+        DB_POOL_SIZE: String(args.pool),
+        RATE_LIMIT_PER_MINUTE: String(args.rateLimit),
+        TRUST_PROXY: 'loopback',
+        NODE_ENV: 'production',
+        LOG_LEVEL: process.env.LOADTEST_LOG_LEVEL ?? 'warn',
+        SEED: 'skip',
+      },
+      serverLog,
+    );
+    child = app.child;
+    let crashed: number | null = null;
+    child.on('exit', (code) => (crashed = code ?? -1));
+    log(`Application : ${app.url.origin} (pool ${args.pool}, ${args.rateLimit} requêtes/min par client, TRUST_PROXY=loopback ; journal ${serverLog})`);
+    const agent = makeAgent(args.clients + 16);
+    let ipSeq = 0;
+    const newClient = () => new GqlClient(app.url, `10.1.${Math.floor(++ipSeq / 250)}.${(ipSeq % 250) + 1}`, agent);
+
+    const dataset = await ensureLoadDataset(pool, newClient(), log);
+    const communes = await communesOf(pool, '44');
+    const coordinators = 4;
+    const accounts = await ensureAccounts(pool, newClient, args.clients - coordinators, log);
+    const { rows: [counts] } = await pool.query(`SELECT (SELECT count(*) FROM actor)::int AS actors, (SELECT count(*) FROM coverage_commune)::int AS cc,
+      (SELECT count(*) FROM coalition)::int AS coalitions, (SELECT count(*) FROM membership)::int AS memberships`);
+    log(`Base : ${counts.actors} acteurs, ${counts.cc} lignes coverage_commune, ${counts.coalitions} coalitions, ${counts.memberships} adhésions`);
+
+    const ledger = new Ledger();
+    if (args.warmup > 0) {
+      await runWorkload({ baseUrl: app.url, agent, accounts, communes, recorder: new Recorder(), ledger, runId, seconds: args.warmup });
+    }
+    log(`\nCharge : ${args.clients} clients (${args.clients - coordinators} membres, ${coordinators} coordinateurs) pendant ${args.duration} s…`);
+    const recorder = new Recorder();
+    const sentBefore = new Map([...accounts.members.map((m) => m.client), ...accounts.coordinators.map((c) => c.client)].map((c) => [c, c.sent]));
+    const cpu0 = await serverStats(child);
+    const workload = runWorkload({ baseUrl: app.url, agent, accounts, communes, recorder, ledger, runId, seconds: args.duration });
+    await new Promise((r) => setTimeout(r, (args.duration * 1000) / 3));
+    const deliberate = await burst(app.url, agent, '10.99.0.1', args.rateLimit + args.burst, 8);
+    const { seconds } = await workload;
+    const cpu1 = await serverStats(child);
+    const perClient = [...sentBefore].map(([c, n]) => c.sent - n);
+    const maxPerClientPerMinute = Math.round((Math.max(...perClient) / seconds) * 60);
+    const summary = recorder.summarize(seconds);
+    log(
+      `  ${summary.total.requests} requêtes en ${seconds.toFixed(1)} s : ${summary.total.rps} req/s, p50 ${fmtMs(summary.total.p50)} ms, p95 ${fmtMs(summary.total.p95)} ms, p99 ${fmtMs(summary.total.p99)} ms, ${summary.total.errors} erreur(s)`,
+    );
+    log(
+      `  Rafale délibérée d’un client (10.99.0.1) : ${deliberate.sent} requêtes en ${deliberate.seconds} s, ${deliberate.ok} servies, ` +
+        `${deliberate.limited} refusées 429 RATE_LIMITED (${deliberate.limitedWithRetryAfter} avec Retry-After)${deliberate.other ? `, ${deliberate.other} autres erreurs` : ''}`,
+    );
+    log(`  Client le plus actif : ${maxPerClientPerMinute} requêtes/min (limite ${args.rateLimit})`);
+    for (const e of recorder.examples) log(`  erreur : ${e}`);
+
+    const afterLoad = await verifyLedger(pool, ledger, runId);
+    log(
+      `  Écritures acquittées vérifiées en base : ${afterLoad.checked.actors} acteurs, ${afterLoad.checked.memberships} adhésions, ${ledger.writesAcked} écritures — ` +
+        (afterLoad.problems.length ? `${afterLoad.problems.length} PROBLÈME(S)` : 'toutes présentes, une seule fois'),
+    );
+    for (const p of afterLoad.problems.slice(0, 20)) log(`    ${p}`);
+
+    let faults: FaultReport | null = null;
+    if (args.faults) {
+      log('');
+      faults = await runFaults({ databaseUrl, appName, baseUrl: app.url, agent, accounts, communes, ledger, ds: db.ds, runId, importRows: args.importRows, log });
+    }
+    const final = await verifyLedger(pool, ledger, runId);
+    if (faults) {
+      log(
+        `  Après les pannes, écritures acquittées vérifiées : ${final.checked.actors} acteurs, ${final.checked.memberships} adhésions, ` +
+          `${final.checked.unknownCreates} créations sans réponse (présentes au plus une fois) — ${final.problems.length ? `${final.problems.length} PROBLÈME(S)` : 'OK'}`,
+      );
+      for (const p of final.problems.slice(0, 20)) log(`    ${p}`);
+    }
+
+    // ------------------------------------------------------------ verdict
+    const failures: string[] = [];
+    if (summary.total.errors > 0) failures.push(`${summary.total.errors} erreur(s) pendant la charge (hors limites délibérées)`);
+    if (deliberate.limited === 0) failures.push('la rafale délibérée n’a reçu aucun 429');
+    if (deliberate.limited !== deliberate.limitedWithRetryAfter) failures.push('des 429 sans Retry-After');
+    if (deliberate.other > 0) failures.push(`${deliberate.other} erreur(s) autres que 429 dans la rafale`);
+    if (afterLoad.problems.length) failures.push(`${afterLoad.problems.length} écriture(s) acquittée(s) absente(s) ou fausse(s) après la charge`);
+    if (final.problems.length) failures.push(`${final.problems.length} écriture(s) acquittée(s) absente(s) ou fausse(s) après les pannes`);
+    for (const c of faults?.checks ?? []) if (!c.ok) failures.push(`panne : ${c.name} (${c.detail})`);
+    if (crashed !== null) failures.push(`l’application s’est arrêtée (code ${crashed})`);
+
+    const report = {
+      startedAt: new Date(started).toISOString(),
+      seconds: Math.round((Date.now() - started) / 1000),
+      options: args,
+      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+      database: { version, native },
+      dataset: { ...counts, builtThisRun: dataset.built, buildSeconds: dataset.seconds },
+      workload: {
+        clients: args.clients,
+        seconds: Math.round(seconds * 10) / 10,
+        total: summary.total,
+        byKind: summary.byKind,
+        errorExamples: recorder.examples,
+        appCpuMsPerRequest: Math.round(((cpu1.cpuMs - cpu0.cpuMs) / summary.total.requests) * 100) / 100,
+        appRssMb: cpu1.rssMb,
+        maxPerClientPerMinute,
+      },
+      deliberateRateLimits: { clientIp: '10.99.0.1', limitPerMinute: args.rateLimit, ...deliberate },
+      ledger: { afterLoad, final, writesAcked: ledger.writesAcked },
+      faults,
+      verdict: failures.length ? 'FAIL' : 'PASS',
+      failures,
+    };
+    const file = path.join('bench-results', `loadtest-${stamp}.json`);
+    fs.writeFileSync(file, JSON.stringify(report, null, 2));
+
+    const lines = [
+      '',
+      `| opération | requêtes | req/s | p50 | p95 | p99 | max | erreurs |`,
+      `|---|---:|---:|---:|---:|---:|---:|---:|`,
+      ...summary.byKind.map(
+        (k) => `| ${k.kind} | ${k.requests} | ${k.rps} | ${fmtMs(k.p50)} ms | ${fmtMs(k.p95)} ms | ${fmtMs(k.p99)} ms | ${fmtMs(k.max)} ms | ${k.errors}${k.errors ? ` (${Object.entries(k.errorCodes).map(([c, n]) => `${c}×${n}`).join(', ')})` : ''} |`,
+      ),
+      `| **total** | ${summary.total.requests} | **${summary.total.rps}** | ${fmtMs(summary.total.p50)} ms | ${fmtMs(summary.total.p95)} ms | ${fmtMs(summary.total.p99)} ms | ${fmtMs(summary.total.max)} ms | **${summary.total.errors}** |`,
+      `| rafale délibérée (1 client) | ${deliberate.sent} | — | — | — | — | — | ${deliberate.limited} × 429 délibérés |`,
+    ];
+    if (faults) {
+      lines.push('', '| panne | résultat |', '|---|---|');
+      for (const c of faults.checks) lines.push(`| ${c.name} | ${c.ok ? '✓' : '✗'} ${c.detail.replace(/\|/g, '/')} |`);
+      lines.push(
+        `| écritures de fond pendant les pannes | ${faults.backgroundWrites.acked} acquittées, ${faults.backgroundWrites.failed} coupées (${Object.entries(faults.backgroundWrites.errorCodes).map(([c, n]) => `${c}×${n}`).join(', ') || '—'}) |`,
+      );
+    }
+    lines.push('', `Rapport : ${file}`);
+    log(lines.join('\n'));
+    if (failures.length) {
+      log(`\nÉCHEC (FAIL) :\n${failures.map((f) => `  - ${f}`).join('\n')}`);
+      exitCode = 1;
+    } else {
+      log(`\nRÉUSSITE (PASS) : aucune erreur hors limites délibérées, ${deliberate.limited} refus 429 délibérés, aucune écriture acquittée perdue ni doublée${faults ? ', import tout ou rien et décisions entières malgré les coupures' : ''}.`);
+    }
+    log(`Durée totale : ${Math.round((Date.now() - started) / 1000)} s`);
+  } finally {
+    child?.kill('SIGTERM');
+    await pool.end();
+    await db.close();
+  }
+  process.exit(exitCode);
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
