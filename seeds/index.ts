@@ -1,5 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { seedDemoAccounts } from './accounts.js';
+import { seedActors } from './actors.js';
+import { seedPublicCoalitions } from './coalitions.js';
 import type { Log } from './progress.js';
 import { seedTaxonomy } from './taxonomy.js';
 import { seedTerritories } from './territories.js';
@@ -15,7 +17,31 @@ export interface SeedOptions {
    * for it on the embedded database; elsewhere only with SEED_DEMO_ACCOUNTS=true.
    */
   demoAccounts?: boolean;
+  /**
+   * The real organisations and coalitions named in public documents and the real student
+   * mental-health services (seeds/data/acteurs). main.ts asks for them; the test suite does not,
+   * so that its fixtures are the only actors it counts.
+   */
+  publicActors?: boolean;
+  /** The labelled demonstration directory over real territories (embedded database by default). */
+  demoActors?: boolean;
 }
+
+/**
+ * What a start-up (and `npm run db:seed`) loads: real actors everywhere unless
+ * SEED_PUBLIC_ACTORS=false; demonstration actors and accounts only on the embedded database, or
+ * with SEED_DEMO_ACTORS=true / SEED_DEMO_ACCOUNTS=true.
+ */
+export function startupSeedOptions(embedded: boolean): Pick<SeedOptions, 'publicActors' | 'demoActors' | 'demoAccounts'> {
+  return {
+    publicActors: process.env.SEED_PUBLIC_ACTORS !== 'false',
+    demoActors: embedded || process.env.SEED_DEMO_ACTORS === 'true',
+    demoAccounts: embedded,
+  };
+}
+
+/** Bumped whenever the seeded actors (real or demonstration) change. */
+const ACTOR_SEED_VERSION = 'actors/v1';
 
 /** Bumped whenever the seed data or the way it is loaded changes. */
 const TERRITORY_SEED_VERSION = 'cog-2026+admin-express-2025/v2';
@@ -64,5 +90,23 @@ export async function runSeeds(ds: DataSource, options: SeedOptions = {}): Promi
 
 /** Seeds that need the territories and taxonomy loaded. */
 async function seedAfterTerritories(ds: DataSource, options: SeedOptions, log: Log): Promise<void> {
+  if (options.publicActors || options.demoActors) {
+    // Recorded like the territories: a second start finds the same version and reads nothing.
+    const version = `${ACTOR_SEED_VERSION};public=${!!options.publicActors};demo=${!!options.demoActors}`;
+    const [state] = await ds.query(`SELECT version FROM seed_state WHERE name = 'actors'`);
+    if (state?.version === version && !options.force) {
+      log('Acteurs déjà chargés : rien à faire');
+    } else {
+      const started = Date.now();
+      const report = await seedActors(ds, log, options);
+      if (options.publicActors) await seedPublicCoalitions(ds, log);
+      log(`Acteurs chargés en ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      await ds.query(
+        `INSERT INTO seed_state (name, version, report, finished_at) VALUES ('actors', $1, $2, now())
+         ON CONFLICT (name) DO UPDATE SET version = EXCLUDED.version, report = EXCLUDED.report, finished_at = now()`,
+        [version, JSON.stringify(report)],
+      );
+    }
+  }
   if (options.demoAccounts || process.env.SEED_DEMO_ACCOUNTS === 'true') await seedDemoAccounts(ds, log);
 }

@@ -4,7 +4,7 @@ import { loadEnv } from './config/env.js';
 import { openDatabase } from './db/database.js';
 import { createApp } from './http/app.js';
 import { logger } from './logger.js';
-import { runSeeds } from '../seeds/index.js';
+import { runSeeds, startupSeedOptions } from '../seeds/index.js';
 
 const env = loadEnv();
 const started = Date.now();
@@ -15,8 +15,7 @@ const db = await openDatabase({
   statementTimeoutMs: env.statementTimeoutMs,
 });
 if (env.seed === 'auto') {
-  // Demonstration accounts only on the embedded database (or when SEED_DEMO_ACCOUNTS=true).
-  await runSeeds(db.ds, { log: (line) => process.stdout.write(`${line}\n`), demoAccounts: !env.databaseUrl });
+  await runSeeds(db.ds, { log: (line) => process.stdout.write(`${line}\n`), ...startupSeedOptions(!env.databaseUrl) });
 }
 
 const httpServer = http.createServer();

@@ -67,6 +67,26 @@ const LEVEL_ALIASES = new Map<string, TerritoryLevel>([
 
 export const levelFor = (text: string): TerritoryLevel | undefined => LEVEL_ALIASES.get(normalizeKey(text));
 
+/** data·inclusion structure types (`value` column) and the kind of actor each one is. */
+export const DATA_INCLUSION_TYPOLOGIES: readonly (readonly [string, ActorKind])[] = [
+  ['ASSO', ActorKind.ASSOCIATION],
+  ['CSAPA', ActorKind.ETABLISSEMENT_MEDICO_SOCIAL],
+  ['CAARUD', ActorKind.ETABLISSEMENT_MEDICO_SOCIAL],
+  ['CMP', ActorKind.ETABLISSEMENT_SANTE],
+  ['CMS', ActorKind.ETABLISSEMENT_SANTE],
+  ['CCAS', ActorKind.COLLECTIVITE],
+  ['CIAS', ActorKind.COLLECTIVITE],
+  ['MUNI', ActorKind.COLLECTIVITE],
+  ['EPCI', ActorKind.COLLECTIVITE],
+  ['CD', ActorKind.COLLECTIVITE],
+  ['DEPT', ActorKind.COLLECTIVITE],
+  ['REG', ActorKind.COLLECTIVITE],
+  ['CPAM', ActorKind.CPAM],
+  ['PJJ', ActorKind.PJJ],
+  ['SPIP', ActorKind.SERVICE_ETAT],
+  ['DEETS', ActorKind.DRIETS],
+];
+
 const kindKeys = new Map<string, ActorKind>();
 for (const [kind, label] of Object.entries(ACTOR_KIND_LABELS) as [ActorKind, string][]) {
   kindKeys.set(normalizeKey(kind), kind);
@@ -103,6 +123,10 @@ for (const [alias, kind] of [
   ['crsa', ActorKind.INSTANCE_DEMOCRATIE_SANTE],
   ['cts', ActorKind.INSTANCE_DEMOCRATIE_SANTE],
   ['dispositif de coordination', ActorKind.DISPOSITIF],
+  // Structure types of the national data·inclusion vocabulary (seeds/data/referentiels/data-inclusion/
+  // typologies_de_structures.csv). Its MDA (maison départementale de l'autonomie) is left out: here
+  // « MDA » means a maison des adolescents.
+  ...DATA_INCLUSION_TYPOLOGIES,
 ] as const) {
   kindKeys.set(normalizeKey(alias), kind);
 }

@@ -59,6 +59,24 @@ export const ACTOR_KIND_LABELS: Record<ActorKind, string> = {
   AUTRE: 'Autre',
 };
 
+/**
+ * Administrations, agencies and bodies that steer, fund or represent prevention at national or
+ * regional level rather than act in the field: they « cover » a whole région or the whole country,
+ * so gap analysis can leave them out (`fieldActorsOnly`) to find where no field actor works.
+ */
+export const STEERING_KINDS: readonly ActorKind[] = [
+  ActorKind.DGS,
+  ActorKind.ARS,
+  ActorKind.AGENCE_ETAT,
+  ActorKind.SERVICE_ETAT,
+  ActorKind.PREFECTURE,
+  ActorKind.DRDFE,
+  ActorKind.DRIHL,
+  ActorKind.DRIETS,
+  ActorKind.DDT_DRIEATE,
+  ActorKind.INSTANCE_DEMOCRATIE_SANTE,
+];
+
 /** Sector of activity, used for the intersectorality of coalitions. */
 export enum Sector {
   SANTE = 'SANTE',

@@ -80,6 +80,16 @@ export class GapFilterInput {
   @ArrayMaxSize(30)
   kinds?: ActorKind[] | null;
 
+  @Field(() => Boolean, {
+    nullable: true,
+    description:
+      'Vrai : seulement les acteurs de terrain, sans les administrations, agences et instances qui pilotent ou financent ' +
+      'à l’échelle nationale ou régionale (DGS, ARS, agences et services de l’État, préfectures, DRDFE, DRIHL, DREETS/DRIETS, ' +
+      'DDT/DREAL/DRIEAT, CRSA et CTS), qui couvrent toute une région ou tout le pays. Se combine avec kinds',
+  })
+  @IsOptional()
+  fieldActorsOnly?: boolean | null;
+
   @Field(() => [String], { nullable: true, description: 'Seulement les acteurs visant au moins un de ces publics (codes)' })
   @IsOptional()
   @ArrayMaxSize(20)

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import type { ActorKind } from '../actors/actor-enums.js';
+import { ActorKind, STEERING_KINDS } from '../actors/actor-enums.js';
 import { badInput } from '../graphql/errors.js';
 import type { Theme } from '../themes/theme.entity.js';
 import type { Taxonomy, ThemeService } from '../themes/theme.service.js';
@@ -154,11 +154,20 @@ export class GapService {
       level,
       themes,
       main: { id: 'main', keys: GapService.keysOf(themes, taxonomy) },
-      kinds: f.kinds?.length ? [...new Set(f.kinds)] : null,
+      kinds: GapService.kindsOf(f),
       audiences: f.audiences?.length ? [...new Set(f.audiences)] : null,
       minActors,
       minPer10k,
     };
+  }
+
+  /** The kinds of actors that count: those asked for, less the steering bodies when only field actors count. */
+  private static kindsOf(f: GapFilterInput): ActorKind[] | null {
+    const asked = f.kinds?.length ? [...new Set(f.kinds)] : null;
+    if (!f.fieldActorsOnly) return asked;
+    const kinds = (asked ?? Object.values(ActorKind)).filter((k) => !STEERING_KINDS.includes(k));
+    if (kinds.length === 0) throw badInput('Aucune nature d’acteur ne reste : les natures demandées sont toutes des administrations de pilotage', 'kinds');
+    return kinds;
   }
 
   /** The scope territory; null means France. */

@@ -91,9 +91,9 @@ export const THEMES: ThemeDef[] = [
   },
   { code: 'gestes-qui-sauvent', label: 'Gestes qui sauvent et défibrillateurs' },
   { code: 'produits-de-sante-antibioresistance', label: 'Produits de santé et antibiorésistance' },
-  { code: 'parentalite', label: 'Parentalité' },
-  { code: 'violences-faites-aux-femmes', label: 'Violences faites aux femmes' },
-  { code: 'logement-habitat', label: 'Logement et habitat' },
+  { code: 'parentalite', label: 'Parentalité', dataInclusion: ['famille--soutien-a-la-parentalite-et-a-leducation'] },
+  { code: 'violences-faites-aux-femmes', label: 'Violences faites aux femmes', dataInclusion: ['famille--surmonter-conflits-separation-violence'] },
+  { code: 'logement-habitat', label: 'Logement et habitat', dataInclusion: ['logement-hebergement--se-maintenir-dans-le-logement'] },
 ];
 
 export interface AudienceDef {

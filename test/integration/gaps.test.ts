@@ -195,6 +195,27 @@ describe('gaps at commune level', () => {
     const names = rows.map((r: any) => r.territory.name);
     expect(names).toEqual([...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
   });
+
+  it('leaves the national and regional steering bodies out when only field actors count', async () => {
+    // An ARS covers the whole région: counted, Meuse has no gap; left out, the field gaps show again.
+    const ars = await create('ARS', { name: 'Test lacunes ARS', kind: 'ARS', sector: 'ETAT', themes: [THEME], territories: [{ level: 'REGION', code: '44' }] });
+    try {
+      const scope = { level: 'DEPARTEMENT', code: '55' };
+      const all = await server.gql(GAPS, { filter: { scope, themes: [THEME] }, first: 0 });
+      expect(all.errors).toBeUndefined();
+      expect(all.data.gaps.totalCount).toBe(0);
+      const field = await server.gql(GAPS, { filter: { scope, themes: [THEME], fieldActorsOnly: true }, first: 1 });
+      expect(field.errors).toBeUndefined();
+      const communes = await meuseCommunes();
+      expect(field.data.gaps.totalCount).toBe(communes.length - 17);
+      expect(field.data.gaps.rows[0]).toMatchObject({ territory: { code: BAR_LE_DUC }, actorCount: 0 });
+      const none = await server.gql(GAPS, { filter: { scope, themes: [THEME], kinds: ['ARS', 'DGS'], fieldActorsOnly: true }, first: 1 });
+      expect(errorCodes(none)).toEqual(['BAD_USER_INPUT']);
+    } finally {
+      await server.ds.query(`DELETE FROM actor WHERE id = $1`, [ars.id]);
+      delete ids.ARS;
+    }
+  });
 });
 
 describe('gaps at EPCI level', () => {

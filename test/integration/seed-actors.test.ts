@@ -1,0 +1,154 @@
+import 'reflect-metadata';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_ACTORS_SOURCE, PUBLIC_ACTORS_SOURCE, STUDENT_SOURCE, seedDemoActors, seedPublicActors, seedStudentServices } from '../../seeds/actors.js';
+import { seedPublicCoalitions } from '../../seeds/coalitions.js';
+import { seedDataDir } from '../../seeds/paths.js';
+import { AUDIENCES, THEMES } from '../../server/themes/taxonomy.js';
+import { DATA_INCLUSION_TYPOLOGIES } from '../../server/actors/actor-columns.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+let server: TestServer;
+const SOURCES = [PUBLIC_ACTORS_SOURCE, STUDENT_SOURCE, DEMO_ACTORS_SOURCE];
+const quiet = () => {};
+
+beforeAll(async () => {
+  server = await startTestServer();
+});
+
+afterAll(async () => {
+  await server?.ds.query(`DELETE FROM coalition WHERE source LIKE 'documents-publics:%' AND source NOT LIKE 'documents-publics:test-%'`);
+  await server?.ds.query(`DELETE FROM actor WHERE source = ANY($1::text[])`, [SOURCES]);
+  await server?.close();
+});
+
+const search = async (filter: object) => {
+  const res = await server.gql(
+    `query ($filter: ActorFilter) { actors(filter: $filter, first: 200) { totalCount edges { node { name kind sector isDemo source themes { code } } } } }`,
+    { filter },
+  );
+  expect(res.errors).toBeUndefined();
+  return res.data.actors;
+};
+
+describe('real actors named in public documents', () => {
+  it('loads every organisation of acteurs.csv once, with its kind, sector and official territory', async () => {
+    const rows = parse(fs.readFileSync(path.join(seedDataDir(), 'acteurs', 'documents-publics', 'acteurs.csv'), 'utf8'), { delimiter: ';', columns: true, bom: true });
+    const first = await seedPublicActors(server.ds, quiet);
+    expect(first).toEqual({ created: rows.length, existing: 0, rejected: [] });
+    const again = await seedPublicActors(server.ds, quiet);
+    expect(again).toEqual({ created: 0, existing: rows.length, rejected: [] });
+
+    // Verdun (Meuse, Grand Est) is covered by the national and Grand Est bodies, not by those of Île-de-France.
+    const verdun = (await search({ coversCommune: '55545', text: '' })).edges.map((e: any) => e.node);
+    const names = verdun.filter((a: any) => a.source === PUBLIC_ACTORS_SOURCE).map((a: any) => a.name);
+    expect(names).toContain('Direction générale de la santé (DGS)');
+    expect(names).toContain('Agence régionale de santé Grand Est');
+    expect(names).toContain("Réseau de l'adolescent en Meuse");
+    expect(names).not.toContain('Agence régionale de santé Île-de-France');
+    expect(verdun.find((a: any) => a.name === 'Direction générale de la santé (DGS)')).toMatchObject({ kind: 'DGS', sector: 'ETAT', isDemo: false });
+
+    // The Académie de Créteil covers Seine-Saint-Denis (93), not Paris.
+    const creteil = (n: any) => n.name === 'Académie de Créteil (rectorat)';
+    expect((await search({ coversCommune: '93066' })).edges.map((e: any) => e.node).find(creteil)).toMatchObject({ kind: 'EDUCATION_NATIONALE', sector: 'EDUCATION' });
+    expect((await search({ coversCommune: '75056' })).edges.map((e: any) => e.node).find(creteil)).toBeUndefined();
+  });
+
+  it('loads the coalitions of the same documents with their real members', async () => {
+    const lines: string[] = [];
+    const first = await seedPublicCoalitions(server.ds, (l) => lines.push(l));
+    expect(first.skipped).toEqual([]);
+    expect(first.created).toBe(8);
+    expect((await seedPublicCoalitions(server.ds, quiet)).created).toBe(0);
+    const res = await server.gql(`{ coalitions(filter: { territory: { level: DEPARTEMENT, code: "55" } }, first: 50) { edges { node { name ended membersByRole { role members { actor { name } } } } } } }`);
+    expect(res.errors).toBeUndefined();
+    const triple = res.data.coalitions.edges.map((e: any) => e.node).find((c: any) => c.name.startsWith('Soutien à la parentalité en Meuse'));
+    expect(triple.ended).toBe(false);
+    expect(triple.membersByRole.find((g: any) => g.role === 'PILOTE').members.map((m: any) => m.actor.name).sort()).toEqual([
+      'Agence régionale de santé Grand Est',
+      "Réseau de l'adolescent en Meuse",
+    ]);
+  });
+});
+
+describe('real student mental-health services', () => {
+  it('places each service in the commune at its coordinates, and reports those it cannot place', async () => {
+    const dir = path.join(seedDataDir(), 'acteurs', 'sante-mentale-etudiant');
+    const total = ['bapu.json', 'sse.json'].reduce((n, f) => n + JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')).length, 0);
+    const report = await seedStudentServices(server.ds, quiet);
+    // The test database has commune boundaries for Meuse, Paris, Seine-Saint-Denis and La Réunion
+    // only: services elsewhere cannot be placed, and say so.
+    expect(report.created + report.rejected.length).toBe(total);
+    expect(report.created).toBeGreaterThan(0);
+    for (const r of report.rejected) expect(r).toMatch(/aucune commune à ses coordonnées/);
+    const paris = (await search({ coversCommune: '75056', themesAny: ['sante-mentale'] })).edges.map((e: any) => e.node);
+    expect(paris.filter((a: any) => a.source === STUDENT_SOURCE).map((a: any) => a.kind)).toContain('ETABLISSEMENT_MEDICO_SOCIAL');
+    const again = await seedStudentServices(server.ds, quiet);
+    expect(again.created).toBe(0);
+    expect(again.existing).toBe(report.created);
+  });
+});
+
+describe('demonstration directory', () => {
+  it('is labelled as fictitious, the same on every run, and leaves gaps to find', async () => {
+    const first = await seedDemoActors(server.ds, quiet, { departements: ['55'] });
+    expect(first.rejected).toEqual([]);
+    expect(first.created).toBeGreaterThan(10);
+    expect((await seedDemoActors(server.ds, quiet, { departements: ['55'] })).created).toBe(0);
+
+    const rows = await server.ds.query(`SELECT name, is_demo, description FROM actor WHERE source = $1`, [DEMO_ACTORS_SOURCE]);
+    expect(rows).toHaveLength(first.created);
+    for (const r of rows) {
+      expect(r.is_demo).toBe(true);
+      expect(r.name).toMatch(/démo/);
+      expect(r.description).toMatch(/fictif/);
+    }
+    const demo = await search({ coversCommune: '55545', demo: true });
+    expect(demo.totalCount).toBeGreaterThan(0);
+    for (const e of demo.edges) expect(e.node.isDemo).toBe(true);
+
+    // Some Meuse EPCI have a demonstration CPTS and some have none.
+    const [{ covered, total }] = await server.ds.query(
+      `SELECT count(*) FILTER (WHERE EXISTS (SELECT 1 FROM actor a JOIN actor_territory t ON t.actor_id = a.id
+                 WHERE a.source = $1 AND a.kind = 'CPTS' AND t.level = 'EPCI' AND t.code = e.code))::int AS covered,
+              count(*)::int AS total
+       FROM territory e WHERE e.level = 'EPCI' AND e.departement_code = '55'`,
+      [DEMO_ACTORS_SOURCE],
+    );
+    expect(covered).toBeGreaterThan(0);
+    expect(covered).toBeLessThan(total);
+  });
+});
+
+describe('data·inclusion vocabularies', () => {
+  const values = (file: string) =>
+    new Set(
+      (parse(fs.readFileSync(path.join(seedDataDir(), 'referentiels', 'data-inclusion', file), 'utf8'), { columns: true, bom: true }) as { value: string }[]).map(
+        (r) => r.value,
+      ),
+    );
+
+  it('maps themes, publics and structure types only to codes that exist in the national vocabularies', () => {
+    const themes = values('thematiques_v1.csv');
+    const publics = values('publics_v1.csv');
+    const typologies = values('typologies_de_structures.csv');
+    const themeCodes = THEMES.flatMap((t) => t.dataInclusion ?? []);
+    const publicCodes = AUDIENCES.flatMap((a) => a.dataInclusion ?? []);
+    expect(themeCodes.length).toBeGreaterThan(5);
+    expect(themeCodes.filter((c) => !themes.has(c))).toEqual([]);
+    expect(publicCodes.filter((c) => !publics.has(c))).toEqual([]);
+    expect(DATA_INCLUSION_TYPOLOGIES.map(([c]) => c).filter((c) => !typologies.has(c))).toEqual([]);
+  });
+
+  it('lets an import name a theme, a public and a structure type by their data·inclusion codes', async () => {
+    const csv = 'nom;type;secteur;commune;thematiques;publics;source\nTest CSAPA data·inclusion;CSAPA;médico-social;55545;sante--addictions;familles;test:seed-actors\n';
+    const res = await server.gql(
+      `mutation ($content: String!) { importActors(content: $content, format: CSV, mode: ALL_OR_NOTHING, dryRun: true) { created rejected problems { row field reason } } }`,
+      { content: csv },
+    );
+    expect(res.errors).toBeUndefined();
+    expect(res.data.importActors).toMatchObject({ created: 1, rejected: 0, problems: [] });
+  });
+});
