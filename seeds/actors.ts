@@ -6,6 +6,7 @@ import type { DataSource } from 'typeorm';
 import { ActorKind, Sector } from '../server/actors/actor-enums.js';
 import type { CreateActorInput } from '../server/actors/actor.inputs.js';
 import { ActorService, type ActorRecord } from '../server/actors/actor.service.js';
+import { levelFor } from '../server/actors/actor-columns.js';
 import { TerritoryLevel } from '../server/territories/territory-level.js';
 import { TerritoryService } from '../server/territories/territory.service.js';
 import { ThemeService } from '../server/themes/theme.service.js';
@@ -68,13 +69,6 @@ const SECTORS: Record<string, Sector> = {
   'usagers/citoyens': Sector.USAGERS,
 };
 
-const LEVELS: Record<string, TerritoryLevel> = {
-  pays: TerritoryLevel.PAYS,
-  region: TerritoryLevel.REGION,
-  departement: TerritoryLevel.DEPARTEMENT,
-  epci: TerritoryLevel.EPCI,
-  commune: TerritoryLevel.COMMUNE,
-};
 
 const readCsv = (file: string): Row[] =>
   parse(fs.readFileSync(file, 'utf8'), { delimiter: ';', columns: true, bom: true, skip_empty_lines: true, trim: true });
@@ -145,7 +139,7 @@ async function publicActorInputs(ds: DataSource, dir = path.join(seedDataDir(), 
   if (!fs.existsSync(file)) return [];
   const themes = await new ThemeService(ds).taxonomy();
   return readCsv(file).map((r) => {
-    const level = LEVELS[r.territoire_niveau.toLowerCase()];
+    const level = levelFor(r.territoire_niveau);
     const audiences = r.publics
       .split('|')
       .filter(Boolean)

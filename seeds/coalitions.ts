@@ -5,7 +5,7 @@ import { parse } from 'csv-parse/sync';
 import type { DataSource } from 'typeorm';
 import { ActorService } from '../server/actors/actor.service.js';
 import { CoalitionService } from '../server/coalitions/coalition.service.js';
-import { TerritoryLevel } from '../server/territories/territory-level.js';
+import { levelFor } from '../server/actors/actor-columns.js';
 import { TerritoryService } from '../server/territories/territory.service.js';
 import { ThemeService } from '../server/themes/theme.service.js';
 import { seedDataDir } from './paths.js';
@@ -24,13 +24,6 @@ const KINDS: Record<string, string> = {
   'alliance régionale': 'ALLIANCE_REGIONALE',
 };
 
-const LEVELS: Record<string, TerritoryLevel> = {
-  pays: TerritoryLevel.PAYS,
-  region: TerritoryLevel.REGION,
-  departement: TerritoryLevel.DEPARTEMENT,
-  epci: TerritoryLevel.EPCI,
-  commune: TerritoryLevel.COMMUNE,
-};
 
 const ROLES: Record<string, string> = { pilote: 'PILOTE', signataire: 'SIGNATAIRE', partenaire: 'PARTENAIRE', membre: 'MEMBRE' };
 
@@ -61,7 +54,7 @@ export async function seedPublicCoalitions(ds: DataSource, log: Log, dir = path.
     const [existing] = await ds.query(`SELECT id FROM coalition WHERE source = $1`, [source]);
     if (existing) continue;
     const kind = KINDS[r.type.toLowerCase()];
-    const level = LEVELS[r.territoire_niveau.toLowerCase()];
+    const level = levelFor(r.territoire_niveau);
     const code = r.territoire_code.split('|')[0];
     if (!kind || !level) {
       skipped.push(`${r.id} (type ou niveau inconnu)`);
