@@ -15,6 +15,8 @@ export function createCoalitionLoaders(coalitions: CoalitionService, actors: Act
     history: new DataLoader<{ coalitionId: string; actorId: string }, MembershipEvent[], string>((keys) => coalitions.histories(keys), {
       cacheKeyFn: (k) => `${k.coalitionId}:${k.actorId}`,
     }),
+    /** Every membership of an actor, all statuses: resolvers filter by permission. */
+    membershipsByActor: new DataLoader<string, Membership[]>((ids) => coalitions.membershipsByActors(ids)),
     partnershipsByActor: new DataLoader<string, Partnership[]>((ids) => coalitions.partnershipsOf(ids)),
   };
 }

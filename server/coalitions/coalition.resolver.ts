@@ -292,9 +292,29 @@ export class PartnershipResolver {
   }
 }
 
-/** The coalition side of an actor: its partnerships. */
+/** The coalition side of an actor: its coalitions and its partnerships. */
 @Resolver(() => Actor)
 export class ActorPartnershipResolver {
+  @FieldResolver(() => [Membership], {
+    description:
+      'Adhésions de l’acteur (actives par défaut) aux coalitions que le compte peut voir ; les autres états ne sont visibles ' +
+      'que des coordinateurs de la coalition et des représentants de l’acteur',
+  })
+  async coalitionMemberships(
+    @Root() a: Actor,
+    @Arg('statuses', () => [MembershipStatus], { nullable: true }) statuses: MembershipStatus[] | undefined,
+    @Ctx() { loaders, user }: Context,
+  ): Promise<Membership[]> {
+    const all = await loaders.membershipsByActor.load(a.id);
+    const coalitions = await loaders.coalition.loadMany(all.map((m) => m.coalitionId));
+    const wanted = statuses?.length ? statuses : [MembershipStatus.ACTIVE];
+    return all.filter((m, i) => {
+      const c = coalitions[i];
+      if (!c || c instanceof Error || !Permissions.canView(user ?? null, c)) return false;
+      return CoalitionService.visibleMemberships(user ?? null, c, [m], wanted).length > 0;
+    });
+  }
+
   @FieldResolver(() => [Partnership], { description: 'Partenariats directs de l’acteur' })
   partnerships(@Root() a: Actor, @Ctx() { loaders }: Context): Promise<Partnership[]> {
     return loaders.partnershipsByActor.load(a.id);

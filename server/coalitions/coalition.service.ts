@@ -274,6 +274,17 @@ export class CoalitionService {
     });
   }
 
+  /** Every membership of the given actors, all statuses, grouped by actor (callers filter by permission). */
+  async membershipsByActors(actorIds: readonly string[]): Promise<Membership[][]> {
+    const valid = actorIds.filter((id) => UUID.test(id));
+    const rows = valid.length
+      ? await this.ds.query(`SELECT ${MEMBERSHIP_COLUMNS} FROM membership m WHERE m.actor_id = ANY($1::uuid[]) ORDER BY m.requested_at, m.id`, [valid])
+      : [];
+    const by = new Map<string, Membership[]>();
+    for (const r of rows) by.set(r.actor_id, [...(by.get(r.actor_id) ?? []), toMembership(r)]);
+    return actorIds.map((id) => by.get(id) ?? []);
+  }
+
   async membershipsOfActors(actorIds: string[]): Promise<Membership[]> {
     if (actorIds.length === 0) return [];
     const rows = await this.ds.query(
