@@ -48,10 +48,12 @@ describe.skipIf(!hasChromium)('accounts, coalitions and actor edition in a real 
     coalition[key] = res.data.createCoalition.id;
   }
 
-  async function logInThroughForm(p: Page, key: string, back?: string) {
+  async function logInThroughForm(p: Page, key: string, back?: string, shot?: string) {
     await p.goto(`${server.url}/connexion${back ? `?retour=${encodeURIComponent(back)}` : ''}`);
+    await p.getByRole('heading', { name: 'Créer un compte' }).waitFor();
     await p.getByLabel('Courriel', { exact: true }).first().fill(`${key}${DOMAIN}`);
     await p.locator('#login-password').fill(PASSWORD);
+    if (shot) await p.screenshot({ path: path.join(SHOTS, shot) });
     await p.getByRole('button', { name: 'Se connecter' }).click();
     await expect.poll(() => p.getByTestId('who').textContent()).toContain(`Personne ${key}`);
   }
@@ -134,7 +136,7 @@ describe.skipIf(!hasChromium)('accounts, coalitions and actor edition in a real 
   });
 
   it('logs the member in through the form and lists coalitions with filters and the ended badge', async () => {
-    await logInThroughForm(page, 'membre');
+    await logInThroughForm(page, 'membre', undefined, 'connexion.png');
     await page.waitForURL(/\/coalitions$/);
     expect(await page.getByTestId('who').textContent()).toMatch(/Personne membre\s*Membre/);
     await page.getByRole('button', { name: 'Se déconnecter' }).waitFor();
