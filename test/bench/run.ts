@@ -8,6 +8,7 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { openDatabase } from '../../server/db/database.js';
 import { runSeeds, type SeedOptions } from '../../seeds/index.js';
+import { ensureCoalitionDataset } from './coalitions-dataset.js';
 import { ensureDataset } from './dataset.js';
 import type { BenchScenario } from './scenario.js';
 
@@ -234,6 +235,9 @@ async function main() {
     const t = Date.now();
     const { built, report: dataset } = await ensureDataset(db.ds, { rebuild: args.rebuild, log });
     if (built) log(`Jeu de banc construit en ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    const tc = Date.now();
+    const coalitions = await ensureCoalitionDataset(db.ds, { rebuild: args.rebuild || built, log });
+    if (coalitions.built) log(`Coalitions de banc construites en ${((Date.now() - tc) / 1000).toFixed(1)} s`);
     log(`Jeu de banc : ${dataset.actors} acteurs, ${dataset.coverageCommuneRows} lignes coverage_commune, ${dataset.coverageAreaRows} lignes coverage_area`);
     const settings: Record<string, string> = Object.fromEntries(
       (
