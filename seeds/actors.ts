@@ -106,12 +106,14 @@ async function insertMissing(ds: DataSource, inputs: SeedInput[], label: string,
     else report.rejected.push(`${input.name} (${problems.map((p) => `${p.field} : ${p.reason}`).join(' ; ')})`);
   }
   if (records.length) {
+    // A national or regional body covers tens of thousands of communes, and a large batch many
+    // more: then rebuilding the gap aggregates once is cheaper than keeping them up through the
+    // triggers. A few local actors go through the triggers.
+    const bulk = records.length >= 500 || records.some((r) => r.territories.some((t) => t.level === TerritoryLevel.PAYS || t.level === TerritoryLevel.REGION));
     await ds.transaction(async (m) => {
-      // A national body covers every commune: rebuilding the gap aggregates once is cheaper than
-      // keeping them up row by row through the triggers.
-      await m.query(`SET LOCAL app.gap_aggregates_deferred = 'on'`);
+      if (bulk) await m.query(`SET LOCAL app.gap_aggregates_deferred = 'on'`);
       for (let i = 0; i < records.length; i += 1000) await actors.insertManyBatch(m, records.slice(i, i + 1000));
-      await m.query(`SELECT gap_rebuild()`);
+      if (bulk) await m.query(`SELECT gap_rebuild()`);
     });
   }
   report.created = records.length;

@@ -20,7 +20,13 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.ds.query(`DELETE FROM coalition WHERE source LIKE 'documents-publics:%' AND source NOT LIKE 'documents-publics:test-%'`);
-  await server?.ds.query(`DELETE FROM actor WHERE source = ANY($1::text[])`, [SOURCES]);
+  // National bodies cover every commune: deleting them row by row through the gap triggers is
+  // slow, so the aggregates are rebuilt once (and checked by the gaps tests that follow).
+  await server?.ds.transaction(async (m) => {
+    await m.query(`SET LOCAL app.gap_aggregates_deferred = 'on'`);
+    await m.query(`DELETE FROM actor WHERE source = ANY($1::text[])`, [SOURCES]);
+    await m.query(`SELECT gap_rebuild()`);
+  });
   await server?.close();
 });
 
