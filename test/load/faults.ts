@@ -7,7 +7,7 @@ import { ThemeService } from '../../server/themes/theme.service.js';
 import { type Answer, GqlClient, problemOf } from './client.js';
 import { type Accounts, actorsCsv, type Commune, IMPORT_SOURCE, importCsv, RUN_SOURCE } from './setup.js';
 import { Recorder } from './stats.js';
-import { Q, type Ledger, runWorkload } from './workload.js';
+import { Q, type Ledger, runWorkload, type WorkloadState } from './workload.js';
 
 /**
  * Faults: the database connections of the app are killed (pg_terminate_backend from a side
@@ -27,6 +27,7 @@ export interface FaultContext {
   accounts: Accounts;
   communes: Commune[];
   ledger: Ledger;
+  state: WorkloadState;
   ds: DataSource;
   runId: string;
   importRows: number;
@@ -131,27 +132,31 @@ export async function runFaults(f: FaultContext): Promise<FaultReport> {
     f.log(`  ${ok ? 'OK  ' : 'ÉCHEC'} ${name}${detail ? ` — ${detail}` : ''}`);
   };
   const pool = new pg.Pool({ connectionString: f.databaseUrl, max: 4, application_name: 'loadtest-verifier' });
+  // `side` holds the locks; `watch` reads pg_stat_activity and terminates (inside a transaction,
+  // pg_stat_activity is a snapshot taken at its first read: it must not be read from `side`).
   const side = new pg.Client({ connectionString: f.databaseUrl, application_name: 'loadtest-injector' });
   await side.connect();
+  const watch = new pg.Client({ connectionString: f.databaseUrl, application_name: 'loadtest-injector' });
+  await watch.connect();
   const bgRecorder = new Recorder();
   const anon = new GqlClient(f.baseUrl, '10.200.0.1', f.agent);
 
   const appBackends = async (where = 'true') =>
     (
-      await side.query(
+      await watch.query(
         `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1 AND ${where}`,
         [f.appName],
       )
     ).rows[0].n as number;
   const terminate = async () =>
     (
-      await side.query(
+      await watch.query(
         `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
          WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name = $1`,
         [f.appName],
       )
     ).rows[0].n as number;
-  const waitFor = async (what: string, cond: () => Promise<boolean>, timeoutMs = 60_000) => {
+  const waitFor = async (what: string, cond: () => Promise<boolean>, timeoutMs = 120_000) => {
     const t0 = Date.now();
     while (!(await cond())) {
       if (Date.now() - t0 > timeoutMs) throw new Error(`délai dépassé en attendant : ${what}`);
@@ -182,7 +187,7 @@ export async function runFaults(f: FaultContext): Promise<FaultReport> {
       for (let i = 0; i < 5; i++) {
         const name = `Acteur de charge ${f.runId} reprise ${label} ${i}`;
         const a = await anon.gql(Q.createActor, {
-          input: { name, kind: 'ASSOCIATION', communeCode: f.communes[i].code, territories: [{ level: 'COMMUNE', code: f.communes[i].code }], themes: ['addictions'], source: RUN_SOURCE, isDemo: true },
+          input: { name, kind: 'ASSOCIATION', sector: 'SOCIAL', communeCode: f.communes[i].code, territories: [{ level: 'COMMUNE', code: f.communes[i].code }], themes: ['addictions'], source: RUN_SOURCE, isDemo: true },
         });
         if (problemOf(a)) bad.push(problemOf(a)!);
         else f.ledger.actors.set(a.data.createActor.id, { name, version: 1, description: null });
@@ -205,6 +210,7 @@ export async function runFaults(f: FaultContext): Promise<FaultReport> {
       communes: f.communes,
       recorder: bgRecorder,
       ledger: f.ledger,
+      state: f.state,
       runId: f.runId,
       seconds: 600,
       writesOnly: true,
@@ -223,6 +229,7 @@ export async function runFaults(f: FaultContext): Promise<FaultReport> {
     name: (n) => `Acteur importé ${f.runId} ${n + 1}`,
     source: IMPORT_SOURCE,
     salt: `fault-import:${f.runId}`,
+    local: true,
   });
   const importCount = async () =>
     (await pool.query(`SELECT count(*)::int AS n FROM actor WHERE source = $1 AND name LIKE $2`, [IMPORT_SOURCE, `Acteur importé ${f.runId} %`])).rows[0].n as number;
@@ -247,7 +254,7 @@ export async function runFaults(f: FaultContext): Promise<FaultReport> {
     // the background writers' short ones.
     const importPid = async () =>
       (
-        await side.query(
+        await watch.query(
           `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1
              AND backend_xid IS NOT NULL AND xact_start < now() - interval '400 ms' ORDER BY xact_start LIMIT 1`,
           [f.appName],
@@ -420,6 +427,7 @@ export async function runFaults(f: FaultContext): Promise<FaultReport> {
   const agg = await aggregatesConsistent(pool);
   check('agrégats des lacunes identiques à un recalcul complet (gap_rebuild)', agg === null, agg ?? 'coverage_theme_count et actor_theme_point identiques');
   await side.end();
+  await watch.end();
   await pool.end();
   const bg = bgRecorder.summarize(1).total;
   return { checks, scenarios, backgroundWrites: { acked: bg.requests - bg.errors, failed: bg.errors, errorCodes: bg.errorCodes } };

@@ -11,10 +11,10 @@ import { GqlClient, makeAgent } from './client.js';
 import { type FaultReport, runFaults } from './faults.js';
 import { communesOf, ensureAccounts, ensureLoadDataset, IMPORT_SOURCE, RUN_SOURCE } from './setup.js';
 import { fmtMs, Recorder } from './stats.js';
-import { burst, Ledger, runWorkload, verifyLedger } from './workload.js';
+import { burst, Ledger, runWorkload, verifyLedger, WorkloadState } from './workload.js';
 
 /**
- * `npm run loadtest [-- --duration 30] [--clients 32] [--rate-limit 3000] [--burst 200] [--import-rows 5000] [--no-faults]`
+ * `npm run loadtest [-- --duration 30] [--clients 32] [--rate-limit 1500] [--burst 100] [--import-rows 5000] [--no-faults]`
  *
  * Against DATABASE_URL (native PostgreSQL + PostGIS; without it, the embedded PGlite database in
  * .data-loadtest/, without the fault phase): migrates, seeds the territories, imports its own
@@ -32,7 +32,7 @@ const ext = path.extname(fileURLToPath(import.meta.url));
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
 function parseArgs(argv: string[]) {
-  const args = { duration: 30, clients: 32, rateLimit: 3000, burst: 200, importRows: 5000, faults: true, pool: 16, warmup: 3 };
+  const args = { duration: 30, clients: 32, rateLimit: 1500, burst: 100, importRows: 5000, faults: true, pool: 16, warmup: 3 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = () => {
@@ -80,6 +80,23 @@ function serverStats(child: ChildProcess): Promise<{ cpuMs: number; rssMb: numbe
   });
 }
 
+/** Share of the machine's CPU busy over `ms` (Linux /proc/stat): other work skews the figures. */
+async function cpuBusy(ms: number): Promise<number | null> {
+  const read = () => {
+    try {
+      const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+      return { idle: f[3] + (f[4] ?? 0), total: f.reduce((a, b) => a + b, 0) };
+    } catch {
+      return null;
+    }
+  };
+  const a = read();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = read();
+  if (!a || !b || b.total === a.total) return null;
+  return Math.round((1 - (b.idle - a.idle) / (b.total - a.total)) * 100);
+}
+
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   const started = Date.now();
@@ -104,8 +121,8 @@ async function main() {
     log(`Base : ${version.split(',')[0]}`);
     await runSeeds(db.ds, { log });
     // What previous runs wrote (workload actors, fault imports) goes; the dataset stays.
-    const removed = await db.ds.query(`DELETE FROM actor WHERE source = ANY($1::text[]) RETURNING 1`, [[RUN_SOURCE, IMPORT_SOURCE]]);
-    if (removed.length) log(`Acteurs des lancements précédents supprimés : ${removed.length}`);
+    const removed = await pool.query(`DELETE FROM actor WHERE source = ANY($1::text[])`, [[RUN_SOURCE, IMPORT_SOURCE]]);
+    if (removed.rowCount) log(`Acteurs des lancements précédents supprimés : ${removed.rowCount}`);
 
     const appName = `loadtest-app-${process.pid}`;
     const url = new URL(databaseUrl);
@@ -138,15 +155,18 @@ async function main() {
       (SELECT count(*) FROM coalition)::int AS coalitions, (SELECT count(*) FROM membership)::int AS memberships`);
     log(`Base : ${counts.actors} acteurs, ${counts.cc} lignes coverage_commune, ${counts.coalitions} coalitions, ${counts.memberships} adhésions`);
 
+    const busyBefore = await cpuBusy(1000);
+    if (busyBefore !== null && busyBefore > 15) log(`ATTENTION : la machine est déjà occupée à ${busyBefore} % avant la charge ; les mesures en pâtiront`);
     const ledger = new Ledger();
+    const state = new WorkloadState();
     if (args.warmup > 0) {
-      await runWorkload({ baseUrl: app.url, agent, accounts, communes, recorder: new Recorder(), ledger, runId, seconds: args.warmup });
+      await runWorkload({ baseUrl: app.url, agent, accounts, communes, recorder: new Recorder(), ledger, state, runId, seconds: args.warmup });
     }
     log(`\nCharge : ${args.clients} clients (${args.clients - coordinators} membres, ${coordinators} coordinateurs) pendant ${args.duration} s…`);
     const recorder = new Recorder();
     const sentBefore = new Map([...accounts.members.map((m) => m.client), ...accounts.coordinators.map((c) => c.client)].map((c) => [c, c.sent]));
     const cpu0 = await serverStats(child);
-    const workload = runWorkload({ baseUrl: app.url, agent, accounts, communes, recorder, ledger, runId, seconds: args.duration });
+    const workload = runWorkload({ baseUrl: app.url, agent, accounts, communes, recorder, ledger, state, runId, seconds: args.duration });
     await new Promise((r) => setTimeout(r, (args.duration * 1000) / 3));
     const deliberate = await burst(app.url, agent, '10.99.0.1', args.rateLimit + args.burst, 8);
     const { seconds } = await workload;
@@ -172,9 +192,15 @@ async function main() {
     for (const p of afterLoad.problems.slice(0, 20)) log(`    ${p}`);
 
     let faults: FaultReport | null = null;
+    let faultCrash: string | null = null;
     if (args.faults) {
       log('');
-      faults = await runFaults({ databaseUrl, appName, baseUrl: app.url, agent, accounts, communes, ledger, ds: db.ds, runId, importRows: args.importRows, log });
+      try {
+        faults = await runFaults({ databaseUrl, appName, baseUrl: app.url, agent, accounts, communes, ledger, state, ds: db.ds, runId, importRows: args.importRows, log });
+      } catch (err) {
+        faultCrash = err instanceof Error ? err.message : String(err);
+        log(`  Phase de pannes interrompue : ${faultCrash}`);
+      }
     }
     const final = await verifyLedger(pool, ledger, runId);
     if (faults) {
@@ -194,13 +220,14 @@ async function main() {
     if (afterLoad.problems.length) failures.push(`${afterLoad.problems.length} écriture(s) acquittée(s) absente(s) ou fausse(s) après la charge`);
     if (final.problems.length) failures.push(`${final.problems.length} écriture(s) acquittée(s) absente(s) ou fausse(s) après les pannes`);
     for (const c of faults?.checks ?? []) if (!c.ok) failures.push(`panne : ${c.name} (${c.detail})`);
+    if (faultCrash) failures.push(`phase de pannes interrompue : ${faultCrash}`);
     if (crashed !== null) failures.push(`l’application s’est arrêtée (code ${crashed})`);
 
     const report = {
       startedAt: new Date(started).toISOString(),
       seconds: Math.round((Date.now() - started) / 1000),
       options: args,
-      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+      machine: { busyBeforePercent: busyBefore, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version },
       database: { version, native },
       dataset: { ...counts, builtThisRun: dataset.built, buildSeconds: dataset.seconds },
       workload: {

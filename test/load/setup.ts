@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import { ActorKind } from '../../server/actors/actor-enums.js';
+import { ActorKind, Sector } from '../../server/actors/actor-enums.js';
 import { THEMES } from '../../server/themes/taxonomy.js';
 import { type GqlClient, problemOf } from './client.js';
 
@@ -33,7 +33,14 @@ export const pick = <T>(list: readonly T[], u: number): T => list[Math.min(list.
 export const THEME_CODES: string[] = THEMES.flatMap((t) => [t.code, ...(t.children ?? []).map((c) => c.code)]);
 export const TOP_THEMES: string[] = THEMES.map((t) => t.code);
 const AUDIENCES = ['jeunes', 'enfants', 'parents', 'femmes', 'personnes-agees', 'personnes-precaires', 'professionnels', 'tout-public'];
-const KINDS = [ActorKind.ASSOCIATION, ActorKind.CPTS, ActorKind.COLLECTIVITE, ActorKind.ETABLISSEMENT_SANTE, ActorKind.EDUCATION_NATIONALE, ActorKind.CPAM];
+const KINDS: [ActorKind, Sector][] = [
+  [ActorKind.ASSOCIATION, Sector.SOCIAL],
+  [ActorKind.CPTS, Sector.SANTE],
+  [ActorKind.COLLECTIVITE, Sector.COLLECTIVITE],
+  [ActorKind.ETABLISSEMENT_SANTE, Sector.SANTE],
+  [ActorKind.EDUCATION_NATIONALE, Sector.EDUCATION],
+  [ActorKind.CPAM, Sector.ETAT],
+];
 
 export interface Commune {
   code: string;
@@ -53,18 +60,24 @@ export async function communesOf(pool: pg.Pool, region: string): Promise<Commune
 const csvCell = (v: string) => (/[;"\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
 
 /** A CSV file for importActors: rows `from`..`to` (exclusive) of a family of generated actors. */
-export function actorsCsv(communes: Commune[], from: number, to: number, opts: { name: (n: number) => string; source: string; salt: string }): string {
-  const lines = ['nom;type;commune;thematiques;publics;territoires;source;demonstration'];
+export function actorsCsv(
+  communes: Commune[],
+  from: number,
+  to: number,
+  opts: { name: (n: number) => string; source: string; salt: string; local?: boolean },
+): string {
+  const lines = ['nom;type;secteur;commune;thematiques;publics;territoires;source;demonstration'];
   for (let n = from; n < to; n++) {
     const home = pick(communes, rnd(n, `${opts.salt}:home`));
-    const s = rnd(n, `${opts.salt}:scope`);
+    // `local`: communes and EPCI only (a large import that stays quick to write).
+    const s = rnd(n, `${opts.salt}:scope`) * (opts.local ? 0.84 : 1);
     const territory =
       s < 0.6 ? home.code : s < 0.84 && home.epci ? `epci:${home.epci}` : s < 0.99 ? `departement:${home.departement}` : 'region:44';
     const nThemes = 1 + Math.floor(rnd(n, `${opts.salt}:nthemes`) * 3);
     const themes = [...new Set(Array.from({ length: nThemes }, (_, j) => pick(THEME_CODES, rnd(n, `${opts.salt}:theme${j}`) ** 1.8)))];
     const audiences = [...new Set(Array.from({ length: 1 + Math.floor(rnd(n, `${opts.salt}:naud`) * 2) }, (_, j) => pick(AUDIENCES, rnd(n, `${opts.salt}:aud${j}`))))];
-    const kind = pick(KINDS, rnd(n, `${opts.salt}:kind`) ** 2);
-    lines.push([opts.name(n), kind, home.code, themes.join('|'), audiences.join('|'), territory, opts.source, 'oui'].map(csvCell).join(';'));
+    const [kind, sector] = pick(KINDS, rnd(n, `${opts.salt}:kind`) ** 2);
+    lines.push([opts.name(n), kind, sector, home.code, themes.join('|'), audiences.join('|'), territory, opts.source, 'oui'].map(csvCell).join(';'));
   }
   return lines.join('\n') + '\n';
 }

@@ -58,6 +58,7 @@ export interface WorkloadOptions {
   communes: Commune[];
   recorder: Recorder;
   ledger: Ledger;
+  state: WorkloadState;
   runId: string;
   seconds: number;
   /** Set `done` to stop the clients early. */
@@ -70,6 +71,15 @@ interface MemberState {
   created: { id: string; version: number; name: string }[];
   /** Open or recent membership per "actorId|coalitionId". */
   memberships: Map<string, { id: string; status: string }>;
+}
+
+/** What the simulated users remember from one phase to the next (warm-up, measure, faults). */
+export class WorkloadState {
+  members = new Map<number, MemberState>();
+  /** Requests waiting for a decision, per coordinator. */
+  pending = new Map<number, string[]>();
+  /** Last known status of each membership of the run. */
+  status = new Map<string, string>();
 }
 
 const DEPARTEMENTS = ['08', '10', '51', '52', '54', '55', '57', '67', '68', '88'];
@@ -87,9 +97,12 @@ function weighted<T extends string>(table: [T, number][], u: number): T {
 export async function runWorkload(o: WorkloadOptions): Promise<{ seconds: number }> {
   const end = performance.now() + o.seconds * 1000;
   const started = performance.now();
-  const pending: string[][] = o.accounts.coordinators.map(() => []);
+  const pending = o.accounts.coordinators.map((_, i) => {
+    if (!o.state.pending.has(i)) o.state.pending.set(i, []);
+    return o.state.pending.get(i)!;
+  });
   const coalitionOwner = new Map(o.accounts.coalitions.map((c) => [c.id, c.coordinator]));
-  const status = new Map<string, string>();
+  const status = o.state.status;
   const rec = (kind: string, a: Answer, check?: (data: any) => string | null): boolean => {
     const p = problemOf(a) ?? (check ? check(a.data) : null);
     if (p) {
@@ -132,7 +145,8 @@ export async function runWorkload(o: WorkloadOptions): Promise<{ seconds: number
   async function member(i: number): Promise<void> {
     const acc = o.accounts.members[i];
     const c = acc.client;
-    const st: MemberState = { created: [], memberships: new Map() };
+    if (!o.state.members.has(i)) o.state.members.set(i, { created: [], memberships: new Map() });
+    const st = o.state.members.get(i)!;
     const table: [string, number][] = o.writesOnly
       ? [['createActor', 40], ['updateActor', 60]]
       : [
@@ -148,7 +162,7 @@ export async function runWorkload(o: WorkloadOptions): Promise<{ seconds: number
         const name = `Acteur de charge ${o.runId} c${i} n${n}`;
         const code = commune();
         const res = await c.gql(Q.createActor, {
-          input: { name, kind: 'ASSOCIATION', communeCode: code, themes: [theme()], audiences: ['jeunes'], territories: [{ level: 'COMMUNE', code }], source: RUN_SOURCE, isDemo: true },
+          input: { name, kind: 'ASSOCIATION', sector: 'SOCIAL', communeCode: code, themes: [theme()], audiences: ['jeunes'], territories: [{ level: 'COMMUNE', code }], source: RUN_SOURCE, isDemo: true },
         });
         const ok = rec('createActor', res, (d) => (d?.createActor?.version === 1 && d.createActor.name === name ? null : 'BAD_SHAPE'));
         if (ok) {
