@@ -156,12 +156,15 @@ export async function runFaults(f: FaultContext): Promise<FaultReport> {
         [f.appName],
       )
     ).rows[0].n as number;
-  const waitFor = async (what: string, cond: () => Promise<boolean>, timeoutMs = 120_000) => {
+  /** Polls `cond`; gives up (false) once `over()` says the request watched has already been answered. */
+  const waitFor = async (what: string, cond: () => Promise<boolean>, timeoutMs = 120_000, over: () => boolean = () => false) => {
     const t0 = Date.now();
     while (!(await cond())) {
+      if (over()) return false;
       if (Date.now() - t0 > timeoutMs) throw new Error(`délai dépassé en attendant : ${what}`);
       await sleep(5);
     }
+    return true;
   };
   /** After a kill: time to the first good answer, then 20 reads and 5 writes that must all succeed. */
   const recovery = async (label: string) => {
@@ -248,7 +251,9 @@ export async function runFaults(f: FaultContext): Promise<FaultReport> {
       await side.query('BEGIN');
       await side.query('LOCK TABLE coverage_theme_count IN ACCESS SHARE MODE');
     }
-    const answer = importCsv(importClient, csv);
+    let answered = false;
+    const answer = importCsv(importClient, csv).finally(() => (answered = true));
+    const over = () => answered;
     let killed = 0;
     // The import's backend: a transaction that has written (it has an xid) and has lasted, unlike
     // the background writers' short ones.
@@ -256,26 +261,29 @@ export async function runFaults(f: FaultContext): Promise<FaultReport> {
       (
         await watch.query(
           `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1
-             AND backend_xid IS NOT NULL AND xact_start < now() - interval '400 ms' ORDER BY xact_start LIMIT 1`,
+             AND backend_xid IS NOT NULL AND xact_start < now() - interval '1 s' ORDER BY xact_start LIMIT 1`,
           [f.appName],
         )
       ).rows[0]?.pid as number | undefined;
     if (how === 'late-lock') {
-      await waitFor('import bloqué sur gap_rebuild', async () => (await appBackends(`wait_event_type = 'Lock' AND query LIKE '%gap_rebuild%'`)) > 0);
-      killed = await terminate();
+      if (await waitFor('import bloqué sur gap_rebuild', async () => (await appBackends(`wait_event_type = 'Lock' AND query LIKE '%gap_rebuild%'`)) > 0, 120_000, over)) {
+        killed = await terminate();
+      }
       await side.query('ROLLBACK');
     } else {
       let pid: number | undefined;
-      await waitFor('écritures de l’import', async () => (pid = await importPid()) !== undefined);
-      if (how === 'early-lock') {
+      const writing = await waitFor('écritures de l’import', async () => (pid = await importPid()) !== undefined, 120_000, over);
+      if (!writing) {
+        // Answered before it was seen writing: nothing to kill.
+      } else if (how === 'early-lock') {
         // The import stops at its next coverage_area write: its first batches of actors,
         // territories and communes written in its transaction, not committed.
         await side.query('BEGIN');
         await side.query('LOCK TABLE coverage_area IN SHARE ROW EXCLUSIVE MODE');
         const blocked = async () => (await appBackends(`pid = ${Number(pid)} AND wait_event_type = 'Lock'`)) > 0 || (await appBackends(`pid = ${Number(pid)}`)) === 0;
-        await waitFor('import bloqué sur coverage_area', blocked);
+        await waitFor('import bloqué sur coverage_area', blocked, 120_000, over);
       } else await sleep(delayMs);
-      killed = await terminate();
+      if (writing && !answered) killed = await terminate();
       if (how === 'early-lock') await side.query('ROLLBACK');
     }
     const res = await answer;
