@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { type CookieClient, startTestServer, type TestServer } from '../helpers/server.js';
 
 /**
  * Found by `npm run loadtest`: concurrent creations and updates of actors sharing themes and
@@ -12,6 +12,9 @@ const SOURCE = 'test:concurrent-actor-writes.test.ts';
 const THEMES = ['sante-mentale', 'addictions', 'vaccination', 'nutrition-activite-physique'];
 
 let server: TestServer;
+/** An administrator of this file (writing the directory needs an account). */
+let admin: CookieClient;
+const ADMIN_EMAIL = 'admin@test-concurrent-actor-writes.local';
 let communes: { code: string; epci: string }[] = [];
 
 const CREATE = `mutation ($input: CreateActorInput!) { createActor(input: $input) { id version } }`;
@@ -19,6 +22,14 @@ const UPDATE = `mutation ($id: ID!, $v: Int!, $input: UpdateActorInput!) { updat
 
 beforeAll(async () => {
   server = await startTestServer();
+  admin = server.client();
+  const up = await admin.gql(`mutation ($input: SignUpInput!) { signUp(input: $input) { id } }`, {
+    input: { email: ADMIN_EMAIL, password: 'mot de passe de test', displayName: 'Administration du test' },
+  });
+  expect(up.errors, JSON.stringify(up.errors)).toBeUndefined();
+  await server.ds.query(`UPDATE user_account SET role = 'ADMIN' WHERE email = $1`, [ADMIN_EMAIL]);
+  const login = await admin.gql(`mutation { logIn(email: "${ADMIN_EMAIL}", password: "mot de passe de test") { id } }`);
+  expect(login.errors, JSON.stringify(login.errors)).toBeUndefined();
   communes = (
     await server.ds.query(
       `SELECT code, epci_code AS epci FROM territory WHERE level = 'COMMUNE' AND departement_code = '55' AND epci_code IS NOT NULL
@@ -29,6 +40,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.ds.query(`DELETE FROM actor WHERE source = $1`, [SOURCE]);
+  await server?.ds.query(`DELETE FROM user_account WHERE email = $1`, [ADMIN_EMAIL]);
   await server?.close();
 });
 
@@ -54,7 +66,7 @@ describe('concurrent actor writes', () => {
     const actors: { id: string; version: number }[] = [];
     for (let i = 0; i < 8; i++) {
       const c = communes[i % communes.length];
-      const res = await server.gql(CREATE, {
+      const res = await admin.gql(CREATE, {
         input: { name: `Écriture concurrente ${i}`, kind: 'ASSOCIATION', sector: 'SOCIAL', communeCode: c.code, themes: themesOf(i), territories: [{ level: 'COMMUNE', code: c.code }], source: SOURCE },
       });
       expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
@@ -67,7 +79,7 @@ describe('concurrent actor writes', () => {
         ...actors.map((a, i) => async () => {
           const c = communes[(i + round + 1) % communes.length];
           const territories = [[{ level: 'EPCI', code: c.epci }], [{ level: 'COMMUNE', code: c.code }]][(i + round) % 2];
-          const res = await server.gql(UPDATE, { id: a.id, v: a.version, input: { communeCode: c.code, territories, themes: themesOf(i + round + 1) } });
+          const res = await admin.gql(UPDATE, { id: a.id, v: a.version, input: { communeCode: c.code, territories, themes: themesOf(i + round + 1) } });
           if (res.errors) errors.push(res.errors);
           else a.version = res.data.updateActor.version;
         }),
@@ -75,7 +87,7 @@ describe('concurrent actor writes', () => {
         ...Array.from({ length: 8 }, (_, i) => async () => {
           const c = communes[(i * 5 + round) % communes.length];
           const territories = i % 2 ? [{ level: 'EPCI', code: c.epci }] : [{ level: 'COMMUNE', code: c.code }];
-          const res = await server.gql(CREATE, {
+          const res = await admin.gql(CREATE, {
             input: { name: `Écriture concurrente ${round}-${i}`, kind: 'CPTS', sector: 'SANTE', communeCode: c.code, themes: themesOf(i + round), territories, source: SOURCE },
           });
           if (res.errors) errors.push(res.errors);

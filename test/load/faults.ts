@@ -140,6 +140,8 @@ export async function runFaults(f: FaultContext): Promise<FaultReport> {
   await watch.connect();
   const bgRecorder = new Recorder();
   const anon = new GqlClient(f.baseUrl, '10.200.0.1', f.agent);
+  // A member not among the background writers, for the writes that check recovery.
+  const writer = f.accounts.members[f.accounts.members.length - 1].client;
 
   const appBackends = async (where = 'true') =>
     (
@@ -189,7 +191,7 @@ export async function runFaults(f: FaultContext): Promise<FaultReport> {
       }
       for (let i = 0; i < 5; i++) {
         const name = `Acteur de charge ${f.runId} reprise ${label} ${i}`;
-        const a = await anon.gql(Q.createActor, {
+        const a = await writer.gql(Q.createActor, {
           input: { name, kind: 'ASSOCIATION', sector: 'SOCIAL', communeCode: f.communes[i].code, territories: [{ level: 'COMMUNE', code: f.communes[i].code }], themes: ['addictions'], source: RUN_SOURCE, isDemo: true },
         });
         if (problemOf(a)) bad.push(problemOf(a)!);
@@ -228,102 +230,100 @@ export async function runFaults(f: FaultContext): Promise<FaultReport> {
   const exclude = () => ({ actorSources: [RUN_SOURCE, IMPORT_SOURCE], membershipIds: [] as string[] });
 
   // ---------------------------------------------------------------- import
-  const csv = actorsCsv(f.communes, 0, f.importRows, {
-    name: (n) => `Acteur importé ${f.runId} ${n + 1}`,
-    source: IMPORT_SOURCE,
-    salt: `fault-import:${f.runId}`,
-    local: true,
-  });
-  const importCount = async () =>
-    (await pool.query(`SELECT count(*)::int AS n FROM actor WHERE source = $1 AND name LIKE $2`, [IMPORT_SOURCE, `Acteur importé ${f.runId} %`])).rows[0].n as number;
-  const importIds = async () =>
-    (await pool.query(`SELECT id FROM actor WHERE source = $1 AND name LIKE $2 ORDER BY id`, [IMPORT_SOURCE, `Acteur importé ${f.runId} %`])).rows.map((r) => r.id as string);
+  // One file per attempt (its own names), so that every attempt is really cut in the middle.
+  const variants = ['tot', 'fin', 'hasard'] as const;
+  type Variant = (typeof variants)[number];
+  const prefix = (v: Variant) => `Acteur importé ${f.runId} ${v} `;
+  const csvOf = (v: Variant) =>
+    actorsCsv(f.communes, 0, f.importRows, { name: (n) => `${prefix(v)}${n + 1}`, source: IMPORT_SOURCE, salt: `fault-import:${f.runId}:${v}`, local: true });
+  const importCount = async (v: Variant) =>
+    (await pool.query(`SELECT count(*)::int AS n FROM actor WHERE source = $1 AND name LIKE $2`, [IMPORT_SOURCE, `${prefix(v)}%`])).rows[0].n as number;
   const before = await snapshot(pool, exclude());
-  const importClient = new GqlClient(f.baseUrl, '10.200.0.2', f.agent);
+  // Imports are for administrators.
+  const importClient = f.accounts.admin;
 
-  /** One import killed at some point; returns whether it ended present. */
-  const killedImport = async (label: string, how: 'early-lock' | 'late-lock' | 'timed', delayMs = 0) => {
-    const stopBg = background();
+  /**
+   * One import cut in the middle; returns whether it ended present.
+   * - early: coverage_area is locked first, so the import stops at its first coverage write (its
+   *   first 1,000 actors and their territories written, not committed); killed there.
+   * - late: coverage_theme_count is locked, so it stops at gap_rebuild(), its last statement,
+   *   every row written, not committed; killed there, while background writers write actors.
+   * - timed: killed at a random moment after its transaction started writing.
+   */
+  const killedImport = async (label: string, v: Variant) => {
+    // Background writers only where the import's backend can be told apart from theirs.
+    const stopBg = v === 'fin' ? background() : async () => {};
     await sleep(300);
     const t0 = performance.now();
-    if (how === 'late-lock') {
-      // The import stops at gap_rebuild(), its last statement: every row written, not committed.
+    if (v === 'tot') {
+      await side.query('BEGIN');
+      await side.query('LOCK TABLE coverage_area IN SHARE ROW EXCLUSIVE MODE');
+    } else if (v === 'fin') {
       await side.query('BEGIN');
       await side.query('LOCK TABLE coverage_theme_count IN ACCESS SHARE MODE');
     }
     let answered = false;
-    const answer = importCsv(importClient, csv).finally(() => (answered = true));
+    const answer = importCsv(importClient, csvOf(v)).finally(() => (answered = true));
     const over = () => answered;
     let killed = 0;
-    // The import's backend: a transaction that has written (it has an xid) and has lasted, unlike
-    // the background writers' short ones.
-    const importPid = async () =>
-      (
-        await watch.query(
-          `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1
-             AND backend_xid IS NOT NULL AND xact_start < now() - interval '1 s' ORDER BY xact_start LIMIT 1`,
-          [f.appName],
-        )
-      ).rows[0]?.pid as number | undefined;
-    if (how === 'late-lock') {
-      if (await waitFor('import bloqué sur gap_rebuild', async () => (await appBackends(`wait_event_type = 'Lock' AND query LIKE '%gap_rebuild%'`)) > 0, 120_000, over)) {
-        killed = await terminate();
-      }
-      await side.query('ROLLBACK');
+    let delayMs = 0;
+    let seen = false;
+    if (v === 'tot') {
+      seen = await waitFor('import bloqué sur coverage_area', async () => (await appBackends(`wait_event_type = 'Lock' AND query LIKE '%coverage_area%'`)) > 0, 120_000, over);
+    } else if (v === 'fin') {
+      seen = await waitFor('import bloqué sur gap_rebuild', async () => (await appBackends(`wait_event_type = 'Lock' AND query LIKE '%gap_rebuild%'`)) > 0, 120_000, over);
     } else {
-      let pid: number | undefined;
-      const writing = await waitFor('écritures de l’import', async () => (pid = await importPid()) !== undefined, 120_000, over);
-      if (!writing) {
-        // Answered before it was seen writing: nothing to kill.
-      } else if (how === 'early-lock') {
-        // The import stops at its next coverage_area write: its first batches of actors,
-        // territories and communes written in its transaction, not committed.
-        await side.query('BEGIN');
-        await side.query('LOCK TABLE coverage_area IN SHARE ROW EXCLUSIVE MODE');
-        const blocked = async () => (await appBackends(`pid = ${Number(pid)} AND wait_event_type = 'Lock'`)) > 0 || (await appBackends(`pid = ${Number(pid)}`)) === 0;
-        await waitFor('import bloqué sur coverage_area', blocked, 120_000, over);
-      } else await sleep(delayMs);
-      if (writing && !answered) killed = await terminate();
-      if (how === 'early-lock') await side.query('ROLLBACK');
+      seen = await waitFor('écritures de l’import', async () => (await appBackends(`backend_xid IS NOT NULL`)) > 0, 120_000, over);
+      delayMs = Math.round(Math.random() * 300);
+      await sleep(delayMs);
     }
+    if (seen && !answered) killed = await terminate();
+    if (v !== 'hasard') await side.query('ROLLBACK');
     const res = await answer;
     const killedAfterMs = Math.round(performance.now() - t0);
     await stopBg();
     const rec = await recovery(label);
     const acked = !problemOf(res) && res.data?.importActors?.committed === true;
-    const n = await importCount();
+    const n = await importCount(v);
     const present = n === f.importRows;
-    check(`${label} : import tout ou rien`, n === 0 || present, `${n} acteurs importés sur ${f.importRows} ; réponse ${acked ? 'acquittée' : problemOf(res) ?? 'non enregistrée'}`);
+    check(
+      `${label} : import tout ou rien`,
+      (n === 0 || present) && killed > 0,
+      `${killed ? `${killed} connexions de l’application coupées après ${killedAfterMs} ms` : 'PAS COUPÉ (import terminé avant)'} ; ${n} acteurs importés sur ${f.importRows} ; réponse ${acked ? 'acquittée' : (problemOf(res) ?? 'non enregistrée')}`,
+    );
     if (acked) check(`${label} : import acquitté présent`, present, `${n}/${f.importRows}`);
-    scenarios.push({ name: label, how, delayMs, killedBackends: killed, killedAfterMs, answer: acked ? 'acquitté' : problemOf(res), importedRows: n, recovery: rec });
+    scenarios.push({ name: label, variant: v, delayMs, killedBackends: killed, killedAfterMs, answer: acked ? 'acquitté' : problemOf(res), importedRows: n, recovery: rec });
     return present;
   };
 
-  f.log(`Pannes : import de ${f.importRows} lignes (tout ou rien) coupé en cours, puis décisions d’adhésion coupées en cours`);
-  let present = await killedImport('import coupé tôt (verrou sur coverage_area)', 'early-lock');
-  if (!present) present = await killedImport('import coupé à la fin (verrou sur gap_rebuild)', 'late-lock');
-  if (!present) present = await killedImport('import coupé au hasard', 'timed', Math.round(200 + Math.random() * 1500));
+  f.log(`Pannes : imports de ${f.importRows} lignes (tout ou rien) coupés en cours, puis décisions d’adhésion coupées en cours`);
+  const present: Record<Variant, boolean> = {
+    tot: await killedImport('import coupé tôt (verrou sur coverage_area)', 'tot'),
+    fin: await killedImport('import coupé à la fin, avec écritures concurrentes (verrou sur gap_rebuild)', 'fin'),
+    hasard: await killedImport('import coupé au hasard', 'hasard'),
+  };
   const afterKills = await snapshot(pool, exclude());
   const diff = compare(before, afterKills);
   check('après les coupures : le reste de la base est inchangé (sommes md5 hors écritures du test)', diff.length === 0, diff.join(' ; ') || Object.keys(before).join(', ') + ' identiques');
-  if (!present) {
-    // The operator runs it again: it must now go through, once.
+  // The operator runs the cut imports again: each must now go through, once.
+  for (const v of variants) {
+    if (present[v]) continue;
     const stopBg = background();
-    const res = await importCsv(importClient, csv);
+    const res = await importCsv(importClient, csvOf(v));
     await stopBg();
     const r = res.data?.importActors;
-    check('import relancé : acquitté', !problemOf(res) && r?.committed === true && r.created === f.importRows, JSON.stringify(r ? { created: r.created, unchanged: r.unchanged, rejected: r.rejected } : res.errors).slice(0, 300));
+    check(`import « ${v} » relancé : acquitté`, !problemOf(res) && r?.committed === true && r.created === f.importRows, JSON.stringify(r ? { created: r.created, unchanged: r.unchanged, rejected: r.rejected } : res.errors).slice(0, 300));
   }
-  const n = await importCount();
-  check('import : présent une seule fois', n === f.importRows, `${n} acteurs pour ${f.importRows} lignes`);
+  const counts = await Promise.all(variants.map((v) => importCount(v)));
+  check('imports : chacun présent une seule fois', counts.every((c) => c === f.importRows), `${counts.join(' + ')} acteurs pour ${variants.length} × ${f.importRows} lignes`);
   const dupes = (await pool.query(`SELECT count(*)::int AS n FROM (SELECT name FROM actor WHERE source = $1 GROUP BY name, commune_code HAVING count(*) > 1) d`, [IMPORT_SOURCE])).rows[0].n;
-  check('import : aucun doublon', dupes === 0, `${dupes} nom(s) en double`);
-  const ids = await importIds();
+  check('imports : aucun doublon', dupes === 0, `${dupes} nom(s) en double`);
+  const ids = (await pool.query(`SELECT id FROM actor WHERE source = $1 AND name LIKE $2 ORDER BY id`, [IMPORT_SOURCE, `Acteur importé ${f.runId} %`])).rows.map((r) => r.id as string);
   const cov = await coverageConsistent(f.ds, ids);
-  check('import : couverture complète (identique à resolveCoverage)', cov === null, cov ?? `${ids.length} acteurs`);
-  const reimport = await importCsv(importClient, csv);
+  check('imports : couverture complète (identique à resolveCoverage)', cov === null, cov ?? `${ids.length} acteurs`);
+  const reimport = await importCsv(importClient, csvOf('tot'));
   const rr = reimport.data?.importActors;
-  check('import : le relancer ne change rien (tout « inchangé »)', rr?.unchanged === f.importRows && rr.created === 0, JSON.stringify(rr ? { created: rr.created, updated: rr.updated, unchanged: rr.unchanged } : reimport.errors).slice(0, 200));
+  check('import relancé une fois de plus : rien ne change (tout « inchangé »)', rr?.unchanged === f.importRows && rr.created === 0, JSON.stringify(rr ? { created: rr.created, updated: rr.updated, unchanged: rr.unchanged } : reimport.errors).slice(0, 200));
 
   // ---------------------------------------------------------------- membership decisions
   const pairs = (

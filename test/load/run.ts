@@ -9,7 +9,7 @@ import { openDatabase } from '../../server/db/database.js';
 import { runSeeds } from '../../seeds/index.js';
 import { GqlClient, makeAgent } from './client.js';
 import { type FaultReport, runFaults } from './faults.js';
-import { communesOf, ensureAccounts, ensureLoadDataset, IMPORT_SOURCE, RUN_SOURCE } from './setup.js';
+import { communesOf, ensureAccounts, ensureAdmin, ensureLoadDataset, IMPORT_SOURCE, RUN_SOURCE } from './setup.js';
 import { fmtMs, Recorder } from './stats.js';
 import { burst, Ledger, runWorkload, verifyLedger, WorkloadState } from './workload.js';
 
@@ -147,10 +147,12 @@ async function main() {
     let ipSeq = 0;
     const newClient = () => new GqlClient(app.url, `10.1.${Math.floor(++ipSeq / 250)}.${(ipSeq % 250) + 1}`, agent);
 
-    const dataset = await ensureLoadDataset(pool, newClient(), log);
+    const admin = newClient();
+    await ensureAdmin(pool, admin);
+    const dataset = await ensureLoadDataset(pool, admin, log);
     const communes = await communesOf(pool, '44');
     const coordinators = 4;
-    const accounts = await ensureAccounts(pool, newClient, args.clients - coordinators, log);
+    const accounts = await ensureAccounts(pool, admin, newClient, args.clients - coordinators, log);
     const { rows: [counts] } = await pool.query(`SELECT (SELECT count(*) FROM actor)::int AS actors, (SELECT count(*) FROM coverage_commune)::int AS cc,
       (SELECT count(*) FROM coalition)::int AS coalitions, (SELECT count(*) FROM membership)::int AS memberships`);
     log(`Base : ${counts.actors} acteurs, ${counts.cc} lignes coverage_commune, ${counts.coalitions} coalitions, ${counts.memberships} adhésions`);

@@ -90,7 +90,7 @@ export async function importCsv(client: GqlClient, content: string, timeoutMs = 
   return res;
 }
 
-/** Imports the dataset unless seed_state says it is there. */
+/** Imports the dataset unless seed_state says it is there (`client`: the administrator, imports are theirs). */
 export async function ensureLoadDataset(pool: pg.Pool, client: GqlClient, log: Log): Promise<{ built: boolean; seconds: number }> {
   const t0 = Date.now();
   const [state] = (await pool.query(`SELECT version FROM seed_state WHERE name = 'loadtest'`)).rows;
@@ -136,24 +136,14 @@ function must(res: { errors?: any; data?: any; status: number; networkError?: st
   return res.data;
 }
 
-async function signUpAndLogIn(client: GqlClient, email: string, name: string): Promise<void> {
-  const up = await client.gql(`mutation ($input: SignUpInput!) { signUp(input: $input) { id } }`, {
-    input: { email, password: PASSWORD, displayName: name },
-  });
-  if (problemOf(up) && problemOf(up) !== 'CONFLICT') must(up, `signUp ${email}`);
-  must(await client.gql(`mutation ($e: String!, $p: String!) { logIn(email: $e, password: $p) { id } }`, { e: email, p: PASSWORD }), `logIn ${email}`);
-}
-
 /**
- * The accounts of the run, made through the API: an administrator (the only role set by SQL, as
- * an operator bootstraps the first one), then COORDINATORS coordinators and `members` members
+ * The accounts of the run, made through the API by the administrator (ensureAdmin): COORDINATORS coordinators and `members` members
  * whose roles and represented actors the administrator sets (setUserRole, grantActorToUser).
  * Each coordinator creates COALITIONS_PER_COORDINATOR public coalitions needing approval
  * (createCoalition); they are kept from one run to the next, their non-pilot memberships removed.
  */
-export async function ensureAccounts(pool: pg.Pool, newClient: (label: string) => GqlClient, members: number, log: Log): Promise<Accounts> {
-  const t0 = Date.now();
-  const admin = newClient('admin');
+/** The administrator (the only role set by SQL, as an operator bootstraps the first one), signed in. */
+export async function ensureAdmin(pool: pg.Pool, admin: GqlClient): Promise<void> {
   const adminEmail = `admin${DOMAIN}`;
   const up = await admin.gql(`mutation ($input: SignUpInput!) { signUp(input: $input) { id } }`, {
     input: { email: adminEmail, password: PASSWORD, displayName: 'Administration charge' },
@@ -161,7 +151,10 @@ export async function ensureAccounts(pool: pg.Pool, newClient: (label: string) =
   if (problemOf(up) && problemOf(up) !== 'CONFLICT') must(up, 'signUp admin');
   await pool.query(`UPDATE user_account SET role = 'ADMIN' WHERE email = $1`, [adminEmail]);
   must(await admin.gql(`mutation ($e: String!, $p: String!) { logIn(email: $e, password: $p) { id } }`, { e: adminEmail, p: PASSWORD }), 'logIn admin');
+}
 
+export async function ensureAccounts(pool: pg.Pool, admin: GqlClient, newClient: (label: string) => GqlClient, members: number, log: Log): Promise<Accounts> {
+  const t0 = Date.now();
   // Dataset actors by number: 1..COORDINATORS are the pilots, then three per member.
   const { rows } = await pool.query(
     `SELECT id, (regexp_replace(name, '\\D', '', 'g'))::int AS n FROM actor WHERE source = $1 AND name ~ '^Acteur de charge [0-9]+$'`,
