@@ -4,6 +4,7 @@ import { badInput } from '../graphql/errors.js';
 import { ExportFormat, exportToString } from './actor-export.js';
 import { ImportFormat, ImportMode, importActors } from './actor-import.js';
 import { ActorFilter } from './actor.inputs.js';
+import { ActorPermissions } from './actor.permissions.js';
 
 /** Largest file content the mutation takes (characters). */
 export const MAX_IMPORT_CHARS = 5 * 1024 * 1024;
@@ -73,8 +74,9 @@ export class ActorImportResolver {
     @Arg('format', () => ImportFormat, { defaultValue: ImportFormat.CSV }) format: ImportFormat,
     @Arg('mode', () => ImportMode, { defaultValue: ImportMode.ALL_OR_NOTHING }) mode: ImportMode,
     @Arg('dryRun', () => Boolean, { defaultValue: false, description: 'Vérifier sans rien enregistrer' }) dryRun: boolean,
-    @Ctx() { ds, services }: Context,
+    @Ctx() { ds, services, user }: Context,
   ): Promise<ImportReportType> {
+    ActorPermissions.assertCanImport(user);
     if (content.length > MAX_IMPORT_CHARS) throw badInput('Fichier trop volumineux : 5 Mo au plus par import (découpez-le)', 'content');
     const report = await importActors(ds, services, content, { format, mode, dryRun });
     return { ...report, problemCount: report.problems.length, problems: report.problems.slice(0, MAX_PROBLEMS) };

@@ -10,6 +10,7 @@ import { ActorOrder } from './actor-enums.js';
 import { ActorConnection, CoveredCommunes } from './actor.connection.js';
 import { Actor } from './actor.entity.js';
 import { ActorFilter, CreateActorInput, UpdateActorInput } from './actor.inputs.js';
+import { ActorPermissions } from './actor.permissions.js';
 import { ActorService, type FacetGroup } from './actor.service.js';
 
 const FACET_GROUPS = new Set<string>(['themes', 'kinds', 'sectors', 'audiences']);
@@ -77,8 +78,9 @@ export class ActorResolver {
   }
 
   @Mutation(() => Actor, { description: 'Crée un acteur ; son territoire d’intervention est résolu en communes couvertes' })
-  createActor(@Arg('input', () => CreateActorInput) input: CreateActorInput, @Ctx() { services }: Context): Promise<Actor> {
-    return services.actors.create(input);
+  createActor(@Arg('input', () => CreateActorInput) input: CreateActorInput, @Ctx() { services, user }: Context): Promise<Actor> {
+    const creator = ActorPermissions.creator(user);
+    return services.actors.create(input, ActorPermissions.representsWhatItCreates(creator) ? creator.id : null);
   }
 
   @Mutation(() => Actor, {
@@ -88,8 +90,9 @@ export class ActorResolver {
     @Arg('id', () => ID) id: string,
     @Arg('version', () => Int, { description: 'Version lue avant modification' }) version: number,
     @Arg('input', () => UpdateActorInput) input: UpdateActorInput,
-    @Ctx() { services }: Context,
+    @Ctx() { services, user }: Context,
   ): Promise<Actor> {
+    ActorPermissions.assertCanEdit(user, id);
     return services.actors.update(id, version, input);
   }
 
@@ -97,9 +100,15 @@ export class ActorResolver {
   archiveActor(
     @Arg('id', () => ID) id: string,
     @Arg('version', () => Int) version: number,
-    @Ctx() { services }: Context,
+    @Ctx() { services, user }: Context,
   ): Promise<Actor> {
+    ActorPermissions.assertCanEdit(user, id);
     return services.actors.archive(id, version);
+  }
+
+  @FieldResolver(() => Boolean, { description: 'Vrai si le compte connecté peut modifier ou archiver cet acteur' })
+  viewerCanEdit(@Root() a: Actor, @Ctx() { user }: Context): boolean {
+    return ActorPermissions.canEdit(user, a.id);
   }
 
   @FieldResolver(() => String, { description: 'Nature, en clair' })

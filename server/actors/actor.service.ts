@@ -429,10 +429,15 @@ export class ActorService {
     });
   }
 
-  async create(input: CreateActorInput): Promise<Actor> {
+  /** Creates an actor; `representedBy` (a user id) then represents it, in the same transaction. */
+  async create(input: CreateActorInput, representedBy: string | null = null): Promise<Actor> {
     const { record, problems } = await this.prepare(input);
     if (!record) throw ActorService.invalid(problems);
-    const id = await this.ds.transaction(async (m) => (await this.insertMany(m, [record]))[0]);
+    const id = await this.ds.transaction(async (m) => {
+      const [created] = await this.insertMany(m, [record]);
+      if (representedBy) await m.query(`INSERT INTO user_actor (user_id, actor_id) VALUES ($1, $2)`, [representedBy, created]);
+      return created;
+    });
     return this.get(id);
   }
 

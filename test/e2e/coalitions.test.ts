@@ -19,7 +19,7 @@ describe.skipIf(!hasChromium)('accounts, coalitions and actor edition in a real 
   const users: Record<string, CookieClient> = {};
 
   async function createActor(key: string, input: Record<string, unknown>) {
-    const res = await server.gql(`mutation ($input: CreateActorInput!) { createActor(input: $input) { id } }`, {
+    const res = await server.admin.gql(`mutation ($input: CreateActorInput!) { createActor(input: $input) { id } }`, {
       input: { source: SOURCE, ...input },
     });
     expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
@@ -187,7 +187,7 @@ describe.skipIf(!hasChromium)('accounts, coalitions and actor edition in a real 
     // 1 coalition + 2 members + 2 other coalitions of theirs; sigma draws into its own canvases.
     expect(await graph.getAttribute('data-node-count')).toBe('5');
     expect(await graph.locator('canvas').count()).toBeGreaterThan(0);
-    const drawn = await graph.locator('canvas.sigma-nodes').evaluate((c: HTMLCanvasElement) => c.width > 0 && c.height > 0);
+    const drawn = await graph.locator('canvas.sigma-nodes').evaluate((c) => (c as unknown as { width: number; height: number }).width > 0 && (c as unknown as { height: number }).height > 0);
     expect(drawn).toBe(true);
 
     const suggestions = page.locator('ol.suggestions');
@@ -247,10 +247,10 @@ describe.skipIf(!hasChromium)('accounts, coalitions and actor edition in a real 
   });
 
   it('tells plainly that someone else saved the actor in between, and reloads the current version', async () => {
-    // Two tabs of the same logged-in browser edit the same version of the record.
+    // Two tabs of the same logged-in browser (the coordinator, who represents the CPTS) edit the same version of the record.
     const other = await browser.newPage();
     for (const p of [page, other]) {
-      await p.goto(`${server.url}/acteurs/${actor.asso}`);
+      await p.goto(`${server.url}/acteurs/${actor.pilot}`);
       await p.getByRole('button', { name: 'Modifier la fiche' }).click();
       await p.getByLabel('Description').waitFor();
     }
@@ -265,7 +265,7 @@ describe.skipIf(!hasChromium)('accounts, coalitions and actor edition in a real 
     await alert.waitFor();
     expect(await alert.textContent()).toContain('Quelqu’un d’autre a enregistré cette fiche entre-temps.');
     await page.screenshot({ path: path.join(SHOTS, 'fiche-acteur-conflit.png'), fullPage: true });
-    const [stored] = await server.ds.query(`SELECT description, phone FROM actor WHERE id = $1`, [actor.asso]);
+    const [stored] = await server.ds.query(`SELECT description, phone FROM actor WHERE id = $1`, [actor.pilot]);
     expect(stored).toEqual({ description: 'Accueil, écoute et orientation des 12-25 ans.', phone: null });
 
     await page.getByRole('button', { name: 'Recharger la version actuelle' }).click();
@@ -275,7 +275,7 @@ describe.skipIf(!hasChromium)('accounts, coalitions and actor edition in a real 
     await page.getByRole('button', { name: 'Enregistrer' }).click();
     await page.getByText(/Fiche enregistrée \(version \d+\)/).waitFor();
     await page.getByText('03 29 00 00 00').waitFor();
-    const [after] = await server.ds.query(`SELECT description, phone FROM actor WHERE id = $1`, [actor.asso]);
+    const [after] = await server.ds.query(`SELECT description, phone FROM actor WHERE id = $1`, [actor.pilot]);
     expect(after).toEqual({ description: 'Accueil, écoute et orientation des 12-25 ans.', phone: '03 29 00 00 00' });
     await other.close();
   });

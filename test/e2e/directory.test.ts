@@ -18,7 +18,7 @@ describe.skipIf(!hasChromium)('directory in a real browser (Chromium)', () => {
     await ensureClientBuilt();
     server = await startTestServer();
     const create = async (key: string, input: Record<string, unknown>) => {
-      const res = await server.gql(`mutation ($input: CreateActorInput!) { createActor(input: $input) { id } }`, {
+      const res = await server.admin.gql(`mutation ($input: CreateActorInput!) { createActor(input: $input) { id } }`, {
         input: { source: SOURCE, kind: 'ASSOCIATION', sector: 'SANTE', ...input },
       });
       expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inject } from 'vitest';
@@ -22,6 +23,11 @@ export interface TestServer {
   close(): Promise<void>;
   /** A client that keeps the cookies the server sets (a browser with a session). */
   client(): CookieClient;
+  /**
+   * A client signed in as an administrator of the test run: writing the directory needs an
+   * account (visitors only read), so fixtures are written through it.
+   */
+  admin: CookieClient;
 }
 
 export interface CookieClient {
@@ -42,7 +48,8 @@ export async function startTestServer(): Promise<TestServer> {
   server.on('request', app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
+  const adminEmail = `admin-${randomUUID()}@test-helper.local`;
+  const self: TestServer = {
     url,
     ds,
     queries,
@@ -79,12 +86,24 @@ export async function startTestServer(): Promise<TestServer> {
       };
       return jar;
     },
+    admin: undefined as unknown as CookieClient,
     async close() {
+      await ds.query(`DELETE FROM user_account WHERE email = $1`, [adminEmail]);
       await apollo.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await ds.destroy();
     },
   };
+  const password = randomUUID();
+  const signUp = await self.gql(`mutation ($input: SignUpInput!) { signUp(input: $input) { id } }`, {
+    input: { email: adminEmail, password, displayName: 'Administration des tests' },
+  });
+  if (signUp.errors) throw new Error(`test admin sign-up failed: ${JSON.stringify(signUp.errors)}`);
+  await ds.query(`UPDATE user_account SET role = 'ADMIN' WHERE id = $1`, [signUp.data.signUp.id]);
+  self.admin = self.client();
+  const login = await self.admin.gql(`mutation ($e: String!, $p: String!) { logIn(email: $e, password: $p) { id } }`, { e: adminEmail, p: password });
+  if (login.errors) throw new Error(`test admin log-in failed: ${JSON.stringify(login.errors)}`);
+  return self;
 }
 
 /** The codes of the errors in a response, for assertions. */

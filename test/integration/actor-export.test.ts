@@ -26,7 +26,7 @@ const get = (path: string) => fetch(`${server.url}${path}`);
 const exportUrl = (ext: 'csv' | 'geojson', filter: unknown) => `/export/acteurs.${ext}?filter=${encodeURIComponent(JSON.stringify(filter))}`;
 
 async function importFile(content: string, format = 'CSV') {
-  const res = await server.gql(IMPORT, { content, format });
+  const res = await server.admin.gql(IMPORT, { content, format });
   expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
   return res.data.importActors;
 }

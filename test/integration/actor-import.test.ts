@@ -21,7 +21,7 @@ const IMPORT = `mutation ($content: String!, $format: ImportFormat, $mode: Impor
 let server: TestServer;
 
 async function importFile(content: string, variables: Record<string, unknown> = {}) {
-  const res = await server.gql(IMPORT, { content, ...variables });
+  const res = await server.admin.gql(IMPORT, { content, ...variables });
   expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
   return res.data.importActors;
 }
@@ -209,7 +209,7 @@ describe('CSV import of a file with bad rows', () => {
 
   it('should answer a GraphQL error for a content over 5 MB', async () => {
     const big = `${HEADER}\n${'x'.repeat(5 * 1024 * 1024 + 10)}`;
-    const res = await server.gql(IMPORT, { content: big });
+    const res = await server.admin.gql(IMPORT, { content: big });
     expect(errorCodes(res)).toEqual(['BAD_USER_INPUT']);
   });
 });

@@ -11,7 +11,7 @@ let verdunEpci: string;
 const CREATE = `mutation ($input: CreateActorInput!) { createActor(input: $input) { id version name } }`;
 
 async function create(key: string, input: Record<string, unknown>) {
-  const res = await server.gql(CREATE, { input: { source: SOURCE, ...input } });
+  const res = await server.admin.gql(CREATE, { input: { source: SOURCE, ...input } });
   expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
   ids[key] = res.data.createActor.id;
   return res.data.createActor;
@@ -83,7 +83,7 @@ beforeAll(async () => {
     themes: ['addictions-tabac'],
     territories: [{ level: 'COMMUNE', code: '55545' }],
   });
-  const archived = await server.gql(`mutation ($id: ID!, $v: Int!) { archiveActor(id: $id, version: $v) { status version } }`, {
+  const archived = await server.admin.gql(`mutation ($id: ID!, $v: Int!) { archiveActor(id: $id, version: $v) { status version } }`, {
     id: golf.id,
     v: golf.version,
   });
@@ -303,7 +303,7 @@ describe('actor', () => {
   it('places an actor at its commune when it gives no coordinates', async () => {
     const res = await server.gql(ACTOR, { id: ids.alpha });
     expect(res.data.actor.commune).toEqual({ code: '55545', name: 'Verdun' });
-    const placed = await server.gql(CREATE, {
+    const placed = await server.admin.gql(CREATE, {
       input: { name: 'Hotel sans coordonnées', kind: 'ASSOCIATION', sector: 'SANTE', themes: ['vaccination'], communeCode: '93066', source: SOURCE },
     });
     const a = await server.gql(ACTOR, { id: placed.data.createActor.id });
@@ -327,11 +327,11 @@ const UPDATE = `mutation ($id: ID!, $version: Int!, $input: UpdateActorInput!) {
 describe('mutations', () => {
   it('updates an actor and bumps its version; a stale version gets CONFLICT and changes nothing', async () => {
     const before = (await server.gql(ACTOR, { id: ids.echo })).data.actor;
-    const ok = await server.gql(UPDATE, { id: ids.echo, version: before.version, input: { description: 'Mise à jour' } });
+    const ok = await server.admin.gql(UPDATE, { id: ids.echo, version: before.version, input: { description: 'Mise à jour' } });
     expect(ok.errors).toBeUndefined();
     expect(ok.data.updateActor).toMatchObject({ name: 'Echo Agence régionale', description: 'Mise à jour', version: before.version + 1 });
 
-    const stale = await server.gql(UPDATE, { id: ids.echo, version: before.version, input: { name: 'Écrasé' } });
+    const stale = await server.admin.gql(UPDATE, { id: ids.echo, version: before.version, input: { name: 'Écrasé' } });
     expect(errorCodes(stale)).toEqual(['CONFLICT']);
     expect(stale.errors![0].extensions!.currentVersion).toBe(before.version + 1);
     expect(stale.errors![0].message).toMatch(/modifié par quelqu’un d’autre/);
@@ -343,8 +343,8 @@ describe('mutations', () => {
   it('gives one success and one CONFLICT to two simultaneous updates of the same version', async () => {
     const { version } = (await server.gql(ACTOR, { id: ids.charlie })).data.actor;
     const results = await Promise.all([
-      server.gql(UPDATE, { id: ids.charlie, version, input: { description: 'première' } }),
-      server.gql(UPDATE, { id: ids.charlie, version, input: { description: 'seconde' } }),
+      server.admin.gql(UPDATE, { id: ids.charlie, version, input: { description: 'première' } }),
+      server.admin.gql(UPDATE, { id: ids.charlie, version, input: { description: 'seconde' } }),
     ]);
     const codes = results.map((r) => errorCodes(r)[0] ?? 'OK').sort();
     expect(codes).toEqual(['CONFLICT', 'OK']);
@@ -353,11 +353,11 @@ describe('mutations', () => {
 
   it('moves the coverage when the territories change', async () => {
     const { version } = (await server.gql(ACTOR, { id: ids.alpha })).data.actor;
-    const res = await server.gql(UPDATE, { id: ids.alpha, version, input: { territories: [{ level: 'COMMUNE', code: '55029' }] } });
+    const res = await server.admin.gql(UPDATE, { id: ids.alpha, version, input: { territories: [{ level: 'COMMUNE', code: '55029' }] } });
     expect(res.data.updateActor.territories).toEqual([{ code: '55029' }]);
     expect(await names({ coversCommune: '55545' })).toEqual(['Bravo', 'Charlie', 'Echo']);
     expect(await names({ coversCommune: '55029' })).toEqual(['Alpha', 'Charlie', 'Delta', 'Echo']);
-    await server.gql(UPDATE, { id: ids.alpha, version: version + 1, input: { territories: [{ level: 'COMMUNE', code: '55545' }] } });
+    await server.admin.gql(UPDATE, { id: ids.alpha, version: version + 1, input: { territories: [{ level: 'COMMUNE', code: '55545' }] } });
     expect(await names({ coversCommune: '55545' })).toEqual(['Alpha', 'Bravo', 'Charlie', 'Echo']);
   });
 
@@ -374,7 +374,7 @@ describe('mutations', () => {
     ['a 1 MB description', { description: 'x'.repeat(1_000_000) }, 'description'],
   ])('rejects %s, naming the field, and writes nothing', async (_name, patch, field) => {
     const [{ n: before }] = await server.ds.query(`SELECT count(*)::int AS n FROM actor`);
-    const res = await server.gql(CREATE, {
+    const res = await server.admin.gql(CREATE, {
       input: { name: 'Invalide', kind: 'ASSOCIATION', sector: 'SANTE', themes: ['vaccination'], communeCode: '55545', source: SOURCE, ...patch },
     });
     expect(errorCodes(res)).toEqual(['BAD_USER_INPUT']);
@@ -386,7 +386,7 @@ describe('mutations', () => {
   });
 
   it('rejects an update of an unknown actor with NOT_FOUND', async () => {
-    const res = await server.gql(UPDATE, { id: '00000000-0000-4000-8000-000000000000', version: 1, input: { name: 'x' } });
+    const res = await server.admin.gql(UPDATE, { id: '00000000-0000-4000-8000-000000000000', version: 1, input: { name: 'x' } });
     expect(errorCodes(res)).toEqual(['NOT_FOUND']);
   });
 });
@@ -411,5 +411,69 @@ describe('batching', () => {
     expect(five).toBe(one);
     // search + territories + commune + covered count + covered page
     expect(five).toBeLessThanOrEqual(5);
+  });
+});
+
+describe('who may write the directory', () => {
+  const DOMAIN = '@test-actors-permissions.local';
+  const PASSWORD = 'mot de passe de test';
+  const UPDATE_NAME = `mutation ($id: ID!, $v: Int!) { updateActor(id: $id, version: $v, input: { name: "Nom forcé" }) { version } }`;
+  const ARCHIVE = `mutation ($id: ID!, $v: Int!) { archiveActor(id: $id, version: $v) { status } }`;
+  const IMPORT = `mutation ($c: String!) { importActors(content: $c, format: CSV, dryRun: true) { created } }`;
+
+  async function member(key: string) {
+    const email = `${key}${DOMAIN}`;
+    const signUp = await server.gql(`mutation ($input: SignUpInput!) { signUp(input: $input) { id } }`, {
+      input: { email, password: PASSWORD, displayName: `Personne ${key}` },
+    });
+    expect(signUp.errors).toBeUndefined();
+    const client = server.client();
+    expect((await client.gql(`mutation { logIn(email: "${email}", password: "${PASSWORD}") { id } }`)).errors).toBeUndefined();
+    return client;
+  }
+
+  afterAll(async () => {
+    await server.ds.query(`DELETE FROM user_account WHERE email LIKE $1`, [`%${DOMAIN}`]);
+  });
+
+  it('lets a signed-in member add an actor, which it then represents and alone may change', async () => {
+    const count = async () => (await server.ds.query(`SELECT count(*)::int AS n FROM actor WHERE source = $1`, [SOURCE]))[0].n;
+    const before = await count();
+    const input = { name: 'Permissions Asso', kind: 'ASSOCIATION', sector: 'SOCIAL', themes: ['parentalite'], communeCode: '55545', source: SOURCE };
+    expect(errorCodes(await server.gql(CREATE, { input }))).toEqual(['UNAUTHENTICATED']);
+    expect(await count()).toBe(before);
+
+    const owner = await member('owner');
+    const other = await member('other');
+    const created = await owner.gql(CREATE, { input });
+    expect(created.errors).toBeUndefined();
+    const { id, version } = created.data.createActor;
+    ids.permissions = id;
+    expect((await owner.gql(`{ me { actors { id } } }`)).data.me.actors).toEqual([{ id }]);
+    const can = `query ($id: ID!) { actor(id: $id) { viewerCanEdit } }`;
+    expect((await owner.gql(can, { id })).data.actor.viewerCanEdit).toBe(true);
+    expect((await other.gql(can, { id })).data.actor.viewerCanEdit).toBe(false);
+    expect((await server.gql(can, { id })).data.actor.viewerCanEdit).toBe(false);
+    expect((await server.admin.gql(can, { id })).data.actor.viewerCanEdit).toBe(true);
+
+    // The wrong user, no user, a forged id: refused, and nothing changes.
+    expect(errorCodes(await server.gql(UPDATE_NAME, { id, v: version }))).toEqual(['UNAUTHENTICATED']);
+    expect(errorCodes(await other.gql(UPDATE_NAME, { id, v: version }))).toEqual(['FORBIDDEN']);
+    expect(errorCodes(await other.gql(ARCHIVE, { id, v: version }))).toEqual(['FORBIDDEN']);
+    expect(errorCodes(await other.gql(UPDATE_NAME, { id: '00000000-0000-4000-8000-000000000000', v: 1 }))).toEqual(['FORBIDDEN']);
+    const [row] = await server.ds.query(`SELECT name, version, status FROM actor WHERE id = $1`, [id]);
+    expect(row).toEqual({ name: 'Permissions Asso', version, status: 'ACTIVE' });
+
+    const changed = await owner.gql(UPDATE_NAME, { id, v: version });
+    expect(changed.errors).toBeUndefined();
+    expect(changed.data.updateActor.version).toBe(version + 1);
+    expect((await server.admin.gql(ARCHIVE, { id, v: version + 1 })).data.archiveActor.status).toBe('ARCHIVED');
+  });
+
+  it('keeps bulk imports for administrators and ARS analysts', async () => {
+    const csv = 'nom;type;secteur;commune;thematiques\nImport refusé;association;social;55545;parentalite\n';
+    expect(errorCodes(await server.gql(IMPORT, { c: csv }))).toEqual(['UNAUTHENTICATED']);
+    expect(errorCodes(await (await member('importer')).gql(IMPORT, { c: csv }))).toEqual(['FORBIDDEN']);
+    expect((await server.admin.gql(IMPORT, { c: csv })).data.importActors.created).toBe(1);
   });
 });

@@ -14,7 +14,7 @@ const coalition: Record<string, string> = {};
 const users: Record<string, CookieClient> = {};
 
 async function createActor(key: string, input: Record<string, unknown>) {
-  const res = await server.gql(`mutation ($input: CreateActorInput!) { createActor(input: $input) { id } }`, {
+  const res = await server.admin.gql(`mutation ($input: CreateActorInput!) { createActor(input: $input) { id } }`, {
     input: { source: SOURCE, ...input },
   });
   expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();

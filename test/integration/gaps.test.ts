@@ -47,7 +47,7 @@ const DRIFT = `
     FULL JOIN actor_theme_point p ON p.actor_id = points.id AND p.theme = points.k WHERE points.id IS NULL OR p.actor_id IS NULL`;
 
 async function create(key: string, input: Record<string, unknown>) {
-  const res = await server.gql(CREATE, { input: { sector: 'SANTE', source: 'test:gaps', ...input } });
+  const res = await server.admin.gql(CREATE, { input: { sector: 'SANTE', source: 'test:gaps', ...input } });
   expect(res.errors).toBeUndefined();
   ids[key] = res.data.createActor.id;
   return res.data.createActor as { id: string; version: number };
@@ -88,7 +88,7 @@ beforeAll(async () => {
   await create('A2', { name: 'Test lacunes A2', kind: 'ASV', themes: [THEME], communeCode: VERDUN });
   await create('A3', { name: 'Test lacunes A3', kind: 'CLSM', themes: ['sante-mentale-prevention-suicide'], communeCode: VERDUN });
   const a4 = await create('A4', { name: 'Test lacunes A4', kind: 'CLSM', themes: [THEME], communeCode: BAR_LE_DUC });
-  const archived = await server.gql(`mutation ($id: ID!, $v: Int!) { archiveActor(id: $id, version: $v) { status } }`, {
+  const archived = await server.admin.gql(`mutation ($id: ID!, $v: Int!) { archiveActor(id: $id, version: $v) { status } }`, {
     id: a4.id,
     v: a4.version,
   });
@@ -382,7 +382,7 @@ describe('theme matrix and comparison', () => {
 describe('keeping the aggregates in step', () => {
   it('follows theme changes, coverage changes and archiving', async () => {
     const [{ version }] = await server.ds.query(`SELECT version FROM actor WHERE id = $1`, [ids.A2]);
-    const upd = await server.gql(
+    const upd = await server.admin.gql(
       `mutation ($id: ID!, $v: Int!, $input: UpdateActorInput!) { updateActor(id: $id, version: $v, input: $input) { version } }`,
       { id: ids.A2, v: version, input: { themes: ['sante-mentale-promotion'], territories: [{ level: 'COMMUNE', code: BAR_LE_DUC }] } },
     );
@@ -394,7 +394,7 @@ describe('keeping the aggregates in step', () => {
     expect(codes).not.toContain(VERDUN);
     const after = await server.gql(GAPS, { filter: { scope: { level: 'DEPARTEMENT', code: '55' }, themes: [THEME] }, first: 1 });
     expect(after.data.gaps.rows[0].territory.code).toBe(VERDUN);
-    const arch = await server.gql(`mutation ($id: ID!, $v: Int!) { archiveActor(id: $id, version: $v) { status } }`, {
+    const arch = await server.admin.gql(`mutation ($id: ID!, $v: Int!) { archiveActor(id: $id, version: $v) { status } }`, {
       id: ids.A2,
       v: upd.data.updateActor.version,
     });

@@ -60,7 +60,7 @@ let base: { id: string; version: number };
 
 beforeAll(async () => {
   server = await startTestServer();
-  const res = await server.gql(`mutation ($i: CreateActorInput!) { createActor(input: $i) { id version } }`, {
+  const res = await server.admin.gql(`mutation ($i: CreateActorInput!) { createActor(input: $i) { id version } }`, {
     i: { name: 'Cible des entrées hostiles', kind: 'ASSOCIATION', sector: 'SANTE', themes: ['vaccination'], communeCode: '55545', source: SOURCE },
   });
   base = res.data.createActor;
@@ -90,7 +90,7 @@ describe('hostile inputs', () => {
         if (field === 'themes' || field === 'audiences') input[field] = [value];
         else if (field === 'territoryCode') input.territories = [{ level: 'COMMUNE', code: value }];
         else input[field] = value;
-        const res = await server.gql(CREATE, { i: input });
+        const res = await server.admin.gql(CREATE, { i: input });
         expectClean(res, `createActor.${field} ← ${label}`);
         if (res.errors) {
           expect(await snapshot(), `createActor.${field} ← ${label} changed data`).toEqual(before);
@@ -108,20 +108,20 @@ describe('hostile inputs', () => {
       for (const [label, value] of HOSTILE) {
         const before = await snapshot();
         const [{ version }] = await server.ds.query(`SELECT version FROM actor WHERE id = $1`, [base.id]);
-        const res = await server.gql(UPDATE, { id: base.id, v: version, i: { [field]: value } });
+        const res = await server.admin.gql(UPDATE, { id: base.id, v: version, i: { [field]: value } });
         expectClean(res, `updateActor.${field} ← ${label}`);
         if (res.errors) expect(await snapshot(), `updateActor.${field} ← ${label} changed data`).toEqual(before);
       }
     }
     for (const [label, value] of [...HOSTILE, ['uuid of nobody', '00000000-0000-4000-8000-000000000000']] as [string, unknown][]) {
       const before = await snapshot();
-      expectClean(await server.gql(UPDATE, { id: value, v: 1, i: { name: 'x' } }), `updateActor.id ← ${label}`);
-      expectClean(await server.gql(`mutation ($id: ID!) { archiveActor(id: $id, version: 1) { id } }`, { id: value }), `archiveActor.id ← ${label}`);
+      expectClean(await server.admin.gql(UPDATE, { id: value, v: 1, i: { name: 'x' } }), `updateActor.id ← ${label}`);
+      expectClean(await server.admin.gql(`mutation ($id: ID!) { archiveActor(id: $id, version: 1) { id } }`, { id: value }), `archiveActor.id ← ${label}`);
       expect(await snapshot()).toEqual(before);
     }
     for (const [label, value] of NUMBERS) {
-      expectClean(await server.gql(UPDATE, { id: base.id, v: value, i: { name: 'x' } }), `updateActor.version ← ${label}`);
-      expectClean(await server.gql(CREATE, { i: { name: 'x', kind: 'ASSOCIATION', sector: 'SANTE', themes: ['vaccination'], communeCode: '55545', lon: value, lat: value, radiusKm: value, source: SOURCE } }), `createActor.coordinates ← ${label}`);
+      expectClean(await server.admin.gql(UPDATE, { id: base.id, v: value, i: { name: 'x' } }), `updateActor.version ← ${label}`);
+      expectClean(await server.admin.gql(CREATE, { i: { name: 'x', kind: 'ASSOCIATION', sector: 'SANTE', themes: ['vaccination'], communeCode: '55545', lon: value, lat: value, radiusKm: value, source: SOURCE } }), `createActor.coordinates ← ${label}`);
     }
   });
 
@@ -151,7 +151,7 @@ describe('hostile inputs', () => {
   });
 
   it('finds text that looks like SQL as plain text', async () => {
-    const res = await server.gql(CREATE, {
+    const res = await server.admin.gql(CREATE, {
       i: { name: "L'Âge d'Or'; DROP TABLE actor; --", kind: 'ASSOCIATION', sector: 'SANTE', themes: ['vaccination'], communeCode: '55545', source: SOURCE },
     });
     expect(res.errors).toBeUndefined();

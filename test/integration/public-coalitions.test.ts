@@ -16,7 +16,7 @@ beforeAll(async () => {
     ['Test Agence régionale de santé Grand Est', 'ARS', 'ETAT'],
     ['Test Réseau de l’adolescent en Meuse', 'ASSOCIATION', 'SANTE'],
   ]) {
-    const res = await server.gql(`mutation ($input: CreateActorInput!) { createActor(input: $input) { id } }`, {
+    const res = await server.admin.gql(`mutation ($input: CreateActorInput!) { createActor(input: $input) { id } }`, {
       input: { name, kind, sector, themes: ['parentalite'], territories: [{ level: 'DEPARTEMENT', code: '55' }], source: SOURCE },
     });
     expect(res.errors).toBeUndefined();

@@ -150,7 +150,7 @@ describe('data·inclusion vocabularies', () => {
 
   it('lets an import name a theme, a public and a structure type by their data·inclusion codes', async () => {
     const csv = 'nom;type;secteur;commune;thematiques;publics;source\nTest CSAPA data·inclusion;CSAPA;médico-social;55545;sante--addictions;familles;test:seed-actors\n';
-    const res = await server.gql(
+    const res = await server.admin.gql(
       `mutation ($content: String!) { importActors(content: $content, format: CSV, mode: ALL_OR_NOTHING, dryRun: true) { created rejected problems { row field reason } } }`,
       { content: csv },
     );

@@ -95,6 +95,7 @@ export const ACTOR_COALITIONS = gql`
   query ActorCoalitions($id: ID!) {
     actor(id: $id) {
       id
+      viewerCanEdit
       coalitionMemberships { id role roleLabel coalition { id name kindLabel ended territory { name } } }
       pending: coalitionMemberships(statuses: [REQUESTED, INVITED]) { id status roleLabel coalition { id name } }
     }
