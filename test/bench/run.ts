@@ -8,6 +8,7 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { openDatabase } from '../../server/db/database.js';
 import { runSeeds, type SeedOptions } from '../../seeds/index.js';
+import { measureClient } from './client.js';
 import { ensureCoalitionDataset } from './coalitions-dataset.js';
 import { ensureDataset } from './dataset.js';
 import type { BenchScenario } from './scenario.js';
@@ -337,6 +338,10 @@ async function main() {
       results.push({ name: sc.name, description: sc.description, cpuBusyBeforePercent: idleBusy, maxBytes, targets: sc.targets ?? {}, runs, checks });
     }
 
+    // What a user waits for in the browser, against the same server and dataset.
+    const client = args.only.length ? { skipped: 'non demandé (--only)' } : await measureClient(app.url);
+    if ('skipped' in client) log(`\nclient : ${client.skipped}`);
+
     const report = {
       startedAt: new Date(started).toISOString(),
       seconds: Math.round((Date.now() - started) / 1000),
@@ -346,6 +351,7 @@ async function main() {
       appPoolSize: maxConnections,
       dataset,
       scenarios: results,
+      client,
     };
     fs.mkdirSync('bench-results', { recursive: true });
     const file = path.join('bench-results', `bench-${new Date(started).toISOString().replace(/[:.]/g, '-')}.json`);
@@ -369,6 +375,16 @@ async function main() {
     lines.push('');
     for (const r of results) {
       for (const c of r.checks) lines.push(`- ${r.name} : ${c.target} → ${c.value} ${c.ok ? '✓' : '✗ manqué'}`);
+    }
+    if (!('skipped' in client)) {
+      lines.push('', '| dans le navigateur (Chromium, profil vide) | médiane | max | cible |', '|---|---:|---:|---|');
+      for (const t of client.timings) lines.push(`| ${t.name} | ${t.medianMs} ms | ${t.maxMs} ms | ${t.target} ${t.ok ? '✓' : '✗ manqué'} |`);
+      const gz = (re: RegExp) => client.bundle.filter((b) => re.test(b.file)).reduce((n, b) => n + b.gzipBytes, 0);
+      lines.push(
+        '',
+        `Client (gzip) : ${Math.round(gz(/^(?!maplibre).*\.m?js$/) / 1024)} kio de JS hors MapLibre, ` +
+          `${Math.round(gz(/^maplibre.*\.m?js$/) / 1024)} kio MapLibre (et son worker), ${Math.round(gz(/\.css$/) / 1024)} kio de CSS`,
+      );
     }
     lines.push('', `Rapport : ${file}`);
     log(lines.join('\n'));
