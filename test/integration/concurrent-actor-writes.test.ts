@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CookieClient, startTestServer, type TestServer } from '../helpers/server.js';
 
 /**
@@ -6,7 +6,10 @@ import { type CookieClient, startTestServer, type TestServer } from '../helpers/
  * territories failed with INTERNAL_SERVER_ERROR ("deadlock detected") on native PostgreSQL. Each
  * write's statement triggers upsert the gap aggregates (coverage_theme_count rows per theme and
  * commune, EPCI, département, région, pays) in whatever order each statement produces them, so two
- * transactions could each hold a row the other wanted. Every such write must succeed.
+ * transactions could each hold a row the other wanted. On the embedded PGlite the same writes
+ * failed differently ("portal does not exist", answers of another connection): its socket
+ * multiplexer interleaved the protocol messages of concurrent queries (server/db/embedded.ts).
+ * Every such write must succeed, on both backends.
  */
 const SOURCE = 'test:concurrent-actor-writes.test.ts';
 const THEMES = ['sante-mentale', 'addictions', 'vaccination', 'nutrition-activite-physique'];
@@ -44,20 +47,6 @@ afterAll(async () => {
   await server?.close();
 });
 
-/**
- * All at once on native PostgreSQL. On the embedded PGlite there is one backend and transactions
- * run one after another anyway, and its socket multiplexer interleaves the protocol messages of
- * concurrent non-transactional queries ("portal does not exist", also without this fix): there the
- * same writes run one at a time and the test checks the aggregates they leave.
- */
-async function all(tasks: (() => Promise<void>)[]): Promise<void> {
-  if (inject('backend') === 'postgres') {
-    await Promise.all(tasks.map((t) => t()));
-    return;
-  }
-  for (const t of tasks) await t();
-}
-
 /** Themes in a different order and subset for each writer, all overlapping. */
 const themesOf = (i: number) => [...THEMES.slice(i % THEMES.length), ...THEMES.slice(0, i % THEMES.length)].slice(0, 2 + (i % 3));
 
@@ -93,7 +82,7 @@ describe('concurrent actor writes', () => {
           if (res.errors) errors.push(res.errors);
         }),
       ];
-      await all(writes);
+      await Promise.all(writes.map((w) => w()));
     }
     expect(errors, JSON.stringify(errors).slice(0, 2000)).toEqual([]);
 
