@@ -17,7 +17,7 @@ import { burst, Ledger, runWorkload, verifyLedger, WorkloadState } from './workl
  * `npm run loadtest [-- --duration 30] [--clients 32] [--rate-limit 1500] [--burst 100] [--import-rows 5000] [--no-faults]`
  *
  * Against DATABASE_URL (native PostgreSQL + PostGIS; without it, the embedded PGlite database in
- * .data-loadtest/, without the fault phase): migrates, seeds the territories, imports its own
+ * bench-results/loadtest-pglite/, without the fault phase): migrates, seeds the territories, imports its own
  * dataset through the API (setup.ts), creates the accounts, starts the real app in a child process
  * on a loopback port, then
  *  1. runs the mixed workload (workload.ts) with `clients` concurrent users for `duration` seconds,
@@ -106,10 +106,10 @@ async function main() {
   const serverLog = path.join('bench-results', `loadtest-${stamp}-server.log`);
 
   const native = !!process.env.DATABASE_URL;
-  const db = await openDatabase({ databaseUrl: process.env.DATABASE_URL, dataDir: path.resolve('.data-loadtest'), poolSize: 4, statementTimeoutMs: 600_000 });
+  const db = await openDatabase({ databaseUrl: process.env.DATABASE_URL, dataDir: path.resolve('bench-results', 'loadtest-pglite'), poolSize: 4, statementTimeoutMs: 600_000 });
   const databaseUrl = native ? process.env.DATABASE_URL! : db.embedded!.url;
   if (!native) {
-    log('Sans DATABASE_URL : base embarquée (.data-loadtest/, PGlite), un seul moteur : la phase de pannes (pg_terminate_backend) est sautée.');
+    log('Sans DATABASE_URL : base embarquée (bench-results/loadtest-pglite/, PGlite), un seul moteur : la phase de pannes (pg_terminate_backend) est sautée.');
     args.faults = false;
     args.pool = Math.min(args.pool, 5);
   }
