@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,7 +20,7 @@ describe.skipIf(!hasChromium)('gaps page in a real browser (Chromium)', () => {
     const verdun = await server.gql(`{ territory(code: "55545") { parents { level code } } }`);
     const epci = verdun.data.territory.parents.find((p: any) => p.level === 'EPCI').code;
     const res = await server.admin.gql(`mutation ($i: CreateActorInput!) { createActor(input: $i) { coveredCommunes(first: 0) { totalCount } } }`, {
-      i: { name: 'Vaccination Grand Verdun', kind: 'ASSOCIATION', sector: 'SANTE', themes: ['vaccination'], source: SOURCE, territories: [{ level: 'EPCI', code: epci }] },
+      i: { name: 'Vaccination Grand Verdun', kind: 'ASSOCIATION', sector: 'SANTE', themes: ['vaccination'], communeCode: '55545', source: SOURCE, territories: [{ level: 'EPCI', code: epci }] },
     });
     expect(res.errors).toBeUndefined();
     covered = res.data.createActor.coveredCommunes.totalCount;
@@ -45,5 +46,14 @@ describe.skipIf(!hasChromium)('gaps page in a real browser (Chromium)', () => {
     await page.getByRole('heading', { name: /Matrice des thèmes/ }).waitFor();
     await mapIdle(page);
     await page.screenshot({ path: path.join(SHOTS, 'lacunes-meuse-vaccination.png'), fullPage: true });
+
+    // The GeoJSON export carries every commune with its figures and the distance to the nearest actor.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Exporter la carte (GeoJSON)' }).click()]);
+    const exported = JSON.parse(fs.readFileSync((await download.path())!, 'utf8'));
+    expect(exported.type).toBe('FeatureCollection');
+    expect(exported.features).toHaveLength(499);
+    const uncovered = exported.features.filter((f: any) => f.properties.actorCount === 0);
+    expect(uncovered).toHaveLength(499 - covered);
+    expect(uncovered.every((f: any) => typeof f.properties.nearestActorKm === 'number' && f.properties.nearestActorKm >= 0)).toBe(true);
   });
 });

@@ -129,7 +129,7 @@ export const DEPARTEMENTS_OF = gql`
 
 export const GAPS_PAGE = gql`
   query GapsPage($filter: GapFilterInput, $zoom: Int) {
-    coverage(filter: $filter, zoom: $zoom) {
+    coverage(filter: $filter, zoom: $zoom, withDistance: false) {
       scope { code name level }
       summary { population coveredPopulation coveredPopulationShare communeCount coveredCommuneCount territoryCount uncoveredTerritoryCount gapCount actorCount }
       features
@@ -140,6 +140,13 @@ export const GAPS_PAGE = gql`
       gapPopulation
       rows { rank population actorCount actorsPer10k uncoveredPopulation coveredPopulationShare nearestActorKm territory { code name level } }
     }
+  }
+`;
+
+/** The coverage map with the distance to the nearest actor of every territory, for the GeoJSON export. */
+export const COVERAGE_EXPORT = gql`
+  query CoverageExport($filter: GapFilterInput, $zoom: Int) {
+    coverage(filter: $filter, zoom: $zoom, withDistance: true) { features }
   }
 `;
 
