@@ -77,6 +77,9 @@ export const STEERING_KINDS: readonly ActorKind[] = [
   ActorKind.INSTANCE_DEMOCRATIE_SANTE,
 ];
 
+/** Theme keys of the gap aggregates that count field actors only (migration 1764000000011). */
+export const FIELD_KEY_PREFIX = 'terrain:';
+
 /** Sector of activity, used for the intersectorality of coalitions. */
 export enum Sector {
   SANTE = 'SANTE',

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { ActorKind, STEERING_KINDS } from '../actors/actor-enums.js';
+import { type ActorKind, FIELD_KEY_PREFIX, STEERING_KINDS } from '../actors/actor-enums.js';
 import { badInput } from '../graphql/errors.js';
 import type { Theme } from '../themes/theme.entity.js';
 import type { Taxonomy, ThemeService } from '../themes/theme.service.js';
@@ -61,6 +61,8 @@ interface Spec {
   themes: Theme[];
   /** The combined column (all requested themes together). */
   main: Group;
+  /** Prepended to every theme key: FIELD_KEY_PREFIX when only field actors count, else ''. */
+  keyPrefix: string;
   kinds: ActorKind[] | null;
   audiences: string[] | null;
   minActors: number | null;
@@ -149,25 +151,33 @@ export class GapService {
     }
     const minPer10k = f.minActorsPer10k ?? null;
     const minActors = f.minActors ?? (minPer10k === null ? 1 : null);
+    const field = GapService.fieldActors(f);
     return {
       scope,
       level,
       themes,
-      main: { id: 'main', keys: GapService.keysOf(themes, taxonomy) },
-      kinds: GapService.kindsOf(f),
+      main: { id: 'main', keys: GapService.keysOf(themes, taxonomy).map((k) => field.keyPrefix + k) },
+      keyPrefix: field.keyPrefix,
+      kinds: field.kinds,
       audiences: f.audiences?.length ? [...new Set(f.audiences)] : null,
       minActors,
       minPer10k,
     };
   }
 
-  /** The kinds of actors that count: those asked for, less the steering bodies when only field actors count. */
-  private static kindsOf(f: GapFilterInput): ActorKind[] | null {
+  /**
+   * The kinds of actors that count. Only field actors, without other kinds asked for: the theme
+   * keys take the `terrain:` prefix, under which the aggregates count every actor but the steering
+   * bodies (migration 1764000000011), so the fast path still answers. With kinds asked for: those,
+   * less the steering bodies.
+   */
+  private static fieldActors(f: GapFilterInput): { kinds: ActorKind[] | null; keyPrefix: string } {
     const asked = f.kinds?.length ? [...new Set(f.kinds)] : null;
-    if (!f.fieldActorsOnly) return asked;
-    const kinds = (asked ?? Object.values(ActorKind)).filter((k) => !STEERING_KINDS.includes(k));
+    if (!f.fieldActorsOnly) return { kinds: asked, keyPrefix: '' };
+    if (!asked) return { kinds: null, keyPrefix: FIELD_KEY_PREFIX };
+    const kinds = asked.filter((k) => !STEERING_KINDS.includes(k));
     if (kinds.length === 0) throw badInput('Aucune nature d’acteur ne reste : les natures demandées sont toutes des administrations de pilotage', 'kinds');
-    return kinds;
+    return { kinds, keyPrefix: '' };
   }
 
   /** The scope territory; null means France. */
@@ -210,7 +220,7 @@ export class GapService {
   private async themeGroups(spec: Spec): Promise<{ theme: Theme; group: Group }[]> {
     const taxonomy = await this.themes.taxonomy();
     const themes = spec.themes.length ? spec.themes : taxonomy.themes.filter((t) => !t.parentCode);
-    return themes.map((theme) => ({ theme, group: { id: theme.code, keys: [theme.code] } }));
+    return themes.map((theme) => ({ theme, group: { id: theme.code, keys: [spec.keyPrefix + theme.code] } }));
   }
 
   /**

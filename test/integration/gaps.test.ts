@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ActorKind, STEERING_KINDS } from '../../server/actors/actor-enums.js';
+import { STEERING_KINDS_AT_MIGRATION } from '../../migrations/1764000000011-field-actor-keys.js';
 import { errorCodes, startTestServer, type TestServer } from '../helpers/server.js';
 
 /**
@@ -34,13 +36,13 @@ const SUMMARY = `population coveredPopulation coveredPopulationShare communeCoun
 const DRIFT = `
   WITH fresh AS (
     SELECT k AS theme, 'COMMUNE' AS level, cc.commune_code AS code, count(*)::int AS n FROM coverage_commune cc
-      JOIN actor a ON a.id = cc.actor_id AND a.status = 'ACTIVE' CROSS JOIN unnest(gap_theme_keys(a.themes)) k GROUP BY 1, 2, 3
+      JOIN actor a ON a.id = cc.actor_id AND a.status = 'ACTIVE' CROSS JOIN unnest(gap_theme_keys(a.themes, a.kind)) k GROUP BY 1, 2, 3
     UNION ALL
     SELECT k, ca.level, ca.code, count(*)::int FROM coverage_area ca
-      JOIN actor a ON a.id = ca.actor_id AND a.status = 'ACTIVE' CROSS JOIN unnest(gap_theme_keys(a.themes)) k GROUP BY 1, 2, 3),
+      JOIN actor a ON a.id = ca.actor_id AND a.status = 'ACTIVE' CROSS JOIN unnest(gap_theme_keys(a.themes, a.kind)) k GROUP BY 1, 2, 3),
   kept AS (SELECT theme, level, code, actor_count AS n FROM coverage_theme_count WHERE actor_count <> 0),
   points AS (
-    SELECT a.id, k FROM actor a CROSS JOIN unnest(gap_theme_keys(a.themes)) k WHERE a.status = 'ACTIVE' AND a.location IS NOT NULL)
+    SELECT a.id, k FROM actor a CROSS JOIN unnest(gap_theme_keys(a.themes, a.kind)) k WHERE a.status = 'ACTIVE' AND a.location IS NOT NULL)
   SELECT 'count' AS what, theme, level, code FROM fresh FULL JOIN kept USING (theme, level, code) WHERE fresh.n IS DISTINCT FROM kept.n
   UNION ALL
   SELECT 'point', coalesce(points.k, p.theme), NULL, coalesce(points.id, p.actor_id)::text FROM points
@@ -196,6 +198,10 @@ describe('gaps at commune level', () => {
     expect(names).toEqual([...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
   });
 
+  it('counts as steering bodies in the aggregates exactly the kinds the server leaves out', () => {
+    expect([...STEERING_KINDS_AT_MIGRATION].sort()).toEqual([...STEERING_KINDS].sort());
+  });
+
   it('leaves the national and regional steering bodies out when only field actors count', async () => {
     // An ARS covers the whole région: counted, Meuse has no gap; left out, the field gaps show again.
     const ars = await create('ARS', { name: 'Test lacunes ARS', kind: 'ARS', sector: 'ETAT', themes: [THEME], territories: [{ level: 'REGION', code: '44' }] });
@@ -211,6 +217,24 @@ describe('gaps at commune level', () => {
       expect(field.data.gaps.rows[0]).toMatchObject({ territory: { code: BAR_LE_DUC }, actorCount: 0 });
       const none = await server.gql(GAPS, { filter: { scope, themes: [THEME], kinds: ['ARS', 'DGS'], fieldActorsOnly: true }, first: 1 });
       expect(errorCodes(none)).toEqual(['BAD_USER_INPUT']);
+
+      // Read from the aggregates (terrain: keys), the same answer as the live count over the field kinds.
+      const fieldKinds = Object.values(ActorKind).filter((k) => !STEERING_KINDS.includes(k));
+      const live = await server.gql(GAPS, { filter: { scope, themes: [THEME], kinds: fieldKinds }, first: 1000 });
+      const fast = await server.gql(GAPS, { filter: { scope, themes: [THEME], fieldActorsOnly: true }, first: 1000 });
+      expect(fast.data.gaps.rows).toEqual(live.data.gaps.rows);
+
+      // A kind change moves an actor in or out of the field counts: A1 (its EPCI) becomes a State service.
+      const UPDATE_KIND = `mutation ($id: ID!, $v: Int!, $kind: ActorKind!) { updateActor(id: $id, version: $v, input: { kind: $kind }) { version } }`;
+      const [{ version: v1 }] = await server.ds.query(`SELECT version FROM actor WHERE id = $1`, [ids.A1]);
+      const toState = await server.admin.gql(UPDATE_KIND, { id: ids.A1, v: v1, kind: 'SERVICE_ETAT' });
+      expect(toState.errors).toBeUndefined();
+      const withoutA1 = await server.gql(GAPS, { filter: { scope, themes: [THEME], fieldActorsOnly: true }, first: 0 });
+      expect(withoutA1.data.gaps.totalCount).toBe(communes.length - 1);
+      const back = await server.admin.gql(UPDATE_KIND, { id: ids.A1, v: toState.data.updateActor.version, kind: 'CLSM' });
+      expect(back.errors).toBeUndefined();
+      expect((await server.gql(GAPS, { filter: { scope, themes: [THEME], fieldActorsOnly: true }, first: 0 })).data.gaps.totalCount).toBe(communes.length - 17);
+      expect(await server.ds.query(DRIFT)).toEqual([]);
     } finally {
       await server.ds.query(`DELETE FROM actor WHERE id = $1`, [ars.id]);
       delete ids.ARS;
