@@ -523,6 +523,8 @@ export class GapService {
       tolerance === null
         ? 't.geom_display'
         : `ST_SimplifyPreserveTopology(t.geom, ${p(tolerance)}::float8)`;
+    // Decimals of the coordinates: 4 (about 10 m) is finer than a pixel up to zoom 10.
+    const digits = zoom !== null && zoom <= 10 ? 4 : 5;
     const text = `
       WITH ${this.base(sql, spec, groups)},
       ${this.figures(sql, spec, groups)},
@@ -534,7 +536,7 @@ export class GapService {
         (SELECT json_agg(s ORDER BY s.ord) FROM s) AS summaries,
         (SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(json_build_object(
             'type', 'Feature', 'id', t.code,
-            'geometry', ST_AsGeoJSON(${geom}, 5)::json,
+            'geometry', ST_AsGeoJSON(${geom}, ${digits})::json,
             'properties', json_build_object('code', t.code, 'name', t.name, 'level', t.level, 'population', rm.pop,
               'actorCount', rm.n, 'actorsPer10k', round(rm.per10k::numeric, 4), 'covered', rm.covered_communes > 0,
               'isGap', rm.is_gap, 'communeCount', rm.communes, 'coveredCommuneCount', rm.covered_communes,
