@@ -1,9 +1,9 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Gap figures for field actors only, from the maintained aggregates. National and regional
- * steering bodies (DGS, ARS, agences et services de l'État… : STEERING_KINDS in
- * server/actors/actor-enums.ts, as of this migration) cover whole régions or the whole country, so
+ * Gap figures for field actors only, from the maintained aggregates. The State's services and
+ * agencies and the health democracy bodies (STEERING_KINDS in server/actors/actor-enums.ts, as of
+ * this migration) cover whole départements, régions or the whole country, so
  * `fieldActorsOnly` leaves them out; counting that through a kinds filter took the live path
  * (~4 s for a région). Now every other actor also counts under `terrain:<key>` for each of its
  * theme keys (`terrain:*` for any theme): the same aggregates, read with prefixed keys.
@@ -15,7 +15,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { FIELD_KEY_PREFIX } from '../server/actors/actor-enums.js';
 
 /** The steering kinds as this migration wrote them into gap_theme_keys (a test checks they match STEERING_KINDS). */
-export const STEERING_KINDS_AT_MIGRATION = ['DGS', 'ARS', 'AGENCE_ETAT', 'SERVICE_ETAT', 'PREFECTURE', 'DRDFE', 'DRIHL', 'DRIETS', 'DDT_DRIEATE', 'INSTANCE_DEMOCRATIE_SANTE'];
+export const STEERING_KINDS_AT_MIGRATION = ['DGS', 'ARS', 'AGENCE_ETAT', 'SERVICE_ETAT', 'PREFECTURE', 'DRDFE', 'DRIHL', 'DRIETS', 'DDT_DRIEATE', 'PJJ', 'EDUCATION_NATIONALE', 'CPAM', 'INSTANCE_DEMOCRATIE_SANTE'];
 
 async function rewrite(q: QueryRunner, fn: string, replacements: [string, string][]): Promise<void> {
   const [{ def }] = await q.query(`SELECT pg_get_functiondef($1::regprocedure) AS def`, [fn]);

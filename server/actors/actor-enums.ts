@@ -60,9 +60,11 @@ export const ACTOR_KIND_LABELS: Record<ActorKind, string> = {
 };
 
 /**
- * Administrations, agencies and bodies that steer, fund or represent prevention at national or
- * regional level rather than act in the field: they « cover » a whole région or the whole country,
- * so gap analysis can leave them out (`fieldActorsOnly`) to find where no field actor works.
+ * The State's services and agencies (the « services de l'État » of the directory: DGS, ARS,
+ * préfectures, DRDFE, PJJ, rectorats, CPAM, DDT/DRIEAT, DRIHL, DRIETS…) and the health democracy
+ * bodies: they steer, fund or represent prevention over a whole département, région or the whole
+ * country, so gap analysis can leave them out (`fieldActorsOnly`) to find where no field actor
+ * (association, CPTS, collectivité, établissement, dispositif) works.
  */
 export const STEERING_KINDS: readonly ActorKind[] = [
   ActorKind.DGS,
@@ -74,6 +76,9 @@ export const STEERING_KINDS: readonly ActorKind[] = [
   ActorKind.DRIHL,
   ActorKind.DRIETS,
   ActorKind.DDT_DRIEATE,
+  ActorKind.PJJ,
+  ActorKind.EDUCATION_NATIONALE,
+  ActorKind.CPAM,
   ActorKind.INSTANCE_DEMOCRATIE_SANTE,
 ];
 

@@ -83,9 +83,10 @@ export class GapFilterInput {
   @Field(() => Boolean, {
     nullable: true,
     description:
-      'Vrai : seulement les acteurs de terrain, sans les administrations, agences et instances qui pilotent ou financent ' +
-      'à l’échelle nationale ou régionale (DGS, ARS, agences et services de l’État, préfectures, DRDFE, DRIHL, DREETS/DRIETS, ' +
-      'DDT/DREAL/DRIEAT, CRSA et CTS), qui couvrent toute une région ou tout le pays. Se combine avec kinds',
+      'Vrai : seulement les acteurs de terrain (associations, CPTS, collectivités, établissements, dispositifs), sans les ' +
+      'services et agences de l’État (DGS, ARS, préfectures, DRDFE, PJJ, rectorats, CPAM, DDT/DREAL/DRIEAT, DRIHL, ' +
+      'DREETS/DRIETS…) ni les instances de démocratie en santé (CRSA, CTS), qui couvrent tout un département, une région ' +
+      'ou le pays. Se combine avec kinds',
   })
   @IsOptional()
   fieldActorsOnly?: boolean | null;
