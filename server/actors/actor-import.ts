@@ -615,7 +615,7 @@ export async function importActors(ds: DataSource, services: ImportServices, inp
     message: '',
   };
   if (file.rows.length > MAX_IMPORT_ROWS) {
-    file.fatal.push({ row: 0, field: 'fichier', reason: `${file.rows.length} lignes : un import en compte ${MAX_IMPORT_ROWS.toLocaleString('fr-FR')} au plus, découpez le fichier` });
+    file.fatal.push({ row: 0, field: 'fichier', reason: `${file.rows.length.toLocaleString('fr-FR')} lignes : un import en compte ${MAX_IMPORT_ROWS.toLocaleString('fr-FR')} au plus, découpez le fichier` });
   }
   if (file.fatal.length) {
     report.problems = file.fatal;

@@ -317,3 +317,59 @@ describe('large files', () => {
   });
 });
 
+
+describe('hostile files', () => {
+  const snapshot = async () =>
+    (await server.ds.query(`SELECT count(*)::int AS n, coalesce(max(updated_at)::text, '') AS last, coalesce(sum(version), 0)::int AS v FROM actor`))[0];
+
+  it('should refuse broken CSV quoting with a clear report, and write nothing', async () => {
+    const before = await snapshot();
+    for (const csv of [
+      `${HEADER}\n"Imptest guillemet non fermé;association;social;55545;;;vaccination;;${SOURCE}\n`,
+      `${HEADER}\nImptest "guillemet" au milieu;association;social;55545;;;vaccination;;${SOURCE}\n"a"b;association\n`,
+      `${HEADER}\nImptest trop de colonnes;association;social;55545;;;vaccination;;${SOURCE};x;y;z\n`,
+    ]) {
+      const report = await importFile(csv);
+      expect(report.committed, csv).toBe(false);
+      expect(report.problems.length, csv).toBeGreaterThan(0);
+      for (const p of report.problems) expect(p.reason).toMatch(/\S/);
+    }
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('should refuse a file of more than 100,000 rows at once, and write nothing', async () => {
+    const before = await snapshot();
+    const csv = ['nom;type;commune;thematiques', ...Array.from({ length: 100_001 }, (_, i) => `Imptest ligne ${i};association;55545;vaccination`)].join('\n');
+    const report = await importFile(csv);
+    expect(report).toMatchObject({ total: 100_001, committed: false, rejected: 100_001 });
+    expect(report.problems).toEqual([{ row: 0, field: 'fichier', reason: expect.stringMatching(/^100\s001 lignes : un import en compte 100\s000 au plus/) }]);
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('should refuse malformed and self-intersecting GeoJSON and out-of-range points, and write nothing', async () => {
+    const before = await snapshot();
+    const feature = (geometry: unknown, name = 'Imptest GeoJSON hostile') => ({
+      type: 'Feature',
+      geometry,
+      properties: { nom: name, type: 'association', secteur: 'social', thematiques: 'vaccination', source: SOURCE },
+    });
+    const files = [
+      '{"type": "FeatureCollection", "features": [',
+      '{"type": "Feature"}',
+      JSON.stringify({ type: 'FeatureCollection', features: 'pas une liste' }),
+      JSON.stringify({ type: 'FeatureCollection', features: [feature({ type: 'Polygon', coordinates: [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]] })] }),
+      JSON.stringify({ type: 'FeatureCollection', features: [feature({ type: 'Point', coordinates: [200, 95] })] }),
+      JSON.stringify({ type: 'FeatureCollection', features: [feature({ type: 'Point', coordinates: ['5,38', null] })] }),
+    ];
+    for (const content of files) {
+      const res = await server.admin.gql(IMPORT, { content, format: 'GEOJSON' });
+      if (res.errors) {
+        expect(res.errors.map((e) => e.extensions?.code), content).toEqual(['BAD_USER_INPUT']);
+      } else {
+        expect(res.data.importActors.committed, content).toBe(false);
+        expect(res.data.importActors.problems.length, content).toBeGreaterThan(0);
+      }
+    }
+    expect(await snapshot()).toEqual(before);
+  });
+});
