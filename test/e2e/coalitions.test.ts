@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SHOTS, ensureClientBuilt, hasChromium, launch } from '../helpers/browser.js';
-import { type CookieClient, startTestServer, type TestServer } from '../helpers/server.js';
+import { type CookieClient, startTestServer, type TestAccount, type TestServer } from '../helpers/server.js';
 
 /** Every actor of this file carries this source and every account this domain: afterAll removes exactly them. */
 const SOURCE = 'test:e2e/coalitions.test.ts';
@@ -26,20 +26,9 @@ describe.skipIf(!hasChromium)('accounts, coalitions and actor edition in a real 
     actor[key] = res.data.createActor.id;
   }
 
-  /** An account with a role, representing some actors, as test/integration/coalitions.test.ts sets them up. */
-  async function createUser(key: string, role: string, actorKeys: string[]) {
-    const email = `${key}${DOMAIN}`;
-    const signUp = await server.gql(`mutation ($input: SignUpInput!) { signUp(input: $input) { id } }`, {
-      input: { email, password: PASSWORD, displayName: `Personne ${key}` },
-    });
-    expect(signUp.errors, JSON.stringify(signUp.errors)).toBeUndefined();
-    const id = signUp.data.signUp.id;
-    await server.ds.query(`UPDATE user_account SET role = $2 WHERE id = $1`, [id, role]);
-    for (const k of actorKeys) await server.ds.query(`INSERT INTO user_actor (user_id, actor_id) VALUES ($1, $2)`, [id, actor[k]]);
-    const client = server.client();
-    const login = await client.gql(`mutation ($e: String!, $p: String!) { logIn(email: $e, password: $p) { id } }`, { e: email, p: PASSWORD });
-    expect(login.errors).toBeUndefined();
-    users[key] = client;
+  /** An account with a role, representing some actors, signed in for API calls (the browser logs in through the form). */
+  async function createUser(key: string, role: TestAccount['role'], actorKeys: string[]) {
+    users[key] = await server.signedIn({ email: `${key}${DOMAIN}`, password: PASSWORD, role, actorIds: actorKeys.map((k) => actor[k]), displayName: `Personne ${key}` });
   }
 
   async function createCoalition(key: string, as: CookieClient, input: Record<string, unknown>) {

@@ -28,6 +28,20 @@ export interface TestServer {
    * account (visitors only read), so fixtures are written through it.
    */
   admin: CookieClient;
+  /**
+   * Signs up an account through the API, gives it a role, a région and the actors it represents
+   * (as an administrator would), and returns a client signed in as it.
+   */
+  signedIn(account: TestAccount): Promise<CookieClient & { userId: string }>;
+}
+
+export interface TestAccount {
+  email: string;
+  password: string;
+  role?: 'MEMBER' | 'COORDINATOR' | 'ANALYST' | 'ADMIN';
+  regionCode?: string | null;
+  actorIds?: string[];
+  displayName?: string;
 }
 
 export interface CookieClient {
@@ -87,6 +101,19 @@ export async function startTestServer(): Promise<TestServer> {
       return jar;
     },
     admin: undefined as unknown as CookieClient,
+    async signedIn({ email, password, role = 'MEMBER', regionCode = null, actorIds = [], displayName }) {
+      const signUp = await self.gql(`mutation ($input: SignUpInput!) { signUp(input: $input) { id } }`, {
+        input: { email, password, displayName: displayName ?? `Personne ${email.split('@')[0]}` },
+      });
+      if (signUp.errors) throw new Error(`sign-up of ${email} failed: ${JSON.stringify(signUp.errors)}`);
+      const userId: string = signUp.data.signUp.id;
+      await ds.query(`UPDATE user_account SET role = $2, region_code = $3 WHERE id = $1`, [userId, role, regionCode]);
+      for (const actorId of actorIds) await ds.query(`INSERT INTO user_actor (user_id, actor_id) VALUES ($1, $2)`, [userId, actorId]);
+      const client = self.client();
+      const login = await client.gql(`mutation ($e: String!, $p: String!) { logIn(email: $e, password: $p) { id } }`, { e: email, p: password });
+      if (login.errors) throw new Error(`log-in of ${email} failed: ${JSON.stringify(login.errors)}`);
+      return Object.assign(client, { userId });
+    },
     async close() {
       await ds.query(`DELETE FROM user_account WHERE email = $1`, [adminEmail]);
       await apollo.stop();
@@ -94,15 +121,7 @@ export async function startTestServer(): Promise<TestServer> {
       await ds.destroy();
     },
   };
-  const password = randomUUID();
-  const signUp = await self.gql(`mutation ($input: SignUpInput!) { signUp(input: $input) { id } }`, {
-    input: { email: adminEmail, password, displayName: 'Administration des tests' },
-  });
-  if (signUp.errors) throw new Error(`test admin sign-up failed: ${JSON.stringify(signUp.errors)}`);
-  await ds.query(`UPDATE user_account SET role = 'ADMIN' WHERE id = $1`, [signUp.data.signUp.id]);
-  self.admin = self.client();
-  const login = await self.admin.gql(`mutation ($e: String!, $p: String!) { logIn(email: $e, password: $p) { id } }`, { e: adminEmail, p: password });
-  if (login.errors) throw new Error(`test admin log-in failed: ${JSON.stringify(login.errors)}`);
+  self.admin = await self.signedIn({ email: adminEmail, password: randomUUID(), role: 'ADMIN', displayName: 'Administration des tests' });
   return self;
 }
 

@@ -421,16 +421,7 @@ describe('who may write the directory', () => {
   const ARCHIVE = `mutation ($id: ID!, $v: Int!) { archiveActor(id: $id, version: $v) { status } }`;
   const IMPORT = `mutation ($c: String!) { importActors(content: $c, format: CSV, dryRun: true) { created } }`;
 
-  async function member(key: string) {
-    const email = `${key}${DOMAIN}`;
-    const signUp = await server.gql(`mutation ($input: SignUpInput!) { signUp(input: $input) { id } }`, {
-      input: { email, password: PASSWORD, displayName: `Personne ${key}` },
-    });
-    expect(signUp.errors).toBeUndefined();
-    const client = server.client();
-    expect((await client.gql(`mutation { logIn(email: "${email}", password: "${PASSWORD}") { id } }`)).errors).toBeUndefined();
-    return client;
-  }
+  const member = (key: string) => server.signedIn({ email: `${key}${DOMAIN}`, password: PASSWORD });
 
   afterAll(async () => {
     await server.ds.query(`DELETE FROM user_account WHERE email LIKE $1`, [`%${DOMAIN}`]);

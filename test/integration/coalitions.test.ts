@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CookieClient, errorCodes, startTestServer, type TestServer } from '../helpers/server.js';
+import { type CookieClient, errorCodes, startTestServer, type TestAccount, type TestServer } from '../helpers/server.js';
 
 /** Every actor of this file carries this source and every account this domain: afterAll removes exactly them. */
 const SOURCE = 'test:coalitions.test.ts';
@@ -23,18 +23,14 @@ async function createActor(key: string, input: Record<string, unknown>) {
 
 /** An account with a role, representing some actors, and a logged-in client for it. */
 async function createUser(key: string, role: string, actorKeys: string[], regionCode: string | null = null) {
-  const email = `${key}${DOMAIN}`;
-  const signUp = await server.gql(`mutation ($input: SignUpInput!) { signUp(input: $input) { id } }`, {
-    input: { email, password: PASSWORD, displayName: `Personne ${key}` },
+  users[key] = await server.signedIn({
+    email: `${key}${DOMAIN}`,
+    password: PASSWORD,
+    role: role as TestAccount['role'],
+    regionCode,
+    actorIds: actorKeys.map((k) => actor[k]),
+    displayName: `Personne ${key}`,
   });
-  expect(signUp.errors, JSON.stringify(signUp.errors)).toBeUndefined();
-  const id = signUp.data.signUp.id;
-  await server.ds.query(`UPDATE user_account SET role = $2, region_code = $3 WHERE id = $1`, [id, role, regionCode]);
-  for (const k of actorKeys) await server.ds.query(`INSERT INTO user_actor (user_id, actor_id) VALUES ($1, $2)`, [id, actor[k]]);
-  const client = server.client();
-  const login = await client.gql(`mutation { logIn(email: "${email}", password: "${PASSWORD}") { id } }`);
-  expect(login.errors).toBeUndefined();
-  users[key] = client;
 }
 
 const CREATE_COALITION = `mutation ($input: CreateCoalitionInput!) { createCoalition(input: $input) { id version name visibility joinPolicy } }`;
