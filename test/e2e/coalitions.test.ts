@@ -19,11 +19,7 @@ describe.skipIf(!hasChromium)('accounts, coalitions and actor edition in a real 
   const users: Record<string, CookieClient> = {};
 
   async function createActor(key: string, input: Record<string, unknown>) {
-    const res = await server.admin.gql(`mutation ($input: CreateActorInput!) { createActor(input: $input) { id } }`, {
-      input: { source: SOURCE, ...input },
-    });
-    expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
-    actor[key] = res.data.createActor.id;
+    actor[key] = (await server.createActor({ source: SOURCE, ...input })).id;
   }
 
   /** An account with a role, representing some actors, signed in for API calls (the browser logs in through the form). */

@@ -33,6 +33,8 @@ export interface TestServer {
    * (as an administrator would), and returns a client signed in as it.
    */
   signedIn(account: TestAccount): Promise<CookieClient & { userId: string }>;
+  /** Creates an actor as the administrator; fails the test on any error. */
+  createActor(input: Record<string, unknown>): Promise<{ id: string; version: number }>;
 }
 
 export interface TestAccount {
@@ -101,6 +103,11 @@ export async function startTestServer(): Promise<TestServer> {
       return jar;
     },
     admin: undefined as unknown as CookieClient,
+    async createActor(input) {
+      const res = await self.admin.gql(`mutation ($input: CreateActorInput!) { createActor(input: $input) { id version } }`, { input });
+      if (res.errors) throw new Error(`createActor failed: ${JSON.stringify(res.errors)}`);
+      return res.data.createActor;
+    },
     async signedIn({ email, password, role = 'MEMBER', regionCode = null, actorIds = [], displayName }) {
       const signUp = await self.gql(`mutation ($input: SignUpInput!) { signUp(input: $input) { id } }`, {
         input: { email, password, displayName: displayName ?? `Personne ${email.split('@')[0]}` },

@@ -14,11 +14,7 @@ const coalition: Record<string, string> = {};
 const users: Record<string, CookieClient> = {};
 
 async function createActor(key: string, input: Record<string, unknown>) {
-  const res = await server.admin.gql(`mutation ($input: CreateActorInput!) { createActor(input: $input) { id } }`, {
-    input: { source: SOURCE, ...input },
-  });
-  expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
-  actor[key] = res.data.createActor.id;
+  actor[key] = (await server.createActor({ source: SOURCE, ...input })).id;
 }
 
 /** An account with a role, representing some actors, and a logged-in client for it. */
