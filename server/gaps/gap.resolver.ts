@@ -65,9 +65,16 @@ export class GapResolver {
       description: 'Calculer nearestActorKm pour chaque territoire',
     })
     withDistance: boolean,
+    @Arg('compact', () => Boolean, {
+      defaultValue: false,
+      description:
+        'Vrai : propriétés réduites à ce qu’une carte dessine (code, name, population, actorCount, isGap, covered), ' +
+        'pour alléger les grandes cartes ; faux : tous les indicateurs de chaque territoire',
+    })
+    compact: boolean,
     @Ctx() { services }: Context,
   ): Promise<CoverageResult> {
-    const result = await services.gaps.coverage(filter ?? {}, zoom ?? null, withDistance);
+    const result = await services.gaps.coverage(filter ?? {}, zoom ?? null, withDistance && !compact, compact);
     return {
       scope: result.spec.scope,
       level: result.spec.level,

@@ -510,6 +510,7 @@ export class GapService {
     filter: GapFilterInput,
     zoom: number | null,
     withDistance: boolean,
+    compact = false,
   ): Promise<{ spec: Spec; summary: CoverageSummary; byTheme: { theme: Theme; summary: CoverageSummary }[]; features: unknown }> {
     if (zoom !== null && (!Number.isInteger(zoom) || zoom < 0 || zoom > 18)) throw badInput('« zoom » doit être compris entre 0 et 18', 'zoom');
     const spec = await this.spec(filter);
@@ -537,14 +538,19 @@ export class GapService {
         (SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(json_build_object(
             'type', 'Feature', 'id', t.code,
             'geometry', ST_AsGeoJSON(${geom}, ${digits})::json,
-            'properties', json_build_object('code', t.code, 'name', t.name, 'level', t.level, 'population', rm.pop,
+            'properties', ${
+              compact
+                ? `json_build_object('code', t.code, 'name', t.name, 'population', rm.pop, 'actorCount', rm.n,
+                     'covered', rm.covered_communes > 0, 'isGap', rm.is_gap)`
+                : `json_build_object('code', t.code, 'name', t.name, 'level', t.level, 'population', rm.pop,
               'actorCount', rm.n, 'actorsPer10k', round(rm.per10k::numeric, 4), 'covered', rm.covered_communes > 0,
               'isGap', rm.is_gap, 'communeCount', rm.communes, 'coveredCommuneCount', rm.covered_communes,
               'coveredPopulation', rm.covered_pop,
               'coveredPopulationShare', CASE WHEN rm.pop > 0 THEN round(rm.covered_pop::numeric / rm.pop, 6) END,
               'uncoveredPopulation', rm.uncovered_pop,
               'nearestActorKm', ${withDistance ? 'round((nn.d / 1000.0)::numeric, 3)' : 'NULL'},
-              'rank', rm.rank)) ORDER BY t.code), '[]'::json))
+              'rank', rm.rank)`
+            }) ORDER BY t.code), '[]'::json))
          FROM rm JOIN territory t ON t.level = ${p(spec.level)} AND t.code = rm.code
          ${withDistance ? this.nearest(sql, spec, spec.main) : ''}) AS features`;
     const [row] = await this.ds.query(text, sql.params);

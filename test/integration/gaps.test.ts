@@ -354,6 +354,22 @@ describe('coverage map', () => {
     expect(byTheme.length).toBe(14);
     expect(byTheme.find((t: any) => t.theme.code === 'sante-mentale').summary).toMatchObject({ coveredCommuneCount: 1, uncoveredTerritoryCount: 24 });
   });
+
+  it('serves a compact map with only what a map draws, and the same figures', async () => {
+    const Q = `query ($filter: GapFilterInput, $compact: Boolean!) { coverage(filter: $filter, zoom: 9, compact: $compact) { features } }`;
+    const filter = { scope: { level: 'DEPARTEMENT', code: '55' }, themes: [THEME] };
+    const full = await server.gql(Q, { filter, compact: false });
+    const compact = await server.gql(Q, { filter, compact: true });
+    expect(compact.errors).toBeUndefined();
+    const fullFeatures = full.data.coverage.features.features;
+    const compactFeatures = compact.data.coverage.features.features;
+    expect(compactFeatures).toHaveLength(fullFeatures.length);
+    expect(Object.keys(compactFeatures[0].properties).sort()).toEqual(['actorCount', 'code', 'covered', 'isGap', 'name', 'population']);
+    const pick = (f: any) => [f.id, f.properties.actorCount, f.properties.population, f.properties.isGap, f.properties.covered];
+    expect(compactFeatures.map(pick)).toEqual(fullFeatures.map(pick));
+    expect(compactFeatures.map((f: any) => f.geometry)).toEqual(fullFeatures.map((f: any) => f.geometry));
+    expect(JSON.stringify(compactFeatures).length).toBeLessThan(JSON.stringify(fullFeatures).length * 0.8);
+  });
 });
 
 describe('theme matrix and comparison', () => {

@@ -129,7 +129,7 @@ export const DEPARTEMENTS_OF = gql`
 
 export const GAPS_PAGE = gql`
   query GapsPage($filter: GapFilterInput, $zoom: Int) {
-    coverage(filter: $filter, zoom: $zoom, withDistance: false) {
+    coverage(filter: $filter, zoom: $zoom, withDistance: false, compact: true) {
       scope { code name level }
       summary { population coveredPopulation coveredPopulationShare communeCount coveredCommuneCount territoryCount uncoveredTerritoryCount gapCount actorCount }
       features
