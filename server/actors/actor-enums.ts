@@ -123,7 +123,8 @@ export enum ActorOrder {
   UPDATED_AT = 'UPDATED_AT',
 }
 
-const described = <T extends string>(labels: Record<T, string>) =>
+/** GraphQL enum value descriptions from a table of French labels. */
+export const described = <T extends string>(labels: Record<T, string>) =>
   Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, { description: v as string }])) as Record<T, { description: string }>;
 
 registerEnumType(ActorKind, { name: 'ActorKind', description: "Nature de l'acteur", valuesConfig: described(ACTOR_KIND_LABELS) });

@@ -8,6 +8,7 @@ import { ACTOR_KIND_LABELS, ActorKind, SECTOR_LABELS, Sector } from './actor-enu
 import { ACTOR_COLUMNS } from './actor.entity.js';
 import { ActorFilter, NearInput, TerritoryRefInput } from './actor.inputs.js';
 import type { ImportServices } from './actor-import.js';
+import type { ActorRecord } from './actor.service.js';
 
 export enum ExportFormat {
   CSV = 'CSV',
@@ -123,31 +124,8 @@ export async function toActorFilter(raw: unknown): Promise<ActorFilter> {
 // ---------------------------------------------------------------------------------------------
 // Rows
 
-export interface ExportRow {
-  id: string;
-  name: string;
-  kind: string;
-  sector: string;
-  siren: string | null;
-  siret: string | null;
-  rna: string | null;
-  finess: string | null;
-  address: string | null;
-  postal_code: string | null;
-  commune_code: string | null;
-  lon: number | null;
-  lat: number | null;
-  description: string | null;
-  email: string | null;
-  phone: string | null;
-  website: string | null;
-  themes: string[];
-  audiences: string[];
-  territories: { level: TerritoryLevel; code: string }[];
-  radius_km: number | null;
-  source: string | null;
-  is_demo: boolean;
-}
+/** An actor as exported: the record that an import of the file would write back. */
+export type ExportRow = ActorRecord & { id: string };
 
 /** Values by column key, as the files show them (labels for nature and sector, codes elsewhere). */
 function cells(r: ExportRow): Record<(typeof COLUMNS)[number]['key'], string | number | string[] | boolean | null> {

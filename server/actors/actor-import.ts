@@ -721,7 +721,7 @@ export async function importActors(ds: DataSource, services: ImportServices, inp
       let done = 0;
       for (let i = 0; i < toCreate.length; i += WRITE_BATCH) {
         const batch = toCreate.slice(i, i + WRITE_BATCH);
-        await services.actors.insertManyBatch(m, batch);
+        await services.actors.insertMany(m, batch);
         done += batch.length;
         progress({ phase: 'écriture', done, total: writes });
       }

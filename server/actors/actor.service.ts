@@ -236,64 +236,7 @@ export class ActorService {
 
   /** The stored record of an actor, as `prepare` takes it for an update. */
   async record(m: Queryable, id: string): Promise<(ActorRecord & { version: number; status: string }) | null> {
-    const [row] = await m.query(
-      `SELECT ${ACTOR_COLUMNS},
-         COALESCE((SELECT json_agg(json_build_object('level', t.level, 'code', t.code)) FROM actor_territory t WHERE t.actor_id = a.id), '[]') AS territories
-       FROM actor a WHERE a.id = $1`,
-      [id],
-    );
-    if (!row) return null;
-    const territories = typeof row.territories === 'string' ? JSON.parse(row.territories) : row.territories;
-    return {
-      id: row.id,
-      name: row.name,
-      kind: row.kind,
-      sector: row.sector,
-      siren: row.siren,
-      siret: row.siret,
-      rna: row.rna,
-      finess: row.finess,
-      address: row.address,
-      postal_code: row.postal_code,
-      commune_code: row.commune_code,
-      lon: row.lon === null ? null : Number(row.lon),
-      lat: row.lat === null ? null : Number(row.lat),
-      description: row.description,
-      email: row.email,
-      phone: row.phone,
-      website: row.website,
-      themes: row.themes,
-      audiences: row.audiences,
-      territories,
-      radius_km: row.radius_km === null ? null : Number(row.radius_km),
-      is_demo: row.is_demo,
-      source: row.source,
-      version: row.version,
-      status: row.status,
-    };
-  }
-
-  /**
-   * Same as `insertMany`, for large batches (imports): coverage is resolved by `resolveCoverage`.
-   */
-  async insertManyBatch(m: Queryable, records: ActorRecord[]): Promise<string[]> {
-    if (records.length === 0) return [];
-    const ids = records.map(() => randomUUID());
-    await m.query(
-      `INSERT INTO actor (id, name, kind, sector, siren, siret, rna, finess, address, postal_code, commune_code, location,
-         description, email, phone, website, themes, audiences, radius_km, is_demo, source)
-       SELECT r.id, r.name, r.kind, r.sector, r.siren, r.siret, r.rna, r.finess, r.address, r.postal_code, r.commune_code,
-         COALESCE(CASE WHEN r.lon IS NOT NULL THEN ST_SetSRID(ST_MakePoint(r.lon, r.lat), 4326) END,
-                  (SELECT t.label_point FROM territory t WHERE t.code = r.commune_code AND t.level IN ('COMMUNE','ARRONDISSEMENT') LIMIT 1)),
-         r.description, r.email, r.phone, r.website, r.themes, r.audiences, r.radius_km, r.is_demo, r.source
-       FROM json_to_recordset($1::json) AS r(id uuid, name text, kind text, sector text, siren text, siret text, rna text,
-         finess text, address text, postal_code text, commune_code text, lon float8, lat float8, description text, email text,
-         phone text, website text, themes text[], audiences text[], radius_km real, is_demo boolean, source text)`,
-      [JSON.stringify(records.map((r, i) => ({ ...r, id: ids[i] })))],
-    );
-    await this.writeTerritories(m, ids, records);
-    await this.resolveCoverage(m, ids);
-    return ids;
+    return (await this.records(m, [id])).get(id) ?? null;
   }
 
   /**

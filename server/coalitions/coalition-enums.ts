@@ -1,4 +1,5 @@
 import { registerEnumType } from 'type-graphql';
+import { described } from '../actors/actor-enums.js';
 
 export enum CoalitionKind {
   THEMATIQUE = 'THEMATIQUE',
@@ -126,8 +127,6 @@ export enum SuggestionReasonKind {
   MISSING_SECTOR = 'MISSING_SECTOR',
 }
 
-const described = <T extends string>(labels: Record<T, string>) =>
-  Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, { description: v as string }])) as Record<T, { description: string }>;
 
 registerEnumType(CoalitionKind, { name: 'CoalitionKind', description: 'Nature de la coalition', valuesConfig: described(COALITION_KIND_LABELS) });
 registerEnumType(CoalitionVisibility, {
