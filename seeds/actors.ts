@@ -112,7 +112,7 @@ async function insertMissing(ds: DataSource, inputs: SeedInput[], label: string,
     const bulk = records.length >= 500 || records.some((r) => r.territories.some((t) => t.level === TerritoryLevel.PAYS || t.level === TerritoryLevel.REGION));
     await ds.transaction(async (m) => {
       if (bulk) await m.query(`SET LOCAL app.gap_aggregates_deferred = 'on'`);
-      for (let i = 0; i < records.length; i += 1000) await actors.insertManyBatch(m, records.slice(i, i + 1000));
+      for (let i = 0; i < records.length; i += 1000) await actors.insertMany(m, records.slice(i, i + 1000));
       if (bulk) await m.query(`SELECT gap_rebuild()`);
     });
   }

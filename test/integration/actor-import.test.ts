@@ -257,10 +257,10 @@ describe('atomicity', () => {
   it('should roll back every row when a write fails midway', async () => {
     const services = createServices(server.ds);
     const before = await countMine();
-    const original = services.actors.insertManyBatch.bind(services.actors);
+    const original = services.actors.insertMany.bind(services.actors);
     let calls = 0;
     // The first batch is written, then the database refuses the next statement.
-    services.actors.insertManyBatch = async (m, records) => {
+    services.actors.insertMany = async (m, records) => {
       const ids = await original(m, records);
       if (++calls === 1) await m.query(`SELECT 1/0`);
       return ids;
