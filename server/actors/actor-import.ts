@@ -87,14 +87,17 @@ export interface ImportOptions {
   /** Decode a byte input as Windows-1252 instead of UTF-8 (for files saved by older Excel). */
   encoding?: 'utf-8' | 'windows-1252';
   onProgress?: (p: ImportProgress) => void;
-  /** From this many writes the gap aggregates are rebuilt once at the end (default 3,000). */
+  /**
+   * From this many writes the gap aggregates are rebuilt once at the end. Default: 3,000 writes
+   * that are also at least half as many as the actors already in the directory.
+   */
   deferAggregatesFrom?: number;
 }
 
 /** Most rows one import takes. */
 export const MAX_IMPORT_ROWS = 100_000;
 const WRITE_BATCH = 1000;
-/** From this many writes, the gap aggregates are rebuilt once rather than kept up by triggers. */
+/** From this many writes (and half the directory), the gap aggregates are rebuilt once rather than kept up by triggers. */
 const BULK_DEFER_ROWS = 3000;
 
 type Values = Partial<Record<ColumnKey, unknown>>;
@@ -713,8 +716,14 @@ export async function importActors(ds: DataSource, services: ImportServices, inp
       const writes = toCreate.length + toUpdate.length;
       // A large import rebuilds the gap aggregates once at the end instead of maintaining them by
       // triggers statement by statement (see the gap-aggregates migration).
-      const [{ has_rebuild: hasRebuild }] = await m.query(`SELECT to_regproc('gap_rebuild') IS NOT NULL AS has_rebuild`);
-      const deferAggregates = writes >= (options.deferAggregatesFrom ?? BULK_DEFER_ROWS) && hasRebuild;
+      // A rebuild recomputes the whole directory (minutes for 100,000 actors): it pays off only when
+      // the import rewrites a large share of it; otherwise the triggers' cost follows the import's size.
+      const [{ has_rebuild: hasRebuild, actors: existing }] = await m.query(
+        `SELECT to_regproc('gap_rebuild') IS NOT NULL AS has_rebuild, (SELECT count(*)::int FROM actor) AS actors`,
+      );
+      const deferAggregates =
+        hasRebuild &&
+        (options.deferAggregatesFrom !== undefined ? writes >= options.deferAggregatesFrom : writes >= BULK_DEFER_ROWS && writes * 2 >= existing);
       if (deferAggregates) await m.query(`SET LOCAL app.gap_aggregates_deferred = 'on'`);
       // Coverage of a thousand actors sorts hundreds of thousands of rows: keep the sorts in memory.
       if (writes >= WRITE_BATCH) await m.query(`SET LOCAL work_mem = '64MB'`);
