@@ -10,6 +10,7 @@ import { levelFor } from '../server/actors/actor-columns.js';
 import { TerritoryLevel } from '../server/territories/territory-level.js';
 import { TerritoryService } from '../server/territories/territory.service.js';
 import { ThemeService } from '../server/themes/theme.service.js';
+import { rebuildPaysOff } from '../server/gaps/gap-aggregates.js';
 import { seedDataDir } from './paths.js';
 import type { Log } from './progress.js';
 
@@ -109,8 +110,14 @@ async function insertMissing(ds: DataSource, inputs: SeedInput[], label: string,
     // A national or regional body covers tens of thousands of communes, and a large batch many
     // more: then rebuilding the gap aggregates once is cheaper than keeping them up through the
     // triggers. A few local actors go through the triggers.
-    const bulk = records.length >= 500 || records.some((r) => r.territories.some((t) => t.level === TerritoryLevel.PAYS || t.level === TerritoryLevel.REGION));
+    // On a directory that already holds many actors (imports), the rebuild would cost far more
+    // than the triggers: then the seed goes through the triggers whatever its size.
+    const wide = records.some((r) => r.territories.some((t) => t.level === TerritoryLevel.PAYS || t.level === TerritoryLevel.REGION));
+    const [{ actors: existingActors }] = await ds.query(`SELECT count(*)::int AS actors FROM actor`);
+    const bulk = rebuildPaysOff(records.length, existingActors, wide ? 1 : 500);
     await ds.transaction(async (m) => {
+      // Seeding is an operator's step at start-up, not a request: no request timeout applies.
+      await m.query(`SET LOCAL statement_timeout = 0`);
       if (bulk) await m.query(`SET LOCAL app.gap_aggregates_deferred = 'on'`);
       for (let i = 0; i < records.length; i += 1000) await actors.insertMany(m, records.slice(i, i + 1000));
       if (bulk) await m.query(`SELECT gap_rebuild()`);

@@ -19,6 +19,7 @@ import {
 import type { ActorKind, Sector } from './actor-enums.js';
 import { CreateActorInput, TerritoryRefInput } from './actor.inputs.js';
 import type { ActorRecord, ActorService } from './actor.service.js';
+import { rebuildPaysOff } from '../gaps/gap-aggregates.js';
 
 export enum ImportFormat {
   CSV = 'CSV',
@@ -97,7 +98,7 @@ export interface ImportOptions {
 /** Most rows one import takes. */
 export const MAX_IMPORT_ROWS = 100_000;
 const WRITE_BATCH = 1000;
-/** From this many writes (and half the directory), the gap aggregates are rebuilt once rather than kept up by triggers. */
+/** From this many writes (and half the directory, see rebuildPaysOff), the gap aggregates are rebuilt once rather than kept up by triggers. */
 const BULK_DEFER_ROWS = 3000;
 
 type Values = Partial<Record<ColumnKey, unknown>>;
@@ -723,7 +724,7 @@ export async function importActors(ds: DataSource, services: ImportServices, inp
       );
       const deferAggregates =
         hasRebuild &&
-        (options.deferAggregatesFrom !== undefined ? writes >= options.deferAggregatesFrom : writes >= BULK_DEFER_ROWS && writes * 2 >= existing);
+        (options.deferAggregatesFrom !== undefined ? writes >= options.deferAggregatesFrom : rebuildPaysOff(writes, existing, BULK_DEFER_ROWS));
       if (deferAggregates) await m.query(`SET LOCAL app.gap_aggregates_deferred = 'on'`);
       // Coverage of a thousand actors sorts hundreds of thousands of rows: keep the sorts in memory.
       if (writes >= WRITE_BATCH) await m.query(`SET LOCAL work_mem = '64MB'`);

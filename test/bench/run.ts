@@ -14,7 +14,7 @@ import { ensureDataset } from './dataset.js';
 import type { BenchScenario } from './scenario.js';
 
 /**
- * `DATABASE_URL=postgres://… npm run bench [-- --only <name>] [--duration <s>] [--warmup <s>] [--rebuild]`
+ * `DATABASE_URL=postgres://… npm run bench [-- --only <name or start of name>…] [--duration <s>] [--warmup <s>] [--rebuild]`
  *
  * Migrates and seeds the territories, builds the national benchmark dataset once (see dataset.ts),
  * starts the real app in a child process on a loopback port, then measures every scenario of
@@ -35,7 +35,7 @@ function parseArgs(argv: string[]) {
       if (v === undefined) throw new Error(`${a} demande une valeur`);
       return v;
     };
-    if (a === '--only') args.only.push(...value().split(','));
+    if (a === '--only') args.only.push(value());
     else if (a === '--duration') args.duration = Number(value());
     else if (a === '--warmup') args.warmup = Number(value());
     else if (a === '--rounds') args.rounds = Number(value());
@@ -146,9 +146,10 @@ async function loadScenarios(only: string[]): Promise<BenchScenario[]> {
     const mod = await import(pathToFileURL(path.join(dir, f)).href);
     if (Array.isArray(mod.scenarios)) all.push(...mod.scenarios);
   }
-  const names = new Set(all.map((s) => s.name));
-  for (const o of only) if (!names.has(o)) throw new Error(`Scénario inconnu : ${o} (connus : ${[...names].join(', ')})`);
-  return only.length ? all.filter((s) => only.includes(s.name)) : all;
+  // A scenario is chosen by its name or by the start of its name (names hold commas and colons).
+  const chosen = (o: string) => all.filter((s) => s.name === o || s.name.startsWith(o));
+  for (const o of only) if (!chosen(o).length) throw new Error(`Scénario inconnu : ${o} (connus : ${all.map((s) => s.name).join(' | ')})`);
+  return only.length ? all.filter((s) => only.some((o) => chosen(o).includes(s))) : all;
 }
 
 function startServer(databaseUrl: string, poolSize: number): Promise<{ child: ChildProcess; url: string }> {

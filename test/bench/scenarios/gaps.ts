@@ -35,6 +35,16 @@ const GAPS = `query Gaps($filter: GapFilterInput) {
   }
 }`;
 
+/**
+ * The nearest actor of the theme from the boundary of `t`: planar KNN in the local projection
+ * (migration 1764000000012), geodesic distance to the actor found; on the sphere when the zone has none.
+ */
+const nearest = (theme: string) => `coalesce(
+  (SELECT CASE WHEN p.zone = t.zone THEN ST_Distance(p.geog, t.geom::geography) END FROM actor_theme_point p
+   WHERE p.theme = ${theme} AND p.proj IS NOT NULL AND t.geom_proj IS NOT NULL ORDER BY p.proj <-> t.geom_proj LIMIT 1),
+  (SELECT ST_Distance(p.geog, t.geom::geography) FROM actor_theme_point p
+   WHERE p.theme = ${theme} ORDER BY p.geog <-> t.geom::geography LIMIT 1))`;
+
 /** Floor: communes with no actor for the theme, the 100 largest, with the nearest actor from their boundary. */
 const gapsFloor = (scoped: boolean) => `
   WITH g AS (
@@ -45,8 +55,7 @@ const gapsFloor = (scoped: boolean) => `
   SELECT (SELECT count(*) FROM g) AS total,
     (SELECT json_agg(x) FROM (
        SELECT t.code, t.name, g.population,
-         (SELECT ST_Distance(p.geog, t.geom::geography) FROM actor_theme_point p
-          WHERE p.theme = $1 ORDER BY p.geog <-> t.geom::geography LIMIT 1) AS nearest_m
+         ${nearest('$1')} AS nearest_m
        FROM (SELECT * FROM g ORDER BY population DESC, code LIMIT 100) g
        JOIN territory t ON t.level = 'COMMUNE' AND t.code = g.code) x) AS rows`;
 
@@ -78,8 +87,7 @@ export const scenarios: BenchScenario[] = [
         SELECT json_build_object('type', 'FeatureCollection', 'features', json_agg(json_build_object(
           'type', 'Feature', 'id', t.code, 'geometry', ST_AsGeoJSON(t.geom_display, 5)::json,
           'properties', json_build_object('name', t.name, 'population', t.population, 'actorCount', coalesce(k.actor_count, 0),
-            'nearestActorKm', (SELECT ST_Distance(p.geog, t.geom::geography) / 1000 FROM actor_theme_point p
-                               WHERE p.theme = $2 ORDER BY p.geog <-> t.geom::geography LIMIT 1)))))
+            'nearestActorKm', ${nearest('$2')} / 1000))))
         FROM territory t
         LEFT JOIN coverage_theme_count k ON k.level = 'COMMUNE' AND k.code = t.code AND k.theme = $2
         WHERE t.level = 'COMMUNE' AND t.departement_code = $1`,
