@@ -372,6 +372,69 @@ describe('coverage map', () => {
   });
 });
 
+describe('nearest actor', () => {
+  const COVERAGE_KM = `query ($filter: GapFilterInput) { coverage(filter: $filter) { features } }`;
+  /** Brute force: the geodesic distance from every commune of the département to every point of the key. */
+  async function bruteForceKm(departement: string, key: string): Promise<Map<string, number>> {
+    const rows: { code: string; km: number }[] = await server.ds.query(
+      `SELECT t.code, min(ST_Distance(p.geog, t.geom::geography)) / 1000 AS km FROM territory t
+       JOIN actor_theme_point p ON p.theme = $2
+       WHERE t.level = 'COMMUNE' AND t.departement_code = $1 AND t.geom IS NOT NULL GROUP BY t.code`,
+      [departement, key],
+    );
+    return new Map(rows.map((r) => [r.code, Number(r.km)]));
+  }
+  async function apiKm(departement: string, theme: string): Promise<Map<string, number | null>> {
+    const res = await server.gql(COVERAGE_KM, { filter: { scope: { level: 'DEPARTEMENT', code: departement }, themes: [theme] } });
+    expect(res.errors).toBeUndefined();
+    return new Map(res.data.coverage.features.features.map((f: any) => [f.id, f.properties.nearestActorKm]));
+  }
+  function expectSameDistances(api: Map<string, number | null>, brute: Map<string, number>) {
+    expect(brute.size).toBeGreaterThan(0);
+    for (const [code, km] of brute) {
+      // Found in the local projection (scale error within 0.3 %), measured on the ellipsoid.
+      const got = api.get(code);
+      expect(got, code).not.toBeNull();
+      expect(Math.abs(Number(got) - km), `${code}: ${got} km, brute force ${km} km`).toBeLessThanOrEqual(Math.max(0.002, km * 0.003));
+    }
+  }
+
+  it('gives every Meuse commune the geodesic distance to its nearest actor, as a search over every point does', async () => {
+    expectSameDistances(await apiKm('55', THEME), await bruteForceKm('55', THEME));
+  });
+
+  it('searches La Réunion in its own projection, and across the ocean when the island has no actor of the theme', async () => {
+    await create('A5', { name: 'Test lacunes A5 (La Réunion)', kind: 'ASV', themes: [THEME], communeCode: '97411' });
+    const reunion = await apiKm('974', THEME);
+    expectSameDistances(reunion, await bruteForceKm('974', THEME));
+    expect(reunion.get('97411')).toBe(0);
+    expect(Math.max(...[...reunion.values()].map(Number))).toBeLessThan(100);
+
+    // Only Verdun's actor has this sub-theme, 9,000 km away: the projected search finds none on the island.
+    const key = 'sante-mentale-prevention-suicide';
+    const [onIsland] = await server.ds.query(`SELECT count(*)::int AS n FROM actor_theme_point WHERE theme = $1 AND zone = 32740`, [key]);
+    expect(onIsland.n, 'an actor of this sub-theme is located in La Réunion').toBe(0);
+    const far = await apiKm('974', key);
+    expectSameDistances(far, await bruteForceKm('974', key));
+    expect(Math.min(...[...far.values()].map(Number))).toBeGreaterThan(5000);
+  });
+
+  it('projects every territory that has a boundary', async () => {
+    const missing = await server.ds.query(
+      `SELECT level, code FROM territory WHERE geom IS NOT NULL AND (zone IS NULL OR geom_proj IS NULL) LIMIT 5`,
+    );
+    expect(missing).toEqual([]);
+    const zones = await server.ds.query(`SELECT DISTINCT departement_code AS dep, zone FROM territory
+      WHERE level = 'COMMUNE' AND geom IS NOT NULL ORDER BY 1`);
+    expect(zones).toEqual([
+      { dep: '55', zone: 2154 },
+      { dep: '75', zone: 2154 },
+      { dep: '93', zone: 2154 },
+      { dep: '974', zone: 32740 },
+    ]);
+  });
+});
+
 describe('theme matrix and comparison', () => {
   it('gives the actors per theme for every EPCI of Meuse', async () => {
     const res = await server.gql(
