@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import type { DataSource } from 'typeorm';
 import { type Log, progress } from './progress.js';
 import { seedDataDir } from './paths.js';
+import { FILL_REGION_MAP_GEOMETRY } from '../server/territories/map-geometry.js';
 
 const require = createRequire(import.meta.url);
 
@@ -373,7 +374,8 @@ export async function seedTerritories(ds: DataSource, options: TerritorySeedOpti
       [level],
     );
   }
-  log(`  Contours simplifiés pour l'affichage : ${Object.keys(DISPLAY_TOLERANCE).length} niveaux`);
+  for (const level of Object.keys(DISPLAY_TOLERANCE)) for (const sql of FILL_REGION_MAP_GEOMETRY) await ds.query(sql, [level]);
+  log(`  Contours simplifiés pour l'affichage : ${Object.keys(DISPLAY_TOLERANCE).length} niveaux, et pour les cartes de région`);
 
   const counts: { level: string; total: string; with_geom: string; without: string[] | null }[] = await ds.query(
     `SELECT level, count(*) AS total, count(geom) AS with_geom,

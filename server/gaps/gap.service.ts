@@ -6,6 +6,7 @@ import type { Taxonomy, ThemeService } from '../themes/theme.service.js';
 import { CODE_PATTERNS, LEVEL_LABELS, TerritoryLevel } from '../territories/territory-level.js';
 import { TERRITORY_COLUMNS, type Territory, type TerritoryRow, toTerritory } from '../territories/territory.entity.js';
 import type { TerritoryService } from '../territories/territory.service.js';
+import { REGION_MAP_ZOOM } from '../territories/map-geometry.js';
 import { GapLevel, GapOrder, type GapFilterInput } from './gap.inputs.js';
 import type { CoverageSummary, TerritoryCoverage } from './gap.types.js';
 
@@ -529,10 +530,15 @@ export class GapService {
     const { p } = sql;
     // Half a pixel of a 256-px tile at this zoom, in degrees.
     const tolerance = zoom === null ? null : 360 / 256 / 2 ** zoom / 2;
+    // Région-scale maps read the boundaries stored simplified for zoom 7 (server/territories/map-geometry.ts).
     const geom =
       tolerance === null
         ? 't.geom_display'
-        : `ST_SimplifyPreserveTopology(t.geom, ${p(tolerance)}::float8)`;
+        : zoom === REGION_MAP_ZOOM
+          ? 't.geom_z7'
+          : zoom !== null && zoom < REGION_MAP_ZOOM
+            ? `ST_SimplifyPreserveTopology(t.geom_z7, ${p(tolerance)}::float8)`
+            : `ST_SimplifyPreserveTopology(t.geom, ${p(tolerance)}::float8)`;
     // Decimals of the coordinates: 4 (about 10 m) is finer than a pixel up to zoom 10.
     const digits = zoom !== null && zoom <= 10 ? 4 : 5;
     const text = `
