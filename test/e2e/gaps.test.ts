@@ -56,4 +56,13 @@ describe.skipIf(!hasChromium)('gaps page in a real browser (Chromium)', () => {
     expect(uncovered).toHaveLength(499 - covered);
     expect(uncovered.every((f: any) => typeof f.properties.nearestActorKm === 'number' && f.properties.nearestActorKm >= 0)).toBe(true);
   });
+
+  it('reopens a shared link about a whole région on the whole région', async () => {
+    await page.goto(`${server.url}/lacunes?region=44&niveau=EPCI&theme=vaccination`);
+    await expect.poll(() => page.locator('#gaps-title').textContent(), { timeout: 30_000 }).toMatch(/\(\d/);
+    expect(await page.getByRole('combobox', { name: /^Département/ }).inputValue()).toBe('');
+    await expect.poll(() => page.locator('.summary').textContent()).toMatch(/sur Grand Est/);
+    await mapIdle(page);
+    await page.screenshot({ path: path.join(SHOTS, 'lacunes-grand-est-epci.png'), fullPage: true });
+  });
 });
