@@ -10,12 +10,13 @@ export const REGION_MAP_TOLERANCE = 360 / 256 / 2 ** REGION_MAP_ZOOM / 2;
  * Fills `geom_z7` for the territories of one level (`$1`, or every level when null): the boundary
  * simplified without self-intersections, repaired and kept as polygons; where GEOS fails (PGlite
  * then returns nothing, see TOOLCHAIN), the display geometry, so that no territory goes missing.
+ * Rows already right are left untouched, so that a forced re-seed rewrites nothing.
  */
 export const FILL_REGION_MAP_GEOMETRY = [
   `UPDATE territory SET geom_z7 = n.g
    FROM (SELECT level, code, ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_SimplifyPreserveTopology(geom, ${REGION_MAP_TOLERANCE})), 3)) AS g
          FROM territory WHERE geom IS NOT NULL AND ($1::text IS NULL OR level = $1)) n
-   WHERE territory.level = n.level AND territory.code = n.code`,
+   WHERE territory.level = n.level AND territory.code = n.code AND ST_AsEWKB(territory.geom_z7) IS DISTINCT FROM ST_AsEWKB(n.g)`,
   `UPDATE territory SET geom_z7 = coalesce(geom_display, geom)
    WHERE geom IS NOT NULL AND ($1::text IS NULL OR level = $1) AND (geom_z7 IS NULL OR ST_IsEmpty(geom_z7))`,
 ];
