@@ -374,7 +374,7 @@ export async function seedTerritories(ds: DataSource, options: TerritorySeedOpti
       [level],
     );
   }
-  for (const level of Object.keys(DISPLAY_TOLERANCE)) for (const sql of FILL_REGION_MAP_GEOMETRY) await ds.query(sql, [level]);
+  for (const sql of FILL_REGION_MAP_GEOMETRY) await ds.query(sql, [null]);
   log(`  Contours simplifiés pour l'affichage : ${Object.keys(DISPLAY_TOLERANCE).length} niveaux, et pour les cartes de région`);
 
   const counts: { level: string; total: string; with_geom: string; without: string[] | null }[] = await ds.query(

@@ -6,7 +6,7 @@ import type { Taxonomy, ThemeService } from '../themes/theme.service.js';
 import { CODE_PATTERNS, LEVEL_LABELS, TerritoryLevel } from '../territories/territory-level.js';
 import { TERRITORY_COLUMNS, type Territory, type TerritoryRow, toTerritory } from '../territories/territory.entity.js';
 import type { TerritoryService } from '../territories/territory.service.js';
-import { REGION_MAP_ZOOM } from '../territories/map-geometry.js';
+import { REGION_MAP_ZOOM, halfPixelDegrees } from '../territories/map-geometry.js';
 import { GapLevel, GapOrder, type GapFilterInput } from './gap.inputs.js';
 import type { CoverageSummary, TerritoryCoverage } from './gap.types.js';
 
@@ -528,17 +528,14 @@ export class GapService {
     const groups = [spec.main, ...themeGroups.map((t) => t.group)];
     const sql = new Sql();
     const { p } = sql;
-    // Half a pixel of a 256-px tile at this zoom, in degrees.
-    const tolerance = zoom === null ? null : 360 / 256 / 2 ** zoom / 2;
-    // Région-scale maps read the boundaries stored simplified for zoom 7 (server/territories/map-geometry.ts).
+    // Boundaries simplified to half a pixel at this zoom; région-scale maps start from those stored
+    // for zoom 7 (server/territories/map-geometry.ts). Without a zoom, the stored display geometry.
     const geom =
-      tolerance === null
+      zoom === null
         ? 't.geom_display'
         : zoom === REGION_MAP_ZOOM
           ? 't.geom_z7'
-          : zoom !== null && zoom < REGION_MAP_ZOOM
-            ? `ST_SimplifyPreserveTopology(t.geom_z7, ${p(tolerance)}::float8)`
-            : `ST_SimplifyPreserveTopology(t.geom, ${p(tolerance)}::float8)`;
+          : `ST_SimplifyPreserveTopology(${zoom < REGION_MAP_ZOOM ? 't.geom_z7' : 't.geom'}, ${p(halfPixelDegrees(zoom))}::float8)`;
     // Decimals of the coordinates: 4 (about 10 m) is finer than a pixel up to zoom 10.
     const digits = zoom !== null && zoom <= 10 ? 4 : 5;
     const text = `

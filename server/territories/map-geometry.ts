@@ -1,10 +1,12 @@
 /**
  * Geometries stored for maps of a whole région (web-map zoom ≤ 7). Simplifying 5,000 commune
  * boundaries at each request took about 180 ms of the Grand Est coverage map; stored once, it is
- * a column read. Half a pixel of a 256-px tile at zoom 7, in degrees (as `coverage(zoom:)` uses).
+ * a column read.
  */
 export const REGION_MAP_ZOOM = 7;
-export const REGION_MAP_TOLERANCE = 360 / 256 / 2 ** REGION_MAP_ZOOM / 2;
+
+/** Half a pixel of a 256-px web-map tile at this zoom, in degrees: the simplification tolerance of maps. */
+export const halfPixelDegrees = (zoom: number) => 360 / 256 / 2 ** zoom / 2;
 
 /**
  * Fills `geom_z7` for the territories of one level (`$1`, or every level when null): the boundary
@@ -14,7 +16,7 @@ export const REGION_MAP_TOLERANCE = 360 / 256 / 2 ** REGION_MAP_ZOOM / 2;
  */
 export const FILL_REGION_MAP_GEOMETRY = [
   `UPDATE territory SET geom_z7 = n.g
-   FROM (SELECT level, code, ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_SimplifyPreserveTopology(geom, ${REGION_MAP_TOLERANCE})), 3)) AS g
+   FROM (SELECT level, code, ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_SimplifyPreserveTopology(geom, ${halfPixelDegrees(REGION_MAP_ZOOM)})), 3)) AS g
          FROM territory WHERE geom IS NOT NULL AND ($1::text IS NULL OR level = $1)) n
    WHERE territory.level = n.level AND territory.code = n.code AND ST_AsEWKB(territory.geom_z7) IS DISTINCT FROM ST_AsEWKB(n.g)`,
   `UPDATE territory SET geom_z7 = coalesce(geom_display, geom)
