@@ -73,8 +73,9 @@ export class GapResolver {
     })
     compact: boolean,
     @Ctx() { services }: Context,
+    @Info() info: GraphQLResolveInfo,
   ): Promise<CoverageResult> {
-    const result = await services.gaps.coverage(filter ?? {}, zoom ?? null, withDistance && !compact, compact);
+    const result = await services.gaps.coverage(filter ?? {}, zoom ?? null, withDistance && !compact, compact, selectsPath(info, ['features']) ? {} : null);
     return {
       scope: result.spec.scope,
       level: result.spec.level,
@@ -82,6 +83,7 @@ export class GapResolver {
       summary: result.summary,
       byTheme: result.byTheme,
       features: result.features,
+      bbox: result.bbox,
     };
   }
 

@@ -68,6 +68,8 @@ interface Spec {
   audiences: string[] | null;
   minActors: number | null;
   minPer10k: number | null;
+  /** Only the communes whose boundary meets this lon/lat box (a map tile's figures, level COMMUNE). */
+  within?: [number, number, number, number];
 }
 
 /** An integer standing for a commune code, unique: 55545 → 55545, 2A004 → 100004, 2B033 → 200033. */
@@ -235,7 +237,9 @@ export class GapService {
   private base(sql: Sql, spec: Spec, groups: Group[]): string {
     const { p } = sql;
     const scopeCol = SCOPE_COLUMN[spec.scope.level];
-    const scopeWhere = spec.scope.level === TerritoryLevel.PAYS ? '' : `AND c.${scopeCol} = ${p(spec.scope.code)}`;
+    const scopeWhere =
+      (spec.scope.level === TerritoryLevel.PAYS ? '' : `AND c.${scopeCol} = ${p(spec.scope.code)}`) +
+      (spec.within ? ` AND c.geom && ST_MakeEnvelope(${spec.within.map((c) => `${p(c)}::float8`).join(', ')}, 4326)` : '');
     const unitCol = UNIT_COLUMN[spec.level];
     const units =
       spec.level === GapLevel.COMMUNE
@@ -521,16 +525,28 @@ export class GapService {
     zoom: number | null,
     withDistance: boolean,
     compact = false,
-  ): Promise<{ spec: Spec; summary: CoverageSummary; byTheme: { theme: Theme; summary: CoverageSummary }[]; features: unknown }> {
+    /** Leave the features out (null), or keep only those whose boundary meets this lon/lat box. */
+    features: { within?: [number, number, number, number] } | null = {},
+  ): Promise<{
+    spec: Spec;
+    summary: CoverageSummary;
+    byTheme: { theme: Theme; summary: CoverageSummary }[];
+    features: unknown;
+    bbox: [number, number, number, number] | null;
+  }> {
     if (zoom !== null && (!Number.isInteger(zoom) || zoom < 0 || zoom > 18)) throw badInput('« zoom » doit être compris entre 0 et 18', 'zoom');
     const spec = await this.spec(filter);
+    // A map tile of communes: the figures of the communes it shows, not of the whole scope (each
+    // commune's figures are its own; a territory of another level counts all its communes).
+    if (features?.within && spec.level === GapLevel.COMMUNE) spec.within = features.within;
     const themeGroups = await this.themeGroups(spec);
     const groups = [spec.main, ...themeGroups.map((t) => t.group)];
     const sql = new Sql();
     const { p } = sql;
     // Boundaries simplified to half a pixel at this zoom; région-scale maps start from those stored
     // for zoom 7 (server/territories/map-geometry.ts). Without a zoom, the stored display geometry.
-    const geom =
+    // (A function: its parameter is only bound when the features are asked for.)
+    const geom = () =>
       zoom === null
         ? 't.geom_display'
         : zoom === REGION_MAP_ZOOM
@@ -538,18 +554,12 @@ export class GapService {
           : `ST_SimplifyPreserveTopology(${zoom < REGION_MAP_ZOOM ? 't.geom_z7' : 't.geom'}, ${p(halfPixelDegrees(zoom))}::float8)`;
     // Decimals of the coordinates: 4 (about 10 m) is finer than a pixel up to zoom 10.
     const digits = zoom !== null && zoom <= 10 ? 4 : 5;
-    const text = `
-      WITH ${this.base(sql, spec, groups)},
-      ${this.figures(sql, spec, groups)},
-      ${this.summaries(sql, spec, groups)},
-      rm AS MATERIALIZED (
-        SELECT r.*, CASE WHEN r.is_gap THEN row_number() OVER (PARTITION BY r.is_gap ORDER BY ${ORDER_SQL.UNCOVERED_POPULATION}) END AS rank
-        FROM r WHERE r.gid = 'main')
-      SELECT
-        (SELECT json_agg(s ORDER BY s.ord) FROM s) AS summaries,
-        (SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(json_build_object(
+    const featuresSql =
+      features === null
+        ? 'NULL::json'
+        : `(SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(json_build_object(
             'type', 'Feature', 'id', t.code,
-            'geometry', ST_AsGeoJSON(${geom}, ${digits})::json,
+            'geometry', ST_AsGeoJSON(${geom()}, ${digits})::json,
             'properties', ${
               compact
                 ? `json_build_object('code', t.code, 'name', t.name, 'population', rm.pop, 'actorCount', rm.n,
@@ -564,7 +574,21 @@ export class GapService {
               'rank', rm.rank)`
             }) ORDER BY t.code), '[]'::json))
          FROM rm JOIN territory t ON t.level = ${p(spec.level)} AND t.code = rm.code
-         ${withDistance ? this.nearest(sql, spec, spec.main) : ''}) AS features`;
+         ${withDistance ? this.nearest(sql, spec, spec.main) : ''}
+         ${features?.within ? `WHERE t.geom_z7 && ST_MakeEnvelope(${features.within.map((c) => `${p(c)}::float8`).join(', ')}, 4326)` : ''})`;
+    const text = `
+      WITH ${this.base(sql, spec, groups)},
+      ${this.figures(sql, spec, groups)},
+      ${this.summaries(sql, spec, groups)},
+      rm AS MATERIALIZED (
+        SELECT r.*, CASE WHEN r.is_gap THEN row_number() OVER (PARTITION BY r.is_gap ORDER BY ${ORDER_SQL.UNCOVERED_POPULATION}) END AS rank
+        FROM r WHERE r.gid = 'main')
+      SELECT
+        (SELECT json_agg(s ORDER BY s.ord) FROM s) AS summaries,
+        (SELECT json_build_array(ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)) FROM (
+           SELECT ST_Extent(t.geom_z7) AS e FROM rm JOIN territory t ON t.level = ${p(spec.level)} AND t.code = rm.code) x
+         WHERE e IS NOT NULL) AS bbox,
+        ${featuresSql} AS features`;
     const [row] = await this.ds.query(text, sql.params);
     const summaries = parse<SummaryRow[]>(row.summaries);
     const byGid = new Map(summaries.map((s) => [s.gid, s]));
@@ -572,7 +596,8 @@ export class GapService {
       spec,
       summary: GapService.toSummary(byGid.get('main')),
       byTheme: themeGroups.map(({ theme, group }) => ({ theme, summary: GapService.toSummary(byGid.get(group.id)) })),
-      features: parse(row.features),
+      features: features === null ? null : parse(row.features),
+      bbox: row.bbox ? parse<[number, number, number, number]>(row.bbox) : null,
     };
   }
 

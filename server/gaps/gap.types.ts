@@ -157,6 +157,12 @@ export class CoverageResult {
       'coveredPopulation, coveredPopulationShare, uncoveredPopulation, nearestActorKm, rank',
   })
   features: unknown;
+
+  @Field(() => [Float], {
+    nullable: true,
+    description: 'Emprise des territoires du périmètre [ouest, sud, est, nord] en degrés (WGS 84) ; absente sans contours',
+  })
+  bbox: [number, number, number, number] | null;
 }
 
 @ObjectType({ description: 'Une ligne de la matrice : un territoire et ses effectifs d’acteurs par thème' })

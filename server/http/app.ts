@@ -17,6 +17,7 @@ import { pinoHttp } from 'pino-http';
 import { ExportFormat } from '../actors/actor-export.js';
 import { exportRoute, IMPORT_BODY_LIMIT, limitBodyUnlessImport } from '../actors/actor-export.http.js';
 import { logger } from '../logger.js';
+import { coverageTileRoute } from '../gaps/coverage-tiles.http.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -115,12 +116,14 @@ export async function createApp(ds: DataSource, httpServer?: Server, overrides: 
   // The actors of a search as files (same filter as the `actors` query, URL-encoded JSON).
   app.get('/export/acteurs.csv', limiter, exportRoute(ds, services, ExportFormat.CSV));
   app.get('/export/acteurs.geojson', limiter, exportRoute(ds, services, ExportFormat.GEOJSON));
+  // The coverage map as vector tiles (same filter as the `coverage` query, URL-encoded JSON).
+  app.get('/tiles/coverage/:z/:x/:y.mvt', limiter, coverageTileRoute(schema, services.gaps));
   const root = clientRoot();
   if (root) {
     app.use('/assets', express.static(path.join(root, 'assets'), { immutable: true, maxAge: '1y' }));
     app.use(express.static(root, { index: false }));
     // Client-side routes fall back to the app's page.
-    app.get(/^\/(?!graphql|export|healthz|readyz).*/, (_req, res) => {
+    app.get(/^\/(?!graphql|export|tiles|healthz|readyz).*/, (_req, res) => {
       res.sendFile(path.join(root, 'index.html'));
     });
   } else {

@@ -132,7 +132,7 @@ export const GAPS_PAGE = gql`
     coverage(filter: $filter, zoom: $zoom, withDistance: false, compact: true) {
       scope { code name level }
       summary { population coveredPopulation coveredPopulationShare communeCount coveredCommuneCount territoryCount uncoveredTerritoryCount gapCount actorCount }
-      features
+      bbox
     }
     gaps(filter: $filter, first: 100) {
       totalCount

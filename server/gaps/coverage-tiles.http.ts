@@ -1,0 +1,100 @@
+import { geoJSONToTile } from '@maplibre/geojson-vt';
+import { fromGeojsonVt } from '@maplibre/vt-pbf';
+import { validate } from 'class-validator';
+import type { RequestHandler } from 'express';
+import { coerceInputValue, type GraphQLInputType, type GraphQLSchema } from 'graphql';
+import { TerritoryRefInput } from '../actors/actor.inputs.js';
+import { AppError, badInput } from '../graphql/errors.js';
+import { logger } from '../logger.js';
+import { GapFilterInput } from './gap.inputs.js';
+import type { GapService } from './gap.service.js';
+
+/** The layer of the coverage tiles, and their extent (MapLibre's own, so no rescaling in the browser). */
+export const COVERAGE_TILE_LAYER = 'coverage';
+const EXTENT = 8192;
+/** Deepest tile served: maps overzoom beyond, the boundaries being simplified for their zoom already. */
+export const MAX_TILE_ZOOM = 14;
+
+/** Lon/lat box of a web-map tile, with a margin of `buffer` (in tile extent units) on each side. */
+export function tileBounds(z: number, x: number, y: number, buffer = 0): [number, number, number, number] {
+  const n = 2 ** z;
+  const m = buffer / EXTENT;
+  const lon = (t: number) => ((t / n) * 360) - 180;
+  const lat = (t: number) => (Math.atan(Math.sinh(Math.PI * (1 - (2 * t) / n))) * 180) / Math.PI;
+  return [lon(x - m), lat(Math.min(n, y + 1 + m)), lon(x + 1 + m), lat(Math.max(0, y - m))];
+}
+
+/**
+ * One Mapbox vector tile (layer `coverage`) of the coverage map: the territories of the scope whose
+ * boundary meets the tile, with the properties of the compact map (code, name, population,
+ * actorCount, covered, isGap). Cut and encoded by @maplibre/geojson-vt and @maplibre/vt-pbf, the
+ * very code MapLibre runs in the browser for a GeoJSON source: done here, the browser only decodes.
+ */
+export async function coverageTile(gaps: GapService, filter: GapFilterInput, zoom: number, z: number, x: number, y: number): Promise<Uint8Array> {
+  const buffer = 64;
+  const { features } = await gaps.coverage(filter, zoom, false, true, { within: tileBounds(z, x, y, buffer) });
+  const fc = features as GeoJSON.FeatureCollection;
+  // Feature ids of MVT are integers; the code stays a property.
+  for (const f of fc.features) delete f.id;
+  // Already simplified for `zoom`: geojson-vt only drops what is under an eighth of a pixel.
+  const tile = geoJSONToTile(fc, z, x, y, { extent: EXTENT, buffer, tolerance: 2, clip: true });
+  return fromGeojsonVt({ [COVERAGE_TILE_LAYER]: tile }, { version: 2, extent: EXTENT });
+}
+
+const int = (v: unknown, name: string, min: number, max: number): number => {
+  const n = typeof v === 'string' && /^\d{1,5}$/.test(v) ? Number(v) : NaN;
+  if (!Number.isInteger(n) || n < min || n > max) throw badInput(`« ${name} » doit être un entier compris entre ${min} et ${max}`, name);
+  return n;
+};
+
+/** The `filter` parameter (JSON GapFilterInput), checked by the same rules as the GraphQL argument. */
+export async function parseGapFilterParam(schema: GraphQLSchema, param: unknown): Promise<GapFilterInput> {
+  if (param === undefined || param === '') return new GapFilterInput();
+  if (typeof param !== 'string' || param.length > 4000) throw badInput('Paramètre « filter » invalide : un seul filtre JSON est attendu', 'filter');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(param);
+  } catch {
+    throw badInput('Paramètre « filter » invalide : ce n’est pas du JSON (ex. {"scope":{"level":"REGION","code":"44"}})', 'filter');
+  }
+  const errors: string[] = [];
+  const value = coerceInputValue(raw, schema.getType('GapFilterInput') as GraphQLInputType, (path, _v, err) =>
+    errors.push(`${path.length ? `« ${path.join('.')} »` : 'le filtre'} n’a pas une valeur permise (${err.message})`),
+  ) as Record<string, unknown> | null | undefined;
+  if (errors.length) throw badInput(`Filtre invalide : ${errors.slice(0, 3).join(' ; ').slice(0, 400)}`, 'filter');
+  const filter = Object.assign(new GapFilterInput(), value ?? {});
+  if (filter.scope) filter.scope = Object.assign(new TerritoryRefInput(), filter.scope);
+  const invalid = await validate(filter, { forbidUnknownValues: false });
+  if (invalid.length) {
+    const first = invalid[0];
+    throw badInput(`Filtre invalide : « ${first.property} » ${Object.values(first.constraints ?? {})[0] ?? 'incorrect'}`, first.property);
+  }
+  return filter;
+}
+
+/**
+ * GET /tiles/coverage/{z}/{x}/{y}.mvt?filter=<JSON GapFilterInput>&zoom=<zoom of the boundaries>:
+ * the coverage map as vector tiles. Bad parameters get 400 with a French message (GraphQL-shaped
+ * JSON, `extensions.code`). Never cached: the coverage changes with every actor saved.
+ */
+export function coverageTileRoute(schema: GraphQLSchema, gaps: GapService): RequestHandler {
+  return async (req, res) => {
+    try {
+      const z = int(req.params.z, 'z', 0, MAX_TILE_ZOOM);
+      const x = int(req.params.x, 'x', 0, 2 ** z - 1);
+      const y = int(req.params.y, 'y', 0, 2 ** z - 1);
+      const zoom = int(req.query.zoom ?? '7', 'zoom', 0, 18);
+      const filter = await parseGapFilterParam(schema, req.query.filter);
+      const tile = await coverageTile(gaps, filter, zoom, z, x, y);
+      res.status(200).setHeader('Content-Type', 'application/vnd.mapbox-vector-tile').setHeader('Cache-Control', 'no-store');
+      res.end(Buffer.from(tile.buffer, tile.byteOffset, tile.byteLength));
+    } catch (err) {
+      if (err instanceof AppError) {
+        res.status(err.code === 'NOT_FOUND' ? 404 : 400).json({ errors: [{ message: err.message, extensions: err.extensions }] });
+        return;
+      }
+      logger.error({ err }, 'tuile de couverture impossible');
+      res.status(500).json({ errors: [{ message: 'Erreur interne : la tuile n’a pas pu être produite.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+    }
+  };
+}
