@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import type { RequestHandler } from 'express';
 import { Kind, parse } from 'graphql';
 import type { DataSource } from 'typeorm';
-import { AppError } from '../graphql/errors.js';
+import { sendError } from '../http/http-errors.js';
 import { logger } from '../logger.js';
 import { ExportFormat, parseFilterParam, writeExport } from './actor-export.js';
 import type { ImportServices } from './actor-import.js';
@@ -40,12 +40,7 @@ export function exportRoute(ds: DataSource, services: ImportServices, format: Ex
         res.destroy();
         return;
       }
-      if (err instanceof AppError) {
-        res.status(400).json({ errors: [{ message: err.message, extensions: err.extensions }] });
-        return;
-      }
-      logger.error({ err }, 'export impossible');
-      res.status(500).json({ errors: [{ message: 'Erreur interne : l’export n’a pas pu être produit.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+      sendError(res, err, 'Erreur interne : l’export n’a pas pu être produit.', 'export impossible');
     }
   };
 }

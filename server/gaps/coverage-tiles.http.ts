@@ -4,8 +4,8 @@ import { validate } from 'class-validator';
 import type { RequestHandler } from 'express';
 import { coerceInputValue, type GraphQLInputType, type GraphQLSchema } from 'graphql';
 import { TerritoryRefInput } from '../actors/actor.inputs.js';
-import { AppError, badInput } from '../graphql/errors.js';
-import { logger } from '../logger.js';
+import { badInput } from '../graphql/errors.js';
+import { sendError } from '../http/http-errors.js';
 import { GapFilterInput } from './gap.inputs.js';
 import type { GapService } from './gap.service.js';
 
@@ -32,8 +32,7 @@ export function tileBounds(z: number, x: number, y: number, buffer = 0): [number
  */
 export async function coverageTile(gaps: GapService, filter: GapFilterInput, zoom: number, z: number, x: number, y: number): Promise<Uint8Array> {
   const buffer = 64;
-  const { features } = await gaps.coverage(filter, zoom, false, true, { within: tileBounds(z, x, y, buffer) });
-  const fc = features as GeoJSON.FeatureCollection;
+  const fc = await gaps.coverageFeatures(filter, zoom, tileBounds(z, x, y, buffer));
   // Feature ids of MVT are integers; the code stays a property.
   for (const f of fc.features) delete f.id;
   // Already simplified for `zoom`: geojson-vt only drops what is under an eighth of a pixel.
@@ -89,12 +88,7 @@ export function coverageTileRoute(schema: GraphQLSchema, gaps: GapService): Requ
       res.status(200).setHeader('Content-Type', 'application/vnd.mapbox-vector-tile').setHeader('Cache-Control', 'no-store');
       res.end(Buffer.from(tile.buffer, tile.byteOffset, tile.byteLength));
     } catch (err) {
-      if (err instanceof AppError) {
-        res.status(err.code === 'NOT_FOUND' ? 404 : 400).json({ errors: [{ message: err.message, extensions: err.extensions }] });
-        return;
-      }
-      logger.error({ err }, 'tuile de couverture impossible');
-      res.status(500).json({ errors: [{ message: 'Erreur interne : la tuile n’a pas pu être produite.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+      sendError(res, err, 'Erreur interne : la tuile n’a pas pu être produite.', 'tuile de couverture impossible');
     }
   };
 }

@@ -75,7 +75,7 @@ export class GapResolver {
     @Ctx() { services }: Context,
     @Info() info: GraphQLResolveInfo,
   ): Promise<CoverageResult> {
-    const result = await services.gaps.coverage(filter ?? {}, zoom ?? null, withDistance && !compact, compact, selectsPath(info, ['features']) ? {} : null);
+    const result = await services.gaps.coverage(filter ?? {}, zoom ?? null, withDistance && !compact, compact, selectsPath(info, ['features']));
     return {
       scope: result.spec.scope,
       level: result.spec.level,

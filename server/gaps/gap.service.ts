@@ -239,7 +239,7 @@ export class GapService {
     const scopeCol = SCOPE_COLUMN[spec.scope.level];
     const scopeWhere =
       (spec.scope.level === TerritoryLevel.PAYS ? '' : `AND c.${scopeCol} = ${p(spec.scope.code)}`) +
-      (spec.within ? ` AND c.geom && ST_MakeEnvelope(${spec.within.map((c) => `${p(c)}::float8`).join(', ')}, 4326)` : '');
+      (spec.within ? ` AND ${GapService.meets(sql, 'c.geom', spec.within)}` : '');
     const unitCol = UNIT_COLUMN[spec.level];
     const units =
       spec.level === GapLevel.COMMUNE
@@ -517,16 +517,16 @@ export class GapService {
 
   /**
    * Every territory of the scope as a GeoJSON FeatureCollection built in SQL, with the summary
-   * for all themes together and per theme. `zoom` (web-map zoom level) sets the simplification;
-   * without it the stored display geometry is used.
+   * for all themes together and per theme, and the scope's bounding box. `zoom` (web-map zoom
+   * level) sets the simplification; without it the stored display geometry is used. Without
+   * `withFeatures`, the figures and the box only (the map then comes as tiles: coverageFeatures).
    */
   async coverage(
     filter: GapFilterInput,
     zoom: number | null,
     withDistance: boolean,
     compact = false,
-    /** Leave the features out (null), or keep only those whose boundary meets this lon/lat box. */
-    features: { within?: [number, number, number, number] } | null = {},
+    withFeatures = true,
   ): Promise<{
     spec: Spec;
     summary: CoverageSummary;
@@ -534,61 +534,23 @@ export class GapService {
     features: unknown;
     bbox: [number, number, number, number] | null;
   }> {
-    if (zoom !== null && (!Number.isInteger(zoom) || zoom < 0 || zoom > 18)) throw badInput('« zoom » doit être compris entre 0 et 18', 'zoom');
+    GapService.checkZoom(zoom);
     const spec = await this.spec(filter);
-    // A map tile of communes: the figures of the communes it shows, not of the whole scope (each
-    // commune's figures are its own; a territory of another level counts all its communes).
-    if (features?.within && spec.level === GapLevel.COMMUNE) spec.within = features.within;
     const themeGroups = await this.themeGroups(spec);
     const groups = [spec.main, ...themeGroups.map((t) => t.group)];
     const sql = new Sql();
     const { p } = sql;
-    // Boundaries simplified to half a pixel at this zoom; région-scale maps start from those stored
-    // for zoom 7 (server/territories/map-geometry.ts). Without a zoom, the stored display geometry.
-    // (A function: its parameter is only bound when the features are asked for.)
-    const geom = () =>
-      zoom === null
-        ? 't.geom_display'
-        : zoom === REGION_MAP_ZOOM
-          ? 't.geom_z7'
-          : `ST_SimplifyPreserveTopology(${zoom < REGION_MAP_ZOOM ? 't.geom_z7' : 't.geom'}, ${p(halfPixelDegrees(zoom))}::float8)`;
-    // Decimals of the coordinates: 4 (about 10 m) is finer than a pixel up to zoom 10.
-    const digits = zoom !== null && zoom <= 10 ? 4 : 5;
-    const featuresSql =
-      features === null
-        ? 'NULL::json'
-        : `(SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(json_build_object(
-            'type', 'Feature', 'id', t.code,
-            'geometry', ST_AsGeoJSON(${geom()}, ${digits})::json,
-            'properties', ${
-              compact
-                ? `json_build_object('code', t.code, 'name', t.name, 'population', rm.pop, 'actorCount', rm.n,
-                     'covered', rm.covered_communes > 0, 'isGap', rm.is_gap)`
-                : `json_build_object('code', t.code, 'name', t.name, 'level', t.level, 'population', rm.pop,
-              'actorCount', rm.n, 'actorsPer10k', round(rm.per10k::numeric, 4), 'covered', rm.covered_communes > 0,
-              'isGap', rm.is_gap, 'communeCount', rm.communes, 'coveredCommuneCount', rm.covered_communes,
-              'coveredPopulation', rm.covered_pop,
-              'coveredPopulationShare', CASE WHEN rm.pop > 0 THEN round(rm.covered_pop::numeric / rm.pop, 6) END,
-              'uncoveredPopulation', rm.uncovered_pop,
-              'nearestActorKm', ${withDistance ? 'round((nn.d / 1000.0)::numeric, 3)' : 'NULL'},
-              'rank', rm.rank)`
-            }) ORDER BY t.code), '[]'::json))
-         FROM rm JOIN territory t ON t.level = ${p(spec.level)} AND t.code = rm.code
-         ${withDistance ? this.nearest(sql, spec, spec.main) : ''}
-         ${features?.within ? `WHERE t.geom_z7 && ST_MakeEnvelope(${features.within.map((c) => `${p(c)}::float8`).join(', ')}, 4326)` : ''})`;
     const text = `
       WITH ${this.base(sql, spec, groups)},
       ${this.figures(sql, spec, groups)},
       ${this.summaries(sql, spec, groups)},
-      rm AS MATERIALIZED (
-        SELECT r.*, CASE WHEN r.is_gap THEN row_number() OVER (PARTITION BY r.is_gap ORDER BY ${ORDER_SQL.UNCOVERED_POPULATION}) END AS rank
-        FROM r WHERE r.gid = 'main')
+      ${GapService.ranked}
       SELECT
         (SELECT json_agg(s ORDER BY s.ord) FROM s) AS summaries,
         (SELECT json_build_array(ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)) FROM (
            SELECT ST_Extent(t.geom_z7) AS e FROM rm JOIN territory t ON t.level = ${p(spec.level)} AND t.code = rm.code) x
          WHERE e IS NOT NULL) AS bbox,
-        ${featuresSql} AS features`;
+        ${withFeatures ? this.featureCollection(sql, spec, zoom, withDistance, compact) : 'NULL::json'} AS features`;
     const [row] = await this.ds.query(text, sql.params);
     const summaries = parse<SummaryRow[]>(row.summaries);
     const byGid = new Map(summaries.map((s) => [s.gid, s]));
@@ -596,9 +558,84 @@ export class GapService {
       spec,
       summary: GapService.toSummary(byGid.get('main')),
       byTheme: themeGroups.map(({ theme, group }) => ({ theme, summary: GapService.toSummary(byGid.get(group.id)) })),
-      features: features === null ? null : parse(row.features),
+      features: withFeatures ? parse(row.features) : null,
       bbox: row.bbox ? parse<[number, number, number, number]>(row.bbox) : null,
     };
+  }
+
+  /**
+   * The compact features of the coverage map whose boundary meets a lon/lat box (a map tile), and
+   * nothing else: no per-theme column, no summary. On a map of communes, only the communes in the
+   * box are counted (each commune's figures are its own); a territory of another level counts all
+   * its communes.
+   */
+  async coverageFeatures(filter: GapFilterInput, zoom: number, within: [number, number, number, number]): Promise<GeoJSON.FeatureCollection> {
+    GapService.checkZoom(zoom);
+    const spec = await this.spec(filter);
+    if (spec.level === GapLevel.COMMUNE) spec.within = within;
+    const groups = [spec.main];
+    const sql = new Sql();
+    const text = `
+      WITH ${this.base(sql, spec, groups)},
+      ${this.figures(sql, spec, groups)},
+      ${GapService.ranked}
+      SELECT ${this.featureCollection(sql, spec, zoom, false, true, within)} AS features`;
+    const [row] = await this.ds.query(text, sql.params);
+    return parse(row.features);
+  }
+
+  private static checkZoom(zoom: number | null): void {
+    if (zoom !== null && (!Number.isInteger(zoom) || zoom < 0 || zoom > 18)) throw badInput('« zoom » doit être compris entre 0 et 18', 'zoom');
+  }
+
+  /** rm: the main column's rows, gaps ranked (largest uncovered population first). */
+  private static readonly ranked = `
+      rm AS MATERIALIZED (
+        SELECT r.*, CASE WHEN r.is_gap THEN row_number() OVER (PARTITION BY r.is_gap ORDER BY ${ORDER_SQL.UNCOVERED_POPULATION}) END AS rank
+        FROM r WHERE r.gid = 'main')`;
+
+  /** `AND`-able test that a geometry's box meets a lon/lat box, with the box as parameters. */
+  private static meets(sql: Sql, column: string, box: [number, number, number, number]): string {
+    return `${column} && ST_MakeEnvelope(${box.map((c) => `${sql.p(c)}::float8`).join(', ')}, 4326)`;
+  }
+
+  /** The FeatureCollection of the rows of rm, built in SQL (only those meeting `within` if given). */
+  private featureCollection(
+    sql: Sql,
+    spec: Spec,
+    zoom: number | null,
+    withDistance: boolean,
+    compact: boolean,
+    within?: [number, number, number, number],
+  ): string {
+    const { p } = sql;
+    // Boundaries simplified to half a pixel at this zoom; région-scale maps start from those stored
+    // for zoom 7 (server/territories/map-geometry.ts). Without a zoom, the stored display geometry.
+    const geom =
+      zoom === null
+        ? 't.geom_display'
+        : zoom === REGION_MAP_ZOOM
+          ? 't.geom_z7'
+          : `ST_SimplifyPreserveTopology(${zoom < REGION_MAP_ZOOM ? 't.geom_z7' : 't.geom'}, ${p(halfPixelDegrees(zoom))}::float8)`;
+    // Decimals of the coordinates: 4 (about 10 m) is finer than a pixel up to zoom 10.
+    const digits = zoom !== null && zoom <= 10 ? 4 : 5;
+    const properties = compact
+      ? `json_build_object('code', t.code, 'name', t.name, 'population', rm.pop, 'actorCount', rm.n,
+           'covered', rm.covered_communes > 0, 'isGap', rm.is_gap)`
+      : `json_build_object('code', t.code, 'name', t.name, 'level', t.level, 'population', rm.pop,
+           'actorCount', rm.n, 'actorsPer10k', round(rm.per10k::numeric, 4), 'covered', rm.covered_communes > 0,
+           'isGap', rm.is_gap, 'communeCount', rm.communes, 'coveredCommuneCount', rm.covered_communes,
+           'coveredPopulation', rm.covered_pop,
+           'coveredPopulationShare', CASE WHEN rm.pop > 0 THEN round(rm.covered_pop::numeric / rm.pop, 6) END,
+           'uncoveredPopulation', rm.uncovered_pop,
+           'nearestActorKm', ${withDistance ? 'round((nn.d / 1000.0)::numeric, 3)' : 'NULL'},
+           'rank', rm.rank)`;
+    return `(SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(json_build_object(
+          'type', 'Feature', 'id', t.code, 'geometry', ST_AsGeoJSON(${geom}, ${digits})::json, 'properties', ${properties})
+          ORDER BY t.code), '[]'::json))
+       FROM rm JOIN territory t ON t.level = ${p(spec.level)} AND t.code = rm.code
+       ${withDistance ? this.nearest(sql, spec, spec.main) : ''}
+       ${within ? `WHERE ${GapService.meets(sql, 't.geom', within)}` : ''})`;
   }
 
   /** Territories × themes: actor counts per theme (the requested themes, or every top-level theme). */
