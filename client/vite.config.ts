@@ -1,10 +1,12 @@
 import { svelte } from '@sveltejs/vite-plugin-svelte';
+import path from 'node:path';
 import { defineConfig } from 'vite';
+import { scopeBounds } from './scope-bounds.plugin.ts';
 
 // The client is built into client/dist and served by the GraphQL server at /.
 export default defineConfig({
   root: import.meta.dirname,
-  plugins: [svelte()],
+  plugins: [svelte(), scopeBounds(path.resolve(import.meta.dirname, '../seeds/data/geo'))],
   build: {
     outDir: 'dist',
     emptyOutDir: true,

@@ -14,7 +14,7 @@ import { ensureDataset } from './dataset.js';
 import type { BenchScenario } from './scenario.js';
 
 /**
- * `DATABASE_URL=postgres://… npm run bench [-- --only <name or start of name>…] [--duration <s>] [--warmup <s>] [--rebuild]`
+ * `DATABASE_URL=postgres://… npm run bench [-- --only <name or start of name, or client>…] [--duration <s>] [--warmup <s>] [--rebuild]`
  *
  * Migrates and seeds the territories, builds the national benchmark dataset once (see dataset.ts),
  * starts the real app in a child process on a loopback port, then measures every scenario of
@@ -40,7 +40,7 @@ function parseArgs(argv: string[]) {
     else if (a === '--warmup') args.warmup = Number(value());
     else if (a === '--rounds') args.rounds = Number(value());
     else if (a === '--rebuild') args.rebuild = true;
-    else throw new Error(`Option inconnue : ${a} (options : --only <nom>, --duration <s>, --warmup <s>, --rounds <n>, --rebuild)`);
+    else throw new Error(`Option inconnue : ${a} (options : --only <nom> | client, --duration <s>, --warmup <s>, --rounds <n>, --rebuild)`);
   }
   if (!(args.duration > 0) || !(args.warmup >= 0) || !(args.rounds >= 1)) throw new Error('durée, échauffement ou nombre de tours invalide');
   return args;
@@ -135,7 +135,11 @@ async function measureSql(pool: pg.Pool, sc: BenchScenario, connections: number,
   return summarize(samples, (performance.now() - started) / 1000, errors);
 }
 
+/** `--only client`: the browser timings (alone, or with the scenarios also named). */
+const CLIENT = 'client';
+
 async function loadScenarios(only: string[]): Promise<BenchScenario[]> {
+  const onlyClient = only.includes(CLIENT);
   const dir = path.join(here, 'scenarios');
   const files = fs
     .readdirSync(dir)
@@ -148,8 +152,10 @@ async function loadScenarios(only: string[]): Promise<BenchScenario[]> {
   }
   // A scenario is chosen by its name or by the start of its name (names hold commas and colons).
   const chosen = (o: string) => all.filter((s) => s.name === o || s.name.startsWith(o));
+  only = only.filter((o) => o !== CLIENT);
   for (const o of only) if (!chosen(o).length) throw new Error(`Scénario inconnu : ${o} (connus : ${all.map((s) => s.name).join(' | ')})`);
-  return only.length ? all.filter((s) => only.some((o) => chosen(o).includes(s))) : all;
+  if (!only.length) return onlyClient ? [] : all;
+  return all.filter((s) => only.some((o) => chosen(o).includes(s)));
 }
 
 function startServer(databaseUrl: string, poolSize: number): Promise<{ child: ChildProcess; url: string }> {
@@ -254,7 +260,7 @@ async function main() {
 
     const scenarios = await loadScenarios(args.only);
     log(`Scénarios : ${scenarios.map((s) => s.name).join(', ')}`);
-    const maxConnections = Math.max(...scenarios.flatMap((s) => s.connections ?? [1, 16]));
+    const maxConnections = Math.max(16, ...scenarios.flatMap((s) => s.connections ?? [1, 16]));
     const app = await startServer(databaseUrl, maxConnections);
     server = app.child;
     const benchDb = { query: (text: string, values?: unknown[]) => pool.query(text, values as any[]) };
@@ -340,7 +346,7 @@ async function main() {
     }
 
     // What a user waits for in the browser, against the same server and dataset.
-    const client = args.only.length ? { skipped: 'non demandé (--only)' } : await measureClient(app.url);
+    const client = args.only.length && !args.only.includes(CLIENT) ? { skipped: 'non demandé (--only)' } : await measureClient(app.url);
     if ('skipped' in client) log(`\nclient : ${client.skipped}`);
 
     const report = {

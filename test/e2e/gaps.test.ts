@@ -35,6 +35,12 @@ describe.skipIf(!hasChromium)('gaps page in a real browser (Chromium)', () => {
   });
 
   it('maps the coverage of a département for a theme and ranks the communes without actor', async () => {
+    const tiles: string[] = [];
+    const onRequest = (r: { url(): string }) => {
+      const m = r.url().match(/\/tiles\/coverage\/(\d+\/\d+\/\d+)\.mvt/);
+      if (m) tiles.push(m[1]);
+    };
+    page.on('request', onRequest);
     await page.goto(`${server.url}/lacunes?region=44&departement=55&niveau=COMMUNE&theme=vaccination`);
     const title = page.locator('#gaps-title');
     await expect.poll(() => title.textContent(), { timeout: 30_000 }).toMatch(/\(\d/);
@@ -45,6 +51,12 @@ describe.skipIf(!hasChromium)('gaps page in a real browser (Chromium)', () => {
     expect(await page.locator('table tbody tr').first().locator('td').first().textContent()).toBe('1');
     await page.getByRole('heading', { name: /Matrice des thèmes/ }).waitFor();
     await mapIdle(page);
+    page.off('request', onRequest);
+    // Framed on Meuse from the start (its box ships with the client) and never moved once the
+    // coverage came: each tile of the frame asked for once (a move re-asks them), all at one zoom.
+    expect(tiles.length).toBeGreaterThan(0);
+    expect(new Set(tiles).size).toBe(tiles.length);
+    expect(new Set(tiles.map((t) => t.split('/')[0])).size).toBe(1);
     await page.screenshot({ path: path.join(SHOTS, 'lacunes-meuse-vaccination.png'), fullPage: true });
 
     // The GeoJSON export carries every commune with its figures and the distance to the nearest actor.

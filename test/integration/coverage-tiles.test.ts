@@ -138,7 +138,7 @@ describe('coverage tiles', () => {
   ])('should refuse %s with 400, a French message and a code', async (_what, url, field) => {
     const res = await fetch(`${server.url}${url}`);
     expect(res.status).toBe(400);
-    const body = await res.json();
+    const body = (await res.json()) as { errors: { message: string; extensions: Record<string, unknown> }[] };
     expect(body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
     expect(body.errors[0].message).toMatch(/invalide|doit être|inconnu/);
     expect(JSON.stringify(body)).not.toMatch(/at .*\.(ts|js):\d+/);

@@ -1,6 +1,7 @@
 import { setWorkerUrl } from 'maplibre-gl';
 import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
 import type { StyleSpecification } from 'maplibre-gl';
+import SCOPE_BOUNDS from 'virtual:scope-bounds';
 
 // After bundling, MapLibre cannot find its worker from import.meta.url: give it the built file.
 setWorkerUrl(workerUrl);
@@ -19,7 +20,6 @@ export function baseStyle(): StyleSpecification {
       ? { raster: { type: 'raster', tiles: [RASTER_URL], tileSize: 256, attribution: '© contributeurs OpenStreetMap' } }
       : {},
     layers: [
-      { id: 'background', type: 'background', paint: { 'background-color': '#eef3f7' } },
       ...(RASTER_URL ? [{ id: 'raster', type: 'raster' as const, source: 'raster', paint: { 'raster-opacity': 0.6 } }] : []),
     ],
   };
@@ -46,4 +46,9 @@ export function boundsOf(geojson: GeoJSON.GeoJSON): [[number, number], [number, 
   };
   walk(geojson);
   return Number.isFinite(w) ? [[w, s], [e, n]] : null;
+}
+
+/** Box of a région or département, [west, south, east, north], known without any query (built from the repo's boundaries). */
+export function scopeBox(level: string, code: string): [number, number, number, number] | null {
+  return (SCOPE_BOUNDS as Record<string, Record<string, [number, number, number, number]>>)[level]?.[code] ?? null;
 }
