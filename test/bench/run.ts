@@ -87,13 +87,15 @@ async function measureGraphql(url: string, sc: BenchScenario, connections: numbe
     duration: seconds,
     pipelining: 1,
     requests: [
-      {
+      sc.get
+        ? { method: 'GET', path: sc.get.path(0), setupRequest: (req: any) => ({ ...req, path: sc.get!.path(counter.i++) }), onResponse: (status: number) => status !== 200 && errors++ }
+        : {
         method: 'POST',
         path: '/graphql',
         headers: { 'content-type': 'application/json' },
         setupRequest: (req: any) => ({
           ...req,
-          body: JSON.stringify({ query: sc.graphql.query, variables: sc.graphql.variables(counter.i++) }),
+          body: JSON.stringify({ query: sc.graphql!.query, variables: sc.graphql!.variables(counter.i++) }),
         }),
         onResponse: (status: number, body: string) => {
           if (status !== 200 || body.startsWith('{"errors"') || body.includes('"errors":[')) errors++;
@@ -279,10 +281,18 @@ async function main() {
       // Correctness first: a few requests, GraphQL against the SQL statement.
       let maxBytes = 0;
       for (let i = 0; i < 25; i++) {
+        if (sc.get) {
+          const res = await fetch(`${app.url}${sc.get.path(i)}`);
+          const body = new Uint8Array(await res.arrayBuffer());
+          if (res.status !== 200) throw new Error(`${sc.name} #${i}: ${res.status} ${Buffer.from(body).toString('utf8').slice(0, 500)}`);
+          maxBytes = Math.max(maxBytes, body.length);
+          sc.get.check(i, body);
+          continue;
+        }
         const res = await fetch(`${app.url}/graphql`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ query: sc.graphql.query, variables: sc.graphql.variables(i) }),
+          body: JSON.stringify({ query: sc.graphql!.query, variables: sc.graphql!.variables(i) }),
         });
         const text = await res.text();
         maxBytes = Math.max(maxBytes, Buffer.byteLength(text));
@@ -290,7 +300,7 @@ async function main() {
         if (res.status !== 200 || body.errors) throw new Error(`${sc.name} #${i}: ${res.status} ${JSON.stringify(body.errors ?? body).slice(0, 500)}`);
         if (sc.sql && sc.verify) sc.verify(i, body.data, (await pool.query(sc.sql.text, sc.sql.values(i) as any[])).rows);
       }
-      log(`\n${sc.name} : réponses vérifiées${sc.verify && sc.sql ? ' (identiques au SQL)' : ''}, ${maxBytes} octets au plus`);
+      log(`\n${sc.name} : réponses vérifiées${sc.verify && sc.sql ? ' (identiques au SQL)' : ''}${sc.get ? ' (tuiles décodées)' : ''}, ${maxBytes} octets au plus`);
       const runs: any[] = [];
       const idleBusy = await cpuBusy(1000);
       if (idleBusy !== null && idleBusy > 15) log(`  ATTENTION : la machine est déjà occupée à ${idleBusy} % hors banc ; les mesures en pâtiront`);
@@ -318,7 +328,7 @@ async function main() {
             sql.cpuMsPerRequest = { postgres: pg0 === null || pg1 === null ? null : Math.round(((pg1 - pg0) / sql.requests) * 100) / 100 };
           }
           log(
-            `  ${connections} client(s), tour ${r + 1} : GraphQL p50 ${fmt(graphql.p50)} ms, p99 ${fmt(graphql.p99)} ms, ${graphql.rps} req/s` +
+            `  ${connections} client(s), tour ${r + 1} : ${sc.get ? 'GET' : 'GraphQL'} p50 ${fmt(graphql.p50)} ms, p99 ${fmt(graphql.p99)} ms, ${graphql.rps} req/s` +
               (graphql.errors ? `, ${graphql.errors} ERREURS` : '') +
               ` (CPU/req : app ${graphql.cpuMsPerRequest?.app} ms, PG ${graphql.cpuMsPerRequest?.postgres} ms, autocannon ${graphql.cpuMsPerRequest?.loadGenerator} ms)` +
               (sql ? ` | SQL p50 ${fmt(sql.p50)} ms, p99 ${fmt(sql.p99)} ms, ${sql.rps} req/s (CPU/req PG ${sql.cpuMsPerRequest?.postgres} ms)` : ''),
@@ -366,7 +376,7 @@ async function main() {
 
     const lines = [
       '',
-      `| scénario | clients | GraphQL p50 | p95 | p99 | req/s | SQL p50 | p95 | p99 | req/s | GraphQL / SQL (p50) |`,
+      `| scénario | clients | GraphQL (ou GET) p50 | p95 | p99 | req/s | SQL p50 | p95 | p99 | req/s | GraphQL / SQL (p50) |`,
       `|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`,
     ];
     for (const r of results) {

@@ -1,5 +1,5 @@
 /**
- * A benchmark scenario: one GraphQL request measured over HTTP against the real app, and
+ * A benchmark scenario: one GraphQL (or GET) request measured over HTTP against the real app, and
  * optionally the same answer computed by one hand-written SQL statement (the floor).
  *
  * The runner (test/bench/run.ts) loads every module of test/bench/scenarios/ that exports
@@ -10,7 +10,10 @@ export interface BenchScenario {
   name: string;
   /** One line for the report. */
   description?: string;
-  graphql: { query: string; variables: (i: number) => Record<string, unknown> };
+  /** The request: a GraphQL query (POST /graphql), or a plain GET (tiles, exports). One of the two. */
+  graphql?: { query: string; variables: (i: number) => Record<string, unknown> };
+  /** A GET of `path(i)`; `check` throws if the body is not the expected answer. */
+  get?: { path: (i: number) => string; check: (i: number, body: Uint8Array) => void };
   sql?: { text: string; values: (i: number) => unknown[] };
   /** Concurrent clients to measure with; default [1, 16]. */
   connections?: number[];

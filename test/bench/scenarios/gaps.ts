@@ -5,6 +5,8 @@
  * actor_theme_point). Themes rotate over the top-level themes so that common and rare ones alternate.
  */
 
+import { VectorTile } from '@mapbox/vector-tile';
+import { PbfReader } from 'pbf';
 import type { BenchScenario } from '../scenario.js';
 
 const THEMES = [
@@ -59,7 +61,29 @@ const gapsFloor = (scoped: boolean) => `
        FROM (SELECT * FROM g ORDER BY population DESC, code LIMIT 100) g
        JOIN territory t ON t.level = 'COMMUNE' AND t.code = g.code) x) AS rows`;
 
+/** The 4 tiles (zoom 6, 512 px) of the Grand Est commune map, as the gaps page asks for them. */
+const GRAND_EST_TILES = [[32, 21], [33, 21], [32, 22], [33, 22]];
+const tilePath = (i: number) => {
+  const [x, y] = GRAND_EST_TILES[i % GRAND_EST_TILES.length];
+  const filter = { scope: { level: 'REGION', code: '44' }, level: 'COMMUNE', themes: [theme(Math.floor(i / GRAND_EST_TILES.length))], fieldActorsOnly: true };
+  return `/tiles/coverage/6/${x}/${y}.mvt?zoom=7&filter=${encodeURIComponent(JSON.stringify(filter))}`;
+};
+
 export const scenarios: BenchScenario[] = [
+  {
+    name: 'coverage tiles: the 4 vector tiles of the Grand Est commune map, one theme',
+    description: 'GET /tiles/coverage/6/{x}/{y}.mvt, each tile counting its own communes (as the gaps page asks for them)',
+    get: {
+      path: tilePath,
+      check: (i, body) => {
+        const layer = new VectorTile(new PbfReader(body)).layers.coverage;
+        if (!layer || layer.length < 100) throw new Error(`tuile ${tilePath(i)} : ${layer?.length ?? 0} communes`);
+        const p = layer.feature(0).properties;
+        if (typeof p.code !== 'string' || typeof p.actorCount !== 'number') throw new Error(`tuile ${tilePath(i)} : propriétés ${JSON.stringify(p)}`);
+      },
+    },
+    connections: [1, 4],
+  },
   {
     name: 'gaps: communes of Grand Est without actor for a theme (first 100, with distances)',
     graphql: { query: GAPS, variables: (i) => ({ filter: { scope: { level: 'REGION', code: '44' }, themes: [theme(i)] } }) },
