@@ -17,7 +17,8 @@ import { FIELD_KEY_PREFIX } from '../server/actors/actor-enums.js';
 /** The steering kinds as this migration wrote them into gap_theme_keys (a test checks they match STEERING_KINDS). */
 export const STEERING_KINDS_AT_MIGRATION = ['DGS', 'ARS', 'AGENCE_ETAT', 'SERVICE_ETAT', 'PREFECTURE', 'DRDFE', 'DRIHL', 'DRIETS', 'DDT_DRIEATE', 'PJJ', 'EDUCATION_NATIONALE', 'CPAM', 'INSTANCE_DEMOCRATIE_SANTE'];
 
-async function rewrite(q: QueryRunner, fn: string, replacements: [string, string][]): Promise<void> {
+/** Rewrites the SQL of a function by exact replacements, each checked to be found. */
+export async function rewrite(q: QueryRunner, fn: string, replacements: [string, string][]): Promise<void> {
   const [{ def }] = await q.query(`SELECT pg_get_functiondef($1::regprocedure) AS def`, [fn]);
   let sql: string = def;
   for (const [from, to] of replacements) {

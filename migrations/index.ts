@@ -8,6 +8,7 @@ import { GapAggregateLock1764000000010 } from './1764000000010-gap-aggregate-loc
 import { FieldActorKeys1764000000011 } from './1764000000011-field-actor-keys.js';
 import { ProjectedNearest1764000000012 } from './1764000000012-projected-nearest.js';
 import { RegionMapGeometry1764000000013 } from './1764000000013-region-map-geometry.js';
+import { FastGapRebuild1764000000014 } from './1764000000014-fast-gap-rebuild.js';
 
 /** Every migration, in order. Listed explicitly so the build, the CLI and the tests agree. */
-export const migrations = [Extensions1764000000000, Territories1764000000001, Actors1764000000002, BenchIndexes1764000000004, GapAggregates1764000000005, Coalitions1764000000006, GapAggregateLock1764000000010, FieldActorKeys1764000000011, ProjectedNearest1764000000012, RegionMapGeometry1764000000013];
+export const migrations = [Extensions1764000000000, Territories1764000000001, Actors1764000000002, BenchIndexes1764000000004, GapAggregates1764000000005, Coalitions1764000000006, GapAggregateLock1764000000010, FieldActorKeys1764000000011, ProjectedNearest1764000000012, RegionMapGeometry1764000000013, FastGapRebuild1764000000014];

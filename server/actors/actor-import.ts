@@ -742,6 +742,9 @@ export async function importActors(ds: DataSource, services: ImportServices, inp
         progress({ phase: 'écriture', done, total: writes });
       }
       if (deferAggregates) {
+        // The rebuild is the directory's own upkeep, bounded by its size (seconds for a few thousand
+        // actors): the request timeout, meant for runaway queries, does not apply to it.
+        await m.query(`SET LOCAL statement_timeout = 0`);
         await m.query(`SELECT gap_rebuild()`);
         await m.query(`SET LOCAL app.gap_aggregates_deferred = 'off'`);
       }

@@ -433,6 +433,47 @@ describe('nearest actor', () => {
       { dep: '974', zone: 32740 },
     ]);
   });
+
+  it('projects with the PL/pgSQL gap_project exactly as the plain PostGIS expression does', async () => {
+    // Migration 1764000000014 rewrote gap_project (same body, kept PROJ transformations): every
+    // stored projection equals ST_Transform into the zone, shifted by the zone's offset.
+    const [r] = await server.ds.query(`
+      SELECT count(*)::int AS n,
+             count(*) FILTER (WHERE NOT ST_Equals(t.geom_proj, ST_Translate(ST_SetSRID(ST_Transform(t.geom, t.zone), 0),
+               1e8 * array_position(ARRAY[2154, 32620, 32621, 32622, 32738, 32740], t.zone), 0)))::int AS different
+      FROM territory t WHERE t.level = 'COMMUNE' AND t.departement_code IN ('55', '974') AND t.geom IS NOT NULL`);
+    expect(r.n).toBeGreaterThan(499);
+    expect(r.different).toBe(0);
+  });
+
+  it('rebuilds the aggregates with their indexes back, and the triggers keep them after', async () => {
+    const qr = server.ds.createQueryRunner();
+    await qr.connect();
+    try {
+      await qr.startTransaction();
+      const sum = async () =>
+        (await qr.query(`SELECT md5(string_agg(theme || level || code || ':' || actor_count, ',' ORDER BY theme, level, code)) AS h
+                         FROM coverage_theme_count WHERE actor_count > 0`))[0].h;
+      const before = await sum();
+      await qr.query(`SELECT gap_rebuild()`);
+      expect(await sum()).toBe(before);
+      const indexes = await qr.query(`SELECT indexname FROM pg_indexes WHERE tablename = 'coverage_theme_count' ORDER BY 1`);
+      expect(indexes.map((i: { indexname: string }) => i.indexname)).toEqual(['coverage_theme_count_code_idx', 'coverage_theme_count_pkey']);
+      // A new actor goes through the triggers' upserts (ON CONFLICT needs the primary key back).
+      const [{ id }] = await qr.query(
+        `INSERT INTO actor (name, kind, sector, themes, commune_code, status, source)
+         VALUES ('Acteur du test de reconstruction', 'ASSOCIATION', 'SANTE', ARRAY['vaccination'], '55545', 'ACTIVE', 'test:rebuild') RETURNING id`,
+      );
+      await qr.query(`INSERT INTO coverage_commune (actor_id, commune_code) VALUES ($1, '55545')`, [id]);
+      const [c] = await qr.query(`SELECT actor_count FROM coverage_theme_count WHERE theme = 'vaccination' AND level = 'COMMUNE' AND code = '55545'`);
+      const [k] = await qr.query(`SELECT count(*)::int AS n FROM coverage_commune cc JOIN actor a ON a.id = cc.actor_id
+        WHERE cc.commune_code = '55545' AND a.status = 'ACTIVE' AND 'vaccination' = ANY(gap_theme_keys(a.themes, a.kind))`);
+      expect(c.actor_count).toBe(k.n);
+    } finally {
+      await qr.rollbackTransaction();
+      await qr.release();
+    }
+  });
 });
 
 describe('theme matrix and comparison', () => {
