@@ -17,6 +17,13 @@ const db = await openDatabase({
 if (env.seed === 'auto') {
   await runSeeds(db.ds, { log: (line) => process.stdout.write(`${line}\n`), ...startupSeedOptions(!env.databaseUrl) });
 }
+if (db.embedded) {
+  // PGlite runs no autovacuum: without fresh statistics the planner guessed empty tables, and the
+  // coverage map of a région took 20 s instead of 1.9 s. Refreshed at each start (≈ 2.5 s).
+  const t = Date.now();
+  await db.ds.query('ANALYZE');
+  logger.info({ ms: Date.now() - t }, 'embedded database statistics refreshed (ANALYZE)');
+}
 
 const httpServer = http.createServer();
 const { app } = await createApp(db.ds, httpServer);

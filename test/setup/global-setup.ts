@@ -16,6 +16,8 @@ export async function setup(project: TestProject) {
   const started = Date.now();
   db = await openDatabase({ databaseUrl: process.env.TEST_DATABASE_URL, dataDir: 'memory://', poolSize: 4 });
   await runSeeds(db.ds, { departements: TEST_DEPARTEMENTS });
+  // As the app does at start on PGlite (no autovacuum there): statistics for the planner.
+  await db.ds.query('ANALYZE');
   const url = process.env.TEST_DATABASE_URL ?? db.embedded!.url;
   project.provide('dbUrl', url);
   project.provide('backend', process.env.TEST_DATABASE_URL ? 'postgres' : 'pglite');
