@@ -2,26 +2,20 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { Plugin } from 'vite';
+import { type Box, boundsOf } from './src/lib/map/bounds.js';
 
 const ID = 'virtual:scope-bounds';
 const RESOLVED = `\0${ID}`;
 
-/** [west, south, east, north] of any GeoJSON geometry, rounded outwards to 3 decimals. */
-function bbox(geometry: { coordinates: unknown }): [number, number, number, number] {
-  let w = Infinity, s = Infinity, e = -Infinity, n = -Infinity;
-  const visit = (c: unknown): void => {
-    if (Array.isArray(c) && typeof c[0] === 'number') {
-      w = Math.min(w, c[0]); e = Math.max(e, c[0]);
-      s = Math.min(s, c[1] as number); n = Math.max(n, c[1] as number);
-    } else if (Array.isArray(c)) c.forEach(visit);
-  };
-  visit(geometry.coordinates);
+/** The box of a geometry, rounded outwards to 3 decimals (never inside the boundary's own box). */
+function box(geometry: GeoJSON.Geometry): Box {
+  const [[w, s], [e, n]] = boundsOf(geometry)!;
   const down = (v: number) => Math.floor(v * 1000) / 1000;
   const up = (v: number) => Math.ceil(v * 1000) / 1000;
   return [down(w), down(s), up(e), up(n)];
 }
 
-export type ScopeBounds = Record<'REGION' | 'DEPARTEMENT', Record<string, [number, number, number, number]>>;
+export type ScopeBounds = Record<'REGION' | 'DEPARTEMENT', Record<string, Box>>;
 
 /** The box of every région and département of the boundary files the seed loads (seeds/data/geo). */
 export function readScopeBounds(geoDir: string): { bounds: ScopeBounds; files: string[] } {
@@ -31,7 +25,7 @@ export function readScopeBounds(geoDir: string): { bounds: ScopeBounds; files: s
     const full = path.join(geoDir, file);
     files.push(full);
     const fc = JSON.parse(gunzipSync(fs.readFileSync(full)).toString('utf8'));
-    bounds[level] = Object.fromEntries(fc.features.map((f: any) => [String(f.properties.code), bbox(f.geometry)]));
+    bounds[level] = Object.fromEntries(fc.features.map((f: any) => [String(f.properties.code), box(f.geometry)]));
   }
   return { bounds, files };
 }

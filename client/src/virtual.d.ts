@@ -1,5 +1,5 @@
 declare module 'virtual:scope-bounds' {
-  /** Box [west, south, east, north] of each région and département, by level then code. */
-  const bounds: Record<'REGION' | 'DEPARTEMENT', Record<string, [number, number, number, number]>>;
+  /** Box of each région and département, by level then code (client/scope-bounds.plugin.ts). */
+  const bounds: Record<'REGION' | 'DEPARTEMENT', Record<string, import('./lib/map/bounds').Box>>;
   export default bounds;
 }

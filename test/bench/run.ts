@@ -77,8 +77,8 @@ function summarize(samples: number[], seconds: number, errors: number): Measure 
   };
 }
 
-/** GraphQL over HTTP with autocannon; latencies taken from its per-response event (sub-millisecond). */
-async function measureGraphql(url: string, sc: BenchScenario, connections: number, seconds: number, counter: { i: number }): Promise<Measure> {
+/** The scenario's request (GraphQL POST or GET) over HTTP with autocannon; latencies taken from its per-response event (sub-millisecond). */
+async function measureHttp(url: string, sc: BenchScenario, connections: number, seconds: number, counter: { i: number }): Promise<Measure> {
   const samples: number[] = [];
   let errors = 0;
   const instance = autocannon({
@@ -308,10 +308,10 @@ async function main() {
         const rounds: { graphql: Measure; sql?: Measure }[] = [];
         for (let r = 0; r < args.rounds; r++) {
           const counter = { i: 1000 * (r + 1) };
-          if (args.warmup > 0) await measureGraphql(app.url, sc, connections, args.warmup, { i: 0 });
+          if (args.warmup > 0) await measureHttp(app.url, sc, connections, args.warmup, { i: 0 });
           const cpu0 = [await serverCpuMs(app.child), await postgresCpuMs(pool)] as const;
           const own0 = process.cpuUsage();
-          const graphql: Measure = await measureGraphql(app.url, sc, connections, args.duration, counter);
+          const graphql: Measure = await measureHttp(app.url, sc, connections, args.duration, counter);
           const own = process.cpuUsage(own0);
           const cpu1 = [await serverCpuMs(app.child), await postgresCpuMs(pool)] as const;
           graphql.cpuMsPerRequest = {

@@ -2,6 +2,9 @@ import { setWorkerUrl } from 'maplibre-gl';
 import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
 import type { StyleSpecification } from 'maplibre-gl';
 import SCOPE_BOUNDS from 'virtual:scope-bounds';
+import type { Box } from './bounds';
+
+export { boundsOf } from './bounds';
 
 // After bundling, MapLibre cannot find its worker from import.meta.url: give it the built file.
 setWorkerUrl(workerUrl);
@@ -25,30 +28,7 @@ export function baseStyle(): StyleSpecification {
   };
 }
 
-/** Bounds of any GeoJSON, as [[west, south], [east, north]]. */
-export function boundsOf(geojson: GeoJSON.GeoJSON): [[number, number], [number, number]] | null {
-  let w = Infinity, s = Infinity, e = -Infinity, n = -Infinity;
-  const visit = (c: unknown): void => {
-    if (Array.isArray(c) && typeof c[0] === 'number') {
-      const [x, y] = c as number[];
-      if (x < w) w = x;
-      if (x > e) e = x;
-      if (y < s) s = y;
-      if (y > n) n = y;
-    } else if (Array.isArray(c)) c.forEach(visit);
-  };
-  const walk = (g: any): void => {
-    if (!g) return;
-    if (g.type === 'FeatureCollection') g.features.forEach(walk);
-    else if (g.type === 'Feature') walk(g.geometry);
-    else if (g.type === 'GeometryCollection') g.geometries.forEach(walk);
-    else visit(g.coordinates);
-  };
-  walk(geojson);
-  return Number.isFinite(w) ? [[w, s], [e, n]] : null;
-}
-
-/** Box of a région or département, [west, south, east, north], known without any query (built from the repo's boundaries). */
-export function scopeBox(level: string, code: string): [number, number, number, number] | null {
-  return (SCOPE_BOUNDS as Record<string, Record<string, [number, number, number, number]>>)[level]?.[code] ?? null;
+/** Box of a région or département, known without any query (built from the repo's boundaries). */
+export function scopeBox(level: string, code: string): Box | null {
+  return (SCOPE_BOUNDS as Record<string, Record<string, Box>>)[level]?.[code] ?? null;
 }
