@@ -6,6 +6,7 @@ export type ErrorCode =
   | 'FORBIDDEN'
   | 'UNAUTHENTICATED'
   | 'CONFLICT'
+  | 'TOO_MANY_ATTEMPTS'
   | 'INTERNAL_SERVER_ERROR';
 
 /** An error meant for the user: a French message and a code clients can switch on. */
