@@ -7,6 +7,8 @@ export type ErrorCode =
   | 'UNAUTHENTICATED'
   | 'CONFLICT'
   | 'TOO_MANY_ATTEMPTS'
+  | 'SERVICE_BUSY'
+  | 'TIMEOUT'
   | 'INTERNAL_SERVER_ERROR';
 
 /** An error meant for the user: a French message and a code clients can switch on. */
