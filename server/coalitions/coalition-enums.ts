@@ -54,6 +54,14 @@ export enum MembershipStatus {
   LEFT = 'LEFT',
 }
 
+/** Life of a direct partnership: declared by one side, confirmed (or declined) by the other, ended by either. */
+export enum PartnershipStatus {
+  PENDING = 'PENDING',
+  ACTIVE = 'ACTIVE',
+  DECLINED = 'DECLINED',
+  ENDED = 'ENDED',
+}
+
 export enum PartnershipKind {
   CONVENTION = 'CONVENTION',
   ACCORD_CADRE = 'ACCORD_CADRE',
@@ -163,6 +171,16 @@ registerEnumType(PartnershipKind, {
     ACCORD_CADRE: { description: 'Accord-cadre' },
     COFINANCEMENT: { description: 'Cofinancement' },
     AUTRE: { description: 'Autre' },
+  },
+});
+registerEnumType(PartnershipStatus, {
+  name: 'PartnershipStatus',
+  description: 'État d’un partenariat direct',
+  valuesConfig: {
+    PENDING: { description: 'Déclaré, en attente de confirmation par l’autre acteur' },
+    ACTIVE: { description: 'Confirmé par l’autre acteur' },
+    DECLINED: { description: 'Refusé par l’autre acteur' },
+    ENDED: { description: 'Terminé (ou déclaration retirée avant confirmation)' },
   },
 });
 registerEnumType(SectorCategory, { name: 'SectorCategory', description: 'Secteur compté pour l’intersectorialité', valuesConfig: described(SECTOR_CATEGORY_LABELS) });

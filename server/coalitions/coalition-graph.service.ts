@@ -7,9 +7,9 @@ import { badInput, notFound } from '../graphql/errors.js';
 import type { ThemeService } from '../themes/theme.service.js';
 import { TerritoryLevel } from '../territories/territory-level.js';
 import { type Graph, GraphComponent, GraphEdge, GraphNode } from './coalition.entity.js';
-import { GraphEdgeKind, GraphNodeKind, type MembershipRole, type PartnershipKind } from './coalition-enums.js';
+import { GraphEdgeKind, GraphNodeKind, type MembershipRole, type PartnershipKind, type PartnershipStatus } from './coalition-enums.js';
 import { CoalitionService, checkUuid } from './coalition.service.js';
-import { Permissions } from './coalition.permissions.js';
+import { PartnershipRules, Permissions } from './coalition.permissions.js';
 
 /** Beyond this many nodes a graph is cut (and says so): it would not be readable anyway. */
 export const MAX_GRAPH_ACTORS = 5_000;
@@ -27,6 +27,37 @@ interface EdgeData {
   kind: GraphEdgeKind;
   role: string | null;
   partnershipKind: string | null;
+  partnershipStatus: string | null;
+}
+
+interface PartnershipRow {
+  actor_a: string;
+  actor_b: string;
+  kind: string;
+  status: string;
+}
+
+/**
+ * SQL condition on partnership alias `p` keeping the links a graph draws for the user: the ones
+ * it may see (`PartnershipRules.visibleSql`) that are pending or active (current ones only unless
+ * `includeEnded`), plus the confirmed ones that ended if `includeEnded`; never declined or
+ * withdrawn ones. Pushes its parameters.
+ */
+function partnershipLinkSql(user: AuthUser | null, params: unknown[], includeEnded: boolean): string {
+  const visible = PartnershipRules.visibleSql(user, params, 'p');
+  const current = `(p.status IN ('PENDING','ACTIVE') AND (p.end_date IS NULL OR p.end_date >= current_date))`;
+  const links = includeEnded ? `(p.status IN ('PENDING','ACTIVE') OR (p.status = 'ENDED' AND p.confirmed_at IS NOT NULL))` : current;
+  return `${visible} AND ${links}`;
+}
+
+/** Adds partnership edges; where a pair has several, an active one gives the edge its status. */
+function addPartnerships(g: G, rows: PartnershipRow[]): void {
+  for (const p of rows) {
+    const a = actorKey(p.actor_a);
+    const b = actorKey(p.actor_b);
+    if (g.hasEdge(a, b) && g.getEdgeAttribute(a, b, 'partnershipStatus') === 'ACTIVE') continue;
+    g.mergeEdge(a, b, { kind: GraphEdgeKind.PARTNERSHIP, role: null, partnershipKind: p.kind, partnershipStatus: p.status });
+  }
 }
 
 type G = UndirectedGraph<NodeData, EdgeData>;
@@ -104,7 +135,7 @@ export class CoalitionGraphService {
             [coalitionIds, actorIds],
           )
         : [],
-      actorIds.length ? this.partnershipsAmong(actorIds, includeEnded) : [],
+      actorIds.length ? this.partnershipsAmong(user, actorIds, includeEnded) : [],
     ]);
 
     const g: G = new UndirectedGraph();
@@ -113,11 +144,9 @@ export class CoalitionGraphService {
       g.addNode(coalitionKey(c.id), { kind: GraphNodeKind.COALITION, label: c.name, sector: null, coalitionKind: c.kind, depth: null });
     }
     for (const m of memberRows) {
-      g.mergeEdge(actorKey(m.actor_id), coalitionKey(m.coalition_id), { kind: GraphEdgeKind.MEMBERSHIP, role: m.role, partnershipKind: null });
+      g.mergeEdge(actorKey(m.actor_id), coalitionKey(m.coalition_id), { kind: GraphEdgeKind.MEMBERSHIP, role: m.role, partnershipKind: null, partnershipStatus: null });
     }
-    for (const p of partnerRows) {
-      g.mergeEdge(actorKey(p.actor_a), actorKey(p.actor_b), { kind: GraphEdgeKind.PARTNERSHIP, role: null, partnershipKind: p.kind });
-    }
+    addPartnerships(g, partnerRows);
     return CoalitionGraphService.describe(g, { metrics: true, truncated });
   }
 
@@ -149,6 +178,8 @@ export class CoalitionGraphService {
         seenCoalitions.add(c.id);
         g.addNode(coalitionKey(c.id), { kind: GraphNodeKind.COALITION, label: c.name, sector: null, coalitionKind: c.kind, depth: d });
       }
+      const partnerParams: unknown[] = [frontier];
+      const links = partnershipLinkSql(user, partnerParams, includeEnded);
       const [members, partners] = await Promise.all([
         reached.length
           ? this.ds.query(
@@ -158,11 +189,11 @@ export class CoalitionGraphService {
             )
           : [],
         this.ds.query(
-          `SELECT p.actor_a, p.actor_b, p.kind, a.id, a.name, a.sector FROM partnership p
+          `SELECT p.actor_a, p.actor_b, p.kind, p.status, a.id, a.name, a.sector FROM partnership p
            JOIN actor a ON a.id = CASE WHEN p.actor_a = ANY($1::uuid[]) THEN p.actor_b ELSE p.actor_a END
-           WHERE (p.actor_a = ANY($1::uuid[]) OR p.actor_b = ANY($1::uuid[])) ${includeEnded ? '' : 'AND (p.end_date IS NULL OR p.end_date >= current_date)'}
+           WHERE (p.actor_a = ANY($1::uuid[]) OR p.actor_b = ANY($1::uuid[])) AND ${links}
            ORDER BY a.name, a.id`,
-          [frontier],
+          partnerParams,
         ),
       ]);
       const next: string[] = [];
@@ -177,27 +208,26 @@ export class CoalitionGraphService {
         return true;
       };
       for (const m of members) {
-        if (reach(m)) g.mergeEdge(actorKey(m.id), coalitionKey(m.coalition_id), { kind: GraphEdgeKind.MEMBERSHIP, role: m.role, partnershipKind: null });
+        if (reach(m)) {
+          g.mergeEdge(actorKey(m.id), coalitionKey(m.coalition_id), { kind: GraphEdgeKind.MEMBERSHIP, role: m.role, partnershipKind: null, partnershipStatus: null });
+        }
       }
-      for (const p of partners) {
-        if (reach(p)) g.mergeEdge(actorKey(p.actor_a), actorKey(p.actor_b), { kind: GraphEdgeKind.PARTNERSHIP, role: null, partnershipKind: p.kind });
-      }
+      addPartnerships(g, partners.filter((p: any) => reach(p)));
       frontier = next;
     }
     // Partnerships between actors of the last ring, so the drawing shows every link among its nodes.
     const ids = g.filterNodes((_, a) => a.kind === GraphNodeKind.ACTOR).map((k) => k.slice(2));
-    for (const p of await this.partnershipsAmong(ids, includeEnded)) {
-      g.mergeEdge(actorKey(p.actor_a), actorKey(p.actor_b), { kind: GraphEdgeKind.PARTNERSHIP, role: null, partnershipKind: p.kind });
-    }
+    addPartnerships(g, await this.partnershipsAmong(user, ids, includeEnded));
     return CoalitionGraphService.describe(g, { metrics: false, truncated });
   }
 
-  private partnershipsAmong(actorIds: string[], includeEnded: boolean): Promise<{ actor_a: string; actor_b: string; kind: string }[]> {
+  private partnershipsAmong(user: AuthUser | null, actorIds: string[], includeEnded: boolean): Promise<PartnershipRow[]> {
+    const params: unknown[] = [actorIds];
+    const links = partnershipLinkSql(user, params, includeEnded);
     return this.ds.query(
-      `SELECT p.actor_a, p.actor_b, p.kind FROM partnership p
-       WHERE p.actor_a = ANY($1::uuid[]) AND p.actor_b = ANY($1::uuid[])
-         ${includeEnded ? '' : 'AND (p.end_date IS NULL OR p.end_date >= current_date)'}`,
-      [actorIds],
+      `SELECT p.actor_a, p.actor_b, p.kind, p.status FROM partnership p
+       WHERE p.actor_a = ANY($1::uuid[]) AND p.actor_b = ANY($1::uuid[]) AND ${links}`,
+      params,
     );
   }
 
@@ -257,6 +287,7 @@ export class CoalitionGraphService {
         kind: e.kind,
         role: e.role as MembershipRole | null,
         partnershipKind: e.partnershipKind as PartnershipKind | null,
+        partnershipStatus: e.partnershipStatus as PartnershipStatus | null,
       }),
     );
     return {

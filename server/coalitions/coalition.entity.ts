@@ -10,6 +10,7 @@ import {
   MembershipRole,
   MembershipStatus,
   PartnershipKind,
+  PartnershipStatus,
   SectorCategory,
   SuggestionReasonKind,
 } from './coalition-enums.js';
@@ -110,6 +111,7 @@ export class Membership {
   @Field(() => ID)
   id: string;
 
+  @Field(() => ID, { description: 'Identifiant de la coalition (toujours donné, même quand « coalition » est null)' })
   coalitionId: string;
 
   actorId: string;
@@ -186,7 +188,11 @@ export class MembershipEvent {
   at: Date;
 }
 
-@ObjectType({ description: 'Partenariat direct entre deux acteurs (convention signée…)' })
+/**
+ * A direct partnership between two actors (a signed convention…). `actorA` is the declaring side;
+ * it is public only once `actorB`'s side has confirmed it (see `PartnershipRules`).
+ */
+@ObjectType({ description: 'Partenariat direct entre deux acteurs (convention signée…), déclaré par l’un, confirmé par l’autre' })
 export class Partnership {
   @Field(() => ID)
   id: string;
@@ -197,6 +203,9 @@ export class Partnership {
   @Field(() => PartnershipKind)
   kind: PartnershipKind;
 
+  @Field(() => PartnershipStatus)
+  status: PartnershipStatus;
+
   @Field(() => String, { nullable: true, description: 'Intitulé' })
   title: string | null;
 
@@ -206,9 +215,28 @@ export class Partnership {
   @Field(() => String, { nullable: true, description: 'Fin (AAAA-MM-JJ)' })
   endDate: string | null;
 
-  @Field(() => Boolean, { description: 'Vrai si le partenariat est terminé' })
+  @Field(() => Boolean, { description: 'Vrai si le partenariat est terminé (fin passée ou état ENDED)' })
   ended: boolean;
+
+  @Field(() => Date, { description: 'Date de la déclaration' })
+  declaredAt: Date;
+
+  @Field(() => Date, { nullable: true, description: 'Date de la confirmation par l’autre acteur' })
+  confirmedAt: Date | null;
+
+  @Field(() => Date, { nullable: true, description: 'Date à laquelle il a été terminé ou refusé' })
+  endedAt: Date | null;
+
+  createdBy: string | null;
+  /** Régions where either actor works (coverage_area), for the ARS analysts' rights. */
+  regionCodes: string[];
 }
+
+export const PARTNERSHIP_COLUMNS = `p.id, p.actor_a, p.actor_b, p.kind, p.status, p.title,
+  to_char(p.start_date, 'YYYY-MM-DD') AS start_date, to_char(p.end_date, 'YYYY-MM-DD') AS end_date,
+  (p.status = 'ENDED' OR (p.end_date IS NOT NULL AND p.end_date < current_date)) AS ended,
+  p.created_at, p.confirmed_at, p.ended_at, p.created_by,
+  ARRAY(SELECT DISTINCT ca.code FROM coverage_area ca WHERE ca.level = 'REGION' AND ca.actor_id IN (p.actor_a, p.actor_b)) AS region_codes`;
 
 export function toPartnership(r: any): Partnership {
   return Object.assign(new Partnership(), {
@@ -216,11 +244,39 @@ export function toPartnership(r: any): Partnership {
     actorAId: r.actor_a,
     actorBId: r.actor_b,
     kind: r.kind,
+    status: r.status,
     title: r.title,
     startDate: r.start_date,
     endDate: r.end_date,
     ended: r.ended,
+    declaredAt: new Date(r.created_at),
+    confirmedAt: r.confirmed_at ? new Date(r.confirmed_at) : null,
+    endedAt: r.ended_at ? new Date(r.ended_at) : null,
+    createdBy: r.created_by ?? null,
+    regionCodes: r.region_codes ?? [],
   });
+}
+
+/** One change of a partnership, kept forever: who, when, from which status to which, and why. */
+@ObjectType({ description: 'Changement d’un partenariat (historique)' })
+export class PartnershipEvent {
+  @Field(() => ID)
+  id: string;
+
+  @Field(() => PartnershipStatus, { nullable: true, description: 'État avant le changement (vide pour la déclaration)' })
+  fromStatus: PartnershipStatus | null;
+
+  @Field(() => PartnershipStatus, { description: 'État après le changement' })
+  toStatus: PartnershipStatus;
+
+  @Field(() => String, { nullable: true, description: 'Motif donné' })
+  reason: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Nom affiché de la personne qui a fait le changement (jamais son courriel)' })
+  byName: string | null;
+
+  @Field(() => Date)
+  at: Date;
 }
 
 @ObjectType({ description: 'Membres d’une coalition ayant un même rôle' })
@@ -350,6 +406,12 @@ export class GraphEdge {
 
   @Field(() => PartnershipKind, { nullable: true, description: 'Nature du partenariat' })
   partnershipKind: PartnershipKind | null;
+
+  @Field(() => PartnershipStatus, {
+    nullable: true,
+    description: 'État du partenariat : ACTIVE pour tous ; PENDING seulement pour ses deux côtés, les analystes de leur région et les administrateurs',
+  })
+  partnershipStatus: PartnershipStatus | null;
 }
 
 @ObjectType({ description: 'Composante connexe du graphe' })

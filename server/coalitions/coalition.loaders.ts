@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import type { Actor } from '../actors/actor.entity.js';
 import type { ActorService } from '../actors/actor.service.js';
-import type { Coalition, Membership, MembershipEvent, Partnership } from './coalition.entity.js';
+import type { Coalition, Membership, MembershipEvent, Partnership, PartnershipEvent } from './coalition.entity.js';
 import type { CoalitionService } from './coalition.service.js';
 
 /** Per-request batch loaders of the coalition domain: one query per relation, whatever the page size. */
@@ -17,6 +17,8 @@ export function createCoalitionLoaders(coalitions: CoalitionService, actors: Act
     }),
     /** Every membership of an actor, all statuses: resolvers filter by permission. */
     membershipsByActor: new DataLoader<string, Membership[]>((ids) => coalitions.membershipsByActors(ids)),
+    /** Every partnership of an actor, all statuses: resolvers filter by permission. */
     partnershipsByActor: new DataLoader<string, Partnership[]>((ids) => coalitions.partnershipsOf(ids)),
+    partnershipHistory: new DataLoader<string, PartnershipEvent[]>((ids) => coalitions.partnershipHistories(ids)),
   };
 }

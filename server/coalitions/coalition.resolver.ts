@@ -15,12 +15,13 @@ import {
   MembershipEvent,
   PartnerSuggestion,
   Partnership,
+  PartnershipEvent,
   RoleGroup,
   SectorGroup,
 } from './coalition.entity.js';
 import { COALITION_KIND_LABELS, MEMBERSHIP_ROLE_LABELS, MembershipRole, MembershipStatus } from './coalition-enums.js';
 import { CoalitionFilter, CreateCoalitionInput, CreatePartnershipInput, UpdateCoalitionInput } from './coalition.inputs.js';
-import { Permissions } from './coalition.permissions.js';
+import { PartnershipRules, Permissions } from './coalition.permissions.js';
 import { CoalitionService } from './coalition.service.js';
 
 async function activeMembers(c: Coalition, { loaders, user }: Context): Promise<Membership[]> {
@@ -154,9 +155,51 @@ export class CoalitionResolver {
     return services.coalitions.leave(user ?? null, membershipId);
   }
 
-  @Mutation(() => Partnership, { description: 'Déclare un partenariat direct entre un acteur que le compte représente et un autre' })
+  @Mutation(() => Partnership, {
+    description:
+      'Déclare un partenariat direct entre un acteur que le compte représente et un autre : en attente (PENDING) jusqu’à ce que ' +
+      'l’autre acteur le confirme ; CONFLICT s’il en existe déjà un de même nature, en attente ou actif, entre ces deux acteurs',
+  })
   createPartnership(@Arg('input', () => CreatePartnershipInput) input: CreatePartnershipInput, @Ctx() { services, user }: Context): Promise<Partnership> {
     return services.coalitions.createPartnership(user ?? null, input);
+  }
+
+  @Mutation(() => Partnership, {
+    description:
+      'Confirme un partenariat en attente : un représentant de l’acteur partenaire, un analyste ARS de la région ou un administrateur, ' +
+      'jamais le côté qui l’a déclaré ; CONFLICT s’il n’est plus en attente',
+  })
+  confirmPartnership(@Arg('id', () => ID) id: string, @Ctx() { services, user }: Context): Promise<Partnership> {
+    return services.coalitions.confirmPartnership(user ?? null, id);
+  }
+
+  @Mutation(() => Partnership, { description: 'Refuse un partenariat en attente (mêmes personnes que pour le confirmer), avec un motif facultatif' })
+  declinePartnership(
+    @Arg('id', () => ID) id: string,
+    @Arg('reason', () => String, { nullable: true, description: 'Motif (1 000 caractères au plus)' }) reason: string | null,
+    @Ctx() { services, user }: Context,
+  ): Promise<Partnership> {
+    return services.coalitions.declinePartnership(user ?? null, id, reason);
+  }
+
+  @Mutation(() => Partnership, {
+    description:
+      'Met fin à un partenariat actif, ou retire une déclaration en attente : les représentants de l’un ou l’autre acteur, ' +
+      'les analystes ARS de leur région, les administrateurs ; la date de fin est fixée et l’historique conservé',
+  })
+  endPartnership(
+    @Arg('id', () => ID) id: string,
+    @Arg('reason', () => String, { nullable: true, description: 'Motif (1 000 caractères au plus)' }) reason: string | null,
+    @Ctx() { services, user }: Context,
+  ): Promise<Partnership> {
+    return services.coalitions.endPartnership(user ?? null, id, reason);
+  }
+
+  @Query(() => [Partnership], {
+    description: 'Partenariats déclarés par d’autres et en attente de la confirmation du compte connecté (500 au plus, les plus anciens d’abord)',
+  })
+  partnershipsToConfirm(@Ctx() { services, user }: Context): Promise<Partnership[]> {
+    return services.coalitions.partnershipsToConfirm(user ?? null);
   }
 
   // ---------------------------------------------------------------- fields
@@ -182,15 +225,19 @@ export class CoalitionResolver {
     return Permissions.canManage(user ?? null, c);
   }
 
-  @FieldResolver(() => Int, { description: 'Nombre de membres actifs' })
-  async memberCount(@Root() c: Coalition, @Ctx() ctx: Context): Promise<number> {
+  @FieldResolver(() => Int, {
+    nullable: true,
+    description: 'Nombre de membres actifs ; null pour qui voit la coalition sans ses membres (acteur invité ou en attente)',
+  })
+  async memberCount(@Root() c: Coalition, @Ctx() ctx: Context): Promise<number | null> {
+    if (!Permissions.canSeeMembers(ctx.user ?? null, c)) return null;
     return (await activeMembers(c, ctx)).length;
   }
 
   @FieldResolver(() => [Membership], {
     description:
       'Adhésions (actives par défaut). Les demandes, invitations, refus et départs ne sont visibles que des coordinateurs ' +
-      'et des représentants de l’acteur concerné',
+      'et des représentants de l’acteur concerné ; un acteur invité ou en attente ne voit que ses propres adhésions',
   })
   async members(
     @Root() c: Coalition,
@@ -217,26 +264,31 @@ export class CoalitionResolver {
   }
 
   @FieldResolver(() => Intersectorality, {
-    description: 'Secteurs présents et absents parmi les membres actifs : santé, social, éducation, logement, collectivités, État, associations, usagers',
+    nullable: true,
+    description:
+      'Secteurs présents et absents parmi les membres actifs : santé, social, éducation, logement, collectivités, État, associations, usagers ; ' +
+      'null pour qui voit la coalition sans ses membres',
   })
-  async intersectorality(@Root() c: Coalition, @Ctx() ctx: Context): Promise<Intersectorality> {
+  async intersectorality(@Root() c: Coalition, @Ctx() ctx: Context): Promise<Intersectorality | null> {
+    if (!Permissions.canSeeMembers(ctx.user ?? null, c)) return null;
     return CoalitionService.intersectorality(await actorsOf(await activeMembers(c, ctx), ctx));
   }
 
-  @FieldResolver(() => [MembershipEvent], { description: 'Historique de toutes les adhésions (coordinateurs, analystes, administrateurs)' })
+  @FieldResolver(() => [MembershipEvent], {
+    description: 'Historique de toutes les adhésions (coordinateurs, analystes ARS de la région, administrateurs)',
+  })
   history(@Root() c: Coalition, @Ctx() { services, user }: Context): Promise<MembershipEvent[]> {
-    if (!Permissions.canManage(user ?? null, c) && !Permissions.readsEverything(user ?? null)) {
+    if (!Permissions.canManage(user ?? null, c)) {
       throw new AppError('FORBIDDEN', 'L’historique est réservé aux coordinateurs de la coalition.');
     }
     return services.coalitions.history(c.id, null);
   }
 }
 
-/** Coordinators, analysts and admins, and the representatives of the member actor, see who asked and who decided. */
+/** Who asked, who decided and the history: see `Permissions.seesPeople`. */
 async function seesPeople(m: Membership, { loaders, user }: Context): Promise<boolean> {
   const c = await loaders.coalition.load(m.coalitionId);
-  const u = user ?? null;
-  return !!c && (Permissions.canManage(u, c) || Permissions.readsEverything(u) || Permissions.represents(u, m.actorId));
+  return !!c && Permissions.seesPeople(user ?? null, c, m);
 }
 
 @Resolver(() => Membership)
@@ -261,17 +313,21 @@ export class MembershipResolver {
     return loaders.actor.load(m.actorId);
   }
 
-  @FieldResolver(() => Coalition, { nullable: true, description: 'La coalition (null si elle n’est pas visible du compte)' })
+  @FieldResolver(() => Coalition, {
+    nullable: true,
+    description:
+      'La coalition ; null si elle n’est pas visible du compte, notamment une coalition réservée à ses membres après un refus ou un départ',
+  })
   async coalition(@Root() m: Membership, @Ctx() { loaders, user }: Context): Promise<Coalition | null> {
     const c = await loaders.coalition.load(m.coalitionId);
-    return c && (Permissions.canView(user ?? null, c) || Permissions.represents(user ?? null, m.actorId)) ? c : null;
+    return c && Permissions.canView(user ?? null, c) ? c : null;
   }
 
   @FieldResolver(() => [MembershipEvent], {
     nullable: true,
     description:
-      'Historique de cet acteur dans cette coalition, départs et retours compris ; null sauf pour les coordinateurs, ' +
-      'les analystes et les représentants de l’acteur',
+      'Historique de cet acteur dans cette coalition, départs et retours compris ; null sauf pour les coordinateurs ' +
+      '(dont les analystes ARS de la région) et les représentants de l’acteur qui voient encore la coalition',
   })
   async history(@Root() m: Membership, @Ctx() ctx: Context): Promise<MembershipEvent[] | null> {
     if (!(await seesPeople(m, ctx))) return null;
@@ -281,14 +337,32 @@ export class MembershipResolver {
 
 @Resolver(() => Partnership)
 export class PartnershipResolver {
-  @FieldResolver(() => Actor, { nullable: true })
+  @FieldResolver(() => Actor, { nullable: true, description: 'L’acteur qui a déclaré le partenariat' })
   actorA(@Root() p: Partnership, @Ctx() { loaders }: Context): Promise<Actor | null> {
     return loaders.actor.load(p.actorAId);
   }
 
-  @FieldResolver(() => Actor, { nullable: true })
+  @FieldResolver(() => Actor, { nullable: true, description: 'L’acteur partenaire, qui confirme ou refuse' })
   actorB(@Root() p: Partnership, @Ctx() { loaders }: Context): Promise<Actor | null> {
     return loaders.actor.load(p.actorBId);
+  }
+
+  @FieldResolver(() => [PartnershipEvent], {
+    nullable: true,
+    description: 'Historique (déclaration, confirmation, refus, fin, avec leurs motifs) ; null sauf pour les deux côtés, les analystes ARS de leur région et les administrateurs',
+  })
+  history(@Root() p: Partnership, @Ctx() { loaders, user }: Context): Promise<PartnershipEvent[]> | null {
+    return PartnershipRules.isInsider(user ?? null, p) ? loaders.partnershipHistory.load(p.id) : null;
+  }
+
+  @FieldResolver(() => Boolean, { description: 'Vrai si le compte connecté peut confirmer ou refuser ce partenariat en attente' })
+  viewerCanDecide(@Root() p: Partnership, @Ctx() { user }: Context): boolean {
+    return p.status === 'PENDING' && PartnershipRules.canDecide(user ?? null, p);
+  }
+
+  @FieldResolver(() => Boolean, { description: 'Vrai si le compte connecté peut y mettre fin (ou retirer la déclaration)' })
+  viewerCanEnd(@Root() p: Partnership, @Ctx() { user }: Context): boolean {
+    return (p.status === 'PENDING' || p.status === 'ACTIVE') && PartnershipRules.canEnd(user ?? null, p);
   }
 }
 
@@ -310,13 +384,17 @@ export class ActorPartnershipResolver {
     const wanted = statuses?.length ? statuses : [MembershipStatus.ACTIVE];
     return all.filter((m, i) => {
       const c = coalitions[i];
-      if (!c || c instanceof Error || !Permissions.canView(user ?? null, c)) return false;
+      if (!c || c instanceof Error) return false;
       return CoalitionService.visibleMemberships(user ?? null, c, [m], wanted).length > 0;
     });
   }
 
-  @FieldResolver(() => [Partnership], { description: 'Partenariats directs de l’acteur' })
-  partnerships(@Root() a: Actor, @Ctx() { loaders }: Context): Promise<Partnership[]> {
-    return loaders.partnershipsByActor.load(a.id);
+  @FieldResolver(() => [Partnership], {
+    description:
+      'Partenariats directs de l’acteur : confirmés (actifs ou terminés) pour tous ; les deux côtés, les analystes ARS de leur région ' +
+      'et les administrateurs voient aussi ceux en attente, refusés ou retirés, avec leur état',
+  })
+  async partnerships(@Root() a: Actor, @Ctx() { loaders, user }: Context): Promise<Partnership[]> {
+    return (await loaders.partnershipsByActor.load(a.id)).filter((p) => PartnershipRules.canSee(user ?? null, p));
   }
 }

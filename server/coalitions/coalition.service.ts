@@ -16,7 +16,9 @@ import {
   MEMBERSHIP_COLUMNS,
   type Membership,
   MembershipEvent,
+  PARTNERSHIP_COLUMNS,
   type Partnership,
+  PartnershipEvent,
   PartnerSuggestion,
   toCoalition,
   toMembership,
@@ -26,13 +28,14 @@ import {
   JoinPolicy,
   MembershipRole,
   MembershipStatus,
+  PartnershipStatus,
   SECTOR_CATEGORY_LABELS,
   SectorCategory,
   SuggestionReasonKind,
   sectorCategories,
 } from './coalition-enums.js';
 import type { CoalitionFilter, CreateCoalitionInput, CreatePartnershipInput, UpdateCoalitionInput } from './coalition.inputs.js';
-import { Permissions } from './coalition.permissions.js';
+import { PartnershipRules, Permissions } from './coalition.permissions.js';
 
 type Queryable = Pick<DataSource | EntityManager, 'query'>;
 
@@ -211,12 +214,9 @@ export class CoalitionService {
     return coalitionIds.map((id) => by.get(id) ?? []);
   }
 
-  /** Memberships of a coalition the user may see: active ones; any status for coordinators and for the user's own actors. */
+  /** Memberships of a coalition with the given statuses that the user may see (`Permissions.canSeeMembership`). */
   static visibleMemberships(user: AuthUser | null, c: Coalition, all: Membership[], statuses: MembershipStatus[]): Membership[] {
-    const manager = Permissions.canManage(user, c) || Permissions.readsEverything(user);
-    return all.filter(
-      (m) => statuses.includes(m.status) && (m.status === MembershipStatus.ACTIVE || manager || Permissions.represents(user, m.actorId)),
-    );
+    return all.filter((m) => statuses.includes(m.status) && Permissions.canSeeMembership(user, c, m));
   }
 
   static groupByRole(members: Membership[]) {
@@ -294,15 +294,72 @@ export class CoalitionService {
     return rows.map(toMembership);
   }
 
+  /** Every partnership of the given actors, all statuses (callers filter with `PartnershipRules.canSee`). */
   async partnershipsOf(actorIds: readonly string[]): Promise<Partnership[][]> {
-    const rows = await this.ds.query(
-      `SELECT id, actor_a, actor_b, kind, title, to_char(start_date, 'YYYY-MM-DD') AS start_date, to_char(end_date, 'YYYY-MM-DD') AS end_date,
-         (end_date IS NOT NULL AND end_date < current_date) AS ended
-       FROM partnership WHERE actor_a = ANY($1::uuid[]) OR actor_b = ANY($1::uuid[]) ORDER BY start_date NULLS LAST, id`,
-      [actorIds],
-    );
+    const valid = actorIds.filter((id) => UUID.test(id));
+    const rows = valid.length
+      ? await this.ds.query(
+          `SELECT ${PARTNERSHIP_COLUMNS} FROM partnership p WHERE p.actor_a = ANY($1::uuid[]) OR p.actor_b = ANY($1::uuid[])
+           ORDER BY p.start_date NULLS LAST, p.created_at, p.id`,
+          [valid],
+        )
+      : [];
     const list = rows.map(toPartnership) as Partnership[];
     return actorIds.map((id) => list.filter((p) => p.actorAId === id || p.actorBId === id));
+  }
+
+  async partnershipById(id: string): Promise<Partnership | null> {
+    const [row] = await this.ds.query(`SELECT ${PARTNERSHIP_COLUMNS} FROM partnership p WHERE p.id = $1`, [id]);
+    return row ? toPartnership(row) : null;
+  }
+
+  /** Histories of several partnerships in one query, for the per-request loader. */
+  async partnershipHistories(ids: readonly string[]): Promise<PartnershipEvent[][]> {
+    const rows = await this.ds.query(
+      `SELECT e.id::text, e.partnership_id, e.from_status, e.to_status, e.reason, e.at, u.display_name
+       FROM partnership_event e LEFT JOIN user_account u ON u.id = e.user_id
+       WHERE e.partnership_id = ANY($1::uuid[]) ORDER BY e.id`,
+      [ids],
+    );
+    const by = new Map<string, PartnershipEvent[]>();
+    for (const r of rows) {
+      const event = Object.assign(new PartnershipEvent(), {
+        id: r.id,
+        fromStatus: r.from_status,
+        toStatus: r.to_status,
+        reason: r.reason,
+        byName: r.display_name,
+        at: new Date(r.at),
+      });
+      by.set(r.partnership_id, [...(by.get(r.partnership_id) ?? []), event]);
+    }
+    return ids.map((id) => by.get(id) ?? []);
+  }
+
+  /** Pending partnerships the user may confirm (declared by another side), oldest first; 500 at most. */
+  async partnershipsToConfirm(user: AuthUser | null): Promise<Partnership[]> {
+    const u = this.requireUser(user);
+    const params: unknown[] = [];
+    const visible = PartnershipRules.visibleSql(u, params);
+    const rows = await this.ds.query(
+      `SELECT ${PARTNERSHIP_COLUMNS} FROM partnership p WHERE p.status = 'PENDING' AND ${visible} ORDER BY p.created_at, p.id LIMIT 2000`,
+      params,
+    );
+    return (rows.map(toPartnership) as Partnership[]).filter((p) => PartnershipRules.canDecide(u, p)).slice(0, 500);
+  }
+
+  /**
+   * Reloads the open memberships of the user's actors after a change, so that the answer of the
+   * mutation (and anything after it in the same request) is checked against the new state: an
+   * actor that just declined or left no longer sees a members-only coalition.
+   */
+  private async refreshMemberships(user: AuthUser): Promise<void> {
+    const rows = await this.ds.query(
+      `SELECT m.coalition_id AS "coalitionId", m.actor_id AS "actorId", m.role, m.status FROM membership m
+       WHERE m.actor_id = ANY($1::uuid[]) AND m.status IN ('REQUESTED','INVITED','ACTIVE')`,
+      [user.actorIds],
+    );
+    user.memberships.splice(0, user.memberships.length, ...rows);
   }
 
   // ---------------------------------------------------------------- writes
@@ -374,6 +431,7 @@ export class CoalitionService {
       await this.insertMembership(m, row.id, input.pilotActorId, MembershipRole.PILOTE, MembershipStatus.ACTIVE, u.id, true);
       return row.id as string;
     });
+    await this.refreshMemberships(u);
     return (await this.findMany([id]))[0]!;
   }
 
@@ -455,11 +513,12 @@ export class CoalitionService {
     actorId: string,
     role: MembershipRole,
     status: MembershipStatus,
-    userId: string,
+    user: AuthUser,
     decided: boolean,
   ): Promise<Membership> {
     try {
-      const id = await this.ds.transaction((m) => this.insertMembership(m, coalitionId, actorId, role, status, userId, decided));
+      const id = await this.ds.transaction((m) => this.insertMembership(m, coalitionId, actorId, role, status, user.id, decided));
+      await this.refreshMemberships(user);
       return (await this.membershipById(id))!;
     } catch (err) {
       if (isUniqueViolation(err)) {
@@ -485,7 +544,7 @@ export class CoalitionService {
     if (c.ended) throw badInput('Cette coalition est terminée.', 'coalitionId');
     if (c.joinPolicy === JoinPolicy.INVITATION) throw forbidden('Cette coalition ne s’ouvre que sur invitation d’un coordinateur.');
     const open = c.joinPolicy === JoinPolicy.OPEN;
-    return this.openMembership(c.id, actorId, role, open ? MembershipStatus.ACTIVE : MembershipStatus.REQUESTED, u.id, open);
+    return this.openMembership(c.id, actorId, role, open ? MembershipStatus.ACTIVE : MembershipStatus.REQUESTED, u, open);
   }
 
   /** A coordinator invites an actor; the actor's representatives accept or decline. */
@@ -495,14 +554,15 @@ export class CoalitionService {
     if (!Permissions.canManage(u, c)) throw forbidden('Seuls les coordinateurs de cette coalition invitent.');
     await this.activeActor(actorId, 'actorId');
     if (c.ended) throw badInput('Cette coalition est terminée.', 'coalitionId');
-    return this.openMembership(c.id, actorId, role, MembershipStatus.INVITED, u.id, false);
+    return this.openMembership(c.id, actorId, role, MembershipStatus.INVITED, u, false);
   }
 
   /**
    * Moves a membership from one of `from` to `to` if it is still there: the conditional UPDATE
    * is the lock, so of two concurrent decisions exactly one changes the row.
    */
-  private async transition(membership: Membership, from: MembershipStatus[], to: MembershipStatus, userId: string, check?: (m: EntityManager) => Promise<void>): Promise<Membership> {
+  private async transition(membership: Membership, from: MembershipStatus[], to: MembershipStatus, user: AuthUser, check?: (m: EntityManager) => Promise<void>): Promise<Membership> {
+    const userId = user.id;
     await this.ds.transaction(async (m) => {
       if (check) await check(m);
       const decided = to === MembershipStatus.ACTIVE || to === MembershipStatus.REJECTED;
@@ -526,6 +586,7 @@ export class CoalitionService {
         [membership.id, membership.status, to, userId],
       );
     });
+    await this.refreshMemberships(user);
     return (await this.membershipById(membership.id))!;
   }
 
@@ -548,7 +609,7 @@ export class CoalitionService {
     if (membership.status !== MembershipStatus.REQUESTED) {
       throw new AppError('CONFLICT', 'Cette demande a déjà été traitée.', { currentStatus: membership.status });
     }
-    return this.transition(membership, [MembershipStatus.REQUESTED], accept ? MembershipStatus.ACTIVE : MembershipStatus.REJECTED, u.id);
+    return this.transition(membership, [MembershipStatus.REQUESTED], accept ? MembershipStatus.ACTIVE : MembershipStatus.REJECTED, u);
   }
 
   /** The invited actor's representative accepts or declines. */
@@ -559,7 +620,7 @@ export class CoalitionService {
     if (membership.status !== MembershipStatus.INVITED) {
       throw new AppError('CONFLICT', 'Cette invitation a déjà reçu une réponse.', { currentStatus: membership.status });
     }
-    return this.transition(membership, [MembershipStatus.INVITED], accept ? MembershipStatus.ACTIVE : MembershipStatus.REJECTED, u.id);
+    return this.transition(membership, [MembershipStatus.INVITED], accept ? MembershipStatus.ACTIVE : MembershipStatus.REJECTED, u);
   }
 
   /**
@@ -584,9 +645,14 @@ export class CoalitionService {
       );
       if (n === 0) throw new AppError('CONFLICT', 'Le dernier pilote ne peut pas quitter la coalition : invitez d’abord un autre pilote.');
     };
-    return this.transition(membership, from, MembershipStatus.LEFT, u.id, lastPilotCheck);
+    return this.transition(membership, from, MembershipStatus.LEFT, u, lastPilotCheck);
   }
 
+  /**
+   * Declares a partnership for an actor the user represents (or as an administrator): PENDING
+   * until the other side confirms it. The partial unique index on the unordered pair and kind
+   * refuses a second pending or active one, even declared at the same time (CONFLICT).
+   */
   async createPartnership(user: AuthUser | null, input: CreatePartnershipInput): Promise<Partnership> {
     const u = this.requireUser(user);
     checkUuid(input.actorId, 'actorId', 'd’acteur');
@@ -598,13 +664,118 @@ export class CoalitionService {
     await this.activeActor(input.actorId, 'actorId');
     await this.activeActor(input.partnerActorId, 'partnerActorId');
     CoalitionService.checkDates(input.startDate ?? null, input.endDate ?? null);
-    const [row] = await this.ds.query(
-      `INSERT INTO partnership (actor_a, actor_b, kind, title, start_date, end_date, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7)
-       RETURNING id, actor_a, actor_b, kind, title, to_char(start_date, 'YYYY-MM-DD') AS start_date, to_char(end_date, 'YYYY-MM-DD') AS end_date,
-         (end_date IS NOT NULL AND end_date < current_date) AS ended`,
-      [input.actorId, input.partnerActorId, input.kind, input.title?.trim() || null, input.startDate ?? null, input.endDate ?? null, u.id],
+    let id: string;
+    try {
+      id = await this.ds.transaction(async (m) => {
+        // An active partnership whose period is over no longer blocks a new one of the same kind.
+        await m.query(
+          `WITH over AS (
+             UPDATE partnership SET status = 'ENDED', ended_at = now(), updated_at = now()
+             WHERE least(actor_a, actor_b) = least($1::uuid, $2::uuid) AND greatest(actor_a, actor_b) = greatest($1::uuid, $2::uuid)
+               AND kind = $3 AND status = 'ACTIVE' AND end_date < current_date RETURNING id)
+           INSERT INTO partnership_event (partnership_id, from_status, to_status, user_id, reason)
+           SELECT id, 'ACTIVE', 'ENDED', $4, 'Période terminée' FROM over`,
+          [input.actorId, input.partnerActorId, input.kind, u.id],
+        );
+        const [row] = await m.query(
+          `INSERT INTO partnership (actor_a, actor_b, kind, title, start_date, end_date, status, created_by)
+           VALUES ($1, $2, $3, $4, $5, $6, 'PENDING', $7) RETURNING id`,
+          [input.actorId, input.partnerActorId, input.kind, input.title?.trim() || null, input.startDate ?? null, input.endDate ?? null, u.id],
+        );
+        await m.query(`INSERT INTO partnership_event (partnership_id, from_status, to_status, user_id) VALUES ($1, NULL, 'PENDING', $2)`, [row.id, u.id]);
+        return row.id as string;
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) {
+        throw new AppError('CONFLICT', 'Un partenariat de cette nature est déjà déclaré entre ces deux acteurs (en attente de confirmation ou actif).');
+      }
+      throw err;
+    }
+    return (await this.partnershipById(id))!;
+  }
+
+  /** A partnership the user may see; NOT_FOUND otherwise, so that pending declarations do not leak. */
+  private async visiblePartnership(user: AuthUser, id: string): Promise<Partnership> {
+    checkUuid(id, 'id', 'de partenariat');
+    const p = await this.partnershipById(id);
+    if (!p || !PartnershipRules.canSee(user, p)) throw notFound('Partenariat introuvable');
+    return p;
+  }
+
+  private static checkReason(reason: string | null | undefined): string | null {
+    const r = reason?.trim() || null;
+    if (r && r.length > 1000) throw badInput('le motif dépasse 1 000 caractères', 'reason');
+    return r;
+  }
+
+  /**
+   * Moves a partnership from its current status to `to` if nobody changed it in between: the
+   * conditional UPDATE is the lock, so of two concurrent decisions exactly one succeeds.
+   */
+  private async partnershipTransition(user: AuthUser, p: Partnership, from: PartnershipStatus[], to: PartnershipStatus, reason: string | null, stateMessage: string): Promise<Partnership> {
+    if (!from.includes(p.status)) throw new AppError('CONFLICT', stateMessage, { currentStatus: p.status });
+    await this.ds.transaction(async (m) => {
+      const rows = returnedRows(
+        await m.query(
+          `UPDATE partnership SET status = $3, updated_at = now(),
+             confirmed_at = CASE WHEN $3 = 'ACTIVE' THEN now() ELSE confirmed_at END,
+             confirmed_by = CASE WHEN $3 = 'ACTIVE' THEN $4::uuid ELSE confirmed_by END,
+             ended_at = CASE WHEN $3 IN ('ENDED','DECLINED') THEN now() ELSE ended_at END,
+             end_date = CASE WHEN $3 = 'ENDED' AND (start_date IS NULL OR start_date <= current_date)
+                             THEN least(coalesce(end_date, current_date), current_date) ELSE end_date END
+           WHERE id = $1 AND status = $2 RETURNING id`,
+          [p.id, p.status, to, user.id],
+        ),
+      );
+      if (rows.length === 0) {
+        const [now] = await m.query(`SELECT status FROM partnership WHERE id = $1`, [p.id]);
+        throw new AppError('CONFLICT', 'Ce partenariat vient d’être modifié par quelqu’un d’autre : rechargez-le.', { currentStatus: now?.status ?? null });
+      }
+      await m.query(`INSERT INTO partnership_event (partnership_id, from_status, to_status, user_id, reason) VALUES ($1, $2, $3, $4, $5)`, [
+        p.id,
+        p.status,
+        to,
+        user.id,
+        reason,
+      ]);
+    });
+    return (await this.partnershipById(p.id))!;
+  }
+
+  private static decideForbidden(user: AuthUser, p: Partnership, verb: string) {
+    return forbidden(
+      PartnershipRules.declaringSide(user, p)
+        ? `Le côté qui a déclaré ce partenariat ne peut pas le ${verb} : c’est à l’autre acteur de le faire.`
+        : `Seuls les représentants de l’acteur partenaire, les analystes ARS de sa région et les administrateurs peuvent le ${verb}.`,
     );
-    return toPartnership(row);
+  }
+
+  /** The other side (or an ARS analyst of the région, an administrator) confirms a pending declaration. */
+  async confirmPartnership(user: AuthUser | null, id: string): Promise<Partnership> {
+    const u = this.requireUser(user);
+    const p = await this.visiblePartnership(u, id);
+    if (!PartnershipRules.canDecide(u, p)) throw CoalitionService.decideForbidden(u, p, 'confirmer');
+    return this.partnershipTransition(u, p, [PartnershipStatus.PENDING], PartnershipStatus.ACTIVE, null, 'Ce partenariat n’est plus en attente de confirmation.');
+  }
+
+  /** The other side declines a pending declaration, with an optional reason. */
+  async declinePartnership(user: AuthUser | null, id: string, reason: string | null | undefined): Promise<Partnership> {
+    const u = this.requireUser(user);
+    const why = CoalitionService.checkReason(reason);
+    const p = await this.visiblePartnership(u, id);
+    if (!PartnershipRules.canDecide(u, p)) throw CoalitionService.decideForbidden(u, p, 'refuser');
+    return this.partnershipTransition(u, p, [PartnershipStatus.PENDING], PartnershipStatus.DECLINED, why, 'Ce partenariat n’est plus en attente de confirmation.');
+  }
+
+  /** Either side ends an active partnership (or withdraws a pending one); its history stays. */
+  async endPartnership(user: AuthUser | null, id: string, reason: string | null | undefined): Promise<Partnership> {
+    const u = this.requireUser(user);
+    const why = CoalitionService.checkReason(reason);
+    const p = await this.visiblePartnership(u, id);
+    if (!PartnershipRules.canEnd(u, p)) {
+      throw forbidden('Seuls les représentants des deux acteurs, les analystes ARS de leur région et les administrateurs mettent fin à un partenariat.');
+    }
+    return this.partnershipTransition(u, p, [PartnershipStatus.PENDING, PartnershipStatus.ACTIVE], PartnershipStatus.ENDED, why, 'Ce partenariat est déjà terminé ou refusé.');
   }
 
   // ---------------------------------------------------------------- suggestions
@@ -616,6 +787,8 @@ export class CoalitionService {
   async suggestedPartners(user: AuthUser | null, coalitionId: string, first: number): Promise<PartnerSuggestion[]> {
     if (!Number.isInteger(first) || first < 1 || first > 100) throw badInput('« first » doit être compris entre 1 et 100', 'first');
     const c = await this.get(user, coalitionId);
+    // Suggestions leave out the members: they would tell who the members are.
+    if (!Permissions.canSeeMembers(user, c)) throw forbidden('Les partenaires suggérés sont réservés aux membres de la coalition.');
     const taxonomy = await this.themes.taxonomy();
     const related = CoalitionService.relatedThemes(taxonomy, c.themeCodes);
     const memberRows = await this.ds.query(

@@ -118,6 +118,9 @@ beforeAll(async () => {
     { input: { actorId: actor.Z1, partnerActorId: actor.P, kind: 'CONVENTION', title: 'Convention de test', startDate: '2024-01-01' } },
   );
   expect(partnership.errors, JSON.stringify(partnership.errors)).toBeUndefined();
+  // P has no representative: the ARS analyst of the région confirms the declaration, which makes it public.
+  const confirmed = await users.analyst44.gql(`mutation ($id: ID!) { confirmPartnership(id: $id) { status } }`, { id: partnership.data.createPartnership.id });
+  expect(confirmed.data?.confirmPartnership, JSON.stringify(confirmed.errors)).toEqual({ status: 'ACTIVE' });
 });
 
 afterAll(async () => {
@@ -193,12 +196,15 @@ describe('members-only coalitions', () => {
     expect(errorCodes(await users.member.gql(REQUEST, { c: coalition.secret, a: actor.partner1 }))).toEqual(['NOT_FOUND']);
   });
 
-  it('is visible to its members, to ARS analysts and to an invited actor', async () => {
+  it('is visible to its members, to the ARS analysts of its région and, without its members, to an invited actor', async () => {
     expect((await users.coord2.gql(COALITION, { id: coalition.secret })).data.coalition.id).toBe(coalition.secret);
-    expect((await users.analyst11.gql(COALITION, { id: coalition.secret })).data.coalition.id).toBe(coalition.secret);
+    expect((await users.analyst44.gql(COALITION, { id: coalition.secret })).data.coalition.id).toBe(coalition.secret);
+    expect(errorCodes(await users.analyst11.gql(COALITION, { id: coalition.secret }))).toEqual(['NOT_FOUND']);
     const invite = await users.coord2.gql(INVITE, { c: coalition.secret, a: actor.partner2, role: 'PARTENAIRE' });
     expect(invite.data.inviteActor).toMatchObject({ status: 'INVITED', role: 'PARTENAIRE' });
-    expect((await users.other.gql(COALITION, { id: coalition.secret })).data.coalition.id).toBe(coalition.secret);
+    const invited = await users.other.gql(COALITION, { id: coalition.secret });
+    expect(invited.data.coalition).toMatchObject({ id: coalition.secret, name: 'Coal Cellule confidentielle', memberCount: null });
+    expect(invited.data.coalition.members).toEqual([]);
     // The coordinator cannot answer for the invited actor; its representative can.
     expect(errorCodes(await users.coord2.gql(ACCEPT_INVITATION, { id: invite.data.inviteActor.id }))).toEqual(['FORBIDDEN']);
     expect(errorCodes(await users.member.gql(ACCEPT_INVITATION, { id: invite.data.inviteActor.id }))).toEqual(['NOT_FOUND']);
