@@ -1,6 +1,5 @@
 import { once } from 'node:events';
 import type { RequestHandler } from 'express';
-import { Kind, parse } from 'graphql';
 import type { DataSource } from 'typeorm';
 import { sendError } from '../http/http-errors.js';
 import { logger } from '../logger.js';
@@ -44,43 +43,3 @@ export function exportRoute(ds: DataSource, services: ImportServices, format: Ex
     }
   };
 }
-
-/** Body size of an ordinary GraphQL request, and of an import of actors (its file travels in the body). */
-export const GRAPHQL_BODY_LIMIT = 1024 * 1024;
-export const IMPORT_BODY_LIMIT = 12 * 1024 * 1024;
-
-/** Whether a GraphQL document only runs the importActors mutation (the one request allowed a large body). */
-export function isImportOnly(query: unknown): boolean {
-  if (typeof query !== 'string' || query.length > 20_000) return false;
-  try {
-    const doc = parse(query, { maxTokens: 2000 });
-    const ops = doc.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
-    return (
-      ops.length > 0 &&
-      doc.definitions.length === ops.length &&
-      ops.every(
-        (op) =>
-          op.operation === 'mutation' &&
-          op.selectionSet.selections.length > 0 &&
-          op.selectionSet.selections.every((s) => s.kind === Kind.FIELD && s.name.value === 'importActors'),
-      )
-    );
-  } catch {
-    return false;
-  }
-}
-
-/**
- * After a JSON body parsed with the import limit: a body over the ordinary limit is refused
- * (413, PAYLOAD_TOO_LARGE) unless it is an import of actors.
- */
-export const limitBodyUnlessImport: RequestHandler = (req, res, next) => {
-  const size = (req as { bodyBytes?: number }).bodyBytes ?? 0;
-  if (size > GRAPHQL_BODY_LIMIT && !isImportOnly((req.body as { query?: unknown } | undefined)?.query)) {
-    res.status(413).json({
-      errors: [{ message: 'Requête trop volumineuse (1 Mo au plus ; 12 Mo pour un import d’acteurs).', extensions: { code: 'PAYLOAD_TOO_LARGE' } }],
-    });
-    return;
-  }
-  next();
-};

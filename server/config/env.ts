@@ -21,6 +21,16 @@ export interface Env {
   /** GraphQL requests per minute and per client IP address. */
   rateLimitPerMinute: number;
   limits: { maxDepth: number; maxCost: number; maxAliases: number; maxTokens: number };
+  /**
+   * Express's `trust proxy` (TRUST_PROXY): a number of proxies in front of the app (`1`), `true`,
+   * or addresses and names (`loopback`, `10.0.0.0/8`). Unset: the client's address is the socket's.
+   */
+  trustProxy: boolean | number | string | undefined;
+  /**
+   * Origins allowed besides the app's own in the Content-Security-Policy (img-src and
+   * connect-src): CSP_EXTRA_ORIGINS, plus the origin of VITE_RASTER_TILES_URL when it is set.
+   */
+  cspExtraOrigins: string[];
 }
 
 function intVar(name: string, fallback: number, min: number, max: number): number {
@@ -31,6 +41,33 @@ function intVar(name: string, fallback: number, min: number, max: number): numbe
     throw new Error(`Invalid ${name}=${raw}: expected an integer between ${min} and ${max}`);
   }
   return value;
+}
+
+/** TRUST_PROXY as Express reads it: a string `1` would be taken as the address 0.0.0.1. */
+function trustProxyVar(): Env['trustProxy'] {
+  const raw = process.env.TRUST_PROXY?.trim();
+  if (!raw) return undefined;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  if (raw === 'true' || raw === 'false') return raw === 'true';
+  return raw;
+}
+
+/** The origins of CSP_EXTRA_ORIGINS (separated by commas or spaces) and of VITE_RASTER_TILES_URL. */
+function cspOriginsVar(): string[] {
+  const origins = new Set<string>();
+  const add = (name: string, value: string) => {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw new Error(`Invalid ${name}=${value}: expected an origin such as https://tiles.example.org`);
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(`Invalid ${name}=${value}: expected an http(s) origin`);
+    origins.add(url.origin);
+  };
+  for (const item of (process.env.CSP_EXTRA_ORIGINS ?? '').split(/[\s,]+/)) if (item) add('CSP_EXTRA_ORIGINS', item);
+  if (process.env.VITE_RASTER_TILES_URL) add('VITE_RASTER_TILES_URL', process.env.VITE_RASTER_TILES_URL);
+  return [...origins];
 }
 
 let cached: Env | undefined;
@@ -58,6 +95,8 @@ export function loadEnv(): Env {
       maxAliases: intVar('GRAPHQL_MAX_ALIASES', 15, 1, 1000),
       maxTokens: intVar('GRAPHQL_MAX_TOKENS', 2_000, 100, 100_000),
     },
+    trustProxy: trustProxyVar(),
+    cspExtraOrigins: cspOriginsVar(),
   };
   return cached;
 }

@@ -15,7 +15,9 @@ import { type Env, loadEnv } from '../config/env.js';
 import { armor, rateLimiter, refuseUnstorableText } from './hardening.js';
 import { pinoHttp } from 'pino-http';
 import { ExportFormat } from '../actors/actor-export.js';
-import { exportRoute, IMPORT_BODY_LIMIT, limitBodyUnlessImport } from '../actors/actor-export.http.js';
+import { exportRoute } from '../actors/actor-export.http.js';
+import { bodyErrors, graphqlBody } from './body-limits.js';
+import { securityHeaders } from './security-headers.js';
 import { logger } from '../logger.js';
 import { coverageTileRoute } from '../gaps/coverage-tiles.http.js';
 
@@ -57,6 +59,10 @@ export async function createApp(ds: DataSource, httpServer?: Server, overrides: 
 
   const app = express();
   app.disable('x-powered-by');
+  // Behind a load balancer, the client's address and protocol come from X-Forwarded-* (see README).
+  if (env.trustProxy !== undefined) app.set('trust proxy', env.trustProxy);
+  // CSP, HSTS (HTTPS only), nosniff…: on every answer, pages, API, exports and tiles alike.
+  app.use(securityHeaders(env.cspExtraOrigins));
   // One JSON line per request: method, path, status, duration. Never bodies (passwords, contacts).
   app.use(
     pinoHttp({
@@ -68,8 +74,6 @@ export async function createApp(ds: DataSource, httpServer?: Server, overrides: 
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url?.startsWith('/assets/') === true },
     }),
   );
-  // Behind a load balancer, the client's address comes from X-Forwarded-For (see README).
-  if (process.env.TRUST_PROXY) app.set('trust proxy', process.env.TRUST_PROXY);
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -85,9 +89,8 @@ export async function createApp(ds: DataSource, httpServer?: Server, overrides: 
   app.use(
     '/graphql',
     limiter,
-    // 1 MB, except for an import of actors (its file travels in the body): see limitBodyUnlessImport.
-    express.json({ limit: IMPORT_BODY_LIMIT, verify: (req, _res, buf) => ((req as { bodyBytes?: number }).bodyBytes = buf.length) }),
-    limitBodyUnlessImport,
+    // 1 MB, except for an import of actors declared by an account allowed to import: see graphqlBody.
+    graphqlBody(services.auth),
     refuseUnstorableText,
     expressMiddleware(apollo, {
       // The session cookie is HttpOnly and SameSite=Lax; Apollo's csrfPrevention (on by default)
@@ -101,18 +104,7 @@ export async function createApp(ds: DataSource, httpServer?: Server, overrides: 
     }),
   );
   // Malformed or oversized bodies get a GraphQL-shaped error, never Express's HTML page.
-  app.use('/graphql', ((err, _req, res, next) => {
-    if (!err) return next();
-    const tooLarge = err.type === 'entity.too.large';
-    res.status(tooLarge ? 413 : 400).json({
-      errors: [
-        {
-          message: tooLarge ? 'Requête trop volumineuse (1 Mo au plus ; 12 Mo pour un import d’acteurs).' : 'Corps de requête JSON invalide.',
-          extensions: { code: tooLarge ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST' },
-        },
-      ],
-    });
-  }) as express.ErrorRequestHandler);
+  app.use('/graphql', bodyErrors);
   // The actors of a search as files (same filter as the `actors` query, URL-encoded JSON).
   app.get('/export/acteurs.csv', limiter, exportRoute(ds, services, ExportFormat.CSV));
   app.get('/export/acteurs.geojson', limiter, exportRoute(ds, services, ExportFormat.GEOJSON));

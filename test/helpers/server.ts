@@ -51,7 +51,8 @@ export interface CookieClient {
   cookies: Map<string, string>;
   /** The raw Set-Cookie headers of the last response. */
   lastSetCookie: string[];
-  gql<T = any>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
+  /** `headers`: more request headers (e.g. the import's X-Apollo-Operation-Name). */
+  gql<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
 }
 
 /** The real app on a loopback port, over the test database: requests go through HTTP like a client's. */
@@ -83,8 +84,8 @@ export async function startTestServer(): Promise<TestServer> {
       const jar: CookieClient = {
         cookies,
         lastSetCookie: [],
-        async gql(query, variables) {
-          const headers: Record<string, string> = { 'content-type': 'application/json' };
+        async gql(query, variables, extraHeaders = {}) {
+          const headers: Record<string, string> = { 'content-type': 'application/json', ...extraHeaders };
           if (cookies.size) headers.cookie = [...cookies].map(([k, v]) => `${k}=${v}`).join('; ');
           const res = await fetch(`${url}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
           jar.lastSetCookie = res.headers.getSetCookie();

@@ -4,6 +4,7 @@ import iconv from 'iconv-lite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importActors, ImportFormat, ImportMode } from '../../server/actors/actor-import.js';
 import { createServices } from '../../server/graphql/context.js';
+import { IMPORT_OPERATION_HEADER, IMPORT_OPERATION_NAME } from '../../server/http/body-limits.js';
 import { errorCodes, startTestServer, type TestServer } from '../helpers/server.js';
 
 /** Every actor this file creates carries this source; afterAll removes exactly them. */
@@ -20,8 +21,11 @@ const IMPORT = `mutation ($content: String!, $format: ImportFormat, $mode: Impor
 
 let server: TestServer;
 
+/** Declares the import before its body, as a client must for a file over 1 MB (see body-limits.ts). */
+const AS_IMPORT = { [IMPORT_OPERATION_HEADER]: IMPORT_OPERATION_NAME };
+
 async function importFile(content: string, variables: Record<string, unknown> = {}) {
-  const res = await server.admin.gql(IMPORT, { content, ...variables });
+  const res = await server.admin.gql(IMPORT, { content, ...variables }, AS_IMPORT);
   expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
   return res.data.importActors;
 }
@@ -209,7 +213,7 @@ describe('CSV import of a file with bad rows', () => {
 
   it('should answer a GraphQL error for a content over 5 MB', async () => {
     const big = `${HEADER}\n${'x'.repeat(5 * 1024 * 1024 + 10)}`;
-    const res = await server.admin.gql(IMPORT, { content: big });
+    const res = await server.admin.gql(IMPORT, { content: big }, AS_IMPORT);
     expect(errorCodes(res)).toEqual(['BAD_USER_INPUT']);
   });
 });

@@ -36,9 +36,10 @@ export class GqlClient {
     private readonly agent: http.Agent,
   ) {}
 
-  gql<T = any>(query: string, variables?: Record<string, unknown>, timeoutMs = 60_000): Promise<Answer<T>> {
+  gql<T = any>(query: string, variables?: Record<string, unknown>, timeoutMs = 60_000, extraHeaders: Record<string, string> = {}): Promise<Answer<T>> {
     const body = Buffer.from(JSON.stringify({ query, variables }));
     const headers: http.OutgoingHttpHeaders = {
+      ...extraHeaders,
       'content-type': 'application/json',
       'content-length': body.length,
       'x-forwarded-for': this.clientIp,
