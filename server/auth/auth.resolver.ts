@@ -1,12 +1,15 @@
-import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Actor } from '../actors/actor.entity.js';
 import { Membership } from '../coalitions/coalition.entity.js';
 import { checkUuid } from '../coalitions/coalition.service.js';
 import type { Context } from '../graphql/context.js';
 import { AuthService, forbidden, unauthenticated } from './auth.service.js';
-import { SetUserRoleInput, SignUpInput, User, UserRole } from './auth.types.js';
+import { ChangePasswordArgs, type ClientInfo, SetUserRoleInput, SignUpInput, User, UserRole, UserSession } from './auth.types.js';
 
-/** Accounts and sessions: sign up, log in, log out, and who am I. */
+/** Outside HTTP (a test calling the schema directly) there is no client address: one shared key. */
+const clientOf = (client: ClientInfo | undefined): ClientInfo => client ?? { address: 'inconnue', userAgent: null };
+
+/** Accounts and sessions: sign up, log in, log out, who am I, my sessions, my password. */
 @Resolver(() => User)
 export class AuthResolver {
   @Query(() => User, { nullable: true, description: 'Le compte connecté, ou null pour un visiteur' })
@@ -14,21 +17,26 @@ export class AuthResolver {
     return user ? AuthService.fromAuth(user) : null;
   }
 
-  @Mutation(() => User, { description: 'Crée un compte (rôle membre) et ouvre une session (cookie HttpOnly)' })
-  async signUp(@Arg('input', () => SignUpInput) input: SignUpInput, @Ctx() { services, session }: Context): Promise<User> {
-    const user = await services.auth.signUp(input.email, input.password, input.displayName);
-    const opened = await services.auth.logIn(input.email, input.password);
+  @Mutation(() => User, {
+    description:
+      'Crée un compte (rôle membre) et ouvre une session (cookie HttpOnly). Un courriel déjà inscrit répond CONFLICT et compte comme un échec de l’adresse du client (limite TOO_MANY_ATTEMPTS)',
+  })
+  async signUp(@Arg('input', () => SignUpInput) input: SignUpInput, @Ctx() { services, session, client }: Context): Promise<User> {
+    const opened = await services.auth.signUp(input.email, input.password, input.displayName, clientOf(client));
     session?.set(opened.token, opened.expiresAt);
-    return user;
+    return opened.user;
   }
 
-  @Mutation(() => User, { description: 'Ouvre une session de 30 jours (cookie « session », HttpOnly, SameSite=Lax)' })
+  @Mutation(() => User, {
+    description:
+      'Ouvre une session de 30 jours (cookie « session », HttpOnly, SameSite=Lax). Trop d’échecs depuis une adresse : TOO_MANY_ATTEMPTS avec retryAfterSeconds',
+  })
   async logIn(
     @Arg('email', () => String) email: string,
     @Arg('password', () => String) password: string,
-    @Ctx() { services, session }: Context,
+    @Ctx() { services, session, client }: Context,
   ): Promise<User> {
-    const opened = await services.auth.logIn(email.slice(0, 254), password.slice(0, 200));
+    const opened = await services.auth.logIn(email.slice(0, 254), password.slice(0, 200), clientOf(client));
     session?.set(opened.token, opened.expiresAt);
     return opened.user;
   }
@@ -37,6 +45,39 @@ export class AuthResolver {
   async logOut(@Ctx() { services, session }: Context): Promise<boolean> {
     await services.auth.logOut(session?.token ?? null);
     session?.clear();
+    return true;
+  }
+
+  @Query(() => [UserSession], { description: 'Les sessions ouvertes du compte connecté, la plus récemment utilisée d’abord' })
+  mySessions(@Ctx() { services, user }: Context): Promise<UserSession[]> {
+    if (!user) throw unauthenticated();
+    return services.auth.sessions(user);
+  }
+
+  @Mutation(() => Boolean, { description: 'Ferme une session du compte connecté (NOT_FOUND pour toute autre)' })
+  async endSession(@Arg('id', () => ID) id: string, @Ctx() { services, user, session }: Context): Promise<boolean> {
+    if (!user) throw unauthenticated();
+    checkUuid(id, 'id', 'de session');
+    await services.auth.endSession(user, id);
+    if (id === user.sessionId) session?.clear();
+    return true;
+  }
+
+  @Mutation(() => Int, { description: 'Ferme toutes les sessions du compte connecté, celle-ci comprise ; renvoie leur nombre' })
+  async logOutEverywhere(@Ctx() { services, user, session }: Context): Promise<number> {
+    if (!user) throw unauthenticated();
+    const ended = await services.auth.endAllSessions(user);
+    session?.clear();
+    return ended;
+  }
+
+  @Mutation(() => Boolean, {
+    description:
+      'Change le mot de passe du compte connecté (mêmes règles qu’à la création) ; ferme toutes ses autres sessions et garde celle-ci. Le mot de passe actuel est vérifié avec la même limite que logIn',
+  })
+  async changePassword(@Args(() => ChangePasswordArgs) args: ChangePasswordArgs, @Ctx() { services, user, client }: Context): Promise<boolean> {
+    if (!user) throw unauthenticated();
+    await services.auth.changePassword(user, args.currentPassword, args.newPassword, clientOf(client));
     return true;
   }
 

@@ -3,7 +3,8 @@ import { hash, verify } from '@node-rs/argon2';
 import type { DataSource } from 'typeorm';
 import { returnedRows } from '../db/rows.js';
 import { AppError, badInput } from '../graphql/errors.js';
-import { type AuthUser, type OpenMembership, User, UserRole } from './auth.types.js';
+import { type AuthUser, type ClientInfo, type OpenMembership, User, UserRole, UserSession } from './auth.types.js';
+import { accountKey, LoginThrottle } from './login-throttle.js';
 
 /** Sessions last 30 days from sign-in (fixed expiry); signing out deletes them at once. */
 export const SESSION_DAYS = 30;
@@ -14,9 +15,8 @@ export const SESSION_DAYS = 30;
  */
 const ARGON2 = { memoryCost: 19_456, timeCost: 2, parallelism: 1 };
 
-/** After this many wrong passwords for one email within the window, logging in is refused for the rest of it. */
-export const MAX_LOGIN_FAILURES = 10;
-const FAILURE_WINDOW_MS = 15 * 60_000;
+/** `last_seen_at` of a session is written at most this often, not on every request. */
+export const LAST_SEEN_EVERY_MINUTES = 5;
 
 const sha256 = (token: string) => createHash('sha256').update(token).digest('hex');
 
@@ -25,75 +25,139 @@ const normalizeEmail = (email: string) => email.trim().toLowerCase();
 export const unauthenticated = () => new AppError('UNAUTHENTICATED', 'Connexion requise.');
 export const forbidden = (message = 'Action non autorisée pour ce compte.') => new AppError('FORBIDDEN', message);
 
+/** A User-Agent header as stored: control characters out, spaces collapsed, 300 characters at most. */
+export function trimUserAgent(header: string | string[] | undefined): string | null {
+  const raw = Array.isArray(header) ? header[0] : header;
+  const clean = raw?.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 300);
+  return clean || null;
+}
+
 /**
  * Accounts and sessions. Passwords are hashed with argon2id (@node-rs/argon2); the session token
  * is 32 random bytes sent in an HttpOnly cookie, and only its SHA-256 is stored, so a leaked table
- * gives no usable session.
+ * gives no usable session. Every password check (log in, change of password) and every sign-up
+ * goes through the login throttle first (login-throttle.ts).
  */
 export class AuthService {
   /** A hash to verify against when the email is unknown, so both failures take the same time. */
   private dummyHash: Promise<string> | undefined;
-  /** Recent failed logins by email (this process only; the per-IP rate limit covers the rest). */
-  private failures = new Map<string, { count: number; since: number }>();
+  readonly throttle: LoginThrottle;
 
-  constructor(private readonly ds: DataSource) {}
+  constructor(private readonly ds: DataSource) {
+    this.throttle = new LoginThrottle(ds);
+  }
 
   hashPassword(password: string): Promise<string> {
     return hash(password, ARGON2);
   }
 
-  async signUp(email: string, password: string, displayName: string): Promise<User> {
+  /**
+   * Creates a member account and opens its session. An existing email answers CONFLICT (a directory
+   * of identified professionals needs to say so); each such answer counts as a failure of the
+   * client's address, so the answer cannot be used to enumerate accounts in bulk.
+   */
+  async signUp(email: string, password: string, displayName: string, client: ClientInfo): Promise<{ user: User; token: string; expiresAt: Date }> {
     const name = displayName.trim();
     if (!name) throw badInput('le nom affiché est requis', 'displayName');
+    await this.throttle.reserve(client.address, null);
     const passwordHash = await this.hashPassword(password);
+    let row;
     try {
-      const [row] = await this.ds.query(
+      [row] = await this.ds.query(
         `INSERT INTO user_account (email, password_hash, display_name, role) VALUES ($1, $2, $3, 'MEMBER')
          RETURNING id, email, display_name, role, region_code`,
         [normalizeEmail(email), passwordHash, name],
       );
-      return AuthService.toUser(row, []);
     } catch (err: any) {
       if ((err?.code ?? err?.driverError?.code) === '23505') throw new AppError('CONFLICT', 'Un compte existe déjà avec ce courriel.', { field: 'email' });
+      await this.throttle.succeeded(client.address, null);
       throw err;
     }
+    await this.throttle.succeeded(client.address, null);
+    return { user: AuthService.toUser(row, []), ...(await this.openSession(row.id, client.userAgent)) };
   }
 
-  /** Checks the password and opens a session; the same error whether the email or the password is wrong. */
-  async logIn(email: string, password: string): Promise<{ user: User; token: string; expiresAt: Date }> {
-    const key = normalizeEmail(email);
-    const now = Date.now();
-    const failed = this.failures.get(key);
-    if (failed && now - failed.since > FAILURE_WINDOW_MS) this.failures.delete(key);
-    else if (failed && failed.count >= MAX_LOGIN_FAILURES) {
-      const minutes = Math.ceil((failed.since + FAILURE_WINDOW_MS - now) / 60_000);
-      throw new AppError('UNAUTHENTICATED', `Trop de tentatives de connexion pour ce compte : réessayez dans ${minutes} min.`, {
-        retryAfterSeconds: minutes * 60,
-      });
-    }
+  /**
+   * Checks the password and opens a session; the same error whether the email or the password is
+   * wrong. The attempt is reserved in the throttle before argon2 runs (TOO_MANY_ATTEMPTS otherwise).
+   */
+  async logIn(email: string, password: string, client: ClientInfo): Promise<{ user: User; token: string; expiresAt: Date }> {
+    const account = accountKey(email);
+    await this.throttle.reserve(client.address, account);
     const [row] = await this.ds.query(
       `SELECT id, email, display_name, role, region_code, password_hash FROM user_account WHERE lower(email) = $1`,
       [normalizeEmail(email)],
     );
-    const ok = row
-      ? await verify(row.password_hash, password).catch(() => false)
-      : await verify(await (this.dummyHash ??= this.hashPassword('mot de passe factice')), password).then(() => false);
-    if (!row || !ok) {
-      if (this.failures.size > 100_000) this.failures.clear();
-      const f = this.failures.get(key) ?? { count: 0, since: now };
-      this.failures.set(key, { count: f.count + 1, since: f.since });
-      throw new AppError('UNAUTHENTICATED', 'Courriel ou mot de passe incorrect.');
-    }
-    this.failures.delete(key);
+    if (!(await this.passwordMatches(row?.password_hash, password))) throw new AppError('UNAUTHENTICATED', 'Courriel ou mot de passe incorrect.');
+    await this.throttle.succeeded(client.address, account);
+    return { user: AuthService.toUser(row, []), ...(await this.openSession(row.id, client.userAgent)) };
+  }
+
+  /** argon2 verification, against a dummy hash when there is no account (same time either way). */
+  private async passwordMatches(passwordHash: string | undefined, password: string): Promise<boolean> {
+    if (passwordHash) return verify(passwordHash, password).catch(() => false);
+    await verify(await (this.dummyHash ??= this.hashPassword('mot de passe factice')), password).catch(() => false);
+    return false;
+  }
+
+  /** A new session of 30 days for a user; expired sessions of that user are cleared on the way. */
+  private async openSession(userId: string, userAgent: string | null): Promise<{ token: string; expiresAt: Date }> {
     const token = randomBytes(32).toString('base64url');
     const [session] = await this.ds.query(
-      `INSERT INTO session (token_hash, user_id, expires_at) VALUES ($1, $2, now() + make_interval(days => $3))
+      `INSERT INTO session (token_hash, user_id, expires_at, user_agent) VALUES ($1, $2, now() + make_interval(days => $3), $4)
        RETURNING expires_at`,
-      [sha256(token), row.id, SESSION_DAYS],
+      [sha256(token), userId, SESSION_DAYS, userAgent],
     );
-    // Expired sessions of this user are cleared on the way.
-    await this.ds.query(`DELETE FROM session WHERE user_id = $1 AND expires_at < now()`, [row.id]);
-    return { user: AuthService.toUser(row, []), token, expiresAt: new Date(session.expires_at) };
+    await this.ds.query(`DELETE FROM session WHERE user_id = $1 AND expires_at < now()`, [userId]);
+    return { token, expiresAt: new Date(session.expires_at) };
+  }
+
+  /**
+   * Changes the password of the signed-in account: the current one is checked with the same
+   * throttle as a log-in; every other session of the account ends, the current one stays.
+   */
+  async changePassword(user: AuthUser, currentPassword: string, newPassword: string, client: ClientInfo): Promise<void> {
+    const account = accountKey(user.email);
+    await this.throttle.reserve(client.address, account);
+    const [row] = await this.ds.query(`SELECT password_hash FROM user_account WHERE id = $1`, [user.id]);
+    if (!(await this.passwordMatches(row?.password_hash, currentPassword))) {
+      throw new AppError('BAD_USER_INPUT', 'Mot de passe actuel incorrect.', { field: 'currentPassword' });
+    }
+    await this.throttle.succeeded(client.address, account);
+    const passwordHash = await this.hashPassword(newPassword);
+    await this.ds.transaction(async (m) => {
+      await m.query(`UPDATE user_account SET password_hash = $2 WHERE id = $1`, [user.id, passwordHash]);
+      await m.query(`DELETE FROM session WHERE user_id = $1 AND id <> $2`, [user.id, user.sessionId]);
+    });
+  }
+
+  /** The open sessions of a user, most recently used first. */
+  async sessions(user: AuthUser): Promise<UserSession[]> {
+    const rows = await this.ds.query(
+      `SELECT id, created_at, last_seen_at, user_agent FROM session WHERE user_id = $1 AND expires_at > now()
+       ORDER BY last_seen_at DESC, created_at DESC`,
+      [user.id],
+    );
+    return rows.map((r: any) =>
+      Object.assign(new UserSession(), {
+        id: r.id,
+        createdAt: new Date(r.created_at),
+        lastSeenAt: new Date(r.last_seen_at),
+        userAgent: r.user_agent,
+        current: r.id === user.sessionId,
+      }),
+    );
+  }
+
+  /** Ends one session of the user; another user's session, or one already ended, is NOT_FOUND. */
+  async endSession(user: AuthUser, sessionId: string): Promise<void> {
+    const ended = returnedRows(await this.ds.query(`DELETE FROM session WHERE id = $1 AND user_id = $2 RETURNING id`, [sessionId, user.id]));
+    if (ended.length === 0) throw new AppError('NOT_FOUND', 'Session introuvable.');
+  }
+
+  /** Ends every session of the user, the current one included; returns how many ended. */
+  async endAllSessions(user: AuthUser): Promise<number> {
+    return returnedRows(await this.ds.query(`DELETE FROM session WHERE user_id = $1 RETURNING id`, [user.id])).length;
   }
 
   async logOut(token: string | null): Promise<void> {
@@ -107,7 +171,8 @@ export class AuthService {
   async userFromToken(token: string | null): Promise<AuthUser | null> {
     if (!token || token.length > 200) return null;
     const [row] = await this.ds.query(
-      `SELECT u.id, u.email, u.display_name, u.role, u.region_code,
+      `SELECT u.id, u.email, u.display_name, u.role, u.region_code, s.id AS session_id,
+         s.last_seen_at < now() - make_interval(mins => ${LAST_SEEN_EVERY_MINUTES}) AS stale,
          COALESCE((SELECT array_agg(ua.actor_id::text ORDER BY ua.actor_id) FROM user_actor ua WHERE ua.user_id = u.id), '{}') AS actor_ids,
          COALESCE((SELECT json_agg(json_build_object('coalitionId', m.coalition_id, 'actorId', m.actor_id, 'role', m.role, 'status', m.status))
                    FROM user_actor ua JOIN membership m ON m.actor_id = ua.actor_id AND m.status IN ('REQUESTED','INVITED','ACTIVE')
@@ -117,6 +182,8 @@ export class AuthService {
       [sha256(token)],
     );
     if (!row) return null;
+    // Written at most every few minutes: a request does not become a write for this.
+    if (row.stale) await this.ds.query(`UPDATE session SET last_seen_at = now() WHERE id = $1`, [row.session_id]);
     const memberships: OpenMembership[] = typeof row.memberships === 'string' ? JSON.parse(row.memberships) : row.memberships;
     return {
       id: row.id,
@@ -126,6 +193,7 @@ export class AuthService {
       regionCode: row.region_code,
       actorIds: row.actor_ids,
       memberships,
+      sessionId: row.session_id,
     };
   }
 

@@ -1,4 +1,4 @@
-import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
+import { ArgsType, Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
 import { IsEmail, IsOptional, Length, Matches } from 'class-validator';
 
 /** What a signed-in user may do. A visitor is simply someone without an account or session. */
@@ -39,6 +39,16 @@ export interface AuthUser {
   actorIds: string[];
   /** Pending, invited and active memberships of those actors. */
   memberships: OpenMembership[];
+  /** The public id of the session the request came with. */
+  sessionId: string;
+}
+
+/** Who sends a request, as the login throttle and the session list need it. */
+export interface ClientInfo {
+  /** Throttle key of the client's address (Express's `req.ip`, which honours TRUST_PROXY). */
+  address: string;
+  /** The browser's User-Agent header, trimmed, or null. */
+  userAgent: string | null;
 }
 
 /** The signed-in user, as returned to that user only: the only place an email is ever exposed. */
@@ -76,6 +86,36 @@ export class SignUpInput {
   @Field(() => String)
   @Length(1, 120, { message: 'le nom affiché doit compter de 1 à 120 caractères' })
   displayName: string;
+}
+
+/** A session of the signed-in account, as listed to that account only. */
+@ObjectType({ description: 'Une session ouverte du compte connecté' })
+export class UserSession {
+  @Field(() => ID)
+  id: string;
+
+  @Field(() => Date, { description: 'Ouverture (connexion)' })
+  createdAt: Date;
+
+  @Field(() => Date, { description: 'Dernière activité (mise à jour toutes les 5 minutes au plus)' })
+  lastSeenAt: Date;
+
+  @Field(() => String, { nullable: true, description: 'Navigateur (en-tête User-Agent, 300 caractères au plus)' })
+  userAgent: string | null;
+
+  @Field(() => Boolean, { description: 'Vrai pour la session de cette requête' })
+  current: boolean;
+}
+
+@ArgsType()
+export class ChangePasswordArgs {
+  @Field(() => String)
+  @Length(0, 200, { message: 'mot de passe actuel trop long' })
+  currentPassword: string;
+
+  @Field(() => String, { description: 'Au moins 10 caractères' })
+  @Length(10, 200, { message: 'le mot de passe doit compter de 10 à 200 caractères' })
+  newPassword: string;
 }
 
 @InputType({ description: 'Attribution d’un rôle par un administrateur' })

@@ -3,7 +3,7 @@ import type { DataSource } from 'typeorm';
 import { createActorLoaders } from '../actors/actor.loaders.js';
 import { ActorService } from '../actors/actor.service.js';
 import { AuthService } from '../auth/auth.service.js';
-import type { AuthUser } from '../auth/auth.types.js';
+import type { AuthUser, ClientInfo } from '../auth/auth.types.js';
 import { CoalitionGraphService } from '../coalitions/coalition-graph.service.js';
 import { createCoalitionLoaders } from '../coalitions/coalition.loaders.js';
 import { CoalitionService } from '../coalitions/coalition.service.js';
@@ -53,6 +53,8 @@ export function createLoaders(ds: DataSource, services: Services) {
       { cacheKeyFn: (r) => `${r.level}:${r.code}:${r.simplify}` },
     ),
     actorTerritories: actorLoaders.territories,
+    actorReach: actorLoaders.reach,
+    actorReviewHistory: actorLoaders.reviewHistory,
     coveredCount: actorLoaders.coveredCount,
     coveredPage: actorLoaders.coveredPage,
     ...createCoalitionLoaders(services.coalitions, services.actors),
@@ -75,4 +77,6 @@ export interface Context {
   /** The signed-in user, or null for a visitor. */
   user?: AuthUser | null;
   session?: SessionCookie;
+  /** Who sent the request (address for the login throttle, user agent for the session list). */
+  client?: ClientInfo;
 }

@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clientFrom } from '../helpers/address-client.js';
 import { errorCodes, startTestServer, type TestServer } from '../helpers/server.js';
 
 /** Every account of this file uses this domain, so afterAll removes exactly them. */
 const DOMAIN = '@test-auth.local';
+/** Wrong passwords are sent from these loopback addresses (see address-client.ts), whose throttle rows afterAll removes. */
+const ADDRESSES = ['127.0.1.1', '127.0.1.2', '127.0.1.3'];
 let server: TestServer;
 
 const SIGN_UP = `mutation ($input: SignUpInput!) { signUp(input: $input) { id email displayName role } }`;
@@ -11,10 +14,12 @@ const ME = `{ me { id email displayName role actors { id } memberships { id } } 
 
 beforeAll(async () => {
   server = await startTestServer();
+  await server.ds.query(`DELETE FROM auth_throttle WHERE address = ANY($1)`, [ADDRESSES]);
 });
 
 afterAll(async () => {
   await server?.ds.query(`DELETE FROM user_account WHERE email LIKE $1`, [`%${DOMAIN}`]);
+  await server?.ds.query(`DELETE FROM auth_throttle WHERE address = ANY($1)`, [ADDRESSES]);
   await server?.close();
 });
 
@@ -60,7 +65,7 @@ describe('accounts and sessions', () => {
   });
 
   it('should refuse a second account with the same email, whatever its case', async () => {
-    const res = await server.gql(SIGN_UP, { input: { email: `ALICE${DOMAIN}`, password: 'another password', displayName: 'Alice 2' } });
+    const res = await clientFrom(server.url, ADDRESSES[0]).gql(SIGN_UP, { input: { email: `ALICE${DOMAIN}`, password: 'another password', displayName: 'Alice 2' } });
     expect(errorCodes(res)).toEqual(['CONFLICT']);
   });
 
@@ -77,7 +82,7 @@ describe('accounts and sessions', () => {
     expect(res.data.logIn.email).toBe(`alice${DOMAIN}`);
     expect(ok.cookies.get('session')).toBeTruthy();
 
-    const wrong = server.client();
+    const wrong = clientFrom(server.url, ADDRESSES[0]);
     const bad = await wrong.gql(LOG_IN, { email: `alice${DOMAIN}`, password: 'wrong horse battery' });
     expect(errorCodes(bad)).toEqual(['UNAUTHENTICATED']);
     expect(wrong.lastSetCookie).toEqual([]);
@@ -86,18 +91,21 @@ describe('accounts and sessions', () => {
     expect(unknown.errors![0].message).toBe(bad.errors![0].message);
   });
 
-  it('should refuse even the right password after 10 wrong ones for the same email', async () => {
+  it('should refuse even the right password from an address after 5 wrong ones for the same email, and not from another address', async () => {
     await server.gql(SIGN_UP, { input: { email: `target${DOMAIN}`, password: 'the real password', displayName: 'Cible' } });
-    for (let i = 0; i < 10; i++) {
-      const res = await server.gql(LOG_IN, { email: `target${DOMAIN}`, password: `guess number ${i}` });
+    const attacker = clientFrom(server.url, ADDRESSES[1]);
+    for (let i = 0; i < 5; i++) {
+      const res = await attacker.gql(LOG_IN, { email: `target${DOMAIN}`, password: `guess number ${i}` });
       expect(errorCodes(res)).toEqual(['UNAUTHENTICATED']);
     }
-    const locked = await server.gql(LOG_IN, { email: `TARGET${DOMAIN}`, password: 'the real password' });
-    expect(errorCodes(locked)).toEqual(['UNAUTHENTICATED']);
-    expect(locked.errors![0].message).toMatch(/Trop de tentatives/);
+    const locked = await attacker.gql(LOG_IN, { email: `TARGET${DOMAIN}`, password: 'the real password' });
+    expect(errorCodes(locked)).toEqual(['TOO_MANY_ATTEMPTS']);
+    expect(locked.errors![0].message).toMatch(/^Trop de tentatives depuis votre adresse : réessayez dans 1 min\.$/);
     expect(locked.errors![0].extensions!.retryAfterSeconds).toBeGreaterThan(0);
-    // Other accounts are unaffected.
-    expect((await server.gql(LOG_IN, { email: `alice${DOMAIN}`, password: 'correct horse battery' })).errors).toBeUndefined();
+    expect(attacker.lastSetCookie).toEqual([]);
+    // Other accounts from that address, and the same account from elsewhere, are unaffected.
+    expect((await attacker.gql(LOG_IN, { email: `alice${DOMAIN}`, password: 'correct horse battery' })).errors).toBeUndefined();
+    expect((await clientFrom(server.url, ADDRESSES[2]).gql(LOG_IN, { email: `target${DOMAIN}`, password: 'the real password' })).errors).toBeUndefined();
   });
 
   it('logs out: the cookie is cleared and the old token no longer opens the session', async () => {

@@ -1,0 +1,145 @@
+import { createHash } from 'node:crypto';
+import { ipKeyGenerator } from 'express-rate-limit';
+import type { DataSource } from 'typeorm';
+import { returnedRows } from '../db/rows.js';
+import { AppError } from '../graphql/errors.js';
+
+/** How many failures are free, then how long to wait before the next attempt (doubling, capped). */
+export interface ThrottlePolicy {
+  free: number;
+  firstDelaySeconds: number;
+  maxDelaySeconds: number;
+  /** Failures are forgotten after this long without a new one. */
+  forgetAfterSeconds: number;
+}
+
+/**
+ * One account from one address: 5 wrong passwords, then 1 min before the next attempt, 2 min after
+ * the next failure, 4, 8… up to 1 h; forgotten after 1 h without a failure.
+ */
+export const ACCOUNT_POLICY: ThrottlePolicy = { free: 5, firstDelaySeconds: 60, maxDelaySeconds: 3600, forgetAfterSeconds: 3600 };
+
+/**
+ * One address, whatever the account (wrong passwords, sign-ups on an existing email, wrong
+ * current password when changing it): 50 failures, then the same doubling delays from 1 min to 1 h;
+ * forgotten after 24 h without a failure.
+ */
+export const ADDRESS_POLICY: ThrottlePolicy = { free: 50, firstDelaySeconds: 60, maxDelaySeconds: 3600, forgetAfterSeconds: 24 * 3600 };
+
+/** Seconds to wait after the `failures`-th failure before the next attempt. */
+export function delaySeconds(policy: ThrottlePolicy, failures: number): number {
+  if (failures < policy.free) return 0;
+  return Math.min(policy.firstDelaySeconds * 2 ** Math.min(failures - policy.free, 30), policy.maxDelaySeconds);
+}
+
+/** The throttle key of a client address: an IPv4 address as is, an IPv6 one by its /64 (one subscriber). */
+export function addressKey(ip: string | undefined): string {
+  if (!ip) return 'inconnue';
+  return ipKeyGenerator(ip, 64).slice(0, 100);
+}
+
+/** The throttle key of an account: a SHA-256 of the normalized email, so no stranger's email is stored. */
+export function accountKey(email: string): string {
+  return createHash('sha256').update(email.trim().toLowerCase()).digest('hex');
+}
+
+const humanDelay = (seconds: number) => (seconds < 60 ? `${seconds} s` : `${Math.ceil(seconds / 60)} min`);
+
+/** The refusal: the same whether the password would have been right or not (it was never checked). */
+export const tooManyAttempts = (retryAfterSeconds: number) =>
+  new AppError('TOO_MANY_ATTEMPTS', `Trop de tentatives depuis votre adresse : réessayez dans ${humanDelay(retryAfterSeconds)}.`, {
+    retryAfterSeconds,
+  });
+
+/**
+ * Reserves one attempt on a row: one atomic upsert that counts it only if the row allows an attempt
+ * now. Concurrent reservations of the same row wait for each other's row lock and see its new count.
+ */
+const RESERVE = `
+  INSERT INTO auth_throttle AS t (address, account, failures, last_failure_at) VALUES ($1, $2, 1, clock_timestamp())
+  ON CONFLICT (address, account) DO UPDATE SET
+    failures = CASE WHEN t.last_failure_at < clock_timestamp() - make_interval(secs => $6::float8) THEN 1 ELSE t.failures + 1 END,
+    last_failure_at = clock_timestamp()
+  WHERE t.last_failure_at < clock_timestamp() - make_interval(secs => $6::float8)
+     OR t.failures < $3::int
+     OR t.last_failure_at + make_interval(secs => least($4::float8 * power(2::float8, least(t.failures - $3::int, 30)::float8), $5::float8)) <= clock_timestamp()
+  RETURNING failures`;
+
+class Refused extends Error {}
+
+/**
+ * Login throttle stored in the database (table `auth_throttle`), so it holds across restarts and
+ * is shared by every replica. An attempt is reserved BEFORE the password is checked, on the row of
+ * the address and on the row of (address, account), in one transaction: either both allow it and
+ * both count it, or neither counts and the attempt is refused (TOO_MANY_ATTEMPTS, retryAfterSeconds).
+ * A wrong password keeps its reservation as a failure; a right one gives its own back. So however
+ * many guesses arrive at once, no more wrong passwords are checked than the budget; and since a
+ * success frees only its own place, logging into one's own account never buys more guesses.
+ * Throttling by address means an attacker slows himself: the owner, from another address, gets in.
+ */
+export class LoginThrottle {
+  private lastCleanup = 0;
+
+  constructor(private readonly ds: DataSource) {}
+
+  /** Counts one attempt from `address` (on `account` too when given), or throws TOO_MANY_ATTEMPTS. */
+  async reserve(address: string, account: string | null): Promise<void> {
+    await this.cleanupNow();
+    const rows: [string, ThrottlePolicy][] = [['', ADDRESS_POLICY]];
+    if (account) rows.push([account, ACCOUNT_POLICY]);
+    try {
+      // Rows are always taken in the same order (the address's, then the account's), so two
+      // transactions never wait for each other in a cycle.
+      await this.ds.transaction(async (m) => {
+        for (const [key, p] of rows) {
+          const got = returnedRows(await m.query(RESERVE, [address, key, p.free, p.firstDelaySeconds, p.maxDelaySeconds, p.forgetAfterSeconds]));
+          if (got.length === 0) throw new Refused();
+        }
+      });
+    } catch (err) {
+      if (err instanceof Refused) throw tooManyAttempts(await this.retryAfter(address, account));
+      throw err;
+    }
+  }
+
+  /**
+   * The attempt succeeded: it gives its reservation back. On the (address, account) row, whoever
+   * gave the right password also gets the next attempt at once (the count goes back under the free
+   * budget, not to zero); the address row keeps its failures.
+   */
+  async succeeded(address: string, account: string | null): Promise<void> {
+    await this.ds.query(
+      `UPDATE auth_throttle SET failures = CASE WHEN account = '' THEN failures - 1 ELSE least(failures - 1, $3::int) END
+       WHERE address = $1 AND account IN ('', $2) AND failures > 0`,
+      [address, account ?? '', ACCOUNT_POLICY.free - 1],
+    );
+  }
+
+  /** Seconds until the rows that refused the attempt allow one again (at least 1). */
+  private async retryAfter(address: string, account: string | null): Promise<number> {
+    const rows: { account: string; failures: number; ago: number }[] = await this.ds.query(
+      `SELECT account, failures, extract(epoch FROM now() - last_failure_at)::float8 AS ago
+       FROM auth_throttle WHERE address = $1 AND account IN ('', $2)`,
+      [address, account ?? ''],
+    );
+    let wait = 1;
+    for (const r of rows) {
+      const policy = r.account === '' ? ADDRESS_POLICY : ACCOUNT_POLICY;
+      if (r.ago >= policy.forgetAfterSeconds) continue;
+      wait = Math.max(wait, Math.ceil(delaySeconds(policy, r.failures) - r.ago));
+    }
+    return wait;
+  }
+
+  /** Forgotten rows, and rows left at zero by successes, are deleted now and then (at most every 10 minutes per process). */
+  private async cleanupNow(): Promise<void> {
+    const now = Date.now();
+    if (now - this.lastCleanup < 10 * 60_000) return;
+    this.lastCleanup = now;
+    await this.ds.query(
+      `DELETE FROM auth_throttle
+       WHERE failures = 0 OR last_failure_at < now() - make_interval(secs => CASE WHEN account = '' THEN $1 ELSE $2 END::float8)`,
+      [ADDRESS_POLICY.forgetAfterSeconds, ACCOUNT_POLICY.forgetAfterSeconds],
+    );
+  }
+}
