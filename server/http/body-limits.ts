@@ -2,6 +2,7 @@ import express, { type ErrorRequestHandler, type Request, type RequestHandler } 
 import { GraphQLError, Kind, parse } from 'graphql';
 import { ActorPermissions } from '../actors/actor.permissions.js';
 import type { AuthService } from '../auth/auth.service.js';
+import type { AuthUser } from '../auth/auth.types.js';
 import { readCookie, SESSION_COOKIE } from '../auth/cookies.js';
 import { logger } from '../logger.js';
 
@@ -40,6 +41,9 @@ export function isImportOnly(query: unknown): boolean {
   }
 }
 
+/** The import rule of ActorPermissions, called here for its refusal only (not as a type assertion). */
+const assertCanImport: (user: AuthUser | null) => void = ActorPermissions.assertCanImport;
+
 function sendTooLarge(res: express.Response): void {
   res.status(413).json({ errors: [{ message: TOO_LARGE, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
 }
@@ -63,7 +67,7 @@ export function graphqlBody(auth: AuthService): RequestHandler {
     let allowed = false;
     try {
       const user = await auth.userFromToken(readCookie(req.headers.cookie, SESSION_COOKIE));
-      ActorPermissions.assertCanImport(user);
+      assertCanImport(user);
       allowed = true;
     } catch (err) {
       // A visitor or an account that may not import is an ordinary request (the resolver then

@@ -60,7 +60,7 @@ describe.skipIf(!hasChromium)('Content-Security-Policy in a real browser (Chromi
     page = await browser.newPage();
     await page.addInitScript(() => {
       const seen: string[] = ((globalThis as any).__cspViolations = []);
-      document.addEventListener('securitypolicyviolation', (e) => seen.push(`${e.effectiveDirective} ${e.blockedURI} (${e.sourceFile}:${e.lineNumber})`));
+      (globalThis as any).document.addEventListener('securitypolicyviolation', (e: any) => seen.push(`${e.effectiveDirective} ${e.blockedURI} (${e.sourceFile}:${e.lineNumber})`));
     });
     page.on('console', (m) => {
       if (/Content Security Policy/i.test(m.text())) consoleViolations.push(m.text());
@@ -97,7 +97,8 @@ describe.skipIf(!hasChromium)('Content-Security-Policy in a real browser (Chromi
     const clip = middle ? { x: box.x + box.width / 4, y: box.y + box.height / 4, width: box.width / 2, height: box.height / 2 } : box;
     const png = await page.screenshot({ clip });
     return page.evaluate(async (b64) => {
-      const img = new Image();
+      const { document } = globalThis as any;
+      const img = document.createElement('img');
       img.src = `data:image/png;base64,${b64}`;
       await img.decode();
       const canvas = document.createElement('canvas');
@@ -116,6 +117,7 @@ describe.skipIf(!hasChromium)('Content-Security-Policy in a real browser (Chromi
     await open('/');
     await page.getByRole('combobox', { name: /Commune, code postal ou code INSEE/ }).waitFor();
     await page.evaluate(() => {
+      const { document } = globalThis as any;
       const img = document.createElement('img');
       img.src = 'https://tuiles.example.org/0/0/0.png';
       document.body.append(img);
