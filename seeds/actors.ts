@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import type { DataSource } from 'typeorm';
-import { ActorKind, Sector } from '../server/actors/actor-enums.js';
+import { ActorKind, ReviewStatus, Sector } from '../server/actors/actor-enums.js';
 import type { CreateActorInput } from '../server/actors/actor.inputs.js';
 import { ActorService, type ActorRecord } from '../server/actors/actor.service.js';
 import { levelFor } from '../server/actors/actor-columns.js';
@@ -119,7 +119,8 @@ async function insertMissing(ds: DataSource, inputs: SeedInput[], label: string,
       // Seeding is an operator's step at start-up, not a request: no request timeout applies.
       await m.query(`SET LOCAL statement_timeout = 0`);
       if (bulk) await m.query(`SET LOCAL app.gap_aggregates_deferred = 'on'`);
-      for (let i = 0; i < records.length; i += 1000) await actors.insertMany(m, records.slice(i, i + 1000));
+      // Real actors from public documents and the fictitious directory are validated: they count in the gaps.
+      for (let i = 0; i < records.length; i += 1000) await actors.insertMany(m, records.slice(i, i + 1000), ReviewStatus.VALIDATED);
       if (bulk) await m.query(`SELECT gap_rebuild()`);
     });
   }

@@ -117,6 +117,29 @@ export enum ActorStatus {
   ARCHIVED = 'ARCHIVED',
 }
 
+/**
+ * Moderation of an actor (server/actors/actor-review.ts). Only validated actors count in the gap
+ * figures; pending and rejected ones stay searchable.
+ */
+export enum ReviewStatus {
+  VALIDATED = 'VALIDATED',
+  PENDING_REVIEW = 'PENDING_REVIEW',
+  REJECTED = 'REJECTED',
+}
+
+export const REVIEW_STATUS_LABELS: Record<ReviewStatus, string> = {
+  VALIDATED: 'Validé',
+  PENDING_REVIEW: 'En attente de validation',
+  REJECTED: 'Refusé',
+};
+
+/**
+ * Whether `value` is one of the values of a string enum. Never `value in Enum` or `Enum[value]`:
+ * those accept the names of Object.prototype (`toString`, `constructor`, `__proto__`…).
+ */
+export const isEnumValue = <T extends Record<string, string>>(enumObject: T, value: unknown): value is T[keyof T] =>
+  typeof value === 'string' && Object.values(enumObject).includes(value);
+
 export enum ActorOrder {
   NAME = 'NAME',
   DISTANCE = 'DISTANCE',
@@ -130,6 +153,15 @@ export const described = <T extends string>(labels: Record<T, string>) =>
 registerEnumType(ActorKind, { name: 'ActorKind', description: "Nature de l'acteur", valuesConfig: described(ACTOR_KIND_LABELS) });
 registerEnumType(Sector, { name: 'Sector', description: "Secteur d'activité", valuesConfig: described(SECTOR_LABELS) });
 registerEnumType(ActorStatus, { name: 'ActorStatus', description: 'Actif, ou archivé (masqué des recherches par défaut)' });
+registerEnumType(ReviewStatus, {
+  name: 'ActorReviewStatus',
+  description: 'Modération d’un acteur : seuls les acteurs validés comptent dans les lacunes et la couverture',
+  valuesConfig: {
+    VALIDATED: { description: 'Validé : compte dans les lacunes et la couverture' },
+    PENDING_REVIEW: { description: 'En attente de validation par un analyste ARS ou un administrateur : cherchable, mais compté dans aucun chiffre' },
+    REJECTED: { description: 'Refusé : cherchable, mais compté dans aucun chiffre' },
+  },
+});
 registerEnumType(ActorOrder, {
   name: 'ActorOrder',
   description: 'Ordre des résultats',

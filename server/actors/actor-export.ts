@@ -4,7 +4,7 @@ import type { DataSource } from 'typeorm';
 import { AppError, badInput } from '../graphql/errors.js';
 import { TerritoryLevel } from '../territories/territory-level.js';
 import { COLUMNS, LEVEL_KEYS } from './actor-columns.js';
-import { ACTOR_KIND_LABELS, ActorKind, SECTOR_LABELS, Sector } from './actor-enums.js';
+import { ACTOR_KIND_LABELS, ActorKind, isEnumValue, ReviewStatus, SECTOR_LABELS, Sector } from './actor-enums.js';
 import { ACTOR_COLUMNS } from './actor.entity.js';
 import { ActorFilter, NearInput, TerritoryRefInput } from './actor.inputs.js';
 import type { ImportServices } from './actor-import.js';
@@ -31,7 +31,7 @@ const READ_BATCH = 2000;
 // ---------------------------------------------------------------------------------------------
 // The filter of an export URL
 
-const FILTER_KEYS = new Set(['coversCommune', 'territory', 'themesAny', 'themesAll', 'kinds', 'sectors', 'audiences', 'text', 'near', 'demo', 'includeArchived']);
+const FILTER_KEYS = new Set(['coversCommune', 'territory', 'themesAny', 'themesAll', 'kinds', 'sectors', 'audiences', 'text', 'near', 'demo', 'includeArchived', 'reviewStatuses']);
 
 function frenchErrors(errors: ValidationError[], prefix = ''): string[] {
   return errors.flatMap((e) => [
@@ -81,16 +81,23 @@ export async function toActorFilter(raw: unknown): Promise<ActorFilter> {
         break;
       case 'kinds': {
         const list = strings();
-        const unknown = list.filter((k) => !(k in ActorKind));
+        const unknown = list.filter((k) => !isEnumValue(ActorKind, k));
         if (unknown.length) throw bad(`nature(s) inconnue(s) : ${unknown.join(', ').slice(0, 200)}`, key);
         f.kinds = list as ActorKind[];
         break;
       }
       case 'sectors': {
         const list = strings();
-        const unknown = list.filter((k) => !(k in Sector));
+        const unknown = list.filter((k) => !isEnumValue(Sector, k));
         if (unknown.length) throw bad(`secteur(s) inconnu(s) : ${unknown.join(', ').slice(0, 200)}`, key);
         f.sectors = list as Sector[];
+        break;
+      }
+      case 'reviewStatuses': {
+        const list = strings();
+        const unknown = list.filter((k) => !isEnumValue(ReviewStatus, k));
+        if (unknown.length) throw bad(`statut(s) de modération inconnu(s) : ${unknown.join(', ').slice(0, 200)}`, key);
+        f.reviewStatuses = list as ReviewStatus[];
         break;
       }
       case 'demo':
@@ -100,7 +107,7 @@ export async function toActorFilter(raw: unknown): Promise<ActorFilter> {
         break;
       case 'territory': {
         const t = value as Record<string, unknown>;
-        if (typeof t !== 'object' || typeof t.code !== 'string' || typeof t.level !== 'string' || !(t.level in TerritoryLevel)) {
+        if (typeof t !== 'object' || typeof t.code !== 'string' || !isEnumValue(TerritoryLevel, t.level)) {
           throw bad('« territory » attend {"level": "DEPARTEMENT", "code": "55"}', key);
         }
         f.territory = Object.assign(new TerritoryRefInput(), { level: t.level as TerritoryLevel, code: t.code });

@@ -67,7 +67,8 @@ export class ActorImportResolver {
   @Mutation(() => ImportReportType, {
     description:
       'Importe un fichier d’acteurs (CSV ou GeoJSON, colonnes françaises) en une transaction. Un acteur déjà présent ' +
-      '(même identifiant, SIRET, RNA, FINESS, ou même nom dans la même commune) est mis à jour au lieu d’être dupliqué.',
+      '(même identifiant, SIRET, RNA, FINESS, ou même nom dans la même commune) est mis à jour au lieu d’être dupliqué, ' +
+      'si le compte peut le modifier (sinon la ligne est rejetée, avec sa raison).',
   })
   async importActors(
     @Arg('content', () => String, { description: 'Contenu du fichier (5 Mo au plus)' }) content: string,
@@ -78,7 +79,8 @@ export class ActorImportResolver {
   ): Promise<ImportReportType> {
     ActorPermissions.assertCanImport(user);
     if (content.length > MAX_IMPORT_CHARS) throw badInput('Fichier trop volumineux : 5 Mo au plus par import (découpez-le)', 'content');
-    const report = await importActors(ds, services, content, { format, mode, dryRun });
+    // Each row may only change what this account could change one by one (ActorPermissions.canEdit).
+    const report = await importActors(ds, services, content, { format, mode, dryRun, author: user! });
     return { ...report, problemCount: report.problems.length, problems: report.problems.slice(0, MAX_PROBLEMS) };
   }
 

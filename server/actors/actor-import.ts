@@ -16,9 +16,12 @@ import {
   normName,
   sectorFor,
 } from './actor-columns.js';
-import type { ActorKind, Sector } from './actor-enums.js';
+import { type AuthUser, UserRole } from '../auth/auth.types.js';
+import { type ActorKind, ReviewStatus, type Sector } from './actor-enums.js';
+import { ActorReview, NO_REACH, type ReviewDecision } from './actor-review.js';
 import { CreateActorInput, TerritoryRefInput } from './actor.inputs.js';
-import type { ActorRecord, ActorService } from './actor.service.js';
+import { ActorPermissions } from './actor.permissions.js';
+import { type ActorRecord, ActorService } from './actor.service.js';
 import { rebuildPaysOff } from '../gaps/gap-aggregates.js';
 
 export enum ImportFormat {
@@ -88,6 +91,13 @@ export interface ImportOptions {
   /** Decode a byte input as Windows-1252 instead of UTF-8 (for files saved by older Excel). */
   encoding?: 'utf-8' | 'windows-1252';
   onProgress?: (p: ImportProgress) => void;
+  /**
+   * The signed-in account importing (GraphQL `importActors`): a row may only change an actor this
+   * account could change with `updateActor` (ActorPermissions.canEdit), and new actors get the
+   * review status of ActorReview. Absent: the command line on the server (`npm run import`), which
+   * writes as the directory's operator.
+   */
+  author?: AuthUser;
   /**
    * From this many writes the gap aggregates are rebuilt once at the end. Default: 3,000 writes
    * that are also at least half as many as the actors already in the directory.
@@ -555,7 +565,7 @@ async function buildRow(raw: RawRow, present: Set<ColumnKey>, taxonomy: Taxonomy
 // ---------------------------------------------------------------------------------------------
 // Comparing
 
-type StoredRecord = ActorRecord & { version: number; status: string };
+type StoredRecord = ActorRecord & { version: number; status: string; review_status: ReviewStatus };
 
 const sameSet = (a: readonly string[], b: readonly string[]) => {
   if (a.length !== b.length) return false;
@@ -665,20 +675,36 @@ export async function importActors(ds: DataSource, services: ImportServices, inp
   const toCreate: ActorRecord[] = [];
   const toUpdate: (ActorRecord & { id: string })[] = [];
   const coverageIds: string[] = [];
+  const author = options.author ?? null;
 
   try {
     await ds.transaction(async (m: EntityManager) => {
       const candidates = built.filter((b) => b.problems.length === 0);
       const matches = await matchExisting(m, candidates);
-      const bases = await services.actors.records(m, [...new Set(matches.values())]);
+      const matchedIds = [...new Set([...matches.values()].map((x) => x.id))];
+      // Matched actors are locked until commit: what is checked below is what gets written.
+      if (author && matchedIds.length) await m.query(`SELECT 1 FROM actor WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [matchedIds]);
+      const bases = await services.actors.records(m, matchedIds);
+      const reachBefore = author ? await ActorService.reach(m, matchedIds) : new Map();
       const labelPoints = await communePoints(m, [
         ...new Set([...candidates.map((b) => b.input.communeCode), ...[...bases.values()].map((r) => r.commune_code)].filter((c): c is string => !!c)),
       ]);
       const claimed = new Map<string, number>();
       for (const b of candidates) {
-        const id = matches.get(b.row);
-        const base = id ? bases.get(id) : undefined;
+        const match = matches.get(b.row);
+        const base = match ? bases.get(match.id) : undefined;
         if (base) {
+          // A row changes only what its author could change one by one (updateActor).
+          if (author && !ActorPermissions.canEdit(author, { id: base.id!, reach: reachBefore.get(base.id!) ?? NO_REACH })) {
+            b.problems.push({
+              row: b.row,
+              field: MATCH_FIELDS[match!.prio],
+              reason:
+                `désigne par son ${MATCH_LABELS[match!.prio]} l’acteur enregistré « ${base.name.slice(0, 80)} », que votre compte ne peut pas modifier ` +
+                `(seuls les comptes qui le représentent, les analystes ARS de la région où il agit entièrement et les administrateurs le modifient)`,
+            });
+            continue;
+          }
           const other = claimed.get(base.id!);
           if (other !== undefined) {
             b.problems.push({ row: b.row, field: 'ligne', reason: `correspond au même acteur enregistré que la ligne ${other} (« ${base.name.slice(0, 80)} »)` });
@@ -729,9 +755,13 @@ export async function importActors(ds: DataSource, services: ImportServices, inp
       // Coverage of a thousand actors sorts hundreds of thousands of rows: keep the sorts in memory.
       if (writes >= WRITE_BATCH) await m.query(`SET LOCAL work_mem = '64MB'`);
       let done = 0;
+      // New actors of an administrator (or the command line) count at once; an analyst's start
+      // pending (touching no aggregate) until the review rule is applied below.
+      const knownReview = !author || author.role !== UserRole.ANALYST ? ActorReview.onCreate(author, NO_REACH) : null;
+      const createdIds: string[] = [];
       for (let i = 0; i < toCreate.length; i += WRITE_BATCH) {
         const batch = toCreate.slice(i, i + WRITE_BATCH);
-        await services.actors.insertMany(m, batch);
+        createdIds.push(...(await services.actors.insertMany(m, batch, knownReview?.status ?? ReviewStatus.PENDING_REVIEW)));
         done += batch.length;
         progress({ phase: 'écriture', done, total: writes });
       }
@@ -740,6 +770,23 @@ export async function importActors(ds: DataSource, services: ImportServices, inp
         await services.actors.updateMany(m, batch, coverageIds);
         done += batch.length;
         progress({ phase: 'écriture', done, total: writes });
+      }
+      if (author) {
+        // The same moderation as one by one (createActor, updateActor), before any rebuild of the aggregates.
+        const changed = new Set(coverageIds);
+        const reachAfter = await ActorService.reach(m, [...(knownReview ? [] : createdIds), ...coverageIds]);
+        const changes: { id: string; from: ReviewStatus | null; decision: ReviewDecision }[] = createdIds.map((id) => ({
+          id,
+          from: null,
+          decision: knownReview ?? ActorReview.onCreate(author, reachAfter.get(id) ?? NO_REACH),
+        }));
+        for (const r of toUpdate) {
+          const before = reachBefore.get(r.id) ?? NO_REACH;
+          const current = bases.get(r.id)!.review_status;
+          const decision = ActorReview.onUpdate(author, current, before, changed.has(r.id) ? (reachAfter.get(r.id) ?? NO_REACH) : before, r.id);
+          if (decision) changes.push({ id: r.id, from: current, decision });
+        }
+        for (let i = 0; i < changes.length; i += WRITE_BATCH * 5) await services.actors.settleReview(m, author.id, changes.slice(i, i + WRITE_BATCH * 5));
       }
       if (deferAggregates) {
         // The rebuild is the directory's own upkeep, bounded by its size (seconds for a few thousand
@@ -777,12 +824,16 @@ function summary(r: ImportReport): string {
   return `Import annulé (mode tout ou rien) : ${r.rejected} ligne(s) rejetée(s), rien n’a été enregistré. Sans les rejets : ${r.created} création(s), ${r.updated} mise(s) à jour, ${r.unchanged} inchangé(s).`;
 }
 
+/** The column of the file by which a row designated a stored actor (priority of matchExisting), and in words. */
+const MATCH_FIELDS: Record<number, string> = { 1: COLUMN_NAME.id, 2: COLUMN_NAME.siret, 3: COLUMN_NAME.rna, 4: COLUMN_NAME.finess, 5: COLUMN_NAME.siren, 6: COLUMN_NAME.name };
+const MATCH_LABELS: Record<number, string> = { 1: 'identifiant', 2: 'SIRET', 3: 'numéro RNA', 4: 'numéro FINESS', 5: 'SIREN et son nom', 6: 'nom dans la même commune' };
+
 /**
  * Finds the stored actor each row designates, in one query: by identifiant, then SIRET, RNA,
  * FINESS, SIREN + name, then normalised name + commune (only when no identifier contradicts).
  */
-async function matchExisting(m: EntityManager, rows: BuiltRow[]): Promise<Map<number, string>> {
-  const out = new Map<number, string>();
+async function matchExisting(m: EntityManager, rows: BuiltRow[]): Promise<Map<number, { id: string; prio: number }>> {
+  const out = new Map<number, { id: string; prio: number }>();
   if (rows.length === 0) return out;
   const keys = rows.map((b) => ({
     i: b.row,
@@ -795,10 +846,10 @@ async function matchExisting(m: EntityManager, rows: BuiltRow[]): Promise<Map<nu
     commune_code: b.input.communeCode ?? null,
   }));
   for (let i = 0; i < keys.length; i += 5000) {
-    const found: { i: number; id: string }[] = await m.query(
+    const found: { i: number; id: string; prio: number }[] = await m.query(
       `WITH r AS (SELECT r.*, public.f_norm(r.name) AS norm
                   FROM json_to_recordset($1::json) AS r(i int, id uuid, siret text, siren text, rna text, finess text, name text, commune_code text))
-       SELECT DISTINCT ON (r.i) r.i, x.id
+       SELECT DISTINCT ON (r.i) r.i, x.id, x.prio
        FROM r CROSS JOIN LATERAL (
          SELECT a.id, 1 AS prio, a.created_at FROM actor a WHERE r.id IS NOT NULL AND a.id = r.id
          UNION ALL SELECT a.id, 2, a.created_at FROM actor a WHERE r.siret IS NOT NULL AND a.siret = r.siret
@@ -817,7 +868,7 @@ async function matchExisting(m: EntityManager, rows: BuiltRow[]): Promise<Map<nu
        ORDER BY r.i, x.prio, x.created_at, x.id`,
       [JSON.stringify(keys.slice(i, i + 5000))],
     );
-    for (const f of found) out.set(Number(f.i), f.id);
+    for (const f of found) out.set(Number(f.i), { id: f.id, prio: Number(f.prio) });
   }
   return out;
 }

@@ -1,5 +1,5 @@
 import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
-import { ActorKind, ActorStatus, Sector } from './actor-enums.js';
+import { ActorKind, ActorStatus, ReviewStatus, Sector } from './actor-enums.js';
 
 /**
  * An organisation that acts in prevention: association, CPTS, collectivité, state service,
@@ -77,6 +77,11 @@ export class Actor {
   @Field(() => ActorStatus)
   status: ActorStatus;
 
+  @Field(() => ReviewStatus, {
+    description: 'Modération : un acteur en attente de validation ou refusé reste cherchable mais ne compte dans aucun chiffre des lacunes',
+  })
+  reviewStatus: ReviewStatus;
+
   @Field(() => Date)
   createdAt: Date;
 
@@ -90,7 +95,7 @@ export class Actor {
 /** Columns selected for an actor, mapped by `toActor`. */
 export const ACTOR_COLUMNS = `a.id, a.name, a.kind, a.sector, a.siren, a.siret, a.rna, a.finess, a.address, a.postal_code,
   a.commune_code, ST_X(a.location) AS lon, ST_Y(a.location) AS lat, a.description, a.email, a.phone, a.website,
-  a.themes, a.audiences, a.radius_km, a.is_demo, a.source, a.status, a.created_at, a.updated_at, a.version`;
+  a.themes, a.audiences, a.radius_km, a.is_demo, a.source, a.status, a.review_status, a.created_at, a.updated_at, a.version`;
 
 export function toActor(r: any): Actor {
   return Object.assign(new Actor(), {
@@ -117,6 +122,7 @@ export function toActor(r: any): Actor {
     isDemo: r.is_demo,
     source: r.source,
     status: r.status,
+    reviewStatus: r.review_status,
     createdAt: new Date(r.created_at),
     updatedAt: new Date(r.updated_at),
     version: r.version,

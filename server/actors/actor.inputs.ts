@@ -12,7 +12,7 @@ import {
 } from 'class-validator';
 import { Field, Float, InputType, Int, ObjectType } from 'type-graphql';
 import { TerritoryLevel } from '../territories/territory-level.js';
-import { ActorKind, Sector } from './actor-enums.js';
+import { ActorKind, ReviewStatus, Sector } from './actor-enums.js';
 
 @InputType({ description: 'Un territoire désigné par son niveau et son code officiel' })
 export class TerritoryRefInput {
@@ -210,6 +210,14 @@ export class ActorFilter {
 
   @Field(() => Boolean, { nullable: true, description: 'Inclure les acteurs archivés' })
   includeArchived?: boolean;
+
+  @Field(() => [ReviewStatus], {
+    nullable: true,
+    description: 'Seulement les acteurs de ces statuts de modération (ex. PENDING_REVIEW pour la file de validation) ; absent : tous',
+  })
+  @IsOptional()
+  @ArrayMaxSize(3)
+  reviewStatuses?: ReviewStatus[];
 }
 
 @ObjectType({ description: 'Effectif par valeur de facette' })

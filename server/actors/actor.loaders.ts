@@ -1,10 +1,19 @@
 import DataLoader from 'dataloader';
 import type { DataSource } from 'typeorm';
 import { TERRITORY_COLUMNS, type Territory, type TerritoryRow, toTerritory } from '../territories/territory.entity.js';
+import { type ActorReach, type ActorReviewEvent, NO_REACH } from './actor-review.js';
+import { ActorService } from './actor.service.js';
 
 /** Per-request batch loaders for the relations of actors: one query per relation, whatever the page size. */
 export function createActorLoaders(ds: DataSource) {
   return {
+    /** Where each actor acts, for the permission checks (viewerCanEdit). */
+    reach: new DataLoader<string, ActorReach>(async (ids) => {
+      const by = await ActorService.reach(ds, ids);
+      return ids.map((id) => by.get(id) ?? NO_REACH);
+    }),
+    /** Review histories, oldest change first. */
+    reviewHistory: new DataLoader<string, ActorReviewEvent[]>((ids) => ActorService.reviewHistories(ds, ids)),
     /** Declared intervention territories. */
     territories: new DataLoader<string, Territory[]>(async (ids) => {
       const rows: (TerritoryRow & { actor_id: string })[] = await ds.query(

@@ -1,15 +1,43 @@
 import { forbidden, unauthenticated } from '../auth/auth.service.js';
 import { type AuthUser, UserRole } from '../auth/auth.types.js';
+import { type ActorReach, liesWhollyIn } from './actor-review.js';
+
+/** An actor as the permission checks see it: its id and where it acts (ActorService.reach). */
+export interface ActorScope {
+  id: string;
+  reach: ActorReach;
+}
 
 /**
- * Who may write the directory. Reading is public. Any signed-in account may add an actor (a
- * member or a coordinator then represents it); an actor is changed or archived only by the
- * accounts that represent it and by administrators; a bulk import is for administrators and ARS
- * analysts. The command-line import (`npm run import`) runs on the server and is not concerned.
+ * Who may write the directory, the one place that says it: every path that changes an actor
+ * (updateActor, archiveActor, importActors, and anything added later) asks `canEdit`, on the actor
+ * as stored, under its row lock.
+ *
+ * Reading is public. Any signed-in account may add an actor (a member or a coordinator then
+ * represents it; actor-review.ts says whether it counts at once). An actor is changed or archived
+ * by:
+ * - the accounts that represent it;
+ * - ARS analysts, for the actors lying wholly in their région (every commune the actor covers is in
+ *   it, and it does not declare the country: see `liesWhollyIn`; a radius counts by the communes it
+ *   reaches, so one crossing into another région is not his alone);
+ * - administrators.
+ * A bulk import is for administrators and ARS analysts, and changes only the actors its author
+ * could change one by one. The command-line import (`npm run import`) runs on the server and is
+ * not concerned.
  */
 export const ActorPermissions = {
-  canEdit(user: AuthUser | null | undefined, actorId: string): boolean {
-    return !!user && (user.role === UserRole.ADMIN || user.actorIds.includes(actorId));
+  canEdit(user: AuthUser | null | undefined, actor: ActorScope): boolean {
+    if (!user) return false;
+    if (user.role === UserRole.ADMIN || user.actorIds.includes(actor.id)) return true;
+    return user.role === UserRole.ANALYST && liesWhollyIn(actor.reach, user.regionCode);
+  },
+
+  /**
+   * Whether the user could edit some actor with this id at all, before reading it: a visitor never,
+   * a member or coordinator only the actors it represents.
+   */
+  mayEditAny(user: AuthUser | null | undefined, actorId: string): boolean {
+    return !!user && (user.role === UserRole.ADMIN || user.role === UserRole.ANALYST || user.actorIds.includes(actorId));
   },
 
   /** A new actor is represented by the member or coordinator who created it. */
@@ -23,11 +51,21 @@ export const ActorPermissions = {
     return user;
   },
 
-  assertCanEdit(user: AuthUser | null | undefined, actorId: string): void {
+  /** Refuses before any read whoever could not edit this actor whatever it is. */
+  assertMayEditAny(user: AuthUser | null | undefined, actorId: string): void {
     if (!user) throw unauthenticated();
-    if (!ActorPermissions.canEdit(user, actorId)) {
-      throw forbidden('Seuls les comptes qui représentent cet acteur et les administrateurs le modifient.');
-    }
+    if (!ActorPermissions.mayEditAny(user, actorId)) throw ActorPermissions.cannotEdit();
+  },
+
+  assertCanEdit(user: AuthUser | null | undefined, actor: ActorScope): void {
+    if (!user) throw unauthenticated();
+    if (!ActorPermissions.canEdit(user, actor)) throw ActorPermissions.cannotEdit();
+  },
+
+  cannotEdit() {
+    return forbidden(
+      'Seuls les comptes qui représentent cet acteur, les analystes ARS de la région où il agit entièrement et les administrateurs le modifient.',
+    );
   },
 
   assertCanImport(user: AuthUser | null | undefined): void {
@@ -35,5 +73,24 @@ export const ActorPermissions = {
     if (user.role !== UserRole.ADMIN && user.role !== UserRole.ANALYST) {
       throw forbidden('L’import d’un fichier d’acteurs est réservé aux administrateurs et aux analystes ARS.');
     }
+  },
+
+  /** Validating or rejecting an actor: administrators, and ARS analysts of a région it covers. */
+  canReview(user: AuthUser | null | undefined, actor: ActorScope): boolean {
+    if (!user) return false;
+    if (user.role === UserRole.ADMIN) return true;
+    return user.role === UserRole.ANALYST && !!user.regionCode && actor.reach.regions.includes(user.regionCode);
+  },
+
+  assertCanReview(user: AuthUser | null | undefined, actor: ActorScope): void {
+    if (!user) throw unauthenticated();
+    if (!ActorPermissions.canReview(user, actor)) {
+      throw forbidden('Seuls les analystes ARS d’une région où agit cet acteur et les administrateurs le valident ou le refusent.');
+    }
+  },
+
+  /** The review history (who decided, why): the actor's representatives, ARS analysts and administrators. */
+  canSeeReviewHistory(user: AuthUser | null | undefined, actorId: string): boolean {
+    return !!user && (user.role === UserRole.ADMIN || user.role === UserRole.ANALYST || user.actorIds.includes(actorId));
   },
 };

@@ -6,7 +6,8 @@ import { selectedUnder, selects } from '../graphql/selection.js';
 import { Audience, Theme } from '../themes/theme.entity.js';
 import { Territory } from '../territories/territory.entity.js';
 import { TerritoryLevel } from '../territories/territory-level.js';
-import { ActorOrder } from './actor-enums.js';
+import { ActorOrder, ReviewStatus } from './actor-enums.js';
+import { ActorReviewEvent } from './actor-review.js';
 import { ActorConnection, CoveredCommunes } from './actor.connection.js';
 import { Actor } from './actor.entity.js';
 import { ActorFilter, CreateActorInput, UpdateActorInput } from './actor.inputs.js';
@@ -79,8 +80,7 @@ export class ActorResolver {
 
   @Mutation(() => Actor, { description: 'Crée un acteur ; son territoire d’intervention est résolu en communes couvertes' })
   createActor(@Arg('input', () => CreateActorInput) input: CreateActorInput, @Ctx() { services, user }: Context): Promise<Actor> {
-    const creator = ActorPermissions.creator(user);
-    return services.actors.create(input, ActorPermissions.representsWhatItCreates(creator) ? creator.id : null);
+    return services.actors.create(input, ActorPermissions.creator(user));
   }
 
   @Mutation(() => Actor, {
@@ -92,8 +92,7 @@ export class ActorResolver {
     @Arg('input', () => UpdateActorInput) input: UpdateActorInput,
     @Ctx() { services, user }: Context,
   ): Promise<Actor> {
-    ActorPermissions.assertCanEdit(user, id);
-    return services.actors.update(id, version, input);
+    return services.actors.update(id, version, input, user);
   }
 
   @Mutation(() => Actor, { description: 'Archive un acteur : il disparaît des recherches mais reste consultable' })
@@ -102,13 +101,52 @@ export class ActorResolver {
     @Arg('version', () => Int) version: number,
     @Ctx() { services, user }: Context,
   ): Promise<Actor> {
-    ActorPermissions.assertCanEdit(user, id);
-    return services.actors.archive(id, version);
+    return services.actors.archive(id, version, user);
+  }
+
+  @Mutation(() => Actor, {
+    description:
+      'Valide un acteur en attente de validation : il compte dès lors dans les lacunes et la couverture. Réservé aux analystes ARS ' +
+      'd’une région où il agit et aux administrateurs ; CONFLICT s’il n’est pas (ou plus) en attente',
+  })
+  validateActor(
+    @Arg('id', () => ID) id: string,
+    @Arg('reason', () => String, { nullable: true, description: 'Commentaire (1 000 caractères au plus)' }) reason: string | null,
+    @Arg('version', () => Int, { nullable: true, description: 'Version examinée : CONFLICT si l’acteur a changé depuis' }) version: number | null,
+    @Ctx() { services, user }: Context,
+  ): Promise<Actor> {
+    return services.actors.decideReview(id, ReviewStatus.VALIDATED, reason, user, version);
+  }
+
+  @Mutation(() => Actor, {
+    description:
+      'Refuse un acteur en attente de validation (raison obligatoire) : il reste cherchable mais ne compte dans aucun chiffre. ' +
+      'Réservé aux analystes ARS d’une région où il agit et aux administrateurs ; CONFLICT s’il n’est pas (ou plus) en attente',
+  })
+  rejectActor(
+    @Arg('id', () => ID) id: string,
+    @Arg('reason', () => String, { description: 'Raison du refus (1 000 caractères au plus)' }) reason: string,
+    @Arg('version', () => Int, { nullable: true, description: 'Version examinée : CONFLICT si l’acteur a changé depuis' }) version: number | null,
+    @Ctx() { services, user }: Context,
+  ): Promise<Actor> {
+    return services.actors.decideReview(id, ReviewStatus.REJECTED, reason, user, version);
   }
 
   @FieldResolver(() => Boolean, { description: 'Vrai si le compte connecté peut modifier ou archiver cet acteur' })
-  viewerCanEdit(@Root() a: Actor, @Ctx() { user }: Context): boolean {
-    return ActorPermissions.canEdit(user, a.id);
+  async viewerCanEdit(@Root() a: Actor, @Ctx() { user, loaders }: Context): Promise<boolean> {
+    if (!ActorPermissions.mayEditAny(user, a.id)) return false;
+    return ActorPermissions.canEdit(user, { id: a.id, reach: await loaders.actorReach.load(a.id) });
+  }
+
+  @FieldResolver(() => [ActorReviewEvent], {
+    nullable: true,
+    description:
+      'Historique de modération (qui, quand, de quel statut à quel statut, pourquoi), du plus ancien au plus récent : visible des ' +
+      'comptes qui représentent l’acteur, des analystes ARS et des administrateurs ; null pour les autres',
+  })
+  reviewHistory(@Root() a: Actor, @Ctx() { user, loaders }: Context): Promise<ActorReviewEvent[]> | null {
+    if (!ActorPermissions.canSeeReviewHistory(user, a.id)) return null;
+    return loaders.actorReviewHistory.load(a.id);
   }
 
   @FieldResolver(() => String, { description: 'Nature, en clair' })

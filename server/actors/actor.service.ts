@@ -1,14 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
+import { type AuthUser, UserRole } from '../auth/auth.types.js';
 import { AppError, badInput, notFound } from '../graphql/errors.js';
 import type { ThemeService, Taxonomy } from '../themes/theme.service.js';
 import { CODE_PATTERNS, LEVEL_LABELS, TerritoryLevel } from '../territories/territory-level.js';
 import type { TerritoryService } from '../territories/territory.service.js';
 import { TERRITORY_COLUMNS, type Territory, toTerritory } from '../territories/territory.entity.js';
-import { ActorOrder } from './actor-enums.js';
+import { ActorOrder, ReviewStatus } from './actor-enums.js';
 import { ACTOR_COLUMNS, type Actor, toActor } from './actor.entity.js';
 import type { ActorFilter, CreateActorInput, UpdateActorInput } from './actor.inputs.js';
 import { ACTOR_KIND_LABELS, SECTOR_LABELS, type ActorKind, type Sector } from './actor-enums.js';
+import { type ActorReach, ActorReview, ActorReviewEvent, NO_REACH, type ReviewDecision } from './actor-review.js';
+import { ActorPermissions } from './actor.permissions.js';
 
 type Queryable = Pick<DataSource | EntityManager, 'query'>;
 
@@ -66,16 +69,38 @@ const MAX_PAGE = 200;
 
 const encodeCursor = (value: unknown, id: string) => Buffer.from(JSON.stringify([value, id])).toString('base64url');
 
-function decodeCursor(cursor: string): [string | number, string] {
+/** A timestamp as PostgreSQL writes it in JSON (2026-12-03T06:50:15.123456+00:00), on a real calendar day. */
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,6})?(Z|[+-]\d{2}(:\d{2})?)$/;
+function isTimestamp(v: string): boolean {
+  const m = TIMESTAMP.exec(v);
+  if (!m) return false;
+  const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number);
+  const day = new Date(Date.UTC(y, mo - 1, d));
+  return y >= 1 && day.getUTCFullYear() === y && day.getUTCMonth() === mo - 1 && day.getUTCDate() === d && h < 24 && mi < 60 && s < 60;
+}
+
+/**
+ * Reads an `after` cursor: [sort value, actor id], the value of the type of the order (a name,
+ * a distance, a timestamp), so that a forged cursor is a BAD_USER_INPUT and never an SQL error.
+ */
+function decodeCursor(cursor: string, orderBy: ActorOrder): [string | number, string] {
+  let parsed: unknown;
   try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(parsed) && parsed.length === 2 && typeof parsed[1] === 'string' && /^[0-9a-f-]{36}$/.test(parsed[1])) {
-      return parsed as [string | number, string];
-    }
+    parsed = cursor.length <= 2000 ? JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) : null;
   } catch {
-    // fall through
+    parsed = null;
   }
-  throw badInput('Curseur de pagination invalide', 'after');
+  if (Array.isArray(parsed) && parsed.length === 2 && typeof parsed[1] === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(parsed[1])) {
+    const [value, id] = parsed as [unknown, string];
+    const ok =
+      orderBy === ActorOrder.DISTANCE
+        ? typeof value === 'number' && Number.isFinite(value)
+        : orderBy === ActorOrder.UPDATED_AT
+          ? typeof value === 'string' && isTimestamp(value)
+          : typeof value === 'string' && value.length <= 1000 && !value.includes('\u0000');
+    if (ok) return [value as string | number, id];
+  }
+  throw badInput('Curseur de pagination invalide : reprenez la recherche depuis la première page', 'after');
 }
 
 const emptyToNull = (v: string | null | undefined) => {
@@ -200,22 +225,27 @@ export class ActorService {
     };
   }
 
-  /** Inserts checked actors (any number) and resolves their coverage; returns their ids in order. */
-  async insertMany(m: Queryable, records: ActorRecord[]): Promise<string[]> {
+  /**
+   * Inserts checked actors (any number) and resolves their coverage; returns their ids in order.
+   * `review` is their review status: VALIDATED only for trusted loaders (seeds, the command line);
+   * a write for a user starts PENDING_REVIEW and takes its status from `settleReview` (a pending
+   * actor costs the gap aggregates nothing until validated).
+   */
+  async insertMany(m: Queryable, records: ActorRecord[], review: ReviewStatus = ReviewStatus.VALIDATED): Promise<string[]> {
     if (records.length === 0) return [];
     // Ids are made here so that each record keeps its own, whatever order the rows are written in.
     const ids = records.map(() => randomUUID());
     await m.query(
       `INSERT INTO actor (id, name, kind, sector, siren, siret, rna, finess, address, postal_code, commune_code, location,
-         description, email, phone, website, themes, audiences, radius_km, is_demo, source)
+         description, email, phone, website, themes, audiences, radius_km, is_demo, source, review_status)
        SELECT r.id, r.name, r.kind, r.sector, r.siren, r.siret, r.rna, r.finess, r.address, r.postal_code, r.commune_code,
          COALESCE(CASE WHEN r.lon IS NOT NULL THEN ST_SetSRID(ST_MakePoint(r.lon, r.lat), 4326) END,
                   (SELECT t.label_point FROM territory t WHERE t.code = r.commune_code AND t.level IN ('COMMUNE','ARRONDISSEMENT') LIMIT 1)),
-         r.description, r.email, r.phone, r.website, r.themes, r.audiences, r.radius_km, r.is_demo, r.source
+         r.description, r.email, r.phone, r.website, r.themes, r.audiences, r.radius_km, r.is_demo, r.source, $2
        FROM json_to_recordset($1::json) AS r(id uuid, name text, kind text, sector text, siren text, siret text, rna text,
          finess text, address text, postal_code text, commune_code text, lon float8, lat float8, description text, email text,
          phone text, website text, themes text[], audiences text[], radius_km real, is_demo boolean, source text)`,
-      [JSON.stringify(records.map((r, i) => ({ ...r, id: ids[i] })))],
+      [JSON.stringify(records.map((r, i) => ({ ...r, id: ids[i] }))), review],
     );
     await this.writeTerritories(m, ids, records);
     await this.resolveCoverage(m, ids);
@@ -235,7 +265,7 @@ export class ActorService {
   }
 
   /** The stored record of an actor, as `prepare` takes it for an update. */
-  async record(m: Queryable, id: string): Promise<(ActorRecord & { version: number; status: string }) | null> {
+  async record(m: Queryable, id: string): Promise<(ActorRecord & { version: number; status: string; review_status: ReviewStatus }) | null> {
     return (await this.records(m, [id])).get(id) ?? null;
   }
 
@@ -295,8 +325,8 @@ export class ActorService {
   }
 
   /** The stored records of several actors (batch form of `record`), by id. */
-  async records(m: Queryable, ids: readonly string[]): Promise<Map<string, ActorRecord & { version: number; status: string }>> {
-    const out = new Map<string, ActorRecord & { version: number; status: string }>();
+  async records(m: Queryable, ids: readonly string[]): Promise<Map<string, ActorRecord & { version: number; status: string; review_status: ReviewStatus }>> {
+    const out = new Map<string, ActorRecord & { version: number; status: string; review_status: ReviewStatus }>();
     if (ids.length === 0) return out;
     const rows: any[] = await m.query(
       `SELECT ${ACTOR_COLUMNS},
@@ -331,6 +361,7 @@ export class ActorService {
         source: row.source,
         version: row.version,
         status: row.status,
+        review_status: row.review_status,
       });
     }
     return out;
@@ -372,25 +403,95 @@ export class ActorService {
     });
   }
 
-  /** Creates an actor; `representedBy` (a user id) then represents it, in the same transaction. */
-  async create(input: CreateActorInput, representedBy: string | null = null): Promise<Actor> {
+  /**
+   * Where each actor acts, from its stored coverage and declared territories (ActorReach): what
+   * the permission and moderation rules read. Actors without coverage get NO_REACH.
+   */
+  static async reach(m: Queryable, ids: readonly string[]): Promise<Map<string, ActorReach>> {
+    const out = new Map<string, ActorReach>();
+    if (ids.length === 0) return out;
+    const rows: { id: string; regions: string[]; departements: string[]; broad: string[] }[] = await m.query(
+      `SELECT k.id,
+         ARRAY(SELECT ca.code FROM coverage_area ca WHERE ca.actor_id = k.id AND ca.level = 'REGION' ORDER BY ca.code) AS regions,
+         ARRAY(SELECT ca.code FROM coverage_area ca WHERE ca.actor_id = k.id AND ca.level = 'DEPARTEMENT' ORDER BY ca.code) AS departements,
+         ARRAY(SELECT t.level || ':' || t.code FROM actor_territory t
+               WHERE t.actor_id = k.id AND t.level IN ('REGION', 'PAYS') ORDER BY 1) AS broad
+       FROM unnest($1::uuid[]) AS k(id)`,
+      [ids],
+    );
+    for (const r of rows) out.set(r.id, { regions: r.regions, departements: r.departements, broad: r.broad });
+    return out;
+  }
+
+  /** An actor as the permission checks see it, read inside the caller's transaction. */
+  async scope(m: Queryable, id: string): Promise<{ id: string; reach: ActorReach }> {
+    return { id, reach: (await ActorService.reach(m, [id])).get(id) ?? NO_REACH };
+  }
+
+  /**
+   * Sets review statuses decided by the moderation rules (actor-review.ts) and records each
+   * change in actor_review_event, in two statements whatever their number. `from` null: a creation.
+   */
+  async settleReview(
+    m: Queryable,
+    userId: string | null,
+    changes: { id: string; from: ReviewStatus | null; decision: ReviewDecision }[],
+  ): Promise<void> {
+    if (changes.length === 0) return;
+    const rows = JSON.stringify(changes.map((c) => ({ id: c.id, from_status: c.from, to_status: c.decision.status, reason: c.decision.reason })));
+    const moved = changes.filter((c) => c.from !== c.decision.status);
+    if (moved.length) {
+      await m.query(
+        `UPDATE actor a SET review_status = r.to_status
+         FROM json_to_recordset($1::json) AS r(id uuid, to_status text)
+         WHERE a.id = r.id AND a.review_status IS DISTINCT FROM r.to_status`,
+        [JSON.stringify(moved.map((c) => ({ id: c.id, to_status: c.decision.status })))],
+      );
+    }
+    await m.query(
+      `INSERT INTO actor_review_event (actor_id, from_status, to_status, user_id, reason)
+       SELECT r.id, r.from_status, r.to_status, $2, r.reason
+       FROM json_to_recordset($1::json) AS r(id uuid, from_status text, to_status text, reason text)`,
+      [rows, userId],
+    );
+  }
+
+  /**
+   * Creates an actor for a signed-in account; a member or coordinator then represents it, in the
+   * same transaction. Its review status follows the moderation rules (ActorReview.onCreate).
+   */
+  async create(input: CreateActorInput, author: AuthUser): Promise<Actor> {
     const { record, problems } = await this.prepare(input);
     if (!record) throw ActorService.invalid(problems);
+    // Only an analyst's actor depends on where it acts; it starts pending (touching no aggregate)
+    // and is counted once, if validated.
+    const known = author.role === UserRole.ANALYST ? null : ActorReview.onCreate(author, NO_REACH);
     const id = await this.ds.transaction(async (m) => {
-      const [created] = await this.insertMany(m, [record]);
-      if (representedBy) await m.query(`INSERT INTO user_actor (user_id, actor_id) VALUES ($1, $2)`, [representedBy, created]);
+      const [created] = await this.insertMany(m, [record], known?.status ?? ReviewStatus.PENDING_REVIEW);
+      if (ActorPermissions.representsWhatItCreates(author)) {
+        await m.query(`INSERT INTO user_actor (user_id, actor_id) VALUES ($1, $2)`, [author.id, created]);
+      }
+      const decision = known ?? ActorReview.onCreate(author, (await this.scope(m, created)).reach);
+      await this.settleReview(m, author.id, [{ id: created, from: null, decision }]);
       return created;
     });
     return this.get(id);
   }
 
-  /** Applies a change if `expectedVersion` is still the stored one; otherwise CONFLICT, and nothing changes. */
-  async update(id: string, expectedVersion: number, input: UpdateActorInput): Promise<Actor> {
+  /**
+   * Applies a change if `user` may edit the actor (ActorPermissions.canEdit, on the actor as
+   * stored, under its row lock) and `expectedVersion` is still the stored one; otherwise
+   * FORBIDDEN or CONFLICT, and nothing changes. The review status then follows ActorReview.onUpdate.
+   */
+  async update(id: string, expectedVersion: number, input: UpdateActorInput, user: AuthUser | null | undefined): Promise<Actor> {
+    ActorPermissions.assertMayEditAny(user, id);
     ActorService.checkId(id);
     await this.ds.transaction(async (m) => {
       // Lock the row so two concurrent updates of the same version cannot both pass.
-      const [locked] = await m.query(`SELECT version FROM actor WHERE id = $1 FOR UPDATE`, [id]);
+      const [locked] = await m.query(`SELECT version, review_status FROM actor WHERE id = $1 FOR UPDATE`, [id]);
       if (!locked) throw notFound('Acteur introuvable');
+      const scope = await this.scope(m, id);
+      ActorPermissions.assertCanEdit(user, scope);
       if (locked.version !== expectedVersion) throw ActorService.conflict(locked.version);
       const base = (await this.record(m, id))!;
       const { record, problems } = await this.prepare(input, base);
@@ -415,23 +516,90 @@ export class ActorService {
         await this.writeTerritories(m, [id], [record]);
         await this.resolveCoverage(m, [id]);
       }
+      const after = coverageChanged ? (await this.scope(m, id)).reach : scope.reach;
+      const decision = ActorReview.onUpdate(user!, locked.review_status, scope.reach, after, id);
+      if (decision) await this.settleReview(m, user!.id, [{ id, from: locked.review_status, decision }]);
     });
     return this.get(id);
   }
 
-  async archive(id: string, expectedVersion: number): Promise<Actor> {
+  /** Archives an actor, with the same permission and version checks as `update`. */
+  async archive(id: string, expectedVersion: number, user: AuthUser | null | undefined): Promise<Actor> {
+    ActorPermissions.assertMayEditAny(user, id);
     ActorService.checkId(id);
-    const rows: { version: number }[] = await this.ds.query(
-      `UPDATE actor SET status = 'ARCHIVED', updated_at = now(), version = version + 1
-       WHERE id = $1 AND version = $2 RETURNING version`,
-      [id, expectedVersion],
-    );
-    if (rows.length === 0) {
-      const [current] = await this.ds.query(`SELECT version FROM actor WHERE id = $1`, [id]);
-      if (!current) throw notFound('Acteur introuvable');
-      throw ActorService.conflict(current.version);
-    }
+    await this.ds.transaction(async (m) => {
+      const [locked] = await m.query(`SELECT version FROM actor WHERE id = $1 FOR UPDATE`, [id]);
+      if (!locked) throw notFound('Acteur introuvable');
+      ActorPermissions.assertCanEdit(user, await this.scope(m, id));
+      if (locked.version !== expectedVersion) throw ActorService.conflict(locked.version);
+      await m.query(`UPDATE actor SET status = 'ARCHIVED', updated_at = now(), version = version + 1 WHERE id = $1`, [id]);
+    });
     return this.get(id);
+  }
+
+  /**
+   * Validates or rejects a pending actor (analysts of a région it covers, administrators): one
+   * decision wins, the other gets CONFLICT, as for memberships. With `expectedVersion`, a change
+   * made since the reviewer read the actor gets CONFLICT too.
+   */
+  async decideReview(
+    id: string,
+    to: ReviewStatus.VALIDATED | ReviewStatus.REJECTED,
+    reason: string | null | undefined,
+    user: AuthUser | null | undefined,
+    expectedVersion?: number | null,
+  ): Promise<Actor> {
+    const author = ActorPermissions.creator(user);
+    ActorService.checkId(id);
+    const text = emptyToNull(reason);
+    if (text !== null && text.length > 1000) throw badInput('La raison dépasse 1 000 caractères', 'reason');
+    if (to === ReviewStatus.REJECTED && !text) throw badInput('Donnez la raison du refus', 'reason');
+    await this.ds.transaction(async (m) => {
+      const [locked] = await m.query(`SELECT version, review_status FROM actor WHERE id = $1 FOR UPDATE`, [id]);
+      if (!locked) throw notFound('Acteur introuvable');
+      ActorPermissions.assertCanReview(author, await this.scope(m, id));
+      if (locked.review_status !== ReviewStatus.PENDING_REVIEW) {
+        throw new AppError(
+          'CONFLICT',
+          locked.review_status === ReviewStatus.VALIDATED
+            ? 'Cet acteur est déjà validé : seul un acteur en attente de validation peut être validé ou refusé.'
+            : 'Cet acteur est déjà refusé : seul un acteur en attente de validation peut être validé ou refusé.',
+          { reviewStatus: locked.review_status },
+        );
+      }
+      if (expectedVersion !== undefined && expectedVersion !== null && locked.version !== expectedVersion) {
+        throw ActorService.conflict(locked.version);
+      }
+      const decision: ReviewDecision = {
+        status: to,
+        reason: text ?? (to === ReviewStatus.VALIDATED ? 'Validé' : 'Refusé'),
+      };
+      await this.settleReview(m, author.id, [{ id, from: locked.review_status, decision }]);
+    });
+    return this.get(id);
+  }
+
+  /** Review histories of several actors, oldest change first. */
+  static async reviewHistories(m: Queryable, ids: readonly string[]): Promise<ActorReviewEvent[][]> {
+    const rows: { actor_id: string; from_status: ReviewStatus | null; to_status: ReviewStatus; reason: string | null; at: string; display_name: string | null }[] =
+      await m.query(
+        `SELECT e.actor_id, e.from_status, e.to_status, e.reason, e.at, u.display_name
+         FROM actor_review_event e LEFT JOIN user_account u ON u.id = e.user_id
+         WHERE e.actor_id = ANY($1::uuid[]) ORDER BY e.actor_id, e.id`,
+        [ids],
+      );
+    const by = new Map<string, ActorReviewEvent[]>();
+    for (const r of rows) {
+      const event = Object.assign(new ActorReviewEvent(), {
+        fromStatus: r.from_status,
+        toStatus: r.to_status,
+        reason: r.reason,
+        at: new Date(r.at),
+        byName: r.display_name,
+      });
+      by.set(r.actor_id, [...(by.get(r.actor_id) ?? []), event]);
+    }
+    return ids.map((id) => by.get(id) ?? []);
   }
 
   private static conflict(currentVersion: number): AppError {
@@ -517,10 +685,15 @@ export class ActorService {
       where.push(`a.audiences && ${p(f.audiences)}::text[]`);
     }
     if (f.demo !== undefined && f.demo !== null) where.push(`a.is_demo = ${p(f.demo)}`);
+    if (f.reviewStatuses?.length) where.push(`a.review_status = ANY(${p(f.reviewStatuses)}::text[])`);
     if (f.text && f.text.trim()) {
       const t = p(f.text.trim());
+      // The normalised text (letters and digits) goes into LIKE escaped, never as a pattern. A text
+      // without letter or digit normalises to nothing: it is then looked for as typed in the names
+      // (« % » finds « 100 % prévention », not every actor).
       where.push(`(a.search_vector @@ websearch_to_tsquery('french', public.f_unaccent(${t}))
-        OR a.search_name LIKE '%' || public.f_norm(${t}) || '%'
+        OR (public.f_norm(${t}) <> '' AND a.search_name LIKE '%' || public.f_like_escape(public.f_norm(${t})) || '%')
+        OR (public.f_norm(${t}) = '' AND strpos(a.name, ${t}) > 0)
         OR (length(public.f_norm(${t})) > 3 AND public.f_norm(${t}) <% a.search_name))`);
     }
     let distance: string | null = null;
@@ -556,7 +729,7 @@ export class ActorService {
     const desc = orderBy === ActorOrder.UPDATED_AT;
     let keyset = 'true';
     if (after) {
-      const [value, id] = decodeCursor(after);
+      const [value, id] = decodeCursor(after, orderBy);
       const cmp = desc ? '<' : '>';
       const cast = orderBy === ActorOrder.DISTANCE ? 'float8' : orderBy === ActorOrder.UPDATED_AT ? 'timestamptz' : 'text';
       keyset = `(${sortKey}, m.id) ${cmp} (${p(value)}::${cast}, ${p(id)}::uuid)`;

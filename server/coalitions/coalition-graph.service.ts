@@ -117,7 +117,7 @@ export class CoalitionGraphService {
       this.ds.query(`SELECT c.id, c.name, c.kind FROM coalition c WHERE ${where.join(' AND ')}`, params),
       this.ds.query(
         `SELECT a.id, a.name, a.sector FROM (${coverage}) cv JOIN actor a ON a.id = cv.actor_id
-         WHERE a.status = 'ACTIVE' ${actorThemes}
+         WHERE a.status = 'ACTIVE' AND a.review_status = 'VALIDATED' ${actorThemes}
          ORDER BY EXISTS (SELECT 1 FROM membership m WHERE m.actor_id = a.id AND m.status = 'ACTIVE') DESC, a.name, a.id
          LIMIT $${actorParams.length}`,
         actorParams,

@@ -152,20 +152,21 @@ export class TerritoryService {
     if (!/[\p{L}\p{N}]/u.test(raw)) throw badInput('Le texte recherché ne contient ni lettre ni chiffre', 'text');
     const chosen = levels && levels.length > 0 ? levels : Object.values(TerritoryLevel);
     const rows: (TerritoryRow & { rank_class: number })[] = await this.ds.query(
-      // f_norm($1) is computed once per statement, so the trigram index serves the LIKE and <% tests.
+      // f_norm($1) is computed once per statement, so the trigram index serves the LIKE and <% tests;
+      // it goes into LIKE escaped (f_like_escape), never as a pattern.
       `SELECT * FROM (SELECT ${TERRITORY_COLUMNS},
          CASE WHEN t.code = upper($1) THEN 0
               WHEN t.postal_codes @> ARRAY[$1::text] THEN 1
               WHEN t.search_name = public.f_norm($1) THEN 2
-              WHEN t.search_name LIKE public.f_norm($1) || '%' THEN 3
-              WHEN t.search_name LIKE '%' || public.f_norm($1) || '%' THEN 4
+              WHEN t.search_name LIKE public.f_like_escape(public.f_norm($1)) || '%' THEN 3
+              WHEN t.search_name LIKE '%' || public.f_like_escape(public.f_norm($1)) || '%' THEN 4
               ELSE 5 END AS rank_class,
          greatest(word_similarity(public.f_norm($1), t.search_name), similarity(public.f_norm($1), t.search_name)) AS similarity
        FROM territory t
        WHERE t.level = ANY($2::text[])
          AND (t.code = upper($1)
               OR t.postal_codes @> ARRAY[$1::text]
-              OR t.search_name LIKE '%' || public.f_norm($1) || '%'
+              OR t.search_name LIKE '%' || public.f_like_escape(public.f_norm($1)) || '%'
               OR (length(public.f_norm($1)) > 2 AND (public.f_norm($1) <% t.search_name OR public.f_norm($1) % t.search_name)))) t
        ORDER BY rank_class, CASE WHEN rank_class = 5 THEN -similarity ELSE 0 END,
                 population DESC NULLS LAST, name, code

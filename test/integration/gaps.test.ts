@@ -36,13 +36,13 @@ const SUMMARY = `population coveredPopulation coveredPopulationShare communeCoun
 const DRIFT = `
   WITH fresh AS (
     SELECT k AS theme, 'COMMUNE' AS level, cc.commune_code AS code, count(*)::int AS n FROM coverage_commune cc
-      JOIN actor a ON a.id = cc.actor_id AND a.status = 'ACTIVE' CROSS JOIN unnest(gap_theme_keys(a.themes, a.kind)) k GROUP BY 1, 2, 3
+      JOIN actor a ON a.id = cc.actor_id AND a.status = 'ACTIVE' AND a.review_status = 'VALIDATED' CROSS JOIN unnest(gap_theme_keys(a.themes, a.kind)) k GROUP BY 1, 2, 3
     UNION ALL
     SELECT k, ca.level, ca.code, count(*)::int FROM coverage_area ca
-      JOIN actor a ON a.id = ca.actor_id AND a.status = 'ACTIVE' CROSS JOIN unnest(gap_theme_keys(a.themes, a.kind)) k GROUP BY 1, 2, 3),
+      JOIN actor a ON a.id = ca.actor_id AND a.status = 'ACTIVE' AND a.review_status = 'VALIDATED' CROSS JOIN unnest(gap_theme_keys(a.themes, a.kind)) k GROUP BY 1, 2, 3),
   kept AS (SELECT theme, level, code, actor_count AS n FROM coverage_theme_count WHERE actor_count <> 0),
   points AS (
-    SELECT a.id, k FROM actor a CROSS JOIN unnest(gap_theme_keys(a.themes, a.kind)) k WHERE a.status = 'ACTIVE' AND a.location IS NOT NULL)
+    SELECT a.id, k FROM actor a CROSS JOIN unnest(gap_theme_keys(a.themes, a.kind)) k WHERE a.status = 'ACTIVE' AND a.review_status = 'VALIDATED' AND a.location IS NOT NULL)
   SELECT 'count' AS what, theme, level, code FROM fresh FULL JOIN kept USING (theme, level, code) WHERE fresh.n IS DISTINCT FROM kept.n
   UNION ALL
   SELECT 'point', coalesce(points.k, p.theme), NULL, coalesce(points.id, p.actor_id)::text FROM points
@@ -467,7 +467,7 @@ describe('nearest actor', () => {
       await qr.query(`INSERT INTO coverage_commune (actor_id, commune_code) VALUES ($1, '55545')`, [id]);
       const [c] = await qr.query(`SELECT actor_count FROM coverage_theme_count WHERE theme = 'vaccination' AND level = 'COMMUNE' AND code = '55545'`);
       const [k] = await qr.query(`SELECT count(*)::int AS n FROM coverage_commune cc JOIN actor a ON a.id = cc.actor_id
-        WHERE cc.commune_code = '55545' AND a.status = 'ACTIVE' AND 'vaccination' = ANY(gap_theme_keys(a.themes, a.kind))`);
+        WHERE cc.commune_code = '55545' AND a.status = 'ACTIVE' AND a.review_status = 'VALIDATED' AND 'vaccination' = ANY(gap_theme_keys(a.themes, a.kind))`);
       expect(c.actor_count).toBe(k.n);
     } finally {
       await qr.rollbackTransaction();
