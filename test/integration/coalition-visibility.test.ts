@@ -1,0 +1,286 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CookieClient, errorCodes, type GraphQLResponse, startTestServer, type TestAccount, type TestServer } from '../helpers/server.js';
+
+/**
+ * Members-only coalitions attacked from every path that returns a coalition or a membership, by
+ * users who once had a membership (declined, left, rejected), by users who have one pending
+ * (invited, requested: they see what it is, never who is in it) and by an ARS analyst of another
+ * région. Secrets are unique strings: any response that contains them leaks.
+ */
+const SOURCE = 'test:coalition-visibility.test.ts';
+const DOMAIN = '@test-coalition-visibility.local';
+const PASSWORD = 'mot de passe de test';
+const SECRET_NAME = 'Visi Cellule très confidentielle';
+const SECRET_DESCRIPTION = 'Description secrète : cellule de crise du nord meusien';
+const MEMBER_NAME = 'Visi Membre actif caché';
+
+let server: TestServer;
+const actor: Record<string, string> = {};
+const users: Record<string, CookieClient> = {};
+const coalition: Record<string, string> = {};
+const membership: Record<string, string> = {};
+
+async function createUser(key: string, role: TestAccount['role'], actorKeys: string[], regionCode: string | null = null) {
+  users[key] = await server.signedIn({
+    email: `${key}${DOMAIN}`,
+    password: PASSWORD,
+    role,
+    regionCode,
+    actorIds: actorKeys.map((k) => actor[k]),
+    displayName: `Personne ${key}`,
+  });
+}
+
+async function ok<T = any>(res: Promise<GraphQLResponse<T>>): Promise<T> {
+  const r = await res;
+  expect(r.errors, JSON.stringify(r.errors)).toBeUndefined();
+  return r.data as T;
+}
+
+/** True if the response shows anything of the members-only coalition beyond its id. */
+const leaks = (res: unknown) => {
+  const text = JSON.stringify(res);
+  return [SECRET_NAME, SECRET_DESCRIPTION, MEMBER_NAME].some((s) => text.includes(s));
+};
+
+const ids = (list: { id: string }[]) => list.map((x) => x.id);
+
+const REQUEST = `mutation ($c: ID!, $a: ID!) { requestMembership(coalitionId: $c, actorId: $a) { id status } }`;
+const INVITE = `mutation ($c: ID!, $a: ID!) { inviteActor(coalitionId: $c, actorId: $a) { id status } }`;
+/** Every nested field a hostile user would try on a membership it got back. */
+const MEMBERSHIP_FIELDS = `id coalitionId status requestedByName decidedByName history { toStatus byName }
+  coalition { id name description memberCount members { actor { name } } membersByRole { members { actor { name } } }
+    membersBySector { actors { name } } intersectorality { ratio } }`;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  const meuse = [{ level: 'DEPARTEMENT', code: '55' }];
+  for (const [key, name] of [
+    ['pilot', 'Visi CPTS pilote'],
+    ['member', MEMBER_NAME],
+    ['declined', 'Visi Asso qui décline'],
+    ['left', 'Visi Asso qui part'],
+    ['rejected', 'Visi Asso refusée'],
+    ['invited', 'Visi Asso invitée'],
+    ['requester', 'Visi Asso en attente'],
+  ]) {
+    actor[key] = (await server.createActor({ source: SOURCE, name, kind: 'ASSOCIATION', sector: 'SOCIAL', themes: ['sante-mentale'], territories: meuse })).id;
+  }
+  await createUser('coord', 'COORDINATOR', ['pilot']);
+  await createUser('member', 'MEMBER', ['member']);
+  await createUser('declined', 'MEMBER', ['declined']);
+  await createUser('left', 'MEMBER', ['left']);
+  await createUser('rejected', 'MEMBER', ['rejected']);
+  await createUser('invited', 'MEMBER', ['invited']);
+  await createUser('requester', 'MEMBER', ['requester']);
+  await createUser('analyst44', 'ANALYST', [], '44');
+  await createUser('analyst11', 'ANALYST', [], '11');
+
+  const create = `mutation ($input: CreateCoalitionInput!) { createCoalition(input: $input) { id version } }`;
+  const secret = await ok(
+    users.coord.gql(create, {
+      input: { name: SECRET_NAME, description: SECRET_DESCRIPTION, kind: 'COOPERATIVE', themes: ['sante-mentale'], territory: { level: 'DEPARTEMENT', code: '55' }, joinPolicy: 'APPROVAL', pilotActorId: actor.pilot },
+    }),
+  );
+  coalition.secret = secret.createCoalition.id;
+  // A public coalition the pilot also belongs to: a way in to the pilot's other memberships.
+  coalition.open = (
+    await ok(users.coord.gql(create, { input: { name: 'Visi Réseau public', kind: 'THEMATIQUE', themes: ['sante-mentale'], territory: { level: 'DEPARTEMENT', code: '55' }, pilotActorId: actor.pilot } }))
+  ).createCoalition.id;
+
+  // Two requests while the coalition is still public; then it becomes members-only.
+  membership.rejected = (await ok(users.rejected.gql(REQUEST, { c: coalition.secret, a: actor.rejected }))).requestMembership.id;
+  membership.requester = (await ok(users.requester.gql(REQUEST, { c: coalition.secret, a: actor.requester }))).requestMembership.id;
+  await ok(
+    users.coord.gql(`mutation ($id: ID!, $v: Int!) { updateCoalition(id: $id, version: $v, input: { visibility: MEMBERS }) { id } }`, {
+      id: coalition.secret,
+      v: secret.createCoalition.version,
+    }),
+  );
+  for (const key of ['member', 'declined', 'left', 'invited']) {
+    membership[key] = (await ok(users.coord.gql(INVITE, { c: coalition.secret, a: actor[key] }))).inviteActor.id;
+  }
+  await ok(users.member.gql(`mutation ($id: ID!) { acceptInvitation(membershipId: $id) { id } }`, { id: membership.member }));
+  await ok(users.left.gql(`mutation ($id: ID!) { acceptInvitation(membershipId: $id) { id } }`, { id: membership.left }));
+  await ok(users.coord.gql(`mutation ($id: ID!) { rejectMembership(membershipId: $id) { id } }`, { id: membership.rejected }));
+});
+
+afterAll(async () => {
+  await server?.ds.query(`DELETE FROM coalition WHERE id = ANY($1::uuid[])`, [Object.values(coalition)]);
+  await server?.ds.query(`DELETE FROM actor WHERE source = $1`, [SOURCE]);
+  await server?.ds.query(`DELETE FROM user_account WHERE email LIKE $1`, [`%${DOMAIN}`]);
+  await server?.close();
+});
+
+describe('the answer of the mutation that ends a membership', () => {
+  it('should not show the coalition to the actor that declines its invitation', async () => {
+    const res = await users.declined.gql(`mutation ($id: ID!) { declineInvitation(membershipId: $id) { ${MEMBERSHIP_FIELDS} } }`, { id: membership.declined });
+    expect(res.errors).toBeUndefined();
+    expect(res.data.declineInvitation).toMatchObject({ id: membership.declined, coalitionId: coalition.secret, status: 'REJECTED', coalition: null, history: null });
+    expect(leaks(res)).toBe(false);
+  });
+
+  it('should not show the coalition to the actor that leaves it', async () => {
+    const res = await users.left.gql(`mutation ($id: ID!) { leaveCoalition(membershipId: $id) { ${MEMBERSHIP_FIELDS} } }`, { id: membership.left });
+    expect(res.errors).toBeUndefined();
+    expect(res.data.leaveCoalition).toMatchObject({ status: 'LEFT', coalition: null, history: null, decidedByName: null });
+    expect(leaks(res)).toBe(false);
+  });
+});
+
+describe('an ended membership (declined, left, rejected)', () => {
+  const hostile = ['declined', 'left', 'rejected'] as const;
+
+  it('should show in `me` only the coalition’s id and the membership’s own status', async () => {
+    for (const key of hostile) {
+      const res = await users[key].gql(`{ me { memberships { ${MEMBERSHIP_FIELDS} } } }`);
+      expect(res.errors, key).toBeUndefined();
+      const mine = res.data.me.memberships.filter((m: any) => m.coalitionId === coalition.secret);
+      expect(mine, key).toEqual([
+        expect.objectContaining({ status: key === 'left' ? 'LEFT' : 'REJECTED', coalition: null, history: null, requestedByName: null, decidedByName: null }),
+      ]);
+      expect(leaks(res), key).toBe(false);
+    }
+  });
+
+  it('should not show the coalition through the actor’s own memberships, nor through the memberships of its members', async () => {
+    const Q = `query ($own: ID!, $pilot: ID!, $member: ID!) {
+      own: actor(id: $own) { coalitionMemberships(statuses: [ACTIVE, REQUESTED, INVITED, REJECTED, LEFT]) { ${MEMBERSHIP_FIELDS} } }
+      pilot: actor(id: $pilot) { coalitionMemberships(statuses: [ACTIVE, REQUESTED, INVITED, REJECTED, LEFT]) { ${MEMBERSHIP_FIELDS} } }
+      member: actor(id: $member) { coalitionMemberships { ${MEMBERSHIP_FIELDS} } } }`;
+    for (const key of hostile) {
+      const res = await users[key].gql(Q, { own: actor[key], pilot: actor.pilot, member: actor.member });
+      expect(res.errors, key).toBeUndefined();
+      expect(res.data.own.coalitionMemberships.map((m: any) => m.coalition), key).toEqual([null]);
+      expect(res.data.pilot.coalitionMemberships.map((m: any) => m.coalitionId), key).toEqual([coalition.open]);
+      expect(res.data.member.coalitionMemberships, key).toEqual([]);
+      expect(leaks(res), key).toBe(false);
+    }
+  });
+
+  it('should answer NOT_FOUND by id, with a literal or a variable, and for suggestions and new requests', async () => {
+    for (const key of hostile) {
+      const c = users[key];
+      expect(errorCodes(await c.gql(`query ($id: ID!) { coalition(id: $id) { name } }`, { id: coalition.secret })), key).toEqual(['NOT_FOUND']);
+      const literal = await c.gql(`{ coalition(id: "${coalition.secret}") { name description members { actor { name } } } }`);
+      expect(errorCodes(literal), key).toEqual(['NOT_FOUND']);
+      expect(leaks(literal)).toBe(false);
+      expect(errorCodes(await c.gql(`query ($id: ID!) { suggestedPartners(coalitionId: $id) { score } }`, { id: coalition.secret })), key).toEqual(['NOT_FOUND']);
+      expect(errorCodes(await c.gql(REQUEST, { c: coalition.secret, a: actor[key] })), key).toEqual(['NOT_FOUND']);
+    }
+  });
+
+  it('should not list the coalition, nor match it by member, nor draw it in a graph', async () => {
+    const Q = `query ($scope: TerritoryRefInput!, $filter: CoalitionFilter, $pilot: ID!, $own: ID!) {
+      all: coalitions(filter: { territory: { level: DEPARTEMENT, code: "55" } }, first: 200) { totalCount edges { node { id name } } }
+      byMember: coalitions(filter: $filter, first: 200) { edges { node { id name } } }
+      graph: coalitionGraph(scope: $scope) { nodes { id label } edges { source target kind } }
+      pilotNetwork: actorNetwork(actorId: $pilot, depth: 3) { nodes { id label } edges { source target } }
+      ownNetwork: actorNetwork(actorId: $own, depth: 3, includeEnded: true) { nodes { id label } } }`;
+    for (const key of hostile) {
+      const res = await users[key].gql(Q, { scope: { level: 'DEPARTEMENT', code: '55' }, filter: { actorId: actor.member }, pilot: actor.pilot, own: actor[key] });
+      expect(res.errors, key).toBeUndefined();
+      expect(ids(res.data.all.edges.map((e: any) => e.node)), key).not.toContain(coalition.secret);
+      expect(res.data.byMember.edges, key).toEqual([]);
+      expect(ids(res.data.graph.nodes), key).not.toContain(coalition.secret);
+      expect(res.data.graph.edges.filter((e: any) => e.target === coalition.secret || e.source === coalition.secret), key).toEqual([]);
+      expect(ids(res.data.pilotNetwork.nodes), key).not.toContain(coalition.secret);
+      expect(ids(res.data.pilotNetwork.nodes), key).not.toContain(actor.member);
+      expect(ids(res.data.ownNetwork.nodes), key).toEqual([actor[key]]);
+      // Actors are public (the member is drawn as an actor of the territory), the coalition is not.
+      expect(JSON.stringify(res), key).not.toContain(SECRET_NAME);
+    }
+  });
+
+  it('should not reach the coalition by walking from a public coalition through its members', async () => {
+    const res = await users.left.gql(`query ($id: ID!) { coalition(id: $id) { members { actor { name
+      coalitionMemberships(statuses: [ACTIVE, INVITED, REQUESTED, REJECTED, LEFT]) { ${MEMBERSHIP_FIELDS} } } } } }`, { id: coalition.open });
+    expect(res.errors).toBeUndefined();
+    const reached = res.data.coalition.members.flatMap((m: any) => m.actor.coalitionMemberships.map((cm: any) => cm.coalitionId));
+    expect(reached).toEqual([coalition.open]);
+    expect(leaks(res)).toBe(false);
+  });
+});
+
+describe('a pending membership (invited, requested)', () => {
+  it('shows what the actor is invited to or asked for, never who is in it', async () => {
+    const Q = `query ($id: ID!) { coalition(id: $id) { id name description memberCount intersectorality { ratio }
+      members(statuses: [ACTIVE, INVITED, REQUESTED, REJECTED, LEFT]) { id status actor { name } }
+      membersByRole { members { actor { name } } } membersBySector { actors { name } } } }`;
+    for (const key of ['invited', 'requester']) {
+      const res = await users[key].gql(Q, { id: coalition.secret });
+      expect(res.errors, key).toBeUndefined();
+      expect(res.data.coalition, key).toEqual({
+        id: coalition.secret,
+        name: SECRET_NAME,
+        description: SECRET_DESCRIPTION,
+        memberCount: null,
+        intersectorality: null,
+        // Its own membership only: not the active members, nor the other invitations and requests.
+        members: [{ id: membership[key], status: key === 'invited' ? 'INVITED' : 'REQUESTED', actor: { name: expect.any(String) } }],
+        membersByRole: [],
+        membersBySector: [],
+      });
+      expect(JSON.stringify(res)).not.toContain(MEMBER_NAME);
+      const mine = await users[key].gql(`{ me { memberships { coalition { id name members { actor { name } } } } } }`);
+      expect(mine.data.me.memberships, key).toEqual([{ coalition: { id: coalition.secret, name: SECRET_NAME, members: [] } }]);
+    }
+  });
+
+  it('should not give the member list through suggestions, history, lists, filters or graphs', async () => {
+    for (const key of ['invited', 'requester']) {
+      const c = users[key];
+      expect(errorCodes(await c.gql(`query ($id: ID!) { suggestedPartners(coalitionId: $id) { actor { name } } }`, { id: coalition.secret })), key).toEqual(['FORBIDDEN']);
+      expect(errorCodes(await c.gql(`query ($id: ID!) { coalition(id: $id) { history { actorId } } }`, { id: coalition.secret })), key).toEqual(['FORBIDDEN']);
+      const res = await c.gql(`query ($member: ID!) {
+        all: coalitions(filter: { territory: { level: DEPARTEMENT, code: "55" } }, first: 200) { edges { node { id } } }
+        byMember: coalitions(filter: { actorId: $member }, first: 200) { edges { node { id } } }
+        graph: coalitionGraph(scope: { level: DEPARTEMENT, code: "55" }) { nodes { id } }
+        network: actorNetwork(actorId: $member, depth: 1) { nodes { id } }
+        member: actor(id: $member) { coalitionMemberships { coalitionId } } }`, { member: actor.member });
+      expect(res.errors, key).toBeUndefined();
+      expect(ids(res.data.all.edges.map((e: any) => e.node)), key).not.toContain(coalition.secret);
+      expect(res.data.byMember.edges, key).toEqual([]);
+      expect(ids(res.data.graph.nodes), key).not.toContain(coalition.secret);
+      expect(ids(res.data.network.nodes), key).toEqual([actor.member]);
+      expect(res.data.member.coalitionMemberships, key).toEqual([]);
+    }
+  });
+});
+
+describe('ARS analysts', () => {
+  const Q = `query ($id: ID!) { coalition(id: $id) { memberCount members { actor { name } } history { toStatus } } }`;
+
+  it('should not let an analyst of another région see the coalition by any path', async () => {
+    expect(errorCodes(await users.analyst11.gql(Q, { id: coalition.secret }))).toEqual(['NOT_FOUND']);
+    const res = await users.analyst11.gql(`query ($pilot: ID!, $member: ID!) {
+      all: coalitions(filter: { territory: { level: DEPARTEMENT, code: "55" } }, first: 200) { edges { node { id } } }
+      graph: coalitionGraph(scope: { level: DEPARTEMENT, code: "55" }) { nodes { id } }
+      network: actorNetwork(actorId: $pilot, depth: 2) { nodes { id } }
+      member: actor(id: $member) { coalitionMemberships(statuses: [ACTIVE, INVITED, REQUESTED, REJECTED, LEFT]) { coalitionId } } }`, {
+      pilot: actor.pilot,
+      member: actor.member,
+    });
+    expect(res.errors).toBeUndefined();
+    expect(ids(res.data.all.edges.map((e: any) => e.node))).not.toContain(coalition.secret);
+    expect(ids(res.data.graph.nodes)).not.toContain(coalition.secret);
+    expect(ids(res.data.network.nodes)).not.toContain(coalition.secret);
+    expect(res.data.member.coalitionMemberships).toEqual([]);
+    expect(leaks(res)).toBe(false);
+    expect(errorCodes(await users.analyst11.gql(`mutation ($id: ID!) { acceptMembership(membershipId: $id) { id } }`, { id: membership.requester }))).toEqual(['NOT_FOUND']);
+  });
+
+  it('lets the analyst of its région, an admin, its coordinator and an active member see it with its members', async () => {
+    for (const c of [users.analyst44, server.admin, users.coord, users.member]) {
+      const res = await c.gql(`query ($id: ID!) { coalition(id: $id) { memberCount members { actor { name } } } }`, { id: coalition.secret });
+      expect(res.errors).toBeUndefined();
+      expect(res.data.coalition.memberCount).toBe(2);
+      expect(res.data.coalition.members.map((m: any) => m.actor.name).sort()).toEqual(['Visi CPTS pilote', MEMBER_NAME]);
+      const list = await c.gql(`query ($a: ID!) { coalitions(filter: { actorId: $a }, first: 200) { edges { node { id } } } }`, { a: actor.member });
+      expect(ids(list.data.coalitions.edges.map((e: any) => e.node))).toEqual([coalition.secret]);
+    }
+    // History is for those who manage it: the analyst of its région, admins, coordinators.
+    expect((await users.analyst44.gql(Q, { id: coalition.secret })).data.coalition.history.length).toBeGreaterThan(0);
+    expect(errorCodes(await users.member.gql(Q, { id: coalition.secret }))).toEqual(['FORBIDDEN']);
+  });
+});
