@@ -9,7 +9,7 @@ import { CoalitionKind, MembershipRole } from '../../server/coalitions/coalition
  * coalition between two of its members. Everything is derived from md5 hashes, so the same
  * territories and actors give the same rows. Run after `ensureDataset` (it needs its actors).
  */
-export const COALITION_DATASET_VERSION = 'bench-coalitions-v1;coalitions=2000';
+export const COALITION_DATASET_VERSION = 'bench-coalitions-v2;coalitions=2000;confirmed-partnerships';
 export const BENCH_COALITIONS = 2_000;
 const SOURCE = 'bench:coalitions';
 
@@ -96,14 +96,16 @@ export async function ensureCoalitionDataset(ds: DataSource, options: { rebuild?
       `INSERT INTO membership_event (membership_id, coalition_id, actor_id, from_status, to_status, role)
        SELECT m.id, m.coalition_id, m.actor_id, NULL, 'ACTIVE', m.role FROM membership m JOIN coal_gen g ON g.id = m.coalition_id`,
     );
-    // Two partnerships per coalition, between members drawn by hash.
+    // Two partnerships per coalition, between members drawn by hash, confirmed (as the public
+    // documents' ones); a pair drawn twice keeps one (the unique index on open partnerships).
     await q(
-      `INSERT INTO partnership (actor_a, actor_b, kind, title, start_date, end_date, source)
-       SELECT a.actor_id, b.actor_id, 'CONVENTION', 'Convention de test ' || g.n || '-' || j, date '2023-01-01', NULL, $1
+      `INSERT INTO partnership (actor_a, actor_b, kind, title, start_date, end_date, source, status, confirmed_at)
+       SELECT a.actor_id, b.actor_id, 'CONVENTION', 'Convention de test ' || g.n || '-' || j, date '2023-01-01', NULL, $1, 'ACTIVE', now()
        FROM coal_gen g CROSS JOIN generate_series(1, 2) j
        CROSS JOIN LATERAL (SELECT actor_id FROM membership m WHERE m.coalition_id = g.id ORDER BY md5(j || ':a:' || m.actor_id) LIMIT 1) a
        CROSS JOIN LATERAL (SELECT actor_id FROM membership m WHERE m.coalition_id = g.id ORDER BY md5(j || ':b:' || m.actor_id) LIMIT 1) b
-       WHERE a.actor_id <> b.actor_id`,
+       WHERE a.actor_id <> b.actor_id
+       ON CONFLICT DO NOTHING`,
       [SOURCE],
     );
     await q(

@@ -6,7 +6,7 @@ import { CoalitionGraphService } from '../../server/coalitions/coalition-graph.s
 import { GraphEdgeKind, GraphNodeKind } from '../../server/coalitions/coalition-enums.js';
 
 const node = (kind: GraphNodeKind) => ({ kind, label: '', sector: null, coalitionKind: null, depth: null });
-const edge = { kind: GraphEdgeKind.MEMBERSHIP, role: null, partnershipKind: null };
+const edge = { kind: GraphEdgeKind.MEMBERSHIP, role: null, partnershipKind: null, partnershipStatus: null };
 
 /** Y1, Y2 – G1 – X – G2 – Z1 – P, plus isolated actors I1, I2. */
 function fixture() {

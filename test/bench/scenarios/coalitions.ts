@@ -12,7 +12,7 @@ const QUERY = `query CoalitionGraph($scope: TerritoryRefInput!, $themes: [String
     isolatedActorCount
     components { index actorCount coalitionCount }
     nodes { id kind label sector coalitionKind degree betweenness component isolated }
-    edges { source target kind role partnershipKind }
+    edges { source target kind role partnershipKind partnershipStatus }
   }
 }`;
 
@@ -29,7 +29,7 @@ export const scenarios: BenchScenario[] = [
     description: 'coalitionGraph d’un département (acteurs, coalitions, adhésions, partenariats ; degré, intermédiarité, composantes)',
     graphql: { query: QUERY, variables: (i) => ({ scope: { level: 'DEPARTEMENT', code: departement(i) } }) },
     // The floor: every row the service reads (actors covering the département, its visible current
-    // coalitions, their memberships among those actors, the partnerships among those actors) in
+    // coalitions, their memberships among those actors, the confirmed partnerships among those actors: a visitor sees no pending one) in
     // one statement, without the graph computations.
     sql: {
       text: `WITH ac AS (SELECT a.id, a.name, a.sector FROM coverage_area ca JOIN actor a ON a.id = ca.actor_id
@@ -42,7 +42,7 @@ export const scenarios: BenchScenario[] = [
                           WHERE m.status = 'ACTIVE' AND m.coalition_id IN (SELECT id FROM co) AND m.actor_id IN (SELECT id FROM ac)),
                   pa AS (SELECT p.actor_a, p.actor_b, p.kind FROM partnership p
                           WHERE p.actor_a IN (SELECT id FROM ac) AND p.actor_b IN (SELECT id FROM ac)
-                            AND (p.end_date IS NULL OR p.end_date >= current_date))
+                            AND p.status = 'ACTIVE' AND (p.end_date IS NULL OR p.end_date >= current_date))
              SELECT (SELECT json_agg(ac) FROM ac) AS actors, (SELECT json_agg(co) FROM co) AS coalitions,
                     (SELECT json_agg(me) FROM me) AS memberships, (SELECT json_agg(pa) FROM pa) AS partnerships`,
       values: (i) => [departement(i)],
