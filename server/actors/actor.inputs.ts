@@ -185,9 +185,13 @@ export class ActorFilter {
   themesAll?: string[];
 
   @Field(() => [ActorKind], { nullable: true })
+  @IsOptional()
+  @ArrayMaxSize(30)
   kinds?: ActorKind[];
 
   @Field(() => [Sector], { nullable: true })
+  @IsOptional()
+  @ArrayMaxSize(20)
   sectors?: Sector[];
 
   @Field(() => [String], { nullable: true, description: 'Au moins un de ces publics' })

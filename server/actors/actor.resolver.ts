@@ -1,7 +1,7 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Ctx, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../graphql/context.js';
-import { badInput } from '../graphql/errors.js';
+import { checkArgs } from '../graphql/cost.js';
 import { selectedUnder, selects } from '../graphql/selection.js';
 import { Audience, Theme } from '../themes/theme.entity.js';
 import { Territory } from '../territories/territory.entity.js';
@@ -33,6 +33,7 @@ export class ActorResolver {
     @Ctx() { services, loaders }: Context,
     @Info() info: GraphQLResolveInfo,
   ): Promise<ActorConnection> {
+    checkArgs('Query.actors', { first });
     const facetGroups = [...selectedUnder(info, 'facets')].filter((g): g is FacetGroup => FACET_GROUPS.has(g));
     const result = await services.actors.search(filter, first, after, orderBy, {
       totalCount: selects(info, 'totalCount'),
@@ -189,8 +190,7 @@ export class ActorResolver {
     @Arg('offset', () => Int, { defaultValue: 0 }) offset: number,
     @Ctx() { loaders }: Context,
   ): Promise<CoveredCommunes> {
-    if (first < 0 || first > 1000) throw badInput('« first » doit être compris entre 0 et 1000', 'first');
-    if (offset < 0 || offset > 100_000) throw badInput('« offset » doit être compris entre 0 et 100 000', 'offset');
+    checkArgs('Actor.coveredCommunes', { first, offset });
     const [totalCount, nodes] = await Promise.all([
       loaders.coveredCount.load(a.id),
       first === 0 ? Promise.resolve([]) : loaders.coveredPage.load({ id: a.id, first, offset }),

@@ -3,6 +3,7 @@ import { Actor } from '../actors/actor.entity.js';
 import { SECTOR_LABELS, type Sector } from '../actors/actor-enums.js';
 import { TerritoryRefInput } from '../actors/actor.inputs.js';
 import type { Context } from '../graphql/context.js';
+import { checkArgs } from '../graphql/cost.js';
 import { AppError } from '../graphql/errors.js';
 import { Theme } from '../themes/theme.entity.js';
 import { Territory } from '../territories/territory.entity.js';
@@ -46,6 +47,7 @@ export class CoalitionResolver {
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Ctx() { services, user }: Context,
   ): Promise<CoalitionConnection> {
+    checkArgs('Query.coalitions', { first });
     return services.coalitions.list(user ?? null, filter, first, after);
   }
 
@@ -63,6 +65,7 @@ export class CoalitionResolver {
     @Arg('includeEnded', () => Boolean, { defaultValue: false, description: 'Inclure coalitions et partenariats terminés' }) includeEnded: boolean,
     @Ctx() { services, user }: Context,
   ): Promise<Graph> {
+    checkArgs('Query.actorNetwork', { depth });
     return services.coalitionGraph.actorNetwork(user ?? null, actorId, depth, includeEnded);
   }
 
@@ -77,6 +80,7 @@ export class CoalitionResolver {
     @Arg('includeEnded', () => Boolean, { defaultValue: false }) includeEnded: boolean,
     @Ctx() { services, user }: Context,
   ): Promise<Graph> {
+    checkArgs('Query.coalitionGraph', { themes });
     return services.coalitionGraph.coalitionGraph(user ?? null, scope, themes, includeEnded);
   }
 
@@ -88,6 +92,7 @@ export class CoalitionResolver {
     @Arg('first', () => Int, { defaultValue: 10 }) first: number,
     @Ctx() { services, user }: Context,
   ): Promise<PartnerSuggestion[]> {
+    checkArgs('Query.suggestedPartners', { first });
     return services.coalitions.suggestedPartners(user ?? null, coalitionId, first);
   }
 
@@ -244,6 +249,7 @@ export class CoalitionResolver {
     @Arg('statuses', () => [MembershipStatus], { nullable: true }) statuses: MembershipStatus[] | undefined,
     @Ctx() { loaders, user }: Context,
   ): Promise<Membership[]> {
+    checkArgs('Coalition.members', { statuses });
     const all = await loaders.membershipsByCoalition.load(c.id);
     return CoalitionService.visibleMemberships(user ?? null, c, all, statuses?.length ? statuses : [MembershipStatus.ACTIVE]);
   }
@@ -379,6 +385,7 @@ export class ActorPartnershipResolver {
     @Arg('statuses', () => [MembershipStatus], { nullable: true }) statuses: MembershipStatus[] | undefined,
     @Ctx() { loaders, user }: Context,
   ): Promise<Membership[]> {
+    checkArgs('Actor.coalitionMemberships', { statuses });
     const all = await loaders.membershipsByActor.load(a.id);
     const coalitions = await loaders.coalition.loadMany(all.map((m) => m.coalitionId));
     const wanted = statuses?.length ? statuses : [MembershipStatus.ACTIVE];

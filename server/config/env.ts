@@ -22,6 +22,14 @@ export interface Env {
   rateLimitPerMinute: number;
   limits: { maxDepth: number; maxCost: number; maxAliases: number; maxTokens: number };
   /**
+   * The analytics gate (coverage maps, theme matrix, comparisons, large gap pages, exports, tiles
+   * over a large scope): `concurrency` analyses at once (ANALYTICS_CONCURRENCY, 2; they use a pool
+   * of that many connections of their own, besides DB_POOL_SIZE), `queue` waiting
+   * (ANALYTICS_QUEUE, 8) at most `queueTimeoutMs` (ANALYTICS_QUEUE_TIMEOUT_MS, 10 s); beyond, 503
+   * SERVICE_BUSY with Retry-After: `retryAfterSeconds` (ANALYTICS_RETRY_AFTER_S, 5).
+   */
+  analytics: { concurrency: number; queue: number; queueTimeoutMs: number; retryAfterSeconds: number };
+  /**
    * Express's `trust proxy` (TRUST_PROXY): a number of proxies in front of the app (`1`), `true`,
    * or addresses and names (`loopback`, `10.0.0.0/8`). Unset: the client's address is the socket's.
    */
@@ -94,6 +102,12 @@ export function loadEnv(): Env {
       maxCost: intVar('GRAPHQL_MAX_COST', 20_000, 100, 10_000_000),
       maxAliases: intVar('GRAPHQL_MAX_ALIASES', 15, 1, 1000),
       maxTokens: intVar('GRAPHQL_MAX_TOKENS', 2_000, 100, 100_000),
+    },
+    analytics: {
+      concurrency: intVar('ANALYTICS_CONCURRENCY', 2, 1, 64),
+      queue: intVar('ANALYTICS_QUEUE', 8, 0, 1000),
+      queueTimeoutMs: intVar('ANALYTICS_QUEUE_TIMEOUT_MS', 10_000, 100, 600_000),
+      retryAfterSeconds: intVar('ANALYTICS_RETRY_AFTER_S', 5, 1, 3600),
     },
     trustProxy: trustProxyVar(),
     cspExtraOrigins: cspOriginsVar(),

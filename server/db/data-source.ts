@@ -46,3 +46,14 @@ export function createDataSource({ url, poolSize = 10, statementTimeoutMs, onQue
     },
   });
 }
+
+/**
+ * A second pool on the database of `ds`, with its settings (statement timeout, query observer),
+ * for the analyses that pass the analytics gate: long statements there never hold the connections
+ * that ordinary reads, writes and /readyz need.
+ */
+export async function createAnalyticsDataSource(ds: DataSource, poolSize: number): Promise<DataSource> {
+  const analytics = new DataSource({ ...ds.options, poolSize } as typeof ds.options);
+  await analytics.initialize();
+  return analytics;
+}

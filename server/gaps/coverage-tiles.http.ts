@@ -4,7 +4,9 @@ import { validate } from 'class-validator';
 import type { RequestHandler } from 'express';
 import { coerceInputValue, type GraphQLInputType, type GraphQLSchema } from 'graphql';
 import { TerritoryRefInput } from '../actors/actor.inputs.js';
+import { LARGE_SCOPE_ROWS, rowsInScope } from '../graphql/cost.js';
 import { badInput } from '../graphql/errors.js';
+import type { AnalyticsGate } from '../http/gate.js';
 import { sendError } from '../http/http-errors.js';
 import { GapFilterInput } from './gap.inputs.js';
 import type { GapService } from './gap.service.js';
@@ -71,12 +73,25 @@ export async function parseGapFilterParam(schema: GraphQLSchema, param: unknown)
   return filter;
 }
 
+/** Communes in a tile of zoom `z` at most: France (35,000 communes) fits in about four tiles of zoom 5. */
+const communesInTile = (z: number) => 35_000 / 4 ** Math.max(0, z - 5);
+
+/**
+ * Territories a tile goes through: those of the scope, and no more than the tile can hold. A
+ * tile over more than the largest région is analytical work (it passes the gate).
+ */
+export function tileRows(filter: GapFilterInput, z: number): number {
+  return Math.min(rowsInScope(filter), (filter.level ?? 'COMMUNE') === 'COMMUNE' ? communesInTile(z) : Infinity);
+}
+
 /**
  * GET /tiles/coverage/{z}/{x}/{y}.mvt?filter=<JSON GapFilterInput>&zoom=<zoom of the boundaries>:
  * the coverage map as vector tiles. Bad parameters get 400 with a French message (GraphQL-shaped
- * JSON, `extensions.code`). Never cached: the coverage changes with every actor saved.
+ * JSON, `extensions.code`). Never cached: the coverage changes with every actor saved. A tile over a
+ * large scope (tileRows) waits for a place in the analytics gate (503 SERVICE_BUSY when it is
+ * full); a statement stopped by the statement timeout gets 503 TIMEOUT.
  */
-export function coverageTileRoute(schema: GraphQLSchema, gaps: GapService): RequestHandler {
+export function coverageTileRoute(schema: GraphQLSchema, gaps: GapService, gate: AnalyticsGate): RequestHandler {
   return async (req, res) => {
     try {
       const z = int(req.params.z, 'z', 0, MAX_TILE_ZOOM);
@@ -84,7 +99,8 @@ export function coverageTileRoute(schema: GraphQLSchema, gaps: GapService): Requ
       const y = int(req.params.y, 'y', 0, 2 ** z - 1);
       const zoom = int(req.query.zoom ?? '7', 'zoom', 0, 18);
       const filter = await parseGapFilterParam(schema, req.query.filter);
-      const tile = await coverageTile(gaps, filter, zoom, z, x, y);
+      const make = () => coverageTile(gaps, filter, zoom, z, x, y);
+      const tile = tileRows(filter, z) > LARGE_SCOPE_ROWS ? await gate.run(make) : await make();
       res.status(200).setHeader('Content-Type', 'application/vnd.mapbox-vector-tile').setHeader('Cache-Control', 'no-store');
       res.end(Buffer.from(tile.buffer, tile.byteOffset, tile.byteLength));
     } catch (err) {

@@ -2,6 +2,7 @@ import type { GraphQLResolveInfo, SelectionSetNode } from 'graphql';
 import { Arg, Ctx, Info, Int, Query, Resolver } from 'type-graphql';
 import { TerritoryRefInput } from '../actors/actor.inputs.js';
 import type { Context } from '../graphql/context.js';
+import { checkArgs } from '../graphql/cost.js';
 import { GapFilterInput, GapOrder } from './gap.inputs.js';
 import { CoverageComparison, CoverageResult, GapResult, ThemeMatrix } from './gap.types.js';
 
@@ -36,6 +37,7 @@ export class GapResolver {
     @Ctx() { services }: Context,
     @Info() info: GraphQLResolveInfo,
   ): Promise<GapResult> {
+    checkArgs('Query.gaps', { first, offset });
     const result = await services.gaps.gaps(filter ?? {}, orderBy, first, offset, selectsPath(info, ['rows', 'nearestActorKm']));
     return {
       scope: result.spec.scope,
@@ -110,6 +112,7 @@ export class GapResolver {
     @Arg('filter', () => GapFilterInput, { nullable: true, description: 'Sans « scope »' }) filter: GapFilterInput | null,
     @Ctx() { services }: Context,
   ): Promise<CoverageComparison> {
+    checkArgs('Query.compareCoverage', { scopes });
     const result = await services.gaps.compare(scopes, filter);
     return { level: result.spec.level, themes: result.spec.themes, scopes: result.scopes };
   }

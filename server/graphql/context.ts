@@ -24,7 +24,8 @@ export interface Services {
   coalitionGraph: CoalitionGraphService;
 }
 
-export function createServices(ds: DataSource): Services {
+/** `analytics`: the pool of the analyses (gaps, coverage, graphs), apart from ordinary requests'. */
+export function createServices(ds: DataSource, analytics: DataSource = ds): Services {
   const territories = new TerritoryService(ds);
   const themes = new ThemeService(ds);
   const actors = new ActorService(ds, themes, territories);
@@ -33,10 +34,10 @@ export function createServices(ds: DataSource): Services {
     territories,
     themes,
     actors,
-    gaps: new GapService(ds, themes, territories),
+    gaps: new GapService(analytics, themes, territories),
     auth: new AuthService(ds),
     coalitions,
-    coalitionGraph: new CoalitionGraphService(ds, themes, coalitions),
+    coalitionGraph: new CoalitionGraphService(analytics, themes, coalitions),
   };
 }
 

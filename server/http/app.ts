@@ -9,10 +9,11 @@ import type { Server } from 'node:http';
 import type { DataSource } from 'typeorm';
 import { type Context, createLoaders, createServices } from '../graphql/context.js';
 import { authContext } from '../auth/auth.context.js';
-import { formatError } from '../graphql/format-error.js';
+import { createFormatError } from '../graphql/format-error.js';
 import { createSchema } from '../graphql/schema.js';
 import { type Env, loadEnv } from '../config/env.js';
 import { armor, rateLimiter, refuseUnstorableText } from './hardening.js';
+import { gated, startAnalytics } from './gate.js';
 import { pinoHttp } from 'pino-http';
 import { ExportFormat } from '../actors/actor-export.js';
 import { exportRoute } from '../actors/actor-export.http.js';
@@ -37,23 +38,32 @@ export interface App {
   apollo: ApolloServer<Context>;
 }
 
+/** Test hooks of createApp. */
+export interface AppHooks {
+  /** Run in each place of the analytics gate before the analysis (tests hold the gate with it). */
+  onAnalyticsEnter?: () => Promise<void>;
+}
+
 /**
  * GraphQL at /graphql, liveness at /healthz, readiness at /readyz, the client at /.
- * `overrides` lets tests tighten the limits of the environment.
+ * `overrides` lets tests tighten the limits of the environment. Analyses (coverage maps, matrix,
+ * comparisons, large gap pages, exports, large tiles) pass the analytics gate and use a pool apart.
  */
-export async function createApp(ds: DataSource, httpServer?: Server, overrides: Partial<Env> = {}): Promise<App> {
+export async function createApp(ds: DataSource, httpServer?: Server, overrides: Partial<Env> = {}, hooks: AppHooks = {}): Promise<App> {
   const env = { ...loadEnv(), ...overrides };
   const schema = await createSchema();
-  const services = createServices(ds);
-  const armored = armor(env);
+  const analytics = await startAnalytics(ds, env.analytics, hooks.onAnalyticsEnter);
+  const services = createServices(ds, analytics.ds);
+  const armored = armor(env, analytics.gate);
   const apollo = new ApolloServer<Context>({
     schema,
-    formatError,
+    formatError: createFormatError(env),
+    parseOptions: armored.parseOptions,
     includeStacktraceInErrorResponses: false,
     introspection: env.introspection,
     allowBatchedHttpRequests: false,
     validationRules: armored.validationRules,
-    plugins: [...(armored.plugins as ApolloServerPlugin<Context>[]), ...(httpServer ? [ApolloServerPluginDrainHttpServer({ httpServer })] : [])],
+    plugins: [...(armored.plugins as ApolloServerPlugin<Context>[]), analytics.plugin, ...(httpServer ? [ApolloServerPluginDrainHttpServer({ httpServer })] : [])],
   });
   await apollo.start();
 
@@ -106,10 +116,11 @@ export async function createApp(ds: DataSource, httpServer?: Server, overrides: 
   // Malformed or oversized bodies get a GraphQL-shaped error, never Express's HTML page.
   app.use('/graphql', bodyErrors);
   // The actors of a search as files (same filter as the `actors` query, URL-encoded JSON).
-  app.get('/export/acteurs.csv', limiter, exportRoute(ds, services, ExportFormat.CSV));
-  app.get('/export/acteurs.geojson', limiter, exportRoute(ds, services, ExportFormat.GEOJSON));
+  // Exports are analyses: through the gate, on the analytics pool.
+  app.get('/export/acteurs.csv', limiter, gated(analytics.gate), exportRoute(analytics.ds, services, ExportFormat.CSV));
+  app.get('/export/acteurs.geojson', limiter, gated(analytics.gate), exportRoute(analytics.ds, services, ExportFormat.GEOJSON));
   // The coverage map as vector tiles (same filter as the `coverage` query, URL-encoded JSON).
-  app.get('/tiles/coverage/:z/:x/:y.mvt', limiter, coverageTileRoute(schema, services.gaps));
+  app.get('/tiles/coverage/:z/:x/:y.mvt', limiter, coverageTileRoute(schema, services.gaps, analytics.gate));
   const root = clientRoot();
   if (root) {
     app.use('/assets', express.static(path.join(root, 'assets'), { immutable: true, maxAge: '1y' }));

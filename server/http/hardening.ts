@@ -1,23 +1,36 @@
+import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { RequestHandler } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import type { Env } from '../config/env.js';
+import { operationLimits } from '../graphql/cost.js';
+import type { AnalyticsGate } from './gate.js';
 
 /**
- * Limits on what one GraphQL document may ask (depth, cost, aliases, directives, tokens), from
- * graphql-armor, and field suggestions hidden in production so the schema cannot be guessed from
- * error messages. Rejected documents get GRAPHQL_VALIDATION_FAILED with a message, before any SQL.
+ * Limits on what one GraphQL request may ask, all checked before any SQL:
+ * - depth, aliases and directives of the document, from graphql-armor (GRAPHQL_VALIDATION_FAILED);
+ * - its length in tokens, by graphql-js's parser (`parseOptions`; 400, GRAPHQL_VALIDATION_FAILED);
+ * - its cost computed with the request's variables, every capped argument (page sizes…) checked
+ *   on its value, and the analytics gate (operationLimits in ../graphql/cost.ts);
+ * - field suggestions hidden in production, so the schema cannot be guessed from error messages
+ *   (the other "Did you mean" hints are cut by the error formatter).
+ * graphql-armor's own cost limit (literal arguments only) and token limit (HTTP 500) are not used.
  */
-export function armor(env: Pick<Env, 'production' | 'limits'>) {
+export function armor(env: Pick<Env, 'production' | 'limits'>, gate: AnalyticsGate) {
   const { limits } = env;
-  return new ApolloArmor({
+  const armored = new ApolloArmor({
     maxDepth: { n: limits.maxDepth, flattenFragments: true },
-    costLimit: { maxCost: limits.maxCost, objectCost: 2, scalarCost: 1, depthCostFactor: 1.5 },
+    costLimit: { enabled: false },
     maxAliases: { n: limits.maxAliases },
     maxDirectives: { n: 20 },
-    maxTokens: { n: limits.maxTokens },
+    maxTokens: { enabled: false },
     blockFieldSuggestion: { enabled: env.production },
   }).protect();
+  return {
+    validationRules: armored.validationRules,
+    plugins: [...(armored.plugins as ApolloServerPlugin<any>[]), operationLimits({ maxCost: limits.maxCost, gate })],
+    parseOptions: { maxTokens: limits.maxTokens },
+  };
 }
 
 /**

@@ -1,13 +1,10 @@
 import { Arg, Ctx, FieldResolver, Float, Int, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../graphql/context.js';
+import { checkArgs } from '../graphql/cost.js';
 import { badInput } from '../graphql/errors.js';
 import { GeoJSONScalar } from '../graphql/geojson.scalar.js';
 import { TerritoryLevel } from './territory-level.js';
 import { Territory } from './territory.entity.js';
-
-function checkFirst(first: number, max: number): void {
-  if (first < 1 || first > max) throw badInput(`« first » doit être compris entre 1 et ${max}`, 'first');
-}
 
 @Resolver(() => Territory)
 export class TerritoryResolver {
@@ -30,7 +27,7 @@ export class TerritoryResolver {
     @Arg('first', () => Int, { defaultValue: 10 }) first: number,
     @Ctx() { services }: Context,
   ): Promise<Territory[]> {
-    checkFirst(first, 50);
+    checkArgs('Query.searchTerritories', { first, levels });
     return services.territories.search(text, levels, first);
   }
 
@@ -71,7 +68,7 @@ export class TerritoryResolver {
     @Arg('first', () => Int, { defaultValue: 100 }) first: number,
     @Ctx() { services }: Context,
   ): Promise<Territory[]> {
-    checkFirst(first, 1000);
+    checkArgs('Territory.children', { first });
     return services.territories.children(t, level, first);
   }
 

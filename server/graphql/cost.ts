@@ -1,0 +1,288 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import {
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  getNamedType,
+  getNullableType,
+  GraphQLError,
+  type GraphQLSchema,
+  isLeafType,
+  isListType,
+  Kind,
+  type SelectionSetNode,
+} from 'graphql';
+import { type ComplexityEstimatorArgs, getComplexity } from 'graphql-query-complexity';
+import type { AnalyticsGate } from '../http/gate.js';
+import { AppError, badInput } from './errors.js';
+
+/**
+ * Hard caps of the list arguments, by field: `[min, max]` for a number (page size, depth), `max`
+ * items for a list. The cost analysis checks them on the request's values (literal, variable or
+ * default) before any SQL, and every resolver checks them again (checkArgs), whatever the path.
+ */
+export const ARG_CAPS: Record<string, Record<string, [number, number] | number>> = {
+  'Query.actors': { first: [0, 200] },
+  'Actor.coveredCommunes': { first: [0, 1000], offset: [0, 100_000] },
+  'Query.coalitions': { first: [0, 200] },
+  'Query.suggestedPartners': { first: [1, 100] },
+  'Query.actorNetwork': { depth: [1, 3] },
+  'Query.coalitionGraph': { themes: 60 },
+  'Coalition.members': { statuses: 10 },
+  'Actor.coalitionMemberships': { statuses: 10 },
+  'Query.gaps': { first: [0, 5000], offset: [0, 100_000] },
+  'Query.compareCoverage': { scopes: 6 },
+  'Query.searchTerritories': { first: [1, 50], levels: 10 },
+  'Territory.children': { first: [1, 1000] },
+};
+
+/** The first argument of `field` (e.g. 'Query.actors') over its cap, as a BAD_USER_INPUT naming the cap. */
+function capViolation(field: string, args: Record<string, unknown>): AppError | null {
+  const caps = ARG_CAPS[field];
+  if (!caps) return null;
+  for (const [name, cap] of Object.entries(caps)) {
+    const value = args[name];
+    if (value === undefined || value === null) continue;
+    if (typeof cap === 'number') {
+      if (Array.isArray(value) && value.length > cap) return badInput(`« ${name} » : ${cap} valeurs au plus (${value.length} reçues)`, name);
+    } else if (typeof value === 'number' && (!Number.isInteger(value) || value < cap[0] || value > cap[1])) {
+      return badInput(`« ${name} » doit être compris entre ${cap[0]} et ${cap[1]}`, name);
+    }
+  }
+  return null;
+}
+
+/**
+ * Checks the capped arguments of `field` (see ARG_CAPS) in its resolver: the cost analysis
+ * already refused a request over a cap, this keeps the rule where the value is used.
+ */
+export function checkArgs(field: keyof typeof ARG_CAPS, args: Record<string, unknown>): void {
+  const err = capViolation(field, args);
+  if (err) throw err;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The cost model. One unit is about one object in the answer; the analyses also count the
+// territories they go through. Figures of the COG 2026 (largest région: Grand Est, 5,115
+// communes; largest département: Pas-de-Calais, 887; largest EPCI: 158 communes; 1,255 EPCI).
+
+/** Upper bounds of the territories of a level (COMMUNE, EPCI, DEPARTEMENT) inside a scope. */
+const ROWS_IN_SCOPE: Record<string, Record<string, number>> = {
+  PAYS: { COMMUNE: 35_000, EPCI: 1_260, DEPARTEMENT: 110 },
+  REGION: { COMMUNE: 5_200, EPCI: 180, DEPARTEMENT: 14 },
+  DEPARTEMENT: { COMMUNE: 900, EPCI: 40, DEPARTEMENT: 1 },
+  EPCI: { COMMUNE: 160, EPCI: 1, DEPARTEMENT: 3 },
+  EPT: { COMMUNE: 40, EPCI: 1, DEPARTEMENT: 1 },
+  COMMUNE: { COMMUNE: 1, EPCI: 1, DEPARTEMENT: 1 },
+};
+
+/** Territories an analysis of `filter` (GapFilterInput) goes through. */
+export function rowsInScope(filter: unknown, scopeOverride?: unknown): number {
+  const f = (filter ?? {}) as { scope?: { level?: string } | null; level?: string | null };
+  const scope = ((scopeOverride ?? f.scope) as { level?: string } | null | undefined)?.level ?? 'PAYS';
+  return ROWS_IN_SCOPE[scope]?.[f.level ?? 'COMMUNE'] ?? ROWS_IN_SCOPE.PAYS.COMMUNE;
+}
+
+/** An analysis over more territories than the largest région has communes works on a large scope. */
+export const LARGE_SCOPE_ROWS = 6_000;
+/** A gap page longer than this is analytical work (gated), whatever its scope. */
+export const LARGE_GAP_PAGE = 1_000;
+
+/** Per territory of the scope: its figures (counts, population, ranking), and per theme column. */
+const ANALYSIS_PER_ROW = 0.05;
+const ANALYSIS_PER_COLUMN = 0.01;
+const analysis = (rows: number, columns: number) => rows * (ANALYSIS_PER_ROW + ANALYSIS_PER_COLUMN * columns);
+/** Per feature of a coverage map: its boundary, and its indicators when not compact. */
+const FEATURE_COMPACT = 1;
+const FEATURE_FULL = 1.5;
+/** Per territory: the distance to the nearest actor (a nearest-neighbour search each). */
+const NEAREST = 0.5;
+/** A boundary (Territory.geometry), a few kilobytes of GeoJSON. */
+const GEOMETRY = 10;
+/** A whole export of actors (up to 50,000) as one string. */
+const EXPORT = 5_000;
+/** A coalition graph: its actors and coalitions, then centrality computed on them. */
+const GRAPH = 2_000;
+/** Default size assumed for a list without a page size, and the known ones. */
+const DEFAULT_LIST = 10;
+const LIST_SIZES: Record<string, number> = {
+  // Pages and analyses (PAGE_LIST): the field that takes `first` or the scope multiplies them.
+  'ActorConnection.edges': 1,
+  'CoalitionConnection.edges': 1,
+  'CoveredCommunes.nodes': 1,
+  'GapResult.rows': 1,
+  'ThemeMatrix.rows': 1,
+  'Territory.parents': 5,
+  'Query.themes': 60,
+  'Actor.themes': 5,
+  'Actor.audiences': 5,
+  'Actor.territories': 5,
+  'Graph.nodes': 200,
+  'Graph.edges': 400,
+};
+
+interface Analysis {
+  cost: number;
+  /** Root fields that are analytical work (they go through the gate). */
+  analytical: string[];
+  /** The first argument over its cap, if any. */
+  capError: AppError | null;
+}
+
+/** The fields named `name` directly in `node`'s selection (inline fragments and fragment spreads included). */
+function childFields(node: FieldNode, name: string, fragments: Record<string, FragmentDefinitionNode>): FieldNode[] {
+  const found: FieldNode[] = [];
+  const seen = new Set<string>();
+  const visit = (set: SelectionSetNode | undefined) => {
+    for (const s of set?.selections ?? []) {
+      if (s.kind === Kind.FIELD) {
+        if (s.name.value === name) found.push(s);
+      } else if (s.kind === Kind.INLINE_FRAGMENT) visit(s.selectionSet);
+      else if (!seen.has(s.name.value)) {
+        seen.add(s.name.value);
+        visit(fragments[s.name.value]?.selectionSet);
+      }
+    }
+  };
+  visit(node.selectionSet);
+  return found;
+}
+
+/** The list of a page or of an analysis, by the type of the field that takes `first` or the scope. */
+const PAGE_LIST: Record<string, string> = {
+  ActorConnection: 'edges',
+  CoalitionConnection: 'edges',
+  CoveredCommunes: 'nodes',
+  GapResult: 'rows',
+  ThemeMatrix: 'rows',
+};
+
+const themeColumns = (filter: unknown) => {
+  const themes = (filter as { themes?: unknown[] | null } | null)?.themes;
+  // Without themes, one column per top-level theme (15).
+  return Array.isArray(themes) && themes.length > 0 ? Math.min(themes.length, 60) : 15;
+};
+
+/**
+ * The estimated cost of the operation of `document` with the request's `variables` (each list
+ * multiplied by its `first`, literal, variable or default), the analytical root fields it asks
+ * for, and the first capped argument over its cap. Null when the variables do not fit the
+ * operation (execution then reports it as usual).
+ */
+export function analyzeOperation(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown>, operationName?: string): Analysis | null {
+  const fragments: Record<string, FragmentDefinitionNode> = {};
+  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
+  const analytical = new Set<string>();
+  let capError: AppError | null = null;
+  /** Cost of each field's selection, as computed (children are estimated before their parent). */
+  const selectionCost = new Map<FieldNode, number>();
+
+  const estimate = ({ type, field, node, args, childComplexity }: ComplexityEstimatorArgs): number => {
+    const key = `${type.name}.${field.name}`;
+    capError ??= capViolation(key, args);
+    const nested = Number.isFinite(childComplexity) ? childComplexity : 0;
+    selectionCost.set(node, nested);
+    const capped = (name: string, value: unknown) => {
+      const cap = ARG_CAPS[key]?.[name];
+      const n = typeof value === 'number' && Number.isFinite(value) ? Math.max(0, value) : 0;
+      return Array.isArray(cap) ? Math.min(n, cap[1]) : n;
+    };
+    /** One item of the page (or analysis) list under this field, and the rest of the selection. */
+    const split = () => {
+      const list = PAGE_LIST[getNamedType(field.type).name];
+      if (!list) return { item: (isLeafType(getNamedType(field.type)) ? 0 : 1) + nested, rest: 0 };
+      const item = childFields(node, list, fragments).reduce((sum, f) => sum + 1 + (selectionCost.get(f) ?? 0), 0);
+      return { item, rest: Math.max(0, nested - item) };
+    };
+    switch (key) {
+      case 'Query.coverage': {
+        const rows = rowsInScope(args.filter);
+        const features = childFields(node, 'features', fragments).length > 0;
+        if (features || rows > LARGE_SCOPE_ROWS) analytical.add(key);
+        const perFeature = args.compact ? FEATURE_COMPACT : FEATURE_FULL + (args.withDistance ? NEAREST : 0);
+        return 1 + nested + analysis(rows, 1 + themeColumns(args.filter)) + (features ? rows * perFeature : 0);
+      }
+      case 'Query.gaps': {
+        const rows = rowsInScope(args.filter);
+        const first = capped('first', args.first);
+        if (first > LARGE_GAP_PAGE || rows > LARGE_SCOPE_ROWS) analytical.add(key);
+        const { item, rest } = split();
+        const nearest = childFields(node, 'rows', fragments).some((r) => childFields(r, 'nearestActorKm', fragments).length > 0);
+        return 1 + rest + analysis(rows, 1) + first * (item + (nearest ? NEAREST : 0));
+      }
+      case 'Query.themeMatrix': {
+        analytical.add(key);
+        const rows = rowsInScope(args.filter);
+        const { item, rest } = split();
+        return 1 + rest + rows * Math.max(1, item) + analysis(rows, themeColumns(args.filter));
+      }
+      case 'Query.compareCoverage': {
+        analytical.add(key);
+        const scopes = Array.isArray(args.scopes) ? args.scopes.slice(0, 6) : [];
+        const rows = scopes.reduce((sum: number, s) => sum + rowsInScope(args.filter, s), 0);
+        return 1 + nested * Math.max(1, scopes.length) + analysis(rows, 1 + themeColumns(args.filter));
+      }
+      case 'Query.exportActors':
+        analytical.add(key);
+        return EXPORT;
+      case 'Query.coalitionGraph':
+        analytical.add(key);
+        return GRAPH + nested;
+      case 'Territory.geometry':
+        return GEOMETRY;
+    }
+    if ('first' in args) {
+      const { item, rest } = split();
+      return 1 + rest + capped('first', args.first) * item;
+    }
+    const leaf = isLeafType(getNamedType(field.type));
+    const n = isListType(getNullableType(field.type)) && !leaf ? (LIST_SIZES[key] ?? DEFAULT_LIST) : 1;
+    return n * ((leaf ? 0 : 1) + nested);
+  };
+
+  let cost: number;
+  try {
+    cost = getComplexity({ schema, query: document, variables, operationName, estimators: [estimate] });
+  } catch {
+    return null;
+  }
+  return { cost: Math.ceil(cost), analytical: [...analytical], capError };
+}
+
+/** The refusal of a request whose estimated cost is over the limit (HTTP 400, before any SQL). */
+export function costError(cost: number, maxCost: number): GraphQLError {
+  return new GraphQLError(`Requête trop coûteuse : coût estimé ${cost} pour ${maxCost} au plus. Demandez des pages plus courtes ou un périmètre plus petit.`, {
+    extensions: { code: 'GRAPHQL_VALIDATION_FAILED', limit: 'cost', cost, maxCost, http: { status: 400 } },
+  });
+}
+
+/**
+ * Apollo plugin, once the operation is known and before it runs (didResolveOperation, where the
+ * variables are known): refuses an argument over its cap (BAD_USER_INPUT, 400) and a request
+ * over `maxCost` (GRAPHQL_VALIDATION_FAILED, 400), then makes a request asking for analytical
+ * work wait for a place in the gate, given back when the answer is sent (SERVICE_BUSY, 503, when
+ * the gate and its queue are full).
+ */
+export function operationLimits(options: { maxCost: number; gate: AnalyticsGate }): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      let release: (() => void) | undefined;
+      return {
+        async didResolveOperation({ schema, document, request, operationName }) {
+          const analysis = analyzeOperation(schema, document, request.variables ?? {}, operationName ?? undefined);
+          if (!analysis) return;
+          if (analysis.capError) {
+            const { code: _code, ...details } = analysis.capError.extensions;
+            throw new AppError('BAD_USER_INPUT', analysis.capError.message, { ...details, http: { status: 400 } });
+          }
+          if (analysis.cost > options.maxCost) throw costError(analysis.cost, options.maxCost);
+          if (analysis.analytical.length > 0) release = await options.gate.acquire();
+        },
+        async willSendResponse() {
+          release?.();
+          release = undefined;
+        },
+      };
+    },
+  };
+}
