@@ -51,30 +51,36 @@ function intVar(name: string, fallback: number, min: number, max: number): numbe
   return value;
 }
 
-/** TRUST_PROXY as Express reads it: a string `1` would be taken as the address 0.0.0.1. */
-function trustProxyVar(): Env['trustProxy'] {
-  const raw = process.env.TRUST_PROXY?.trim();
+/** TRUST_PROXY as Express must get it: given the string `1`, Express trusts the address 0.0.0.1. */
+export function parseTrustProxy(value: string | undefined): Env['trustProxy'] {
+  const raw = value?.trim();
   if (!raw) return undefined;
   if (/^\d+$/.test(raw)) return Number(raw);
   if (raw === 'true' || raw === 'false') return raw === 'true';
   return raw;
 }
 
-/** The origins of CSP_EXTRA_ORIGINS (separated by commas or spaces) and of VITE_RASTER_TILES_URL. */
-function cspOriginsVar(): string[] {
+/**
+ * The origins of CSP_EXTRA_ORIGINS (separated by commas or spaces) and of VITE_RASTER_TILES_URL
+ * (the raster background the client was built with). Only http(s) origins: no keyword, wildcard
+ * or `;` can reach the policy.
+ */
+export function parseCspOrigins(list: string | undefined, rasterTilesUrl: string | undefined): string[] {
   const origins = new Set<string>();
   const add = (name: string, value: string) => {
-    let url: URL;
+    let url: URL | undefined;
     try {
       url = new URL(value);
     } catch {
-      throw new Error(`Invalid ${name}=${value}: expected an origin such as https://tiles.example.org`);
+      // reported below
     }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(`Invalid ${name}=${value}: expected an http(s) origin`);
+    if (!url || !/^https?:\/\/[a-z0-9.-]+(:\d+)?$|^https?:\/\/\[[0-9a-f:.]+\](:\d+)?$/i.test(url.origin)) {
+      throw new Error(`Invalid ${name}=${value}: expected http(s) origins such as https://tiles.example.org`);
+    }
     origins.add(url.origin);
   };
-  for (const item of (process.env.CSP_EXTRA_ORIGINS ?? '').split(/[\s,]+/)) if (item) add('CSP_EXTRA_ORIGINS', item);
-  if (process.env.VITE_RASTER_TILES_URL) add('VITE_RASTER_TILES_URL', process.env.VITE_RASTER_TILES_URL);
+  for (const item of (list ?? '').split(/[\s,]+/)) if (item) add('CSP_EXTRA_ORIGINS', item);
+  if (rasterTilesUrl) add('VITE_RASTER_TILES_URL', rasterTilesUrl);
   return [...origins];
 }
 
@@ -109,8 +115,8 @@ export function loadEnv(): Env {
       queueTimeoutMs: intVar('ANALYTICS_QUEUE_TIMEOUT_MS', 10_000, 100, 600_000),
       retryAfterSeconds: intVar('ANALYTICS_RETRY_AFTER_S', 5, 1, 3600),
     },
-    trustProxy: trustProxyVar(),
-    cspExtraOrigins: cspOriginsVar(),
+    trustProxy: parseTrustProxy(process.env.TRUST_PROXY),
+    cspExtraOrigins: parseCspOrigins(process.env.CSP_EXTRA_ORIGINS, process.env.VITE_RASTER_TILES_URL),
   };
   return cached;
 }
