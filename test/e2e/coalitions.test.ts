@@ -97,6 +97,9 @@ describe.skipIf(!hasChromium)('accounts, coalitions and actor edition in a real 
       { input: { actorId: actor.pilot, partnerActorId: actor.college, kind: 'CONVENTION', title: 'Convention E2E', startDate: '2024-01-01' } },
     );
     expect(partnership.errors, JSON.stringify(partnership.errors)).toBeUndefined();
+    // The college has no representative here: an administrator confirms the declaration, which makes it public.
+    const confirmed = await server.admin.gql(`mutation ($id: ID!) { confirmPartnership(id: $id) { status } }`, { id: partnership.data.createPartnership.id });
+    expect(confirmed.data?.confirmPartnership, JSON.stringify(confirmed.errors)).toEqual({ status: 'ACTIVE' });
     browser = await launch();
     page = await browser.newPage();
   });

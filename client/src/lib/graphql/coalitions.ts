@@ -57,7 +57,7 @@ export const COALITION = gql`
         actor {
           ${MEMBER_ACTOR}
           coalitionMemberships { id coalition { id name } }
-          partnerships { id ended actorA { id name sector } actorB { id name sector } }
+          partnerships { id status ended actorA { id name sector } actorB { id name sector } }
         }
       }
       pending: members(statuses: [REQUESTED]) {
@@ -91,6 +91,9 @@ export const REJECT_MEMBERSHIP = gql`
   mutation RejectMembership($id: ID!) { rejectMembership(membershipId: $id) { id status } }
 `;
 
+/** A partnership as the actor page lists it, with what the viewer may do about it. */
+const PARTNERSHIP_FIELDS = `id kind status title startDate endDate ended viewerCanDecide viewerCanEnd actorA { id name } actorB { id name }`;
+
 export const ACTOR_COALITIONS = gql`
   query ActorCoalitions($id: ID!) {
     actor(id: $id) {
@@ -98,8 +101,21 @@ export const ACTOR_COALITIONS = gql`
       viewerCanEdit
       coalitionMemberships { id role roleLabel coalition { id name kindLabel ended territory { name } } }
       pending: coalitionMemberships(statuses: [REQUESTED, INVITED]) { id status roleLabel coalition { id name } }
+      partnerships { ${PARTNERSHIP_FIELDS} }
     }
   }
+`;
+
+export const CONFIRM_PARTNERSHIP = gql`
+  mutation ConfirmPartnership($id: ID!) { confirmPartnership(id: $id) { ${PARTNERSHIP_FIELDS} } }
+`;
+
+export const DECLINE_PARTNERSHIP = gql`
+  mutation DeclinePartnership($id: ID!, $reason: String) { declinePartnership(id: $id, reason: $reason) { ${PARTNERSHIP_FIELDS} } }
+`;
+
+export const END_PARTNERSHIP = gql`
+  mutation EndPartnership($id: ID!, $reason: String) { endPartnership(id: $id, reason: $reason) { ${PARTNERSHIP_FIELDS} } }
 `;
 
 export const UPDATE_ACTOR = gql`
