@@ -48,7 +48,7 @@ export class AuthResolver {
     return true;
   }
 
-  @Query(() => [UserSession], { description: 'Les sessions ouvertes du compte connecté, la plus récemment utilisée d’abord' })
+  @Query(() => [UserSession], { description: 'Les sessions ouvertes du compte connecté, celle de la requête d’abord, puis la plus récemment utilisée' })
   mySessions(@Ctx() { services, user }: Context): Promise<UserSession[]> {
     if (!user) throw unauthenticated();
     return services.auth.sessions(user);

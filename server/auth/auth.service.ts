@@ -131,12 +131,12 @@ export class AuthService {
     });
   }
 
-  /** The open sessions of a user, most recently used first. */
+  /** The open sessions of a user: the current one, then the most recently used first. */
   async sessions(user: AuthUser): Promise<UserSession[]> {
     const rows = await this.ds.query(
       `SELECT id, created_at, last_seen_at, user_agent FROM session WHERE user_id = $1 AND expires_at > now()
-       ORDER BY last_seen_at DESC, created_at DESC`,
-      [user.id],
+       ORDER BY id = $2 DESC, last_seen_at DESC, created_at DESC`,
+      [user.id, user.sessionId],
     );
     return rows.map((r: any) =>
       Object.assign(new UserSession(), {

@@ -101,6 +101,22 @@ describe.skipIf(!hasChromium)('accessibility of every page (axe-core, WCAG 2.1 A
     }
   });
 
+  it('the account page (sessions, password form), signed in, and signed out', async () => {
+    const url = new URL(server.url);
+    await browser.addCookies([{ name: 'session', value: coordinator.cookies.get('session')!, domain: url.hostname, path: '/', httpOnly: true, sameSite: 'Lax' }]);
+    try {
+      await page.goto(`${server.url}/compte`);
+      await page.getByTestId('session').first().waitFor();
+      await page.getByRole('button', { name: 'Changer le mot de passe' }).waitFor();
+      expect(await violations()).toEqual([]);
+    } finally {
+      await browser.clearCookies();
+    }
+    await page.goto(`${server.url}/compte`);
+    await page.getByTestId('signed-out').waitFor();
+    expect(await violations()).toEqual([]);
+  });
+
   it('a coalition page with its network drawing', async () => {
     await page.goto(`${server.url}/coalitions/${coalitionId}`);
     await page.getByRole('heading', { name: 'A11y Coalition santé mentale en Meuse' }).waitFor();

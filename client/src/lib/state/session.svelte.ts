@@ -1,4 +1,5 @@
-import type { Client } from '@urql/core';
+import type { Client, CombinedError } from '@urql/core';
+import { CHANGE_PASSWORD, END_SESSION, LOG_OUT_EVERYWHERE, MY_SESSIONS } from '../graphql/account';
 import { errorMessage } from '../graphql/client';
 import { LOG_IN, LOG_OUT, ME, SIGN_UP } from '../graphql/coalitions';
 
@@ -9,6 +10,15 @@ export interface SessionUser {
   role: string;
   regionCode: string | null;
   actors: { id: string; name: string }[];
+}
+
+/** One open session of the account, as `mySessions` lists it. */
+export interface OpenSession {
+  id: string;
+  createdAt: string;
+  lastSeenAt: string;
+  userAgent: string | null;
+  current: boolean;
 }
 
 /**
@@ -54,6 +64,43 @@ export class Session {
     if (r.error) return errorMessage(r.error);
     this.user = null;
     return null;
+  }
+
+  /** The open sessions of the account, or the error to show. */
+  async sessions(): Promise<{ sessions: OpenSession[]; error: string | null }> {
+    const r = await this.client!.query(MY_SESSIONS, {}, { requestPolicy: 'network-only' }).toPromise();
+    this.endedElsewhere(r.error);
+    return { sessions: r.data?.mySessions ?? [], error: errorMessage(r.error) };
+  }
+
+  /** Ends one session of the account; ending the current one signs this page out. */
+  async endSession(session: OpenSession): Promise<string | null> {
+    const r = await this.client!.mutation(END_SESSION, { id: session.id }).toPromise();
+    if (this.endedElsewhere(r.error)) return null;
+    if (r.error) return errorMessage(r.error);
+    if (session.current) this.user = null;
+    return null;
+  }
+
+  async logOutEverywhere(): Promise<string | null> {
+    const r = await this.client!.mutation(LOG_OUT_EVERYWHERE, {}).toPromise();
+    if (this.endedElsewhere(r.error)) return null;
+    if (r.error) return errorMessage(r.error);
+    this.user = null;
+    return null;
+  }
+
+  async changePassword(currentPassword: string, newPassword: string): Promise<string | null> {
+    const r = await this.client!.mutation(CHANGE_PASSWORD, { currentPassword, newPassword }).toPromise();
+    if (this.endedElsewhere(r.error)) return null;
+    return errorMessage(r.error);
+  }
+
+  /** The session was ended from elsewhere (another browser, a change of password): this page is signed out. */
+  private endedElsewhere(error: CombinedError | undefined): boolean {
+    if (!error?.graphQLErrors.some((e) => e.extensions?.code === 'UNAUTHENTICATED')) return false;
+    this.user = null;
+    return true;
   }
 }
 
