@@ -51,7 +51,7 @@ describe('coalitions named in public documents', () => {
     const again = await seedPublicCoalitions(server.ds, () => {}, dir);
     expect(again.created).toBe(0);
 
-    const list = await server.gql(`{ coalitions(filter: { territory: { level: COMMUNE, code: "55545" } }, first: 200, ) { edges { node {
+    const list = await server.gql(`{ coalitions(filter: { territory: { level: COMMUNE, code: "55545" } }, first: 50) { edges { node {
       name kind startDate endDate ended membersByRole { role members { actor { name } } } } } } }`);
     const byName = Object.fromEntries(list.data.coalitions.edges.map((e: any) => [e.node.name, e.node]));
     expect(byName['Test Soutien à la parentalité en Meuse']).toMatchObject({ kind: 'THEMATIQUE', startDate: '2018-10-16', endDate: null, ended: false });
