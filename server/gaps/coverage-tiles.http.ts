@@ -89,9 +89,10 @@ export function tileRows(filter: GapFilterInput, z: number): number {
  * the coverage map as vector tiles. Bad parameters get 400 with a French message (GraphQL-shaped
  * JSON, `extensions.code`). Never cached: the coverage changes with every actor saved. A tile over a
  * large scope (tileRows) waits for a place in the analytics gate (503 SERVICE_BUSY when it is
- * full); a statement stopped by the statement timeout gets 503 TIMEOUT.
+ * full) and is computed on the analytics pool (`analyticsGaps`); a statement stopped by the
+ * statement timeout gets 503 TIMEOUT.
  */
-export function coverageTileRoute(schema: GraphQLSchema, gaps: GapService, gate: AnalyticsGate): RequestHandler {
+export function coverageTileRoute(schema: GraphQLSchema, gaps: GapService, gate: AnalyticsGate, analyticsGaps: GapService): RequestHandler {
   return async (req, res) => {
     try {
       const z = int(req.params.z, 'z', 0, MAX_TILE_ZOOM);
@@ -99,8 +100,10 @@ export function coverageTileRoute(schema: GraphQLSchema, gaps: GapService, gate:
       const y = int(req.params.y, 'y', 0, 2 ** z - 1);
       const zoom = int(req.query.zoom ?? '7', 'zoom', 0, 18);
       const filter = await parseGapFilterParam(schema, req.query.filter);
-      const make = () => coverageTile(gaps, filter, zoom, z, x, y);
-      const tile = tileRows(filter, z) > LARGE_SCOPE_ROWS ? await gate.run(make) : await make();
+      const tile =
+        tileRows(filter, z) > LARGE_SCOPE_ROWS
+          ? await gate.run(() => coverageTile(analyticsGaps, filter, zoom, z, x, y))
+          : await coverageTile(gaps, filter, zoom, z, x, y);
       res.status(200).setHeader('Content-Type', 'application/vnd.mapbox-vector-tile').setHeader('Cache-Control', 'no-store');
       res.end(Buffer.from(tile.buffer, tile.byteOffset, tile.byteLength));
     } catch (err) {

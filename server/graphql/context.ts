@@ -24,8 +24,7 @@ export interface Services {
   coalitionGraph: CoalitionGraphService;
 }
 
-/** `analytics`: the pool of the analyses (gaps, coverage, graphs), apart from ordinary requests'. */
-export function createServices(ds: DataSource, analytics: DataSource = ds): Services {
+export function createServices(ds: DataSource): Services {
   const territories = new TerritoryService(ds);
   const themes = new ThemeService(ds);
   const actors = new ActorService(ds, themes, territories);
@@ -34,10 +33,22 @@ export function createServices(ds: DataSource, analytics: DataSource = ds): Serv
     territories,
     themes,
     actors,
-    gaps: new GapService(analytics, themes, territories),
+    gaps: new GapService(ds, themes, territories),
     auth: new AuthService(ds),
     coalitions,
-    coalitionGraph: new CoalitionGraphService(analytics, themes, coalitions),
+    coalitionGraph: new CoalitionGraphService(ds, themes, coalitions),
+  };
+}
+
+/**
+ * The same services with the analyses (gaps, coverage, matrix, graphs) on the analytics pool: for
+ * the requests admitted by the analytics gate, so that pool only ever serves them.
+ */
+export function analyticsServices(services: Services, analytics: DataSource): Services {
+  return {
+    ...services,
+    gaps: new GapService(analytics, services.themes, services.territories),
+    coalitionGraph: new CoalitionGraphService(analytics, services.themes, services.coalitions),
   };
 }
 

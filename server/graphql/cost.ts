@@ -261,14 +261,19 @@ export function costError(cost: number, maxCost: number): GraphQLError {
  * variables are known): refuses an argument over its cap (BAD_USER_INPUT, 400) and a request
  * over `maxCost` (GRAPHQL_VALIDATION_FAILED, 400), then makes a request asking for analytical
  * work wait for a place in the gate, given back when the answer is sent (SERVICE_BUSY, 503, when
- * the gate and its queue are full).
+ * the gate and its queue are full), and `admit`s it (its analyses then use the analytics pool).
  */
-export function operationLimits(options: { maxCost: number; gate: AnalyticsGate }): ApolloServerPlugin {
+export function operationLimits<C extends object>(options: {
+  maxCost: number;
+  gate: AnalyticsGate;
+  /** Called with the request's context once it has its place (to run it on the analytics pool). */
+  admit?: (context: C) => void;
+}): ApolloServerPlugin<C> {
   return {
     async requestDidStart() {
       let release: (() => void) | undefined;
       return {
-        async didResolveOperation({ schema, document, request, operationName }) {
+        async didResolveOperation({ schema, document, request, operationName, contextValue }) {
           const analysis = analyzeOperation(schema, document, request.variables ?? {}, operationName ?? undefined);
           if (!analysis) return;
           if (analysis.capError) {
@@ -276,7 +281,10 @@ export function operationLimits(options: { maxCost: number; gate: AnalyticsGate 
             throw new AppError('BAD_USER_INPUT', analysis.capError.message, { ...details, http: { status: 400 } });
           }
           if (analysis.cost > options.maxCost) throw costError(analysis.cost, options.maxCost);
-          if (analysis.analytical.length > 0) release = await options.gate.acquire();
+          if (analysis.analytical.length > 0) {
+            release = await options.gate.acquire();
+            options.admit?.(contextValue);
+          }
         },
         async willSendResponse() {
           release?.();

@@ -7,13 +7,13 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import type { Server } from 'node:http';
 import type { DataSource } from 'typeorm';
-import { type Context, createLoaders, createServices } from '../graphql/context.js';
+import { analyticsServices, type Context, createLoaders, createServices } from '../graphql/context.js';
 import { authContext } from '../auth/auth.context.js';
 import { createFormatError } from '../graphql/format-error.js';
 import { createSchema } from '../graphql/schema.js';
 import { type Env, loadEnv } from '../config/env.js';
 import { armor, rateLimiter, refuseUnstorableText } from './hardening.js';
-import { gated, startAnalytics } from './gate.js';
+import { type AnalyticsGate, gated, startAnalytics } from './gate.js';
 import { pinoHttp } from 'pino-http';
 import { ExportFormat } from '../actors/actor-export.js';
 import { exportRoute } from '../actors/actor-export.http.js';
@@ -36,12 +36,17 @@ export function clientRoot(): string | null {
 export interface App {
   app: express.Express;
   apollo: ApolloServer<Context>;
+  /** The analytics gate (its stats, for tests and logs). */
+  gate: AnalyticsGate;
 }
 
 /** Test hooks of createApp. */
 export interface AppHooks {
-  /** Run in each place of the analytics gate before the analysis (tests hold the gate with it). */
-  onAnalyticsEnter?: () => Promise<void>;
+  /**
+   * Run in each place of the analytics gate before the analysis, with the analytics pool (tests
+   * hold the gate with it, or set a statement timeout on its connection).
+   */
+  onAnalyticsEnter?: (analytics: DataSource) => Promise<void>;
 }
 
 /**
@@ -53,8 +58,13 @@ export async function createApp(ds: DataSource, httpServer?: Server, overrides: 
   const env = { ...loadEnv(), ...overrides };
   const schema = await createSchema();
   const analytics = await startAnalytics(ds, env.analytics, hooks.onAnalyticsEnter);
-  const services = createServices(ds, analytics.ds);
-  const armored = armor(env, analytics.gate);
+  const services = createServices(ds);
+  // A request admitted by the gate runs its analyses on the analytics pool.
+  const heavy = analyticsServices(services, analytics.ds);
+  const armored = armor<Context>(env, {
+    gate: analytics.gate,
+    admit: (context) => Object.assign(context, { services: heavy, ds: analytics.ds }),
+  });
   const apollo = new ApolloServer<Context>({
     schema,
     formatError: createFormatError(env),
@@ -120,7 +130,7 @@ export async function createApp(ds: DataSource, httpServer?: Server, overrides: 
   app.get('/export/acteurs.csv', limiter, gated(analytics.gate), exportRoute(analytics.ds, services, ExportFormat.CSV));
   app.get('/export/acteurs.geojson', limiter, gated(analytics.gate), exportRoute(analytics.ds, services, ExportFormat.GEOJSON));
   // The coverage map as vector tiles (same filter as the `coverage` query, URL-encoded JSON).
-  app.get('/tiles/coverage/:z/:x/:y.mvt', limiter, coverageTileRoute(schema, services.gaps, analytics.gate));
+  app.get('/tiles/coverage/:z/:x/:y.mvt', limiter, coverageTileRoute(schema, services.gaps, analytics.gate, heavy.gaps));
   const root = clientRoot();
   if (root) {
     app.use('/assets', express.static(path.join(root, 'assets'), { immutable: true, maxAge: '1y' }));
@@ -135,5 +145,5 @@ export async function createApp(ds: DataSource, httpServer?: Server, overrides: 
         '<p>Le client n’est pas construit : lancez <code>npm run build</code>. L’API est à <a href="/graphql">/graphql</a>.</p></html>');
     });
   }
-  return { app, apollo };
+  return { app, apollo, gate: analytics.gate };
 }

@@ -146,10 +146,18 @@ export interface Analytics {
   plugin: ApolloServerPlugin<any>;
 }
 
-export async function startAnalytics(ds: DataSource, options: Omit<GateOptions, 'onEnter'>, onEnter?: () => Promise<void>): Promise<Analytics> {
+/**
+ * The gate and the pool of the analyses of an app. `onEnter` (tests) runs in each place taken,
+ * with the analytics pool (to hold a connection of it, or set its statement timeout).
+ */
+export async function startAnalytics(
+  ds: DataSource,
+  options: Omit<GateOptions, 'onEnter'>,
+  onEnter?: (analytics: DataSource) => Promise<void>,
+): Promise<Analytics> {
   const analyticsDs = await createAnalyticsDataSource(ds, options.concurrency);
   return {
-    gate: new AnalyticsGate({ ...options, onEnter }),
+    gate: new AnalyticsGate({ ...options, onEnter: onEnter && (() => onEnter(analyticsDs)) }),
     ds: analyticsDs,
     plugin: {
       async serverWillStart() {

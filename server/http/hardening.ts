@@ -16,7 +16,7 @@ import type { AnalyticsGate } from './gate.js';
  *   (the other "Did you mean" hints are cut by the error formatter).
  * graphql-armor's own cost limit (literal arguments only) and token limit (HTTP 500) are not used.
  */
-export function armor(env: Pick<Env, 'production' | 'limits'>, gate: AnalyticsGate) {
+export function armor<C extends object>(env: Pick<Env, 'production' | 'limits'>, analytics: { gate: AnalyticsGate; admit: (context: C) => void }) {
   const { limits } = env;
   const armored = new ApolloArmor({
     maxDepth: { n: limits.maxDepth, flattenFragments: true },
@@ -28,7 +28,7 @@ export function armor(env: Pick<Env, 'production' | 'limits'>, gate: AnalyticsGa
   }).protect();
   return {
     validationRules: armored.validationRules,
-    plugins: [...(armored.plugins as ApolloServerPlugin<any>[]), operationLimits({ maxCost: limits.maxCost, gate })],
+    plugins: [...(armored.plugins as ApolloServerPlugin<C>[]), operationLimits<C>({ maxCost: limits.maxCost, ...analytics })],
     parseOptions: { maxTokens: limits.maxTokens },
   };
 }

@@ -56,8 +56,18 @@ describe('GraphQL defences', () => {
   it('refuses a document with too many tokens', async () => {
     const fields = Array.from({ length: 2500 }, () => 'code').join(' ');
     const res = await server.gql(`{ territory(code: "55545") { ${fields} } }`);
+    expect(res.status).toBe(400);
     expect(errorCodes(res)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
     expect(res.errors![0].message).toMatch(/Requête trop longue/);
+  });
+
+  it('should answer a document of 500 aliases (over the token limit) with a client error, not HTTP 500', async () => {
+    const aliases = Array.from({ length: 500 }, (_, i) => `a${i}: territory(code: "55545") { code }`).join(' ');
+    const res = await server.gql(`{ ${aliases} }`);
+    expect(res.status).toBe(400);
+    expect(errorCodes(res)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    expect(res.errors![0].extensions!.limit).toBe('tokens');
+    expect(res.errors![0].message).toBe('Requête trop longue : plus de 2000 éléments.');
   });
 
   it('refuses a query whose estimated cost is too high', async () => {
@@ -118,6 +128,22 @@ describe('GraphQL defences', () => {
     try {
       const typo = await prod.post({ query: '{ territory(code: "55545") { nam } }' });
       expect(typo.body.errors[0].message).not.toMatch(/Did you mean/);
+      // Every other hint graphql-js gives about the schema: enum values (literal or variable),
+      // arguments, types, input fields.
+      const probes = [
+        { query: '{ territory(code: "55545", level: COMUNE) { code } }' },
+        { query: 'query ($l: TerritoryLevel) { territory(code: "55545", level: $l) { code } }', variables: { l: 'COMUNE' } },
+        { query: '{ territory(code: "55545", levle: COMMUNE) { code } }' },
+        { query: 'query ($l: TerritoryLevl) { territory(code: "55545", level: $l) { code } }' },
+        { query: '{ gaps(filter: { scop: { level: DEPARTEMENT, code: "55" } }) { totalCount } }' },
+        { query: 'query ($f: GapFilterInput) { gaps(filter: $f) { totalCount } }', variables: { f: { level: 'COMUNE' } } },
+      ];
+      for (const probe of probes) {
+        const res = await prod.post(probe);
+        expect(res.status, JSON.stringify(probe)).toBe(400);
+        expect(res.body.errors.length).toBeGreaterThan(0);
+        for (const e of res.body.errors) expect(e.message).not.toMatch(/Did you mean|"COMMUNE"|"level"|"scope"|"TerritoryLevel"\./);
+      }
       const intro = await prod.post({ query: '{ __schema { types { name } } }' });
       expect(intro.body.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
       expect(intro.body.errors[0].message).toMatch(/introspection/i);
@@ -126,6 +152,7 @@ describe('GraphQL defences', () => {
     }
     // The default (development) keeps both, for the schema explorer.
     expect(loadEnv().introspection).toBe(true);
+    expect((await server.gql('{ territory(code: "55545", level: COMUNE) { code } }')).errors![0].message).toMatch(/Did you mean the enum value "COMMUNE"/);
   });
 });
 
