@@ -112,13 +112,17 @@ export class CoalitionGraphService {
       actorParams.push(related);
       actorThemes = `AND a.themes && $3::text[]`;
     }
+    // Linked actors first, counting only the coalitions the user may see: the order of the nodes
+    // must not tell that an actor belongs to a members-only coalition.
+    const linked = Permissions.visibleSql(user, actorParams, 'mc');
     actorParams.push(MAX_GRAPH_ACTORS + 1);
     const [coalitionRows, actorRows] = await Promise.all([
       this.ds.query(`SELECT c.id, c.name, c.kind FROM coalition c WHERE ${where.join(' AND ')}`, params),
       this.ds.query(
         `SELECT a.id, a.name, a.sector FROM (${coverage}) cv JOIN actor a ON a.id = cv.actor_id
          WHERE a.status = 'ACTIVE' AND a.review_status = 'VALIDATED' ${actorThemes}
-         ORDER BY EXISTS (SELECT 1 FROM membership m WHERE m.actor_id = a.id AND m.status = 'ACTIVE') DESC, a.name, a.id
+         ORDER BY EXISTS (SELECT 1 FROM membership m JOIN coalition mc ON mc.id = m.coalition_id
+                          WHERE m.actor_id = a.id AND m.status = 'ACTIVE' AND ${linked}) DESC, a.name, a.id
          LIMIT $${actorParams.length}`,
         actorParams,
       ),

@@ -184,6 +184,10 @@ describe('an ended membership (declined, left, rejected)', () => {
       expect(res.data.byMember.edges, key).toEqual([]);
       expect(ids(res.data.graph.nodes), key).not.toContain(coalition.secret);
       expect(res.data.graph.edges.filter((e: any) => e.target === coalition.secret || e.source === coalition.secret), key).toEqual([]);
+      // Linked actors come first: the hidden member must sort among the unlinked ones, after « Visi Asso… ».
+      const at = (k: string) => ids(res.data.graph.nodes).indexOf(actor[k]);
+      expect(at('pilot'), key).toBeLessThan(at('declined'));
+      expect(at('declined'), key).toBeLessThan(at('member'));
       expect(ids(res.data.pilotNetwork.nodes), key).not.toContain(coalition.secret);
       expect(ids(res.data.pilotNetwork.nodes), key).not.toContain(actor.member);
       expect(ids(res.data.ownNetwork.nodes), key).toEqual([actor[key]]);
@@ -271,6 +275,9 @@ describe('ARS analysts', () => {
   });
 
   it('lets the analyst of its région, an admin, its coordinator and an active member see it with its members', async () => {
+    const graph = await users.coord.gql(`{ coalitionGraph(scope: { level: DEPARTEMENT, code: "55" }) { nodes { id } } }`);
+    const at = (k: string) => ids(graph.data.coalitionGraph.nodes).indexOf(actor[k]);
+    expect(at('member')).toBeLessThan(at('declined'));
     for (const c of [users.analyst44, server.admin, users.coord, users.member]) {
       const res = await c.gql(`query ($id: ID!) { coalition(id: $id) { memberCount members { actor { name } } } }`, { id: coalition.secret });
       expect(res.errors).toBeUndefined();
