@@ -85,10 +85,10 @@ describe('throttle by (account, address): concurrent guesses', () => {
     const wrong = await attacker.gql(LOG_IN, { email, password: 'encore un essai' });
     expect(errorCodes(right)).toEqual(['TOO_MANY_ATTEMPTS']);
     expect(right.errors![0].message).toBe(wrong.errors![0].message);
-    expect(right.errors![0].message).toMatch(/^Trop de tentatives depuis votre adresse : réessayez dans 1 min\.$/);
     const retry = right.errors![0].extensions!.retryAfterSeconds as number;
     expect(retry).toBeGreaterThan(0);
     expect(retry).toBeLessThanOrEqual(delaySeconds(ACCOUNT_POLICY, ACCOUNT_POLICY.free));
+    expect(right.errors![0].message).toBe(`Trop de tentatives depuis votre adresse : réessayez dans ${retry < 60 ? `${retry} s` : '1 min'}.`);
   });
 
   it('should check no more than 5 wrong passwords among 100 concurrent guesses with the right one placed at random', async () => {
