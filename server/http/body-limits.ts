@@ -50,8 +50,9 @@ function sendTooLarge(res: express.Response): void {
 
 /**
  * The JSON body of a GraphQL request, parsed only within its limit. Every request gets 1 MB: a
- * larger body is refused (413, PAYLOAD_TOO_LARGE) unparsed, as soon as its Content-Length is
- * known, or else once 1 MB has been read. Only a request that declares the import
+ * larger body is refused (413, PAYLOAD_TOO_LARGE) unparsed: at once, nothing of it read, when its
+ * Content-Length says so; a body of undeclared size (chunked) is kept up to 1 MB, and the rest is
+ * read off and dropped before the answer (body-parser keeps the connection usable). Only a request that declares the import
  * (`X-Apollo-Operation-Name: ImportActors`) and whose session cookie belongs to an account
  * allowed to import (administrators, ARS analysts: checked before anything of the body is read)
  * gets 12 MB; once parsed, a body over 1 MB must then be the importActors mutation alone.
