@@ -496,6 +496,13 @@ export class ActorService {
       const base = (await this.record(m, id))!;
       const { record, problems } = await this.prepare(input, base);
       if (!record) throw ActorService.invalid(problems);
+      const coverageChanged =
+        input.territories !== undefined || input.radiusKm !== undefined || input.lon !== undefined || input.communeCode !== undefined;
+      // A validated actor whose territory a non-administrator changes is taken out of the figures
+      // while its new coverage is written, and put back only if the review rule keeps it validated:
+      // widened to the whole country, it never adds then removes its counts for every commune.
+      const heldBack = coverageChanged && locked.review_status === ReviewStatus.VALIDATED && user!.role !== UserRole.ADMIN;
+      if (heldBack) await m.query(`UPDATE actor SET review_status = 'PENDING_REVIEW' WHERE id = $1`, [id]);
       await m.query(
         `UPDATE actor SET name = r.name, kind = r.kind, sector = r.sector, siren = r.siren, siret = r.siret, rna = r.rna,
            finess = r.finess, address = r.address, postal_code = r.postal_code, commune_code = r.commune_code,
@@ -510,8 +517,6 @@ export class ActorService {
          WHERE actor.id = $1`,
         [id, JSON.stringify(record)],
       );
-      const coverageChanged =
-        input.territories !== undefined || input.radiusKm !== undefined || input.lon !== undefined || input.communeCode !== undefined;
       if (coverageChanged) {
         await this.writeTerritories(m, [id], [record]);
         await this.resolveCoverage(m, [id]);
@@ -519,6 +524,7 @@ export class ActorService {
       const after = coverageChanged ? (await this.scope(m, id)).reach : scope.reach;
       const decision = ActorReview.onUpdate(user!, locked.review_status, scope.reach, after, id);
       if (decision) await this.settleReview(m, user!.id, [{ id, from: locked.review_status, decision }]);
+      else if (heldBack) await m.query(`UPDATE actor SET review_status = 'VALIDATED' WHERE id = $1`, [id]);
     });
     return this.get(id);
   }
