@@ -174,6 +174,30 @@ describe('bad filters', () => {
     }
   });
 
+  it('should answer 400 in French, never 500, to names of Object.prototype given as levels, natures, sectors or statuses', async () => {
+    for (const name of ['toString', 'constructor', '__proto__', 'hasOwnProperty', 'valueOf']) {
+      for (const filter of [
+        { territory: { level: name, code: '55' } },
+        { kinds: [name] },
+        { sectors: [name] },
+        { reviewStatuses: [name] },
+        JSON.parse(`{"${name}": 1}`),
+      ]) {
+        for (const ext of ['csv', 'geojson'] as const) {
+          const res = await get(exportUrl(ext, filter));
+          expect(res.status, JSON.stringify(filter)).toBe(400);
+          const body = (await res.json()) as any;
+          expect(body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
+          expect(body.errors[0].message).toMatch(/^Filtre invalide : /);
+        }
+      }
+      // The same values through GraphQL variables: refused by the schema's enums.
+      for (const filter of [{ territory: { level: name, code: '55' } }, { kinds: [name] }, { sectors: [name] }, { reviewStatuses: [name] }]) {
+        expect(errorCodes(await server.gql(EXPORT, { filter })), JSON.stringify(filter)).toEqual(['BAD_USER_INPUT']);
+      }
+    }
+  });
+
   it('should answer BAD_USER_INPUT to the exportActors query for an unknown commune', async () => {
     const res = await server.gql(EXPORT, { filter: { coversCommune: '99999' } });
     expect(errorCodes(res)).toEqual(['BAD_USER_INPUT']);

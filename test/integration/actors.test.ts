@@ -262,6 +262,65 @@ describe('pagination', () => {
     const res = await server.gql(SEARCH, { filter, ...vars });
     expect(errorCodes(res)).toEqual(['BAD_USER_INPUT']);
   });
+
+  const forge = (value: unknown, id = '00000000-0000-4000-8000-000000000000') => Buffer.from(JSON.stringify([value, id])).toString('base64url');
+  const near = { ...filter, near: { lon: 5.3876, lat: 49.1598, radiusKm: 60 } };
+  it.each([
+    ['a text where a date is expected', 'UPDATED_AT', filter, forge('hier')],
+    ['an impossible date', 'UPDATED_AT', filter, forge('2026-02-30T00:00:00+00:00')],
+    ['a number where a date is expected', 'UPDATED_AT', filter, forge(1)],
+    ['a text where a distance is expected', 'DISTANCE', near, forge('loin')],
+    ['an object where a name is expected', 'NAME', filter, forge({ toString: 1 })],
+    ['a nul character in a name', 'NAME', filter, forge('a\u0000b')],
+    ['an id that is not a UUID', 'NAME', filter, forge('alpha', "x' OR '1'='1")],
+    ['a cursor of 10,000 characters', 'NAME', filter, forge('a'.repeat(10_000))],
+  ])('should answer a forged cursor with %s by BAD_USER_INPUT, never an internal error', async (_name, orderBy, f, after) => {
+    const res = await server.gql(SEARCH, { filter: f, orderBy, after, first: 2 });
+    expect(errorCodes(res)).toEqual(['BAD_USER_INPUT']);
+    expect(res.errors![0].extensions!.field).toBe('after');
+    expect(res.errors![0].message).toMatch(/^Curseur de pagination invalide/);
+  });
+
+  it('should still page with the cursors it gives, in every order', async () => {
+    for (const [orderBy, f] of [['NAME', filter], ['UPDATED_AT', filter], ['DISTANCE', near]] as const) {
+      const one = await server.gql(SEARCH, { filter: f, orderBy, first: 1 });
+      const two = await server.gql(SEARCH, { filter: f, orderBy, first: 1, after: one.data.actors.pageInfo.endCursor });
+      expect(two.errors, orderBy).toBeUndefined();
+      expect(two.data.actors.edges[0].node.id).not.toBe(one.data.actors.edges[0].node.id);
+    }
+  });
+});
+
+describe('text search wildcards', () => {
+  const TEXT = `query ($filter: ActorFilter) { actors(filter: $filter, first: 50) { totalCount edges { node { name } } } }`;
+  beforeAll(async () => {
+    for (const [key, name] of [
+      ['percent', 'Joker 100% prévention'],
+      ['underscore', 'Joker x_y'],
+      ['other', 'Joker xzy'],
+      ['plain', 'Joker ordinaire'],
+    ]) {
+      await create(key, { name, kind: 'ASSOCIATION', sector: 'SANTE', themes: ['vaccination'], territories: [{ level: 'COMMUNE', code: '97411' }] });
+    }
+  });
+  const found = async (text: string, filter: Record<string, unknown> = { coversCommune: '97411' }) => {
+    const res = await server.gql(TEXT, { filter: { ...filter, text } });
+    expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
+    return res.data.actors.edges.map((e: any) => e.node.name).filter((n: string) => n.startsWith('Joker')).sort();
+  };
+
+  it('should match « % », « _ » and « \\ » only literally, never as LIKE wildcards', async () => {
+    expect(await found('%')).toEqual(['Joker 100% prévention']);
+    expect(await found('_')).toEqual(['Joker x_y']);
+    expect(await found('%%')).toEqual([]);
+    expect(await found('\\')).toEqual([]);
+    expect(await found('x_y')).toEqual(['Joker x_y']);
+    expect(await found('100%')).toEqual(['Joker 100% prévention']);
+    // Over the whole directory, « % » alone is not « every actor ».
+    const all = await server.gql(TEXT, { filter: { text: '%' } });
+    expect(all.data.actors.totalCount).toBe(1);
+    expect(await found('joker')).toEqual(['Joker 100% prévention', 'Joker ordinaire', 'Joker x_y', 'Joker xzy']);
+  });
 });
 
 describe('bad filters', () => {

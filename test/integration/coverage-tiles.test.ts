@@ -135,7 +135,15 @@ describe('coverage tiles', () => {
     ['an unknown level', tilePath({ level: 'CANTON' }, 4, 8, 5), 'filter'],
     ['an unknown field', tilePath({ scoop: 1 }, 4, 8, 5), 'filter'],
     ['an unknown territory', tilePath({ scope: { level: 'REGION', code: '99' } }, 4, 8, 5), 'scope'],
-  ])('should refuse %s with 400, a French message and a code', async (_what, url, field) => {
+    // Names of Object.prototype, which a check `x in Enum` or `Enum[x]` would take for values.
+    ...['toString', 'constructor', '__proto__', 'hasOwnProperty'].flatMap((name) => [
+      [`« ${name} » as the level`, tilePath({ level: name }, 4, 8, 5), 'filter'],
+      [`« ${name} » as the scope's level`, tilePath({ scope: { level: name, code: '44' } }, 4, 8, 5), 'filter'],
+      [`« ${name} » as a kind`, tilePath({ ...MEUSE, kinds: [name] }, 4, 8, 5), 'filter'],
+      [`« ${name} » as a field`, tilePath(JSON.parse(`{"${name}": "REGION"}`), 4, 8, 5), 'filter'],
+      [`« ${name} » as a theme`, tilePath({ ...MEUSE, themes: [name] }, 4, 8, 5), 'themes'],
+    ]),
+  ] as [string, string, string][])('should refuse %s with 400, a French message and a code', async (_what, url, field) => {
     const res = await fetch(`${server.url}${url}`);
     expect(res.status).toBe(400);
     const body = (await res.json()) as { errors: { message: string; extensions: Record<string, unknown> }[] };
