@@ -126,6 +126,22 @@ describe('demonstration directory', () => {
     expect(covered).toBeGreaterThan(0);
     expect(covered).toBeLessThan(total);
   });
+
+  it('validates every real and demonstration actor it loads, so that they count in the gaps', async () => {
+    const statuses = await server.ds.query(
+      `SELECT review_status, count(*)::int AS n FROM actor WHERE source = ANY($1::text[]) GROUP BY review_status`,
+      [SOURCES],
+    );
+    expect(statuses.map((r: { review_status: string }) => r.review_status)).toEqual(['VALIDATED']);
+    expect(statuses[0].n).toBeGreaterThan(50);
+    // Counted by the aggregates: each of them has its theme keys.
+    const [{ missing }] = await server.ds.query(
+      `SELECT count(*)::int AS missing FROM actor a WHERE a.source = ANY($1::text[]) AND a.status = 'ACTIVE'
+         AND NOT EXISTS (SELECT 1 FROM actor_theme_key k WHERE k.actor_id = a.id)`,
+      [SOURCES],
+    );
+    expect(missing).toBe(0);
+  });
 });
 
 describe('data·inclusion vocabularies', () => {
