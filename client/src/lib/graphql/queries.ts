@@ -57,6 +57,7 @@ export const ACTORS = gql`
           kindLabel
           sectorLabel
           isDemo
+          reviewStatus
           lon
           lat
           address
@@ -94,6 +95,7 @@ export const ACTOR = gql`
       website
       radiusKm
       isDemo
+      reviewStatus
       source
       status
       version
