@@ -25,7 +25,7 @@ export interface Env {
    * The analytics gate (coverage maps, theme matrix, comparisons, large gap pages, exports, tiles
    * over a large scope): `concurrency` analyses at once (ANALYTICS_CONCURRENCY, 2; they use a pool
    * of that many connections of their own, besides DB_POOL_SIZE), `queue` waiting
-   * (ANALYTICS_QUEUE, 8) at most `queueTimeoutMs` (ANALYTICS_QUEUE_TIMEOUT_MS, 10 s); beyond, 503
+   * (ANALYTICS_QUEUE, 16) at most `queueTimeoutMs` (ANALYTICS_QUEUE_TIMEOUT_MS, 10 s); beyond, 503
    * SERVICE_BUSY with Retry-After: `retryAfterSeconds` (ANALYTICS_RETRY_AFTER_S, 5).
    */
   analytics: { concurrency: number; queue: number; queueTimeoutMs: number; retryAfterSeconds: number };
@@ -111,7 +111,7 @@ export function loadEnv(): Env {
     },
     analytics: {
       concurrency: intVar('ANALYTICS_CONCURRENCY', 2, 1, 64),
-      queue: intVar('ANALYTICS_QUEUE', 8, 0, 1000),
+      queue: intVar('ANALYTICS_QUEUE', 16, 0, 1000),
       queueTimeoutMs: intVar('ANALYTICS_QUEUE_TIMEOUT_MS', 10_000, 100, 600_000),
       retryAfterSeconds: intVar('ANALYTICS_RETRY_AFTER_S', 5, 1, 3600),
     },

@@ -77,20 +77,24 @@ export async function parseGapFilterParam(schema: GraphQLSchema, param: unknown)
 const communesInTile = (z: number) => 35_000 / 4 ** Math.max(0, z - 5);
 
 /**
- * Territories a tile goes through: those of the scope, and no more than the tile can hold. A
- * tile over more than the largest région is analytical work (it passes the gate).
+ * Territories a tile goes through (an upper bound, known before any SQL): those of the scope, and
+ * no more than the tile can hold.
  */
 export function tileRows(filter: GapFilterInput, z: number): number {
   return Math.min(rowsInScope(filter), (filter.level ?? 'COMMUNE') === 'COMMUNE' ? communesInTile(z) : Infinity);
 }
 
+/** A tile over more territories than the largest département has communes is an analysis: it passes the gate. */
+export const GATED_TILE_ROWS = 1_000;
+
 /**
  * GET /tiles/coverage/{z}/{x}/{y}.mvt?filter=<JSON GapFilterInput>&zoom=<zoom of the boundaries>:
  * the coverage map as vector tiles. Bad parameters get 400 with a French message (GraphQL-shaped
- * JSON, `extensions.code`). Never cached: the coverage changes with every actor saved. A tile over a
- * large scope (tileRows) waits for a place in the analytics gate (503 SERVICE_BUSY when it is
- * full) and is computed on the analytics pool (`analyticsGaps`); a statement stopped by the
- * statement timeout gets 503 TIMEOUT.
+ * JSON, `extensions.code`). Never cached: the coverage changes with every actor saved. A tile over
+ * more than a département's communes (tileRows) waits for a place in the analytics gate (503
+ * SERVICE_BUSY when it is full) and is computed on the analytics pool (`analyticsGaps`); one over
+ * more than a région's is refused (400); a statement stopped by the statement timeout gets 503
+ * TIMEOUT.
  */
 export function coverageTileRoute(schema: GraphQLSchema, gaps: GapService, gate: AnalyticsGate, analyticsGaps: GapService): RequestHandler {
   return async (req, res) => {
@@ -100,8 +104,18 @@ export function coverageTileRoute(schema: GraphQLSchema, gaps: GapService, gate:
       const y = int(req.params.y, 'y', 0, 2 ** z - 1);
       const zoom = int(req.query.zoom ?? '7', 'zoom', 0, 18);
       const filter = await parseGapFilterParam(schema, req.query.filter);
+      const rows = tileRows(filter, z);
+      // As the coverage query refuses a map of every commune of France (cost limit), a tile holds
+      // no more than a région's communes: cutting 20,000 boundaries took the server seconds.
+      if (rows > LARGE_SCOPE_ROWS) {
+        throw badInput(
+          `Tuile trop vaste : jusqu’à ${Math.round(rows)} territoires pour ${LARGE_SCOPE_ROWS} au plus. Zoomez (z ≥ ${z + 1}), ` +
+            'réduisez le périmètre (« scope ») ou choisissez le niveau EPCI ou DEPARTEMENT',
+          'z',
+        );
+      }
       const tile =
-        tileRows(filter, z) > LARGE_SCOPE_ROWS
+        rows > GATED_TILE_ROWS
           ? await gate.run(() => coverageTile(analyticsGaps, filter, zoom, z, x, y))
           : await coverageTile(gaps, filter, zoom, z, x, y);
       res.status(200).setHeader('Content-Type', 'application/vnd.mapbox-vector-tile').setHeader('Cache-Control', 'no-store');

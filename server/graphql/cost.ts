@@ -249,6 +249,12 @@ export function analyzeOperation(schema: GraphQLSchema, document: DocumentNode, 
   return { cost: Math.ceil(cost), analytical: [...analytical], capError };
 }
 
+/**
+ * A request costing this share of the limit or more is analytical work too, whatever it asks
+ * (e.g. the boundaries of the covered communes of 40 actors): it passes the gate.
+ */
+export const GATED_SHARE = 0.25;
+
 /** The refusal of a request whose estimated cost is over the limit (HTTP 400, before any SQL). */
 export function costError(cost: number, maxCost: number): GraphQLError {
   return new GraphQLError(`Requête trop coûteuse : coût estimé ${cost} pour ${maxCost} au plus. Demandez des pages plus courtes ou un périmètre plus petit.`, {
@@ -259,9 +265,10 @@ export function costError(cost: number, maxCost: number): GraphQLError {
 /**
  * Apollo plugin, once the operation is known and before it runs (didResolveOperation, where the
  * variables are known): refuses an argument over its cap (BAD_USER_INPUT, 400) and a request
- * over `maxCost` (GRAPHQL_VALIDATION_FAILED, 400), then makes a request asking for analytical
- * work wait for a place in the gate, given back when the answer is sent (SERVICE_BUSY, 503, when
- * the gate and its queue are full), and `admit`s it (its analyses then use the analytics pool).
+ * over `maxCost` (GRAPHQL_VALIDATION_FAILED, 400). A request asking for analytical work, or
+ * costing GATED_SHARE of the limit or more, then waits for a place in the gate, given back when
+ * the answer is sent (SERVICE_BUSY, 503, when the gate and its queue are full), and is `admit`ted
+ * (its analyses then use the analytics pool).
  */
 export function operationLimits<C extends object>(options: {
   maxCost: number;
@@ -281,7 +288,7 @@ export function operationLimits<C extends object>(options: {
             throw new AppError('BAD_USER_INPUT', analysis.capError.message, { ...details, http: { status: 400 } });
           }
           if (analysis.cost > options.maxCost) throw costError(analysis.cost, options.maxCost);
-          if (analysis.analytical.length > 0) {
+          if (analysis.analytical.length > 0 || analysis.cost >= options.maxCost * GATED_SHARE) {
             release = await options.gate.acquire();
             options.admit?.(contextValue);
           }

@@ -80,9 +80,11 @@ function tileUrl(z: number, lon: number, lat: number, filter: unknown, zoom = 7)
   const y = Math.floor(((1 - Math.asinh(Math.tan((lat * Math.PI) / 180)) / Math.PI) / 2) * n);
   return `/tiles/coverage/${z}/${x}/${y}.mvt?zoom=${zoom}&filter=${encodeURIComponent(JSON.stringify(filter))}`;
 }
-/** Verdun (Meuse), and the middle of France. */
+/** Verdun (Meuse), the middle of Grand Est and of France. */
 const VERDUN: [number, number] = [5.3876, 49.1598];
+const GRAND_EST: [number, number] = [5.5, 48.7];
 const FRANCE: [number, number] = [2.5, 46.5];
+const GRAND_EST_COMMUNES = { scope: { level: 'REGION', code: '44' }, level: 'COMMUNE' };
 
 let fixtures: TestServer;
 let actorId: string;
@@ -202,6 +204,21 @@ describe('query cost computed with the variables', () => {
   });
 });
 
+describe('coverage tiles', () => {
+  it('should refuse a tile of every commune of France, before any SQL, and serve it by EPCI', async () => {
+    server.queries.length = 0;
+    const res = await server.get(tileUrl(5, ...FRANCE, { level: 'COMMUNE' }));
+    expect(res.status).toBe(400);
+    expect(res.body.errors[0].extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'z' });
+    expect(res.body.errors[0].message).toMatch(/^Tuile trop vaste/);
+    expect(heavySql(server.queries)).toEqual([]);
+    const byEpci = await server.get(tileUrl(5, ...FRANCE, { level: 'EPCI' }));
+    expect(byEpci.status).toBe(200);
+    // Closer, the same communes come in tiles of their own size.
+    expect((await server.get(tileUrl(8, ...VERDUN, { level: 'COMMUNE' }))).status).toBe(200);
+  });
+});
+
 describe('hard caps of list arguments', () => {
   const over: [string, string, Record<string, unknown>, string, number][] = [
     ['actors(first)', `query ($n: Int) { actors(first: $n) { totalCount } }`, { n: 201 }, 'first', 200],
@@ -306,18 +323,25 @@ describe('analytics gate', () => {
       const queued = busy.post(MATRIX, { f: MEUSE });
       await waitFor(() => busy.gate.stats.waiting === 1);
 
-      // Beyond the gate and its queue: GraphQL, export and a tile over France are refused at once.
+      // Beyond the gate and its queue: GraphQL, export and a tile of a région are refused at once.
       const refusedQuery = await busy.post(MATRIX, { f: MEUSE });
       expect(refusedQuery.status).toBe(503);
       expect(refusedQuery.headers.get('retry-after')).toBe('7');
       expect(codes(refusedQuery)).toEqual(['SERVICE_BUSY']);
       expect(refusedQuery.body.errors[0].message).toMatch(/Service occupé.*Réessayez dans 7 s/);
       expect(refusedQuery.body.errors[0].extensions).toEqual({ code: 'SERVICE_BUSY', retryAfter: 7 });
+      // A request that is no analysis but costs a quarter of the limit or more is gated too.
+      const costly = await busy.post(
+        `query ($f: Int, $g: Int) { actors(first: $f) { edges { node { coveredCommunes(first: $g) { nodes { geometry } } } } } }`,
+        { f: 40, g: 20 },
+      );
+      expect(costly.status).toBe(503);
+      expect(codes(costly)).toEqual(['SERVICE_BUSY']);
       const refusedExport = await busy.get(`/export/acteurs.csv?filter=${encodeURIComponent(JSON.stringify({ text: 'test' }))}`);
       expect(refusedExport.status).toBe(503);
       expect(refusedExport.headers.get('retry-after')).toBe('7');
       expect(refusedExport.body.errors[0].extensions).toEqual({ code: 'SERVICE_BUSY', retryAfter: 7 });
-      const refusedTile = await busy.get(tileUrl(5, ...FRANCE, { level: 'COMMUNE' }));
+      const refusedTile = await busy.get(tileUrl(6, ...GRAND_EST, GRAND_EST_COMMUNES));
       expect(refusedTile.status).toBe(503);
       expect(refusedTile.body.errors[0].extensions.code).toBe('SERVICE_BUSY');
 
@@ -396,8 +420,8 @@ describe('statement timeout', () => {
       expect(codes(map)).toEqual(['TIMEOUT']);
       expect(map.body.errors[0].message).toMatch(/^Délai dépassé/);
       expect(JSON.stringify(map.body)).not.toMatch(/statement timeout|canceling|INTERNAL/);
-      // The other analyses on that pool: a tile over France and an export.
-      const tile = await slow.get(tileUrl(5, ...FRANCE, { level: 'COMMUNE' }));
+      // The other analyses on that pool: a tile of a région and an export.
+      const tile = await slow.get(tileUrl(6, ...GRAND_EST, GRAND_EST_COMMUNES));
       expect(tile.status).toBe(503);
       expect(tile.body.errors[0]).toMatchObject({ extensions: { code: 'TIMEOUT' } });
       expect(tile.body.errors[0].message).toMatch(/^Délai dépassé/);

@@ -9,12 +9,14 @@ import { openDatabase } from '../../server/db/database.js';
 import { runSeeds } from '../../seeds/index.js';
 import { GqlClient, makeAgent } from './client.js';
 import { type FaultReport, runFaults } from './faults.js';
-import { communesOf, ensureAccounts, ensureAdmin, ensureLoadDataset, IMPORT_SOURCE, RUN_SOURCE } from './setup.js';
+import { type HeavyReport, runHeavyScenario } from './heavy.js';
+import { communesOf, ensureAccounts, ensureAdmin, ensureLoadDataset, IMPORT_SOURCE, RUN_SOURCE, SOURCE } from './setup.js';
 import { fmtMs, Recorder } from './stats.js';
 import { burst, Ledger, runWorkload, verifyLedger, WorkloadState } from './workload.js';
 
 /**
- * `npm run loadtest [-- --duration 30] [--clients 32] [--rate-limit 1500] [--burst 100] [--import-rows 5000] [--no-faults]`
+ * `npm run loadtest [-- --duration 30] [--clients 32] [--rate-limit 1500] [--burst 100] [--import-rows 5000] [--no-faults]
+ *   [--heavy 20] [--heavy-clients 8] [--readers 8] [--reader-p99 250]`
  *
  * Against DATABASE_URL (native PostgreSQL + PostGIS; without it, the embedded PGlite database in
  * bench-results/loadtest-pglite/, without the fault phase): migrates, seeds the territories, imports its own
@@ -22,8 +24,11 @@ import { burst, Ledger, runWorkload, verifyLedger, WorkloadState } from './workl
  * on a loopback port, then
  *  1. runs the mixed workload (workload.ts) with `clients` concurrent users for `duration` seconds,
  *     with a deliberate burst from one client address in the middle (429 expected, counted apart);
- *  2. kills the app's database connections mid-import and mid-decision (faults.ts);
- *  3. checks every acknowledged write against the database, writes bench-results/loadtest-….json
+ *  2. the heavy scenario (heavy.ts): `heavy-clients` clients send the heaviest requests the limits
+ *     allow while `readers` others read actor(id); the readers' p99 must stay under `reader-p99` ms
+ *     (native PostgreSQL), with no 5xx but the analytics gate's 503 SERVICE_BUSY (counted apart);
+ *  3. kills the app's database connections mid-import and mid-decision (faults.ts);
+ *  4. checks every acknowledged write against the database, writes bench-results/loadtest-….json
  *     and prints a Markdown table and PASS/FAIL (exit code 1 on FAIL).
  */
 
@@ -32,7 +37,10 @@ const ext = path.extname(fileURLToPath(import.meta.url));
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
 function parseArgs(argv: string[]) {
-  const args = { duration: 30, clients: 32, rateLimit: 1500, burst: 100, importRows: 5000, faults: true, pool: 16, warmup: 3 };
+  const args = {
+    duration: 30, clients: 32, rateLimit: 1500, burst: 100, importRows: 5000, faults: true, pool: 16, warmup: 3,
+    heavy: 20, heavyClients: 8, readers: 8, readerP99: 250,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = () => {
@@ -48,7 +56,16 @@ function parseArgs(argv: string[]) {
     else if (a === '--pool') args.pool = num();
     else if (a === '--warmup') args.warmup = num();
     else if (a === '--no-faults') args.faults = false;
-    else throw new Error(`Option inconnue : ${a} (--duration <s>, --clients <n>, --rate-limit <req/min>, --burst <n>, --import-rows <n>, --pool <n>, --warmup <s>, --no-faults)`);
+    else if (a === '--heavy') args.heavy = num();
+    else if (a === '--heavy-clients') args.heavyClients = num();
+    else if (a === '--readers') args.readers = num();
+    else if (a === '--reader-p99') args.readerP99 = num();
+    else {
+      throw new Error(
+        `Option inconnue : ${a} (--duration <s>, --clients <n>, --rate-limit <req/min>, --burst <n>, --import-rows <n>, --pool <n>, --warmup <s>, --no-faults, ` +
+          `--heavy <s> (0 : sans), --heavy-clients <n>, --readers <n>, --reader-p99 <ms>)`,
+      );
+    }
   }
   if (!(args.duration > 0) || args.clients < 5 || args.importRows < 1 || args.importRows > 100_000) throw new Error('options invalides');
   return args;
@@ -193,6 +210,19 @@ async function main() {
     );
     for (const p of afterLoad.problems.slice(0, 20)) log(`    ${p}`);
 
+    let heavy: HeavyReport | null = null;
+    if (args.heavy > 0) {
+      const { rows: ids } = await pool.query(`SELECT id FROM actor WHERE source = $1 ORDER BY id LIMIT 2000`, [SOURCE]);
+      log(`\nScénario lourd : ${args.heavyClients} clients envoient les requêtes les plus lourdes permises, ${args.readers} lisent actor(id), pendant ${args.heavy} s…`);
+      heavy = await runHeavyScenario({ baseUrl: app.url, agent, actorIds: ids.map((r: { id: string }) => r.id), seconds: args.heavy, heavyClients: args.heavyClients, readers: args.readers });
+      const r = heavy.readersSummary;
+      log(
+        `  actor(id) : ${r.requests} lectures, p50 ${fmtMs(r.p50)} ms, p99 ${fmtMs(r.p99)} ms, max ${fmtMs(r.max)} ms, ${r.errors} erreur(s) ; ` +
+          `/readyz p99 ${fmtMs(heavy.readyz.p99)} ms, ${heavy.readyz.errors} erreur(s) ; 5xx hors 503 SERVICE_BUSY : ${heavy.unexpected5xx}`,
+      );
+      for (const e of heavy.examples) log(`  erreur : ${e}`);
+    }
+
     let faults: FaultReport | null = null;
     let faultCrash: string | null = null;
     if (args.faults) {
@@ -224,6 +254,17 @@ async function main() {
     for (const c of faults?.checks ?? []) if (!c.ok) failures.push(`panne : ${c.name} (${c.detail})`);
     if (faultCrash) failures.push(`phase de pannes interrompue : ${faultCrash}`);
     if (crashed !== null) failures.push(`l’application s’est arrêtée (code ${crashed})`);
+    if (heavy) {
+      if (heavy.unexpected5xx > 0) failures.push(`scénario lourd : ${heavy.unexpected5xx} réponse(s) 5xx autres que 503 SERVICE_BUSY`);
+      if (heavy.readersSummary.errors > 0) failures.push(`scénario lourd : ${heavy.readersSummary.errors} lecture(s) actor(id) en erreur`);
+      if (heavy.readyz.errors > 0) failures.push(`scénario lourd : ${heavy.readyz.errors} /readyz en erreur`);
+      const other = heavy.heavy.reduce((n, h) => n + h.other, 0);
+      if (other > 0) failures.push(`scénario lourd : ${other} requête(s) lourde(s) en erreur autre que SERVICE_BUSY`);
+      if (heavy.heavy.some((h) => h.busy !== h.busyWithRetryAfter)) failures.push('scénario lourd : des 503 SERVICE_BUSY sans Retry-After');
+      if (native && heavy.readersSummary.p99 > args.readerP99) {
+        failures.push(`scénario lourd : p99 de actor(id) ${fmtMs(heavy.readersSummary.p99)} ms, au-delà de l’objectif de ${args.readerP99} ms`);
+      }
+    }
 
     const report = {
       startedAt: new Date(started).toISOString(),
@@ -244,6 +285,7 @@ async function main() {
       },
       deliberateRateLimits: { clientIp: '10.99.0.1', limitPerMinute: args.rateLimit, ...deliberate },
       ledger: { afterLoad, final, writesAcked: ledger.writesAcked },
+      heavy,
       faults,
       verdict: failures.length ? 'FAIL' : 'PASS',
       failures,
@@ -261,6 +303,26 @@ async function main() {
       `| **total** | ${summary.total.requests} | **${summary.total.rps}** | ${fmtMs(summary.total.p50)} ms | ${fmtMs(summary.total.p95)} ms | ${fmtMs(summary.total.p99)} ms | ${fmtMs(summary.total.max)} ms | **${summary.total.errors}** |`,
       `| rafale délibérée (1 client) | ${deliberate.sent} | — | — | — | — | — | ${deliberate.limited} × 429 délibérés |`,
     ];
+    if (heavy) {
+      const r = heavy.readersSummary;
+      lines.push(
+        '',
+        `Scénario lourd (${heavy.seconds} s, ${heavy.heavyClients} clients lourds, ${heavy.readers} lecteurs) :`,
+        '',
+        '| requête | servies | 503 SERVICE_BUSY (avec Retry-After) | autres erreurs | p50 | max |',
+        '|---|---:|---:|---:|---:|---:|',
+        ...heavy.heavy.map(
+          (h) =>
+            `| ${h.name} | ${h.served} | ${h.busy} (${h.busyWithRetryAfter}) | ${h.other}${h.other ? ` (${Object.entries(h.otherCodes).map(([c, n]) => `${c}×${n}`).join(', ')})` : ''} | ${fmtMs(h.p50)} ms | ${fmtMs(h.max)} ms |`,
+        ),
+        '',
+        '| lecteurs | requêtes | req/s | p50 | p95 | p99 | max | erreurs |',
+        '|---|---:|---:|---:|---:|---:|---:|---:|',
+        `| actor(id) | ${r.requests} | ${r.rps} | ${fmtMs(r.p50)} ms | ${fmtMs(r.p95)} ms | **${fmtMs(r.p99)} ms** | ${fmtMs(r.max)} ms | ${r.errors} |`,
+        `| /readyz | ${heavy.readyz.requests} | ${heavy.readyz.rps} | ${fmtMs(heavy.readyz.p50)} ms | ${fmtMs(heavy.readyz.p95)} ms | ${fmtMs(heavy.readyz.p99)} ms | ${fmtMs(heavy.readyz.max)} ms | ${heavy.readyz.errors} |`,
+        `| 5xx hors 503 SERVICE_BUSY | ${heavy.unexpected5xx} | | | | | | |`,
+      );
+    }
     if (faults) {
       lines.push('', '| panne | résultat |', '|---|---|');
       for (const c of faults.checks) lines.push(`| ${c.name} | ${c.ok ? '✓' : '✗'} ${c.detail.replace(/\|/g, '/')} |`);
