@@ -50,7 +50,7 @@ registerEnumType(GapOrder, {
  */
 @InputType({
   description:
-    'Périmètre, niveau, thèmes et acteurs pris en compte. Seuls les acteurs actifs comptent ; un acteur couvre une commune ' +
+    'Périmètre, niveau, thèmes et acteurs pris en compte. Seuls les acteurs actifs et validés (reviewStatus VALIDATED) comptent ; un acteur couvre une commune ' +
     'si son territoire d’intervention (déclaré ou par rayon) la contient',
 })
 export class GapFilterInput {

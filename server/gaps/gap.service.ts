@@ -124,6 +124,10 @@ interface SummaryRow {
  * actor_theme_point) when the request is one theme (or any theme) without kind or public filter;
  * otherwise they are computed from coverage_commune / coverage_area and the filtered actors.
  * Either way every answer is one SQL round trip.
+ *
+ * Only ACTIVE + VALIDATED actors count (moderation, migration 1764000000017): both paths start from
+ * actor_theme_key, and the nearest actor from actor_theme_point, which hold those actors only; a
+ * new reader of the figures must start from them too, never from `actor` alone.
  */
 export class GapService {
   constructor(
