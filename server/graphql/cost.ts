@@ -231,6 +231,8 @@ export function analyzeOperation(schema: GraphQLSchema, document: DocumentNode, 
       case 'Territory.geometry':
         return GEOMETRY;
     }
+    // Introspection is bounded by the schema itself (and off in production): one unit an object.
+    if (type.name.startsWith('__') || field.name.startsWith('__')) return (isLeafType(getNamedType(field.type)) ? 0 : 1) + nested;
     if ('first' in args) {
       const { item, rest } = split();
       return 1 + rest + capped('first', args.first) * item;

@@ -2,7 +2,7 @@
 import 'reflect-metadata';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { graphql, type GraphQLSchema, print } from 'graphql';
+import { getIntrospectionQuery, graphql, type GraphQLSchema, print } from 'graphql';
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -191,6 +191,13 @@ describe('query cost computed with the variables', () => {
     expect(over, JSON.stringify(costs)).toEqual([]);
     // The heaviest of them, the coverage map of Grand Est with every indicator, still has room.
     expect(costs['queries.ts:COVERAGE_EXPORT']).toBeLessThan(maxCost * 0.75);
+  });
+
+  it('should let the schema explorer’s introspection query through (development)', async () => {
+    const res = await server.post(getIntrospectionQuery());
+    expect(res.status).toBe(200);
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.data.__schema.types.length).toBeGreaterThan(50);
   });
 
   it('should serve the gaps page of a région as the client asks for it', async () => {
