@@ -47,6 +47,9 @@ export function checkUuid(id: string, field: string, what: string): void {
 
 const isUniqueViolation = (err: any) => (err?.code ?? err?.driverError?.code) === '23505';
 
+const duplicatePartnership = () =>
+  new AppError('CONFLICT', 'Un partenariat de cette nature est déjà déclaré entre ces deux acteurs (en attente de confirmation ou actif).');
+
 const encodeCursor = (name: string, id: string) => Buffer.from(JSON.stringify([name, id])).toString('base64url');
 function decodeCursor(cursor: string): [string, string] {
   try {
@@ -677,18 +680,19 @@ export class CoalitionService {
            SELECT id, 'ACTIVE', 'ENDED', $4, 'Période terminée' FROM over`,
           [input.actorId, input.partnerActorId, input.kind, u.id],
         );
+        // ON CONFLICT (the partial unique index on the pair and kind): of two concurrent
+        // declarations, the second waits for the first and inserts nothing.
         const [row] = await m.query(
           `INSERT INTO partnership (actor_a, actor_b, kind, title, start_date, end_date, status, created_by)
-           VALUES ($1, $2, $3, $4, $5, $6, 'PENDING', $7) RETURNING id`,
+           VALUES ($1, $2, $3, $4, $5, $6, 'PENDING', $7) ON CONFLICT DO NOTHING RETURNING id`,
           [input.actorId, input.partnerActorId, input.kind, input.title?.trim() || null, input.startDate ?? null, input.endDate ?? null, u.id],
         );
+        if (!row) throw duplicatePartnership();
         await m.query(`INSERT INTO partnership_event (partnership_id, from_status, to_status, user_id) VALUES ($1, NULL, 'PENDING', $2)`, [row.id, u.id]);
         return row.id as string;
       });
     } catch (err) {
-      if (isUniqueViolation(err)) {
-        throw new AppError('CONFLICT', 'Un partenariat de cette nature est déjà déclaré entre ces deux acteurs (en attente de confirmation ou actif).');
-      }
+      if (isUniqueViolation(err)) throw duplicatePartnership();
       throw err;
     }
     return (await this.partnershipById(id))!;
