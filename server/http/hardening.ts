@@ -1,4 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { RequestHandler } from 'express';
 import { rateLimit } from 'express-rate-limit';
@@ -28,10 +29,28 @@ export function armor<C extends object>(env: Pick<Env, 'production' | 'limits'>,
   }).protect();
   return {
     validationRules: armored.validationRules,
-    plugins: [...(armored.plugins as ApolloServerPlugin<C>[]), operationLimits<C>({ maxCost: limits.maxCost, ...analytics })],
+    plugins: [
+      ...(armored.plugins as ApolloServerPlugin<C>[]),
+      operationLimits<C>({ maxCost: limits.maxCost, ...analytics }),
+      // Apollo's cache-control plugin wraps every field resolver (a third of the time of a région's
+      // theme matrix, on the one thread every request shares); no answer is cacheable anyway.
+      ApolloServerPluginCacheControlDisabled(),
+      noStore,
+    ],
     parseOptions: { maxTokens: limits.maxTokens },
   };
 }
+
+/** Every GraphQL answer is `Cache-Control: no-store` (what Apollo's cache-control plugin sent). */
+const noStore: ApolloServerPlugin<any> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ response }) {
+        response.http.headers.set('cache-control', 'no-store');
+      },
+    };
+  },
+};
 
 /**
  * A per-client request budget (by IP address) on the API and the exports. Over it, the client gets

@@ -77,6 +77,13 @@ describe('GraphQL defences', () => {
     expect(res.errors![0].message).toMatch(/Requête trop coûteuse/);
   });
 
+  it('should mark every GraphQL answer Cache-Control: no-store, served or refused', async () => {
+    for (const query of ['{ themes { code } }', '{ territory(code: "55545") { nam } }', '{ gaps(first: 100000) { totalCount } }']) {
+      const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+      expect(res.headers.get('cache-control'), query).toBe('no-store');
+    }
+  });
+
   it('refuses batched requests', async () => {
     const res = await fetch(`${server.url}/graphql`, {
       method: 'POST',

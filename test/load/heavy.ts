@@ -45,12 +45,22 @@ export const HEAVY: { name: string; query?: string; variables?: Record<string, u
   { name: 'tuile Grand Est (z 5), communes', get: `/tiles/coverage/5/16/11.mvt?zoom=7&filter=${encodeURIComponent(JSON.stringify(GRAND_EST))}` },
 ];
 
+export interface LoopStats {
+  loopP99Ms: number;
+  loopMaxMs: number;
+}
+
 export interface HeavyReport {
   seconds: number;
   heavyClients: number;
   readers: number;
+  /** The same readers alone just before (what the machine gives without the heavy clients). */
+  baseline: OpSummary;
+  baselineLoop: LoopStats | null;
   /** Latencies of actor(id) (the figure of the scenario). */
   readersSummary: OpSummary;
+  /** The app's event-loop delay during the heavy phase. */
+  loop: LoopStats | null;
   readyz: OpSummary;
   /** Per heavy request: served, refused 503 SERVICE_BUSY (with Retry-After), other problems. */
   heavy: { name: string; served: number; busy: number; busyWithRetryAfter: number; other: number; otherCodes: Record<string, number>; p50: number; max: number }[];
@@ -88,14 +98,45 @@ function get(base: URL, path: string, ip: string, agent: http.Agent): Promise<An
 
 const isBusy = (a: Answer) => a.status === 503 && a.errors?.[0]?.extensions?.code === 'SERVICE_BUSY';
 
+/** A reader: actor(id) of dataset actors, one after the other, until `end`. */
+async function readActors(
+  o: { baseUrl: URL; agent: http.Agent; actorIds: string[] },
+  i: number,
+  rec: Recorder,
+  end: number,
+  note: (a: Answer, what: string) => void,
+): Promise<void> {
+  const c = new GqlClient(o.baseUrl, `10.78.0.${i + 1}`, o.agent);
+  for (let k = 0; performance.now() < end; k++) {
+    const id = o.actorIds[(i * 7919 + k * 104_729) % o.actorIds.length];
+    const a = await c.gql(`query ($id: ID!) { actor(id: $id) { id name kind themes { code } commune { code name } } }`, { id });
+    note(a, 'actor(id)');
+    const p = problemOf(a) ?? (a.data?.actor?.id === id ? null : 'BAD_SHAPE');
+    if (p) rec.fail('actor(id)', a.ms, p, JSON.stringify(a.errors ?? a.networkError).slice(0, 300));
+    else rec.ok('actor(id)', a.ms);
+  }
+}
+
 export async function runHeavyScenario(o: {
   baseUrl: URL;
   agent: http.Agent;
   actorIds: string[];
   seconds: number;
+  baselineSeconds: number;
   heavyClients: number;
   readers: number;
+  /** The app's event-loop delay since the last call (null where it cannot be read). */
+  loopStats: () => Promise<LoopStats | null>;
 }): Promise<HeavyReport> {
+  // Baseline: the readers alone.
+  const base = new Recorder();
+  await o.loopStats();
+  const baseEnd = performance.now() + o.baselineSeconds * 1000;
+  const baseStart = performance.now();
+  await Promise.all(Array.from({ length: o.readers }, (_, i) => readActors(o, i, base, baseEnd, () => {})));
+  const baseline = base.summarize((performance.now() - baseStart) / 1000).total;
+  const baselineLoop = await o.loopStats();
+
   const end = performance.now() + o.seconds * 1000;
   const started = performance.now();
   const readers = new Recorder();
@@ -136,17 +177,6 @@ export async function runHeavyScenario(o: {
     }
   };
 
-  const reader = async (i: number) => {
-    const c = new GqlClient(o.baseUrl, `10.78.0.${i + 1}`, o.agent);
-    for (let k = 0; performance.now() < end; k++) {
-      const id = o.actorIds[(i * 7919 + k * 104_729) % o.actorIds.length];
-      const a = await c.gql(`query ($id: ID!) { actor(id: $id) { id name kind themes { code } commune { code name } } }`, { id });
-      note(a, 'actor(id)');
-      const p = problemOf(a) ?? (a.data?.actor?.id === id ? null : 'BAD_SHAPE');
-      if (p) readers.fail('actor(id)', a.ms, p, JSON.stringify(a.errors ?? a.networkError).slice(0, 300));
-      else readers.ok('actor(id)', a.ms);
-    }
-  };
 
   const prober = async () => {
     while (performance.now() < end) {
@@ -160,16 +190,20 @@ export async function runHeavyScenario(o: {
 
   await Promise.all([
     ...Array.from({ length: o.heavyClients }, (_, i) => heavyClient(i)),
-    ...Array.from({ length: o.readers }, (_, i) => reader(i)),
+    ...Array.from({ length: o.readers }, (_, i) => readActors(o, i, readers, end, note)),
     prober(),
   ]);
   const seconds = (performance.now() - started) / 1000;
+  const loop = await o.loopStats();
   const heavySummary = new Map(heavyRec.summarize(seconds).byKind.map((k) => [k.kind, k]));
   return {
     seconds: Math.round(seconds * 10) / 10,
     heavyClients: o.heavyClients,
     readers: o.readers,
+    baseline,
+    baselineLoop,
     readersSummary: readers.summarize(seconds).total,
+    loop,
     readyz: readyz.summarize(seconds).total,
     heavy: HEAVY.map((h) => ({
       name: h.name,

@@ -9,7 +9,7 @@ import { openDatabase } from '../../server/db/database.js';
 import { runSeeds } from '../../seeds/index.js';
 import { GqlClient, makeAgent } from './client.js';
 import { type FaultReport, runFaults } from './faults.js';
-import { type HeavyReport, runHeavyScenario } from './heavy.js';
+import { type HeavyReport, type LoopStats, runHeavyScenario } from './heavy.js';
 import { communesOf, ensureAccounts, ensureAdmin, ensureLoadDataset, IMPORT_SOURCE, RUN_SOURCE, SOURCE } from './setup.js';
 import { fmtMs, Recorder } from './stats.js';
 import { burst, Ledger, runWorkload, verifyLedger, WorkloadState } from './workload.js';
@@ -81,6 +81,20 @@ function startServer(env: Record<string, string>, logFile: string): Promise<{ ch
   return new Promise((resolve, reject) => {
     child.once('message', (m: any) => resolve({ child, url: new URL(`http://127.0.0.1:${m.port}`) }));
     child.once('exit', (code) => reject(new Error(`le serveur s’est arrêté (code ${code}), voir ${logFile}`)));
+  });
+}
+
+/** The app's event-loop delay since the last call (p99 and max, ms). */
+function serverLoop(child: ChildProcess): Promise<LoopStats> {
+  return new Promise((resolve) => {
+    const on = (m: any) => {
+      if (m && typeof m.loopP99Ms === 'number') {
+        child.off('message', on);
+        resolve(m);
+      }
+    };
+    child.on('message', on);
+    child.send('loop');
   });
 }
 
@@ -214,8 +228,22 @@ async function main() {
     if (args.heavy > 0) {
       const { rows: ids } = await pool.query(`SELECT id FROM actor WHERE source = $1 ORDER BY id LIMIT 2000`, [SOURCE]);
       log(`\nScénario lourd : ${args.heavyClients} clients envoient les requêtes les plus lourdes permises, ${args.readers} lisent actor(id), pendant ${args.heavy} s…`);
-      heavy = await runHeavyScenario({ baseUrl: app.url, agent, actorIds: ids.map((r: { id: string }) => r.id), seconds: args.heavy, heavyClients: args.heavyClients, readers: args.readers });
+      const appChild = child;
+      heavy = await runHeavyScenario({
+        baseUrl: app.url,
+        agent,
+        actorIds: ids.map((r: { id: string }) => r.id),
+        seconds: args.heavy,
+        baselineSeconds: Math.min(10, args.heavy),
+        heavyClients: args.heavyClients,
+        readers: args.readers,
+        loopStats: () => serverLoop(appChild),
+      });
       const r = heavy.readersSummary;
+      log(
+        `  seuls d’abord : actor(id) p50 ${fmtMs(heavy.baseline.p50)} ms, p99 ${fmtMs(heavy.baseline.p99)} ms ; ` +
+          `boucle d’événements p99 ${heavy.baselineLoop?.loopP99Ms ?? '—'} ms ; pendant la charge lourde : p99 ${heavy.loop?.loopP99Ms ?? '—'} ms, max ${heavy.loop?.loopMaxMs ?? '—'} ms`,
+      );
       log(
         `  actor(id) : ${r.requests} lectures, p50 ${fmtMs(r.p50)} ms, p99 ${fmtMs(r.p99)} ms, max ${fmtMs(r.max)} ms, ${r.errors} erreur(s) ; ` +
           `/readyz p99 ${fmtMs(heavy.readyz.p99)} ms, ${heavy.readyz.errors} erreur(s) ; 5xx hors 503 SERVICE_BUSY : ${heavy.unexpected5xx}`,
@@ -318,9 +346,12 @@ async function main() {
         '',
         '| lecteurs | requêtes | req/s | p50 | p95 | p99 | max | erreurs |',
         '|---|---:|---:|---:|---:|---:|---:|---:|',
-        `| actor(id) | ${r.requests} | ${r.rps} | ${fmtMs(r.p50)} ms | ${fmtMs(r.p95)} ms | **${fmtMs(r.p99)} ms** | ${fmtMs(r.max)} ms | ${r.errors} |`,
+        `| actor(id), seuls avant (${Math.min(10, args.heavy)} s) | ${heavy.baseline.requests} | ${heavy.baseline.rps} | ${fmtMs(heavy.baseline.p50)} ms | ${fmtMs(heavy.baseline.p95)} ms | ${fmtMs(heavy.baseline.p99)} ms | ${fmtMs(heavy.baseline.max)} ms | ${heavy.baseline.errors} |`,
+        `| actor(id), pendant la charge lourde | ${r.requests} | ${r.rps} | ${fmtMs(r.p50)} ms | ${fmtMs(r.p95)} ms | **${fmtMs(r.p99)} ms** | ${fmtMs(r.max)} ms | ${r.errors} |`,
         `| /readyz | ${heavy.readyz.requests} | ${heavy.readyz.rps} | ${fmtMs(heavy.readyz.p50)} ms | ${fmtMs(heavy.readyz.p95)} ms | ${fmtMs(heavy.readyz.p99)} ms | ${fmtMs(heavy.readyz.max)} ms | ${heavy.readyz.errors} |`,
         `| 5xx hors 503 SERVICE_BUSY | ${heavy.unexpected5xx} | | | | | | |`,
+        '',
+        `Boucle d’événements de l’application : p99 ${heavy.baselineLoop?.loopP99Ms ?? '—'} ms seule, ${heavy.loop?.loopP99Ms ?? '—'} ms pendant la charge lourde (max ${heavy.loop?.loopMaxMs ?? '—'} ms).`,
       );
     }
     if (faults) {

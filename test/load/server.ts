@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { loadEnv } from '../../server/config/env.js';
 import { openDatabase } from '../../server/db/database.js';
 import { createApp } from '../../server/http/app.js';
@@ -27,7 +28,14 @@ const { app } = await createApp(db.ds, server);
 server.on('request', app);
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 process.send?.({ port: (server.address() as AddressInfo).port });
+// How long requests wait for the event loop (the heavy scenario reads it).
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
 process.on('message', (m) => {
+  if (m === 'loop') {
+    process.send?.({ loopP99Ms: Math.round(loopDelay.percentile(99) / 1e6), loopMaxMs: Math.round(loopDelay.max / 1e6) });
+    loopDelay.reset();
+  }
   if (m === 'cpu') {
     const u = process.cpuUsage();
     process.send?.({ cpuMs: (u.user + u.system) / 1000, rssMb: Math.round(process.memoryUsage().rss / 2 ** 20) });
