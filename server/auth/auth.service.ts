@@ -25,6 +25,8 @@ const normalizeEmail = (email: string) => email.trim().toLowerCase();
 export const unauthenticated = () => new AppError('UNAUTHENTICATED', 'Connexion requise.');
 export const forbidden = (message = 'Action non autorisée pour ce compte.') => new AppError('FORBIDDEN', message);
 
+const emailTaken = () => new AppError('CONFLICT', 'Un compte existe déjà avec ce courriel.', { field: 'email' });
+
 /** A User-Agent header as stored: control characters out, spaces collapsed, 300 characters at most. */
 export function trimUserAgent(header: string | string[] | undefined): string | null {
   const raw = Array.isArray(header) ? header[0] : header;
@@ -60,6 +62,8 @@ export class AuthService {
     const name = displayName.trim();
     if (!name) throw badInput('le nom affiché est requis', 'displayName');
     await this.throttle.reserve(client.address, null);
+    const [existing] = await this.ds.query(`SELECT 1 FROM user_account WHERE lower(email) = $1`, [normalizeEmail(email)]);
+    if (existing) throw emailTaken();
     const passwordHash = await this.hashPassword(password);
     let row;
     try {
@@ -69,7 +73,8 @@ export class AuthService {
         [normalizeEmail(email), passwordHash, name],
       );
     } catch (err: any) {
-      if ((err?.code ?? err?.driverError?.code) === '23505') throw new AppError('CONFLICT', 'Un compte existe déjà avec ce courriel.', { field: 'email' });
+      // Two sign-ups with the same email at once: the unique index decides.
+      if ((err?.code ?? err?.driverError?.code) === '23505') throw emailTaken();
       await this.throttle.succeeded(client.address, null);
       throw err;
     }

@@ -51,26 +51,45 @@ export const tooManyAttempts = (retryAfterSeconds: number) =>
     retryAfterSeconds,
   });
 
+/** The rows a reservation needs, created when missing (no failure yet: the budget is whole). */
+const ENSURE_ROWS = `
+  INSERT INTO auth_throttle (address, account, failures, last_failure_at)
+  SELECT $1, account, 0, now() FROM unnest($2::text[]) AS account
+  ON CONFLICT (address, account) DO NOTHING`;
+
 /**
- * Reserves one attempt on a row: one atomic upsert that counts it only if the row allows an attempt
- * now. Concurrent reservations of the same row wait for each other's row lock and see its new count.
+ * Reserves one attempt on every row of a request, or on none, in one statement: the rows are
+ * locked in a fixed order (the address's, '' first, then the account's, so two reservations never
+ * wait for each other in a cycle), each is checked against its policy, and only if all allow an
+ * attempt now are all counted. A row allows one while under its free budget, once its delay since
+ * the last failure (doubling from the first delay, capped) has passed, or once it is forgotten.
+ * Concurrent reservations wait for the row locks and see the counts they left.
  */
 const RESERVE = `
-  INSERT INTO auth_throttle AS t (address, account, failures, last_failure_at) VALUES ($1, $2, 1, clock_timestamp())
-  ON CONFLICT (address, account) DO UPDATE SET
-    failures = CASE WHEN t.last_failure_at < clock_timestamp() - make_interval(secs => $6::float8) THEN 1 ELSE t.failures + 1 END,
+  WITH p AS (
+    SELECT * FROM unnest($2::text[], $3::int[], $4::float8[], $5::float8[], $6::float8[]) AS p(account, free, first_delay, max_delay, forget)
+  ), locked AS (
+    SELECT t.account, t.failures, t.last_failure_at FROM auth_throttle t
+    WHERE t.address = $1 AND t.account = ANY($2::text[]) ORDER BY t.account FOR UPDATE
+  ), verdict AS (
+    SELECT count(*) = cardinality($2::text[]) AND coalesce(bool_and(
+        l.last_failure_at < clock_timestamp() - make_interval(secs => p.forget)
+        OR l.failures < p.free
+        OR l.last_failure_at + make_interval(secs => least(p.first_delay * power(2::float8, least(l.failures - p.free, 30)), p.max_delay)) <= clock_timestamp()
+      ), false) AS allowed
+    FROM locked l JOIN p USING (account)
+  )
+  UPDATE auth_throttle t SET
+    failures = CASE WHEN t.last_failure_at < clock_timestamp() - make_interval(secs => p.forget) THEN 1 ELSE t.failures + 1 END,
     last_failure_at = clock_timestamp()
-  WHERE t.last_failure_at < clock_timestamp() - make_interval(secs => $6::float8)
-     OR t.failures < $3::int
-     OR t.last_failure_at + make_interval(secs => least($4::float8 * power(2::float8, least(t.failures - $3::int, 30)::float8), $5::float8)) <= clock_timestamp()
-  RETURNING failures`;
-
-class Refused extends Error {}
+  FROM p, verdict
+  WHERE verdict.allowed AND t.address = $1 AND t.account = p.account
+  RETURNING t.account, t.failures`;
 
 /**
  * Login throttle stored in the database (table `auth_throttle`), so it holds across restarts and
  * is shared by every replica. An attempt is reserved BEFORE the password is checked, on the row of
- * the address and on the row of (address, account), in one transaction: either both allow it and
+ * the address and on the row of (address, account), in one statement: either both allow it and
  * both count it, or neither counts and the attempt is refused (TOO_MANY_ATTEMPTS, retryAfterSeconds).
  * A wrong password keeps its reservation as a failure; a right one gives its own back. So however
  * many guesses arrive at once, no more wrong passwords are checked than the budget; and since a
@@ -87,19 +106,19 @@ export class LoginThrottle {
     await this.cleanupNow();
     const rows: [string, ThrottlePolicy][] = [['', ADDRESS_POLICY]];
     if (account) rows.push([account, ACCOUNT_POLICY]);
-    try {
-      // Rows are always taken in the same order (the address's, then the account's), so two
-      // transactions never wait for each other in a cycle.
-      await this.ds.transaction(async (m) => {
-        for (const [key, p] of rows) {
-          const got = returnedRows(await m.query(RESERVE, [address, key, p.free, p.firstDelaySeconds, p.maxDelaySeconds, p.forgetAfterSeconds]));
-          if (got.length === 0) throw new Refused();
-        }
-      });
-    } catch (err) {
-      if (err instanceof Refused) throw tooManyAttempts(await this.retryAfter(address, account));
-      throw err;
-    }
+    const keys = rows.map(([key]) => key);
+    await this.ds.query(ENSURE_ROWS, [address, keys]);
+    const counted = returnedRows(
+      await this.ds.query(RESERVE, [
+        address,
+        keys,
+        rows.map(([, p]) => p.free),
+        rows.map(([, p]) => p.firstDelaySeconds),
+        rows.map(([, p]) => p.maxDelaySeconds),
+        rows.map(([, p]) => p.forgetAfterSeconds),
+      ]),
+    );
+    if (counted.length !== rows.length) throw tooManyAttempts(await this.retryAfter(address, account));
   }
 
   /**
@@ -131,14 +150,13 @@ export class LoginThrottle {
     return wait;
   }
 
-  /** Forgotten rows, and rows left at zero by successes, are deleted now and then (at most every 10 minutes per process). */
+  /** Forgotten rows are deleted now and then (at most every 10 minutes per process). */
   private async cleanupNow(): Promise<void> {
     const now = Date.now();
     if (now - this.lastCleanup < 10 * 60_000) return;
     this.lastCleanup = now;
     await this.ds.query(
-      `DELETE FROM auth_throttle
-       WHERE failures = 0 OR last_failure_at < now() - make_interval(secs => CASE WHEN account = '' THEN $1 ELSE $2 END::float8)`,
+      `DELETE FROM auth_throttle WHERE last_failure_at < now() - make_interval(secs => CASE WHEN account = '' THEN $1 ELSE $2 END::float8)`,
       [ADDRESS_POLICY.forgetAfterSeconds, ACCOUNT_POLICY.forgetAfterSeconds],
     );
   }

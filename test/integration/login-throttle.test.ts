@@ -185,6 +185,7 @@ describe('throttle by address, across accounts', () => {
       Array.from({ length: 60 }, () => prober.gql(SIGN_UP, { input: { email: existing, password: 'mot de passe quelconque', displayName: 'Sonde' } })),
     );
     const codes = answers.map((a) => errorCodes(a)[0]);
+    expect(answers.filter((a) => !['CONFLICT', 'TOO_MANY_ATTEMPTS'].includes(errorCodes(a)[0]!)).map((a) => a.errors ?? a.data)).toEqual([]);
     expect(codes.filter((c) => c === 'CONFLICT')).toHaveLength(ADDRESS_POLICY.free);
     expect(codes.filter((c) => c === 'TOO_MANY_ATTEMPTS')).toHaveLength(60 - ADDRESS_POLICY.free);
     // A new address and an existing one now get the same refusal, and nothing is created.
