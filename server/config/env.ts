@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 
 /** Runtime configuration, read once from the environment and validated. */
@@ -23,10 +24,10 @@ export interface Env {
   limits: { maxDepth: number; maxCost: number; maxAliases: number; maxTokens: number };
   /**
    * The analytics gate (coverage maps, theme matrix, comparisons, large gap pages, exports, tiles
-   * over a large scope): `concurrency` analyses at once (ANALYTICS_CONCURRENCY, 2; they use a pool
-   * of that many connections of their own, besides DB_POOL_SIZE), `queue` waiting
-   * (ANALYTICS_QUEUE, 16) at most `queueTimeoutMs` (ANALYTICS_QUEUE_TIMEOUT_MS, 10 s); beyond, 503
-   * SERVICE_BUSY with Retry-After: `retryAfterSeconds` (ANALYTICS_RETRY_AFTER_S, 5).
+   * over a large scope): `concurrency` analyses at once (ANALYTICS_CONCURRENCY, half the cores, at
+   * least 1; they use a pool of that many connections of their own, besides DB_POOL_SIZE),
+   * `queue` waiting (ANALYTICS_QUEUE, 16) at most `queueTimeoutMs` (ANALYTICS_QUEUE_TIMEOUT_MS,
+   * 10 s); beyond, 503 SERVICE_BUSY with Retry-After: `retryAfterSeconds` (ANALYTICS_RETRY_AFTER_S, 5).
    */
   analytics: { concurrency: number; queue: number; queueTimeoutMs: number; retryAfterSeconds: number };
   /**
@@ -110,7 +111,8 @@ export function loadEnv(): Env {
       maxTokens: intVar('GRAPHQL_MAX_TOKENS', 2_000, 100, 100_000),
     },
     analytics: {
-      concurrency: intVar('ANALYTICS_CONCURRENCY', 2, 1, 64),
+      // Half the cores: the analyses' answers are built on the one thread every request shares.
+      concurrency: intVar('ANALYTICS_CONCURRENCY', Math.max(1, Math.floor(os.availableParallelism() / 2)), 1, 64),
       queue: intVar('ANALYTICS_QUEUE', 16, 0, 1000),
       queueTimeoutMs: intVar('ANALYTICS_QUEUE_TIMEOUT_MS', 10_000, 100, 600_000),
       retryAfterSeconds: intVar('ANALYTICS_RETRY_AFTER_S', 5, 1, 3600),
