@@ -44,10 +44,13 @@ interface QueryQueue {
   lastHandlerId: number | null;
   processQueue(): Promise<void>;
   clearQueueForHandler(handlerId: number): void;
+  clearTransactionIfNeeded(handlerId: number): Promise<void>;
 }
 
 /** Extended-protocol messages after which the same connection's next message must follow (until Sync). */
 const IN_SEQUENCE = new Set([0x50 /* Parse */, 0x42 /* Bind */, 0x44 /* Describe */, 0x45 /* Execute */, 0x43 /* Close */, 0x48 /* Flush */]);
+const READY_FOR_QUERY = 0x5a;
+const SYNC = new Uint8Array([0x53, 0, 0, 0, 4]);
 
 /**
  * pglite-socket runs the messages of its connections one by one on the single PGlite backend and,
@@ -58,36 +61,72 @@ const IN_SEQUENCE = new Set([0x50 /* Parse */, 0x42 /* Bind */, 0x44 /* Describe
  * wrong results, acknowledged writes missing). Here a connection that has started an
  * extended-protocol sequence keeps the backend until its Sync, as it already does inside a
  * transaction; and a failing message no longer leaves the queue stopped for good.
+ *
+ * PGlite also answers an error inside an extended-protocol sequence (the unique violation of an
+ * Execute, any Parse in an aborted transaction) with ErrorResponse *and* ReadyForQuery, then a
+ * second ReadyForQuery for the Sync. `pg` took the first as the end of the failed query and sent the
+ * next one (TypeORM's ROLLBACK), which the second then ended before its own answer came: from then
+ * on every query of that connection got the answer of the one before (« Acteur introuvable », null
+ * results, QueryRunnerProviderAlreadyReleasedError; found with concurrent requestMembership hitting
+ * the membership unique index, test/integration/embedded-concurrency.test.ts). PostgreSQL sends
+ * ReadyForQuery only for Sync or a simple Query: the one PGlite adds to another message is dropped.
+ *
+ * A connection that closes while it holds the backend (mid-sequence or in a transaction) has it
+ * released by this same loop: a Sync ends the sequence (PGlite skips everything until one after an
+ * error), a ROLLBACK ends the transaction, before any other connection's message runs in it.
  */
 function keepProtocolSequencesTogether(q: QueryQueue, db: PGlite): void {
   let midSequence = false;
+  /** Connections closed while they might hold the backend. */
+  const gone = new Set<number>();
+  /** The connection whose message PGlite is running. */
+  let inFlight: number | null = null;
+  const run = (message: Uint8Array, onData: (d: Uint8Array) => void) =>
+    db.runExclusive(() => db.execProtocolRawStream(message, { onRawData: onData }));
   q.processQueue = async function processQueue(this: QueryQueue) {
-    if (this.processing || this.queue.length === 0) return;
+    if (this.processing) return;
+    if (this.queue.length === 0 && !(this.lastHandlerId !== null && gone.has(this.lastHandlerId))) return;
     this.processing = true;
     try {
-      while (this.queue.length > 0) {
+      for (;;) {
+        const last = this.lastHandlerId;
+        if (last !== null && gone.has(last)) {
+          try {
+            if (midSequence) await run(SYNC, () => {});
+            if (db.isInTransaction()) await run(simpleQuery('ROLLBACK'), () => {});
+          } catch {
+            // Nobody is left to tell; the next message meets PGlite in whatever state it failed.
+          } finally {
+            midSequence = false;
+            gone.delete(last);
+            this.lastHandlerId = null;
+          }
+          continue;
+        }
+        if (this.queue.length === 0) break;
         let item;
-        if ((midSequence || db.isInTransaction()) && this.lastHandlerId !== null) {
-          const i = this.queue.findIndex((m) => m.handlerId === this.lastHandlerId);
+        if ((midSequence || db.isInTransaction()) && last !== null) {
+          const i = this.queue.findIndex((m) => m.handlerId === last);
           if (i === -1) break; // its next message has not arrived yet: enqueue() calls us again
           item = this.queue.splice(i, 1)[0];
         } else item = this.queue.shift()!;
+        const inSequence = IN_SEQUENCE.has(item.message[0]);
+        const forward = inSequence ? withoutReadyForQuery(item.onData) : item.onData;
         let bytes = 0;
+        inFlight = item.handlerId;
         try {
-          await db.runExclusive(() =>
-            db.execProtocolRawStream(item.message, {
-              onRawData: (d: Uint8Array) => {
-                bytes += d.length;
-                item.onData(d);
-              },
-            }),
-          );
+          await run(item.message, (d: Uint8Array) => {
+            bytes += d.length;
+            forward(d);
+          });
         } catch (err) {
           midSequence = false;
           item.reject(err);
           continue;
+        } finally {
+          inFlight = null;
         }
-        midSequence = IN_SEQUENCE.has(item.message[0]);
+        midSequence = inSequence;
         this.lastHandlerId = item.handlerId;
         item.resolve(bytes);
       }
@@ -97,8 +136,62 @@ function keepProtocolSequencesTogether(q: QueryQueue, db: PGlite): void {
   };
   const clear = q.clearQueueForHandler.bind(q);
   q.clearQueueForHandler = (handlerId: number) => {
-    // A connection gone in the middle of a sequence must not keep the backend.
-    if (q.lastHandlerId === handlerId) midSequence = false;
+    // A connection gone in the middle of a sequence or a transaction must not keep the backend,
+    // nor leave it in its sequence or transaction: processQueue() releases it (see above).
+    if (q.lastHandlerId === handlerId || inFlight === handlerId) gone.add(handlerId);
     clear(handlerId);
+  };
+  // pglite-socket's version sent ROLLBACK outside the queue, racing with the message in progress.
+  q.clearTransactionIfNeeded = async () => {
+    await q.processQueue();
+  };
+}
+
+/** A simple-protocol Query message. */
+function simpleQuery(sql: string): Uint8Array {
+  const text = Buffer.from(`${sql}\0`);
+  const msg = Buffer.alloc(5 + text.length);
+  msg[0] = 0x51;
+  msg.writeInt32BE(4 + text.length, 1);
+  text.copy(msg, 5);
+  return msg;
+}
+
+/**
+ * Passes a message's answer on without its ReadyForQuery messages, following the message framing
+ * (type byte, int32 length including itself) across the chunks PGlite streams.
+ */
+function withoutReadyForQuery(onData: (d: Uint8Array) => void): (d: Uint8Array) => void {
+  const header = new Uint8Array(5);
+  let headerLength = 0;
+  let remaining = 0;
+  let dropping = false;
+  return (chunk) => {
+    const aligned = headerLength === 0;
+    let dropped = false;
+    const parts: Uint8Array[] = [];
+    let i = 0;
+    while (i < chunk.length) {
+      if (remaining > 0) {
+        const n = Math.min(remaining, chunk.length - i);
+        if (dropping) dropped = true;
+        else parts.push(chunk.subarray(i, i + n));
+        remaining -= n;
+        i += n;
+        continue;
+      }
+      const n = Math.min(5 - headerLength, chunk.length - i);
+      header.set(chunk.subarray(i, i + n), headerLength);
+      headerLength += n;
+      i += n;
+      if (headerLength < 5) break;
+      headerLength = 0;
+      dropping = header[0] === READY_FOR_QUERY;
+      if (dropping) dropped = true;
+      else parts.push(header.slice());
+      remaining = new DataView(header.buffer).getInt32(1) - 4;
+    }
+    if (aligned && headerLength === 0 && !dropped) onData(chunk);
+    else if (parts.length > 0) onData(Buffer.concat(parts));
   };
 }
