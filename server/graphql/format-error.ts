@@ -15,12 +15,13 @@ const REQUEST_ERROR_CODES = new Set([
   'OPERATION_RESOLUTION_FAILURE',
 ]);
 
-/** graphql-armor's refusals ("Syntax Error: Query depth limit of 10 exceeded, found 14."), in French. */
+/**
+ * The refusals of graphql-armor ("Syntax Error: Query depth limit of 10 exceeded, found 14.") and
+ * of graphql-js's token limit, in French. The cost limit is ours (costError in cost.ts), in French.
+ */
 const LIMITS: [RegExp, string, (limit: string, found: string) => string][] = [
   [/depth limit of (\d+) exceeded, found (\d+)/i, 'depth', (l, f) => `Requête trop imbriquée : ${f} niveaux pour ${l} au plus.`],
   [/aliases limit of (\d+) exceeded, found (\d+)/i, 'aliases', (l, f) => `Trop d’alias : ${f} pour ${l} au plus.`],
-  [/cost limit of (\d+) exceeded, found (\d+)/i, 'cost', (l, f) => `Requête trop coûteuse : coût estimé ${f} pour ${l} au plus.`],
-  [/token limit of (\d+) exceeded()/i, 'tokens', (l) => `Requête trop longue : plus de ${l} éléments.`],
   [/directives limit of (\d+) exceeded, found (\d+)/i, 'directives', (l, f) => `Trop de directives : ${f} pour ${l} au plus.`],
   // graphql-js's own token limit (Apollo's parseOptions.maxTokens).
   [/Document contains more that (\d+) tokens()/i, 'tokens', (l) => `Requête trop longue : plus de ${l} éléments.`],
@@ -109,9 +110,7 @@ function format(formatted: GraphQLFormattedError, error: unknown): GraphQLFormat
   if (root instanceof GraphQLError && !(root instanceof AppError) && (!given || given === 'INTERNAL_SERVER_ERROR')) {
     return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code: 'BAD_USER_INPUT' } };
   }
-  let code = formatted.extensions?.code;
-  // graphql-armor's token limit parses the document first, and labels syntax errors as validation ones.
-  if (code === 'GRAPHQL_VALIDATION_FAILED' && formatted.message.startsWith('Syntax Error')) code = 'GRAPHQL_PARSE_FAILED';
+  const code = formatted.extensions?.code;
   if (typeof code === 'string' && REQUEST_ERROR_CODES.has(code)) {
     const details = Object.fromEntries(LIMIT_DETAILS.filter((k) => formatted.extensions?.[k] !== undefined).map((k) => [k, formatted.extensions![k]]));
     return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code, ...details } };
