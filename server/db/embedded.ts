@@ -141,7 +141,9 @@ function keepProtocolSequencesTogether(q: QueryQueue, db: PGlite): void {
     if (q.lastHandlerId === handlerId || inFlight === handlerId) gone.add(handlerId);
     clear(handlerId);
   };
-  // pglite-socket's version sent ROLLBACK outside the queue, racing with the message in progress.
+  // pglite-socket's version sent ROLLBACK outside the queue, racing with the message in progress,
+  // and without the Sync PGlite waits for after an error: the next connection's query then ran in
+  // the aborted transaction (« current transaction is aborted »).
   q.clearTransactionIfNeeded = async () => {
     await q.processQueue();
   };
