@@ -65,6 +65,8 @@ export class CoalitionFilter {
   themes?: string[];
 
   @Field(() => [CoalitionKind], { nullable: true })
+  @IsOptional()
+  @ArrayMaxSize(20, { message: '20 natures au plus' })
   kinds?: CoalitionKind[];
 
   @Field(() => ID, { nullable: true, description: 'Coalitions dont cet acteur est membre actif' })

@@ -77,6 +77,13 @@ describe('GraphQL defences', () => {
     expect(res.errors![0].message).toMatch(/Requête trop coûteuse/);
   });
 
+  it('should refuse a coalition filter repeating a nature past its cap, sent as a variable', async () => {
+    const kinds = Array.from({ length: 5_000 }, () => 'THEMATIQUE');
+    const res = await server.gql(`query ($f: CoalitionFilter) { coalitions(filter: $f, first: 5) { totalCount } }`, { f: { kinds } });
+    expect(errorCodes(res)).toEqual(['BAD_USER_INPUT']);
+    expect(res.errors?.[0].message).toMatch(/20 natures au plus/);
+  });
+
   it('should mark every GraphQL answer Cache-Control: no-store, served or refused', async () => {
     for (const query of ['{ themes { code } }', '{ territory(code: "55545") { nam } }', '{ gaps(first: 100000) { totalCount } }']) {
       const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
