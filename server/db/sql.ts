@@ -1,0 +1,174 @@
+import { returnedRows } from './rows.js';
+
+/**
+ * Tagged SQL, the one way this code writes a statement:
+ *
+ *     const rows = await run(m, sql`SELECT id FROM actor WHERE name = ${name} AND ${filter}`);
+ *
+ * - an interpolated value is always a parameter ($1, $2 …), never text in the statement;
+ * - an interpolated `Sql` fragment is spliced in, its own parameters renumbered;
+ * - identifiers come only from closed lists: `ident(name, allowed)` or a `Table`'s column map.
+ *
+ * There is no way to splice a plain string into a statement: what is not a fragment is a value.
+ */
+export class Sql {
+  /** `strings.length === values.length + 1`; no value is itself a `Sql` (fragments are flattened). */
+  private constructor(
+    readonly strings: readonly string[],
+    readonly values: readonly unknown[],
+  ) {}
+
+  /** Builds from template parts, flattening nested fragments. */
+  static from(parts: readonly string[], inputs: readonly unknown[]): Sql {
+    const strings: string[] = [parts[0]];
+    const values: unknown[] = [];
+    inputs.forEach((input, i) => {
+      if (input instanceof Sql) {
+        strings[strings.length - 1] += input.strings[0];
+        for (let j = 0; j < input.values.length; j++) {
+          values.push(input.values[j]);
+          strings.push(input.strings[j + 1]);
+        }
+        strings[strings.length - 1] += parts[i + 1];
+      } else {
+        values.push(input);
+        strings.push(parts[i + 1]);
+      }
+    });
+    return new Sql(strings, values);
+  }
+
+  /** Text trusted by construction (identifiers of a closed list, keywords). Not exported. */
+  static trusted(text: string): Sql {
+    return new Sql([text], []);
+  }
+
+  /** The statement with numbered placeholders and its parameters, as `pg` takes them. */
+  toQuery(): { text: string; values: unknown[] } {
+    let text = this.strings[0];
+    for (let i = 0; i < this.values.length; i++) text += `$${i + 1}${this.strings[i + 1]}`;
+    return { text, values: [...this.values] };
+  }
+}
+
+export function sql(strings: TemplateStringsArray, ...values: unknown[]): Sql {
+  return Sql.from(strings, values);
+}
+
+/** The empty fragment (an absent condition, an absent ORDER BY…). */
+export const empty = Sql.trusted('');
+
+/** Fragments joined by a separator fragment (`, ` by default); empty fragments are skipped. */
+export function join(items: readonly Sql[], separator: Sql = Sql.trusted(', ')): Sql {
+  const kept = items.filter((s) => s.strings.length > 1 || s.strings[0] !== '');
+  if (kept.length === 0) return empty;
+  const parts: unknown[] = [];
+  kept.forEach((s, i) => {
+    if (i > 0) parts.push(separator);
+    parts.push(s);
+  });
+  return Sql.from(['', ...parts.map(() => '')], parts);
+}
+
+/** `WHERE a AND b …`, or nothing when there is no condition. */
+export function where(conditions: readonly Sql[]): Sql {
+  const joined = join(conditions, Sql.trusted(' AND '));
+  return joined === empty ? empty : sql`WHERE ${joined}`;
+}
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
+
+/** An identifier, accepted only if it belongs to `allowed` (a closed list written in the code). */
+export function ident<T extends string>(name: T, allowed: readonly T[]): Sql {
+  if (!allowed.includes(name) || !IDENTIFIER.test(name)) throw new Error(`identifiant SQL refusé : ${String(name).slice(0, 40)}`);
+  return Sql.trusted(name);
+}
+
+/** What runs a statement: a DataSource, an EntityManager inside a transaction, a QueryRunner. */
+export interface Queryable {
+  query(text: string, values?: unknown[]): Promise<any>;
+}
+
+/** Runs a statement and returns its rows (also for UPDATE/DELETE … RETURNING). */
+export async function run<T = Record<string, unknown>>(db: Queryable, statement: Sql): Promise<T[]> {
+  const { text, values } = statement.toQuery();
+  return returnedRows<T>(await db.query(text, values));
+}
+
+/** Runs a statement expected to return at most one row. */
+export async function one<T = Record<string, unknown>>(db: Queryable, statement: Sql): Promise<T | undefined> {
+  return (await run<T>(db, statement))[0];
+}
+
+/** A column: its SQL name and, for rows passed as JSON (`json_to_recordset`), its SQL type. */
+export interface Column {
+  name: string;
+  type: string;
+}
+
+/**
+ * A table's column map: one place that names its columns, used for reads and writes. Keys are the
+ * TypeScript field names; `col`, `list`, `recordset` and `assign` write the SQL from the map.
+ */
+export class Table<K extends string> {
+  readonly keys: readonly K[];
+
+  constructor(
+    readonly name: string,
+    readonly columns: Readonly<Record<K, Column>>,
+  ) {
+    this.keys = Object.keys(columns) as K[];
+    for (const k of this.keys) {
+      if (!IDENTIFIER.test(columns[k].name) || !/^[a-z0-9_ \[\]()]+$/.test(columns[k].type)) throw new Error(`colonne invalide : ${k}`);
+    }
+    if (!IDENTIFIER.test(name)) throw new Error(`table invalide : ${name}`);
+  }
+
+  /** The table's name. */
+  get table(): Sql {
+    return Sql.trusted(this.name);
+  }
+
+  /** One column, qualified by `alias` when given: `a.postal_code`. */
+  col(key: K, alias?: string): Sql {
+    return Sql.trusted(this.qualified(key, alias));
+  }
+
+  /** Columns separated by commas (all of them by default). */
+  list(keys: readonly K[] = this.keys, alias?: string): Sql {
+    return Sql.trusted(keys.map((k) => this.qualified(k, alias)).join(', '));
+  }
+
+  /**
+   * Rows passed as one JSON parameter and read as a relation: `json_to_recordset($1::json) AS
+   * r(name text, …)`. Each row is an object keyed by column names (see `toRecord`).
+   */
+  recordset(rows: readonly Record<string, unknown>[], keys: readonly K[] = this.keys, alias = 'r'): Sql {
+    const defs = keys.map((k) => `${this.columns[k].name} ${this.columns[k].type}`).join(', ');
+    return sql`json_to_recordset(${JSON.stringify(rows)}::json) AS ${Sql.trusted(this.alias(alias))}(${Sql.trusted(defs)})`;
+  }
+
+  /** `name = r.name, …` for an UPDATE … FROM a recordset aliased `from`. */
+  assign(keys: readonly K[], from = 'r'): Sql {
+    const f = this.alias(from);
+    return Sql.trusted(keys.map((k) => `${this.columns[k].name} = ${f}.${this.columns[k].name}`).join(', '));
+  }
+
+  /** A value object keyed by field names → a JSON row keyed by column names (absent → null). */
+  toRecord(values: Partial<Record<K, unknown>>, keys: readonly K[] = this.keys): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const k of keys) out[this.columns[k].name] = values[k] ?? null;
+    return out;
+  }
+
+  private qualified(key: K, alias?: string): string {
+    const column = this.columns[key];
+    if (!column) throw new Error(`colonne inconnue : ${String(key)}`);
+    return alias ? `${this.alias(alias)}.${column.name}` : column.name;
+  }
+
+  private alias(alias: string): string {
+    if (!IDENTIFIER.test(alias)) throw new Error(`alias SQL refusé : ${alias.slice(0, 40)}`);
+    return alias;
+  }
+}
