@@ -161,6 +161,35 @@ export class Table<K extends string> {
     return out;
   }
 
+  /** `(a, b) VALUES ($1, $2)` for an INSERT of one row, each value a parameter (absent → null). */
+  values(record: Partial<Record<K, unknown>>, keys: readonly K[]): Sql {
+    const values = join(keys.map((k) => sql`${record[k] ?? null}`));
+    return sql`(${this.list(keys)}) VALUES (${values})`;
+  }
+
+  /** `a = $1, b = $2` for an UPDATE, each value a parameter (absent → null). */
+  set(record: Partial<Record<K, unknown>>, keys: readonly K[]): Sql {
+    return join(keys.map((k) => sql`${this.col(k)} = ${record[k] ?? null}`));
+  }
+
+  /**
+   * A row read by column name → values keyed by field name, as their column type says: arrays
+   * default to [], `timestamptz` becomes a Date, `int`/`real`/`float8` a number.
+   */
+  fromRow(row: Record<string, unknown>, keys: readonly K[] = this.keys): Record<K, unknown> {
+    const out = {} as Record<K, unknown>;
+    for (const k of keys) {
+      const { name, type } = this.columns[k];
+      const v = row[name];
+      if (type.endsWith('[]')) out[k] = v ?? [];
+      else if (v === null || v === undefined) out[k] = null;
+      else if (type === 'timestamptz') out[k] = new Date(v as string);
+      else if (type === 'int' || type === 'real' || type === 'float8') out[k] = Number(v);
+      else out[k] = v;
+    }
+    return out;
+  }
+
   private qualified(key: K, alias?: string): string {
     const column = this.columns[key];
     if (!column) throw new Error(`colonne inconnue : ${String(key)}`);

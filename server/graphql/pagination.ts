@@ -1,0 +1,68 @@
+import { Field, ObjectType } from 'type-graphql';
+import { badInput } from './errors.js';
+import { isUuid } from './ids.js';
+
+/** Relay page information of the actor search. */
+@ObjectType()
+export class PageInfo {
+  @Field(() => Boolean)
+  hasNextPage: boolean;
+
+  @Field(() => Boolean)
+  hasPreviousPage: boolean;
+
+  @Field(() => String, { nullable: true })
+  startCursor: string | null;
+
+  @Field(() => String, { nullable: true })
+  endCursor: string | null;
+}
+
+/** The same page information as the coalition list has always given it: forward only. */
+@ObjectType()
+export class CoalitionPageInfo {
+  @Field(() => Boolean)
+  hasNextPage: boolean;
+
+  @Field(() => String, { nullable: true })
+  endCursor: string | null;
+}
+
+/**
+ * A keyset cursor: the sort value of the last row and its id, [value, id] in JSON, base64url. It
+ * is read back only through `decodeCursor`, which checks both, so that a forged cursor is a
+ * BAD_USER_INPUT and never reaches SQL.
+ */
+export function encodeCursor(value: unknown, id: string): string {
+  return Buffer.from(JSON.stringify([value, id])).toString('base64url');
+}
+
+/** A sort value that is text PostgreSQL takes (no NUL), of a sane length. */
+export const isCursorText = (v: unknown): v is string => typeof v === 'string' && v.length <= 1000 && !v.includes('\u0000');
+
+const invalidCursor = () => badInput('Curseur de pagination invalide : reprenez la recherche depuis la première page', 'after');
+
+/** Reads a cursor written by `encodeCursor`: [value, id], the value checked by `isValue`. */
+export function decodeCursor<V>(cursor: string, isValue: (v: unknown) => v is V): [V, string] {
+  let parsed: unknown = null;
+  try {
+    if (cursor.length <= 2000) parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalidCursor();
+  }
+  if (Array.isArray(parsed) && parsed.length === 2 && isUuid(parsed[1]) && isValue(parsed[0])) return [parsed[0], parsed[1]];
+  throw invalidCursor();
+}
+
+/** A forward page cut from `first + 1` rows read in keyset order: its edges and page information. */
+export function forwardPage<T>(rows: readonly T[], first: number, cursorOf: (node: T) => string, after?: string | null) {
+  const nodes = rows.slice(0, first);
+  const edges = nodes.map((node) => ({ cursor: cursorOf(node), node }));
+  const pageInfo: PageInfo = {
+    hasNextPage: rows.length > first,
+    hasPreviousPage: !!after,
+    startCursor: edges[0]?.cursor ?? null,
+    endCursor: edges.at(-1)?.cursor ?? null,
+  };
+  return { edges, pageInfo };
+}
