@@ -144,12 +144,12 @@ export class ActorService {
     if (!sector) problems.push({ field: 'sector', reason: 'le secteur est requis' });
 
     const themes = input.themes === undefined ? (base?.themes ?? []) : [...new Set(input.themes.map((t) => t.trim()))];
-    const unknownThemes = themes.filter((t) => !taxonomy.themeByCode.has(t));
-    if (unknownThemes.length) problems.push({ field: 'themes', reason: `thème(s) inconnu(s) : ${unknownThemes.join(', ').slice(0, 200)}` });
+    const unknownThemes = taxonomy.unknownThemes(themes);
+    if (unknownThemes) problems.push({ field: 'themes', reason: unknownThemes });
     if (themes.length === 0) problems.push({ field: 'themes', reason: 'au moins un thème est requis' });
     const audiences = input.audiences === undefined ? (base?.audiences ?? []) : [...new Set(input.audiences.map((a) => a.trim()))];
-    const unknownAudiences = audiences.filter((a) => !taxonomy.audienceByCode.has(a));
-    if (unknownAudiences.length) problems.push({ field: 'audiences', reason: `public(s) inconnu(s) : ${unknownAudiences.join(', ').slice(0, 200)}` });
+    const unknownAudiences = taxonomy.unknownAudiences(audiences);
+    if (unknownAudiences) problems.push({ field: 'audiences', reason: unknownAudiences });
 
     let communeCode = text('commune_code', input.communeCode);
     if (communeCode) {
@@ -670,24 +670,19 @@ export class ActorService {
         where.push(`EXISTS (SELECT 1 FROM coverage_area ca2 WHERE ca2.level = ${p(level)} AND ca2.code = ${p(code)} AND ca2.actor_id = a.id)`);
       }
     }
-    const themeGroup = (codes: string[], field: string) => {
-      const unknown = codes.filter((c) => !taxonomy.themeByCode.has(c));
-      if (unknown.length) throw badInput(`Thème(s) inconnu(s) : ${unknown.join(', ').slice(0, 200)}`, field);
-    };
     if (f.themesAny?.length) {
-      themeGroup(f.themesAny, 'themesAny');
+      taxonomy.checkThemes(f.themesAny, 'themesAny');
       const expanded = [...new Set(f.themesAny.flatMap((c) => taxonomy.expand(c)))];
       where.push(expanded.length === 1 ? `${p(expanded[0])} = ANY(a.themes)` : `a.themes && ${p(expanded)}::text[]`);
     }
     if (f.themesAll?.length) {
-      themeGroup(f.themesAll, 'themesAll');
+      taxonomy.checkThemes(f.themesAll, 'themesAll');
       for (const c of new Set(f.themesAll)) where.push(`a.themes && ${p(taxonomy.expand(c))}::text[]`);
     }
     if (f.kinds?.length) where.push(`a.kind = ANY(${p(f.kinds)}::text[])`);
     if (f.sectors?.length) where.push(`a.sector = ANY(${p(f.sectors)}::text[])`);
     if (f.audiences?.length) {
-      const unknown = f.audiences.filter((c) => !taxonomy.audienceByCode.has(c));
-      if (unknown.length) throw badInput(`Public(s) inconnu(s) : ${unknown.join(', ').slice(0, 200)}`, 'audiences');
+      taxonomy.checkAudiences(f.audiences, 'audiences');
       where.push(`a.audiences && ${p(f.audiences)}::text[]`);
     }
     if (f.demo !== undefined && f.demo !== null) where.push(`a.is_demo = ${p(f.demo)}`);

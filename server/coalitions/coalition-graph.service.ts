@@ -94,8 +94,7 @@ export class CoalitionGraphService {
     let related: string[] | null = null;
     if (themeCodes?.length) {
       const taxonomy = await this.themes.taxonomy();
-      const unknown = themeCodes.filter((t) => !taxonomy.themeByCode.has(t));
-      if (unknown.length) throw badInput(`Thème(s) inconnu(s) : ${unknown.join(', ').slice(0, 200)}`, 'themes');
+      taxonomy.checkThemes(themeCodes, 'themes');
       related = CoalitionService.relatedThemes(taxonomy, themeCodes);
       params.push(related);
       where.push(`c.themes && $${params.length}::text[]`);

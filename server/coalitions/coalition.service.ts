@@ -143,8 +143,7 @@ export class CoalitionService {
   private async checkThemes(codes: string[]): Promise<string[]> {
     const taxonomy = await this.themes.taxonomy();
     const themes = [...new Set(codes.map((t) => t.trim()))];
-    const unknown = themes.filter((t) => !taxonomy.themeByCode.has(t));
-    if (unknown.length) throw badInput(`Thème(s) inconnu(s) : ${unknown.join(', ').slice(0, 200)}`, 'themes');
+    taxonomy.checkThemes(themes, 'themes');
     return themes;
   }
 

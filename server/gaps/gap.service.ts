@@ -150,8 +150,7 @@ export class GapService {
     }
     const themes = this.checkThemes(f.themes, taxonomy, 'themes');
     if (f.audiences?.length) {
-      const unknown = f.audiences.filter((c) => !taxonomy.audienceByCode.has(c));
-      if (unknown.length) throw badInput(`Public(s) inconnu(s) : ${unknown.join(', ').slice(0, 200)}`, 'audiences');
+      taxonomy.checkAudiences(f.audiences, 'audiences');
     }
     if (f.minActors !== undefined && f.minActors !== null && !Number.isInteger(f.minActors)) {
       throw badInput('Le seuil minActors est un entier', 'minActors');
@@ -202,9 +201,7 @@ export class GapService {
 
   private checkThemes(codes: string[] | null | undefined, taxonomy: Taxonomy, field: string): Theme[] {
     const clean = [...new Set((codes ?? []).map((c) => c.trim()))];
-    const unknown = clean.filter((c) => !taxonomy.themeByCode.has(c));
-    if (unknown.length) throw badInput(`Thème(s) inconnu(s) : ${unknown.join(', ').slice(0, 200)}`, field);
-    return clean.map((c) => taxonomy.themeByCode.get(c)!);
+    return taxonomy.checkThemes(clean, field);
   }
 
   /** Theme keys standing for a set of themes: a sub-theme whose parent is there adds nothing. */
