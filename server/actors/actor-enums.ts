@@ -1,36 +1,7 @@
-import { registerEnumType } from 'type-graphql';
+import { defineEnum, enumLabels, type EnumValue } from '../graphql/enums.js';
 
 /** What an actor is. Grouped into families for display and facets. */
-export enum ActorKind {
-  ASSOCIATION = 'ASSOCIATION',
-  CPTS = 'CPTS',
-  COLLECTIVITE = 'COLLECTIVITE',
-  ARS = 'ARS',
-  AGENCE_ETAT = 'AGENCE_ETAT',
-  DGS = 'DGS',
-  PREFECTURE = 'PREFECTURE',
-  DRDFE = 'DRDFE',
-  PJJ = 'PJJ',
-  EDUCATION_NATIONALE = 'EDUCATION_NATIONALE',
-  CPAM = 'CPAM',
-  DDT_DRIEATE = 'DDT_DRIEATE',
-  DRIHL = 'DRIHL',
-  DRIETS = 'DRIETS',
-  SERVICE_ETAT = 'SERVICE_ETAT',
-  INSTANCE_DEMOCRATIE_SANTE = 'INSTANCE_DEMOCRATIE_SANTE',
-  ETABLISSEMENT_SANTE = 'ETABLISSEMENT_SANTE',
-  ETABLISSEMENT_MEDICO_SOCIAL = 'ETABLISSEMENT_MEDICO_SOCIAL',
-  SERVICE_SANTE_ETUDIANTE = 'SERVICE_SANTE_ETUDIANTE',
-  CLSM = 'CLSM',
-  ASV = 'ASV',
-  PTSM = 'PTSM',
-  DAC = 'DAC',
-  MAISON_DES_ADOLESCENTS = 'MAISON_DES_ADOLESCENTS',
-  DISPOSITIF = 'DISPOSITIF',
-  AUTRE = 'AUTRE',
-}
-
-export const ACTOR_KIND_LABELS: Record<ActorKind, string> = {
+export const ActorKind = defineEnum('ActorKind', "Nature de l'acteur", {
   ASSOCIATION: 'Association',
   CPTS: 'Communauté professionnelle territoriale de santé (CPTS)',
   COLLECTIVITE: 'Collectivité territoriale',
@@ -57,7 +28,10 @@ export const ACTOR_KIND_LABELS: Record<ActorKind, string> = {
   MAISON_DES_ADOLESCENTS: 'Maison des adolescents',
   DISPOSITIF: 'Autre dispositif de coordination',
   AUTRE: 'Autre',
-};
+});
+export type ActorKind = EnumValue<typeof ActorKind>;
+
+export const ACTOR_KIND_LABELS = enumLabels(ActorKind);
 
 /**
  * The State's services and agencies (the « services de l'État » of the directory: DGS, ARS,
@@ -86,20 +60,7 @@ export const STEERING_KINDS: readonly ActorKind[] = [
 export const FIELD_KEY_PREFIX = 'terrain:';
 
 /** Sector of activity, used for the intersectorality of coalitions. */
-export enum Sector {
-  SANTE = 'SANTE',
-  SOCIAL = 'SOCIAL',
-  MEDICO_SOCIAL = 'MEDICO_SOCIAL',
-  EDUCATION = 'EDUCATION',
-  LOGEMENT = 'LOGEMENT',
-  JUSTICE = 'JUSTICE',
-  COLLECTIVITE = 'COLLECTIVITE',
-  ETAT = 'ETAT',
-  RECHERCHE = 'RECHERCHE',
-  USAGERS = 'USAGERS',
-}
-
-export const SECTOR_LABELS: Record<Sector, string> = {
+export const Sector = defineEnum('Sector', "Secteur d'activité", {
   SANTE: 'Santé',
   SOCIAL: 'Social',
   MEDICO_SOCIAL: 'Médico-social',
@@ -110,28 +71,29 @@ export const SECTOR_LABELS: Record<Sector, string> = {
   ETAT: 'État',
   RECHERCHE: 'Recherche',
   USAGERS: 'Usagers et citoyens',
-};
+});
+export type Sector = EnumValue<typeof Sector>;
 
-export enum ActorStatus {
-  ACTIVE = 'ACTIVE',
-  ARCHIVED = 'ARCHIVED',
-}
+export const SECTOR_LABELS = enumLabels(Sector);
+
+export const ActorStatus = defineEnum('ActorStatus', 'Actif, ou archivé (masqué des recherches par défaut)', ['ACTIVE', 'ARCHIVED']);
+export type ActorStatus = EnumValue<typeof ActorStatus>;
 
 /**
  * Moderation of an actor (server/actors/actor-review.ts). Only validated actors count in the gap
  * figures; pending and rejected ones stay searchable.
  */
-export enum ReviewStatus {
-  VALIDATED = 'VALIDATED',
-  PENDING_REVIEW = 'PENDING_REVIEW',
-  REJECTED = 'REJECTED',
-}
+export const ReviewStatus = defineEnum('ActorReviewStatus', 'Modération d’un acteur : seuls les acteurs validés comptent dans les lacunes et la couverture', {
+  VALIDATED: { label: 'Validé', description: 'Validé : compte dans les lacunes et la couverture' },
+  PENDING_REVIEW: {
+    label: 'En attente de validation',
+    description: 'En attente de validation par un analyste ARS ou un administrateur : cherchable, mais compté dans aucun chiffre',
+  },
+  REJECTED: { label: 'Refusé', description: 'Refusé : cherchable, mais compté dans aucun chiffre' },
+});
+export type ReviewStatus = EnumValue<typeof ReviewStatus>;
 
-export const REVIEW_STATUS_LABELS: Record<ReviewStatus, string> = {
-  VALIDATED: 'Validé',
-  PENDING_REVIEW: 'En attente de validation',
-  REJECTED: 'Refusé',
-};
+export const REVIEW_STATUS_LABELS = enumLabels(ReviewStatus);
 
 /**
  * Whether `value` is one of the values of a string enum. Never `value in Enum` or `Enum[value]`:
@@ -140,34 +102,9 @@ export const REVIEW_STATUS_LABELS: Record<ReviewStatus, string> = {
 export const isEnumValue = <T extends Record<string, string>>(enumObject: T, value: unknown): value is T[keyof T] =>
   typeof value === 'string' && Object.values(enumObject).includes(value);
 
-export enum ActorOrder {
-  NAME = 'NAME',
-  DISTANCE = 'DISTANCE',
-  UPDATED_AT = 'UPDATED_AT',
-}
-
-/** GraphQL enum value descriptions from a table of French labels. */
-export const described = <T extends string>(labels: Record<T, string>) =>
-  Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, { description: v as string }])) as Record<T, { description: string }>;
-
-registerEnumType(ActorKind, { name: 'ActorKind', description: "Nature de l'acteur", valuesConfig: described(ACTOR_KIND_LABELS) });
-registerEnumType(Sector, { name: 'Sector', description: "Secteur d'activité", valuesConfig: described(SECTOR_LABELS) });
-registerEnumType(ActorStatus, { name: 'ActorStatus', description: 'Actif, ou archivé (masqué des recherches par défaut)' });
-registerEnumType(ReviewStatus, {
-  name: 'ActorReviewStatus',
-  description: 'Modération d’un acteur : seuls les acteurs validés comptent dans les lacunes et la couverture',
-  valuesConfig: {
-    VALIDATED: { description: 'Validé : compte dans les lacunes et la couverture' },
-    PENDING_REVIEW: { description: 'En attente de validation par un analyste ARS ou un administrateur : cherchable, mais compté dans aucun chiffre' },
-    REJECTED: { description: 'Refusé : cherchable, mais compté dans aucun chiffre' },
-  },
+export const ActorOrder = defineEnum('ActorOrder', 'Ordre des résultats', {
+  NAME: 'Par nom',
+  DISTANCE: 'Du plus proche au plus lointain (avec le filtre « near »)',
+  UPDATED_AT: 'Les plus récemment modifiés d’abord',
 });
-registerEnumType(ActorOrder, {
-  name: 'ActorOrder',
-  description: 'Ordre des résultats',
-  valuesConfig: {
-    NAME: { description: 'Par nom' },
-    DISTANCE: { description: 'Du plus proche au plus lointain (avec le filtre « near »)' },
-    UPDATED_AT: { description: 'Les plus récemment modifiés d’abord' },
-  },
-});
+export type ActorOrder = EnumValue<typeof ActorOrder>;

@@ -550,7 +550,7 @@ export class ActorService {
    */
   async decideReview(
     id: string,
-    to: ReviewStatus.VALIDATED | ReviewStatus.REJECTED,
+    to: typeof ReviewStatus.VALIDATED | typeof ReviewStatus.REJECTED,
     reason: string | null | undefined,
     user: AuthUser | null | undefined,
     expectedVersion?: number | null,

@@ -1,24 +1,15 @@
-import { ArgsType, Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
+import { ArgsType, Field, ID, InputType, ObjectType } from 'type-graphql';
 import { IsEmail, IsOptional, Length, Matches } from 'class-validator';
+import { defineEnum, type EnumValue } from '../graphql/enums.js';
 
 /** What a signed-in user may do. A visitor is simply someone without an account or session. */
-export enum UserRole {
-  MEMBER = 'MEMBER',
-  COORDINATOR = 'COORDINATOR',
-  ANALYST = 'ANALYST',
-  ADMIN = 'ADMIN',
-}
-
-registerEnumType(UserRole, {
-  name: 'UserRole',
-  description: 'Rôle d’un compte (un visiteur n’a pas de compte : il ne voit que les données publiques)',
-  valuesConfig: {
-    MEMBER: { description: 'Membre : agit pour les acteurs qu’il représente' },
-    COORDINATOR: { description: 'Coordinateur : crée des coalitions et gère celles qu’il pilote' },
-    ANALYST: { description: 'Analyste ARS : lit tout, gère les coalitions de sa région' },
-    ADMIN: { description: 'Administrateur' },
-  },
+export const UserRole = defineEnum('UserRole', 'Rôle d’un compte (un visiteur n’a pas de compte : il ne voit que les données publiques)', {
+  MEMBER: { label: 'Membre', description: 'Membre : agit pour les acteurs qu’il représente' },
+  COORDINATOR: { label: 'Coordinateur', description: 'Coordinateur : crée des coalitions et gère celles qu’il pilote' },
+  ANALYST: { label: 'Analyste ARS', description: 'Analyste ARS : lit tout, gère les coalitions de sa région' },
+  ADMIN: { label: 'Administrateur', description: 'Administrateur' },
 });
+export type UserRole = EnumValue<typeof UserRole>;
 
 /** An open membership of one of the user's actors, loaded with the session for permission checks. */
 export interface OpenMembership {

@@ -1,17 +1,6 @@
-import { registerEnumType } from 'type-graphql';
-import { described } from '../actors/actor-enums.js';
+import { defineEnum, enumLabels, type EnumValue } from '../graphql/enums.js';
 
-export enum CoalitionKind {
-  THEMATIQUE = 'THEMATIQUE',
-  CLS = 'CLS',
-  CLSM = 'CLSM',
-  ASV = 'ASV',
-  COOPERATIVE = 'COOPERATIVE',
-  CONVENTION = 'CONVENTION',
-  ALLIANCE_REGIONALE = 'ALLIANCE_REGIONALE',
-}
-
-export const COALITION_KIND_LABELS: Record<CoalitionKind, string> = {
+export const CoalitionKind = defineEnum('CoalitionKind', 'Nature de la coalition', {
   THEMATIQUE: 'Coalition thématique',
   CLS: 'Contrat local de santé (CLS)',
   CLSM: 'Conseil local de santé mentale (CLSM)',
@@ -19,72 +8,65 @@ export const COALITION_KIND_LABELS: Record<CoalitionKind, string> = {
   COOPERATIVE: 'Coopérative d’acteurs',
   CONVENTION: 'Convention de partenariat',
   ALLIANCE_REGIONALE: 'Alliance régionale',
-};
+});
+export type CoalitionKind = EnumValue<typeof CoalitionKind>;
 
-export enum CoalitionVisibility {
-  PUBLIC = 'PUBLIC',
-  MEMBERS = 'MEMBERS',
-}
+export const COALITION_KIND_LABELS = enumLabels(CoalitionKind);
 
-export enum JoinPolicy {
-  OPEN = 'OPEN',
-  APPROVAL = 'APPROVAL',
-  INVITATION = 'INVITATION',
-}
+export const CoalitionVisibility = defineEnum('CoalitionVisibility', 'Qui voit la coalition', {
+  PUBLIC: { label: 'Publique : visible de tous', description: 'Tout le monde' },
+  MEMBERS: { label: 'Réservée à ses membres', description: 'Ses membres seulement (et les analystes ARS)' },
+});
+export type CoalitionVisibility = EnumValue<typeof CoalitionVisibility>;
 
-export enum MembershipRole {
-  PILOTE = 'PILOTE',
-  SIGNATAIRE = 'SIGNATAIRE',
-  PARTENAIRE = 'PARTENAIRE',
-  MEMBRE = 'MEMBRE',
-}
+export const JoinPolicy = defineEnum('JoinPolicy', 'Comment on rejoint la coalition', {
+  OPEN: 'Libre : la demande vaut adhésion',
+  APPROVAL: 'Sur demande, acceptée par un coordinateur',
+  INVITATION: 'Sur invitation d’un coordinateur seulement',
+});
+export type JoinPolicy = EnumValue<typeof JoinPolicy>;
 
-export const MEMBERSHIP_ROLE_LABELS: Record<MembershipRole, string> = {
+export const MembershipRole = defineEnum('MembershipRole', 'Rôle d’un acteur dans une coalition', {
   PILOTE: 'Pilote',
   SIGNATAIRE: 'Signataire',
   PARTENAIRE: 'Partenaire',
   MEMBRE: 'Membre',
-};
+});
+export type MembershipRole = EnumValue<typeof MembershipRole>;
 
-export enum MembershipStatus {
-  REQUESTED = 'REQUESTED',
-  INVITED = 'INVITED',
-  ACTIVE = 'ACTIVE',
-  REJECTED = 'REJECTED',
-  LEFT = 'LEFT',
-}
+export const MEMBERSHIP_ROLE_LABELS = enumLabels(MembershipRole);
+
+export const MembershipStatus = defineEnum('MembershipStatus', 'État d’une adhésion', {
+  REQUESTED: 'Demandée, en attente d’un coordinateur',
+  INVITED: 'Invitation en attente de réponse',
+  ACTIVE: 'Membre',
+  REJECTED: 'Refusée (demande rejetée ou invitation déclinée)',
+  LEFT: 'A quitté la coalition',
+});
+export type MembershipStatus = EnumValue<typeof MembershipStatus>;
 
 /** Life of a direct partnership: declared by one side, confirmed (or declined) by the other, ended by either. */
-export enum PartnershipStatus {
-  PENDING = 'PENDING',
-  ACTIVE = 'ACTIVE',
-  DECLINED = 'DECLINED',
-  ENDED = 'ENDED',
-}
+export const PartnershipStatus = defineEnum('PartnershipStatus', 'État d’un partenariat direct', {
+  PENDING: 'Déclaré, en attente de confirmation par l’autre acteur',
+  ACTIVE: 'Confirmé par l’autre acteur',
+  DECLINED: 'Refusé par l’autre acteur',
+  ENDED: 'Terminé (ou déclaration retirée avant confirmation)',
+});
+export type PartnershipStatus = EnumValue<typeof PartnershipStatus>;
 
-export enum PartnershipKind {
-  CONVENTION = 'CONVENTION',
-  ACCORD_CADRE = 'ACCORD_CADRE',
-  COFINANCEMENT = 'COFINANCEMENT',
-  AUTRE = 'AUTRE',
-}
+export const PartnershipKind = defineEnum('PartnershipKind', 'Nature d’un partenariat direct entre deux acteurs', {
+  CONVENTION: 'Convention signée',
+  ACCORD_CADRE: 'Accord-cadre',
+  COFINANCEMENT: 'Cofinancement',
+  AUTRE: 'Autre',
+});
+export type PartnershipKind = EnumValue<typeof PartnershipKind>;
 
 /**
  * The sectors whose presence makes a coalition intersectoral. They are read from an actor's
  * sector and kind: an association of the social sector counts for both SOCIAL and ASSOCIATIONS.
  */
-export enum SectorCategory {
-  SANTE = 'SANTE',
-  SOCIAL = 'SOCIAL',
-  EDUCATION = 'EDUCATION',
-  LOGEMENT = 'LOGEMENT',
-  COLLECTIVITES = 'COLLECTIVITES',
-  ETAT = 'ETAT',
-  ASSOCIATIONS = 'ASSOCIATIONS',
-  USAGERS = 'USAGERS',
-}
-
-export const SECTOR_CATEGORY_LABELS: Record<SectorCategory, string> = {
+export const SectorCategory = defineEnum('SectorCategory', 'Secteur compté pour l’intersectorialité', {
   SANTE: 'Santé',
   SOCIAL: 'Social et médico-social',
   EDUCATION: 'Éducation',
@@ -93,7 +75,10 @@ export const SECTOR_CATEGORY_LABELS: Record<SectorCategory, string> = {
   ETAT: 'État',
   ASSOCIATIONS: 'Associations',
   USAGERS: 'Usagers',
-};
+});
+export type SectorCategory = EnumValue<typeof SectorCategory>;
+
+export const SECTOR_CATEGORY_LABELS = enumLabels(SectorCategory);
 
 /** The categories an actor counts for, from its sector and kind. */
 export function sectorCategories(sector: string, kind: string): SectorCategory[] {
@@ -119,83 +104,18 @@ export function sectorCategories(sector: string, kind: string): SectorCategory[]
   return [...out];
 }
 
-export enum GraphNodeKind {
-  ACTOR = 'ACTOR',
-  COALITION = 'COALITION',
-}
+export const GraphNodeKind = defineEnum('GraphNodeKind', 'Nature d’un nœud du graphe', ['ACTOR', 'COALITION']);
+export type GraphNodeKind = EnumValue<typeof GraphNodeKind>;
 
-export enum GraphEdgeKind {
-  MEMBERSHIP = 'MEMBERSHIP',
-  PARTNERSHIP = 'PARTNERSHIP',
-}
+export const GraphEdgeKind = defineEnum('GraphEdgeKind', 'Nature d’un lien du graphe', {
+  MEMBERSHIP: 'Acteur membre d’une coalition',
+  PARTNERSHIP: 'Partenariat direct entre deux acteurs',
+});
+export type GraphEdgeKind = EnumValue<typeof GraphEdgeKind>;
 
-export enum SuggestionReasonKind {
-  SAME_THEME = 'SAME_THEME',
-  COVERS_COMMUNES = 'COVERS_COMMUNES',
-  MISSING_SECTOR = 'MISSING_SECTOR',
-}
-
-
-registerEnumType(CoalitionKind, { name: 'CoalitionKind', description: 'Nature de la coalition', valuesConfig: described(COALITION_KIND_LABELS) });
-registerEnumType(CoalitionVisibility, {
-  name: 'CoalitionVisibility',
-  description: 'Qui voit la coalition',
-  valuesConfig: { PUBLIC: { description: 'Tout le monde' }, MEMBERS: { description: 'Ses membres seulement (et les analystes ARS)' } },
+export const SuggestionReasonKind = defineEnum('SuggestionReasonKind', 'Raison d’une suggestion de partenaire', {
+  SAME_THEME: 'Même thème',
+  COVERS_COMMUNES: 'Couvre des communes du territoire',
+  MISSING_SECTOR: 'Apporte un secteur absent',
 });
-registerEnumType(JoinPolicy, {
-  name: 'JoinPolicy',
-  description: 'Comment on rejoint la coalition',
-  valuesConfig: {
-    OPEN: { description: 'Libre : la demande vaut adhésion' },
-    APPROVAL: { description: 'Sur demande, acceptée par un coordinateur' },
-    INVITATION: { description: 'Sur invitation d’un coordinateur seulement' },
-  },
-});
-registerEnumType(MembershipRole, { name: 'MembershipRole', description: 'Rôle d’un acteur dans une coalition', valuesConfig: described(MEMBERSHIP_ROLE_LABELS) });
-registerEnumType(MembershipStatus, {
-  name: 'MembershipStatus',
-  description: 'État d’une adhésion',
-  valuesConfig: {
-    REQUESTED: { description: 'Demandée, en attente d’un coordinateur' },
-    INVITED: { description: 'Invitation en attente de réponse' },
-    ACTIVE: { description: 'Membre' },
-    REJECTED: { description: 'Refusée (demande rejetée ou invitation déclinée)' },
-    LEFT: { description: 'A quitté la coalition' },
-  },
-});
-registerEnumType(PartnershipKind, {
-  name: 'PartnershipKind',
-  description: 'Nature d’un partenariat direct entre deux acteurs',
-  valuesConfig: {
-    CONVENTION: { description: 'Convention signée' },
-    ACCORD_CADRE: { description: 'Accord-cadre' },
-    COFINANCEMENT: { description: 'Cofinancement' },
-    AUTRE: { description: 'Autre' },
-  },
-});
-registerEnumType(PartnershipStatus, {
-  name: 'PartnershipStatus',
-  description: 'État d’un partenariat direct',
-  valuesConfig: {
-    PENDING: { description: 'Déclaré, en attente de confirmation par l’autre acteur' },
-    ACTIVE: { description: 'Confirmé par l’autre acteur' },
-    DECLINED: { description: 'Refusé par l’autre acteur' },
-    ENDED: { description: 'Terminé (ou déclaration retirée avant confirmation)' },
-  },
-});
-registerEnumType(SectorCategory, { name: 'SectorCategory', description: 'Secteur compté pour l’intersectorialité', valuesConfig: described(SECTOR_CATEGORY_LABELS) });
-registerEnumType(GraphNodeKind, { name: 'GraphNodeKind', description: 'Nature d’un nœud du graphe' });
-registerEnumType(GraphEdgeKind, {
-  name: 'GraphEdgeKind',
-  description: 'Nature d’un lien du graphe',
-  valuesConfig: { MEMBERSHIP: { description: 'Acteur membre d’une coalition' }, PARTNERSHIP: { description: 'Partenariat direct entre deux acteurs' } },
-});
-registerEnumType(SuggestionReasonKind, {
-  name: 'SuggestionReasonKind',
-  description: 'Raison d’une suggestion de partenaire',
-  valuesConfig: {
-    SAME_THEME: { description: 'Même thème' },
-    COVERS_COMMUNES: { description: 'Couvre des communes du territoire' },
-    MISSING_SECTOR: { description: 'Apporte un secteur absent' },
-  },
-});
+export type SuggestionReasonKind = EnumValue<typeof SuggestionReasonKind>;

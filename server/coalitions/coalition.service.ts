@@ -635,7 +635,7 @@ export class CoalitionService {
     if (!Permissions.represents(u, membership.actorId) && !Permissions.canManage(u, coalition)) {
       throw forbidden('Seuls les représentants de l’acteur ou les coordinateurs de la coalition mettent fin à une adhésion.');
     }
-    const from = [MembershipStatus.ACTIVE, MembershipStatus.REQUESTED, MembershipStatus.INVITED];
+    const from: MembershipStatus[] = [MembershipStatus.ACTIVE, MembershipStatus.REQUESTED, MembershipStatus.INVITED];
     if (!from.includes(membership.status)) throw new AppError('CONFLICT', 'Cette adhésion est déjà terminée.', { currentStatus: membership.status });
     const lastPilotCheck = async (m: EntityManager) => {
       if (membership.role !== MembershipRole.PILOTE || membership.status !== MembershipStatus.ACTIVE) return;

@@ -1,40 +1,19 @@
-import { registerEnumType } from 'type-graphql';
+import { defineEnum, enumLabels, type EnumValue } from '../graphql/enums.js';
 
-/** Levels of the official geography (COG). */
-export enum TerritoryLevel {
-  PAYS = 'PAYS',
-  COMMUNE = 'COMMUNE',
-  ARRONDISSEMENT = 'ARRONDISSEMENT',
-  EPCI = 'EPCI',
-  EPT = 'EPT',
-  DEPARTEMENT = 'DEPARTEMENT',
-  REGION = 'REGION',
-}
-
-registerEnumType(TerritoryLevel, {
-  name: 'TerritoryLevel',
-  description: 'Niveau du découpage administratif (COG 2026)',
-  valuesConfig: {
-    PAYS: { description: 'La France entière (code FR)' },
-    COMMUNE: { description: 'Commune (Paris, Lyon et Marseille comprises, unions de leurs arrondissements)' },
-    ARRONDISSEMENT: { description: 'Arrondissement municipal de Paris, Lyon ou Marseille' },
-    EPCI: { description: 'Établissement public de coopération intercommunale à fiscalité propre (CC, CA, CU, métropole)' },
-    EPT: { description: 'Établissement public territorial de la Métropole du Grand Paris' },
-    DEPARTEMENT: { description: 'Département' },
-    REGION: { description: 'Région' },
-  },
+/** Levels of the official geography (COG); the labels are the lower-case words of messages and exports. */
+export const TerritoryLevel = defineEnum('TerritoryLevel', 'Niveau du découpage administratif (COG 2026)', {
+  PAYS: { label: 'pays', description: 'La France entière (code FR)' },
+  COMMUNE: { label: 'commune', description: 'Commune (Paris, Lyon et Marseille comprises, unions de leurs arrondissements)' },
+  ARRONDISSEMENT: { label: 'arrondissement municipal', description: 'Arrondissement municipal de Paris, Lyon ou Marseille' },
+  EPCI: { label: 'EPCI', description: 'Établissement public de coopération intercommunale à fiscalité propre (CC, CA, CU, métropole)' },
+  EPT: { label: 'EPT', description: 'Établissement public territorial de la Métropole du Grand Paris' },
+  DEPARTEMENT: { label: 'département', description: 'Département' },
+  REGION: { label: 'région', description: 'Région' },
 });
+export type TerritoryLevel = EnumValue<typeof TerritoryLevel>;
 
 /** French labels, for messages and exports. */
-export const LEVEL_LABELS: Record<TerritoryLevel, string> = {
-  PAYS: 'pays',
-  COMMUNE: 'commune',
-  ARRONDISSEMENT: 'arrondissement municipal',
-  EPCI: 'EPCI',
-  EPT: 'EPT',
-  DEPARTEMENT: 'département',
-  REGION: 'région',
-};
+export const LEVEL_LABELS = enumLabels(TerritoryLevel);
 
 /** The shape each level's official code takes. */
 export const CODE_PATTERNS: Record<TerritoryLevel, RegExp> = {
