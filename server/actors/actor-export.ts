@@ -6,7 +6,8 @@ import { TerritoryLevel } from '../territories/territory-level.js';
 import { COLUMNS, LEVEL_KEYS } from './actor-columns.js';
 import { ACTOR_KIND_LABELS, ActorKind, isEnumValue, ReviewStatus, SECTOR_LABELS, Sector } from './actor-enums.js';
 import { ACTOR_COLUMNS } from './actor.entity.js';
-import { ActorFilter, NearInput, TerritoryRefInput } from './actor.inputs.js';
+import { TerritoryRefInput } from '../territories/territory.inputs.js';
+import { ActorFilter, NearInput } from './actor.inputs.js';
 import type { ImportServices } from './actor-import.js';
 import type { ActorRecord } from './actor.service.js';
 

@@ -19,7 +19,8 @@ import {
 import { type AuthUser, UserRole } from '../auth/auth.types.js';
 import { type ActorKind, ReviewStatus, type Sector } from './actor-enums.js';
 import { ActorReview, NO_REACH, type ReviewDecision } from './actor-review.js';
-import { CreateActorInput, TerritoryRefInput } from './actor.inputs.js';
+import { TerritoryRefInput } from '../territories/territory.inputs.js';
+import { CreateActorInput } from './actor.inputs.js';
 import { ActorPermissions } from './actor.permissions.js';
 import { type ActorRecord, ActorService } from './actor.service.js';
 import { rebuildPaysOff } from '../gaps/gap-aggregates.js';

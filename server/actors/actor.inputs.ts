@@ -11,18 +11,8 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { Field, Float, InputType, Int, ObjectType } from 'type-graphql';
-import { TerritoryLevel } from '../territories/territory-level.js';
+import { TerritoryRefInput } from '../territories/territory.inputs.js';
 import { ActorKind, ReviewStatus, Sector } from './actor-enums.js';
-
-@InputType({ description: 'Un territoire désigné par son niveau et son code officiel' })
-export class TerritoryRefInput {
-  @Field(() => TerritoryLevel)
-  level: TerritoryLevel;
-
-  @Field(() => String)
-  @Length(1, 12)
-  code: string;
-}
 
 /** Fields shared by creation and modification; every one optional here, required ones checked by the service. */
 @InputType()

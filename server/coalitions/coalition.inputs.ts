@@ -1,6 +1,6 @@
 import { ArrayMaxSize, IsOptional, Length, Matches, MaxLength } from 'class-validator';
 import { Field, ID, InputType } from 'type-graphql';
-import { TerritoryRefInput } from '../actors/actor.inputs.js';
+import { TerritoryRefInput } from '../territories/territory.inputs.js';
 import { CoalitionKind, CoalitionVisibility, JoinPolicy, PartnershipKind } from './coalition-enums.js';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;

@@ -1,7 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Actor } from '../actors/actor.entity.js';
 import { SECTOR_LABELS, type Sector } from '../actors/actor-enums.js';
-import { TerritoryRefInput } from '../actors/actor.inputs.js';
+import { TerritoryRefInput } from '../territories/territory.inputs.js';
 import type { Context } from '../graphql/context.js';
 import { checkArgs } from '../graphql/cost.js';
 import { AppError } from '../graphql/errors.js';

@@ -3,7 +3,7 @@ import { fromGeojsonVt } from '@maplibre/vt-pbf';
 import { validate } from 'class-validator';
 import type { RequestHandler } from 'express';
 import { coerceInputValue, type GraphQLInputType, type GraphQLSchema } from 'graphql';
-import { TerritoryRefInput } from '../actors/actor.inputs.js';
+import { TerritoryRefInput } from '../territories/territory.inputs.js';
 import { LARGE_SCOPE_ROWS, rowsInScope } from '../graphql/cost.js';
 import { badInput } from '../graphql/errors.js';
 import type { AnalyticsGate } from '../http/gate.js';

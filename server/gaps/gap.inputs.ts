@@ -1,7 +1,7 @@
 import { ArrayMaxSize, IsOptional, Max, Min, ValidateNested } from 'class-validator';
 import { Field, Float, InputType, Int, registerEnumType } from 'type-graphql';
 import { ActorKind } from '../actors/actor-enums.js';
-import { TerritoryRefInput } from '../actors/actor.inputs.js';
+import { TerritoryRefInput } from '../territories/territory.inputs.js';
 
 /** Levels at which gaps and coverage are computed. */
 export enum GapLevel {

@@ -1,6 +1,6 @@
 import type { GraphQLResolveInfo, SelectionSetNode } from 'graphql';
 import { Arg, Ctx, Info, Int, Query, Resolver } from 'type-graphql';
-import { TerritoryRefInput } from '../actors/actor.inputs.js';
+import { TerritoryRefInput } from '../territories/territory.inputs.js';
 import type { Context } from '../graphql/context.js';
 import { checkArgs } from '../graphql/cost.js';
 import { GapFilterInput, GapOrder } from './gap.inputs.js';
