@@ -12,13 +12,14 @@ import {
 import { GapResolver } from '../gaps/gap.resolver.js';
 import { ThemeResolver } from '../themes/theme.resolver.js';
 import { TerritoryResolver } from '../territories/territory.resolver.js';
+import { VocabularyResolver } from '../vocabulary/vocabulary.resolver.js';
 
 /** The whole GraphQL schema, built from the resolvers of every domain. */
 export function createSchema(): Promise<GraphQLSchema> {
   return buildSchema({
     resolvers: [TerritoryResolver, ThemeResolver, ActorResolver, GapResolver,
       AuthResolver, CoalitionResolver, MembershipResolver, PartnershipResolver, ActorPartnershipResolver,
-      ActorImportResolver],
+      ActorImportResolver, VocabularyResolver],
     validate: true,
   });
 }
