@@ -87,7 +87,7 @@ export async function seedDemoAccounts(ds: DataSource, log: Log): Promise<{ crea
   const themes = new ThemeService(ds);
   const territories = new TerritoryService(ds);
   const actors = new ActorService(ds, themes, territories);
-  const coalitions = new CoalitionService(ds, themes, territories, actors);
+  const coalitions = new CoalitionService(ds, themes, territories);
   const auth = new AuthService(ds);
 
   const actorIds: Record<string, string> = {};

@@ -3,7 +3,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import type { DataSource } from 'typeorm';
-import { ActorService } from '../server/actors/actor.service.js';
 import { CoalitionService } from '../server/coalitions/coalition.service.js';
 import { levelFor } from '../server/actors/actor-columns.js';
 import { TerritoryService } from '../server/territories/territory.service.js';
@@ -45,7 +44,7 @@ export async function seedPublicCoalitions(ds: DataSource, log: Log, dir = path.
   const names = new Map(read(actorsFile).map((r) => [r.id, r.nom]));
   const themes = new ThemeService(ds);
   const territories = new TerritoryService(ds);
-  const coalitions = new CoalitionService(ds, themes, territories, new ActorService(ds, themes, territories));
+  const coalitions = new CoalitionService(ds, themes, territories);
   const taxonomy = await themes.taxonomy();
   let created = 0;
   const skipped: string[] = [];

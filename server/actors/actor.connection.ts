@@ -1,22 +1,8 @@
 import { Field, Float, Int, ObjectType } from 'type-graphql';
+import { PageInfo } from '../graphql/pagination.js';
 import { Territory } from '../territories/territory.entity.js';
 import { Actor } from './actor.entity.js';
 import { ActorFacets } from './actor.inputs.js';
-
-@ObjectType()
-export class PageInfo {
-  @Field(() => Boolean)
-  hasNextPage: boolean;
-
-  @Field(() => Boolean)
-  hasPreviousPage: boolean;
-
-  @Field(() => String, { nullable: true })
-  startCursor: string | null;
-
-  @Field(() => String, { nullable: true })
-  endCursor: string | null;
-}
 
 @ObjectType()
 export class ActorEdge {

@@ -1,7 +1,7 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Actor } from '../actors/actor.entity.js';
-import { Membership } from '../coalitions/coalition.entity.js';
-import { checkUuid } from '../coalitions/coalition.service.js';
+import { Membership } from '../coalitions/membership.entity.js';
+import { checkUuid } from '../graphql/ids.js';
 import type { Context } from '../graphql/context.js';
 import { AuthService, forbidden, unauthenticated } from './auth.service.js';
 import { ChangePasswordArgs, type ClientInfo, SetUserRoleInput, SignUpInput, User, UserRole, UserSession } from './auth.types.js';
@@ -110,6 +110,6 @@ export class AuthResolver {
 
   @FieldResolver(() => [Membership], { description: 'Adhésions (tous états) des acteurs que le compte représente' })
   memberships(@Root() u: User, @Ctx() { services }: Context): Promise<Membership[]> {
-    return services.coalitions.membershipsOfActors(u.actorIds);
+    return services.coalitions.repo.membershipsOfActors(u.actorIds);
   }
 }

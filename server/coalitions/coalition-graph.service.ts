@@ -3,13 +3,16 @@ import { connectedComponents } from 'graphology-components';
 import { betweenness as betweennessCentrality } from 'graphology-metrics/centrality/index.js';
 import type { DataSource } from 'typeorm';
 import type { AuthUser } from '../auth/auth.types.js';
+import { join, one, run, type Sql, sql } from '../db/sql.js';
 import { badInput, notFound } from '../graphql/errors.js';
+import { checkUuid } from '../graphql/ids.js';
 import type { ThemeService } from '../themes/theme.service.js';
 import { TerritoryLevel } from '../territories/territory-level.js';
-import { type Graph, GraphComponent, GraphEdge, GraphNode } from './coalition.entity.js';
+import { CURRENT_COALITION, relatedThemes, type TerritoryRef } from './coalition-area.js';
 import { GraphEdgeKind, GraphNodeKind, type MembershipRole, type PartnershipKind, type PartnershipStatus } from './coalition-enums.js';
-import { CoalitionService, checkUuid } from './coalition.service.js';
+import { type Graph, GraphComponent, GraphEdge, GraphNode } from './coalition-graph.types.js';
 import { PartnershipRules, Permissions } from './coalition.permissions.js';
+import type { CoalitionService } from './coalition.service.js';
 
 /** Beyond this many nodes a graph is cut (and says so): it would not be readable anyway. */
 export const MAX_GRAPH_ACTORS = 5_000;
@@ -41,13 +44,13 @@ interface PartnershipRow {
  * SQL condition on partnership alias `p` keeping the links a graph draws for the user: the ones
  * it may see (`PartnershipRules.visibleSql`) that are pending or active (current ones only unless
  * `includeEnded`), plus the confirmed ones that ended if `includeEnded`; never declined or
- * withdrawn ones. Pushes its parameters.
+ * withdrawn ones.
  */
-function partnershipLinkSql(user: AuthUser | null, params: unknown[], includeEnded: boolean): string {
-  const visible = PartnershipRules.visibleSql(user, params, 'p');
-  const current = `(p.status IN ('PENDING','ACTIVE') AND (p.end_date IS NULL OR p.end_date >= current_date))`;
-  const links = includeEnded ? `(p.status IN ('PENDING','ACTIVE') OR (p.status = 'ENDED' AND p.confirmed_at IS NOT NULL))` : current;
-  return `${visible} AND ${links}`;
+function partnershipLinkSql(user: AuthUser | null, includeEnded: boolean): Sql {
+  const links = includeEnded
+    ? sql`(p.status IN ('PENDING','ACTIVE') OR (p.status = 'ENDED' AND p.confirmed_at IS NOT NULL))`
+    : sql`(p.status IN ('PENDING','ACTIVE') AND (p.end_date IS NULL OR p.end_date >= current_date))`;
+  return sql`${PartnershipRules.visibleSql(user)} AND ${links}`;
 }
 
 /** Adds partnership edges; where a pair has several, an active one gives the edge its status. */
@@ -82,60 +85,47 @@ export class CoalitionGraphService {
    * coalitions (inside it or containing it, visible to the user, current unless asked), the
    * active memberships between them and the partnerships among those actors.
    */
-  async coalitionGraph(
-    user: AuthUser | null,
-    scope: { level: TerritoryLevel; code: string },
-    themeCodes: string[] | undefined,
-    includeEnded: boolean,
-  ): Promise<Graph> {
+  async coalitionGraph(user: AuthUser | null, scope: TerritoryRef, themeCodes: string[] | undefined, includeEnded: boolean): Promise<Graph> {
     const code = scope.code.trim().toUpperCase();
-    const params: unknown[] = [];
-    const where = [Permissions.visibleSql(user, params), await this.coalitions.scopeSql({ level: scope.level, code }, params)];
+    const where = [Permissions.visibleSql(user), await this.coalitions.area.scopeSql({ level: scope.level, code })];
     let related: string[] | null = null;
     if (themeCodes?.length) {
       const taxonomy = await this.themes.taxonomy();
       taxonomy.checkThemes(themeCodes, 'themes');
-      related = CoalitionService.relatedThemes(taxonomy, themeCodes);
-      params.push(related);
-      where.push(`c.themes && $${params.length}::text[]`);
+      related = relatedThemes(taxonomy, themeCodes);
+      where.push(sql`c.themes && ${related}::text[]`);
     }
-    if (!includeEnded) where.push(`(c.end_date IS NULL OR c.end_date >= current_date)`);
+    if (!includeEnded) where.push(CURRENT_COALITION);
 
-    const actorParams: unknown[] = [scope.level, code];
     const coverage =
       scope.level === TerritoryLevel.COMMUNE
-        ? `SELECT actor_id FROM coverage_commune WHERE commune_code = $2 AND $1 = 'COMMUNE'`
-        : `SELECT actor_id FROM coverage_area WHERE level = $1 AND code = $2`;
-    let actorThemes = '';
-    if (related) {
-      actorParams.push(related);
-      actorThemes = `AND a.themes && $3::text[]`;
-    }
+        ? sql`SELECT actor_id FROM coverage_commune WHERE commune_code = ${code}`
+        : sql`SELECT actor_id FROM coverage_area WHERE level = ${scope.level} AND code = ${code}`;
+    const actorThemes = related ? sql`AND a.themes && ${related}::text[]` : sql``;
     // Linked actors first, counting only the coalitions the user may see: the order of the nodes
     // must not tell that an actor belongs to a members-only coalition.
-    const linked = Permissions.visibleSql(user, actorParams, 'mc');
-    actorParams.push(MAX_GRAPH_ACTORS + 1);
+    const linked = Permissions.visibleSql(user, 'mc');
     const [coalitionRows, actorRows] = await Promise.all([
-      this.ds.query(`SELECT c.id, c.name, c.kind FROM coalition c WHERE ${where.join(' AND ')}`, params),
-      this.ds.query(
-        `SELECT a.id, a.name, a.sector FROM (${coverage}) cv JOIN actor a ON a.id = cv.actor_id
-         WHERE a.status = 'ACTIVE' AND a.review_status = 'VALIDATED' ${actorThemes}
-         ORDER BY EXISTS (SELECT 1 FROM membership m JOIN coalition mc ON mc.id = m.coalition_id
-                          WHERE m.actor_id = a.id AND m.status = 'ACTIVE' AND ${linked}) DESC, a.name, a.id
-         LIMIT $${actorParams.length}`,
-        actorParams,
+      run<{ id: string; name: string; kind: string }>(this.ds, sql`SELECT c.id, c.name, c.kind FROM coalition c WHERE ${join(where, sql` AND `)}`),
+      run<{ id: string; name: string; sector: string }>(
+        this.ds,
+        sql`SELECT a.id, a.name, a.sector FROM (${coverage}) cv JOIN actor a ON a.id = cv.actor_id
+            WHERE a.status = 'ACTIVE' AND a.review_status = 'VALIDATED' ${actorThemes}
+            ORDER BY EXISTS (SELECT 1 FROM membership m JOIN coalition mc ON mc.id = m.coalition_id
+                             WHERE m.actor_id = a.id AND m.status = 'ACTIVE' AND ${linked}) DESC, a.name, a.id
+            LIMIT ${MAX_GRAPH_ACTORS + 1}`,
       ),
     ]);
     const truncated = actorRows.length > MAX_GRAPH_ACTORS;
     const actors = actorRows.slice(0, MAX_GRAPH_ACTORS);
-    const actorIds = actors.map((a: any) => a.id as string);
-    const coalitionIds = coalitionRows.map((c: any) => c.id as string);
+    const actorIds = actors.map((a) => a.id);
+    const coalitionIds = coalitionRows.map((c) => c.id);
     const [memberRows, partnerRows] = await Promise.all([
       coalitionIds.length && actorIds.length
-        ? this.ds.query(
-            `SELECT m.coalition_id, m.actor_id, m.role FROM membership m
-             WHERE m.status = 'ACTIVE' AND m.coalition_id = ANY($1::uuid[]) AND m.actor_id = ANY($2::uuid[])`,
-            [coalitionIds, actorIds],
+        ? run<{ coalition_id: string; actor_id: string; role: string }>(
+            this.ds,
+            sql`SELECT m.coalition_id, m.actor_id, m.role FROM membership m
+                WHERE m.status = 'ACTIVE' AND m.coalition_id = ANY(${coalitionIds}::uuid[]) AND m.actor_id = ANY(${actorIds}::uuid[])`,
           )
         : [],
       actorIds.length ? this.partnershipsAmong(user, actorIds, includeEnded) : [],
@@ -160,43 +150,39 @@ export class CoalitionGraphService {
   async actorNetwork(user: AuthUser | null, actorId: string, depth: number, includeEnded: boolean): Promise<Graph> {
     checkUuid(actorId, 'actorId', 'd’acteur');
     if (!Number.isInteger(depth) || depth < 1 || depth > 3) throw badInput('« depth » doit être compris entre 1 et 3', 'depth');
-    const [start] = await this.ds.query(`SELECT id, name, sector FROM actor WHERE id = $1`, [actorId]);
+    const start = await one<{ id: string; name: string; sector: string }>(this.ds, sql`SELECT id, name, sector FROM actor WHERE id = ${actorId}`);
     if (!start) throw notFound('Acteur introuvable');
     const g: G = new UndirectedGraph();
     g.addNode(actorKey(start.id), { kind: GraphNodeKind.ACTOR, label: start.name, sector: start.sector, coalitionKind: null, depth: 0 });
     const seenCoalitions = new Set<string>();
-    let frontier = [start.id as string];
+    let frontier = [start.id];
     let truncated = false;
     for (let d = 1; d <= depth && frontier.length > 0 && !truncated; d++) {
-      const params: unknown[] = [frontier];
-      const visible = Permissions.visibleSql(user, params);
-      const ended = includeEnded ? '' : `AND (c.end_date IS NULL OR c.end_date >= current_date)`;
-      params.push([...seenCoalitions]);
-      const reached: { id: string; name: string; kind: string }[] = await this.ds.query(
-        `SELECT DISTINCT c.id, c.name, c.kind FROM membership m JOIN coalition c ON c.id = m.coalition_id
-         WHERE m.actor_id = ANY($1::uuid[]) AND m.status = 'ACTIVE' AND ${visible} ${ended} AND NOT (c.id = ANY($${params.length}::uuid[]))`,
-        params,
+      const ended = includeEnded ? sql`` : sql`AND ${CURRENT_COALITION}`;
+      const reached = await run<{ id: string; name: string; kind: string }>(
+        this.ds,
+        sql`SELECT DISTINCT c.id, c.name, c.kind FROM membership m JOIN coalition c ON c.id = m.coalition_id
+            WHERE m.actor_id = ANY(${frontier}::uuid[]) AND m.status = 'ACTIVE' AND ${Permissions.visibleSql(user)} ${ended}
+              AND NOT (c.id = ANY(${[...seenCoalitions]}::uuid[]))`,
       );
       for (const c of reached) {
         seenCoalitions.add(c.id);
         g.addNode(coalitionKey(c.id), { kind: GraphNodeKind.COALITION, label: c.name, sector: null, coalitionKind: c.kind, depth: d });
       }
-      const partnerParams: unknown[] = [frontier];
-      const links = partnershipLinkSql(user, partnerParams, includeEnded);
       const [members, partners] = await Promise.all([
         reached.length
-          ? this.ds.query(
-              `SELECT m.coalition_id, m.role, a.id, a.name, a.sector FROM membership m JOIN actor a ON a.id = m.actor_id
-               WHERE m.coalition_id = ANY($1::uuid[]) AND m.status = 'ACTIVE' ORDER BY a.name, a.id`,
-              [reached.map((c) => c.id)],
+          ? run<{ coalition_id: string; role: string; id: string; name: string; sector: string }>(
+              this.ds,
+              sql`SELECT m.coalition_id, m.role, a.id, a.name, a.sector FROM membership m JOIN actor a ON a.id = m.actor_id
+                  WHERE m.coalition_id = ANY(${reached.map((c) => c.id)}::uuid[]) AND m.status = 'ACTIVE' ORDER BY a.name, a.id`,
             )
           : [],
-        this.ds.query(
-          `SELECT p.actor_a, p.actor_b, p.kind, p.status, a.id, a.name, a.sector FROM partnership p
-           JOIN actor a ON a.id = CASE WHEN p.actor_a = ANY($1::uuid[]) THEN p.actor_b ELSE p.actor_a END
-           WHERE (p.actor_a = ANY($1::uuid[]) OR p.actor_b = ANY($1::uuid[])) AND ${links}
-           ORDER BY a.name, a.id`,
-          partnerParams,
+        run<PartnershipRow & { id: string; name: string; sector: string }>(
+          this.ds,
+          sql`SELECT p.actor_a, p.actor_b, p.kind, p.status, a.id, a.name, a.sector FROM partnership p
+              JOIN actor a ON a.id = CASE WHEN p.actor_a = ANY(${frontier}::uuid[]) THEN p.actor_b ELSE p.actor_a END
+              WHERE (p.actor_a = ANY(${frontier}::uuid[]) OR p.actor_b = ANY(${frontier}::uuid[])) AND ${partnershipLinkSql(user, includeEnded)}
+              ORDER BY a.name, a.id`,
         ),
       ]);
       const next: string[] = [];
@@ -215,7 +201,7 @@ export class CoalitionGraphService {
           g.mergeEdge(actorKey(m.id), coalitionKey(m.coalition_id), { kind: GraphEdgeKind.MEMBERSHIP, role: m.role, partnershipKind: null, partnershipStatus: null });
         }
       }
-      addPartnerships(g, partners.filter((p: any) => reach(p)));
+      addPartnerships(g, partners.filter((p) => reach(p)));
       frontier = next;
     }
     // Partnerships between actors of the last ring, so the drawing shows every link among its nodes.
@@ -225,12 +211,10 @@ export class CoalitionGraphService {
   }
 
   private partnershipsAmong(user: AuthUser | null, actorIds: string[], includeEnded: boolean): Promise<PartnershipRow[]> {
-    const params: unknown[] = [actorIds];
-    const links = partnershipLinkSql(user, params, includeEnded);
-    return this.ds.query(
-      `SELECT p.actor_a, p.actor_b, p.kind, p.status FROM partnership p
-       WHERE p.actor_a = ANY($1::uuid[]) AND p.actor_b = ANY($1::uuid[]) AND ${links}`,
-      params,
+    return run<PartnershipRow>(
+      this.ds,
+      sql`SELECT p.actor_a, p.actor_b, p.kind, p.status FROM partnership p
+          WHERE p.actor_a = ANY(${actorIds}::uuid[]) AND p.actor_b = ANY(${actorIds}::uuid[]) AND ${partnershipLinkSql(user, includeEnded)}`,
     );
   }
 

@@ -1,6 +1,23 @@
 import { type AuthUser, UserRole } from '../auth/auth.types.js';
-import type { Coalition, Membership, Partnership } from './coalition.entity.js';
-import { MembershipStatus, PartnershipStatus } from './coalition-enums.js';
+import { ident, join, type Sql, sql } from '../db/sql.js';
+import { AppError } from '../graphql/errors.js';
+import type { Coalition } from './coalition.entity.js';
+import { JoinPolicy, MembershipRole, MembershipStatus, PartnershipStatus } from './coalition-enums.js';
+import type { MembershipParty, PartnershipParty } from './coalition.transitions.js';
+import type { Membership } from './membership.entity.js';
+import type { Partnership } from './partnership.entity.js';
+
+const forbidden = (message: string) => new AppError('FORBIDDEN', message);
+
+/** Table aliases the visibility conditions may be written on. */
+const ALIASES = ['c', 'mc', 'p'] as const;
+type Alias = (typeof ALIASES)[number];
+
+/** A signed-in user, or UNAUTHENTICATED: every write of the domain starts here. */
+export function requireUser(user: AuthUser | null): AuthUser {
+  if (!user) throw new AppError('UNAUTHENTICATED', 'Connexion requise.');
+  return user;
+}
 
 /**
  * How much of a coalition a user may see.
@@ -33,7 +50,7 @@ export type CoalitionAccess = 'MEMBERS' | 'SUMMARY' | 'NONE';
  * coalition's région and administrators. They see every membership of any status and the history.
  *
  * Access is computed from `user.memberships`, the open memberships loaded with the session;
- * every membership change refreshes them (`CoalitionService.refreshMemberships`) so that the
+ * every membership change refreshes them (`MembershipWorkflow.refreshMemberships`) so that the
  * answer of a mutation is checked against the new state.
  */
 export const Permissions = {
@@ -95,21 +112,73 @@ export const Permissions = {
 
   /**
    * SQL condition on coalition alias `c` keeping the coalitions whose members the user may see
-   * (`MEMBERS` access): what lists, filters and graphs show. Pushes its parameters.
+   * (`MEMBERS` access): what lists, filters and graphs show.
    */
-  visibleSql(user: AuthUser | null, params: unknown[], alias = 'c'): string {
-    if (user?.role === UserRole.ADMIN) return 'TRUE';
-    const or = [`${alias}.visibility = 'PUBLIC'`];
-    if (user?.role === UserRole.ANALYST && user.regionCode) {
-      params.push(user.regionCode);
-      or.push(`${alias}.region_code = $${params.length}`);
-    }
+  visibleSql(user: AuthUser | null, alias: Alias = 'c'): Sql {
+    if (user?.role === UserRole.ADMIN) return sql`TRUE`;
+    const a = ident(alias, ALIASES);
+    const or = [sql`${a}.visibility = 'PUBLIC'`];
+    if (user?.role === UserRole.ANALYST && user.regionCode) or.push(sql`${a}.region_code = ${user.regionCode}`);
     const active = user ? [...new Set(user.memberships.filter((m) => m.status === MembershipStatus.ACTIVE).map((m) => m.coalitionId))] : [];
-    if (active.length) {
-      params.push(active);
-      or.push(`${alias}.id = ANY($${params.length}::uuid[])`);
+    if (active.length) or.push(sql`${a}.id = ANY(${active}::uuid[])`);
+    return or.length === 1 ? or[0] : sql`(${join(or, sql` OR `)})`;
+  },
+
+  /** A membership may be reached (by id): its coalition is visible, or the user represents its actor. */
+  canReach(user: AuthUser | null, c: Coalition, m: Pick<Membership, 'actorId'>): boolean {
+    return Permissions.canView(user, c) || Permissions.represents(user, m.actorId);
+  },
+
+  /** What the user is for a membership of actor `actorId` in `c` (the transition table says what each may do). */
+  membershipParties(user: AuthUser | null, c: Pick<Coalition, 'id' | 'regionCode'>, actorId: string): MembershipParty[] {
+    const parties: MembershipParty[] = [];
+    if (Permissions.represents(user, actorId)) parties.push('REPRESENTATIVE');
+    if (Permissions.canManage(user, c)) parties.push('COORDINATOR');
+    return parties;
+  },
+
+  /** Coordinators, ARS analysts and administrators found coalitions; members do not. */
+  mayFound(user: AuthUser): MembershipParty[] {
+    return user.role === UserRole.MEMBER ? [] : ['FOUNDER'];
+  },
+
+  /** A coordinator founds for an actor it represents; an analyst only in its région. */
+  checkFounding(user: AuthUser, pilotActorId: string, regionCode: string | null): void {
+    if (user.role === UserRole.COORDINATOR && !Permissions.represents(user, pilotActorId)) {
+      throw forbidden('Vous ne représentez pas l’acteur pilote indiqué.');
     }
-    return or.length === 1 ? or[0] : `(${or.join(' OR ')})`;
+    if (user.role === UserRole.ANALYST && regionCode !== user.regionCode) {
+      throw forbidden('Un analyste ne crée des coalitions que dans sa région.');
+    }
+  },
+
+  /** Only its coordinators change a coalition; an analyst may not move it out of its région (unless it also pilots it). */
+  checkUpdate(user: AuthUser, c: Coalition, newRegionCode: string | null): void {
+    Permissions.checkManage(user, c, 'Seuls les coordinateurs de cette coalition la modifient.');
+    if (user.role === UserRole.ANALYST && newRegionCode !== user.regionCode && !Permissions.canManage({ ...user, role: UserRole.MEMBER }, c)) {
+      throw forbidden('Un analyste ne place des coalitions que dans sa région.');
+    }
+  },
+
+  /** FORBIDDEN with `message` unless the user manages the coalition. */
+  checkManage(user: AuthUser | null, c: Pick<Coalition, 'id' | 'regionCode'>, message: string): void {
+    if (!Permissions.canManage(user, c)) throw forbidden(message);
+  },
+
+  /** The pilot's role is given by a coordinator's invitation, never asked for. */
+  checkRequestedRole(role: MembershipRole): void {
+    if (role === MembershipRole.PILOTE) throw forbidden('Le rôle de pilote est donné par invitation d’un coordinateur.');
+  },
+
+  /** How a request joins `c`: at once if it is open, on a coordinator's decision if not; never when it opens by invitation only. */
+  joinAction(c: Pick<Coalition, 'joinPolicy'>): 'JOIN' | 'REQUEST' {
+    if (c.joinPolicy === JoinPolicy.INVITATION) throw forbidden('Cette coalition ne s’ouvre que sur invitation d’un coordinateur.');
+    return c.joinPolicy === JoinPolicy.OPEN ? 'JOIN' : 'REQUEST';
+  },
+
+  /** Suggestions leave out the members: they would tell who the members are. */
+  checkSuggestions(user: AuthUser | null, c: Coalition): void {
+    if (!Permissions.canSeeMembers(user, c)) throw forbidden('Les partenaires suggérés sont réservés aux membres de la coalition.');
   },
 };
 
@@ -165,20 +234,28 @@ export const PartnershipRules = {
     return PartnershipRules.isInsider(user, p);
   },
 
-  /** SQL twin of `canSee` on partnership alias `p`. Pushes its parameters. */
-  visibleSql(user: AuthUser | null, params: unknown[], alias = 'p'): string {
-    if (user?.role === UserRole.ADMIN) return 'TRUE';
-    const or = [`(${alias}.confirmed_at IS NOT NULL AND ${alias}.status IN ('ACTIVE','ENDED'))`];
-    if (user?.actorIds.length) {
-      params.push(user.actorIds);
-      or.push(`${alias}.actor_a = ANY($${params.length}::uuid[])`, `${alias}.actor_b = ANY($${params.length}::uuid[])`);
-    }
+  /** What the user is for `p` (the transition table says what each may do). */
+  parties(user: AuthUser | null, p: Partnership): PartnershipParty[] {
+    const parties: PartnershipParty[] = [];
+    if (user && PartnershipRules.declaringSide(user, p)) parties.push('DECLARING_SIDE');
+    if (PartnershipRules.canDecide(user, p)) parties.push('DECIDER');
+    if (PartnershipRules.canEnd(user, p)) parties.push('INSIDER');
+    return parties;
+  },
+
+  /** Who may declare a partnership for `actorId`: its representatives and administrators. */
+  declarerParties(user: AuthUser, actorId: string): PartnershipParty[] {
+    return Permissions.represents(user, actorId) || user.role === UserRole.ADMIN ? ['DECLARER'] : [];
+  },
+
+  /** SQL twin of `canSee` on partnership alias `p`. */
+  visibleSql(user: AuthUser | null): Sql {
+    if (user?.role === UserRole.ADMIN) return sql`TRUE`;
+    const or = [sql`(p.confirmed_at IS NOT NULL AND p.status IN ('ACTIVE','ENDED'))`];
+    if (user?.actorIds.length) or.push(sql`p.actor_a = ANY(${user.actorIds}::uuid[])`, sql`p.actor_b = ANY(${user.actorIds}::uuid[])`);
     if (user?.role === UserRole.ANALYST && user.regionCode) {
-      params.push(user.regionCode);
-      or.push(
-        `EXISTS (SELECT 1 FROM coverage_area ca WHERE ca.level = 'REGION' AND ca.code = $${params.length} AND ca.actor_id IN (${alias}.actor_a, ${alias}.actor_b))`,
-      );
+      or.push(sql`EXISTS (SELECT 1 FROM coverage_area ca WHERE ca.level = 'REGION' AND ca.code = ${user.regionCode} AND ca.actor_id IN (p.actor_a, p.actor_b))`);
     }
-    return `(${or.join(' OR ')})`;
+    return sql`(${join(or, sql` OR `)})`;
   },
 };

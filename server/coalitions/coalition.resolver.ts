@@ -4,30 +4,22 @@ import { SECTOR_LABELS, type Sector } from '../actors/actor-enums.js';
 import { TerritoryRefInput } from '../territories/territory.inputs.js';
 import type { Context } from '../graphql/context.js';
 import { checkArgs } from '../graphql/cost.js';
-import { AppError } from '../graphql/errors.js';
 import { Theme } from '../themes/theme.entity.js';
 import { Territory } from '../territories/territory.entity.js';
-import {
-  Coalition,
-  CoalitionConnection,
-  Graph,
-  Intersectorality,
-  Membership,
-  MembershipEvent,
-  PartnerSuggestion,
-  Partnership,
-  PartnershipEvent,
-  RoleGroup,
-  SectorGroup,
-} from './coalition.entity.js';
+import { Coalition, CoalitionConnection } from './coalition.entity.js';
 import { COALITION_KIND_LABELS, MEMBERSHIP_ROLE_LABELS, MembershipRole, MembershipStatus } from './coalition-enums.js';
+import { Graph } from './coalition-graph.types.js';
 import { CoalitionFilter, CreateCoalitionInput, CreatePartnershipInput, UpdateCoalitionInput } from './coalition.inputs.js';
+import { groupByRole, intersectorality, visibleMemberships } from './coalition-members.js';
 import { PartnershipRules, Permissions } from './coalition.permissions.js';
-import { CoalitionService } from './coalition.service.js';
+import { PartnershipMachine } from './coalition.transitions.js';
+import { Intersectorality, Membership, MembershipEvent, RoleGroup, SectorGroup } from './membership.entity.js';
+import { PartnerSuggestion } from './partner-suggestion.types.js';
+import { Partnership, PartnershipEvent } from './partnership.entity.js';
 
 async function activeMembers(c: Coalition, { loaders, user }: Context): Promise<Membership[]> {
   const all = await loaders.membershipsByCoalition.load(c.id);
-  return CoalitionService.visibleMemberships(user ?? null, c, all, [MembershipStatus.ACTIVE]);
+  return visibleMemberships(user ?? null, c, all, [MembershipStatus.ACTIVE]);
 }
 
 async function actorsOf(members: Membership[], { loaders }: Context): Promise<Actor[]> {
@@ -120,7 +112,7 @@ export class CoalitionResolver {
     @Arg('role', () => MembershipRole, { defaultValue: MembershipRole.MEMBRE }) role: MembershipRole,
     @Ctx() { services, user }: Context,
   ): Promise<Membership> {
-    return services.coalitions.requestMembership(user ?? null, coalitionId, actorId, role);
+    return services.coalitions.memberships.request(user ?? null, coalitionId, actorId, role);
   }
 
   @Mutation(() => Membership, { description: 'Un coordinateur invite un acteur' })
@@ -130,34 +122,34 @@ export class CoalitionResolver {
     @Arg('role', () => MembershipRole, { defaultValue: MembershipRole.MEMBRE }) role: MembershipRole,
     @Ctx() { services, user }: Context,
   ): Promise<Membership> {
-    return services.coalitions.invite(user ?? null, coalitionId, actorId, role);
+    return services.coalitions.memberships.invite(user ?? null, coalitionId, actorId, role);
   }
 
   @Mutation(() => Membership, { description: 'Un coordinateur accepte une demande ; CONFLICT si elle a déjà été traitée' })
   acceptMembership(@Arg('membershipId', () => ID) membershipId: string, @Ctx() { services, user }: Context): Promise<Membership> {
-    return services.coalitions.decide(user ?? null, membershipId, true);
+    return services.coalitions.memberships.decide(user ?? null, membershipId, true);
   }
 
   @Mutation(() => Membership, { description: 'Un coordinateur refuse une demande ; CONFLICT si elle a déjà été traitée' })
   rejectMembership(@Arg('membershipId', () => ID) membershipId: string, @Ctx() { services, user }: Context): Promise<Membership> {
-    return services.coalitions.decide(user ?? null, membershipId, false);
+    return services.coalitions.memberships.decide(user ?? null, membershipId, false);
   }
 
   @Mutation(() => Membership, { description: 'Le représentant de l’acteur invité accepte l’invitation' })
   acceptInvitation(@Arg('membershipId', () => ID) membershipId: string, @Ctx() { services, user }: Context): Promise<Membership> {
-    return services.coalitions.answerInvitation(user ?? null, membershipId, true);
+    return services.coalitions.memberships.answerInvitation(user ?? null, membershipId, true);
   }
 
   @Mutation(() => Membership, { description: 'Le représentant de l’acteur invité décline l’invitation' })
   declineInvitation(@Arg('membershipId', () => ID) membershipId: string, @Ctx() { services, user }: Context): Promise<Membership> {
-    return services.coalitions.answerInvitation(user ?? null, membershipId, false);
+    return services.coalitions.memberships.answerInvitation(user ?? null, membershipId, false);
   }
 
   @Mutation(() => Membership, {
     description: 'Met fin à une adhésion (ou retire une demande) : l’acteur lui-même ou un coordinateur ; l’historique est conservé',
   })
   leaveCoalition(@Arg('membershipId', () => ID) membershipId: string, @Ctx() { services, user }: Context): Promise<Membership> {
-    return services.coalitions.leave(user ?? null, membershipId);
+    return services.coalitions.memberships.leave(user ?? null, membershipId);
   }
 
   @Mutation(() => Partnership, {
@@ -166,7 +158,7 @@ export class CoalitionResolver {
       'l’autre acteur le confirme ; CONFLICT s’il en existe déjà un de même nature, en attente ou actif, entre ces deux acteurs',
   })
   createPartnership(@Arg('input', () => CreatePartnershipInput) input: CreatePartnershipInput, @Ctx() { services, user }: Context): Promise<Partnership> {
-    return services.coalitions.createPartnership(user ?? null, input);
+    return services.coalitions.partnerships.create(user ?? null, input);
   }
 
   @Mutation(() => Partnership, {
@@ -175,7 +167,7 @@ export class CoalitionResolver {
       'jamais le côté qui l’a déclaré ; CONFLICT s’il n’est plus en attente',
   })
   confirmPartnership(@Arg('id', () => ID) id: string, @Ctx() { services, user }: Context): Promise<Partnership> {
-    return services.coalitions.confirmPartnership(user ?? null, id);
+    return services.coalitions.partnerships.confirm(user ?? null, id);
   }
 
   @Mutation(() => Partnership, { description: 'Refuse un partenariat en attente (mêmes personnes que pour le confirmer), avec un motif facultatif' })
@@ -184,7 +176,7 @@ export class CoalitionResolver {
     @Arg('reason', () => String, { nullable: true, description: 'Motif (1 000 caractères au plus)' }) reason: string | null,
     @Ctx() { services, user }: Context,
   ): Promise<Partnership> {
-    return services.coalitions.declinePartnership(user ?? null, id, reason);
+    return services.coalitions.partnerships.decline(user ?? null, id, reason);
   }
 
   @Mutation(() => Partnership, {
@@ -197,14 +189,14 @@ export class CoalitionResolver {
     @Arg('reason', () => String, { nullable: true, description: 'Motif (1 000 caractères au plus)' }) reason: string | null,
     @Ctx() { services, user }: Context,
   ): Promise<Partnership> {
-    return services.coalitions.endPartnership(user ?? null, id, reason);
+    return services.coalitions.partnerships.end(user ?? null, id, reason);
   }
 
   @Query(() => [Partnership], {
     description: 'Partenariats déclarés par d’autres et en attente de la confirmation du compte connecté (500 au plus, les plus anciens d’abord)',
   })
   partnershipsToConfirm(@Ctx() { services, user }: Context): Promise<Partnership[]> {
-    return services.coalitions.partnershipsToConfirm(user ?? null);
+    return services.coalitions.partnerships.toConfirm(user ?? null);
   }
 
   // ---------------------------------------------------------------- fields
@@ -251,12 +243,12 @@ export class CoalitionResolver {
   ): Promise<Membership[]> {
     checkArgs('Coalition.members', { statuses });
     const all = await loaders.membershipsByCoalition.load(c.id);
-    return CoalitionService.visibleMemberships(user ?? null, c, all, statuses?.length ? statuses : [MembershipStatus.ACTIVE]);
+    return visibleMemberships(user ?? null, c, all, statuses?.length ? statuses : [MembershipStatus.ACTIVE]);
   }
 
   @FieldResolver(() => [RoleGroup], { description: 'Membres actifs par rôle (pilotes d’abord)' })
   async membersByRole(@Root() c: Coalition, @Ctx() ctx: Context): Promise<RoleGroup[]> {
-    return CoalitionService.groupByRole(await activeMembers(c, ctx)).map((g) => ({ ...g, label: MEMBERSHIP_ROLE_LABELS[g.role] }));
+    return groupByRole(await activeMembers(c, ctx)).map((g) => ({ ...g, label: MEMBERSHIP_ROLE_LABELS[g.role] }));
   }
 
   @FieldResolver(() => [SectorGroup], { description: 'Membres actifs par secteur' })
@@ -277,16 +269,14 @@ export class CoalitionResolver {
   })
   async intersectorality(@Root() c: Coalition, @Ctx() ctx: Context): Promise<Intersectorality | null> {
     if (!Permissions.canSeeMembers(ctx.user ?? null, c)) return null;
-    return CoalitionService.intersectorality(await actorsOf(await activeMembers(c, ctx), ctx));
+    return intersectorality(await actorsOf(await activeMembers(c, ctx), ctx));
   }
 
   @FieldResolver(() => [MembershipEvent], {
     description: 'Historique de toutes les adhésions (coordinateurs, analystes ARS de la région, administrateurs)',
   })
   history(@Root() c: Coalition, @Ctx() { services, user }: Context): Promise<MembershipEvent[]> {
-    if (!Permissions.canManage(user ?? null, c)) {
-      throw new AppError('FORBIDDEN', 'L’historique est réservé aux coordinateurs de la coalition.');
-    }
+    Permissions.checkManage(user ?? null, c, 'L’historique est réservé aux coordinateurs de la coalition.');
     return services.coalitions.history(c.id, null);
   }
 }
@@ -363,12 +353,12 @@ export class PartnershipResolver {
 
   @FieldResolver(() => Boolean, { description: 'Vrai si le compte connecté peut confirmer ou refuser ce partenariat en attente' })
   viewerCanDecide(@Root() p: Partnership, @Ctx() { user }: Context): boolean {
-    return p.status === 'PENDING' && PartnershipRules.canDecide(user ?? null, p);
+    return PartnershipMachine.allows('CONFIRM', p.status, PartnershipRules.parties(user ?? null, p));
   }
 
   @FieldResolver(() => Boolean, { description: 'Vrai si le compte connecté peut y mettre fin (ou retirer la déclaration)' })
   viewerCanEnd(@Root() p: Partnership, @Ctx() { user }: Context): boolean {
-    return (p.status === 'PENDING' || p.status === 'ACTIVE') && PartnershipRules.canEnd(user ?? null, p);
+    return PartnershipMachine.allows('END', p.status, PartnershipRules.parties(user ?? null, p));
   }
 }
 
@@ -392,7 +382,7 @@ export class ActorPartnershipResolver {
     return all.filter((m, i) => {
       const c = coalitions[i];
       if (!c || c instanceof Error) return false;
-      return CoalitionService.visibleMemberships(user ?? null, c, [m], wanted).length > 0;
+      return visibleMemberships(user ?? null, c, [m], wanted).length > 0;
     });
   }
 

@@ -28,7 +28,7 @@ export function createServices(ds: DataSource): Services {
   const territories = new TerritoryService(ds);
   const themes = new ThemeService(ds);
   const actors = new ActorService(ds, themes, territories);
-  const coalitions = new CoalitionService(ds, themes, territories, actors);
+  const coalitions = new CoalitionService(ds, themes, territories);
   return {
     territories,
     themes,

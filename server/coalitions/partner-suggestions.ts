@@ -1,0 +1,82 @@
+import { SECTOR_CATEGORY_LABELS, type SectorCategory, SuggestionReasonKind, sectorCategories } from './coalition-enums.js';
+
+/** What the scoring knows of a candidate actor: its themes and sector, and how much of the coalition's territory it covers. */
+export interface SuggestionCandidate<A extends CandidateActor = CandidateActor> {
+  actor: A;
+  /** Communes of the coalition's territory the actor covers. */
+  covered: number;
+  /** Communes of the coalition's territory. */
+  total: number;
+}
+
+export interface CandidateActor {
+  name: string;
+  themeCodes: readonly string[];
+  sector: string;
+  kind: string;
+}
+
+/** What the scoring knows of the coalition. */
+export interface SuggestionContext {
+  /** Its themes with their sub-themes and parents (`relatedThemes`). */
+  relatedThemes: readonly string[];
+  /** The sectors none of its active members brings. */
+  missingSectors: ReadonlySet<SectorCategory>;
+  /** A theme's label, for the reasons. */
+  themeLabel: (code: string) => string;
+}
+
+export interface ScoredSuggestion<A extends CandidateActor = CandidateActor> {
+  actor: A;
+  score: number;
+  coveredCommunes: number;
+  communeCount: number;
+  sharedThemes: string[];
+  missingSectors: SectorCategory[];
+  reasons: { kind: SuggestionReasonKind; label: string }[];
+}
+
+/** Weights of the score: a shared theme, each further one, full coverage, each missing sector brought. */
+export const WEIGHTS = { firstTheme: 2, furtherTheme: 0.5, coverage: 2, missingSector: 1.5 } as const;
+
+/**
+ * Scores one candidate, or null if it neither shares a theme nor brings a missing sector:
+ * 2 for a shared theme (+0.5 for each further one), up to 2 for the share of the territory it
+ * covers, 1.5 for each missing sector it brings; rounded to the thousandth. Each part is a reason.
+ */
+export function scoreCandidate<A extends CandidateActor>(candidate: SuggestionCandidate<A>, ctx: SuggestionContext): ScoredSuggestion<A> | null {
+  const { actor } = candidate;
+  const sharedThemes = actor.themeCodes.filter((t) => ctx.relatedThemes.includes(t));
+  const brings = sectorCategories(actor.sector, actor.kind).filter((s) => ctx.missingSectors.has(s));
+  if (sharedThemes.length === 0 && brings.length === 0) return null;
+  const total = candidate.total || 1;
+  const covered = candidate.covered;
+  const reasons: ScoredSuggestion['reasons'] = [];
+  if (sharedThemes.length) {
+    reasons.push({ kind: SuggestionReasonKind.SAME_THEME, label: `Même thème : ${sharedThemes.map(ctx.themeLabel).join(', ')}` });
+  }
+  reasons.push({
+    kind: SuggestionReasonKind.COVERS_COMMUNES,
+    label: covered >= total ? `Couvre tout le territoire (${total} commune${total > 1 ? 's' : ''})` : `Couvre ${covered} des ${total} communes du territoire`,
+  });
+  if (brings.length) {
+    reasons.push({
+      kind: SuggestionReasonKind.MISSING_SECTOR,
+      label: `Apporte un secteur absent : ${brings.map((s) => SECTOR_CATEGORY_LABELS[s]).join(', ')}`,
+    });
+  }
+  const themes = sharedThemes.length ? WEIGHTS.firstTheme + WEIGHTS.furtherTheme * (sharedThemes.length - 1) : 0;
+  const score = themes + WEIGHTS.coverage * (covered / total) + WEIGHTS.missingSector * brings.length;
+  return { actor, score: Math.round(score * 1000) / 1000, coveredCommunes: covered, communeCount: total, sharedThemes, missingSectors: brings, reasons };
+}
+
+/** The `first` best candidates: by score, then by name (French order). */
+export function rankSuggestions<A extends CandidateActor>(
+  candidates: readonly SuggestionCandidate<A>[],
+  ctx: SuggestionContext,
+  first: number,
+): ScoredSuggestion<A>[] {
+  const scored = candidates.map((c) => scoreCandidate(c, ctx)).filter((s): s is ScoredSuggestion<A> => s !== null);
+  scored.sort((a, b) => b.score - a.score || a.actor.name.localeCompare(b.actor.name, 'fr'));
+  return scored.slice(0, first);
+}

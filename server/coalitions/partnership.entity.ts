@@ -1,0 +1,121 @@
+import { Field, ID, ObjectType } from 'type-graphql';
+import { type Sql, sql, Table } from '../db/sql.js';
+import { PartnershipKind, PartnershipStatus } from './coalition-enums.js';
+
+/**
+ * A direct partnership between two actors (a signed convention…). `actorA` is the declaring side;
+ * it is public only once `actorB`'s side has confirmed it (see `PartnershipRules`).
+ */
+@ObjectType({ description: 'Partenariat direct entre deux acteurs (convention signée…), déclaré par l’un, confirmé par l’autre' })
+export class Partnership {
+  @Field(() => ID)
+  id: string;
+
+  actorAId: string;
+  actorBId: string;
+
+  @Field(() => PartnershipKind)
+  kind: PartnershipKind;
+
+  @Field(() => PartnershipStatus)
+  status: PartnershipStatus;
+
+  @Field(() => String, { nullable: true, description: 'Intitulé' })
+  title: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Début (AAAA-MM-JJ)' })
+  startDate: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Fin (AAAA-MM-JJ)' })
+  endDate: string | null;
+
+  @Field(() => Boolean, { description: 'Vrai si le partenariat est terminé (fin passée ou état ENDED)' })
+  ended: boolean;
+
+  @Field(() => Date, { description: 'Date de la déclaration' })
+  declaredAt: Date;
+
+  @Field(() => Date, { nullable: true, description: 'Date de la confirmation par l’autre acteur' })
+  confirmedAt: Date | null;
+
+  @Field(() => Date, { nullable: true, description: 'Date à laquelle il a été terminé ou refusé' })
+  endedAt: Date | null;
+
+  createdBy: string | null;
+  /** Régions where either actor works (coverage_area), for the ARS analysts' rights. */
+  regionCodes: string[];
+}
+
+/** The partnership table's column map, keyed by the fields of `Partnership` (and the two a read does not show). */
+export const PARTNERSHIP_TABLE = new Table('partnership', {
+  id: { name: 'id', type: 'uuid' },
+  actorAId: { name: 'actor_a', type: 'uuid' },
+  actorBId: { name: 'actor_b', type: 'uuid' },
+  kind: { name: 'kind', type: 'text' },
+  status: { name: 'status', type: 'text' },
+  title: { name: 'title', type: 'text' },
+  startDate: { name: 'start_date', type: 'date' },
+  endDate: { name: 'end_date', type: 'date' },
+  declaredAt: { name: 'created_at', type: 'timestamptz' },
+  confirmedAt: { name: 'confirmed_at', type: 'timestamptz' },
+  endedAt: { name: 'ended_at', type: 'timestamptz' },
+  createdBy: { name: 'created_by', type: 'uuid' },
+  confirmedBy: { name: 'confirmed_by', type: 'uuid' },
+  updatedAt: { name: 'updated_at', type: 'timestamptz' },
+});
+
+const READ_AS_IS = ['id', 'actorAId', 'actorBId', 'kind', 'status', 'title', 'declaredAt', 'confirmedAt', 'endedAt', 'createdBy'] as const;
+
+/** The SELECT list of a partnership on alias `p`, read back by `toPartnership`, with the régions of its two actors. */
+export const PARTNERSHIP_COLUMNS: Sql = sql`${PARTNERSHIP_TABLE.list(READ_AS_IS, 'p')},
+  to_char(p.start_date, 'YYYY-MM-DD') AS start_date, to_char(p.end_date, 'YYYY-MM-DD') AS end_date,
+  (p.status = 'ENDED' OR (p.end_date IS NOT NULL AND p.end_date < current_date)) AS ended,
+  ARRAY(SELECT DISTINCT ca.code FROM coverage_area ca WHERE ca.level = 'REGION' AND ca.actor_id IN (p.actor_a, p.actor_b)) AS region_codes`;
+
+export function toPartnership(row: Record<string, unknown>): Partnership {
+  return Object.assign(new Partnership(), PARTNERSHIP_TABLE.fromRow(row, [...READ_AS_IS, 'startDate', 'endDate']), {
+    ended: row.ended === true,
+    regionCodes: (row.region_codes as string[] | null) ?? [],
+  });
+}
+
+/** One change of a partnership, kept forever: who, when, from which status to which, and why. */
+@ObjectType({ description: 'Changement d’un partenariat (historique)' })
+export class PartnershipEvent {
+  @Field(() => ID)
+  id: string;
+
+  @Field(() => PartnershipStatus, { nullable: true, description: 'État avant le changement (vide pour la déclaration)' })
+  fromStatus: PartnershipStatus | null;
+
+  @Field(() => PartnershipStatus, { description: 'État après le changement' })
+  toStatus: PartnershipStatus;
+
+  @Field(() => String, { nullable: true, description: 'Motif donné' })
+  reason: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Nom affiché de la personne qui a fait le changement (jamais son courriel)' })
+  byName: string | null;
+
+  @Field(() => Date)
+  at: Date;
+}
+
+/** The partnership_event table's column map (`byName` is read from the user's account). */
+export const PARTNERSHIP_EVENT_TABLE = new Table('partnership_event', {
+  partnershipId: { name: 'partnership_id', type: 'uuid' },
+  fromStatus: { name: 'from_status', type: 'text' },
+  toStatus: { name: 'to_status', type: 'text' },
+  userId: { name: 'user_id', type: 'uuid' },
+  reason: { name: 'reason', type: 'text' },
+  at: { name: 'at', type: 'timestamptz' },
+});
+
+const EVENT_READ = ['fromStatus', 'toStatus', 'reason', 'at'] as const;
+
+/** The SELECT list of an event on alias `e` (with `u`, its user_account), read back by `toPartnershipEvent`. */
+export const PARTNERSHIP_EVENT_COLUMNS: Sql = sql`e.id::text, e.partnership_id, ${PARTNERSHIP_EVENT_TABLE.list(EVENT_READ, 'e')}, u.display_name`;
+
+export function toPartnershipEvent(row: Record<string, unknown>): PartnershipEvent {
+  return Object.assign(new PartnershipEvent(), PARTNERSHIP_EVENT_TABLE.fromRow(row, EVENT_READ), { id: row.id, byName: row.display_name });
+}
