@@ -1,25 +1,11 @@
-import type { GraphQLResolveInfo, SelectionSetNode } from 'graphql';
+import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Ctx, Info, Int, Query, Resolver } from 'type-graphql';
 import { TerritoryRefInput } from '../territories/territory.inputs.js';
 import type { Context } from '../graphql/context.js';
 import { checkArgs } from '../graphql/cost.js';
+import { selectsPath } from '../graphql/selection.js';
 import { GapFilterInput, GapOrder } from './gap.inputs.js';
 import { CoverageComparison, CoverageResult, GapResult, ThemeMatrix } from './gap.types.js';
-
-/** True if the selection reaches `path` (fields nested in order), fragments included. */
-function selectsPath(info: GraphQLResolveInfo, path: string[]): boolean {
-  const visit = (set: SelectionSetNode | undefined, depth: number): boolean =>
-    !!set?.selections.some((s) => {
-      if (s.kind === 'Field') {
-        if (s.name.value !== path[depth]) return false;
-        return depth === path.length - 1 || visit(s.selectionSet, depth + 1);
-      }
-      if (s.kind === 'InlineFragment') return visit(s.selectionSet, depth);
-      const fragment = info.fragments[s.name.value];
-      return fragment ? visit(fragment.selectionSet, depth) : false;
-    });
-  return info.fieldNodes.some((node) => visit(node.selectionSet, 0));
-}
 
 @Resolver()
 export class GapResolver {

@@ -10,11 +10,11 @@ import {
   isLeafType,
   isListType,
   Kind,
-  type SelectionSetNode,
 } from 'graphql';
 import { type ComplexityEstimatorArgs, getComplexity } from 'graphql-query-complexity';
 import type { AnalyticsGate } from '../http/gate.js';
 import { AppError, badInput } from './errors.js';
+import { fieldsIn } from './selection.js';
 
 /**
  * Hard caps of the list arguments, by field: `[min, max]` for a number (page size, depth), `max`
@@ -129,25 +129,6 @@ interface Analysis {
   capError: AppError | null;
 }
 
-/** The fields named `name` directly in `node`'s selection (inline fragments and fragment spreads included). */
-function childFields(node: FieldNode, name: string, fragments: Record<string, FragmentDefinitionNode>): FieldNode[] {
-  const found: FieldNode[] = [];
-  const seen = new Set<string>();
-  const visit = (set: SelectionSetNode | undefined) => {
-    for (const s of set?.selections ?? []) {
-      if (s.kind === Kind.FIELD) {
-        if (s.name.value === name) found.push(s);
-      } else if (s.kind === Kind.INLINE_FRAGMENT) visit(s.selectionSet);
-      else if (!seen.has(s.name.value)) {
-        seen.add(s.name.value);
-        visit(fragments[s.name.value]?.selectionSet);
-      }
-    }
-  };
-  visit(node.selectionSet);
-  return found;
-}
-
 /** The list of a page or of an analysis, by the type of the field that takes `first` or the scope. */
 const PAGE_LIST: Record<string, string> = {
   ActorConnection: 'edges',
@@ -191,13 +172,13 @@ export function analyzeOperation(schema: GraphQLSchema, document: DocumentNode, 
     const split = () => {
       const list = PAGE_LIST[getNamedType(field.type).name];
       if (!list) return { item: (isLeafType(getNamedType(field.type)) ? 0 : 1) + nested, rest: 0 };
-      const item = childFields(node, list, fragments).reduce((sum, f) => sum + 1 + (selectionCost.get(f) ?? 0), 0);
+      const item = fieldsIn(node.selectionSet, list, fragments).reduce((sum, f) => sum + 1 + (selectionCost.get(f) ?? 0), 0);
       return { item, rest: Math.max(0, nested - item) };
     };
     switch (key) {
       case 'Query.coverage': {
         const rows = rowsInScope(args.filter);
-        const features = childFields(node, 'features', fragments).length > 0;
+        const features = fieldsIn(node.selectionSet, 'features', fragments).length > 0;
         if (features || rows > LARGE_SCOPE_ROWS) analytical.add(key);
         const perFeature = args.compact ? FEATURE_COMPACT : FEATURE_FULL + (args.withDistance ? NEAREST : 0);
         return 1 + nested + analysis(rows, 1 + themeColumns(args.filter)) + (features ? rows * perFeature : 0);
@@ -207,7 +188,7 @@ export function analyzeOperation(schema: GraphQLSchema, document: DocumentNode, 
         const first = capped('first', args.first);
         if (first > LARGE_GAP_PAGE || rows > LARGE_SCOPE_ROWS) analytical.add(key);
         const { item, rest } = split();
-        const nearest = childFields(node, 'rows', fragments).some((r) => childFields(r, 'nearestActorKm', fragments).length > 0);
+        const nearest = fieldsIn(node.selectionSet, 'rows', fragments).some((r) => fieldsIn(r.selectionSet, 'nearestActorKm', fragments).length > 0);
         return 1 + rest + analysis(rows, 1) + first * (item + (nearest ? NEAREST : 0));
       }
       case 'Query.themeMatrix': {

@@ -1,41 +1,51 @@
-import type { GraphQLResolveInfo, SelectionSetNode } from 'graphql';
+import { type FieldNode, type FragmentDefinitionNode, type GraphQLResolveInfo, Kind, type SelectionSetNode } from 'graphql';
+
+/**
+ * The one walker of selection sets: the fields named `name` (every field when `name` is null)
+ * directly in `set`, through inline fragments and fragment spreads (each spread visited once).
+ * Resolvers use it to skip work nobody asked for; the cost analysis, to price what is asked.
+ */
+export function fieldsIn(
+  set: SelectionSetNode | undefined,
+  name: string | null,
+  fragments: Readonly<Record<string, FragmentDefinitionNode>>,
+): FieldNode[] {
+  const found: FieldNode[] = [];
+  const seen = new Set<string>();
+  const visit = (s: SelectionSetNode | undefined) => {
+    for (const node of s?.selections ?? []) {
+      if (node.kind === Kind.FIELD) {
+        if (name === null || node.name.value === name) found.push(node);
+      } else if (node.kind === Kind.INLINE_FRAGMENT) visit(node.selectionSet);
+      else if (!seen.has(node.name.value)) {
+        seen.add(node.name.value);
+        visit(fragments[node.name.value]?.selectionSet);
+      }
+    }
+  };
+  visit(set);
+  return found;
+}
+
+/** The fields reached from the current field by `path` (names nested in order), fragments included. */
+function fieldsAt(info: GraphQLResolveInfo, path: readonly string[]): FieldNode[] {
+  return path.reduce<readonly FieldNode[]>(
+    (nodes, name) => nodes.flatMap((n) => fieldsIn(n.selectionSet, name, info.fragments)),
+    info.fieldNodes,
+  ) as FieldNode[];
+}
 
 /** True if the current field's selection asks for `name` directly (fragments included). */
 export function selects(info: GraphQLResolveInfo, name: string): boolean {
-  const visit = (set: SelectionSetNode | undefined): boolean =>
-    !!set?.selections.some((s) => {
-      if (s.kind === 'Field') return s.name.value === name;
-      if (s.kind === 'InlineFragment') return visit(s.selectionSet);
-      const fragment = info.fragments[s.name.value];
-      return fragment ? visit(fragment.selectionSet) : false;
-    });
-  return info.fieldNodes.some((node) => visit(node.selectionSet));
+  return fieldsAt(info, [name]).length > 0;
+}
+
+/** True if the selection reaches `path` (fields nested in order, e.g. `['rows', 'nearestActorKm']`). */
+export function selectsPath(info: GraphQLResolveInfo, path: readonly string[]): boolean {
+  return fieldsAt(info, path).length > 0;
 }
 
 /** The names selected under the current field's child `name` (fragments included), e.g. which facets are asked. */
 export function selectedUnder(info: GraphQLResolveInfo, name: string): Set<string> {
-  const out = new Set<string>();
-  const collect = (set: SelectionSetNode | undefined, into: (s: SelectionSetNode | undefined) => void) => {
-    for (const s of set?.selections ?? []) {
-      if (s.kind === 'Field') {
-        if (s.name.value === name) into(s.selectionSet);
-      } else if (s.kind === 'InlineFragment') collect(s.selectionSet, into);
-      else {
-        const fragment = info.fragments[s.name.value];
-        if (fragment) collect(fragment.selectionSet, into);
-      }
-    }
-  };
-  const names = (set: SelectionSetNode | undefined) => {
-    for (const s of set?.selections ?? []) {
-      if (s.kind === 'Field') out.add(s.name.value);
-      else if (s.kind === 'InlineFragment') names(s.selectionSet);
-      else {
-        const fragment = info.fragments[s.name.value];
-        if (fragment) names(fragment.selectionSet);
-      }
-    }
-  };
-  for (const node of info.fieldNodes) collect(node.selectionSet, names);
-  return out;
+  return new Set(fieldsAt(info, [name]).flatMap((n) => fieldsIn(n.selectionSet, null, info.fragments).map((f) => f.name.value)));
 }
