@@ -52,6 +52,11 @@ export type CoalitionAccess = 'MEMBERS' | 'SUMMARY' | 'NONE';
  * Access is computed from `user.memberships`, the open memberships loaded with the session;
  * every membership change refreshes them (`MembershipWorkflow.refreshMemberships`) so that the
  * answer of a mutation is checked against the new state.
+ *
+ * Changes of status are decided with the transition tables (coalition.transitions.ts): this file
+ * says which parties a user plays (`membershipParties`, `PartnershipRules.parties`), the tables say
+ * what each party may do from which status. The other rules of a write (who founds or changes a
+ * coalition, which role may be asked for, how a request joins) are the `check…` functions below.
  */
 export const Permissions = {
   /** Administrators, and the ARS analysts of the coalition's région. */

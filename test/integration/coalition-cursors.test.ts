@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorCodes, startTestServer, type TestServer } from '../helpers/server.js';
+
+/** Every actor of this file carries this source and every account this domain: afterAll removes exactly them. */
+const SOURCE = 'test:coalition-cursors.test.ts';
+const DOMAIN = '@test-coalition-cursors.local';
+
+let server: TestServer;
+const created: string[] = [];
+
+beforeAll(async () => {
+  server = await startTestServer();
+  const pilot = (await server.createActor({ source: SOURCE, name: 'Curseurs CPTS', kind: 'CPTS', sector: 'SANTE', themes: ['sante-mentale'], territories: [{ level: 'DEPARTEMENT', code: '55' }] })).id;
+  const admin = await server.signedIn({ email: `admin${DOMAIN}`, password: 'mot de passe de test', role: 'ADMIN', regionCode: null, actorIds: [pilot], displayName: 'Admin curseurs' });
+  // Two coalitions share a name: the page cuts between them by id.
+  for (const name of ['Curseurs B', 'Curseurs A', 'Curseurs B', 'Curseurs É', 'Curseurs C']) {
+    const res = await admin.gql(`mutation ($input: CreateCoalitionInput!) { createCoalition(input: $input) { id } }`, {
+      input: { name, kind: 'THEMATIQUE', themes: ['sante-mentale'], territory: { level: 'DEPARTEMENT', code: '55' }, pilotActorId: pilot },
+    });
+    expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
+    created.push(res.data.createCoalition.id);
+  }
+});
+
+afterAll(async () => {
+  await server?.ds.query(`DELETE FROM coalition WHERE id = ANY($1::uuid[])`, [created]);
+  await server?.ds.query(`DELETE FROM actor WHERE source = $1`, [SOURCE]);
+  await server?.ds.query(`DELETE FROM user_account WHERE email LIKE $1`, [`%${DOMAIN}`]);
+  await server?.close();
+});
+
+const Q = `query ($first: Int, $after: String, $filter: CoalitionFilter) { coalitions(first: $first, after: $after, filter: $filter) {
+  totalCount edges { cursor node { id name } } pageInfo { hasNextPage endCursor } } }`;
+
+const cursor = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+const UUID = '00000000-0000-4000-8000-000000000000';
+
+describe('coalition pages', () => {
+  it('should page through every visible coalition once, in the order of a single page', async () => {
+    const filter = { includeEnded: true };
+    const all = (await server.gql(Q, { first: 200, filter })).data.coalitions;
+    expect(all.totalCount).toBe(all.edges.length);
+    expect(all.edges.map((e: any) => e.node.id)).toEqual(expect.arrayContaining(created));
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let i = 0; i < 100; i++) {
+      const page: any = (await server.gql(Q, { first: 2, after, filter })).data.coalitions;
+      expect(page.totalCount).toBe(all.totalCount);
+      seen.push(...page.edges.map((e: any) => e.node.id));
+      expect(page.pageInfo.endCursor).toBe(page.edges.at(-1)?.cursor ?? null);
+      if (!page.pageInfo.hasNextPage) break;
+      after = page.pageInfo.endCursor;
+    }
+    expect(seen).toEqual(all.edges.map((e: any) => e.node.id));
+    expect(new Set(seen).size).toBe(seen.length);
+  });
+
+  it.each([
+    ['not base64 JSON', 'garbage'],
+    ['a name with a NUL character', cursor(['a\u0000b', UUID])],
+    ['an id that is no UUID', cursor(['Coalition', 'x; DROP TABLE coalition'])],
+    ['a number for the name', cursor([12, UUID])],
+    ['three parts', cursor(['a', UUID, 'b'])],
+    ['an object', cursor({ name: 'a', id: UUID })],
+    ['a very long cursor', cursor(['a'.repeat(5000), UUID])],
+  ])('should answer a forged cursor (%s) by BAD_USER_INPUT, never an internal error', async (_name, after) => {
+    const res = await server.gql(Q, { first: 5, after });
+    expect(errorCodes(res)).toEqual(['BAD_USER_INPUT']);
+    expect(res.errors![0].message).toMatch(/^Curseur de pagination invalide/);
+  });
+});
