@@ -1,0 +1,120 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CookieClient, errorCodes, startTestServer, type TestServer } from '../helpers/server.js';
+
+/** Every actor of this file carries this source and every account this domain: afterAll removes exactly them. */
+const SOURCE = 'test:membership-transitions.test.ts';
+const DOMAIN = '@test-membership-transitions.local';
+const PASSWORD = 'mot de passe de test';
+
+let server: TestServer;
+let coord: CookieClient;
+let rep: CookieClient;
+let coalitionId: string;
+/** One membership in each status, all of actors `rep` represents. */
+const membership: Record<string, string> = {};
+
+const REQUEST = `mutation ($c: ID!, $a: ID!) { requestMembership(coalitionId: $c, actorId: $a) { id status } }`;
+const INVITE = `mutation ($c: ID!, $a: ID!) { inviteActor(coalitionId: $c, actorId: $a) { id status } }`;
+const MUTATIONS = {
+  acceptMembership: `mutation ($id: ID!) { acceptMembership(membershipId: $id) { id status } }`,
+  rejectMembership: `mutation ($id: ID!) { rejectMembership(membershipId: $id) { id status } }`,
+  acceptInvitation: `mutation ($id: ID!) { acceptInvitation(membershipId: $id) { id status } }`,
+  declineInvitation: `mutation ($id: ID!) { declineInvitation(membershipId: $id) { id status } }`,
+  leaveCoalition: `mutation ($id: ID!) { leaveCoalition(membershipId: $id) { id status } }`,
+} as const;
+type Mutation = keyof typeof MUTATIONS;
+
+async function ok(client: CookieClient, query: string, variables: Record<string, unknown>) {
+  const res = await client.gql(query, variables);
+  expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
+  return Object.values(res.data as Record<string, { id: string; status: string }>)[0];
+}
+
+/** Statuses and the number of history events of the coalition's memberships, as its coordinator reads them. */
+async function snapshot() {
+  const res = await coord.gql(
+    `query ($id: ID!) { coalition(id: $id) { members(statuses: [REQUESTED, INVITED, ACTIVE, REJECTED, LEFT]) { id status } history { id } } }`,
+    { id: coalitionId },
+  );
+  return res.data.coalition;
+}
+
+beforeAll(async () => {
+  server = await startTestServer();
+  const place = { sector: 'SANTE', themes: ['sante-mentale'], territories: [{ level: 'DEPARTEMENT', code: '55' }], source: SOURCE };
+  const pilot = (await server.createActor({ ...place, name: 'Transitions pilote', kind: 'CPTS' })).id;
+  const actors: Record<string, string> = {};
+  for (const s of ['REQUESTED', 'INVITED', 'ACTIVE', 'REJECTED', 'LEFT']) {
+    actors[s] = (await server.createActor({ ...place, name: `Transitions ${s}`, kind: 'ASSOCIATION' })).id;
+  }
+  coord = await server.signedIn({ email: `coord${DOMAIN}`, password: PASSWORD, role: 'COORDINATOR', actorIds: [pilot] });
+  rep = await server.signedIn({ email: `rep${DOMAIN}`, password: PASSWORD, role: 'MEMBER', actorIds: Object.values(actors) });
+  const c = await coord.gql(`mutation ($input: CreateCoalitionInput!) { createCoalition(input: $input) { id } }`, {
+    input: { name: 'Transitions', kind: 'THEMATIQUE', themes: ['sante-mentale'], territory: { level: 'DEPARTEMENT', code: '55' }, pilotActorId: pilot },
+  });
+  coalitionId = c.data.createCoalition.id;
+  membership.REQUESTED = (await ok(rep, REQUEST, { c: coalitionId, a: actors.REQUESTED })).id;
+  membership.INVITED = (await ok(coord, INVITE, { c: coalitionId, a: actors.INVITED })).id;
+  membership.ACTIVE = (await ok(rep, REQUEST, { c: coalitionId, a: actors.ACTIVE })).id;
+  await ok(coord, MUTATIONS.acceptMembership, { id: membership.ACTIVE });
+  membership.REJECTED = (await ok(rep, REQUEST, { c: coalitionId, a: actors.REJECTED })).id;
+  await ok(coord, MUTATIONS.rejectMembership, { id: membership.REJECTED });
+  membership.LEFT = (await ok(rep, REQUEST, { c: coalitionId, a: actors.LEFT })).id;
+  await ok(coord, MUTATIONS.acceptMembership, { id: membership.LEFT });
+  await ok(rep, MUTATIONS.leaveCoalition, { id: membership.LEFT });
+});
+
+afterAll(async () => {
+  await server?.ds.query(`DELETE FROM coalition WHERE id = $1`, [coalitionId]);
+  await server?.ds.query(`DELETE FROM actor WHERE source = $1`, [SOURCE]);
+  await server?.ds.query(`DELETE FROM user_account WHERE email LIKE $1`, [`%${DOMAIN}`]);
+  await server?.close();
+});
+
+describe('membership transitions through the API', () => {
+  // The moves README « Rôles et règles » does not allow, each tried by the party who could make it from another status.
+  const refused: [string, Mutation, 'coord' | 'rep'][] = [
+    ['REQUESTED', 'acceptInvitation', 'rep'],
+    ['REQUESTED', 'declineInvitation', 'rep'],
+    ['INVITED', 'acceptMembership', 'coord'],
+    ['INVITED', 'rejectMembership', 'coord'],
+    ['ACTIVE', 'acceptMembership', 'coord'],
+    ['ACTIVE', 'rejectMembership', 'coord'],
+    ['ACTIVE', 'acceptInvitation', 'rep'],
+    ['ACTIVE', 'declineInvitation', 'rep'],
+    ...(['REJECTED', 'LEFT'] as const).flatMap((s) => [
+      [s, 'acceptMembership', 'coord'] as [string, Mutation, 'coord'],
+      [s, 'rejectMembership', 'coord'] as [string, Mutation, 'coord'],
+      [s, 'acceptInvitation', 'rep'] as [string, Mutation, 'rep'],
+      [s, 'declineInvitation', 'rep'] as [string, Mutation, 'rep'],
+      [s, 'leaveCoalition', 'rep'] as [string, Mutation, 'rep'],
+      [s, 'leaveCoalition', 'coord'] as [string, Mutation, 'coord'],
+    ]),
+  ];
+
+  it('should refuse every move the transition table does not allow (CONFLICT with the current status), changing nothing', async () => {
+    const before = await snapshot();
+    // The pilot and the five memberships above, and their ten events.
+    expect(before.members.map((m: { status: string }) => m.status).sort()).toEqual(['ACTIVE', 'ACTIVE', 'INVITED', 'LEFT', 'REJECTED', 'REQUESTED']);
+    expect(before.history).toHaveLength(10);
+    for (const [status, mutation, who] of refused) {
+      const res = await (who === 'coord' ? coord : rep).gql(MUTATIONS[mutation], { id: membership[status] });
+      expect(errorCodes(res), `${mutation} on ${status} by ${who}`).toEqual(['CONFLICT']);
+      expect(res.errors![0].extensions?.currentStatus).toBe(status);
+    }
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('should not let the actor decide its own request, nor a coordinator answer an invitation for the actor (FORBIDDEN), changing nothing', async () => {
+    const before = await snapshot();
+    for (const [status, mutation, client] of [
+      ['REQUESTED', 'acceptMembership', rep],
+      ['REQUESTED', 'rejectMembership', rep],
+      ['INVITED', 'acceptInvitation', coord],
+      ['INVITED', 'declineInvitation', coord],
+    ] as const) {
+      expect(errorCodes(await client.gql(MUTATIONS[mutation], { id: membership[status] })), `${mutation} on ${status}`).toEqual(['FORBIDDEN']);
+    }
+    expect(await snapshot()).toEqual(before);
+  });
+});
