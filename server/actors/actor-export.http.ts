@@ -1,14 +1,26 @@
 import { once } from 'node:events';
 import type { RequestHandler } from 'express';
+import type { GraphQLSchema } from 'graphql';
 import type { DataSource } from 'typeorm';
+import { type FilterParam, parseFilterParam } from '../http/filter-params.js';
 import { sendError } from '../http/http-errors.js';
 import { logger } from '../logger.js';
-import { ExportFormat, parseFilterParam, writeExport } from './actor-export.js';
+import { TerritoryRefInput } from '../territories/territory.inputs.js';
+import { ExportFormat, writeExport } from './actor-export.js';
 import type { ImportServices } from './actor-import.js';
+import { ActorFilter, NearInput } from './actor.inputs.js';
 
 const CONTENT_TYPES: Record<ExportFormat, string> = {
   CSV: 'text/csv; charset=utf-8',
   GEOJSON: 'application/geo+json; charset=utf-8',
+};
+
+/** The `filter` parameter: a JSON ActorFilter, read as the GraphQL argument would be. */
+const ACTOR_FILTER: FilterParam<ActorFilter> = {
+  type: 'ActorFilter',
+  create: () => new ActorFilter(),
+  nested: { territory: TerritoryRefInput, near: NearInput },
+  example: '{"coversCommune":"55545"}',
 };
 
 /**
@@ -16,11 +28,11 @@ const CONTENT_TYPES: Record<ExportFormat, string> = {
  * actors of a search as a file, streamed batch by batch. A bad filter gets 400 with a French
  * message (GraphQL-shaped JSON), before anything is sent.
  */
-export function exportRoute(ds: DataSource, services: ImportServices, format: ExportFormat): RequestHandler {
+export function exportRoute(schema: GraphQLSchema, ds: DataSource, services: ImportServices, format: ExportFormat): RequestHandler {
   return async (req, res) => {
     let started = false;
     try {
-      const filter = await parseFilterParam(req.query.filter);
+      const filter = await parseFilterParam(schema, ACTOR_FILTER, req.query.filter);
       const stamp = new Date().toISOString().slice(0, 10);
       await writeExport(ds, services, filter, format, async (chunk) => {
         if (!started) {

@@ -1,11 +1,11 @@
 import { geoJSONToTile } from '@maplibre/geojson-vt';
 import { fromGeojsonVt } from '@maplibre/vt-pbf';
-import { validate } from 'class-validator';
 import type { RequestHandler } from 'express';
-import { coerceInputValue, type GraphQLInputType, type GraphQLSchema } from 'graphql';
+import type { GraphQLSchema } from 'graphql';
 import { TerritoryRefInput } from '../territories/territory.inputs.js';
 import { LARGE_SCOPE_ROWS, rowsInScope } from '../graphql/cost.js';
 import { badInput } from '../graphql/errors.js';
+import { type FilterParam, parseFilterParam } from '../http/filter-params.js';
 import type { AnalyticsGate } from '../http/gate.js';
 import { sendError } from '../http/http-errors.js';
 import { GapFilterInput } from './gap.inputs.js';
@@ -48,30 +48,13 @@ const int = (v: unknown, name: string, min: number, max: number): number => {
   return n;
 };
 
-/** The `filter` parameter (JSON GapFilterInput), checked by the same rules as the GraphQL argument. */
-export async function parseGapFilterParam(schema: GraphQLSchema, param: unknown): Promise<GapFilterInput> {
-  if (param === undefined || param === '') return new GapFilterInput();
-  if (typeof param !== 'string' || param.length > 4000) throw badInput('Paramètre « filter » invalide : un seul filtre JSON est attendu', 'filter');
-  let raw: unknown;
-  try {
-    raw = JSON.parse(param);
-  } catch {
-    throw badInput('Paramètre « filter » invalide : ce n’est pas du JSON (ex. {"scope":{"level":"REGION","code":"44"}})', 'filter');
-  }
-  const errors: string[] = [];
-  const value = coerceInputValue(raw, schema.getType('GapFilterInput') as GraphQLInputType, (path, _v, err) =>
-    errors.push(`${path.length ? `« ${path.join('.')} »` : 'le filtre'} n’a pas une valeur permise (${err.message})`),
-  ) as Record<string, unknown> | null | undefined;
-  if (errors.length) throw badInput(`Filtre invalide : ${errors.slice(0, 3).join(' ; ').slice(0, 400)}`, 'filter');
-  const filter = Object.assign(new GapFilterInput(), value ?? {});
-  if (filter.scope) filter.scope = Object.assign(new TerritoryRefInput(), filter.scope);
-  const invalid = await validate(filter, { forbidUnknownValues: false });
-  if (invalid.length) {
-    const first = invalid[0];
-    throw badInput(`Filtre invalide : « ${first.property} » ${Object.values(first.constraints ?? {})[0] ?? 'incorrect'}`, first.property);
-  }
-  return filter;
-}
+/** The `filter` parameter: a JSON GapFilterInput, read as the GraphQL argument would be. */
+const GAP_FILTER: FilterParam<GapFilterInput> = {
+  type: 'GapFilterInput',
+  create: () => new GapFilterInput(),
+  nested: { scope: TerritoryRefInput },
+  example: '{"scope":{"level":"REGION","code":"44"}}',
+};
 
 /** Communes in a tile of zoom `z` at most: France (35,000 communes) fits in about four tiles of zoom 5. */
 const communesInTile = (z: number) => 35_000 / 4 ** Math.max(0, z - 5);
@@ -103,7 +86,7 @@ export function coverageTileRoute(schema: GraphQLSchema, gaps: GapService, gate:
       const x = int(req.params.x, 'x', 0, 2 ** z - 1);
       const y = int(req.params.y, 'y', 0, 2 ** z - 1);
       const zoom = int(req.query.zoom ?? '7', 'zoom', 0, 18);
-      const filter = await parseGapFilterParam(schema, req.query.filter);
+      const filter = await parseFilterParam(schema, GAP_FILTER, req.query.filter);
       const rows = tileRows(filter, z);
       // As the coverage query refuses a map of every commune of France (cost limit), a tile holds
       // no more than a région's communes: cutting 20,000 boundaries took the server seconds.

@@ -127,8 +127,8 @@ export async function createApp(ds: DataSource, httpServer?: Server, overrides: 
   app.use('/graphql', bodyErrors);
   // The actors of a search as files (same filter as the `actors` query, URL-encoded JSON).
   // Exports are analyses: through the gate, on the analytics pool.
-  app.get('/export/acteurs.csv', limiter, gated(analytics.gate), exportRoute(analytics.ds, services, ExportFormat.CSV));
-  app.get('/export/acteurs.geojson', limiter, gated(analytics.gate), exportRoute(analytics.ds, services, ExportFormat.GEOJSON));
+  app.get('/export/acteurs.csv', limiter, gated(analytics.gate), exportRoute(schema, analytics.ds, services, ExportFormat.CSV));
+  app.get('/export/acteurs.geojson', limiter, gated(analytics.gate), exportRoute(schema, analytics.ds, services, ExportFormat.GEOJSON));
   // The coverage map as vector tiles (same filter as the `coverage` query, URL-encoded JSON).
   app.get('/tiles/coverage/:z/:x/:y.mvt', limiter, coverageTileRoute(schema, services.gaps, analytics.gate, heavy.gaps));
   const root = clientRoot();
