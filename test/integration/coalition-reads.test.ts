@@ -1,17 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorCodes, startTestServer, type TestServer } from '../helpers/server.js';
+import { type CookieClient, errorCodes, startTestServer, type TestServer } from '../helpers/server.js';
 
 /** Every actor of this file carries this source and every account this domain: afterAll removes exactly them. */
-const SOURCE = 'test:coalition-cursors.test.ts';
-const DOMAIN = '@test-coalition-cursors.local';
+const SOURCE = 'test:coalition-reads.test.ts';
+const DOMAIN = '@test-coalition-reads.local';
 
 let server: TestServer;
+let admin: CookieClient;
+let pilot: string;
 const created: string[] = [];
 
 beforeAll(async () => {
   server = await startTestServer();
-  const pilot = (await server.createActor({ source: SOURCE, name: 'Curseurs CPTS', kind: 'CPTS', sector: 'SANTE', themes: ['sante-mentale'], territories: [{ level: 'DEPARTEMENT', code: '55' }] })).id;
-  const admin = await server.signedIn({ email: `admin${DOMAIN}`, password: 'mot de passe de test', role: 'ADMIN', regionCode: null, actorIds: [pilot], displayName: 'Admin curseurs' });
+  pilot = (await server.createActor({ source: SOURCE, name: 'Curseurs CPTS', kind: 'CPTS', sector: 'SANTE', themes: ['sante-mentale'], territories: [{ level: 'DEPARTEMENT', code: '55' }] })).id;
+  admin = await server.signedIn({ email: `admin${DOMAIN}`, password: 'mot de passe de test', role: 'ADMIN', regionCode: null, actorIds: [pilot], displayName: 'Admin curseurs' });
   // Two coalitions share a name: the page cuts between them by id.
   for (const name of ['Curseurs B', 'Curseurs A', 'Curseurs B', 'Curseurs É', 'Curseurs C']) {
     const res = await admin.gql(`mutation ($input: CreateCoalitionInput!) { createCoalition(input: $input) { id } }`, {
@@ -67,5 +69,23 @@ describe('coalition pages', () => {
     const res = await server.gql(Q, { first: 5, after });
     expect(errorCodes(res)).toEqual(['BAD_USER_INPUT']);
     expect(res.errors![0].message).toMatch(/^Curseur de pagination invalide/);
+  });
+});
+
+describe('suggested partners', () => {
+  it('should suggest partners for a national coalition too (its statement once carried an unused parameter and failed)', async () => {
+    const partner = (await server.createActor({ source: SOURCE, name: 'Curseurs Asso nationale', kind: 'ASSOCIATION', sector: 'SOCIAL', themes: ['sante-mentale'], territories: [{ level: 'COMMUNE', code: '55545' }] })).id;
+    const res = await admin.gql(`mutation ($input: CreateCoalitionInput!) { createCoalition(input: $input) { id } }`, {
+      input: { name: 'Curseurs nationale', kind: 'ALLIANCE_REGIONALE', themes: ['sante-mentale'], territory: { level: 'PAYS', code: 'FR' }, pilotActorId: pilot },
+    });
+    expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
+    created.push(res.data.createCoalition.id);
+    const suggested = await admin.gql(`query ($id: ID!) { suggestedPartners(coalitionId: $id, first: 100) { actor { id } coveredCommunes communeCount } }`, {
+      id: res.data.createCoalition.id,
+    });
+    expect(suggested.errors, JSON.stringify(suggested.errors)).toBeUndefined();
+    const mine = suggested.data.suggestedPartners.find((s: { actor: { id: string } }) => s.actor.id === partner);
+    const [{ n }] = await server.ds.query(`SELECT count(*)::int AS n FROM territory WHERE level = 'COMMUNE'`);
+    expect(mine).toMatchObject({ coveredCommunes: 1, communeCount: n });
   });
 });
