@@ -1,26 +1,22 @@
-import { registerEnumType } from 'type-graphql';
 import type { DataSource } from 'typeorm';
-import { AppError } from '../graphql/errors.js';
-import { COLUMNS, LEVEL_KEYS } from './actor-columns.js';
-import { ACTOR_KIND_LABELS, type ActorKind, SECTOR_LABELS, type Sector } from './actor-enums.js';
-import { ACTOR_COLUMNS } from './actor.entity.js';
-import type { ActorFilter } from './actor.inputs.js';
+import { validate, type ValidationError } from 'class-validator';
+import { defineEnum, type EnumValue } from '../graphql/enums.js';
+import { AppError, badInput } from '../graphql/errors.js';
+import { TerritoryLevel } from '../territories/territory-level.js';
+import { TerritoryRefInput } from '../territories/territory.inputs.js';
+import { empty, run, sql, where as whereAll } from '../db/sql.js';
+import { COLUMNS, type ColumnKey, LEVEL_KEYS } from './actor-columns.js';
+import { ACTOR_KIND_LABELS, ActorKind, isEnumValue, ReviewStatus, SECTOR_LABELS, Sector } from './actor-enums.js';
+import { filterSql } from './actor-filter.js';
+import { ActorFilter, NearInput } from './actor.inputs.js';
 import type { ImportServices } from './actor-import.js';
-import type { ActorRecord } from './actor.service.js';
+import { recordColumns, type StoredRecord, toStoredRecord } from './actor.repository.js';
 
-export enum ExportFormat {
-  CSV = 'CSV',
-  GEOJSON = 'GEOJSON',
-}
-
-registerEnumType(ExportFormat, {
-  name: 'ExportFormat',
-  description: 'Format d’export des acteurs',
-  valuesConfig: {
-    CSV: { description: 'CSV « ; » en UTF-8 avec BOM (s’ouvre dans Excel), mêmes colonnes que l’import' },
-    GEOJSON: { description: 'GeoJSON : FeatureCollection de points, mêmes propriétés que l’import' },
-  },
+export const ExportFormat = defineEnum('ExportFormat', 'Format d’export des acteurs', {
+  CSV: 'CSV « ; » en UTF-8 avec BOM (s’ouvre dans Excel), mêmes colonnes que l’import',
+  GEOJSON: 'GeoJSON : FeatureCollection de points, mêmes propriétés que l’import',
 });
+export type ExportFormat = EnumValue<typeof ExportFormat>;
 
 /** Most actors one export gives. */
 export const MAX_EXPORT_ROWS = 50_000;
@@ -29,35 +25,138 @@ const READ_BATCH = 2000;
 // ---------------------------------------------------------------------------------------------
 // Rows
 
+// ---------------------------------------------------------------------------------------------
+// The filter of an export URL
+
+const FILTER_KEYS = new Set(['coversCommune', 'territory', 'themesAny', 'themesAll', 'kinds', 'sectors', 'audiences', 'text', 'near', 'demo', 'includeArchived', 'reviewStatuses']);
+
+function frenchErrors(errors: ValidationError[], prefix = ''): string[] {
+  return errors.flatMap((e) => [
+    ...Object.values(e.constraints ?? {}).map((m) => `${prefix}${e.property} : ${/\b(must|should)\b/.test(m) ? 'valeur invalide' : m}`),
+    ...frenchErrors(e.children ?? [], `${prefix}${e.property}.`),
+  ]);
+}
+
+/**
+ * Reads the `filter` parameter of an export URL (URL-decoded JSON of an ActorFilter) into an
+ * ActorFilter, with the same checks as the GraphQL argument; BAD_USER_INPUT in French otherwise.
+ */
+export async function parseFilterParam(param: unknown): Promise<ActorFilter | undefined> {
+  if (param === undefined || param === '') return undefined;
+  if (typeof param !== 'string') throw badInput('Paramètre « filter » invalide : un seul filtre JSON est attendu', 'filter');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(param);
+  } catch {
+    throw badInput('Paramètre « filter » invalide : ce n’est pas du JSON (ex. {"coversCommune":"55545"})', 'filter');
+  }
+  if (raw === null) return undefined;
+  return toActorFilter(raw);
+}
+
+export async function toActorFilter(raw: unknown): Promise<ActorFilter> {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw badInput('Filtre invalide : un objet JSON est attendu', 'filter');
+  const bad = (what: string, field: string) => badInput(`Filtre invalide : ${what}`, field);
+  const f = new ActorFilter();
+  for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
+    if (!FILTER_KEYS.has(key)) throw bad(`champ inconnu « ${key.slice(0, 40)} » (champs possibles : ${[...FILTER_KEYS].join(', ')})`, key);
+    if (value === null || value === undefined) continue;
+    const strings = () => {
+      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw bad(`« ${key} » doit être une liste de textes`, key);
+      return value as string[];
+    };
+    switch (key) {
+      case 'coversCommune':
+      case 'text':
+        if (typeof value !== 'string') throw bad(`« ${key} » doit être un texte`, key);
+        f[key] = value;
+        break;
+      case 'themesAny':
+      case 'themesAll':
+      case 'audiences':
+        f[key] = strings();
+        break;
+      case 'kinds': {
+        const list = strings();
+        const unknown = list.filter((k) => !isEnumValue(ActorKind, k));
+        if (unknown.length) throw bad(`nature(s) inconnue(s) : ${unknown.join(', ').slice(0, 200)}`, key);
+        f.kinds = list as ActorKind[];
+        break;
+      }
+      case 'sectors': {
+        const list = strings();
+        const unknown = list.filter((k) => !isEnumValue(Sector, k));
+        if (unknown.length) throw bad(`secteur(s) inconnu(s) : ${unknown.join(', ').slice(0, 200)}`, key);
+        f.sectors = list as Sector[];
+        break;
+      }
+      case 'reviewStatuses': {
+        const list = strings();
+        const unknown = list.filter((k) => !isEnumValue(ReviewStatus, k));
+        if (unknown.length) throw bad(`statut(s) de modération inconnu(s) : ${unknown.join(', ').slice(0, 200)}`, key);
+        f.reviewStatuses = list as ReviewStatus[];
+        break;
+      }
+      case 'demo':
+      case 'includeArchived':
+        if (typeof value !== 'boolean') throw bad(`« ${key} » doit valoir true ou false`, key);
+        f[key] = value;
+        break;
+      case 'territory': {
+        const t = value as Record<string, unknown>;
+        if (typeof t !== 'object' || typeof t.code !== 'string' || !isEnumValue(TerritoryLevel, t.level)) {
+          throw bad('« territory » attend {"level": "DEPARTEMENT", "code": "55"}', key);
+        }
+        f.territory = Object.assign(new TerritoryRefInput(), { level: t.level as TerritoryLevel, code: t.code });
+        break;
+      }
+      case 'near': {
+        const n = value as Record<string, unknown>;
+        if (typeof n !== 'object' || !['lon', 'lat', 'radiusKm'].every((k) => typeof n[k] === 'number' && Number.isFinite(n[k]))) {
+          throw bad('« near » attend {"lon": 5.38, "lat": 49.16, "radiusKm": 10}', key);
+        }
+        f.near = Object.assign(new NearInput(), { lon: n.lon as number, lat: n.lat as number, radiusKm: n.radiusKm as number });
+        break;
+      }
+    }
+  }
+  const errors = await validate(f);
+  if (errors.length) throw bad(frenchErrors(errors).join(' ; '), errors[0].property);
+  return f;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rows
+
 /** An actor as exported: the record that an import of the file would write back. */
-export type ExportRow = ActorRecord & { id: string };
+export type ExportRow = StoredRecord;
 
 /** Values by column key, as the files show them (labels for nature and sector, codes elsewhere). */
-function cells(r: ExportRow): Record<(typeof COLUMNS)[number]['key'], string | number | string[] | boolean | null> {
+function cells(r: ExportRow): Record<ColumnKey, string | number | string[] | boolean | null> {
   return {
     id: r.id,
     name: r.name,
-    kind: ACTOR_KIND_LABELS[r.kind as ActorKind] ?? r.kind,
-    sector: SECTOR_LABELS[r.sector as Sector] ?? r.sector,
+    kind: ACTOR_KIND_LABELS[r.kind] ?? r.kind,
+    sector: SECTOR_LABELS[r.sector] ?? r.sector,
     siren: r.siren,
     siret: r.siret,
     rna: r.rna,
     finess: r.finess,
     address: r.address,
-    postalCode: r.postal_code,
-    communeCode: r.commune_code,
+    postalCode: r.postalCode,
+    communeCode: r.communeCode,
     lat: r.lat,
     lon: r.lon,
     description: r.description,
     email: r.email,
     phone: r.phone,
     website: r.website,
-    themes: r.themes,
-    audiences: r.audiences,
+    themes: r.themeCodes,
+    audiences: r.audienceCodes,
     territories: r.territories.map((t) => `${LEVEL_KEYS[t.level]}:${t.code}`),
-    radiusKm: r.radius_km,
+    radiusKm: r.radiusKm,
     source: r.source,
-    isDemo: r.is_demo,
+    isDemo: r.isDemo,
   };
 }
 
@@ -66,11 +165,8 @@ function cells(r: ExportRow): Record<(typeof COLUMNS)[number]['key'], string | n
  * set is refused up front with a count, never cut silently.
  */
 export async function* exportRows(ds: DataSource, services: ImportServices, filter: ActorFilter | undefined): AsyncGenerator<ExportRow[]> {
-  const taxonomy = await services.themes.taxonomy();
-  const params: unknown[] = [];
-  const { from, where } = await services.actors.buildFilter(filter, taxonomy, params);
-  const whereSql = where.length ? where.join(' AND ') : 'true';
-  const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM ${from} WHERE ${whereSql}`, params);
+  const { from, where } = await filterSql(filter, await services.themes.taxonomy(), services.territories);
+  const [{ n }] = await run<{ n: number }>(ds, sql`SELECT count(*)::int AS n FROM ${from} ${whereAll(where)}`);
   if (n > MAX_EXPORT_ROWS) {
     throw new AppError(
       'BAD_USER_INPUT',
@@ -80,27 +176,17 @@ export async function* exportRows(ds: DataSource, services: ImportServices, filt
   }
   let after: [string, string] | null = null;
   for (;;) {
-    const p = [...params];
-    const keyset: string = after ? `(a.search_name, a.id) > ($${p.push(after[0])}, $${p.push(after[1])}::uuid)` : 'true';
-    const rows: any[] = await ds.query(
-      `SELECT ${ACTOR_COLUMNS}, a.search_name,
-         COALESCE((SELECT json_agg(json_build_object('level', t.level, 'code', t.code) ORDER BY t.level, t.code)
-                   FROM actor_territory t WHERE t.actor_id = a.id), '[]') AS territories
-       FROM ${from} WHERE ${whereSql} AND ${keyset}
-       ORDER BY a.search_name, a.id LIMIT ${READ_BATCH}`,
-      p,
+    const keyset = after ? sql`(a.search_name, a.id) > (${after[0]}, ${after[1]}::uuid)` : empty;
+    const rows: Record<string, unknown>[] = await run(
+      ds,
+      sql`SELECT ${recordColumns}, a.search_name FROM ${from} ${whereAll([...where, keyset])}
+          ORDER BY a.search_name, a.id LIMIT ${READ_BATCH}`,
     );
     if (rows.length === 0) return;
-    yield rows.map((r) => ({
-      ...r,
-      lon: r.lon === null ? null : Number(r.lon),
-      lat: r.lat === null ? null : Number(r.lat),
-      radius_km: r.radius_km === null ? null : Number(r.radius_km),
-      territories: typeof r.territories === 'string' ? JSON.parse(r.territories) : r.territories,
-    }));
+    yield rows.map(toStoredRecord);
     if (rows.length < READ_BATCH) return;
     const last = rows[rows.length - 1];
-    after = [last.search_name, last.id];
+    after = [last.search_name as string, last.id as string];
   }
 }
 

@@ -1,13 +1,12 @@
 import { Arg, Ctx, Field, Int, Mutation, ObjectType, Query, Resolver } from 'type-graphql';
 import type { Context } from '../graphql/context.js';
 import { badInput } from '../graphql/errors.js';
+import { IMPORT_CONTENT_LIMIT } from '../http/body-limits.js';
 import { ExportFormat, exportToString } from './actor-export.js';
 import { ImportFormat, ImportMode, importActors } from './actor-import.js';
 import { ActorFilter } from './actor.inputs.js';
 import { ActorPermissions } from './actor.permissions.js';
 
-/** Largest file content the mutation takes (characters). */
-export const MAX_IMPORT_CHARS = 5 * 1024 * 1024;
 /** Problems listed in a GraphQL answer (the CLI lists them all). */
 const MAX_PROBLEMS = 1000;
 
@@ -78,7 +77,7 @@ export class ActorImportResolver {
     @Ctx() { ds, services, user }: Context,
   ): Promise<ImportReportType> {
     ActorPermissions.assertCanImport(user);
-    if (content.length > MAX_IMPORT_CHARS) throw badInput('Fichier trop volumineux : 5 Mo au plus par import (découpez-le)', 'content');
+    if (content.length > IMPORT_CONTENT_LIMIT) throw badInput('Fichier trop volumineux : 5 Mo au plus par import (découpez-le)', 'content');
     // Each row may only change what this account could change one by one (ActorPermissions.canEdit).
     const report = await importActors(ds, services, content, { format, mode, dryRun, author: user! });
     return { ...report, problemCount: report.problems.length, problems: report.problems.slice(0, MAX_PROBLEMS) };

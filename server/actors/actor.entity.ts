@@ -1,4 +1,5 @@
 import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
+import { type Sql, sql, Table } from '../db/sql.js';
 import { ActorKind, ActorStatus, ReviewStatus, Sector } from './actor-enums.js';
 
 /**
@@ -92,39 +93,68 @@ export class Actor {
   version: number;
 }
 
-/** Columns selected for an actor, mapped by `toActor`. */
-export const ACTOR_COLUMNS = `a.id, a.name, a.kind, a.sector, a.siren, a.siret, a.rna, a.finess, a.address, a.postal_code,
-  a.commune_code, ST_X(a.location) AS lon, ST_Y(a.location) AS lat, a.description, a.email, a.phone, a.website,
-  a.themes, a.audiences, a.radius_km, a.is_demo, a.source, a.status, a.review_status, a.created_at, a.updated_at, a.version`;
+/**
+ * The actor table's column map, keyed by the fields of `Actor`: the one place that names its
+ * columns. The SELECT list and `toActor`, the record of a write (`ActorRecord`), the INSERT and the
+ * UPDATE (actor.repository.ts) are all written from it: a new column is a line here, its field above
+ * and its input field (actor.inputs.ts).
+ */
+export const ACTOR_TABLE = new Table('actor', {
+  id: { name: 'id', type: 'uuid' },
+  name: { name: 'name', type: 'text' },
+  kind: { name: 'kind', type: 'text' },
+  sector: { name: 'sector', type: 'text' },
+  siren: { name: 'siren', type: 'text' },
+  siret: { name: 'siret', type: 'text' },
+  rna: { name: 'rna', type: 'text' },
+  finess: { name: 'finess', type: 'text' },
+  address: { name: 'address', type: 'text' },
+  postalCode: { name: 'postal_code', type: 'text' },
+  communeCode: { name: 'commune_code', type: 'text' },
+  // The place: a record carries coordinates, the table stores `location` (see actor.repository.ts).
+  lon: { name: 'lon', type: 'float8' },
+  lat: { name: 'lat', type: 'float8' },
+  description: { name: 'description', type: 'text' },
+  email: { name: 'email', type: 'text' },
+  phone: { name: 'phone', type: 'text' },
+  website: { name: 'website', type: 'text' },
+  themeCodes: { name: 'themes', type: 'text[]' },
+  audienceCodes: { name: 'audiences', type: 'text[]' },
+  radiusKm: { name: 'radius_km', type: 'real' },
+  isDemo: { name: 'is_demo', type: 'boolean' },
+  source: { name: 'source', type: 'text' },
+  status: { name: 'status', type: 'text' },
+  reviewStatus: { name: 'review_status', type: 'text' },
+  createdAt: { name: 'created_at', type: 'timestamptz' },
+  updatedAt: { name: 'updated_at', type: 'timestamptz' },
+  version: { name: 'version', type: 'int' },
+  location: { name: 'location', type: 'geometry' },
+});
 
-export function toActor(r: any): Actor {
-  return Object.assign(new Actor(), {
-    id: r.id,
-    name: r.name,
-    kind: r.kind,
-    sector: r.sector,
-    siren: r.siren,
-    siret: r.siret,
-    rna: r.rna,
-    finess: r.finess,
-    address: r.address,
-    postalCode: r.postal_code,
-    communeCode: r.commune_code,
-    lon: r.lon === null || r.lon === undefined ? null : Number(r.lon),
-    lat: r.lat === null || r.lat === undefined ? null : Number(r.lat),
-    description: r.description,
-    email: r.email,
-    phone: r.phone,
-    website: r.website,
-    themeCodes: r.themes ?? [],
-    audienceCodes: r.audiences ?? [],
-    radiusKm: r.radius_km === null || r.radius_km === undefined ? null : Number(r.radius_km),
-    isDemo: r.is_demo,
-    source: r.source,
-    status: r.status,
-    reviewStatus: r.review_status,
-    createdAt: new Date(r.created_at),
-    updatedAt: new Date(r.updated_at),
-    version: r.version,
-  });
+type ActorColumn = (typeof ACTOR_TABLE.keys)[number];
+
+/** Columns the database keeps itself (identity, state, timestamps), never copied from a record. */
+const KEPT_BY_DATABASE: readonly ActorColumn[] = ['id', 'status', 'reviewStatus', 'createdAt', 'updatedAt', 'version', 'location'];
+const PLACE: readonly ActorColumn[] = ['lon', 'lat'];
+
+/** The fields an actor record carries to a write. */
+export type RecordField = Exclude<ActorColumn, 'id' | 'status' | 'reviewStatus' | 'createdAt' | 'updatedAt' | 'version' | 'location'>;
+export const RECORD_FIELDS = ACTOR_TABLE.keys.filter((k): k is RecordField => !KEPT_BY_DATABASE.includes(k));
+/** The columns a write copies from its record as they are (all its fields but the place). */
+export const COPIED_FIELDS = RECORD_FIELDS.filter((k) => !PLACE.includes(k));
+/** The fields of `Actor` read from the table. */
+const ACTOR_FIELDS = ACTOR_TABLE.keys.filter((k): k is Exclude<ActorColumn, 'location'> => k !== 'location');
+
+/** The SELECT list of an actor (table alias `alias`), read back by `toActor`. */
+export function actorColumns(alias = 'a'): Sql {
+  const location = ACTOR_TABLE.col('location', alias);
+  return sql`${ACTOR_TABLE.list(ACTOR_FIELDS.filter((k) => !PLACE.includes(k)), alias)}, ST_X(${location}) AS lon, ST_Y(${location}) AS lat`;
+}
+
+/** `actorColumns()` as text, for the statements not yet written with `sql` (coalition.service.ts). */
+export const ACTOR_COLUMNS = actorColumns().toQuery().text;
+
+/** A row selected with `actorColumns` (or its JSON) → an Actor. */
+export function toActor(row: Record<string, unknown>): Actor {
+  return Object.assign(new Actor(), ACTOR_TABLE.fromRow(row, ACTOR_FIELDS));
 }

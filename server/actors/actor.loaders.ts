@@ -1,26 +1,27 @@
 import DataLoader from 'dataloader';
 import type { DataSource } from 'typeorm';
-import { TERRITORY_COLUMNS, type Territory, type TerritoryRow, toTerritory } from '../territories/territory.entity.js';
+import { run, sql } from '../db/sql.js';
+import { type Territory, type TerritoryRow, toTerritory } from '../territories/territory.entity.js';
 import { type ActorReach, type ActorReviewEvent, NO_REACH } from './actor-review.js';
-import { ActorService } from './actor.service.js';
+import { ActorRepository, territoryColumns } from './actor.repository.js';
 
 /** Per-request batch loaders for the relations of actors: one query per relation, whatever the page size. */
 export function createActorLoaders(ds: DataSource) {
   return {
     /** Where each actor acts, for the permission checks (viewerCanEdit). */
     reach: new DataLoader<string, ActorReach>(async (ids) => {
-      const by = await ActorService.reach(ds, ids);
+      const by = await ActorRepository.reach(ds, ids);
       return ids.map((id) => by.get(id) ?? NO_REACH);
     }),
     /** Review histories, oldest change first. */
-    reviewHistory: new DataLoader<string, ActorReviewEvent[]>((ids) => ActorService.reviewHistories(ds, ids)),
+    reviewHistory: new DataLoader<string, ActorReviewEvent[]>((ids) => ActorRepository.reviewHistories(ds, ids)),
     /** Declared intervention territories. */
     territories: new DataLoader<string, Territory[]>(async (ids) => {
-      const rows: (TerritoryRow & { actor_id: string })[] = await ds.query(
-        `SELECT at.actor_id, ${TERRITORY_COLUMNS} FROM actor_territory at
-         JOIN territory t ON t.level = at.level AND t.code = at.code
-         WHERE at.actor_id = ANY($1::uuid[]) ORDER BY t.population DESC NULLS LAST, t.name`,
-        [ids],
+      const rows = await run<TerritoryRow & { actor_id: string }>(
+        ds,
+        sql`SELECT at.actor_id, ${territoryColumns} FROM actor_territory at
+            JOIN territory t ON t.level = at.level AND t.code = at.code
+            WHERE at.actor_id = ANY(${ids}::uuid[]) ORDER BY t.population DESC NULLS LAST, t.name`,
       );
       const by = new Map<string, Territory[]>();
       for (const r of rows) by.set(r.actor_id, [...(by.get(r.actor_id) ?? []), toTerritory(r)]);
@@ -28,9 +29,9 @@ export function createActorLoaders(ds: DataSource) {
     }),
     /** Number of communes covered. */
     coveredCount: new DataLoader<string, number>(async (ids) => {
-      const rows: { actor_id: string; n: string }[] = await ds.query(
-        `SELECT actor_id, count(*) AS n FROM coverage_commune WHERE actor_id = ANY($1::uuid[]) GROUP BY actor_id`,
-        [ids],
+      const rows = await run<{ actor_id: string; n: string }>(
+        ds,
+        sql`SELECT actor_id, count(*) AS n FROM coverage_commune WHERE actor_id = ANY(${ids}::uuid[]) GROUP BY actor_id`,
       );
       const by = new Map(rows.map((r) => [r.actor_id, Number(r.n)]));
       return ids.map((id) => by.get(id) ?? 0);
@@ -38,13 +39,14 @@ export function createActorLoaders(ds: DataSource) {
     /** A page of covered communes, largest first. */
     coveredPage: new DataLoader<{ id: string; first: number; offset: number }, Territory[], string>(
       async (keys) => {
-        const rows: (TerritoryRow & { actor_id: string; k: number })[] = await ds.query(
-          `SELECT k.n AS k, ${TERRITORY_COLUMNS}
-           FROM unnest($1::uuid[], $2::int[], $3::int[]) WITH ORDINALITY AS k(id, first, "offset", n)
-           CROSS JOIN LATERAL (
-             SELECT t.* FROM coverage_commune cc JOIN territory t ON t.level = 'COMMUNE' AND t.code = cc.commune_code
-             WHERE cc.actor_id = k.id ORDER BY t.population DESC NULLS LAST, t.code LIMIT k.first OFFSET k."offset") t`,
-          [keys.map((k) => k.id), keys.map((k) => k.first), keys.map((k) => k.offset)],
+        const rows = await run<TerritoryRow & { k: number }>(
+          ds,
+          sql`SELECT k.n AS k, ${territoryColumns}
+              FROM unnest(${keys.map((k) => k.id)}::uuid[], ${keys.map((k) => k.first)}::int[], ${keys.map((k) => k.offset)}::int[])
+                WITH ORDINALITY AS k(id, first, "offset", n)
+              CROSS JOIN LATERAL (
+                SELECT t.* FROM coverage_commune cc JOIN territory t ON t.level = 'COMMUNE' AND t.code = cc.commune_code
+                WHERE cc.actor_id = k.id ORDER BY t.population DESC NULLS LAST, t.code LIMIT k.first OFFSET k."offset") t`,
         );
         const by = new Map<number, Territory[]>();
         for (const r of rows) by.set(Number(r.k), [...(by.get(Number(r.k)) ?? []), toTerritory(r)]);

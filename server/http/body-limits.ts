@@ -9,6 +9,11 @@ import { logger } from '../logger.js';
 /** Body size of an ordinary GraphQL request, and of an import of actors (its file travels in the body). */
 export const GRAPHQL_BODY_LIMIT = 1024 * 1024;
 export const IMPORT_BODY_LIMIT = 12 * 1024 * 1024;
+/**
+ * Largest file content `importActors` takes, in characters: 5 MB of text, which JSON-escaped
+ * (accents, quotes) still fits in the import's body limit.
+ */
+export const IMPORT_CONTENT_LIMIT = 5 * 1024 * 1024;
 
 /**
  * The header by which a request declares, before its body is read, that it is an import of

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
 import { columnFor, kindFor, levelFor, normName, sectorFor } from '../../server/actors/actor-columns.js';
-import { readCsv, readGeoJson } from '../../server/actors/actor-import.js';
+import { readCsv, readGeoJson } from '../../server/actors/actor-import-read.js';
 
 describe('actor file columns', () => {
   it('should recognise French headers whatever their case, accents and punctuation', () => {
