@@ -3,18 +3,29 @@ import { defineConfig } from 'vitest/config';
 
 const require = createRequire(import.meta.url);
 
+/** Each test file of « db » and « e2e » gets a database of its own, copied from one seeded template. */
+const database = { globalSetup: ['./test/setup/template-database.ts'], setupFiles: ['./test/setup/file-database.ts'] };
+
 export default defineConfig({
   // graphql@16 has no "exports": Vite would pick index.mjs for our files while Node gives
   // type-graphql and Apollo index.js ("Cannot use GraphQLObjectType from another realm").
   resolve: { alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }] },
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['./test/setup/global-setup.ts'],
     hookTimeout: 300_000,
     testTimeout: 60_000,
-    // One database for the whole run: files share it, so they run one after another.
-    fileParallelism: false,
+    // Files run in parallel, each on its own database. Two workers on the 2 cores measured here.
+    fileParallelism: true,
+    maxWorkers: 2,
     // Request logs would drown the test output; warnings and errors still show.
     env: { LOG_LEVEL: 'warn' },
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      { extends: true, test: { name: 'db', include: ['test/integration/**/*.test.ts'], ...database } },
+      // The client is built once per run before any browser test (test/setup/client-build.ts).
+      {
+        extends: true,
+        test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], ...database, globalSetup: ['./test/setup/client-build.ts', ...database.globalSetup] },
+      },
+    ],
   },
 });

@@ -1,8 +1,8 @@
 import AxeBuilder from '@axe-core/playwright';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureClientBuilt, hasChromium, launch, mapIdle } from '../helpers/browser.js';
-import { type CookieClient, startTestServer, type TestServer } from '../helpers/server.js';
+import { closeBrowserSession, hasChromium, mapIdle, openBrowserSession } from '../helpers/browser.js';
+import type { CookieClient, TestServer } from '../helpers/server.js';
 
 const SOURCE = 'test:e2e/accessibility.test.ts';
 const DOMAIN = '@test-e2e-accessibility.local';
@@ -21,8 +21,7 @@ describe.skipIf(!hasChromium)('accessibility of every page (axe-core, WCAG 2.1 A
   let coordinator: CookieClient;
 
   beforeAll(async () => {
-    await ensureClientBuilt();
-    server = await startTestServer();
+    ({ server, browser, page } = await openBrowserSession());
     actorId = (
       await server.createActor({
         source: SOURCE,
@@ -44,17 +43,9 @@ describe.skipIf(!hasChromium)('accessibility of every page (axe-core, WCAG 2.1 A
     });
     expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
     coalitionId = res.data.createCoalition.id;
-    browser = await launch();
-    page = await browser.newPage();
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    if (coalitionId) await server?.ds.query(`DELETE FROM coalition WHERE id = $1`, [coalitionId]);
-    await server?.ds.query(`DELETE FROM actor WHERE source = $1`, [SOURCE]);
-    await server?.ds.query(`DELETE FROM user_account WHERE email LIKE $1`, [`%${DOMAIN}`]);
-    await server?.close();
-  });
+  afterAll(() => closeBrowserSession({ server, browser }));
 
   async function violations(): Promise<string[]> {
     const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SHOTS, ensureClientBuilt, hasChromium, launch } from '../helpers/browser.js';
+import { SHOTS, hasChromium, launch } from '../helpers/browser.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const DOMAIN = '@test-e2e-account.local';
@@ -22,7 +22,6 @@ describe.skipIf(!hasChromium)('account page: sessions and password in real brows
   let b: Page;
 
   beforeAll(async () => {
-    await ensureClientBuilt();
     server = await startTestServer();
     const api = server.client();
     const up = await api.gql(`mutation ($input: SignUpInput!) { signUp(input: $input) { id } }`, { input: { email: EMAIL, password: PASSWORD, displayName: 'Personne titulaire' } });
@@ -37,7 +36,6 @@ describe.skipIf(!hasChromium)('account page: sessions and password in real brows
   afterAll(async () => {
     await first?.close();
     await second?.close();
-    await server?.ds.query(`DELETE FROM user_account WHERE email LIKE $1`, [`%${DOMAIN}`]);
     await server?.close();
   });
 

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SHOTS, ensureClientBuilt, hasChromium, launch } from '../helpers/browser.js';
-import { type CookieClient, startTestServer, type TestAccount, type TestServer } from '../helpers/server.js';
+import { closeBrowserSession, hasChromium, openBrowserSession, SHOTS } from '../helpers/browser.js';
+import type { CookieClient, TestAccount, TestServer } from '../helpers/server.js';
 
 /** Every actor of this file carries this source and every account this domain: afterAll removes exactly them. */
 const SOURCE = 'test:e2e/coalitions.test.ts';
@@ -46,8 +46,7 @@ describe.skipIf(!hasChromium)('accounts, coalitions and actor edition in a real 
   const membersTable = () => page.locator('#members-table');
 
   beforeAll(async () => {
-    await ensureClientBuilt();
-    server = await startTestServer();
+    ({ server, browser, page } = await openBrowserSession());
     const verdun = await server.gql(`{ territory(code: "55545") { parents { level code } } }`);
     const epci = verdun.data.territory.parents.find((p: any) => p.level === 'EPCI').code;
     await createActor('pilot', { name: 'E2E CPTS du Verdunois', kind: 'CPTS', sector: 'SANTE', themes: ['sante-mentale'], territories: [{ level: 'EPCI', code: epci }] });
@@ -100,17 +99,9 @@ describe.skipIf(!hasChromium)('accounts, coalitions and actor edition in a real 
     // The college has no representative here: an administrator confirms the declaration, which makes it public.
     const confirmed = await server.admin.gql(`mutation ($id: ID!) { confirmPartnership(id: $id) { status } }`, { id: partnership.data.createPartnership.id });
     expect(confirmed.data?.confirmPartnership, JSON.stringify(confirmed.errors)).toEqual({ status: 'ACTIVE' });
-    browser = await launch();
-    page = await browser.newPage();
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.ds.query(`DELETE FROM coalition WHERE id = ANY($1::uuid[])`, [Object.values(coalition)]);
-    await server?.ds.query(`DELETE FROM actor WHERE source = $1`, [SOURCE]);
-    await server?.ds.query(`DELETE FROM user_account WHERE email LIKE $1`, [`%${DOMAIN}`]);
-    await server?.close();
-  });
+  afterAll(() => closeBrowserSession({ server, browser }));
 
   it('invites a visitor to log in before joining', async () => {
     await page.goto(`${server.url}/coalitions/${coalition.clsm}`);

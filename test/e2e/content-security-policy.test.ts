@@ -1,8 +1,8 @@
 import path from 'node:path';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SHOTS, ensureClientBuilt, hasChromium, launch, mapIdle } from '../helpers/browser.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { closeBrowserSession, hasChromium, mapIdle, openBrowserSession, SHOTS } from '../helpers/browser.js';
+import type { TestServer } from '../helpers/server.js';
 
 /** Every actor of this file carries this source and every account this domain: afterAll removes exactly them. */
 const SOURCE = 'test:e2e/content-security-policy.test.ts';
@@ -24,8 +24,7 @@ describe.skipIf(!hasChromium)('Content-Security-Policy in a real browser (Chromi
   let consoleViolations: string[] = [];
 
   beforeAll(async () => {
-    await ensureClientBuilt();
-    server = await startTestServer();
+    ({ server, browser, page } = await openBrowserSession());
     actorId = (
       await server.createActor({
         source: SOURCE,
@@ -56,8 +55,6 @@ describe.skipIf(!hasChromium)('Content-Security-Policy in a real browser (Chromi
     });
     expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
     coalitionId = res.data.createCoalition.id;
-    browser = await launch();
-    page = await browser.newPage();
     await page.addInitScript(() => {
       const seen: string[] = ((globalThis as any).__cspViolations = []);
       (globalThis as any).document.addEventListener('securitypolicyviolation', (e: any) => seen.push(`${e.effectiveDirective} ${e.blockedURI} (${e.sourceFile}:${e.lineNumber})`));
@@ -67,13 +64,7 @@ describe.skipIf(!hasChromium)('Content-Security-Policy in a real browser (Chromi
     });
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    if (coalitionId) await server?.ds.query(`DELETE FROM coalition WHERE id = $1`, [coalitionId]);
-    await server?.ds.query(`DELETE FROM actor WHERE source = $1`, [SOURCE]);
-    await server?.ds.query(`DELETE FROM user_account WHERE email LIKE $1`, [`%${DOMAIN}`]);
-    await server?.close();
-  });
+  afterAll(() => closeBrowserSession({ server, browser }));
 
   /** Opens a page and checks it came with the policy (else zero violations would prove nothing). */
   async function open(url: string): Promise<void> {

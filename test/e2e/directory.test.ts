@@ -1,8 +1,8 @@
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SHOTS, ensureClientBuilt, hasChromium, launch, mapIdle } from '../helpers/browser.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { closeBrowserSession, hasChromium, mapIdle, openBrowserSession, SHOTS } from '../helpers/browser.js';
+import type { TestServer } from '../helpers/server.js';
 
 const SOURCE = 'test:e2e/directory.test.ts';
 
@@ -15,8 +15,7 @@ describe.skipIf(!hasChromium)('directory in a real browser (Chromium)', () => {
   const ids: Record<string, string> = {};
 
   beforeAll(async () => {
-    await ensureClientBuilt();
-    server = await startTestServer();
+    ({ server, browser, page } = await openBrowserSession());
     const create = async (key: string, input: Record<string, unknown>) => {
       const res = await server.admin.gql(`mutation ($input: CreateActorInput!) { createActor(input: $input) { id } }`, {
         input: { source: SOURCE, kind: 'ASSOCIATION', sector: 'SANTE', ...input },
@@ -41,15 +40,9 @@ describe.skipIf(!hasChromium)('directory in a real browser (Chromium)', () => {
       lat: 49.15,
       territories: [{ level: 'DEPARTEMENT', code: '55' }],
     });
-    browser = await launch();
-    page = await browser.newPage();
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.ds.query(`DELETE FROM actor WHERE source = $1`, [SOURCE]);
-    await server?.close();
-  });
+  afterAll(() => closeBrowserSession({ server, browser }));
 
   it('searches a commune by name and shows its actors on the map and in the list', async () => {
     await page.goto(server.url);

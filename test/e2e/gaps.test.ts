@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SHOTS, ensureClientBuilt, hasChromium, launch, mapIdle } from '../helpers/browser.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { closeBrowserSession, hasChromium, mapIdle, openBrowserSession, SHOTS } from '../helpers/browser.js';
+import type { TestServer } from '../helpers/server.js';
 
 const SOURCE = 'test:e2e/gaps.test.ts';
 
@@ -15,8 +15,7 @@ describe.skipIf(!hasChromium)('gaps page in a real browser (Chromium)', () => {
   let covered: number;
 
   beforeAll(async () => {
-    await ensureClientBuilt();
-    server = await startTestServer();
+    ({ server, browser, page } = await openBrowserSession());
     const verdun = await server.gql(`{ territory(code: "55545") { parents { level code } } }`);
     const epci = verdun.data.territory.parents.find((p: any) => p.level === 'EPCI').code;
     const res = await server.admin.gql(`mutation ($i: CreateActorInput!) { createActor(input: $i) { coveredCommunes(first: 0) { totalCount } } }`, {
@@ -24,15 +23,9 @@ describe.skipIf(!hasChromium)('gaps page in a real browser (Chromium)', () => {
     });
     expect(res.errors).toBeUndefined();
     covered = res.data.createActor.coveredCommunes.totalCount;
-    browser = await launch();
-    page = await browser.newPage();
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.ds.query(`DELETE FROM actor WHERE source = $1`, [SOURCE]);
-    await server?.close();
-  });
+  afterAll(() => closeBrowserSession({ server, browser }));
 
   it('maps the coverage of a département for a theme and ranks the communes without actor', async () => {
     const tiles: string[] = [];

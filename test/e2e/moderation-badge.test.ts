@@ -1,8 +1,8 @@
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SHOTS, ensureClientBuilt, hasChromium, launch } from '../helpers/browser.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { closeBrowserSession, hasChromium, openBrowserSession, SHOTS } from '../helpers/browser.js';
+import type { TestServer } from '../helpers/server.js';
 
 const SOURCE = 'test:e2e/moderation-badge.test.ts';
 const DOMAIN = '@test-e2e-moderation.local';
@@ -15,8 +15,7 @@ describe.skipIf(!hasChromium)('actors awaiting validation in a real browser (Chr
   let pending: string;
 
   beforeAll(async () => {
-    await ensureClientBuilt();
-    server = await startTestServer();
+    ({ server, browser, page } = await openBrowserSession());
     const member = await server.signedIn({ email: `membre${DOMAIN}`, password: 'mot de passe de test' });
     const res = await member.gql(`mutation ($input: CreateActorInput!) { createActor(input: $input) { id reviewStatus } }`, {
       input: { name: 'Badge Association en attente', kind: 'ASSOCIATION', sector: 'SANTE', themes: ['vaccination'], communeCode: '55545', source: SOURCE },
@@ -25,16 +24,9 @@ describe.skipIf(!hasChromium)('actors awaiting validation in a real browser (Chr
     expect(res.data.createActor.reviewStatus).toBe('PENDING_REVIEW');
     pending = res.data.createActor.id;
     await server.createActor({ name: 'Badge Association validée', kind: 'ASSOCIATION', sector: 'SANTE', themes: ['vaccination'], communeCode: '55545', source: SOURCE });
-    browser = await launch();
-    page = await browser.newPage();
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.ds.query(`DELETE FROM actor WHERE source = $1`, [SOURCE]);
-    await server?.ds.query(`DELETE FROM user_account WHERE email LIKE $1`, [`%${DOMAIN}`]);
-    await server?.close();
-  });
+  afterAll(() => closeBrowserSession({ server, browser }));
 
   it('should badge the pending actor, and only it, in the commune’s list', async () => {
     await page.goto(`${server.url}/communes/55545?themes=vaccination`);

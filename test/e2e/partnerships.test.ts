@@ -2,8 +2,8 @@ import AxeBuilder from '@axe-core/playwright';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SHOTS, ensureClientBuilt, hasChromium, launch } from '../helpers/browser.js';
-import { type CookieClient, startTestServer, type TestAccount, type TestServer } from '../helpers/server.js';
+import { closeBrowserSession, hasChromium, openBrowserSession, SHOTS } from '../helpers/browser.js';
+import type { CookieClient, TestAccount, TestServer } from '../helpers/server.js';
 
 /** Every actor of this file carries this source and every account this domain: afterAll removes exactly them. */
 const SOURCE = 'test:e2e/partnerships.test.ts';
@@ -40,8 +40,7 @@ describe.skipIf(!hasChromium)('partnerships confirmed by the other side, in a re
   const partnerships = () => page.getByTestId('actor-partnerships');
 
   beforeAll(async () => {
-    await ensureClientBuilt();
-    server = await startTestServer();
+    ({ server, browser, page } = await openBrowserSession());
     const meuse = [{ level: 'DEPARTEMENT', code: '55' }];
     actor.asso = (await server.createActor({ source: SOURCE, name: 'E2E Maison des familles', kind: 'ASSOCIATION', sector: 'SOCIAL', themes: ['parentalite'], territories: meuse })).id;
     actor.caf = (await server.createActor({ source: SOURCE, name: 'E2E Caisse d’allocations familiales', kind: 'AUTRE', sector: 'SOCIAL', themes: ['parentalite'], territories: meuse })).id;
@@ -53,16 +52,9 @@ describe.skipIf(!hasChromium)('partnerships confirmed by the other side, in a re
     expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
     expect(res.data.createPartnership.status).toBe('PENDING');
     partnershipId = res.data.createPartnership.id;
-    browser = await launch();
-    page = await browser.newPage();
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.ds.query(`DELETE FROM actor WHERE source = $1`, [SOURCE]);
-    await server?.ds.query(`DELETE FROM user_account WHERE email LIKE $1`, [`%${DOMAIN}`]);
-    await server?.close();
-  });
+  afterAll(() => closeBrowserSession({ server, browser }));
 
   it('should not show a pending declaration to a visitor', async () => {
     await page.goto(`${server.url}/acteurs/${actor.caf}`);

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { startTestServer, type TestServer } from './server.js';
 
 /** Debian's Chromium: the browser tests drive it, never a downloaded browser. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -9,13 +10,6 @@ export const hasChromium = fs.existsSync(CHROMIUM);
 
 /** Screenshots land here, to be looked at. */
 export const SHOTS = path.resolve('test-output/screenshots');
-
-/** Builds the client once if client/dist is missing, so the server can serve it. */
-export async function ensureClientBuilt(): Promise<void> {
-  if (fs.existsSync('client/dist/index.html')) return;
-  const { build } = await import('vite');
-  await build({ configFile: path.resolve('client/vite.config.ts'), logLevel: 'warn' });
-}
 
 export async function launch(): Promise<BrowserContext> {
   fs.mkdirSync(SHOTS, { recursive: true });
@@ -31,4 +25,23 @@ export async function launch(): Promise<BrowserContext> {
 /** Waits until the map has drawn everything (the app sets the flag on MapLibre's idle event). */
 export async function mapIdle(page: Page): Promise<void> {
   await page.waitForFunction(() => (globalThis as any).__mapIdle === true, null, { timeout: 30_000 });
+}
+
+/** The app on this file's own database and a Chromium page: what every browser test starts from. */
+export interface BrowserSession {
+  server: TestServer;
+  browser: BrowserContext;
+  page: Page;
+}
+
+export async function openBrowserSession(): Promise<BrowserSession> {
+  const server = await startTestServer();
+  const browser = await launch();
+  return { server, browser, page: await browser.newPage() };
+}
+
+/** Closes what openBrowserSession() opened (the file's database goes with the file). */
+export async function closeBrowserSession({ server, browser }: Partial<BrowserSession>): Promise<void> {
+  await browser?.close();
+  await server?.close();
 }

@@ -2,10 +2,10 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { inject } from 'vitest';
 import type { DataSource } from 'typeorm';
 import { createDataSource } from '../../server/db/data-source.js';
 import { createApp } from '../../server/http/app.js';
+import { testDatabaseUrl } from './database.js';
 
 export interface GraphQLResponse<T = any> {
   status: number;
@@ -58,7 +58,7 @@ export interface CookieClient {
 /** The real app on a loopback port, over the test database: requests go through HTTP like a client's. */
 export async function startTestServer(): Promise<TestServer> {
   const queries: string[] = [];
-  const ds = createDataSource({ url: inject('dbUrl'), poolSize: 4, onQuery: (sql) => queries.push(sql) });
+  const ds = createDataSource({ url: testDatabaseUrl(), poolSize: 4, onQuery: (sql) => queries.push(sql) });
   await ds.initialize();
   const server = http.createServer();
   const { app, apollo } = await createApp(ds, server);

@@ -46,10 +46,7 @@ beforeAll(async () => {
   expect(report.created).toBe(5);
 });
 
-afterAll(async () => {
-  await server?.ds.query(`DELETE FROM actor WHERE source = $1`, [SOURCE]);
-  await server?.close();
-});
+afterAll(() => server?.close());
 
 describe('CSV export', () => {
   it('should serve the actors of a search as a « ; » CSV in UTF-8 with a BOM and the import columns', async () => {

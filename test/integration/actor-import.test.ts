@@ -50,10 +50,7 @@ beforeAll(async () => {
   server = await startTestServer();
 });
 
-afterAll(async () => {
-  await server?.ds.query(`DELETE FROM actor WHERE source = $1`, [SOURCE]);
-  await server?.close();
-});
+afterAll(() => server?.close());
 
 describe('CSV import of a good file', () => {
   it('should create every row of a « ; » CSV with a BOM, French headers and labels', async () => {

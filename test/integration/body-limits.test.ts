@@ -27,11 +27,7 @@ beforeAll(async () => {
   analyst = await server.signedIn({ email: `analyste${DOMAIN}`, password: randomUUID(), role: 'ANALYST', regionCode: '44' });
   member = await server.signedIn({ email: `membre${DOMAIN}`, password: randomUUID(), role: 'MEMBER' });
 });
-afterAll(async () => {
-  await server?.ds.query(`DELETE FROM actor WHERE source = $1`, [SOURCE]);
-  await server?.ds.query(`DELETE FROM user_account WHERE email LIKE $1`, [`%${DOMAIN}`]);
-  await server?.close();
-});
+afterAll(() => server?.close());
 
 /** A CSV of `rows` new actors in Verdun, each with a long ignored column, about `rows` × `notes` bytes. */
 function bigCsv(rows: number, notes: number): string {

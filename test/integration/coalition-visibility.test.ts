@@ -105,12 +105,7 @@ beforeAll(async () => {
   await ok(users.coord.gql(`mutation ($id: ID!) { rejectMembership(membershipId: $id) { id } }`, { id: membership.rejected }));
 });
 
-afterAll(async () => {
-  await server?.ds.query(`DELETE FROM coalition WHERE id = ANY($1::uuid[])`, [Object.values(coalition)]);
-  await server?.ds.query(`DELETE FROM actor WHERE source = $1`, [SOURCE]);
-  await server?.ds.query(`DELETE FROM user_account WHERE email LIKE $1`, [`%${DOMAIN}`]);
-  await server?.close();
-});
+afterAll(() => server?.close());
 
 describe('the answer of the mutation that ends a membership', () => {
   it('should not show the coalition to the actor that declines its invitation', async () => {

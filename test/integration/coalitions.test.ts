@@ -123,12 +123,7 @@ beforeAll(async () => {
   expect(confirmed.data?.confirmPartnership, JSON.stringify(confirmed.errors)).toEqual({ status: 'ACTIVE' });
 });
 
-afterAll(async () => {
-  await server?.ds.query(`DELETE FROM coalition WHERE id = ANY($1::uuid[])`, [Object.values(coalition)]);
-  await server?.ds.query(`DELETE FROM actor WHERE source = $1`, [SOURCE]);
-  await server?.ds.query(`DELETE FROM user_account WHERE email LIKE $1`, [`%${DOMAIN}`]);
-  await server?.close();
-});
+afterAll(() => server?.close());
 
 describe('creating coalitions', () => {
   it('makes the pilot actor an active PILOTE and its user a coordinator', async () => {
@@ -261,7 +256,52 @@ describe('suggested partners', () => {
 });
 
 describe('the join workflow', () => {
-  let requestId: string;
+  /** A coalition of the test's own, piloted by pilotA (users.coord), on the EPCI of Verdun. */
+  async function ownCoalition(name: string, joinPolicy = 'APPROVAL'): Promise<string> {
+    const res = await users.coord.gql(CREATE_COALITION, {
+      input: { name: `Coal ${name}`, kind: 'CLSM', themes: ['sante-mentale'], territory: { level: 'EPCI', code: verdunEpci }, startDate: '2025-01-01', pilotActorId: actor.pilotA, joinPolicy },
+    });
+    expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
+    return res.data.createCoalition.id;
+  }
+
+  /** Asks, as `as`, for `actorKey` to join `c`; the request must be recorded. */
+  async function request(as: CookieClient, c: string, actorKey: string, role?: string): Promise<string> {
+    const res = await as.gql(REQUEST, { c, a: actor[actorKey], role });
+    expect(res.data?.requestMembership?.status, JSON.stringify(res.errors)).toBe('REQUESTED');
+    return res.data.requestMembership.id;
+  }
+
+  /** partner1's pending request (by users.member) to a coalition of the test's own. */
+  async function pendingRequest(name: string): Promise<{ c: string; requestId: string }> {
+    const c = await ownCoalition(name);
+    return { c, requestId: await request(users.member, c, 'partner1', 'PARTENAIRE') };
+  }
+
+  /** pilotB becomes a second pilot of `c` through an invitation; returns another client of its user, coord2. */
+  async function secondPilot(c: string): Promise<CookieClient> {
+    const invite = await users.coord.gql(INVITE, { c, a: actor.pilotB, role: 'PILOTE' });
+    expect(invite.errors).toBeUndefined();
+    expect((await users.coord2.gql(ACCEPT_INVITATION, { id: invite.data.inviteActor.id })).data.acceptInvitation.status).toBe('ACTIVE');
+    const coord2 = server.client();
+    await coord2.gql(`mutation { logIn(email: "coord2${DOMAIN}", password: "${PASSWORD}") { id } }`);
+    return coord2;
+  }
+
+  /**
+   * A coalition with two pilots (pilotA, pilotB), partner1 an active PARTENAIRE after a first
+   * request refused, and partner2 accepted then removed by a coordinator.
+   */
+  async function coalitionWithHistory(name: string): Promise<string> {
+    const c = await ownCoalition(name);
+    await secondPilot(c);
+    expect((await users.coord.gql(REJECT, { id: await request(users.member, c, 'partner1', 'PARTENAIRE') })).data.rejectMembership.status).toBe('REJECTED');
+    expect((await users.coord.gql(ACCEPT, { id: await request(users.member, c, 'partner1', 'PARTENAIRE') })).data.acceptMembership.status).toBe('ACTIVE');
+    const partner2 = await request(users.other, c, 'partner2');
+    expect((await users.coord.gql(ACCEPT, { id: partner2 })).data.acceptMembership.status).toBe('ACTIVE');
+    expect((await users.coord.gql(LEAVE, { id: partner2 })).data.leaveCoalition.status).toBe('LEFT');
+    return c;
+  }
 
   it('should refuse requests from visitors, for actors one does not represent, for forged ids, and as pilot', async () => {
     expect(errorCodes(await server.gql(REQUEST, { c: coalition.c1, a: actor.partner1 }))).toEqual(['UNAUTHENTICATED']);
@@ -274,23 +314,24 @@ describe('the join workflow', () => {
   });
 
   it('records a request once: a second one while pending is refused, even sent at the same time', async () => {
+    const c = await ownCoalition('demande unique');
     const [a, b] = await Promise.all([
-      users.member.gql(REQUEST, { c: coalition.c1, a: actor.partner1, role: 'PARTENAIRE' }),
-      users.member.gql(REQUEST, { c: coalition.c1, a: actor.partner1, role: 'PARTENAIRE' }),
+      users.member.gql(REQUEST, { c, a: actor.partner1, role: 'PARTENAIRE' }),
+      users.member.gql(REQUEST, { c, a: actor.partner1, role: 'PARTENAIRE' }),
     ]);
     const results = [a, b];
     const ok = results.filter((r) => !r.errors);
     expect(ok).toHaveLength(1);
     expect(results.flatMap(errorCodes)).toEqual(['CONFLICT']);
-    requestId = ok[0].data.requestMembership.id;
     expect(ok[0].data.requestMembership).toMatchObject({ status: 'REQUESTED', role: 'PARTENAIRE' });
-    expect(errorCodes(await users.member.gql(REQUEST, { c: coalition.c1, a: actor.partner1 }))).toEqual(['CONFLICT']);
+    expect(errorCodes(await users.member.gql(REQUEST, { c, a: actor.partner1 }))).toEqual(['CONFLICT']);
   });
 
   it('shows the pending request to coordinators and to the requester only', async () => {
+    const { c, requestId } = await pendingRequest('demande visible');
     const Q = `query ($id: ID!) { coalition(id: $id) { members(statuses: [REQUESTED]) { id } } }`;
     const pending = async (client: { gql: TestServer['gql'] }) => {
-      const res = await client.gql(Q, { id: coalition.c1 });
+      const res = await client.gql(Q, { id: c });
       expect(res.errors).toBeUndefined();
       return res.data.coalition.members;
     };
@@ -299,10 +340,11 @@ describe('the join workflow', () => {
     expect(await pending(users.coord)).toEqual([{ id: requestId }]);
     expect(await pending(users.member)).toEqual([{ id: requestId }]);
     const mine = await users.member.gql(`{ me { memberships { id status coalition { id } } } }`);
-    expect(mine.data.me.memberships).toContainEqual({ id: requestId, status: 'REQUESTED', coalition: { id: coalition.c1 } });
+    expect(mine.data.me.memberships).toContainEqual({ id: requestId, status: 'REQUESTED', coalition: { id: c } });
   });
 
   it('should not let anyone but a coordinator of that coalition decide', async () => {
+    const { requestId } = await pendingRequest('décision réservée');
     expect(errorCodes(await server.gql(ACCEPT, { id: requestId }))).toEqual(['UNAUTHENTICATED']);
     expect(errorCodes(await users.member.gql(ACCEPT, { id: requestId }))).toEqual(['FORBIDDEN']);
     expect(errorCodes(await users.other.gql(REJECT, { id: requestId }))).toEqual(['FORBIDDEN']);
@@ -316,13 +358,9 @@ describe('the join workflow', () => {
   });
 
   it('gives one decision and one CONFLICT when two coordinators decide at once', async () => {
-    // coord2 becomes a second pilot of c1 through an invitation.
-    const invite = await users.coord.gql(INVITE, { c: coalition.c1, a: actor.pilotB, role: 'PILOTE' });
-    expect(invite.errors).toBeUndefined();
-    expect((await users.coord2.gql(ACCEPT_INVITATION, { id: invite.data.inviteActor.id })).data.acceptInvitation.status).toBe('ACTIVE');
-    const coord2 = server.client();
-    await coord2.gql(`mutation { logIn(email: "coord2${DOMAIN}", password: "${PASSWORD}") { id } }`);
-
+    const { c, requestId } = await pendingRequest('deux décisions');
+    // coord2 becomes a second pilot of the coalition through an invitation.
+    const coord2 = await secondPilot(c);
     const [a, b] = await Promise.all([users.coord.gql(ACCEPT, { id: requestId }), coord2.gql(REJECT, { id: requestId })]);
     const results = [a, b];
     expect(results.filter((r) => !r.errors)).toHaveLength(1);
@@ -332,38 +370,34 @@ describe('the join workflow', () => {
     expect(row.status).toBe(winner.data.acceptMembership?.status ?? winner.data.rejectMembership?.status);
     const events = await server.ds.query(`SELECT to_status FROM membership_event WHERE membership_id = $1 ORDER BY id`, [requestId]);
     expect(events.map((e: any) => e.to_status)).toEqual(['REQUESTED', row.status]);
-    if (row.status === 'REJECTED') {
-      // Keep the rest of the scenario deterministic: ask again and accept.
-      const again = await users.member.gql(REQUEST, { c: coalition.c1, a: actor.partner1, role: 'PARTENAIRE' });
-      requestId = again.data.requestMembership.id;
-      expect((await users.coord.gql(ACCEPT, { id: requestId })).data.acceptMembership.status).toBe('ACTIVE');
-    }
   });
 
   it('gives one success and one CONFLICT for two identical accepts at once', async () => {
-    const req = await users.other.gql(REQUEST, { c: coalition.c1, a: actor.partner2 });
-    const id = req.data.requestMembership.id;
-    const coord2 = server.client();
-    await coord2.gql(`mutation { logIn(email: "coord2${DOMAIN}", password: "${PASSWORD}") { id } }`);
+    const c = await ownCoalition('deux acceptations');
+    const coord2 = await secondPilot(c);
+    const id = await request(users.other, c, 'partner2');
     const results = await Promise.all([users.coord.gql(ACCEPT, { id }), coord2.gql(ACCEPT, { id })]);
     expect(results.filter((r) => !r.errors).map((r) => r.data.acceptMembership.status)).toEqual(['ACTIVE']);
     expect(results.flatMap(errorCodes)).toEqual(['CONFLICT']);
   });
 
   it('joins an open coalition at once', async () => {
-    const res = await users.member.gql(REQUEST, { c: coalition.open, a: actor.partner1 });
+    const c = await ownCoalition('ouverte', 'OPEN');
+    const res = await users.member.gql(REQUEST, { c, a: actor.partner1 });
     expect(res.data.requestMembership.status).toBe('ACTIVE');
   });
 
   it('keeps the whole history when an actor leaves and joins again', async () => {
+    const { c, requestId } = await pendingRequest('historique');
+    expect((await users.coord.gql(ACCEPT, { id: requestId })).data.acceptMembership.status).toBe('ACTIVE');
     const left = await users.member.gql(LEAVE, { id: requestId });
     expect(left.data.leaveCoalition.status).toBe('LEFT');
     expect(errorCodes(await users.member.gql(LEAVE, { id: requestId }))).toEqual(['CONFLICT']);
-    const again = await users.member.gql(REQUEST, { c: coalition.c1, a: actor.partner1, role: 'PARTENAIRE' });
+    const again = await users.member.gql(REQUEST, { c, a: actor.partner1, role: 'PARTENAIRE' });
     expect(again.data.requestMembership.status).toBe('REQUESTED');
     expect((await users.coord.gql(ACCEPT, { id: again.data.requestMembership.id })).data.acceptMembership.status).toBe('ACTIVE');
     const H = `query ($id: ID!) { coalition(id: $id) { members { id actor { id } history { fromStatus toStatus byName } } } }`;
-    const res = await users.member.gql(H, { id: coalition.c1 });
+    const res = await users.member.gql(H, { id: c });
     const mine = res.data.coalition.members.find((m: any) => m.actor.id === actor.partner1);
     expect(mine.id).toBe(again.data.requestMembership.id);
     const steps = mine.history.map((e: any) => `${e.fromStatus ?? '-'}>${e.toStatus}`);
@@ -371,31 +405,34 @@ describe('the join workflow', () => {
     expect(mine.history.every((e: any) => !String(e.byName).includes('@'))).toBe(true);
     expect(mine.history.at(-1).byName).toBe('Personne coord');
     const who = `query ($id: ID!) { coalition(id: $id) { members { actor { id } requestedByName decidedByName } } }`;
-    const asMember = (await users.member.gql(who, { id: coalition.c1 })).data.coalition.members.find((m: any) => m.actor.id === actor.partner1);
+    const asMember = (await users.member.gql(who, { id: c })).data.coalition.members.find((m: any) => m.actor.id === actor.partner1);
     expect(asMember).toMatchObject({ requestedByName: 'Personne member', decidedByName: 'Personne coord' });
-    const asVisitor = (await server.gql(who, { id: coalition.c1 })).data.coalition.members.find((m: any) => m.actor.id === actor.partner1);
+    const asVisitor = (await server.gql(who, { id: c })).data.coalition.members.find((m: any) => m.actor.id === actor.partner1);
     expect(asVisitor).toMatchObject({ requestedByName: null, decidedByName: null });
     // History is not for visitors nor for other members.
-    const visitor = await server.gql(`query ($id: ID!) { coalition(id: $id) { history { toStatus } } }`, { id: coalition.c1 });
+    const visitor = await server.gql(`query ($id: ID!) { coalition(id: $id) { history { toStatus } } }`, { id: c });
     expect(errorCodes(visitor)).toEqual(['FORBIDDEN']);
-    const stranger = await users.other.gql(H, { id: coalition.c1 });
+    const stranger = await users.other.gql(H, { id: c });
     expect(stranger.data.coalition.members.find((m: any) => m.actor.id === actor.partner1).history).toBeNull();
-    expect((await server.gql(H, { id: coalition.c1 })).data.coalition.members.every((m: any) => m.history === null)).toBe(true);
+    expect((await server.gql(H, { id: c })).data.coalition.members.every((m: any) => m.history === null)).toBe(true);
   });
 
   it('should not let another member remove a member, but lets a coordinator', async () => {
-    const res = await users.coord.gql(COALITION, { id: coalition.c1 });
-    const partner2 = res.data.coalition.members.find((m: any) => m.actor.id === actor.partner2);
-    expect(errorCodes(await users.member.gql(LEAVE, { id: partner2.id }))).toEqual(['FORBIDDEN']);
-    expect(errorCodes(await server.gql(LEAVE, { id: partner2.id }))).toEqual(['UNAUTHENTICATED']);
-    expect((await users.coord.gql(LEAVE, { id: partner2.id })).data.leaveCoalition.status).toBe('LEFT');
+    const c = await ownCoalition('retrait');
+    expect((await users.coord.gql(ACCEPT, { id: await request(users.member, c, 'partner1') })).data.acceptMembership.status).toBe('ACTIVE');
+    const partner2 = await request(users.other, c, 'partner2');
+    expect((await users.coord.gql(ACCEPT, { id: partner2 })).data.acceptMembership.status).toBe('ACTIVE');
+    expect(errorCodes(await users.member.gql(LEAVE, { id: partner2 }))).toEqual(['FORBIDDEN']);
+    expect(errorCodes(await server.gql(LEAVE, { id: partner2 }))).toEqual(['UNAUTHENTICATED']);
+    expect((await users.coord.gql(LEAVE, { id: partner2 })).data.leaveCoalition.status).toBe('LEFT');
   });
 
   it('reports members by role and sector and the intersectorality', async () => {
+    const id = await coalitionWithHistory('par rôle et secteur');
     const res = await server.gql(`query ($id: ID!) { coalition(id: $id) { memberCount
       membersByRole { role members { actor { id } } }
       membersBySector { sector actors { id } }
-      intersectorality { ratio present { category count } missing { category } } } }`, { id: coalition.c1 });
+      intersectorality { ratio present { category count } missing { category } } } }`, { id });
     expect(res.errors).toBeUndefined();
     const c = res.data.coalition;
     expect(c.memberCount).toBe(3);
@@ -414,8 +451,9 @@ describe('the join workflow', () => {
   });
 
   it('never exposes the email of a person outside `me`', async () => {
+    const id = await coalitionWithHistory('sans courriel');
     const res = await users.coord.gql(`query ($id: ID!) { coalition(id: $id) { members(statuses: [ACTIVE, LEFT, REJECTED, REQUESTED]) {
-      actor { name } history { byName } coalition { name } } history { byName } } }`, { id: coalition.c1 });
+      actor { name } history { byName } coalition { name } } history { byName } } }`, { id });
     expect(JSON.stringify(res)).not.toContain(DOMAIN);
     const types = await server.gql(`{ __schema { types { name fields { name } } } }`);
     const withEmail = types.data.__schema.types.filter((t: any) => t.fields?.some((f: any) => f.name === 'email')).map((t: any) => t.name);
@@ -437,7 +475,15 @@ describe('listing coalitions', () => {
     expect(await ids({ kinds: ['CLSM'] })).toEqual([coalition.c1]);
     expect(await ids({ kinds: ['CONVENTION'] })).toEqual([]);
     expect(await ids({ kinds: ['CONVENTION'], includeEnded: true })).toEqual([coalition.ended]);
-    expect(await ids({ actorId: actor.partner1 })).toEqual(expect.arrayContaining([coalition.c1, coalition.open]));
+    // An actor of the test's own joins c1 (on approval) and the open coalition, then leaves both.
+    const joiner = (await server.createActor({ source: SOURCE, name: 'Coal Asso qui rejoint', kind: 'ASSOCIATION', sector: 'SOCIAL', themes: ['addictions'], territories: [{ level: 'COMMUNE', code: '55545' }] })).id;
+    const joinerUser = await server.signedIn({ email: `joiner${DOMAIN}`, password: PASSWORD, actorIds: [joiner] });
+    const joined = (await joinerUser.gql(REQUEST, { c: coalition.open, a: joiner })).data.requestMembership;
+    expect(joined.status).toBe('ACTIVE');
+    const requested = (await joinerUser.gql(REQUEST, { c: coalition.c1, a: joiner })).data.requestMembership;
+    expect((await users.coord.gql(ACCEPT, { id: requested.id })).data.acceptMembership.status).toBe('ACTIVE');
+    expect(await ids({ actorId: joiner })).toEqual(expect.arrayContaining([coalition.c1, coalition.open]));
+    for (const id of [joined.id, requested.id]) expect((await joinerUser.gql(LEAVE, { id })).data.leaveCoalition.status).toBe('LEFT');
     const page1 = await server.gql(Q, { filter: { territory: { level: 'COMMUNE', code: '55545' } }, first: 1 });
     expect(page1.data.coalitions.pageInfo.hasNextPage).toBe(true);
     const page2 = await server.gql(Q, { filter: { territory: { level: 'COMMUNE', code: '55545' } }, first: 1, after: page1.data.coalitions.pageInfo.endCursor });

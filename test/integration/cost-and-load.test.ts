@@ -6,6 +6,7 @@ import { getIntrospectionQuery, graphql, type GraphQLSchema, print } from 'graph
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { testDatabaseUrl } from '../helpers/database.js';
 import * as clientDocuments from '../../client/src/lib/graphql/queries.js';
 import { type Env, loadEnv } from '../../server/config/env.js';
 import { createDataSource } from '../../server/db/data-source.js';
@@ -36,7 +37,7 @@ interface Answer {
 /** The real app on a loopback port with its own settings, logging every SQL statement it sends. */
 async function startServer(options: { overrides?: Partial<Env>; hooks?: AppHooks; poolSize?: number } = {}) {
   const queries: string[] = [];
-  const ds = createDataSource({ url: inject('dbUrl'), poolSize: options.poolSize ?? 2, onQuery: (sql) => queries.push(sql) });
+  const ds = createDataSource({ url: testDatabaseUrl(), poolSize: options.poolSize ?? 2, onQuery: (sql) => queries.push(sql) });
   await ds.initialize();
   const httpServer = http.createServer();
   const { app, apollo, gate } = await createApp(ds, httpServer, options.overrides ?? {}, options.hooks ?? {});
@@ -108,7 +109,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.close();
-  await fixtures?.ds.query(`DELETE FROM actor WHERE source = $1`, [SOURCE]);
   await fixtures?.close();
 });
 
@@ -259,7 +259,7 @@ describe('hard caps of list arguments', () => {
     let ds: DataSource;
     beforeAll(async () => {
       schema = await createSchema();
-      ds = createDataSource({ url: inject('dbUrl'), poolSize: 1 });
+      ds = createDataSource({ url: testDatabaseUrl(), poolSize: 1 });
       await ds.initialize();
     });
     afterAll(async () => {
@@ -303,7 +303,7 @@ describe('analytics gate', () => {
     let entered = 0;
     let open!: () => void;
     const opened = new Promise<void>((r) => (open = r));
-    const holder = postgres ? new pg.Client({ connectionString: inject('dbUrl') }) : null;
+    const holder = postgres ? new pg.Client({ connectionString: testDatabaseUrl() }) : null;
     if (holder) {
       await holder.connect();
       await holder.query('SELECT pg_advisory_lock($1)', [LOCK]);

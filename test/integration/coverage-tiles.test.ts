@@ -47,10 +47,7 @@ beforeAll(async () => {
   expect(res.errors).toBeUndefined();
 });
 
-afterAll(async () => {
-  await server?.ds.query(`DELETE FROM actor WHERE source = $1`, [SOURCE]);
-  await server?.close();
-});
+afterAll(() => server?.close());
 
 describe('coverage tiles', () => {
   it('should cut the same territories and figures as the coverage query, with their bounding box', async () => {

@@ -4,31 +4,32 @@ import { DEMO_ACCOUNTS, seedDemoAccounts } from '../../seeds/accounts.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 let server: TestServer;
-let existedBefore = false;
+
+/** What the demonstration seed writes: removed first, so that the seed starts from nothing. */
+async function removeDemoAccounts() {
+  await server.ds.query(`DELETE FROM coalition WHERE source = 'demo:accounts'`);
+  await server.ds.query(`DELETE FROM actor WHERE source = 'demo:accounts'`);
+  await server.ds.query(`DELETE FROM user_account WHERE email LIKE '%@demo.local'`);
+}
 
 beforeAll(async () => {
   server = await startTestServer();
-  const [{ n }] = await server.ds.query(`SELECT count(*)::int AS n FROM user_account WHERE email LIKE '%@demo.local'`);
-  existedBefore = n > 0;
+  // This file's database is its own copy of the seeded template: no other file sees these accounts.
+  await removeDemoAccounts();
+  await seedDemoAccounts(server.ds, () => {});
 });
 
 afterAll(async () => {
-  if (!existedBefore) {
-    await server?.ds.query(`DELETE FROM coalition WHERE source = 'demo:accounts'`);
-    await server?.ds.query(`DELETE FROM actor WHERE source = 'demo:accounts'`);
-    await server?.ds.query(`DELETE FROM user_account WHERE email LIKE '%@demo.local'`);
-  }
   await server?.close();
 });
 
 describe('demonstration accounts', () => {
   it('creates one account per role once, prints the credentials, and does nothing the second time', async () => {
+    await removeDemoAccounts();
     const lines: string[] = [];
     const first = await seedDemoAccounts(server.ds, (l) => lines.push(l));
-    if (!existedBefore) {
-      expect(first.created).toBe(4);
-      for (const a of DEMO_ACCOUNTS) expect(lines.join('\n')).toContain(`${a.email.padEnd(26)} mot de passe : ${a.password}`);
-    }
+    expect(first.created).toBe(4);
+    for (const a of DEMO_ACCOUNTS) expect(lines.join('\n')).toContain(`${a.email.padEnd(26)} mot de passe : ${a.password}`);
     const again = await seedDemoAccounts(server.ds, () => {});
     expect(again.created).toBe(0);
     const [{ n }] = await server.ds.query(`SELECT count(*)::int AS n FROM coalition WHERE source = 'demo:accounts'`);
@@ -56,6 +57,5 @@ describe('demonstration accounts', () => {
     expect(request.data.requestMembership.status).toBe('REQUESTED');
     const accepted = await coordinator.gql(`mutation ($id: ID!) { acceptMembership(membershipId: $id) { status } }`, { id: request.data.requestMembership.id });
     expect(accepted.data.acceptMembership.status).toBe('ACTIVE');
-    if (!existedBefore) await server.ds.query(`DELETE FROM membership WHERE id = $1`, [request.data.requestMembership.id]);
   });
 });

@@ -1,5 +1,6 @@
 import net from 'node:net';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testDatabaseUrl } from '../helpers/database.js';
 import { type CookieClient, errorCodes, type GraphQLResponse, startTestServer, type TestServer } from '../helpers/server.js';
 
 /**
@@ -48,9 +49,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (!server) return;
-  await server.ds.query(`DELETE FROM coalition WHERE id = ANY($1::uuid[])`, [coalitions]);
-  await server.ds.query(`DELETE FROM actor WHERE source = $1`, [SOURCE]);
-  await server.ds.query(`DELETE FROM user_account WHERE email LIKE $1`, [`%${DOMAIN}`]);
   await server.close();
 });
 
@@ -94,7 +92,7 @@ function message(type: string, ...parts: (string | number[])[]): Buffer {
 
 /** Opens a raw protocol connection to the test database and waits for its first ReadyForQuery. */
 async function rawConnection(): Promise<{ send(until: string, ...m: Buffer[]): Promise<string>; destroy(): void }> {
-  const url = new URL(inject('dbUrl'));
+  const url = new URL(testDatabaseUrl());
   const socket = net.connect(Number(url.port || 5432), url.hostname);
   let received = Buffer.alloc(0);
   let waiting: (() => void) | null = null;

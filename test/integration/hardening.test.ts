@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { testDatabaseUrl } from '../helpers/database.js';
 import { loadEnv } from '../../server/config/env.js';
 import { createDataSource } from '../../server/db/data-source.js';
 import { createApp } from '../../server/http/app.js';
@@ -16,7 +17,7 @@ afterAll(async () => {
 
 /** A server of its own with tightened settings (rate limit, production mode). */
 async function startWith(overrides: Parameters<typeof createApp>[2]) {
-  const ds = createDataSource({ url: inject('dbUrl'), poolSize: 2 });
+  const ds = createDataSource({ url: testDatabaseUrl(), poolSize: 2 });
   await ds.initialize();
   const httpServer = http.createServer();
   const { app, apollo } = await createApp(ds, httpServer, overrides);
@@ -181,7 +182,7 @@ describe('statement timeout', () => {
   // PGlite ignores per-connection settings sent at start-up (it is one shared backend), so the
   // server-side timeout is proven on native PostgreSQL, where it is configured.
   it.runIf(inject('backend') === 'postgres')('cancels a statement running longer than STATEMENT_TIMEOUT_MS', async () => {
-    const ds = createDataSource({ url: inject('dbUrl'), poolSize: 1, statementTimeoutMs: 200 });
+    const ds = createDataSource({ url: testDatabaseUrl(), poolSize: 1, statementTimeoutMs: 200 });
     await ds.initialize();
     try {
       await expect(ds.query('SELECT pg_sleep(2)')).rejects.toThrow(/statement timeout/);

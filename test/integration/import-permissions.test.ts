@@ -93,11 +93,7 @@ beforeAll(async () => {
   analyst44 = await server.signedIn({ email: `analyste44${DOMAIN}`, password: PASSWORD, role: 'ANALYST', regionCode: '44' });
 });
 
-afterAll(async () => {
-  await server?.ds.query(`DELETE FROM actor WHERE source = $1`, [SOURCE]);
-  await server?.ds.query(`DELETE FROM user_account WHERE email LIKE $1`, [`%${DOMAIN}`]);
-  await server?.close();
-});
+afterAll(() => server?.close());
 
 const COLUMNS = ['identifiant', 'siret', 'rna', 'finess', 'nom', 'commune', 'type', 'secteur', 'description', 'thematiques', 'territoires', 'source'];
 const csvOf = (rows: Record<string, string>[]) => [COLUMNS.join(';'), ...rows.map((r) => COLUMNS.map((c) => r[c] ?? '').join(';'))].join('\n');

@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
+import { testDatabaseUrl } from '../helpers/database.js';
 import { ACCOUNT_POLICY, ADDRESS_POLICY, addressKey, delaySeconds } from '../../server/auth/login-throttle.js';
 import { createDataSource } from '../../server/db/data-source.js';
 import { createApp } from '../../server/http/app.js';
@@ -41,7 +41,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await cleanUp();
-  await server?.ds.query(`DELETE FROM user_account WHERE email LIKE $1`, [`%${DOMAIN}`]);
   await server?.close();
 });
 
@@ -235,7 +234,7 @@ describe('client address', () => {
 
   it('should read the client’s address from X-Forwarded-For behind a trusted proxy (TRUST_PROXY)', async () => {
     const email = await account('proxy');
-    const ds = createDataSource({ url: inject('dbUrl'), poolSize: 2 });
+    const ds = createDataSource({ url: testDatabaseUrl(), poolSize: 2 });
     await ds.initialize();
     const httpServer = http.createServer();
     // As README's TRUST_PROXY=loopback: the proxy runs on the same machine as the app.

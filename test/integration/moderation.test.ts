@@ -107,9 +107,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (!server) return;
-  await server.ds.query(`DELETE FROM actor WHERE source = $1`, [SOURCE]);
   const drift = await server.ds.query(DRIFT);
-  await server.ds.query(`DELETE FROM user_account WHERE email LIKE $1`, [`%${DOMAIN}`]);
   await server.close();
   expect(drift).toEqual([]);
 });

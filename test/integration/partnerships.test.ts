@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PartnershipConfirmation1764000000015 } from '../../migrations/1764000000015-partnership-confirmation.js';
-import { type CookieClient, errorCodes, type GraphQLResponse, startTestServer, type TestAccount, type TestServer } from '../helpers/server.js';
+import { fixtures } from '../helpers/factories.js';
+import { errorCodes, type GraphQLResponse, startTestServer, type TestServer } from '../helpers/server.js';
 
 /**
  * Direct partnerships: declared by one side, PENDING and seen only by the two sides, the ARS
@@ -14,20 +15,10 @@ const PASSWORD = 'mot de passe de test';
 const FORGED = '00000000-0000-4000-8000-000000000000';
 
 let server: TestServer;
-const actor: Record<string, string> = {};
-const users: Record<string, CookieClient> = {};
+const f = fixtures(() => server, { source: SOURCE, domain: DOMAIN, password: PASSWORD });
+const { actor, users, createUser } = f;
+const MEUSE = { level: 'DEPARTEMENT', code: '55' };
 type Client = { gql: TestServer['gql'] };
-
-async function createUser(key: string, role: TestAccount['role'], actorKeys: string[], regionCode: string | null = null) {
-  users[key] = await server.signedIn({
-    email: `${key}${DOMAIN}`,
-    password: PASSWORD,
-    role,
-    regionCode,
-    actorIds: actorKeys.map((k) => actor[k]),
-    displayName: `Personne ${key}`,
-  });
-}
 
 const FIELDS = `id kind status title ended endDate confirmedAt endedAt viewerCanDecide viewerCanEnd actorA { id } actorB { id }
   history { fromStatus toStatus reason byName }`;
@@ -88,18 +79,19 @@ beforeAll(async () => {
   await createUser('analyst11', 'ANALYST', [], '11');
 });
 
-afterAll(async () => {
-  await server?.ds.query(`DELETE FROM actor WHERE source = $1`, [SOURCE]);
-  await server?.ds.query(`DELETE FROM user_account WHERE email LIKE $1`, [`%${DOMAIN}`]);
-  await server?.close();
-});
+afterAll(() => server?.close());
 
 describe('declaring a partnership', () => {
+  /** The declaration every test of this block looks at: asso → ars, a convention, still pending. */
+  let declared: any;
   let id: string;
+  beforeAll(async () => {
+    declared = await declare(users.asso, 'asso', 'ars');
+    id = declared.id;
+  });
 
   it('records it as PENDING, with its declaration in the history', async () => {
-    const p = await declare(users.asso, 'asso', 'ars');
-    id = p.id;
+    const p = declared;
     expect(p).toMatchObject({ kind: 'CONVENTION', status: 'PENDING', confirmedAt: null, viewerCanDecide: false, viewerCanEnd: true, actorA: { id: actor.asso }, actorB: { id: actor.ars } });
     expect(p.history).toEqual([{ fromStatus: null, toStatus: 'PENDING', reason: null, byName: 'Personne asso' }]);
   });
@@ -130,16 +122,21 @@ describe('declaring a partnership', () => {
   });
 
   it('should refuse a second one of the same kind between the same pair, from either side (CONFLICT), but not of another kind', async () => {
-    const again = await users.asso.gql(CREATE, { input: { actorId: actor.asso, partnerActorId: actor.ars, kind: 'CONVENTION' } });
+    // A pair of the test's own, so that the other tests' views of asso and ars stay as they are.
+    await f.createActor('pairA', { name: 'Part Association du doublon', kind: 'ASSOCIATION', sector: 'SOCIAL', themes: ['parentalite'], territories: [MEUSE] });
+    await f.createActor('pairB', { name: 'Part Centre social du doublon', kind: 'ASSOCIATION', sector: 'SOCIAL', themes: ['parentalite'], territories: [MEUSE] });
+    const [pairA, pairB] = [await f.createUser('pairA', 'MEMBER', ['pairA']), await f.createUser('pairB', 'MEMBER', ['pairB'])];
+    await declare(pairA, 'pairA', 'pairB');
+    const again = await pairA.gql(CREATE, { input: { actorId: actor.pairA, partnerActorId: actor.pairB, kind: 'CONVENTION' } });
     expect(errorCodes(again)).toEqual(['CONFLICT']);
     expect(again.errors![0].message).toMatch(/déjà déclaré entre ces deux acteurs/);
-    const reverse = await users.ars.gql(CREATE, { input: { actorId: actor.ars, partnerActorId: actor.asso, kind: 'CONVENTION' } });
+    const reverse = await pairB.gql(CREATE, { input: { actorId: actor.pairB, partnerActorId: actor.pairA, kind: 'CONVENTION' } });
     expect(errorCodes(reverse)).toEqual(['CONFLICT']);
-    const other = await declare(users.ars, 'ars', 'asso', 'COFINANCEMENT');
+    const other = await declare(pairB, 'pairB', 'pairA', 'COFINANCEMENT');
     expect(other.status).toBe('PENDING');
     const [{ n }] = await server.ds.query(
       `SELECT count(*)::int AS n FROM partnership WHERE least(actor_a, actor_b) = least($1::uuid, $2::uuid) AND greatest(actor_a, actor_b) = greatest($1::uuid, $2::uuid)`,
-      [actor.asso, actor.ars],
+      [actor.pairA, actor.pairB],
     );
     expect(n).toBe(2);
   });
@@ -206,6 +203,9 @@ describe('confirming', () => {
   });
 
   it('makes it public: listed for everyone, drawn in the graphs, without its history', async () => {
+    // A declaration of the test's own, confirmed by the other side.
+    const id = (await declare(users.mairie, 'mairie', 'ars', 'AUTRE')).id;
+    expect((await users.ars.gql(CONFIRM, { id })).data.confirmPartnership.status).toBe('ACTIVE');
     for (const who of [server, users.stranger, users.analyst11]) {
       expect(await seenBy(who, 'mairie')).toMatchObject({ [id]: 'ACTIVE' });
       const { graph, network } = await edgesSeenBy(who, 'mairie');
@@ -265,6 +265,9 @@ describe('partnerships awaiting the viewer’s confirmation', () => {
   const Q = `{ partnershipsToConfirm { id status actorA { id } actorB { id } } }`;
 
   it('lists the declarations of others that the viewer may confirm, never its own', async () => {
+    // Pending both ways around ars, whatever the other tests did.
+    await declare(users.asso2, 'asso2', 'ars', 'COFINANCEMENT');
+    await declare(users.ars, 'ars', 'asso2', 'ACCORD_CADRE');
     const pending = await server.ds.query(`SELECT id, actor_a, actor_b FROM partnership WHERE status = 'PENDING' AND $1::uuid IN (actor_a, actor_b)`, [actor.ars]);
     expect(pending.length).toBeGreaterThan(0);
     const forArs = (await users.ars.gql(Q)).data.partnershipsToConfirm;

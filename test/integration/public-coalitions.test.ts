@@ -36,8 +36,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await server?.ds.query(`DELETE FROM coalition WHERE source LIKE 'documents-publics:test-%'`);
-  await server?.ds.query(`DELETE FROM actor WHERE source = $1`, [SOURCE]);
   fs.rmSync(dir, { recursive: true, force: true });
   await server?.close();
 });

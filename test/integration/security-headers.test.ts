@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testDatabaseUrl } from '../helpers/database.js';
 import { parseCspOrigins, parseTrustProxy } from '../../server/config/env.js';
 import { createDataSource } from '../../server/db/data-source.js';
 import { createApp } from '../../server/http/app.js';
@@ -16,14 +17,11 @@ beforeAll(async () => {
   server = await startTestServer();
   await server.createActor({ name: 'En-têtes CPTS de Verdun', kind: 'CPTS', sector: 'SANTE', themes: [THEME], communeCode: '55545', source: SOURCE, territories: [{ level: 'COMMUNE', code: '55545' }] });
 });
-afterAll(async () => {
-  await server?.ds.query(`DELETE FROM actor WHERE source = $1`, [SOURCE]);
-  await server?.close();
-});
+afterAll(() => server?.close());
 
 /** A server of its own with other settings (a trusted proxy, extra origins). */
 async function startWith(overrides: Parameters<typeof createApp>[2]) {
-  const ds = createDataSource({ url: inject('dbUrl'), poolSize: 2 });
+  const ds = createDataSource({ url: testDatabaseUrl(), poolSize: 2 });
   await ds.initialize();
   const httpServer = http.createServer();
   const { app, apollo } = await createApp(ds, httpServer, overrides);

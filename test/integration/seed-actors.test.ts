@@ -19,7 +19,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await server?.ds.query(`DELETE FROM coalition WHERE source LIKE 'documents-publics:%' AND source NOT LIKE 'documents-publics:test-%'`);
   // National bodies cover every commune: deleting them row by row through the gap triggers is
   // slow, so the aggregates are rebuilt once (and checked by the gaps tests that follow).
   await server?.ds.transaction(async (m) => {

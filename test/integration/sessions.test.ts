@@ -27,11 +27,7 @@ beforeAll(async () => {
   await server.ds.query(`DELETE FROM auth_throttle WHERE address LIKE $1`, [`${NET}%`]);
 });
 
-afterAll(async () => {
-  await server?.ds.query(`DELETE FROM auth_throttle WHERE address LIKE $1`, [`${NET}%`]);
-  await server?.ds.query(`DELETE FROM user_account WHERE email LIKE $1`, [`%${DOMAIN}`]);
-  await server?.close();
-});
+afterAll(() => server?.close());
 
 let seq = 0;
 async function newAccount(name: string): Promise<string> {

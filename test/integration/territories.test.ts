@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSeeds } from '../../seeds/index.js';
-import { TEST_DEPARTEMENTS } from '../setup/global-setup.js';
+import { TEST_DEPARTEMENTS } from '../setup/template-database.js';
 import { errorCodes, startTestServer, type TestServer } from '../helpers/server.js';
 
 let server: TestServer;

@@ -1,0 +1,112 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { startEmbeddedDatabase, type EmbeddedDatabase } from '../../server/db/embedded.js';
+
+/**
+ * Each test file runs on a database of its own, a copy of the one the global setup migrated and
+ * seeded (test/setup/template-database.ts): files run in parallel, and what one writes no other
+ * sees. Native PostgreSQL copies it with `CREATE DATABASE … TEMPLATE`; the embedded backend starts
+ * a PGlite + PostGIS on a copy of its data directory, served on a loopback port as the app does.
+ */
+export type TemplateDatabase =
+  | { backend: 'postgres'; url: string; runId: string }
+  | { backend: 'pglite'; dataDir: string; runId: string };
+
+export interface FileDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
+let current: FileDatabase | undefined;
+
+/** The URL of this test file's own database (test/setup/file-database.ts creates it before the file runs). */
+export function testDatabaseUrl(): string {
+  if (!current) throw new Error('Pas de base pour ce fichier de test : il doit tourner dans le projet vitest « db » ou « e2e ».');
+  return current.url;
+}
+
+/** Creates this file's database from the template; called once per file by the setup file. */
+export async function openFileDatabase(template: TemplateDatabase): Promise<FileDatabase> {
+  current = template.backend === 'postgres' ? await copyPostgres(template.url, template.runId) : await copyPglite(template.dataDir);
+  return current;
+}
+
+/** Databases made from `template` by the run `runId` are named `<template>__<runId>_<random>`. */
+export const copyPrefix = (template: string, runId: string) => `${template}__${runId}_`;
+
+/** A client on the server's maintenance database: nobody may be connected to a template being copied. */
+export function maintenanceClient(url: string): pg.Client {
+  const u = new URL(url);
+  u.pathname = '/postgres';
+  return new pg.Client({ connectionString: u.toString() });
+}
+
+export const databaseName = (url: string) => decodeURIComponent(new URL(url).pathname.slice(1));
+
+/** PostgreSQL's « source database "…" is being accessed by other users » (SQLSTATE 55006). */
+const OBJECT_IN_USE = '55006';
+
+async function copyPostgres(templateUrl: string, runId: string): Promise<FileDatabase> {
+  const template = databaseName(templateUrl);
+  const name = `${copyPrefix(template, runId)}${randomBytes(4).toString('hex')}`;
+  const admin = maintenanceClient(templateUrl);
+  await admin.connect();
+  try {
+    // Two copies of one template at the same moment can meet each other's connection to it:
+    // PostgreSQL refuses the second (55006) rather than waiting, so it is tried again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await admin.query(`CREATE DATABASE "${name}" TEMPLATE "${template}" STRATEGY FILE_COPY`);
+        break;
+      } catch (err) {
+        if ((err as { code?: string }).code !== OBJECT_IN_USE || attempt === 40) {
+          throw new Error(`CREATE DATABASE … TEMPLATE "${template}" : ${(err as Error).message} (une session reste-t-elle ouverte sur la base modèle ?)`, { cause: err });
+        }
+        await new Promise((r) => setTimeout(r, 100 + Math.random() * 200));
+      }
+    }
+  } finally {
+    await admin.end();
+  }
+  const u = new URL(templateUrl);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    async drop() {
+      const client = maintenanceClient(templateUrl);
+      await client.connect();
+      try {
+        await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
+async function copyPglite(templateDir: string): Promise<FileDatabase> {
+  const dataDir = `${templateDir}-${process.pid}-${randomBytes(4).toString('hex')}`;
+  fs.cpSync(templateDir, dataDir, { recursive: true });
+  let db: EmbeddedDatabase;
+  try {
+    db = await startEmbeddedDatabase(dataDir);
+  } catch (err) {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    url: db.url,
+    async drop() {
+      await db.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Where the embedded copies live: in memory (tmpfs) when the machine has one. */
+export function embeddedRoot(): string {
+  const base = fs.existsSync('/dev/shm') ? '/dev/shm' : path.resolve('node_modules/.cache');
+  return path.join(base, 'repertoire-tests');
+}

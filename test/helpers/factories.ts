@@ -1,0 +1,103 @@
+import { expect } from 'vitest';
+import type { CookieClient, GraphQLResponse, TestAccount, TestServer } from './server.js';
+
+/**
+ * Fixture factories: the actors, accounts and coalitions a test file needs, written through the
+ * API as a client would, and kept by key so that the tests name them (`actor.pilot`,
+ * `users.coord`, `coalition.c1`). Each file has its own database (test/helpers/database.ts): what
+ * they create is gone with it.
+ */
+export interface Fixtures {
+  readonly actor: Record<string, string>;
+  readonly users: Record<string, SignedIn>;
+  readonly coalition: Record<string, string>;
+  /** The e-mail of the account of `key`. */
+  email(key: string): string;
+  /** Creates an actor as the administrator, stored as `actor[key]`. */
+  createActor(key: string, input: Record<string, unknown>): Promise<string>;
+  /**
+   * Signs up the account `key` (e-mail `key@<domain>`, shown as « Personne key »), gives it a role,
+   * a région and the actors of `actorKeys` it represents, and stores a client signed in as it.
+   */
+  createUser(key: string, role: TestAccount['role'], actorKeys?: string[], regionCode?: string | null): Promise<SignedIn>;
+  /** Creates a coalition as `as` (piloted by one of its actors), stored as `coalition[key]`; fails the test on any error. */
+  createCoalition(key: string, as: CookieClient, input: Record<string, unknown>): Promise<CoalitionCreated>;
+  /** A new client signed in as the account `key` (a second browser of the same person). */
+  logIn(key: string): Promise<CookieClient>;
+}
+
+export type SignedIn = CookieClient & { userId: string };
+
+export interface CoalitionCreated {
+  id: string;
+  version: number;
+  name: string;
+  visibility: string;
+  joinPolicy: string;
+}
+
+export interface FixtureOptions {
+  /** The `source` of every actor created (to find them again). */
+  source: string;
+  /** The domain of every account, with its « @ » (`@test-coalitions.local`). */
+  domain: string;
+  password?: string;
+}
+
+export const TEST_PASSWORD = 'mot de passe de test';
+
+export const CREATE_COALITION = `mutation ($input: CreateCoalitionInput!) { createCoalition(input: $input) { id version name visibility joinPolicy } }`;
+
+export function fixtures(server: () => TestServer, { source, domain, password = TEST_PASSWORD }: FixtureOptions): Fixtures {
+  const actor: Record<string, string> = {};
+  const users: Record<string, SignedIn> = {};
+  const coalition: Record<string, string> = {};
+  const email = (key: string) => `${key}${domain}`;
+  return {
+    actor,
+    users,
+    coalition,
+    email,
+    async createActor(key, input) {
+      actor[key] = (await server().createActor({ source, ...input })).id;
+      return actor[key];
+    },
+    async createUser(key, role, actorKeys = [], regionCode = null) {
+      users[key] = await server().signedIn({
+        email: email(key),
+        password,
+        role,
+        regionCode,
+        actorIds: actorKeys.map((k) => actor[k]),
+        displayName: `Personne ${key}`,
+      });
+      return users[key];
+    },
+    async createCoalition(key, as, input) {
+      const created = await ok<{ createCoalition: CoalitionCreated }>(as.gql(CREATE_COALITION, { input }));
+      coalition[key] = created.createCoalition.id;
+      return created.createCoalition;
+    },
+    async logIn(key) {
+      const client = server().client();
+      await ok(client.gql(`mutation ($e: String!, $p: String!) { logIn(email: $e, password: $p) { id } }`, { e: email(key), p: password }));
+      return client;
+    },
+  };
+}
+
+/** The data of a response that must succeed; fails the test with the errors otherwise. */
+export async function ok<T = any>(response: Promise<GraphQLResponse<T>> | GraphQLResponse<T>): Promise<T> {
+  const res = await response;
+  expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
+  return res.data as T;
+}
+
+/** The EPCI that Verdun (55545) belongs to, as the API tells it. */
+export async function epciOf(server: TestServer, commune: string): Promise<string> {
+  const res = await server.gql<{ territory: { parents: { level: string; code: string }[] } }>(
+    `query ($c: String!) { territory(code: $c) { parents { level code } } }`,
+    { c: commune },
+  );
+  return res.data!.territory.parents.find((p) => p.level === 'EPCI')!.code;
+}
