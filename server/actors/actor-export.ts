@@ -1,14 +1,11 @@
 import type { DataSource } from 'typeorm';
-import { validate, type ValidationError } from 'class-validator';
 import { defineEnum, type EnumValue } from '../graphql/enums.js';
-import { AppError, badInput } from '../graphql/errors.js';
-import { TerritoryLevel } from '../territories/territory-level.js';
-import { TerritoryRefInput } from '../territories/territory.inputs.js';
+import { AppError } from '../graphql/errors.js';
 import { empty, run, sql, where as whereAll } from '../db/sql.js';
 import { COLUMNS, type ColumnKey, LEVEL_KEYS } from './actor-columns.js';
-import { ACTOR_KIND_LABELS, ActorKind, isEnumValue, ReviewStatus, SECTOR_LABELS, Sector } from './actor-enums.js';
+import { ACTOR_KIND_LABELS, SECTOR_LABELS } from './actor-enums.js';
 import { filterSql } from './actor-filter.js';
-import { ActorFilter, NearInput } from './actor.inputs.js';
+import type { ActorFilter } from './actor.inputs.js';
 import type { ImportServices } from './actor-import.js';
 import { recordColumns, type StoredRecord, toStoredRecord } from './actor.repository.js';
 
@@ -21,109 +18,6 @@ export type ExportFormat = EnumValue<typeof ExportFormat>;
 /** Most actors one export gives. */
 export const MAX_EXPORT_ROWS = 50_000;
 const READ_BATCH = 2000;
-
-// ---------------------------------------------------------------------------------------------
-// Rows
-
-// ---------------------------------------------------------------------------------------------
-// The filter of an export URL
-
-const FILTER_KEYS = new Set(['coversCommune', 'territory', 'themesAny', 'themesAll', 'kinds', 'sectors', 'audiences', 'text', 'near', 'demo', 'includeArchived', 'reviewStatuses']);
-
-function frenchErrors(errors: ValidationError[], prefix = ''): string[] {
-  return errors.flatMap((e) => [
-    ...Object.values(e.constraints ?? {}).map((m) => `${prefix}${e.property} : ${/\b(must|should)\b/.test(m) ? 'valeur invalide' : m}`),
-    ...frenchErrors(e.children ?? [], `${prefix}${e.property}.`),
-  ]);
-}
-
-/**
- * Reads the `filter` parameter of an export URL (URL-decoded JSON of an ActorFilter) into an
- * ActorFilter, with the same checks as the GraphQL argument; BAD_USER_INPUT in French otherwise.
- */
-export async function parseFilterParam(param: unknown): Promise<ActorFilter | undefined> {
-  if (param === undefined || param === '') return undefined;
-  if (typeof param !== 'string') throw badInput('Paramètre « filter » invalide : un seul filtre JSON est attendu', 'filter');
-  let raw: unknown;
-  try {
-    raw = JSON.parse(param);
-  } catch {
-    throw badInput('Paramètre « filter » invalide : ce n’est pas du JSON (ex. {"coversCommune":"55545"})', 'filter');
-  }
-  if (raw === null) return undefined;
-  return toActorFilter(raw);
-}
-
-export async function toActorFilter(raw: unknown): Promise<ActorFilter> {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw badInput('Filtre invalide : un objet JSON est attendu', 'filter');
-  const bad = (what: string, field: string) => badInput(`Filtre invalide : ${what}`, field);
-  const f = new ActorFilter();
-  for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
-    if (!FILTER_KEYS.has(key)) throw bad(`champ inconnu « ${key.slice(0, 40)} » (champs possibles : ${[...FILTER_KEYS].join(', ')})`, key);
-    if (value === null || value === undefined) continue;
-    const strings = () => {
-      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw bad(`« ${key} » doit être une liste de textes`, key);
-      return value as string[];
-    };
-    switch (key) {
-      case 'coversCommune':
-      case 'text':
-        if (typeof value !== 'string') throw bad(`« ${key} » doit être un texte`, key);
-        f[key] = value;
-        break;
-      case 'themesAny':
-      case 'themesAll':
-      case 'audiences':
-        f[key] = strings();
-        break;
-      case 'kinds': {
-        const list = strings();
-        const unknown = list.filter((k) => !isEnumValue(ActorKind, k));
-        if (unknown.length) throw bad(`nature(s) inconnue(s) : ${unknown.join(', ').slice(0, 200)}`, key);
-        f.kinds = list as ActorKind[];
-        break;
-      }
-      case 'sectors': {
-        const list = strings();
-        const unknown = list.filter((k) => !isEnumValue(Sector, k));
-        if (unknown.length) throw bad(`secteur(s) inconnu(s) : ${unknown.join(', ').slice(0, 200)}`, key);
-        f.sectors = list as Sector[];
-        break;
-      }
-      case 'reviewStatuses': {
-        const list = strings();
-        const unknown = list.filter((k) => !isEnumValue(ReviewStatus, k));
-        if (unknown.length) throw bad(`statut(s) de modération inconnu(s) : ${unknown.join(', ').slice(0, 200)}`, key);
-        f.reviewStatuses = list as ReviewStatus[];
-        break;
-      }
-      case 'demo':
-      case 'includeArchived':
-        if (typeof value !== 'boolean') throw bad(`« ${key} » doit valoir true ou false`, key);
-        f[key] = value;
-        break;
-      case 'territory': {
-        const t = value as Record<string, unknown>;
-        if (typeof t !== 'object' || typeof t.code !== 'string' || !isEnumValue(TerritoryLevel, t.level)) {
-          throw bad('« territory » attend {"level": "DEPARTEMENT", "code": "55"}', key);
-        }
-        f.territory = Object.assign(new TerritoryRefInput(), { level: t.level as TerritoryLevel, code: t.code });
-        break;
-      }
-      case 'near': {
-        const n = value as Record<string, unknown>;
-        if (typeof n !== 'object' || !['lon', 'lat', 'radiusKm'].every((k) => typeof n[k] === 'number' && Number.isFinite(n[k]))) {
-          throw bad('« near » attend {"lon": 5.38, "lat": 49.16, "radiusKm": 10}', key);
-        }
-        f.near = Object.assign(new NearInput(), { lon: n.lon as number, lat: n.lat as number, radiusKm: n.radiusKm as number });
-        break;
-      }
-    }
-  }
-  const errors = await validate(f);
-  if (errors.length) throw bad(frenchErrors(errors).join(' ; '), errors[0].property);
-  return f;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Rows
