@@ -1,9 +1,6 @@
 import 'reflect-metadata';
 import { DataSource, type Logger } from 'typeorm';
 import { migrations } from '../../migrations/index.js';
-import { Territory } from '../territories/territory.entity.js';
-
-export const entities = [Territory];
 
 export interface DataSourceOptions {
   url: string;
@@ -30,7 +27,6 @@ export function createDataSource({ url, poolSize = 10, statementTimeoutMs, onQue
   return new DataSource({
     type: 'postgres',
     url,
-    entities,
     migrations,
     migrationsTableName: 'migrations',
     synchronize: false,

@@ -1,54 +1,41 @@
 import { Field, Float, Int, ObjectType } from 'type-graphql';
-import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { TerritoryLevel } from './territory-level.js';
 
 /**
  * A territory of the official geography: commune, arrondissement municipal, EPCI, EPT,
  * département or région. Boundaries stay out of default selects; `geometry` serves them.
  */
-@Entity('territory')
 @ObjectType({ description: 'Territoire du découpage administratif officiel (COG 2026)' })
 export class Territory {
-  @PrimaryColumn({ type: 'text' })
   @Field(() => TerritoryLevel, { description: 'Niveau' })
   level: TerritoryLevel;
 
-  @PrimaryColumn({ type: 'text' })
   @Field(() => String, { description: 'Code officiel : INSEE pour communes, départements et régions ; SIREN pour EPCI et EPT' })
   code: string;
 
-  @Column({ type: 'text' })
   @Field(() => String, { description: 'Nom officiel' })
   name: string;
 
-  @Column({ type: 'text', nullable: true })
   @Field(() => String, {
     nullable: true,
     description: "Nature : CC, CA, CU, METRO ou EPT pour les intercommunalités ; metro, drom ou com pour les communes",
   })
   kind: string | null;
 
-  @Column({ type: 'integer', nullable: true })
   @Field(() => Int, { nullable: true, description: 'Population municipale (recensement, millésime du COG 2026)' })
   population: number | null;
 
-  @Column({ type: 'text', array: true, name: 'postal_codes' })
   @Field(() => [String], { description: 'Codes postaux (communes et arrondissements)' })
   postalCodes: string[];
 
-  @Column({ type: 'text', nullable: true, name: 'commune_code' })
   communeCode: string | null;
 
-  @Column({ type: 'text', nullable: true, name: 'epci_code' })
   epciCode: string | null;
 
-  @Column({ type: 'text', nullable: true, name: 'ept_code' })
   eptCode: string | null;
 
-  @Column({ type: 'text', nullable: true, name: 'departement_code' })
   departementCode: string | null;
 
-  @Column({ type: 'text', nullable: true, name: 'region_code' })
   regionCode: string | null;
 
   @Field(() => Boolean, { description: 'Vrai si le territoire a un contour connu' })
