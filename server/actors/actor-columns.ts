@@ -1,4 +1,4 @@
-import { normalizeKey } from '../text.js';
+import { foldText, normalizeKey } from '../text.js';
 import { TerritoryLevel } from '../territories/territory-level.js';
 import { ACTOR_KIND_LABELS, ActorKind, SECTOR_LABELS, Sector } from './actor-enums.js';
 
@@ -172,11 +172,7 @@ export const DEFAULT_SECTOR: Partial<Record<ActorKind, Sector>> = {
 
 /** The same normalisation as SQL `public.f_norm` (the stored `search_name`), for matching names. */
 export function normName(name: string): string {
-  return name
-    .normalize('NFD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/œ/g, 'oe')
+  return foldText(name)
     .replace(/æ/g, 'ae')
     .replace(/[^a-z0-9]+/g, ' ')
     .replace(/\bsainte\b/g, 'ste')
