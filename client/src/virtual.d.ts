@@ -3,3 +3,10 @@ declare module 'virtual:scope-bounds' {
   const bounds: Record<'REGION' | 'DEPARTEMENT', Record<string, import('./lib/map/bounds').Box>>;
   export default bounds;
 }
+
+interface Window {
+  /** Set by the maps once drawn, for the browser tests (test/e2e). */
+  __mapIdle?: boolean;
+  /** Set by the network drawing once rendered, for the browser tests. */
+  __graphRendered?: boolean;
+}

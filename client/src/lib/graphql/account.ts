@@ -1,21 +1,21 @@
-import { gql } from '@urql/core';
+import { graphql } from './graphql';
 
 /** The account page: open sessions, ending them, changing the password. */
 
-export const MY_SESSIONS = gql`
+export const MY_SESSIONS = graphql(`
   query MySessions { mySessions { id createdAt lastSeenAt userAgent current } }
-`;
+`);
 
-export const END_SESSION = gql`
+export const END_SESSION = graphql(`
   mutation EndSession($id: ID!) { endSession(id: $id) }
-`;
+`);
 
-export const LOG_OUT_EVERYWHERE = gql`
+export const LOG_OUT_EVERYWHERE = graphql(`
   mutation LogOutEverywhere { logOutEverywhere }
-`;
+`);
 
-export const CHANGE_PASSWORD = gql`
+export const CHANGE_PASSWORD = graphql(`
   mutation ChangePassword($currentPassword: String!, $newPassword: String!) {
     changePassword(currentPassword: $currentPassword, newPassword: $newPassword)
   }
-`;
+`);

@@ -1,26 +1,28 @@
-import { gql } from '@urql/core';
+import { graphql, type ResultOf } from './graphql';
 
 /** Accounts, coalitions and actor edition: the documents of the logged-in parts of the app. */
 
-const USER_FIELDS = `id email displayName role regionCode actors { id name }`;
+const USER_FIELDS = graphql(`
+  fragment UserFields on User { id email displayName role regionCode actors { id name } }
+`);
 
-export const ME = gql`
-  query Me { me { ${USER_FIELDS} } }
-`;
+export const ME = graphql(`
+  query Me { me { ...UserFields } }
+`, [USER_FIELDS]);
 
-export const LOG_IN = gql`
-  mutation LogIn($email: String!, $password: String!) { logIn(email: $email, password: $password) { ${USER_FIELDS} } }
-`;
+export const LOG_IN = graphql(`
+  mutation LogIn($email: String!, $password: String!) { logIn(email: $email, password: $password) { ...UserFields } }
+`, [USER_FIELDS]);
 
-export const SIGN_UP = gql`
-  mutation SignUp($input: SignUpInput!) { signUp(input: $input) { ${USER_FIELDS} } }
-`;
+export const SIGN_UP = graphql(`
+  mutation SignUp($input: SignUpInput!) { signUp(input: $input) { ...UserFields } }
+`, [USER_FIELDS]);
 
-export const LOG_OUT = gql`
+export const LOG_OUT = graphql(`
   mutation LogOut { logOut }
-`;
+`);
 
-export const COALITIONS = gql`
+export const COALITIONS = graphql(`
   query Coalitions($filter: CoalitionFilter, $first: Int, $after: String) {
     coalitions(filter: $filter, first: $first, after: $after) {
       totalCount
@@ -34,40 +36,42 @@ export const COALITIONS = gql`
       }
     }
   }
-`;
+`);
 
-export const COALITION_THEMES = gql`
+export const COALITION_THEMES = graphql(`
   query CoalitionThemes { themes { code label parentCode } }
-`;
+`);
 
-const MEMBER_ACTOR = `id name kind kindLabel sector sectorLabel isDemo`;
+const MEMBER_ACTOR = graphql(`
+  fragment MemberActor on Actor { id name kind kindLabel sector sectorLabel isDemo }
+`);
 
-export const COALITION = gql`
+export const COALITION = graphql(`
   query Coalition($id: ID!) {
     coalition(id: $id) {
       id name kind kindLabel description startDate endDate ended visibility joinPolicy isDemo source memberCount viewerCanManage
       territoryLevel territoryCode
       territory { level code name }
       themes { code label }
-      membersByRole { role label members { id actor { ${MEMBER_ACTOR} } } }
+      membersByRole { role label members { id actor { ...MemberActor } } }
       membersBySector { sector label actors { id name } }
       intersectorality { ratio present { category label count } missing { category label } }
       members {
         id role roleLabel
         actor {
-          ${MEMBER_ACTOR}
+          ...MemberActor
           coalitionMemberships { id coalition { id name } }
           partnerships { id status ended actorA { id name sector } actorB { id name sector } }
         }
       }
       pending: members(statuses: [REQUESTED]) {
-        id role roleLabel status requestedAt requestedByName actor { ${MEMBER_ACTOR} }
+        id role roleLabel status requestedAt requestedByName actor { ...MemberActor }
       }
     }
   }
-`;
+`, [MEMBER_ACTOR]);
 
-export const SUGGESTED_PARTNERS = gql`
+export const SUGGESTED_PARTNERS = graphql(`
   query SuggestedPartners($id: ID!) {
     suggestedPartners(coalitionId: $id, first: 8) {
       score
@@ -75,51 +79,58 @@ export const SUGGESTED_PARTNERS = gql`
       reasons { kind label }
     }
   }
-`;
+`);
 
-export const REQUEST_MEMBERSHIP = gql`
+export const REQUEST_MEMBERSHIP = graphql(`
   mutation RequestMembership($coalitionId: ID!, $actorId: ID!, $role: MembershipRole) {
     requestMembership(coalitionId: $coalitionId, actorId: $actorId, role: $role) { id status role }
   }
-`;
+`);
 
-export const ACCEPT_MEMBERSHIP = gql`
+export const ACCEPT_MEMBERSHIP = graphql(`
   mutation AcceptMembership($id: ID!) { acceptMembership(membershipId: $id) { id status } }
-`;
+`);
 
-export const REJECT_MEMBERSHIP = gql`
+export const REJECT_MEMBERSHIP = graphql(`
   mutation RejectMembership($id: ID!) { rejectMembership(membershipId: $id) { id status } }
-`;
+`);
 
 /** A partnership as the actor page lists it, with what the viewer may do about it. */
-const PARTNERSHIP_FIELDS = `id kind status title startDate endDate ended viewerCanDecide viewerCanEnd actorA { id name } actorB { id name }`;
+const PARTNERSHIP_FIELDS = graphql(`
+  fragment PartnershipFields on Partnership {
+    id kind status title startDate endDate ended viewerCanDecide viewerCanEnd actorA { id name } actorB { id name }
+  }
+`);
 
-export const ACTOR_COALITIONS = gql`
+export const ACTOR_COALITIONS = graphql(`
   query ActorCoalitions($id: ID!) {
     actor(id: $id) {
       id
       viewerCanEdit
       coalitionMemberships { id role roleLabel coalition { id name kindLabel ended territory { name } } }
       pending: coalitionMemberships(statuses: [REQUESTED, INVITED]) { id status roleLabel coalition { id name } }
-      partnerships { ${PARTNERSHIP_FIELDS} }
+      partnerships { ...PartnershipFields }
     }
   }
-`;
+`, [PARTNERSHIP_FIELDS]);
 
-export const CONFIRM_PARTNERSHIP = gql`
-  mutation ConfirmPartnership($id: ID!) { confirmPartnership(id: $id) { ${PARTNERSHIP_FIELDS} } }
-`;
+export const CONFIRM_PARTNERSHIP = graphql(`
+  mutation ConfirmPartnership($id: ID!) { confirmPartnership(id: $id) { ...PartnershipFields } }
+`, [PARTNERSHIP_FIELDS]);
 
-export const DECLINE_PARTNERSHIP = gql`
-  mutation DeclinePartnership($id: ID!, $reason: String) { declinePartnership(id: $id, reason: $reason) { ${PARTNERSHIP_FIELDS} } }
-`;
+export const DECLINE_PARTNERSHIP = graphql(`
+  mutation DeclinePartnership($id: ID!, $reason: String) { declinePartnership(id: $id, reason: $reason) { ...PartnershipFields } }
+`, [PARTNERSHIP_FIELDS]);
 
-export const END_PARTNERSHIP = gql`
-  mutation EndPartnership($id: ID!, $reason: String) { endPartnership(id: $id, reason: $reason) { ${PARTNERSHIP_FIELDS} } }
-`;
+export const END_PARTNERSHIP = graphql(`
+  mutation EndPartnership($id: ID!, $reason: String) { endPartnership(id: $id, reason: $reason) { ...PartnershipFields } }
+`, [PARTNERSHIP_FIELDS]);
 
-export const UPDATE_ACTOR = gql`
+export const UPDATE_ACTOR = graphql(`
   mutation UpdateActor($id: ID!, $version: Int!, $input: UpdateActorInput!) {
     updateActor(id: $id, version: $version, input: $input) { id version name description address phone email website updatedAt }
   }
-`;
+`);
+
+/** A coalition as its page shows it. */
+export type CoalitionDetail = NonNullable<ResultOf<typeof COALITION>['coalition']>;

@@ -1,6 +1,6 @@
-import { gql } from '@urql/core';
+import { graphql } from './graphql';
 
-export const SEARCH_TERRITORIES = gql`
+export const SEARCH_TERRITORIES = graphql(`
   query SearchTerritories($text: String!, $levels: [TerritoryLevel!], $first: Int) {
     searchTerritories(text: $text, levels: $levels, first: $first) {
       code
@@ -11,9 +11,9 @@ export const SEARCH_TERRITORIES = gql`
       parents { level code name }
     }
   }
-`;
+`);
 
-export const COMMUNE = gql`
+export const COMMUNE = graphql(`
   query Commune($code: String!) {
     territory(code: $code, level: COMMUNE) {
       code
@@ -27,17 +27,17 @@ export const COMMUNE = gql`
       geometry
     }
   }
-`;
+`);
 
-export const VOCABULARIES = gql`
-  query Vocabularies {
+/** The taxonomy of the filters: themes (with their parents) and audiences. */
+export const THEMES_AND_AUDIENCES = graphql(`
+  query ThemesAndAudiences {
     themes { code label parentCode }
     audiences { code label }
-    actorKinds { value label }
   }
-`;
+`);
 
-export const ACTORS = gql`
+export const ACTORS = graphql(`
   query Actors($filter: ActorFilter, $first: Int, $after: String, $orderBy: ActorOrder) {
     actors(filter: $filter, first: $first, after: $after, orderBy: $orderBy) {
       totalCount
@@ -69,9 +69,9 @@ export const ACTORS = gql`
       }
     }
   }
-`;
+`);
 
-export const ACTOR = gql`
+export const ACTOR = graphql(`
   query Actor($id: ID!) {
     actor(id: $id) {
       id
@@ -107,29 +107,29 @@ export const ACTOR = gql`
       coveredCommunes(first: 20) { totalCount nodes { code name } }
     }
   }
-`;
+`);
 
-export const DEPARTEMENTS_BASE = gql`
+export const DEPARTEMENTS_BASE = graphql(`
   query DepartementsBase {
     territory(code: "FR", level: PAYS) {
       children(level: DEPARTEMENT, first: 200) { code name geometry(simplify: 0.01) }
     }
   }
-`;
+`);
 
-export const REGIONS = gql`
+export const REGIONS = graphql(`
   query Regions {
     territory(code: "FR", level: PAYS) { children(level: REGION, first: 50) { code name } }
   }
-`;
+`);
 
-export const DEPARTEMENTS_OF = gql`
+export const DEPARTEMENTS_OF = graphql(`
   query DepartementsOf($code: String!) {
     territory(code: $code, level: REGION) { children(level: DEPARTEMENT, first: 50) { code name } }
   }
-`;
+`);
 
-export const GAPS_PAGE = gql`
+export const GAPS_PAGE = graphql(`
   query GapsPage($filter: GapFilterInput, $zoom: Int) {
     coverage(filter: $filter, zoom: $zoom, withDistance: false, compact: true) {
       scope { code name level }
@@ -143,20 +143,36 @@ export const GAPS_PAGE = gql`
       rows { rank population actorCount actorsPer10k uncoveredPopulation coveredPopulationShare nearestActorKm territory { code name level } }
     }
   }
-`;
+`);
 
 /** The coverage map with the distance to the nearest actor of every territory, for the GeoJSON export. */
-export const COVERAGE_EXPORT = gql`
+export const COVERAGE_EXPORT = graphql(`
   query CoverageExport($filter: GapFilterInput, $zoom: Int) {
     coverage(filter: $filter, zoom: $zoom, withDistance: true) { features }
   }
-`;
+`);
 
-export const THEME_MATRIX = gql`
+export const THEME_MATRIX = graphql(`
   query ThemeMatrixPage($filter: GapFilterInput) {
     themeMatrix(filter: $filter) {
       themes { code label }
       rows { territory { code name } population counts missingThemes }
     }
   }
-`;
+`);
+
+/** The French labels of the API's closed lists: loaded once (lib/state/vocabulary.svelte.ts). */
+export const VOCABULARY = graphql(`
+  query Vocabulary {
+    vocabulary {
+      actorKinds { code label }
+      sectors { code label }
+      userRoles { code label }
+      coalitionKinds { code label }
+      coalitionVisibilities { code label }
+      joinPolicies { code label }
+      membershipRoles { code label }
+      territoryLevels { code label }
+    }
+  }
+`);

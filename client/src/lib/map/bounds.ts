@@ -15,7 +15,7 @@ export function boundsOf(geojson: GeoJSON.GeoJSON): [[number, number], [number, 
       if (y > n) n = y;
     } else if (Array.isArray(c)) c.forEach(visit);
   };
-  const walk = (g: any): void => {
+  const walk = (g: GeoJSON.GeoJSON | null): void => {
     if (!g) return;
     if (g.type === 'FeatureCollection') g.features.forEach(walk);
     else if (g.type === 'Feature') walk(g.geometry);

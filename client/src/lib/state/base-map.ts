@@ -1,5 +1,6 @@
 import type { Client } from '@urql/core';
 import { DEPARTEMENTS_BASE } from '../graphql/queries';
+import { territoryFeatures } from '../map/features';
 
 let cached: Promise<GeoJSON.FeatureCollection> | undefined;
 
@@ -8,11 +9,6 @@ export function departementsBase(client: Client): Promise<GeoJSON.FeatureCollect
   cached ??= client
     .query(DEPARTEMENTS_BASE, {})
     .toPromise()
-    .then((res) => ({
-      type: 'FeatureCollection' as const,
-      features: (res.data?.territory?.children ?? [])
-        .filter((d: any) => d.geometry)
-        .map((d: any) => ({ type: 'Feature' as const, properties: { code: d.code, name: d.name }, geometry: d.geometry })),
-    }));
+    .then((res) => territoryFeatures(res.data?.territory?.children ?? []));
   return cached;
 }

@@ -1,25 +1,14 @@
 import type { Client, CombinedError } from '@urql/core';
 import { CHANGE_PASSWORD, END_SESSION, LOG_OUT_EVERYWHERE, MY_SESSIONS } from '../graphql/account';
 import { errorMessage } from '../graphql/client';
+import type { ResultOf } from '../graphql/graphql';
 import { LOG_IN, LOG_OUT, ME, SIGN_UP } from '../graphql/coalitions';
 
-export interface SessionUser {
-  id: string;
-  email: string;
-  displayName: string;
-  role: string;
-  regionCode: string | null;
-  actors: { id: string; name: string }[];
-}
+/** The signed-in account, as `me` returns it. */
+export type SessionUser = NonNullable<ResultOf<typeof ME>['me']>;
 
 /** One open session of the account, as `mySessions` lists it. */
-export interface OpenSession {
-  id: string;
-  createdAt: string;
-  lastSeenAt: string;
-  userAgent: string | null;
-  current: boolean;
-}
+export type OpenSession = ResultOf<typeof MY_SESSIONS>['mySessions'][number];
 
 /**
  * Who is logged in. The session itself is an HttpOnly cookie the page never reads: this only
@@ -44,7 +33,7 @@ export class Session {
   /** Returns the error message to show, or null on success. */
   async logIn(email: string, password: string): Promise<string | null> {
     const r = await this.client!.mutation(LOG_IN, { email, password }).toPromise();
-    if (r.error) return errorMessage(r.error);
+    if (!r.data) return errorMessage(r.error);
     // logIn answers without the actors the account represents: `me`, with the new cookie, has them.
     this.user = r.data.logIn;
     await this.refresh();
@@ -53,7 +42,7 @@ export class Session {
 
   async signUp(email: string, password: string, displayName: string): Promise<string | null> {
     const r = await this.client!.mutation(SIGN_UP, { input: { email, password, displayName } }).toPromise();
-    if (r.error) return errorMessage(r.error);
+    if (!r.data) return errorMessage(r.error);
     this.user = r.data.signUp;
     await this.refresh();
     return null;
