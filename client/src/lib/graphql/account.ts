@@ -1,4 +1,4 @@
-import { graphql } from './graphql';
+import { graphql } from './graphql.js';
 
 /** The account page: open sessions, ending them, changing the password. */
 

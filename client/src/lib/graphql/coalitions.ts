@@ -1,4 +1,4 @@
-import { graphql, type ResultOf } from './graphql';
+import { graphql, type ResultOf } from './graphql.js';
 
 /** Accounts, coalitions and actor edition: the documents of the logged-in parts of the app. */
 

@@ -1,4 +1,4 @@
-import { graphql } from './graphql';
+import { graphql } from './graphql.js';
 
 export const SEARCH_TERRITORIES = graphql(`
   query SearchTerritories($text: String!, $levels: [TerritoryLevel!], $first: Int) {
