@@ -117,7 +117,7 @@ export const csvLines = (rows: ExportRow[]) =>
 export const geojsonFeature = (r: ExportRow) => {
   const { lon, lat, id, ...props } = cells(r);
   const properties: Record<string, unknown> = { identifiant: id };
-  for (const c of COLUMNS) if (c.key !== 'id' && c.key !== 'lon' && c.key !== 'lat') properties[c.name] = props[c.key as keyof typeof props];
+  for (const c of COLUMNS) if (c.key !== 'id' && c.key !== 'lon' && c.key !== 'lat') properties[c.name] = props[c.key];
   return {
     type: 'Feature' as const,
     id: r.id,

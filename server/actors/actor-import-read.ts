@@ -113,9 +113,10 @@ export function readCsv(input: Buffer | string, encoding: 'utf-8' | 'windows-125
       relax_column_count: true,
       skip_empty_lines: true,
       bom: true,
-    }) as any;
-  } catch (err: any) {
-    const line = typeof err?.lines === 'number' ? err.lines : 1;
+    }) as unknown as typeof records;
+  } catch (err) {
+    const lines = (err as { lines?: unknown } | null)?.lines;
+    const line = typeof lines === 'number' ? lines : 1;
     return {
       rows: [],
       present: new Set(),
@@ -174,6 +175,14 @@ export function readCsv(input: Buffer | string, encoding: 'utf-8' | 'windows-125
   return { rows, present, ignoredColumns, fatal };
 }
 
+/** A feature as parsed: every member unknown until checked. */
+interface LooseFeature {
+  type?: unknown;
+  id?: unknown;
+  properties?: unknown;
+  geometry?: { type?: unknown; coordinates?: unknown } | null;
+}
+
 export function readGeoJson(input: Buffer | string): ParsedFile {
   const fail = (reason: string): ParsedFile => ({ rows: [], present: new Set(), ignoredColumns: [], fatal: [{ row: 0, field: 'fichier', reason }] });
   let text: string;
@@ -186,9 +195,9 @@ export function readGeoJson(input: Buffer | string): ParsedFile {
     }
   }
   if (text.startsWith(BOM)) text = text.slice(1);
-  let doc: any;
+  let doc: { type?: unknown; features?: unknown } | null;
   try {
-    doc = JSON.parse(text);
+    doc = JSON.parse(text) as typeof doc;
   } catch {
     return fail('JSON invalide : le fichier n’est pas un GeoJSON lisible');
   }
@@ -197,7 +206,7 @@ export function readGeoJson(input: Buffer | string): ParsedFile {
   }
   const present = new Set<ColumnKey>();
   const ignored = new Set<string>();
-  const rows: RawRow[] = doc.features.map((f: any, i: number) => {
+  const rows: RawRow[] = (doc.features as (LooseFeature | null)[]).map((f, i) => {
     const row = i + 1;
     const values: Values = {};
     const problems: ImportProblem[] = [];
@@ -205,7 +214,7 @@ export function readGeoJson(input: Buffer | string): ParsedFile {
       problems.push({ row, field: 'fichier', reason: 'entité GeoJSON invalide (« type »: « Feature » attendu)' });
       return { row, values, problems };
     }
-    const props = f.properties && typeof f.properties === 'object' ? f.properties : {};
+    const props = f.properties && typeof f.properties === 'object' ? (f.properties as Record<string, unknown>) : {};
     for (const [k, v] of Object.entries(props)) {
       const key = columnFor(k);
       if (key) {
@@ -222,7 +231,7 @@ export function readGeoJson(input: Buffer | string): ParsedFile {
       if (g.type !== 'Point' || !Array.isArray(g.coordinates) || g.coordinates.length < 2) {
         problems.push({ row, field: 'geometrie', reason: `seuls les points sont acceptés (géométrie « ${String(g.type).slice(0, 30)} »)` });
       } else {
-        const [lon, lat] = g.coordinates;
+        const [lon, lat] = g.coordinates as unknown[];
         if (typeof lon !== 'number' || typeof lat !== 'number') {
           problems.push({ row, field: 'geometrie', reason: 'coordonnées du point non numériques' });
         } else {

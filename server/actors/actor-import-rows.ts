@@ -15,6 +15,8 @@ import { CreateActorInput } from './actor.inputs.js';
 /** Cells starting with ' before = + - @ were protected against spreadsheet formulas by the export. */
 const cellText = (v: unknown): string | null => {
   if (v === undefined || v === null) return null;
+  // A GeoJSON property may be any JSON value: a number or an object is read as JavaScript writes it.
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string
   let t = (typeof v === 'string' ? v : String(v)).trim();
   if (/^'[=+\-@]/.test(t)) t = t.slice(1);
   return t === '' ? null : t;

@@ -133,13 +133,13 @@ export const ACTOR_TABLE = new Table('actor', {
 
 type ActorColumn = (typeof ACTOR_TABLE.keys)[number];
 
-/** Columns the database keeps itself (identity, state, timestamps), never copied from a record. */
-const KEPT_BY_DATABASE: readonly ActorColumn[] = ['id', 'status', 'reviewStatus', 'createdAt', 'updatedAt', 'version', 'location'];
+/** Columns the database keeps itself (identity, state, timestamps, the stored place), never copied from a record. */
+const KEPT_BY_DATABASE = ['id', 'status', 'reviewStatus', 'createdAt', 'updatedAt', 'version', 'location'] as const;
 const PLACE: readonly ActorColumn[] = ['lon', 'lat'];
 
 /** The fields an actor record carries to a write. */
-export type RecordField = Exclude<ActorColumn, 'id' | 'status' | 'reviewStatus' | 'createdAt' | 'updatedAt' | 'version' | 'location'>;
-export const RECORD_FIELDS = ACTOR_TABLE.keys.filter((k): k is RecordField => !KEPT_BY_DATABASE.includes(k));
+export type RecordField = Exclude<ActorColumn, (typeof KEPT_BY_DATABASE)[number]>;
+export const RECORD_FIELDS = ACTOR_TABLE.keys.filter((k): k is RecordField => !(KEPT_BY_DATABASE as readonly string[]).includes(k));
 /** The columns a write copies from its record as they are (all its fields but the place). */
 export const COPIED_FIELDS = RECORD_FIELDS.filter((k) => !PLACE.includes(k));
 /** The fields of `Actor` read from the table. */
@@ -150,9 +150,6 @@ export function actorColumns(alias = 'a'): Sql {
   const location = ACTOR_TABLE.col('location', alias);
   return sql`${ACTOR_TABLE.list(ACTOR_FIELDS.filter((k) => !PLACE.includes(k)), alias)}, ST_X(${location}) AS lon, ST_Y(${location}) AS lat`;
 }
-
-/** `actorColumns()` as text, for the statements not yet written with `sql` (coalition.service.ts). */
-export const ACTOR_COLUMNS = actorColumns().toQuery().text;
 
 /** A row selected with `actorColumns` (or its JSON) → an Actor. */
 export function toActor(row: Record<string, unknown>): Actor {
