@@ -2,7 +2,7 @@ import { forbidden, unauthenticated } from '../auth/auth.service.js';
 import { type AuthUser, UserRole } from '../auth/auth.types.js';
 import { type ActorReach, liesWhollyIn } from './actor-review.js';
 
-/** An actor as the permission checks see it: its id and where it acts (ActorService.reach). */
+/** An actor as the permission checks see it: its id and where it acts (ActorRepository.reach). */
 export interface ActorScope {
   id: string;
   reach: ActorReach;

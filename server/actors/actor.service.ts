@@ -8,7 +8,7 @@ import type { TerritoryService } from '../territories/territory.service.js';
 import { ACTOR_KIND_LABELS, type ActorKind, type ActorOrder, ReviewStatus, SECTOR_LABELS, type Sector } from './actor-enums.js';
 import { resolveCoverage } from './actor-coverage.js';
 import { emptyToNull, type FieldProblem, prepareRecord } from './actor-record.js';
-import { type ActorReach, ActorReview, type ActorReviewEvent, NO_REACH } from './actor-review.js';
+import { type ActorReach, ActorReview, NO_REACH } from './actor-review.js';
 import { searchActors, type SearchResult, type SearchWants } from './actor-search.js';
 import type { Actor } from './actor.entity.js';
 import type { ActorFilter, CreateActorInput, UpdateActorInput } from './actor.inputs.js';
@@ -75,16 +75,6 @@ export class ActorService {
   /** Sets review statuses decided by the moderation rules (actor-review.ts) and records each change. */
   settleReview(m: Queryable, userId: string | null, changes: ReviewChange[]): Promise<void> {
     return ActorRepository.settleReview(m, userId, changes);
-  }
-
-  /** Where each actor acts (ActorReach): what the permission and moderation rules read. */
-  static reach(m: Queryable, ids: readonly string[]): Promise<Map<string, ActorReach>> {
-    return ActorRepository.reach(m, ids);
-  }
-
-  /** Review histories of several actors, oldest change first. */
-  static reviewHistories(m: Queryable, ids: readonly string[]): Promise<ActorReviewEvent[][]> {
-    return ActorRepository.reviewHistories(m, ids);
   }
 
   /** An actor as the permission checks see it, read inside the caller's transaction. */
