@@ -1,44 +1,17 @@
+import { print } from 'graphql';
+import { ACTORS } from '../../../client/src/lib/graphql/queries.js';
 import { THEMES } from '../../../server/themes/taxonomy.js';
 import type { BenchScenario } from '../scenario.js';
 
 /**
  * "Actors covering commune X with theme T, first 20 by name, with the total and the facets": the
- * directory's main request, exactly as the client sends it (client/src/lib/graphql/queries.ts
+ * directory's main request, the client's own document (client/src/lib/graphql/queries.ts
  * ACTORS), next to the same answer computed by one hand-written SQL statement.
  *
  * Inputs rotate over 8,600 (commune, theme) pairs: 200 communes (Paris, Marseille, Lyon and 197
  * drawn by a hash of their code among all communes with a boundary) × the 43 themes and sub-themes.
  */
-const QUERY = `query Actors($filter: ActorFilter, $first: Int, $after: String, $orderBy: ActorOrder) {
-  actors(filter: $filter, first: $first, after: $after, orderBy: $orderBy) {
-    totalCount
-    pageInfo { hasNextPage endCursor }
-    facets {
-      themes { value label count }
-      kinds { value label count }
-      audiences { value label count }
-    }
-    edges {
-      cursor
-      distanceKm
-      node {
-        id
-        name
-        kind
-        kindLabel
-        sectorLabel
-        isDemo
-        lon
-        lat
-        address
-        website
-        themes { code label }
-        audiences { code label }
-        commune { code name }
-      }
-    }
-  }
-}`;
+const QUERY = print(ACTORS);
 
 /** A theme and its sub-themes (the GraphQL filter includes sub-themes). */
 const THEME_CODES: { code: string; expanded: string[] }[] = THEMES.flatMap((t) => [
