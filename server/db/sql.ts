@@ -45,11 +45,31 @@ export class Sql {
 
   /** The statement with numbered placeholders and its parameters, as `pg` takes them. */
   toQuery(): { text: string; values: unknown[] } {
+    const values: unknown[] = [];
+    const numbers = new Map<Shared, number>();
     let text = this.strings[0];
-    for (let i = 0; i < this.values.length; i++) text += `$${i + 1}${this.strings[i + 1]}`;
-    return { text, values: [...this.values] };
+    this.values.forEach((value, i) => {
+      let n: number;
+      if (value instanceof Shared) {
+        n = numbers.get(value) ?? values.push(value.value);
+        numbers.set(value, n);
+      } else n = values.push(value);
+      text += `$${n}${this.strings[i + 1]}`;
+    });
+    return { text, values };
   }
 }
+
+/** A value sent once however many times a statement writes it (see `shared`). */
+export class Shared {
+  constructor(readonly value: unknown) {}
+}
+
+/**
+ * One parameter written at several places of a statement: `const k = shared(keys)`, then `${k}`
+ * twice gives `$3` twice and sends `keys` once, as a hand-written statement would.
+ */
+export const shared = (value: unknown): Shared => new Shared(value);
 
 export function sql(strings: TemplateStringsArray, ...values: unknown[]): Sql {
   return Sql.from(strings, values);

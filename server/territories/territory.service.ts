@@ -1,19 +1,11 @@
 import type { DataSource } from 'typeorm';
 import { badInput, notFound } from '../graphql/errors.js';
+import { LEVEL_RANK, PARENT_COLUMN } from './territory-hierarchy.js';
 import { CODE_PATTERNS, LEVEL_LABELS, TerritoryLevel, levelsForCode } from './territory-level.js';
 import { TERRITORY_COLUMNS, type Territory, type TerritoryRow, toTerritory, territoryKey } from './territory.entity.js';
 
 /** How far (metres) a point outside every commune may be from one and still be placed in it. */
 export const NEAREST_COMMUNE_MAX_METERS = 2_000;
-
-/** Parent-chain column of a commune for each level above it. */
-const PARENT_COLUMN: Partial<Record<TerritoryLevel, string>> = {
-  COMMUNE: 'commune_code',
-  EPCI: 'epci_code',
-  EPT: 'ept_code',
-  DEPARTEMENT: 'departement_code',
-  REGION: 'region_code',
-};
 
 /** Default level of the children of each level. */
 const CHILD_LEVEL: Record<TerritoryLevel, TerritoryLevel | null> = {
@@ -24,16 +16,6 @@ const CHILD_LEVEL: Record<TerritoryLevel, TerritoryLevel | null> = {
   EPT: TerritoryLevel.COMMUNE,
   COMMUNE: TerritoryLevel.ARRONDISSEMENT,
   ARRONDISSEMENT: null,
-};
-
-const RANK: Record<TerritoryLevel, number> = {
-  ARRONDISSEMENT: 0,
-  COMMUNE: 1,
-  EPT: 2,
-  EPCI: 3,
-  DEPARTEMENT: 4,
-  REGION: 5,
-  PAYS: 6,
 };
 
 export interface TerritoryRef {
@@ -120,7 +102,7 @@ export class TerritoryService {
   async children(t: Territory, level: TerritoryLevel | null | undefined, first: number): Promise<Territory[]> {
     const childLevel = level ?? CHILD_LEVEL[t.level];
     if (!childLevel) return [];
-    if (RANK[childLevel] >= RANK[t.level] && !(t.level === TerritoryLevel.EPCI && childLevel === TerritoryLevel.EPT)) {
+    if (LEVEL_RANK[childLevel] >= LEVEL_RANK[t.level] && !(t.level === TerritoryLevel.EPCI && childLevel === TerritoryLevel.EPT)) {
       throw badInput(`Un(e) ${LEVEL_LABELS[childLevel]} ne peut pas être contenu(e) dans un(e) ${LEVEL_LABELS[t.level]}`, 'level');
     }
     if (t.level === TerritoryLevel.PAYS) {

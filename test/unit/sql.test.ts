@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { empty, ident, join, sql, Table, where } from '../../server/db/sql.js';
+import { empty, ident, join, shared, sql, Table, where } from '../../server/db/sql.js';
 
 describe('tagged SQL', () => {
   it('should send every interpolated value as a parameter, never as text', () => {
@@ -40,4 +40,16 @@ describe('tagged SQL', () => {
     expect(JSON.parse(q.values[0] as string)).toEqual([{ name: 'Ville', postal_code: '55100' }]);
     expect(() => t.col('name', 'a; DROP')).toThrow();
   });
+
+  it('should send a shared value once and write the same placeholder wherever it is used', () => {
+    const keys = shared(['addictions']);
+    const inner = sql`k.theme = ANY(${keys}::text[])`;
+    expect(sql`SELECT ${1} WHERE ${inner} OR x = ANY(${keys}::text[]) AND y = ${2}`.toQuery()).toEqual({
+      text: 'SELECT $1 WHERE k.theme = ANY($2::text[]) OR x = ANY($2::text[]) AND y = $3',
+      values: [1, ['addictions'], 2],
+    });
+    // Two shared values holding equal content stay two parameters.
+    expect(sql`${shared(5)} ${shared(5)}`.toQuery()).toEqual({ text: '$1 $2', values: [5, 5] });
+  });
 });
+

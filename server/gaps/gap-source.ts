@@ -1,0 +1,148 @@
+import { type Shared, type Sql, empty, shared, sql, where } from '../db/sql.js';
+import { TerritoryLevel } from '../territories/territory-level.js';
+import { actorConditions, type GapSpec, type Group } from './gap-spec.js';
+
+/** An integer standing for a commune code, unique: 55545 → 55545, 2A004 → 100004, 2B033 → 200033. */
+export const communeId = (col: Sql): Sql =>
+  sql`(CASE WHEN ${col} ~ '^[0-9]{5}$' THEN ${col}::int ELSE (CASE substr(${col}, 2, 1) WHEN 'A' THEN 100000 ELSE 200000 END) + substr(${col}, 3)::int END)`;
+
+/** What the count CTEs are built from: the request, its columns and the base CTEs' names. */
+export interface CountContext {
+  spec: GapSpec;
+  groups: Group[];
+  /** The column ids, in order (one parameter). */
+  gids: Shared;
+  /** The analysed level when above communes (EPCI, département): one parameter; null for communes. */
+  areaLevel: Shared | null;
+  /** Every commune whose counts are needed: the scope's, and the other members of its territories. */
+  communes: Sql;
+}
+
+/**
+ * Where the actor counts come from. Chosen once per request (countSource), it writes every part
+ * of the statement that depends on it:
+ * - `counts`: CTEs g(gid, ord …), kc(ord, id, n): actors per commune, and, above communes,
+ *   ka(ord, code, n): actors per territory of the level;
+ * - `joinCounts`: a commune relation × the columns, with their counts;
+ * - `scopeActors`: distinct actors covering the scope, per column, as x(gid, n).
+ */
+export interface CountSource {
+  counts(): Sql;
+  joinCounts(communes: Sql): Sql;
+  scopeActors(): Sql;
+}
+
+/** True when the maintained per-theme counts answer the request exactly. */
+export function aggregatesAnswer(spec: GapSpec, groups: Group[]): boolean {
+  return !spec.kinds && !spec.audiences && groups.every((g) => g.keys.length === 1);
+}
+
+/** The source of a request: the maintained aggregates when they answer it, else the live counts. */
+export function countSource(ctx: CountContext): CountSource {
+  return aggregatesAnswer(ctx.spec, ctx.groups) ? new AggregateSource(ctx) : new LiveSource(ctx);
+}
+
+/**
+ * The maintained aggregates of migration 1764000000005 (coverage_theme_count): one theme key per
+ * column, every actor of it (or every field actor, under the `terrain:` keys). Its counts are
+ * dense: one row per (commune, column), zeros included.
+ */
+class AggregateSource implements CountSource {
+  private readonly keys: Shared;
+
+  constructor(private readonly ctx: CountContext) {
+    this.keys = shared(ctx.groups.map((g) => g.keys[0]));
+  }
+
+  counts(): Sql {
+    const { spec, gids, areaLevel, communes } = this.ctx;
+    const keys = this.keys;
+    const kc =
+      spec.scope.level === TerritoryLevel.PAYS
+        ? // All of France: each theme's rows in one index range, hashed.
+          sql`SELECT x.id, g.ord, coalesce(k.actor_count, 0) AS n
+               FROM ${communes} x CROSS JOIN g
+               LEFT JOIN (SELECT k.code, k.theme, k.actor_count FROM coverage_theme_count k
+                          WHERE k.level = 'COMMUNE' AND k.theme = ANY(${keys}::text[])) k ON k.code = x.code AND k.theme = g.key`
+        : sql`SELECT x.id, g.ord, coalesce((cnt.n ->> g.key)::int, 0) AS n
+               FROM ${communes} x
+               CROSS JOIN LATERAL (SELECT jsonb_object_agg(k.theme, k.actor_count) AS n FROM coverage_theme_count k
+                 WHERE k.level = 'COMMUNE' AND k.code = x.code AND k.theme = ANY(${keys}::text[])) cnt
+               CROSS JOIN g`;
+    const ka = areaLevel
+      ? sql`, ka AS (SELECT g.ord, k.code, k.actor_count AS n FROM u
+                 JOIN coverage_theme_count k ON k.level = ${areaLevel} AND k.code = u.code AND k.theme = ANY(${keys}::text[])
+                 JOIN g ON g.key = k.theme)`
+      : empty;
+    return sql`
+        g AS (SELECT gid, key, ord::int AS ord FROM unnest(${gids}::text[], ${keys}::text[]) WITH ORDINALITY AS g(gid, key, ord)),
+        -- Dense: one row per (commune, column), zeros included, from one index range per commune.
+        kc AS MATERIALIZED (${kc})
+        ${ka}`;
+  }
+
+  joinCounts(c: Sql): Sql {
+    return sql`${c} JOIN kc ON kc.id = ${c}.id JOIN g ON g.ord = kc.ord`;
+  }
+
+  scopeActors(): Sql {
+    const { scope } = this.ctx.spec;
+    return sql`x.n FROM (SELECT g2.gid, k.actor_count AS n FROM g g2 JOIN coverage_theme_count k
+                ON k.theme = g2.key AND k.level = ${scope.level} AND k.code = ${scope.code}) x`;
+  }
+}
+
+/**
+ * Counts computed from coverage_commune / coverage_area and the filtered actors (kinds, publics,
+ * several theme keys in one column). Only the pairs with actors have rows.
+ */
+class LiveSource implements CountSource {
+  constructor(private readonly ctx: CountContext) {}
+
+  counts(): Sql {
+    const { spec, groups, gids, areaLevel, communes } = this.ctx;
+    const conditions = actorConditions(spec);
+    const groupKeys = JSON.stringify(groups.map((g, i) => ({ ord: i + 1, keys: g.keys })));
+    // Only actors touching the territories examined: they alone can cover their communes.
+    const allCommunes = spec.scope.level === TerritoryLevel.PAYS;
+    const touching = areaLevel
+      ? sql`(SELECT DISTINCT ca.actor_id FROM coverage_area ca WHERE ca.level = ${areaLevel} AND ca.code IN (SELECT code FROM u))`
+      : allCommunes
+        ? sql`(SELECT actor_id FROM actor_theme_key)`
+        : sql`(SELECT ca.actor_id FROM coverage_area ca WHERE ca.level = ${spec.scope.level} AND ca.code = ${spec.scope.code})`;
+    const ka = areaLevel
+      ? sql`, ka AS (SELECT fa.ord, ca.code, count(*)::int AS n FROM fa
+                 JOIN (SELECT fid.id, ca.code FROM fid
+                       CROSS JOIN LATERAL (SELECT ca.code FROM coverage_area ca
+                                           WHERE ca.actor_id = fid.id AND ca.level = ${areaLevel} OFFSET 0) ca
+                       WHERE ca.code IN (SELECT code FROM u)) ca ON ca.id = fa.id
+                 GROUP BY fa.ord, ca.code)`
+      : empty;
+    return sql`
+        g AS (SELECT gid, ord::int AS ord FROM unnest(${gids}::text[]) WITH ORDINALITY AS g(gid, ord)),
+        gk AS (SELECT * FROM json_to_recordset(${groupKeys}::json) AS x(ord int, keys text[])),
+        fa AS MATERIALIZED (
+          SELECT s.actor_id AS id, gk.ord FROM ${touching} sa
+          JOIN actor_theme_key s ON s.actor_id = sa.actor_id JOIN gk ON s.keys && gk.keys
+          ${conditions.length ? sql`JOIN actor a ON a.id = s.actor_id ${where(conditions)}` : empty}),
+        fid AS MATERIALIZED (SELECT DISTINCT id FROM fa),
+        cov AS MATERIALIZED (
+          SELECT fid.id AS actor_id, ${communeId(sql`cc.commune_code`)} AS id FROM fid
+          CROSS JOIN LATERAL (SELECT cc.commune_code FROM coverage_commune cc WHERE cc.actor_id = fid.id OFFSET 0) cc
+          ${allCommunes ? empty : sql`WHERE cc.commune_code IN (SELECT code FROM ${communes} y)`}),
+        kc AS MATERIALIZED (
+          SELECT fa.ord, cov.id, count(*)::int AS n FROM fa JOIN cov ON cov.actor_id = fa.id GROUP BY fa.ord, cov.id)
+        ${ka}`;
+  }
+
+  joinCounts(c: Sql): Sql {
+    return sql`${c} CROSS JOIN g LEFT JOIN kc ON kc.ord = g.ord AND kc.id = ${c}.id`;
+  }
+
+  scopeActors(): Sql {
+    const { scope } = this.ctx.spec;
+    return sql`x.n FROM (SELECT g2.gid, count(DISTINCT fa.id)::int AS n FROM fa JOIN g g2 ON g2.ord = fa.ord
+              JOIN coverage_area ca ON ca.actor_id = fa.id AND ca.level = ${scope.level} AND ca.code = ${scope.code}
+              GROUP BY g2.gid) x`;
+  }
+}
