@@ -6,6 +6,7 @@ import type { DataSource } from 'typeorm';
 import { type Log, progress } from './progress.js';
 import { seedDataDir } from './paths.js';
 import { FILL_REGION_MAP_GEOMETRY } from '../server/territories/map-geometry.js';
+import type { TerritoryRecord } from '../server/territories/territory.entity.js';
 
 const require = createRequire(import.meta.url);
 
@@ -34,19 +35,10 @@ interface CogArea {
   region?: string;
 }
 
-interface TerritoryInput {
-  level: string;
-  code: string;
-  name: string;
-  kind: string | null;
-  population: number | null;
-  postal_codes: string[];
-  commune_code: string | null;
-  epci_code: string | null;
-  ept_code: string | null;
-  departement_code: string | null;
-  region_code: string | null;
-}
+type TerritoryInput = TerritoryRecord;
+
+/** The membership columns of a territory with no wider one recorded (a région, the country). */
+const NO_PARENT = { commune_code: null, epci_code: null, ept_code: null, departement_code: null, region_code: null } as const;
 
 export interface LevelReport {
   total: number;
@@ -180,11 +172,7 @@ export function buildTerritoryRows(): TerritoryInput[] {
       kind: r.zone,
       population: popByReg.get(r.code) ?? null,
       postal_codes: [],
-      commune_code: null,
-      epci_code: null,
-      ept_code: null,
-      departement_code: null,
-      region_code: null,
+      ...NO_PARENT,
     });
   }
   rows.push({
@@ -194,11 +182,7 @@ export function buildTerritoryRows(): TerritoryInput[] {
     kind: null,
     population: [...popByReg.values()].reduce((a, b) => a + b, 0),
     postal_codes: [],
-    commune_code: null,
-    epci_code: null,
-    ept_code: null,
-    departement_code: null,
-    region_code: null,
+    ...NO_PARENT,
   });
   return rows;
 }

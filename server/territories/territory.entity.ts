@@ -53,7 +53,8 @@ export const TERRITORY_COLUMNS = `t.level, t.code, t.name, t.kind, t.population,
   t.commune_code, t.epci_code, t.ept_code, t.departement_code, t.region_code, (t.geom IS NOT NULL) AS has_geometry,
   ST_X(t.label_point) AS lon, ST_Y(t.label_point) AS lat`;
 
-export interface TerritoryRow {
+/** The stored columns of a territory (boundaries aside), as the seed writes them. */
+export interface TerritoryRecord {
   level: TerritoryLevel;
   code: string;
   name: string;
@@ -65,6 +66,10 @@ export interface TerritoryRow {
   ept_code: string | null;
   departement_code: string | null;
   region_code: string | null;
+}
+
+/** A territory as TERRITORY_COLUMNS reads it. */
+export interface TerritoryRow extends TerritoryRecord {
   has_geometry: boolean;
   lon: number | null;
   lat: number | null;
