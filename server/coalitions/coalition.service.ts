@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { actorColumns, type Actor, toActor } from '../actors/actor.entity.js';
+import { actorColumns, toActor } from '../actors/actor.entity.js';
 import type { AuthUser } from '../auth/auth.types.js';
 import { run, type Sql, sql } from '../db/sql.js';
 import { AppError, badInput } from '../graphql/errors.js';
@@ -196,7 +196,7 @@ export class CoalitionService {
           ORDER BY (a.themes && ${related}::text[]) DESC, cov.n DESC, a.id
           LIMIT 5000`,
     );
-    const candidates = rows.map((r) => ({ actor: toActor(r) as Actor, covered: Number(r.covered), total: Number(r.total) }));
+    const candidates = rows.map((r) => ({ actor: toActor(r), covered: Number(r.covered), total: Number(r.total) }));
     const ranked = rankSuggestions(candidates, {
       relatedThemes: related,
       missingSectors: missing,
