@@ -19,8 +19,8 @@ export const STEERING_KINDS_AT_MIGRATION = ['DGS', 'ARS', 'AGENCE_ETAT', 'SERVIC
 
 /** Rewrites the SQL of a function by exact replacements, each checked to be found. */
 export async function rewrite(q: QueryRunner, fn: string, replacements: [string, string][]): Promise<void> {
-  const [{ def }] = await q.query(`SELECT pg_get_functiondef($1::regprocedure) AS def`, [fn]);
-  let sql: string = def;
+  const [{ def }] = (await q.query(`SELECT pg_get_functiondef($1::regprocedure) AS def`, [fn])) as { def: string }[];
+  let sql = def;
   for (const [from, to] of replacements) {
     if (!sql.includes(from)) throw new Error(`migration FieldActorKeys: « ${from} » not found in ${fn}`);
     sql = sql.split(from).join(to);

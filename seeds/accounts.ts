@@ -4,6 +4,7 @@ import { ActorService } from '../server/actors/actor.service.js';
 import type { CreateActorInput } from '../server/actors/actor.inputs.js';
 import { AuthService } from '../server/auth/auth.service.js';
 import { CoalitionService } from '../server/coalitions/coalition.service.js';
+import { one, run, sql } from '../server/db/sql.js';
 import { TerritoryLevel } from '../server/territories/territory-level.js';
 import { TerritoryService } from '../server/territories/territory.service.js';
 import { ThemeService } from '../server/themes/theme.service.js';
@@ -32,8 +33,8 @@ export const DEMO_ACCOUNTS = [
 const DEMO_ACTORS: Record<'asso' | 'cpts' | 'bailleur', Partial<CreateActorInput> & { name: string }> = {
   asso: {
     name: 'Association démo Jeunesse et prévention du Verdunois',
-    kind: 'ASSOCIATION' as CreateActorInput['kind'],
-    sector: 'SOCIAL' as CreateActorInput['sector'],
+    kind: 'ASSOCIATION',
+    sector: 'SOCIAL',
     themes: ['sante-mentale-promotion', 'addictions'],
     audiences: ['jeunes'],
     communeCode: '55545',
@@ -41,8 +42,8 @@ const DEMO_ACTORS: Record<'asso' | 'cpts' | 'bailleur', Partial<CreateActorInput
   },
   cpts: {
     name: 'CPTS démo du Nord meusien',
-    kind: 'CPTS' as CreateActorInput['kind'],
-    sector: 'SANTE' as CreateActorInput['sector'],
+    kind: 'CPTS',
+    sector: 'SANTE',
     themes: ['sante-mentale', 'vaccination'],
     territories: [{ level: TerritoryLevel.DEPARTEMENT, code: '55' }],
     communeCode: '55545',
@@ -50,8 +51,8 @@ const DEMO_ACTORS: Record<'asso' | 'cpts' | 'bailleur', Partial<CreateActorInput
   },
   bailleur: {
     name: 'Bailleur social démo de la Meuse',
-    kind: 'AUTRE' as CreateActorInput['kind'],
-    sector: 'LOGEMENT' as CreateActorInput['sector'],
+    kind: 'AUTRE',
+    sector: 'LOGEMENT',
     themes: ['precarite'],
     territories: [{ level: TerritoryLevel.DEPARTEMENT, code: '55' }],
     communeCode: '55029',
@@ -92,12 +93,12 @@ export async function seedDemoAccounts(ds: DataSource, log: Log): Promise<{ crea
 
   const actorIds: Record<string, string> = {};
   for (const [key, input] of Object.entries(DEMO_ACTORS)) {
-    const [existing] = await ds.query(`SELECT id FROM actor WHERE source = $1 AND name = $2`, [SOURCE, input.name]);
+    const existing = await one<{ id: string }>(ds, sql`SELECT id FROM actor WHERE source = ${SOURCE} AND name = ${input.name}`);
     if (existing) {
       actorIds[key] = existing.id;
       continue;
     }
-    const { record, problems } = await actors.prepare({ ...input, isDemo: true, source: SOURCE } as CreateActorInput);
+    const { record, problems } = await actors.prepare({ ...input, isDemo: true, source: SOURCE });
     if (!record) throw new Error(`Acteur de démonstration invalide (${input.name}) : ${JSON.stringify(problems)}`);
     actorIds[key] = await ds.transaction(async (m) => (await actors.insertMany(m, [record]))[0]);
   }
@@ -105,42 +106,45 @@ export async function seedDemoAccounts(ds: DataSource, log: Log): Promise<{ crea
   let created = 0;
   const userIds: Record<string, string> = {};
   for (const account of DEMO_ACCOUNTS) {
-    const [existing] = await ds.query(`SELECT id FROM user_account WHERE lower(email) = $1`, [account.email]);
+    const existing = await one<{ id: string }>(ds, sql`SELECT id FROM user_account WHERE lower(email) = ${account.email}`);
     if (existing) {
       userIds[account.role] = existing.id;
       continue;
     }
-    const [row] = await ds.query(
-      `INSERT INTO user_account (email, password_hash, display_name, role, region_code, is_demo) VALUES ($1, $2, $3, $4, $5, true) RETURNING id`,
-      [account.email, await auth.hashPassword(account.password), account.displayName, account.role, account.region],
+    const passwordHash = await auth.hashPassword(account.password);
+    const [row] = await run<{ id: string }>(
+      ds,
+      sql`INSERT INTO user_account (email, password_hash, display_name, role, region_code, is_demo)
+          VALUES (${account.email}, ${passwordHash}, ${account.displayName}, ${account.role}, ${account.region}, true) RETURNING id`,
     );
     userIds[account.role] = row.id;
     if (account.actor) {
-      await ds.query(`INSERT INTO user_actor (user_id, actor_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [row.id, actorIds[account.actor]]);
+      await run(ds, sql`INSERT INTO user_actor (user_id, actor_id) VALUES (${row.id}, ${actorIds[account.actor]}) ON CONFLICT DO NOTHING`);
     }
     created++;
   }
 
   const area = await coalitions.areaOf(TerritoryLevel.DEPARTEMENT, '55');
   for (const c of DEMO_COALITIONS) {
-    const [existing] = await ds.query(`SELECT id FROM coalition WHERE source = $1 AND name = $2`, [SOURCE, c.name]);
+    const existing = await one(ds, sql`SELECT id FROM coalition WHERE source = ${SOURCE} AND name = ${c.name}`);
     if (existing) continue;
     await ds.transaction(async (m) => {
-      const [row] = await m.query(
-        `INSERT INTO coalition (name, kind, themes, territory_level, territory_code, area_keys, region_code, start_date, description,
+      const [row] = await run<{ id: string }>(
+        m,
+        sql`INSERT INTO coalition (name, kind, themes, territory_level, territory_code, area_keys, region_code, start_date, description,
            visibility, join_policy, is_demo, source, created_by)
-         VALUES ($1, $2, $3, 'DEPARTEMENT', '55', $4, $5, date '2026-01-01', $6, $7, $8, true, $9, $10) RETURNING id`,
-        [c.name, c.kind, c.themes, area.keys, area.regionCode, c.description, c.visibility, c.joinPolicy, SOURCE, userIds.COORDINATOR],
+         VALUES (${c.name}, ${c.kind}, ${c.themes}, 'DEPARTEMENT', '55', ${area.keys}, ${area.regionCode}, date '2026-01-01', ${c.description},
+           ${c.visibility}, ${c.joinPolicy}, true, ${SOURCE}, ${userIds.COORDINATOR}) RETURNING id`,
       );
-      const [membership] = await m.query(
-        `INSERT INTO membership (coalition_id, actor_id, role, status, requested_by, decided_by, decided_at)
-         VALUES ($1, $2, 'PILOTE', 'ACTIVE', $3, $3, now()) RETURNING id`,
-        [row.id, actorIds.cpts, userIds.COORDINATOR],
+      const [membership] = await run<{ id: string }>(
+        m,
+        sql`INSERT INTO membership (coalition_id, actor_id, role, status, requested_by, decided_by, decided_at)
+         VALUES (${row.id}, ${actorIds.cpts}, 'PILOTE', 'ACTIVE', ${userIds.COORDINATOR}, ${userIds.COORDINATOR}, now()) RETURNING id`,
       );
-      await m.query(
-        `INSERT INTO membership_event (membership_id, coalition_id, actor_id, from_status, to_status, role, user_id)
-         VALUES ($1, $2, $3, NULL, 'ACTIVE', 'PILOTE', $4)`,
-        [membership.id, row.id, actorIds.cpts, userIds.COORDINATOR],
+      await run(
+        m,
+        sql`INSERT INTO membership_event (membership_id, coalition_id, actor_id, from_status, to_status, role, user_id)
+         VALUES (${membership.id}, ${row.id}, ${actorIds.cpts}, NULL, 'ACTIVE', 'PILOTE', ${userIds.COORDINATOR})`,
       );
     });
   }

@@ -7,6 +7,7 @@ import { ActorKind, ReviewStatus, Sector } from '../server/actors/actor-enums.js
 import type { CreateActorInput } from '../server/actors/actor.inputs.js';
 import { ActorService, type ActorRecord } from '../server/actors/actor.service.js';
 import { levelFor } from '../server/actors/actor-columns.js';
+import { run, sql } from '../server/db/sql.js';
 import { TerritoryLevel } from '../server/territories/territory-level.js';
 import { TerritoryService } from '../server/territories/territory.service.js';
 import { ThemeService } from '../server/themes/theme.service.js';
@@ -91,9 +92,10 @@ async function insertMissing(ds: DataSource, inputs: SeedInput[], label: string,
   const themes = new ThemeService(ds);
   const territories = new TerritoryService(ds);
   const actors = new ActorService(ds, themes, territories);
+  const sources = [...new Set(inputs.map((i) => i.source))];
   const existing = new Set(
-    (await ds.query(`SELECT source, name FROM actor WHERE source = ANY($1::text[])`, [[...new Set(inputs.map((i) => i.source))]])).map(
-      (r: { source: string; name: string }) => `${r.source}\u0000${r.name}`,
+    (await run<{ source: string; name: string }>(ds, sql`SELECT source, name FROM actor WHERE source = ANY(${sources}::text[])`)).map(
+      (r) => `${r.source}\u0000${r.name}`,
     ),
   );
   const records: ActorRecord[] = [];
@@ -113,7 +115,7 @@ async function insertMissing(ds: DataSource, inputs: SeedInput[], label: string,
     // On a directory that already holds many actors (imports), the rebuild would cost far more
     // than the triggers: then the seed goes through the triggers whatever its size.
     const wide = records.some((r) => r.territories.some((t) => t.level === TerritoryLevel.PAYS || t.level === TerritoryLevel.REGION));
-    const [{ actors: existingActors }] = await ds.query(`SELECT count(*)::int AS actors FROM actor`);
+    const [{ actors: existingActors }] = await run<{ actors: number }>(ds, sql`SELECT count(*)::int AS actors FROM actor`);
     const bulk = rebuildPaysOff(records.length, existingActors, wide ? 1 : 500);
     await ds.transaction(async (m) => {
       // Seeding is an operator's step at start-up, not a request: no request timeout applies.

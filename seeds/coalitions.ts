@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import type { DataSource } from 'typeorm';
 import { CoalitionService } from '../server/coalitions/coalition.service.js';
+import { one, run, sql } from '../server/db/sql.js';
 import { levelFor } from '../server/actors/actor-columns.js';
 import { TerritoryService } from '../server/territories/territory.service.js';
 import { ThemeService } from '../server/themes/theme.service.js';
@@ -50,7 +51,7 @@ export async function seedPublicCoalitions(ds: DataSource, log: Log, dir = path.
   const skipped: string[] = [];
   for (const r of read(coalitionsFile)) {
     const source = `${PUBLIC_COALITIONS_SOURCE}:${r.id}`;
-    const [existing] = await ds.query(`SELECT id FROM coalition WHERE source = $1`, [source]);
+    const existing = await one(ds, sql`SELECT id FROM coalition WHERE source = ${source}`);
     if (existing) continue;
     const kind = KINDS[r.type.toLowerCase()];
     const level = levelFor(r.territoire_niveau);
@@ -64,7 +65,7 @@ export async function seedPublicCoalitions(ds: DataSource, log: Log, dir = path.
     for (const m of r.membres.split('|').filter(Boolean)) {
       const [key, role] = m.split(':');
       const name = names.get(key);
-      const [actor] = name ? await ds.query(`SELECT id FROM actor WHERE name = $1 AND status = 'ACTIVE' ORDER BY created_at LIMIT 1`, [name]) : [];
+      const actor = name ? await one<{ id: string }>(ds, sql`SELECT id FROM actor WHERE name = ${name} AND status = 'ACTIVE' ORDER BY created_at LIMIT 1`) : undefined;
       if (actor && ROLES[role]) members.push({ actorId: actor.id, role: ROLES[role] });
       else missing.push(key);
     }
@@ -74,33 +75,25 @@ export async function seedPublicCoalitions(ds: DataSource, log: Log, dir = path.
     }
     const area = await coalitions.areaOf(level, code);
     await ds.transaction(async (m) => {
-      const [row] = await m.query(
-        `INSERT INTO coalition (name, kind, themes, territory_level, territory_code, area_keys, region_code, start_date, end_date,
+      const themes = r.thematiques.split('|').filter((t) => taxonomy.themeByCode.has(t));
+      const [row] = await run<{ id: string }>(
+        m,
+        sql`INSERT INTO coalition (name, kind, themes, territory_level, territory_code, area_keys, region_code, start_date, end_date,
            visibility, join_policy, source)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'PUBLIC', 'APPROVAL', $10) RETURNING id`,
-        [
-          r.nom,
-          kind,
-          r.thematiques.split('|').filter((t) => taxonomy.themeByCode.has(t)),
-          level,
-          code,
-          area.keys,
-          area.regionCode,
-          r.debut || null,
-          r.fin || null,
-          source,
-        ],
+         VALUES (${r.nom}, ${kind}, ${themes}, ${level}, ${code}, ${area.keys}, ${area.regionCode}, ${r.debut || null}, ${r.fin || null},
+           'PUBLIC', 'APPROVAL', ${source}) RETURNING id`,
       );
       for (const mb of members) {
-        const [ms] = await m.query(
-          `INSERT INTO membership (coalition_id, actor_id, role, status, decided_at) VALUES ($1, $2, $3, 'ACTIVE', now())
+        const ms = await one<{ id: string }>(
+          m,
+          sql`INSERT INTO membership (coalition_id, actor_id, role, status, decided_at) VALUES (${row.id}, ${mb.actorId}, ${mb.role}, 'ACTIVE', now())
            ON CONFLICT DO NOTHING RETURNING id`,
-          [row.id, mb.actorId, mb.role],
         );
         if (ms) {
-          await m.query(
-            `INSERT INTO membership_event (membership_id, coalition_id, actor_id, from_status, to_status, role) VALUES ($1, $2, $3, NULL, 'ACTIVE', $4)`,
-            [ms.id, row.id, mb.actorId, mb.role],
+          await run(
+            m,
+            sql`INSERT INTO membership_event (membership_id, coalition_id, actor_id, from_status, to_status, role)
+                VALUES (${ms.id}, ${row.id}, ${mb.actorId}, NULL, 'ACTIVE', ${mb.role})`,
           );
         }
       }

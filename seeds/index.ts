@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { one, sql } from '../server/db/sql.js';
 import { seedDemoAccounts } from './accounts.js';
 import { seedActors } from './actors.js';
 import { seedPublicCoalitions } from './coalitions.js';
@@ -65,7 +66,7 @@ export async function runSeeds(ds: DataSource, options: SeedOptions = {}): Promi
   const version = TERRITORY_SEED_VERSION + (options.departements ? `;departements=${options.departements.join(',')}` : '');
   const vocab = await seedTaxonomy(ds);
   log(`Thèmes et publics : ${vocab.themes} thèmes, ${vocab.audiences} publics`);
-  const [state] = await ds.query(`SELECT version FROM seed_state WHERE name = 'territories'`);
+  const state = await one<{ version: string }>(ds, sql`SELECT version FROM seed_state WHERE name = 'territories'`);
   if (state?.version === version && !options.force) {
     log('Territoires déjà chargés (COG 2026) : rien à faire');
     return seedAfterTerritories(ds, options, log);
@@ -93,7 +94,7 @@ async function seedAfterTerritories(ds: DataSource, options: SeedOptions, log: L
   if (options.publicActors || options.demoActors) {
     // Recorded like the territories: a second start finds the same version and reads nothing.
     const version = `${ACTOR_SEED_VERSION};public=${!!options.publicActors};demo=${!!options.demoActors}`;
-    const [state] = await ds.query(`SELECT version FROM seed_state WHERE name = 'actors'`);
+    const state = await one<{ version: string }>(ds, sql`SELECT version FROM seed_state WHERE name = 'actors'`);
     if (state?.version === version && !options.force) {
       log('Acteurs déjà chargés : rien à faire');
     } else {

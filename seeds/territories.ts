@@ -63,11 +63,11 @@ export interface TerritorySeedOptions {
 
 /** The COG 2026 package: every territory row, with memberships and populations. */
 export function buildTerritoryRows(): TerritoryInput[] {
-  const communes: CogCommune[] = require('@etalab/decoupage-administratif/data/communes.json');
-  const epcis: CogGroup[] = require('@etalab/decoupage-administratif/data/epci.json');
-  const epts: CogGroup[] = require('@etalab/decoupage-administratif/data/ept.json');
-  const departements: CogArea[] = require('@etalab/decoupage-administratif/data/departements.json');
-  const regions: CogArea[] = require('@etalab/decoupage-administratif/data/regions.json');
+  const communes = require('@etalab/decoupage-administratif/data/communes.json') as CogCommune[];
+  const epcis = require('@etalab/decoupage-administratif/data/epci.json') as CogGroup[];
+  const epts = require('@etalab/decoupage-administratif/data/ept.json') as CogGroup[];
+  const departements = require('@etalab/decoupage-administratif/data/departements.json') as CogArea[];
+  const regions = require('@etalab/decoupage-administratif/data/regions.json') as CogArea[];
 
   const epciOf = new Map<string, string>();
   for (const e of epcis) for (const m of e.membres) epciOf.set(m.code, e.code);
@@ -188,7 +188,7 @@ export function buildTerritoryRows(): TerritoryInput[] {
 }
 
 function readGeoJson(file: string): GeoJSON.FeatureCollection {
-  return JSON.parse(zlib.gunzipSync(fs.readFileSync(file)).toString('utf8'));
+  return JSON.parse(zlib.gunzipSync(fs.readFileSync(file)).toString('utf8')) as GeoJSON.FeatureCollection;
 }
 
 const chunk = <T>(items: T[], size: number): T[][] =>

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
 import type { DataSource } from 'typeorm';
-import { returnedRows } from '../db/rows.js';
+import { one, run, sql } from '../db/sql.js';
 import { AppError, badInput } from '../graphql/errors.js';
 import { type AuthUser, type ClientInfo, type OpenMembership, User, UserRole, UserSession } from './auth.types.js';
 import { accountKey, LoginThrottle } from './login-throttle.js';
@@ -25,11 +25,27 @@ const normalizeEmail = (email: string) => email.trim().toLowerCase();
 export const unauthenticated = () => new AppError('UNAUTHENTICATED', 'Connexion requise.');
 export const forbidden = (message = 'Action non autorisée pour ce compte.') => new AppError('FORBIDDEN', message);
 
+/** A user_account row as read here (columns by their SQL names). */
+interface AccountRow {
+  id: string;
+  email: string;
+  display_name: string;
+  role: UserRole;
+  region_code: string | null;
+}
+
+/** A unique index refused the row (PostgreSQL 23505), through TypeORM or pg. */
+function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; driverError?: { code?: string } } | null;
+  return (e?.code ?? e?.driverError?.code) === '23505';
+}
+
 const emailTaken = () => new AppError('CONFLICT', 'Un compte existe déjà avec ce courriel.', { field: 'email' });
 
 /** A User-Agent header as stored: control characters out, spaces collapsed, 300 characters at most. */
 export function trimUserAgent(header: string | string[] | undefined): string | null {
   const raw = Array.isArray(header) ? header[0] : header;
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what this removes
   const clean = raw?.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 300);
   return clean || null;
 }
@@ -62,19 +78,19 @@ export class AuthService {
     const name = displayName.trim();
     if (!name) throw badInput('le nom affiché est requis', 'displayName');
     await this.throttle.reserve(client.address, null);
-    const [existing] = await this.ds.query(`SELECT 1 FROM user_account WHERE lower(email) = $1`, [normalizeEmail(email)]);
+    const existing = await one(this.ds, sql`SELECT 1 FROM user_account WHERE lower(email) = ${normalizeEmail(email)}`);
     if (existing) throw emailTaken();
     const passwordHash = await this.hashPassword(password);
-    let row;
+    let row: AccountRow;
     try {
-      [row] = await this.ds.query(
-        `INSERT INTO user_account (email, password_hash, display_name, role) VALUES ($1, $2, $3, 'MEMBER')
+      [row] = await run<AccountRow>(
+        this.ds,
+        sql`INSERT INTO user_account (email, password_hash, display_name, role) VALUES (${normalizeEmail(email)}, ${passwordHash}, ${name}, 'MEMBER')
          RETURNING id, email, display_name, role, region_code`,
-        [normalizeEmail(email), passwordHash, name],
       );
-    } catch (err: any) {
+    } catch (err) {
       // Two sign-ups with the same email at once: the unique index decides.
-      if ((err?.code ?? err?.driverError?.code) === '23505') throw emailTaken();
+      if (isUniqueViolation(err)) throw emailTaken();
       await this.throttle.succeeded(client.address, null);
       throw err;
     }
@@ -89,11 +105,12 @@ export class AuthService {
   async logIn(email: string, password: string, client: ClientInfo): Promise<{ user: User; token: string; expiresAt: Date }> {
     const account = accountKey(email);
     await this.throttle.reserve(client.address, account);
-    const [row] = await this.ds.query(
-      `SELECT id, email, display_name, role, region_code, password_hash FROM user_account WHERE lower(email) = $1`,
-      [normalizeEmail(email)],
+    const row = await one<AccountRow & { password_hash: string }>(
+      this.ds,
+      sql`SELECT id, email, display_name, role, region_code, password_hash FROM user_account WHERE lower(email) = ${normalizeEmail(email)}`,
     );
-    if (!(await this.passwordMatches(row?.password_hash, password))) throw new AppError('UNAUTHENTICATED', 'Courriel ou mot de passe incorrect.');
+    // `!row` after the check only narrows the type: without a row the check already failed (on the dummy hash).
+    if (!(await this.passwordMatches(row?.password_hash, password)) || !row) throw new AppError('UNAUTHENTICATED', 'Courriel ou mot de passe incorrect.');
     await this.throttle.succeeded(client.address, account);
     return { user: AuthService.toUser(row, []), ...(await this.openSession(row.id, client.userAgent)) };
   }
@@ -108,12 +125,12 @@ export class AuthService {
   /** A new session of 30 days for a user; expired sessions of that user are cleared on the way. */
   private async openSession(userId: string, userAgent: string | null): Promise<{ token: string; expiresAt: Date }> {
     const token = randomBytes(32).toString('base64url');
-    const [session] = await this.ds.query(
-      `INSERT INTO session (token_hash, user_id, expires_at, user_agent) VALUES ($1, $2, now() + make_interval(days => $3), $4)
+    const [session] = await run<{ expires_at: Date | string }>(
+      this.ds,
+      sql`INSERT INTO session (token_hash, user_id, expires_at, user_agent) VALUES (${sha256(token)}, ${userId}, now() + make_interval(days => ${SESSION_DAYS}), ${userAgent})
        RETURNING expires_at`,
-      [sha256(token), userId, SESSION_DAYS, userAgent],
     );
-    await this.ds.query(`DELETE FROM session WHERE user_id = $1 AND expires_at < now()`, [userId]);
+    await run(this.ds, sql`DELETE FROM session WHERE user_id = ${userId} AND expires_at < now()`);
     return { token, expiresAt: new Date(session.expires_at) };
   }
 
@@ -124,26 +141,26 @@ export class AuthService {
   async changePassword(user: AuthUser, currentPassword: string, newPassword: string, client: ClientInfo): Promise<void> {
     const account = accountKey(user.email);
     await this.throttle.reserve(client.address, account);
-    const [row] = await this.ds.query(`SELECT password_hash FROM user_account WHERE id = $1`, [user.id]);
+    const row = await one<{ password_hash: string }>(this.ds, sql`SELECT password_hash FROM user_account WHERE id = ${user.id}`);
     if (!(await this.passwordMatches(row?.password_hash, currentPassword))) {
       throw new AppError('BAD_USER_INPUT', 'Mot de passe actuel incorrect.', { field: 'currentPassword' });
     }
     await this.throttle.succeeded(client.address, account);
     const passwordHash = await this.hashPassword(newPassword);
     await this.ds.transaction(async (m) => {
-      await m.query(`UPDATE user_account SET password_hash = $2 WHERE id = $1`, [user.id, passwordHash]);
-      await m.query(`DELETE FROM session WHERE user_id = $1 AND id <> $2`, [user.id, user.sessionId]);
+      await run(m, sql`UPDATE user_account SET password_hash = ${passwordHash} WHERE id = ${user.id}`);
+      await run(m, sql`DELETE FROM session WHERE user_id = ${user.id} AND id <> ${user.sessionId}`);
     });
   }
 
   /** The open sessions of a user: the current one, then the most recently used first. */
   async sessions(user: AuthUser): Promise<UserSession[]> {
-    const rows = await this.ds.query(
-      `SELECT id, created_at, last_seen_at, user_agent FROM session WHERE user_id = $1 AND expires_at > now()
-       ORDER BY id = $2 DESC, last_seen_at DESC, created_at DESC`,
-      [user.id, user.sessionId],
+    const rows = await run<{ id: string; created_at: Date | string; last_seen_at: Date | string; user_agent: string | null }>(
+      this.ds,
+      sql`SELECT id, created_at, last_seen_at, user_agent FROM session WHERE user_id = ${user.id} AND expires_at > now()
+       ORDER BY id = ${user.sessionId} DESC, last_seen_at DESC, created_at DESC`,
     );
-    return rows.map((r: any) =>
+    return rows.map((r) =>
       Object.assign(new UserSession(), {
         id: r.id,
         createdAt: new Date(r.created_at),
@@ -156,17 +173,17 @@ export class AuthService {
 
   /** Ends one session of the user; another user's session, or one already ended, is NOT_FOUND. */
   async endSession(user: AuthUser, sessionId: string): Promise<void> {
-    const ended = returnedRows(await this.ds.query(`DELETE FROM session WHERE id = $1 AND user_id = $2 RETURNING id`, [sessionId, user.id]));
+    const ended = await run(this.ds, sql`DELETE FROM session WHERE id = ${sessionId} AND user_id = ${user.id} RETURNING id`);
     if (ended.length === 0) throw new AppError('NOT_FOUND', 'Session introuvable.');
   }
 
   /** Ends every session of the user, the current one included; returns how many ended. */
   async endAllSessions(user: AuthUser): Promise<number> {
-    return returnedRows(await this.ds.query(`DELETE FROM session WHERE user_id = $1 RETURNING id`, [user.id])).length;
+    return (await run(this.ds, sql`DELETE FROM session WHERE user_id = ${user.id} RETURNING id`)).length;
   }
 
   async logOut(token: string | null): Promise<void> {
-    if (token) await this.ds.query(`DELETE FROM session WHERE token_hash = $1`, [sha256(token)]);
+    if (token) await run(this.ds, sql`DELETE FROM session WHERE token_hash = ${sha256(token)}`);
   }
 
   /**
@@ -175,21 +192,21 @@ export class AuthService {
    */
   async userFromToken(token: string | null): Promise<AuthUser | null> {
     if (!token || token.length > 200) return null;
-    const [row] = await this.ds.query(
-      `SELECT u.id, u.email, u.display_name, u.role, u.region_code, s.id AS session_id,
+    const row = await one<AccountRow & { session_id: string; stale: boolean; actor_ids: string[]; memberships: OpenMembership[] | string }>(
+      this.ds,
+      sql`SELECT u.id, u.email, u.display_name, u.role, u.region_code, s.id AS session_id,
          s.last_seen_at < now() - make_interval(mins => ${LAST_SEEN_EVERY_MINUTES}) AS stale,
          COALESCE((SELECT array_agg(ua.actor_id::text ORDER BY ua.actor_id) FROM user_actor ua WHERE ua.user_id = u.id), '{}') AS actor_ids,
          COALESCE((SELECT json_agg(json_build_object('coalitionId', m.coalition_id, 'actorId', m.actor_id, 'role', m.role, 'status', m.status))
                    FROM user_actor ua JOIN membership m ON m.actor_id = ua.actor_id AND m.status IN ('REQUESTED','INVITED','ACTIVE')
                    WHERE ua.user_id = u.id), '[]') AS memberships
        FROM session s JOIN user_account u ON u.id = s.user_id
-       WHERE s.token_hash = $1 AND s.expires_at > now()`,
-      [sha256(token)],
+       WHERE s.token_hash = ${sha256(token)} AND s.expires_at > now()`,
     );
     if (!row) return null;
     // Written at most every few minutes: a request does not become a write for this.
-    if (row.stale) await this.ds.query(`UPDATE session SET last_seen_at = now() WHERE id = $1`, [row.session_id]);
-    const memberships: OpenMembership[] = typeof row.memberships === 'string' ? JSON.parse(row.memberships) : row.memberships;
+    if (row.stale) await run(this.ds, sql`UPDATE session SET last_seen_at = now() WHERE id = ${row.session_id}`);
+    const memberships = typeof row.memberships === 'string' ? (JSON.parse(row.memberships) as OpenMembership[]) : row.memberships;
     return {
       id: row.id,
       email: row.email,
@@ -206,34 +223,31 @@ export class AuthService {
   async setRole(email: string, role: UserRole, regionCode: string | null): Promise<void> {
     if (role === UserRole.ANALYST && !regionCode) throw badInput('un analyste est rattaché à une région', 'regionCode');
     if (regionCode) {
-      const [region] = await this.ds.query(`SELECT 1 FROM territory WHERE level = 'REGION' AND code = $1`, [regionCode]);
+      const region = await one(this.ds, sql`SELECT 1 FROM territory WHERE level = 'REGION' AND code = ${regionCode}`);
       if (!region) throw badInput(`région inconnue : ${regionCode}`, 'regionCode');
     }
-    const rows = returnedRows(
-      await this.ds.query(`UPDATE user_account SET role = $2, region_code = $3 WHERE lower(email) = $1 RETURNING id`, [
-        normalizeEmail(email),
-        role,
-        role === UserRole.ANALYST ? regionCode : null,
-      ]),
+    const rows = await run(
+      this.ds,
+      sql`UPDATE user_account SET role = ${role}, region_code = ${role === UserRole.ANALYST ? regionCode : null} WHERE lower(email) = ${normalizeEmail(email)} RETURNING id`,
     );
     if (rows.length === 0) throw new AppError('NOT_FOUND', 'Aucun compte avec ce courriel.');
   }
 
   /** Admin: lets an account act for an actor. */
   async grantActor(email: string, actorId: string): Promise<void> {
-    const [user] = await this.ds.query(`SELECT id FROM user_account WHERE lower(email) = $1`, [normalizeEmail(email)]);
+    const user = await one<{ id: string }>(this.ds, sql`SELECT id FROM user_account WHERE lower(email) = ${normalizeEmail(email)}`);
     if (!user) throw new AppError('NOT_FOUND', 'Aucun compte avec ce courriel.');
-    const [actor] = await this.ds.query(`SELECT id FROM actor WHERE id = $1`, [actorId]);
+    const actor = await one(this.ds, sql`SELECT id FROM actor WHERE id = ${actorId}`);
     if (!actor) throw new AppError('NOT_FOUND', 'Acteur introuvable.');
-    await this.ds.query(`INSERT INTO user_actor (user_id, actor_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [user.id, actorId]);
+    await run(this.ds, sql`INSERT INTO user_actor (user_id, actor_id) VALUES (${user.id}, ${actorId}) ON CONFLICT DO NOTHING`);
   }
 
-  static toUser(row: any, actorIds: string[]): User {
+  static toUser(row: AccountRow, actorIds: string[]): User {
     return Object.assign(new User(), {
       id: row.id,
       email: row.email,
       displayName: row.display_name,
-      role: row.role as UserRole,
+      role: row.role,
       regionCode: row.region_code,
       actorIds,
     });

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { ImportFormat, ImportMode, type ImportProgress, importActors } from '../actors/actor-import.js';
 import { loadEnv } from '../config/env.js';
 import { openDatabase } from '../db/database.js';
+import { run, sql } from '../db/sql.js';
 import { createServices } from '../graphql/context.js';
 import { progress, type Progress } from '../../seeds/progress.js';
 
@@ -52,7 +53,7 @@ const db = await openDatabase({
 });
 let exitCode = 0;
 try {
-  const [{ n }] = await db.ds.query(`SELECT count(*)::int AS n FROM territory WHERE level = 'COMMUNE'`);
+  const [{ n }] = await run<{ n: number }>(db.ds, sql`SELECT count(*)::int AS n FROM territory WHERE level = 'COMMUNE'`);
   if (n === 0) {
     process.stderr.write('La base ne contient pas encore les territoires ni les thèmes : lancez d’abord « npm run db:seed » (ou « npm start »).\n');
     exitCode = 2;

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
@@ -73,7 +73,7 @@ export async function createApp(ds: DataSource, httpServer?: Server, overrides: 
     introspection: env.introspection,
     allowBatchedHttpRequests: false,
     validationRules: armored.validationRules,
-    plugins: [...(armored.plugins as ApolloServerPlugin<Context>[]), analytics.plugin, ...(httpServer ? [ApolloServerPluginDrainHttpServer({ httpServer })] : [])],
+    plugins: [...armored.plugins, analytics.plugin, ...(httpServer ? [ApolloServerPluginDrainHttpServer({ httpServer })] : [])],
   });
   await apollo.start();
 

@@ -1,8 +1,7 @@
 import express, { type ErrorRequestHandler, type Request, type RequestHandler } from 'express';
-import { GraphQLError, Kind, parse } from 'graphql';
+import { GraphQLError, Kind, OperationTypeNode, parse } from 'graphql';
 import { ActorPermissions } from '../actors/actor.permissions.js';
 import type { AuthService } from '../auth/auth.service.js';
-import type { AuthUser } from '../auth/auth.types.js';
 import { readCookie, SESSION_COOKIE } from '../auth/cookies.js';
 import { logger } from '../logger.js';
 
@@ -36,7 +35,7 @@ export function isImportOnly(query: unknown): boolean {
       doc.definitions.length === ops.length &&
       ops.every(
         (op) =>
-          op.operation === 'mutation' &&
+          op.operation === OperationTypeNode.MUTATION &&
           op.selectionSet.selections.length > 0 &&
           op.selectionSet.selections.every((s) => s.kind === Kind.FIELD && s.name.value === 'importActors'),
       )
@@ -45,9 +44,6 @@ export function isImportOnly(query: unknown): boolean {
     return false;
   }
 }
-
-/** The import rule of ActorPermissions, called here for its refusal only (not as a type assertion). */
-const assertCanImport: (user: AuthUser | null) => void = ActorPermissions.assertCanImport;
 
 function sendTooLarge(res: express.Response): void {
   res.status(413).json({ errors: [{ message: TOO_LARGE, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
@@ -73,7 +69,8 @@ export function graphqlBody(auth: AuthService): RequestHandler {
     let allowed = false;
     try {
       const user = await auth.userFromToken(readCookie(req.headers.cookie, SESSION_COOKIE));
-      assertCanImport(user);
+      // The import rule of ActorPermissions, called here for its refusal only.
+      ActorPermissions.assertCanImport(user);
       allowed = true;
     } catch (err) {
       // A visitor or an account that may not import is an ordinary request (the resolver then

@@ -143,7 +143,7 @@ export interface Analytics {
   /** The pool of the analyses (`concurrency` connections). */
   ds: DataSource;
   /** Closes the pool when Apollo stops. */
-  plugin: ApolloServerPlugin<any>;
+  plugin: ApolloServerPlugin;
 }
 
 /**

@@ -42,7 +42,7 @@ export function armor<C extends object>(env: Pick<Env, 'production' | 'limits'>,
 }
 
 /** Every GraphQL answer is `Cache-Control: no-store` (what Apollo's cache-control plugin sent). */
-const noStore: ApolloServerPlugin<any> = {
+const noStore: ApolloServerPlugin = {
   async requestDidStart() {
     return {
       async willSendResponse({ response }) {

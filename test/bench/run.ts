@@ -102,7 +102,7 @@ async function measureHttp(url: string, sc: BenchScenario, connections: number, 
         },
       },
     ],
-  } as any);
+  });
   instance.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => samples.push(ms));
   const result: any = await instance;
   errors += result.errors + result.timeouts + result.non2xx;

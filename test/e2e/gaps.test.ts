@@ -54,7 +54,7 @@ describe.skipIf(!hasChromium)('gaps page in a real browser (Chromium)', () => {
 
     // The GeoJSON export carries every commune with its figures and the distance to the nearest actor.
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Exporter la carte (GeoJSON)' }).click()]);
-    const exported = JSON.parse(fs.readFileSync((await download.path())!, 'utf8'));
+    const exported = JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
     expect(exported.type).toBe('FeatureCollection');
     expect(exported.features).toHaveLength(499);
     const uncovered = exported.features.filter((f: any) => f.properties.actorCount === 0);

@@ -2,7 +2,7 @@
 import 'reflect-metadata';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { getIntrospectionQuery, graphql, type GraphQLSchema, print } from 'graphql';
+import { getIntrospectionQuery, graphql, type GraphQLSchema, Kind, print } from 'graphql';
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -14,7 +14,6 @@ import { createLoaders, createServices } from '../../server/graphql/context.js';
 import { analyzeOperation, ARG_CAPS } from '../../server/graphql/cost.js';
 import { createSchema } from '../../server/graphql/schema.js';
 import { type AppHooks, createApp } from '../../server/http/app.js';
-import type { AnalyticsGate } from '../../server/http/gate.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 /**
@@ -56,7 +55,7 @@ async function startServer(options: { overrides?: Partial<Env>; hooks?: AppHooks
   };
   return {
     queries,
-    gate: gate as AnalyticsGate,
+    gate,
     post: async (query: string, variables?: Record<string, unknown>) =>
       answer(await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) })),
     get: async (path: string) => answer(await fetch(`${base}${path}`)),
@@ -166,7 +165,7 @@ describe('query cost computed with the variables', () => {
       GapFilterInput: grandEst, ActorFilter: { coversCommune: '55545' }, CoalitionFilter: {}, UpdateActorInput: {},
       SignUpInput: { email: 'a@b.fr', password: 'mot de passe long', displayName: 'A' },
     };
-    const modules = import.meta.glob('../../client/src/lib/graphql/*.ts', { eager: true }) as Record<string, Record<string, unknown>>;
+    const modules = import.meta.glob<Record<string, unknown>>('../../client/src/lib/graphql/*.ts', { eager: true });
     const costs: Record<string, number> = {};
     for (const [file, exports] of Object.entries(modules)) {
       for (const [name, document] of Object.entries(exports)) {
@@ -174,12 +173,12 @@ describe('query cost computed with the variables', () => {
         const doc = document as import('graphql').DocumentNode;
         const variables: Record<string, unknown> = {};
         for (const def of doc.definitions) {
-          if (def.kind !== 'OperationDefinition') continue;
+          if (def.kind !== Kind.OPERATION_DEFINITION) continue;
           for (const v of def.variableDefinitions ?? []) {
             const n = v.variable.name.value;
-            const type = v.type.kind === 'NonNullType' ? v.type.type : v.type;
+            const type = v.type.kind === Kind.NON_NULL_TYPE ? v.type.type : v.type;
             if (n in given) variables[n] = given[n];
-            else if (type.kind === 'NamedType' && type.name.value in byType) variables[n] = byType[type.name.value];
+            else if (type.kind === Kind.NAMED_TYPE && type.name.value in byType) variables[n] = byType[type.name.value];
           }
         }
         costs[`${file.split('/').pop()}:${name}`] = analyzeOperation(schema, doc, variables)?.cost ?? NaN;

@@ -154,7 +154,7 @@ function boundsOfFeature(f: GeoJSON.Feature): [[number, number], [number, number
   let w = Infinity, s = Infinity, e = -Infinity, n = -Infinity;
   const visit = (c: unknown): void => {
     if (Array.isArray(c) && typeof c[0] === 'number') {
-      w = Math.min(w, c[0] as number); e = Math.max(e, c[0] as number);
+      w = Math.min(w, c[0]); e = Math.max(e, c[0]);
       s = Math.min(s, c[1] as number); n = Math.max(n, c[1] as number);
     } else if (Array.isArray(c)) c.forEach(visit);
   };

@@ -68,7 +68,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.close();
-  // eslint-disable-next-line no-console
   console.log(`hostile inputs tried: ${tried}`);
 });
 

@@ -73,7 +73,7 @@ async function figures() {
   const tile = await fetch(`${server.url}/tiles/coverage/8/${x}/${y}.mvt?zoom=8&filter=${encodeURIComponent(JSON.stringify(meuse))}`);
   expect(tile.status).toBe(200);
   const layer = new VectorTile(new PbfReader(new Uint8Array(await tile.arrayBuffer()))).layers.coverage;
-  const tileCounts = Array.from({ length: layer?.length ?? 0 }, (_, i) => layer!.feature(i).properties)
+  const tileCounts = Array.from({ length: layer?.length ?? 0 }, (_, i) => layer.feature(i).properties)
     .map((p) => `${p.code}:${p.actorCount}`)
     .sort();
   const { coalitionGraph, ...rest } = res.data;

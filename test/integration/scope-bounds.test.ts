@@ -31,7 +31,7 @@ describe('scope boxes shipped with the client', () => {
       const box = bounds[r.level][r.code];
       if (!box) off.push(`${r.level} ${r.code}: absent`);
       // Rounded outwards to 0.001°: never inside the stored box, never more than 0.001° out.
-      else if (!box.every((v, i) => Math.abs(v - Number(r.box[i])) <= 0.0011)) off.push(`${r.level} ${r.code}: ${box} ≠ ${r.box}`);
+      else if (!box.every((v, i) => Math.abs(v - Number(r.box[i])) <= 0.0011)) off.push(`${r.level} ${r.code}: ${box.join(',')} ≠ ${r.box.join(',')}`);
     }
     expect(off).toEqual([]);
     expect(Object.keys(bounds.REGION)).toHaveLength(18);

@@ -146,7 +146,7 @@ describe('demonstration directory', () => {
 describe('data·inclusion vocabularies', () => {
   const values = (file: string) =>
     new Set(
-      (parse(fs.readFileSync(path.join(seedDataDir(), 'referentiels', 'data-inclusion', file), 'utf8'), { columns: true, bom: true }) as { value: string }[]).map(
+      parse<{ value: string }>(fs.readFileSync(path.join(seedDataDir(), 'referentiels', 'data-inclusion', file), 'utf8'), { columns: true, bom: true }).map(
         (r) => r.value,
       ),
     );

@@ -60,7 +60,7 @@ export class GqlClient {
               if (pair.startsWith('session=')) this.cookie = /max-age=0/i.test(line) ? null : pair.trim();
             }
             const text = Buffer.concat(chunks).toString('utf8');
-            let parsed: any = {};
+            let parsed: any;
             try {
               parsed = JSON.parse(text);
             } catch {

@@ -267,7 +267,7 @@ export async function runFaults(f: FaultContext): Promise<FaultReport> {
     const over = () => answered;
     let killed = 0;
     let delayMs = 0;
-    let seen = false;
+    let seen: boolean;
     if (v === 'tot') {
       seen = await waitFor('import bloqué sur coverage_area', async () => (await appBackends(`wait_event_type = 'Lock' AND query LIKE '%coverage_area%'`)) > 0, 120_000, over);
     } else if (v === 'fin') {
@@ -361,7 +361,7 @@ export async function runFaults(f: FaultContext): Promise<FaultReport> {
       await side.query('LOCK TABLE membership_event IN SHARE ROW EXCLUSIVE MODE');
     }
     const answers = Promise.all(batch.map((r) => decide(r)));
-    let killed = 0;
+    let killed: number;
     if (how === 'lock') {
       const want = Math.min(batch.length, 8);
       await waitFor(`${want} décisions bloquées en cours de transaction`, async () => (await appBackends(`wait_event_type = 'Lock' AND query LIKE '%membership_event%'`)) >= want);

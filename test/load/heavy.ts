@@ -144,7 +144,8 @@ export async function runHeavyScenario(o: {
   const readers = new Recorder();
   const heavyRec = new Recorder();
   const readyz = new Recorder();
-  const counts = new Map(HEAVY.map((h) => [h.name, { served: 0, busy: 0, busyWithRetryAfter: 0, other: 0, otherCodes: {} as Record<string, number> }]));
+  type Count = Omit<HeavyReport['heavy'][number], 'name' | 'p50' | 'max'>;
+  const counts = new Map(HEAVY.map((h): [string, Count] => [h.name, { served: 0, busy: 0, busyWithRetryAfter: 0, other: 0, otherCodes: {} }]));
   const examples: string[] = [];
   let unexpected5xx = 0;
   const note = (a: Answer, what: string) => {

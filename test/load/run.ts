@@ -171,7 +171,8 @@ async function main() {
       serverLog,
     );
     child = app.child;
-    let crashed: number | null = null;
+    // Set by the child's exit handler: typed by assertion so that TypeScript does not narrow it to null.
+    let crashed = null as number | null;
     child.on('exit', (code) => (crashed = code ?? -1));
     log(`Application : ${app.url.origin} (pool ${args.pool}, ${args.rateLimit} requêtes/min par client, TRUST_PROXY=loopback ; journal ${serverLog})`);
     const agent = makeAgent(args.clients + 16);

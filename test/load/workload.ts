@@ -154,7 +154,7 @@ export async function runWorkload(o: WorkloadOptions): Promise<{ seconds: number
           ['createActor', 6], ['updateActor', 12], ['requestMembership', 8], ['leaveCoalition', 4],
         ];
     while (performance.now() < end && !o.stop?.done) {
-      let op = weighted(table as [string, number][], rand());
+      let op = weighted(table, rand());
       if (op === 'updateActor' && st.created.length === 0) op = 'createActor';
       if (op === 'leaveCoalition' && ![...st.memberships.values()].some((m) => status.get(m.id) === 'ACTIVE')) op = 'requestMembership';
       if (op === 'createActor') {

@@ -62,7 +62,7 @@ describe('membership transition table', () => {
       const isParty = parties.some((p) => MEMBERSHIP_WHO[action].includes(p));
       const got = outcome(MembershipMachine, action, from === 'new' ? null : (from as never), parties);
       const expected = !isParty ? { code: 'FORBIDDEN' } : to ? { to } : { code: 'CONFLICT', currentStatus: from === 'new' ? undefined : from };
-      expect(got, `${action} from ${from} by [${parties}]`).toEqual(expected);
+      expect(got, `${action} from ${from} by [${parties.join(',')}]`).toEqual(expected);
     }
   });
 
@@ -114,7 +114,7 @@ describe('partnership transition table', () => {
           const to = allowed[action];
           const expected = !isParty ? { code: 'FORBIDDEN' } : to ? { to } : { code: 'CONFLICT', currentStatus: from === 'new' ? undefined : from };
           const got = outcome(PartnershipMachine, action, from === 'new' ? null : (from as never), parties);
-          expect(got, `${action} from ${from} by [${parties}]`).toEqual(expected);
+          expect(got, `${action} from ${from} by [${parties.join(',')}]`).toEqual(expected);
         }
       }
     }
