@@ -1,8 +1,9 @@
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeBrowserSession, hasChromium, openBrowserSession, SHOTS } from '../helpers/browser.js';
-import type { CookieClient, TestAccount, TestServer } from '../helpers/server.js';
+import { closeBrowserSession, hasChromium, openBrowserSession, SHOTS, logInThroughForm as logInThroughFormAs } from '../helpers/browser.js';
+import { fixtures } from '../helpers/factories.js';
+import type { TestServer } from '../helpers/server.js';
 
 /** Every actor of this file carries this source and every account this domain: afterAll removes exactly them. */
 const SOURCE = 'test:e2e/coalitions.test.ts';
@@ -14,34 +15,9 @@ describe.skipIf(!hasChromium)('accounts, coalitions and actor edition in a real 
   let server: TestServer;
   let browser: BrowserContext;
   let page: Page;
-  const actor: Record<string, string> = {};
-  const coalition: Record<string, string> = {};
-  const users: Record<string, CookieClient> = {};
-
-  async function createActor(key: string, input: Record<string, unknown>) {
-    actor[key] = (await server.createActor({ source: SOURCE, ...input })).id;
-  }
-
-  /** An account with a role, representing some actors, signed in for API calls (the browser logs in through the form). */
-  async function createUser(key: string, role: TestAccount['role'], actorKeys: string[]) {
-    users[key] = await server.signedIn({ email: `${key}${DOMAIN}`, password: PASSWORD, role, actorIds: actorKeys.map((k) => actor[k]), displayName: `Personne ${key}` });
-  }
-
-  async function createCoalition(key: string, as: CookieClient, input: Record<string, unknown>) {
-    const res = await as.gql(`mutation ($input: CreateCoalitionInput!) { createCoalition(input: $input) { id } }`, { input });
-    expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
-    coalition[key] = res.data.createCoalition.id;
-  }
-
-  async function logInThroughForm(p: Page, key: string, back?: string, shot?: string) {
-    await p.goto(`${server.url}/connexion${back ? `?retour=${encodeURIComponent(back)}` : ''}`);
-    await p.getByRole('heading', { name: 'Créer un compte' }).waitFor();
-    await p.getByLabel('Courriel', { exact: true }).first().fill(`${key}${DOMAIN}`);
-    await p.locator('#login-password').fill(PASSWORD);
-    if (shot) await p.screenshot({ path: path.join(SHOTS, shot) });
-    await p.getByRole('button', { name: 'Se connecter' }).click();
-    await expect.poll(() => p.getByTestId('who').textContent()).toContain(`Personne ${key}`);
-  }
+  const { actor, coalition, users, createActor, createUser, createCoalition, email } = fixtures(() => server, { source: SOURCE, domain: DOMAIN, password: PASSWORD });
+  const logInThroughForm = (p: Page, key: string, back?: string, shot?: string) =>
+    logInThroughFormAs(p, { url: server.url, email: email(key), password: PASSWORD, name: `Personne ${key}`, back, shot });
 
   const membersTable = () => page.locator('#members-table');
 

@@ -2,8 +2,9 @@ import AxeBuilder from '@axe-core/playwright';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeBrowserSession, hasChromium, openBrowserSession, SHOTS } from '../helpers/browser.js';
-import type { CookieClient, TestAccount, TestServer } from '../helpers/server.js';
+import { closeBrowserSession, hasChromium, openBrowserSession, SHOTS, logInThroughForm as logInThroughFormAs } from '../helpers/browser.js';
+import { fixtures } from '../helpers/factories.js';
+import type { TestServer } from '../helpers/server.js';
 
 /** Every actor of this file carries this source and every account this domain: afterAll removes exactly them. */
 const SOURCE = 'test:e2e/partnerships.test.ts';
@@ -15,22 +16,11 @@ describe.skipIf(!hasChromium)('partnerships confirmed by the other side, in a re
   let server: TestServer;
   let browser: BrowserContext;
   let page: Page;
-  const actor: Record<string, string> = {};
-  const users: Record<string, CookieClient> = {};
+  const { actor, users, createUser, email } = fixtures(() => server, { source: SOURCE, domain: DOMAIN, password: PASSWORD });
   let partnershipId: string;
 
-  async function createUser(key: string, role: TestAccount['role'], actorKeys: string[]) {
-    users[key] = await server.signedIn({ email: `${key}${DOMAIN}`, password: PASSWORD, role, actorIds: actorKeys.map((k) => actor[k]), displayName: `Personne ${key}` });
-  }
-
-  async function logInThroughForm(key: string, back: string) {
-    await page.goto(`${server.url}/connexion?retour=${encodeURIComponent(back)}`);
-    await page.getByRole('heading', { name: 'Créer un compte' }).waitFor();
-    await page.getByLabel('Courriel', { exact: true }).first().fill(`${key}${DOMAIN}`);
-    await page.locator('#login-password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Se connecter' }).click();
-    await expect.poll(() => page.getByTestId('who').textContent()).toContain(`Personne ${key}`);
-  }
+  const logInThroughForm = (key: string, back: string) =>
+    logInThroughFormAs(page, { url: server.url, email: email(key), password: PASSWORD, name: `Personne ${key}`, back });
 
   async function violations(): Promise<string[]> {
     const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { startTestServer, type TestServer } from './server.js';
 
 /** Debian's Chromium: the browser tests drive it, never a downloaded browser. */
@@ -44,4 +45,18 @@ export async function openBrowserSession(): Promise<BrowserSession> {
 export async function closeBrowserSession({ server, browser }: Partial<BrowserSession>): Promise<void> {
   await browser?.close();
   await server?.close();
+}
+
+/**
+ * Signs in through the log-in form (`retour` = `back`), as the account `email` shown as `name`;
+ * `shot` names a screenshot of the filled form.
+ */
+export async function logInThroughForm(page: Page, login: { url: string; email: string; password: string; name: string; back?: string; shot?: string }): Promise<void> {
+  await page.goto(`${login.url}/connexion${login.back ? `?retour=${encodeURIComponent(login.back)}` : ''}`);
+  await page.getByRole('heading', { name: 'Créer un compte' }).waitFor();
+  await page.getByLabel('Courriel', { exact: true }).first().fill(login.email);
+  await page.locator('#login-password').fill(login.password);
+  if (login.shot) await page.screenshot({ path: path.join(SHOTS, login.shot) });
+  await page.getByRole('button', { name: 'Se connecter' }).click();
+  await expect.poll(() => page.getByTestId('who').textContent()).toContain(login.name);
 }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CookieClient, errorCodes, type GraphQLResponse, startTestServer, type TestAccount, type TestServer } from '../helpers/server.js';
+import { fixtures, ok } from '../helpers/factories.js';
+import { errorCodes, startTestServer, type TestServer } from '../helpers/server.js';
 
 /**
  * Members-only coalitions attacked from every path that returns a coalition or a membership, by
@@ -15,27 +16,8 @@ const SECRET_DESCRIPTION = 'Description secrète : cellule de crise du nord meus
 const MEMBER_NAME = 'Visi Membre actif caché';
 
 let server: TestServer;
-const actor: Record<string, string> = {};
-const users: Record<string, CookieClient> = {};
-const coalition: Record<string, string> = {};
+const { actor, users, coalition, createUser } = fixtures(() => server, { source: SOURCE, domain: DOMAIN, password: PASSWORD });
 const membership: Record<string, string> = {};
-
-async function createUser(key: string, role: TestAccount['role'], actorKeys: string[], regionCode: string | null = null) {
-  users[key] = await server.signedIn({
-    email: `${key}${DOMAIN}`,
-    password: PASSWORD,
-    role,
-    regionCode,
-    actorIds: actorKeys.map((k) => actor[k]),
-    displayName: `Personne ${key}`,
-  });
-}
-
-async function ok<T = any>(res: Promise<GraphQLResponse<T>>): Promise<T> {
-  const r = await res;
-  expect(r.errors, JSON.stringify(r.errors)).toBeUndefined();
-  return r.data as T;
-}
 
 /** True if the response shows anything of the members-only coalition beyond its id. */
 const leaks = (res: unknown) => {

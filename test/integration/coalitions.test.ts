@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CookieClient, errorCodes, startTestServer, type TestAccount, type TestServer } from '../helpers/server.js';
+import { CREATE_COALITION, fixtures } from '../helpers/factories.js';
+import { type CookieClient, errorCodes, startTestServer, type TestServer } from '../helpers/server.js';
 
 /** Every actor of this file carries this source and every account this domain: afterAll removes exactly them. */
 const SOURCE = 'test:coalitions.test.ts';
@@ -9,34 +10,7 @@ const FORGED = '00000000-0000-4000-8000-000000000000';
 
 let server: TestServer;
 let verdunEpci: string;
-const actor: Record<string, string> = {};
-const coalition: Record<string, string> = {};
-const users: Record<string, CookieClient> = {};
-
-async function createActor(key: string, input: Record<string, unknown>) {
-  actor[key] = (await server.createActor({ source: SOURCE, ...input })).id;
-}
-
-/** An account with a role, representing some actors, and a logged-in client for it. */
-async function createUser(key: string, role: string, actorKeys: string[], regionCode: string | null = null) {
-  users[key] = await server.signedIn({
-    email: `${key}${DOMAIN}`,
-    password: PASSWORD,
-    role: role as TestAccount['role'],
-    regionCode,
-    actorIds: actorKeys.map((k) => actor[k]),
-    displayName: `Personne ${key}`,
-  });
-}
-
-const CREATE_COALITION = `mutation ($input: CreateCoalitionInput!) { createCoalition(input: $input) { id version name visibility joinPolicy } }`;
-
-async function createCoalition(key: string, as: CookieClient, input: Record<string, unknown>) {
-  const res = await as.gql(CREATE_COALITION, { input });
-  expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
-  coalition[key] = res.data.createCoalition.id;
-  return res.data.createCoalition;
-}
+const { actor, coalition, users, createActor, createUser, createCoalition, logIn } = fixtures(() => server, { source: SOURCE, domain: DOMAIN, password: PASSWORD });
 
 const REQUEST = `mutation ($c: ID!, $a: ID!, $role: MembershipRole) { requestMembership(coalitionId: $c, actorId: $a, role: $role) { id status role } }`;
 const ACCEPT = `mutation ($id: ID!) { acceptMembership(membershipId: $id) { id status } }`;
@@ -283,9 +257,7 @@ describe('the join workflow', () => {
     const invite = await users.coord.gql(INVITE, { c, a: actor.pilotB, role: 'PILOTE' });
     expect(invite.errors).toBeUndefined();
     expect((await users.coord2.gql(ACCEPT_INVITATION, { id: invite.data.inviteActor.id })).data.acceptInvitation.status).toBe('ACTIVE');
-    const coord2 = server.client();
-    await coord2.gql(`mutation { logIn(email: "coord2${DOMAIN}", password: "${PASSWORD}") { id } }`);
-    return coord2;
+    return logIn('coord2');
   }
 
   /**
