@@ -15,7 +15,21 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { FIELD_KEY_PREFIX } from '../server/actors/actor-enums.js';
 
 /** The steering kinds as this migration wrote them into gap_theme_keys (a test checks they match STEERING_KINDS). */
-export const STEERING_KINDS_AT_MIGRATION = ['DGS', 'ARS', 'AGENCE_ETAT', 'SERVICE_ETAT', 'PREFECTURE', 'DRDFE', 'DRIHL', 'DRIETS', 'DDT_DRIEATE', 'PJJ', 'EDUCATION_NATIONALE', 'CPAM', 'INSTANCE_DEMOCRATIE_SANTE'];
+export const STEERING_KINDS_AT_MIGRATION = [
+  'DGS',
+  'ARS',
+  'AGENCE_ETAT',
+  'SERVICE_ETAT',
+  'PREFECTURE',
+  'DRDFE',
+  'DRIHL',
+  'DRIETS',
+  'DDT_DRIEATE',
+  'PJJ',
+  'EDUCATION_NATIONALE',
+  'CPAM',
+  'INSTANCE_DEMOCRATIE_SANTE',
+];
 
 /** Rewrites the SQL of a function by exact replacements, each checked to be found. */
 export async function rewrite(q: QueryRunner, fn: string, replacements: [string, string][]): Promise<void> {
@@ -39,7 +53,10 @@ export class FieldActorKeys1764000000011 implements MigrationInterface {
                     ELSE b.keys || ARRAY(SELECT '${FIELD_KEY_PREFIX}' || k FROM unnest(b.keys) k) END
         FROM (SELECT gap_theme_keys(themes) AS keys) b
       $$`);
-    const changed = ['(o.themes, o.status) IS DISTINCT FROM (n.themes, n.status)', '(o.themes, o.status, o.kind) IS DISTINCT FROM (n.themes, n.status, n.kind)'] as [string, string];
+    const changed = [
+      '(o.themes, o.status) IS DISTINCT FROM (n.themes, n.status)',
+      '(o.themes, o.status, o.kind) IS DISTINCT FROM (n.themes, n.status, n.kind)',
+    ] as [string, string];
     await rewrite(q, 'gap_actor_changed()', [['gap_theme_keys(n.themes)', 'gap_theme_keys(n.themes, n.kind)'], changed]);
     await rewrite(q, 'gap_rebuild()', [['gap_theme_keys(themes)', 'gap_theme_keys(themes, kind)']]);
     await q.query(`SELECT gap_rebuild()`);

@@ -72,6 +72,8 @@ export class PartnershipConfirmation1764000000015 implements MigrationInterface 
     await q.query(`DROP INDEX partnership_open_idx`);
     await q.query(`DROP TABLE partnership_event`);
     await q.query(`ALTER TABLE partnership DROP CONSTRAINT partnership_active_confirmed`);
-    await q.query(`ALTER TABLE partnership DROP COLUMN updated_at, DROP COLUMN ended_at, DROP COLUMN confirmed_at, DROP COLUMN confirmed_by, DROP COLUMN status`);
+    await q.query(
+      `ALTER TABLE partnership DROP COLUMN updated_at, DROP COLUMN ended_at, DROP COLUMN confirmed_at, DROP COLUMN confirmed_by, DROP COLUMN status`,
+    );
   }
 }

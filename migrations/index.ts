@@ -14,4 +14,19 @@ import { SessionsAndLoginThrottle1764000000016 } from './1764000000016-sessions-
 import { ActorReview1764000000017 } from './1764000000017-actor-review.js';
 
 /** Every migration, in order. Listed explicitly so the build, the CLI and the tests agree. */
-export const migrations = [Extensions1764000000000, Territories1764000000001, Actors1764000000002, BenchIndexes1764000000004, GapAggregates1764000000005, Coalitions1764000000006, GapAggregateLock1764000000010, FieldActorKeys1764000000011, ProjectedNearest1764000000012, RegionMapGeometry1764000000013, FastGapRebuild1764000000014, PartnershipConfirmation1764000000015, SessionsAndLoginThrottle1764000000016, ActorReview1764000000017];
+export const migrations = [
+  Extensions1764000000000,
+  Territories1764000000001,
+  Actors1764000000002,
+  BenchIndexes1764000000004,
+  GapAggregates1764000000005,
+  Coalitions1764000000006,
+  GapAggregateLock1764000000010,
+  FieldActorKeys1764000000011,
+  ProjectedNearest1764000000012,
+  RegionMapGeometry1764000000013,
+  FastGapRebuild1764000000014,
+  PartnershipConfirmation1764000000015,
+  SessionsAndLoginThrottle1764000000016,
+  ActorReview1764000000017,
+];

@@ -50,7 +50,7 @@ const PUBLIC_KINDS: Record<string, ActorKind> = {
 
 const TYPE_KINDS: Record<string, ActorKind> = {
   association: ActorKind.ASSOCIATION,
-  "association de collectivités": ActorKind.ASSOCIATION,
+  'association de collectivités': ActorKind.ASSOCIATION,
   "association d'élus": ActorKind.ASSOCIATION,
   "agence de l'état": ActorKind.AGENCE_ETAT,
   "service de l'état": ActorKind.SERVICE_ETAT,
@@ -71,9 +71,7 @@ const SECTORS: Record<string, Sector> = {
   'usagers/citoyens': Sector.USAGERS,
 };
 
-
-const readCsv = (file: string): Row[] =>
-  parse(fs.readFileSync(file, 'utf8'), { delimiter: ';', columns: true, bom: true, skip_empty_lines: true, trim: true });
+const readCsv = (file: string): Row[] => parse(fs.readFileSync(file, 'utf8'), { delimiter: ';', columns: true, bom: true, skip_empty_lines: true, trim: true });
 
 export interface SeedActorsReport {
   created: number;
@@ -197,7 +195,10 @@ export async function seedStudentServices(ds: DataSource, log: Log, dir?: string
   return report;
 }
 
-async function studentServiceInputs(ds: DataSource, dir = path.join(seedDataDir(), 'acteurs', 'sante-mentale-etudiant')): Promise<{ inputs: SeedInput[]; rejected: string[] }> {
+async function studentServiceInputs(
+  ds: DataSource,
+  dir = path.join(seedDataDir(), 'acteurs', 'sante-mentale-etudiant'),
+): Promise<{ inputs: SeedInput[]; rejected: string[] }> {
   const territories = new TerritoryService(ds);
   const inputs: SeedInput[] = [];
   const rejected: string[] = [];
@@ -209,7 +210,8 @@ async function studentServiceInputs(ds: DataSource, dir = path.join(seedDataDir(
     if (!fs.existsSync(full)) continue;
     for (const s of JSON.parse(fs.readFileSync(full, 'utf8')) as StudentService[]) {
       // Several BAPU share the name of the association that runs them: the site tells them apart.
-      const name = file === 'bapu.json' && s.city && s.city !== s.name ? `${s.city} (${s.name})` : s.universityName ? `${s.name} — ${s.universityName}` : s.name;
+      const name =
+        file === 'bapu.json' && s.city && s.city !== s.name ? `${s.city} (${s.name})` : s.universityName ? `${s.name} — ${s.universityName}` : s.name;
       const commune = await territories.at(s.longitude, s.latitude, TerritoryLevel.COMMUNE).catch(() => null);
       if (!commune) {
         rejected.push(`${name} (aucune commune à ses coordonnées)`);
@@ -338,7 +340,10 @@ async function demoActorInputs(ds: DataSource, options: { departements?: string[
       name: kind === ActorKind.COLLECTIVITE ? `Service démo de santé publique de la ville de ${t.name}` : `Point accueil démo santé jeunes de ${t.name}`,
       kind,
       sector: kind === ActorKind.COLLECTIVITE ? Sector.COLLECTIVITE : Sector.MEDICO_SOCIAL,
-      themes: kind === ActorKind.COLLECTIVITE ? ['sante-environnement', 'vaccination', 'nutrition-activite-physique'] : ['sante-mentale', 'addictions', 'sante-sexuelle'],
+      themes:
+        kind === ActorKind.COLLECTIVITE
+          ? ['sante-environnement', 'vaccination', 'nutrition-activite-physique']
+          : ['sante-mentale', 'addictions', 'sante-sexuelle'],
       audiences: kind === ActorKind.COLLECTIVITE ? ['tout-public'] : ['jeunes'],
       communeCode: t.code,
       lon: Math.round(t.lon * 1e6) / 1e6,
@@ -357,7 +362,11 @@ async function demoActorInputs(ds: DataSource, options: { departements?: string[
  * organisations of the public documents, the real student services and, when asked, the
  * demonstration directory.
  */
-export async function seedActors(ds: DataSource, log: Log, options: { publicActors?: boolean; demoActors?: boolean; departements?: string[] }): Promise<SeedActorsReport> {
+export async function seedActors(
+  ds: DataSource,
+  log: Log,
+  options: { publicActors?: boolean; demoActors?: boolean; departements?: string[] },
+): Promise<SeedActorsReport> {
   const inputs: SeedInput[] = [];
   const rejected: string[] = [];
   if (options.publicActors) {

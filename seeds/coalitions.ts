@@ -24,7 +24,6 @@ const KINDS: Record<string, string> = {
   'alliance régionale': 'ALLIANCE_REGIONALE',
 };
 
-
 const ROLES: Record<string, string> = { pilote: 'PILOTE', signataire: 'SIGNATAIRE', partenaire: 'PARTENAIRE', membre: 'MEMBRE' };
 
 type Row = Record<string, string>;
@@ -38,7 +37,11 @@ const read = (file: string): Row[] => parse(fs.readFileSync(file, 'utf8'), { del
  * (a coalition is found again by its source `documents-publics:<id>`); coalitions whose files or
  * actors are missing are skipped and reported, never half-written.
  */
-export async function seedPublicCoalitions(ds: DataSource, log: Log, dir = path.join(seedDataDir(), 'acteurs', 'documents-publics')): Promise<{ created: number; skipped: string[] }> {
+export async function seedPublicCoalitions(
+  ds: DataSource,
+  log: Log,
+  dir = path.join(seedDataDir(), 'acteurs', 'documents-publics'),
+): Promise<{ created: number; skipped: string[] }> {
   const coalitionsFile = path.join(dir, 'coalitions.csv');
   const actorsFile = path.join(dir, 'acteurs.csv');
   if (!fs.existsSync(coalitionsFile) || !fs.existsSync(actorsFile)) return { created: 0, skipped: [] };
@@ -65,7 +68,9 @@ export async function seedPublicCoalitions(ds: DataSource, log: Log, dir = path.
     for (const m of r.membres.split('|').filter(Boolean)) {
       const [key, role] = m.split(':');
       const name = names.get(key);
-      const actor = name ? await one<{ id: string }>(ds, sql`SELECT id FROM actor WHERE name = ${name} AND status = 'ACTIVE' ORDER BY created_at LIMIT 1`) : undefined;
+      const actor = name
+        ? await one<{ id: string }>(ds, sql`SELECT id FROM actor WHERE name = ${name} AND status = 'ACTIVE' ORDER BY created_at LIMIT 1`)
+        : undefined;
       if (actor && ROLES[role]) members.push({ actorId: actor.id, role: ROLES[role] });
       else missing.push(key);
     }

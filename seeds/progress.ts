@@ -10,10 +10,7 @@ export interface Progress {
 /** A progress bar on a terminal, a few plain lines elsewhere (CI logs, pipes). */
 export function progress(label: string, total: number, log: Log): Progress {
   if (process.stdout.isTTY) {
-    const bar = new cliProgress.SingleBar(
-      { format: `  ${label.padEnd(34)} [{bar}] {value}/{total}`, hideCursor: true },
-      cliProgress.Presets.shades_classic,
-    );
+    const bar = new cliProgress.SingleBar({ format: `  ${label.padEnd(34)} [{bar}] {value}/{total}`, hideCursor: true }, cliProgress.Presets.shades_classic);
     bar.start(total, 0);
     return { tick: (n = 1) => bar.increment(n), done: () => bar.stop() };
   }

@@ -191,14 +191,12 @@ function readGeoJson(file: string): GeoJSON.FeatureCollection {
   return JSON.parse(zlib.gunzipSync(fs.readFileSync(file)).toString('utf8')) as GeoJSON.FeatureCollection;
 }
 
-const chunk = <T>(items: T[], size: number): T[][] =>
-  Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
+const chunk = <T>(items: T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
 
 const ARRONDISSEMENT = /^(751\d{2}|6938\d|132\d{2})$/;
 
 /** Repairs a GeoJSON geometry into a valid MultiPolygon, 4326. */
-const VALID_MULTIPOLYGON = (expr: string) =>
-  `ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_SetSRID(ST_GeomFromGeoJSON(${expr}), 4326)), 3))`;
+const VALID_MULTIPOLYGON = (expr: string) => `ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_SetSRID(ST_GeomFromGeoJSON(${expr}), 4326)), 3))`;
 
 /**
  * Ways to union member polygons, tried in order. On PGlite a GEOS failure yields no row rather
@@ -283,7 +281,12 @@ export async function seedTerritories(ds: DataSource, options: TerritorySeedOpti
     [features.map((f) => f.level), features.map((f) => f.code)],
   );
   if (missing.length > 0) {
-    throw new Error(`${missing.length} boundaries could not be loaded: ${missing.slice(0, 10).map((m) => m.code).join(', ')}`);
+    throw new Error(
+      `${missing.length} boundaries could not be loaded: ${missing
+        .slice(0, 10)
+        .map((m) => m.code)
+        .join(', ')}`,
+    );
   }
 
   // Départements and régions: IGN generalised shapes.
@@ -322,7 +325,10 @@ export async function seedTerritories(ds: DataSource, options: TerritorySeedOpti
              WHERE c.level = $2 AND c.${u.column} = ANY($1::text[]) AND c.geom IS NOT NULL GROUP BY c.${u.column}) n
        WHERE p.level = $3 AND p.code = n.code AND NOT ST_IsEmpty(n.geom)
          AND ST_AsEWKB(p.geom) IS DISTINCT FROM ST_AsEWKB(n.geom)`;
-    for (const batch of chunk(groups.map((g) => g.code), 25)) {
+    for (const batch of chunk(
+      groups.map((g) => g.code),
+      25,
+    )) {
       await ds.query(unionSql(UNION_METHODS[0]), [batch, u.memberLevel, u.level]);
       bar.tick(batch.length);
     }

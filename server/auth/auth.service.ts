@@ -46,7 +46,11 @@ const emailTaken = () => new AppError('CONFLICT', 'Un compte existe déjà avec 
 export function trimUserAgent(header: string | string[] | undefined): string | null {
   const raw = Array.isArray(header) ? header[0] : header;
   // eslint-disable-next-line no-control-regex -- control characters are exactly what this removes
-  const clean = raw?.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 300);
+  const clean = raw
+    ?.replace(/[\u0000-\u001f\u007f]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 300);
   return clean || null;
 }
 

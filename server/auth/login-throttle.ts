@@ -155,9 +155,9 @@ export class LoginThrottle {
     const now = Date.now();
     if (now - this.lastCleanup < 10 * 60_000) return;
     this.lastCleanup = now;
-    await this.ds.query(
-      `DELETE FROM auth_throttle WHERE last_failure_at < now() - make_interval(secs => CASE WHEN account = '' THEN $1 ELSE $2 END::float8)`,
-      [ADDRESS_POLICY.forgetAfterSeconds, ACCOUNT_POLICY.forgetAfterSeconds],
-    );
+    await this.ds.query(`DELETE FROM auth_throttle WHERE last_failure_at < now() - make_interval(secs => CASE WHEN account = '' THEN $1 ELSE $2 END::float8)`, [
+      ADDRESS_POLICY.forgetAfterSeconds,
+      ACCOUNT_POLICY.forgetAfterSeconds,
+    ]);
   }
 }

@@ -62,7 +62,9 @@ try {
   const services = createServices(db.ds);
   const bars = new Map<string, Progress>();
   const started = Date.now();
-  log(`Import de ${path.basename(file)} (${format === ImportFormat.CSV ? 'CSV' : 'GeoJSON'}, ${mode === ImportMode.VALID_ONLY ? 'lignes valides seulement' : 'tout ou rien'}${flags.has('--dry-run') ? ', essai à blanc' : ''})`);
+  log(
+    `Import de ${path.basename(file)} (${format === ImportFormat.CSV ? 'CSV' : 'GeoJSON'}, ${mode === ImportMode.VALID_ONLY ? 'lignes valides seulement' : 'tout ou rien'}${flags.has('--dry-run') ? ', essai à blanc' : ''})`,
+  );
   let last: { phase: string; done: number } | null = null;
   const onProgress = (p: ImportProgress) => {
     let bar = bars.get(p.phase);

@@ -24,11 +24,10 @@ export interface GateOptions {
 
 /** The SERVICE_BUSY answer: HTTP 503 with Retry-After, applied by Apollo (extensions.http) and by sendError. */
 export function serviceBusy(retryAfterSeconds: number): AppError {
-  return new AppError(
-    'SERVICE_BUSY',
-    `Service occupé : trop d’analyses sont en cours. Réessayez dans ${retryAfterSeconds} s.`,
-    { retryAfter: retryAfterSeconds, http: { status: 503, headers: new Map([['retry-after', String(retryAfterSeconds)]]) } },
-  );
+  return new AppError('SERVICE_BUSY', `Service occupé : trop d’analyses sont en cours. Réessayez dans ${retryAfterSeconds} s.`, {
+    retryAfter: retryAfterSeconds,
+    http: { status: 503, headers: new Map([['retry-after', String(retryAfterSeconds)]]) },
+  });
 }
 
 interface Waiter {

@@ -91,8 +91,7 @@ function hasUnstorable(value: unknown, depth = 0): boolean {
  */
 export const refuseUnstorableText: RequestHandler = (req, res, next) => {
   const body = req.body as { query?: unknown; variables?: unknown } | undefined;
-  const inQuery =
-    typeof body?.query === 'string' && (unstorable(body.query) || /\\u0000|\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f])/i.test(body.query));
+  const inQuery = typeof body?.query === 'string' && (unstorable(body.query) || /\\u0000|\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f])/i.test(body.query));
   if (inQuery || hasUnstorable(body?.variables)) {
     res.status(400).json({
       errors: [

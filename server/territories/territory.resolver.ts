@@ -18,8 +18,7 @@ export class TerritoryResolver {
   }
 
   @Query(() => [Territory], {
-    description:
-      'Recherche par nom (sans tenir compte des accents, de la casse ni des fautes de frappe), code postal ou code officiel',
+    description: 'Recherche par nom (sans tenir compte des accents, de la casse ni des fautes de frappe), code postal ou code officiel',
   })
   searchTerritories(
     @Arg('text', () => String) text: string,
@@ -33,7 +32,7 @@ export class TerritoryResolver {
 
   @Query(() => Territory, {
     nullable: true,
-    description: "Le territoire qui contient un point (longitude, latitude WGS84) ; null en mer ou hors de France",
+    description: 'Le territoire qui contient un point (longitude, latitude WGS84) ; null en mer ou hors de France',
   })
   territoryAt(
     @Arg('lon', () => Float) lon: number,

@@ -15,10 +15,7 @@ class LabelledValue {
 @Resolver()
 export class ThemeResolver {
   @Query(() => [Theme], { description: 'Les thèmes de prévention, dans l’ordre de la taxonomie' })
-  async themes(
-    @Arg('topLevelOnly', () => Boolean, { defaultValue: false }) topLevelOnly: boolean,
-    @Ctx() { services }: Context,
-  ): Promise<Theme[]> {
+  async themes(@Arg('topLevelOnly', () => Boolean, { defaultValue: false }) topLevelOnly: boolean, @Ctx() { services }: Context): Promise<Theme[]> {
     const { themes } = await services.themes.taxonomy();
     return topLevelOnly ? themes.filter((t) => !t.parentCode) : themes;
   }

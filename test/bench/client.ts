@@ -57,7 +57,10 @@ export async function measureClient(url: string, runs = 5): Promise<ClientReport
       await box.waitFor({ state: 'visible' });
       measures.interactive.push(Date.now() - t0);
       await box.fill('verdun');
-      await page.getByRole('option', { name: /Verdun/ }).first().waitFor();
+      await page
+        .getByRole('option', { name: /Verdun/ })
+        .first()
+        .waitFor();
       measures.suggestion.push(Date.now() - t0);
 
       // From the search page: the app's files are in the browser's cache.

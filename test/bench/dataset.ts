@@ -292,14 +292,8 @@ async function checkCoverage(ds: DataSource, qr: QueryRunner): Promise<number> {
       WHERE r <= 20 ORDER BY id`)
   ).map((r: { id: string }) => r.id);
   const snapshot = async (): Promise<{ communes: string[]; areas: string[] }> => {
-    const communes = await qr.query(
-      `SELECT actor_id || ' ' || commune_code AS k FROM coverage_commune WHERE actor_id = ANY($1::uuid[]) ORDER BY 1`,
-      [ids],
-    );
-    const areas = await qr.query(
-      `SELECT actor_id || ' ' || level || ' ' || code AS k FROM coverage_area WHERE actor_id = ANY($1::uuid[]) ORDER BY 1`,
-      [ids],
-    );
+    const communes = await qr.query(`SELECT actor_id || ' ' || commune_code AS k FROM coverage_commune WHERE actor_id = ANY($1::uuid[]) ORDER BY 1`, [ids]);
+    const areas = await qr.query(`SELECT actor_id || ' ' || level || ' ' || code AS k FROM coverage_area WHERE actor_id = ANY($1::uuid[]) ORDER BY 1`, [ids]);
     return { communes: communes.map((r: { k: string }) => r.k), areas: areas.map((r: { k: string }) => r.k) };
   };
   const written = await snapshot();

@@ -88,19 +88,24 @@ async function measureHttp(url: string, sc: BenchScenario, connections: number, 
     pipelining: 1,
     requests: [
       sc.get
-        ? { method: 'GET', path: sc.get.path(0), setupRequest: (req: any) => ({ ...req, path: sc.get!.path(counter.i++) }), onResponse: (status: number) => status !== 200 && errors++ }
+        ? {
+            method: 'GET',
+            path: sc.get.path(0),
+            setupRequest: (req: any) => ({ ...req, path: sc.get!.path(counter.i++) }),
+            onResponse: (status: number) => status !== 200 && errors++,
+          }
         : {
-        method: 'POST',
-        path: '/graphql',
-        headers: { 'content-type': 'application/json' },
-        setupRequest: (req: any) => ({
-          ...req,
-          body: JSON.stringify({ query: sc.graphql!.query, variables: sc.graphql!.variables(counter.i++) }),
-        }),
-        onResponse: (status: number, body: string) => {
-          if (status !== 200 || body.startsWith('{"errors"') || body.includes('"errors":[')) errors++;
-        },
-      },
+            method: 'POST',
+            path: '/graphql',
+            headers: { 'content-type': 'application/json' },
+            setupRequest: (req: any) => ({
+              ...req,
+              body: JSON.stringify({ query: sc.graphql!.query, variables: sc.graphql!.variables(counter.i++) }),
+            }),
+            onResponse: (status: number, body: string) => {
+              if (status !== 200 || body.startsWith('{"errors"') || body.includes('"errors":[')) errors++;
+            },
+          },
     ],
   });
   instance.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => samples.push(ms));
@@ -162,7 +167,13 @@ async function loadScenarios(only: string[]): Promise<BenchScenario[]> {
 
 function startServer(databaseUrl: string, poolSize: number): Promise<{ child: ChildProcess; url: string }> {
   const child = fork(path.join(here, `server${ext}`), [], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, BENCH_POOL_SIZE: String(poolSize), LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', NODE_ENV: 'production' },
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      BENCH_POOL_SIZE: String(poolSize),
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+      NODE_ENV: 'production',
+    },
     execArgv: process.execArgv,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -300,7 +311,9 @@ async function main() {
         if (res.status !== 200 || body.errors) throw new Error(`${sc.name} #${i}: ${res.status} ${JSON.stringify(body.errors ?? body).slice(0, 500)}`);
         if (sc.sql && sc.verify) sc.verify(i, body.data, (await pool.query(sc.sql.text, sc.sql.values(i) as any[])).rows);
       }
-      log(`\n${sc.name} : réponses vérifiées${sc.verify && sc.sql ? ' (identiques au SQL)' : ''}${sc.get ? ' (tuiles décodées)' : ''}, ${maxBytes} octets au plus`);
+      log(
+        `\n${sc.name} : réponses vérifiées${sc.verify && sc.sql ? ' (identiques au SQL)' : ''}${sc.get ? ' (tuiles décodées)' : ''}, ${maxBytes} octets au plus`,
+      );
       const runs: any[] = [];
       const idleBusy = await cpuBusy(1000);
       if (idleBusy !== null && idleBusy > 15) log(`  ATTENTION : la machine est déjà occupée à ${idleBusy} % hors banc ; les mesures en pâtiront`);
@@ -346,7 +359,8 @@ async function main() {
       if (tg.p50Ms !== undefined && one) checks.push({ target: `p50 ≤ ${tg.p50Ms} ms (1 client)`, value: one.graphql.p50, ok: one.graphql.p50 <= tg.p50Ms });
       if (tg.p99Ms !== undefined && one) checks.push({ target: `p99 ≤ ${tg.p99Ms} ms (1 client)`, value: one.graphql.p99, ok: one.graphql.p99 <= tg.p99Ms });
       if (tg.maxMs !== undefined && one) checks.push({ target: `max ≤ ${tg.maxMs} ms (1 client)`, value: one.graphql.max, ok: one.graphql.max <= tg.maxMs });
-      if (tg.rps !== undefined && many) checks.push({ target: `≥ ${tg.rps} req/s (${many.connections} clients)`, value: many.graphql.rps, ok: many.graphql.rps >= tg.rps });
+      if (tg.rps !== undefined && many)
+        checks.push({ target: `≥ ${tg.rps} req/s (${many.connections} clients)`, value: many.graphql.rps, ok: many.graphql.rps >= tg.rps });
       if (tg.maxBytes !== undefined) checks.push({ target: `réponse ≤ ${tg.maxBytes} octets`, value: maxBytes, ok: maxBytes <= tg.maxBytes });
       if (one?.sql) {
         const ratio = Math.round((one.graphql.p50 / one.sql.p50) * 100) / 100;

@@ -37,9 +37,22 @@ describe.skipIf(!hasChromium)('accessibility of every page (axe-core, WCAG 2.1 A
         description: 'Coordination des soins et de la prévention.',
       })
     ).id;
-    coordinator = await server.signedIn({ email: `coordination${DOMAIN}`, password: 'mot de passe a11y', role: 'COORDINATOR', actorIds: [actorId], displayName: 'Personne coordination' });
+    coordinator = await server.signedIn({
+      email: `coordination${DOMAIN}`,
+      password: 'mot de passe a11y',
+      role: 'COORDINATOR',
+      actorIds: [actorId],
+      displayName: 'Personne coordination',
+    });
     const res = await coordinator.gql(`mutation ($input: CreateCoalitionInput!) { createCoalition(input: $input) { id } }`, {
-      input: { name: 'A11y Coalition santé mentale en Meuse', kind: 'CLSM', themes: ['sante-mentale'], territory: { level: 'DEPARTEMENT', code: '55' }, startDate: '2025-01-01', pilotActorId: actorId },
+      input: {
+        name: 'A11y Coalition santé mentale en Meuse',
+        kind: 'CLSM',
+        themes: ['sante-mentale'],
+        territory: { level: 'DEPARTEMENT', code: '55' },
+        startDate: '2025-01-01',
+        pilotActorId: actorId,
+      },
     });
     expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
     coalitionId = res.data.createCoalition.id;
@@ -50,15 +63,44 @@ describe.skipIf(!hasChromium)('accessibility of every page (axe-core, WCAG 2.1 A
   async function violations(): Promise<string[]> {
     const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
     return result.violations.map(
-      (v) => `${v.id} (${v.impact}) : ${v.help} — ${v.nodes.slice(0, 5).map((n) => `${n.target.join(' ')} ${n.failureSummary?.split('\n')[1] ?? ''}`).join(' | ')}`,
+      (v) =>
+        `${v.id} (${v.impact}) : ${v.help} — ${v.nodes
+          .slice(0, 5)
+          .map((n) => `${n.target.join(' ')} ${n.failureSummary?.split('\n')[1] ?? ''}`)
+          .join(' | ')}`,
     );
   }
 
   it.each([
     ['the home page (search)', '/', async () => page.getByRole('combobox').first().waitFor()],
-    ['a commune, its map and its actors', '/communes/55545', async () => { await page.getByRole('heading', { name: /Verdun/ }).first().waitFor(); await page.getByText('A11y CPTS du Verdunois').first().waitFor(); await mapIdle(page); }],
-    ['the gaps page, its map, list and matrix', '/lacunes?region=44&departement=55&niveau=COMMUNE&theme=sante-mentale', async () => { await page.getByRole('heading', { name: /Matrice des thèmes/ }).waitFor({ timeout: 30_000 }); await mapIdle(page); }],
-    ['the gaps page at EPCI level (a list without links)', '/lacunes?region=44&departement=55&niveau=EPCI', async () => { await page.getByRole('heading', { name: /Matrice des thèmes/ }).waitFor({ timeout: 30_000 }); await mapIdle(page); }],
+    [
+      'a commune, its map and its actors',
+      '/communes/55545',
+      async () => {
+        await page
+          .getByRole('heading', { name: /Verdun/ })
+          .first()
+          .waitFor();
+        await page.getByText('A11y CPTS du Verdunois').first().waitFor();
+        await mapIdle(page);
+      },
+    ],
+    [
+      'the gaps page, its map, list and matrix',
+      '/lacunes?region=44&departement=55&niveau=COMMUNE&theme=sante-mentale',
+      async () => {
+        await page.getByRole('heading', { name: /Matrice des thèmes/ }).waitFor({ timeout: 30_000 });
+        await mapIdle(page);
+      },
+    ],
+    [
+      'the gaps page at EPCI level (a list without links)',
+      '/lacunes?region=44&departement=55&niveau=EPCI',
+      async () => {
+        await page.getByRole('heading', { name: /Matrice des thèmes/ }).waitFor({ timeout: 30_000 });
+        await mapIdle(page);
+      },
+    ],
     ['the coalitions', '/coalitions', async () => page.getByText('A11y Coalition santé mentale en Meuse').first().waitFor()],
     ['the log-in page', '/connexion', async () => page.getByRole('heading', { name: 'Créer un compte' }).waitFor()],
     ['a page that does not exist', '/nulle-part', async () => page.getByRole('heading').first().waitFor()],
@@ -77,7 +119,9 @@ describe.skipIf(!hasChromium)('accessibility of every page (axe-core, WCAG 2.1 A
 
   it('the actor page being edited and the coalition page, for its coordinator', async () => {
     const url = new URL(server.url);
-    await browser.addCookies([{ name: 'session', value: coordinator.cookies.get('session')!, domain: url.hostname, path: '/', httpOnly: true, sameSite: 'Lax' }]);
+    await browser.addCookies([
+      { name: 'session', value: coordinator.cookies.get('session')!, domain: url.hostname, path: '/', httpOnly: true, sameSite: 'Lax' },
+    ]);
     try {
       await page.goto(`${server.url}/acteurs/${actorId}`);
       await page.getByRole('button', { name: 'Modifier la fiche' }).click();
@@ -94,7 +138,9 @@ describe.skipIf(!hasChromium)('accessibility of every page (axe-core, WCAG 2.1 A
 
   it('the account page (sessions, password form), signed in, and signed out', async () => {
     const url = new URL(server.url);
-    await browser.addCookies([{ name: 'session', value: coordinator.cookies.get('session')!, domain: url.hostname, path: '/', httpOnly: true, sameSite: 'Lax' }]);
+    await browser.addCookies([
+      { name: 'session', value: coordinator.cookies.get('session')!, domain: url.hostname, path: '/', httpOnly: true, sameSite: 'Lax' },
+    ]);
     try {
       await page.goto(`${server.url}/compte`);
       await page.getByTestId('session').first().waitFor();

@@ -24,7 +24,9 @@ describe.skipIf(!hasChromium)('account page: sessions and password in real brows
   beforeAll(async () => {
     server = await startTestServer();
     const api = server.client();
-    const up = await api.gql(`mutation ($input: SignUpInput!) { signUp(input: $input) { id } }`, { input: { email: EMAIL, password: PASSWORD, displayName: 'Personne titulaire' } });
+    const up = await api.gql(`mutation ($input: SignUpInput!) { signUp(input: $input) { id } }`, {
+      input: { email: EMAIL, password: PASSWORD, displayName: 'Personne titulaire' },
+    });
     expect(up.errors, JSON.stringify(up.errors)).toBeUndefined();
     await api.gql(`mutation { logOut }`);
     first = await launch();
@@ -66,7 +68,10 @@ describe.skipIf(!hasChromium)('account page: sessions and password in real brows
   });
 
   it('ends the other browser’s session from the page: that browser is signed out on its next request', async () => {
-    await items(a).filter({ hasNotText: 'cette session' }).getByRole('button', { name: /Se déconnecter/ }).click();
+    await items(a)
+      .filter({ hasNotText: 'cette session' })
+      .getByRole('button', { name: /Se déconnecter/ })
+      .click();
     await expect.poll(() => items(a).count()).toBe(1);
     expect(await items(a).first().textContent()).toContain('cette session');
     // The second browser still shows its account in the header until it asks the server anything.

@@ -49,15 +49,29 @@ describe.skipIf(!hasChromium)('Content-Security-Policy in a real browser (Chromi
       communeCode: '55545',
       territories: [{ level: 'COMMUNE', code: '55545' }],
     });
-    const coordinator = await server.signedIn({ email: `coordination${DOMAIN}`, password: 'mot de passe csp', role: 'COORDINATOR', actorIds: [actorId, partner.id] });
+    const coordinator = await server.signedIn({
+      email: `coordination${DOMAIN}`,
+      password: 'mot de passe csp',
+      role: 'COORDINATOR',
+      actorIds: [actorId, partner.id],
+    });
     const res = await coordinator.gql(`mutation ($input: CreateCoalitionInput!) { createCoalition(input: $input) { id } }`, {
-      input: { name: 'CSP Coalition santé mentale en Meuse', kind: 'CLSM', themes: ['sante-mentale'], territory: { level: 'DEPARTEMENT', code: '55' }, startDate: '2025-01-01', pilotActorId: actorId },
+      input: {
+        name: 'CSP Coalition santé mentale en Meuse',
+        kind: 'CLSM',
+        themes: ['sante-mentale'],
+        territory: { level: 'DEPARTEMENT', code: '55' },
+        startDate: '2025-01-01',
+        pilotActorId: actorId,
+      },
     });
     expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
     coalitionId = res.data.createCoalition.id;
     await page.addInitScript(() => {
       const seen: string[] = ((globalThis as any).__cspViolations = []);
-      (globalThis as any).document.addEventListener('securitypolicyviolation', (e: any) => seen.push(`${e.effectiveDirective} ${e.blockedURI} (${e.sourceFile}:${e.lineNumber})`));
+      (globalThis as any).document.addEventListener('securitypolicyviolation', (e: any) =>
+        seen.push(`${e.effectiveDirective} ${e.blockedURI} (${e.sourceFile}:${e.lineNumber})`),
+      );
     });
     page.on('console', (m) => {
       if (/Content Security Policy/i.test(m.text())) consoleViolations.push(m.text());
@@ -113,14 +127,22 @@ describe.skipIf(!hasChromium)('Content-Security-Policy in a real browser (Chromi
       img.src = 'https://tuiles.example.org/0/0/0.png';
       document.body.append(img);
     });
-    await expect.poll(violations).toEqual([expect.stringMatching(/^img-src https:\/\/tuiles\.example\.org/), expect.stringMatching(/violates the following Content Security Policy directive/)]);
+    await expect
+      .poll(violations)
+      .toEqual([
+        expect.stringMatching(/^img-src https:\/\/tuiles\.example\.org/),
+        expect.stringMatching(/violates the following Content Security Policy directive/),
+      ]);
   });
 
   it('should open the home page without any violation', async () => {
     await open('/');
     await page.getByRole('combobox', { name: /Commune, code postal ou code INSEE/ }).waitFor();
     await page.getByRole('combobox', { name: /Commune, code postal ou code INSEE/ }).fill('verdun');
-    await page.getByRole('option', { name: /Verdun.*Meuse/ }).first().waitFor();
+    await page
+      .getByRole('option', { name: /Verdun.*Meuse/ })
+      .first()
+      .waitFor();
     expect(await violations()).toEqual([]);
     await page.screenshot({ path: path.join(SHOTS, 'csp-accueil.png') });
   });

@@ -48,7 +48,10 @@ describe.skipIf(!hasChromium)('directory in a real browser (Chromium)', () => {
     await page.goto(server.url);
     const box = page.getByRole('combobox', { name: /Commune, code postal ou code INSEE/ });
     await box.fill('verdun');
-    await page.getByRole('option', { name: /Verdun.*Meuse/ }).first().waitFor();
+    await page
+      .getByRole('option', { name: /Verdun.*Meuse/ })
+      .first()
+      .waitFor();
     await box.press('Enter');
     await page.waitForURL(/\/communes\/55545/);
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toMatch(/Verdun/);
@@ -83,7 +86,10 @@ describe.skipIf(!hasChromium)('directory in a real browser (Chromium)', () => {
     await page.goto(server.url);
     const box = page.getByRole('combobox');
     await box.fill('93200');
-    await page.getByRole('option', { name: /Saint-Denis/ }).first().click();
+    await page
+      .getByRole('option', { name: /Saint-Denis/ })
+      .first()
+      .click();
     await page.waitForURL(/\/communes\/93066/);
     await page.getByText(/Aucun acteur ne correspond/).waitFor();
   });

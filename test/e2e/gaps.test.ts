@@ -19,7 +19,15 @@ describe.skipIf(!hasChromium)('gaps page in a real browser (Chromium)', () => {
     const verdun = await server.gql(`{ territory(code: "55545") { parents { level code } } }`);
     const epci = verdun.data.territory.parents.find((p: any) => p.level === 'EPCI').code;
     const res = await server.admin.gql(`mutation ($i: CreateActorInput!) { createActor(input: $i) { coveredCommunes(first: 0) { totalCount } } }`, {
-      i: { name: 'Vaccination Grand Verdun', kind: 'ASSOCIATION', sector: 'SANTE', themes: ['vaccination'], communeCode: '55545', source: SOURCE, territories: [{ level: 'EPCI', code: epci }] },
+      i: {
+        name: 'Vaccination Grand Verdun',
+        kind: 'ASSOCIATION',
+        sector: 'SANTE',
+        themes: ['vaccination'],
+        communeCode: '55545',
+        source: SOURCE,
+        territories: [{ level: 'EPCI', code: epci }],
+      },
     });
     expect(res.errors).toBeUndefined();
     covered = res.data.createActor.coveredCommunes.totalCount;

@@ -23,7 +23,14 @@ describe.skipIf(!hasChromium)('actors awaiting validation in a real browser (Chr
     expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
     expect(res.data.createActor.reviewStatus).toBe('PENDING_REVIEW');
     pending = res.data.createActor.id;
-    await server.createActor({ name: 'Badge Association validée', kind: 'ASSOCIATION', sector: 'SANTE', themes: ['vaccination'], communeCode: '55545', source: SOURCE });
+    await server.createActor({
+      name: 'Badge Association validée',
+      kind: 'ASSOCIATION',
+      sector: 'SANTE',
+      themes: ['vaccination'],
+      communeCode: '55545',
+      source: SOURCE,
+    });
   });
 
   afterAll(() => closeBrowserSession({ server, browser }));

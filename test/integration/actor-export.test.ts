@@ -15,8 +15,28 @@ const IMPORT = `mutation ($content: String!, $format: ImportFormat, $mode: Impor
 const EXPORT = `query ($filter: ActorFilter, $format: ExportFormat) { exportActors(filter: $filter, format: $format) }`;
 
 const COLUMNS = [
-  'identifiant', 'nom', 'type', 'secteur', 'siren', 'siret', 'rna', 'finess', 'adresse', 'code_postal', 'commune', 'latitude',
-  'longitude', 'description', 'email', 'telephone', 'site_web', 'thematiques', 'publics', 'territoires', 'rayon_km', 'source',
+  'identifiant',
+  'nom',
+  'type',
+  'secteur',
+  'siren',
+  'siret',
+  'rna',
+  'finess',
+  'adresse',
+  'code_postal',
+  'commune',
+  'latitude',
+  'longitude',
+  'description',
+  'email',
+  'telephone',
+  'site_web',
+  'thematiques',
+  'publics',
+  'territoires',
+  'rayon_km',
+  'source',
   'demonstration',
 ];
 

@@ -165,7 +165,11 @@ describe('CSV import of a file with bad rows', () => {
     expect(byRow(5)).toEqual([['latitude', expect.stringContaining('nombre attendu')]]);
     expect(byRow(6)).toEqual([['thematiques', expect.stringContaining('thème inconnu « astrologie »')]]);
     expect(byRow(7)).toEqual([['longitude', 'la longitude est comprise entre -180 et 180']]);
-    expect(byRow(8).map(([f]: string[]) => f).sort()).toEqual(['territoires', 'type']);
+    expect(
+      byRow(8)
+        .map(([f]: string[]) => f)
+        .sort(),
+    ).toEqual(['territoires', 'type']);
     expect(byRow(8).find(([f]: string[]) => f === 'territoires')[1]).toContain('niveau inconnu « planete »');
     expect(byRow(9)).toEqual([]);
   });
@@ -238,7 +242,12 @@ describe('encodings', () => {
       `${HEADER}\n${row(['Imptest Prévention Latin-1', 'association', 'social', '55545', '', '', 'vaccination', '', SOURCE])}\n`,
       'win1252',
     );
-    const report = await importActors(server.ds, services(), bytes, { encoding: 'windows-1252', dryRun: true, mode: ImportMode.ALL_OR_NOTHING, format: ImportFormat.CSV });
+    const report = await importActors(server.ds, services(), bytes, {
+      encoding: 'windows-1252',
+      dryRun: true,
+      mode: ImportMode.ALL_OR_NOTHING,
+      format: ImportFormat.CSV,
+    });
     expect(report).toMatchObject({ rejected: 0, created: 1, committed: false, dryRun: true });
   });
 
@@ -279,7 +288,17 @@ describe('large files', () => {
     [
       HEADER,
       ...Array.from({ length: n }, (_, i) =>
-        row([`Imptest ${tag} ${i}`, 'association', 'social', communes[i % communes.length], '', '', i % 2 ? 'vaccination' : 'addictions-tabac', i % 50 === 0 ? 'departement:55' : '', SOURCE]),
+        row([
+          `Imptest ${tag} ${i}`,
+          'association',
+          'social',
+          communes[i % communes.length],
+          '',
+          '',
+          i % 2 ? 'vaccination' : 'addictions-tabac',
+          i % 50 === 0 ? 'departement:55' : '',
+          SOURCE,
+        ]),
       ),
     ].join('\n');
 
@@ -317,7 +336,6 @@ describe('large files', () => {
     await aggregatesAgree('93066');
   });
 });
-
 
 describe('hostile files', () => {
   const snapshot = async () =>
@@ -358,14 +376,33 @@ describe('hostile files', () => {
       '{"type": "FeatureCollection", "features": [',
       '{"type": "Feature"}',
       JSON.stringify({ type: 'FeatureCollection', features: 'pas une liste' }),
-      JSON.stringify({ type: 'FeatureCollection', features: [feature({ type: 'Polygon', coordinates: [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]] })] }),
+      JSON.stringify({
+        type: 'FeatureCollection',
+        features: [
+          feature({
+            type: 'Polygon',
+            coordinates: [
+              [
+                [0, 0],
+                [1, 1],
+                [1, 0],
+                [0, 1],
+                [0, 0],
+              ],
+            ],
+          }),
+        ],
+      }),
       JSON.stringify({ type: 'FeatureCollection', features: [feature({ type: 'Point', coordinates: [200, 95] })] }),
       JSON.stringify({ type: 'FeatureCollection', features: [feature({ type: 'Point', coordinates: ['5,38', null] })] }),
     ];
     for (const content of files) {
       const res = await server.admin.gql(IMPORT, { content, format: 'GEOJSON' });
       if (res.errors) {
-        expect(res.errors.map((e) => e.extensions?.code), content).toEqual(['BAD_USER_INPUT']);
+        expect(
+          res.errors.map((e) => e.extensions?.code),
+          content,
+        ).toEqual(['BAD_USER_INPUT']);
       } else {
         expect(res.data.importActors.committed, content).toBe(false);
         expect(res.data.importActors.problems.length, content).toBeGreaterThan(0);

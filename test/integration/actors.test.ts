@@ -279,7 +279,11 @@ describe('pagination', () => {
   });
 
   it('should still page with the cursors it gives, in every order', async () => {
-    for (const [orderBy, f] of [['NAME', filter], ['UPDATED_AT', filter], ['DISTANCE', near]] as const) {
+    for (const [orderBy, f] of [
+      ['NAME', filter],
+      ['UPDATED_AT', filter],
+      ['DISTANCE', near],
+    ] as const) {
       const one = await server.gql(SEARCH, { filter: f, orderBy, first: 1 });
       const two = await server.gql(SEARCH, { filter: f, orderBy, first: 1, after: one.data.actors.pageInfo.endCursor });
       expect(two.errors, orderBy).toBeUndefined();
@@ -303,7 +307,10 @@ describe('text search wildcards', () => {
   const found = async (text: string, filter: Record<string, unknown> = { coversCommune: '97411' }) => {
     const res = await server.gql(TEXT, { filter: { ...filter, text } });
     expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
-    return res.data.actors.edges.map((e: any) => e.node.name).filter((n: string) => n.startsWith('Joker')).sort();
+    return res.data.actors.edges
+      .map((e: any) => e.node.name)
+      .filter((n: string) => n.startsWith('Joker'))
+      .sort();
   };
 
   it('should match « % », « _ » and « \\ » only literally, never as LIKE wildcards', async () => {
@@ -478,7 +485,6 @@ describe('who may write the directory', () => {
   const IMPORT = `mutation ($c: String!) { importActors(content: $c, format: CSV, dryRun: true) { created } }`;
 
   const member = (key: string) => server.signedIn({ email: `${key}${DOMAIN}`, password: PASSWORD });
-
 
   it('lets a signed-in member add an actor, which it then represents and alone may change', async () => {
     const count = async () => (await server.ds.query(`SELECT count(*)::int AS n FROM actor WHERE source = $1`, [SOURCE]))[0].n;

@@ -61,7 +61,9 @@ describe('accounts and sessions', () => {
   });
 
   it('should refuse a second account with the same email, whatever its case', async () => {
-    const res = await clientFrom(server.url, ADDRESSES[0]).gql(SIGN_UP, { input: { email: `ALICE${DOMAIN}`, password: 'another password', displayName: 'Alice 2' } });
+    const res = await clientFrom(server.url, ADDRESSES[0]).gql(SIGN_UP, {
+      input: { email: `ALICE${DOMAIN}`, password: 'another password', displayName: 'Alice 2' },
+    });
     expect(errorCodes(res)).toEqual(['CONFLICT']);
   });
 
@@ -126,10 +128,9 @@ describe('accounts and sessions', () => {
 
     const expired = server.client();
     await expired.gql(LOG_IN, { email: `alice${DOMAIN}`, password: 'correct horse battery' });
-    await server.ds.query(
-      `UPDATE session SET expires_at = now() - interval '1 second' WHERE user_id = (SELECT id FROM user_account WHERE email = $1)`,
-      [`alice${DOMAIN}`],
-    );
+    await server.ds.query(`UPDATE session SET expires_at = now() - interval '1 second' WHERE user_id = (SELECT id FROM user_account WHERE email = $1)`, [
+      `alice${DOMAIN}`,
+    ]);
     expect((await expired.gql(ME)).data.me).toBeNull();
   });
 

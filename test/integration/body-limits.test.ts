@@ -50,15 +50,18 @@ async function post(body: string, headers: Record<string, string> = {}) {
 function answerBeforeTheEnd(declared: number, sent: number, headers: Record<string, string> = {}) {
   const { hostname, port } = new URL(server.url);
   return new Promise<{ status: number; body: any }>((resolve, reject) => {
-    const req = http.request({ host: hostname, port, path: '/graphql', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': declared, ...headers } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => {
-        req.destroy();
-        resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) });
-      });
-    });
+    const req = http.request(
+      { host: hostname, port, path: '/graphql', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': declared, ...headers } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => {
+          req.destroy();
+          resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) });
+        });
+      },
+    );
     req.on('error', reject);
     const timer = setTimeout(() => {
       req.destroy();
@@ -93,12 +96,15 @@ describe('body limits', () => {
   it('should not parse a 2 MB body of unknown size either (chunked, no Content-Length)', async () => {
     const { hostname, port } = new URL(server.url);
     const res = await new Promise<{ status: number; body: any }>((resolve, reject) => {
-      const req = http.request({ host: hostname, port, path: '/graphql', method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } }, (r) => {
-        let text = '';
-        r.setEncoding('utf8');
-        r.on('data', (c: string) => (text += c));
-        r.on('end', () => resolve({ status: r.statusCode ?? 0, body: JSON.parse(text) }));
-      });
+      const req = http.request(
+        { host: hostname, port, path: '/graphql', method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } },
+        (r) => {
+          let text = '';
+          r.setEncoding('utf8');
+          r.on('data', (c: string) => (text += c));
+          r.on('end', () => resolve({ status: r.statusCode ?? 0, body: JSON.parse(text) }));
+        },
+      );
       req.on('error', reject);
       for (let i = 0; i < 32; i++) req.write('['.repeat(64 * 1024));
       req.end();
@@ -144,8 +150,16 @@ describe('body limits', () => {
     const filler = 'x'.repeat(3 * MB);
     const disguised = [
       ['a huge actors query', `query ($t: String) { actors(filter: { text: $t }, first: 1) { totalCount } }`, { t: filler }],
-      ['the import with another field', `mutation ($content: String!) { importActors(content: $content, dryRun: true) { total } createActor(input: { name: "x" }) { id } }`, { content: filler }],
-      ['the import and a query in one document', `mutation ($content: String!) { importActors(content: $content, dryRun: true) { total } } query Q { themes { code } }`, { content: filler }],
+      [
+        'the import with another field',
+        `mutation ($content: String!) { importActors(content: $content, dryRun: true) { total } createActor(input: { name: "x" }) { id } }`,
+        { content: filler },
+      ],
+      [
+        'the import and a query in one document',
+        `mutation ($content: String!) { importActors(content: $content, dryRun: true) { total } } query Q { themes { code } }`,
+        { content: filler },
+      ],
       ['another mutation named as the import', `mutation ImportActors($n: String!) { logIn(email: $n, password: $n) { id } }`, { n: filler }],
     ] as const;
     for (const [label, query, variables] of disguised) {

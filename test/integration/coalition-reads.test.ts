@@ -12,8 +12,24 @@ const created: string[] = [];
 
 beforeAll(async () => {
   server = await startTestServer();
-  pilot = (await server.createActor({ source: SOURCE, name: 'Curseurs CPTS', kind: 'CPTS', sector: 'SANTE', themes: ['sante-mentale'], territories: [{ level: 'DEPARTEMENT', code: '55' }] })).id;
-  admin = await server.signedIn({ email: `admin${DOMAIN}`, password: 'mot de passe de test', role: 'ADMIN', regionCode: null, actorIds: [pilot], displayName: 'Admin curseurs' });
+  pilot = (
+    await server.createActor({
+      source: SOURCE,
+      name: 'Curseurs CPTS',
+      kind: 'CPTS',
+      sector: 'SANTE',
+      themes: ['sante-mentale'],
+      territories: [{ level: 'DEPARTEMENT', code: '55' }],
+    })
+  ).id;
+  admin = await server.signedIn({
+    email: `admin${DOMAIN}`,
+    password: 'mot de passe de test',
+    role: 'ADMIN',
+    regionCode: null,
+    actorIds: [pilot],
+    displayName: 'Admin curseurs',
+  });
   // Two coalitions share a name: the page cuts between them by id.
   for (const name of ['Curseurs B', 'Curseurs A', 'Curseurs B', 'Curseurs É', 'Curseurs C']) {
     const res = await admin.gql(`mutation ($input: CreateCoalitionInput!) { createCoalition(input: $input) { id } }`, {
@@ -74,9 +90,24 @@ describe('coalition pages', () => {
 
 describe('suggested partners', () => {
   it('should suggest partners for a national coalition too (its statement once carried an unused parameter and failed)', async () => {
-    const partner = (await server.createActor({ source: SOURCE, name: 'Curseurs Asso nationale', kind: 'ASSOCIATION', sector: 'SOCIAL', themes: ['sante-mentale'], territories: [{ level: 'COMMUNE', code: '55545' }] })).id;
+    const partner = (
+      await server.createActor({
+        source: SOURCE,
+        name: 'Curseurs Asso nationale',
+        kind: 'ASSOCIATION',
+        sector: 'SOCIAL',
+        themes: ['sante-mentale'],
+        territories: [{ level: 'COMMUNE', code: '55545' }],
+      })
+    ).id;
     const res = await admin.gql(`mutation ($input: CreateCoalitionInput!) { createCoalition(input: $input) { id } }`, {
-      input: { name: 'Curseurs nationale', kind: 'ALLIANCE_REGIONALE', themes: ['sante-mentale'], territory: { level: 'PAYS', code: 'FR' }, pilotActorId: pilot },
+      input: {
+        name: 'Curseurs nationale',
+        kind: 'ALLIANCE_REGIONALE',
+        themes: ['sante-mentale'],
+        territory: { level: 'PAYS', code: 'FR' },
+        pilotActorId: pilot,
+      },
     });
     expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
     created.push(res.data.createCoalition.id);

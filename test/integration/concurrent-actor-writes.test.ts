@@ -52,7 +52,15 @@ describe('concurrent actor writes', () => {
     for (let i = 0; i < 8; i++) {
       const c = communes[i % communes.length];
       const res = await admin.gql(CREATE, {
-        input: { name: `Écriture concurrente ${i}`, kind: 'ASSOCIATION', sector: 'SOCIAL', communeCode: c.code, themes: themesOf(i), territories: [{ level: 'COMMUNE', code: c.code }], source: SOURCE },
+        input: {
+          name: `Écriture concurrente ${i}`,
+          kind: 'ASSOCIATION',
+          sector: 'SOCIAL',
+          communeCode: c.code,
+          themes: themesOf(i),
+          territories: [{ level: 'COMMUNE', code: c.code }],
+          source: SOURCE,
+        },
       });
       expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
       actors.push(res.data.createActor);
@@ -73,7 +81,15 @@ describe('concurrent actor writes', () => {
           const c = communes[(i * 5 + round) % communes.length];
           const territories = i % 2 ? [{ level: 'EPCI', code: c.epci }] : [{ level: 'COMMUNE', code: c.code }];
           const res = await admin.gql(CREATE, {
-            input: { name: `Écriture concurrente ${round}-${i}`, kind: 'CPTS', sector: 'SANTE', communeCode: c.code, themes: themesOf(i + round), territories, source: SOURCE },
+            input: {
+              name: `Écriture concurrente ${round}-${i}`,
+              kind: 'CPTS',
+              sector: 'SANTE',
+              communeCode: c.code,
+              themes: themesOf(i + round),
+              territories,
+              source: SOURCE,
+            },
           });
           if (res.errors) errors.push(res.errors);
         }),
@@ -87,8 +103,10 @@ describe('concurrent actor writes', () => {
     await qr.connect();
     try {
       const sum = async () =>
-        (await qr.query(`SELECT md5(string_agg(theme || level || code || ':' || actor_count, ',' ORDER BY theme, level, code)) AS h
-                         FROM coverage_theme_count WHERE actor_count > 0`))[0].h;
+        (
+          await qr.query(`SELECT md5(string_agg(theme || level || code || ':' || actor_count, ',' ORDER BY theme, level, code)) AS h
+                         FROM coverage_theme_count WHERE actor_count > 0`)
+        )[0].h;
       await qr.startTransaction();
       const maintained = await sum();
       await qr.query(`SELECT gap_rebuild()`);

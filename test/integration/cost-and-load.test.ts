@@ -120,8 +120,16 @@ describe('query cost computed with the variables', () => {
     ],
     ['15 gap lists of 5,000 rows', `query ($f: Int) { ${aliases(15, 'gaps(first: $f) { rows { rank population territory { code name } } }')} }`, { f: 5000 }],
     ['15 maps of every commune of France', `query ($l: GapLevel) { ${aliases(15, 'coverage(filter: { level: $l }) { features }')} }`, { l: 'COMMUNE' }],
-    ['one map of every commune of France', `query ($l: GapLevel, $c: Boolean!) { coverage(filter: { level: $l }, compact: $c) { features } }`, { l: 'COMMUNE', c: true }],
-    ['a département matrix asked 15 times', `query ($f: GapFilterInput) { ${aliases(15, 'themeMatrix(filter: $f) { rows { territory { code } counts } }')} }`, { f: MEUSE }],
+    [
+      'one map of every commune of France',
+      `query ($l: GapLevel, $c: Boolean!) { coverage(filter: { level: $l }, compact: $c) { features } }`,
+      { l: 'COMMUNE', c: true },
+    ],
+    [
+      'a département matrix asked 15 times',
+      `query ($f: GapFilterInput) { ${aliases(15, 'themeMatrix(filter: $f) { rows { territory { code } counts } }')} }`,
+      { f: MEUSE },
+    ],
   ];
   for (const [what, query, variables] of attacks) {
     it(`should refuse ${what} sent with variables, before any SQL`, async () => {
@@ -161,8 +169,14 @@ describe('query cost computed with the variables', () => {
     // The variables the client sends; the others get any value of their type.
     const given: Record<string, unknown> = { text: 'verdun', levels: ['COMMUNE'], first: 30, code: '44', orderBy: 'NAME', zoom: 7 };
     const byType: Record<string, unknown> = {
-      ID: actorId, String: 'x', Int: 1, Boolean: false,
-      GapFilterInput: grandEst, ActorFilter: { coversCommune: '55545' }, CoalitionFilter: {}, UpdateActorInput: {},
+      ID: actorId,
+      String: 'x',
+      Int: 1,
+      Boolean: false,
+      GapFilterInput: grandEst,
+      ActorFilter: { coversCommune: '55545' },
+      CoalitionFilter: {},
+      UpdateActorInput: {},
       SignUpInput: { email: 'a@b.fr', password: 'mot de passe long', displayName: 'A' },
     };
     const modules = import.meta.glob<Record<string, unknown>>('../../client/src/lib/graphql/*.ts', { eager: true });
@@ -228,17 +242,59 @@ describe('coverage tiles', () => {
 describe('hard caps of list arguments', () => {
   const over: [string, string, Record<string, unknown>, string, number][] = [
     ['actors(first)', `query ($n: Int) { actors(first: $n) { totalCount } }`, { n: 201 }, 'first', 200],
-    ['coveredCommunes(first) nested in a page', `query ($n: Int) { actors(first: 1) { edges { node { coveredCommunes(first: $n) { totalCount } } } } }`, { n: 1001 }, 'first', 1000],
-    ['coveredCommunes(offset)', `query ($id: ID!, $n: Int) { actor(id: $id) { coveredCommunes(offset: $n) { totalCount } } }`, { n: 100_001 }, 'offset', 100000],
+    [
+      'coveredCommunes(first) nested in a page',
+      `query ($n: Int) { actors(first: 1) { edges { node { coveredCommunes(first: $n) { totalCount } } } } }`,
+      { n: 1001 },
+      'first',
+      1000,
+    ],
+    [
+      'coveredCommunes(offset)',
+      `query ($id: ID!, $n: Int) { actor(id: $id) { coveredCommunes(offset: $n) { totalCount } } }`,
+      { n: 100_001 },
+      'offset',
+      100000,
+    ],
     ['gaps(first)', `query ($n: Int) { gaps(first: $n, filter: { scope: { level: DEPARTEMENT, code: "55" } }) { totalCount } }`, { n: 5001 }, 'first', 5000],
     ['searchTerritories(first)', `query ($n: Int) { searchTerritories(text: "verdun", first: $n) { code } }`, { n: 51 }, 'first', 50],
-    ['searchTerritories(levels)', `query ($l: [TerritoryLevel!]) { searchTerritories(text: "verdun", levels: $l) { code } }`, { l: Array(11).fill('COMMUNE') }, 'levels', 10],
-    ['children(first) in a fragment', `query ($n: Int) { territory(code: "55") { ...T } } fragment T on Territory { children(first: $n) { code } }`, { n: 1001 }, 'first', 1000],
+    [
+      'searchTerritories(levels)',
+      `query ($l: [TerritoryLevel!]) { searchTerritories(text: "verdun", levels: $l) { code } }`,
+      { l: Array(11).fill('COMMUNE') },
+      'levels',
+      10,
+    ],
+    [
+      'children(first) in a fragment',
+      `query ($n: Int) { territory(code: "55") { ...T } } fragment T on Territory { children(first: $n) { code } }`,
+      { n: 1001 },
+      'first',
+      1000,
+    ],
     ['coalitions(first)', `query ($n: Int) { coalitions(first: $n) { totalCount } }`, { n: 201 }, 'first', 200],
-    ['suggestedPartners(first)', `query ($n: Int) { suggestedPartners(coalitionId: "00000000-0000-0000-0000-000000000000", first: $n) { score } }`, { n: 101 }, 'first', 100],
+    [
+      'suggestedPartners(first)',
+      `query ($n: Int) { suggestedPartners(coalitionId: "00000000-0000-0000-0000-000000000000", first: $n) { score } }`,
+      { n: 101 },
+      'first',
+      100,
+    ],
     ['actorNetwork(depth)', `query ($id: ID!, $n: Int) { actorNetwork(actorId: $id, depth: $n) { truncated } }`, { n: 4 }, 'depth', 3],
-    ['coalitionGraph(themes)', `query ($t: [String!]) { coalitionGraph(scope: { level: DEPARTEMENT, code: "55" }, themes: $t) { truncated } }`, { t: Array(61).fill('vaccination') }, 'themes', 60],
-    ['compareCoverage(scopes)', `query ($s: [TerritoryRefInput!]!) { compareCoverage(scopes: $s) { level } }`, { s: Array(7).fill({ level: 'DEPARTEMENT', code: '55' }) }, 'scopes', 6],
+    [
+      'coalitionGraph(themes)',
+      `query ($t: [String!]) { coalitionGraph(scope: { level: DEPARTEMENT, code: "55" }, themes: $t) { truncated } }`,
+      { t: Array(61).fill('vaccination') },
+      'themes',
+      60,
+    ],
+    [
+      'compareCoverage(scopes)',
+      `query ($s: [TerritoryRefInput!]!) { compareCoverage(scopes: $s) { level } }`,
+      { s: Array(7).fill({ level: 'DEPARTEMENT', code: '55' }) },
+      'scopes',
+      6,
+    ],
     ['a negative page size', `query ($n: Int) { actors(first: $n) { totalCount } }`, { n: -1 }, 'first', 200],
   ];
   for (const [what, query, variables, field, cap] of over) {
@@ -414,30 +470,33 @@ describe('analytics gate', () => {
 
 describe('statement timeout', () => {
   // PGlite is one shared backend that does not enforce statement_timeout: proven on PostgreSQL.
-  it.skipIf(!postgres)('should answer TIMEOUT, never INTERNAL_SERVER_ERROR, when an analysis outlives the statement timeout (GraphQL, tile, export) — PostgreSQL only, PGlite has no statement timeout', async () => {
-    // One connection in the analytics pool, given a 1 ms statement timeout when an analysis enters
-    // the gate: the real analyses then run into it.
-    const slow = await startServer({
-      overrides: { analytics: { concurrency: 1, queue: 4, queueTimeoutMs: 60_000, retryAfterSeconds: 5 } },
-      hooks: { onAnalyticsEnter: (analytics) => analytics.query('SET statement_timeout = 1') },
-    });
-    try {
-      const map = await slow.post(`query ($f: GapFilterInput) { coverage(filter: $f, zoom: 9) { summary { population } features } }`, { f: MEUSE });
-      expect(codes(map)).toEqual(['TIMEOUT']);
-      expect(map.body.errors[0].message).toMatch(/^Délai dépassé/);
-      expect(JSON.stringify(map.body)).not.toMatch(/statement timeout|canceling|INTERNAL/);
-      // The other analyses on that pool: a tile of a région and an export.
-      const tile = await slow.get(tileUrl(6, ...GRAND_EST, GRAND_EST_COMMUNES));
-      expect(tile.status).toBe(503);
-      expect(tile.body.errors[0]).toMatchObject({ extensions: { code: 'TIMEOUT' } });
-      expect(tile.body.errors[0].message).toMatch(/^Délai dépassé/);
-      const file = await slow.get(`/export/acteurs.csv?filter=${encodeURIComponent(JSON.stringify({ coversCommune: '55545' }))}`);
-      expect(file.status).toBe(503);
-      expect(file.body.errors[0].extensions).toEqual({ code: 'TIMEOUT' });
-      // Ordinary requests are not on that pool.
-      expect((await slow.post(`query ($id: ID!) { actor(id: $id) { id } }`, { id: actorId })).body.data.actor.id).toBe(actorId);
-    } finally {
-      await slow.close();
-    }
-  });
+  it.skipIf(!postgres)(
+    'should answer TIMEOUT, never INTERNAL_SERVER_ERROR, when an analysis outlives the statement timeout (GraphQL, tile, export) — PostgreSQL only, PGlite has no statement timeout',
+    async () => {
+      // One connection in the analytics pool, given a 1 ms statement timeout when an analysis enters
+      // the gate: the real analyses then run into it.
+      const slow = await startServer({
+        overrides: { analytics: { concurrency: 1, queue: 4, queueTimeoutMs: 60_000, retryAfterSeconds: 5 } },
+        hooks: { onAnalyticsEnter: (analytics) => analytics.query('SET statement_timeout = 1') },
+      });
+      try {
+        const map = await slow.post(`query ($f: GapFilterInput) { coverage(filter: $f, zoom: 9) { summary { population } features } }`, { f: MEUSE });
+        expect(codes(map)).toEqual(['TIMEOUT']);
+        expect(map.body.errors[0].message).toMatch(/^Délai dépassé/);
+        expect(JSON.stringify(map.body)).not.toMatch(/statement timeout|canceling|INTERNAL/);
+        // The other analyses on that pool: a tile of a région and an export.
+        const tile = await slow.get(tileUrl(6, ...GRAND_EST, GRAND_EST_COMMUNES));
+        expect(tile.status).toBe(503);
+        expect(tile.body.errors[0]).toMatchObject({ extensions: { code: 'TIMEOUT' } });
+        expect(tile.body.errors[0].message).toMatch(/^Délai dépassé/);
+        const file = await slow.get(`/export/acteurs.csv?filter=${encodeURIComponent(JSON.stringify({ coversCommune: '55545' }))}`);
+        expect(file.status).toBe(503);
+        expect(file.body.errors[0].extensions).toEqual({ code: 'TIMEOUT' });
+        // Ordinary requests are not on that pool.
+        expect((await slow.post(`query ($id: ID!) { actor(id: $id) { id } }`, { id: actorId })).body.data.actor.id).toBe(actorId);
+      } finally {
+        await slow.close();
+      }
+    },
+  );
 });

@@ -40,7 +40,12 @@ beforeAll(async () => {
   const [{ epci_code: epci }] = await server.ds.query(`SELECT epci_code FROM territory WHERE level = 'COMMUNE' AND code = '55545'`);
   const res = await server.admin.gql(`mutation ($input: CreateActorInput!) { createActor(input: $input) { id } }`, {
     input: {
-      name: 'Test tuiles Verdun', kind: 'ASV', sector: 'SANTE', source: SOURCE, themes: [THEME], communeCode: '55545',
+      name: 'Test tuiles Verdun',
+      kind: 'ASV',
+      sector: 'SANTE',
+      source: SOURCE,
+      themes: [THEME],
+      communeCode: '55545',
       territories: [{ level: 'EPCI', code: epci }],
     },
   });
@@ -55,7 +60,9 @@ describe('coverage tiles', () => {
     expect(res.errors).toBeUndefined();
     const { bbox, features } = res.data.coverage;
     // Without the features (what the gaps page asks for, the map coming as tiles): same figures and box.
-    const light = await server.gql(`query ($filter: GapFilterInput) { coverage(filter: $filter, zoom: 9) { bbox summary { territoryCount } } }`, { filter: MEUSE });
+    const light = await server.gql(`query ($filter: GapFilterInput) { coverage(filter: $filter, zoom: 9) { bbox summary { territoryCount } } }`, {
+      filter: MEUSE,
+    });
     expect(light.errors).toBeUndefined();
     expect(light.data.coverage).toEqual({ bbox, summary: { territoryCount: 499 } });
     const [w, s, e, n] = bbox;
@@ -151,13 +158,21 @@ describe('coverage tiles', () => {
 });
 
 function boundsOfFeature(f: GeoJSON.Feature): [[number, number], [number, number]] {
-  let w = Infinity, s = Infinity, e = -Infinity, n = -Infinity;
+  let w = Infinity,
+    s = Infinity,
+    e = -Infinity,
+    n = -Infinity;
   const visit = (c: unknown): void => {
     if (Array.isArray(c) && typeof c[0] === 'number') {
-      w = Math.min(w, c[0]); e = Math.max(e, c[0]);
-      s = Math.min(s, c[1] as number); n = Math.max(n, c[1] as number);
+      w = Math.min(w, c[0]);
+      e = Math.max(e, c[0]);
+      s = Math.min(s, c[1] as number);
+      n = Math.max(n, c[1] as number);
     } else if (Array.isArray(c)) c.forEach(visit);
   };
   visit((f.geometry as GeoJSON.Polygon).coordinates);
-  return [[w, s], [e, n]];
+  return [
+    [w, s],
+    [e, n],
+  ];
 }

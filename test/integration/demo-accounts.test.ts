@@ -50,10 +50,15 @@ describe('demonstration accounts', () => {
     const me = await member.gql(`{ me { actors { id isDemo } } }`);
     const actorId = me.data.me.actors[0].id;
     expect(me.data.me.actors[0].isDemo).toBe(true);
-    const list = await member.gql(`{ coalitions(filter: { territory: { level: DEPARTEMENT, code: "55" } }, first: 200) { edges { node { id name isDemo joinPolicy } } } }`);
+    const list = await member.gql(
+      `{ coalitions(filter: { territory: { level: DEPARTEMENT, code: "55" } }, first: 200) { edges { node { id name isDemo joinPolicy } } } }`,
+    );
     const demo = list.data.coalitions.edges.map((e: any) => e.node).find((c: any) => c.isDemo && c.joinPolicy === 'APPROVAL');
     expect(demo).toBeDefined();
-    const request = await member.gql(`mutation ($c: ID!, $a: ID!) { requestMembership(coalitionId: $c, actorId: $a) { id status } }`, { c: demo.id, a: actorId });
+    const request = await member.gql(`mutation ($c: ID!, $a: ID!) { requestMembership(coalitionId: $c, actorId: $a) { id status } }`, {
+      c: demo.id,
+      a: actorId,
+    });
     expect(request.data.requestMembership.status).toBe('REQUESTED');
     const accepted = await coordinator.gql(`mutation ($id: ID!) { acceptMembership(membershipId: $id) { status } }`, { id: request.data.requestMembership.id });
     expect(accepted.data.acceptMembership.status).toBe('ACTIVE');

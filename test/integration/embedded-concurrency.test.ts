@@ -40,7 +40,13 @@ beforeAll(async () => {
   member = await server.signedIn({ email: `member${DOMAIN}`, password: PASSWORD, actorIds: requesters });
   for (let r = 0; r < ROUNDS; r++) {
     const res = await coord.gql(`mutation ($input: CreateCoalitionInput!) { createCoalition(input: $input) { id } }`, {
-      input: { name: `Concurrence coalition ${r}`, kind: 'THEMATIQUE', themes: ['sante-mentale'], territory: { level: 'COMMUNE', code: '55545' }, pilotActorId: pilot },
+      input: {
+        name: `Concurrence coalition ${r}`,
+        kind: 'THEMATIQUE',
+        themes: ['sante-mentale'],
+        territory: { level: 'COMMUNE', code: '55545' },
+        pilotActorId: pilot,
+      },
     });
     expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
     coalitions.push(res.data.createCoalition.id);
@@ -106,7 +112,7 @@ async function rawConnection(): Promise<{ send(until: string, ...m: Buffer[]): P
       socket.once('error', reject);
       const check = () => {
         const types: string[] = [];
-        for (let i = 0; i + 5 <= received.length; ) {
+        for (let i = 0; i + 5 <= received.length;) {
           const len = received.readInt32BE(i + 1);
           if (i + 1 + len > received.length) break;
           types.push(String.fromCharCode(received[i]));

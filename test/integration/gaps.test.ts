@@ -33,7 +33,6 @@ const GAPS = `query ($filter: GapFilterInput, $first: Int, $orderBy: GapOrder) {
 const SUMMARY = `population coveredPopulation coveredPopulationShare communeCount coveredCommuneCount territoryCount
   uncoveredTerritoryCount gapCount actorCount actorsPer10k`;
 
-
 async function create(key: string, input: Record<string, unknown>) {
   const res = await server.admin.gql(CREATE, { input: { sector: 'SANTE', source: 'test:gaps', ...input } });
   expect(res.errors).toBeUndefined();
@@ -86,9 +85,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (server) {
     const drift = await server.ds.query(DRIFT);
-    const [stale] = await server.ds.query(`SELECT count(*)::int AS n FROM actor_theme_key WHERE actor_id = ANY($1::uuid[])`, [
-      Object.values(ids),
-    ]);
+    const [stale] = await server.ds.query(`SELECT count(*)::int AS n FROM actor_theme_key WHERE actor_id = ANY($1::uuid[])`, [Object.values(ids)]);
     await server.close();
     expect(drift).toEqual([]);
     expect(stale.n).toBe(0);
@@ -238,10 +235,9 @@ describe('gaps at EPCI level', () => {
     expect(res.data.gaps.territoryCount).toBe(16);
     const communes = await meuseCommunes();
     const verdunEpci = rows.find((r) => r.territory.code === GRAND_VERDUN);
-    const [ev] = await server.ds.query(
-      `SELECT sum(population)::int AS pop, count(*)::int AS n FROM territory WHERE level = 'COMMUNE' AND epci_code = $1`,
-      [GRAND_VERDUN],
-    );
+    const [ev] = await server.ds.query(`SELECT sum(population)::int AS pop, count(*)::int AS n FROM territory WHERE level = 'COMMUNE' AND epci_code = $1`, [
+      GRAND_VERDUN,
+    ]);
     expect(verdunEpci).toMatchObject({
       actorCount: 1,
       covered: true,
@@ -321,7 +317,10 @@ describe('coverage map', () => {
       rank: null,
       nearestActorKm: 0,
     });
-    const ranks = fc.features.map((f: any) => f.properties.rank).filter((r: number | null) => r !== null).sort((a: number, b: number) => a - b);
+    const ranks = fc.features
+      .map((f: any) => f.properties.rank)
+      .filter((r: number | null) => r !== null)
+      .sort((a: number, b: number) => a - b);
     expect(ranks).toEqual(Array.from({ length: 14 }, (_, i) => i + 1));
     // Five decimals at most.
     const coords = JSON.stringify(revigny.geometry.coordinates).match(/\d+\.\d+/g)!;
@@ -405,9 +404,7 @@ describe('nearest actor', () => {
   });
 
   it('projects every territory that has a boundary', async () => {
-    const missing = await server.ds.query(
-      `SELECT level, code FROM territory WHERE geom IS NOT NULL AND (zone IS NULL OR geom_proj IS NULL) LIMIT 5`,
-    );
+    const missing = await server.ds.query(`SELECT level, code FROM territory WHERE geom IS NOT NULL AND (zone IS NULL OR geom_proj IS NULL) LIMIT 5`);
     expect(missing).toEqual([]);
     const zones = await server.ds.query(`SELECT DISTINCT departement_code AS dep, zone FROM territory
       WHERE level = 'COMMUNE' AND geom IS NOT NULL ORDER BY 1`);
@@ -437,8 +434,10 @@ describe('nearest actor', () => {
     try {
       await qr.startTransaction();
       const sum = async () =>
-        (await qr.query(`SELECT md5(string_agg(theme || level || code || ':' || actor_count, ',' ORDER BY theme, level, code)) AS h
-                         FROM coverage_theme_count WHERE actor_count > 0`))[0].h;
+        (
+          await qr.query(`SELECT md5(string_agg(theme || level || code || ':' || actor_count, ',' ORDER BY theme, level, code)) AS h
+                         FROM coverage_theme_count WHERE actor_count > 0`)
+        )[0].h;
       const before = await sum();
       await qr.query(`SELECT gap_rebuild()`);
       expect(await sum()).toBe(before);
@@ -484,10 +483,9 @@ describe('theme matrix and comparison', () => {
       { theme: { code: 'sante-mentale' }, summary: { coveredCommuneCount: 1, actorCount: 1 } },
     ]);
     // The same column from the maintained counts (no kind filter).
-    const fast = await server.gql(
-      `query ($filter: GapFilterInput) { themeMatrix(filter: $filter) { rows { territory { code } counts } } }`,
-      { filter: { scope: { level: 'DEPARTEMENT', code: '55' }, level: 'EPCI', themes: [THEME] } },
-    );
+    const fast = await server.gql(`query ($filter: GapFilterInput) { themeMatrix(filter: $filter) { rows { territory { code } counts } } }`, {
+      filter: { scope: { level: 'DEPARTEMENT', code: '55' }, level: 'EPCI', themes: [THEME] },
+    });
     expect(fast.data.themeMatrix.rows.map((r: any) => [r.territory.code, r.counts])).toEqual(m.rows.map((r: any) => [r.territory.code, [r.counts[0]]]));
   });
 

@@ -72,7 +72,8 @@ describe('GraphQL defences', () => {
   });
 
   it('refuses a query whose estimated cost is too high', async () => {
-    const level = (n: number): string => (n === 0 ? 'code name population postalCodes level kind hasGeometry lon lat' : `children(first: 1000) { code name ${level(n - 1)} }`);
+    const level = (n: number): string =>
+      n === 0 ? 'code name population postalCodes level kind hasGeometry lon lat' : `children(first: 1000) { code name ${level(n - 1)} }`;
     const res = await server.gql(`{ a: territory(code: "FR", level: PAYS) { ${level(6)} } b: territory(code: "44", level: REGION) { ${level(6)} } }`);
     expect(errorCodes(res)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
     expect(res.errors![0].message).toMatch(/Requête trop coûteuse/);

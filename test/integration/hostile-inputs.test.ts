@@ -82,7 +82,12 @@ describe('hostile inputs', () => {
       for (const [label, value] of HOSTILE) {
         const before = await snapshot();
         const input: Record<string, unknown> = {
-          name: 'Hostile', kind: 'ASSOCIATION', sector: 'SANTE', themes: ['vaccination'], communeCode: '55545', source: SOURCE,
+          name: 'Hostile',
+          kind: 'ASSOCIATION',
+          sector: 'SANTE',
+          themes: ['vaccination'],
+          communeCode: '55545',
+          source: SOURCE,
         };
         if (field === 'themes' || field === 'audiences') input[field] = [value];
         else if (field === 'territoryCode') input.territories = [{ level: 'COMMUNE', code: value }];
@@ -118,7 +123,22 @@ describe('hostile inputs', () => {
     }
     for (const [label, value] of NUMBERS) {
       expectClean(await server.admin.gql(UPDATE, { id: base.id, v: value, i: { name: 'x' } }), `updateActor.version ← ${label}`);
-      expectClean(await server.admin.gql(CREATE, { i: { name: 'x', kind: 'ASSOCIATION', sector: 'SANTE', themes: ['vaccination'], communeCode: '55545', lon: value, lat: value, radiusKm: value, source: SOURCE } }), `createActor.coordinates ← ${label}`);
+      expectClean(
+        await server.admin.gql(CREATE, {
+          i: {
+            name: 'x',
+            kind: 'ASSOCIATION',
+            sector: 'SANTE',
+            themes: ['vaccination'],
+            communeCode: '55545',
+            lon: value,
+            lat: value,
+            radiusKm: value,
+            source: SOURCE,
+          },
+        }),
+        `createActor.coordinates ← ${label}`,
+      );
     }
   });
 
@@ -142,7 +162,10 @@ describe('hostile inputs', () => {
     for (const [label, value] of NUMBERS) {
       expectClean(await server.gql(SEARCH, { first: value }), `actors(first ← ${label})`);
       expectClean(await server.gql(SEARCH, { f: { near: { lon: value, lat: value, radiusKm: value } } }), `actors(near ← ${label})`);
-      expectClean(await server.gql(`query ($x: Float!, $y: Float!) { territoryAt(lon: $x, lat: $y) { code } }`, { x: value, y: value }), `territoryAt ← ${label}`);
+      expectClean(
+        await server.gql(`query ($x: Float!, $y: Float!) { territoryAt(lon: $x, lat: $y) { code } }`, { x: value, y: value }),
+        `territoryAt ← ${label}`,
+      );
       expectClean(await server.gql(`{ territory(code: "55545") { geometry(simplify: ${JSON.stringify(value)}) } }`), `geometry(simplify ← ${label})`);
     }
   });
@@ -152,7 +175,7 @@ describe('hostile inputs', () => {
       i: { name: "L'Âge d'Or'; DROP TABLE actor; --", kind: 'ASSOCIATION', sector: 'SANTE', themes: ['vaccination'], communeCode: '55545', source: SOURCE },
     });
     expect(res.errors).toBeUndefined();
-    const found = await server.gql(SEARCH, { f: { text: "DROP TABLE actor; --" } });
+    const found = await server.gql(SEARCH, { f: { text: 'DROP TABLE actor; --' } });
     expect(found.data.actors.edges.map((e: any) => e.node.id)).toContain(res.data.createActor.id);
     const [{ n }] = await server.ds.query(`SELECT count(*)::int AS n FROM actor`);
     expect(n).toBeGreaterThan(0);

@@ -74,10 +74,24 @@ beforeAll(async () => {
     })
   ).id;
   ids.grandEst = (
-    await server.createActor({ name: 'Permimport Réseau Grand Est', kind: 'ASSOCIATION', sector: 'SANTE', themes: ['vaccination'], territories: [{ level: 'REGION', code: '44' }], source: SOURCE })
+    await server.createActor({
+      name: 'Permimport Réseau Grand Est',
+      kind: 'ASSOCIATION',
+      sector: 'SANTE',
+      themes: ['vaccination'],
+      territories: [{ level: 'REGION', code: '44' }],
+      source: SOURCE,
+    })
   ).id;
   ids.national = (
-    await server.createActor({ name: 'Permimport Fédération nationale', kind: 'ASSOCIATION', sector: 'SANTE', themes: ['vaccination'], territories: [{ level: 'PAYS', code: 'FR' }], source: SOURCE })
+    await server.createActor({
+      name: 'Permimport Fédération nationale',
+      kind: 'ASSOCIATION',
+      sector: 'SANTE',
+      themes: ['vaccination'],
+      territories: [{ level: 'PAYS', code: 'FR' }],
+      source: SOURCE,
+    })
   ).id;
   ids.twoRegions = (
     await server.createActor({
@@ -85,7 +99,10 @@ beforeAll(async () => {
       kind: 'ASSOCIATION',
       sector: 'SANTE',
       themes: ['vaccination'],
-      territories: [{ level: 'DEPARTEMENT', code: '55' }, { level: 'COMMUNE', code: '75056' }],
+      territories: [
+        { level: 'DEPARTEMENT', code: '55' },
+        { level: 'COMMUNE', code: '75056' },
+      ],
       source: SOURCE,
     })
   ).id;
@@ -119,9 +136,36 @@ describe('importing as an analyst of another région', () => {
           // Row 2 rewrites the Meuse actor (description, themes, territory); row 3 changes the
           // analyst's own Paris actor; row 4 creates an actor in Paris.
           const csv = csvOf([
-            { ...designate(), type: 'association', secteur: 'social', description: `Écrasé ${tag}`, thematiques: 'vaccination', territoires: 'pays:FR', source: SOURCE },
-            { identifiant: ids.paris, nom: 'Permimport Association parisienne', commune: '75056', type: 'association', secteur: 'social', description: `Modifié ${tag}`, thematiques: 'parentalite', territoires: 'commune:75056', source: SOURCE },
-            { nom: `Permimport créé ${tag}`, commune: '75056', type: 'association', secteur: 'social', description: 'Nouveau', thematiques: 'parentalite', territoires: 'commune:75056', source: SOURCE },
+            {
+              ...designate(),
+              type: 'association',
+              secteur: 'social',
+              description: `Écrasé ${tag}`,
+              thematiques: 'vaccination',
+              territoires: 'pays:FR',
+              source: SOURCE,
+            },
+            {
+              identifiant: ids.paris,
+              nom: 'Permimport Association parisienne',
+              commune: '75056',
+              type: 'association',
+              secteur: 'social',
+              description: `Modifié ${tag}`,
+              thematiques: 'parentalite',
+              territoires: 'commune:75056',
+              source: SOURCE,
+            },
+            {
+              nom: `Permimport créé ${tag}`,
+              commune: '75056',
+              type: 'association',
+              secteur: 'social',
+              description: 'Nouveau',
+              thematiques: 'parentalite',
+              territoires: 'commune:75056',
+              source: SOURCE,
+            },
           ]);
           const res = await analyst11.gql(IMPORT, { content: csv, mode, dryRun });
           expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();

@@ -194,7 +194,9 @@ describe('throttle by address, across accounts', () => {
     expect(fresh.errors![0].message).toBe(known.errors![0].message);
     expect(await server.ds.query(`SELECT 1 FROM user_account WHERE email = $1`, [`nouveau${DOMAIN}`])).toEqual([]);
     // Signing up from another address still works.
-    expect((await from(10).gql(SIGN_UP, { input: { email: `nouveau${DOMAIN}`, password: 'mot de passe quelconque', displayName: 'Nouveau' } })).errors).toBeUndefined();
+    expect(
+      (await from(10).gql(SIGN_UP, { input: { email: `nouveau${DOMAIN}`, password: 'mot de passe quelconque', displayName: 'Nouveau' } })).errors,
+    ).toBeUndefined();
   });
 
   it('should not count successes: 60 sign-ups and log-ins from one address all go through', async () => {

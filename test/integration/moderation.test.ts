@@ -33,7 +33,6 @@ const REJECT = `mutation ($id: ID!, $reason: String!) { rejectActor(id: $id, rea
 const ACTOR = `query ($id: ID!) { actor(id: $id) { reviewStatus version reviewHistory { fromStatus toStatus reason byName at } } }`;
 const IMPORT = `mutation ($content: String!) { importActors(content: $content, format: CSV, mode: ALL_OR_NOTHING) { created committed problems { row field reason } } }`;
 
-
 /** The web-map tile holding a lon/lat point at zoom z. */
 function tileOf(lon: number, lat: number, z: number): [number, number] {
   const n = 2 ** z;
@@ -99,7 +98,13 @@ async function history(client: { gql: TestServer['gql'] }, id: string) {
 
 beforeAll(async () => {
   server = await startTestServer();
-  analyst11 = await server.signedIn({ email: `analyste11${DOMAIN}`, password: PASSWORD, role: 'ANALYST', regionCode: '11', displayName: 'Analyste Île-de-France' });
+  analyst11 = await server.signedIn({
+    email: `analyste11${DOMAIN}`,
+    password: PASSWORD,
+    role: 'ANALYST',
+    regionCode: '11',
+    displayName: 'Analyste Île-de-France',
+  });
   analyst44 = await server.signedIn({ email: `analyste44${DOMAIN}`, password: PASSWORD, role: 'ANALYST', regionCode: '44', displayName: 'Analyste Grand Est' });
   member = await server.signedIn({ email: `membre${DOMAIN}`, password: PASSWORD, displayName: 'Membre inscrit' });
   other = await server.signedIn({ email: `autre${DOMAIN}`, password: PASSWORD });
@@ -114,93 +119,116 @@ afterAll(async () => {
 
 describe('a self-registered account writing the directory', () => {
   // Validating an actor of the whole country counts it in every commune: seconds on the embedded database.
-  it('should not erase the national gap analysis by creating an association covering PAYS:FR, until an administrator validates it', { timeout: 180_000 }, async () => {
-    const before = await figures();
-    expect(before.national.totalCount).toBeGreaterThan(1000);
-    expect(isGap(before, VERDUN)).toBe(true);
+  it(
+    'should not erase the national gap analysis by creating an association covering PAYS:FR, until an administrator validates it',
+    { timeout: 180_000 },
+    async () => {
+      const before = await figures();
+      expect(before.national.totalCount).toBeGreaterThan(1000);
+      expect(isGap(before, VERDUN)).toBe(true);
 
-    // A freshly signed-up member, through the API with variables, as the attacker did.
-    const fresh = server.client();
-    const email = `attaquant${DOMAIN}`;
-    expect((await fresh.gql(`mutation ($input: SignUpInput!) { signUp(input: $input) { id } }`, { input: { email, password: PASSWORD, displayName: 'Nouveau' } })).errors).toBeUndefined();
-    expect((await fresh.gql(`mutation ($e: String!, $p: String!) { logIn(email: $e, password: $p) { id } }`, { e: email, p: PASSWORD })).errors).toBeUndefined();
-    const created = await fresh.gql(CREATE, {
-      input: { name: 'Modtest Association nationale', kind: 'ASSOCIATION', sector: 'SANTE', themes: [THEME], communeCode: VERDUN, territories: [{ level: 'PAYS', code: 'FR' }], source: SOURCE },
-    });
-    expect(created.errors, JSON.stringify(created.errors)).toBeUndefined();
-    const { id, reviewStatus } = created.data.createActor;
-    expect(reviewStatus).toBe('PENDING_REVIEW');
+      // A freshly signed-up member, through the API with variables, as the attacker did.
+      const fresh = server.client();
+      const email = `attaquant${DOMAIN}`;
+      expect(
+        (await fresh.gql(`mutation ($input: SignUpInput!) { signUp(input: $input) { id } }`, { input: { email, password: PASSWORD, displayName: 'Nouveau' } }))
+          .errors,
+      ).toBeUndefined();
+      expect(
+        (await fresh.gql(`mutation ($e: String!, $p: String!) { logIn(email: $e, password: $p) { id } }`, { e: email, p: PASSWORD })).errors,
+      ).toBeUndefined();
+      const created = await fresh.gql(CREATE, {
+        input: {
+          name: 'Modtest Association nationale',
+          kind: 'ASSOCIATION',
+          sector: 'SANTE',
+          themes: [THEME],
+          communeCode: VERDUN,
+          territories: [{ level: 'PAYS', code: 'FR' }],
+          source: SOURCE,
+        },
+      });
+      expect(created.errors, JSON.stringify(created.errors)).toBeUndefined();
+      const { id, reviewStatus } = created.data.createActor;
+      expect(reviewStatus).toBe('PENDING_REVIEW');
 
-    // Still searchable, with its status…
-    const found = await server.gql(`query ($f: ActorFilter) { actors(filter: $f, first: 5) { edges { node { id reviewStatus } } } }`, {
-      f: { coversCommune: VERDUN, text: 'Modtest Association nationale' },
-    });
-    expect(found.data.actors.edges).toEqual([{ node: { id, reviewStatus: 'PENDING_REVIEW' } }]);
-    // …but counted in no figure, through any path.
-    expect(await figures()).toEqual(before);
+      // Still searchable, with its status…
+      const found = await server.gql(`query ($f: ActorFilter) { actors(filter: $f, first: 5) { edges { node { id reviewStatus } } } }`, {
+        f: { coversCommune: VERDUN, text: 'Modtest Association nationale' },
+      });
+      expect(found.data.actors.edges).toEqual([{ node: { id, reviewStatus: 'PENDING_REVIEW' } }]);
+      // …but counted in no figure, through any path.
+      expect(await figures()).toEqual(before);
 
-    // Validated by an administrator, it counts as before the fix (so this test can fail).
-    const validated = await server.admin.gql(VALIDATE, { id, reason: 'Fédération connue' });
-    expect(validated.errors, JSON.stringify(validated.errors)).toBeUndefined();
-    expect(validated.data.validateActor.reviewStatus).toBe('VALIDATED');
-    const after = await figures();
-    expect(after.national.totalCount).toBe(0);
-    expect(after.meuse.totalCount).toBe(0);
-    expect(after.live.totalCount).toBe(0);
-    expect(after.coverage.summary.actorCount).toBe(before.coverage.summary.actorCount + 1);
-    expect(after.themeMatrix).not.toEqual(before.themeMatrix);
-    expect(after.compareCoverage).not.toEqual(before.compareCoverage);
-    expect(after.tileCounts).not.toEqual(before.tileCounts);
-    expect(after.graphActors).toContain(id);
+      // Validated by an administrator, it counts as before the fix (so this test can fail).
+      const validated = await server.admin.gql(VALIDATE, { id, reason: 'Fédération connue' });
+      expect(validated.errors, JSON.stringify(validated.errors)).toBeUndefined();
+      expect(validated.data.validateActor.reviewStatus).toBe('VALIDATED');
+      const after = await figures();
+      expect(after.national.totalCount).toBe(0);
+      expect(after.meuse.totalCount).toBe(0);
+      expect(after.live.totalCount).toBe(0);
+      expect(after.coverage.summary.actorCount).toBe(before.coverage.summary.actorCount + 1);
+      expect(after.themeMatrix).not.toEqual(before.themeMatrix);
+      expect(after.compareCoverage).not.toEqual(before.compareCoverage);
+      expect(after.tileCounts).not.toEqual(before.tileCounts);
+      expect(after.graphActors).toContain(id);
 
-    await removeNational(id);
-    expect(await figures()).toEqual(before);
-  });
+      await removeNational(id);
+      expect(await figures()).toEqual(before);
+    },
+  );
 
-  it('should send a member’s own commune actor back to PENDING_REVIEW, and out of the figures, when he widens it to PAYS:FR', { timeout: 120_000 }, async () => {
-    const before = await figures();
-    expect(isGap(before, BAR_LE_DUC)).toBe(true);
-    const created = await member.gql(CREATE, {
-      input: { name: 'Modtest Association barisienne', kind: 'ASSOCIATION', sector: 'SANTE', themes: [THEME], communeCode: BAR_LE_DUC, source: SOURCE },
-    });
-    const { id, version, reviewStatus } = created.data.createActor;
-    expect(reviewStatus).toBe('PENDING_REVIEW');
-    expect(await figures()).toEqual(before);
+  it(
+    'should send a member’s own commune actor back to PENDING_REVIEW, and out of the figures, when he widens it to PAYS:FR',
+    { timeout: 120_000 },
+    async () => {
+      const before = await figures();
+      expect(isGap(before, BAR_LE_DUC)).toBe(true);
+      const created = await member.gql(CREATE, {
+        input: { name: 'Modtest Association barisienne', kind: 'ASSOCIATION', sector: 'SANTE', themes: [THEME], communeCode: BAR_LE_DUC, source: SOURCE },
+      });
+      const { id, version, reviewStatus } = created.data.createActor;
+      expect(reviewStatus).toBe('PENDING_REVIEW');
+      expect(await figures()).toEqual(before);
 
-    expect((await analyst44.gql(VALIDATE, { id, version })).data.validateActor).toEqual({ reviewStatus: 'VALIDATED', version });
-    const validated = await figures();
-    expect(isGap(validated, BAR_LE_DUC)).toBe(false);
-    expect(validated.national.totalCount).toBe(before.national.totalCount - 1);
+      expect((await analyst44.gql(VALIDATE, { id, version })).data.validateActor).toEqual({ reviewStatus: 'VALIDATED', version });
+      const validated = await figures();
+      expect(isGap(validated, BAR_LE_DUC)).toBe(false);
+      expect(validated.national.totalCount).toBe(before.national.totalCount - 1);
 
-    // A change that keeps it in one commune keeps it validated.
-    const edited = await member.gql(UPDATE, { id, v: version, input: { description: 'Permanences le mardi' } });
-    expect(edited.data.updateActor).toEqual({ version: version + 1, reviewStatus: 'VALIDATED' });
-    expect(await figures()).toEqual(validated);
+      // A change that keeps it in one commune keeps it validated.
+      const edited = await member.gql(UPDATE, { id, v: version, input: { description: 'Permanences le mardi' } });
+      expect(edited.data.updateActor).toEqual({ version: version + 1, reviewStatus: 'VALIDATED' });
+      expect(await figures()).toEqual(validated);
 
-    const widened = await member.gql(UPDATE, { id, v: version + 1, input: { territories: [{ level: 'PAYS', code: 'FR' }] } });
-    expect(widened.errors, JSON.stringify(widened.errors)).toBeUndefined();
-    expect(widened.data.updateActor.reviewStatus).toBe('PENDING_REVIEW');
-    // Out of every figure: the national count and Bar-le-Duc as before it existed.
-    expect(await figures()).toEqual(before);
+      const widened = await member.gql(UPDATE, { id, v: version + 1, input: { territories: [{ level: 'PAYS', code: 'FR' }] } });
+      expect(widened.errors, JSON.stringify(widened.errors)).toBeUndefined();
+      expect(widened.data.updateActor.reviewStatus).toBe('PENDING_REVIEW');
+      // Out of every figure: the national count and Bar-le-Duc as before it existed.
+      expect(await figures()).toEqual(before);
 
-    const seen = await history(member, id);
-    expect(seen.reviewHistory.map((e: any) => [e.fromStatus, e.toStatus, e.byName])).toEqual([
-      [null, 'PENDING_REVIEW', 'Membre inscrit'],
-      ['PENDING_REVIEW', 'VALIDATED', 'Analyste Grand Est'],
-      ['VALIDATED', 'PENDING_REVIEW', 'Membre inscrit'],
-    ]);
-    expect(seen.reviewHistory[2].reason).toMatch(/élargi/);
-    // The history is for its representatives, analysts and administrators.
-    expect((await history(analyst11, id)).reviewHistory).toHaveLength(3);
-    expect((await history(server.admin, id)).reviewHistory).toHaveLength(3);
-    expect(await history(server, id)).toMatchObject({ reviewStatus: 'PENDING_REVIEW', reviewHistory: null });
-    expect((await history(other, id)).reviewHistory).toBeNull();
-  });
+      const seen = await history(member, id);
+      expect(seen.reviewHistory.map((e: any) => [e.fromStatus, e.toStatus, e.byName])).toEqual([
+        [null, 'PENDING_REVIEW', 'Membre inscrit'],
+        ['PENDING_REVIEW', 'VALIDATED', 'Analyste Grand Est'],
+        ['VALIDATED', 'PENDING_REVIEW', 'Membre inscrit'],
+      ]);
+      expect(seen.reviewHistory[2].reason).toMatch(/élargi/);
+      // The history is for its representatives, analysts and administrators.
+      expect((await history(analyst11, id)).reviewHistory).toHaveLength(3);
+      expect((await history(server.admin, id)).reviewHistory).toHaveLength(3);
+      expect(await history(server, id)).toMatchObject({ reviewStatus: 'PENDING_REVIEW', reviewHistory: null });
+      expect((await history(other, id)).reviewHistory).toBeNull();
+    },
+  );
 
   it('should widen through a list of départements as well as through PAYS:FR', async () => {
     const before = await figures();
     const { id, version } = (
-      await member.gql(CREATE, { input: { name: 'Modtest Association verdunoise', kind: 'ASSOCIATION', sector: 'SANTE', themes: [THEME], communeCode: VERDUN, source: SOURCE } })
+      await member.gql(CREATE, {
+        input: { name: 'Modtest Association verdunoise', kind: 'ASSOCIATION', sector: 'SANTE', themes: [THEME], communeCode: VERDUN, source: SOURCE },
+      })
     ).data.createActor;
     await server.admin.gql(VALIDATE, { id });
     const spread = await member.gql(UPDATE, {
@@ -267,7 +295,9 @@ describe('validating and rejecting', () => {
   let id: string;
   beforeAll(async () => {
     id = (
-      await member.gql(CREATE, { input: { name: 'Modtest Association à examiner', kind: 'ASSOCIATION', sector: 'SANTE', themes: [THEME], communeCode: VERDUN, source: SOURCE } })
+      await member.gql(CREATE, {
+        input: { name: 'Modtest Association à examiner', kind: 'ASSOCIATION', sector: 'SANTE', themes: [THEME], communeCode: VERDUN, source: SOURCE },
+      })
     ).data.createActor.id;
   });
 
@@ -299,7 +329,9 @@ describe('validating and rejecting', () => {
 
   it('should keep a rejected actor searchable and out of the figures, until its representative changes it and it waits again', async () => {
     const fresh = (
-      await member.gql(CREATE, { input: { name: 'Modtest Association refusée', kind: 'ASSOCIATION', sector: 'SANTE', themes: [THEME], communeCode: BAR_LE_DUC, source: SOURCE } })
+      await member.gql(CREATE, {
+        input: { name: 'Modtest Association refusée', kind: 'ASSOCIATION', sector: 'SANTE', themes: [THEME], communeCode: BAR_LE_DUC, source: SOURCE },
+      })
     ).data.createActor;
     const before = await figures();
     const rejected = await analyst44.gql(REJECT, { id: fresh.id, reason: 'Aucune activité de vaccination' });
@@ -322,8 +354,10 @@ describe('the aggregates', () => {
     await qr.startTransaction();
     try {
       const sum = async () =>
-        (await qr.query(`SELECT md5(string_agg(theme || level || code || ':' || actor_count, ',' ORDER BY theme, level, code)) AS h
-                         FROM coverage_theme_count WHERE actor_count > 0`))[0].h;
+        (
+          await qr.query(`SELECT md5(string_agg(theme || level || code || ':' || actor_count, ',' ORDER BY theme, level, code)) AS h
+                         FROM coverage_theme_count WHERE actor_count > 0`)
+        )[0].h;
       const kept = await sum();
       await qr.query(`SELECT gap_rebuild()`);
       expect(await sum()).toBe(kept);

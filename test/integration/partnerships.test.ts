@@ -92,7 +92,15 @@ describe('declaring a partnership', () => {
 
   it('records it as PENDING, with its declaration in the history', async () => {
     const p = declared;
-    expect(p).toMatchObject({ kind: 'CONVENTION', status: 'PENDING', confirmedAt: null, viewerCanDecide: false, viewerCanEnd: true, actorA: { id: actor.asso }, actorB: { id: actor.ars } });
+    expect(p).toMatchObject({
+      kind: 'CONVENTION',
+      status: 'PENDING',
+      confirmedAt: null,
+      viewerCanDecide: false,
+      viewerCanEnd: true,
+      actorA: { id: actor.asso },
+      actorB: { id: actor.ars },
+    });
     expect(p.history).toEqual([{ fromStatus: null, toStatus: 'PENDING', reason: null, byName: 'Personne asso' }]);
   });
 
@@ -117,14 +125,22 @@ describe('declaring a partnership', () => {
       expect(pairs(graph)).toContain(`${pair('asso', 'ars')}:PENDING`);
       expect(pairs(network)).toEqual([`${pair('asso', 'ars')}:PENDING`]);
     }
-    const asArs = await users.ars.gql(`query ($id: ID!) { actor(id: $id) { partnerships { id viewerCanDecide viewerCanEnd history { toStatus } } } }`, { id: actor.ars });
+    const asArs = await users.ars.gql(`query ($id: ID!) { actor(id: $id) { partnerships { id viewerCanDecide viewerCanEnd history { toStatus } } } }`, {
+      id: actor.ars,
+    });
     expect(asArs.data.actor.partnerships).toContainEqual({ id, viewerCanDecide: true, viewerCanEnd: true, history: [{ toStatus: 'PENDING' }] });
   });
 
   it('should refuse a second one of the same kind between the same pair, from either side (CONFLICT), but not of another kind', async () => {
     // A pair of the test's own, so that the other tests' views of asso and ars stay as they are.
     await f.createActor('pairA', { name: 'Part Association du doublon', kind: 'ASSOCIATION', sector: 'SOCIAL', themes: ['parentalite'], territories: [MEUSE] });
-    await f.createActor('pairB', { name: 'Part Centre social du doublon', kind: 'ASSOCIATION', sector: 'SOCIAL', themes: ['parentalite'], territories: [MEUSE] });
+    await f.createActor('pairB', {
+      name: 'Part Centre social du doublon',
+      kind: 'ASSOCIATION',
+      sector: 'SOCIAL',
+      themes: ['parentalite'],
+      territories: [MEUSE],
+    });
     const [pairA, pairB] = [await f.createUser('pairA', 'MEMBER', ['pairA']), await f.createUser('pairB', 'MEMBER', ['pairB'])];
     await declare(pairA, 'pairA', 'pairB');
     const again = await pairA.gql(CREATE, { input: { actorId: actor.pairA, partnerActorId: actor.pairB, kind: 'CONVENTION' } });
@@ -152,10 +168,10 @@ describe('declaring a partnership', () => {
     ]);
     expect(results.filter((r) => !r.errors)).toHaveLength(1);
     expect(results.flatMap(errorCodes)).toEqual(['CONFLICT', 'CONFLICT', 'CONFLICT', 'CONFLICT']);
-    const [{ n }] = await server.ds.query(`SELECT count(*)::int AS n FROM partnership WHERE $1::uuid IN (actor_a, actor_b) AND $2::uuid IN (actor_a, actor_b)`, [
-      actor.asso2,
-      actor.caf,
-    ]);
+    const [{ n }] = await server.ds.query(
+      `SELECT count(*)::int AS n FROM partnership WHERE $1::uuid IN (actor_a, actor_b) AND $2::uuid IN (actor_a, actor_b)`,
+      [actor.asso2, actor.caf],
+    );
     expect(n).toBe(1);
   });
 
@@ -228,7 +244,12 @@ describe('declining and ending', () => {
     expect(res.errors).toBeUndefined();
     expect(res.data.declinePartnership).toMatchObject({ status: 'DECLINED', viewerCanDecide: false, viewerCanEnd: false });
     expect(res.data.declinePartnership.endedAt).not.toBeNull();
-    expect(res.data.declinePartnership.history.at(-1)).toEqual({ fromStatus: 'PENDING', toStatus: 'DECLINED', reason: 'Aucune convention signée avec nous.', byName: 'Personne mairie' });
+    expect(res.data.declinePartnership.history.at(-1)).toEqual({
+      fromStatus: 'PENDING',
+      toStatus: 'DECLINED',
+      reason: 'Aucune convention signée avec nous.',
+      byName: 'Personne mairie',
+    });
     expect(await seenBy(server, 'mairie')).not.toHaveProperty(p.id);
     expect(await seenBy(users.asso, 'mairie')).toMatchObject({ [p.id]: 'DECLINED' });
     expect(errorCodes(await users.mairie.gql(CONFIRM, { id: p.id }))).toEqual(['CONFLICT']);
@@ -268,10 +289,17 @@ describe('partnerships awaiting the viewer’s confirmation', () => {
     // Pending both ways around ars, whatever the other tests did.
     await declare(users.asso2, 'asso2', 'ars', 'COFINANCEMENT');
     await declare(users.ars, 'ars', 'asso2', 'ACCORD_CADRE');
-    const pending = await server.ds.query(`SELECT id, actor_a, actor_b FROM partnership WHERE status = 'PENDING' AND $1::uuid IN (actor_a, actor_b)`, [actor.ars]);
+    const pending = await server.ds.query(`SELECT id, actor_a, actor_b FROM partnership WHERE status = 'PENDING' AND $1::uuid IN (actor_a, actor_b)`, [
+      actor.ars,
+    ]);
     expect(pending.length).toBeGreaterThan(0);
     const forArs = (await users.ars.gql(Q)).data.partnershipsToConfirm;
-    expect(forArs.map((p: any) => p.id).sort()).toEqual(pending.filter((p: any) => p.actor_b === actor.ars).map((p: any) => p.id).sort());
+    expect(forArs.map((p: any) => p.id).sort()).toEqual(
+      pending
+        .filter((p: any) => p.actor_b === actor.ars)
+        .map((p: any) => p.id)
+        .sort(),
+    );
     expect(forArs.every((p: any) => p.status === 'PENDING' && p.actorB.id === actor.ars)).toBe(true);
     const declaredByArs = pending.filter((p: any) => p.actor_a === actor.ars).map((p: any) => p.id);
     expect(declaredByArs.length).toBeGreaterThan(0);
@@ -297,13 +325,10 @@ describe('the migration', () => {
       await migration.down(qr);
       const insert = async (a: string, b: string, kind: string, end: string | null, at: string) =>
         (
-          await qr.query(`INSERT INTO partnership (actor_a, actor_b, kind, end_date, created_at, source) VALUES ($1, $2, $3, $4, $5, 'documents-publics') RETURNING id`, [
-            actor[a],
-            actor[b],
-            kind,
-            end,
-            at,
-          ])
+          await qr.query(
+            `INSERT INTO partnership (actor_a, actor_b, kind, end_date, created_at, source) VALUES ($1, $2, $3, $4, $5, 'documents-publics') RETURNING id`,
+            [actor[a], actor[b], kind, end, at],
+          )
         )[0].id as string;
       const current = await insert('caf', 'asso', 'CONVENTION', null, '2020-01-01');
       const duplicate = await insert('asso', 'caf', 'CONVENTION', '2099-12-31', '2021-01-01');

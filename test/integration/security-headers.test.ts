@@ -15,7 +15,15 @@ const MEUSE = { scope: { level: 'DEPARTEMENT', code: '55' }, level: 'COMMUNE', t
 let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer();
-  await server.createActor({ name: 'En-têtes CPTS de Verdun', kind: 'CPTS', sector: 'SANTE', themes: [THEME], communeCode: '55545', source: SOURCE, territories: [{ level: 'COMMUNE', code: '55545' }] });
+  await server.createActor({
+    name: 'En-têtes CPTS de Verdun',
+    kind: 'CPTS',
+    sector: 'SANTE',
+    themes: [THEME],
+    communeCode: '55545',
+    source: SOURCE,
+    territories: [{ level: 'COMMUNE', code: '55545' }],
+  });
 });
 afterAll(() => server?.close());
 
@@ -38,7 +46,11 @@ async function startWith(overrides: Parameters<typeof createApp>[2]) {
 }
 
 const graphql = (base: string, headers: Record<string, string> = {}) =>
-  fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query: '{ themes { code } }' }) });
+  fetch(`${base}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query: '{ themes { code } }' }),
+  });
 
 /** The directives of a Content-Security-Policy header, by name. */
 function directives(header: string | null): Map<string, string[]> {
@@ -65,7 +77,10 @@ function expectSecurityHeaders(res: Response, label: string) {
   expect(csp.get('base-uri'), label).toEqual(["'self'"]);
   // No remote origin, no inline script or style, no eval, anywhere in the policy.
   const all = [...csp.values()].flat();
-  expect(all.filter((v) => /^(https?:|\*|'unsafe-|wss?:)/.test(v)), label).toEqual([]);
+  expect(
+    all.filter((v) => /^(https?:|\*|'unsafe-|wss?:)/.test(v)),
+    label,
+  ).toEqual([]);
   expect(res.headers.get('x-content-type-options'), label).toBe('nosniff');
   expect(res.headers.get('referrer-policy'), label).toBe('strict-origin-when-cross-origin');
   expect(res.headers.get('cross-origin-opener-policy'), label).toBe('same-origin');
@@ -130,7 +145,8 @@ describe('security headers', () => {
       const csp = directives((await fetch(`${raster.url}/`)).headers.get('content-security-policy'));
       expect(csp.get('img-src')).toEqual(["'self'", 'data:', 'blob:', 'https://tuiles.example.org']);
       expect(csp.get('connect-src')).toEqual(["'self'", 'https://tuiles.example.org']);
-      for (const d of ['default-src', 'script-src', 'style-src', 'worker-src', 'frame-ancestors']) expect(csp.get(d)!.join(' '), d).not.toContain('example.org');
+      for (const d of ['default-src', 'script-src', 'style-src', 'worker-src', 'frame-ancestors'])
+        expect(csp.get(d)!.join(' '), d).not.toContain('example.org');
     } finally {
       await raster.close();
     }

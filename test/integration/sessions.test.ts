@@ -61,7 +61,10 @@ describe('mySessions', () => {
     const phone = await browser(email, SAFARI);
     const list = await sessionsOf(laptop);
     expect(list).toHaveLength(2);
-    expect(list.map((s) => [s.current, s.userAgent])).toEqual([[true, FIREFOX], [false, SAFARI]]);
+    expect(list.map((s) => [s.current, s.userAgent])).toEqual([
+      [true, FIREFOX],
+      [false, SAFARI],
+    ]);
     expect(list.map((s) => s.userAgent).sort()).toEqual([FIREFOX, SAFARI].sort());
     for (const s of list) {
       expect(Date.parse(s.createdAt)).toBeLessThanOrEqual(Date.now() + 1000);

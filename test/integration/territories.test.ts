@@ -224,8 +224,7 @@ describe('bad input', () => {
 
 describe('seeding', () => {
   it('changes nothing when run again, even when forced', async () => {
-    const snapshot = () =>
-      server.ds.query<unknown[]>(`SELECT level, code, xmin::text AS x FROM territory ORDER BY level, code`);
+    const snapshot = () => server.ds.query<unknown[]>(`SELECT level, code, xmin::text AS x FROM territory ORDER BY level, code`);
     const before = await snapshot();
     const lines: string[] = [];
     await runSeeds(server.ds, { departements: TEST_DEPARTEMENTS, log: (l) => lines.push(l) });

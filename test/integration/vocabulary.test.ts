@@ -41,7 +41,9 @@ const LISTS: Record<string, { graphqlEnum: string; labels: Readonly<Record<strin
   territoryLevels: { graphqlEnum: 'TerritoryLevel', labels: LEVEL_LABELS },
 };
 
-const VOCABULARY = `{ vocabulary { ${Object.keys(LISTS).map((k) => `${k} { code label }`).join(' ')} } }`;
+const VOCABULARY = `{ vocabulary { ${Object.keys(LISTS)
+  .map((k) => `${k} { code label }`)
+  .join(' ')} } }`;
 
 type Entry = { code: string; label: string };
 
@@ -58,13 +60,15 @@ describe('vocabulary', () => {
   it('should label every value of each GraphQL enum, in the enum’s order, and nothing else', async () => {
     const vocabulary = (await server.gql<{ vocabulary: Record<string, Entry[]> }>(VOCABULARY)).data!.vocabulary;
     for (const [field, { graphqlEnum }] of Object.entries(LISTS)) {
-      const res = await server.gql<{ __type: { enumValues: { name: string }[] } }>(
-        `query ($name: String!) { __type(name: $name) { enumValues { name } } }`,
-        { name: graphqlEnum },
-      );
+      const res = await server.gql<{ __type: { enumValues: { name: string }[] } }>(`query ($name: String!) { __type(name: $name) { enumValues { name } } }`, {
+        name: graphqlEnum,
+      });
       const values = res.data!.__type.enumValues.map((v) => v.name);
       expect(values.length, graphqlEnum).toBeGreaterThan(1);
-      expect(vocabulary[field].map((e) => e.code), field).toEqual(values);
+      expect(
+        vocabulary[field].map((e) => e.code),
+        field,
+      ).toEqual(values);
       for (const e of vocabulary[field]) expect(e.label.trim(), `${field}.${e.code}`).not.toBe('');
     }
   });

@@ -52,24 +52,52 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function snapshot(pool: pg.Pool, exclude: { actorSources: string[]; membershipIds: string[] }) {
   const keep = `actor_id NOT IN (SELECT id FROM actor WHERE source = ANY($1::text[]))`;
   const q = async (name: string, sql: string, params: unknown[]) => {
-    const { rows: [r] } = await pool.query(sql, params);
+    const {
+      rows: [r],
+    } = await pool.query(sql, params);
     return [name, `${r.n}:${r.h ?? '-'}`] as const;
   };
   const s = [exclude.actorSources];
   const parts = await Promise.all([
-    q('actor', `SELECT count(*)::int AS n, md5(string_agg(id || ':' || version || ':' || status, ',' ORDER BY id)) AS h FROM actor WHERE source IS NULL OR NOT (source = ANY($1::text[]))`, s),
-    q('actor_territory', `SELECT count(*)::int AS n, md5(string_agg(actor_id || ':' || level || ':' || code, ',' ORDER BY actor_id, level, code)) AS h FROM actor_territory WHERE ${keep}`, s),
-    q('coverage_commune', `SELECT count(*)::int AS n, md5(string_agg(actor_id || ':' || commune_code, ',' ORDER BY actor_id, commune_code)) AS h FROM coverage_commune WHERE ${keep}`, s),
-    q('coverage_area', `SELECT count(*)::int AS n, md5(string_agg(actor_id || ':' || level || ':' || code, ',' ORDER BY actor_id, level, code)) AS h FROM coverage_area WHERE ${keep}`, s),
-    q('membership', `SELECT count(*)::int AS n, md5(string_agg(id || ':' || status || ':' || role, ',' ORDER BY id)) AS h FROM membership WHERE NOT (id = ANY($1::uuid[]))`, [exclude.membershipIds]),
-    q('membership_event', `SELECT count(*)::int AS n, md5(string_agg(id || ':' || membership_id || ':' || to_status, ',' ORDER BY id)) AS h FROM membership_event WHERE NOT (membership_id = ANY($1::uuid[]))`, [exclude.membershipIds]),
+    q(
+      'actor',
+      `SELECT count(*)::int AS n, md5(string_agg(id || ':' || version || ':' || status, ',' ORDER BY id)) AS h FROM actor WHERE source IS NULL OR NOT (source = ANY($1::text[]))`,
+      s,
+    ),
+    q(
+      'actor_territory',
+      `SELECT count(*)::int AS n, md5(string_agg(actor_id || ':' || level || ':' || code, ',' ORDER BY actor_id, level, code)) AS h FROM actor_territory WHERE ${keep}`,
+      s,
+    ),
+    q(
+      'coverage_commune',
+      `SELECT count(*)::int AS n, md5(string_agg(actor_id || ':' || commune_code, ',' ORDER BY actor_id, commune_code)) AS h FROM coverage_commune WHERE ${keep}`,
+      s,
+    ),
+    q(
+      'coverage_area',
+      `SELECT count(*)::int AS n, md5(string_agg(actor_id || ':' || level || ':' || code, ',' ORDER BY actor_id, level, code)) AS h FROM coverage_area WHERE ${keep}`,
+      s,
+    ),
+    q(
+      'membership',
+      `SELECT count(*)::int AS n, md5(string_agg(id || ':' || status || ':' || role, ',' ORDER BY id)) AS h FROM membership WHERE NOT (id = ANY($1::uuid[]))`,
+      [exclude.membershipIds],
+    ),
+    q(
+      'membership_event',
+      `SELECT count(*)::int AS n, md5(string_agg(id || ':' || membership_id || ':' || to_status, ',' ORDER BY id)) AS h FROM membership_event WHERE NOT (membership_id = ANY($1::uuid[]))`,
+      [exclude.membershipIds],
+    ),
     q('session', `SELECT count(*)::int AS n, md5(string_agg(token_hash, ',' ORDER BY token_hash)) AS h FROM session`, []),
   ]);
   return Object.fromEntries(parts) as Record<string, string>;
 }
 
 function compare(before: Record<string, string>, after: Record<string, string>): string[] {
-  return Object.keys(before).filter((k) => before[k] !== after[k]).map((k) => `${k} ${before[k]} → ${after[k]}`);
+  return Object.keys(before)
+    .filter((k) => before[k] !== after[k])
+    .map((k) => `${k} ${before[k]} → ${after[k]}`);
 }
 
 /** The gap aggregates (maintained by triggers) against a full recomputation, rolled back. */
@@ -105,10 +133,13 @@ async function coverageConsistent(ds: DataSource, ids: string[]): Promise<string
   try {
     const snap = async () =>
       (
-        await qr.query(`SELECT
+        await qr.query(
+          `SELECT
           (SELECT count(*)::int FROM coverage_commune WHERE actor_id = ANY($1::uuid[])) AS cc,
           (SELECT md5(string_agg(actor_id || commune_code, ',' ORDER BY actor_id, commune_code)) FROM coverage_commune WHERE actor_id = ANY($1::uuid[])) AS hc,
-          (SELECT md5(string_agg(actor_id || level || code, ',' ORDER BY actor_id, level, code)) FROM coverage_area WHERE actor_id = ANY($1::uuid[])) AS ha`, [ids])
+          (SELECT md5(string_agg(actor_id || level || code, ',' ORDER BY actor_id, level, code)) FROM coverage_area WHERE actor_id = ANY($1::uuid[])) AS ha`,
+          [ids],
+        )
       )[0];
     await qr.startTransaction();
     const stored = await snap();
@@ -145,10 +176,9 @@ export async function runFaults(f: FaultContext): Promise<FaultReport> {
 
   const appBackends = async (where = 'true') =>
     (
-      await watch.query(
-        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1 AND ${where}`,
-        [f.appName],
-      )
+      await watch.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1 AND ${where}`, [
+        f.appName,
+      ])
     ).rows[0].n as number;
   const terminate = async () =>
     (
@@ -186,13 +216,22 @@ export async function runFaults(f: FaultContext): Promise<FaultReport> {
     const bad: string[] = [];
     if (first) {
       for (let i = 0; i < 20; i++) {
-        const a = await anon.gql(Q.search, { filter: { coversCommune: f.communes[i * 37 % f.communes.length].code, themesAny: ['addictions'] }, first: 20 });
+        const a = await anon.gql(Q.search, { filter: { coversCommune: f.communes[(i * 37) % f.communes.length].code, themesAny: ['addictions'] }, first: 20 });
         if (problemOf(a)) bad.push(problemOf(a)!);
       }
       for (let i = 0; i < 5; i++) {
         const name = `Acteur de charge ${f.runId} reprise ${label} ${i}`;
         const a = await writer.gql(Q.createActor, {
-          input: { name, kind: 'ASSOCIATION', sector: 'SOCIAL', communeCode: f.communes[i].code, territories: [{ level: 'COMMUNE', code: f.communes[i].code }], themes: ['addictions'], source: RUN_SOURCE, isDemo: true },
+          input: {
+            name,
+            kind: 'ASSOCIATION',
+            sector: 'SOCIAL',
+            communeCode: f.communes[i].code,
+            territories: [{ level: 'COMMUNE', code: f.communes[i].code }],
+            themes: ['addictions'],
+            source: RUN_SOURCE,
+            isDemo: true,
+          },
         });
         if (problemOf(a)) bad.push(problemOf(a)!);
         else f.ledger.actors.set(a.data.createActor.id, { name, version: 1, description: null });
@@ -201,7 +240,9 @@ export async function runFaults(f: FaultContext): Promise<FaultReport> {
     check(
       `${label} : l’application répond de nouveau (le pool se reconnecte)`,
       !!first && bad.length === 0,
-      first ? `première réponse après ${toFirst} ms (${failedBefore} échec(s) avant), puis 20 lectures et 5 écritures : ${bad.length ? bad.join(',') : 'toutes réussies'}` : 'aucune réponse en 15 s',
+      first
+        ? `première réponse après ${toFirst} ms (${failedBefore} échec(s) avant), puis 20 lectures et 5 écritures : ${bad.length ? bad.join(',') : 'toutes réussies'}`
+        : 'aucune réponse en 15 s',
     );
     return { msToFirstSuccess: toFirst, failedBefore, afterwards: bad.length };
   };
@@ -269,9 +310,19 @@ export async function runFaults(f: FaultContext): Promise<FaultReport> {
     let delayMs = 0;
     let seen: boolean;
     if (v === 'tot') {
-      seen = await waitFor('import bloqué sur coverage_area', async () => (await appBackends(`wait_event_type = 'Lock' AND query LIKE '%coverage_area%'`)) > 0, 120_000, over);
+      seen = await waitFor(
+        'import bloqué sur coverage_area',
+        async () => (await appBackends(`wait_event_type = 'Lock' AND query LIKE '%coverage_area%'`)) > 0,
+        120_000,
+        over,
+      );
     } else if (v === 'fin') {
-      seen = await waitFor('import bloqué sur gap_rebuild', async () => (await appBackends(`wait_event_type = 'Lock' AND query LIKE '%gap_rebuild%'`)) > 0, 120_000, over);
+      seen = await waitFor(
+        'import bloqué sur gap_rebuild',
+        async () => (await appBackends(`wait_event_type = 'Lock' AND query LIKE '%gap_rebuild%'`)) > 0,
+        120_000,
+        over,
+      );
     } else {
       seen = await waitFor('écritures de l’import', async () => (await appBackends(`backend_xid IS NOT NULL`)) > 0, 120_000, over);
       delayMs = Math.round(Math.random() * 300);
@@ -292,7 +343,16 @@ export async function runFaults(f: FaultContext): Promise<FaultReport> {
       `${killed ? `${killed} connexions de l’application coupées après ${killedAfterMs} ms` : 'PAS COUPÉ (import terminé avant)'} ; ${n} acteurs importés sur ${f.importRows} ; réponse ${acked ? 'acquittée' : (problemOf(res) ?? 'non enregistrée')}`,
     );
     if (acked) check(`${label} : import acquitté présent`, present, `${n}/${f.importRows}`);
-    scenarios.push({ name: label, variant: v, delayMs, killedBackends: killed, killedAfterMs, answer: acked ? 'acquitté' : problemOf(res), importedRows: n, recovery: rec });
+    scenarios.push({
+      name: label,
+      variant: v,
+      delayMs,
+      killedBackends: killed,
+      killedAfterMs,
+      answer: acked ? 'acquitté' : problemOf(res),
+      importedRows: n,
+      recovery: rec,
+    });
     return present;
   };
 
@@ -304,7 +364,11 @@ export async function runFaults(f: FaultContext): Promise<FaultReport> {
   };
   const afterKills = await snapshot(pool, exclude());
   const diff = compare(before, afterKills);
-  check('après les coupures : le reste de la base est inchangé (sommes md5 hors écritures du test)', diff.length === 0, diff.join(' ; ') || Object.keys(before).join(', ') + ' identiques');
+  check(
+    'après les coupures : le reste de la base est inchangé (sommes md5 hors écritures du test)',
+    diff.length === 0,
+    diff.join(' ; ') || Object.keys(before).join(', ') + ' identiques',
+  );
   // The operator runs the cut imports again: each must now go through, once.
   for (const v of variants) {
     if (present[v]) continue;
@@ -312,18 +376,36 @@ export async function runFaults(f: FaultContext): Promise<FaultReport> {
     const res = await importCsv(importClient, csvOf(v));
     await stopBg();
     const r = res.data?.importActors;
-    check(`import « ${v} » relancé : acquitté`, !problemOf(res) && r?.committed === true && r.created === f.importRows, JSON.stringify(r ? { created: r.created, unchanged: r.unchanged, rejected: r.rejected } : res.errors).slice(0, 300));
+    check(
+      `import « ${v} » relancé : acquitté`,
+      !problemOf(res) && r?.committed === true && r.created === f.importRows,
+      JSON.stringify(r ? { created: r.created, unchanged: r.unchanged, rejected: r.rejected } : res.errors).slice(0, 300),
+    );
   }
   const counts = await Promise.all(variants.map((v) => importCount(v)));
-  check('imports : chacun présent une seule fois', counts.every((c) => c === f.importRows), `${counts.join(' + ')} acteurs pour ${variants.length} × ${f.importRows} lignes`);
-  const dupes = (await pool.query(`SELECT count(*)::int AS n FROM (SELECT name FROM actor WHERE source = $1 GROUP BY name, commune_code HAVING count(*) > 1) d`, [IMPORT_SOURCE])).rows[0].n;
+  check(
+    'imports : chacun présent une seule fois',
+    counts.every((c) => c === f.importRows),
+    `${counts.join(' + ')} acteurs pour ${variants.length} × ${f.importRows} lignes`,
+  );
+  const dupes = (
+    await pool.query(`SELECT count(*)::int AS n FROM (SELECT name FROM actor WHERE source = $1 GROUP BY name, commune_code HAVING count(*) > 1) d`, [
+      IMPORT_SOURCE,
+    ])
+  ).rows[0].n;
   check('imports : aucun doublon', dupes === 0, `${dupes} nom(s) en double`);
-  const ids = (await pool.query(`SELECT id FROM actor WHERE source = $1 AND name LIKE $2 ORDER BY id`, [IMPORT_SOURCE, `Acteur importé ${f.runId} %`])).rows.map((r) => r.id as string);
+  const ids = (
+    await pool.query(`SELECT id FROM actor WHERE source = $1 AND name LIKE $2 ORDER BY id`, [IMPORT_SOURCE, `Acteur importé ${f.runId} %`])
+  ).rows.map((r) => r.id as string);
   const cov = await coverageConsistent(f.ds, ids);
   check('imports : couverture complète (identique à resolveCoverage)', cov === null, cov ?? `${ids.length} acteurs`);
   const reimport = await importCsv(importClient, csvOf('tot'));
   const rr = reimport.data?.importActors;
-  check('import relancé une fois de plus : rien ne change (tout « inchangé »)', rr?.unchanged === f.importRows && rr.created === 0, JSON.stringify(rr ? { created: rr.created, updated: rr.updated, unchanged: rr.unchanged } : reimport.errors).slice(0, 200));
+  check(
+    'import relancé une fois de plus : rien ne change (tout « inchangé »)',
+    rr?.unchanged === f.importRows && rr.created === 0,
+    JSON.stringify(rr ? { created: rr.created, updated: rr.updated, unchanged: rr.unchanged } : reimport.errors).slice(0, 200),
+  );
 
   // ---------------------------------------------------------------- membership decisions
   const pairs = (
@@ -332,11 +414,7 @@ export async function runFaults(f: FaultContext): Promise<FaultReport> {
        CROSS JOIN unnest($3::uuid[]) AS c(id)
        WHERE NOT EXISTS (SELECT 1 FROM membership x WHERE x.actor_id = m.actor AND x.coalition_id = c.id AND x.status IN ('REQUESTED','INVITED','ACTIVE'))
        ORDER BY md5(m.actor::text || c.id::text) LIMIT 48`,
-      [
-        f.accounts.members.flatMap((mm) => mm.actors),
-        f.accounts.members.flatMap((_, i) => [i, i, i]),
-        f.accounts.coalitions.map((c) => c.id),
-      ],
+      [f.accounts.members.flatMap((mm) => mm.actors), f.accounts.members.flatMap((_, i) => [i, i, i]), f.accounts.coalitions.map((c) => c.id)],
     )
   ).rows as { actor_id: string; coalition_id: string; k: number }[];
   const owner = new Map(f.accounts.coalitions.map((c) => [c.id, c.coordinator]));
@@ -364,11 +442,16 @@ export async function runFaults(f: FaultContext): Promise<FaultReport> {
     let killed: number;
     if (how === 'lock') {
       const want = Math.min(batch.length, 8);
-      await waitFor(`${want} décisions bloquées en cours de transaction`, async () => (await appBackends(`wait_event_type = 'Lock' AND query LIKE '%membership_event%'`)) >= want);
+      await waitFor(
+        `${want} décisions bloquées en cours de transaction`,
+        async () => (await appBackends(`wait_event_type = 'Lock' AND query LIKE '%membership_event%'`)) >= want,
+      );
       killed = await terminate();
       await side.query('ROLLBACK');
     } else {
-      await waitFor('décisions en cours', async () => (await appBackends(`query LIKE '%UPDATE membership SET%' AND state <> 'idle'`)) > 0, 1000).catch(() => {});
+      await waitFor('décisions en cours', async () => (await appBackends(`query LIKE '%UPDATE membership SET%' AND state <> 'idle'`)) > 0, 1000).catch(
+        () => {},
+      );
       await sleep(Math.random() * 5);
       killed = await terminate();
     }
@@ -391,10 +474,16 @@ export async function runFaults(f: FaultContext): Promise<FaultReport> {
         [batch.map((r) => r.id)],
       )
     ).rows as { id: string; status: string; ev: string[] }[];
-    const half = rows.filter((r) => !((r.status === 'REQUESTED' && r.ev.join('>') === 'REQUESTED') || (r.status === 'ACTIVE' && r.ev.join('>') === 'REQUESTED>ACTIVE')));
+    const half = rows.filter(
+      (r) => !((r.status === 'REQUESTED' && r.ev.join('>') === 'REQUESTED') || (r.status === 'ACTIVE' && r.ev.join('>') === 'REQUESTED>ACTIVE')),
+    );
     const lost = batch.filter((r, i) => !problemOf(res[i]) && rows.find((x) => x.id === r.id)?.status !== 'ACTIVE');
     const decided = rows.filter((r) => r.status === 'ACTIVE').length;
-    check(`${label} : aucune décision à moitié écrite`, half.length === 0, half.length ? half.map((h) => `${h.id} ${h.status} [${h.ev.join('>')}]`).join(' ; ') : `${decided} décidées, ${rows.length - decided} encore en attente`);
+    check(
+      `${label} : aucune décision à moitié écrite`,
+      half.length === 0,
+      half.length ? half.map((h) => `${h.id} ${h.status} [${h.ev.join('>')}]`).join(' ; ') : `${decided} décidées, ${rows.length - decided} encore en attente`,
+    );
     check(`${label} : aucune décision acquittée perdue`, lost.length === 0, `${acked} acquittées sur ${batch.length}`);
     // The coordinator tries the unanswered ones again: done now, or CONFLICT if it had gone through.
     let conflicts = 0;
@@ -415,8 +504,22 @@ export async function runFaults(f: FaultContext): Promise<FaultReport> {
         m.unknown = null;
       } else retryProblems.push(p);
     }
-    check(`${label} : décisions refaites sans doublon`, retryProblems.length === 0, `${retried} refaites : ${retried - conflicts - retryProblems.length} passées, ${conflicts} déjà faites (CONFLICT)${retryProblems.length ? `, erreurs ${retryProblems.join(',')}` : ''}`);
-    scenarios.push({ name: label, how, decisions: batch.length, killedBackends: killed, acked, decidedBeforeRetry: decided, retried, conflicts, recovery: rec });
+    check(
+      `${label} : décisions refaites sans doublon`,
+      retryProblems.length === 0,
+      `${retried} refaites : ${retried - conflicts - retryProblems.length} passées, ${conflicts} déjà faites (CONFLICT)${retryProblems.length ? `, erreurs ${retryProblems.join(',')}` : ''}`,
+    );
+    scenarios.push({
+      name: label,
+      how,
+      decisions: batch.length,
+      killedBackends: killed,
+      acked,
+      decidedBeforeRetry: decided,
+      retried,
+      conflicts,
+      recovery: rec,
+    });
   };
   await killedDecisions('décisions coupées en pleine transaction (verrou sur membership_event)', requests.slice(0, 24), 'lock');
   await killedDecisions('décisions coupées au hasard', requests.slice(24), 'timed');
@@ -428,7 +531,11 @@ export async function runFaults(f: FaultContext): Promise<FaultReport> {
     )
   ).rows;
   const wrong = finalRows.filter((r: any) => r.status !== 'ACTIVE' || r.activations !== 1);
-  check('adhésions : toutes acceptées une seule fois (un seul événement ACTIVE chacune)', wrong.length === 0 && finalRows.length === faultIds.length, `${finalRows.length - wrong.length}/${faultIds.length}`);
+  check(
+    'adhésions : toutes acceptées une seule fois (un seul événement ACTIVE chacune)',
+    wrong.length === 0 && finalRows.length === faultIds.length,
+    `${finalRows.length - wrong.length}/${faultIds.length}`,
+  );
   const afterM = await snapshot(pool, { actorSources: [RUN_SOURCE, IMPORT_SOURCE], membershipIds: faultIds });
   const diffM = compare(beforeM, afterM);
   check('après les décisions coupées : le reste de la base est inchangé (sommes md5)', diffM.length === 0, diffM.join(' ; ') || 'identiques');

@@ -63,7 +63,16 @@ export interface HeavyReport {
   loop: LoopStats | null;
   readyz: OpSummary;
   /** Per heavy request: served, refused 503 SERVICE_BUSY (with Retry-After), other problems. */
-  heavy: { name: string; served: number; busy: number; busyWithRetryAfter: number; other: number; otherCodes: Record<string, number>; p50: number; max: number }[];
+  heavy: {
+    name: string;
+    served: number;
+    busy: number;
+    busyWithRetryAfter: number;
+    other: number;
+    otherCodes: Record<string, number>;
+    p50: number;
+    max: number;
+  }[];
   /** 5xx answers other than 503 SERVICE_BUSY, everywhere (must be 0). */
   unexpected5xx: number;
   examples: string[];
@@ -72,24 +81,27 @@ export interface HeavyReport {
 function get(base: URL, path: string, ip: string, agent: http.Agent): Promise<Answer> {
   const t0 = performance.now();
   return new Promise((resolve) => {
-    const req = http.request({ host: base.hostname, port: base.port, path, method: 'GET', agent, headers: { 'x-forwarded-for': ip }, timeout: 120_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const ms = performance.now() - t0;
-        const type = String(res.headers['content-type'] ?? '');
-        let errors: Answer['errors'];
-        if (type.includes('application/json')) {
-          try {
-            errors = JSON.parse(Buffer.concat(chunks).toString('utf8')).errors;
-          } catch {
-            errors = [{ message: 'JSON illisible', extensions: { code: 'BAD_JSON' } }];
+    const req = http.request(
+      { host: base.hostname, port: base.port, path, method: 'GET', agent, headers: { 'x-forwarded-for': ip }, timeout: 120_000 },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const ms = performance.now() - t0;
+          const type = String(res.headers['content-type'] ?? '');
+          let errors: Answer['errors'];
+          if (type.includes('application/json')) {
+            try {
+              errors = JSON.parse(Buffer.concat(chunks).toString('utf8')).errors;
+            } catch {
+              errors = [{ message: 'JSON illisible', extensions: { code: 'BAD_JSON' } }];
+            }
           }
-        }
-        resolve({ status: res.statusCode ?? 0, data: errors ? undefined : true, errors, ms, headers: res.headers });
-      });
-      res.on('error', (err) => resolve({ status: 0, networkError: err.message, ms: performance.now() - t0, headers: {} }));
-    });
+          resolve({ status: res.statusCode ?? 0, data: errors ? undefined : true, errors, ms, headers: res.headers });
+        });
+        res.on('error', (err) => resolve({ status: 0, networkError: err.message, ms: performance.now() - t0, headers: {} }));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', (err) => resolve({ status: 0, networkError: err.message, ms: performance.now() - t0, headers: {} }));
     req.end();
@@ -179,7 +191,6 @@ export async function runHeavyScenario(o: {
       }
     }
   };
-
 
   const prober = async () => {
     while (performance.now() < end) {

@@ -38,8 +38,18 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
 
 function parseArgs(argv: string[]) {
   const args = {
-    duration: 30, clients: 32, rateLimit: 1500, burst: 100, importRows: 5000, faults: true, pool: 16, warmup: 3,
-    heavy: 20, heavyClients: 8, readers: 8, readerP99: 250,
+    duration: 30,
+    clients: 32,
+    rateLimit: 1500,
+    burst: 100,
+    importRows: 5000,
+    faults: true,
+    pool: 16,
+    warmup: 3,
+    heavy: 20,
+    heavyClients: 8,
+    readers: 8,
+    readerP99: 250,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -137,7 +147,12 @@ async function main() {
   const serverLog = path.join('bench-results', `loadtest-${stamp}-server.log`);
 
   const native = !!process.env.DATABASE_URL;
-  const db = await openDatabase({ databaseUrl: process.env.DATABASE_URL, dataDir: path.resolve('bench-results', 'loadtest-pglite'), poolSize: 4, statementTimeoutMs: 600_000 });
+  const db = await openDatabase({
+    databaseUrl: process.env.DATABASE_URL,
+    dataDir: path.resolve('bench-results', 'loadtest-pglite'),
+    poolSize: 4,
+    statementTimeoutMs: 600_000,
+  });
   const databaseUrl = native ? process.env.DATABASE_URL! : db.embedded!.url;
   if (!native) {
     log('Sans DATABASE_URL : base embarquée (bench-results/loadtest-pglite/, PGlite), un seul moteur : la phase de pannes (pg_terminate_backend) est sautée.');
@@ -185,7 +200,9 @@ async function main() {
     const communes = await communesOf(pool, '44');
     const coordinators = 4;
     const accounts = await ensureAccounts(pool, admin, newClient, args.clients - coordinators, log);
-    const { rows: [counts] } = await pool.query(`SELECT (SELECT count(*) FROM actor)::int AS actors, (SELECT count(*) FROM coverage_commune)::int AS cc,
+    const {
+      rows: [counts],
+    } = await pool.query(`SELECT (SELECT count(*) FROM actor)::int AS actors, (SELECT count(*) FROM coverage_commune)::int AS cc,
       (SELECT count(*) FROM coalition)::int AS coalitions, (SELECT count(*) FROM membership)::int AS memberships`);
     log(`Base : ${counts.actors} acteurs, ${counts.cc} lignes coverage_commune, ${counts.coalitions} coalitions, ${counts.memberships} adhésions`);
 
@@ -228,7 +245,9 @@ async function main() {
     let heavy: HeavyReport | null = null;
     if (args.heavy > 0) {
       const { rows: ids } = await pool.query(`SELECT id FROM actor WHERE source = $1 ORDER BY id LIMIT 2000`, [SOURCE]);
-      log(`\nScénario lourd : ${args.heavyClients} clients envoient les requêtes les plus lourdes permises, ${args.readers} lisent actor(id), pendant ${args.heavy} s…`);
+      log(
+        `\nScénario lourd : ${args.heavyClients} clients envoient les requêtes les plus lourdes permises, ${args.readers} lisent actor(id), pendant ${args.heavy} s…`,
+      );
       const appChild = child;
       heavy = await runHeavyScenario({
         baseUrl: app.url,
@@ -257,7 +276,20 @@ async function main() {
     if (args.faults) {
       log('');
       try {
-        faults = await runFaults({ databaseUrl, appName, baseUrl: app.url, agent, accounts, communes, ledger, state, ds: db.ds, runId, importRows: args.importRows, log });
+        faults = await runFaults({
+          databaseUrl,
+          appName,
+          baseUrl: app.url,
+          agent,
+          accounts,
+          communes,
+          ledger,
+          state,
+          ds: db.ds,
+          runId,
+          importRows: args.importRows,
+          log,
+        });
       } catch (err) {
         faultCrash = err instanceof Error ? err.message : String(err);
         log(`  Phase de pannes interrompue : ${faultCrash}`);
@@ -299,7 +331,13 @@ async function main() {
       startedAt: new Date(started).toISOString(),
       seconds: Math.round((Date.now() - started) / 1000),
       options: args,
-      machine: { busyBeforePercent: busyBefore, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+      machine: {
+        busyBeforePercent: busyBefore,
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model,
+        memoryGb: Math.round(os.totalmem() / 2 ** 30),
+        node: process.version,
+      },
       database: { version, native },
       dataset: { ...counts, builtThisRun: dataset.built, buildSeconds: dataset.seconds },
       workload: {
@@ -327,7 +365,14 @@ async function main() {
       `| opération | requêtes | req/s | p50 | p95 | p99 | max | erreurs |`,
       `|---|---:|---:|---:|---:|---:|---:|---:|`,
       ...summary.byKind.map(
-        (k) => `| ${k.kind} | ${k.requests} | ${k.rps} | ${fmtMs(k.p50)} ms | ${fmtMs(k.p95)} ms | ${fmtMs(k.p99)} ms | ${fmtMs(k.max)} ms | ${k.errors}${k.errors ? ` (${Object.entries(k.errorCodes).map(([c, n]) => `${c}×${n}`).join(', ')})` : ''} |`,
+        (k) =>
+          `| ${k.kind} | ${k.requests} | ${k.rps} | ${fmtMs(k.p50)} ms | ${fmtMs(k.p95)} ms | ${fmtMs(k.p99)} ms | ${fmtMs(k.max)} ms | ${k.errors}${
+            k.errors
+              ? ` (${Object.entries(k.errorCodes)
+                  .map(([c, n]) => `${c}×${n}`)
+                  .join(', ')})`
+              : ''
+          } |`,
       ),
       `| **total** | ${summary.total.requests} | **${summary.total.rps}** | ${fmtMs(summary.total.p50)} ms | ${fmtMs(summary.total.p95)} ms | ${fmtMs(summary.total.p99)} ms | ${fmtMs(summary.total.max)} ms | **${summary.total.errors}** |`,
       `| rafale délibérée (1 client) | ${deliberate.sent} | — | — | — | — | — | ${deliberate.limited} × 429 délibérés |`,
@@ -342,7 +387,13 @@ async function main() {
         '|---|---:|---:|---:|---:|---:|',
         ...heavy.heavy.map(
           (h) =>
-            `| ${h.name} | ${h.served} | ${h.busy} (${h.busyWithRetryAfter}) | ${h.other}${h.other ? ` (${Object.entries(h.otherCodes).map(([c, n]) => `${c}×${n}`).join(', ')})` : ''} | ${fmtMs(h.p50)} ms | ${fmtMs(h.max)} ms |`,
+            `| ${h.name} | ${h.served} | ${h.busy} (${h.busyWithRetryAfter}) | ${h.other}${
+              h.other
+                ? ` (${Object.entries(h.otherCodes)
+                    .map(([c, n]) => `${c}×${n}`)
+                    .join(', ')})`
+                : ''
+            } | ${fmtMs(h.p50)} ms | ${fmtMs(h.max)} ms |`,
         ),
         '',
         '| lecteurs | requêtes | req/s | p50 | p95 | p99 | max | erreurs |',
@@ -359,7 +410,11 @@ async function main() {
       lines.push('', '| panne | résultat |', '|---|---|');
       for (const c of faults.checks) lines.push(`| ${c.name} | ${c.ok ? '✓' : '✗'} ${c.detail.replace(/\|/g, '/')} |`);
       lines.push(
-        `| écritures de fond pendant les pannes | ${faults.backgroundWrites.acked} acquittées, ${faults.backgroundWrites.failed} coupées (${Object.entries(faults.backgroundWrites.errorCodes).map(([c, n]) => `${c}×${n}`).join(', ') || '—'}) |`,
+        `| écritures de fond pendant les pannes | ${faults.backgroundWrites.acked} acquittées, ${faults.backgroundWrites.failed} coupées (${
+          Object.entries(faults.backgroundWrites.errorCodes)
+            .map(([c, n]) => `${c}×${n}`)
+            .join(', ') || '—'
+        }) |`,
       );
     }
     lines.push('', `Rapport : ${file}`);
@@ -368,7 +423,9 @@ async function main() {
       log(`\nÉCHEC (FAIL) :\n${failures.map((f) => `  - ${f}`).join('\n')}`);
       exitCode = 1;
     } else {
-      log(`\nRÉUSSITE (PASS) : aucune erreur hors limites délibérées, ${deliberate.limited} refus 429 délibérés, aucune écriture acquittée perdue ni doublée${faults ? ', import tout ou rien et décisions entières malgré les coupures' : ''}.`);
+      log(
+        `\nRÉUSSITE (PASS) : aucune erreur hors limites délibérées, ${deliberate.limited} refus 429 délibérés, aucune écriture acquittée perdue ni doublée${faults ? ', import tout ou rien et décisions entières malgré les coupures' : ''}.`,
+      );
     }
     log(`Durée totale : ${Math.round((Date.now() - started) / 1000)} s`);
   } finally {

@@ -72,11 +72,12 @@ export function actorsCsv(
     const home = pick(communes, rnd(n, `${opts.salt}:home`));
     // `local`: communes and EPCI only (a large import that stays quick to write).
     const s = rnd(n, `${opts.salt}:scope`) * (opts.local ? 0.84 : 1);
-    const territory =
-      s < 0.6 ? home.code : s < 0.84 && home.epci ? `epci:${home.epci}` : s < 0.99 ? `departement:${home.departement}` : 'region:44';
+    const territory = s < 0.6 ? home.code : s < 0.84 && home.epci ? `epci:${home.epci}` : s < 0.99 ? `departement:${home.departement}` : 'region:44';
     const nThemes = 1 + Math.floor(rnd(n, `${opts.salt}:nthemes`) * 3);
     const themes = [...new Set(Array.from({ length: nThemes }, (_, j) => pick(THEME_CODES, rnd(n, `${opts.salt}:theme${j}`) ** 1.8)))];
-    const audiences = [...new Set(Array.from({ length: 1 + Math.floor(rnd(n, `${opts.salt}:naud`) * 2) }, (_, j) => pick(AUDIENCES, rnd(n, `${opts.salt}:aud${j}`))))];
+    const audiences = [
+      ...new Set(Array.from({ length: 1 + Math.floor(rnd(n, `${opts.salt}:naud`) * 2) }, (_, j) => pick(AUDIENCES, rnd(n, `${opts.salt}:aud${j}`)))),
+    ];
     const [kind, sector] = pick(KINDS, rnd(n, `${opts.salt}:kind`) ** 2);
     lines.push([opts.name(n), kind, sector, home.code, themes.join('|'), audiences.join('|'), territory, opts.source, 'oui'].map(csvCell).join(';'));
   }
@@ -96,7 +97,9 @@ export async function importCsv(client: GqlClient, content: string, timeoutMs = 
 export async function ensureLoadDataset(pool: pg.Pool, client: GqlClient, log: Log): Promise<{ built: boolean; seconds: number }> {
   const t0 = Date.now();
   const [state] = (await pool.query(`SELECT version FROM seed_state WHERE name = 'loadtest'`)).rows;
-  const { rows: [{ n }] } = await pool.query(`SELECT count(*)::int AS n FROM actor WHERE source = $1`, [SOURCE]);
+  const {
+    rows: [{ n }],
+  } = await pool.query(`SELECT count(*)::int AS n FROM actor WHERE source = $1`, [SOURCE]);
   if (state?.version === LOAD_DATASET_VERSION && n === LOAD_ACTORS) {
     log(`Jeu de charge déjà présent (${LOAD_DATASET_VERSION}) : rien à importer`);
     return { built: false, seconds: 0 };
@@ -170,7 +173,8 @@ export async function ensureAccounts(pool: pg.Pool, admin: GqlClient, newClient:
   };
   const grant = async (email: string, role: string, actorIds: string[]) => {
     must(await admin.gql(`mutation ($input: SetUserRoleInput!) { setUserRole(input: $input) }`, { input: { email, role } }), `setUserRole ${email}`);
-    for (const a of actorIds) must(await admin.gql(`mutation ($e: String!, $a: ID!) { grantActorToUser(email: $e, actorId: $a) }`, { e: email, a }), `grant ${email}`);
+    for (const a of actorIds)
+      must(await admin.gql(`mutation ($e: String!, $a: ID!) { grantActorToUser(email: $e, actorId: $a) }`, { e: email, a }), `grant ${email}`);
   };
 
   const coordinators: Accounts['coordinators'] = [];
@@ -178,7 +182,9 @@ export async function ensureAccounts(pool: pg.Pool, admin: GqlClient, newClient:
     const email = `coordination-${i + 1}${DOMAIN}`;
     const client = newClient(`coord${i}`);
     const pilotActor = actorNo(i + 1);
-    await client.gql(`mutation ($input: SignUpInput!) { signUp(input: $input) { id } }`, { input: { email, password: PASSWORD, displayName: `Coordination ${i + 1}` } });
+    await client.gql(`mutation ($input: SignUpInput!) { signUp(input: $input) { id } }`, {
+      input: { email, password: PASSWORD, displayName: `Coordination ${i + 1}` },
+    });
     await grant(email, 'COORDINATOR', [pilotActor]);
     must(await client.gql(`mutation ($e: String!, $p: String!) { logIn(email: $e, password: $p) { id } }`, { e: email, p: PASSWORD }), `logIn ${email}`);
     coordinators.push({ client, email, pilotActor, coalitions: [] });
@@ -188,7 +194,9 @@ export async function ensureAccounts(pool: pg.Pool, admin: GqlClient, newClient:
     const email = `membre-${String(i + 1).padStart(2, '0')}${DOMAIN}`;
     const client = newClient(`member${i}`);
     const actors = [0, 1, 2].map((k) => actorNo(COORDINATORS + 1 + 3 * i + k));
-    await client.gql(`mutation ($input: SignUpInput!) { signUp(input: $input) { id } }`, { input: { email, password: PASSWORD, displayName: `Membre ${i + 1}` } });
+    await client.gql(`mutation ($input: SignUpInput!) { signUp(input: $input) { id } }`, {
+      input: { email, password: PASSWORD, displayName: `Membre ${i + 1}` },
+    });
     await grant(email, 'MEMBER', actors);
     must(await client.gql(`mutation ($e: String!, $p: String!) { logIn(email: $e, password: $p) { id } }`, { e: email, p: PASSWORD }), `logIn ${email}`);
     memberAccounts.push({ client, email, actors });

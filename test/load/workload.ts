@@ -130,7 +130,11 @@ export async function runWorkload(o: WorkloadOptions): Promise<{ seconds: number
       rec(kind, res, (d) => (typeof d?.actors?.totalCount === 'number' ? null : 'BAD_SHAPE'));
     } else if (kind === 'gaps') {
       const res = await c.gql(Q.gaps, {
-        filter: { scope: { level: 'DEPARTEMENT', code: DEPARTEMENTS[Math.floor(rand() * DEPARTEMENTS.length)] }, level: 'COMMUNE', themes: [TOP_THEMES[Math.floor(rand() * TOP_THEMES.length)]] },
+        filter: {
+          scope: { level: 'DEPARTEMENT', code: DEPARTEMENTS[Math.floor(rand() * DEPARTEMENTS.length)] },
+          level: 'COMMUNE',
+          themes: [TOP_THEMES[Math.floor(rand() * TOP_THEMES.length)]],
+        },
       });
       rec(kind, res, (d) => (Array.isArray(d?.gaps?.rows) ? null : 'BAD_SHAPE'));
     } else if (kind === 'coalition') {
@@ -148,10 +152,20 @@ export async function runWorkload(o: WorkloadOptions): Promise<{ seconds: number
     if (!o.state.members.has(i)) o.state.members.set(i, { created: [], memberships: new Map() });
     const st = o.state.members.get(i)!;
     const table: [string, number][] = o.writesOnly
-      ? [['createActor', 40], ['updateActor', 60]]
+      ? [
+          ['createActor', 40],
+          ['updateActor', 60],
+        ]
       : [
-          ['search', 26], ['searchFacets', 18], ['gaps', 8], ['coalition', 12], ['coalitions', 6],
-          ['createActor', 6], ['updateActor', 12], ['requestMembership', 8], ['leaveCoalition', 4],
+          ['search', 26],
+          ['searchFacets', 18],
+          ['gaps', 8],
+          ['coalition', 12],
+          ['coalitions', 6],
+          ['createActor', 6],
+          ['updateActor', 12],
+          ['requestMembership', 8],
+          ['leaveCoalition', 4],
         ];
     while (performance.now() < end && !o.stop?.done) {
       let op = weighted(table, rand());
@@ -162,7 +176,17 @@ export async function runWorkload(o: WorkloadOptions): Promise<{ seconds: number
         const name = `Acteur de charge ${o.runId} c${i} n${n}`;
         const code = commune();
         const res = await c.gql(Q.createActor, {
-          input: { name, kind: 'ASSOCIATION', sector: 'SOCIAL', communeCode: code, themes: [theme()], audiences: ['jeunes'], territories: [{ level: 'COMMUNE', code }], source: RUN_SOURCE, isDemo: true },
+          input: {
+            name,
+            kind: 'ASSOCIATION',
+            sector: 'SOCIAL',
+            communeCode: code,
+            themes: [theme()],
+            audiences: ['jeunes'],
+            territories: [{ level: 'COMMUNE', code }],
+            source: RUN_SOURCE,
+            isDemo: true,
+          },
         });
         const ok = rec('createActor', res, (d) => (d?.createActor?.version === 1 && d.createActor.name === name ? null : 'BAD_SHAPE'));
         if (ok) {
@@ -194,7 +218,8 @@ export async function runWorkload(o: WorkloadOptions): Promise<{ seconds: number
           // Re-read the version before updating it again.
           const cur = await c.gql(`query ($id: ID!) { actor(id: $id) { version description } }`, { id: a.id });
           if (cur.data?.actor) {
-            if (cur.data.actor.version !== a.version) o.ledger.actors.set(a.id, { name: a.name, version: cur.data.actor.version, description: cur.data.actor.description });
+            if (cur.data.actor.version !== a.version)
+              o.ledger.actors.set(a.id, { name: a.name, version: cur.data.actor.version, description: cur.data.actor.description });
             a.version = cur.data.actor.version;
           }
         }
@@ -235,7 +260,13 @@ export async function runWorkload(o: WorkloadOptions): Promise<{ seconds: number
 
   async function coordinator(i: number): Promise<void> {
     const c = o.accounts.coordinators[i].client;
-    const table: [string, number][] = [['decide', 40], ['manage', 20], ['gaps', 15], ['search', 15], ['coalition', 10]];
+    const table: [string, number][] = [
+      ['decide', 40],
+      ['manage', 20],
+      ['gaps', 15],
+      ['search', 15],
+      ['coalition', 10],
+    ];
     // Write-only phases (faults) leave the memberships to the fault scenario.
     if (o.writesOnly) return;
     while (performance.now() < end && !o.stop?.done) {
@@ -315,10 +346,10 @@ export async function verifyLedger(pool: pg.Pool, ledger: Ledger, runId: string)
     else problems.push(`acteur ${id} : attendu v${want.version} « ${want.description} », trouvé v${got.version} « ${got.description} »`);
   }
   // No actor twice: names of the run are unique by construction.
-  const dup = await pool.query(
-    `SELECT name, count(*)::int AS n FROM actor WHERE source = $1 AND name LIKE $2 GROUP BY name HAVING count(*) > 1`,
-    [RUN_SOURCE, `Acteur de charge ${runId} %`],
-  );
+  const dup = await pool.query(`SELECT name, count(*)::int AS n FROM actor WHERE source = $1 AND name LIKE $2 GROUP BY name HAVING count(*) > 1`, [
+    RUN_SOURCE,
+    `Acteur de charge ${runId} %`,
+  ]);
   for (const d of dup.rows) problems.push(`acteur en double : « ${d.name} » × ${d.n}`);
   // Created actors without acknowledgement may exist, never twice (checked above); any other is a phantom.
   const { rows: all } = await pool.query(`SELECT id, name FROM actor WHERE source = $1 AND name LIKE $2`, [RUN_SOURCE, `Acteur de charge ${runId} c%`]);
@@ -344,8 +375,7 @@ export async function verifyLedger(pool: pg.Pool, ledger: Ledger, runId: string)
     const expected = want.statuses;
     const last = expected[expected.length - 1];
     const okStatus = got === last || (want.unknown !== null && got === want.unknown);
-    const okEvents =
-      events.join('>') === expected.join('>') || (want.unknown !== null && events.join('>') === [...expected, want.unknown].join('>'));
+    const okEvents = events.join('>') === expected.join('>') || (want.unknown !== null && events.join('>') === [...expected, want.unknown].join('>'));
     if (!got) problems.push(`adhésion acquittée absente : ${id}`);
     else if (!okStatus) problems.push(`adhésion ${id} : statut attendu ${last}, trouvé ${got}`);
     if (got && !okEvents) problems.push(`adhésion ${id} : historique attendu ${expected.join('>')}, trouvé ${events.join('>') || '(vide)'}`);

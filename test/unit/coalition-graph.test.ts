@@ -13,7 +13,15 @@ function fixture() {
   const g = new UndirectedGraph<any, any>();
   for (const k of ['a:Y1', 'a:Y2', 'a:X', 'a:Z1', 'a:P', 'a:I1', 'a:I2']) g.addNode(k, node(GraphNodeKind.ACTOR));
   for (const k of ['c:G1', 'c:G2']) g.addNode(k, node(GraphNodeKind.COALITION));
-  for (const [s, t] of [['a:Y1', 'c:G1'], ['a:Y2', 'c:G1'], ['a:X', 'c:G1'], ['a:X', 'c:G2'], ['a:Z1', 'c:G2'], ['a:Z1', 'a:P']]) g.addEdge(s, t, edge);
+  for (const [s, t] of [
+    ['a:Y1', 'c:G1'],
+    ['a:Y2', 'c:G1'],
+    ['a:X', 'c:G1'],
+    ['a:X', 'c:G2'],
+    ['a:Z1', 'c:G2'],
+    ['a:Z1', 'a:P'],
+  ])
+    g.addEdge(s, t, edge);
   return g;
 }
 

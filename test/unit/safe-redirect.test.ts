@@ -62,11 +62,13 @@ describe('safeReturnPath (the page to go back to after logging in)', () => {
 
   it('never returns anything that resolves to another origin, whatever the input', () => {
     const pieces = ['/', '\\', '%2F', '%5C', '%2f', '%5c', '\t', '\n', 'evil.example', ':', '@', '.', 'x', '%', '?', '#', 'javascript:'];
-    for (const a of pieces) for (const b of pieces) for (const c of pieces) {
-      const value = a + b + c + '/x';
-      const path = safeReturnPath(value, ORIGIN);
-      expect(new URL(landing(path)).origin, JSON.stringify(value)).toBe(ORIGIN);
-      expect(path.startsWith('/') && !path.startsWith('//') && !path.startsWith('/\\'), JSON.stringify(value)).toBe(true);
-    }
+    for (const a of pieces)
+      for (const b of pieces)
+        for (const c of pieces) {
+          const value = a + b + c + '/x';
+          const path = safeReturnPath(value, ORIGIN);
+          expect(new URL(landing(path)).origin, JSON.stringify(value)).toBe(ORIGIN);
+          expect(path.startsWith('/') && !path.startsWith('//') && !path.startsWith('/\\'), JSON.stringify(value)).toBe(true);
+        }
   });
 });

@@ -97,7 +97,10 @@ export const scenarios: BenchScenario[] = [
       const problems: string[] = [];
       if (got.totalCount !== Number(want.total)) problems.push(`total ${got.totalCount} ≠ ${want.total}`);
       const gotIds = got.edges.map((e: any) => e.node.id).join(',');
-      const wantIds = page.slice(0, 20).map((r) => r.id).join(',');
+      const wantIds = page
+        .slice(0, 20)
+        .map((r) => r.id)
+        .join(',');
       if (gotIds !== wantIds) problems.push('page ids differ');
       if (got.pageInfo.hasNextPage !== page.length > 20) problems.push('hasNextPage differs');
       if (got.edges.some((e: any, k: number) => e.node.commune?.name !== page[k]?.commune)) problems.push('commune names differ');

@@ -62,7 +62,12 @@ const gapsFloor = (scoped: boolean) => `
        JOIN territory t ON t.level = 'COMMUNE' AND t.code = g.code) x) AS rows`;
 
 /** The 4 tiles (zoom 6, 512 px) of the Grand Est commune map, as the gaps page asks for them. */
-const GRAND_EST_TILES = [[32, 21], [33, 21], [32, 22], [33, 22]];
+const GRAND_EST_TILES = [
+  [32, 21],
+  [33, 21],
+  [32, 22],
+  [33, 22],
+];
 const tilePath = (i: number) => {
   const [x, y] = GRAND_EST_TILES[i % GRAND_EST_TILES.length];
   const filter = { scope: { level: 'REGION', code: '44' }, level: 'COMMUNE', themes: [theme(Math.floor(i / GRAND_EST_TILES.length))], fieldActorsOnly: true };
