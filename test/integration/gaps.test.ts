@@ -84,6 +84,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (server) {
+    await server.ds.query(`DELETE FROM actor WHERE id = ANY($1::uuid[])`, [Object.values(ids)]);
     const drift = await server.ds.query(DRIFT);
     const [stale] = await server.ds.query(`SELECT count(*)::int AS n FROM actor_theme_key WHERE actor_id = ANY($1::uuid[])`, [Object.values(ids)]);
     await server.close();
