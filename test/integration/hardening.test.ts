@@ -1,10 +1,8 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { testDatabaseUrl } from '../helpers/database.js';
 import { loadEnv } from '../../server/config/env.js';
 import { createDataSource } from '../../server/db/data-source.js';
-import { createApp } from '../../server/http/app.js';
+import { startApp } from '../helpers/app.js';
 import { errorCodes, startTestServer, type TestServer } from '../helpers/server.js';
 
 let server: TestServer;
@@ -15,28 +13,6 @@ afterAll(async () => {
   await server?.close();
 });
 
-/** A server of its own with tightened settings (rate limit, production mode). */
-async function startWith(overrides: Parameters<typeof createApp>[2]) {
-  const ds = createDataSource({ url: testDatabaseUrl(), poolSize: 2 });
-  await ds.initialize();
-  const httpServer = http.createServer();
-  const { app, apollo } = await createApp(ds, httpServer, overrides);
-  httpServer.on('request', app);
-  await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}/graphql`;
-  const post = async (body: unknown) => {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    return { status: res.status, body: (await res.json()) as any, headers: res.headers };
-  };
-  return {
-    post,
-    async close() {
-      await apollo.stop();
-      await new Promise<void>((r) => httpServer.close(() => r()));
-      await ds.destroy();
-    },
-  };
-}
 
 describe('GraphQL defences', () => {
   it('refuses a query nested deeper than the limit', async () => {
@@ -125,7 +101,7 @@ describe('GraphQL defences', () => {
   });
 
   it('limits requests per client and per minute, with RATE_LIMITED and Retry-After', async () => {
-    const limited = await startWith({ rateLimitPerMinute: 3 });
+    const limited = await startApp({ rateLimitPerMinute: 3 });
     try {
       const answers = [];
       for (let i = 0; i < 5; i++) answers.push(await limited.post({ query: '{ themes { code } }' }));
@@ -140,7 +116,7 @@ describe('GraphQL defences', () => {
   });
 
   it('in production, hides field suggestions and introspection', async () => {
-    const prod = await startWith({ production: true, introspection: false });
+    const prod = await startApp({ production: true, introspection: false });
     try {
       const typo = await prod.post({ query: '{ territory(code: "55545") { nam } }' });
       expect(typo.body.errors[0].message).not.toMatch(/Did you mean/);

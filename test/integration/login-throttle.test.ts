@@ -1,11 +1,7 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testDatabaseUrl } from '../helpers/database.js';
 import { ACCOUNT_POLICY, ADDRESS_POLICY, addressKey, delaySeconds } from '../../server/auth/login-throttle.js';
-import { createDataSource } from '../../server/db/data-source.js';
-import { createApp } from '../../server/http/app.js';
+import { startApp } from '../helpers/app.js';
 import { clientFrom } from '../helpers/address-client.js';
 import { type CookieClient, errorCodes, type GraphQLResponse, startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -236,14 +232,9 @@ describe('client address', () => {
 
   it('should read the client’s address from X-Forwarded-For behind a trusted proxy (TRUST_PROXY)', async () => {
     const email = await account('proxy');
-    const ds = createDataSource({ url: testDatabaseUrl(), poolSize: 2 });
-    await ds.initialize();
-    const httpServer = http.createServer();
     // As README's TRUST_PROXY=loopback: the proxy runs on the same machine as the app.
-    const { app, apollo } = await createApp(ds, httpServer, { trustProxy: 'loopback' });
-    httpServer.on('request', app);
-    await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`;
+    const proxied = await startApp({ trustProxy: 'loopback' });
+    const { url, ds } = proxied;
     try {
       const behind = (ip: string): CookieClient => clientFrom(url, `${NET}14`, { 'x-forwarded-for': ip });
       const attacker = behind('203.0.113.7');
@@ -254,9 +245,7 @@ describe('client address', () => {
       const [row] = await ds.query(`SELECT failures FROM auth_throttle WHERE address = '203.0.113.7' AND account = ''`);
       expect(row.failures).toBe(ACCOUNT_POLICY.free);
     } finally {
-      await apollo.stop();
-      await new Promise<void>((resolve) => httpServer.close(() => resolve()));
-      await ds.destroy();
+      await proxied.close();
     }
   });
 

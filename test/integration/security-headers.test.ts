@@ -1,10 +1,6 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testDatabaseUrl } from '../helpers/database.js';
 import { parseCspOrigins, parseTrustProxy } from '../../server/config/env.js';
-import { createDataSource } from '../../server/db/data-source.js';
-import { createApp } from '../../server/http/app.js';
+import { startApp } from '../helpers/app.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 /** Every actor of this file carries this source: afterAll removes exactly them. */
@@ -27,23 +23,6 @@ beforeAll(async () => {
 });
 afterAll(() => server?.close());
 
-/** A server of its own with other settings (a trusted proxy, extra origins). */
-async function startWith(overrides: Parameters<typeof createApp>[2]) {
-  const ds = createDataSource({ url: testDatabaseUrl(), poolSize: 2 });
-  await ds.initialize();
-  const httpServer = http.createServer();
-  const { app, apollo } = await createApp(ds, httpServer, overrides);
-  httpServer.on('request', app);
-  await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`,
-    async close() {
-      await apollo.stop();
-      await new Promise<void>((r) => httpServer.close(() => r()));
-      await ds.destroy();
-    },
-  };
-}
 
 const graphql = (base: string, headers: Record<string, string> = {}) =>
   fetch(`${base}/graphql`, {
@@ -123,7 +102,7 @@ describe('security headers', () => {
   it('should send HSTS only for a request that came over HTTPS through the trusted proxy (TRUST_PROXY=1)', async () => {
     // The string of the environment, read as Express must get it (the string "1" would trust 0.0.0.1).
     expect(parseTrustProxy('1')).toBe(1);
-    const proxied = await startWith({ trustProxy: parseTrustProxy('1') });
+    const proxied = await startApp({ trustProxy: parseTrustProxy('1') });
     try {
       const https = await graphql(proxied.url, { 'x-forwarded-proto': 'https', 'x-forwarded-for': '203.0.113.7' });
       expect(https.headers.get('strict-transport-security')).toBe('max-age=31536000; includeSubDomains');
@@ -140,7 +119,7 @@ describe('security headers', () => {
   it('should allow the raster background’s origin to images and connections only', async () => {
     const origins = parseCspOrigins(undefined, 'https://tuiles.example.org/osm/{z}/{x}/{y}.png');
     expect(origins).toEqual(['https://tuiles.example.org']);
-    const raster = await startWith({ cspExtraOrigins: origins });
+    const raster = await startApp({ cspExtraOrigins: origins });
     try {
       const csp = directives((await fetch(`${raster.url}/`)).headers.get('content-security-policy'));
       expect(csp.get('img-src')).toEqual(["'self'", 'data:', 'blob:', 'https://tuiles.example.org']);
