@@ -48,9 +48,9 @@ export class GapSpecReader {
     const taxonomy = await this.themes.taxonomy();
     const scope = await this.scope(scopeOverride ?? f.scope ?? null, scopeOverride ? 'scopes' : 'scope');
     const level = f.level ?? GapLevel.COMMUNE;
-    if (LEVEL_RANK[level as unknown as TerritoryLevel] >= LEVEL_RANK[scope.level]) {
+    if (LEVEL_RANK[level] >= LEVEL_RANK[scope.level]) {
       throw badInput(
-        `Niveau impossible : un(e) ${LEVEL_LABELS[scope.level]} ne contient pas de territoires de niveau ${LEVEL_LABELS[level as unknown as TerritoryLevel]}`,
+        `Niveau impossible : un(e) ${LEVEL_LABELS[scope.level]} ne contient pas de territoires de niveau ${LEVEL_LABELS[level]}`,
         'level',
       );
     }

@@ -1,48 +1,25 @@
 import { ArrayMaxSize, IsOptional, Max, Min, ValidateNested } from 'class-validator';
-import { Field, Float, InputType, Int, registerEnumType } from 'type-graphql';
+import { Field, Float, InputType, Int } from 'type-graphql';
 import { ActorKind } from '../actors/actor-enums.js';
+import { defineEnum, type EnumValue } from '../graphql/enums.js';
 import { TerritoryRefInput } from '../territories/territory.inputs.js';
 
 /** Levels at which gaps and coverage are computed. */
-export enum GapLevel {
-  COMMUNE = 'COMMUNE',
-  EPCI = 'EPCI',
-  DEPARTEMENT = 'DEPARTEMENT',
-}
-
-registerEnumType(GapLevel, {
-  name: 'GapLevel',
-  description: 'Niveau des territoires analysés',
-  valuesConfig: {
-    COMMUNE: { description: 'Communes (Paris, Lyon et Marseille entières)' },
-    EPCI: {
-      description:
-        'EPCI à fiscalité propre ayant au moins une commune dans le périmètre ; leurs chiffres portent sur toutes leurs communes membres',
-    },
-    DEPARTEMENT: { description: 'Départements ayant au moins une commune dans le périmètre' },
-  },
+export const GapLevel = defineEnum('GapLevel', 'Niveau des territoires analysés', {
+  COMMUNE: 'Communes (Paris, Lyon et Marseille entières)',
+  EPCI: 'EPCI à fiscalité propre ayant au moins une commune dans le périmètre ; leurs chiffres portent sur toutes leurs communes membres',
+  DEPARTEMENT: 'Départements ayant au moins une commune dans le périmètre',
 });
+export type GapLevel = EnumValue<typeof GapLevel>;
 
 /** Orders of the gap list. */
-export enum GapOrder {
-  UNCOVERED_POPULATION = 'UNCOVERED_POPULATION',
-  POPULATION = 'POPULATION',
-  ACTORS_PER_10K = 'ACTORS_PER_10K',
-  NAME = 'NAME',
-}
-
-registerEnumType(GapOrder, {
-  name: 'GapOrder',
-  description: 'Ordre de la liste des lacunes (le rang suit cet ordre)',
-  valuesConfig: {
-    UNCOVERED_POPULATION: {
-      description: 'Population sans aucun acteur d’abord (puis population totale) : les plus grandes populations non couvertes en tête',
-    },
-    POPULATION: { description: 'Population totale décroissante' },
-    ACTORS_PER_10K: { description: 'Acteurs pour 10 000 habitants croissants (puis population décroissante)' },
-    NAME: { description: 'Par nom' },
-  },
+export const GapOrder = defineEnum('GapOrder', 'Ordre de la liste des lacunes (le rang suit cet ordre)', {
+  UNCOVERED_POPULATION: 'Population sans aucun acteur d’abord (puis population totale) : les plus grandes populations non couvertes en tête',
+  POPULATION: 'Population totale décroissante',
+  ACTORS_PER_10K: 'Acteurs pour 10 000 habitants croissants (puis population décroissante)',
+  NAME: 'Par nom',
 });
+export type GapOrder = EnumValue<typeof GapOrder>;
 
 /**
  * What to measure: a scope, a level, themes and the actors that count. Shared by gaps, coverage,

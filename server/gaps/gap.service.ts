@@ -1,10 +1,10 @@
 import type { DataSource } from 'typeorm';
-import { Sql, empty, one, sql } from '../db/sql.js';
+import { type Sql, empty, one, sql } from '../db/sql.js';
 import { badInput } from '../graphql/errors.js';
 import type { Theme } from '../themes/theme.entity.js';
 import type { ThemeService } from '../themes/theme.service.js';
 import type { TerritoryLevel } from '../territories/territory-level.js';
-import { TERRITORY_COLUMNS, type Territory, type TerritoryRow, toTerritory } from '../territories/territory.entity.js';
+import { TERRITORY_SELECT, type Territory, type TerritoryRow, toTerritory } from '../territories/territory.entity.js';
 import type { TerritoryService } from '../territories/territory.service.js';
 import { GapSpecReader, type GapSpec } from './gap-spec.js';
 import { type Box, featureCollection, figures, gapQuery, nearest, ORDER_SQL, RANKED, summaries } from './gap-sql.js';
@@ -45,8 +45,6 @@ interface SummaryRow {
   actors: number;
 }
 
-/** The columns every territory query selects (a constant of territory.entity.ts), as a fragment. */
-const territoryColumns = Sql.trusted(TERRITORY_COLUMNS);
 
 /**
  * Gaps and coverage: which territories of a scope have no (or too few) prevention actors for a
@@ -139,7 +137,7 @@ export class GapService {
       SELECT (SELECT count(*)::int FROM gp) AS total, (SELECT count(*)::int FROM r) AS territories,
         (SELECT coalesce(sum(pop), 0)::bigint FROM gp) AS gap_pop,
         (SELECT coalesce(json_agg(x ORDER BY x.rank), '[]') FROM (
-           SELECT ${territoryColumns}, page.pop, page.n, page.per10k, page.communes, page.covered_communes, page.covered_pop,
+           SELECT ${TERRITORY_SELECT}, page.pop, page.n, page.per10k, page.communes, page.covered_communes, page.covered_pop,
              page.uncovered_pop, page.is_gap, page.rank, ${withDistance ? sql`nn.d` : sql`NULL::float8`} AS nearest_m
            FROM page JOIN territory t ON t.level = ${spec.level} AND t.code = page.code
            ${withDistance ? nearest(spec, spec.main) : empty}) x) AS rows`);
@@ -236,7 +234,7 @@ export class GapService {
         ${withTotals ? sql`(SELECT json_agg(s ORDER BY s.ord) FROM s)` : sql`'[]'::json`} AS summaries,
         (SELECT coalesce(json_agg(x ORDER BY x.pop DESC, x.code), '[]') FROM (
            SELECT t.*, cells.pop, cells.counts FROM cells
-           CROSS JOIN LATERAL (SELECT ${territoryColumns} FROM territory t
+           CROSS JOIN LATERAL (SELECT ${TERRITORY_SELECT} FROM territory t
                                WHERE t.level = ${spec.level} AND t.code = cells.code OFFSET 0) t) x) AS rows`);
     const byGid = GapService.summariesByGid(row.summaries);
     const themes = themeGroups.map((t) => t.theme);

@@ -107,17 +107,30 @@ export class ThemeCoverage {
   summary: CoverageSummary;
 }
 
+const CHOSEN_THEMES = 'Thèmes retenus (vide : tout thème)';
+
+/**
+ * What an analysis answers for: its scope, level and themes, each result describing them its way.
+ * An abstract base: no field returns it, so it never reaches the schema; its fields come first in
+ * each result's type, as they were written there.
+ */
+function Analysis(descriptions: { scope?: string; themes: string }) {
+  @ObjectType()
+  abstract class AnalysisBase {
+    @Field(() => Territory, { description: descriptions.scope })
+    scope: Territory;
+
+    @Field(() => GapLevel)
+    level: GapLevel;
+
+    @Field(() => [Theme], { description: descriptions.themes })
+    themes: Theme[];
+  }
+  return AnalysisBase;
+}
+
 @ObjectType({ description: 'Lacunes : les territoires du périmètre sous le seuil, classés' })
-export class GapResult {
-  @Field(() => Territory, { description: 'Périmètre (la France entière : niveau PAYS, code FR)' })
-  scope: Territory;
-
-  @Field(() => GapLevel)
-  level: GapLevel;
-
-  @Field(() => [Theme], { description: 'Thèmes retenus (vide : tout thème)' })
-  themes: Theme[];
-
+export class GapResult extends Analysis({ scope: 'Périmètre (la France entière : niveau PAYS, code FR)', themes: CHOSEN_THEMES }) {
   @Field(() => Int, { description: 'Nombre de lacunes' })
   totalCount: number;
 
@@ -132,16 +145,7 @@ export class GapResult {
 }
 
 @ObjectType({ description: 'Couverture de tous les territoires d’un périmètre, prête pour une carte choroplèthe' })
-export class CoverageResult {
-  @Field(() => Territory)
-  scope: Territory;
-
-  @Field(() => GapLevel)
-  level: GapLevel;
-
-  @Field(() => [Theme], { description: 'Thèmes retenus (vide : tout thème)' })
-  themes: Theme[];
-
+export class CoverageResult extends Analysis({ themes: CHOSEN_THEMES }) {
   @Field(() => CoverageSummary, { description: 'Indicateurs pour l’ensemble des thèmes retenus' })
   summary: CoverageSummary;
 
@@ -181,16 +185,7 @@ export class ThemeMatrixRow {
 }
 
 @ObjectType({ description: 'Matrice territoires × thèmes' })
-export class ThemeMatrix {
-  @Field(() => Territory)
-  scope: Territory;
-
-  @Field(() => GapLevel)
-  level: GapLevel;
-
-  @Field(() => [Theme], { description: 'Colonnes' })
-  themes: Theme[];
-
+export class ThemeMatrix extends Analysis({ themes: 'Colonnes' }) {
   @Field(() => [ThemeMatrixRow], { description: 'Lignes, par population décroissante' })
   rows: ThemeMatrixRow[];
 

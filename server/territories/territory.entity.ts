@@ -1,4 +1,5 @@
 import { Field, Float, Int, ObjectType } from 'type-graphql';
+import { Sql } from '../db/sql.js';
 import { TerritoryLevel } from './territory-level.js';
 
 /**
@@ -52,6 +53,9 @@ export class Territory {
 export const TERRITORY_COLUMNS = `t.level, t.code, t.name, t.kind, t.population, t.postal_codes,
   t.commune_code, t.epci_code, t.ept_code, t.departement_code, t.region_code, (t.geom IS NOT NULL) AS has_geometry,
   ST_X(t.label_point) AS lon, ST_Y(t.label_point) AS lat`;
+
+/** TERRITORY_COLUMNS as a fragment of tagged SQL (a constant: trusted by construction). */
+export const TERRITORY_SELECT: Sql = Sql.trusted(TERRITORY_COLUMNS);
 
 /** The stored columns of a territory (boundaries aside), as the seed writes them. */
 export interface TerritoryRecord {

@@ -1,8 +1,9 @@
 import type { DataSource } from 'typeorm';
+import { ident, run, shared, sql } from '../db/sql.js';
 import { badInput, notFound } from '../graphql/errors.js';
-import { LEVEL_RANK, PARENT_COLUMN } from './territory-hierarchy.js';
+import { LEVEL_RANK, PARENT_COLUMN, PARENT_COLUMNS } from './territory-hierarchy.js';
 import { CODE_PATTERNS, LEVEL_LABELS, TerritoryLevel, levelsForCode } from './territory-level.js';
-import { TERRITORY_COLUMNS, type Territory, type TerritoryRow, toTerritory, territoryKey } from './territory.entity.js';
+import { TERRITORY_SELECT, type Territory, type TerritoryRow, toTerritory, territoryKey } from './territory.entity.js';
 
 /** How far (metres) a point outside every commune may be from one and still be placed in it. */
 export const NEAREST_COMMUNE_MAX_METERS = 2_000;
@@ -34,9 +35,8 @@ export class TerritoryService {
    * (or of 100,000 imported rows) then costs no query. The COG only changes with a seed.
    */
   knownKeys(): Promise<Set<string>> {
-    this.keys ??= this.ds
-      .query(`SELECT level || ':' || code AS k FROM territory`)
-      .then((rows: { k: string }[]) => new Set(rows.map((r) => r.k)))
+    this.keys ??= run<{ k: string }>(this.ds, sql`SELECT level || ':' || code AS k FROM territory`)
+      .then((rows) => new Set(rows.map((r) => r.k)))
       .catch((err) => {
         this.keys = undefined;
         throw err;
@@ -56,10 +56,10 @@ export class TerritoryService {
   /** Loads territories by (level, code), in the order asked; missing ones are null. */
   async findMany(refs: readonly TerritoryRef[]): Promise<(Territory | null)[]> {
     if (refs.length === 0) return [];
-    const rows: TerritoryRow[] = await this.ds.query(
-      `SELECT ${TERRITORY_COLUMNS} FROM territory t
-       JOIN unnest($1::text[], $2::text[]) AS k(level, code) ON t.level = k.level AND t.code = k.code`,
-      [refs.map((r) => r.level), refs.map((r) => r.code)],
+    const rows = await run<TerritoryRow>(
+      this.ds,
+      sql`SELECT ${TERRITORY_SELECT} FROM territory t
+       JOIN unnest(${refs.map((r) => r.level)}::text[], ${refs.map((r) => r.code)}::text[]) AS k(level, code) ON t.level = k.level AND t.code = k.code`,
     );
     const byKey = new Map(rows.map((r) => [territoryKey(r.level, r.code), toTerritory(r)]));
     return refs.map((r) => byKey.get(territoryKey(r.level, r.code)) ?? null);
@@ -106,18 +106,18 @@ export class TerritoryService {
       throw badInput(`Un(e) ${LEVEL_LABELS[childLevel]} ne peut pas être contenu(e) dans un(e) ${LEVEL_LABELS[t.level]}`, 'level');
     }
     if (t.level === TerritoryLevel.PAYS) {
-      const rows: TerritoryRow[] = await this.ds.query(
-        `SELECT ${TERRITORY_COLUMNS} FROM territory t WHERE t.level = $1 ORDER BY t.population DESC NULLS LAST, t.name LIMIT $2`,
-        [childLevel, first],
+      const rows = await run<TerritoryRow>(
+        this.ds,
+        sql`SELECT ${TERRITORY_SELECT} FROM territory t WHERE t.level = ${childLevel} ORDER BY t.population DESC NULLS LAST, t.name LIMIT ${first}`,
       );
       return rows.map(toTerritory);
     }
     const column = PARENT_COLUMN[t.level];
     if (!column) return [];
-    const rows: TerritoryRow[] = await this.ds.query(
-      `SELECT ${TERRITORY_COLUMNS} FROM territory t WHERE t.level = $1 AND t.${column} = $2
-       ORDER BY t.population DESC NULLS LAST, t.name LIMIT $3`,
-      [childLevel, t.code, first],
+    const rows = await run<TerritoryRow>(
+      this.ds,
+      sql`SELECT ${TERRITORY_SELECT} FROM territory t WHERE t.level = ${childLevel} AND t.${ident(column, PARENT_COLUMNS)} = ${t.code}
+       ORDER BY t.population DESC NULLS LAST, t.name LIMIT ${first}`,
     );
     return rows.map(toTerritory);
   }
@@ -133,27 +133,28 @@ export class TerritoryService {
     if (raw.length > 200) throw badInput('Le texte recherché dépasse 200 caractères', 'text');
     if (!/[\p{L}\p{N}]/u.test(raw)) throw badInput('Le texte recherché ne contient ni lettre ni chiffre', 'text');
     const chosen = levels && levels.length > 0 ? levels : Object.values(TerritoryLevel);
-    const rows: (TerritoryRow & { rank_class: number })[] = await this.ds.query(
-      // f_norm($1) is computed once per statement, so the trigram index serves the LIKE and <% tests;
+    const q = shared(raw);
+    const rows = await run<TerritoryRow & { rank_class: number }>(
+      this.ds,
+      // f_norm(q) is computed once per statement, so the trigram index serves the LIKE and <% tests;
       // it goes into LIKE escaped (f_like_escape), never as a pattern.
-      `SELECT * FROM (SELECT ${TERRITORY_COLUMNS},
-         CASE WHEN t.code = upper($1) THEN 0
-              WHEN t.postal_codes @> ARRAY[$1::text] THEN 1
-              WHEN t.search_name = public.f_norm($1) THEN 2
-              WHEN t.search_name LIKE public.f_like_escape(public.f_norm($1)) || '%' THEN 3
-              WHEN t.search_name LIKE '%' || public.f_like_escape(public.f_norm($1)) || '%' THEN 4
+      sql`SELECT * FROM (SELECT ${TERRITORY_SELECT},
+         CASE WHEN t.code = upper(${q}) THEN 0
+              WHEN t.postal_codes @> ARRAY[${q}::text] THEN 1
+              WHEN t.search_name = public.f_norm(${q}) THEN 2
+              WHEN t.search_name LIKE public.f_like_escape(public.f_norm(${q})) || '%' THEN 3
+              WHEN t.search_name LIKE '%' || public.f_like_escape(public.f_norm(${q})) || '%' THEN 4
               ELSE 5 END AS rank_class,
-         greatest(word_similarity(public.f_norm($1), t.search_name), similarity(public.f_norm($1), t.search_name)) AS similarity
+         greatest(word_similarity(public.f_norm(${q}), t.search_name), similarity(public.f_norm(${q}), t.search_name)) AS similarity
        FROM territory t
-       WHERE t.level = ANY($2::text[])
-         AND (t.code = upper($1)
-              OR t.postal_codes @> ARRAY[$1::text]
-              OR t.search_name LIKE '%' || public.f_like_escape(public.f_norm($1)) || '%'
-              OR (length(public.f_norm($1)) > 2 AND (public.f_norm($1) <% t.search_name OR public.f_norm($1) % t.search_name)))) t
+       WHERE t.level = ANY(${chosen}::text[])
+         AND (t.code = upper(${q})
+              OR t.postal_codes @> ARRAY[${q}::text]
+              OR t.search_name LIKE '%' || public.f_like_escape(public.f_norm(${q})) || '%'
+              OR (length(public.f_norm(${q})) > 2 AND (public.f_norm(${q}) <% t.search_name OR public.f_norm(${q}) % t.search_name)))) t
        ORDER BY rank_class, CASE WHEN rank_class = 5 THEN -similarity ELSE 0 END,
                 population DESC NULLS LAST, name, code
-       LIMIT $3`,
-      [raw, chosen, first],
+       LIMIT ${first}`,
     );
     return rows.map(toTerritory);
   }
@@ -167,21 +168,22 @@ export class TerritoryService {
     if (!Number.isFinite(lon) || lon < -180 || lon > 180) throw badInput('La longitude doit être comprise entre -180 et 180', 'lon');
     if (!Number.isFinite(lat) || lat < -90 || lat > 90) throw badInput('La latitude doit être comprise entre -90 et 90', 'lat');
     const base = level === TerritoryLevel.ARRONDISSEMENT ? TerritoryLevel.ARRONDISSEMENT : TerritoryLevel.COMMUNE;
-    const rows: TerritoryRow[] = await this.ds.query(
-      `WITH p AS (SELECT ST_SetSRID(ST_MakePoint($1, $2), 4326) AS g),
+    const lv = shared(base);
+    const rows = await run<TerritoryRow>(
+      this.ds,
+      sql`WITH p AS (SELECT ST_SetSRID(ST_MakePoint(${lon}, ${lat}), 4326) AS g),
        inside AS (
-         SELECT ${TERRITORY_COLUMNS}, 0::float8 AS dist FROM territory t, p
-         WHERE t.level = $3 AND ST_Intersects(t.geom, p.g)
+         SELECT ${TERRITORY_SELECT}, 0::float8 AS dist FROM territory t, p
+         WHERE t.level = ${lv} AND ST_Intersects(t.geom, p.g)
          ORDER BY t.population DESC NULLS LAST LIMIT 1),
        near AS (
          SELECT * FROM (
-           SELECT ${TERRITORY_COLUMNS}, ST_Distance(t.geom::geography, p.g::geography) AS dist
+           SELECT ${TERRITORY_SELECT}, ST_Distance(t.geom::geography, p.g::geography) AS dist
            FROM territory t, p
-           WHERE t.level = $3 AND t.geom IS NOT NULL AND NOT EXISTS (SELECT 1 FROM inside)
+           WHERE t.level = ${lv} AND t.geom IS NOT NULL AND NOT EXISTS (SELECT 1 FROM inside)
            ORDER BY t.geom <-> p.g LIMIT 5) c
-         WHERE c.dist <= $4 ORDER BY c.dist LIMIT 1)
+         WHERE c.dist <= ${NEAREST_COMMUNE_MAX_METERS} ORDER BY c.dist LIMIT 1)
        SELECT * FROM inside UNION ALL SELECT * FROM near LIMIT 1`,
-      [lon, lat, base, NEAREST_COMMUNE_MAX_METERS],
     );
     if (rows.length === 0) return null;
     const found = toTerritory(rows[0]);
@@ -197,12 +199,14 @@ export class TerritoryService {
     refs.forEach((r, i) => groups.set(r.simplify, [...(groups.get(r.simplify) ?? []), i]));
     const result: (object | null)[] = refs.map(() => null);
     for (const [simplify, indexes] of groups) {
-      const rows: { level: string; code: string; geojson: object | null }[] = await this.ds.query(
-        `SELECT t.level, t.code,
-           ST_AsGeoJSON(CASE WHEN $3::float8 IS NULL THEN t.geom
-                             ELSE ST_Multi(ST_SimplifyPreserveTopology(t.geom, $3::float8)) END, 6)::json AS geojson
-         FROM territory t JOIN unnest($1::text[], $2::text[]) AS k(level, code) ON t.level = k.level AND t.code = k.code`,
-        [indexes.map((i) => refs[i].level), indexes.map((i) => refs[i].code), simplify],
+      const tolerance = shared(simplify);
+      const rows = await run<{ level: string; code: string; geojson: object | null }>(
+        this.ds,
+        sql`SELECT t.level, t.code,
+           ST_AsGeoJSON(CASE WHEN ${tolerance}::float8 IS NULL THEN t.geom
+                             ELSE ST_Multi(ST_SimplifyPreserveTopology(t.geom, ${tolerance}::float8)) END, 6)::json AS geojson
+         FROM territory t JOIN unnest(${indexes.map((i) => refs[i].level)}::text[], ${indexes.map((i) => refs[i].code)}::text[]) AS k(level, code)
+           ON t.level = k.level AND t.code = k.code`,
       );
       const byKey = new Map(rows.map((r) => [`${r.level}:${r.code}`, r.geojson]));
       for (const i of indexes) result[i] = byKey.get(territoryKey(refs[i].level, refs[i].code)) ?? null;
