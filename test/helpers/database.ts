@@ -54,14 +54,15 @@ async function copyPostgres(templateUrl: string, runId: string): Promise<FileDat
   const admin = maintenanceClient(templateUrl);
   await admin.connect();
   try {
-    // Two copies of one template at the same moment can meet each other's connection to it:
-    // PostgreSQL refuses the second (55006) rather than waiting, so it is tried again.
+    // Two copies of one template at the same moment can meet each other's connection to it, and
+    // another run's global setup may be seeding it: PostgreSQL refuses (55006) rather than
+    // waiting, so it is tried again, for two minutes at most.
     for (let attempt = 1; ; attempt++) {
       try {
         await admin.query(`CREATE DATABASE "${name}" TEMPLATE "${template}" STRATEGY FILE_COPY`);
         break;
       } catch (err) {
-        if ((err as { code?: string }).code !== OBJECT_IN_USE || attempt === 40) {
+        if ((err as { code?: string }).code !== OBJECT_IN_USE || attempt === 600) {
           throw new Error(`CREATE DATABASE … TEMPLATE "${template}" : ${(err as Error).message} (une session reste-t-elle ouverte sur la base modèle ?)`, { cause: err });
         }
         await new Promise((r) => setTimeout(r, 100 + Math.random() * 200));

@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import fs from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { TestProject } from 'vitest/node';
 import { openDatabase } from '../../server/db/database.js';
 import { runSeeds } from '../../seeds/index.js';
@@ -45,12 +44,13 @@ export async function teardown() {
 async function prepareTemplate(): Promise<TemplateDatabase> {
   const started = Date.now();
   const url = process.env.TEST_DATABASE_URL;
-  const runId = randomBytes(3).toString('hex');
+  // The run's process id: copies of a run whose process is gone are left-overs (see dropCopies).
+  const runId = `${process.pid}`;
   let template: TemplateDatabase;
   let dataDir: string | undefined;
   if (url) {
-    // Copies left by a run that crashed (the template's own runs only).
-    await dropCopies(url, `${databaseName(url)}__`);
+    // Copies left by a run of this template that crashed (never those of a run still going).
+    await dropCopies(url, `${databaseName(url)}__`, (name) => !isAlive(Number(/__(\d+)_[0-9a-f]+$/.exec(name)?.[1])));
     template = { backend: 'postgres', url, runId };
   } else {
     removeStaleRuns();
@@ -74,13 +74,13 @@ async function prepareTemplate(): Promise<TemplateDatabase> {
   return template;
 }
 
-async function dropCopies(url: string, prefix: string): Promise<void> {
+async function dropCopies(url: string, prefix: string, stale: (name: string) => boolean = () => true): Promise<void> {
   const client = maintenanceClient(url);
   await client.connect();
   try {
     const like = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     const rows: { datname: string }[] = (await client.query(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [like])).rows;
-    for (const { datname } of rows) await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+    for (const { datname } of rows.filter((r) => stale(r.datname))) await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
   } finally {
     await client.end();
   }
@@ -98,6 +98,7 @@ function removeStaleRuns(): void {
 }
 
 function isAlive(pid: number): boolean {
+  if (!pid) return false;
   try {
     process.kill(pid, 0);
     return true;
