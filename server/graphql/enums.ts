@@ -16,6 +16,8 @@ export type EnumObject<K extends string> = { readonly [V in K]: V };
 /** The union of an enum object's values: `type ActorKind = EnumValue<typeof ActorKind>`. */
 export type EnumValue<E> = E[keyof E];
 
+const isList = (values: Record<string, EnumText> | readonly string[]): values is readonly string[] => Array.isArray(values);
+
 const labelsByEnum = new WeakMap<object, Readonly<Record<string, string>>>();
 
 /**
@@ -32,13 +34,13 @@ export function defineEnum<const T extends Record<string, EnumText>>(name: strin
 /** A closed list whose values the schema does not describe (nor label). */
 export function defineEnum<const K extends string>(name: string, description: string, values: readonly K[]): EnumObject<K>;
 export function defineEnum(name: string, description: string, values: Record<string, EnumText> | readonly string[]): EnumObject<string> {
-  if (Array.isArray(values)) {
-    const enumObject = Object.freeze(Object.fromEntries(values.map((v) => [v, v])));
+  if (isList(values)) {
+    const enumObject: EnumObject<string> = Object.freeze(Object.fromEntries(values.map((v) => [v, v])));
     registerEnumType(enumObject, { name, description });
     return enumObject;
   }
-  const entries = Object.entries(values as Record<string, EnumText>);
-  const enumObject = Object.freeze(Object.fromEntries(entries.map(([v]) => [v, v])));
+  const entries = Object.entries(values);
+  const enumObject: EnumObject<string> = Object.freeze(Object.fromEntries(entries.map(([v]) => [v, v])));
   const text = (t: EnumText) => (typeof t === 'string' ? { label: t, description: t } : t);
   registerEnumType(enumObject, {
     name,
@@ -53,5 +55,5 @@ export function defineEnum(name: string, description: string, values: Record<str
 export function enumLabels<E extends EnumObject<string>>(enumObject: E): Readonly<Record<EnumValue<E>, string>> {
   const labels = labelsByEnum.get(enumObject);
   if (!labels) throw new Error('enumLabels: enum declared without labels');
-  return labels as Record<EnumValue<E>, string>;
+  return labels;
 }

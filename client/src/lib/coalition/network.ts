@@ -1,4 +1,4 @@
-import type { NetworkEdge, NetworkNode } from '../components/NetworkGraph.svelte';
+import type { NetworkEdge, NetworkNode } from '../components/network-graph';
 import type { CoalitionDetail } from '../graphql/coalitions';
 
 /** Node colours of the network drawing, by actor sector; all dark enough for white labels around. */
