@@ -45,8 +45,8 @@ const emailTaken = () => new AppError('CONFLICT', 'Un compte existe déjà avec 
 /** A User-Agent header as stored: control characters out, spaces collapsed, 300 characters at most. */
 export function trimUserAgent(header: string | string[] | undefined): string | null {
   const raw = Array.isArray(header) ? header[0] : header;
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what this removes
   const clean = raw
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what this removes
     ?.replace(/[\u0000-\u001f\u007f]+/g, ' ')
     .replace(/\s+/g, ' ')
     .trim()
