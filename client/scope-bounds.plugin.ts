@@ -21,7 +21,10 @@ export type ScopeBounds = Record<'REGION' | 'DEPARTEMENT', Record<string, Box>>;
 export function readScopeBounds(geoDir: string): { bounds: ScopeBounds; files: string[] } {
   const bounds = {} as ScopeBounds;
   const files: string[] = [];
-  for (const [level, file] of [['REGION', 'regions.geojson.gz'], ['DEPARTEMENT', 'departements.geojson.gz']] as const) {
+  for (const [level, file] of [
+    ['REGION', 'regions.geojson.gz'],
+    ['DEPARTEMENT', 'departements.geojson.gz'],
+  ] as const) {
     const full = path.join(geoDir, file);
     files.push(full);
     const fc = JSON.parse(gunzipSync(fs.readFileSync(full)).toString('utf8'));

@@ -16,11 +16,7 @@ export interface FilterSql {
  * The conditions of an ActorFilter, shared by the search and the exports. Unknown themes, publics,
  * communes or territories are a BAD_USER_INPUT naming the filter's field.
  */
-export async function filterSql(
-  filter: ActorFilter | undefined,
-  taxonomy: Taxonomy,
-  territories: Pick<TerritoryService, 'knownKeys'>,
-): Promise<FilterSql> {
+export async function filterSql(filter: ActorFilter | undefined, taxonomy: Taxonomy, territories: Pick<TerritoryService, 'knownKeys'>): Promise<FilterSql> {
   const f = filter ?? {};
   const where: Sql[] = [];
   let from = sql`actor a`;

@@ -19,8 +19,22 @@ export interface Match {
 }
 
 /** The column of the file by which a row designated a stored actor, and in words. */
-const MATCH_FIELDS: Record<Match['prio'], string> = { 1: COLUMN_NAME.id, 2: COLUMN_NAME.siret, 3: COLUMN_NAME.rna, 4: COLUMN_NAME.finess, 5: COLUMN_NAME.siren, 6: COLUMN_NAME.name };
-const MATCH_LABELS: Record<Match['prio'], string> = { 1: 'identifiant', 2: 'SIRET', 3: 'numéro RNA', 4: 'numéro FINESS', 5: 'SIREN et son nom', 6: 'nom dans la même commune' };
+const MATCH_FIELDS: Record<Match['prio'], string> = {
+  1: COLUMN_NAME.id,
+  2: COLUMN_NAME.siret,
+  3: COLUMN_NAME.rna,
+  4: COLUMN_NAME.finess,
+  5: COLUMN_NAME.siren,
+  6: COLUMN_NAME.name,
+};
+const MATCH_LABELS: Record<Match['prio'], string> = {
+  1: 'identifiant',
+  2: 'SIRET',
+  3: 'numéro RNA',
+  4: 'numéro FINESS',
+  5: 'SIREN et son nom',
+  6: 'nom dans la même commune',
+};
 
 /**
  * The same actor twice in the file: the later row is rejected (same identifiant, SIRET, RNA,
@@ -163,7 +177,10 @@ export function differs(base: ActorRecord, next: ActorRecord, labelPoints: Reado
     placeChanged ||
     !near(base.radiusKm, next.radiusKm, 1e-4) ||
     base.communeCode !== next.communeCode ||
-    !sameSet(base.territories.map((t) => `${t.level}:${t.code}`), next.territories.map((t) => `${t.level}:${t.code}`));
+    !sameSet(
+      base.territories.map((t) => `${t.level}:${t.code}`),
+      next.territories.map((t) => `${t.level}:${t.code}`),
+    );
   const fieldChanged = RECORD_FIELDS.some((k) => {
     if (k === 'lon' || k === 'lat' || k === 'radiusKm') return false; // compared above, as the place and the coverage
     const [a, b] = [base[k], next[k]];

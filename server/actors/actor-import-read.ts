@@ -75,7 +75,11 @@ function decode(input: Buffer | string, encoding: 'utf-8' | 'windows-1252'): { t
 
 /** The separator of a CSV: the most frequent of `;`, `,` and tab on the header line, outside quotes. */
 function detectDelimiter(text: string): string {
-  const counts = new Map<string, number>([[';', 0], [',', 0], ['\t', 0]]);
+  const counts = new Map<string, number>([
+    [';', 0],
+    [',', 0],
+    ['\t', 0],
+  ]);
   let quoted = false;
   for (const ch of text) {
     if (ch === '"') quoted = !quoted;
@@ -151,7 +155,11 @@ export function readCsv(input: Buffer | string, encoding: 'utf-8' | 'windows-125
     }
   });
   if (!present.has('name')) {
-    fatal.push({ row: headerLine, field: 'nom', reason: 'colonne « nom » absente de la première ligne (les en-têtes attendus : nom, type, secteur, commune, thematiques…)' });
+    fatal.push({
+      row: headerLine,
+      field: 'nom',
+      reason: 'colonne « nom » absente de la première ligne (les en-têtes attendus : nom, type, secteur, commune, thematiques…)',
+    });
   }
   const rows: RawRow[] = body.map((r) => {
     const row = startLine(r);
@@ -249,4 +257,3 @@ export function readGeoJson(input: Buffer | string): ParsedFile {
   }
   return { rows, present, ignoredColumns: [...ignored], fatal: [] };
 }
-

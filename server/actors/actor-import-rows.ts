@@ -26,7 +26,12 @@ const listOf = (v: unknown): string[] => {
   if (v === undefined || v === null) return [];
   if (Array.isArray(v)) return v.map((x) => cellText(x)).filter((x): x is string => !!x);
   const t = cellText(v);
-  return t ? t.split('|').map((x) => x.trim()).filter(Boolean) : [];
+  return t
+    ? t
+        .split('|')
+        .map((x) => x.trim())
+        .filter(Boolean)
+    : [];
 };
 
 function numberOf(v: unknown): number | null | 'bad' {
@@ -44,7 +49,11 @@ function identifierOf(v: unknown, field: string, problems: ImportProblem[], row:
   const t = cellText(v);
   if (t === null) return null;
   if (SPREADSHEET_NUMBER.test(t)) {
-    problems.push({ row, field, reason: `« ${t.slice(0, 20)} » : le tableur a converti le numéro en nombre ; formatez la colonne en texte et ressaisissez-le` });
+    problems.push({
+      row,
+      field,
+      reason: `« ${t.slice(0, 20)} » : le tableur a converti le numéro en nombre ; formatez la colonne en texte et ressaisissez-le`,
+    });
     return null;
   }
   return t.replace(/[\s.]/g, '').toUpperCase();
@@ -75,8 +84,18 @@ function parseTerritory(text: string, known: Set<string>): { level: TerritoryLev
 }
 
 const BOOL = new Map([
-  ['oui', true], ['vrai', true], ['true', true], ['1', true], ['o', true], ['yes', true],
-  ['non', false], ['faux', false], ['false', false], ['0', false], ['n', false], ['no', false],
+  ['oui', true],
+  ['vrai', true],
+  ['true', true],
+  ['1', true],
+  ['o', true],
+  ['yes', true],
+  ['non', false],
+  ['faux', false],
+  ['false', false],
+  ['0', false],
+  ['n', false],
+  ['no', false],
 ]);
 
 /** class-validator messages without a French text of their own. */
@@ -92,8 +111,7 @@ const FALLBACK: Record<string, string> = {
 };
 
 /** Report field names: the French column of an input or record field (each input field has the file column of its name). */
-export const columnOf = (field: string): string =>
-  field !== 'id' && Object.hasOwn(COLUMN_NAME, field) ? COLUMN_NAME[field as ColumnKey] : field;
+export const columnOf = (field: string): string => (field !== 'id' && Object.hasOwn(COLUMN_NAME, field) ? COLUMN_NAME[field as ColumnKey] : field);
 
 function validationProblems(errors: ValidationError[], row: number, out: ImportProblem[], parent?: string): void {
   for (const e of errors) {
@@ -128,7 +146,8 @@ export async function buildRow(raw: RawRow, present: Set<ColumnKey>, taxonomy: T
   const idText = text('id');
   if (idText) {
     if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(idText)) id = idText.toLowerCase();
-    else problems.push({ row, field: COLUMN_NAME.id, reason: `identifiant invalide « ${idText.slice(0, 40)} » (laissez la cellule vide pour un nouvel acteur)` });
+    else
+      problems.push({ row, field: COLUMN_NAME.id, reason: `identifiant invalide « ${idText.slice(0, 40)} » (laissez la cellule vide pour un nouvel acteur)` });
   }
 
   const name = text('name');
@@ -141,13 +160,23 @@ export async function buildRow(raw: RawRow, present: Set<ColumnKey>, taxonomy: T
   let kind: ActorKind | undefined;
   if (kindText) {
     kind = kindFor(kindText);
-    if (!kind) problems.push({ row, field: COLUMN_NAME.kind, reason: `nature inconnue « ${kindText.slice(0, 60)} » (ex. association, CPTS, collectivité, service de l’État, agence de l’État, ARS…)` });
+    if (!kind)
+      problems.push({
+        row,
+        field: COLUMN_NAME.kind,
+        reason: `nature inconnue « ${kindText.slice(0, 60)} » (ex. association, CPTS, collectivité, service de l’État, agence de l’État, ARS…)`,
+      });
     else input.kind = kind;
   }
   const sectorText = text('sector');
   if (sectorText) {
     const sector: Sector | undefined = sectorFor(sectorText);
-    if (!sector) problems.push({ row, field: COLUMN_NAME.sector, reason: `secteur inconnu « ${sectorText.slice(0, 60)} » (santé, social, médico-social, éducation, logement, justice, collectivité, État, recherche, usagers)` });
+    if (!sector)
+      problems.push({
+        row,
+        field: COLUMN_NAME.sector,
+        reason: `secteur inconnu « ${sectorText.slice(0, 60)} » (santé, social, médico-social, éducation, logement, justice, collectivité, État, recherche, usagers)`,
+      });
     else input.sector = sector;
   } else if (kind && DEFAULT_SECTOR[kind]) {
     input.sector = DEFAULT_SECTOR[kind];
@@ -163,7 +192,11 @@ export async function buildRow(raw: RawRow, present: Set<ColumnKey>, taxonomy: T
     if (!present.has(key)) continue;
     const n = numberOf(values[key]);
     if (n === 'bad') {
-      problems.push({ row, field: COLUMN_NAME[key], reason: `nombre attendu, lu « ${String(values[key]).trim().slice(0, 30)} » (ex. ${key === 'radiusKm' ? '10' : '49,1598'})` });
+      problems.push({
+        row,
+        field: COLUMN_NAME[key],
+        reason: `nombre attendu, lu « ${String(values[key]).trim().slice(0, 30)} » (ex. ${key === 'radiusKm' ? '10' : '49,1598'})`,
+      });
     } else input[key] = n;
   }
   // Coordinates outside France's longitude/latitude order are a common inversion: say so.
@@ -229,4 +262,3 @@ export function mergeProblems(b: BuiltRow, problems: readonly FieldProblem[]): v
     if (!reported.has(field)) b.problems.push({ row: b.row, field, reason: p.reason });
   }
 }
-

@@ -107,8 +107,7 @@ export async function writePlan(
     m,
     sql`SELECT to_regproc('gap_rebuild') IS NOT NULL AS has_rebuild, (SELECT count(*)::int FROM actor) AS actors`,
   ))!;
-  const deferAggregates =
-    hasRebuild && (deferAggregatesFrom !== undefined ? writes >= deferAggregatesFrom : rebuildPaysOff(writes, existing, BULK_DEFER_ROWS));
+  const deferAggregates = hasRebuild && (deferAggregatesFrom !== undefined ? writes >= deferAggregatesFrom : rebuildPaysOff(writes, existing, BULK_DEFER_ROWS));
   if (deferAggregates) await run(m, sql`SET LOCAL app.gap_aggregates_deferred = 'on'`);
   // Coverage of a thousand actors sorts hundreds of thousands of rows: keep the sorts in memory.
   if (writes >= LARGE_WRITE) await run(m, sql`SET LOCAL work_mem = '64MB'`);

@@ -114,7 +114,11 @@ export async function importActors(ds: DataSource, services: ImportServices, inp
     message: '',
   };
   if (file.rows.length > MAX_IMPORT_ROWS) {
-    file.fatal.push({ row: 0, field: 'fichier', reason: `${file.rows.length.toLocaleString('fr-FR')} lignes : un import en compte ${MAX_IMPORT_ROWS.toLocaleString('fr-FR')} au plus, découpez le fichier` });
+    file.fatal.push({
+      row: 0,
+      field: 'fichier',
+      reason: `${file.rows.length.toLocaleString('fr-FR')} lignes : un import en compte ${MAX_IMPORT_ROWS.toLocaleString('fr-FR')} au plus, découpez le fichier`,
+    });
   }
   if (file.fatal.length) {
     report.problems = file.fatal;
@@ -162,11 +166,17 @@ export async function importActors(ds: DataSource, services: ImportServices, inp
       report.problems = built.flatMap((b) => b.problems);
       report.rejected = built.filter((b) => b.problems.length > 0).length;
       if (dryRun || (mode === ImportMode.ALL_OR_NOTHING && report.rejected > 0)) throw new Rollback();
-      await writePlan(m, services.actors, plan, { bases, reach }, {
-        author,
-        deferAggregatesFrom: options.deferAggregatesFrom,
-        onWritten: (done, writes) => progress({ phase: 'écriture', done, total: writes }),
-      });
+      await writePlan(
+        m,
+        services.actors,
+        plan,
+        { bases, reach },
+        {
+          author,
+          deferAggregatesFrom: options.deferAggregatesFrom,
+          onWritten: (done, writes) => progress({ phase: 'écriture', done, total: writes }),
+        },
+      );
     });
     report.committed = true;
   } catch (err) {

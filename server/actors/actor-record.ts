@@ -78,16 +78,17 @@ export function prepareRecord(
   }
 
   let territories =
-    input.territories === undefined
-      ? (base?.territories ?? [])
-      : input.territories.map((t) => ({ level: t.level, code: t.code.trim().toUpperCase() }));
+    input.territories === undefined ? (base?.territories ?? []) : input.territories.map((t) => ({ level: t.level, code: t.code.trim().toUpperCase() }));
   const seen = new Set<string>();
   territories = territories.filter((t) => !seen.has(`${t.level}:${t.code}`) && seen.add(`${t.level}:${t.code}`));
   const badTerritories = territories.filter((t) => !CODE_PATTERNS[t.level].test(t.code) || !known.has(`${t.level}:${t.code}`));
   if (badTerritories.length) {
     problems.push({
       field: 'territories',
-      reason: `territoire(s) inconnu(s) : ${badTerritories.map((t) => `${LEVEL_LABELS[t.level]} ${t.code.slice(0, 12)}`).join(', ').slice(0, 200)}`,
+      reason: `territoire(s) inconnu(s) : ${badTerritories
+        .map((t) => `${LEVEL_LABELS[t.level]} ${t.code.slice(0, 12)}`)
+        .join(', ')
+        .slice(0, 200)}`,
     });
   }
   const radiusKm = keep('radiusKm', input.radiusKm);

@@ -67,13 +67,7 @@ export const ActorReview = {
   },
 
   /** The decision after a change by `editor`, or null when the status stays. */
-  onUpdate(
-    editor: AuthUser | null,
-    current: ReviewStatus,
-    before: ActorReach,
-    after: ActorReach,
-    actorId: string,
-  ): ReviewDecision | null {
+  onUpdate(editor: AuthUser | null, current: ReviewStatus, before: ActorReach, after: ActorReach, actorId: string): ReviewDecision | null {
     if (!editor || editor.role === UserRole.ADMIN) return null;
     if (current === ReviewStatus.REJECTED) return { status: ReviewStatus.PENDING_REVIEW, reason: 'Modifié après refus : à examiner de nouveau' };
     if (current !== ReviewStatus.VALIDATED) return null;

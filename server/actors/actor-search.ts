@@ -124,6 +124,11 @@ export async function searchActors(
     rows,
     hasNextPage: page.length > first,
     totalCount: wants.totalCount ? Number(row!.total) : 0,
-    facets: { themes: facets(row!.theme_facets), kinds: facets(row!.kind_facets), sectors: facets(row!.sector_facets), audiences: facets(row!.audience_facets) },
+    facets: {
+      themes: facets(row!.theme_facets),
+      kinds: facets(row!.kind_facets),
+      sectors: facets(row!.sector_facets),
+      audiences: facets(row!.audience_facets),
+    },
   };
 }

@@ -148,7 +148,10 @@ const ACTOR_FIELDS = ACTOR_TABLE.keys.filter((k): k is Exclude<ActorColumn, 'loc
 /** The SELECT list of an actor (table alias `alias`), read back by `toActor`. */
 export function actorColumns(alias = 'a'): Sql {
   const location = ACTOR_TABLE.col('location', alias);
-  return sql`${ACTOR_TABLE.list(ACTOR_FIELDS.filter((k) => !PLACE.includes(k)), alias)}, ST_X(${location}) AS lon, ST_Y(${location}) AS lat`;
+  return sql`${ACTOR_TABLE.list(
+    ACTOR_FIELDS.filter((k) => !PLACE.includes(k)),
+    alias,
+  )}, ST_X(${location}) AS lon, ST_Y(${location}) AS lat`;
 }
 
 /** A row selected with `actorColumns` (or its JSON) → an Actor. */

@@ -1,15 +1,4 @@
-import {
-  ArrayMaxSize,
-  IsEmail,
-  IsOptional,
-  IsUrl,
-  Length,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-  ValidateNested,
-} from 'class-validator';
+import { ArrayMaxSize, IsEmail, IsOptional, IsUrl, Length, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { Field, Float, InputType, Int, ObjectType } from 'type-graphql';
 import { TerritoryRefInput } from '../territories/territory.inputs.js';
 import { ActorKind, ReviewStatus, Sector } from './actor-enums.js';

@@ -95,7 +95,10 @@ export const ActorRepository = {
     const changed = records.filter((r) => wanted.has(r.id));
     if (changed.length) {
       await ActorRepository.writeTerritories(db, changed);
-      await resolveCoverage(db, changed.map((r) => r.id));
+      await resolveCoverage(
+        db,
+        changed.map((r) => r.id),
+      );
     }
   },
 
@@ -114,10 +117,7 @@ export const ActorRepository = {
 
   /** Locks an actor's row until the end of the transaction: its version and review status, or undefined. */
   async lock(db: Queryable, id: string): Promise<{ version: number; reviewStatus: ReviewStatus } | undefined> {
-    const [row] = await run<{ version: number; review_status: ReviewStatus }>(
-      db,
-      sql`SELECT version, review_status FROM actor WHERE id = ${id} FOR UPDATE`,
-    );
+    const [row] = await run<{ version: number; review_status: ReviewStatus }>(db, sql`SELECT version, review_status FROM actor WHERE id = ${id} FOR UPDATE`);
     return row && { version: row.version, reviewStatus: row.review_status };
   },
 
@@ -192,7 +192,14 @@ export const ActorRepository = {
 
   /** Review histories of several actors, oldest change first. */
   async reviewHistories(db: Queryable, ids: readonly string[]): Promise<ActorReviewEvent[][]> {
-    const rows = await run<{ actor_id: string; from_status: ReviewStatus | null; to_status: ReviewStatus; reason: string | null; at: string; display_name: string | null }>(
+    const rows = await run<{
+      actor_id: string;
+      from_status: ReviewStatus | null;
+      to_status: ReviewStatus;
+      reason: string | null;
+      at: string;
+      display_name: string | null;
+    }>(
       db,
       sql`SELECT e.actor_id, e.from_status, e.to_status, e.reason, e.at, u.display_name
           FROM actor_review_event e LEFT JOIN user_account u ON u.id = e.user_id

@@ -17,8 +17,7 @@ import { ActorService, type FacetGroup } from './actor.service.js';
 const FACET_GROUPS = new Set<string>(['themes', 'kinds', 'sectors', 'audiences']);
 
 /** The level of an address commune code: Paris, Lyon and Marseille arrondissements have their own. */
-const communeLevel = (code: string) =>
-  /^(751\d{2}|6938\d|132\d{2})$/.test(code) ? TerritoryLevel.ARRONDISSEMENT : TerritoryLevel.COMMUNE;
+const communeLevel = (code: string) => (/^(751\d{2}|6938\d|132\d{2})$/.test(code) ? TerritoryLevel.ARRONDISSEMENT : TerritoryLevel.COMMUNE);
 
 @Resolver(() => Actor)
 export class ActorResolver {
@@ -97,11 +96,7 @@ export class ActorResolver {
   }
 
   @Mutation(() => Actor, { description: 'Archive un acteur : il disparaît des recherches mais reste consultable' })
-  archiveActor(
-    @Arg('id', () => ID) id: string,
-    @Arg('version', () => Int) version: number,
-    @Ctx() { services, user }: Context,
-  ): Promise<Actor> {
+  archiveActor(@Arg('id', () => ID) id: string, @Arg('version', () => Int) version: number, @Ctx() { services, user }: Context): Promise<Actor> {
     return services.actors.archive(id, version, user);
   }
 

@@ -142,8 +142,7 @@ export class ActorService {
       const base = (await this.records(m, [id])).get(id)!;
       const { record, problems } = prepareRecord(input, base, vocabularies);
       if (!record) throw ActorService.invalid(problems);
-      const coverageChanged =
-        input.territories !== undefined || input.radiusKm !== undefined || input.lon !== undefined || input.communeCode !== undefined;
+      const coverageChanged = input.territories !== undefined || input.radiusKm !== undefined || input.lon !== undefined || input.communeCode !== undefined;
       // A validated actor whose territory a non-administrator changes is taken out of the figures
       // while its new coverage is written, and put back only if the review rule keeps it validated:
       // widened to the whole country, it never adds then removes its counts for every commune.
@@ -226,7 +225,13 @@ export class ActorService {
   }
 
   /** A page of the directory (see actor-search.ts). */
-  async search(filter: ActorFilter | undefined, first: number, after: string | null | undefined, orderBy: ActorOrder, wants: SearchWants): Promise<SearchResult> {
+  async search(
+    filter: ActorFilter | undefined,
+    first: number,
+    after: string | null | undefined,
+    orderBy: ActorOrder,
+    wants: SearchWants,
+  ): Promise<SearchResult> {
     return searchActors(this.ds, { taxonomy: await this.themes.taxonomy(), territories: this.territories }, filter, first, after, orderBy, wants);
   }
 

@@ -137,7 +137,12 @@ export class CoalitionGraphService {
       g.addNode(coalitionKey(c.id), { kind: GraphNodeKind.COALITION, label: c.name, sector: null, coalitionKind: c.kind, depth: null });
     }
     for (const m of memberRows) {
-      g.mergeEdge(actorKey(m.actor_id), coalitionKey(m.coalition_id), { kind: GraphEdgeKind.MEMBERSHIP, role: m.role, partnershipKind: null, partnershipStatus: null });
+      g.mergeEdge(actorKey(m.actor_id), coalitionKey(m.coalition_id), {
+        kind: GraphEdgeKind.MEMBERSHIP,
+        role: m.role,
+        partnershipKind: null,
+        partnershipStatus: null,
+      });
     }
     addPartnerships(g, partnerRows);
     return CoalitionGraphService.describe(g, { metrics: true, truncated });
@@ -198,10 +203,18 @@ export class CoalitionGraphService {
       };
       for (const m of members) {
         if (reach(m)) {
-          g.mergeEdge(actorKey(m.id), coalitionKey(m.coalition_id), { kind: GraphEdgeKind.MEMBERSHIP, role: m.role, partnershipKind: null, partnershipStatus: null });
+          g.mergeEdge(actorKey(m.id), coalitionKey(m.coalition_id), {
+            kind: GraphEdgeKind.MEMBERSHIP,
+            role: m.role,
+            partnershipKind: null,
+            partnershipStatus: null,
+          });
         }
       }
-      addPartnerships(g, partners.filter((p) => reach(p)));
+      addPartnerships(
+        g,
+        partners.filter((p) => reach(p)),
+      );
       frontier = next;
     }
     // Partnerships between actors of the last ring, so the drawing shows every link among its nodes.

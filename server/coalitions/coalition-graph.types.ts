@@ -88,4 +88,3 @@ export class Graph {
   @Field(() => Boolean, { description: 'Vrai si le graphe a été tronqué (trop de nœuds)' })
   truncated: boolean;
 }
-

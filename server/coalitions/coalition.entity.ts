@@ -93,13 +93,36 @@ export type CoalitionField = (typeof COALITION_TABLE.keys)[number];
 
 /** What a coalition's owner writes: on INSERT (with `createdBy`) and on UPDATE. */
 export const COALITION_WRITTEN: readonly CoalitionField[] = [
-  'name', 'kind', 'themeCodes', 'territoryLevel', 'territoryCode', 'areaKeys', 'regionCode',
-  'startDate', 'endDate', 'description', 'visibility', 'joinPolicy',
+  'name',
+  'kind',
+  'themeCodes',
+  'territoryLevel',
+  'territoryCode',
+  'areaKeys',
+  'regionCode',
+  'startDate',
+  'endDate',
+  'description',
+  'visibility',
+  'joinPolicy',
 ];
 
 const READ_AS_IS: readonly CoalitionField[] = [
-  'id', 'name', 'kind', 'themeCodes', 'territoryLevel', 'territoryCode', 'regionCode', 'description', 'visibility',
-  'joinPolicy', 'isDemo', 'source', 'createdAt', 'updatedAt', 'version',
+  'id',
+  'name',
+  'kind',
+  'themeCodes',
+  'territoryLevel',
+  'territoryCode',
+  'regionCode',
+  'description',
+  'visibility',
+  'joinPolicy',
+  'isDemo',
+  'source',
+  'createdAt',
+  'updatedAt',
+  'version',
 ];
 
 /** The SELECT list of a coalition on alias `c`, read back by `toCoalition`: dates as AAAA-MM-JJ, and whether it is over. */

@@ -259,7 +259,9 @@ export const PartnershipRules = {
     const or = [sql`(p.confirmed_at IS NOT NULL AND p.status IN ('ACTIVE','ENDED'))`];
     if (user?.actorIds.length) or.push(sql`p.actor_a = ANY(${user.actorIds}::uuid[])`, sql`p.actor_b = ANY(${user.actorIds}::uuid[])`);
     if (user?.role === UserRole.ANALYST && user.regionCode) {
-      or.push(sql`EXISTS (SELECT 1 FROM coverage_area ca WHERE ca.level = 'REGION' AND ca.code = ${user.regionCode} AND ca.actor_id IN (p.actor_a, p.actor_b))`);
+      or.push(
+        sql`EXISTS (SELECT 1 FROM coverage_area ca WHERE ca.level = 'REGION' AND ca.code = ${user.regionCode} AND ca.actor_id IN (p.actor_a, p.actor_b))`,
+      );
     }
     return sql`(${join(or, sql` OR `)})`;
   },

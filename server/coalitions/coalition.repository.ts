@@ -152,7 +152,15 @@ export class CoalitionRepository {
           VALUES (${n.coalitionId}, ${n.actorId}, ${n.role}, ${n.status}, ${n.userId}, ${decided ? n.userId : null}, ${decided ? sql`now()` : sql`NULL`})
           RETURNING id`,
     );
-    const event = { membershipId: row!.id, coalitionId: n.coalitionId, actorId: n.actorId, fromStatus: null, toStatus: n.status, role: n.role, userId: n.userId };
+    const event = {
+      membershipId: row!.id,
+      coalitionId: n.coalitionId,
+      actorId: n.actorId,
+      fromStatus: null,
+      toStatus: n.status,
+      role: n.role,
+      userId: n.userId,
+    };
     await run(m, sql`INSERT INTO membership_event ${MEMBERSHIP_EVENT_TABLE.values(event, EVENT_WRITTEN)}`);
     return row!.id;
   }
@@ -207,7 +215,11 @@ export class CoalitionRepository {
           LEFT JOIN user_account u ON u.id = e.user_id
           ORDER BY k.n, e.id`,
     );
-    const grouped = groupBy(keys.map((_, i) => i + 1), rows, (r) => Number(r.n));
+    const grouped = groupBy(
+      keys.map((_, i) => i + 1),
+      rows,
+      (r) => Number(r.n),
+    );
     return grouped.map((list) => list.map(toMembershipEvent));
   }
 }

@@ -311,8 +311,7 @@ export class MembershipResolver {
 
   @FieldResolver(() => Coalition, {
     nullable: true,
-    description:
-      'La coalition ; null si elle n’est pas visible du compte, notamment une coalition réservée à ses membres après un refus ou un départ',
+    description: 'La coalition ; null si elle n’est pas visible du compte, notamment une coalition réservée à ses membres après un refus ou un départ',
   })
   async coalition(@Root() m: Membership, @Ctx() { loaders, user }: Context): Promise<Coalition | null> {
     const c = await loaders.coalition.load(m.coalitionId);
@@ -345,7 +344,8 @@ export class PartnershipResolver {
 
   @FieldResolver(() => [PartnershipEvent], {
     nullable: true,
-    description: 'Historique (déclaration, confirmation, refus, fin, avec leurs motifs) ; null sauf pour les deux côtés, les analystes ARS de leur région et les administrateurs',
+    description:
+      'Historique (déclaration, confirmation, refus, fin, avec leurs motifs) ; null sauf pour les deux côtés, les analystes ARS de leur région et les administrateurs',
   })
   history(@Root() p: Partnership, @Ctx() { loaders, user }: Context): Promise<PartnershipEvent[]> | null {
     return PartnershipRules.isInsider(user ?? null, p) ? loaders.partnershipHistory.load(p.id) : null;

@@ -197,11 +197,15 @@ export class CoalitionService {
           LIMIT 5000`,
     );
     const candidates = rows.map((r) => ({ actor: toActor(r), covered: Number(r.covered), total: Number(r.total) }));
-    const ranked = rankSuggestions(candidates, {
-      relatedThemes: related,
-      missingSectors: missing,
-      themeLabel: (t) => taxonomy.themeByCode.get(t)?.label ?? t,
-    }, first);
+    const ranked = rankSuggestions(
+      candidates,
+      {
+        relatedThemes: related,
+        missingSectors: missing,
+        themeLabel: (t) => taxonomy.themeByCode.get(t)?.label ?? t,
+      },
+      first,
+    );
     return ranked.map((s) => Object.assign(new PartnerSuggestion(), s));
   }
 }

@@ -10,16 +10,7 @@ import { StateMachine, type Transition } from './state-machine.js';
  */
 export type MembershipParty = 'REPRESENTATIVE' | 'COORDINATOR' | 'FOUNDER';
 
-export type MembershipAction =
-  | 'FOUND'
-  | 'REQUEST'
-  | 'JOIN'
-  | 'INVITE'
-  | 'ACCEPT'
-  | 'REJECT'
-  | 'ACCEPT_INVITATION'
-  | 'DECLINE_INVITATION'
-  | 'LEAVE';
+export type MembershipAction = 'FOUND' | 'REQUEST' | 'JOIN' | 'INVITE' | 'ACCEPT' | 'REJECT' | 'ACCEPT_INVITATION' | 'DECLINE_INVITATION' | 'LEAVE';
 
 type MembershipTransition = Transition<M, MembershipAction, MembershipParty>;
 

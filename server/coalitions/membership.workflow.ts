@@ -89,7 +89,14 @@ export class MembershipWorkflow {
   }
 
   /** Inserts an open membership, turning the partial unique index's refusal into a clear CONFLICT. */
-  private async open(user: AuthUser, c: Coalition, actorId: string, role: MembershipRole, action: MembershipAction, parties: MembershipParty[]): Promise<Membership> {
+  private async open(
+    user: AuthUser,
+    c: Coalition,
+    actorId: string,
+    role: MembershipRole,
+    action: MembershipAction,
+    parties: MembershipParty[],
+  ): Promise<Membership> {
     const status = MembershipMachine.next(action, null, parties);
     try {
       const id = await this.ds.transaction((m) => this.repo.insertMembership(m, { coalitionId: c.id, actorId, role, status, userId: user.id }));

@@ -81,8 +81,7 @@ function keepProtocolSequencesTogether(q: QueryQueue, db: PGlite): void {
   const gone = new Set<number>();
   /** The connection whose message PGlite is running. */
   let inFlight: number | null = null;
-  const run = (message: Uint8Array, onData: (d: Uint8Array) => void) =>
-    db.runExclusive(() => db.execProtocolRawStream(message, { onRawData: onData }));
+  const run = (message: Uint8Array, onData: (d: Uint8Array) => void) => db.runExclusive(() => db.execProtocolRawStream(message, { onRawData: onData }));
   q.processQueue = async function processQueue(this: QueryQueue) {
     if (this.processing) return;
     if (this.queue.length === 0 && !(this.lastHandlerId !== null && gone.has(this.lastHandlerId))) return;

@@ -21,7 +21,7 @@ export const MAX_TILE_ZOOM = 14;
 export function tileBounds(z: number, x: number, y: number, buffer = 0): [number, number, number, number] {
   const n = 2 ** z;
   const m = buffer / EXTENT;
-  const lon = (t: number) => ((t / n) * 360) - 180;
+  const lon = (t: number) => (t / n) * 360 - 180;
   const lat = (t: number) => (Math.atan(Math.sinh(Math.PI * (1 - (2 * t) / n))) * 180) / Math.PI;
   return [lon(x - m), lat(Math.min(n, y + 1 + m)), lon(x + 1 + m), lat(Math.max(0, y - m))];
 }
@@ -98,9 +98,7 @@ export function coverageTileRoute(schema: GraphQLSchema, gaps: GapService, gate:
         );
       }
       const tile =
-        rows > GATED_TILE_ROWS
-          ? await gate.run(() => coverageTile(analyticsGaps, filter, zoom, z, x, y))
-          : await coverageTile(gaps, filter, zoom, z, x, y);
+        rows > GATED_TILE_ROWS ? await gate.run(() => coverageTile(analyticsGaps, filter, zoom, z, x, y)) : await coverageTile(gaps, filter, zoom, z, x, y);
       res.status(200).setHeader('Content-Type', 'application/vnd.mapbox-vector-tile').setHeader('Cache-Control', 'no-store');
       res.end(Buffer.from(tile.buffer, tile.byteOffset, tile.byteLength));
     } catch (err) {

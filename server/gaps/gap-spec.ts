@@ -49,10 +49,7 @@ export class GapSpecReader {
     const scope = await this.scope(scopeOverride ?? f.scope ?? null, scopeOverride ? 'scopes' : 'scope');
     const level = f.level ?? GapLevel.COMMUNE;
     if (LEVEL_RANK[level] >= LEVEL_RANK[scope.level]) {
-      throw badInput(
-        `Niveau impossible : un(e) ${LEVEL_LABELS[scope.level]} ne contient pas de territoires de niveau ${LEVEL_LABELS[level]}`,
-        'level',
-      );
+      throw badInput(`Niveau impossible : un(e) ${LEVEL_LABELS[scope.level]} ne contient pas de territoires de niveau ${LEVEL_LABELS[level]}`, 'level');
     }
     const themes = taxonomy.checkThemes([...new Set((f.themes ?? []).map((c) => c.trim()))], 'themes');
     if (f.audiences?.length) taxonomy.checkAudiences(f.audiences, 'audiences');

@@ -86,8 +86,7 @@ export class GapFilterInput {
 
   @Field(() => Float, {
     nullable: true,
-    description:
-      'Lacune : moins de N acteurs pour 10 000 habitants. Un territoire sans population n’est une lacune à ce titre que s’il n’a aucun acteur',
+    description: 'Lacune : moins de N acteurs pour 10 000 habitants. Un territoire sans population n’est une lacune à ce titre que s’il n’a aucun acteur',
   })
   @IsOptional()
   @Min(0.0001, { message: 'le seuil minActorsPer10k est positif' })

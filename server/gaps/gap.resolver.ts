@@ -76,8 +76,7 @@ export class GapResolver {
   }
 
   @Query(() => ThemeMatrix, {
-    description:
-      'Matrice territoires × thèmes du périmètre : nombre d’acteurs par thème (les thèmes demandés, ou chaque thème de premier niveau)',
+    description: 'Matrice territoires × thèmes du périmètre : nombre d’acteurs par thème (les thèmes demandés, ou chaque thème de premier niveau)',
   })
   async themeMatrix(
     @Arg('filter', () => GapFilterInput, { nullable: true }) filter: GapFilterInput | null,

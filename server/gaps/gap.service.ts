@@ -45,7 +45,6 @@ interface SummaryRow {
   actors: number;
 }
 
-
 /**
  * Gaps and coverage: which territories of a scope have no (or too few) prevention actors for a
  * theme, as lists, choropleth maps, theme matrices and side-by-side comparisons.
@@ -214,7 +213,10 @@ export class GapService {
   }
 
   /** Territories × themes: actor counts per theme (the requested themes, or every top-level theme). */
-  async matrix(filter: GapFilterInput, withTotals = true): Promise<{
+  async matrix(
+    filter: GapFilterInput,
+    withTotals = true,
+  ): Promise<{
     spec: GapSpec;
     themes: Theme[];
     rows: { territory: Territory; population: number; counts: number[]; missingThemes: string[] }[];
@@ -222,7 +224,10 @@ export class GapService {
   }> {
     const spec = await this.specs.read(filter);
     const themeGroups = await this.specs.themeGroups(spec);
-    const q = gapQuery(spec, themeGroups.map((t) => t.group));
+    const q = gapQuery(
+      spec,
+      themeGroups.map((t) => t.group),
+    );
     const row = await this.one(sql`
       WITH ${q.base},
       ${figures(q)},

@@ -21,8 +21,7 @@ export class TerritoryCoverage {
   population: number;
 
   @Field(() => Int, {
-    description:
-      'Nombre d’acteurs distincts retenus couvrant le territoire : pour un EPCI ou un département, ceux qui couvrent au moins une de ses communes',
+    description: 'Nombre d’acteurs distincts retenus couvrant le territoire : pour un EPCI ou un département, ceux qui couvrent au moins une de ses communes',
   })
   actorCount: number;
 

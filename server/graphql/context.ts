@@ -56,10 +56,9 @@ export function analyticsServices(services: Services, analytics: DataSource): Se
 export function createLoaders(ds: DataSource, services: Services) {
   const actorLoaders = createActorLoaders(ds);
   return {
-    territory: new DataLoader<{ level: TerritoryLevel; code: string }, Territory | null, string>(
-      (refs) => services.territories.findMany(refs),
-      { cacheKeyFn: (r) => `${r.level}:${r.code}` },
-    ),
+    territory: new DataLoader<{ level: TerritoryLevel; code: string }, Territory | null, string>((refs) => services.territories.findMany(refs), {
+      cacheKeyFn: (r) => `${r.level}:${r.code}`,
+    }),
     geometry: new DataLoader<{ level: TerritoryLevel; code: string; simplify: number | null }, object | null, string>(
       (refs) => services.territories.geometries(refs),
       { cacheKeyFn: (r) => `${r.level}:${r.code}:${r.simplify}` },

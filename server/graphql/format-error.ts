@@ -50,10 +50,7 @@ export function isStatementTimeout(err: unknown): boolean {
 
 /** The answer to a statement stopped by the statement timeout: TIMEOUT, never an internal error. */
 export const timeoutError = () =>
-  new AppError(
-    'TIMEOUT',
-    'Délai dépassé : le calcul a été interrompu car il prenait trop de temps. Réduisez le périmètre ou réessayez plus tard.',
-  );
+  new AppError('TIMEOUT', 'Délai dépassé : le calcul a été interrompu car il prenait trop de temps. Réduisez le périmètre ou réessayez plus tard.');
 
 /**
  * graphql-js's hints ("Did you mean "name"?", "Did you mean the enum value "COMMUNE"?") reveal

@@ -3,12 +3,7 @@ import type { GraphQLSchema } from 'graphql';
 import { ActorImportResolver } from '../actors/actor-import.resolver.js';
 import { ActorResolver } from '../actors/actor.resolver.js';
 import { AuthResolver } from '../auth/auth.resolver.js';
-import {
-  ActorPartnershipResolver,
-  CoalitionResolver,
-  MembershipResolver,
-  PartnershipResolver,
-} from '../coalitions/coalition.resolver.js';
+import { ActorPartnershipResolver, CoalitionResolver, MembershipResolver, PartnershipResolver } from '../coalitions/coalition.resolver.js';
 import { GapResolver } from '../gaps/gap.resolver.js';
 import { ThemeResolver } from '../themes/theme.resolver.js';
 import { TerritoryResolver } from '../territories/territory.resolver.js';
@@ -17,9 +12,19 @@ import { VocabularyResolver } from '../vocabulary/vocabulary.resolver.js';
 /** The whole GraphQL schema, built from the resolvers of every domain. */
 export function createSchema(): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: [TerritoryResolver, ThemeResolver, ActorResolver, GapResolver,
-      AuthResolver, CoalitionResolver, MembershipResolver, PartnershipResolver, ActorPartnershipResolver,
-      ActorImportResolver, VocabularyResolver],
+    resolvers: [
+      TerritoryResolver,
+      ThemeResolver,
+      ActorResolver,
+      GapResolver,
+      AuthResolver,
+      CoalitionResolver,
+      MembershipResolver,
+      PartnershipResolver,
+      ActorPartnershipResolver,
+      ActorImportResolver,
+      VocabularyResolver,
+    ],
     validate: true,
   });
 }

@@ -5,11 +5,7 @@ import { type FieldNode, type FragmentDefinitionNode, type GraphQLResolveInfo, K
  * directly in `set`, through inline fragments and fragment spreads (each spread visited once).
  * Resolvers use it to skip work nobody asked for; the cost analysis, to price what is asked.
  */
-export function fieldsIn(
-  set: SelectionSetNode | undefined,
-  name: string | null,
-  fragments: Readonly<Record<string, FragmentDefinitionNode>>,
-): FieldNode[] {
+export function fieldsIn(set: SelectionSetNode | undefined, name: string | null, fragments: Readonly<Record<string, FragmentDefinitionNode>>): FieldNode[] {
   const found: FieldNode[] = [];
   const seen = new Set<string>();
   const visit = (s: SelectionSetNode | undefined) => {

@@ -141,8 +141,12 @@ export async function createApp(ds: DataSource, httpServer?: Server, overrides: 
     });
   } else {
     app.get('/', (_req, res) => {
-      res.type('html').send('<!doctype html><html lang="fr"><meta charset="utf-8"><title>Répertoire</title>' +
-        '<p>Le client n’est pas construit : lancez <code>npm run build</code>. L’API est à <a href="/graphql">/graphql</a>.</p></html>');
+      res
+        .type('html')
+        .send(
+          '<!doctype html><html lang="fr"><meta charset="utf-8"><title>Répertoire</title>' +
+            '<p>Le client n’est pas construit : lancez <code>npm run build</code>. L’API est à <a href="/graphql">/graphql</a>.</p></html>',
+        );
     });
   }
   return { app, apollo, gate: analytics.gate };

@@ -19,7 +19,7 @@ export class Territory {
 
   @Field(() => String, {
     nullable: true,
-    description: "Nature : CC, CA, CU, METRO ou EPT pour les intercommunalités ; metro, drom ou com pour les communes",
+    description: 'Nature : CC, CA, CU, METRO ou EPT pour les intercommunalités ; metro, drom ou com pour les communes',
   })
   kind: string | null;
 

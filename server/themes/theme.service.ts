@@ -89,9 +89,7 @@ export function buildTaxonomy(themeRows: readonly ThemeRow[], audienceRows: read
       dataInclusionCodes: r.data_inclusion_codes,
     }),
   );
-  const audiences = audienceRows.map((r) =>
-    Object.assign(new Audience(), { code: r.code, label: r.label, dataInclusionCodes: r.data_inclusion_codes }),
-  );
+  const audiences = audienceRows.map((r) => Object.assign(new Audience(), { code: r.code, label: r.label, dataInclusionCodes: r.data_inclusion_codes }));
   const themeByCode = new Map(themes.map((t) => [t.code, t]));
   const audienceByCode = new Map(audiences.map((a) => [a.code, a]));
   const themeKeys = new Map<string, Theme>();

@@ -23,8 +23,7 @@ export class VocabularyEntry {
   label: string;
 }
 
-const entries = (enumObject: EnumObject<string>): VocabularyEntry[] =>
-  Object.entries(enumLabels(enumObject)).map(([code, label]) => ({ code, label }));
+const entries = (enumObject: EnumObject<string>): VocabularyEntry[] => Object.entries(enumLabels(enumObject)).map(([code, label]) => ({ code, label }));
 
 /**
  * The French labels of the API's closed lists, read from the labels their enums are declared with

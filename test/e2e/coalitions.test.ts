@@ -15,7 +15,11 @@ describe.skipIf(!hasChromium)('accounts, coalitions and actor edition in a real 
   let server: TestServer;
   let browser: BrowserContext;
   let page: Page;
-  const { actor, coalition, users, createActor, createUser, createCoalition, email } = fixtures(() => server, { source: SOURCE, domain: DOMAIN, password: PASSWORD });
+  const { actor, coalition, users, createActor, createUser, createCoalition, email } = fixtures(() => server, {
+    source: SOURCE,
+    domain: DOMAIN,
+    password: PASSWORD,
+  });
   const logInThroughForm = (p: Page, key: string, back?: string, shot?: string) =>
     logInThroughFormAs(p, { url: server.url, email: email(key), password: PASSWORD, name: `Personne ${key}`, back, shot });
 
@@ -25,8 +29,20 @@ describe.skipIf(!hasChromium)('accounts, coalitions and actor edition in a real 
     ({ server, browser, page } = await openBrowserSession());
     const verdun = await server.gql(`{ territory(code: "55545") { parents { level code } } }`);
     const epci = verdun.data.territory.parents.find((p: any) => p.level === 'EPCI').code;
-    await createActor('pilot', { name: 'E2E CPTS du Verdunois', kind: 'CPTS', sector: 'SANTE', themes: ['sante-mentale'], territories: [{ level: 'EPCI', code: epci }] });
-    await createActor('college', { name: 'E2E Collège Buvignier', kind: 'EDUCATION_NATIONALE', sector: 'EDUCATION', themes: ['sante-mentale'], territories: [{ level: 'COMMUNE', code: '55545' }] });
+    await createActor('pilot', {
+      name: 'E2E CPTS du Verdunois',
+      kind: 'CPTS',
+      sector: 'SANTE',
+      themes: ['sante-mentale'],
+      territories: [{ level: 'EPCI', code: epci }],
+    });
+    await createActor('college', {
+      name: 'E2E Collège Buvignier',
+      kind: 'EDUCATION_NATIONALE',
+      sector: 'EDUCATION',
+      themes: ['sante-mentale'],
+      territories: [{ level: 'COMMUNE', code: '55545' }],
+    });
     await createActor('asso', {
       name: 'E2E Association Jeunesse Verdun',
       kind: 'ASSOCIATION',
@@ -62,15 +78,13 @@ describe.skipIf(!hasChromium)('accounts, coalitions and actor edition in a real 
       endDate: '2022-12-31',
       pilotActorId: actor.pilot,
     });
-    await server.ds.query(`INSERT INTO membership (coalition_id, actor_id, role, status) VALUES ($1, $3, 'PARTENAIRE', 'ACTIVE'), ($2, $3, 'MEMBRE', 'ACTIVE')`, [
-      coalition.clsm,
-      coalition.other,
-      actor.college,
-    ]);
-    const partnership = await users.coordination.gql(
-      `mutation ($input: CreatePartnershipInput!) { createPartnership(input: $input) { id } }`,
-      { input: { actorId: actor.pilot, partnerActorId: actor.college, kind: 'CONVENTION', title: 'Convention E2E', startDate: '2024-01-01' } },
+    await server.ds.query(
+      `INSERT INTO membership (coalition_id, actor_id, role, status) VALUES ($1, $3, 'PARTENAIRE', 'ACTIVE'), ($2, $3, 'MEMBRE', 'ACTIVE')`,
+      [coalition.clsm, coalition.other, actor.college],
     );
+    const partnership = await users.coordination.gql(`mutation ($input: CreatePartnershipInput!) { createPartnership(input: $input) { id } }`, {
+      input: { actorId: actor.pilot, partnerActorId: actor.college, kind: 'CONVENTION', title: 'Convention E2E', startDate: '2024-01-01' },
+    });
     expect(partnership.errors, JSON.stringify(partnership.errors)).toBeUndefined();
     // The college has no representative here: an administrator confirms the declaration, which makes it public.
     const confirmed = await server.admin.gql(`mutation ($id: ID!) { confirmPartnership(id: $id) { status } }`, { id: partnership.data.createPartnership.id });
@@ -135,14 +149,18 @@ describe.skipIf(!hasChromium)('accounts, coalitions and actor edition in a real 
     await page.getByText('Conseil local de santé mentale : repérage').waitFor();
     await page.getByText('Sur demande, acceptée par un coordinateur').waitFor();
 
-    const graph = page.getByRole('img', { name: /Réseau de la coalition E2E Santé mentale du Verdunois : 2 membres, 2 autres coalitions de ses membres, 1 partenariat/ });
+    const graph = page.getByRole('img', {
+      name: /Réseau de la coalition E2E Santé mentale du Verdunois : 2 membres, 2 autres coalitions de ses membres, 1 partenariat/,
+    });
     await graph.waitFor();
     expect(await graph.getAttribute('aria-describedby')).toBe('members-table');
     await expect.poll(() => graph.getAttribute('data-rendered'), { timeout: 30_000 }).toBe('oui');
     // 1 coalition + 2 members + 2 other coalitions of theirs; sigma draws into its own canvases.
     expect(await graph.getAttribute('data-node-count')).toBe('5');
     expect(await graph.locator('canvas').count()).toBeGreaterThan(0);
-    const drawn = await graph.locator('canvas.sigma-nodes').evaluate((c) => (c as unknown as { width: number; height: number }).width > 0 && (c as unknown as { height: number }).height > 0);
+    const drawn = await graph
+      .locator('canvas.sigma-nodes')
+      .evaluate((c) => (c as unknown as { width: number; height: number }).width > 0 && (c as unknown as { height: number }).height > 0);
     expect(drawn).toBe(true);
 
     const suggestions = page.locator('ol.suggestions');
@@ -161,7 +179,9 @@ describe.skipIf(!hasChromium)('accounts, coalitions and actor edition in a real 
     await page.getByRole('button', { name: 'Envoyer la demande' }).click();
     const pending = page.getByTestId('pending');
     await pending.waitFor();
-    expect(await pending.textContent()).toMatch(/demande en attente\s*La demande de E2E Association Jeunesse Verdun \(partenaire\) attend la décision d’un coordinateur/);
+    expect(await pending.textContent()).toMatch(
+      /demande en attente\s*La demande de E2E Association Jeunesse Verdun \(partenaire\) attend la décision d’un coordinateur/,
+    );
     expect(await page.getByRole('button', { name: 'Rejoindre' }).count()).toBe(0);
     expect(await membersTable().textContent()).not.toContain('E2E Association Jeunesse Verdun');
     await page.screenshot({ path: path.join(SHOTS, 'coalition-demande-en-attente.png'), fullPage: true });
@@ -185,7 +205,9 @@ describe.skipIf(!hasChromium)('accounts, coalitions and actor edition in a real 
     await page.getByRole('button', { name: 'Accepter la demande de E2E Association Jeunesse Verdun' }).click();
     await page.getByText('E2E Association Jeunesse Verdun est maintenant membre de la coalition.').waitFor();
     await page.getByRole('heading', { name: 'Demandes en attente (0)' }).waitFor();
-    await expect.poll(() => membersTable().textContent()).toMatch(/Partenaires \(2\)\s*E2E Collège Buvignier.*E2E Association Jeunesse Verdun|Partenaires \(2\).*E2E Association Jeunesse Verdun/s);
+    await expect
+      .poll(() => membersTable().textContent())
+      .toMatch(/Partenaires \(2\)\s*E2E Collège Buvignier.*E2E Association Jeunesse Verdun|Partenaires \(2\).*E2E Association Jeunesse Verdun/s);
     await page.getByRole('heading', { name: 'Membres (3)' }).waitFor();
     expect(await page.getByTestId('sectors-present').textContent()).toContain('Associations');
     const graph = page.getByRole('img', { name: /Réseau de la coalition E2E Santé mentale du Verdunois : 3 membres/ });

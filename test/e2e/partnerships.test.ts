@@ -24,7 +24,13 @@ describe.skipIf(!hasChromium)('partnerships confirmed by the other side, in a re
 
   async function violations(): Promise<string[]> {
     const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
-    return result.violations.map((v) => `${v.id} (${v.impact}) : ${v.help} — ${v.nodes.slice(0, 5).map((n) => n.target.join(' ')).join(' | ')}`);
+    return result.violations.map(
+      (v) =>
+        `${v.id} (${v.impact}) : ${v.help} — ${v.nodes
+          .slice(0, 5)
+          .map((n) => n.target.join(' '))
+          .join(' | ')}`,
+    );
   }
 
   const partnerships = () => page.getByTestId('actor-partnerships');
@@ -32,8 +38,26 @@ describe.skipIf(!hasChromium)('partnerships confirmed by the other side, in a re
   beforeAll(async () => {
     ({ server, browser, page } = await openBrowserSession());
     const meuse = [{ level: 'DEPARTEMENT', code: '55' }];
-    actor.asso = (await server.createActor({ source: SOURCE, name: 'E2E Maison des familles', kind: 'ASSOCIATION', sector: 'SOCIAL', themes: ['parentalite'], territories: meuse })).id;
-    actor.caf = (await server.createActor({ source: SOURCE, name: 'E2E Caisse d’allocations familiales', kind: 'AUTRE', sector: 'SOCIAL', themes: ['parentalite'], territories: meuse })).id;
+    actor.asso = (
+      await server.createActor({
+        source: SOURCE,
+        name: 'E2E Maison des familles',
+        kind: 'ASSOCIATION',
+        sector: 'SOCIAL',
+        themes: ['parentalite'],
+        territories: meuse,
+      })
+    ).id;
+    actor.caf = (
+      await server.createActor({
+        source: SOURCE,
+        name: 'E2E Caisse d’allocations familiales',
+        kind: 'AUTRE',
+        sector: 'SOCIAL',
+        themes: ['parentalite'],
+        territories: meuse,
+      })
+    ).id;
     await createUser('asso', 'MEMBER', ['asso']);
     await createUser('caf', 'MEMBER', ['caf']);
     const res = await users.asso.gql(`mutation ($input: CreatePartnershipInput!) { createPartnership(input: $input) { id status } }`, {
@@ -58,7 +82,9 @@ describe.skipIf(!hasChromium)('partnerships confirmed by the other side, in a re
     await page.waitForURL(new RegExp(`/acteurs/${actor.asso}`));
     const item = partnerships().locator('li', { hasText: 'E2E Caisse d’allocations familiales' });
     await item.waitFor();
-    expect(await item.textContent()).toMatch(/Convention « Soutien à la parentalité », depuis le 1 septembre 2025\s*en attente de confirmation\s*déclaré par E2E Maison des familles/);
+    expect(await item.textContent()).toMatch(
+      /Convention « Soutien à la parentalité », depuis le 1 septembre 2025\s*en attente de confirmation\s*déclaré par E2E Maison des familles/,
+    );
     await item.getByRole('button', { name: 'Retirer le partenariat avec E2E Caisse d’allocations familiales' }).waitFor();
     expect(await item.getByRole('button', { name: /Confirmer/ }).count()).toBe(0);
     await page.getByRole('button', { name: 'Se déconnecter' }).click();

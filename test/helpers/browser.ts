@@ -19,7 +19,15 @@ export async function launch(): Promise<BrowserContext> {
     headless: true,
     viewport: { width: 1400, height: 900 },
     locale: 'fr-FR',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 
@@ -51,7 +59,10 @@ export async function closeBrowserSession({ server, browser }: Partial<BrowserSe
  * Signs in through the log-in form (`retour` = `back`), as the account `email` shown as `name`;
  * `shot` names a screenshot of the filled form.
  */
-export async function logInThroughForm(page: Page, login: { url: string; email: string; password: string; name: string; back?: string; shot?: string }): Promise<void> {
+export async function logInThroughForm(
+  page: Page,
+  login: { url: string; email: string; password: string; name: string; back?: string; shot?: string },
+): Promise<void> {
   await page.goto(`${login.url}/connexion${login.back ? `?retour=${encodeURIComponent(login.back)}` : ''}`);
   await page.getByRole('heading', { name: 'Créer un compte' }).waitFor();
   await page.getByLabel('Courriel', { exact: true }).first().fill(login.email);

@@ -10,9 +10,7 @@ import { startEmbeddedDatabase, type EmbeddedDatabase } from '../../server/db/em
  * sees. Native PostgreSQL copies it with `CREATE DATABASE … TEMPLATE`; the embedded backend starts
  * a PGlite + PostGIS on a copy of its data directory, served on a loopback port as the app does.
  */
-export type TemplateDatabase =
-  | { backend: 'postgres'; url: string; runId: string }
-  | { backend: 'pglite'; dataDir: string; runId: string };
+export type TemplateDatabase = { backend: 'postgres'; url: string; runId: string } | { backend: 'pglite'; dataDir: string; runId: string };
 
 export interface FileDatabase {
   url: string;
@@ -63,7 +61,9 @@ async function copyPostgres(templateUrl: string, runId: string): Promise<FileDat
         break;
       } catch (err) {
         if ((err as { code?: string }).code !== OBJECT_IN_USE || attempt === 600) {
-          throw new Error(`CREATE DATABASE … TEMPLATE "${template}" : ${(err as Error).message} (une session reste-t-elle ouverte sur la base modèle ?)`, { cause: err });
+          throw new Error(`CREATE DATABASE … TEMPLATE "${template}" : ${(err as Error).message} (une session reste-t-elle ouverte sur la base modèle ?)`, {
+            cause: err,
+          });
         }
         await new Promise((r) => setTimeout(r, 100 + Math.random() * 200));
       }

@@ -61,13 +61,31 @@ beforeAll(async () => {
   const create = `mutation ($input: CreateCoalitionInput!) { createCoalition(input: $input) { id version } }`;
   const secret = await ok(
     users.coord.gql(create, {
-      input: { name: SECRET_NAME, description: SECRET_DESCRIPTION, kind: 'COOPERATIVE', themes: ['sante-mentale'], territory: { level: 'DEPARTEMENT', code: '55' }, joinPolicy: 'APPROVAL', pilotActorId: actor.pilot },
+      input: {
+        name: SECRET_NAME,
+        description: SECRET_DESCRIPTION,
+        kind: 'COOPERATIVE',
+        themes: ['sante-mentale'],
+        territory: { level: 'DEPARTEMENT', code: '55' },
+        joinPolicy: 'APPROVAL',
+        pilotActorId: actor.pilot,
+      },
     }),
   );
   coalition.secret = secret.createCoalition.id;
   // A public coalition the pilot also belongs to: a way in to the pilot's other memberships.
   coalition.open = (
-    await ok(users.coord.gql(create, { input: { name: 'Visi Réseau public', kind: 'THEMATIQUE', themes: ['sante-mentale'], territory: { level: 'DEPARTEMENT', code: '55' }, pilotActorId: actor.pilot } }))
+    await ok(
+      users.coord.gql(create, {
+        input: {
+          name: 'Visi Réseau public',
+          kind: 'THEMATIQUE',
+          themes: ['sante-mentale'],
+          territory: { level: 'DEPARTEMENT', code: '55' },
+          pilotActorId: actor.pilot,
+        },
+      }),
+    )
   ).createCoalition.id;
 
   // Two requests while the coalition is still public; then it becomes members-only.
@@ -93,7 +111,13 @@ describe('the answer of the mutation that ends a membership', () => {
   it('should not show the coalition to the actor that declines its invitation', async () => {
     const res = await users.declined.gql(`mutation ($id: ID!) { declineInvitation(membershipId: $id) { ${MEMBERSHIP_FIELDS} } }`, { id: membership.declined });
     expect(res.errors).toBeUndefined();
-    expect(res.data.declineInvitation).toMatchObject({ id: membership.declined, coalitionId: coalition.secret, status: 'REJECTED', coalition: null, history: null });
+    expect(res.data.declineInvitation).toMatchObject({
+      id: membership.declined,
+      coalitionId: coalition.secret,
+      status: 'REJECTED',
+      coalition: null,
+      history: null,
+    });
     expect(leaks(res)).toBe(false);
   });
 
@@ -128,8 +152,14 @@ describe('an ended membership (declined, left, rejected)', () => {
     for (const key of hostile) {
       const res = await users[key].gql(Q, { own: actor[key], pilot: actor.pilot, member: actor.member });
       expect(res.errors, key).toBeUndefined();
-      expect(res.data.own.coalitionMemberships.map((m: any) => m.coalition), key).toEqual([null]);
-      expect(res.data.pilot.coalitionMemberships.map((m: any) => m.coalitionId), key).toEqual([coalition.open]);
+      expect(
+        res.data.own.coalitionMemberships.map((m: any) => m.coalition),
+        key,
+      ).toEqual([null]);
+      expect(
+        res.data.pilot.coalitionMemberships.map((m: any) => m.coalitionId),
+        key,
+      ).toEqual([coalition.open]);
       expect(res.data.member.coalitionMemberships, key).toEqual([]);
       expect(leaks(res), key).toBe(false);
     }
@@ -142,7 +172,9 @@ describe('an ended membership (declined, left, rejected)', () => {
       const literal = await c.gql(`{ coalition(id: "${coalition.secret}") { name description members { actor { name } } } }`);
       expect(errorCodes(literal), key).toEqual(['NOT_FOUND']);
       expect(leaks(literal)).toBe(false);
-      expect(errorCodes(await c.gql(`query ($id: ID!) { suggestedPartners(coalitionId: $id) { score } }`, { id: coalition.secret })), key).toEqual(['NOT_FOUND']);
+      expect(errorCodes(await c.gql(`query ($id: ID!) { suggestedPartners(coalitionId: $id) { score } }`, { id: coalition.secret })), key).toEqual([
+        'NOT_FOUND',
+      ]);
       expect(errorCodes(await c.gql(REQUEST, { c: coalition.secret, a: actor[key] })), key).toEqual(['NOT_FOUND']);
     }
   });
@@ -155,12 +187,20 @@ describe('an ended membership (declined, left, rejected)', () => {
       pilotNetwork: actorNetwork(actorId: $pilot, depth: 3) { nodes { id label } edges { source target } }
       ownNetwork: actorNetwork(actorId: $own, depth: 3, includeEnded: true) { nodes { id label } } }`;
     for (const key of hostile) {
-      const res = await users[key].gql(Q, { scope: { level: 'DEPARTEMENT', code: '55' }, filter: { actorId: actor.member }, pilot: actor.pilot, own: actor[key] });
+      const res = await users[key].gql(Q, {
+        scope: { level: 'DEPARTEMENT', code: '55' },
+        filter: { actorId: actor.member },
+        pilot: actor.pilot,
+        own: actor[key],
+      });
       expect(res.errors, key).toBeUndefined();
       expect(ids(res.data.all.edges.map((e: any) => e.node)), key).not.toContain(coalition.secret);
       expect(res.data.byMember.edges, key).toEqual([]);
       expect(ids(res.data.graph.nodes), key).not.toContain(coalition.secret);
-      expect(res.data.graph.edges.filter((e: any) => e.target === coalition.secret || e.source === coalition.secret), key).toEqual([]);
+      expect(
+        res.data.graph.edges.filter((e: any) => e.target === coalition.secret || e.source === coalition.secret),
+        key,
+      ).toEqual([]);
       // Linked actors come first: the hidden member must sort among the unlinked ones, after « Visi Asso… ».
       const at = (k: string) => ids(res.data.graph.nodes).indexOf(actor[k]);
       expect(at('pilot'), key).toBeLessThan(at('declined'));
@@ -174,8 +214,11 @@ describe('an ended membership (declined, left, rejected)', () => {
   });
 
   it('should not reach the coalition by walking from a public coalition through its members', async () => {
-    const res = await users.left.gql(`query ($id: ID!) { coalition(id: $id) { members { actor { name
-      coalitionMemberships(statuses: [ACTIVE, INVITED, REQUESTED, REJECTED, LEFT]) { coalitionId status coalition { name description members { actor { name } } } } } } } }`, { id: coalition.open });
+    const res = await users.left.gql(
+      `query ($id: ID!) { coalition(id: $id) { members { actor { name
+      coalitionMemberships(statuses: [ACTIVE, INVITED, REQUESTED, REJECTED, LEFT]) { coalitionId status coalition { name description members { actor { name } } } } } } } }`,
+      { id: coalition.open },
+    );
     expect(res.errors).toBeUndefined();
     const reached = res.data.coalition.members.flatMap((m: any) => m.actor.coalitionMemberships.map((cm: any) => cm.coalitionId));
     expect(reached).toEqual([coalition.open]);
@@ -211,14 +254,19 @@ describe('a pending membership (invited, requested)', () => {
   it('should not give the member list through suggestions, history, lists, filters or graphs', async () => {
     for (const key of ['invited', 'requester']) {
       const c = users[key];
-      expect(errorCodes(await c.gql(`query ($id: ID!) { suggestedPartners(coalitionId: $id) { actor { name } } }`, { id: coalition.secret })), key).toEqual(['FORBIDDEN']);
+      expect(errorCodes(await c.gql(`query ($id: ID!) { suggestedPartners(coalitionId: $id) { actor { name } } }`, { id: coalition.secret })), key).toEqual([
+        'FORBIDDEN',
+      ]);
       expect(errorCodes(await c.gql(`query ($id: ID!) { coalition(id: $id) { history { actorId } } }`, { id: coalition.secret })), key).toEqual(['FORBIDDEN']);
-      const res = await c.gql(`query ($member: ID!) {
+      const res = await c.gql(
+        `query ($member: ID!) {
         all: coalitions(filter: { territory: { level: DEPARTEMENT, code: "55" } }, first: 200) { edges { node { id } } }
         byMember: coalitions(filter: { actorId: $member }, first: 200) { edges { node { id } } }
         graph: coalitionGraph(scope: { level: DEPARTEMENT, code: "55" }) { nodes { id } }
         network: actorNetwork(actorId: $member, depth: 1) { nodes { id } }
-        member: actor(id: $member) { coalitionMemberships { coalitionId } } }`, { member: actor.member });
+        member: actor(id: $member) { coalitionMemberships { coalitionId } } }`,
+        { member: actor.member },
+      );
       expect(res.errors, key).toBeUndefined();
       expect(ids(res.data.all.edges.map((e: any) => e.node)), key).not.toContain(coalition.secret);
       expect(res.data.byMember.edges, key).toEqual([]);
@@ -234,21 +282,26 @@ describe('ARS analysts', () => {
 
   it('should not let an analyst of another région see the coalition by any path', async () => {
     expect(errorCodes(await users.analyst11.gql(Q, { id: coalition.secret }))).toEqual(['NOT_FOUND']);
-    const res = await users.analyst11.gql(`query ($pilot: ID!, $member: ID!) {
+    const res = await users.analyst11.gql(
+      `query ($pilot: ID!, $member: ID!) {
       all: coalitions(filter: { territory: { level: DEPARTEMENT, code: "55" } }, first: 200) { edges { node { id } } }
       graph: coalitionGraph(scope: { level: DEPARTEMENT, code: "55" }) { nodes { id } }
       network: actorNetwork(actorId: $pilot, depth: 2) { nodes { id } }
-      member: actor(id: $member) { coalitionMemberships(statuses: [ACTIVE, INVITED, REQUESTED, REJECTED, LEFT]) { coalitionId } } }`, {
-      pilot: actor.pilot,
-      member: actor.member,
-    });
+      member: actor(id: $member) { coalitionMemberships(statuses: [ACTIVE, INVITED, REQUESTED, REJECTED, LEFT]) { coalitionId } } }`,
+      {
+        pilot: actor.pilot,
+        member: actor.member,
+      },
+    );
     expect(res.errors).toBeUndefined();
     expect(ids(res.data.all.edges.map((e: any) => e.node))).not.toContain(coalition.secret);
     expect(ids(res.data.graph.nodes)).not.toContain(coalition.secret);
     expect(ids(res.data.network.nodes)).not.toContain(coalition.secret);
     expect(res.data.member.coalitionMemberships).toEqual([]);
     expect(leaks(res)).toBe(false);
-    expect(errorCodes(await users.analyst11.gql(`mutation ($id: ID!) { acceptMembership(membershipId: $id) { id } }`, { id: membership.requester }))).toEqual(['NOT_FOUND']);
+    expect(errorCodes(await users.analyst11.gql(`mutation ($id: ID!) { acceptMembership(membershipId: $id) { id } }`, { id: membership.requester }))).toEqual([
+      'NOT_FOUND',
+    ]);
   });
 
   it('lets the analyst of its région, an admin, its coordinator and an active member see it with its members', async () => {

@@ -10,7 +10,11 @@ const FORGED = '00000000-0000-4000-8000-000000000000';
 
 let server: TestServer;
 let verdunEpci: string;
-const { actor, coalition, users, createActor, createUser, createCoalition, logIn } = fixtures(() => server, { source: SOURCE, domain: DOMAIN, password: PASSWORD });
+const { actor, coalition, users, createActor, createUser, createCoalition, logIn } = fixtures(() => server, {
+  source: SOURCE,
+  domain: DOMAIN,
+  password: PASSWORD,
+});
 
 const REQUEST = `mutation ($c: ID!, $a: ID!, $role: MembershipRole) { requestMembership(coalitionId: $c, actorId: $a, role: $role) { id status role } }`;
 const ACCEPT = `mutation ($id: ID!) { acceptMembership(membershipId: $id) { id status } }`;
@@ -26,16 +30,52 @@ beforeAll(async () => {
   const epci = await server.gql(`{ territory(code: "55545") { parents { level code } } }`);
   verdunEpci = epci.data.territory.parents.find((p: any) => p.level === 'EPCI').code;
   const verdun = [{ level: 'COMMUNE', code: '55545' }];
-  await createActor('pilotA', { name: 'Coal CPTS pilote', kind: 'CPTS', sector: 'SANTE', themes: ['sante-mentale'], territories: [{ level: 'EPCI', code: verdunEpci }] });
-  await createActor('pilotB', { name: 'Coal Centre hospitalier', kind: 'ETABLISSEMENT_SANTE', sector: 'SANTE', themes: ['sante-mentale'], territories: [{ level: 'DEPARTEMENT', code: '55' }] });
-  await createActor('partner1', { name: 'Coal Asso jeunesse', kind: 'ASSOCIATION', sector: 'SOCIAL', themes: ['sante-mentale-promotion'], territories: verdun });
+  await createActor('pilotA', {
+    name: 'Coal CPTS pilote',
+    kind: 'CPTS',
+    sector: 'SANTE',
+    themes: ['sante-mentale'],
+    territories: [{ level: 'EPCI', code: verdunEpci }],
+  });
+  await createActor('pilotB', {
+    name: 'Coal Centre hospitalier',
+    kind: 'ETABLISSEMENT_SANTE',
+    sector: 'SANTE',
+    themes: ['sante-mentale'],
+    territories: [{ level: 'DEPARTEMENT', code: '55' }],
+  });
+  await createActor('partner1', {
+    name: 'Coal Asso jeunesse',
+    kind: 'ASSOCIATION',
+    sector: 'SOCIAL',
+    themes: ['sante-mentale-promotion'],
+    territories: verdun,
+  });
   await createActor('partner2', { name: 'Coal Asso prévention', kind: 'ASSOCIATION', sector: 'SANTE', themes: ['addictions'], territories: verdun });
   await createActor('college', { name: 'Coal Collège', kind: 'EDUCATION_NATIONALE', sector: 'EDUCATION', themes: ['sante-mentale'], territories: verdun });
-  await createActor('bailleur', { name: 'Coal Bailleur social', kind: 'AUTRE', sector: 'LOGEMENT', themes: ['precarite'], territories: [{ level: 'DEPARTEMENT', code: '55' }] });
-  await createActor('far', { name: 'Coal Asso Saint-Denis', kind: 'ASSOCIATION', sector: 'SOCIAL', themes: ['sante-mentale'], territories: [{ level: 'COMMUNE', code: '93066' }] });
+  await createActor('bailleur', {
+    name: 'Coal Bailleur social',
+    kind: 'AUTRE',
+    sector: 'LOGEMENT',
+    themes: ['precarite'],
+    territories: [{ level: 'DEPARTEMENT', code: '55' }],
+  });
+  await createActor('far', {
+    name: 'Coal Asso Saint-Denis',
+    kind: 'ASSOCIATION',
+    sector: 'SOCIAL',
+    themes: ['sante-mentale'],
+    territories: [{ level: 'COMMUNE', code: '93066' }],
+  });
   // The graph fixture: Y1, Y2 – G1 – X – G2 – Z1 – P, and I alone. X is the bridging actor.
   for (const k of ['X', 'Y1', 'Y2', 'Z1', 'P', 'I']) {
-    await createActor(k, { name: `Coal graphe ${k}`, kind: 'ETABLISSEMENT_SANTE', sector: 'SANTE', themes: ['sante-environnement-bruit'], territories: verdun });
+    await createActor(k, {
+      name: `Coal graphe ${k}`,
+      kind: 'ETABLISSEMENT_SANTE',
+      sector: 'SANTE',
+      themes: ['sante-environnement-bruit'],
+      territories: verdun,
+    });
   }
 
   await createUser('coord', 'COORDINATOR', ['pilotA']);
@@ -81,8 +121,20 @@ beforeAll(async () => {
     endDate: '2022-12-31',
     pilotActorId: actor.pilotB,
   });
-  await createCoalition('g1', users.graph, { name: 'Coal graphe G1', kind: 'THEMATIQUE', themes: ['sante-environnement-bruit'], territory: { level: 'COMMUNE', code: '55545' }, pilotActorId: actor.X });
-  await createCoalition('g2', users.graph, { name: 'Coal graphe G2', kind: 'THEMATIQUE', themes: ['sante-environnement-bruit'], territory: { level: 'EPCI', code: verdunEpci }, pilotActorId: actor.X });
+  await createCoalition('g1', users.graph, {
+    name: 'Coal graphe G1',
+    kind: 'THEMATIQUE',
+    themes: ['sante-environnement-bruit'],
+    territory: { level: 'COMMUNE', code: '55545' },
+    pilotActorId: actor.X,
+  });
+  await createCoalition('g2', users.graph, {
+    name: 'Coal graphe G2',
+    kind: 'THEMATIQUE',
+    themes: ['sante-environnement-bruit'],
+    territory: { level: 'EPCI', code: verdunEpci },
+    pilotActorId: actor.X,
+  });
   await server.ds.query(
     `INSERT INTO membership (coalition_id, actor_id, role, status) VALUES ($1, $2, 'MEMBRE', 'ACTIVE'), ($1, $3, 'MEMBRE', 'ACTIVE'), ($4, $5, 'PARTENAIRE', 'ACTIVE')`,
     [coalition.g1, actor.Y1, actor.Y2, coalition.g2, actor.Z1],
@@ -101,8 +153,11 @@ afterAll(() => server?.close());
 
 describe('creating coalitions', () => {
   it('makes the pilot actor an active PILOTE and its user a coordinator', async () => {
-    const res = await users.coord.gql(`query ($id: ID!) { coalition(id: $id) { kind kindLabel viewerCanManage territory { name } themes { code }
-      membersByRole { role label members { actor { id } } } } }`, { id: coalition.c1 });
+    const res = await users.coord.gql(
+      `query ($id: ID!) { coalition(id: $id) { kind kindLabel viewerCanManage territory { name } themes { code }
+      membersByRole { role label members { actor { id } } } } }`,
+      { id: coalition.c1 },
+    );
     expect(res.errors).toBeUndefined();
     expect(res.data.coalition).toMatchObject({ kind: 'CLSM', viewerCanManage: true, themes: [{ code: 'sante-mentale' }] });
     expect(res.data.coalition.membersByRole).toEqual([{ role: 'PILOTE', label: 'Pilote', members: [{ actor: { id: actor.pilotA } }] }]);
@@ -111,7 +166,13 @@ describe('creating coalitions', () => {
   });
 
   it('should not let a visitor, a member or a coordinator for an actor it does not represent create one', async () => {
-    const input = { name: 'Coal intrus', kind: 'THEMATIQUE', themes: ['addictions'], territory: { level: 'DEPARTEMENT', code: '55' }, pilotActorId: actor.partner1 };
+    const input = {
+      name: 'Coal intrus',
+      kind: 'THEMATIQUE',
+      themes: ['addictions'],
+      territory: { level: 'DEPARTEMENT', code: '55' },
+      pilotActorId: actor.partner1,
+    };
     expect(errorCodes(await server.gql(CREATE_COALITION, { input }))).toEqual(['UNAUTHENTICATED']);
     expect(errorCodes(await users.member.gql(CREATE_COALITION, { input }))).toEqual(['FORBIDDEN']);
     expect(errorCodes(await users.coord.gql(CREATE_COALITION, { input }))).toEqual(['FORBIDDEN']);
@@ -200,8 +261,11 @@ describe('members-only coalitions', () => {
 
 describe('suggested partners', () => {
   it('ranks actors covering the territory by shared theme, coverage and missing sectors, with reasons', async () => {
-    const res = await users.coord.gql(`query ($id: ID!) { suggestedPartners(coalitionId: $id, first: 50) {
-      actor { id } score coveredCommunes communeCount sharedThemes missingSectors reasons { kind label } } }`, { id: coalition.c1 });
+    const res = await users.coord.gql(
+      `query ($id: ID!) { suggestedPartners(coalitionId: $id, first: 50) {
+      actor { id } score coveredCommunes communeCount sharedThemes missingSectors reasons { kind label } } }`,
+      { id: coalition.c1 },
+    );
     expect(res.errors).toBeUndefined();
     const mine = res.data.suggestedPartners.filter((s: any) => Object.values(actor).includes(s.actor.id));
     const keyOf = (id: string) => Object.entries(actor).find(([, v]) => v === id)![0];
@@ -233,7 +297,15 @@ describe('the join workflow', () => {
   /** A coalition of the test's own, piloted by pilotA (users.coord), on the EPCI of Verdun. */
   async function ownCoalition(name: string, joinPolicy = 'APPROVAL'): Promise<string> {
     const res = await users.coord.gql(CREATE_COALITION, {
-      input: { name: `Coal ${name}`, kind: 'CLSM', themes: ['sante-mentale'], territory: { level: 'EPCI', code: verdunEpci }, startDate: '2025-01-01', pilotActorId: actor.pilotA, joinPolicy },
+      input: {
+        name: `Coal ${name}`,
+        kind: 'CLSM',
+        themes: ['sante-mentale'],
+        territory: { level: 'EPCI', code: verdunEpci },
+        startDate: '2025-01-01',
+        pilotActorId: actor.pilotA,
+        joinPolicy,
+      },
     });
     expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
     return res.data.createCoalition.id;
@@ -401,14 +473,20 @@ describe('the join workflow', () => {
 
   it('reports members by role and sector and the intersectorality', async () => {
     const id = await coalitionWithHistory('par rôle et secteur');
-    const res = await server.gql(`query ($id: ID!) { coalition(id: $id) { memberCount
+    const res = await server.gql(
+      `query ($id: ID!) { coalition(id: $id) { memberCount
       membersByRole { role members { actor { id } } }
       membersBySector { sector actors { id } }
-      intersectorality { ratio present { category count } missing { category } } } }`, { id });
+      intersectorality { ratio present { category count } missing { category } } } }`,
+      { id },
+    );
     expect(res.errors).toBeUndefined();
     const c = res.data.coalition;
     expect(c.memberCount).toBe(3);
-    expect(c.membersByRole.map((g: any) => [g.role, g.members.length])).toEqual([['PILOTE', 2], ['PARTENAIRE', 1]]);
+    expect(c.membersByRole.map((g: any) => [g.role, g.members.length])).toEqual([
+      ['PILOTE', 2],
+      ['PARTENAIRE', 1],
+    ]);
     expect(c.membersBySector).toEqual([
       { sector: 'SANTE', actors: expect.arrayContaining([{ id: actor.pilotA }, { id: actor.pilotB }]) },
       { sector: 'SOCIAL', actors: [{ id: actor.partner1 }] },
@@ -424,8 +502,11 @@ describe('the join workflow', () => {
 
   it('never exposes the email of a person outside `me`', async () => {
     const id = await coalitionWithHistory('sans courriel');
-    const res = await users.coord.gql(`query ($id: ID!) { coalition(id: $id) { members(statuses: [ACTIVE, LEFT, REJECTED, REQUESTED]) {
-      actor { name } history { byName } coalition { name } } history { byName } } }`, { id });
+    const res = await users.coord.gql(
+      `query ($id: ID!) { coalition(id: $id) { members(statuses: [ACTIVE, LEFT, REJECTED, REQUESTED]) {
+      actor { name } history { byName } coalition { name } } history { byName } } }`,
+      { id },
+    );
     expect(JSON.stringify(res)).not.toContain(DOMAIN);
     const types = await server.gql(`{ __schema { types { name fields { name } } } }`);
     const withEmail = types.data.__schema.types.filter((t: any) => t.fields?.some((f: any) => f.name === 'email')).map((t: any) => t.name);
@@ -439,7 +520,9 @@ describe('listing coalitions', () => {
     const Q = `query ($filter: CoalitionFilter, $first: Int, $after: String) { coalitions(filter: $filter, first: $first, after: $after) {
       totalCount edges { node { id } } pageInfo { hasNextPage endCursor } } }`;
     const ids = async (filter: Record<string, unknown>) =>
-      (await server.gql(Q, { filter, first: 200 })).data.coalitions.edges.map((e: any) => e.node.id).filter((id: string) => Object.values(coalition).includes(id));
+      (await server.gql(Q, { filter, first: 200 })).data.coalitions.edges
+        .map((e: any) => e.node.id)
+        .filter((id: string) => Object.values(coalition).includes(id));
     // A commune sees the coalitions of its EPCI and of its département, and its own.
     expect((await ids({ territory: { level: 'COMMUNE', code: '55545' } })).sort()).toEqual([coalition.c1, coalition.open, coalition.g1, coalition.g2].sort());
     expect(await ids({ territory: { level: 'DEPARTEMENT', code: '93' } })).toEqual([]);
@@ -448,7 +531,16 @@ describe('listing coalitions', () => {
     expect(await ids({ kinds: ['CONVENTION'] })).toEqual([]);
     expect(await ids({ kinds: ['CONVENTION'], includeEnded: true })).toEqual([coalition.ended]);
     // An actor of the test's own joins c1 (on approval) and the open coalition, then leaves both.
-    const joiner = (await server.createActor({ source: SOURCE, name: 'Coal Asso qui rejoint', kind: 'ASSOCIATION', sector: 'SOCIAL', themes: ['addictions'], territories: [{ level: 'COMMUNE', code: '55545' }] })).id;
+    const joiner = (
+      await server.createActor({
+        source: SOURCE,
+        name: 'Coal Asso qui rejoint',
+        kind: 'ASSOCIATION',
+        sector: 'SOCIAL',
+        themes: ['addictions'],
+        territories: [{ level: 'COMMUNE', code: '55545' }],
+      })
+    ).id;
     const joinerUser = await server.signedIn({ email: `joiner${DOMAIN}`, password: PASSWORD, actorIds: [joiner] });
     const joined = (await joinerUser.gql(REQUEST, { c: coalition.open, a: joiner })).data.requestMembership;
     expect(joined.status).toBe('ACTIVE');
@@ -458,7 +550,11 @@ describe('listing coalitions', () => {
     for (const id of [joined.id, requested.id]) expect((await joinerUser.gql(LEAVE, { id })).data.leaveCoalition.status).toBe('LEFT');
     const page1 = await server.gql(Q, { filter: { territory: { level: 'COMMUNE', code: '55545' } }, first: 1 });
     expect(page1.data.coalitions.pageInfo.hasNextPage).toBe(true);
-    const page2 = await server.gql(Q, { filter: { territory: { level: 'COMMUNE', code: '55545' } }, first: 1, after: page1.data.coalitions.pageInfo.endCursor });
+    const page2 = await server.gql(Q, {
+      filter: { territory: { level: 'COMMUNE', code: '55545' } },
+      first: 1,
+      after: page1.data.coalitions.pageInfo.endCursor,
+    });
     expect(page2.data.coalitions.edges[0].node.id).not.toBe(page1.data.coalitions.edges[0].node.id);
     expect(errorCodes(await server.gql(Q, { first: 1, after: 'garbage' }))).toEqual(['BAD_USER_INPUT']);
   });
@@ -510,7 +606,7 @@ describe('graphs', () => {
     expect(g.isolatedActorCount).toBeGreaterThanOrEqual(1);
     expect(g.isolatedActorCount).toBe(g.nodes.filter((n: any) => n.isolated).length);
     expect(g.edges).toContainEqual({ source: actor.Z1, target: actor.P, kind: 'PARTNERSHIP', role: null, partnershipKind: 'CONVENTION' });
-    expect(g.edges.filter((e: any) => e.kind === 'MEMBERSHIP' && e.target === coalition.g1 || e.source === coalition.g1)).toHaveLength(3);
+    expect(g.edges.filter((e: any) => (e.kind === 'MEMBERSHIP' && e.target === coalition.g1) || e.source === coalition.g1)).toHaveLength(3);
     expect(g.truncated).toBe(false);
   });
 

@@ -13,7 +13,6 @@ afterAll(async () => {
   await server?.close();
 });
 
-
 describe('GraphQL defences', () => {
   it('refuses a query nested deeper than the limit', async () => {
     const nest = (n: number): string => (n === 0 ? 'code' : `parents { ${nest(n - 1)} }`);

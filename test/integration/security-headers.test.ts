@@ -23,7 +23,6 @@ beforeAll(async () => {
 });
 afterAll(() => server?.close());
 
-
 const graphql = (base: string, headers: Record<string, string> = {}) =>
   fetch(`${base}/graphql`, {
     method: 'POST',

@@ -31,7 +31,11 @@ const search = async (filter: object) => {
 
 describe('real actors named in public documents', () => {
   it('loads every organisation of acteurs.csv once, with its kind, sector and official territory', async () => {
-    const rows = parse(fs.readFileSync(path.join(seedDataDir(), 'acteurs', 'documents-publics', 'acteurs.csv'), 'utf8'), { delimiter: ';', columns: true, bom: true });
+    const rows = parse(fs.readFileSync(path.join(seedDataDir(), 'acteurs', 'documents-publics', 'acteurs.csv'), 'utf8'), {
+      delimiter: ';',
+      columns: true,
+      bom: true,
+    });
     const first = await seedPublicActors(server.ds, quiet);
     expect(first).toEqual({ created: rows.length, existing: 0, rejected: [] });
     const again = await seedPublicActors(server.ds, quiet);
@@ -48,7 +52,10 @@ describe('real actors named in public documents', () => {
 
     // The Académie de Créteil covers Seine-Saint-Denis (93), not Paris.
     const creteil = (n: any) => n.name === 'Académie de Créteil (rectorat)';
-    expect((await search({ coversCommune: '93066' })).edges.map((e: any) => e.node).find(creteil)).toMatchObject({ kind: 'EDUCATION_NATIONALE', sector: 'EDUCATION' });
+    expect((await search({ coversCommune: '93066' })).edges.map((e: any) => e.node).find(creteil)).toMatchObject({
+      kind: 'EDUCATION_NATIONALE',
+      sector: 'EDUCATION',
+    });
     expect((await search({ coversCommune: '75056' })).edges.map((e: any) => e.node).find(creteil)).toBeUndefined();
   });
 
@@ -60,14 +67,18 @@ describe('real actors named in public documents', () => {
     expect(first.skipped).toEqual([]);
     expect(first.created).toBe(8);
     expect((await seedPublicCoalitions(server.ds, quiet)).created).toBe(0);
-    const res = await server.gql(`{ coalitions(filter: { territory: { level: DEPARTEMENT, code: "55" } }, first: 50) { edges { node { name ended membersByRole { role members { actor { name } } } } } } }`);
+    const res = await server.gql(
+      `{ coalitions(filter: { territory: { level: DEPARTEMENT, code: "55" } }, first: 50) { edges { node { name ended membersByRole { role members { actor { name } } } } } } }`,
+    );
     expect(res.errors).toBeUndefined();
     const triple = res.data.coalitions.edges.map((e: any) => e.node).find((c: any) => c.name.startsWith('Soutien à la parentalité en Meuse'));
     expect(triple.ended).toBe(false);
-    expect(triple.membersByRole.find((g: any) => g.role === 'PILOTE').members.map((m: any) => m.actor.name).sort()).toEqual([
-      'Agence régionale de santé Grand Est',
-      "Réseau de l'adolescent en Meuse",
-    ]);
+    expect(
+      triple.membersByRole
+        .find((g: any) => g.role === 'PILOTE')
+        .members.map((m: any) => m.actor.name)
+        .sort(),
+    ).toEqual(['Agence régionale de santé Grand Est', "Réseau de l'adolescent en Meuse"]);
   });
 });
 
@@ -124,10 +135,9 @@ describe('demonstration directory', () => {
     await seedPublicActors(server.ds, quiet);
     await seedStudentServices(server.ds, quiet);
     await seedDemoActors(server.ds, quiet, { departements: ['55'] });
-    const statuses = await server.ds.query(
-      `SELECT review_status, count(*)::int AS n FROM actor WHERE source = ANY($1::text[]) GROUP BY review_status`,
-      [SOURCES],
-    );
+    const statuses = await server.ds.query(`SELECT review_status, count(*)::int AS n FROM actor WHERE source = ANY($1::text[]) GROUP BY review_status`, [
+      SOURCES,
+    ]);
     expect(statuses.map((r: { review_status: string }) => r.review_status)).toEqual(['VALIDATED']);
     expect(statuses[0].n).toBeGreaterThan(50);
     // Counted by the aggregates: each of them has its theme keys.
@@ -161,7 +171,8 @@ describe('data·inclusion vocabularies', () => {
   });
 
   it('lets an import name a theme, a public and a structure type by their data·inclusion codes', async () => {
-    const csv = 'nom;type;secteur;commune;thematiques;publics;source\nTest CSAPA data·inclusion;CSAPA;médico-social;55545;sante--addictions;familles;test:seed-actors\n';
+    const csv =
+      'nom;type;secteur;commune;thematiques;publics;source\nTest CSAPA data·inclusion;CSAPA;médico-social;55545;sante--addictions;familles;test:seed-actors\n';
     const res = await server.admin.gql(
       `mutation ($content: String!) { importActors(content: $content, format: CSV, mode: ALL_OR_NOTHING, dryRun: true) { created rejected problems { row field reason } } }`,
       { content: csv },

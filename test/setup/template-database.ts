@@ -68,9 +68,7 @@ async function prepareTemplate(): Promise<TemplateDatabase> {
     // directory being copied.
     await db.close();
   }
-  process.stdout.write(
-    `Base modèle des tests (${url ? 'PostgreSQL natif' : 'PGlite embarqué'}) prête en ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
-  );
+  process.stdout.write(`Base modèle des tests (${url ? 'PostgreSQL natif' : 'PGlite embarqué'}) prête en ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   return template;
 }
 

@@ -6,16 +6,26 @@ import { readCsv, readGeoJson } from '../../server/actors/actor-import-read.js';
 
 describe('actor file columns', () => {
   it('should recognise French headers whatever their case, accents and punctuation', () => {
-    expect(['Nom', 'NOM ', 'Code postal', 'code_postal', 'Téléphone', 'Courriel', 'Site web', 'Thématiques', 'Rayon (km)', 'e-mail', 'Code INSEE'].map(columnFor)).toEqual([
-      'name', 'name', 'postalCode', 'postalCode', 'phone', 'email', 'website', 'themes', 'radiusKm', 'email', 'communeCode',
-    ]);
+    expect(
+      ['Nom', 'NOM ', 'Code postal', 'code_postal', 'Téléphone', 'Courriel', 'Site web', 'Thématiques', 'Rayon (km)', 'e-mail', 'Code INSEE'].map(columnFor),
+    ).toEqual(['name', 'name', 'postalCode', 'postalCode', 'phone', 'email', 'website', 'themes', 'radiusKm', 'email', 'communeCode']);
     expect(columnFor('remarque')).toBeUndefined();
   });
 
   it('should read natures from codes, labels, acronyms and common words', () => {
-    expect(['association', 'CPTS', 'collectivité', "service de l'État", "Agence de l'État", 'ARS', 'Agence régionale de santé', 'ETABLISSEMENT_SANTE', 'hôpital'].map(kindFor)).toEqual([
-      'ASSOCIATION', 'CPTS', 'COLLECTIVITE', 'SERVICE_ETAT', 'AGENCE_ETAT', 'ARS', 'ARS', 'ETABLISSEMENT_SANTE', 'ETABLISSEMENT_SANTE',
-    ]);
+    expect(
+      [
+        'association',
+        'CPTS',
+        'collectivité',
+        "service de l'État",
+        "Agence de l'État",
+        'ARS',
+        'Agence régionale de santé',
+        'ETABLISSEMENT_SANTE',
+        'hôpital',
+      ].map(kindFor),
+    ).toEqual(['ASSOCIATION', 'CPTS', 'COLLECTIVITE', 'SERVICE_ETAT', 'AGENCE_ETAT', 'ARS', 'ARS', 'ETABLISSEMENT_SANTE', 'ETABLISSEMENT_SANTE']);
     expect(kindFor('club de bridge')).toBeUndefined();
     expect(['Santé', 'médico-social', 'ETAT', 'État'].map(sectorFor)).toEqual(['SANTE', 'MEDICO_SOCIAL', 'ETAT', 'ETAT']);
     expect(['departement', 'Département', 'epci', 'pays'].map(levelFor)).toEqual(['DEPARTEMENT', 'DEPARTEMENT', 'EPCI', 'PAYS']);
@@ -30,7 +40,11 @@ describe('CSV reading', () => {
   it('should number rows as a spreadsheet does, across blank lines and multi-line cells', () => {
     const file = readCsv('nom;description\nA;x\n\nB;"deux\nlignes"\nC;y\n', 'utf-8');
     expect(file.fatal).toEqual([]);
-    expect(file.rows.map((r) => [r.row, r.values.name])).toEqual([[2, 'A'], [4, 'B'], [6, 'C']]);
+    expect(file.rows.map((r) => [r.row, r.values.name])).toEqual([
+      [2, 'A'],
+      [4, 'B'],
+      [6, 'C'],
+    ]);
   });
 
   it('should follow an Excel « sep= » first line', () => {
@@ -57,7 +71,12 @@ describe('CSV reading', () => {
 
 describe('GeoJSON reading', () => {
   it('should take point coordinates and refuse anything but a FeatureCollection', () => {
-    const file = readGeoJson(JSON.stringify({ type: 'FeatureCollection', features: [{ type: 'Feature', geometry: { type: 'Point', coordinates: [5.38, 49.16] }, properties: { Nom: 'A', extra: 1 } }] }));
+    const file = readGeoJson(
+      JSON.stringify({
+        type: 'FeatureCollection',
+        features: [{ type: 'Feature', geometry: { type: 'Point', coordinates: [5.38, 49.16] }, properties: { Nom: 'A', extra: 1 } }],
+      }),
+    );
     expect(file.rows[0].values).toEqual({ name: 'A', lon: 5.38, lat: 49.16 });
     expect(file.ignoredColumns).toEqual(['extra']);
     expect(readGeoJson('{"type":"Feature"}').fatal[0].reason).toContain('FeatureCollection');

@@ -23,7 +23,14 @@ const STORED_ID = '00000000-0000-4000-8000-000000000001';
 const OTHER_ID = '00000000-0000-4000-8000-000000000002';
 
 const input = (fields: Partial<CreateActorInput>) =>
-  Object.assign(new CreateActorInput(), { name: 'Association Verdun', kind: ActorKind.ASSOCIATION, sector: Sector.SOCIAL, themes: ['vaccination'], communeCode: '55545', ...fields });
+  Object.assign(new CreateActorInput(), {
+    name: 'Association Verdun',
+    kind: ActorKind.ASSOCIATION,
+    sector: Sector.SOCIAL,
+    themes: ['vaccination'],
+    communeCode: '55545',
+    ...fields,
+  });
 
 const row = (n: number, fields: Partial<CreateActorInput> = {}, id: string | null = null): BuiltRow => ({ row: n, input: input(fields), id, problems: [] });
 
@@ -63,7 +70,9 @@ describe('import planning', () => {
   it('should create a row that designates no stored actor, with the default source', () => {
     const rows = [row(2)];
     const plan = planImport(rows, context([], []), { author: null, placeInFile: false, defaultSource: 'fichier.csv' });
-    expect(plan.create.map((r) => [r.name, r.source, r.territories])).toEqual([['Association Verdun', 'fichier.csv', [{ level: TerritoryLevel.COMMUNE, code: '55545' }]]]);
+    expect(plan.create.map((r) => [r.name, r.source, r.territories])).toEqual([
+      ['Association Verdun', 'fichier.csv', [{ level: TerritoryLevel.COMMUNE, code: '55545' }]],
+    ]);
     expect(plan.update).toEqual([]);
   });
 
@@ -72,7 +81,10 @@ describe('import planning', () => {
     const same = planImport([row(2)], context([[2, { id: STORED_ID, prio: 6 }]], [actor]), { author: null, placeInFile: false });
     expect([same.create.length, same.update.length, same.unchanged]).toEqual([0, 0, 1]);
 
-    const renamed = planImport([row(2, { email: 'contact@asso.fr' })], context([[2, { id: STORED_ID, prio: 6 }]], [actor]), { author: null, placeInFile: false });
+    const renamed = planImport([row(2, { email: 'contact@asso.fr' })], context([[2, { id: STORED_ID, prio: 6 }]], [actor]), {
+      author: null,
+      placeInFile: false,
+    });
     expect(renamed.update.map((r) => [r.id, r.email])).toEqual([[STORED_ID, 'contact@asso.fr']]);
     expect(renamed.coverageIds).toEqual([]);
 
@@ -89,14 +101,22 @@ describe('import planning', () => {
     expect(rows[0].problems).toEqual([{ row: 2, field: 'siret', reason: expect.stringContaining('que votre compte ne peut pas modifier') }]);
 
     const representative = user(UserRole.MEMBER, { actorIds: [STORED_ID] });
-    expect(planImport([row(2, { email: 'x@y.fr' })], context([[2, { id: STORED_ID, prio: 1 }]], [actor]), { author: representative, placeInFile: false }).update).toHaveLength(1);
+    expect(
+      planImport([row(2, { email: 'x@y.fr' })], context([[2, { id: STORED_ID, prio: 1 }]], [actor]), { author: representative, placeInFile: false }).update,
+    ).toHaveLength(1);
   });
 
   it('should not let two rows change the same stored actor', () => {
     const rows = [row(2, { email: 'a@b.fr' }), row(3, { name: 'Autre nom', email: 'c@d.fr' })];
     const plan = planImport(
       rows,
-      context([[2, { id: STORED_ID, prio: 2 }], [3, { id: STORED_ID, prio: 2 }]], [stored(STORED_ID)]),
+      context(
+        [
+          [2, { id: STORED_ID, prio: 2 }],
+          [3, { id: STORED_ID, prio: 2 }],
+        ],
+        [stored(STORED_ID)],
+      ),
       { author: null, placeInFile: false },
     );
     expect(plan.update.map((r) => r.id)).toEqual([STORED_ID]);
@@ -119,7 +139,12 @@ describe('import planning', () => {
   });
 
   it('should reject the later of two rows of the file for the same actor', () => {
-    const rows = [row(2, { siret: '12345678901234' }), row(3, { name: 'Autre', siret: '12345678901234' }), row(4, { name: 'Autre encore' }, OTHER_ID), row(5, { name: 'Encore' }, OTHER_ID)];
+    const rows = [
+      row(2, { siret: '12345678901234' }),
+      row(3, { name: 'Autre', siret: '12345678901234' }),
+      row(4, { name: 'Autre encore' }, OTHER_ID),
+      row(5, { name: 'Encore' }, OTHER_ID),
+    ];
     rejectRepeatedRows(rows);
     expect(rows.map((r) => r.problems.map((p) => p.reason))).toEqual([
       [],

@@ -121,7 +121,9 @@ describe('partnership transition table', () => {
   });
 
   it('should tell the declaring side that confirming is the other side’s to do', () => {
-    expect(() => PartnershipMachine.next('CONFIRM', 'PENDING', ['DECLARING_SIDE', 'INSIDER'])).toThrow(/Le côté qui a déclaré ce partenariat ne peut pas le confirmer/);
+    expect(() => PartnershipMachine.next('CONFIRM', 'PENDING', ['DECLARING_SIDE', 'INSIDER'])).toThrow(
+      /Le côté qui a déclaré ce partenariat ne peut pas le confirmer/,
+    );
     expect(() => PartnershipMachine.next('DECLINE', 'PENDING', ['INSIDER'])).toThrow(/Seuls les représentants de l’acteur partenaire/);
   });
 

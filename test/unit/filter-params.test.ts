@@ -34,7 +34,11 @@ async function refusal(spec: FilterParam<object>, filter: unknown): Promise<Reco
 describe('filter parameters of the HTTP routes', () => {
   it('should give the export and the tiles the same French error for the same mistake', async () => {
     for (const [actorFilter, gapFilter, message] of [
-      [{ kinds: ['CLUB', 'ASSOCIATION', 'toString'] }, { kinds: ['CLUB', 'ASSOCIATION', 'toString'] }, 'Filtre invalide : nature(s) inconnue(s) : CLUB, toString'],
+      [
+        { kinds: ['CLUB', 'ASSOCIATION', 'toString'] },
+        { kinds: ['CLUB', 'ASSOCIATION', 'toString'] },
+        'Filtre invalide : nature(s) inconnue(s) : CLUB, toString',
+      ],
       [{ territory: { level: 'CANTON', code: '55' } }, { scope: { level: 'CANTON', code: '55' } }, 'Filtre invalide : niveau(x) inconnu(s) : CANTON'],
       [{ territory: { level: 'REGION' } }, { scope: { level: 'REGION' } }, 'est requis'],
       [[1], [1], 'Filtre invalide : un objet JSON est attendu'],
@@ -51,7 +55,10 @@ describe('filter parameters of the HTTP routes', () => {
   });
 
   it('should name an unknown field and the fields the filter has, never take a name of Object.prototype for one', async () => {
-    expect(await refusal(ACTOR, { commune: '55545' })).toMatchObject({ message: expect.stringContaining('champ inconnu « commune » (champs possibles : coversCommune, territory'), field: 'filter' });
+    expect(await refusal(ACTOR, { commune: '55545' })).toMatchObject({
+      message: expect.stringContaining('champ inconnu « commune » (champs possibles : coversCommune, territory'),
+      field: 'filter',
+    });
     for (const name of ['toString', '__proto__', 'constructor']) {
       expect((await refusal(GAP, JSON.parse(`{"${name}": "REGION"}`)))?.message).toContain(`champ inconnu « ${name} »`);
     }

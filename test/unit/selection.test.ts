@@ -29,7 +29,9 @@ describe('selection walker', () => {
   });
 
   it('should list the names under a child, from every alias and fragment, and count a repeated spread once', () => {
-    const info = infoOf(`{ actors { facets { kinds ...F ... { sectors } } f2: facets { themes } } } fragment F on Facets { themes ...F2 } fragment F2 on Facets { kinds }`);
+    const info = infoOf(
+      `{ actors { facets { kinds ...F ... { sectors } } f2: facets { themes } } } fragment F on Facets { themes ...F2 } fragment F2 on Facets { kinds }`,
+    );
     expect([...selectedUnder(info, 'facets')].sort()).toEqual(['kinds', 'sectors', 'themes']);
     const twice = infoOf(`{ gaps { ...R ...R } } fragment R on GapResult { rows { rank } }`);
     expect(fieldsIn(twice.fieldNodes[0].selectionSet, 'rows', twice.fragments)).toHaveLength(1);

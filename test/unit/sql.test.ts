@@ -52,4 +52,3 @@ describe('tagged SQL', () => {
     expect(sql`${shared(5)} ${shared(5)}`.toQuery()).toEqual({ text: '$1 $2', values: [5, 5] });
   });
 });
-

@@ -34,5 +34,10 @@ const safeDecode = (s: string) => {
  */
 function isLocalPath(s: string): boolean {
   const path = s.split(/[?#]/, 1)[0];
-  return path.startsWith('/') && path[1] !== '/' && path[1] !== '\\' && !/[\u0000-\u0020\u007f-\u009f\u00a0\u1680\u2000-\u200f\u2028\u2029\u202f\u205f\u3000\ufeff]/.test(path);
+  return (
+    path.startsWith('/') &&
+    path[1] !== '/' &&
+    path[1] !== '\\' &&
+    !/[\u0000-\u0020\u007f-\u009f\u00a0\u1680\u2000-\u200f\u2028\u2029\u202f\u205f\u3000\ufeff]/.test(path)
+  );
 }

@@ -6,17 +6,26 @@ const USER_FIELDS = graphql(`
   fragment UserFields on User { id email displayName role regionCode actors { id name } }
 `);
 
-export const ME = graphql(`
+export const ME = graphql(
+  `
   query Me { me { ...UserFields } }
-`, [USER_FIELDS]);
+`,
+  [USER_FIELDS],
+);
 
-export const LOG_IN = graphql(`
+export const LOG_IN = graphql(
+  `
   mutation LogIn($email: String!, $password: String!) { logIn(email: $email, password: $password) { ...UserFields } }
-`, [USER_FIELDS]);
+`,
+  [USER_FIELDS],
+);
 
-export const SIGN_UP = graphql(`
+export const SIGN_UP = graphql(
+  `
   mutation SignUp($input: SignUpInput!) { signUp(input: $input) { ...UserFields } }
-`, [USER_FIELDS]);
+`,
+  [USER_FIELDS],
+);
 
 export const LOG_OUT = graphql(`
   mutation LogOut { logOut }
@@ -46,7 +55,8 @@ const MEMBER_ACTOR = graphql(`
   fragment MemberActor on Actor { id name kind kindLabel sector sectorLabel isDemo }
 `);
 
-export const COALITION = graphql(`
+export const COALITION = graphql(
+  `
   query Coalition($id: ID!) {
     coalition(id: $id) {
       id name kind kindLabel description startDate endDate ended visibility joinPolicy isDemo source memberCount viewerCanManage
@@ -69,7 +79,9 @@ export const COALITION = graphql(`
       }
     }
   }
-`, [MEMBER_ACTOR]);
+`,
+  [MEMBER_ACTOR],
+);
 
 export const SUGGESTED_PARTNERS = graphql(`
   query SuggestedPartners($id: ID!) {
@@ -102,7 +114,8 @@ const PARTNERSHIP_FIELDS = graphql(`
   }
 `);
 
-export const ACTOR_COALITIONS = graphql(`
+export const ACTOR_COALITIONS = graphql(
+  `
   query ActorCoalitions($id: ID!) {
     actor(id: $id) {
       id
@@ -112,19 +125,30 @@ export const ACTOR_COALITIONS = graphql(`
       partnerships { ...PartnershipFields }
     }
   }
-`, [PARTNERSHIP_FIELDS]);
+`,
+  [PARTNERSHIP_FIELDS],
+);
 
-export const CONFIRM_PARTNERSHIP = graphql(`
+export const CONFIRM_PARTNERSHIP = graphql(
+  `
   mutation ConfirmPartnership($id: ID!) { confirmPartnership(id: $id) { ...PartnershipFields } }
-`, [PARTNERSHIP_FIELDS]);
+`,
+  [PARTNERSHIP_FIELDS],
+);
 
-export const DECLINE_PARTNERSHIP = graphql(`
+export const DECLINE_PARTNERSHIP = graphql(
+  `
   mutation DeclinePartnership($id: ID!, $reason: String) { declinePartnership(id: $id, reason: $reason) { ...PartnershipFields } }
-`, [PARTNERSHIP_FIELDS]);
+`,
+  [PARTNERSHIP_FIELDS],
+);
 
-export const END_PARTNERSHIP = graphql(`
+export const END_PARTNERSHIP = graphql(
+  `
   mutation EndPartnership($id: ID!, $reason: String) { endPartnership(id: $id, reason: $reason) { ...PartnershipFields } }
-`, [PARTNERSHIP_FIELDS]);
+`,
+  [PARTNERSHIP_FIELDS],
+);
 
 export const UPDATE_ACTOR = graphql(`
   mutation UpdateActor($id: ID!, $version: Int!, $input: UpdateActorInput!) {

@@ -5,7 +5,10 @@ export type Box = [number, number, number, number];
 
 /** Bounds of any GeoJSON, as [[west, south], [east, north]]. */
 export function boundsOf(geojson: GeoJSON.GeoJSON): [[number, number], [number, number]] | null {
-  let w = Infinity, s = Infinity, e = -Infinity, n = -Infinity;
+  let w = Infinity,
+    s = Infinity,
+    e = -Infinity,
+    n = -Infinity;
   const visit = (c: unknown): void => {
     if (Array.isArray(c) && typeof c[0] === 'number') {
       const [x, y] = c as number[];
@@ -23,5 +26,10 @@ export function boundsOf(geojson: GeoJSON.GeoJSON): [[number, number], [number, 
     else visit(g.coordinates);
   };
   walk(geojson);
-  return Number.isFinite(w) ? [[w, s], [e, n]] : null;
+  return Number.isFinite(w)
+    ? [
+        [w, s],
+        [e, n],
+      ]
+    : null;
 }

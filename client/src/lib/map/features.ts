@@ -16,8 +16,7 @@ interface PlacedActor {
   lat?: number | null;
 }
 
-const isGeometry = (g: GeoJSON.GeoJSON | null | undefined): g is GeoJSON.Geometry =>
-  !!g && g.type !== 'Feature' && g.type !== 'FeatureCollection';
+const isGeometry = (g: GeoJSON.GeoJSON | null | undefined): g is GeoJSON.Geometry => !!g && g.type !== 'Feature' && g.type !== 'FeatureCollection';
 
 /** A geometry from the API's GeoJSON scalar (a territory's outline), or null. */
 export const asGeometry = (g: GeoJSON.GeoJSON | null | undefined): GeoJSON.Geometry | null => (isGeometry(g) ? g : null);
@@ -40,7 +39,13 @@ export function actorPoints(actors: readonly PlacedActor[]): GeoJSON.FeatureColl
     type: 'FeatureCollection',
     features: actors.flatMap((a) =>
       a.lon != null && a.lat != null
-        ? [{ type: 'Feature' as const, properties: { id: a.id, name: a.name, isDemo: a.isDemo }, geometry: { type: 'Point' as const, coordinates: [a.lon, a.lat] } }]
+        ? [
+            {
+              type: 'Feature' as const,
+              properties: { id: a.id, name: a.name, isDemo: a.isDemo },
+              geometry: { type: 'Point' as const, coordinates: [a.lon, a.lat] },
+            },
+          ]
         : [],
     ),
   };

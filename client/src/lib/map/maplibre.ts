@@ -19,12 +19,8 @@ const RASTER_URL: string | undefined = import.meta.env.VITE_RASTER_TILES_URL;
 export function baseStyle(): StyleSpecification {
   return {
     version: 8,
-    sources: RASTER_URL
-      ? { raster: { type: 'raster', tiles: [RASTER_URL], tileSize: 256, attribution: '© contributeurs OpenStreetMap' } }
-      : {},
-    layers: [
-      ...(RASTER_URL ? [{ id: 'raster', type: 'raster' as const, source: 'raster', paint: { 'raster-opacity': 0.6 } }] : []),
-    ],
+    sources: RASTER_URL ? { raster: { type: 'raster', tiles: [RASTER_URL], tileSize: 256, attribution: '© contributeurs OpenStreetMap' } } : {},
+    layers: [...(RASTER_URL ? [{ id: 'raster', type: 'raster' as const, source: 'raster', paint: { 'raster-opacity': 0.6 } }] : [])],
   };
 }
 
