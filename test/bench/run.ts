@@ -12,6 +12,7 @@ import { measureClient } from './client.js';
 import { ensureCoalitionDataset } from './coalitions-dataset.js';
 import { ensureDataset } from './dataset.js';
 import type { BenchScenario } from './scenario.js';
+import { cpuBusy } from '../load/stats.js';
 
 /**
  * `DATABASE_URL=postgres://… npm run bench [-- --only <name or start of name, or client>…] [--duration <s>] [--warmup <s>] [--rebuild]`
@@ -181,24 +182,6 @@ function startServer(databaseUrl: string, poolSize: number): Promise<{ child: Ch
     child.once('message', (m: any) => resolve({ child, url: `http://127.0.0.1:${m.port}` }));
     child.once('exit', (code) => reject(new Error(`le serveur s’est arrêté (code ${code})`)));
   });
-}
-
-/** Share of the machine's CPU busy over `ms` (Linux /proc/stat), to tell when other work skews the figures. */
-async function cpuBusy(ms: number): Promise<number | null> {
-  const read = () => {
-    try {
-      const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-      const idle = f[3] + (f[4] ?? 0);
-      return { idle, total: f.reduce((a, b) => a + b, 0) };
-    } catch {
-      return null;
-    }
-  };
-  const a = read();
-  await new Promise((r) => setTimeout(r, ms));
-  const b = read();
-  if (!a || !b || b.total === a.total) return null;
-  return Math.round((1 - (b.idle - a.idle) / (b.total - a.total)) * 100);
 }
 
 /** CPU time (ms) used so far by the app's process. */

@@ -11,7 +11,7 @@ import { GqlClient, makeAgent } from './client.js';
 import { type FaultReport, runFaults } from './faults.js';
 import { type HeavyReport, type LoopStats, runHeavyScenario } from './heavy.js';
 import { communesOf, ensureAccounts, ensureAdmin, ensureLoadDataset, IMPORT_SOURCE, RUN_SOURCE, SOURCE } from './setup.js';
-import { fmtMs, Recorder } from './stats.js';
+import { cpuBusy, fmtMs, Recorder } from './stats.js';
 import { burst, Ledger, runWorkload, verifyLedger, WorkloadState } from './workload.js';
 
 /**
@@ -119,23 +119,6 @@ function serverStats(child: ChildProcess): Promise<{ cpuMs: number; rssMb: numbe
     child.on('message', on);
     child.send('cpu');
   });
-}
-
-/** Share of the machine's CPU busy over `ms` (Linux /proc/stat): other work skews the figures. */
-async function cpuBusy(ms: number): Promise<number | null> {
-  const read = () => {
-    try {
-      const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-      return { idle: f[3] + (f[4] ?? 0), total: f.reduce((a, b) => a + b, 0) };
-    } catch {
-      return null;
-    }
-  };
-  const a = read();
-  await new Promise((r) => setTimeout(r, ms));
-  const b = read();
-  if (!a || !b || b.total === a.total) return null;
-  return Math.round((1 - (b.idle - a.idle) / (b.total - a.total)) * 100);
 }
 
 async function main() {

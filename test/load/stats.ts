@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 /** Latencies and errors per operation kind. */
 export interface OpSummary {
   kind: string;
@@ -65,3 +66,21 @@ export class Recorder {
 }
 
 export const fmtMs = (v: number) => (Number.isNaN(v) ? '—' : v >= 100 ? v.toFixed(0) : v.toFixed(1));
+
+/** Share of the machine's CPU busy over `ms` (Linux /proc/stat), to tell when other work skews the figures. */
+export async function cpuBusy(ms: number): Promise<number | null> {
+  const read = () => {
+    try {
+      const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+      const idle = f[3] + (f[4] ?? 0);
+      return { idle, total: f.reduce((a, b) => a + b, 0) };
+    } catch {
+      return null;
+    }
+  };
+  const a = read();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = read();
+  if (!a || !b || b.total === a.total) return null;
+  return Math.round((1 - (b.idle - a.idle) / (b.total - a.total)) * 100);
+}
