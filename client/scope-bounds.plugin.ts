@@ -27,8 +27,8 @@ export function readScopeBounds(geoDir: string): { bounds: ScopeBounds; files: s
   ] as const) {
     const full = path.join(geoDir, file);
     files.push(full);
-    const fc = JSON.parse(gunzipSync(fs.readFileSync(full)).toString('utf8'));
-    bounds[level] = Object.fromEntries(fc.features.map((f: any) => [String(f.properties.code), box(f.geometry)]));
+    const fc = JSON.parse(gunzipSync(fs.readFileSync(full)).toString('utf8')) as GeoJSON.FeatureCollection;
+    bounds[level] = Object.fromEntries(fc.features.map((f) => [String(f.properties!.code), box(f.geometry)]));
   }
   return { bounds, files };
 }

@@ -10,3 +10,8 @@ interface Window {
   /** Set by the network drawing once rendered, for the browser tests. */
   __graphRendered?: boolean;
 }
+
+interface ImportMetaEnv {
+  /** Optional raster background, a tile URL template (client/src/lib/map/maplibre.ts). */
+  readonly VITE_RASTER_TILES_URL?: string;
+}

@@ -39,7 +39,7 @@ export async function startEmbeddedDatabase(dataDir: string, maxConnections = 24
 
 /** The part of pglite-socket 0.2.11's (unexported) query queue that the fix below replaces. */
 interface QueryQueue {
-  queue: { handlerId: number; message: Uint8Array; resolve(n: number): void; reject(e: unknown): void; onData(d: Uint8Array): void }[];
+  queue: { handlerId: number; message: Uint8Array; resolve: (n: number) => void; reject: (e: unknown) => void; onData: (d: Uint8Array) => void }[];
   processing: boolean;
   lastHandlerId: number | null;
   processQueue(): Promise<void>;

@@ -106,7 +106,7 @@ export function ident<T extends string>(name: T, allowed: readonly T[]): Sql {
 
 /** What runs a statement: a DataSource, an EntityManager inside a transaction, a QueryRunner. */
 export interface Queryable {
-  query(text: string, values?: unknown[]): Promise<any>;
+  query(text: string, values?: unknown[]): Promise<unknown>;
 }
 
 /** Runs a statement and returns its rows (also for UPDATE/DELETE … RETURNING). */
@@ -139,7 +139,7 @@ export class Table<K extends string> {
   ) {
     this.keys = Object.keys(columns) as K[];
     for (const k of this.keys) {
-      if (!IDENTIFIER.test(columns[k].name) || !/^[a-z0-9_ \[\]()]+$/.test(columns[k].type)) throw new Error(`colonne invalide : ${k}`);
+      if (!IDENTIFIER.test(columns[k].name) || !/^[a-z0-9_ [\]()]+$/.test(columns[k].type)) throw new Error(`colonne invalide : ${k}`);
     }
     if (!IDENTIFIER.test(name)) throw new Error(`table invalide : ${name}`);
   }

@@ -1,4 +1,4 @@
-import { geoJSONToTile } from '@maplibre/geojson-vt';
+import * as geojsonVt from '@maplibre/geojson-vt';
 import { fromGeojsonVt } from '@maplibre/vt-pbf';
 import type { RequestHandler } from 'express';
 import type { GraphQLSchema } from 'graphql';
@@ -16,6 +16,19 @@ export const COVERAGE_TILE_LAYER = 'coverage';
 const EXTENT = 8192;
 /** Deepest tile served: maps overzoom beyond, the boundaries being simplified for their zoom already. */
 export const MAX_TILE_ZOOM = 14;
+
+/**
+ * geoJSONToTile as @maplibre/geojson-vt 6.3.1 declares it (dist/geojson-to-tile.d.ts, options and tile
+ * reduced to what is used here): its declarations import one another without the `.js` extension
+ * that NodeNext resolution requires, so TypeScript receives its exports untyped.
+ */
+const geoJSONToTile = geojsonVt.geoJSONToTile as (
+  data: GeoJSON.GeoJSON,
+  z: number,
+  x: number,
+  y: number,
+  options: { extent: number; buffer: number; tolerance: number; clip: boolean },
+) => { transformed: true; features: unknown[] };
 
 /** Lon/lat box of a web-map tile, with a margin of `buffer` (in tile extent units) on each side. */
 export function tileBounds(z: number, x: number, y: number, buffer = 0): [number, number, number, number] {

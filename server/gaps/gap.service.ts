@@ -145,7 +145,7 @@ export class GapService {
       totalCount: num(row.total),
       territoryCount: num(row.territories),
       gapPopulation: num(row.gap_pop),
-      rows: parse<FigureRow[]>(row.rows).map(GapService.toCoverage),
+      rows: parse<FigureRow[]>(row.rows).map((r) => GapService.toCoverage(r)),
     };
   }
 

@@ -79,7 +79,8 @@ const ROWS_IN_SCOPE: Record<string, Record<string, number>> = {
 /** Territories an analysis of `filter` (GapFilterInput) goes through. */
 export function rowsInScope(filter: unknown, scopeOverride?: unknown): number {
   const f = (filter ?? {}) as { scope?: { level?: string } | null; level?: string | null };
-  const scope = ((scopeOverride ?? f.scope) as { level?: string } | null | undefined)?.level ?? 'PAYS';
+  const override = scopeOverride as { level?: string } | null | undefined;
+  const scope = (override ?? f.scope)?.level ?? 'PAYS';
   return ROWS_IN_SCOPE[scope]?.[f.level ?? 'COMMUNE'] ?? ROWS_IN_SCOPE.PAYS.COMMUNE;
 }
 
@@ -267,7 +268,8 @@ export function operationLimits<C extends object>(options: {
           const analysis = analyzeOperation(schema, document, request.variables ?? {}, operationName ?? undefined);
           if (!analysis) return;
           if (analysis.capError) {
-            const { code: _code, ...details } = analysis.capError.extensions;
+            const details = { ...analysis.capError.extensions };
+            delete details.code;
             throw new AppError('BAD_USER_INPUT', analysis.capError.message, { ...details, http: { status: 400 } });
           }
           if (analysis.cost > options.maxCost) throw costError(analysis.cost, options.maxCost);

@@ -80,7 +80,8 @@ export const formatError = createFormatError({ production: false });
 function format(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const original = unwrapResolverError(error);
   if (original instanceof AppError) {
-    const { http: _http, ...extensions } = original.extensions;
+    const extensions = { ...original.extensions };
+    delete extensions.http;
     return { message: formatted.message, path: formatted.path, locations: formatted.locations, extensions };
   }
   if (isStatementTimeout(original)) {

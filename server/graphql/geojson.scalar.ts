@@ -12,7 +12,9 @@ function literalToValue(ast: ValueNode): unknown {
       return Object.fromEntries(ast.fields.map((f) => [f.name.value, literalToValue(f.value)]));
     case Kind.LIST:
       return ast.values.map(literalToValue);
-    default:
+    case Kind.ENUM:
+    case Kind.NULL:
+    case Kind.VARIABLE:
       return null;
   }
 }
@@ -21,7 +23,7 @@ function literalToValue(ast: ValueNode): unknown {
 export const GeoJSONScalar = new GraphQLScalarType({
   name: 'GeoJSON',
   description: 'Objet GeoJSON (RFC 7946), coordonnées WGS84 longitude/latitude',
-  serialize: (value) => (typeof value === 'string' ? JSON.parse(value) : value),
+  serialize: (value) => (typeof value === 'string' ? (JSON.parse(value) as unknown) : value),
   parseValue: (value) => value,
   parseLiteral: literalToValue,
 });

@@ -38,7 +38,7 @@ export function clientFrom(baseUrl: string, localAddress: string, headers: Recor
               try {
                 resolve({ ...(JSON.parse(Buffer.concat(chunks).toString('utf8')) as GraphQLResponse<T>), status: res.statusCode ?? 0 });
               } catch (err) {
-                reject(err);
+                reject(err instanceof Error ? err : new Error(String(err)));
               }
             });
           },

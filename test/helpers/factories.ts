@@ -12,18 +12,18 @@ export interface Fixtures {
   readonly users: Record<string, SignedIn>;
   readonly coalition: Record<string, string>;
   /** The e-mail of the account of `key`. */
-  email(key: string): string;
+  email: (key: string) => string;
   /** Creates an actor as the administrator, stored as `actor[key]`. */
-  createActor(key: string, input: Record<string, unknown>): Promise<string>;
+  createActor: (key: string, input: Record<string, unknown>) => Promise<string>;
   /**
    * Signs up the account `key` (e-mail `key@<domain>`, shown as « Personne key »), gives it a role,
    * a région and the actors of `actorKeys` it represents, and stores a client signed in as it.
    */
-  createUser(key: string, role: TestAccount['role'], actorKeys?: string[], regionCode?: string | null): Promise<SignedIn>;
+  createUser: (key: string, role: TestAccount['role'], actorKeys?: string[], regionCode?: string | null) => Promise<SignedIn>;
   /** Creates a coalition as `as` (piloted by one of its actors), stored as `coalition[key]`; fails the test on any error. */
-  createCoalition(key: string, as: CookieClient, input: Record<string, unknown>): Promise<CoalitionCreated>;
+  createCoalition: (key: string, as: CookieClient, input: Record<string, unknown>) => Promise<CoalitionCreated>;
   /** A new client signed in as the account `key` (a second browser of the same person). */
-  logIn(key: string): Promise<CookieClient>;
+  logIn: (key: string) => Promise<CookieClient>;
 }
 
 export type SignedIn = CookieClient & { userId: string };
@@ -58,11 +58,11 @@ export function fixtures(server: () => TestServer, { source, domain, password = 
     users,
     coalition,
     email,
-    async createActor(key, input) {
+    createActor: async (key, input) => {
       actor[key] = (await server().createActor({ source, ...input })).id;
       return actor[key];
     },
-    async createUser(key, role, actorKeys = [], regionCode = null) {
+    createUser: async (key, role, actorKeys = [], regionCode = null) => {
       users[key] = await server().signedIn({
         email: email(key),
         password,
@@ -73,12 +73,12 @@ export function fixtures(server: () => TestServer, { source, domain, password = 
       });
       return users[key];
     },
-    async createCoalition(key, as, input) {
+    createCoalition: async (key, as, input) => {
       const created = await ok<{ createCoalition: CoalitionCreated }>(as.gql(CREATE_COALITION, { input }));
       coalition[key] = created.createCoalition.id;
       return created.createCoalition;
     },
-    async logIn(key) {
+    logIn: async (key) => {
       const client = server().client();
       await ok(client.gql(`mutation ($e: String!, $p: String!) { logIn(email: $e, password: $p) { id } }`, { e: email(key), p: password }));
       return client;

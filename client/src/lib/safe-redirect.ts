@@ -38,6 +38,7 @@ function isLocalPath(s: string): boolean {
     path.startsWith('/') &&
     path[1] !== '/' &&
     path[1] !== '\\' &&
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what this refuses
     !/[\u0000-\u0020\u007f-\u009f\u00a0\u1680\u2000-\u200f\u2028\u2029\u202f\u205f\u3000\ufeff]/.test(path)
   );
 }
