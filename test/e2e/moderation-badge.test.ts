@@ -51,7 +51,8 @@ describe.skipIf(!hasChromium)('actors awaiting validation in a real browser (Chr
     await page.getByRole('heading', { level: 1, name: 'Badge Association en attente' }).waitFor();
     const notice = page.locator('.notice', { hasText: 'en attente de validation' });
     await notice.waitFor();
-    expect(await notice.textContent()).toMatch(/ne compte pas dans les lacunes/);
+    // innerText: the text as rendered (the markup may wrap a sentence over several lines).
+    expect(await notice.innerText()).toMatch(/ne compte pas dans les lacunes/);
     await page.screenshot({ path: path.join(SHOTS, 'acteur-en-attente.png') });
   });
 });
