@@ -1,10 +1,8 @@
-import { once } from 'node:events';
 import type { RequestHandler } from 'express';
 import type { GraphQLSchema } from 'graphql';
 import type { DataSource } from 'typeorm';
 import { type FilterParam, parseFilterParam } from '../http/filter-params.js';
-import { sendError } from '../http/http-errors.js';
-import { logger } from '../logger.js';
+import { sendDownload } from '../http/download.js';
 import { TerritoryRefInput } from '../territories/territory.inputs.js';
 import { ExportFormat, writeExport } from './actor-export.js';
 import type { ImportServices } from './actor-import.js';
@@ -30,28 +28,16 @@ const ACTOR_FILTER: FilterParam<ActorFilter> = {
  */
 export function exportRoute(schema: GraphQLSchema, ds: DataSource, services: ImportServices, format: ExportFormat): RequestHandler {
   return async (req, res) => {
-    let started = false;
-    try {
-      const filter = await parseFilterParam(schema, ACTOR_FILTER, req.query.filter);
-      const stamp = new Date().toISOString().slice(0, 10);
-      await writeExport(ds, services, filter, format, async (chunk) => {
-        if (!started) {
-          started = true;
-          res.status(200);
-          res.setHeader('Content-Type', CONTENT_TYPES[format]);
-          res.setHeader('Content-Disposition', `attachment; filename="acteurs-${stamp}.${format === ExportFormat.CSV ? 'csv' : 'geojson'}"`);
-          res.setHeader('Cache-Control', 'no-store');
-        }
-        if (!res.write(chunk)) await once(res, 'drain');
-      });
-      res.end();
-    } catch (err) {
-      if (started) {
-        logger.error({ err }, 'export interrompu');
-        res.destroy();
-        return;
-      }
-      sendError(res, err, 'Erreur interne : l’export n’a pas pu être produit.', 'export impossible');
-    }
+    const stamp = new Date().toISOString().slice(0, 10);
+    const file = { type: CONTENT_TYPES[format], name: () => `acteurs-${stamp}.${format === ExportFormat.CSV ? 'csv' : 'geojson'}` };
+    await sendDownload(
+      res,
+      file,
+      async (write) => {
+        const filter = await parseFilterParam(schema, ACTOR_FILTER, req.query.filter);
+        await writeExport(ds, services, filter, format, write);
+      },
+      'Erreur interne : l’export n’a pas pu être produit.',
+    );
   };
 }

@@ -90,7 +90,7 @@ export async function* exportRows(ds: DataSource, services: ImportServices, filt
 export const CSV_BOM = '\uFEFF';
 
 /** A cell a spreadsheet would run as a formula gets a leading quote (the import removes it). */
-function csvCell(v: string | number | string[] | boolean | null): string {
+export function csvCell(v: string | number | string[] | boolean | null): string {
   if (v === null || v === undefined) return '';
   let t: string;
   if (Array.isArray(v)) t = v.join('|');

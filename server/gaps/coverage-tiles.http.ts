@@ -55,14 +55,14 @@ export async function coverageTile(gaps: GapService, filter: GapFilterInput, zoo
   return fromGeojsonVt({ [COVERAGE_TILE_LAYER]: tile }, { version: 2, extent: EXTENT });
 }
 
-const int = (v: unknown, name: string, min: number, max: number): number => {
+export const int = (v: unknown, name: string, min: number, max: number): number => {
   const n = typeof v === 'string' && /^\d{1,5}$/.test(v) ? Number(v) : NaN;
   if (!Number.isInteger(n) || n < min || n > max) throw badInput(`« ${name} » doit être un entier compris entre ${min} et ${max}`, name);
   return n;
 };
 
 /** The `filter` parameter: a JSON GapFilterInput, read as the GraphQL argument would be. */
-const GAP_FILTER: FilterParam<GapFilterInput> = {
+export const GAP_FILTER: FilterParam<GapFilterInput> = {
   type: 'GapFilterInput',
   create: () => new GapFilterInput(),
   nested: { scope: TerritoryRefInput },

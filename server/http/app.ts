@@ -21,6 +21,7 @@ import { bodyErrors, graphqlBody } from './body-limits.js';
 import { securityHeaders } from './security-headers.js';
 import { logger } from '../logger.js';
 import { coverageTileRoute } from '../gaps/coverage-tiles.http.js';
+import { coverageGeoJsonRoute, gapCsvRoute } from '../gaps/gap-export.http.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -129,6 +130,10 @@ export async function createApp(ds: DataSource, httpServer?: Server, overrides: 
   // Exports are analyses: through the gate, on the analytics pool.
   app.get('/export/acteurs.csv', limiter, gated(analytics.gate), exportRoute(schema, analytics.ds, services, ExportFormat.CSV));
   app.get('/export/acteurs.geojson', limiter, gated(analytics.gate), exportRoute(schema, analytics.ds, services, ExportFormat.GEOJSON));
+  // Every gap of an analysis as CSV, and its coverage map as GeoJSON (same filter as the `gaps` and
+  // `coverage` queries, URL-encoded JSON): analyses too.
+  app.get('/export/lacunes.csv', limiter, gated(analytics.gate), gapCsvRoute(schema, heavy));
+  app.get('/export/couverture.geojson', limiter, gated(analytics.gate), coverageGeoJsonRoute(schema, heavy));
   // The coverage map as vector tiles (same filter as the `coverage` query, URL-encoded JSON).
   app.get('/tiles/coverage/:z/:x/:y.mvt', limiter, coverageTileRoute(schema, services.gaps, analytics.gate, heavy.gaps));
   const root = clientRoot();
