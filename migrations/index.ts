@@ -12,6 +12,7 @@ import { FastGapRebuild1764000000014 } from './1764000000014-fast-gap-rebuild.js
 import { PartnershipConfirmation1764000000015 } from './1764000000015-partnership-confirmation.js';
 import { SessionsAndLoginThrottle1764000000016 } from './1764000000016-sessions-and-login-throttle.js';
 import { ActorReview1764000000017 } from './1764000000017-actor-review.js';
+import { LocalPresence1764000000018 } from './1764000000018-local-presence.js';
 
 /** Every migration, in order. Listed explicitly so the build, the CLI and the tests agree. */
 export const migrations = [
@@ -29,4 +30,5 @@ export const migrations = [
   PartnershipConfirmation1764000000015,
   SessionsAndLoginThrottle1764000000016,
   ActorReview1764000000017,
+  LocalPresence1764000000018,
 ];

@@ -1,8 +1,11 @@
 import { type Queryable, run, type Sql, sql } from '../db/sql.js';
 
-/** Communes of a declared territory of `level`, matched on the commune's `column`. */
-const byLevel = (ids: readonly string[], level: Sql, column: Sql) => sql`
-  SELECT c.code AS commune_code, at.actor_id FROM actor_territory at
+/** The widest radius that is still local presence (a larger one is wide-scope coverage, like a région). */
+export const LOCAL_RADIUS_KM = 50;
+
+/** Communes of a declared territory of `level`, matched on the commune's `column`; `local` says whether that level is local presence. */
+const byLevel = (ids: readonly string[], level: Sql, column: Sql, local: boolean) => sql`
+  SELECT c.code AS commune_code, at.actor_id, ${local ? sql`true` : sql`false`} AS local FROM actor_territory at
     JOIN territory c ON c.level = 'COMMUNE' AND ${column} = at.code
     WHERE at.actor_id = ANY(${ids}::uuid[]) AND at.level = ${level}`;
 
@@ -11,45 +14,58 @@ const byLevel = (ids: readonly string[], level: Sql, column: Sql) => sql`
  * arrondissement counts as its commune), then every EPCI, EPT, département and région they touch.
  * One equi-join per level rather than one join with OR conditions (which PostgreSQL can only run
  * as communes × declared territories: ~10 s for 1,000 actors against ~0.3 s here).
+ *
+ * Each row says whether the actor is *present* there (`local`, migration 1764000000018): its
+ * territory there is a commune or arrondissement, an EPCI or EPT, a département or a radius of at
+ * most LOCAL_RADIUS_KM, or its address is in the commune (which is then covered even when the
+ * declared territory does not reach it). A région or the whole country is wide-scope coverage. A
+ * territory above the commune is local when the actor is present in one of its communes.
  */
 export async function resolveCoverage(db: Queryable, ids: readonly string[]): Promise<void> {
   await run(db, sql`DELETE FROM coverage_commune WHERE actor_id = ANY(${ids}::uuid[])`);
   await run(db, sql`DELETE FROM coverage_area WHERE actor_id = ANY(${ids}::uuid[])`);
   await run(
     db,
-    sql`INSERT INTO coverage_commune (commune_code, actor_id)
-        SELECT DISTINCT commune_code, actor_id FROM (
-          ${byLevel(ids, sql`'COMMUNE'`, sql`c.code`)}
-          UNION ALL ${byLevel(ids, sql`'EPCI'`, sql`c.epci_code`)}
-          UNION ALL ${byLevel(ids, sql`'EPT'`, sql`c.ept_code`)}
-          UNION ALL ${byLevel(ids, sql`'DEPARTEMENT'`, sql`c.departement_code`)}
-          UNION ALL ${byLevel(ids, sql`'REGION'`, sql`c.region_code`)}
+    sql`INSERT INTO coverage_commune (commune_code, actor_id, local)
+        SELECT commune_code, actor_id, bool_or(local) FROM (
+          ${byLevel(ids, sql`'COMMUNE'`, sql`c.code`, true)}
+          UNION ALL ${byLevel(ids, sql`'EPCI'`, sql`c.epci_code`, true)}
+          UNION ALL ${byLevel(ids, sql`'EPT'`, sql`c.ept_code`, true)}
+          UNION ALL ${byLevel(ids, sql`'DEPARTEMENT'`, sql`c.departement_code`, true)}
+          UNION ALL ${byLevel(ids, sql`'REGION'`, sql`c.region_code`, false)}
           UNION ALL
-          SELECT c.code, at.actor_id FROM actor_territory at JOIN territory c ON c.level = 'COMMUNE'
+          SELECT c.code, at.actor_id, false FROM actor_territory at JOIN territory c ON c.level = 'COMMUNE'
             WHERE at.actor_id = ANY(${ids}::uuid[]) AND at.level = 'PAYS'
           UNION ALL
-          SELECT r.commune_code, at.actor_id FROM actor_territory at
+          SELECT r.commune_code, at.actor_id, true FROM actor_territory at
             JOIN territory r ON r.level = 'ARRONDISSEMENT' AND r.code = at.code
             WHERE at.actor_id = ANY(${ids}::uuid[]) AND at.level = 'ARRONDISSEMENT'
           UNION ALL
-          SELECT c.code, a.id FROM actor a
+          SELECT c.code, a.id, a.radius_km <= ${LOCAL_RADIUS_KM}::real FROM actor a
             JOIN territory c ON c.level = 'COMMUNE'
               AND c.geom && ST_Expand(a.location, a.radius_km / 111.0 / greatest(cos(radians(ST_Y(a.location))), 0.2))
               AND ST_DWithin(c.geom::geography, a.location::geography, a.radius_km * 1000)
             WHERE a.id = ANY(${ids}::uuid[]) AND a.radius_km IS NOT NULL AND a.location IS NOT NULL
-        ) s`,
+          UNION ALL
+          SELECT c.code, a.id, true FROM actor a
+            LEFT JOIN territory r ON r.level = 'ARRONDISSEMENT' AND r.code = a.commune_code
+            JOIN territory c ON c.level = 'COMMUNE' AND c.code = coalesce(r.commune_code, a.commune_code)
+            WHERE a.id = ANY(${ids}::uuid[]) AND a.commune_code IS NOT NULL
+        ) s
+        GROUP BY commune_code, actor_id`,
   );
   await run(
     db,
-    sql`INSERT INTO coverage_area (level, code, actor_id)
-        SELECT DISTINCT x.level, x.code, cc.actor_id
+    sql`INSERT INTO coverage_area (level, code, actor_id, local)
+        SELECT x.level, x.code, cc.actor_id, bool_or(cc.local)
         FROM coverage_commune cc
         JOIN territory c ON c.level = 'COMMUNE' AND c.code = cc.commune_code
         CROSS JOIN LATERAL (VALUES ('EPCI', c.epci_code), ('EPT', c.ept_code), ('DEPARTEMENT', c.departement_code),
                                    ('REGION', c.region_code), ('PAYS', 'FR')) AS x(level, code)
         WHERE cc.actor_id = ANY(${ids}::uuid[]) AND x.code IS NOT NULL
-        UNION
-        SELECT 'ARRONDISSEMENT', r.code, cc.actor_id FROM coverage_commune cc
+        GROUP BY x.level, x.code, cc.actor_id
+        UNION ALL
+        SELECT 'ARRONDISSEMENT', r.code, cc.actor_id, cc.local FROM coverage_commune cc
         JOIN territory r ON r.level = 'ARRONDISSEMENT' AND r.commune_code = cc.commune_code
         WHERE cc.actor_id = ANY(${ids}::uuid[])
           AND (NOT EXISTS (SELECT 1 FROM actor_territory at WHERE at.actor_id = cc.actor_id AND at.level = 'ARRONDISSEMENT')

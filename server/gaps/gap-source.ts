@@ -1,6 +1,7 @@
 import { type Shared, type Sql, empty, shared, sql, where } from '../db/sql.js';
 import { TerritoryLevel } from '../territories/territory-level.js';
-import { actorConditions, type GapSpec, type Group } from './gap-spec.js';
+import { actorConditions, type GapSpec, type Group, LOCAL_KEY_PREFIX } from './gap-spec.js';
+import { Presence } from './gap.inputs.js';
 
 /** An integer standing for a commune code, unique: 55545 → 55545, 2A004 → 100004, 2B033 → 200033. */
 export const communeId = (col: Sql): Sql =>
@@ -21,16 +22,21 @@ export interface CountContext {
 /**
  * Where the actor counts come from. Chosen once per request (countSource), it writes every part
  * of the statement that depends on it:
- * - `counts`: CTEs g(gid, ord …), kc(ord, id, n): actors per commune, and, above communes,
- *   ka(ord, code, n): actors per territory of the level;
+ * - `counts`: CTEs g(gid, ord …), kc(ord, id, n, nl, na): actors per commune, and, above communes,
+ *   ka(ord, code, n, nl, na): actors per territory of the level;
  * - `joinCounts`: a commune relation × the columns, with their counts;
- * - `scopeActors`: distinct actors covering the scope, per column, as x(gid, n).
+ * - `scopeActors`: distinct actors covering the scope, per column, as a relation (gid, nl, na).
+ * Every count comes three ways: `nl` the actors present locally, `na` those covering in any way
+ * (région or country included), and `n` the one the request's presence decides with.
  */
 export interface CountSource {
   counts(): Sql;
   joinCounts(communes: Sql): Sql;
   scopeActors(): Sql;
 }
+
+/** The count the request decides with: local presence, or any coverage. */
+const decisive = (spec: GapSpec): Sql => (spec.presence === Presence.LOCAL ? sql`nl` : sql`na`);
 
 /** True when the maintained per-theme counts answer the request exactly. */
 export function aggregatesAnswer(spec: GapSpec, groups: Group[]): boolean {
@@ -49,35 +55,47 @@ export function countSource(ctx: CountContext): CountSource {
  */
 class AggregateSource implements CountSource {
   private readonly keys: Shared;
+  private readonly localKeys: Shared;
+  /** Both, for the lookups that read a territory's rows once. */
+  private readonly allKeys: Shared;
 
   constructor(private readonly ctx: CountContext) {
-    this.keys = shared(ctx.groups.map((g) => g.keys[0]));
+    const keys = ctx.groups.map((g) => g.keys[0]);
+    const localKeys = keys.map((k) => LOCAL_KEY_PREFIX + k);
+    this.keys = shared(keys);
+    this.localKeys = shared(localKeys);
+    this.allKeys = shared([...keys, ...localKeys]);
   }
 
   counts(): Sql {
     const { spec, gids, areaLevel, communes } = this.ctx;
-    const keys = this.keys;
+    const { keys, localKeys, allKeys } = this;
+    const themeRows = (k: Shared) =>
+      sql`(SELECT k.code, k.theme, k.actor_count FROM coverage_theme_count k WHERE k.level = 'COMMUNE' AND k.theme = ANY(${k}::text[]))`;
     const kc =
       spec.scope.level === TerritoryLevel.PAYS
-        ? // All of France: each theme's rows in one index range, hashed.
-          sql`SELECT x.id, g.ord, coalesce(k.actor_count, 0) AS n
+        ? // All of France: each key's rows in one index range, hashed.
+          sql`SELECT x.id, g.ord, coalesce(kl.actor_count, 0) AS nl, coalesce(k.actor_count, 0) AS na
                FROM ${communes} x CROSS JOIN g
-               LEFT JOIN (SELECT k.code, k.theme, k.actor_count FROM coverage_theme_count k
-                          WHERE k.level = 'COMMUNE' AND k.theme = ANY(${keys}::text[])) k ON k.code = x.code AND k.theme = g.key`
-        : sql`SELECT x.id, g.ord, coalesce((cnt.n ->> g.key)::int, 0) AS n
+               LEFT JOIN ${themeRows(keys)} k ON k.code = x.code AND k.theme = g.key
+               LEFT JOIN ${themeRows(localKeys)} kl ON kl.code = x.code AND kl.theme = g.lkey`
+        : sql`SELECT x.id, g.ord, coalesce((cnt.n ->> g.lkey)::int, 0) AS nl, coalesce((cnt.n ->> g.key)::int, 0) AS na
                FROM ${communes} x
                CROSS JOIN LATERAL (SELECT jsonb_object_agg(k.theme, k.actor_count) AS n FROM coverage_theme_count k
-                 WHERE k.level = 'COMMUNE' AND k.code = x.code AND k.theme = ANY(${keys}::text[])) cnt
+                 WHERE k.level = 'COMMUNE' AND k.code = x.code AND k.theme = ANY(${allKeys}::text[])) cnt
                CROSS JOIN g`;
     const ka = areaLevel
-      ? sql`, ka AS (SELECT g.ord, k.code, k.actor_count AS n FROM u
-                 JOIN coverage_theme_count k ON k.level = ${areaLevel} AND k.code = u.code AND k.theme = ANY(${keys}::text[])
-                 JOIN g ON g.key = k.theme)`
+      ? sql`, ka AS (SELECT z.*, z.${decisive(spec)} AS n FROM (
+                 SELECT g.ord, k.code, coalesce(max(k.actor_count) FILTER (WHERE k.theme = g.lkey), 0) AS nl,
+                   coalesce(max(k.actor_count) FILTER (WHERE k.theme = g.key), 0) AS na
+                 FROM u JOIN coverage_theme_count k ON k.level = ${areaLevel} AND k.code = u.code AND k.theme = ANY(${allKeys}::text[])
+                 JOIN g ON k.theme IN (g.key, g.lkey)
+                 GROUP BY g.ord, k.code) z)`
       : empty;
     return sql`
-        g AS (SELECT gid, key, ord::int AS ord FROM unnest(${gids}::text[], ${keys}::text[]) WITH ORDINALITY AS g(gid, key, ord)),
+        g AS (SELECT gid, key, lkey, ord::int AS ord FROM unnest(${gids}::text[], ${keys}::text[], ${localKeys}::text[]) WITH ORDINALITY AS g(gid, key, lkey, ord)),
         -- Dense: one row per (commune, column), zeros included, from one index range per commune.
-        kc AS MATERIALIZED (${kc})
+        kc AS MATERIALIZED (SELECT z.*, z.${decisive(spec)} AS n FROM (${kc}) z)
         ${ka}`;
   }
 
@@ -87,8 +105,9 @@ class AggregateSource implements CountSource {
 
   scopeActors(): Sql {
     const { scope } = this.ctx.spec;
-    return sql`x.n FROM (SELECT g2.gid, k.actor_count AS n FROM g g2 JOIN coverage_theme_count k
-                ON k.theme = g2.key AND k.level = ${scope.level} AND k.code = ${scope.code}) x`;
+    return sql`(SELECT g2.gid, max(k.actor_count) FILTER (WHERE k.theme = g2.lkey) AS nl, max(k.actor_count) FILTER (WHERE k.theme = g2.key) AS na
+                FROM g g2 JOIN coverage_theme_count k ON k.theme IN (g2.key, g2.lkey) AND k.level = ${scope.level} AND k.code = ${scope.code}
+                GROUP BY g2.gid)`;
   }
 }
 
@@ -102,6 +121,7 @@ class LiveSource implements CountSource {
   counts(): Sql {
     const { spec, groups, gids, areaLevel, communes } = this.ctx;
     const conditions = actorConditions(spec);
+    const local = spec.presence === Presence.LOCAL;
     const groupKeys = JSON.stringify(groups.map((g, i) => ({ ord: i + 1, keys: g.keys })));
     // Only actors touching the territories examined: they alone can cover their communes.
     const allCommunes = spec.scope.level === TerritoryLevel.PAYS;
@@ -111,9 +131,10 @@ class LiveSource implements CountSource {
         ? sql`(SELECT actor_id FROM actor_theme_key)`
         : sql`(SELECT ca.actor_id FROM coverage_area ca WHERE ca.level = ${spec.scope.level} AND ca.code = ${spec.scope.code})`;
     const ka = areaLevel
-      ? sql`, ka AS (SELECT fa.ord, ca.code, count(*)::int AS n FROM fa
-                 JOIN (SELECT fid.id, ca.code FROM fid
-                       CROSS JOIN LATERAL (SELECT ca.code FROM coverage_area ca
+      ? sql`, ka AS (SELECT fa.ord, ca.code, count(*) FILTER (WHERE ca.local)::int AS nl, count(*)::int AS na,
+                   count(*) FILTER (WHERE ${local ? sql`ca.local` : sql`true`})::int AS n FROM fa
+                 JOIN (SELECT fid.id, ca.code, ca.local FROM fid
+                       CROSS JOIN LATERAL (SELECT ca.code, ca.local FROM coverage_area ca
                                            WHERE ca.actor_id = fid.id AND ca.level = ${areaLevel} OFFSET 0) ca
                        WHERE ca.code IN (SELECT code FROM u)) ca ON ca.id = fa.id
                  GROUP BY fa.ord, ca.code)`
@@ -127,11 +148,13 @@ class LiveSource implements CountSource {
           ${conditions.length ? sql`JOIN actor a ON a.id = s.actor_id ${where(conditions)}` : empty}),
         fid AS MATERIALIZED (SELECT DISTINCT id FROM fa),
         cov AS MATERIALIZED (
-          SELECT fid.id AS actor_id, ${communeId(sql`cc.commune_code`)} AS id FROM fid
-          CROSS JOIN LATERAL (SELECT cc.commune_code FROM coverage_commune cc WHERE cc.actor_id = fid.id OFFSET 0) cc
+          SELECT fid.id AS actor_id, ${communeId(sql`cc.commune_code`)} AS id, cc.local FROM fid
+          CROSS JOIN LATERAL (SELECT cc.commune_code, cc.local FROM coverage_commune cc WHERE cc.actor_id = fid.id OFFSET 0) cc
           ${allCommunes ? empty : sql`WHERE cc.commune_code IN (SELECT code FROM ${communes} y)`}),
         kc AS MATERIALIZED (
-          SELECT fa.ord, cov.id, count(*)::int AS n FROM fa JOIN cov ON cov.actor_id = fa.id GROUP BY fa.ord, cov.id)
+          SELECT fa.ord, cov.id, count(*) FILTER (WHERE cov.local)::int AS nl, count(*)::int AS na,
+            count(*) FILTER (WHERE ${local ? sql`cov.local` : sql`true`})::int AS n
+          FROM fa JOIN cov ON cov.actor_id = fa.id GROUP BY fa.ord, cov.id)
         ${ka}`;
   }
 
@@ -141,8 +164,9 @@ class LiveSource implements CountSource {
 
   scopeActors(): Sql {
     const { scope } = this.ctx.spec;
-    return sql`x.n FROM (SELECT g2.gid, count(DISTINCT fa.id)::int AS n FROM fa JOIN g g2 ON g2.ord = fa.ord
+    return sql`(SELECT g2.gid, count(DISTINCT fa.id) FILTER (WHERE ca.local)::int AS nl, count(DISTINCT fa.id)::int AS na
+              FROM fa JOIN g g2 ON g2.ord = fa.ord
               JOIN coverage_area ca ON ca.actor_id = fa.id AND ca.level = ${scope.level} AND ca.code = ${scope.code}
-              GROUP BY g2.gid) x`;
+              GROUP BY g2.gid)`;
   }
 }

@@ -7,7 +7,10 @@ import { CODE_PATTERNS, LEVEL_LABELS, TerritoryLevel } from '../territories/terr
 import type { Territory } from '../territories/territory.entity.js';
 import { LEVEL_RANK } from '../territories/territory-hierarchy.js';
 import type { TerritoryRef, TerritoryService } from '../territories/territory.service.js';
-import { GapLevel, type GapFilterInput } from './gap.inputs.js';
+import { GapLevel, type GapFilterInput, Presence } from './gap.inputs.js';
+
+/** Prepended to a theme key in coverage_theme_count for the rows of local presence (migration 1764000000018). */
+export const LOCAL_KEY_PREFIX = 'local:';
 
 /**
  * A column of figures: the actors counted are those having at least one of `keys` (theme keys
@@ -22,6 +25,8 @@ export interface Group {
 export interface GapSpec {
   scope: Territory;
   level: GapLevel;
+  /** LOCAL: the counts that decide (n, covered, gaps) are those of local presence; ANY: of any coverage. */
+  presence: Presence;
   themes: Theme[];
   /** The combined column (all requested themes together). */
   main: Group;
@@ -62,6 +67,7 @@ export class GapSpecReader {
     return {
       scope,
       level,
+      presence: f.presence ?? Presence.LOCAL,
       themes,
       main: { id: 'main', keys: keysOf(themes, taxonomy).map((k) => field.keyPrefix + k) },
       keyPrefix: field.keyPrefix,

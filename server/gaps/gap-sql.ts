@@ -4,7 +4,7 @@ import { PARENT_COLUMN, PARENT_COLUMNS } from '../territories/territory-hierarch
 import { TerritoryLevel } from '../territories/territory-level.js';
 import { communeId, type CountSource, countSource } from './gap-source.js';
 import { actorConditions, type GapSpec, type Group } from './gap-spec.js';
-import { GapLevel, GapOrder } from './gap.inputs.js';
+import { GapLevel, GapOrder, Presence } from './gap.inputs.js';
 
 /** Column of a commune holding its territory of each analysed level. */
 const UNIT_COLUMN: Record<GapLevel, Sql> = {
@@ -79,9 +79,10 @@ export function figures({ spec, source }: GapQuery): Sql {
     spec.level === GapLevel.COMMUNE
       ? sql`SELECT m.code, m.id, g.gid, g.ord, coalesce(m.population, 0)::bigint AS pop, 1 AS communes,
              (coalesce(kc.n, 0) > 0)::int AS covered_communes,
-             CASE WHEN kc.n > 0 THEN coalesce(m.population, 0) ELSE 0 END::bigint AS covered_pop, coalesce(kc.n, 0) AS n
+             CASE WHEN kc.n > 0 THEN coalesce(m.population, 0) ELSE 0 END::bigint AS covered_pop, coalesce(kc.n, 0) AS n,
+             coalesce(kc.nl, 0) AS nl, coalesce(kc.na, 0) AS na
            FROM ${source.joinCounts(sql`m`)}`
-      : sql`SELECT f.*, coalesce(ka.n, 0) AS n FROM (
+      : sql`SELECT f.*, coalesce(ka.n, 0) AS n, coalesce(ka.nl, 0) AS nl, coalesce(ka.na, 0) AS na FROM (
              SELECT m.unit AS code, g.gid, g.ord, sum(coalesce(m.population, 0))::bigint AS pop, count(*)::int AS communes,
                count(*) FILTER (WHERE kc.n > 0)::int AS covered_communes,
                coalesce(sum(m.population) FILTER (WHERE kc.n > 0), 0)::bigint AS covered_pop
@@ -92,6 +93,7 @@ export function figures({ spec, source }: GapQuery): Sql {
       f AS (${f}),
       r AS (
         SELECT f.*, f.pop - f.covered_pop AS uncovered_pop,
+          CASE WHEN f.nl > 0 THEN 'LOCAL' WHEN f.na > 0 THEN 'WIDE_ONLY' ELSE 'NONE' END AS presence,
           CASE WHEN f.pop > 0 THEN f.n * 10000.0::float8 / f.pop END AS per10k,
           (f.n < coalesce(${minActors}::int, 0)
             OR (${minPer10k}::float8 IS NOT NULL AND CASE WHEN f.pop > 0 THEN f.n * 10000.0::float8 / f.pop < ${minPer10k}::float8
@@ -101,17 +103,21 @@ export function figures({ spec, source }: GapQuery): Sql {
 
 /** Summary per column, as CTE `s`: population from the scope's communes, territories from `r`. */
 export function summaries({ spec, source }: GapQuery): Sql {
-  const scopeActors = sql`coalesce((SELECT ${source.scopeActors()} WHERE x.gid = g.gid), 0)`;
+  const n = spec.presence === Presence.LOCAL ? sql`xa.nl` : sql`xa.na`;
   return sql`
       sp AS (${
         spec.level === GapLevel.COMMUNE
           ? // The territories are the scope's communes: the same sums, without a second join.
             sql`SELECT r.gid, sum(r.pop)::bigint AS pop, sum(r.covered_pop)::bigint AS covered_pop,
-               count(*)::int AS communes, sum(r.covered_communes)::int AS covered_communes
+               count(*)::int AS communes, sum(r.covered_communes)::int AS covered_communes,
+               count(*) FILTER (WHERE r.nl = 0 AND r.na > 0)::int AS wide_only_communes,
+               coalesce(sum(r.pop) FILTER (WHERE r.nl = 0 AND r.na > 0), 0)::bigint AS wide_only_pop
              FROM r GROUP BY r.gid`
           : sql`SELECT g.gid, sum(coalesce(sc.population, 0))::bigint AS pop,
                coalesce(sum(sc.population) FILTER (WHERE kc.n > 0), 0)::bigint AS covered_pop,
-               count(*)::int AS communes, count(*) FILTER (WHERE kc.n > 0)::int AS covered_communes
+               count(*)::int AS communes, count(*) FILTER (WHERE kc.n > 0)::int AS covered_communes,
+               count(*) FILTER (WHERE coalesce(kc.nl, 0) = 0 AND kc.na > 0)::int AS wide_only_communes,
+               coalesce(sum(sc.population) FILTER (WHERE coalesce(kc.nl, 0) = 0 AND kc.na > 0), 0)::bigint AS wide_only_pop
              FROM ${source.joinCounts(sql`sc`)}
              GROUP BY g.gid`
       }),
@@ -120,10 +126,11 @@ export function summaries({ spec, source }: GapQuery): Sql {
           count(*) FILTER (WHERE r.is_gap)::int AS gaps
         FROM r GROUP BY r.gid),
       s AS (
-        SELECT g.gid, g.ord, sp.pop, sp.covered_pop, sp.communes, sp.covered_communes,
+        SELECT g.gid, g.ord, sp.pop, sp.covered_pop, sp.communes, sp.covered_communes, sp.wide_only_communes, sp.wide_only_pop,
           coalesce(st.territories, 0) AS territories, coalesce(st.uncovered_territories, 0) AS uncovered_territories,
-          coalesce(st.gaps, 0) AS gaps, ${scopeActors} AS actors
-        FROM g LEFT JOIN sp ON sp.gid = g.gid LEFT JOIN st ON st.gid = g.gid)`;
+          coalesce(st.gaps, 0) AS gaps, coalesce(${n}, 0) AS actors, coalesce(xa.nl, 0) AS local_actors,
+          coalesce(xa.na, 0) - coalesce(xa.nl, 0) AS wide_actors
+        FROM g LEFT JOIN sp ON sp.gid = g.gid LEFT JOIN st ON st.gid = g.gid LEFT JOIN ${source.scopeActors()} xa ON xa.gid = g.gid)`;
 }
 
 /** rm: the main column's rows, gaps ranked (largest uncovered population first). */
@@ -184,9 +191,11 @@ export function featureCollection(spec: GapSpec, { zoom, withDistance, compact, 
   const digits = zoom !== null && zoom <= 10 ? sql`4` : sql`5`;
   const properties = compact
     ? sql`json_build_object('code', t.code, 'name', t.name, 'population', rm.pop, 'actorCount', rm.n,
+           'localActorCount', rm.nl, 'wideActorCount', rm.na - rm.nl, 'presence', rm.presence,
            'covered', rm.covered_communes > 0, 'isGap', rm.is_gap)`
     : sql`json_build_object('code', t.code, 'name', t.name, 'level', t.level, 'population', rm.pop,
-           'actorCount', rm.n, 'actorsPer10k', round(rm.per10k::numeric, 4), 'covered', rm.covered_communes > 0,
+           'actorCount', rm.n, 'localActorCount', rm.nl, 'wideActorCount', rm.na - rm.nl, 'presence', rm.presence,
+           'actorsPer10k', round(rm.per10k::numeric, 4), 'covered', rm.covered_communes > 0,
            'isGap', rm.is_gap, 'communeCount', rm.communes, 'coveredCommuneCount', rm.covered_communes,
            'coveredPopulation', rm.covered_pop,
            'coveredPopulationShare', CASE WHEN rm.pop > 0 THEN round(rm.covered_pop::numeric / rm.pop, 6) END,

@@ -21,6 +21,26 @@ export const GapOrder = defineEnum('GapOrder', 'Ordre de la liste des lacunes (l
 });
 export type GapOrder = EnumValue<typeof GapOrder>;
 
+/** Which coverage counts (migration 1764000000018). */
+export const Presence = defineEnum('Presence', 'Présence prise en compte', {
+  LOCAL: {
+    label: 'Présence locale',
+    description:
+      'Présence locale seulement : l’acteur intervient sur la commune, l’arrondissement, l’EPCI ou l’EPT, le département, ' +
+      'ou dans un rayon d’au plus 50 km, ou y a son adresse. Une région ou la France entière n’est qu’une couverture large',
+  },
+  ANY: { label: 'Toute couverture', description: 'Toute couverture, y compris celle des acteurs régionaux et nationaux' },
+});
+export type Presence = EnumValue<typeof Presence>;
+
+/** How a territory is covered, from the most to the least (the three classes of the map). */
+export const PresenceClass = defineEnum('PresenceClass', 'Classe de couverture d’un territoire', {
+  LOCAL: 'Présence locale',
+  WIDE_ONLY: 'Seulement des acteurs régionaux ou nationaux',
+  NONE: 'Aucun acteur',
+});
+export type PresenceClass = EnumValue<typeof PresenceClass>;
+
 /**
  * What to measure: a scope, a level, themes and the actors that count. Shared by gaps, coverage,
  * the theme matrix and the comparison.
@@ -51,6 +71,14 @@ export class GapFilterInput {
   @IsOptional()
   @ArrayMaxSize(60)
   themes?: string[] | null;
+
+  @Field(() => Presence, {
+    nullable: true,
+    description:
+      'LOCAL par défaut : un acteur ne compte que là où il est présent localement (commune, arrondissement, EPCI, EPT, département, ' +
+      'rayon d’au plus 50 km, ou adresse) ; ANY : toute couverture, régions et France entière comprises',
+  })
+  presence?: Presence | null;
 
   @Field(() => [ActorKind], { nullable: true, description: 'Seulement les acteurs de ces natures' })
   @IsOptional()

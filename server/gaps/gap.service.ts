@@ -8,7 +8,7 @@ import { TERRITORY_SELECT, type Territory, type TerritoryRow, toTerritory } from
 import type { TerritoryService } from '../territories/territory.service.js';
 import { GapSpecReader, type GapSpec } from './gap-spec.js';
 import { type Box, featureCollection, figures, gapQuery, nearest, ORDER_SQL, RANKED, summaries } from './gap-sql.js';
-import { GapLevel, GapOrder, type GapFilterInput } from './gap.inputs.js';
+import { GapLevel, GapOrder, type GapFilterInput, type PresenceClass } from './gap.inputs.js';
 import type { CoverageSummary, TerritoryCoverage } from './gap.types.js';
 
 /** The largest page of gaps. */
@@ -23,6 +23,9 @@ const parse = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v) 
 interface FigureRow extends TerritoryRow {
   pop: string | number;
   n: number;
+  nl: number;
+  na: number;
+  presence: PresenceClass;
   per10k: number | null;
   communes: number;
   covered_communes: number;
@@ -43,6 +46,10 @@ interface SummaryRow {
   uncovered_territories: number;
   gaps: number;
   actors: number;
+  local_actors: number;
+  wide_actors: number;
+  wide_only_communes: number;
+  wide_only_pop: string | number;
 }
 
 /**
@@ -84,6 +91,10 @@ export class GapService {
       uncoveredTerritoryCount: num(row?.uncovered_territories),
       gapCount: num(row?.gaps),
       actorCount: actors,
+      localActorCount: num(row?.local_actors),
+      wideActorCount: num(row?.wide_actors),
+      wideOnlyCommuneCount: num(row?.wide_only_communes),
+      wideOnlyPopulation: num(row?.wide_only_pop),
       actorsPer10k: pop > 0 ? round((actors * 10000) / pop, 4) : null,
     };
   }
@@ -95,6 +106,9 @@ export class GapService {
       territory: toTerritory(row),
       population: pop,
       actorCount: num(row.n),
+      localActorCount: num(row.nl),
+      wideActorCount: num(row.na) - num(row.nl),
+      presence: row.presence,
       actorsPer10k: round(numOrNull(row.per10k), 4),
       covered: num(row.covered_communes) > 0,
       isGap: row.is_gap,
@@ -136,7 +150,7 @@ export class GapService {
       SELECT (SELECT count(*)::int FROM gp) AS total, (SELECT count(*)::int FROM r) AS territories,
         (SELECT coalesce(sum(pop), 0)::bigint FROM gp) AS gap_pop,
         (SELECT coalesce(json_agg(x ORDER BY x.rank), '[]') FROM (
-           SELECT ${TERRITORY_SELECT}, page.pop, page.n, page.per10k, page.communes, page.covered_communes, page.covered_pop,
+           SELECT ${TERRITORY_SELECT}, page.pop, page.n, page.nl, page.na, page.presence, page.per10k, page.communes, page.covered_communes, page.covered_pop,
              page.uncovered_pop, page.is_gap, page.rank, ${withDistance ? sql`nn.d` : sql`NULL::float8`} AS nearest_m
            FROM page JOIN territory t ON t.level = ${spec.level} AND t.code = page.code
            ${withDistance ? nearest(spec, spec.main) : empty}) x) AS rows`);

@@ -2,7 +2,7 @@ import { Field, Float, Int, ObjectType } from 'type-graphql';
 import { GeoJSONScalar } from '../graphql/geojson.scalar.js';
 import { Theme } from '../themes/theme.entity.js';
 import { Territory } from '../territories/territory.entity.js';
-import { GapLevel } from './gap.inputs.js';
+import { GapLevel, PresenceClass } from './gap.inputs.js';
 
 /** The coverage figures of one territory for one set of themes. */
 @ObjectType({
@@ -24,6 +24,17 @@ export class TerritoryCoverage {
     description: 'Nombre d’acteurs distincts retenus couvrant le territoire : pour un EPCI ou un département, ceux qui couvrent au moins une de ses communes',
   })
   actorCount: number;
+
+  @Field(() => Int, { description: 'Acteurs présents localement (commune, arrondissement, EPCI, EPT, département, rayon d’au plus 50 km, ou adresse)' })
+  localActorCount: number;
+
+  @Field(() => Int, {
+    description: 'Acteurs qui ne couvrent le territoire qu’à l’échelle d’une région ou de la France entière (ou d’un rayon de plus de 50 km)',
+  })
+  wideActorCount: number;
+
+  @Field(() => PresenceClass, { description: 'Classe de la carte : présence locale, seulement des acteurs régionaux ou nationaux, ou aucun acteur' })
+  presence: PresenceClass;
 
   @Field(() => Float, { nullable: true, description: 'Acteurs pour 10 000 habitants (null si population nulle)' })
   actorsPer10k: number | null;
@@ -90,8 +101,22 @@ export class CoverageSummary {
   @Field(() => Int, { description: 'Territoires sous le seuil demandé (lacunes)' })
   gapCount: number;
 
-  @Field(() => Int, { description: 'Acteurs distincts retenus couvrant au moins une commune du périmètre' })
+  @Field(() => Int, {
+    description: 'Acteurs distincts retenus couvrant au moins une commune du périmètre (présents localement sous presence LOCAL)',
+  })
   actorCount: number;
+
+  @Field(() => Int, { description: 'Acteurs distincts présents localement dans au moins une commune du périmètre' })
+  localActorCount: number;
+
+  @Field(() => Int, { description: 'Acteurs distincts couvrant le périmètre sans y être présents localement (échelle régionale ou nationale)' })
+  wideActorCount: number;
+
+  @Field(() => Int, { description: 'Communes du périmètre couvertes seulement par des acteurs régionaux ou nationaux' })
+  wideOnlyCommuneCount: number;
+
+  @Field(() => Int, { description: 'Population de ces communes' })
+  wideOnlyPopulation: number;
 
   @Field(() => Float, { nullable: true, description: 'Acteurs pour 10 000 habitants du périmètre' })
   actorsPer10k: number | null;

@@ -1,5 +1,6 @@
 import type { DataSource, QueryRunner } from 'typeorm';
 import { ActorKind, Sector } from '../../server/actors/actor-enums.js';
+import { LOCAL_RADIUS_KM } from '../../server/actors/actor-coverage.js';
 import { ActorService } from '../../server/actors/actor.service.js';
 import { TerritoryService } from '../../server/territories/territory.service.js';
 import { ThemeService } from '../../server/themes/theme.service.js';
@@ -231,7 +232,7 @@ async function writeCoverage(q: Q, superuser: boolean, step: (name: string) => v
     WHERE kc.level <> 'ARRONDISSEMENT' OR r.code = kc.code`);
   // Radius actors: communes within the radius, as resolveCoverage finds them.
   await q(`CREATE TEMP TABLE bench_radius_commune ON COMMIT DROP AS
-    SELECT c.code AS commune_code, a.id AS actor_id FROM actor a JOIN bench_gen g ON g.id = a.id AND g.scope = 'RADIUS'
+    SELECT c.code AS commune_code, a.id AS actor_id, a.radius_km <= ${LOCAL_RADIUS_KM}::real AS local FROM actor a JOIN bench_gen g ON g.id = a.id AND g.scope = 'RADIUS'
     JOIN territory c ON c.level = 'COMMUNE'
       AND c.geom && ST_Expand(a.location, a.radius_km / 111.0 / greatest(cos(radians(ST_Y(a.location))), 0.2))
       AND ST_DWithin(c.geom::geography, a.location::geography, a.radius_km * 1000)
@@ -248,27 +249,51 @@ async function writeCoverage(q: Q, superuser: boolean, step: (name: string) => v
   );
   for (const i of indexes) await q(`DROP INDEX ${i.indexname}`);
   if (superuser) await q(`SET LOCAL session_replication_role = replica`);
-  await q(`INSERT INTO coverage_commune (commune_code, actor_id)
-    SELECT commune_code, actor_id FROM (
-      SELECT kc.commune_code, at.actor_id FROM actor_territory at JOIN bench_gen g ON g.id = at.actor_id
+  // Local presence (migration 1764000000018): a declared région or the country is wide-scope, a
+  // radius up to LOCAL_RADIUS_KM local, every other declared territory local; an area is local when
+  // a local commune of the actor lies in it (all or none here: one declared territory per actor).
+  await q(`INSERT INTO coverage_commune (commune_code, actor_id, local)
+    SELECT commune_code, actor_id, local FROM (
+      SELECT kc.commune_code, at.actor_id, at.level NOT IN ('REGION', 'PAYS') AS local FROM actor_territory at JOIN bench_gen g ON g.id = at.actor_id
       JOIN bench_key_commune kc ON kc.level = at.level AND kc.code = at.code
-      UNION ALL SELECT commune_code, actor_id FROM bench_radius_commune) s
+      UNION ALL SELECT commune_code, actor_id, local FROM bench_radius_commune) s
     ORDER BY commune_code, actor_id`);
+  // The address commune: local presence, covered even outside the declared territory.
+  await q(`CREATE TEMP TABLE bench_address_commune ON COMMIT DROP AS
+    SELECT c.code AS commune_code, a.id AS actor_id FROM actor a JOIN bench_gen g ON g.id = a.id
+      LEFT JOIN territory r ON r.level = 'ARRONDISSEMENT' AND r.code = a.commune_code
+      JOIN territory c ON c.level = 'COMMUNE' AND c.code = coalesce(r.commune_code, a.commune_code)`);
+  await q(`INSERT INTO coverage_commune (commune_code, actor_id, local)
+    SELECT commune_code, actor_id, true FROM bench_address_commune
+    ON CONFLICT (commune_code, actor_id) DO UPDATE SET local = true`);
   step('coverage_commune');
-  await q(`INSERT INTO coverage_area (level, code, actor_id)
-    SELECT level, code, actor_id FROM (
-      SELECT ka.area_level AS level, ka.area_code AS code, at.actor_id FROM actor_territory at JOIN bench_gen g ON g.id = at.actor_id
+  await q(`INSERT INTO coverage_area (level, code, actor_id, local)
+    SELECT level, code, actor_id, local FROM (
+      SELECT ka.area_level AS level, ka.area_code AS code, at.actor_id, at.level NOT IN ('REGION', 'PAYS') AS local
+      FROM actor_territory at JOIN bench_gen g ON g.id = at.actor_id
       JOIN bench_key_area ka ON ka.level = at.level AND ka.code = at.code
       UNION
-      SELECT x.level, x.code, rc.actor_id FROM bench_radius_commune rc
+      SELECT x.level, x.code, rc.actor_id, rc.local FROM bench_radius_commune rc
       JOIN territory c ON c.level = 'COMMUNE' AND c.code = rc.commune_code
       CROSS JOIN LATERAL (VALUES ('EPCI', c.epci_code), ('EPT', c.ept_code), ('DEPARTEMENT', c.departement_code),
                                  ('REGION', c.region_code), ('PAYS', 'FR')) AS x(level, code)
       WHERE x.code IS NOT NULL
       UNION
-      SELECT 'ARRONDISSEMENT', r.code, rc.actor_id FROM bench_radius_commune rc
+      SELECT 'ARRONDISSEMENT', r.code, rc.actor_id, rc.local FROM bench_radius_commune rc
       JOIN territory r ON r.level = 'ARRONDISSEMENT' AND r.commune_code = rc.commune_code) s
     ORDER BY level, code, actor_id`);
+  await q(`INSERT INTO coverage_area (level, code, actor_id, local)
+    SELECT x.level, x.code, ac.actor_id, true FROM bench_address_commune ac
+    JOIN territory c ON c.level = 'COMMUNE' AND c.code = ac.commune_code
+    CROSS JOIN LATERAL (VALUES ('EPCI', c.epci_code), ('EPT', c.ept_code), ('DEPARTEMENT', c.departement_code),
+                               ('REGION', c.region_code), ('PAYS', 'FR')) AS x(level, code)
+    WHERE x.code IS NOT NULL
+    UNION ALL
+    SELECT 'ARRONDISSEMENT', r.code, ac.actor_id, true FROM bench_address_commune ac
+    JOIN territory r ON r.level = 'ARRONDISSEMENT' AND r.commune_code = ac.commune_code
+    WHERE NOT EXISTS (SELECT 1 FROM actor_territory at WHERE at.actor_id = ac.actor_id AND at.level = 'ARRONDISSEMENT')
+       OR EXISTS (SELECT 1 FROM actor_territory at WHERE at.actor_id = ac.actor_id AND at.level = 'ARRONDISSEMENT' AND at.code = r.code)
+    ON CONFLICT (level, code, actor_id) DO UPDATE SET local = true`);
   step('coverage_area');
   if (superuser) {
     await q(`SET LOCAL session_replication_role = origin`);
@@ -292,8 +317,14 @@ async function checkCoverage(ds: DataSource, qr: QueryRunner): Promise<number> {
       WHERE r <= 20 ORDER BY id`)
   ).map((r: { id: string }) => r.id);
   const snapshot = async (): Promise<{ communes: string[]; areas: string[] }> => {
-    const communes = await qr.query(`SELECT actor_id || ' ' || commune_code AS k FROM coverage_commune WHERE actor_id = ANY($1::uuid[]) ORDER BY 1`, [ids]);
-    const areas = await qr.query(`SELECT actor_id || ' ' || level || ' ' || code AS k FROM coverage_area WHERE actor_id = ANY($1::uuid[]) ORDER BY 1`, [ids]);
+    const communes = await qr.query(
+      `SELECT actor_id || ' ' || commune_code || ' ' || local AS k FROM coverage_commune WHERE actor_id = ANY($1::uuid[]) ORDER BY 1`,
+      [ids],
+    );
+    const areas = await qr.query(
+      `SELECT actor_id || ' ' || level || ' ' || code || ' ' || local AS k FROM coverage_area WHERE actor_id = ANY($1::uuid[]) ORDER BY 1`,
+      [ids],
+    );
     return { communes: communes.map((r: { k: string }) => r.k), areas: areas.map((r: { k: string }) => r.k) };
   };
   const written = await snapshot();

@@ -418,7 +418,8 @@ describe('mutations', () => {
     const { version } = (await server.gql(ACTOR, { id: ids.alpha })).data.actor;
     const res = await server.admin.gql(UPDATE, { id: ids.alpha, version, input: { territories: [{ level: 'COMMUNE', code: '55029' }] } });
     expect(res.data.updateActor.territories).toEqual([{ code: '55029' }]);
-    expect(await names({ coversCommune: '55545' })).toEqual(['Bravo', 'Charlie', 'Echo']);
+    // Its address stays in Verdun: it is present there (local presence, migration 1764000000018).
+    expect(await names({ coversCommune: '55545' })).toEqual(['Alpha', 'Bravo', 'Charlie', 'Echo']);
     expect(await names({ coversCommune: '55029' })).toEqual(['Alpha', 'Charlie', 'Delta', 'Echo']);
     await server.admin.gql(UPDATE, { id: ids.alpha, version: version + 1, input: { territories: [{ level: 'COMMUNE', code: '55545' }] } });
     expect(await names({ coversCommune: '55545' })).toEqual(['Alpha', 'Bravo', 'Charlie', 'Echo']);

@@ -190,7 +190,7 @@ describe('gaps at commune level', () => {
     const ars = await create('ARS', { name: 'Test lacunes ARS', kind: 'ARS', sector: 'ETAT', themes: [THEME], territories: [{ level: 'REGION', code: '44' }] });
     try {
       const scope = { level: 'DEPARTEMENT', code: '55' };
-      const all = await server.gql(GAPS, { filter: { scope, themes: [THEME] }, first: 0 });
+      const all = await server.gql(GAPS, { filter: { scope, themes: [THEME], presence: 'ANY' }, first: 0 });
       expect(all.errors).toBeUndefined();
       expect(all.data.gaps.totalCount).toBe(0);
       const field = await server.gql(GAPS, { filter: { scope, themes: [THEME], fieldActorsOnly: true }, first: 1 });
@@ -349,8 +349,27 @@ describe('coverage map', () => {
     const fullFeatures = full.data.coverage.features.features;
     const compactFeatures = compact.data.coverage.features.features;
     expect(compactFeatures).toHaveLength(fullFeatures.length);
-    expect(Object.keys(compactFeatures[0].properties).sort()).toEqual(['actorCount', 'code', 'covered', 'isGap', 'name', 'population']);
-    const pick = (f: any) => [f.id, f.properties.actorCount, f.properties.population, f.properties.isGap, f.properties.covered];
+    expect(Object.keys(compactFeatures[0].properties).sort()).toEqual([
+      'actorCount',
+      'code',
+      'covered',
+      'isGap',
+      'localActorCount',
+      'name',
+      'population',
+      'presence',
+      'wideActorCount',
+    ]);
+    const pick = (f: any) => [
+      f.id,
+      f.properties.actorCount,
+      f.properties.population,
+      f.properties.isGap,
+      f.properties.covered,
+      f.properties.presence,
+      f.properties.localActorCount,
+      f.properties.wideActorCount,
+    ];
     expect(compactFeatures.map(pick)).toEqual(fullFeatures.map(pick));
     expect(compactFeatures.map((f: any) => f.geometry)).toEqual(fullFeatures.map((f: any) => f.geometry));
     expect(JSON.stringify(compactFeatures).length).toBeLessThan(JSON.stringify(fullFeatures).length * 0.8);
@@ -449,7 +468,7 @@ describe('nearest actor', () => {
         `INSERT INTO actor (name, kind, sector, themes, commune_code, status, source)
          VALUES ('Acteur du test de reconstruction', 'ASSOCIATION', 'SANTE', ARRAY['vaccination'], '55545', 'ACTIVE', 'test:rebuild') RETURNING id`,
       );
-      await qr.query(`INSERT INTO coverage_commune (actor_id, commune_code) VALUES ($1, '55545')`, [id]);
+      await qr.query(`INSERT INTO coverage_commune (actor_id, commune_code, local) VALUES ($1, '55545', true)`, [id]);
       const [c] = await qr.query(`SELECT actor_count FROM coverage_theme_count WHERE theme = 'vaccination' AND level = 'COMMUNE' AND code = '55545'`);
       const [k] = await qr.query(`SELECT count(*)::int AS n FROM coverage_commune cc JOIN actor a ON a.id = cc.actor_id
         WHERE cc.commune_code = '55545' AND a.status = 'ACTIVE' AND a.review_status = 'VALIDATED' AND 'vaccination' = ANY(gap_theme_keys(a.themes, a.kind))`);

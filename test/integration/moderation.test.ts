@@ -44,9 +44,10 @@ function tileOf(lon: number, lat: number, z: number): [number, number] {
  * Every gap figure the API gives for the theme, through every path: the national and Meuse gap
  * lists (maintained aggregates), a live count (kinds filter), nearest distances, the coverage
  * summaries, the theme matrix, the comparison, a vector tile, and the actors of the Meuse graph.
+ * Any coverage counts by default (presence ANY), so that an actor of the whole country changes them.
  */
-async function figures() {
-  const filter = { themes: [THEME] };
+async function figures(presence: 'ANY' | 'LOCAL' = 'ANY') {
+  const filter = { themes: [THEME], presence };
   const meuse = { ...filter, scope: MEUSE };
   const res = await server.gql(
     `query ($filter: GapFilterInput, $meuse: GapFilterInput, $live: GapFilterInput, $epci: GapFilterInput, $scopes: [TerritoryRefInput!]!, $graph: TerritoryRefInput!) {
@@ -124,6 +125,7 @@ describe('a self-registered account writing the directory', () => {
     { timeout: 180_000 },
     async () => {
       const before = await figures();
+      const beforeLocal = await figures('LOCAL');
       expect(before.national.totalCount).toBeGreaterThan(1000);
       expect(isGap(before, VERDUN)).toBe(true);
 
@@ -173,6 +175,15 @@ describe('a self-registered account writing the directory', () => {
       expect(after.compareCoverage).not.toEqual(before.compareCoverage);
       expect(after.tileCounts).not.toEqual(before.tileCounts);
       expect(after.graphActors).toContain(id);
+      // Local presence, the default, is what an ARS reads: a national body is present at its
+      // address (Verdun) and erases no other gap.
+      const afterLocal = await figures('LOCAL');
+      expect(isGap(beforeLocal, VERDUN)).toBe(true);
+      expect(isGap(afterLocal, VERDUN)).toBe(false);
+      expect(afterLocal.national.totalCount).toBe(beforeLocal.national.totalCount - 1);
+      expect(afterLocal.meuse.totalCount).toBe(beforeLocal.meuse.totalCount - 1);
+      const notVerdun = (counts: string[]) => counts.filter((c) => !c.startsWith(`${VERDUN}:`));
+      expect(notVerdun(afterLocal.tileCounts)).toEqual(notVerdun(beforeLocal.tileCounts));
 
       await removeNational(id);
       expect(await figures()).toEqual(before);
