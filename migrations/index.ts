@@ -13,6 +13,7 @@ import { PartnershipConfirmation1764000000015 } from './1764000000015-partnershi
 import { SessionsAndLoginThrottle1764000000016 } from './1764000000016-sessions-and-login-throttle.js';
 import { ActorReview1764000000017 } from './1764000000017-actor-review.js';
 import { LocalPresence1764000000018 } from './1764000000018-local-presence.js';
+import { ActorVerifiedAt1764000000019 } from './1764000000019-actor-verified-at.js';
 
 /** Every migration, in order. Listed explicitly so the build, the CLI and the tests agree. */
 export const migrations = [
@@ -31,4 +32,5 @@ export const migrations = [
   SessionsAndLoginThrottle1764000000016,
   ActorReview1764000000017,
   LocalPresence1764000000018,
+  ActorVerifiedAt1764000000019,
 ];

@@ -22,6 +22,9 @@ export const DEMO_ACTORS_SOURCE = 'demo:repertoire';
 
 type Row = Record<string, string>;
 
+/** An actor to seed, with the date its source gives it (`verifiedAt`, null when unknown). */
+type SeedInput = CreateActorInput & { name: string; source: string; verifiedAt: string | null };
+
 const SOURCE_TITLES: Record<string, string> = {
   'DGS-partenariats': 'Direction générale de la santé, « Politique des partenariats associatifs »',
   'ARS-GE-2018': 'ARS Grand Est, rapport d’activité 2018, « Travailler avec les partenaires »',
@@ -29,6 +32,33 @@ const SOURCE_TITLES: Record<string, string> = {
   'Villes-Sante-OMS': 'Réseau français des Villes-Santé de l’OMS, « Gouvernance territoriale en santé »',
   'Schoene-2020': 'Dr Marc Schoene, « De prometteuses convergences en promotion de la santé », 3 juillet 2020',
 };
+
+/**
+ * The date of each source document, which a real actor carries as its `verifiedAt` (the last time
+ * someone responsible stated what it is) until a representative or an analyst confirms it:
+ * - Schoene-2020: dated 3 July 2020 in its title;
+ * - ARS-GE-2018: the 2018 activity report, whose latest facts are « fin 2018 » (31 December 2018);
+ * - ARS-IDF-PRS-axe6: a working version of the second Île-de-France PRS, written in 2017 (31 December 2017);
+ * - DGS-partenariats and Villes-Sante-OMS: web pages that carry no date: never confirmed (null).
+ */
+export const SOURCE_DATES: Record<string, string | null> = {
+  'DGS-partenariats': null,
+  'ARS-GE-2018': '2018-12-31',
+  'ARS-IDF-PRS-axe6': '2017-12-31',
+  'Villes-Sante-OMS': null,
+  'Schoene-2020': '2020-07-03',
+};
+
+/** The student services' files last changed on 22 July 2026 (betagouv/sante-mentale-etudiant commit 64418984). */
+export const STUDENT_SOURCE_DATE = '2026-07-22';
+
+/**
+ * A fictitious confirmation date for a demonstration actor, stated as such in the README: spread
+ * over the 42 months before December 2026 by a hash of its name, so that about half are stale and
+ * the freshness figures have something to show.
+ */
+export const demoVerifiedAt = (name: string): string =>
+  new Date(Date.UTC(2023, 5, 1) + (stableHash(`verifie:${name}`) % 1278) * 86_400_000).toISOString().slice(0, 10);
 
 /**
  * The kind of each organisation of acteurs.csv whose `type` column is too general to say it
@@ -124,6 +154,7 @@ async function insertMissing(ds: DataSource, inputs: SeedInput[], label: string,
       if (bulk) await m.query(`SELECT gap_rebuild()`);
     });
   }
+  await dateSeeded(ds, inputs);
   report.created = records.length;
   if (report.created || report.rejected.length) {
     log(
@@ -135,14 +166,28 @@ async function insertMissing(ds: DataSource, inputs: SeedInput[], label: string,
 }
 
 /**
+ * Gives each seeded actor the date of its source where it has none yet: those just written, and
+ * those written before the column existed (migration 1764000000019). A date someone set by
+ * confirming the record is never moved: a reload changes nothing.
+ */
+async function dateSeeded(ds: DataSource, inputs: SeedInput[]): Promise<void> {
+  const dated = inputs.filter((i) => i.verifiedAt).map((i) => ({ source: i.source, name: i.name, verified_at: i.verifiedAt }));
+  if (!dated.length) return;
+  await run(
+    ds,
+    sql`UPDATE actor a SET verified_at = r.verified_at::timestamptz
+        FROM json_to_recordset(${JSON.stringify(dated)}::json) AS r(source text, name text, verified_at text)
+        WHERE a.source = r.source AND a.name = r.name AND a.verified_at IS NULL`,
+  );
+}
+
+/**
  * The real organisations named in public policy documents
  * (seeds/data/acteurs/documents-publics/acteurs.csv), with their official areas of competence.
  */
 export async function seedPublicActors(ds: DataSource, log: Log, dir?: string): Promise<SeedActorsReport> {
   return insertMissing(ds, await publicActorInputs(ds, dir), 'Acteurs des documents publics', log);
 }
-
-type SeedInput = CreateActorInput & { name: string; source: string };
 
 async function publicActorInputs(ds: DataSource, dir = path.join(seedDataDir(), 'acteurs', 'documents-publics')): Promise<SeedInput[]> {
   const file = path.join(dir, 'acteurs.csv');
@@ -164,6 +209,7 @@ async function publicActorInputs(ds: DataSource, dir = path.join(seedDataDir(), 
       description: `Organisation réelle citée dans : ${SOURCE_TITLES[r.source] ?? r.source}. Territoire : sa compétence officielle.`,
       source: PUBLIC_ACTORS_SOURCE,
       isDemo: false,
+      verifiedAt: SOURCE_DATES[r.source] ?? null,
     };
   });
 }
@@ -238,6 +284,7 @@ async function studentServiceInputs(
         website: s.website?.trim() || null,
         source: STUDENT_SOURCE,
         isDemo: false,
+        verifiedAt: STUDENT_SOURCE_DATE,
       });
     }
   }
@@ -298,7 +345,7 @@ async function demoActorInputs(ds: DataSource, options: { departements?: string[
     [depCodes],
   );
   const fictitious = 'Acteur fictif de démonstration : il n’existe pas, il sert à essayer le répertoire.';
-  const inputs: SeedInput[] = [];
+  const inputs: Omit<SeedInput, 'verifiedAt'>[] = [];
   for (const e of epcis) {
     const h = stableHash(`cpts:${e.code}`);
     if (h % 10 >= 6) continue;
@@ -354,7 +401,7 @@ async function demoActorInputs(ds: DataSource, options: { departements?: string[
       isDemo: true,
     });
   }
-  return inputs;
+  return inputs.map((i) => ({ ...i, verifiedAt: demoVerifiedAt(i.name) }));
 }
 
 /**

@@ -86,8 +86,16 @@ export class Actor {
   @Field(() => Date)
   createdAt: Date;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'Dernier enregistrement de la fiche (toute modification, tout import)' })
   updatedAt: Date;
+
+  @Field(() => Date, {
+    nullable: true,
+    description:
+      'Date à laquelle un responsable (un représentant de l’acteur, un analyste ARS de sa région, un administrateur) a confirmé ' +
+      'que la fiche est à jour, ou l’a validée ; pour les acteurs des documents publics, la date de leur source. Null : jamais confirmée',
+  })
+  verifiedAt: Date | null;
 
   @Field(() => Int, { description: 'Version, à renvoyer lors d’une modification (concurrence optimiste)' })
   version: number;
@@ -127,14 +135,19 @@ export const ACTOR_TABLE = new Table('actor', {
   reviewStatus: { name: 'review_status', type: 'text' },
   createdAt: { name: 'created_at', type: 'timestamptz' },
   updatedAt: { name: 'updated_at', type: 'timestamptz' },
+  verifiedAt: { name: 'verified_at', type: 'timestamptz' },
   version: { name: 'version', type: 'int' },
   location: { name: 'location', type: 'geometry' },
 });
 
 type ActorColumn = (typeof ACTOR_TABLE.keys)[number];
 
-/** Columns the database keeps itself (identity, state, timestamps, the stored place), never copied from a record. */
-const KEPT_BY_DATABASE = ['id', 'status', 'reviewStatus', 'createdAt', 'updatedAt', 'version', 'location'] as const;
+/**
+ * Columns the database keeps itself (identity, state, timestamps, the stored place), never copied
+ * from a record: no import, create or update can set them. `verifiedAt` moves only through
+ * confirmActorUpToDate and validateActor (actor-freshness.ts).
+ */
+const KEPT_BY_DATABASE = ['id', 'status', 'reviewStatus', 'createdAt', 'updatedAt', 'verifiedAt', 'version', 'location'] as const;
 const PLACE: readonly ActorColumn[] = ['lon', 'lat'];
 
 /** The fields an actor record carries to a write. */

@@ -89,8 +89,51 @@ export const ActorPermissions = {
     }
   },
 
-  /** The review history (who decided, why): the actor's representatives, ARS analysts and administrators. */
-  canSeeReviewHistory(user: AuthUser | null | undefined, actorId: string): boolean {
-    return !!user && (user.role === UserRole.ADMIN || user.role === UserRole.ANALYST || user.actorIds.includes(actorId));
+  /**
+   * The review history (who decided, why): the actor's representatives and those who may review it
+   * (administrators, ARS analysts of a région where it acts). `mayReadReviewOf` answers first, without
+   * the actor's reach, for everyone else.
+   */
+  canSeeReviewHistory(user: AuthUser | null | undefined, actor: ActorScope): boolean {
+    return !!user && (user.actorIds.includes(actor.id) || ActorPermissions.canReview(user, actor));
+  },
+
+  /** Whether the user could see the review history or confirm some actor with this id at all, before reading its reach. */
+  mayReadReviewOf(user: AuthUser | null | undefined, actorId: string): boolean {
+    return !!user && (user.role === UserRole.ADMIN || (user.role === UserRole.ANALYST && !!user.regionCode) || user.actorIds.includes(actorId));
+  },
+
+  /**
+   * Confirming that an actor's record is up to date (Actor.verifiedAt): the accounts that represent
+   * it, ARS analysts of a région where it acts and administrators.
+   */
+  canConfirm(user: AuthUser | null | undefined, actor: ActorScope): boolean {
+    return ActorPermissions.canSeeReviewHistory(user, actor);
+  },
+
+  assertCanConfirm(user: AuthUser | null | undefined, actor: ActorScope): void {
+    if (!user) throw unauthenticated();
+    if (!ActorPermissions.canConfirm(user, actor)) {
+      throw forbidden(
+        'Seuls les comptes qui représentent cet acteur, les analystes ARS d’une région où il agit et les administrateurs confirment que sa fiche est à jour.',
+      );
+    }
+  },
+
+  /**
+   * The région whose review queue the user reads: an ARS analyst, his own (asking for another one is
+   * FORBIDDEN, not an empty page); an administrator, the one asked for, or every région (null).
+   */
+  reviewQueueRegion(user: AuthUser | null | undefined, asked: string | null | undefined): string | null {
+    if (!user) throw unauthenticated();
+    if (user.role === UserRole.ADMIN) return asked ?? null;
+    if (user.role !== UserRole.ANALYST) {
+      throw forbidden('La file de modération est réservée aux analystes ARS et aux administrateurs.');
+    }
+    if (!user.regionCode) throw forbidden('Votre compte d’analyste ARS n’est rattaché à aucune région : un administrateur doit la lui donner.');
+    if (asked && asked !== user.regionCode) {
+      throw forbidden('Un analyste ARS ne voit que la file de modération de sa région.');
+    }
+    return user.regionCode;
   },
 };

@@ -130,6 +130,14 @@ export const ActorRepository = {
     await run(db, sql`UPDATE actor SET review_status = ${status} WHERE id = ${id}`);
   },
 
+  /**
+   * Someone responsible confirmed the record (confirmActorUpToDate, validateActor): its
+   * verified_at, and nothing else (no version, no updated_at: the record itself did not change).
+   */
+  async markVerified(db: Queryable, id: string): Promise<void> {
+    await run(db, sql`UPDATE actor SET verified_at = now() WHERE id = ${id}`);
+  },
+
   async archive(db: Queryable, id: string): Promise<void> {
     await run(db, sql`UPDATE actor SET status = 'ARCHIVED', updated_at = now(), version = version + 1 WHERE id = ${id}`);
   },

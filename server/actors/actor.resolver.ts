@@ -138,10 +138,11 @@ export class ActorResolver {
     nullable: true,
     description:
       'Historique de modération (qui, quand, de quel statut à quel statut, pourquoi), du plus ancien au plus récent : visible des ' +
-      'comptes qui représentent l’acteur, des analystes ARS et des administrateurs ; null pour les autres',
+      'comptes qui représentent l’acteur, des analystes ARS d’une région où il agit et des administrateurs ; null pour les autres',
   })
-  reviewHistory(@Root() a: Actor, @Ctx() { user, loaders }: Context): Promise<ActorReviewEvent[]> | null {
-    if (!ActorPermissions.canSeeReviewHistory(user, a.id)) return null;
+  async reviewHistory(@Root() a: Actor, @Ctx() { user, loaders }: Context): Promise<ActorReviewEvent[] | null> {
+    if (!ActorPermissions.mayReadReviewOf(user, a.id)) return null;
+    if (!ActorPermissions.canSeeReviewHistory(user, { id: a.id, reach: await loaders.actorReach.load(a.id) })) return null;
     return loaders.actorReviewHistory.load(a.id);
   }
 

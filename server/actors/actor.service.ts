@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { type AuthUser, UserRole } from '../auth/auth.types.js';
 import type { Queryable } from '../db/sql.js';
+import { unauthenticated } from '../auth/auth.service.js';
 import { AppError, badInput, notFound } from '../graphql/errors.js';
 import { checkUuid } from '../graphql/ids.js';
 import type { ThemeService } from '../themes/theme.service.js';
@@ -204,6 +205,26 @@ export class ActorService {
       }
       const decision = { status: to, reason: text ?? (to === ReviewStatus.VALIDATED ? 'Validé' : 'Refusé') };
       await this.settleReview(m, author.id, [{ id, from: locked.reviewStatus, decision }]);
+      // Whoever validates has read the record and vouches for it: it is confirmed as of now.
+      if (to === ReviewStatus.VALIDATED) await ActorRepository.markVerified(m, id);
+    });
+    return this.get(id);
+  }
+
+  /**
+   * « Ces informations sont à jour »: a representative of the actor, an ARS analyst of a région
+   * where it acts or an administrator confirms the record as read at `expectedVersion` (CONFLICT if
+   * it changed since: what was confirmed is not what is stored). Moves only verifiedAt.
+   */
+  async confirmUpToDate(id: string, expectedVersion: number, user: AuthUser | null | undefined): Promise<Actor> {
+    if (!user) throw unauthenticated();
+    ActorService.checkId(id);
+    if (!ActorPermissions.mayReadReviewOf(user, id)) ActorPermissions.assertCanConfirm(user, { id, reach: NO_REACH });
+    await this.ds.transaction(async (m) => {
+      const locked = await ActorService.lockAt(m, id);
+      ActorPermissions.assertCanConfirm(user, await this.scope(m, id));
+      if (locked.version !== expectedVersion) throw ActorService.conflict(locked.version);
+      await ActorRepository.markVerified(m, id);
     });
     return this.get(id);
   }

@@ -40,6 +40,11 @@ export interface Env {
    * connect-src): CSP_EXTRA_ORIGINS, plus the origin of VITE_RASTER_TILES_URL when it is set.
    */
   cspExtraOrigins: string[];
+  /**
+   * Months after which a record whose information nobody responsible confirmed (Actor.verifiedAt)
+   * is stale: FRESHNESS_MONTHS, 18 by default.
+   */
+  freshnessMonths: number;
 }
 
 function intVar(name: string, fallback: number, min: number, max: number): number {
@@ -119,6 +124,7 @@ export function loadEnv(): Env {
     },
     trustProxy: parseTrustProxy(process.env.TRUST_PROXY),
     cspExtraOrigins: parseCspOrigins(process.env.CSP_EXTRA_ORIGINS, process.env.VITE_RASTER_TILES_URL),
+    freshnessMonths: intVar('FRESHNESS_MONTHS', 18, 1, 240),
   };
   return cached;
 }

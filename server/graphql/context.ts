@@ -1,12 +1,14 @@
 import DataLoader from 'dataloader';
 import type { DataSource } from 'typeorm';
 import { createActorLoaders } from '../actors/actor.loaders.js';
+import { FreshnessPolicy } from '../actors/actor-freshness.js';
 import { ActorService } from '../actors/actor.service.js';
 import { AuthService } from '../auth/auth.service.js';
 import type { AuthUser, ClientInfo } from '../auth/auth.types.js';
 import { CoalitionGraphService } from '../coalitions/coalition-graph.service.js';
 import { createCoalitionLoaders } from '../coalitions/coalition.loaders.js';
 import { CoalitionService } from '../coalitions/coalition.service.js';
+import { type Env, loadEnv } from '../config/env.js';
 import { GapService } from '../gaps/gap.service.js';
 import { ThemeService } from '../themes/theme.service.js';
 import type { Territory } from '../territories/territory.entity.js';
@@ -22,9 +24,11 @@ export interface Services {
   auth: AuthService;
   coalitions: CoalitionService;
   coalitionGraph: CoalitionGraphService;
+  /** When a record is stale (FRESHNESS_MONTHS). */
+  freshness: FreshnessPolicy;
 }
 
-export function createServices(ds: DataSource): Services {
+export function createServices(ds: DataSource, settings: Pick<Env, 'freshnessMonths'> = loadEnv()): Services {
   const territories = new TerritoryService(ds);
   const themes = new ThemeService(ds);
   const actors = new ActorService(ds, themes, territories);
@@ -37,6 +41,7 @@ export function createServices(ds: DataSource): Services {
     auth: new AuthService(ds),
     coalitions,
     coalitionGraph: new CoalitionGraphService(ds, themes, coalitions),
+    freshness: new FreshnessPolicy(settings.freshnessMonths),
   };
 }
 

@@ -23,6 +23,7 @@ import { fieldsIn } from './selection.js';
  */
 export const ARG_CAPS: Record<string, Record<string, [number, number] | number>> = {
   'Query.actors': { first: [0, 200] },
+  'Query.reviewQueue': { first: [0, 100] },
   'Actor.coveredCommunes': { first: [0, 1000], offset: [0, 100_000] },
   'Query.coalitions': { first: [0, 200] },
   'Query.suggestedPartners': { first: [1, 100] },
@@ -109,6 +110,7 @@ const DEFAULT_LIST = 10;
 const LIST_SIZES: Record<string, number> = {
   // Pages and analyses (PAGE_LIST): the field that takes `first` or the scope multiplies them.
   'ActorConnection.edges': 1,
+  'ReviewQueue.edges': 1,
   'CoalitionConnection.edges': 1,
   'CoveredCommunes.nodes': 1,
   'GapResult.rows': 1,
@@ -133,6 +135,7 @@ interface Analysis {
 /** The list of a page or of an analysis, by the type of the field that takes `first` or the scope. */
 const PAGE_LIST: Record<string, string> = {
   ActorConnection: 'edges',
+  ReviewQueue: 'edges',
   CoalitionConnection: 'edges',
   CoveredCommunes: 'nodes',
   GapResult: 'rows',

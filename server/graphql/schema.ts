@@ -1,6 +1,7 @@
 import { buildSchema } from 'type-graphql';
 import type { GraphQLSchema } from 'graphql';
 import { ActorImportResolver } from '../actors/actor-import.resolver.js';
+import { ActorModerationResolver } from '../actors/actor-moderation.resolver.js';
 import { ActorResolver } from '../actors/actor.resolver.js';
 import { AuthResolver } from '../auth/auth.resolver.js';
 import { ActorPartnershipResolver, CoalitionResolver, MembershipResolver, PartnershipResolver } from '../coalitions/coalition.resolver.js';
@@ -23,6 +24,7 @@ export function createSchema(): Promise<GraphQLSchema> {
       PartnershipResolver,
       ActorPartnershipResolver,
       ActorImportResolver,
+      ActorModerationResolver,
       VocabularyResolver,
     ],
     validate: true,

@@ -59,7 +59,7 @@ export async function createApp(ds: DataSource, httpServer?: Server, overrides: 
   const env = { ...loadEnv(), ...overrides };
   const schema = await createSchema();
   const analytics = await startAnalytics(ds, env.analytics, hooks.onAnalyticsEnter);
-  const services = createServices(ds);
+  const services = createServices(ds, env);
   // A request admitted by the gate runs its analyses on the analytics pool.
   const heavy = analyticsServices(services, analytics.ds);
   const armored = armor<Context>(env, {

@@ -1,4 +1,4 @@
-import { Field, ObjectType, Query, Resolver } from 'type-graphql';
+import { Ctx, Field, Int, ObjectType, Query, Resolver } from 'type-graphql';
 import { ActorKind, ReviewStatus, Sector } from '../actors/actor-enums.js';
 import { UserRole } from '../auth/auth.types.js';
 import {
@@ -11,6 +11,7 @@ import {
   PartnershipStatus,
   SectorCategory,
 } from '../coalitions/coalition-enums.js';
+import type { Context } from '../graphql/context.js';
 import { enumLabels, type EnumObject } from '../graphql/enums.js';
 import { TerritoryLevel } from '../territories/territory-level.js';
 
@@ -70,14 +71,21 @@ export class Vocabulary {
 
   @Field(() => [VocabularyEntry], { description: 'Niveaux du découpage administratif, en minuscules (enum TerritoryLevel)' })
   territoryLevels = entries(TerritoryLevel);
+
+  @Field(() => Int, {
+    description: 'Mois après lesquels une fiche non confirmée est à vérifier (Actor.isStale ; FRESHNESS_MONTHS du serveur, 18 par défaut)',
+  })
+  freshnessMonths: number;
 }
 
 const VOCABULARY = new Vocabulary();
 
 @Resolver()
 export class VocabularyResolver {
-  @Query(() => Vocabulary, { description: 'Les libellés français des listes fermées (natures, secteurs, rôles, états, niveaux…), publics' })
-  vocabulary(): Vocabulary {
-    return VOCABULARY;
+  @Query(() => Vocabulary, {
+    description: 'Les libellés français des listes fermées (natures, secteurs, rôles, états, niveaux…) et le seuil de fraîcheur des fiches, publics',
+  })
+  vocabulary(@Ctx() { services }: Context): Vocabulary {
+    return { ...VOCABULARY, freshnessMonths: services.freshness.months };
   }
 }

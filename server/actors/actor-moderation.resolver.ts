@@ -1,0 +1,70 @@
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Ctx, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { Context } from '../graphql/context.js';
+import { checkArgs } from '../graphql/cost.js';
+import { badInput } from '../graphql/errors.js';
+import { selects } from '../graphql/selection.js';
+import { ReviewStatus } from './actor-enums.js';
+import { Actor } from './actor.entity.js';
+import { ActorPermissions } from './actor.permissions.js';
+import { readReviewQueue, ReviewQueue } from './review-queue.js';
+
+/**
+ * The moderation queue and the freshness of records: who may read the queue and confirm a record is
+ * in actor.permissions.ts, the staleness rule in actor-freshness.ts.
+ */
+@Resolver(() => Actor)
+export class ActorModerationResolver {
+  @Query(() => ReviewQueue, {
+    description:
+      'File de modération : les acteurs actifs en attente de validation, les plus anciens d’abord. Un analyste ARS lit ceux qui ' +
+      'agissent dans sa région (FORBIDDEN pour une autre), un administrateur tous ou ceux d’une région ; FORBIDDEN pour les autres comptes',
+  })
+  async reviewQueue(
+    @Arg('region', () => String, { nullable: true, description: 'Code d’une région (un analyste ARS ne peut demander que la sienne)' })
+    region: string | null,
+    @Arg('first', () => Int, { defaultValue: 20, description: 'Taille de page (0 à 100)' }) first: number,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Ctx() { ds, user, services }: Context,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<ReviewQueue> {
+    checkArgs('Query.reviewQueue', { first });
+    const scope = ActorPermissions.reviewQueueRegion(user, region);
+    if (scope && !(await services.territories.knownKeys()).has(`REGION:${scope}`)) {
+      throw badInput(`Région inconnue dans le COG 2026 : ${scope.slice(0, 12)}`, 'region');
+    }
+    return readReviewQueue(ds, { region: scope, first, after, wantsTotal: selects(info, 'totalCount') });
+  }
+
+  @Mutation(() => Actor, {
+    description:
+      '« Ces informations sont à jour » : fixe verifiedAt à maintenant, sans changer la fiche ni sa version. Réservé aux comptes qui ' +
+      'représentent l’acteur, aux analystes ARS d’une région où il agit et aux administrateurs ; CONFLICT si la fiche a changé depuis la version lue',
+  })
+  confirmActorUpToDate(
+    @Arg('id', () => ID) id: string,
+    @Arg('version', () => Int, { description: 'Version lue, celle que l’on confirme' }) version: number,
+    @Ctx() { services, user }: Context,
+  ): Promise<Actor> {
+    return services.actors.confirmUpToDate(id, version, user);
+  }
+
+  @FieldResolver(() => Boolean, {
+    description: 'Vrai si la fiche n’a jamais été confirmée, ou l’a été il y a plus de `vocabulary.freshnessMonths` mois (18 par défaut)',
+  })
+  isStale(@Root() a: Actor, @Ctx() { services }: Context): boolean {
+    return services.freshness.isStale(a.verifiedAt);
+  }
+
+  @FieldResolver(() => Boolean, { description: 'Vrai si le compte connecté peut confirmer que la fiche est à jour' })
+  async viewerCanConfirm(@Root() a: Actor, @Ctx() { user, loaders }: Context): Promise<boolean> {
+    if (!ActorPermissions.mayReadReviewOf(user, a.id)) return false;
+    return ActorPermissions.canConfirm(user, { id: a.id, reach: await loaders.actorReach.load(a.id) });
+  }
+
+  @FieldResolver(() => Boolean, { description: 'Vrai si l’acteur attend une validation que le compte connecté peut donner (ou refuser)' })
+  async viewerCanReview(@Root() a: Actor, @Ctx() { user, loaders }: Context): Promise<boolean> {
+    if (a.reviewStatus !== ReviewStatus.PENDING_REVIEW || !ActorPermissions.mayReadReviewOf(user, a.id)) return false;
+    return ActorPermissions.canReview(user, { id: a.id, reach: await loaders.actorReach.load(a.id) });
+  }
+}
