@@ -87,7 +87,7 @@ export class CoalitionGraphService {
    */
   async coalitionGraph(user: AuthUser | null, scope: TerritoryRef, themeCodes: string[] | undefined, includeEnded: boolean): Promise<Graph> {
     const code = scope.code.trim().toUpperCase();
-    const where = [Permissions.visibleSql(user), await this.coalitions.area.scopeSql({ level: scope.level, code })];
+    const where = [await this.coalitions.area.scopeSql({ level: scope.level, code })];
     let related: string[] | null = null;
     if (themeCodes?.length) {
       const taxonomy = await this.themes.taxonomy();
@@ -95,12 +95,23 @@ export class CoalitionGraphService {
       related = relatedThemes(taxonomy, themeCodes);
       where.push(sql`c.themes && ${related}::text[]`);
     }
-    if (!includeEnded) where.push(CURRENT_COALITION);
-
     const coverage =
       scope.level === TerritoryLevel.COMMUNE
         ? sql`SELECT actor_id FROM coverage_commune WHERE commune_code = ${code}`
         : sql`SELECT actor_id FROM coverage_area WHERE level = ${scope.level} AND code = ${code}`;
+    return this.graphOf(user, { coalitions: where, coverage, actorThemes: related, includeEnded });
+  }
+
+  /**
+   * The graph of any perimeter: the actors of `coverage` (a statement giving `actor_id`, distinct;
+   * active and validated ones only, optionally on `actorThemes`), the coalitions meeting
+   * `coalitions` (conditions on alias `c`) that the user may see, the active memberships between
+   * them and the partnerships among those actors. Visibility is added here, whatever the caller.
+   */
+  async graphOf(user: AuthUser | null, perimeter: { coalitions: Sql[]; coverage: Sql; actorThemes: string[] | null; includeEnded: boolean }): Promise<Graph> {
+    const { coverage, actorThemes: related, includeEnded } = perimeter;
+    const where = [Permissions.visibleSql(user), ...perimeter.coalitions];
+    if (!includeEnded) where.push(CURRENT_COALITION);
     const actorThemes = related ? sql`AND a.themes && ${related}::text[]` : sql``;
     // Linked actors first, counting only the coalitions the user may see: the order of the nodes
     // must not tell that an actor belongs to a members-only coalition.

@@ -213,6 +213,17 @@ export function analyzeOperation(schema: GraphQLSchema, document: DocumentNode, 
       case 'Query.coalitionGraph':
         analytical.add(key);
         return GRAPH + nested;
+      case 'Query.territorialDiagnostic': {
+        // A coalition graph, and the figures of every commune of the perimeter for each theme.
+        analytical.add(key);
+        const perimeter = args.perimeter as { territory?: unknown; communes?: unknown } | undefined;
+        const rows = Array.isArray(perimeter?.communes)
+          ? Math.min(perimeter.communes.length, 500)
+          : perimeter?.territory
+            ? rowsInScope({ scope: perimeter.territory })
+            : ROWS_IN_SCOPE.DEPARTEMENT.COMMUNE;
+        return 1 + nested + GRAPH + analysis(rows, 1 + themeColumns(null));
+      }
       case 'Territory.geometry':
         return GEOMETRY;
     }

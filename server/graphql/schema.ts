@@ -5,6 +5,7 @@ import { ActorModerationResolver } from '../actors/actor-moderation.resolver.js'
 import { ActorResolver } from '../actors/actor.resolver.js';
 import { AuthResolver } from '../auth/auth.resolver.js';
 import { ActorPartnershipResolver, CoalitionResolver, MembershipResolver, PartnershipResolver } from '../coalitions/coalition.resolver.js';
+import { DiagnosticResolver } from '../diagnostic/diagnostic.resolver.js';
 import { GapResolver } from '../gaps/gap.resolver.js';
 import { ThemeResolver } from '../themes/theme.resolver.js';
 import { TerritoryResolver } from '../territories/territory.resolver.js';
@@ -18,6 +19,7 @@ export function createSchema(): Promise<GraphQLSchema> {
       ThemeResolver,
       ActorResolver,
       GapResolver,
+      DiagnosticResolver,
       AuthResolver,
       CoalitionResolver,
       MembershipResolver,
