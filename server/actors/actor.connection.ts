@@ -1,17 +1,11 @@
 import { Field, Float, Int, ObjectType } from 'type-graphql';
-import { PageInfo } from '../graphql/pagination.js';
+import { EdgeOf, PageInfo } from '../graphql/pagination.js';
 import { Territory } from '../territories/territory.entity.js';
 import { Actor } from './actor.entity.js';
 import { ActorFacets } from './actor.inputs.js';
 
 @ObjectType()
-export class ActorEdge {
-  @Field(() => String)
-  cursor: string;
-
-  @Field(() => Actor)
-  node: Actor;
-
+export class ActorEdge extends EdgeOf(Actor) {
   @Field(() => Float, { nullable: true, description: 'Distance au point du filtre « near », en km' })
   distanceKm: number | null;
 }

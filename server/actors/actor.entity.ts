@@ -1,5 +1,6 @@
-import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
+import { Field, Float, ID, ObjectType } from 'type-graphql';
 import { type Sql, sql, Table } from '../db/sql.js';
+import { VersionField } from '../graphql/fields.js';
 import { ActorKind, ActorStatus, ReviewStatus, Sector } from './actor-enums.js';
 
 /**
@@ -97,7 +98,7 @@ export class Actor {
   })
   verifiedAt: Date | null;
 
-  @Field(() => Int, { description: 'Version, à renvoyer lors d’une modification (concurrence optimiste)' })
+  @VersionField()
   version: number;
 }
 

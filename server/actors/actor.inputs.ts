@@ -1,7 +1,13 @@
 import { ArrayMaxSize, IsEmail, IsOptional, IsUrl, Length, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { Field, Float, InputType, Int, ObjectType } from 'type-graphql';
+import { decorators } from '../graphql/fields.js';
 import { TerritoryRefInput } from '../territories/territory.inputs.js';
 import { ActorKind, ReviewStatus, Sector } from './actor-enums.js';
+
+/** WGS84 coordinates in degrees, checked with one message wherever a place is given. */
+const inRange = (min: number, max: number, message: string) => decorators(Min(min, { message }), Max(max, { message }));
+const IsLongitude = () => inRange(-180, 180, 'la longitude est comprise entre -180 et 180');
+const IsLatitude = () => inRange(-90, 90, 'la latitude est comprise entre -90 et 90');
 
 /** Fields shared by creation and modification; every one optional here, required ones checked by the service. */
 @InputType()
@@ -54,14 +60,12 @@ class ActorFields {
 
   @Field(() => Float, { nullable: true })
   @IsOptional()
-  @Min(-180, { message: 'la longitude est comprise entre -180 et 180' })
-  @Max(180, { message: 'la longitude est comprise entre -180 et 180' })
+  @IsLongitude()
   lon?: number | null;
 
   @Field(() => Float, { nullable: true })
   @IsOptional()
-  @Min(-90, { message: 'la latitude est comprise entre -90 et 90' })
-  @Max(90, { message: 'la latitude est comprise entre -90 et 90' })
+  @IsLatitude()
   lat?: number | null;
 
   @Field(() => String, { nullable: true })
@@ -126,13 +130,11 @@ export class UpdateActorInput extends ActorFields {}
 @InputType({ description: 'Point et rayon de recherche' })
 export class NearInput {
   @Field(() => Float)
-  @Min(-180, { message: 'la longitude est comprise entre -180 et 180' })
-  @Max(180, { message: 'la longitude est comprise entre -180 et 180' })
+  @IsLongitude()
   lon: number;
 
   @Field(() => Float)
-  @Min(-90, { message: 'la latitude est comprise entre -90 et 90' })
-  @Max(90, { message: 'la latitude est comprise entre -90 et 90' })
+  @IsLatitude()
   lat: number;
 
   @Field(() => Float, { description: 'Rayon en km (au plus 500)' })

@@ -1,6 +1,7 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { type Sql, sql, Table } from '../db/sql.js';
-import { CoalitionPageInfo } from '../graphql/pagination.js';
+import { VersionField } from '../graphql/fields.js';
+import { CoalitionPageInfo, EdgeOf } from '../graphql/pagination.js';
 import { TerritoryLevel } from '../territories/territory-level.js';
 import { CoalitionKind, CoalitionVisibility, JoinPolicy } from './coalition-enums.js';
 
@@ -61,7 +62,7 @@ export class Coalition {
   @Field(() => Date)
   updatedAt: Date;
 
-  @Field(() => Int, { description: 'Version, à renvoyer lors d’une modification (concurrence optimiste)' })
+  @VersionField()
   version: number;
 }
 
@@ -135,13 +136,7 @@ export function toCoalition(row: Record<string, unknown>): Coalition {
 }
 
 @ObjectType()
-export class CoalitionEdge {
-  @Field(() => String)
-  cursor: string;
-
-  @Field(() => Coalition)
-  node: Coalition;
-}
+export class CoalitionEdge extends EdgeOf(Coalition) {}
 
 @ObjectType({ description: 'Une page de coalitions' })
 export class CoalitionConnection {

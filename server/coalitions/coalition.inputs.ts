@@ -1,9 +1,16 @@
 import { ArrayMaxSize, IsOptional, Length, Matches, MaxLength } from 'class-validator';
 import { Field, ID, InputType } from 'type-graphql';
+import { decorators } from '../graphql/fields.js';
 import { TerritoryRefInput } from '../territories/territory.inputs.js';
 import { CoalitionKind, CoalitionVisibility, JoinPolicy, PartnershipKind } from './coalition-enums.js';
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
+/** An optional day, AAAA-MM-JJ in GraphQL and in the validation (`checkDates` then checks it is a real date). */
+const OptionalDay = (description?: string) =>
+  decorators(
+    Field(() => String, { nullable: true, description }),
+    IsOptional(),
+    Matches(/^\d{4}-\d{2}-\d{2}$/, { message: 'date au format AAAA-MM-JJ' }),
+  );
 
 @InputType()
 class CoalitionFields {
@@ -23,14 +30,10 @@ class CoalitionFields {
   @Field(() => TerritoryRefInput, { nullable: true, description: 'Territoire, de tout niveau' })
   territory?: TerritoryRefInput;
 
-  @Field(() => String, { nullable: true, description: 'Début (AAAA-MM-JJ)' })
-  @IsOptional()
-  @Matches(DATE, { message: 'date au format AAAA-MM-JJ' })
+  @OptionalDay('Début (AAAA-MM-JJ)')
   startDate?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Fin (AAAA-MM-JJ)' })
-  @IsOptional()
-  @Matches(DATE, { message: 'date au format AAAA-MM-JJ' })
+  @OptionalDay('Fin (AAAA-MM-JJ)')
   endDate?: string | null;
 
   @Field(() => String, { nullable: true })
@@ -92,13 +95,9 @@ export class CreatePartnershipInput {
   @MaxLength(300, { message: 'l’intitulé dépasse 300 caractères' })
   title?: string | null;
 
-  @Field(() => String, { nullable: true })
-  @IsOptional()
-  @Matches(DATE, { message: 'date au format AAAA-MM-JJ' })
+  @OptionalDay()
   startDate?: string | null;
 
-  @Field(() => String, { nullable: true })
-  @IsOptional()
-  @Matches(DATE, { message: 'date au format AAAA-MM-JJ' })
+  @OptionalDay()
   endDate?: string | null;
 }

@@ -27,6 +27,10 @@ async function actorsOf(members: Membership[], { loaders }: Context): Promise<Ac
   return list.filter((a): a is Actor => !!a && !(a instanceof Error));
 }
 
+/** The `statuses` argument of a list of memberships: the active ones when it is absent or empty. */
+const StatusesArg = () => Arg('statuses', () => [MembershipStatus], { nullable: true });
+const wanted = (statuses: MembershipStatus[] | undefined) => (statuses?.length ? statuses : [MembershipStatus.ACTIVE]);
+
 /** Coalitions: lists, detail with members and intersectorality, the join workflow, the graphs. */
 @Resolver(() => Coalition)
 export class CoalitionResolver {
@@ -236,14 +240,10 @@ export class CoalitionResolver {
       'Adhésions (actives par défaut). Les demandes, invitations, refus et départs ne sont visibles que des coordinateurs ' +
       'et des représentants de l’acteur concerné ; un acteur invité ou en attente ne voit que ses propres adhésions',
   })
-  async members(
-    @Root() c: Coalition,
-    @Arg('statuses', () => [MembershipStatus], { nullable: true }) statuses: MembershipStatus[] | undefined,
-    @Ctx() { loaders, user }: Context,
-  ): Promise<Membership[]> {
+  async members(@Root() c: Coalition, @StatusesArg() statuses: MembershipStatus[] | undefined, @Ctx() { loaders, user }: Context): Promise<Membership[]> {
     checkArgs('Coalition.members', { statuses });
     const all = await loaders.membershipsByCoalition.load(c.id);
-    return visibleMemberships(user ?? null, c, all, statuses?.length ? statuses : [MembershipStatus.ACTIVE]);
+    return visibleMemberships(user ?? null, c, all, wanted(statuses));
   }
 
   @FieldResolver(() => [RoleGroup], { description: 'Membres actifs par rôle (pilotes d’abord)' })
@@ -372,17 +372,16 @@ export class ActorPartnershipResolver {
   })
   async coalitionMemberships(
     @Root() a: Actor,
-    @Arg('statuses', () => [MembershipStatus], { nullable: true }) statuses: MembershipStatus[] | undefined,
+    @StatusesArg() statuses: MembershipStatus[] | undefined,
     @Ctx() { loaders, user }: Context,
   ): Promise<Membership[]> {
     checkArgs('Actor.coalitionMemberships', { statuses });
     const all = await loaders.membershipsByActor.load(a.id);
     const coalitions = await loaders.coalition.loadMany(all.map((m) => m.coalitionId));
-    const wanted = statuses?.length ? statuses : [MembershipStatus.ACTIVE];
     return all.filter((m, i) => {
       const c = coalitions[i];
       if (!c || c instanceof Error) return false;
-      return visibleMemberships(user ?? null, c, [m], wanted).length > 0;
+      return visibleMemberships(user ?? null, c, [m], wanted(statuses)).length > 0;
     });
   }
 

@@ -2,6 +2,7 @@ import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
 import { Actor } from '../actors/actor.entity.js';
 import { Sector } from '../actors/actor-enums.js';
 import { type Sql, sql, Table } from '../db/sql.js';
+import { ChangedByField } from '../graphql/fields.js';
 import { MembershipRole, MembershipStatus, SectorCategory } from './coalition-enums.js';
 
 /** An actor's place in a coalition: role and status, who asked and who decided, when. */
@@ -84,7 +85,7 @@ export class MembershipEvent {
   @Field(() => MembershipRole)
   role: MembershipRole;
 
-  @Field(() => String, { nullable: true, description: 'Nom affiché de la personne qui a fait le changement (jamais son courriel)' })
+  @ChangedByField()
   byName: string | null;
 
   @Field(() => Date)

@@ -1,5 +1,6 @@
 import { Field, ID, ObjectType } from 'type-graphql';
 import { type Sql, sql, Table } from '../db/sql.js';
+import { ChangedByField } from '../graphql/fields.js';
 import { PartnershipKind, PartnershipStatus } from './coalition-enums.js';
 
 /**
@@ -94,7 +95,7 @@ export class PartnershipEvent {
   @Field(() => String, { nullable: true, description: 'Motif donné' })
   reason: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Nom affiché de la personne qui a fait le changement (jamais son courriel)' })
+  @ChangedByField()
   byName: string | null;
 
   @Field(() => Date)

@@ -1,4 +1,4 @@
-import { Field, ObjectType } from 'type-graphql';
+import { type ClassType, Field, ObjectType } from 'type-graphql';
 import { badInput } from './errors.js';
 import { isUuid } from './ids.js';
 
@@ -26,6 +26,19 @@ export class CoalitionPageInfo {
 
   @Field(() => String, { nullable: true })
   endCursor: string | null;
+}
+
+/** The fields of a Relay edge of `node`'s type: the cursor to resume after it, and the node. */
+export function EdgeOf<T extends object>(node: ClassType<T>) {
+  @ObjectType()
+  abstract class Edge {
+    @Field(() => String)
+    cursor: string;
+
+    @Field(() => node)
+    node: T;
+  }
+  return Edge;
 }
 
 /**

@@ -1,0 +1,20 @@
+import { Field, Int } from 'type-graphql';
+
+/**
+ * Fields that mean the same thing on every type that has them, declared once so that their
+ * description (part of the committed schema) cannot drift from one type to the next.
+ */
+
+/** Several property decorators applied as one (type-graphql's field and its class-validator checks). */
+export const decorators =
+  (...list: PropertyDecorator[]): PropertyDecorator =>
+  (target, key) => {
+    for (const decorate of list) decorate(target, key);
+  };
+
+/** The version of a record edited with optimistic concurrency (actor, coalition): an update sends it back, CONFLICT if it moved on. */
+export const VersionField = (): PropertyDecorator => Field(() => Int, { description: 'Version, à renvoyer lors d’une modification (concurrence optimiste)' });
+
+/** Who made a change of a workflow's history, by display name: never an email. */
+export const ChangedByField = (): PropertyDecorator =>
+  Field(() => String, { nullable: true, description: 'Nom affiché de la personne qui a fait le changement (jamais son courriel)' });
