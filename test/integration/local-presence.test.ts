@@ -4,14 +4,15 @@ import { PbfReader } from 'pbf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActorKind, STEERING_KINDS } from '../../server/actors/actor-enums.js';
 import { DRIFT } from '../helpers/gap-drift.js';
+import { presenceClass, presenceTruth } from '../helpers/presence-truth.js';
 import { errorCodes, startTestServer, type TestServer } from '../helpers/server.js';
 
 /**
  * Local presence (migration 1764000000018): an actor counts as present in a commune when its
  * territory there is a commune, arrondissement, EPCI, EPT, département or a radius of at most
  * 50 km, or when its address is there; a région or the whole country is wide-scope coverage.
- * Every figure is checked against a recomputation written here from the definition, over the
- * declared territories and the boundaries (not over the stored coverage).
+ * Every figure is checked against a recomputation from the definition (test/helpers/presence-truth.ts),
+ * over the declared territories and the boundaries (not over the stored coverage).
  *
  * Fixtures in Meuse for logement-habitat (no other actor of it in the test database):
  * - NATIONAL: the whole country, no address: wide everywhere;
@@ -39,38 +40,8 @@ const COVERAGE = `query ($filter: GapFilterInput) {
 }`;
 const GAPS = `query ($filter: GapFilterInput) { gaps(filter: $filter, first: 5000) { totalCount rows { territory { code } actorCount localActorCount wideActorCount presence } } }`;
 
-interface Truth {
-  local: number;
-  any: number;
-}
-
-/** Per Meuse commune (or EPCI), the actors of THEME present locally and covering at all, from the definition. */
-async function truth(level: 'COMMUNE' | 'EPCI'): Promise<Map<string, Truth>> {
-  const unit = level === 'COMMUNE' ? 'c.code' : 'c.epci_code';
-  const rows: { code: string; local: number; any: number }[] = await server.ds.query(
-    `WITH act AS (
-       SELECT id, radius_km, location, commune_code FROM actor
-       WHERE status = 'ACTIVE' AND review_status = 'VALIDATED' AND themes && ARRAY[$1]),
-     c AS (SELECT code, epci_code, departement_code, region_code, geom FROM territory WHERE level = 'COMMUNE' AND departement_code = '55'),
-     pairs AS (
-       SELECT c.code, a.id,
-         bool_or(at.level IN ('COMMUNE', 'EPCI', 'DEPARTEMENT') OR (a.radius_km <= 50 AND d.within) OR a.commune_code = c.code) AS local,
-         bool_or(at.level IS NOT NULL OR d.within OR a.commune_code = c.code) AS covers
-       FROM c CROSS JOIN act a
-       LEFT JOIN actor_territory at ON at.actor_id = a.id AND (
-            (at.level = 'COMMUNE' AND at.code = c.code) OR (at.level = 'EPCI' AND at.code = c.epci_code)
-         OR (at.level = 'DEPARTEMENT' AND at.code = c.departement_code) OR (at.level = 'REGION' AND at.code = c.region_code)
-         OR at.level = 'PAYS')
-       CROSS JOIN LATERAL (SELECT a.radius_km IS NOT NULL AND ST_DWithin(c.geom::geography, a.location::geography, a.radius_km * 1000) AS within) d
-       GROUP BY c.code, a.id)
-     SELECT ${unit} AS code, count(DISTINCT p.id) FILTER (WHERE p.local)::int AS local, count(DISTINCT p.id) FILTER (WHERE p.covers)::int AS any
-     FROM c LEFT JOIN pairs p ON p.code = c.code GROUP BY ${unit}`,
-    [THEME],
-  );
-  return new Map(rows.map((r) => [r.code, { local: r.local, any: r.any }]));
-}
-
-const classOf = (t: Truth) => (t.local > 0 ? 'LOCAL' : t.any > 0 ? 'WIDE_ONLY' : 'NONE');
+const truth = (level: 'COMMUNE' | 'EPCI') => presenceTruth(server.ds, { departement: '55', themes: [THEME], level });
+const classOf = presenceClass;
 
 async function create(key: string, input: Record<string, unknown>) {
   const res = await server.admin.gql(CREATE, { input: { sector: 'SOCIAL', kind: 'ASSOCIATION', source: 'test:local-presence', themes: [THEME], ...input } });
