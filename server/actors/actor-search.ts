@@ -20,6 +20,15 @@ export interface SearchWants {
   facetGroups?: readonly FacetGroup[];
 }
 
+/** One search of the directory: the filter, the page (`first` rows after the cursor `after`) in its order, and what else to compute. */
+export interface SearchRequest {
+  filter: ActorFilter | undefined;
+  first: number;
+  after: string | null | undefined;
+  orderBy: ActorOrder;
+  wants: SearchWants;
+}
+
 export interface SearchResult {
   /** `commune`: the territory of the actor's address commune, read with the page (undefined without one). */
   rows: { actor: Actor; distanceKm: number | null; cursor: string; commune?: Territory }[];
@@ -71,11 +80,7 @@ const FACETS: Record<FacetGroup, Sql> = {
 export async function searchActors(
   ds: DataSource,
   vocabularies: { taxonomy: Taxonomy; territories: Pick<TerritoryService, 'knownKeys'> },
-  filter: ActorFilter | undefined,
-  first: number,
-  after: string | null | undefined,
-  orderBy: ActorOrder,
-  wants: SearchWants,
+  { filter, first, after, orderBy, wants }: SearchRequest,
 ): Promise<SearchResult> {
   if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE) throw badInput(`« first » doit être compris entre 0 et ${MAX_PAGE}`, 'first');
   if (orderBy === ActorOrder.DISTANCE && !filter?.near) throw badInput('Le tri par distance demande le filtre « near »', 'orderBy');

@@ -34,10 +34,12 @@ export class ActorResolver {
   ): Promise<ActorConnection> {
     checkArgs('Query.actors', { first });
     const facetGroups = [...selectedUnder(info, 'facets')].filter((g): g is FacetGroup => FACET_GROUPS.has(g));
-    const result = await services.actors.search(filter, first, after, orderBy, {
-      totalCount: selects(info, 'totalCount'),
-      facets: facetGroups.length > 0,
-      facetGroups,
+    const result = await services.actors.search({
+      filter,
+      first,
+      after,
+      orderBy,
+      wants: { totalCount: selects(info, 'totalCount'), facets: facetGroups.length > 0, facetGroups },
     });
     // The page came with the territory of each actor's commune: «commune» reads it from the loader.
     for (const r of result.rows) {

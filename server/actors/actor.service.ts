@@ -6,13 +6,13 @@ import { AppError, badInput, notFound } from '../graphql/errors.js';
 import { checkUuid } from '../graphql/ids.js';
 import type { ThemeService } from '../themes/theme.service.js';
 import type { TerritoryService } from '../territories/territory.service.js';
-import { ACTOR_KIND_LABELS, type ActorKind, type ActorOrder, ReviewStatus, SECTOR_LABELS, type Sector } from './actor-enums.js';
+import { ACTOR_KIND_LABELS, type ActorKind, ReviewStatus, SECTOR_LABELS, type Sector } from './actor-enums.js';
 import { resolveCoverage } from './actor-coverage.js';
 import { emptyToNull, type FieldProblem, prepareRecord } from './actor-record.js';
 import { type ActorReach, ActorReview, NO_REACH } from './actor-review.js';
-import { searchActors, type SearchResult, type SearchWants } from './actor-search.js';
+import { searchActors, type SearchRequest, type SearchResult } from './actor-search.js';
 import type { Actor } from './actor.entity.js';
-import type { ActorFilter, CreateActorInput, UpdateActorInput } from './actor.inputs.js';
+import type { CreateActorInput, UpdateActorInput } from './actor.inputs.js';
 import { ActorPermissions } from './actor.permissions.js';
 import { type ActorRecord, ActorRepository, type ReviewChange, type StoredRecord } from './actor.repository.js';
 
@@ -246,14 +246,8 @@ export class ActorService {
   }
 
   /** A page of the directory (see actor-search.ts). */
-  async search(
-    filter: ActorFilter | undefined,
-    first: number,
-    after: string | null | undefined,
-    orderBy: ActorOrder,
-    wants: SearchWants,
-  ): Promise<SearchResult> {
-    return searchActors(this.ds, { taxonomy: await this.themes.taxonomy(), territories: this.territories }, filter, first, after, orderBy, wants);
+  async search(request: SearchRequest): Promise<SearchResult> {
+    return searchActors(this.ds, { taxonomy: await this.themes.taxonomy(), territories: this.territories }, request);
   }
 
   /** Labels for facet values. */
