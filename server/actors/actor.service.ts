@@ -106,6 +106,18 @@ export class ActorService {
   }
 
   /**
+   * Under the actor's row lock, so that two writes of the same version cannot both pass: `check`
+   * on the actor as stored (its reach), then CONFLICT unless it is still at `expectedVersion`.
+   */
+  private async lockAtVersion(m: Queryable, id: string, expectedVersion: number, check: (scope: { id: string; reach: ActorReach }) => void) {
+    const locked = await ActorService.lockAt(m, id);
+    const scope = await this.scope(m, id);
+    check(scope);
+    if (locked.version !== expectedVersion) throw ActorService.conflict(locked.version);
+    return { locked, scope };
+  }
+
+  /**
    * Creates an actor for a signed-in account; a member or coordinator then represents it, in the
    * same transaction. Its review status follows the moderation rules (ActorReview.onCreate).
    */
@@ -135,11 +147,7 @@ export class ActorService {
     ActorService.checkId(id);
     const vocabularies = await this.vocabularies();
     await this.ds.transaction(async (m) => {
-      // Lock the row so two concurrent updates of the same version cannot both pass.
-      const locked = await ActorService.lockAt(m, id);
-      const scope = await this.scope(m, id);
-      ActorPermissions.assertCanEdit(user, scope);
-      if (locked.version !== expectedVersion) throw ActorService.conflict(locked.version);
+      const { locked, scope } = await this.lockAtVersion(m, id, expectedVersion, (s) => ActorPermissions.assertCanEdit(user, s));
       const base = (await this.records(m, [id])).get(id)!;
       const { record, problems } = prepareRecord(input, base, vocabularies);
       if (!record) throw ActorService.invalid(problems);
@@ -163,9 +171,7 @@ export class ActorService {
     ActorPermissions.assertMayEditAny(user, id);
     ActorService.checkId(id);
     await this.ds.transaction(async (m) => {
-      const locked = await ActorService.lockAt(m, id);
-      ActorPermissions.assertCanEdit(user, await this.scope(m, id));
-      if (locked.version !== expectedVersion) throw ActorService.conflict(locked.version);
+      await this.lockAtVersion(m, id, expectedVersion, (s) => ActorPermissions.assertCanEdit(user, s));
       await ActorRepository.archive(m, id);
     });
     return this.get(id);
@@ -221,9 +227,7 @@ export class ActorService {
     ActorService.checkId(id);
     if (!ActorPermissions.mayReadReviewOf(user, id)) ActorPermissions.assertCanConfirm(user, { id, reach: NO_REACH });
     await this.ds.transaction(async (m) => {
-      const locked = await ActorService.lockAt(m, id);
-      ActorPermissions.assertCanConfirm(user, await this.scope(m, id));
-      if (locked.version !== expectedVersion) throw ActorService.conflict(locked.version);
+      await this.lockAtVersion(m, id, expectedVersion, (s) => ActorPermissions.assertCanConfirm(user, s));
       await ActorRepository.markVerified(m, id);
     });
     return this.get(id);

@@ -173,6 +173,8 @@ export const VOCABULARY = graphql(`
       joinPolicies { code label }
       membershipRoles { code label }
       territoryLevels { code label }
+      reviewStatuses { code label }
+      freshnessMonths
     }
   }
 `);

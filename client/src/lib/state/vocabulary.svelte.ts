@@ -2,7 +2,7 @@ import type { Client } from '@urql/core';
 import type { ResultOf } from '../graphql/graphql';
 import { VOCABULARY } from '../graphql/queries';
 
-export type VocabularyLists = ResultOf<typeof VOCABULARY>['vocabulary'];
+export type VocabularyLists = Omit<ResultOf<typeof VOCABULARY>['vocabulary'], 'freshnessMonths'>;
 export type VocabularyList = keyof VocabularyLists;
 
 /**
@@ -11,6 +11,8 @@ export type VocabularyList = keyof VocabularyLists;
  */
 export class Vocabulary {
   lists = $state.raw<VocabularyLists | null>(null);
+  /** After how many months a record nobody confirmed is to be checked (the server's FRESHNESS_MONTHS). */
+  freshnessMonths = $state<number | null>(null);
   /** Loaded, or failed: the page stops waiting for it either way. */
   settled = $state(false);
   private started = false;
@@ -23,6 +25,7 @@ export class Vocabulary {
       .toPromise()
       .then((r) => {
         this.lists = r.data?.vocabulary ?? null;
+        this.freshnessMonths = r.data?.vocabulary.freshnessMonths ?? null;
         this.settled = true;
       });
   }
