@@ -33,21 +33,33 @@ export class LocalPresence1764000000018 implements MigrationInterface {
     await q.query(`ALTER TABLE coverage_commune ADD COLUMN local boolean NOT NULL DEFAULT false`);
     await q.query(`ALTER TABLE coverage_area ADD COLUMN local boolean NOT NULL DEFAULT false`);
 
-    // Declared local territories: commune, arrondissement (its commune), EPCI, EPT, département.
+    // Declared local territories: commune, arrondissement (its commune), EPCI, EPT, département; one
+    // equi-join per level (a join with OR conditions runs as communes × territories).
+    for (const [level, column] of [
+      ['COMMUNE', 'code'],
+      ['EPCI', 'epci_code'],
+      ['EPT', 'ept_code'],
+      ['DEPARTEMENT', 'departement_code'],
+    ]) {
+      await q.query(`
+        UPDATE coverage_commune cc SET local = true FROM actor_territory at, territory c
+        WHERE at.level = '${level}' AND c.level = 'COMMUNE' AND c.${column} = at.code
+          AND cc.actor_id = at.actor_id AND cc.commune_code = c.code AND NOT cc.local`);
+    }
     await q.query(`
-      UPDATE coverage_commune cc SET local = true FROM (
-        SELECT c.code AS commune_code, at.actor_id FROM actor_territory at
-          JOIN territory c ON c.level = 'COMMUNE'
-           AND ((at.level = 'COMMUNE' AND c.code = at.code) OR (at.level = 'EPCI' AND c.epci_code = at.code)
-             OR (at.level = 'EPT' AND c.ept_code = at.code) OR (at.level = 'DEPARTEMENT' AND c.departement_code = at.code))
-        UNION
-        SELECT r.commune_code, at.actor_id FROM actor_territory at
-          JOIN territory r ON r.level = 'ARRONDISSEMENT' AND r.code = at.code WHERE at.level = 'ARRONDISSEMENT') l
-      WHERE l.actor_id = cc.actor_id AND l.commune_code = cc.commune_code`);
-    // A radius of at most 50 km.
+      UPDATE coverage_commune cc SET local = true FROM actor_territory at, territory r
+      WHERE at.level = 'ARRONDISSEMENT' AND r.level = 'ARRONDISSEMENT' AND r.code = at.code
+        AND cc.actor_id = at.actor_id AND cc.commune_code = r.commune_code AND NOT cc.local`);
+    // A radius of at most 50 km: every commune of an actor that declares no région nor country came
+    // from the radius or from a local territory; for the others, the distance decides.
+    await q.query(`
+      UPDATE coverage_commune cc SET local = true FROM actor a
+      WHERE a.id = cc.actor_id AND a.radius_km <= ${LOCAL_RADIUS_KM_AT_MIGRATION} AND a.location IS NOT NULL AND NOT cc.local
+        AND NOT EXISTS (SELECT 1 FROM actor_territory at WHERE at.actor_id = a.id AND at.level IN ('REGION', 'PAYS'))`);
     await q.query(`
       UPDATE coverage_commune cc SET local = true FROM actor a, territory c
-      WHERE a.id = cc.actor_id AND a.radius_km <= ${LOCAL_RADIUS_KM_AT_MIGRATION} AND a.location IS NOT NULL
+      WHERE a.id = cc.actor_id AND a.radius_km <= ${LOCAL_RADIUS_KM_AT_MIGRATION} AND a.location IS NOT NULL AND NOT cc.local
+        AND EXISTS (SELECT 1 FROM actor_territory at WHERE at.actor_id = a.id AND at.level IN ('REGION', 'PAYS'))
         AND c.level = 'COMMUNE' AND c.code = cc.commune_code
         AND ST_DWithin(c.geom::geography, a.location::geography, a.radius_km * 1000)`);
     // The address commune (an arrondissement's address counts in its commune).

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { VectorTile } from '@mapbox/vector-tile';
 import { PbfReader } from 'pbf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalPresence1764000000018 } from '../../migrations/1764000000018-local-presence.js';
 import { ActorKind, STEERING_KINDS } from '../../server/actors/actor-enums.js';
 import { DRIFT } from '../helpers/gap-drift.js';
 import { presenceClass, presenceTruth } from '../helpers/presence-truth.js';
@@ -181,6 +182,34 @@ describe('local presence', () => {
     expect(back.errors).toBeUndefined();
     expect(await server.ds.query(DRIFT)).toEqual([]);
     expect((await server.gql(GAPS, { filter: { scope: MEUSE, themes: [THEME] } })).data.gaps.totalCount).toBeGreaterThan(100);
+  });
+
+  it('classifies the coverage written before it, in its migration, exactly as the app resolves it', async () => {
+    const qr = server.ds.createQueryRunner();
+    await qr.connect();
+    await qr.startTransaction();
+    try {
+      const snapshot = async () => ({
+        communes: await qr.query(`SELECT commune_code, actor_id, local FROM coverage_commune ORDER BY 1, 2`),
+        areas: await qr.query(`SELECT level, code, actor_id, local FROM coverage_area ORDER BY 1, 2, 3`),
+      });
+      const resolved = await snapshot();
+      expect(resolved.communes.filter((r: { local: boolean }) => r.local).length).toBeGreaterThan(10);
+      expect(resolved.communes.filter((r: { local: boolean }) => !r.local).length).toBeGreaterThan(10);
+      const migration = new LocalPresence1764000000018();
+      await migration.down(qr);
+      // As a database written before the migration: no address-only coverage row.
+      await qr.query(`DELETE FROM coverage_commune cc USING actor a WHERE a.id = cc.actor_id AND a.id = ANY($1::uuid[]) AND cc.commune_code = $2`, [
+        [ids.REGIONAL],
+        BAR_LE_DUC,
+      ]);
+      await migration.up(qr);
+      expect(await snapshot()).toEqual(resolved);
+      expect(await qr.query(DRIFT)).toEqual([]);
+    } finally {
+      await qr.rollbackTransaction();
+      await qr.release();
+    }
   });
 
   it('should refuse a presence that is not LOCAL or ANY, given as a literal or a variable, with a clear code', async () => {

@@ -3,6 +3,8 @@
  * bench dataset over native PostgreSQL. One client at a time; each GraphQL query has beside it
  * the raw-SQL floor of the same answer over the same maintained aggregates (coverage_theme_count,
  * actor_theme_point). Themes rotate over the top-level themes so that common and rare ones alternate.
+ * Every request counts local presence (`presence: LOCAL`, the default: migration 1764000000018), so
+ * the floors read the `local:` keys; a map or list gives local and wide-scope actors side by side.
  */
 
 import { VectorTile } from '@mapbox/vector-tile';
@@ -47,13 +49,13 @@ const nearest = (theme: string) => `coalesce(
   (SELECT ST_Distance(p.geog, t.geom::geography) FROM actor_theme_point p
    WHERE p.theme = ${theme} ORDER BY p.geog <-> t.geom::geography LIMIT 1))`;
 
-/** Floor: communes with no actor for the theme, the 100 largest, with the nearest actor from their boundary. */
+/** Floor: communes where no actor of the theme is present locally, the 100 largest, with the nearest actor from their boundary. */
 const gapsFloor = (scoped: boolean) => `
   WITH g AS (
     SELECT c.code, c.population FROM territory c
     WHERE c.level = 'COMMUNE' ${scoped ? 'AND c.region_code = $2' : ''}
       AND NOT EXISTS (SELECT 1 FROM coverage_theme_count k
-                      WHERE k.level = 'COMMUNE' AND k.code = c.code AND k.theme = $1 AND k.actor_count > 0))
+                      WHERE k.level = 'COMMUNE' AND k.code = c.code AND k.theme = 'local:' || $1 AND k.actor_count > 0))
   SELECT (SELECT count(*) FROM g) AS total,
     (SELECT json_agg(x) FROM (
        SELECT t.code, t.name, g.population,
@@ -84,7 +86,7 @@ export const scenarios: BenchScenario[] = [
         const layer = new VectorTile(new PbfReader(body)).layers.coverage;
         if (!layer || layer.length < 100) throw new Error(`tuile ${tilePath(i)} : ${layer?.length ?? 0} communes`);
         const p = layer.feature(0).properties;
-        if (typeof p.code !== 'string' || typeof p.actorCount !== 'number') throw new Error(`tuile ${tilePath(i)} : propriétés ${JSON.stringify(p)}`);
+        if (typeof p.code !== 'string' || typeof p.actorCount !== 'number' || !['LOCAL', 'WIDE_ONLY', 'NONE'].includes(String(p.presence))) throw new Error(`tuile ${tilePath(i)} : propriétés ${JSON.stringify(p)}`);
       },
     },
     connections: [1, 4],
@@ -115,10 +117,11 @@ export const scenarios: BenchScenario[] = [
       text: `
         SELECT json_build_object('type', 'FeatureCollection', 'features', json_agg(json_build_object(
           'type', 'Feature', 'id', t.code, 'geometry', ST_AsGeoJSON(t.geom_display, 5)::json,
-          'properties', json_build_object('name', t.name, 'population', t.population, 'actorCount', coalesce(k.actor_count, 0),
-            'nearestActorKm', ${nearest('$2')} / 1000))))
+          'properties', json_build_object('name', t.name, 'population', t.population, 'localActorCount', coalesce(kl.actor_count, 0),
+            'wideActorCount', coalesce(k.actor_count, 0) - coalesce(kl.actor_count, 0), 'nearestActorKm', ${nearest('$2')} / 1000))))
         FROM territory t
         LEFT JOIN coverage_theme_count k ON k.level = 'COMMUNE' AND k.code = t.code AND k.theme = $2
+        LEFT JOIN coverage_theme_count kl ON kl.level = 'COMMUNE' AND kl.code = t.code AND kl.theme = 'local:' || $2
         WHERE t.level = 'COMMUNE' AND t.departement_code = $1`,
       values: (i) => [DEPARTEMENTS[i % DEPARTEMENTS.length], theme(i)],
     },
@@ -143,7 +146,7 @@ export const scenarios: BenchScenario[] = [
           CROSS JOIN unnest($2::text[]) WITH ORDINALITY AS th(code, ord)
           WHERE t.level = 'COMMUNE' AND t.region_code = $1
           GROUP BY t.code, t.name, t.population) x`,
-      values: () => ['44', THEMES],
+      values: () => ['44', THEMES.map((t) => `local:${t}`)],
     },
     connections: [1],
     targets: { p50Ms: 500 },
