@@ -4,6 +4,7 @@ import { Sector } from '../actors/actor-enums.js';
 import { type Sql, sql, Table } from '../db/sql.js';
 import { ChangedByField } from '../graphql/fields.js';
 import { MembershipRole, MembershipStatus, SectorCategory } from './coalition-enums.js';
+import { historyOf } from './history.js';
 
 /** An actor's place in a coalition: role and status, who asked and who decided, when. */
 @ObjectType({ description: 'Adhésion d’un acteur à une coalition' })
@@ -104,14 +105,12 @@ export const MEMBERSHIP_EVENT_TABLE = new Table('membership_event', {
   at: { name: 'at', type: 'timestamptz' },
 });
 
-const EVENT_READ = ['membershipId', 'actorId', 'fromStatus', 'toStatus', 'role', 'at'] as const;
-
 /** The SELECT list of an event on alias `e` (with `u`, its user_account), read back by `toMembershipEvent`. */
-export const MEMBERSHIP_EVENT_COLUMNS: Sql = sql`e.id::text, ${MEMBERSHIP_EVENT_TABLE.list(EVENT_READ, 'e')}, u.display_name`;
-
-export function toMembershipEvent(row: Record<string, unknown>): MembershipEvent {
-  return Object.assign(new MembershipEvent(), MEMBERSHIP_EVENT_TABLE.fromRow(row, EVENT_READ), { id: row.id, byName: row.display_name });
-}
+export const { columns: MEMBERSHIP_EVENT_COLUMNS, toEntry: toMembershipEvent } = historyOf(
+  MEMBERSHIP_EVENT_TABLE,
+  ['membershipId', 'actorId', 'fromStatus', 'toStatus', 'role', 'at'],
+  MembershipEvent,
+);
 
 @ObjectType({ description: 'Membres d’une coalition ayant un même rôle' })
 export class RoleGroup {

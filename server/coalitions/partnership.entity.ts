@@ -2,6 +2,7 @@ import { Field, ID, ObjectType } from 'type-graphql';
 import { type Sql, sql, Table } from '../db/sql.js';
 import { ChangedByField } from '../graphql/fields.js';
 import { PartnershipKind, PartnershipStatus } from './coalition-enums.js';
+import { historyOf } from './history.js';
 
 /**
  * A direct partnership between two actors (a signed convention…). `actorA` is the declaring side;
@@ -112,11 +113,10 @@ export const PARTNERSHIP_EVENT_TABLE = new Table('partnership_event', {
   at: { name: 'at', type: 'timestamptz' },
 });
 
-const EVENT_READ = ['fromStatus', 'toStatus', 'reason', 'at'] as const;
-
-/** The SELECT list of an event on alias `e` (with `u`, its user_account), read back by `toPartnershipEvent`. */
-export const PARTNERSHIP_EVENT_COLUMNS: Sql = sql`e.id::text, e.partnership_id, ${PARTNERSHIP_EVENT_TABLE.list(EVENT_READ, 'e')}, u.display_name`;
-
-export function toPartnershipEvent(row: Record<string, unknown>): PartnershipEvent {
-  return Object.assign(new PartnershipEvent(), PARTNERSHIP_EVENT_TABLE.fromRow(row, EVENT_READ), { id: row.id, byName: row.display_name });
-}
+/** The SELECT list of an event on alias `e` (with `u`, its user_account, and its partnership for grouping), read back by `toPartnershipEvent`. */
+export const { columns: PARTNERSHIP_EVENT_COLUMNS, toEntry: toPartnershipEvent } = historyOf(
+  PARTNERSHIP_EVENT_TABLE,
+  ['fromStatus', 'toStatus', 'reason', 'at'],
+  PartnershipEvent,
+  sql`, e.partnership_id`,
+);
