@@ -7,7 +7,17 @@ import { selects } from '../graphql/selection.js';
 import { ReviewStatus } from './actor-enums.js';
 import { Actor } from './actor.entity.js';
 import { ActorPermissions } from './actor.permissions.js';
+import { ActorsToVerify, readActorsToVerify } from './actors-to-verify.js';
 import { readReviewQueue, ReviewQueue } from './review-queue.js';
+
+/** The région an analyst's list covers (ActorPermissions.analystListRegion), checked against the COG. */
+async function listRegion({ user, services }: Context, asked: string | null, list?: string): Promise<string | null> {
+  const scope = ActorPermissions.analystListRegion(user, asked, list);
+  if (scope && !(await services.territories.knownKeys()).has(`REGION:${scope}`)) {
+    throw badInput(`Région inconnue dans le COG 2026 : ${scope.slice(0, 12)}`, 'region');
+  }
+  return scope;
+}
 
 /**
  * The moderation queue and the freshness of records: who may read the queue and confirm a record is
@@ -25,15 +35,30 @@ export class ActorModerationResolver {
     region: string | null,
     @Arg('first', () => Int, { defaultValue: 20, description: 'Taille de page (0 à 100)' }) first: number,
     @Arg('after', () => String, { nullable: true }) after: string | null,
-    @Ctx() { ds, user, services }: Context,
+    @Ctx() context: Context,
     @Info() info: GraphQLResolveInfo,
   ): Promise<ReviewQueue> {
     checkArgs('Query.reviewQueue', { first });
-    const scope = ActorPermissions.reviewQueueRegion(user, region);
-    if (scope && !(await services.territories.knownKeys()).has(`REGION:${scope}`)) {
-      throw badInput(`Région inconnue dans le COG 2026 : ${scope.slice(0, 12)}`, 'region');
-    }
-    return readReviewQueue(ds, { region: scope, first, after, wantsTotal: selects(info, 'totalCount') });
+    const scope = await listRegion(context, region);
+    return readReviewQueue(context.ds, { region: scope, first, after, wantsTotal: selects(info, 'totalCount') });
+  }
+
+  @Query(() => ActorsToVerify, {
+    description:
+      'Fiches à vérifier : acteurs validés dont la fiche est périmée (jamais confirmée, ou depuis plus de `vocabulary.freshnessMonths` mois) ' +
+      'et qui sont la seule présence locale d’un de leurs thèmes dans au moins une commune. Un analyste ARS lit celles de sa région ' +
+      '(FORBIDDEN pour une autre), un administrateur toutes ou celles d’une région',
+  })
+  async actorsToVerify(
+    @Arg('region', () => String, { nullable: true, description: 'Code d’une région (un analyste ARS ne peut demander que la sienne)' })
+    region: string | null,
+    @Arg('first', () => Int, { defaultValue: 20, description: 'Taille de page (0 à 100)' }) first: number,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Ctx() context: Context,
+  ): Promise<ActorsToVerify> {
+    checkArgs('Query.actorsToVerify', { first });
+    const scope = await listRegion(context, region, 'La liste des fiches à vérifier');
+    return readActorsToVerify(context.ds, { region: scope, staleBefore: context.services.freshness.staleBefore(), first, after });
   }
 
   @Mutation(() => Actor, {

@@ -121,18 +121,19 @@ export const ActorPermissions = {
   },
 
   /**
-   * The région whose review queue the user reads: an ARS analyst, his own (asking for another one is
-   * FORBIDDEN, not an empty page); an administrator, the one asked for, or every région (null).
+   * The région whose analyst's list (the review queue, the records to check) the user reads: an ARS
+   * analyst, his own (asking for another one is FORBIDDEN, not an empty page); an administrator, the
+   * one asked for, or every région (null). `list` names the list in the refusal.
    */
-  reviewQueueRegion(user: AuthUser | null | undefined, asked: string | null | undefined): string | null {
+  analystListRegion(user: AuthUser | null | undefined, asked: string | null | undefined, list = 'La file de modération'): string | null {
     if (!user) throw unauthenticated();
     if (user.role === UserRole.ADMIN) return asked ?? null;
     if (user.role !== UserRole.ANALYST) {
-      throw forbidden('La file de modération est réservée aux analystes ARS et aux administrateurs.');
+      throw forbidden(`${list} est réservée aux analystes ARS et aux administrateurs.`);
     }
     if (!user.regionCode) throw forbidden('Votre compte d’analyste ARS n’est rattaché à aucune région : un administrateur doit la lui donner.');
     if (asked && asked !== user.regionCode) {
-      throw forbidden('Un analyste ARS ne voit que la file de modération de sa région.');
+      throw forbidden(`Un analyste ARS ne voit que les fiches de sa région : ${list.toLowerCase()} d’une autre région lui est fermée.`);
     }
     return user.regionCode;
   },
