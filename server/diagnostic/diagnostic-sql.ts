@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { run, shared, type Sql, sql } from '../db/sql.js';
 import { LOCAL_KEY_PREFIX } from '../gaps/gap-spec.js';
+import type { CoverageSummary } from '../gaps/gap.types.js';
 
 /** One column of figures: the actors having theme key `key` (actor_theme_key: '*' any theme, `terrain:` field actors). */
 export interface KeyGroup {
@@ -8,18 +9,22 @@ export interface KeyGroup {
   key: string;
 }
 
-/** The figures of one column over a set of communes, as communeSetFigures returns them. */
-export interface CommuneSetRow {
-  gid: string;
-  communes: number;
-  pop: number;
-  local_communes: number;
-  local_pop: number;
-  wide_only_communes: number;
-  wide_only_pop: number;
-  local_actors: number;
-  wide_actors: number;
-}
+/**
+ * The figures of one column over a set of communes, named as GapService's CoverageSummary names
+ * them (at level COMMUNE, with the default threshold, a gap is a commune without local presence).
+ */
+export type CommuneSetFigures = Pick<
+  CoverageSummary,
+  | 'localActorCount'
+  | 'wideActorCount'
+  | 'communeCount'
+  | 'population'
+  | 'coveredCommuneCount'
+  | 'coveredPopulation'
+  | 'gapCount'
+  | 'wideOnlyCommuneCount'
+  | 'wideOnlyPopulation'
+>;
 
 /**
  * The gap figures of an arbitrary set of communes (a CLS perimeter), column by column: what
@@ -30,10 +35,10 @@ export interface CommuneSetRow {
  * present locally in at least one of its communes, as coverage_area.local is for a territory.
  * `communes` is a relation with a `code` column; one statement.
  */
-export async function communeSetFigures(ds: DataSource, communes: Sql, groups: KeyGroup[]): Promise<CommuneSetRow[]> {
+export async function communeSetFigures(ds: DataSource, communes: Sql, groups: KeyGroup[]): Promise<Map<string, CommuneSetFigures>> {
   const gids = groups.map((g) => g.gid);
   const keys = groups.map((g) => g.key);
-  const rows = await run<Record<keyof CommuneSetRow, string | number>>(
+  const rows = await run<Record<string, string | number>>(
     ds,
     sql`
     WITH g AS (SELECT gid, key, ${LOCAL_KEY_PREFIX} || key AS lkey, ord::int AS ord
@@ -68,17 +73,22 @@ export async function communeSetFigures(ds: DataSource, communes: Sql, groups: K
       coalesce(xa.nl, 0) AS local_actors, coalesce(xa.na, 0) - coalesce(xa.nl, 0) AS wide_actors
     FROM g LEFT JOIN per ON per.gid = g.gid LEFT JOIN xa ON xa.gid = g.gid ORDER BY g.ord`,
   );
-  return rows.map((r) => ({
-    gid: String(r.gid),
-    communes: Number(r.communes),
-    pop: Number(r.pop),
-    local_communes: Number(r.local_communes),
-    local_pop: Number(r.local_pop),
-    wide_only_communes: Number(r.wide_only_communes),
-    wide_only_pop: Number(r.wide_only_pop),
-    local_actors: Number(r.local_actors),
-    wide_actors: Number(r.wide_actors),
-  }));
+  return new Map(
+    rows.map((r) => [
+      String(r.gid),
+      {
+        localActorCount: Number(r.local_actors),
+        wideActorCount: Number(r.wide_actors),
+        communeCount: Number(r.communes),
+        population: Number(r.pop),
+        coveredCommuneCount: Number(r.local_communes),
+        coveredPopulation: Number(r.local_pop),
+        gapCount: Number(r.communes) - Number(r.local_communes),
+        wideOnlyCommuneCount: Number(r.wide_only_communes),
+        wideOnlyPopulation: Number(r.wide_only_pop),
+      },
+    ]),
+  );
 }
 
 /** Freshness of the records present locally in a set of communes (freshnessOf). */

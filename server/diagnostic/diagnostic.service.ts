@@ -6,13 +6,12 @@ import { GraphNodeKind } from '../coalitions/coalition-enums.js';
 import type { Graph } from '../coalitions/coalition-graph.types.js';
 import { sql, type Sql } from '../db/sql.js';
 import { GapLevel, Presence } from '../gaps/gap.inputs.js';
-import type { CoverageSummary } from '../gaps/gap.types.js';
 import type { Services } from '../graphql/context.js';
 import { badInput } from '../graphql/errors.js';
 import type { Theme } from '../themes/theme.entity.js';
 import { CODE_PATTERNS, LEVEL_LABELS, TerritoryLevel } from '../territories/territory-level.js';
 import type { Territory } from '../territories/territory.entity.js';
-import { communeSetFigures, type CommuneSetRow, freshnessOf } from './diagnostic-sql.js';
+import { type CommuneSetFigures, communeSetFigures, freshnessOf } from './diagnostic-sql.js';
 import { type DiagnosticPerimeterInput, MAX_DIAGNOSTIC_COMMUNES } from './diagnostic.inputs.js';
 import {
   type DiagnosticCoverage,
@@ -115,18 +114,20 @@ export class DiagnosticService {
       const scope = { level: p.territory.level, code: p.territory.code };
       const result = await this.services.gaps.coverage({ scope, level: GapLevel.COMMUNE, presence: Presence.LOCAL, fieldActorsOnly }, null, false, true, false);
       return {
-        overall: fromSummary(null, result.summary),
-        byTheme: result.byTheme.map((t) => fromSummary(t.theme, t.summary)),
+        overall: figuresOf(null, result.summary),
+        byTheme: result.byTheme.map((t) => figuresOf(t.theme, t.summary)),
         fieldActorsOnly,
         source,
       };
     }
     const prefix = fieldActorsOnly ? FIELD_KEY_PREFIX : '';
-    const rows = await communeSetFigures(this.ds, p.communes, [{ gid: '*', key: `${prefix}*` }, ...themes.map((t) => ({ gid: t.code, key: prefix + t.code }))]);
-    const byGid = new Map(rows.map((r) => [r.gid, r]));
+    const byGid = await communeSetFigures(this.ds, p.communes, [
+      { gid: '*', key: `${prefix}*` },
+      ...themes.map((t) => ({ gid: t.code, key: prefix + t.code })),
+    ]);
     return {
-      overall: fromRow(null, byGid.get('*')!),
-      byTheme: themes.map((t) => fromRow(t, byGid.get(t.code)!)),
+      overall: figuresOf(null, byGid.get('*')!),
+      byTheme: themes.map((t) => figuresOf(t, byGid.get(t.code)!)),
       fieldActorsOnly,
       source,
     };
@@ -231,7 +232,8 @@ function describe(p: Perimeter, overall: DiagnosticThemeFigures): DiagnosticPeri
   };
 }
 
-function fromSummary(theme: Theme | null, s: CoverageSummary): DiagnosticThemeFigures {
+/** A row of the diagnostic from GapService's summary of a scope, or from the same figures over a set of communes. */
+function figuresOf(theme: Theme | null, s: CommuneSetFigures): DiagnosticThemeFigures {
   return {
     theme,
     localActorCount: s.localActorCount,
@@ -245,21 +247,5 @@ function fromSummary(theme: Theme | null, s: CoverageSummary): DiagnosticThemeFi
     gapPopulation: s.population - s.coveredPopulation,
     wideOnlyCommuneCount: s.wideOnlyCommuneCount,
     wideOnlyPopulation: s.wideOnlyPopulation,
-  };
-}
-
-function fromRow(theme: Theme | null, r: CommuneSetRow): DiagnosticThemeFigures {
-  return {
-    theme,
-    localActorCount: r.local_actors,
-    wideActorCount: r.wide_actors,
-    communeCount: r.communes,
-    population: r.pop,
-    localCommuneCount: r.local_communes,
-    localPopulation: r.local_pop,
-    gapCount: r.communes - r.local_communes,
-    gapPopulation: r.pop - r.local_pop,
-    wideOnlyCommuneCount: r.wide_only_communes,
-    wideOnlyPopulation: r.wide_only_pop,
   };
 }

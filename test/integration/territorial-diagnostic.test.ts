@@ -146,6 +146,28 @@ describe('territorialDiagnostic: actors and gaps', () => {
   });
 });
 
+describe('territorialDiagnostic: moderation', () => {
+  it('should count an actor awaiting validation nowhere: figures, graph, records to verify', async () => {
+    const before = await diagnose({ communes: [VERDUN, BAR_LE_DUC] });
+    const member = await createUser('member', 'MEMBER');
+    const created = await ok<{ createActor: { reviewStatus: string } }>(
+      member.gql(`mutation ($i: CreateActorInput!) { createActor(input: $i) { reviewStatus } }`, {
+        i: { name: 'Diag Asso en attente', kind: 'ASSOCIATION', sector: 'SOCIAL', themes: ['addictions'], communeCode: BAR_LE_DUC, source: SOURCE },
+      }),
+    );
+    expect(created.createActor.reviewStatus).toBe('PENDING_REVIEW');
+    for (const field of [true, false]) {
+      const res = await server.gql(DIAGNOSTIC, { p: { communes: [VERDUN, BAR_LE_DUC] }, field });
+      expect(JSON.stringify(res)).not.toContain('Diag Asso en attente');
+    }
+    const after = await diagnose({ communes: [VERDUN, BAR_LE_DUC] });
+    expect(after.coverage.overall).toEqual(before.coverage.overall);
+    expect(after.coverage.byTheme).toEqual(before.coverage.byTheme);
+    expect(after.network.actorCount).toBe(before.network.actorCount);
+    expect(after.freshness).toEqual(before.freshness);
+  });
+});
+
 describe('territorialDiagnostic: freshness', () => {
   it('should count never confirmed records as to verify until someone responsible confirms them', async () => {
     const before = await diagnose({ communes: [VERDUN, BAR_LE_DUC] });
