@@ -78,7 +78,15 @@ describe.skipIf(!hasChromium)('the moderation queue and « Ces informations sont
     await second.getByRole('button', { name: 'Refuser Collectif démo de Bar-le-Duc' }).click();
     await expect.poll(() => page.getByTestId('queue-count').innerText()).toBe('Aucun acteur en attente de validation.');
     expect((await ok(server.admin.gql(ACTOR, { id: created.second }))).actor.reviewStatus).toBe('REJECTED');
-    await page.screenshot({ path: path.join(SHOTS, 'moderation-file-vide.png') });
+
+    // « À vérifier »: the demonstration CPTS, never confirmed, is the only local presence of its themes across the Meuse.
+    const stale = page.locator('section', { has: page.getByRole('heading', { name: 'À vérifier' }) });
+    const cpts = stale.locator('li', { hasText: 'CPTS démo du Nord meusien' });
+    await cpts.waitFor();
+    expect(await cpts.innerText()).toMatch(/jamais confirmée[\s\S]*Seule présence locale \(.*Vaccination.*\) dans [\d\s\u202f]+ communes/);
+    // The actor just validated is confirmed by that validation: not to check.
+    expect(await stale.getByText('Association démo des aidants de Verdun').count()).toBe(0);
+    await page.screenshot({ path: path.join(SHOTS, 'moderation-file-vide.png'), fullPage: true });
   });
 
   it('should refuse /moderation to a visitor and to a member, and show no link to them', async () => {

@@ -56,3 +56,20 @@ export const CONFIRM_UP_TO_DATE = graphql(`
     confirmActorUpToDate(id: $id, version: $version) { id version verifiedAt isStale viewerCanConfirm }
   }
 `);
+
+/** « À vérifier »: stale records that are the only local presence of a theme somewhere. */
+export const ACTORS_TO_VERIFY = graphql(`
+  query ActorsToVerify($region: String, $first: Int, $after: String) {
+    actorsToVerify(region: $region, first: $first, after: $after) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      edges {
+        soleCommuneCount
+        solePopulation
+        soleThemeCodes
+        soleCommuneNames
+        node { id name kindLabel verifiedAt }
+      }
+    }
+  }
+`);
