@@ -1,6 +1,6 @@
-import { ArrayMaxSize, IsEmail, IsOptional, IsUrl, Length, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsEmail, IsOptional, IsUrl, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { Field, Float, InputType, Int, ObjectType } from 'type-graphql';
-import { decorators } from '../graphql/fields.js';
+import { decorators, DescriptionInput, NameInput } from '../graphql/fields.js';
 import { TerritoryRefInput } from '../territories/territory.inputs.js';
 import { ActorKind, ReviewStatus, Sector } from './actor-enums.js';
 
@@ -12,9 +12,7 @@ const IsLatitude = () => inRange(-90, 90, 'la latitude est comprise entre -90 et
 /** Fields shared by creation and modification; every one optional here, required ones checked by the service. */
 @InputType()
 class ActorFields {
-  @Field(() => String, { nullable: true })
-  @IsOptional()
-  @Length(1, 300, { message: 'le nom doit compter de 1 à 300 caractères' })
+  @NameInput()
   name?: string;
 
   @Field(() => ActorKind, { nullable: true })
@@ -68,9 +66,7 @@ class ActorFields {
   @IsLatitude()
   lat?: number | null;
 
-  @Field(() => String, { nullable: true })
-  @IsOptional()
-  @MaxLength(5000, { message: 'la description dépasse 5 000 caractères' })
+  @DescriptionInput()
   description?: string | null;
 
   @Field(() => String, { nullable: true })

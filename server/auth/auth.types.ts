@@ -1,6 +1,7 @@
 import { ArgsType, Field, ID, InputType, ObjectType } from 'type-graphql';
 import { IsEmail, IsOptional, Length, Matches } from 'class-validator';
 import { defineEnum, type EnumValue } from '../graphql/enums.js';
+import { decorators } from '../graphql/fields.js';
 
 /** What a signed-in user may do. A visitor is simply someone without an account or session. */
 export const UserRole = defineEnum('UserRole', 'Rôle d’un compte (un visiteur n’a pas de compte : il ne voit que les données publiques)', {
@@ -63,6 +64,13 @@ export class User {
   actorIds: string[];
 }
 
+/** A password being chosen (sign-up, change): 10 to 200 characters. */
+const NewPassword = () =>
+  decorators(
+    Field(() => String, { description: 'Au moins 10 caractères' }),
+    Length(10, 200, { message: 'le mot de passe doit compter de 10 à 200 caractères' }),
+  );
+
 @InputType({ description: 'Création de compte' })
 export class SignUpInput {
   @Field(() => String)
@@ -70,8 +78,7 @@ export class SignUpInput {
   @Length(3, 254, { message: 'courriel invalide' })
   email: string;
 
-  @Field(() => String, { description: 'Au moins 10 caractères' })
-  @Length(10, 200, { message: 'le mot de passe doit compter de 10 à 200 caractères' })
+  @NewPassword()
   password: string;
 
   @Field(() => String)
@@ -104,8 +111,7 @@ export class ChangePasswordArgs {
   @Length(0, 200, { message: 'mot de passe actuel trop long' })
   currentPassword: string;
 
-  @Field(() => String, { description: 'Au moins 10 caractères' })
-  @Length(10, 200, { message: 'le mot de passe doit compter de 10 à 200 caractères' })
+  @NewPassword()
   newPassword: string;
 }
 

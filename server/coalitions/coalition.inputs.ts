@@ -1,6 +1,6 @@
-import { ArrayMaxSize, IsOptional, Length, Matches, MaxLength } from 'class-validator';
+import { ArrayMaxSize, IsOptional, Matches, MaxLength } from 'class-validator';
 import { Field, ID, InputType } from 'type-graphql';
-import { decorators } from '../graphql/fields.js';
+import { decorators, DescriptionInput, NameInput } from '../graphql/fields.js';
 import { TerritoryRefInput } from '../territories/territory.inputs.js';
 import { CoalitionKind, CoalitionVisibility, JoinPolicy, PartnershipKind } from './coalition-enums.js';
 
@@ -14,9 +14,7 @@ const OptionalDay = (description?: string) =>
 
 @InputType()
 class CoalitionFields {
-  @Field(() => String, { nullable: true })
-  @IsOptional()
-  @Length(1, 300, { message: 'le nom doit compter de 1 à 300 caractères' })
+  @NameInput()
   name?: string;
 
   @Field(() => CoalitionKind, { nullable: true })
@@ -36,9 +34,7 @@ class CoalitionFields {
   @OptionalDay('Fin (AAAA-MM-JJ)')
   endDate?: string | null;
 
-  @Field(() => String, { nullable: true })
-  @IsOptional()
-  @MaxLength(5000, { message: 'la description dépasse 5 000 caractères' })
+  @DescriptionInput()
   description?: string | null;
 
   @Field(() => CoalitionVisibility, { nullable: true })

@@ -1,3 +1,4 @@
+import { IsOptional, Length, MaxLength } from 'class-validator';
 import { Field, Int } from 'type-graphql';
 
 /**
@@ -18,3 +19,19 @@ export const VersionField = (): PropertyDecorator => Field(() => Int, { descript
 /** Who made a change of a workflow's history, by display name: never an email. */
 export const ChangedByField = (): PropertyDecorator =>
   Field(() => String, { nullable: true, description: 'Nom affiché de la personne qui a fait le changement (jamais son courriel)' });
+
+/** The name of an actor or a coalition in an input: 1 to 300 characters, as the tables check it. */
+export const NameInput = (): PropertyDecorator =>
+  decorators(
+    Field(() => String, { nullable: true }),
+    IsOptional(),
+    Length(1, 300, { message: 'le nom doit compter de 1 à 300 caractères' }),
+  );
+
+/** The free description of an actor or a coalition in an input: 5,000 characters at most. */
+export const DescriptionInput = (): PropertyDecorator =>
+  decorators(
+    Field(() => String, { nullable: true }),
+    IsOptional(),
+    MaxLength(5000, { message: 'la description dépasse 5 000 caractères' }),
+  );
