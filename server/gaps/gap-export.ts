@@ -1,12 +1,13 @@
 import { csvCell, CSV_BOM } from '../actors/actor-export.js';
 import { LARGE_SCOPE_ROWS, rowsInScope } from '../graphql/cost.js';
+import { enumLabels } from '../graphql/enums.js';
 import { AppError } from '../graphql/errors.js';
 import { normalizeKey } from '../text.js';
 import { LEVEL_LABELS, TerritoryLevel } from '../territories/territory-level.js';
 import type { Territory } from '../territories/territory.entity.js';
 import type { TerritoryService } from '../territories/territory.service.js';
 import type { GapSpec } from './gap-spec.js';
-import { type GapFilterInput, GapLevel, GapOrder } from './gap.inputs.js';
+import { type GapFilterInput, GapLevel, GapOrder, Presence, PresenceClass } from './gap.inputs.js';
 import { MAX_GAP_PAGE, type GapService } from './gap.service.js';
 import type { TerritoryCoverage } from './gap.types.js';
 
@@ -34,13 +35,16 @@ export const parisDate = (now = new Date()) => new Intl.DateTimeFormat('en-CA', 
 
 /**
  * `lacunes_region-44-grand-est_communes_sante-mentale_2026-12-03.csv`: what, scope (level, code,
- * name), level, themes (`tous-themes` without any) and date, in ASCII so that every system keeps it.
+ * name), level, themes (`tous-themes` without any), `toute-couverture` when every coverage counts
+ * (presence ANY; local presence, the default, is not said) and date, in ASCII so that every system
+ * keeps it.
  */
 export function exportFileName(what: 'lacunes' | 'couverture', spec: GapSpec, extension: 'csv' | 'geojson', now = new Date()): string {
   const scope = spec.scope.level === TerritoryLevel.PAYS ? 'france' : normalizeKey(`${spec.scope.level}-${spec.scope.code}-${spec.scope.name}`).slice(0, 60);
   const codes = spec.themes.map((t) => t.code);
   const themes = codes.length === 0 ? 'tous-themes' : codes.length <= 3 ? codes.join('+') : `${codes.length}-themes`;
-  return `${what}_${scope}_${LEVEL_WORDS[spec.level]}_${themes}_${parisDate(now)}.${extension}`;
+  const presence = spec.presence === Presence.ANY ? '_toute-couverture' : '';
+  return `${what}_${scope}_${LEVEL_WORDS[spec.level]}_${themes}${presence}_${parisDate(now)}.${extension}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -97,6 +101,8 @@ type Cell = string | number | boolean | null;
 /** A percentage of a 0–1 share, to two decimals. */
 const percent = (share: number | null) => (share === null ? null : Math.round(share * 10_000) / 100);
 
+const PRESENCE_LABELS = enumLabels(PresenceClass);
+
 /** The columns of the gaps CSV, in order: name and value. */
 const GAP_COLUMNS: [string, (r: TerritoryCoverage, p: Parents) => Cell][] = [
   ['rang', (r) => r.rank],
@@ -108,7 +114,10 @@ const GAP_COLUMNS: [string, (r: TerritoryCoverage, p: Parents) => Cell][] = [
   ['region_code', (_, p) => p.regionCode],
   ['region', (_, p) => p.region],
   ['population', (r) => r.population],
+  ['couverture', (r) => PRESENCE_LABELS[r.presence]],
   ['acteurs', (r) => r.actorCount],
+  ['acteurs_presents_localement', (r) => r.localActorCount],
+  ['acteurs_regionaux_ou_nationaux', (r) => r.wideActorCount],
   ['acteurs_pour_10000_habitants', (r) => r.actorsPer10k],
   ['communes', (r) => r.communeCount],
   ['communes_couvertes', (r) => r.coveredCommuneCount],

@@ -28,7 +28,10 @@ const HEADER = [
   'region_code',
   'region',
   'population',
+  'couverture',
   'acteurs',
+  'acteurs_presents_localement',
+  'acteurs_regionaux_ou_nationaux',
   'acteurs_pour_10000_habitants',
   'communes',
   'communes_couvertes',
@@ -157,7 +160,7 @@ describe('CSV of the gaps', () => {
     const decimals = rows.map((r) => r.distance_acteur_le_plus_proche_km).filter((d) => d.includes(','));
     expect(decimals.length).toBeGreaterThan(0);
     for (const r of rows) {
-      for (const column of HEADER.slice(8)) expect(r[column], `${r.code} ${column}`).toMatch(/^(-?\d+(,\d+)?)?$/);
+      for (const column of HEADER.slice(8).filter((c) => c !== 'couverture')) expect(r[column], `${r.code} ${column}`).toMatch(/^(-?\d+(,\d+)?)?$/);
       const g = graphql.get(r.code)!;
       expect(Number(r.distance_acteur_le_plus_proche_km.replace(',', '.'))).toBe(g.nearestActorKm);
       expect(Number(r.acteurs)).toBe(g.actorCount);
@@ -172,6 +175,9 @@ describe('CSV of the gaps', () => {
     const france = await fetch(csvUrl({ level: 'DEPARTEMENT', themes: ['sante-mentale', THEME] }));
     expect(fileName(france)).toBe(`lacunes_france_departements_sante-mentale+vaccination_${today()}.csv`);
     await france.body?.cancel();
+    const any = await fetch(csvUrl({ ...MEUSE_FILTER, presence: 'ANY' }));
+    expect(fileName(any)).toBe(`lacunes_departement-55-meuse_communes_vaccination_toute-couverture_${today()}.csv`);
+    await any.body?.cancel();
   });
 
   it('should page through more gaps than one page of the service holds (Grand Est communes)', { timeout: 180_000 }, async () => {
@@ -187,6 +193,35 @@ describe('CSV of the gaps', () => {
     expect(rows).toHaveLength(n);
     expect(new Set(rows.map((r) => r.code)).size).toBe(n);
     expect(rows.at(-1)!.rang).toBe(String(n));
+  });
+});
+
+describe('local presence', () => {
+  it('should keep as gaps, and say so, the communes a régional actor alone covers; with presence ANY they are not gaps', { timeout: 180_000 }, async () => {
+    const before = await exportCsv(MEUSE_FILTER);
+    expect(before.rows.every((r) => r.couverture === 'Aucun acteur' && r.acteurs_regionaux_ou_nationaux === '0')).toBe(true);
+    const { id } = await server.createActor({
+      name: 'Gapexport Réseau régional',
+      kind: 'ASSOCIATION',
+      sector: 'SANTE',
+      themes: [THEME],
+      territories: [{ level: 'REGION', code: '44' }],
+      source: SOURCE,
+    });
+    created.push(id);
+    const { rows } = await exportCsv(MEUSE_FILTER);
+    expect(rows.map((r) => r.code).sort()).toEqual(await meuseGapCodes());
+    for (const r of rows) {
+      expect(r).toMatchObject({
+        couverture: 'Seulement des acteurs régionaux ou nationaux',
+        acteurs_presents_localement: '0',
+        acteurs_regionaux_ou_nationaux: '1',
+      });
+    }
+    const any = await exportCsv({ ...MEUSE_FILTER, presence: 'ANY' });
+    expect(any.res.status).toBe(200);
+    expect(any.rows).toEqual([]);
+    await server.ds.query(`DELETE FROM actor WHERE id = $1`, [id]);
   });
 });
 

@@ -161,6 +161,23 @@ export const THEME_MATRIX = graphql(`
   }
 `);
 
+/** The same indicators for 2 to 4 territories side by side, all themes together and per theme (gaps page, « Comparer »). */
+export const COMPARE_COVERAGE = graphql(`
+  query CompareCoverage($scopes: [TerritoryRefInput!]!, $filter: GapFilterInput) {
+    compareCoverage(scopes: $scopes, filter: $filter) {
+      themes { code label }
+      scopes {
+        scope { level code name }
+        summary {
+          population coveredPopulationShare communeCount coveredCommuneCount territoryCount uncoveredTerritoryCount gapCount actorCount actorsPer10k
+          localActorCount wideActorCount wideOnlyCommuneCount
+        }
+        byTheme { theme { code label } summary { coveredPopulationShare territoryCount gapCount actorCount actorsPer10k } }
+      }
+    }
+  }
+`);
+
 /** The French labels of the API's closed lists: loaded once (lib/state/vocabulary.svelte.ts). */
 export const VOCABULARY = graphql(`
   query Vocabulary {
