@@ -121,6 +121,28 @@ describe.skipIf(!hasChromium)('territorial diagnostic in a real browser (Chromiu
     expect(text).toContain(`${fr(api.freshness.staleOnlyCommuneCount)} commune`);
   });
 
+  it('should diagnose a département chosen in the territory search, then the communes of an imported CSV', async () => {
+    await page.goto(`${server.url}/diagnostic`);
+    await page.getByRole('combobox', { name: 'Commune, EPCI ou département' }).fill('Meuse');
+    await page.getByRole('option', { name: /Meuse.*\(55\)/ }).click();
+    await page.getByRole('heading', { name: 'Diagnostic territorial : Meuse (département 55)' }).waitFor({ timeout: 30_000 });
+    expect(new URL(page.url()).search).toBe('?departement=55');
+    await page.getByRole('radio', { name: 'Une liste de communes' }).check();
+    const csv = 'code_insee;nom;code_postal\r\n55545;Verdun;55100\r\n55029;Bar-le-Duc;55000\r\n';
+    await page.locator('input[type="file"]').setInputFiles({ name: 'cls.csv', mimeType: 'text/csv', buffer: Buffer.from(`\ufeff${csv}`) });
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'cls.csv' }).textContent()).toBe('2 codes lus dans « cls.csv ».');
+    expect(await page.locator('textarea').inputValue()).toBe('55545, 55029');
+    await page.getByRole('button', { name: 'Établir le diagnostic' }).click();
+    await page.getByRole('heading', { name: 'Diagnostic territorial : Liste de 2 communes' }).waitFor({ timeout: 30_000 });
+    expect(new URL(page.url()).searchParams.get('communes')).toBe('55545,55029');
+  });
+
+  it('should open the diagnostic of the département shown on the gaps page', async () => {
+    await page.goto(`${server.url}/lacunes?region=44&departement=55&niveau=COMMUNE`);
+    await page.getByRole('link', { name: 'Diagnostic territorial imprimable de ce département' }).click();
+    await page.getByRole('heading', { name: 'Diagnostic territorial : Meuse (département 55)' }).waitFor({ timeout: 30_000 });
+  });
+
   it('should open the diagnostic of a commune and of its EPCI from the commune’s page', async () => {
     await page.goto(`${server.url}/communes/55545`);
     await page.locator('main').getByRole('link', { name: 'Diagnostic territorial', exact: true }).click();
