@@ -146,6 +146,29 @@ describe('territorialDiagnostic: actors and gaps', () => {
   });
 });
 
+describe('territorialDiagnostic: an EPT', () => {
+  it('should give an EPT of the Grand Paris the figures of the list of its communes', async () => {
+    await createActor('plaine', {
+      name: 'Diag Asso de Saint-Denis',
+      kind: 'ASSOCIATION',
+      sector: 'SOCIAL',
+      themes: ['addictions'],
+      territories: [{ level: 'EPT', code: '200057867' }],
+    });
+    const res = await ok<{ territory: { children: { code: string }[] } }>(
+      server.gql(`{ territory(code: "200057867", level: EPT) { children(level: COMMUNE, first: 100) { code } } }`),
+    );
+    const communes = res.territory.children.map((c) => c.code);
+    expect(communes).toHaveLength(8);
+    const byTerritory = await diagnose({ territory: { level: 'EPT', code: '200057867' } });
+    const byList = await diagnose({ communes });
+    expect(byTerritory.perimeter).toMatchObject({ kind: 'TERRITORY', label: 'Plaine Commune (EPT 200057867)', communeCount: 8 });
+    expect(theme(byTerritory, 'addictions')).toMatchObject({ localActorCount: 1, wideActorCount: 0, gapCount: 0, localCommuneCount: 8 });
+    expect(byList.coverage.byTheme).toEqual(byTerritory.coverage.byTheme);
+    expect(byList.coverage.overall).toEqual(byTerritory.coverage.overall);
+  });
+});
+
 describe('territorialDiagnostic: moderation', () => {
   it('should count an actor awaiting validation nowhere: figures, graph, records to verify', async () => {
     const before = await diagnose({ communes: [VERDUN, BAR_LE_DUC] });
