@@ -1,0 +1,48 @@
+import type { CombinedError } from '@urql/core';
+import { errorMessage } from '../graphql/client';
+
+/** A page of a Relay connection, as the API returns it. */
+export interface Page<E> {
+  edges: readonly E[];
+  totalCount: number;
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+}
+
+/**
+ * A list read page by page (the moderation queue, the records to check): the edges read so far,
+ * the total, where to resume, and the error of the last answer with its `extensions.code`. Only
+ * the answer to the latest request is kept (the filter may change while one is on its way).
+ */
+export class PagedList<E> {
+  edges = $state.raw<E[]>([]);
+  totalCount = $state(0);
+  endCursor = $state<string | null>(null);
+  hasNext = $state(false);
+  loading = $state(true);
+  error = $state<string | null>(null);
+  errorCode = $state<string | null>(null);
+  private seq = 0;
+
+  /** Reads the first page (`after` null) or the next one; false when a later request overtook this one. */
+  async load(after: string | null, read: (after: string | null) => Promise<{ page?: Page<E> | null; error?: CombinedError }>): Promise<boolean> {
+    const mine = ++this.seq;
+    this.loading = true;
+    const { page, error } = await read(after);
+    if (mine !== this.seq) return false;
+    this.loading = false;
+    this.error = errorMessage(error);
+    this.errorCode = (error?.graphQLErrors[0]?.extensions?.code as string | undefined) ?? null;
+    this.edges = after ? [...this.edges, ...(page?.edges ?? [])] : [...(page?.edges ?? [])];
+    this.totalCount = page?.totalCount ?? 0;
+    this.endCursor = page?.pageInfo.endCursor ?? null;
+    this.hasNext = page?.pageInfo.hasNextPage ?? false;
+    return true;
+  }
+
+  /** Takes one edge out (decided, confirmed) without reading the list again. */
+  remove(keep: (edge: E) => boolean): void {
+    const before = this.edges.length;
+    this.edges = this.edges.filter(keep);
+    this.totalCount = Math.max(0, this.totalCount - (before - this.edges.length));
+  }
+}
