@@ -1,4 +1,5 @@
 import path from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_ACCOUNTS, seedDemoAccounts } from '../../seeds/accounts.js';
@@ -11,6 +12,9 @@ const account = (role: string) => DEMO_ACCOUNTS.find((a) => a.role === role)!;
 const ANALYST = account('ANALYST');
 const MEMBER = account('MEMBER');
 const ACTOR = `query ($id: ID!) { actor(id: $id) { reviewStatus verifiedAt version } }`;
+/** The WCAG 2.1 A and AA rules axe-core finds broken on the page as it is (see accessibility.test.ts). */
+const axe = async (page: Page) =>
+  (await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze()).violations.map((v) => `${v.id}: ${v.help}`);
 
 /**
  * The demonstration analyst (Grand Est) validates, in /moderation, an actor the demonstration member
@@ -60,6 +64,12 @@ describe.skipIf(!hasChromium)('the moderation queue and « Ces informations sont
     expect(text).toMatch(/Territoire déclaré : Commune Verdun/);
     await mapIdle(page);
     await page.screenshot({ path: path.join(SHOTS, 'moderation-file.png') });
+    await page
+      .locator('section', { has: page.getByRole('heading', { name: 'À vérifier' }) })
+      .locator('li')
+      .first()
+      .waitFor();
+    expect(await axe(page)).toEqual([]);
 
     await entry.getByRole('button', { name: 'Valider Association démo des aidants de Verdun' }).click();
     await page.getByRole('status').filter({ hasText: 'est validé' }).waitFor();
@@ -119,6 +129,7 @@ describe.skipIf(!hasChromium)('the moderation queue and « Ces informations sont
     const day = new Intl.DateTimeFormat('fr-FR', { day: 'numeric', month: 'long', year: 'numeric' }).format(new Date(after.verifiedAt));
     expect(await freshness.innerText()).toContain(`Informations confirmées le ${day}.`);
     expect(await freshness.innerText()).not.toMatch(/à vérifier/i);
+    expect(await axe(page)).toEqual([]);
     await page.screenshot({ path: path.join(SHOTS, 'acteur-informations-a-jour.png') });
   });
 });
