@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,6 +12,7 @@ import { measureClient } from './client.js';
 import { ensureCoalitionDataset } from './coalitions-dataset.js';
 import { ensureDataset } from './dataset.js';
 import type { BenchScenario } from './scenario.js';
+import { appStats, forkApp } from '../load/app-process.js';
 import { cpuBusy } from '../load/stats.js';
 
 /**
@@ -166,37 +167,20 @@ async function loadScenarios(only: string[]): Promise<BenchScenario[]> {
   return all.filter((s) => only.some((o) => chosen(o).includes(s)));
 }
 
-function startServer(databaseUrl: string, poolSize: number): Promise<{ child: ChildProcess; url: string }> {
-  const child = fork(path.join(here, `server${ext}`), [], {
-    env: {
-      ...process.env,
-      DATABASE_URL: databaseUrl,
-      BENCH_POOL_SIZE: String(poolSize),
-      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
-      NODE_ENV: 'production',
-    },
-    execArgv: process.execArgv,
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  return new Promise((resolve, reject) => {
-    child.once('message', (m: any) => resolve({ child, url: `http://127.0.0.1:${m.port}` }));
-    child.once('exit', (code) => reject(new Error(`le serveur s’est arrêté (code ${code})`)));
-  });
+async function startServer(databaseUrl: string, poolSize: number): Promise<{ child: ChildProcess; url: string }> {
+  const env = {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    BENCH_POOL_SIZE: String(poolSize),
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+    NODE_ENV: 'production',
+  };
+  const { child, url } = await forkApp(path.join(here, `server${ext}`), env, ['ignore', 'inherit', 'inherit', 'ipc']);
+  return { child, url: url.origin };
 }
 
 /** CPU time (ms) used so far by the app's process. */
-function serverCpuMs(child: ChildProcess): Promise<number> {
-  return new Promise((resolve) => {
-    const on = (m: any) => {
-      if (m && typeof m.cpuMs === 'number') {
-        child.off('message', on);
-        resolve(m.cpuMs);
-      }
-    };
-    child.on('message', on);
-    child.send('cpu');
-  });
-}
+const serverCpuMs = async (child: ChildProcess) => (await appStats(child)).cpuMs;
 
 /** CPU time (ms) used so far by the PostgreSQL backends of this database (when /proc can tell, else null). */
 async function postgresCpuMs(pool: pg.Pool): Promise<number | null> {

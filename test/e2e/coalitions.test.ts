@@ -1,84 +1,56 @@
 import path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeBrowserSession, hasChromium, openBrowserSession, SHOTS, logInThroughForm as logInThroughFormAs } from '../helpers/browser.js';
-import { fixtures } from '../helpers/factories.js';
-import type { TestServer } from '../helpers/server.js';
+import type { Page } from 'playwright-core';
+import { beforeAll, expect, it } from 'vitest';
+import { SHOTS, logInThroughForm as logInThroughFormAs, describeInBrowser } from '../helpers/browser.js';
+import { epciOf, fixtures, MEUSE_CLSM } from '../helpers/factories.js';
 
-/** Every actor of this file carries this source and every account this domain: afterAll removes exactly them. */
+/** Every actor of this file carries this source and every account this domain, to tell them apart in the file’s database. */
 const SOURCE = 'test:e2e/coalitions.test.ts';
 const DOMAIN = '@test-e2e-coalitions.local';
 const PASSWORD = 'mot de passe e2e';
 
-// Needs Debian's Chromium (.ci/run installs it); reported as skipped, with this reason, without it.
-describe.skipIf(!hasChromium)('accounts, coalitions and actor edition in a real browser (Chromium)', () => {
-  let server: TestServer;
-  let browser: BrowserContext;
-  let page: Page;
-  const { actor, coalition, users, createActor, createUser, createCoalition, email } = fixtures(() => server, {
+describeInBrowser('accounts, coalitions and actor edition in a real browser (Chromium)', (s) => {
+  const { actor, coalition, users, createActors, createUser, createCoalition, email } = fixtures(() => s.server, {
     source: SOURCE,
     domain: DOMAIN,
     password: PASSWORD,
   });
   const logInThroughForm = (p: Page, key: string, back?: string, shot?: string) =>
-    logInThroughFormAs(p, { url: server.url, email: email(key), password: PASSWORD, name: `Personne ${key}`, back, shot });
+    logInThroughFormAs(p, { url: s.server.url, email: email(key), password: PASSWORD, name: `Personne ${key}`, back, shot });
 
-  const membersTable = () => page.locator('#members-table');
+  const membersTable = () => s.page.locator('#members-table');
 
   beforeAll(async () => {
-    ({ server, browser, page } = await openBrowserSession());
-    const verdun = await server.gql(`{ territory(code: "55545") { parents { level code } } }`);
-    const epci = verdun.data.territory.parents.find((p: any) => p.level === 'EPCI').code;
-    await createActor('pilot', {
-      name: 'E2E CPTS du Verdunois',
-      kind: 'CPTS',
-      sector: 'SANTE',
-      themes: ['sante-mentale'],
-      territories: [{ level: 'EPCI', code: epci }],
-    });
-    await createActor('college', {
-      name: 'E2E Collège Buvignier',
-      kind: 'EDUCATION_NATIONALE',
-      sector: 'EDUCATION',
-      themes: ['sante-mentale'],
-      territories: [{ level: 'COMMUNE', code: '55545' }],
-    });
-    await createActor('asso', {
-      name: 'E2E Association Jeunesse Verdun',
-      kind: 'ASSOCIATION',
-      sector: 'SOCIAL',
-      themes: ['sante-mentale-promotion'],
-      territories: [{ level: 'COMMUNE', code: '55545' }],
-      description: 'Accueil et écoute des jeunes.',
+    const epci = { level: 'EPCI', code: await epciOf(s.server, '55545') };
+    const verdun = { level: 'COMMUNE', code: '55545' };
+    const mental = { themes: ['sante-mentale'] };
+    await createActors({
+      pilot: { ...mental, name: 'E2E CPTS du Verdunois', kind: 'CPTS', sector: 'SANTE', territories: [epci] },
+      college: { ...mental, name: 'E2E Collège Buvignier', kind: 'EDUCATION_NATIONALE', sector: 'EDUCATION', territories: [verdun] },
+      asso: {
+        name: 'E2E Association Jeunesse Verdun',
+        kind: 'ASSOCIATION',
+        sector: 'SOCIAL',
+        themes: ['sante-mentale-promotion'],
+        territories: [verdun],
+        description: 'Accueil et écoute des jeunes.',
+      },
     });
     await createUser('coordination', 'COORDINATOR', ['pilot']);
     await createUser('membre', 'MEMBER', ['asso']);
-    await createCoalition('clsm', users.coordination, {
-      name: 'E2E Santé mentale du Verdunois',
-      kind: 'CLSM',
-      themes: ['sante-mentale'],
-      territory: { level: 'EPCI', code: epci },
-      startDate: '2025-01-01',
-      description: 'Conseil local de santé mentale : repérage, prévention du suicide, accès aux soins.',
-      pilotActorId: actor.pilot,
-    });
-    await createCoalition('other', users.coordination, {
-      name: 'E2E Réseau éducation à la santé',
-      kind: 'THEMATIQUE',
-      themes: ['sante-mentale'],
-      territory: { level: 'COMMUNE', code: '55545' },
-      pilotActorId: actor.pilot,
-    });
-    await createCoalition('ended', users.coordination, {
-      name: 'E2E Convention santé mentale 2019-2022',
-      kind: 'CONVENTION',
-      themes: ['sante-mentale'],
-      territory: { level: 'EPCI', code: epci },
-      startDate: '2019-01-01',
-      endDate: '2022-12-31',
-      pilotActorId: actor.pilot,
-    });
-    await server.ds.query(
+    for (const [key, input] of Object.entries({
+      clsm: {
+        ...MEUSE_CLSM,
+        name: 'E2E Santé mentale du Verdunois',
+        territory: epci,
+        description: 'Conseil local de santé mentale : repérage, prévention du suicide, accès aux soins.',
+      },
+      other: { ...mental, name: 'E2E Réseau éducation à la santé', kind: 'THEMATIQUE', territory: verdun },
+      ended: { ...mental, name: 'E2E Convention santé mentale 2019-2022', kind: 'CONVENTION', territory: epci, startDate: '2019-01-01', endDate: '2022-12-31' },
+    })) {
+      await createCoalition(key, users.coordination, { ...input, pilotActorId: actor.pilot });
+    }
+    await s.server.ds.query(
       `INSERT INTO membership (coalition_id, actor_id, role, status) VALUES ($1, $3, 'PARTENAIRE', 'ACTIVE'), ($2, $3, 'MEMBRE', 'ACTIVE')`,
       [coalition.clsm, coalition.other, actor.college],
     );
@@ -87,69 +59,67 @@ describe.skipIf(!hasChromium)('accounts, coalitions and actor edition in a real 
     });
     expect(partnership.errors, JSON.stringify(partnership.errors)).toBeUndefined();
     // The college has no representative here: an administrator confirms the declaration, which makes it public.
-    const confirmed = await server.admin.gql(`mutation ($id: ID!) { confirmPartnership(id: $id) { status } }`, { id: partnership.data.createPartnership.id });
+    const confirmed = await s.server.admin.gql(`mutation ($id: ID!) { confirmPartnership(id: $id) { status } }`, { id: partnership.data.createPartnership.id });
     expect(confirmed.data?.confirmPartnership, JSON.stringify(confirmed.errors)).toEqual({ status: 'ACTIVE' });
   });
 
-  afterAll(() => closeBrowserSession({ server, browser }));
-
   it('invites a visitor to log in before joining', async () => {
-    await page.goto(`${server.url}/coalitions/${coalition.clsm}`);
-    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toContain('E2E Santé mentale du Verdunois');
-    await page.getByRole('link', { name: 'Se connecter' }).waitFor();
-    await page.getByRole('button', { name: 'Rejoindre' }).click();
-    await page.getByText('Pour rejoindre une coalition, connectez-vous').waitFor();
-    const login = page.getByRole('link', { name: 'Se connecter pour rejoindre' });
+    await s.page.goto(`${s.server.url}/coalitions/${coalition.clsm}`);
+    await expect.poll(() => s.page.getByRole('heading', { level: 1 }).textContent()).toContain('E2E Santé mentale du Verdunois');
+    await s.page.getByRole('link', { name: 'Se connecter' }).waitFor();
+    await s.page.getByRole('button', { name: 'Rejoindre' }).click();
+    await s.page.getByText('Pour rejoindre une coalition, connectez-vous').waitFor();
+    const login = s.page.getByRole('link', { name: 'Se connecter pour rejoindre' });
     expect(await login.getAttribute('href')).toBe(`/connexion?retour=${encodeURIComponent(`/coalitions/${coalition.clsm}`)}`);
-    expect(await page.getByRole('heading', { name: /Demandes en attente/ }).count()).toBe(0);
+    expect(await s.page.getByRole('heading', { name: /Demandes en attente/ }).count()).toBe(0);
   });
 
   it('logs the member in through the form and lists coalitions with filters and the ended badge', async () => {
-    await logInThroughForm(page, 'membre', undefined, 'connexion.png');
-    await page.waitForURL(/\/coalitions$/);
-    expect(await page.getByTestId('who').textContent()).toMatch(/Personne membre\s*Membre/);
-    await page.getByRole('button', { name: 'Se déconnecter' }).waitFor();
+    await logInThroughForm(s.page, 'membre', undefined, 'connexion.png');
+    await s.page.waitForURL(/\/coalitions$/);
+    expect(await s.page.getByTestId('who').textContent()).toMatch(/Personne membre\s*Membre/);
+    await s.page.getByRole('button', { name: 'Se déconnecter' }).waitFor();
 
-    await page.getByLabel('Thème', { exact: true }).selectOption('sante-mentale');
-    await page.getByLabel('Nature', { exact: true }).selectOption('CLSM');
-    await page.waitForURL(/nature=CLSM/);
-    const card = page.locator('li.card', { hasText: 'E2E Santé mentale du Verdunois' });
+    await s.page.getByLabel('Thème', { exact: true }).selectOption('sante-mentale');
+    await s.page.getByLabel('Nature', { exact: true }).selectOption('CLSM');
+    await s.page.waitForURL(/nature=CLSM/);
+    const card = s.page.locator('li.card', { hasText: 'E2E Santé mentale du Verdunois' });
     await card.waitFor();
     expect(await card.textContent()).toMatch(/Conseil local de santé mentale \(CLSM\)/);
     expect(await card.textContent()).toMatch(/depuis le 1 janvier 2025/);
     expect(await card.textContent()).toMatch(/2 membres actifs/);
     expect(await card.textContent()).toMatch(/EPCI : CA du Grand Verdun/);
-    await expect.poll(() => page.locator('li.card', { hasText: 'E2E Réseau éducation à la santé' }).count()).toBe(0);
-    await expect.poll(() => page.locator('#list-title').textContent()).toMatch(/\d+ coalitions?/);
+    await expect.poll(() => s.page.locator('li.card', { hasText: 'E2E Réseau éducation à la santé' }).count()).toBe(0);
+    await expect.poll(() => s.page.locator('#list-title').textContent()).toMatch(/\d+ coalitions?/);
 
-    await page.getByLabel('Nature', { exact: true }).selectOption('CONVENTION');
-    const ended = page.locator('li.card', { hasText: 'E2E Convention santé mentale 2019-2022' });
+    await s.page.getByLabel('Nature', { exact: true }).selectOption('CONVENTION');
+    const ended = s.page.locator('li.card', { hasText: 'E2E Convention santé mentale 2019-2022' });
     await ended.waitFor();
     expect(await ended.locator('.badge', { hasText: 'terminée' }).count()).toBe(1);
-    await page.getByLabel('Afficher les coalitions terminées').uncheck();
-    await page.waitForURL(/terminees=non/);
+    await s.page.getByLabel('Afficher les coalitions terminées').uncheck();
+    await s.page.waitForURL(/terminees=non/);
     await expect.poll(() => ended.count()).toBe(0);
 
-    await page.getByLabel('Nature', { exact: true }).selectOption('');
-    await page.getByLabel('Afficher les coalitions terminées').check();
-    await page.locator('li.card', { hasText: 'E2E Santé mentale du Verdunois' }).waitFor();
-    await page.screenshot({ path: path.join(SHOTS, 'coalitions-liste.png'), fullPage: true });
+    await s.page.getByLabel('Nature', { exact: true }).selectOption('');
+    await s.page.getByLabel('Afficher les coalitions terminées').check();
+    await s.page.locator('li.card', { hasText: 'E2E Santé mentale du Verdunois' }).waitFor();
+    await s.page.screenshot({ path: path.join(SHOTS, 'coalitions-liste.png'), fullPage: true });
   });
 
   it('shows the coalition with its members, sectors, network drawing and suggested partners', async () => {
-    await page.getByRole('link', { name: 'E2E Santé mentale du Verdunois' }).click();
-    await page.waitForURL(new RegExp(`/coalitions/${coalition.clsm}`));
+    await s.page.getByRole('link', { name: 'E2E Santé mentale du Verdunois' }).click();
+    await s.page.waitForURL(new RegExp(`/coalitions/${coalition.clsm}`));
     await membersTable().waitFor();
     const table = (await membersTable().textContent())!;
     expect(table).toMatch(/Pilote \(1\)\s*E2E CPTS du Verdunois/);
     expect(table).toMatch(/Partenaire \(1\)\s*E2E Collège Buvignier/);
     expect(table).not.toContain('E2E Association Jeunesse Verdun');
-    expect(await page.getByTestId('sectors-present').textContent()).toMatch(/Santé.*Éducation/s);
-    expect(await page.getByTestId('sectors-missing').textContent()).toContain('Logement');
-    await page.getByText('Conseil local de santé mentale : repérage').waitFor();
-    await page.getByText('Sur demande, acceptée par un coordinateur').waitFor();
+    expect(await s.page.getByTestId('sectors-present').textContent()).toMatch(/Santé.*Éducation/s);
+    expect(await s.page.getByTestId('sectors-missing').textContent()).toContain('Logement');
+    await s.page.getByText('Conseil local de santé mentale : repérage').waitFor();
+    await s.page.getByText('Sur demande, acceptée par un coordinateur').waitFor();
 
-    const graph = page.getByRole('img', {
+    const graph = s.page.getByRole('img', {
       name: /Réseau de la coalition E2E Santé mentale du Verdunois : 2 membres, 2 autres coalitions de ses membres, 1 partenariat/,
     });
     await graph.waitFor();
@@ -163,71 +133,71 @@ describe.skipIf(!hasChromium)('accounts, coalitions and actor edition in a real 
       .evaluate((c) => (c as unknown as { width: number; height: number }).width > 0 && (c as unknown as { height: number }).height > 0);
     expect(drawn).toBe(true);
 
-    const suggestions = page.locator('ol.suggestions');
+    const suggestions = s.page.locator('ol.suggestions');
     await suggestions.waitFor();
     const asso = suggestions.locator('li', { hasText: 'E2E Association Jeunesse Verdun' }).first();
     await asso.waitFor();
     expect(await asso.locator('.reasons li').count()).toBeGreaterThan(0);
-    await page.screenshot({ path: path.join(SHOTS, 'coalition.png'), fullPage: true });
+    await s.page.screenshot({ path: path.join(SHOTS, 'coalition.png'), fullPage: true });
   });
 
   it('sends a join request for an actor the member represents, then shows it pending', async () => {
-    await page.getByRole('button', { name: 'Rejoindre' }).click();
-    const select = page.getByLabel('Acteur que vous représentez');
+    await s.page.getByRole('button', { name: 'Rejoindre' }).click();
+    const select = s.page.getByLabel('Acteur que vous représentez');
     await select.selectOption({ label: 'E2E Association Jeunesse Verdun' });
-    await page.getByLabel('Rôle demandé').selectOption('PARTENAIRE');
-    await page.getByRole('button', { name: 'Envoyer la demande' }).click();
-    const pending = page.getByTestId('pending');
+    await s.page.getByLabel('Rôle demandé').selectOption('PARTENAIRE');
+    await s.page.getByRole('button', { name: 'Envoyer la demande' }).click();
+    const pending = s.page.getByTestId('pending');
     await pending.waitFor();
     expect(await pending.textContent()).toMatch(
       /demande en attente\s*La demande de E2E Association Jeunesse Verdun \(partenaire\) attend la décision d’un coordinateur/,
     );
-    expect(await page.getByRole('button', { name: 'Rejoindre' }).count()).toBe(0);
+    expect(await s.page.getByRole('button', { name: 'Rejoindre' }).count()).toBe(0);
     expect(await membersTable().textContent()).not.toContain('E2E Association Jeunesse Verdun');
-    await page.screenshot({ path: path.join(SHOTS, 'coalition-demande-en-attente.png'), fullPage: true });
-    const stored = await server.ds.query(`SELECT status, role FROM membership WHERE coalition_id = $1 AND actor_id = $2`, [coalition.clsm, actor.asso]);
+    await s.page.screenshot({ path: path.join(SHOTS, 'coalition-demande-en-attente.png'), fullPage: true });
+    const stored = await s.server.ds.query(`SELECT status, role FROM membership WHERE coalition_id = $1 AND actor_id = $2`, [coalition.clsm, actor.asso]);
     expect(stored).toEqual([{ status: 'REQUESTED', role: 'PARTENAIRE' }]);
   });
 
   it('logs out, then the coordinator accepts the pending request and the actor becomes an active member', async () => {
-    await page.getByRole('button', { name: 'Se déconnecter' }).click();
-    await page.getByRole('link', { name: 'Se connecter' }).waitFor();
-    expect(await page.getByTestId('who').count()).toBe(0);
+    await s.page.getByRole('button', { name: 'Se déconnecter' }).click();
+    await s.page.getByRole('link', { name: 'Se connecter' }).waitFor();
+    expect(await s.page.getByTestId('who').count()).toBe(0);
 
-    await logInThroughForm(page, 'coordination', `/coalitions/${coalition.clsm}`);
-    await page.waitForURL(new RegExp(`/coalitions/${coalition.clsm}`));
-    expect(await page.getByTestId('who').textContent()).toMatch(/Personne coordination\s*Coordinateur/);
-    await page.getByRole('heading', { name: 'Demandes en attente (1)' }).waitFor();
-    const row = page.locator('section.manage tr', { hasText: 'E2E Association Jeunesse Verdun' });
+    await logInThroughForm(s.page, 'coordination', `/coalitions/${coalition.clsm}`);
+    await s.page.waitForURL(new RegExp(`/coalitions/${coalition.clsm}`));
+    expect(await s.page.getByTestId('who').textContent()).toMatch(/Personne coordination\s*Coordinateur/);
+    await s.page.getByRole('heading', { name: 'Demandes en attente (1)' }).waitFor();
+    const row = s.page.locator('section.manage tr', { hasText: 'E2E Association Jeunesse Verdun' });
     expect(await row.textContent()).toMatch(/Partenaire\s*Personne membre/);
-    await page.screenshot({ path: path.join(SHOTS, 'coalition-coordinateur.png'), fullPage: true });
+    await s.page.screenshot({ path: path.join(SHOTS, 'coalition-coordinateur.png'), fullPage: true });
 
-    await page.getByRole('button', { name: 'Accepter la demande de E2E Association Jeunesse Verdun' }).click();
-    await page.getByText('E2E Association Jeunesse Verdun est maintenant membre de la coalition.').waitFor();
-    await page.getByRole('heading', { name: 'Demandes en attente (0)' }).waitFor();
+    await s.page.getByRole('button', { name: 'Accepter la demande de E2E Association Jeunesse Verdun' }).click();
+    await s.page.getByText('E2E Association Jeunesse Verdun est maintenant membre de la coalition.').waitFor();
+    await s.page.getByRole('heading', { name: 'Demandes en attente (0)' }).waitFor();
     await expect
       .poll(() => membersTable().textContent())
       .toMatch(/Partenaires \(2\)\s*E2E Collège Buvignier.*E2E Association Jeunesse Verdun|Partenaires \(2\).*E2E Association Jeunesse Verdun/s);
-    await page.getByRole('heading', { name: 'Membres (3)' }).waitFor();
-    expect(await page.getByTestId('sectors-present').textContent()).toContain('Associations');
-    const graph = page.getByRole('img', { name: /Réseau de la coalition E2E Santé mentale du Verdunois : 3 membres/ });
+    await s.page.getByRole('heading', { name: 'Membres (3)' }).waitFor();
+    expect(await s.page.getByTestId('sectors-present').textContent()).toContain('Associations');
+    const graph = s.page.getByRole('img', { name: /Réseau de la coalition E2E Santé mentale du Verdunois : 3 membres/ });
     await expect.poll(() => graph.getAttribute('data-rendered'), { timeout: 30_000 }).toBe('oui');
     expect(await graph.getAttribute('data-node-count')).toBe('6');
-    await page.screenshot({ path: path.join(SHOTS, 'coalition-acceptee.png'), fullPage: true });
+    await s.page.screenshot({ path: path.join(SHOTS, 'coalition-acceptee.png'), fullPage: true });
   });
 
   it('lists the coalitions of an actor on its page', async () => {
-    await page.goto(`${server.url}/acteurs/${actor.asso}`);
-    const list = page.getByTestId('actor-coalitions');
+    await s.page.goto(`${s.server.url}/acteurs/${actor.asso}`);
+    const list = s.page.getByTestId('actor-coalitions');
     await list.waitFor();
     expect(await list.textContent()).toMatch(/E2E Santé mentale du Verdunois\s*· Partenaire · Conseil local de santé mentale \(CLSM\), CA du Grand Verdun/);
   });
 
   it('tells plainly that someone else saved the actor in between, and reloads the current version', async () => {
     // Two tabs of the same logged-in browser (the coordinator, who represents the CPTS) edit the same version of the record.
-    const other = await browser.newPage();
-    for (const p of [page, other]) {
-      await p.goto(`${server.url}/acteurs/${actor.pilot}`);
+    const other = await s.browser.newPage();
+    for (const p of [s.page, other]) {
+      await p.goto(`${s.server.url}/acteurs/${actor.pilot}`);
       await p.getByRole('button', { name: 'Modifier la fiche' }).click();
       await p.getByLabel('Description').waitFor();
     }
@@ -236,23 +206,23 @@ describe.skipIf(!hasChromium)('accounts, coalitions and actor edition in a real 
     await other.getByText(/Fiche enregistrée \(version \d+\)/).waitFor();
     await other.getByText('Accueil, écoute et orientation des 12-25 ans.').waitFor();
 
-    await page.getByLabel('Téléphone').fill('03 29 00 00 00');
-    await page.getByRole('button', { name: 'Enregistrer' }).click();
-    const alert = page.getByRole('alert');
+    await s.page.getByLabel('Téléphone').fill('03 29 00 00 00');
+    await s.page.getByRole('button', { name: 'Enregistrer' }).click();
+    const alert = s.page.getByRole('alert');
     await alert.waitFor();
     expect(await alert.textContent()).toContain('Quelqu’un d’autre a enregistré cette fiche entre-temps.');
-    await page.screenshot({ path: path.join(SHOTS, 'fiche-acteur-conflit.png'), fullPage: true });
-    const [stored] = await server.ds.query(`SELECT description, phone FROM actor WHERE id = $1`, [actor.pilot]);
+    await s.page.screenshot({ path: path.join(SHOTS, 'fiche-acteur-conflit.png'), fullPage: true });
+    const [stored] = await s.server.ds.query(`SELECT description, phone FROM actor WHERE id = $1`, [actor.pilot]);
     expect(stored).toEqual({ description: 'Accueil, écoute et orientation des 12-25 ans.', phone: null });
 
-    await page.getByRole('button', { name: 'Recharger la version actuelle' }).click();
-    await expect.poll(() => page.getByLabel('Description').inputValue()).toBe('Accueil, écoute et orientation des 12-25 ans.');
-    expect(await page.getByRole('alert').count()).toBe(0);
-    await page.getByLabel('Téléphone').fill('03 29 00 00 00');
-    await page.getByRole('button', { name: 'Enregistrer' }).click();
-    await page.getByText(/Fiche enregistrée \(version \d+\)/).waitFor();
-    await page.getByText('03 29 00 00 00').waitFor();
-    const [after] = await server.ds.query(`SELECT description, phone FROM actor WHERE id = $1`, [actor.pilot]);
+    await s.page.getByRole('button', { name: 'Recharger la version actuelle' }).click();
+    await expect.poll(() => s.page.getByLabel('Description').inputValue()).toBe('Accueil, écoute et orientation des 12-25 ans.');
+    expect(await s.page.getByRole('alert').count()).toBe(0);
+    await s.page.getByLabel('Téléphone').fill('03 29 00 00 00');
+    await s.page.getByRole('button', { name: 'Enregistrer' }).click();
+    await s.page.getByText(/Fiche enregistrée \(version \d+\)/).waitFor();
+    await s.page.getByText('03 29 00 00 00').waitFor();
+    const [after] = await s.server.ds.query(`SELECT description, phone FROM actor WHERE id = $1`, [actor.pilot]);
     expect(after).toEqual({ description: 'Accueil, écoute et orientation des 12-25 ans.', phone: '03 29 00 00 00' });
     await other.close();
   });

@@ -1,23 +1,15 @@
 import path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeBrowserSession, hasChromium, mapIdle, openBrowserSession, SHOTS } from '../helpers/browser.js';
-import type { TestServer } from '../helpers/server.js';
+import { beforeAll, expect, it } from 'vitest';
+import { mapIdle, SHOTS, describeInBrowser } from '../helpers/browser.js';
 
 const SOURCE = 'test:e2e/directory.test.ts';
 
-// Browser tests need Debian's Chromium (.ci/run installs it); on a machine without it they are
-// reported as skipped, with this reason, rather than failing the rest of the suite.
-describe.skipIf(!hasChromium)('directory in a real browser (Chromium)', () => {
-  let server: TestServer;
-  let browser: BrowserContext;
-  let page: Page;
+describeInBrowser('directory in a real browser (Chromium)', (s) => {
   const ids: Record<string, string> = {};
 
   beforeAll(async () => {
-    ({ server, browser, page } = await openBrowserSession());
     const create = async (key: string, input: Record<string, unknown>) => {
-      const res = await server.admin.gql(`mutation ($input: CreateActorInput!) { createActor(input: $input) { id } }`, {
+      const res = await s.server.admin.gql(`mutation ($input: CreateActorInput!) { createActor(input: $input) { id } }`, {
         input: { source: SOURCE, kind: 'ASSOCIATION', sector: 'SANTE', ...input },
       });
       expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
@@ -42,55 +34,53 @@ describe.skipIf(!hasChromium)('directory in a real browser (Chromium)', () => {
     });
   });
 
-  afterAll(() => closeBrowserSession({ server, browser }));
-
   it('searches a commune by name and shows its actors on the map and in the list', async () => {
-    await page.goto(server.url);
-    const box = page.getByRole('combobox', { name: /Commune, code postal ou code INSEE/ });
+    await s.page.goto(s.server.url);
+    const box = s.page.getByRole('combobox', { name: /Commune, code postal ou code INSEE/ });
     await box.fill('verdun');
-    await page
+    await s.page
       .getByRole('option', { name: /Verdun.*Meuse/ })
       .first()
       .waitFor();
     await box.press('Enter');
-    await page.waitForURL(/\/communes\/55545/);
-    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toMatch(/Verdun/);
-    await page.getByRole('link', { name: 'Meuse Sans Tabac' }).waitFor();
-    await page.getByRole('link', { name: 'Écoute Santé Mentale Verdun' }).waitFor();
-    await expect.poll(() => page.locator('#results-title').textContent()).toMatch(/2 acteurs/);
-    await mapIdle(page);
-    expect(await page.locator('.maplibregl-canvas').count()).toBe(1);
-    await page.screenshot({ path: path.join(SHOTS, 'commune-verdun.png') });
+    await s.page.waitForURL(/\/communes\/55545/);
+    await expect.poll(() => s.page.getByRole('heading', { level: 1 }).textContent()).toMatch(/Verdun/);
+    await s.page.getByRole('link', { name: 'Meuse Sans Tabac' }).waitFor();
+    await s.page.getByRole('link', { name: 'Écoute Santé Mentale Verdun' }).waitFor();
+    await expect.poll(() => s.page.locator('#results-title').textContent()).toMatch(/2 acteurs/);
+    await mapIdle(s.page);
+    expect(await s.page.locator('.maplibregl-canvas').count()).toBe(1);
+    await s.page.screenshot({ path: path.join(SHOTS, 'commune-verdun.png') });
   });
 
   it('filters the list by theme, with facet counts', async () => {
-    const addictions = page.getByRole('checkbox', { name: /Prévention des addictions \(1\)/ });
+    const addictions = s.page.getByRole('checkbox', { name: /Prévention des addictions \(1\)/ });
     await addictions.check();
-    await expect.poll(() => page.locator('#results-title').textContent()).toMatch(/^1 acteur$/);
-    await page.waitForURL(/themes=addictions/);
-    expect(await page.getByRole('link', { name: 'Écoute Santé Mentale Verdun' }).count()).toBe(0);
-    await page.screenshot({ path: path.join(SHOTS, 'commune-verdun-filtre.png') });
+    await expect.poll(() => s.page.locator('#results-title').textContent()).toMatch(/^1 acteur$/);
+    await s.page.waitForURL(/themes=addictions/);
+    expect(await s.page.getByRole('link', { name: 'Écoute Santé Mentale Verdun' }).count()).toBe(0);
+    await s.page.screenshot({ path: path.join(SHOTS, 'commune-verdun-filtre.png') });
   });
 
   it('opens an actor page with its themes and territory', async () => {
-    await page.getByRole('link', { name: 'Meuse Sans Tabac' }).click();
-    await page.waitForURL(new RegExp(`/acteurs/${ids.tabac}`));
-    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Meuse Sans Tabac');
-    await page.getByText('Ateliers de prévention du tabagisme').waitFor();
-    await page.getByText('Tabac', { exact: true }).waitFor();
-    await mapIdle(page);
-    await page.screenshot({ path: path.join(SHOTS, 'fiche-acteur.png') });
+    await s.page.getByRole('link', { name: 'Meuse Sans Tabac' }).click();
+    await s.page.waitForURL(new RegExp(`/acteurs/${ids.tabac}`));
+    await expect.poll(() => s.page.getByRole('heading', { level: 1 }).textContent()).toBe('Meuse Sans Tabac');
+    await s.page.getByText('Ateliers de prévention du tabagisme').waitFor();
+    await s.page.getByText('Tabac', { exact: true }).waitFor();
+    await mapIdle(s.page);
+    await s.page.screenshot({ path: path.join(SHOTS, 'fiche-acteur.png') });
   });
 
   it('finds a commune by postal code', async () => {
-    await page.goto(server.url);
-    const box = page.getByRole('combobox');
+    await s.page.goto(s.server.url);
+    const box = s.page.getByRole('combobox');
     await box.fill('93200');
-    await page
+    await s.page
       .getByRole('option', { name: /Saint-Denis/ })
       .first()
       .click();
-    await page.waitForURL(/\/communes\/93066/);
-    await page.getByText(/Aucun acteur ne correspond/).waitFor();
+    await s.page.waitForURL(/\/communes\/93066/);
+    await s.page.getByText(/Aucun acteur ne correspond/).waitFor();
   });
 });

@@ -1,24 +1,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeBrowserSession, hasChromium, mapIdle, openBrowserSession, SHOTS } from '../helpers/browser.js';
-import type { TestServer } from '../helpers/server.js';
+import { beforeAll, expect, it } from 'vitest';
+import { mapIdle, SHOTS, describeInBrowser } from '../helpers/browser.js';
 
 const SOURCE = 'test:e2e/gaps.test.ts';
 
-// Needs Debian's Chromium (.ci/run installs it); reported as skipped, with this reason, without it.
-describe.skipIf(!hasChromium)('gaps page in a real browser (Chromium)', () => {
-  let server: TestServer;
-  let browser: BrowserContext;
-  let page: Page;
+describeInBrowser('gaps page in a real browser (Chromium)', (s) => {
   let covered: number;
 
   beforeAll(async () => {
-    ({ server, browser, page } = await openBrowserSession());
-    const verdun = await server.gql(`{ territory(code: "55545") { parents { level code } } }`);
+    const verdun = await s.server.gql(`{ territory(code: "55545") { parents { level code } } }`);
     const epci = verdun.data.territory.parents.find((p: any) => p.level === 'EPCI').code;
-    const res = await server.admin.gql(`mutation ($i: CreateActorInput!) { createActor(input: $i) { coveredCommunes(first: 0) { totalCount } } }`, {
+    const res = await s.server.admin.gql(`mutation ($i: CreateActorInput!) { createActor(input: $i) { coveredCommunes(first: 0) { totalCount } } }`, {
       i: {
         name: 'Vaccination Grand Verdun',
         kind: 'ASSOCIATION',
@@ -33,35 +26,33 @@ describe.skipIf(!hasChromium)('gaps page in a real browser (Chromium)', () => {
     covered = res.data.createActor.coveredCommunes.totalCount;
   });
 
-  afterAll(() => closeBrowserSession({ server, browser }));
-
   it('maps the coverage of a département for a theme and ranks the communes without actor', async () => {
     const tiles: string[] = [];
     const onRequest = (r: { url(): string }) => {
       const m = r.url().match(/\/tiles\/coverage\/(\d+\/\d+\/\d+)\.mvt/);
       if (m) tiles.push(m[1]);
     };
-    page.on('request', onRequest);
-    await page.goto(`${server.url}/lacunes?region=44&departement=55&niveau=COMMUNE&theme=vaccination`);
-    const title = page.locator('#gaps-title');
+    s.page.on('request', onRequest);
+    await s.page.goto(`${s.server.url}/lacunes?region=44&departement=55&niveau=COMMUNE&theme=vaccination`);
+    const title = s.page.locator('#gaps-title');
     await expect.poll(() => title.textContent(), { timeout: 30_000 }).toMatch(/\(\d/);
     const gaps = Number((await title.textContent())!.match(/\(([\d\s\u202f]+)\)/)![1].replace(/\D/g, ''));
     // Meuse has 499 communes; the fixture covers those of one EPCI.
     expect(gaps).toBe(499 - covered);
-    await expect.poll(() => page.locator('.summary').textContent()).toMatch(new RegExp(`${499 - covered}\\s*communes sans aucun acteur sur 499`));
-    expect(await page.locator('table tbody tr').first().locator('td').first().textContent()).toBe('1');
-    await page.getByRole('heading', { name: /Matrice des thèmes/ }).waitFor();
-    await mapIdle(page);
-    page.off('request', onRequest);
+    await expect.poll(() => s.page.locator('.summary').textContent()).toMatch(new RegExp(`${499 - covered}\\s*communes sans aucun acteur sur 499`));
+    expect(await s.page.locator('table tbody tr').first().locator('td').first().textContent()).toBe('1');
+    await s.page.getByRole('heading', { name: /Matrice des thèmes/ }).waitFor();
+    await mapIdle(s.page);
+    s.page.off('request', onRequest);
     // Framed on Meuse from the start (its box ships with the client) and never moved once the
     // coverage came: each tile of the frame asked for once (a move re-asks them), all at one zoom.
     expect(tiles.length).toBeGreaterThan(0);
     expect(new Set(tiles).size).toBe(tiles.length);
     expect(new Set(tiles.map((t) => t.split('/')[0])).size).toBe(1);
-    await page.screenshot({ path: path.join(SHOTS, 'lacunes-meuse-vaccination.png'), fullPage: true });
+    await s.page.screenshot({ path: path.join(SHOTS, 'lacunes-meuse-vaccination.png'), fullPage: true });
 
     // The GeoJSON export carries every commune with its figures and the distance to the nearest actor.
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Exporter la carte (GeoJSON)' }).click()]);
+    const [download] = await Promise.all([s.page.waitForEvent('download'), s.page.getByRole('button', { name: 'Exporter la carte (GeoJSON)' }).click()]);
     const exported = JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
     expect(exported.type).toBe('FeatureCollection');
     expect(exported.features).toHaveLength(499);
@@ -71,11 +62,11 @@ describe.skipIf(!hasChromium)('gaps page in a real browser (Chromium)', () => {
   });
 
   it('reopens a shared link about a whole région on the whole région', async () => {
-    await page.goto(`${server.url}/lacunes?region=44&niveau=EPCI&theme=vaccination`);
-    await expect.poll(() => page.locator('#gaps-title').textContent(), { timeout: 30_000 }).toMatch(/\(\d/);
-    expect(await page.getByRole('combobox', { name: /^Département/ }).inputValue()).toBe('');
-    await expect.poll(() => page.locator('.summary').textContent()).toMatch(/sur Grand Est/);
-    await mapIdle(page);
-    await page.screenshot({ path: path.join(SHOTS, 'lacunes-grand-est-epci.png'), fullPage: true });
+    await s.page.goto(`${s.server.url}/lacunes?region=44&niveau=EPCI&theme=vaccination`);
+    await expect.poll(() => s.page.locator('#gaps-title').textContent(), { timeout: 30_000 }).toMatch(/\(\d/);
+    expect(await s.page.getByRole('combobox', { name: /^Département/ }).inputValue()).toBe('');
+    await expect.poll(() => s.page.locator('.summary').textContent()).toMatch(/sur Grand Est/);
+    await mapIdle(s.page);
+    await s.page.screenshot({ path: path.join(SHOTS, 'lacunes-grand-est-epci.png'), fullPage: true });
   });
 });

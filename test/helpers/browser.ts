@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { startTestServer, type TestServer } from './server.js';
 
 /** Debian's Chromium: the browser tests drive it, never a downloaded browser. */
@@ -53,6 +53,22 @@ export async function openBrowserSession(): Promise<BrowserSession> {
 export async function closeBrowserSession({ server, browser }: Partial<BrowserSession>): Promise<void> {
   await browser?.close();
   await server?.close();
+}
+
+/**
+ * A block of browser tests on one session: skipped, with its reason, on a machine without Debian's
+ * Chromium (.ci/run installs it). The session's fields are set before the block's own `beforeAll`
+ * runs, and closed after its own `afterAll`.
+ */
+export function describeInBrowser(name: string, body: (session: BrowserSession) => void): void {
+  describe.skipIf(!hasChromium)(name, () => {
+    const session = {} as BrowserSession;
+    beforeAll(async () => {
+      Object.assign(session, await openBrowserSession());
+    });
+    afterAll(() => closeBrowserSession(session));
+    body(session);
+  });
 }
 
 /**

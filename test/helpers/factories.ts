@@ -15,6 +15,8 @@ export interface Fixtures {
   email: (key: string) => string;
   /** Creates an actor as the administrator, stored as `actor[key]`. */
   createActor: (key: string, input: Record<string, unknown>) => Promise<string>;
+  /** Creates the actors of a table, one after the other, each stored under its key. */
+  createActors: (inputs: Record<string, Record<string, unknown>>) => Promise<void>;
   /**
    * Signs up the account `key` (e-mail `key@<domain>`, shown as « Personne key »), gives it a role,
    * a région and the actors of `actorKeys` it represents, and stores a client signed in as it.
@@ -46,6 +48,20 @@ export interface FixtureOptions {
 
 export const TEST_PASSWORD = 'mot de passe de test';
 
+/** A CPTS located in Verdun and covering the Meuse (55): the pilot most browser tests start from. */
+export const VERDUN_CPTS = {
+  kind: 'CPTS',
+  sector: 'SANTE',
+  themes: ['sante-mentale'],
+  lon: 5.39,
+  lat: 49.16,
+  communeCode: '55545',
+  territories: [{ level: 'DEPARTEMENT', code: '55' }],
+};
+
+/** A conseil local de santé mentale over the Meuse, started in 2025 (give it a name and a pilot). */
+export const MEUSE_CLSM = { kind: 'CLSM', themes: ['sante-mentale'], territory: { level: 'DEPARTEMENT', code: '55' }, startDate: '2025-01-01' };
+
 export const CREATE_COALITION = `mutation ($input: CreateCoalitionInput!) { createCoalition(input: $input) { id version name visibility joinPolicy } }`;
 
 export function fixtures(server: () => TestServer, { source, domain, password = TEST_PASSWORD }: FixtureOptions): Fixtures {
@@ -53,14 +69,18 @@ export function fixtures(server: () => TestServer, { source, domain, password = 
   const users: Record<string, SignedIn> = {};
   const coalition: Record<string, string> = {};
   const email = (key: string) => `${key}${domain}`;
+  const createActor = async (key: string, input: Record<string, unknown>) => {
+    actor[key] = (await server().createActor({ source, ...input })).id;
+    return actor[key];
+  };
   return {
     actor,
     users,
     coalition,
     email,
-    createActor: async (key, input) => {
-      actor[key] = (await server().createActor({ source, ...input })).id;
-      return actor[key];
+    createActor,
+    createActors: async (inputs) => {
+      for (const [key, input] of Object.entries(inputs)) await createActor(key, input);
     },
     createUser: async (key, role, actorKeys = [], regionCode = null) => {
       users[key] = await server().signedIn({

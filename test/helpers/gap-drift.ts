@@ -1,3 +1,5 @@
+import type { DataSource } from 'typeorm';
+
 /**
  * SQL for the gap aggregates' consistency checks: every aggregate row that differs from a
  * recomputation from actor + coverage (only active and validated actors count; a row of local
@@ -21,3 +23,27 @@ export const DRIFT = `
   UNION ALL
   SELECT 'point', coalesce(points.k, p.theme), NULL, coalesce(points.id, p.actor_id)::text FROM points
     FULL JOIN actor_theme_point p ON p.actor_id = points.id AND p.theme = points.k WHERE points.id IS NULL OR p.actor_id IS NULL`;
+
+/**
+ * The coverage counts the triggers maintained and those a full `gap_rebuild()` gives, as two
+ * checksums that must be equal; the rebuild runs in a transaction rolled back, so the database is
+ * left as it was.
+ */
+export async function countsBeforeAndAfterRebuild(ds: DataSource): Promise<{ maintained: string; rebuilt: string }> {
+  const qr = ds.createQueryRunner();
+  await qr.connect();
+  try {
+    const checksum = async (): Promise<string> =>
+      (
+        await qr.query(`SELECT md5(string_agg(theme || level || code || ':' || actor_count, ',' ORDER BY theme, level, code)) AS h
+                        FROM coverage_theme_count WHERE actor_count > 0`)
+      )[0].h;
+    await qr.startTransaction();
+    const maintained = await checksum();
+    await qr.query(`SELECT gap_rebuild()`);
+    return { maintained, rebuilt: await checksum() };
+  } finally {
+    if (qr.isTransactionActive) await qr.rollbackTransaction();
+    await qr.release();
+  }
+}

@@ -9,9 +9,7 @@ beforeAll(async () => {
   server = await startTestServer();
 });
 
-afterAll(async () => {
-  await server?.close();
-});
+afterAll(() => server?.close());
 
 describe('the actor column map', () => {
   it('should name every column of the actor table and no other', async () => {

@@ -1,8 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { epciOf } from '../helpers/factories.js';
 import { errorCodes, startTestServer, type TestServer } from '../helpers/server.js';
 
 /** Every fixture of this file carries this source, so afterAll removes exactly them. */
 const SOURCE = 'test:actors.test.ts';
+
+/** Where actors are located: a commune and its point (and a radius of action around it). */
+const IN_VERDUN = { communeCode: '55545', lon: 5.3876, lat: 49.1598 };
+const BAR_LE_DUC_10KM = { communeCode: '55029', lon: 5.1606, lat: 48.7727, radiusKm: 10 };
 
 let server: TestServer;
 const ids: Record<string, string> = {};
@@ -19,18 +24,17 @@ async function create(key: string, input: Record<string, unknown>) {
 
 beforeAll(async () => {
   server = await startTestServer();
-  const epci = await server.gql(`{ territory(code: "55545") { parents { level code } } }`);
-  verdunEpci = epci.data.territory.parents.find((p: any) => p.level === 'EPCI').code;
+  verdunEpci = await epciOf(server, '55545');
+  const verdun = [{ level: 'COMMUNE', code: '55545' }];
+  const grandVerdun = { level: 'EPCI', code: verdunEpci };
   await create('alpha', {
+    ...IN_VERDUN,
     name: 'Alpha Addictions Verdun',
     kind: 'ASSOCIATION',
     sector: 'SANTE',
     themes: ['addictions-tabac'],
     audiences: ['jeunes'],
-    communeCode: '55545',
-    lon: 5.3876,
-    lat: 49.1598,
-    territories: [{ level: 'COMMUNE', code: '55545' }],
+    territories: verdun,
   });
   await create('bravo', {
     name: 'Bravo CPTS du Grand Verdun',
@@ -38,7 +42,7 @@ beforeAll(async () => {
     sector: 'SANTE',
     themes: ['sante-mentale', 'addictions-alcool'],
     audiences: ['professionnels'],
-    territories: [{ level: 'EPCI', code: verdunEpci }],
+    territories: [grandVerdun],
   });
   await create('charlie', {
     name: 'Charlie Conseil départemental',
@@ -50,23 +54,14 @@ beforeAll(async () => {
     isDemo: true,
   });
   await create('delta', {
+    ...BAR_LE_DUC_10KM,
     name: 'Delta Centre hospitalier',
     kind: 'ETABLISSEMENT_SANTE',
     sector: 'SANTE',
     themes: ['vaccination', 'sante-mentale-prevention-suicide'],
     audiences: ['enfants'],
-    communeCode: '55029',
-    lon: 5.1606,
-    lat: 48.7727,
-    radiusKm: 10,
   });
-  await create('echo', {
-    name: 'Echo Agence régionale',
-    kind: 'ARS',
-    sector: 'ETAT',
-    themes: ['addictions'],
-    territories: [{ level: 'REGION', code: '44' }],
-  });
+  await create('echo', { name: 'Echo Agence régionale', kind: 'ARS', sector: 'ETAT', themes: ['addictions'], territories: [{ level: 'REGION', code: '44' }] });
   await create('foxtrot', {
     name: 'Foxtrot Prévention Saint-Denis',
     kind: 'ASSOCIATION',
@@ -81,7 +76,7 @@ beforeAll(async () => {
     kind: 'ASSOCIATION',
     sector: 'SANTE',
     themes: ['addictions-tabac'],
-    territories: [{ level: 'COMMUNE', code: '55545' }],
+    territories: verdun,
   });
   const archived = await server.admin.gql(`mutation ($id: ID!, $v: Int!) { archiveActor(id: $id, version: $v) { status version } }`, {
     id: golf.id,

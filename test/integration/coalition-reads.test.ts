@@ -1,42 +1,26 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixtures } from '../helpers/factories.js';
 import { type CookieClient, errorCodes, startTestServer, type TestServer } from '../helpers/server.js';
 
 /** Every actor of this file carries this source and every account this domain: afterAll removes exactly them. */
 const SOURCE = 'test:coalition-reads.test.ts';
 const DOMAIN = '@test-coalition-reads.local';
 
+const MEUSE = { level: 'DEPARTEMENT', code: '55' };
+
 let server: TestServer;
 let admin: CookieClient;
 let pilot: string;
 const created: string[] = [];
+const { createActor, createUser, createCoalition } = fixtures(() => server, { source: SOURCE, domain: DOMAIN });
 
 beforeAll(async () => {
   server = await startTestServer();
-  pilot = (
-    await server.createActor({
-      source: SOURCE,
-      name: 'Curseurs CPTS',
-      kind: 'CPTS',
-      sector: 'SANTE',
-      themes: ['sante-mentale'],
-      territories: [{ level: 'DEPARTEMENT', code: '55' }],
-    })
-  ).id;
-  admin = await server.signedIn({
-    email: `admin${DOMAIN}`,
-    password: 'mot de passe de test',
-    role: 'ADMIN',
-    regionCode: null,
-    actorIds: [pilot],
-    displayName: 'Admin curseurs',
-  });
+  pilot = await createActor('pilot', { name: 'Curseurs CPTS', kind: 'CPTS', sector: 'SANTE', themes: ['sante-mentale'], territories: [MEUSE] });
+  admin = await createUser('admin', 'ADMIN', ['pilot']);
   // Two coalitions share a name: the page cuts between them by id.
-  for (const name of ['Curseurs B', 'Curseurs A', 'Curseurs B', 'Curseurs É', 'Curseurs C']) {
-    const res = await admin.gql(`mutation ($input: CreateCoalitionInput!) { createCoalition(input: $input) { id } }`, {
-      input: { name, kind: 'THEMATIQUE', themes: ['sante-mentale'], territory: { level: 'DEPARTEMENT', code: '55' }, pilotActorId: pilot },
-    });
-    expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
-    created.push(res.data.createCoalition.id);
+  for (const [i, name] of ['Curseurs B', 'Curseurs A', 'Curseurs B', 'Curseurs É', 'Curseurs C'].entries()) {
+    created.push((await createCoalition(`page${i}`, admin, { name, kind: 'THEMATIQUE', themes: ['sante-mentale'], territory: MEUSE, pilotActorId: pilot })).id);
   }
 });
 
@@ -90,29 +74,23 @@ describe('coalition pages', () => {
 
 describe('suggested partners', () => {
   it('should suggest partners for a national coalition too (its statement once carried an unused parameter and failed)', async () => {
-    const partner = (
-      await server.createActor({
-        source: SOURCE,
-        name: 'Curseurs Asso nationale',
-        kind: 'ASSOCIATION',
-        sector: 'SOCIAL',
-        themes: ['sante-mentale'],
-        territories: [{ level: 'COMMUNE', code: '55545' }],
-      })
-    ).id;
-    const res = await admin.gql(`mutation ($input: CreateCoalitionInput!) { createCoalition(input: $input) { id } }`, {
-      input: {
-        name: 'Curseurs nationale',
-        kind: 'ALLIANCE_REGIONALE',
-        themes: ['sante-mentale'],
-        territory: { level: 'PAYS', code: 'FR' },
-        pilotActorId: pilot,
-      },
+    const partner = await createActor('local', {
+      name: 'Curseurs Asso nationale',
+      kind: 'ASSOCIATION',
+      sector: 'SOCIAL',
+      themes: ['sante-mentale'],
+      territories: [{ level: 'COMMUNE', code: '55545' }],
     });
-    expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
-    created.push(res.data.createCoalition.id);
+    const national = await createCoalition('national', admin, {
+      name: 'Curseurs nationale',
+      kind: 'ALLIANCE_REGIONALE',
+      themes: ['sante-mentale'],
+      territory: { level: 'PAYS', code: 'FR' },
+      pilotActorId: pilot,
+    });
+    created.push(national.id);
     const suggested = await admin.gql(`query ($id: ID!) { suggestedPartners(coalitionId: $id, first: 100) { actor { id } coveredCommunes communeCount } }`, {
-      id: res.data.createCoalition.id,
+      id: national.id,
     });
     expect(suggested.errors, JSON.stringify(suggested.errors)).toBeUndefined();
     const mine = suggested.data.suggestedPartners.find((s: { actor: { id: string } }) => s.actor.id === partner);

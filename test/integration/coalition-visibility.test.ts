@@ -10,19 +10,21 @@ import { errorCodes, startTestServer, type TestServer } from '../helpers/server.
  */
 const SOURCE = 'test:coalition-visibility.test.ts';
 const DOMAIN = '@test-coalition-visibility.local';
-const PASSWORD = 'mot de passe de test';
-const SECRET_NAME = 'Visi Cellule très confidentielle';
-const SECRET_DESCRIPTION = 'Description secrète : cellule de crise du nord meusien';
-const MEMBER_NAME = 'Visi Membre actif caché';
+/** What no one outside the coalition may read: its name, its description, the name of its active member. */
+const SECRET = {
+  name: 'Visi Cellule très confidentielle',
+  description: 'Description secrète : cellule de crise du nord meusien',
+  member: 'Visi Membre actif caché',
+};
 
 let server: TestServer;
-const { actor, users, coalition, createUser } = fixtures(() => server, { source: SOURCE, domain: DOMAIN, password: PASSWORD });
+const { actor, users, coalition, createActor, createUser } = fixtures(() => server, { source: SOURCE, domain: DOMAIN });
 const membership: Record<string, string> = {};
 
 /** True if the response shows anything of the members-only coalition beyond its id. */
 const leaks = (res: unknown) => {
   const text = JSON.stringify(res);
-  return [SECRET_NAME, SECRET_DESCRIPTION, MEMBER_NAME].some((s) => text.includes(s));
+  return Object.values(SECRET).some((s) => text.includes(s));
 };
 
 const ids = (list: { id: string }[]) => list.map((x) => x.id);
@@ -37,24 +39,20 @@ const MEMBERSHIP_FIELDS = `id coalitionId status requestedByName decidedByName h
 beforeAll(async () => {
   server = await startTestServer();
   const meuse = [{ level: 'DEPARTEMENT', code: '55' }];
+  // Each actor is represented by an account of the same key: the pilot's coordinator, members otherwise.
   for (const [key, name] of [
     ['pilot', 'Visi CPTS pilote'],
-    ['member', MEMBER_NAME],
+    ['member', SECRET.member],
     ['declined', 'Visi Asso qui décline'],
     ['left', 'Visi Asso qui part'],
     ['rejected', 'Visi Asso refusée'],
     ['invited', 'Visi Asso invitée'],
     ['requester', 'Visi Asso en attente'],
   ]) {
-    actor[key] = (await server.createActor({ source: SOURCE, name, kind: 'ASSOCIATION', sector: 'SOCIAL', themes: ['sante-mentale'], territories: meuse })).id;
+    await createActor(key, { name, kind: 'ASSOCIATION', sector: 'SOCIAL', themes: ['sante-mentale'], territories: meuse });
+    if (key === 'pilot') await createUser('coord', 'COORDINATOR', [key]);
+    else await createUser(key, 'MEMBER', [key]);
   }
-  await createUser('coord', 'COORDINATOR', ['pilot']);
-  await createUser('member', 'MEMBER', ['member']);
-  await createUser('declined', 'MEMBER', ['declined']);
-  await createUser('left', 'MEMBER', ['left']);
-  await createUser('rejected', 'MEMBER', ['rejected']);
-  await createUser('invited', 'MEMBER', ['invited']);
-  await createUser('requester', 'MEMBER', ['requester']);
   await createUser('analyst44', 'ANALYST', [], '44');
   await createUser('analyst11', 'ANALYST', [], '11');
 
@@ -62,8 +60,8 @@ beforeAll(async () => {
   const secret = await ok(
     users.coord.gql(create, {
       input: {
-        name: SECRET_NAME,
-        description: SECRET_DESCRIPTION,
+        name: SECRET.name,
+        description: SECRET.description,
         kind: 'COOPERATIVE',
         themes: ['sante-mentale'],
         territory: { level: 'DEPARTEMENT', code: '55' },
@@ -209,7 +207,7 @@ describe('an ended membership (declined, left, rejected)', () => {
       expect(ids(res.data.pilotNetwork.nodes), key).not.toContain(actor.member);
       expect(ids(res.data.ownNetwork.nodes), key).toEqual([actor[key]]);
       // Actors are public (the member is drawn as an actor of the territory), the coalition is not.
-      expect(JSON.stringify(res), key).not.toContain(SECRET_NAME);
+      expect(JSON.stringify(res), key).not.toContain(SECRET.name);
     }
   });
 
@@ -236,8 +234,8 @@ describe('a pending membership (invited, requested)', () => {
       expect(res.errors, key).toBeUndefined();
       expect(res.data.coalition, key).toEqual({
         id: coalition.secret,
-        name: SECRET_NAME,
-        description: SECRET_DESCRIPTION,
+        name: SECRET.name,
+        description: SECRET.description,
         memberCount: null,
         intersectorality: null,
         // Its own membership only: not the active members, nor the other invitations and requests.
@@ -245,9 +243,9 @@ describe('a pending membership (invited, requested)', () => {
         membersByRole: [],
         membersBySector: [],
       });
-      expect(JSON.stringify(res)).not.toContain(MEMBER_NAME);
+      expect(JSON.stringify(res)).not.toContain(SECRET.member);
       const mine = await users[key].gql(`{ me { memberships { coalition { id name members { actor { name } } } } } }`);
-      expect(mine.data.me.memberships, key).toEqual([{ coalition: { id: coalition.secret, name: SECRET_NAME, members: [] } }]);
+      expect(mine.data.me.memberships, key).toEqual([{ coalition: { id: coalition.secret, name: SECRET.name, members: [] } }]);
     }
   });
 
@@ -312,7 +310,7 @@ describe('ARS analysts', () => {
       const res = await c.gql(`query ($id: ID!) { coalition(id: $id) { memberCount members { actor { name } } } }`, { id: coalition.secret });
       expect(res.errors).toBeUndefined();
       expect(res.data.coalition.memberCount).toBe(2);
-      expect(res.data.coalition.members.map((m: any) => m.actor.name).sort()).toEqual(['Visi CPTS pilote', MEMBER_NAME]);
+      expect(res.data.coalition.members.map((m: any) => m.actor.name).sort()).toEqual(['Visi CPTS pilote', SECRET.member]);
       const list = await c.gql(`query ($a: ID!) { coalitions(filter: { actorId: $a }, first: 200) { edges { node { id } } } }`, { a: actor.member });
       expect(ids(list.data.coalitions.edges.map((e: any) => e.node))).toEqual([coalition.secret]);
     }

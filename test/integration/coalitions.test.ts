@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CREATE_COALITION, fixtures } from '../helpers/factories.js';
+import { CREATE_COALITION, epciOf, fixtures } from '../helpers/factories.js';
 import { type CookieClient, errorCodes, startTestServer, type TestServer } from '../helpers/server.js';
 
 /** Every actor of this file carries this source and every account this domain: afterAll removes exactly them. */
@@ -10,7 +10,7 @@ const FORGED = '00000000-0000-4000-8000-000000000000';
 
 let server: TestServer;
 let verdunEpci: string;
-const { actor, coalition, users, createActor, createUser, createCoalition, logIn } = fixtures(() => server, {
+const { actor, coalition, users, createActor, createActors, createUser, createCoalition, logIn } = fixtures(() => server, {
   source: SOURCE,
   domain: DOMAIN,
   password: PASSWORD,
@@ -27,56 +27,24 @@ const COALITION = `query ($id: ID!) { coalition(id: $id) { id name memberCount m
 
 beforeAll(async () => {
   server = await startTestServer();
-  const epci = await server.gql(`{ territory(code: "55545") { parents { level code } } }`);
-  verdunEpci = epci.data.territory.parents.find((p: any) => p.level === 'EPCI').code;
+  verdunEpci = await epciOf(server, '55545');
   const verdun = [{ level: 'COMMUNE', code: '55545' }];
-  await createActor('pilotA', {
-    name: 'Coal CPTS pilote',
-    kind: 'CPTS',
-    sector: 'SANTE',
-    themes: ['sante-mentale'],
-    territories: [{ level: 'EPCI', code: verdunEpci }],
-  });
-  await createActor('pilotB', {
-    name: 'Coal Centre hospitalier',
-    kind: 'ETABLISSEMENT_SANTE',
-    sector: 'SANTE',
-    themes: ['sante-mentale'],
-    territories: [{ level: 'DEPARTEMENT', code: '55' }],
-  });
-  await createActor('partner1', {
-    name: 'Coal Asso jeunesse',
-    kind: 'ASSOCIATION',
-    sector: 'SOCIAL',
-    themes: ['sante-mentale-promotion'],
-    territories: verdun,
-  });
-  await createActor('partner2', { name: 'Coal Asso prévention', kind: 'ASSOCIATION', sector: 'SANTE', themes: ['addictions'], territories: verdun });
-  await createActor('college', { name: 'Coal Collège', kind: 'EDUCATION_NATIONALE', sector: 'EDUCATION', themes: ['sante-mentale'], territories: verdun });
-  await createActor('bailleur', {
-    name: 'Coal Bailleur social',
-    kind: 'AUTRE',
-    sector: 'LOGEMENT',
-    themes: ['precarite'],
-    territories: [{ level: 'DEPARTEMENT', code: '55' }],
-  });
-  await createActor('far', {
-    name: 'Coal Asso Saint-Denis',
-    kind: 'ASSOCIATION',
-    sector: 'SOCIAL',
-    themes: ['sante-mentale'],
-    territories: [{ level: 'COMMUNE', code: '93066' }],
+  const meuse = { level: 'DEPARTEMENT', code: '55' };
+  const epci = { level: 'EPCI', code: verdunEpci };
+  const saintDenis = { level: 'COMMUNE', code: '93066' };
+  const grandEst = { level: 'REGION', code: '44' };
+  await createActors({
+    pilotA: { name: 'Coal CPTS pilote', kind: 'CPTS', sector: 'SANTE', themes: ['sante-mentale'], territories: [epci] },
+    pilotB: { name: 'Coal Centre hospitalier', kind: 'ETABLISSEMENT_SANTE', sector: 'SANTE', themes: ['sante-mentale'], territories: [meuse] },
+    partner1: { name: 'Coal Asso jeunesse', kind: 'ASSOCIATION', sector: 'SOCIAL', themes: ['sante-mentale-promotion'], territories: verdun },
+    partner2: { name: 'Coal Asso prévention', kind: 'ASSOCIATION', sector: 'SANTE', themes: ['addictions'], territories: verdun },
+    college: { name: 'Coal Collège', kind: 'EDUCATION_NATIONALE', sector: 'EDUCATION', themes: ['sante-mentale'], territories: verdun },
+    bailleur: { name: 'Coal Bailleur social', kind: 'AUTRE', sector: 'LOGEMENT', themes: ['precarite'], territories: [meuse] },
+    far: { name: 'Coal Asso Saint-Denis', kind: 'ASSOCIATION', sector: 'SOCIAL', themes: ['sante-mentale'], territories: [saintDenis] },
   });
   // The graph fixture: Y1, Y2 – G1 – X – G2 – Z1 – P, and I alone. X is the bridging actor.
-  for (const k of ['X', 'Y1', 'Y2', 'Z1', 'P', 'I']) {
-    await createActor(k, {
-      name: `Coal graphe ${k}`,
-      kind: 'ETABLISSEMENT_SANTE',
-      sector: 'SANTE',
-      themes: ['sante-environnement-bruit'],
-      territories: verdun,
-    });
-  }
+  const hospital = { kind: 'ETABLISSEMENT_SANTE', sector: 'SANTE', themes: ['sante-environnement-bruit'], territories: verdun };
+  for (const k of ['X', 'Y1', 'Y2', 'Z1', 'P', 'I']) await createActor(k, { ...hospital, name: `Coal graphe ${k}` });
 
   await createUser('coord', 'COORDINATOR', ['pilotA']);
   await createUser('coord2', 'COORDINATOR', ['pilotB']);
@@ -87,54 +55,19 @@ beforeAll(async () => {
   await createUser('analyst11', 'ANALYST', [], '11');
   await createUser('graph', 'COORDINATOR', ['X', 'Z1']);
 
-  await createCoalition('c1', users.coord, {
-    name: 'Coal Santé mentale du Verdunois',
-    kind: 'CLSM',
-    themes: ['sante-mentale'],
-    territory: { level: 'EPCI', code: verdunEpci },
-    startDate: '2025-01-01',
-    pilotActorId: actor.pilotA,
-  });
-  await createCoalition('secret', users.coord2, {
-    name: 'Coal Cellule confidentielle',
-    kind: 'COOPERATIVE',
-    themes: ['sante-mentale'],
-    territory: { level: 'DEPARTEMENT', code: '55' },
-    visibility: 'MEMBERS',
-    joinPolicy: 'INVITATION',
-    pilotActorId: actor.pilotB,
-  });
-  await createCoalition('open', users.coord2, {
-    name: 'Coal Réseau ouvert',
-    kind: 'THEMATIQUE',
-    themes: ['addictions'],
-    territory: { level: 'DEPARTEMENT', code: '55' },
-    joinPolicy: 'OPEN',
-    pilotActorId: actor.pilotB,
-  });
-  await createCoalition('ended', users.coord2, {
-    name: 'Coal Convention 2018-2022',
-    kind: 'CONVENTION',
-    themes: ['sante-mentale'],
-    territory: { level: 'REGION', code: '44' },
-    startDate: '2018-01-01',
-    endDate: '2022-12-31',
-    pilotActorId: actor.pilotB,
-  });
-  await createCoalition('g1', users.graph, {
-    name: 'Coal graphe G1',
-    kind: 'THEMATIQUE',
-    themes: ['sante-environnement-bruit'],
-    territory: { level: 'COMMUNE', code: '55545' },
-    pilotActorId: actor.X,
-  });
-  await createCoalition('g2', users.graph, {
-    name: 'Coal graphe G2',
-    kind: 'THEMATIQUE',
-    themes: ['sante-environnement-bruit'],
-    territory: { level: 'EPCI', code: verdunEpci },
-    pilotActorId: actor.X,
-  });
+  const mental = { themes: ['sante-mentale'] };
+  const noise = { kind: 'THEMATIQUE', themes: ['sante-environnement-bruit'], pilotActorId: actor.X };
+  const c1 = { ...mental, name: 'Coal Santé mentale du Verdunois', kind: 'CLSM', territory: epci, startDate: '2025-01-01', pilotActorId: actor.pilotA };
+  await createCoalition('c1', users.coord, c1);
+  for (const [key, input] of Object.entries({
+    secret: { ...mental, name: 'Coal Cellule confidentielle', kind: 'COOPERATIVE', territory: meuse, visibility: 'MEMBERS', joinPolicy: 'INVITATION' },
+    open: { name: 'Coal Réseau ouvert', kind: 'THEMATIQUE', themes: ['addictions'], territory: meuse, joinPolicy: 'OPEN' },
+    ended: { ...mental, name: 'Coal Convention 2018-2022', kind: 'CONVENTION', territory: grandEst, startDate: '2018-01-01', endDate: '2022-12-31' },
+  })) {
+    await createCoalition(key, users.coord2, { ...input, pilotActorId: actor.pilotB });
+  }
+  await createCoalition('g1', users.graph, { ...noise, name: 'Coal graphe G1', territory: { level: 'COMMUNE', code: '55545' } });
+  await createCoalition('g2', users.graph, { ...noise, name: 'Coal graphe G2', territory: epci });
   await server.ds.query(
     `INSERT INTO membership (coalition_id, actor_id, role, status) VALUES ($1, $2, 'MEMBRE', 'ACTIVE'), ($1, $3, 'MEMBRE', 'ACTIVE'), ($4, $5, 'PARTENAIRE', 'ACTIVE')`,
     [coalition.g1, actor.Y1, actor.Y2, coalition.g2, actor.Z1],

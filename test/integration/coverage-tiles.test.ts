@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { VectorTile } from '@mapbox/vector-tile';
 import { PbfReader } from 'pbf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { boundsOf } from '../../client/src/lib/map/bounds.js';
 import { tileBounds } from '../../server/gaps/coverage-tiles.http.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -111,7 +112,9 @@ describe('coverage tiles', () => {
     expect(near.map((f) => f.properties.name)).toContain('Verdun');
     const [w, s, e, n] = tileBounds(10, x, y, 64);
     for (const f of near) {
-      const [[lon0, lat0], [lon1, lat1]] = boundsOfFeature(f.toGeoJSON(x, y, 10));
+      const box = boundsOf(f.toGeoJSON(x, y, 10));
+      expect(box, f.properties.name as string).not.toBeNull();
+      const [[lon0, lat0], [lon1, lat1]] = box!;
       expect(lon1 >= w && lon0 <= e && lat1 >= s && lat0 <= n, f.properties.name as string).toBe(true);
     }
     // The Pacific, at zoom 4: nothing of Meuse.
@@ -156,23 +159,3 @@ describe('coverage tiles', () => {
     expect(JSON.stringify(body)).not.toMatch(/at .*\.(ts|js):\d+/);
   });
 });
-
-function boundsOfFeature(f: GeoJSON.Feature): [[number, number], [number, number]] {
-  let w = Infinity,
-    s = Infinity,
-    e = -Infinity,
-    n = -Infinity;
-  const visit = (c: unknown): void => {
-    if (Array.isArray(c) && typeof c[0] === 'number') {
-      w = Math.min(w, c[0]);
-      e = Math.max(e, c[0]);
-      s = Math.min(s, c[1] as number);
-      n = Math.max(n, c[1] as number);
-    } else if (Array.isArray(c)) c.forEach(visit);
-  };
-  visit((f.geometry as GeoJSON.Polygon).coordinates);
-  return [
-    [w, s],
-    [e, n],
-  ];
-}

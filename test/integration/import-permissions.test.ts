@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixtures } from '../helpers/factories.js';
 import { type CookieClient, errorCodes, startTestServer, type TestServer } from '../helpers/server.js';
 
 /**
@@ -9,8 +10,6 @@ import { type CookieClient, errorCodes, startTestServer, type TestServer } from 
  * rows are rejected with their reason, and nothing else changes.
  */
 const SOURCE = 'test:import-permissions.test.ts';
-const DOMAIN = '@test-import-permissions.local';
-const PASSWORD = 'mot de passe de test';
 
 const MEUSE = {
   name: 'Permimport Association meusienne',
@@ -23,7 +22,7 @@ const MEUSE = {
 let server: TestServer;
 let analyst11: CookieClient;
 let analyst44: CookieClient;
-const ids: Record<string, string> = {};
+const { actor: ids, createActors, createUser } = fixtures(() => server, { source: SOURCE, domain: '@test-import-permissions.local' });
 
 const IMPORT = `mutation ($content: String!, $mode: ImportMode, $dryRun: Boolean) {
   importActors(content: $content, format: CSV, mode: $mode, dryRun: $dryRun) {
@@ -52,62 +51,24 @@ const countMine = async () => (await server.ds.query(`SELECT count(*)::int AS n 
 
 beforeAll(async () => {
   server = await startTestServer();
-  const meuse = await server.createActor({
-    ...MEUSE,
-    kind: 'ASSOCIATION',
-    sector: 'SOCIAL',
-    themes: ['parentalite'],
-    description: 'Original',
-    territories: [{ level: 'COMMUNE', code: '55545' }],
-    source: SOURCE,
-  });
-  ids.meuse = meuse.id;
-  ids.paris = (
-    await server.createActor({
-      name: 'Permimport Association parisienne',
-      kind: 'ASSOCIATION',
-      sector: 'SOCIAL',
-      themes: ['parentalite'],
-      communeCode: '75056',
-      description: 'Original',
-      source: SOURCE,
-    })
-  ).id;
-  ids.grandEst = (
-    await server.createActor({
-      name: 'Permimport Réseau Grand Est',
-      kind: 'ASSOCIATION',
-      sector: 'SANTE',
-      themes: ['vaccination'],
-      territories: [{ level: 'REGION', code: '44' }],
-      source: SOURCE,
-    })
-  ).id;
-  ids.national = (
-    await server.createActor({
-      name: 'Permimport Fédération nationale',
-      kind: 'ASSOCIATION',
-      sector: 'SANTE',
-      themes: ['vaccination'],
-      territories: [{ level: 'PAYS', code: 'FR' }],
-      source: SOURCE,
-    })
-  ).id;
-  ids.twoRegions = (
-    await server.createActor({
+  const local = { kind: 'ASSOCIATION', sector: 'SOCIAL', themes: ['parentalite'], description: 'Original' };
+  const network = { kind: 'ASSOCIATION', sector: 'SANTE', themes: ['vaccination'] };
+  await createActors({
+    meuse: { ...MEUSE, ...local, territories: [{ level: 'COMMUNE', code: '55545' }] },
+    paris: { ...local, name: 'Permimport Association parisienne', communeCode: '75056' },
+    grandEst: { ...network, name: 'Permimport Réseau Grand Est', territories: [{ level: 'REGION', code: '44' }] },
+    national: { ...network, name: 'Permimport Fédération nationale', territories: [{ level: 'PAYS', code: 'FR' }] },
+    twoRegions: {
+      ...network,
       name: 'Permimport Réseau Meuse et Paris',
-      kind: 'ASSOCIATION',
-      sector: 'SANTE',
-      themes: ['vaccination'],
       territories: [
         { level: 'DEPARTEMENT', code: '55' },
         { level: 'COMMUNE', code: '75056' },
       ],
-      source: SOURCE,
-    })
-  ).id;
-  analyst11 = await server.signedIn({ email: `analyste11${DOMAIN}`, password: PASSWORD, role: 'ANALYST', regionCode: '11' });
-  analyst44 = await server.signedIn({ email: `analyste44${DOMAIN}`, password: PASSWORD, role: 'ANALYST', regionCode: '44' });
+    },
+  });
+  analyst11 = await createUser('analyste11', 'ANALYST', [], '11');
+  analyst44 = await createUser('analyste44', 'ANALYST', [], '44');
 });
 
 afterAll(() => server?.close());

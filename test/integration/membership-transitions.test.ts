@@ -1,12 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixtures } from '../helpers/factories.js';
 import { type CookieClient, errorCodes, startTestServer, type TestServer } from '../helpers/server.js';
 
 /** Every actor of this file carries this source and every account this domain: afterAll removes exactly them. */
 const SOURCE = 'test:membership-transitions.test.ts';
 const DOMAIN = '@test-membership-transitions.local';
-const PASSWORD = 'mot de passe de test';
+
+const MEUSE = { level: 'DEPARTEMENT', code: '55' };
 
 let server: TestServer;
+const { actor, createActor, createUser, createCoalition } = fixtures(() => server, { source: SOURCE, domain: DOMAIN });
 let coord: CookieClient;
 let rep: CookieClient;
 let coalitionId: string;
@@ -41,25 +44,22 @@ async function snapshot() {
 
 beforeAll(async () => {
   server = await startTestServer();
-  const place = { sector: 'SANTE', themes: ['sante-mentale'], territories: [{ level: 'DEPARTEMENT', code: '55' }], source: SOURCE };
-  const pilot = (await server.createActor({ ...place, name: 'Transitions pilote', kind: 'CPTS' })).id;
-  const actors: Record<string, string> = {};
-  for (const s of ['REQUESTED', 'INVITED', 'ACTIVE', 'REJECTED', 'LEFT']) {
-    actors[s] = (await server.createActor({ ...place, name: `Transitions ${s}`, kind: 'ASSOCIATION' })).id;
-  }
-  coord = await server.signedIn({ email: `coord${DOMAIN}`, password: PASSWORD, role: 'COORDINATOR', actorIds: [pilot] });
-  rep = await server.signedIn({ email: `rep${DOMAIN}`, password: PASSWORD, role: 'MEMBER', actorIds: Object.values(actors) });
-  const c = await coord.gql(`mutation ($input: CreateCoalitionInput!) { createCoalition(input: $input) { id } }`, {
-    input: { name: 'Transitions', kind: 'THEMATIQUE', themes: ['sante-mentale'], territory: { level: 'DEPARTEMENT', code: '55' }, pilotActorId: pilot },
-  });
-  coalitionId = c.data.createCoalition.id;
-  membership.REQUESTED = (await ok(rep, REQUEST, { c: coalitionId, a: actors.REQUESTED })).id;
-  membership.INVITED = (await ok(coord, INVITE, { c: coalitionId, a: actors.INVITED })).id;
-  membership.ACTIVE = (await ok(rep, REQUEST, { c: coalitionId, a: actors.ACTIVE })).id;
+  const place = { sector: 'SANTE', themes: ['sante-mentale'], territories: [MEUSE] };
+  const pilot = await createActor('pilot', { ...place, name: 'Transitions pilote', kind: 'CPTS' });
+  const statuses = ['REQUESTED', 'INVITED', 'ACTIVE', 'REJECTED', 'LEFT'];
+  for (const s of statuses) await createActor(s, { ...place, name: `Transitions ${s}`, kind: 'ASSOCIATION' });
+  coord = await createUser('coord', 'COORDINATOR', ['pilot']);
+  rep = await createUser('rep', 'MEMBER', statuses);
+  coalitionId = (
+    await createCoalition('c', coord, { name: 'Transitions', kind: 'THEMATIQUE', themes: ['sante-mentale'], territory: MEUSE, pilotActorId: pilot })
+  ).id;
+  membership.REQUESTED = (await ok(rep, REQUEST, { c: coalitionId, a: actor.REQUESTED })).id;
+  membership.INVITED = (await ok(coord, INVITE, { c: coalitionId, a: actor.INVITED })).id;
+  membership.ACTIVE = (await ok(rep, REQUEST, { c: coalitionId, a: actor.ACTIVE })).id;
   await ok(coord, MUTATIONS.acceptMembership, { id: membership.ACTIVE });
-  membership.REJECTED = (await ok(rep, REQUEST, { c: coalitionId, a: actors.REJECTED })).id;
+  membership.REJECTED = (await ok(rep, REQUEST, { c: coalitionId, a: actor.REJECTED })).id;
   await ok(coord, MUTATIONS.rejectMembership, { id: membership.REJECTED });
-  membership.LEFT = (await ok(rep, REQUEST, { c: coalitionId, a: actors.LEFT })).id;
+  membership.LEFT = (await ok(rep, REQUEST, { c: coalitionId, a: actor.LEFT })).id;
   await ok(coord, MUTATIONS.acceptMembership, { id: membership.LEFT });
   await ok(rep, MUTATIONS.leaveCoalition, { id: membership.LEFT });
 });

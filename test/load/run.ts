@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,7 +9,8 @@ import { openDatabase } from '../../server/db/database.js';
 import { runSeeds } from '../../seeds/index.js';
 import { GqlClient, makeAgent } from './client.js';
 import { type FaultReport, runFaults } from './faults.js';
-import { type HeavyReport, type LoopStats, runHeavyScenario } from './heavy.js';
+import { appLoop, appStats, forkApp } from './app-process.js';
+import { type HeavyReport, runHeavyScenario } from './heavy.js';
 import { communesOf, ensureAccounts, ensureAdmin, ensureLoadDataset, IMPORT_SOURCE, RUN_SOURCE, SOURCE } from './setup.js';
 import { cpuBusy, fmtMs, Recorder } from './stats.js';
 import { burst, Ledger, runWorkload, verifyLedger, WorkloadState } from './workload.js';
@@ -83,42 +84,7 @@ function parseArgs(argv: string[]) {
 
 function startServer(env: Record<string, string>, logFile: string): Promise<{ child: ChildProcess; url: URL }> {
   const out = fs.openSync(logFile, 'a');
-  const child = fork(path.join(here, `server${ext}`), [], {
-    env: { ...process.env, ...env },
-    execArgv: process.execArgv,
-    stdio: ['ignore', out, out, 'ipc'],
-  });
-  return new Promise((resolve, reject) => {
-    child.once('message', (m: any) => resolve({ child, url: new URL(`http://127.0.0.1:${m.port}`) }));
-    child.once('exit', (code) => reject(new Error(`le serveur s’est arrêté (code ${code}), voir ${logFile}`)));
-  });
-}
-
-/** The app's event-loop delay since the last call (p99 and max, ms). */
-function serverLoop(child: ChildProcess): Promise<LoopStats> {
-  return new Promise((resolve) => {
-    const on = (m: any) => {
-      if (m && typeof m.loopP99Ms === 'number') {
-        child.off('message', on);
-        resolve(m);
-      }
-    };
-    child.on('message', on);
-    child.send('loop');
-  });
-}
-
-function serverStats(child: ChildProcess): Promise<{ cpuMs: number; rssMb: number }> {
-  return new Promise((resolve) => {
-    const on = (m: any) => {
-      if (m && typeof m.cpuMs === 'number') {
-        child.off('message', on);
-        resolve(m);
-      }
-    };
-    child.on('message', on);
-    child.send('cpu');
-  });
+  return forkApp(path.join(here, `server${ext}`), { ...process.env, ...env }, ['ignore', out, out, 'ipc'], `, voir ${logFile}`);
 }
 
 async function main() {
@@ -199,12 +165,12 @@ async function main() {
     log(`\nCharge : ${args.clients} clients (${args.clients - coordinators} membres, ${coordinators} coordinateurs) pendant ${args.duration} s…`);
     const recorder = new Recorder();
     const sentBefore = new Map([...accounts.members.map((m) => m.client), ...accounts.coordinators.map((c) => c.client)].map((c) => [c, c.sent]));
-    const cpu0 = await serverStats(child);
+    const cpu0 = await appStats(child);
     const workload = runWorkload({ baseUrl: app.url, agent, accounts, communes, recorder, ledger, state, runId, seconds: args.duration });
     await new Promise((r) => setTimeout(r, (args.duration * 1000) / 3));
     const deliberate = await burst(app.url, agent, '10.99.0.1', args.rateLimit + args.burst, 8);
     const { seconds } = await workload;
-    const cpu1 = await serverStats(child);
+    const cpu1 = await appStats(child);
     const perClient = [...sentBefore].map(([c, n]) => c.sent - n);
     const maxPerClientPerMinute = Math.round((Math.max(...perClient) / seconds) * 60);
     const summary = recorder.summarize(seconds);
@@ -240,7 +206,7 @@ async function main() {
         baselineSeconds: Math.min(10, args.heavy),
         heavyClients: args.heavyClients,
         readers: args.readers,
-        loopStats: () => serverLoop(appChild),
+        loopStats: () => appLoop(appChild),
       });
       const r = heavy.readersSummary;
       log(
