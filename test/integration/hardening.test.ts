@@ -82,13 +82,13 @@ describe('GraphQL defences', () => {
       body: JSON.stringify({ query: '{ themes { code } }', variables: { x: 'a'.repeat(2_000_000) } }),
     });
     expect(res.status).toBe(413);
-    expect(((await res.json())).errors[0].extensions.code).toBe('PAYLOAD_TOO_LARGE');
+    expect((await res.json()).errors[0].extensions.code).toBe('PAYLOAD_TOO_LARGE');
   });
 
   it('answers broken JSON with BAD_REQUEST, in JSON', async () => {
     const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": ' });
     expect(res.status).toBe(400);
-    expect(((await res.json())).errors[0].extensions.code).toBe('BAD_REQUEST');
+    expect((await res.json()).errors[0].extensions.code).toBe('BAD_REQUEST');
   });
 
   it('refuses a cross-site simple request (CSRF guard)', async () => {
