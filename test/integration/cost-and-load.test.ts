@@ -168,6 +168,8 @@ describe('query cost computed with the variables', () => {
     const grandEst = { scope: { level: 'REGION', code: '44' }, level: 'COMMUNE', themes: [], fieldActorsOnly: true };
     // The variables the client sends; the others get any value of their type.
     const given: Record<string, unknown> = { text: 'verdun', levels: ['COMMUNE'], first: 30, code: '44', orderBy: 'NAME', zoom: 7 };
+    // The comparison of the gaps page: four régions at most, the largest ones.
+    given.scopes = ['44', '84', '75', '76'].map((code) => ({ level: 'REGION', code }));
     const byType: Record<string, unknown> = {
       ID: actorId,
       String: 'x',
