@@ -317,6 +317,18 @@ describe('hostile requests', () => {
     }
   });
 
+  it('should give every one of many exports at once the same whole file, or a French « busy » answer, never a 500', async () => {
+    const answers = await Promise.all(Array.from({ length: 6 }, () => exportCsv(MEUSE_FILTER)));
+    const whole = answers.filter((a) => a.res.status === 200);
+    expect(whole.length).toBeGreaterThan(0);
+    expect(new Set(whole.map((a) => a.text)).size).toBe(1);
+    expect(whole[0].rows.map((r) => r.code).sort()).toEqual(await meuseGapCodes());
+    for (const busy of answers.filter((a) => a.res.status !== 200)) {
+      expect(busy.res.status).toBe(503);
+      expect((JSON.parse(busy.text) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code).toBe('SERVICE_BUSY');
+    }
+  });
+
   it('should refuse a zoom out of 0–18 for the map', async () => {
     for (const zoom of ['19', '-1', 'abc', '1e3', '']) {
       expect(await refused(`/export/couverture.geojson?zoom=${zoom}&filter=${encodeURIComponent(JSON.stringify(MEUSE_FILTER))}`)).toContain('« zoom »');
