@@ -24,6 +24,7 @@ import { fieldsIn } from './selection.js';
 export const ARG_CAPS: Record<string, Record<string, [number, number] | number>> = {
   'Query.actors': { first: [0, 200] },
   'Query.reviewQueue': { first: [0, 100] },
+  'Query.actorsToVerify': { first: [0, 100] },
   'Actor.coveredCommunes': { first: [0, 1000], offset: [0, 100_000] },
   'Query.coalitions': { first: [0, 200] },
   'Query.suggestedPartners': { first: [1, 100] },
@@ -111,6 +112,7 @@ const LIST_SIZES: Record<string, number> = {
   // Pages and analyses (PAGE_LIST): the field that takes `first` or the scope multiplies them.
   'ActorConnection.edges': 1,
   'ReviewQueue.edges': 1,
+  'ActorsToVerify.edges': 1,
   'CoalitionConnection.edges': 1,
   'CoveredCommunes.nodes': 1,
   'GapResult.rows': 1,
@@ -136,6 +138,7 @@ interface Analysis {
 const PAGE_LIST: Record<string, string> = {
   ActorConnection: 'edges',
   ReviewQueue: 'edges',
+  ActorsToVerify: 'edges',
   CoalitionConnection: 'edges',
   CoveredCommunes: 'nodes',
   GapResult: 'rows',
@@ -206,6 +209,13 @@ export function analyzeOperation(schema: GraphQLSchema, document: DocumentNode, 
         const scopes = Array.isArray(args.scopes) ? args.scopes.slice(0, 6) : [];
         const rows = scopes.reduce((sum: number, s) => sum + rowsInScope(args.filter, s), 0);
         return 1 + nested * Math.max(1, scopes.length) + analysis(rows, 1 + themeColumns(args.filter));
+      }
+      case 'Query.actorsToVerify': {
+        // Reads the local counts of every commune of its région (or of the country): through the gate.
+        analytical.add(key);
+        const { item, rest } = split();
+        const rows = rowsInScope({ scope: args.region ? { level: 'REGION' } : null });
+        return 1 + rest + capped('first', args.first) * item + analysis(rows, 1);
       }
       case 'Query.exportActors':
         analytical.add(key);

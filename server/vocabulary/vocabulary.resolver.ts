@@ -13,6 +13,7 @@ import {
 } from '../coalitions/coalition-enums.js';
 import type { Context } from '../graphql/context.js';
 import { enumLabels, type EnumObject } from '../graphql/enums.js';
+import { PresenceClass } from '../gaps/gap.inputs.js';
 import { TerritoryLevel } from '../territories/territory-level.js';
 
 @ObjectType({ description: 'Une valeur d’une liste fermée (le nom de la valeur de l’enum GraphQL) et son libellé français' })
@@ -71,6 +72,9 @@ export class Vocabulary {
 
   @Field(() => [VocabularyEntry], { description: 'Niveaux du découpage administratif, en minuscules (enum TerritoryLevel)' })
   territoryLevels = entries(TerritoryLevel);
+
+  @Field(() => [VocabularyEntry], { description: 'Classes de couverture d’un territoire, légende des cartes (enum PresenceClass)' })
+  presenceClasses = entries(PresenceClass);
 
   @Field(() => Int, {
     description: 'Mois après lesquels une fiche non confirmée est à vérifier (Actor.isStale ; FRESHNESS_MONTHS du serveur, 18 par défaut)',

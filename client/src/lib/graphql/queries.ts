@@ -133,14 +133,20 @@ export const GAPS_PAGE = graphql(`
   query GapsPage($filter: GapFilterInput, $zoom: Int) {
     coverage(filter: $filter, zoom: $zoom, withDistance: false, compact: true) {
       scope { code name level }
-      summary { population coveredPopulation coveredPopulationShare communeCount coveredCommuneCount territoryCount uncoveredTerritoryCount gapCount actorCount }
+      summary {
+        population coveredPopulation coveredPopulationShare communeCount coveredCommuneCount territoryCount uncoveredTerritoryCount gapCount actorCount
+        localActorCount wideActorCount wideOnlyCommuneCount wideOnlyPopulation
+      }
       bbox
     }
     gaps(filter: $filter, first: 100) {
       totalCount
       territoryCount
       gapPopulation
-      rows { rank population actorCount actorsPer10k uncoveredPopulation coveredPopulationShare nearestActorKm territory { code name level } }
+      rows {
+        rank population actorCount localActorCount wideActorCount actorsPer10k uncoveredPopulation coveredPopulationShare nearestActorKm
+        territory { code name level }
+      }
     }
   }
 `);
@@ -192,6 +198,7 @@ export const VOCABULARY = graphql(`
       territoryLevels { code label }
       reviewStatuses { code label }
       freshnessMonths
+      presenceClasses { code label }
     }
   }
 `);
