@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DataSource } from 'typeorm';
+import { afterAll, beforeAll } from 'vitest';
 import { createDataSource } from '../../server/db/data-source.js';
 import { createApp } from '../../server/http/app.js';
 import { testDatabaseUrl } from './database.js';
@@ -135,3 +136,16 @@ export async function startTestServer(): Promise<TestServer> {
 
 /** The codes of the errors in a response, for assertions. */
 export const errorCodes = (res: GraphQLResponse) => (res.errors ?? []).map((e) => e.extensions?.code);
+
+/**
+ * The file's app for a file that needs nothing else before its tests: started before them, closed
+ * after them. Returns a getter (the server exists once the tests run).
+ */
+export function useTestServer(): () => TestServer {
+  let server: TestServer | undefined;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(() => server?.close());
+  return () => server!;
+}

@@ -1,21 +1,15 @@
 import 'reflect-metadata';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ACTOR_TABLE, COPIED_FIELDS } from '../../server/actors/actor.entity.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { useTestServer } from '../helpers/server.js';
 
-let server: TestServer;
-
-beforeAll(async () => {
-  server = await startTestServer();
-});
-
-afterAll(() => server?.close());
+const server = useTestServer();
 
 describe('the actor column map', () => {
   it('should name every column of the actor table and no other', async () => {
     // The truth is the database's catalogue, not the map: a column added by a migration and
     // forgotten in the map (or a map entry with no column) fails here.
-    const rows: { column_name: string }[] = await server.ds.query(
+    const rows: { column_name: string }[] = await server().ds.query(
       `SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'actor'`,
     );
     const columns = new Set(rows.map((r) => r.column_name));
@@ -32,7 +26,7 @@ describe('the actor column map', () => {
   });
 
   it('should map each column to a field of the GraphQL Actor type', async () => {
-    const res = await server.gql(`{ __type(name: "Actor") { fields { name } } }`);
+    const res = await server().gql(`{ __type(name: "Actor") { fields { name } } }`);
     const fields = new Set<string>(res.data.__type.fields.map((f: { name: string }) => f.name));
     const mapped = ACTOR_TABLE.keys.filter((k) => k !== 'location');
     expect(mapped.filter((k) => !fields.has(k))).toEqual([]);

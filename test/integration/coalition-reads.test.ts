@@ -10,17 +10,18 @@ const MEUSE = { level: 'DEPARTEMENT', code: '55' };
 
 let server: TestServer;
 let admin: CookieClient;
-let pilot: string;
 const created: string[] = [];
-const { createActor, createUser, createCoalition } = fixtures(() => server, { source: SOURCE, domain: DOMAIN });
+const { actor, createActor, createUser, createCoalition } = fixtures(() => server, { source: SOURCE, domain: DOMAIN });
 
 beforeAll(async () => {
   server = await startTestServer();
-  pilot = await createActor('pilot', { name: 'Curseurs CPTS', kind: 'CPTS', sector: 'SANTE', themes: ['sante-mentale'], territories: [MEUSE] });
+  await createActor('pilot', { name: 'Curseurs CPTS', kind: 'CPTS', sector: 'SANTE', themes: ['sante-mentale'], territories: [MEUSE] });
   admin = await createUser('admin', 'ADMIN', ['pilot']);
   // Two coalitions share a name: the page cuts between them by id.
   for (const [i, name] of ['Curseurs B', 'Curseurs A', 'Curseurs B', 'Curseurs É', 'Curseurs C'].entries()) {
-    created.push((await createCoalition(`page${i}`, admin, { name, kind: 'THEMATIQUE', themes: ['sante-mentale'], territory: MEUSE, pilotActorId: pilot })).id);
+    created.push(
+      (await createCoalition(`page${i}`, admin, { name, kind: 'THEMATIQUE', themes: ['sante-mentale'], territory: MEUSE, pilotActorId: actor.pilot })).id,
+    );
   }
 });
 
@@ -86,7 +87,7 @@ describe('suggested partners', () => {
       kind: 'ALLIANCE_REGIONALE',
       themes: ['sante-mentale'],
       territory: { level: 'PAYS', code: 'FR' },
-      pilotActorId: pilot,
+      pilotActorId: actor.pilot,
     });
     created.push(national.id);
     const suggested = await admin.gql(`query ($id: ID!) { suggestedPartners(coalitionId: $id, first: 100) { actor { id } coveredCommunes communeCount } }`, {

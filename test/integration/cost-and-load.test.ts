@@ -92,17 +92,9 @@ let server: Server;
 
 beforeAll(async () => {
   fixtures = await startTestServer();
-  actorId = (
-    await fixtures.createActor({
-      name: 'Acteur du test de charge',
-      kind: 'ASSOCIATION',
-      sector: 'SOCIAL',
-      communeCode: '55545',
-      themes: ['vaccination'],
-      territories: [{ level: 'DEPARTEMENT', code: '55' }],
-      source: SOURCE,
-    })
-  ).id;
+  const meuse = [{ level: 'DEPARTEMENT', code: '55' }];
+  const input = { name: 'Acteur du test de charge', kind: 'ASSOCIATION', sector: 'SOCIAL', communeCode: '55545', themes: ['vaccination'], territories: meuse };
+  actorId = (await fixtures.createActor({ ...input, source: SOURCE })).id;
   server = await startServer();
 });
 

@@ -1,20 +1,16 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { testDatabaseUrl } from '../helpers/database.js';
 import { loadEnv } from '../../server/config/env.js';
 import { createDataSource } from '../../server/db/data-source.js';
 import { startApp } from '../helpers/app.js';
-import { errorCodes, startTestServer, type TestServer } from '../helpers/server.js';
+import { errorCodes, useTestServer } from '../helpers/server.js';
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(() => server?.close());
+const server = useTestServer();
 
 describe('GraphQL defences', () => {
   it('refuses a query nested deeper than the limit', async () => {
     const nest = (n: number): string => (n === 0 ? 'code' : `parents { ${nest(n - 1)} }`);
-    const res = await server.gql(`{ territory(code: "55545") { ${nest(12)} } }`);
+    const res = await server().gql(`{ territory(code: "55545") { ${nest(12)} } }`);
     expect(errorCodes(res)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
     expect(res.errors![0].message).toMatch(/trop imbriquée : 14 niveaux pour 10 au plus/);
     expect(res.errors![0].extensions!.limit).toBe('depth');
@@ -22,14 +18,14 @@ describe('GraphQL defences', () => {
 
   it('refuses too many aliases', async () => {
     const aliases = Array.from({ length: 40 }, (_, i) => `a${i}: territory(code: "55545") { code }`).join(' ');
-    const res = await server.gql(`{ ${aliases} }`);
+    const res = await server().gql(`{ ${aliases} }`);
     expect(errorCodes(res)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
     expect(res.errors![0].message).toMatch(/Trop d’alias : 40 pour 15 au plus/);
   });
 
   it('refuses a document with too many tokens', async () => {
     const fields = Array.from({ length: 2500 }, () => 'code').join(' ');
-    const res = await server.gql(`{ territory(code: "55545") { ${fields} } }`);
+    const res = await server().gql(`{ territory(code: "55545") { ${fields} } }`);
     expect(res.status).toBe(400);
     expect(errorCodes(res)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
     expect(res.errors![0].message).toMatch(/Requête trop longue/);
@@ -37,7 +33,7 @@ describe('GraphQL defences', () => {
 
   it('should answer a document of 500 aliases (over the token limit) with a client error, not HTTP 500', async () => {
     const aliases = Array.from({ length: 500 }, (_, i) => `a${i}: territory(code: "55545") { code }`).join(' ');
-    const res = await server.gql(`{ ${aliases} }`);
+    const res = await server().gql(`{ ${aliases} }`);
     expect(res.status).toBe(400);
     expect(errorCodes(res)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
     expect(res.errors![0].extensions!.limit).toBe('tokens');
@@ -47,27 +43,27 @@ describe('GraphQL defences', () => {
   it('refuses a query whose estimated cost is too high', async () => {
     const level = (n: number): string =>
       n === 0 ? 'code name population postalCodes level kind hasGeometry lon lat' : `children(first: 1000) { code name ${level(n - 1)} }`;
-    const res = await server.gql(`{ a: territory(code: "FR", level: PAYS) { ${level(6)} } b: territory(code: "44", level: REGION) { ${level(6)} } }`);
+    const res = await server().gql(`{ a: territory(code: "FR", level: PAYS) { ${level(6)} } b: territory(code: "44", level: REGION) { ${level(6)} } }`);
     expect(errorCodes(res)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
     expect(res.errors![0].message).toMatch(/Requête trop coûteuse/);
   });
 
   it('should refuse a coalition filter repeating a nature past its cap, sent as a variable', async () => {
     const kinds = Array.from({ length: 5_000 }, () => 'THEMATIQUE');
-    const res = await server.gql(`query ($f: CoalitionFilter) { coalitions(filter: $f, first: 5) { totalCount } }`, { f: { kinds } });
+    const res = await server().gql(`query ($f: CoalitionFilter) { coalitions(filter: $f, first: 5) { totalCount } }`, { f: { kinds } });
     expect(errorCodes(res)).toEqual(['BAD_USER_INPUT']);
     expect(res.errors?.[0].message).toMatch(/20 natures au plus/);
   });
 
   it('should mark every GraphQL answer Cache-Control: no-store, served or refused', async () => {
     for (const query of ['{ themes { code } }', '{ territory(code: "55545") { nam } }', '{ gaps(first: 100000) { totalCount } }']) {
-      const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+      const res = await fetch(`${server().url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
       expect(res.headers.get('cache-control'), query).toBe('no-store');
     }
   });
 
   it('refuses batched requests', async () => {
-    const res = await fetch(`${server.url}/graphql`, {
+    const res = await fetch(`${server().url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify([{ query: '{ themes { code } }' }, { query: '{ themes { code } }' }]),
@@ -76,7 +72,7 @@ describe('GraphQL defences', () => {
   });
 
   it('answers an oversized body with PAYLOAD_TOO_LARGE, in JSON', async () => {
-    const res = await fetch(`${server.url}/graphql`, {
+    const res = await fetch(`${server().url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ query: '{ themes { code } }', variables: { x: 'a'.repeat(2_000_000) } }),
@@ -86,13 +82,13 @@ describe('GraphQL defences', () => {
   });
 
   it('answers broken JSON with BAD_REQUEST, in JSON', async () => {
-    const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": ' });
+    const res = await fetch(`${server().url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": ' });
     expect(res.status).toBe(400);
     expect((await res.json()).errors[0].extensions.code).toBe('BAD_REQUEST');
   });
 
   it('refuses a cross-site simple request (CSRF guard)', async () => {
-    const res = await fetch(`${server.url}/graphql?query=${encodeURIComponent('{ themes { code } }')}`);
+    const res = await fetch(`${server().url}/graphql?query=${encodeURIComponent('{ themes { code } }')}`);
     expect(res.status).toBe(400);
     expect(await res.text()).toMatch(/Cross-Site Request Forgery/);
   });
@@ -141,14 +137,14 @@ describe('GraphQL defences', () => {
     }
     // The default (development) keeps both, for the schema explorer.
     expect(loadEnv().introspection).toBe(true);
-    expect((await server.gql('{ territory(code: "55545", level: COMUNE) { code } }')).errors![0].message).toMatch(/Did you mean the enum value "COMMUNE"/);
+    expect((await server().gql('{ territory(code: "55545", level: COMUNE) { code } }')).errors![0].message).toMatch(/Did you mean the enum value "COMMUNE"/);
   });
 });
 
 describe('operations endpoints', () => {
   it('answers liveness and readiness', async () => {
-    expect(await (await fetch(`${server.url}/healthz`)).json()).toEqual({ status: 'ok' });
-    expect(await (await fetch(`${server.url}/readyz`)).json()).toEqual({ status: 'ready' });
+    expect(await (await fetch(`${server().url}/healthz`)).json()).toEqual({ status: 'ok' });
+    expect(await (await fetch(`${server().url}/readyz`)).json()).toEqual({ status: 'ready' });
   });
 });
 
