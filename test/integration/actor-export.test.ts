@@ -139,7 +139,7 @@ describe('GeoJSON export', () => {
     const res = await get(exportUrl('geojson', FILTER));
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/geo+json; charset=utf-8');
-    const doc = (await res.json()) as any;
+    const doc = await res.json();
     expect(doc.type).toBe('FeatureCollection');
     expect(doc.features).toHaveLength(5);
     const asso = doc.features.find((f: any) => f.properties.nom === `${WORD} Association Verdun`);
@@ -170,7 +170,7 @@ describe('bad filters', () => {
   it('should answer 400 with a French message for a filter that is not JSON', async () => {
     const res = await get('/export/acteurs.csv?filter=%7Bpas-du-json');
     expect(res.status).toBe(400);
-    const body = (await res.json()) as any;
+    const body = await res.json();
     expect(body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
     expect(body.errors[0].message).toContain('ce n’est pas du JSON');
   });
@@ -185,7 +185,7 @@ describe('bad filters', () => {
     ] as const) {
       const res = await get(exportUrl('geojson', filter));
       expect(res.status, JSON.stringify(filter)).toBe(400);
-      const body = (await res.json()) as any;
+      const body = await res.json();
       expect(body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
       expect(body.errors[0].message).toContain(message);
     }
@@ -203,7 +203,7 @@ describe('bad filters', () => {
         for (const ext of ['csv', 'geojson'] as const) {
           const res = await get(exportUrl(ext, filter));
           expect(res.status, JSON.stringify(filter)).toBe(400);
-          const body = (await res.json()) as any;
+          const body = await res.json();
           expect(body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
           expect(body.errors[0].message).toMatch(/^Filtre invalide : /);
         }

@@ -86,7 +86,8 @@ export const scenarios: BenchScenario[] = [
         const layer = new VectorTile(new PbfReader(body)).layers.coverage;
         if (!layer || layer.length < 100) throw new Error(`tuile ${tilePath(i)} : ${layer?.length ?? 0} communes`);
         const p = layer.feature(0).properties;
-        if (typeof p.code !== 'string' || typeof p.actorCount !== 'number' || !['LOCAL', 'WIDE_ONLY', 'NONE'].includes(String(p.presence))) throw new Error(`tuile ${tilePath(i)} : propriétés ${JSON.stringify(p)}`);
+        if (typeof p.code !== 'string' || typeof p.actorCount !== 'number' || !['LOCAL', 'WIDE_ONLY', 'NONE'].includes(String(p.presence)))
+          throw new Error(`tuile ${tilePath(i)} : propriétés ${JSON.stringify(p)}`);
       },
     },
     connections: [1, 4],
