@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
+import { type Extension, PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { unaccent } from '@electric-sql/pglite/contrib/unaccent';
 import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
@@ -16,12 +16,17 @@ export interface EmbeddedDatabase {
  * Starts PGlite with PostGIS, pg_trgm, unaccent and btree_gist, persisted in `dataDir`
  * (`memory://` for a throwaway one), and serves it on 127.0.0.1 on a free port.
  * PGlite is a single backend: the socket server multiplexes the pool's connections onto it.
+ * `postgisBundle`: another PostGIS file bundle than the package's (the tests' copies of a database
+ * that already has the extension load a smaller one, test/setup/postgis-bundle.ts).
  */
-export async function startEmbeddedDatabase(dataDir: string, maxConnections = 24): Promise<EmbeddedDatabase> {
+export async function startEmbeddedDatabase(dataDir: string, maxConnections = 24, postgisBundle?: URL): Promise<EmbeddedDatabase> {
   if (!dataDir.startsWith('memory://')) fs.mkdirSync(dataDir, { recursive: true });
+  const gis: Extension = postgisBundle
+    ? { name: postgis.name, setup: async (pg, opts) => ({ ...(await postgis.setup(pg, opts)), bundlePath: postgisBundle }) }
+    : postgis;
   const db = await PGlite.create({
     dataDir,
-    extensions: { postgis, pg_trgm, unaccent, btree_gist },
+    extensions: { postgis: gis, pg_trgm, unaccent, btree_gist },
   });
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections });
   keepProtocolSequencesTogether((server as unknown as { queryQueue: QueryQueue }).queryQueue, db);

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from '../../server/db/embedded.js';
@@ -10,7 +11,10 @@ import { startEmbeddedDatabase, type EmbeddedDatabase } from '../../server/db/em
  * sees. Native PostgreSQL copies it with `CREATE DATABASE … TEMPLATE`; the embedded backend starts
  * a PGlite + PostGIS on a copy of its data directory, served on a loopback port as the app does.
  */
-export type TemplateDatabase = { backend: 'postgres'; url: string; runId: string } | { backend: 'pglite'; dataDir: string; runId: string };
+export type TemplateDatabase =
+  | { backend: 'postgres'; url: string; runId: string }
+  /** `postgisBundle`: the PostGIS files a copy needs (test/setup/postgis-bundle.ts). */
+  | { backend: 'pglite'; dataDir: string; postgisBundle: string; runId: string };
 
 export interface FileDatabase {
   url: string;
@@ -27,7 +31,7 @@ export function testDatabaseUrl(): string {
 
 /** Creates this file's database from the template; called once per file by the setup file. */
 export async function openFileDatabase(template: TemplateDatabase): Promise<FileDatabase> {
-  current = template.backend === 'postgres' ? await copyPostgres(template.url, template.runId) : await copyPglite(template.dataDir);
+  current = template.backend === 'postgres' ? await copyPostgres(template.url, template.runId) : await copyPglite(template.dataDir, template.postgisBundle);
   return current;
 }
 
@@ -87,12 +91,12 @@ async function copyPostgres(templateUrl: string, runId: string): Promise<FileDat
   };
 }
 
-async function copyPglite(templateDir: string): Promise<FileDatabase> {
+async function copyPglite(templateDir: string, postgisBundle: string): Promise<FileDatabase> {
   const dataDir = `${templateDir}-${process.pid}-${randomBytes(4).toString('hex')}`;
   fs.cpSync(templateDir, dataDir, { recursive: true });
   let db: EmbeddedDatabase;
   try {
-    db = await startEmbeddedDatabase(dataDir);
+    db = await startEmbeddedDatabase(dataDir, undefined, pathToFileURL(postgisBundle));
   } catch (err) {
     fs.rmSync(dataDir, { recursive: true, force: true });
     throw err;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { openDatabase } from '../../server/db/database.js';
 import { runSeeds } from '../../seeds/index.js';
+import { writeSlimPostgisBundle } from './postgis-bundle.js';
 import { copyPrefix, databaseName, embeddedRoot, maintenanceClient, type TemplateDatabase } from '../helpers/database.js';
 
 /**
@@ -56,7 +57,10 @@ async function prepareTemplate(): Promise<TemplateDatabase> {
     removeStaleRuns();
     dataDir = path.join(embeddedRoot(), `run-${process.pid}`, 'template');
     fs.rmSync(path.dirname(dataDir), { recursive: true, force: true });
-    template = { backend: 'pglite', dataDir, runId };
+    fs.mkdirSync(path.dirname(dataDir), { recursive: true });
+    const postgisBundle = path.join(path.dirname(dataDir), 'postgis.tar.gz');
+    writeSlimPostgisBundle(postgisBundle);
+    template = { backend: 'pglite', dataDir, postgisBundle, runId };
   }
   const db = await openDatabase({ databaseUrl: url, dataDir: dataDir ?? 'memory://', poolSize: 4 });
   try {
