@@ -39,7 +39,9 @@ describeInBrowser('gaps page in a real browser (Chromium)', (s) => {
     const gaps = Number((await title.textContent())!.match(/\(([\d\s\u202f]+)\)/)![1].replace(/\D/g, ''));
     // Meuse has 499 communes; the fixture covers those of one EPCI.
     expect(gaps).toBe(499 - covered);
-    await expect.poll(() => s.page.locator('.summary').textContent()).toMatch(new RegExp(`${499 - covered}\\s*communes sans acteur présent localement sur 499`));
+    await expect
+      .poll(() => s.page.locator('.summary').textContent())
+      .toMatch(new RegExp(`${499 - covered}\\s*communes sans acteur présent localement sur 499`));
     expect(await s.page.locator('table tbody tr').first().locator('td').first().textContent()).toBe('1');
     await s.page.getByRole('heading', { name: /Matrice des thèmes/ }).waitFor();
     await mapIdle(s.page);
