@@ -17,6 +17,12 @@ export interface CountContext {
   areaLevel: Shared | null;
   /** Every commune whose counts are needed: the scope's, and the other members of its territories. */
   communes: Sql;
+  /**
+   * Only the counts the request decides with (`n`): the theme matrix without its totals. The
+   * maintained aggregates then read one key per column instead of two; `nl` and `na` are not
+   * computed apart (both equal `n`), so presence classes and wide-scope figures mean nothing.
+   */
+  decisiveOnly?: boolean;
 }
 
 /**
@@ -62,6 +68,12 @@ class AggregateSource implements CountSource {
   constructor(private readonly ctx: CountContext) {
     const keys = ctx.groups.map((g) => g.keys[0]);
     const localKeys = keys.map((k) => LOCAL_KEY_PREFIX + k);
+    if (ctx.decisiveOnly) {
+      // Half the rows read: nl and na are then both the decisive count.
+      const decisiveKeys = shared(ctx.spec.presence === Presence.LOCAL ? localKeys : keys);
+      this.keys = this.localKeys = this.allKeys = decisiveKeys;
+      return;
+    }
     this.keys = shared(keys);
     this.localKeys = shared(localKeys);
     this.allKeys = shared([...keys, ...localKeys]);
@@ -75,7 +87,11 @@ class AggregateSource implements CountSource {
     const kc =
       spec.scope.level === TerritoryLevel.PAYS
         ? // All of France: each key's rows in one index range, hashed.
-          sql`SELECT x.id, g.ord, coalesce(kl.actor_count, 0) AS nl, coalesce(k.actor_count, 0) AS na
+          this.ctx.decisiveOnly
+          ? sql`SELECT x.id, g.ord, coalesce(k.actor_count, 0) AS nl, coalesce(k.actor_count, 0) AS na
+               FROM ${communes} x CROSS JOIN g
+               LEFT JOIN ${themeRows(keys)} k ON k.code = x.code AND k.theme = g.key`
+          : sql`SELECT x.id, g.ord, coalesce(kl.actor_count, 0) AS nl, coalesce(k.actor_count, 0) AS na
                FROM ${communes} x CROSS JOIN g
                LEFT JOIN ${themeRows(keys)} k ON k.code = x.code AND k.theme = g.key
                LEFT JOIN ${themeRows(localKeys)} kl ON kl.code = x.code AND kl.theme = g.lkey`

@@ -38,7 +38,7 @@ export interface GapQuery {
  *   that the large joins below compare integers;
  * - then the count source's (gap-source.ts), chosen here once for the whole statement.
  */
-export function gapQuery(spec: GapSpec, groups: Group[]): GapQuery {
+export function gapQuery(spec: GapSpec, groups: Group[], { decisiveOnly = false } = {}): GapQuery {
   const scopeColumn = PARENT_COLUMN[spec.scope.level];
   const scopeWhere = join(
     [
@@ -60,6 +60,7 @@ export function gapQuery(spec: GapSpec, groups: Group[]): GapQuery {
     gids: shared(groups.map((g) => g.id)),
     areaLevel: commune ? null : shared(spec.level),
     communes: commune ? sql`sc` : sql`(SELECT code, id FROM m UNION SELECT code, id FROM sc)`,
+    decisiveOnly,
   });
   const base = sql`
       sc AS MATERIALIZED (

@@ -238,9 +238,11 @@ export class GapService {
   }> {
     const spec = await this.specs.read(filter);
     const themeGroups = await this.specs.themeGroups(spec);
+    // The cells are the decisive counts only; the totals also need local and wide-scope figures.
     const q = gapQuery(
       spec,
       themeGroups.map((t) => t.group),
+      { decisiveOnly: !withTotals },
     );
     const row = await this.one(sql`
       WITH ${q.base},

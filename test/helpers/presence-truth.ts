@@ -19,7 +19,7 @@ export async function presenceTruth(
     themes,
     level = 'COMMUNE',
     leaveOutKinds = [],
-  }: { departement: string; themes: string[]; level?: 'COMMUNE' | 'EPCI'; leaveOutKinds?: string[] },
+  }: { departement: string; themes: string[]; level?: 'COMMUNE' | 'EPCI'; leaveOutKinds?: readonly string[] },
 ): Promise<Map<string, PresenceTruth>> {
   const unit = level === 'COMMUNE' ? 'c.code' : 'c.epci_code';
   const rows: { code: string; local: number; any: number }[] = await ds.query(

@@ -138,6 +138,23 @@ describe('local presence', () => {
     expect(any.data.coverage.summary).toMatchObject({ actorCount: 5, localActorCount: 3, wideActorCount: 2, coveredCommuneCount: s.communeCount });
   });
 
+  it('gives the theme matrix the local counts, read alone or with its totals', async () => {
+    const expected = await truth('COMMUNE');
+    const ROWS = `rows { territory { code } counts }`;
+    const alone = await server.gql(`query ($filter: GapFilterInput) { themeMatrix(filter: $filter) { ${ROWS} } }`, {
+      filter: { scope: MEUSE, themes: [THEME] },
+    });
+    const withTotals = await server.gql(`query ($filter: GapFilterInput) { themeMatrix(filter: $filter) { ${ROWS} totals { summary { localActorCount } } } }`, {
+      filter: { scope: MEUSE, themes: [THEME] },
+    });
+    expect(alone.errors).toBeUndefined();
+    expect(withTotals.data.themeMatrix.rows).toEqual(alone.data.themeMatrix.rows);
+    expect(withTotals.data.themeMatrix.totals).toEqual([{ summary: { localActorCount: 3 } }]);
+    for (const r of alone.data.themeMatrix.rows as { territory: { code: string }; counts: number[] }[]) {
+      expect([r.territory.code, r.counts]).toEqual([r.territory.code, [expected.get(r.territory.code)!.local]]);
+    }
+  });
+
   it('serves the same three classes in the map tiles as in the coverage query', async () => {
     const filter = { scope: MEUSE, level: 'COMMUNE', themes: [THEME] };
     const z = 9;

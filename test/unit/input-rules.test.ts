@@ -6,7 +6,7 @@ import { CreateActorInput, NearInput, UpdateActorInput } from '../../server/acto
 import { CreatePartnershipInput, UpdateCoalitionInput } from '../../server/coalitions/coalition.inputs.js';
 
 /** The messages class-validator gives for `values` set on a fresh `Input` (type-graphql runs the same checks with `validate: true`). */
-async function messages<T extends object>(Input: new () => T, values: Partial<T>): Promise<string[]> {
+async function messages(Input: new () => object, values: Record<string, unknown>): Promise<string[]> {
   const errors = await validate(Object.assign(new Input(), values));
   return errors.flatMap((e) => Object.values(e.constraints ?? {}));
 }
