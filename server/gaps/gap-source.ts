@@ -41,8 +41,8 @@ export interface CountSource {
   scopeActors(): Sql;
 }
 
-/** The count the request decides with: local presence, or any coverage. */
-const decisive = (spec: GapSpec): Sql => (spec.presence === Presence.LOCAL ? sql`nl` : sql`na`);
+/** The count the request decides with, of relation `rel`: local presence (`nl`), or any coverage (`na`). */
+export const decisive = (spec: GapSpec, rel: Sql): Sql => (spec.presence === Presence.LOCAL ? sql`${rel}.nl` : sql`${rel}.na`);
 
 /** True when the maintained per-theme counts answer the request exactly. */
 export function aggregatesAnswer(spec: GapSpec, groups: Group[]): boolean {
@@ -101,7 +101,7 @@ class AggregateSource implements CountSource {
                  WHERE k.level = 'COMMUNE' AND k.code = x.code AND k.theme = ANY(${allKeys}::text[])) cnt
                CROSS JOIN g`;
     const ka = areaLevel
-      ? sql`, ka AS (SELECT z.*, z.${decisive(spec)} AS n FROM (
+      ? sql`, ka AS (SELECT z.*, ${decisive(spec, sql`z`)} AS n FROM (
                  SELECT g.ord, k.code, coalesce(max(k.actor_count) FILTER (WHERE k.theme = g.lkey), 0) AS nl,
                    coalesce(max(k.actor_count) FILTER (WHERE k.theme = g.key), 0) AS na
                  FROM u JOIN coverage_theme_count k ON k.level = ${areaLevel} AND k.code = u.code AND k.theme = ANY(${allKeys}::text[])
@@ -111,7 +111,7 @@ class AggregateSource implements CountSource {
     return sql`
         g AS (SELECT gid, key, lkey, ord::int AS ord FROM unnest(${gids}::text[], ${keys}::text[], ${localKeys}::text[]) WITH ORDINALITY AS g(gid, key, lkey, ord)),
         -- Dense: one row per (commune, column), zeros included, from one index range per commune.
-        kc AS MATERIALIZED (SELECT z.*, z.${decisive(spec)} AS n FROM (${kc}) z)
+        kc AS MATERIALIZED (SELECT z.*, ${decisive(spec, sql`z`)} AS n FROM (${kc}) z)
         ${ka}`;
   }
 
@@ -137,7 +137,6 @@ class LiveSource implements CountSource {
   counts(): Sql {
     const { spec, groups, gids, areaLevel, communes } = this.ctx;
     const conditions = actorConditions(spec);
-    const local = spec.presence === Presence.LOCAL;
     const groupKeys = JSON.stringify(groups.map((g, i) => ({ ord: i + 1, keys: g.keys })));
     // Only actors touching the territories examined: they alone can cover their communes.
     const allCommunes = spec.scope.level === TerritoryLevel.PAYS;
@@ -147,13 +146,13 @@ class LiveSource implements CountSource {
         ? sql`(SELECT actor_id FROM actor_theme_key)`
         : sql`(SELECT ca.actor_id FROM coverage_area ca WHERE ca.level = ${spec.scope.level} AND ca.code = ${spec.scope.code})`;
     const ka = areaLevel
-      ? sql`, ka AS (SELECT fa.ord, ca.code, count(*) FILTER (WHERE ca.local)::int AS nl, count(*)::int AS na,
-                   count(*) FILTER (WHERE ${local ? sql`ca.local` : sql`true`})::int AS n FROM fa
+      ? sql`, ka AS (SELECT z.*, ${decisive(spec, sql`z`)} AS n FROM (
+                 SELECT fa.ord, ca.code, count(*) FILTER (WHERE ca.local)::int AS nl, count(*)::int AS na FROM fa
                  JOIN (SELECT fid.id, ca.code, ca.local FROM fid
                        CROSS JOIN LATERAL (SELECT ca.code, ca.local FROM coverage_area ca
                                            WHERE ca.actor_id = fid.id AND ca.level = ${areaLevel} OFFSET 0) ca
                        WHERE ca.code IN (SELECT code FROM u)) ca ON ca.id = fa.id
-                 GROUP BY fa.ord, ca.code)`
+                 GROUP BY fa.ord, ca.code) z)`
       : empty;
     return sql`
         g AS (SELECT gid, ord::int AS ord FROM unnest(${gids}::text[]) WITH ORDINALITY AS g(gid, ord)),
@@ -167,10 +166,9 @@ class LiveSource implements CountSource {
           SELECT fid.id AS actor_id, ${communeId(sql`cc.commune_code`)} AS id, cc.local FROM fid
           CROSS JOIN LATERAL (SELECT cc.commune_code, cc.local FROM coverage_commune cc WHERE cc.actor_id = fid.id OFFSET 0) cc
           ${allCommunes ? empty : sql`WHERE cc.commune_code IN (SELECT code FROM ${communes} y)`}),
-        kc AS MATERIALIZED (
-          SELECT fa.ord, cov.id, count(*) FILTER (WHERE cov.local)::int AS nl, count(*)::int AS na,
-            count(*) FILTER (WHERE ${local ? sql`cov.local` : sql`true`})::int AS n
-          FROM fa JOIN cov ON cov.actor_id = fa.id GROUP BY fa.ord, cov.id)
+        kc AS MATERIALIZED (SELECT z.*, ${decisive(spec, sql`z`)} AS n FROM (
+          SELECT fa.ord, cov.id, count(*) FILTER (WHERE cov.local)::int AS nl, count(*)::int AS na
+          FROM fa JOIN cov ON cov.actor_id = fa.id GROUP BY fa.ord, cov.id) z)
         ${ka}`;
   }
 

@@ -2,9 +2,9 @@ import { type Shared, type Sql, empty, ident, join, shared, sql } from '../db/sq
 import { REGION_MAP_ZOOM, halfPixelDegrees } from '../territories/map-geometry.js';
 import { PARENT_COLUMN, PARENT_COLUMNS } from '../territories/territory-hierarchy.js';
 import { TerritoryLevel } from '../territories/territory-level.js';
-import { communeId, type CountSource, countSource } from './gap-source.js';
+import { communeId, type CountSource, countSource, decisive } from './gap-source.js';
 import { actorConditions, type GapSpec, type Group } from './gap-spec.js';
-import { GapLevel, GapOrder, Presence } from './gap.inputs.js';
+import { GapLevel, GapOrder } from './gap.inputs.js';
 
 /** Column of a commune holding its territory of each analysed level. */
 const UNIT_COLUMN: Record<GapLevel, Sql> = {
@@ -104,7 +104,6 @@ export function figures({ spec, source }: GapQuery): Sql {
 
 /** Summary per column, as CTE `s`: population from the scope's communes, territories from `r`. */
 export function summaries({ spec, source }: GapQuery): Sql {
-  const n = spec.presence === Presence.LOCAL ? sql`xa.nl` : sql`xa.na`;
   return sql`
       sp AS (${
         spec.level === GapLevel.COMMUNE
@@ -129,7 +128,7 @@ export function summaries({ spec, source }: GapQuery): Sql {
       s AS (
         SELECT g.gid, g.ord, sp.pop, sp.covered_pop, sp.communes, sp.covered_communes, sp.wide_only_communes, sp.wide_only_pop,
           coalesce(st.territories, 0) AS territories, coalesce(st.uncovered_territories, 0) AS uncovered_territories,
-          coalesce(st.gaps, 0) AS gaps, coalesce(${n}, 0) AS actors, coalesce(xa.nl, 0) AS local_actors,
+          coalesce(st.gaps, 0) AS gaps, coalesce(${decisive(spec, sql`xa`)}, 0) AS actors, coalesce(xa.nl, 0) AS local_actors,
           coalesce(xa.na, 0) - coalesce(xa.nl, 0) AS wide_actors
         FROM g LEFT JOIN sp ON sp.gid = g.gid LEFT JOIN st ON st.gid = g.gid LEFT JOIN ${source.scopeActors()} xa ON xa.gid = g.gid)`;
 }
