@@ -4,6 +4,7 @@ import { Coalition } from '../coalitions/coalition.entity.js';
 import { defineEnum, type EnumValue } from '../graphql/enums.js';
 import { Theme } from '../themes/theme.entity.js';
 import { Territory } from '../territories/territory.entity.js';
+import { PresenceCounts, WithWideOnlyCounts } from '../gaps/presence-counts.js';
 
 /** How the perimeter was given. */
 export const PerimeterKind = defineEnum('PerimeterKind', 'Nature du périmètre d’un diagnostic', {
@@ -50,15 +51,15 @@ export class DiagnosticPerimeter {
     'l’EPT, le département, dans un rayon d’au plus 50 km, ou y a son adresse ; une région ou la France entière n’est qu’une ' +
     'couverture large. Une lacune est une commune sans présence locale',
 })
-export class DiagnosticThemeFigures {
+export class DiagnosticThemeFigures extends WithWideOnlyCounts(
+  PresenceCounts({
+    localActorCount: 'Acteurs présents localement dans au moins une commune du périmètre',
+    wideActorCount: 'Acteurs qui couvrent le périmètre sans y être présents localement (régionaux, nationaux)',
+  }),
+  { wideOnlyCommuneCount: 'Parmi les lacunes, communes couvertes seulement par des acteurs régionaux ou nationaux' },
+) {
   @Field(() => Theme, { nullable: true, description: 'Le thème ; null pour l’ensemble des thèmes' })
   theme: Theme | null;
-
-  @Field(() => Int, { description: 'Acteurs présents localement dans au moins une commune du périmètre' })
-  localActorCount: number;
-
-  @Field(() => Int, { description: 'Acteurs qui couvrent le périmètre sans y être présents localement (régionaux, nationaux)' })
-  wideActorCount: number;
 
   @Field(() => Int)
   communeCount: number;
@@ -77,12 +78,6 @@ export class DiagnosticThemeFigures {
 
   @Field(() => Int, { description: 'Population des lacunes' })
   gapPopulation: number;
-
-  @Field(() => Int, { description: 'Parmi les lacunes, communes couvertes seulement par des acteurs régionaux ou nationaux' })
-  wideOnlyCommuneCount: number;
-
-  @Field(() => Int)
-  wideOnlyPopulation: number;
 }
 
 @ObjectType({ description: 'Acteurs et lacunes du périmètre, thème par thème' })

@@ -3,6 +3,50 @@ import { GeoJSONScalar } from '../graphql/geojson.scalar.js';
 import { Theme } from '../themes/theme.entity.js';
 import { Territory } from '../territories/territory.entity.js';
 import { GapLevel, PresenceClass } from './gap.inputs.js';
+import { PresenceCounts, WithWideOnlyCounts, type PresenceCountDescriptions } from './presence-counts.js';
+
+/** How a coverage type words the figures it shares with the other: over one territory, or over a perimeter. */
+interface CoverageFigureDescriptions extends PresenceCountDescriptions {
+  population: string;
+  actorCount: string;
+  actorsPer10k: string;
+  communeCount: string;
+  coveredCommuneCount: string;
+  coveredPopulation: string;
+  coveredPopulationShare: string;
+}
+
+/**
+ * The figures of a territory's coverage that a perimeter's summary gives too, each type describing them
+ * its way: population, actors by reach, communes and population covered. An abstract base, like
+ * `Analysis` below; its fields come first in each type.
+ */
+function CoverageFigures(descriptions: CoverageFigureDescriptions) {
+  @ObjectType()
+  abstract class CoverageFiguresBase extends PresenceCounts(descriptions) {
+    @Field(() => Int, { description: descriptions.population })
+    population: number;
+
+    @Field(() => Int, { description: descriptions.actorCount })
+    actorCount: number;
+
+    @Field(() => Float, { nullable: true, description: descriptions.actorsPer10k })
+    actorsPer10k: number | null;
+
+    @Field(() => Int, { description: descriptions.communeCount })
+    communeCount: number;
+
+    @Field(() => Int, { description: descriptions.coveredCommuneCount })
+    coveredCommuneCount: number;
+
+    @Field(() => Int, { description: descriptions.coveredPopulation })
+    coveredPopulation: number;
+
+    @Field(() => Float, { nullable: true, description: descriptions.coveredPopulationShare })
+    coveredPopulationShare: number | null;
+  }
+  return CoverageFiguresBase;
+}
 
 /** The coverage figures of one territory for one set of themes. */
 @ObjectType({
@@ -11,54 +55,28 @@ import { GapLevel, PresenceClass } from './gap.inputs.js';
     'est couvert (covered) dès qu’au moins une de ses communes l’est ; coveredPopulationShare donne en plus la part de sa ' +
     'population vivant dans une commune couverte',
 })
-export class TerritoryCoverage {
+export class TerritoryCoverage extends CoverageFigures({
+  localActorCount: 'Acteurs présents localement (commune, arrondissement, EPCI, EPT, département, rayon d’au plus 50 km, ou adresse)',
+  wideActorCount: 'Acteurs qui ne couvrent le territoire qu’à l’échelle d’une région ou de la France entière (ou d’un rayon de plus de 50 km)',
+  population: 'Population municipale (somme de celle des communes membres pour un EPCI ou un département)',
+  actorCount: 'Nombre d’acteurs distincts retenus couvrant le territoire : pour un EPCI ou un département, ceux qui couvrent au moins une de ses communes',
+  actorsPer10k: 'Acteurs pour 10 000 habitants (null si population nulle)',
+  communeCount: 'Nombre de communes (1 au niveau communal)',
+  coveredCommuneCount: 'Communes couvertes par au moins un acteur',
+  coveredPopulation: 'Population des communes couvertes',
+  coveredPopulationShare: 'Part (0 à 1) de la population vivant dans une commune couverte ; null si population nulle',
+}) {
   @Field(() => Territory)
   territory: Territory;
 
-  @Field(() => Int, {
-    description: 'Population municipale (somme de celle des communes membres pour un EPCI ou un département)',
-  })
-  population: number;
-
-  @Field(() => Int, {
-    description: 'Nombre d’acteurs distincts retenus couvrant le territoire : pour un EPCI ou un département, ceux qui couvrent au moins une de ses communes',
-  })
-  actorCount: number;
-
-  @Field(() => Int, { description: 'Acteurs présents localement (commune, arrondissement, EPCI, EPT, département, rayon d’au plus 50 km, ou adresse)' })
-  localActorCount: number;
-
-  @Field(() => Int, {
-    description: 'Acteurs qui ne couvrent le territoire qu’à l’échelle d’une région ou de la France entière (ou d’un rayon de plus de 50 km)',
-  })
-  wideActorCount: number;
-
   @Field(() => PresenceClass, { description: 'Classe de la carte : présence locale, seulement des acteurs régionaux ou nationaux, ou aucun acteur' })
   presence: PresenceClass;
-
-  @Field(() => Float, { nullable: true, description: 'Acteurs pour 10 000 habitants (null si population nulle)' })
-  actorsPer10k: number | null;
 
   @Field(() => Boolean, { description: 'Vrai si au moins un acteur couvre le territoire (au moins une commune pour un EPCI ou un département)' })
   covered: boolean;
 
   @Field(() => Boolean, { description: 'Vrai si le territoire est sous le seuil demandé (minActors, minActorsPer10k)' })
   isGap: boolean;
-
-  @Field(() => Int, { description: 'Nombre de communes (1 au niveau communal)' })
-  communeCount: number;
-
-  @Field(() => Int, { description: 'Communes couvertes par au moins un acteur' })
-  coveredCommuneCount: number;
-
-  @Field(() => Int, { description: 'Population des communes couvertes' })
-  coveredPopulation: number;
-
-  @Field(() => Float, {
-    nullable: true,
-    description: 'Part (0 à 1) de la population vivant dans une commune couverte ; null si population nulle',
-  })
-  coveredPopulationShare: number | null;
 
   @Field(() => Int, { description: 'Population des communes sans aucun acteur' })
   uncoveredPopulation: number;
@@ -76,22 +94,23 @@ export class TerritoryCoverage {
 }
 
 @ObjectType({ description: 'Indicateurs d’un périmètre (population et communes du périmètre ; territoires au niveau demandé)' })
-export class CoverageSummary {
-  @Field(() => Int, { description: 'Population du périmètre' })
-  population: number;
-
-  @Field(() => Int, { description: 'Population des communes du périmètre couvertes par au moins un acteur' })
-  coveredPopulation: number;
-
-  @Field(() => Float, { nullable: true, description: 'Part (0 à 1) de la population couverte' })
-  coveredPopulationShare: number | null;
-
-  @Field(() => Int, { description: 'Communes du périmètre' })
-  communeCount: number;
-
-  @Field(() => Int, { description: 'Communes du périmètre couvertes' })
-  coveredCommuneCount: number;
-
+export class CoverageSummary extends WithWideOnlyCounts(
+  CoverageFigures({
+    localActorCount: 'Acteurs distincts présents localement dans au moins une commune du périmètre',
+    wideActorCount: 'Acteurs distincts couvrant le périmètre sans y être présents localement (échelle régionale ou nationale)',
+    population: 'Population du périmètre',
+    actorCount: 'Acteurs distincts retenus couvrant au moins une commune du périmètre (présents localement sous presence LOCAL)',
+    actorsPer10k: 'Acteurs pour 10 000 habitants du périmètre',
+    communeCount: 'Communes du périmètre',
+    coveredCommuneCount: 'Communes du périmètre couvertes',
+    coveredPopulation: 'Population des communes du périmètre couvertes par au moins un acteur',
+    coveredPopulationShare: 'Part (0 à 1) de la population couverte',
+  }),
+  {
+    wideOnlyCommuneCount: 'Communes du périmètre couvertes seulement par des acteurs régionaux ou nationaux',
+    wideOnlyPopulation: 'Population de ces communes',
+  },
+) {
   @Field(() => Int, { description: 'Territoires au niveau demandé' })
   territoryCount: number;
 
@@ -100,26 +119,6 @@ export class CoverageSummary {
 
   @Field(() => Int, { description: 'Territoires sous le seuil demandé (lacunes)' })
   gapCount: number;
-
-  @Field(() => Int, {
-    description: 'Acteurs distincts retenus couvrant au moins une commune du périmètre (présents localement sous presence LOCAL)',
-  })
-  actorCount: number;
-
-  @Field(() => Int, { description: 'Acteurs distincts présents localement dans au moins une commune du périmètre' })
-  localActorCount: number;
-
-  @Field(() => Int, { description: 'Acteurs distincts couvrant le périmètre sans y être présents localement (échelle régionale ou nationale)' })
-  wideActorCount: number;
-
-  @Field(() => Int, { description: 'Communes du périmètre couvertes seulement par des acteurs régionaux ou nationaux' })
-  wideOnlyCommuneCount: number;
-
-  @Field(() => Int, { description: 'Population de ces communes' })
-  wideOnlyPopulation: number;
-
-  @Field(() => Float, { nullable: true, description: 'Acteurs pour 10 000 habitants du périmètre' })
-  actorsPer10k: number | null;
 }
 
 @ObjectType({ description: 'Indicateurs d’un périmètre pour un thème' })
