@@ -14,6 +14,7 @@ import { searchActors, type SearchRequest, type SearchResult } from './actor-sea
 import type { Actor } from './actor.entity.js';
 import type { CreateActorInput, UpdateActorInput } from './actor.inputs.js';
 import { ActorPermissions } from './actor.permissions.js';
+import { Notices } from '../notifications/notices.js';
 import { type ActorRecord, ActorRepository, type ReviewChange, type StoredRecord } from './actor.repository.js';
 
 export type { ActorRecord, StoredRecord } from './actor.repository.js';
@@ -213,6 +214,7 @@ export class ActorService {
       await this.settleReview(m, author.id, [{ id, from: locked.reviewStatus, decision }]);
       // Whoever validates has read the record and vouches for it: it is confirmed as of now.
       if (to === ReviewStatus.VALIDATED) await ActorRepository.markVerified(m, id);
+      await Notices.moderationDecided(m, id, to, text, author.id);
     });
     return this.get(id);
   }

@@ -1,6 +1,6 @@
 import { Field, Int, ObjectType } from 'type-graphql';
 import { type Queryable, run, sql } from '../db/sql.js';
-import { decodeCursor, encodeCursor, forwardPage, isCursorText, PageInfo } from '../graphql/pagination.js';
+import { decodeCursor, encodeCursor, forwardPage, isInstantKey, PageInfo } from '../graphql/pagination.js';
 import { ReviewStatus } from './actor-enums.js';
 import { Actor, actorColumns, toActor } from './actor.entity.js';
 
@@ -47,13 +47,6 @@ interface QueueRow {
   byName: string | null;
 }
 
-/** A cursor's sort value: the instant written by `to_char` below, and nothing else reaches SQL. */
-const isSinceKey = (v: unknown): v is string => {
-  if (!isCursorText(v) || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/.test(v)) return false;
-  const ms = Date.parse(`${v.slice(0, 23)}Z`);
-  return Number.isFinite(ms) && new Date(ms).toISOString().startsWith(v.slice(0, 23));
-};
-
 /**
  * The active actors waiting for review (PENDING_REVIEW), in the order they started waiting, with
  * the event that put them there (actor_review_event). `region` (a code) keeps those that cover at
@@ -64,7 +57,7 @@ export async function readReviewQueue(
   db: Queryable,
   { region, first, after, wantsTotal }: { region: string | null; first: number; after: string | null | undefined; wantsTotal: boolean },
 ): Promise<ReviewQueue> {
-  const [afterSince, afterId] = after ? decodeCursor(after, isSinceKey) : [null, null];
+  const [afterSince, afterId] = after ? decodeCursor(after, isInstantKey) : [null, null];
   const inQueue = sql`a.review_status = ${ReviewStatus.PENDING_REVIEW} AND a.status = 'ACTIVE'
     AND (${region}::text IS NULL OR EXISTS (
       SELECT 1 FROM coverage_area ca WHERE ca.actor_id = a.id AND ca.level = 'REGION' AND ca.code = ${region}))`;

@@ -120,6 +120,12 @@ export class CoalitionRepository {
     return this.memberships(sql`m.actor_id = ANY(${actorIds}::uuid[])`, sql`m.requested_at DESC, m.id`);
   }
 
+  /** Pending requests (REQUESTED) of the coalitions aliased `c` that `managed` keeps, oldest first, `limit` at most. */
+  async pendingRequests(managed: Sql, limit: number): Promise<Membership[]> {
+    const inManaged = sql`m.status = 'REQUESTED' AND m.coalition_id IN (SELECT c.id FROM coalition c WHERE ${managed})`;
+    return this.memberships(inManaged, sql`m.requested_at, m.id LIMIT ${limit}`);
+  }
+
   async membershipById(id: string): Promise<Membership | null> {
     return (await this.memberships(sql`m.id = ${id}`))[0] ?? null;
   }

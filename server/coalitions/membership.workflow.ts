@@ -9,6 +9,7 @@ import { Permissions, requireUser } from './coalition.permissions.js';
 import type { CoalitionRepository } from './coalition.repository.js';
 import { type MembershipAction, MembershipMachine, type MembershipParty } from './coalition.transitions.js';
 import type { Membership } from './membership.entity.js';
+import { Notices } from '../notifications/notices.js';
 
 /**
  * The join workflow: requests, invitations, decisions, answers and departures. Every change of
@@ -99,7 +100,12 @@ export class MembershipWorkflow {
   ): Promise<Membership> {
     const status = MembershipMachine.next(action, null, parties);
     try {
-      const id = await this.ds.transaction((m) => this.repo.insertMembership(m, { coalitionId: c.id, actorId, role, status, userId: user.id }));
+      const id = await this.ds.transaction(async (m) => {
+        const created = await this.repo.insertMembership(m, { coalitionId: c.id, actorId, role, status, userId: user.id });
+        // A request tells the coordinators, an invitation the invited actor, in the same transaction.
+        await Notices.membershipOpened(m, created, user.id);
+        return created;
+      });
       await this.refreshMemberships(user);
       return (await this.repo.membershipById(id))!;
     } catch (err) {
@@ -138,6 +144,7 @@ export class MembershipWorkflow {
         const now = await this.repo.membershipStatus(m, membership.id);
         throw new AppError('CONFLICT', 'Cette adhésion a déjà été traitée par quelqu’un d’autre.', { currentStatus: now });
       }
+      if (action === 'ACCEPT' || action === 'REJECT') await Notices.membershipDecided(m, membership.id, u.id);
     });
     await this.refreshMemberships(u);
     return (await this.repo.membershipById(membership.id))!;

@@ -9,6 +9,7 @@ import { type PartnershipAction, PartnershipMachine, PARTNERSHIP_TRANSITIONS } f
 import type { CreatePartnershipInput } from './coalition.inputs.js';
 import type { Partnership } from './partnership.entity.js';
 import { PartnershipRepository } from './partnership.repository.js';
+import { Notices } from '../notifications/notices.js';
 
 /** The system's own move: an active partnership whose period is over ends when the pair declares it again. */
 const EXPIRE = PARTNERSHIP_TRANSITIONS.find((t) => t.action === 'EXPIRE')!;
@@ -64,7 +65,10 @@ export class PartnershipService {
       id = await this.ds.transaction(async (m) => {
         // An active partnership whose period is over no longer blocks a new one of the same kind.
         await this.repo.expire(m, declaration, { from: EXPIRE.from!, to: EXPIRE.to, userId: u.id, reason: 'Période terminée' });
-        return this.repo.insert(m, declaration);
+        const declared = await this.repo.insert(m, declaration);
+        // The other side is told in the same transaction that it has a partnership to confirm.
+        if (declared) await Notices.partnershipDeclared(m, declared, u.id);
+        return declared;
       });
     } catch (err) {
       if (isUniqueViolation(err)) throw PartnershipMachine.conflict('DECLARE', null);

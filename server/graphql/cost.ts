@@ -36,6 +36,9 @@ export const ARG_CAPS: Record<string, Record<string, [number, number] | number>>
   'Query.compareCoverage': { scopes: 6 },
   'Query.searchTerritories': { first: [1, 50], levels: 10 },
   'Territory.children': { first: [1, 1000] },
+  'Query.myNotifications': { first: [0, 100] },
+  'Mutation.markNotificationsRead': { ids: 200 },
+  'Query.pendingRequestsToDecide': { first: [0, 200] },
 };
 
 /** The first argument of `field` (e.g. 'Query.actors') over its cap, as a BAD_USER_INPUT naming the cap. */
@@ -114,6 +117,7 @@ const LIST_SIZES: Record<string, number> = {
   'ReviewQueue.edges': 1,
   'ActorsToVerify.edges': 1,
   'CoalitionConnection.edges': 1,
+  'NotificationConnection.edges': 1,
   'CoveredCommunes.nodes': 1,
   'GapResult.rows': 1,
   'ThemeMatrix.rows': 1,
@@ -140,6 +144,7 @@ const PAGE_LIST: Record<string, string> = {
   ReviewQueue: 'edges',
   ActorsToVerify: 'edges',
   CoalitionConnection: 'edges',
+  NotificationConnection: 'edges',
   CoveredCommunes: 'nodes',
   GapResult: 'rows',
   ThemeMatrix: 'rows',

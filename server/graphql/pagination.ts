@@ -53,6 +53,16 @@ export function encodeCursor(value: unknown, id: string): string {
 /** A sort value that is text PostgreSQL takes (no NUL), of a sane length. */
 export const isCursorText = (v: unknown): v is string => typeof v === 'string' && v.length <= 1000 && !v.includes('\u0000');
 
+/**
+ * An instant as a cursor keeps it, to the microsecond (a Date keeps milliseconds only), written by
+ * `to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`: checked before it reaches SQL.
+ */
+export const isInstantKey = (v: unknown): v is string => {
+  if (!isCursorText(v) || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/.test(v)) return false;
+  const ms = Date.parse(`${v.slice(0, 23)}Z`);
+  return Number.isFinite(ms) && new Date(ms).toISOString().startsWith(v.slice(0, 23));
+};
+
 const invalidCursor = () => badInput('Curseur de pagination invalide : reprenez la recherche depuis la première page', 'after');
 
 /** Reads a cursor written by `encodeCursor`: [value, id], the value checked by `isValue`. */

@@ -10,6 +10,8 @@ import { GapResolver } from '../gaps/gap.resolver.js';
 import { ThemeResolver } from '../themes/theme.resolver.js';
 import { TerritoryResolver } from '../territories/territory.resolver.js';
 import { VocabularyResolver } from '../vocabulary/vocabulary.resolver.js';
+import { NotificationResolver } from '../notifications/notification.resolver.js';
+import { EspaceResolver } from '../espace/espace.resolver.js';
 
 /** The whole GraphQL schema, built from the resolvers of every domain. */
 export function createSchema(): Promise<GraphQLSchema> {
@@ -28,6 +30,8 @@ export function createSchema(): Promise<GraphQLSchema> {
       ActorImportResolver,
       ActorModerationResolver,
       VocabularyResolver,
+      NotificationResolver,
+      EspaceResolver,
     ],
     validate: true,
   });

@@ -15,6 +15,7 @@ import type { Context } from '../graphql/context.js';
 import { enumLabels, type EnumObject } from '../graphql/enums.js';
 import { PresenceClass } from '../gaps/gap.inputs.js';
 import { TerritoryLevel } from '../territories/territory-level.js';
+import { NotificationKind } from '../notifications/notify.js';
 
 @ObjectType({ description: 'Une valeur d’une liste fermée (le nom de la valeur de l’enum GraphQL) et son libellé français' })
 export class VocabularyEntry {
@@ -75,6 +76,9 @@ export class Vocabulary {
 
   @Field(() => [VocabularyEntry], { description: 'Classes de couverture d’un territoire, légende des cartes (enum PresenceClass)' })
   presenceClasses = entries(PresenceClass);
+
+  @Field(() => [VocabularyEntry], { description: 'Ce dont une notification informe (enum NotificationKind)' })
+  notificationKinds = entries(NotificationKind);
 
   @Field(() => Int, {
     description: 'Mois après lesquels une fiche non confirmée est à vérifier (Actor.isStale ; FRESHNESS_MONTHS du serveur, 18 par défaut)',

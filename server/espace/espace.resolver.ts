@@ -1,0 +1,56 @@
+import { Arg, Ctx, Int, Query, Resolver } from 'type-graphql';
+import { type AuthUser, UserRole } from '../auth/auth.types.js';
+import { MembershipStatus } from '../coalitions/coalition-enums.js';
+import { Permissions, requireUser } from '../coalitions/coalition.permissions.js';
+import { Membership } from '../coalitions/membership.entity.js';
+import { join, type Sql, sql } from '../db/sql.js';
+import type { Context } from '../graphql/context.js';
+import { checkArgs } from '../graphql/cost.js';
+
+/** The most requests a coordinator's list (and its count) reads. */
+const MAX_PENDING = 500;
+
+/**
+ * SQL condition on coalition alias `c` for the coalitions the user manages, as `Permissions.canManage`
+ * decides it (administrators: all; ARS analysts: those of their région; anyone: those an actor of
+ * theirs pilots). Only a preselection: every row read is checked again with `canManage`.
+ */
+function managedSql(user: AuthUser): Sql {
+  if (user.role === UserRole.ADMIN) return sql`TRUE`;
+  const piloted = [...new Set(user.memberships.filter((m) => m.role === 'PILOTE' && m.status === MembershipStatus.ACTIVE).map((m) => m.coalitionId))];
+  const or = [sql`c.id = ANY(${piloted}::uuid[])`];
+  if (user.role === UserRole.ANALYST && user.regionCode) or.push(sql`c.region_code = ${user.regionCode}`);
+  return sql`(${join(or, sql` OR `)})`;
+}
+
+/** Every pending request of every coalition the user manages, each checked with `canManage`. */
+async function pendingRequests({ services, loaders }: Context, user: AuthUser): Promise<Membership[]> {
+  const list = await services.coalitions.repo.pendingRequests(managedSql(user), MAX_PENDING);
+  const coalitions = await loaders.coalition.loadMany(list.map((m) => m.coalitionId));
+  return list.filter((_, i) => {
+    const c = coalitions[i];
+    return !!c && !(c instanceof Error) && Permissions.canManage(user, c);
+  });
+}
+
+/** « Mon espace »: what waits on the signed-in account across the coalitions it manages. */
+@Resolver()
+export class EspaceResolver {
+  @Query(() => [Membership], {
+    description:
+      'Les demandes d’adhésion en attente de toutes les coalitions que le compte connecté gère (coordinateur, analyste ARS de leur région, ' +
+      'administrateur), les plus anciennes d’abord ; vide pour les autres comptes',
+  })
+  async pendingRequestsToDecide(
+    @Arg('first', () => Int, { defaultValue: 100, description: 'Nombre au plus (0 à 200)' }) first: number,
+    @Ctx() ctx: Context,
+  ): Promise<Membership[]> {
+    checkArgs('Query.pendingRequestsToDecide', { first });
+    return (await pendingRequests(ctx, requireUser(ctx.user ?? null))).slice(0, first);
+  }
+
+  @Query(() => Int, { description: 'Nombre de demandes d’adhésion en attente que le compte connecté peut décider (0 pour un visiteur ; 500 au plus)' })
+  async pendingRequestsToDecideCount(@Ctx() ctx: Context): Promise<number> {
+    return ctx.user ? (await pendingRequests(ctx, ctx.user)).length : 0;
+  }
+}
