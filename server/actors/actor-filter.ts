@@ -78,7 +78,7 @@ export async function filterSql(filter: ActorFilter | undefined, taxonomy: Taxon
  * without letter or digit normalises to nothing: it is then looked for as typed in the names
  * (« % » finds « 100 % prévention », not every actor).
  */
-function textCondition(t: string): Sql {
+export function textCondition(t: string): Sql {
   return sql`(a.search_vector @@ websearch_to_tsquery('french', public.f_unaccent(${t}))
     OR (public.f_norm(${t}) <> '' AND a.search_name LIKE '%' || public.f_like_escape(public.f_norm(${t})) || '%')
     OR (public.f_norm(${t}) = '' AND strpos(a.name, ${t}) > 0)

@@ -3,6 +3,7 @@ import { Field, Float, InputType, Int, ObjectType } from 'type-graphql';
 import { decorators, DescriptionInput, NameInput } from '../graphql/fields.js';
 import { TerritoryRefInput } from '../territories/territory.inputs.js';
 import { ActorKind, ReviewStatus, Sector } from './actor-enums.js';
+import { IsSiret } from './actor-identifiers.js';
 
 /** WGS84 coordinates in degrees, checked with one message wherever a place is given. */
 const inRange = (min: number, max: number, message: string) => decorators(Min(min, { message }), Max(max, { message }));
@@ -28,7 +29,7 @@ class ActorFields {
 
   @Field(() => String, { nullable: true })
   @IsOptional()
-  @Matches(/^\d{14}$/, { message: 'le SIRET compte 14 chiffres' })
+  @IsSiret()
   siret?: string | null;
 
   @Field(() => String, { nullable: true })

@@ -4,6 +4,7 @@ import { ActorImportResolver } from '../actors/actor-import.resolver.js';
 import { ActorModerationResolver } from '../actors/actor-moderation.resolver.js';
 import { ActorResolver } from '../actors/actor.resolver.js';
 import { AuthResolver } from '../auth/auth.resolver.js';
+import { ClaimResolver } from '../claims/claim.resolver.js';
 import { ActorPartnershipResolver, CoalitionResolver, MembershipResolver, PartnershipResolver } from '../coalitions/coalition.resolver.js';
 import { DiagnosticResolver } from '../diagnostic/diagnostic.resolver.js';
 import { GapResolver } from '../gaps/gap.resolver.js';
@@ -29,6 +30,7 @@ export function createSchema(): Promise<GraphQLSchema> {
       ActorPartnershipResolver,
       ActorImportResolver,
       ActorModerationResolver,
+      ClaimResolver,
       VocabularyResolver,
       NotificationResolver,
       EspaceResolver,
