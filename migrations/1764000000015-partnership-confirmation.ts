@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { createStatusHistory } from './status-history.js';
 
 /**
  * A partnership was declared by one side alone and public at once: any member could declare a
@@ -28,17 +29,7 @@ export class PartnershipConfirmation1764000000015 implements MigrationInterface 
     await q.query(`ALTER TABLE partnership ALTER COLUMN status SET DEFAULT 'PENDING'`);
     await q.query(`ALTER TABLE partnership ADD CONSTRAINT partnership_active_confirmed CHECK (status <> 'ACTIVE' OR confirmed_at IS NOT NULL)`);
 
-    await q.query(`
-      CREATE TABLE partnership_event (
-        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-        partnership_id uuid NOT NULL REFERENCES partnership(id) ON DELETE CASCADE,
-        from_status text,
-        to_status text NOT NULL,
-        user_id uuid REFERENCES user_account(id) ON DELETE SET NULL,
-        reason text CHECK (length(reason) <= 1000),
-        at timestamptz NOT NULL DEFAULT clock_timestamp()
-      )`);
-    await q.query(`CREATE INDEX partnership_event_partnership_idx ON partnership_event (partnership_id, id)`);
+    await createStatusHistory(q, 'partnership_event', 'partnership');
 
     await q.query(`
       INSERT INTO partnership_event (partnership_id, from_status, to_status, user_id, reason, at)

@@ -1,5 +1,6 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { rewrite } from './1764000000011-field-actor-keys.js';
+import { createStatusHistory } from './status-history.js';
 
 /**
  * Moderation of the directory. A self-registered account erased the national gap analysis by
@@ -28,17 +29,7 @@ export class ActorReview1764000000017 implements MigrationInterface {
       CHECK (review_status IN ('VALIDATED', 'PENDING_REVIEW', 'REJECTED'))`);
     // The review queue: the few actors not validated.
     await q.query(`CREATE INDEX actor_review_idx ON actor (review_status, updated_at DESC) WHERE review_status <> 'VALIDATED'`);
-    await q.query(`
-      CREATE TABLE actor_review_event (
-        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-        actor_id uuid NOT NULL REFERENCES actor(id) ON DELETE CASCADE,
-        from_status text,
-        to_status text NOT NULL,
-        user_id uuid REFERENCES user_account(id) ON DELETE SET NULL,
-        reason text CHECK (length(reason) <= 1000),
-        at timestamptz NOT NULL DEFAULT clock_timestamp()
-      )`);
-    await q.query(`CREATE INDEX actor_review_event_actor_idx ON actor_review_event (actor_id, id)`);
+    await createStatusHistory(q, 'actor_review_event', 'actor');
 
     await rewrite(q, 'gap_actor_changed()', [
       ["n.status = 'ACTIVE'", "n.status = 'ACTIVE' AND n.review_status = 'VALIDATED'"],
