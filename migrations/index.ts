@@ -14,6 +14,7 @@ import { SessionsAndLoginThrottle1764000000016 } from './1764000000016-sessions-
 import { ActorReview1764000000017 } from './1764000000017-actor-review.js';
 import { LocalPresence1764000000018 } from './1764000000018-local-presence.js';
 import { ActorVerifiedAt1764000000019 } from './1764000000019-actor-verified-at.js';
+import { VerifiedLocalPresence1764000000020 } from './1764000000020-verified-local-presence.js';
 import { ActorClaims1764000000021 } from './1764000000021-actor-claims.js';
 import { Notifications1764000000022 } from './1764000000022-notifications.js';
 
@@ -35,6 +36,7 @@ export const migrations = [
   ActorReview1764000000017,
   LocalPresence1764000000018,
   ActorVerifiedAt1764000000019,
+  VerifiedLocalPresence1764000000020,
   ActorClaims1764000000021,
   Notifications1764000000022,
 ];

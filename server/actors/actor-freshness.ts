@@ -1,3 +1,5 @@
+import { type Queryable, one, run, sql } from '../db/sql.js';
+
 /**
  * When a record is stale: its information was last confirmed by someone responsible
  * (Actor.verifiedAt) more than `months` calendar months ago (FRESHNESS_MONTHS, 18 by default), or
@@ -23,4 +25,26 @@ export class FreshnessPolicy {
   isStale(verifiedAt: Date | null, now: Date = new Date()): boolean {
     return !verifiedAt || verifiedAt.getTime() < this.staleBefore(now).getTime();
   }
+}
+
+/** How often the stored flags (`actor.verified_recently`) are brought up to the clock. */
+export const FRESHNESS_SWEEP_MS = 60 * 60 * 1000;
+
+/**
+ * Writes the policy into the database and flips the `actor.verified_recently` flags that the clock
+ * or a new policy changed (migration 1764000000020): the maintained gap counts of verified local
+ * presence follow through the actor trigger. Returns how many records changed state.
+ */
+export async function applyFreshnessPolicy(db: Queryable, policy: FreshnessPolicy): Promise<number> {
+  await run(db, sql`UPDATE freshness_policy SET months = ${policy.months} WHERE months <> ${policy.months}`);
+  const row = await one<{ moved: number }>(db, sql`SELECT actor_freshness_expire() AS moved`);
+  return row?.moved ?? 0;
+}
+
+/** Applies the policy now, then every FRESHNESS_SWEEP_MS; the timer does not keep the process alive. */
+export async function maintainFreshness(db: Queryable, policy: FreshnessPolicy, onError: (err: unknown) => void): Promise<() => void> {
+  await applyFreshnessPolicy(db, policy);
+  const timer = setInterval(() => void applyFreshnessPolicy(db, policy).catch(onError), FRESHNESS_SWEEP_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }

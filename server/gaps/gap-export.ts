@@ -117,6 +117,7 @@ const GAP_COLUMNS: [string, (r: TerritoryCoverage, p: Parents) => Cell][] = [
   ['couverture', (r) => PRESENCE_LABELS[r.presence]],
   ['acteurs', (r) => r.actorCount],
   ['acteurs_presents_localement', (r) => r.localActorCount],
+  ['dont_fiche_verifiee_recemment', (r) => r.verifiedLocalActorCount],
   ['acteurs_regionaux_ou_nationaux', (r) => r.wideActorCount],
   ['acteurs_pour_10000_habitants', (r) => r.actorsPer10k],
   ['communes', (r) => r.communeCount],

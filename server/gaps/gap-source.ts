@@ -1,6 +1,6 @@
 import { type Shared, type Sql, empty, shared, sql, where } from '../db/sql.js';
 import { TerritoryLevel } from '../territories/territory-level.js';
-import { actorConditions, type GapSpec, type Group, LOCAL_KEY_PREFIX } from './gap-spec.js';
+import { actorConditions, FRESH_KEY_PREFIX, type GapSpec, type Group, LOCAL_KEY_PREFIX } from './gap-spec.js';
 import { Presence } from './gap.inputs.js';
 
 /** An integer standing for a commune code, unique: 55545 → 55545, 2A004 → 100004, 2B033 → 200033. */
@@ -19,8 +19,8 @@ export interface CountContext {
   communes: Sql;
   /**
    * Only the counts the request decides with (`n`): the theme matrix without its totals. The
-   * maintained aggregates then read one key per column instead of two; `nl` and `na` are not
-   * computed apart (both equal `n`), so presence classes and wide-scope figures mean nothing.
+   * maintained aggregates then read one key per column instead of three; `nl`, `na` and `nv` are
+   * not computed apart (all equal `n`), so presence classes and wide-scope figures mean nothing.
    */
   decisiveOnly?: boolean;
 }
@@ -28,12 +28,13 @@ export interface CountContext {
 /**
  * Where the actor counts come from. Chosen once per request (countSource), it writes every part
  * of the statement that depends on it:
- * - `counts`: CTEs g(gid, ord …), kc(ord, id, n, nl, na): actors per commune, and, above communes,
- *   ka(ord, code, n, nl, na): actors per territory of the level;
+ * - `counts`: CTEs g(gid, ord …), kc(ord, id, n, nl, na, nv): actors per commune, and, above
+ *   communes, ka(ord, code, n, nl, na, nv): actors per territory of the level;
  * - `joinCounts`: a commune relation × the columns, with their counts;
- * - `scopeActors`: distinct actors covering the scope, per column, as a relation (gid, nl, na).
- * Every count comes three ways: `nl` the actors present locally, `na` those covering in any way
- * (région or country included), and `n` the one the request's presence decides with.
+ * - `scopeActors`: distinct actors covering the scope, per column, as a relation (gid, nl, na, nv).
+ * Every count comes four ways: `nl` the actors present locally, `nv` those of them whose record
+ * was confirmed recently (the others are stale), `na` those covering in any way (région or
+ * country included), and `n` the one the request's presence decides with.
  */
 export interface CountSource {
   counts(): Sql;
@@ -62,40 +63,45 @@ export function countSource(ctx: CountContext): CountSource {
 class AggregateSource implements CountSource {
   private readonly keys: Shared;
   private readonly localKeys: Shared;
-  /** Both, for the lookups that read a territory's rows once. */
+  private readonly freshKeys: Shared;
+  /** All three, for the lookups that read a territory's rows once. */
   private readonly allKeys: Shared;
 
   constructor(private readonly ctx: CountContext) {
     const keys = ctx.groups.map((g) => g.keys[0]);
     const localKeys = keys.map((k) => LOCAL_KEY_PREFIX + k);
+    const freshKeys = keys.map((k) => FRESH_KEY_PREFIX + k);
     if (ctx.decisiveOnly) {
-      // Half the rows read: nl and na are then both the decisive count.
+      // A third of the rows read: nl, na and nv are then all the decisive count.
       const decisiveKeys = shared(ctx.spec.presence === Presence.LOCAL ? localKeys : keys);
-      this.keys = this.localKeys = this.allKeys = decisiveKeys;
+      this.keys = this.localKeys = this.freshKeys = this.allKeys = decisiveKeys;
       return;
     }
     this.keys = shared(keys);
     this.localKeys = shared(localKeys);
-    this.allKeys = shared([...keys, ...localKeys]);
+    this.freshKeys = shared(freshKeys);
+    this.allKeys = shared([...keys, ...localKeys, ...freshKeys]);
   }
 
   counts(): Sql {
     const { spec, gids, areaLevel, communes } = this.ctx;
-    const { keys, localKeys, allKeys } = this;
+    const { keys, localKeys, freshKeys, allKeys } = this;
     const themeRows = (k: Shared) =>
       sql`(SELECT k.code, k.theme, k.actor_count FROM coverage_theme_count k WHERE k.level = 'COMMUNE' AND k.theme = ANY(${k}::text[]))`;
     const kc =
       spec.scope.level === TerritoryLevel.PAYS
         ? // All of France: each key's rows in one index range, hashed.
           this.ctx.decisiveOnly
-          ? sql`SELECT x.id, g.ord, coalesce(k.actor_count, 0) AS nl, coalesce(k.actor_count, 0) AS na
+          ? sql`SELECT x.id, g.ord, coalesce(k.actor_count, 0) AS nl, coalesce(k.actor_count, 0) AS na, coalesce(k.actor_count, 0) AS nv
                FROM ${communes} x CROSS JOIN g
                LEFT JOIN ${themeRows(keys)} k ON k.code = x.code AND k.theme = g.key`
-          : sql`SELECT x.id, g.ord, coalesce(kl.actor_count, 0) AS nl, coalesce(k.actor_count, 0) AS na
+          : sql`SELECT x.id, g.ord, coalesce(kl.actor_count, 0) AS nl, coalesce(k.actor_count, 0) AS na, coalesce(kv.actor_count, 0) AS nv
                FROM ${communes} x CROSS JOIN g
                LEFT JOIN ${themeRows(keys)} k ON k.code = x.code AND k.theme = g.key
-               LEFT JOIN ${themeRows(localKeys)} kl ON kl.code = x.code AND kl.theme = g.lkey`
-        : sql`SELECT x.id, g.ord, coalesce((cnt.n ->> g.lkey)::int, 0) AS nl, coalesce((cnt.n ->> g.key)::int, 0) AS na
+               LEFT JOIN ${themeRows(localKeys)} kl ON kl.code = x.code AND kl.theme = g.lkey
+               LEFT JOIN ${themeRows(freshKeys)} kv ON kv.code = x.code AND kv.theme = g.vkey`
+        : sql`SELECT x.id, g.ord, coalesce((cnt.n ->> g.lkey)::int, 0) AS nl, coalesce((cnt.n ->> g.key)::int, 0) AS na,
+                 coalesce((cnt.n ->> g.vkey)::int, 0) AS nv
                FROM ${communes} x
                CROSS JOIN LATERAL (SELECT jsonb_object_agg(k.theme, k.actor_count) AS n FROM coverage_theme_count k
                  WHERE k.level = 'COMMUNE' AND k.code = x.code AND k.theme = ANY(${allKeys}::text[])) cnt
@@ -103,13 +109,15 @@ class AggregateSource implements CountSource {
     const ka = areaLevel
       ? sql`, ka AS (SELECT z.*, ${decisive(spec, sql`z`)} AS n FROM (
                  SELECT g.ord, k.code, coalesce(max(k.actor_count) FILTER (WHERE k.theme = g.lkey), 0) AS nl,
-                   coalesce(max(k.actor_count) FILTER (WHERE k.theme = g.key), 0) AS na
+                   coalesce(max(k.actor_count) FILTER (WHERE k.theme = g.key), 0) AS na,
+                   coalesce(max(k.actor_count) FILTER (WHERE k.theme = g.vkey), 0) AS nv
                  FROM u JOIN coverage_theme_count k ON k.level = ${areaLevel} AND k.code = u.code AND k.theme = ANY(${allKeys}::text[])
-                 JOIN g ON k.theme IN (g.key, g.lkey)
+                 JOIN g ON k.theme IN (g.key, g.lkey, g.vkey)
                  GROUP BY g.ord, k.code) z)`
       : empty;
     return sql`
-        g AS (SELECT gid, key, lkey, ord::int AS ord FROM unnest(${gids}::text[], ${keys}::text[], ${localKeys}::text[]) WITH ORDINALITY AS g(gid, key, lkey, ord)),
+        g AS (SELECT gid, key, lkey, vkey, ord::int AS ord
+              FROM unnest(${gids}::text[], ${keys}::text[], ${localKeys}::text[], ${freshKeys}::text[]) WITH ORDINALITY AS g(gid, key, lkey, vkey, ord)),
         -- Dense: one row per (commune, column), zeros included, from one index range per commune.
         kc AS MATERIALIZED (SELECT z.*, ${decisive(spec, sql`z`)} AS n FROM (${kc}) z)
         ${ka}`;
@@ -121,8 +129,9 @@ class AggregateSource implements CountSource {
 
   scopeActors(): Sql {
     const { scope } = this.ctx.spec;
-    return sql`(SELECT g2.gid, max(k.actor_count) FILTER (WHERE k.theme = g2.lkey) AS nl, max(k.actor_count) FILTER (WHERE k.theme = g2.key) AS na
-                FROM g g2 JOIN coverage_theme_count k ON k.theme IN (g2.key, g2.lkey) AND k.level = ${scope.level} AND k.code = ${scope.code}
+    return sql`(SELECT g2.gid, max(k.actor_count) FILTER (WHERE k.theme = g2.lkey) AS nl, max(k.actor_count) FILTER (WHERE k.theme = g2.key) AS na,
+                  max(k.actor_count) FILTER (WHERE k.theme = g2.vkey) AS nv
+                FROM g g2 JOIN coverage_theme_count k ON k.theme IN (g2.key, g2.lkey, g2.vkey) AND k.level = ${scope.level} AND k.code = ${scope.code}
                 GROUP BY g2.gid)`;
   }
 }
@@ -147,8 +156,9 @@ class LiveSource implements CountSource {
         : sql`(SELECT ca.actor_id FROM coverage_area ca WHERE ca.level = ${spec.scope.level} AND ca.code = ${spec.scope.code})`;
     const ka = areaLevel
       ? sql`, ka AS (SELECT z.*, ${decisive(spec, sql`z`)} AS n FROM (
-                 SELECT fa.ord, ca.code, count(*) FILTER (WHERE ca.local)::int AS nl, count(*)::int AS na FROM fa
-                 JOIN (SELECT fid.id, ca.code, ca.local FROM fid
+                 SELECT fa.ord, ca.code, count(*) FILTER (WHERE ca.local)::int AS nl, count(*)::int AS na,
+                   count(*) FILTER (WHERE ca.local AND ca.fresh)::int AS nv FROM fa
+                 JOIN (SELECT fid.id, ca.code, ca.local, fid.fresh FROM fid
                        CROSS JOIN LATERAL (SELECT ca.code, ca.local FROM coverage_area ca
                                            WHERE ca.actor_id = fid.id AND ca.level = ${areaLevel} OFFSET 0) ca
                        WHERE ca.code IN (SELECT code FROM u)) ca ON ca.id = fa.id
@@ -161,13 +171,14 @@ class LiveSource implements CountSource {
           SELECT s.actor_id AS id, gk.ord FROM ${touching} sa
           JOIN actor_theme_key s ON s.actor_id = sa.actor_id JOIN gk ON s.keys && gk.keys
           ${conditions.length ? sql`JOIN actor a ON a.id = s.actor_id ${where(conditions)}` : empty}),
-        fid AS MATERIALIZED (SELECT DISTINCT id FROM fa),
+        fid AS MATERIALIZED (SELECT DISTINCT fa.id, a.verified_recently AS fresh FROM fa JOIN actor a ON a.id = fa.id),
         cov AS MATERIALIZED (
-          SELECT fid.id AS actor_id, ${communeId(sql`cc.commune_code`)} AS id, cc.local FROM fid
+          SELECT fid.id AS actor_id, ${communeId(sql`cc.commune_code`)} AS id, cc.local, cc.local AND fid.fresh AS fresh FROM fid
           CROSS JOIN LATERAL (SELECT cc.commune_code, cc.local FROM coverage_commune cc WHERE cc.actor_id = fid.id OFFSET 0) cc
           ${allCommunes ? empty : sql`WHERE cc.commune_code IN (SELECT code FROM ${communes} y)`}),
         kc AS MATERIALIZED (SELECT z.*, ${decisive(spec, sql`z`)} AS n FROM (
-          SELECT fa.ord, cov.id, count(*) FILTER (WHERE cov.local)::int AS nl, count(*)::int AS na
+          SELECT fa.ord, cov.id, count(*) FILTER (WHERE cov.local)::int AS nl, count(*)::int AS na,
+            count(*) FILTER (WHERE cov.fresh)::int AS nv
           FROM fa JOIN cov ON cov.actor_id = fa.id GROUP BY fa.ord, cov.id) z)
         ${ka}`;
   }
@@ -178,8 +189,9 @@ class LiveSource implements CountSource {
 
   scopeActors(): Sql {
     const { scope } = this.ctx.spec;
-    return sql`(SELECT g2.gid, count(DISTINCT fa.id) FILTER (WHERE ca.local)::int AS nl, count(DISTINCT fa.id)::int AS na
-              FROM fa JOIN g g2 ON g2.ord = fa.ord
+    return sql`(SELECT g2.gid, count(DISTINCT fa.id) FILTER (WHERE ca.local)::int AS nl, count(DISTINCT fa.id)::int AS na,
+                count(DISTINCT fa.id) FILTER (WHERE ca.local AND fid.fresh)::int AS nv
+              FROM fa JOIN fid ON fid.id = fa.id JOIN g g2 ON g2.ord = fa.ord
               JOIN coverage_area ca ON ca.actor_id = fa.id AND ca.level = ${scope.level} AND ca.code = ${scope.code}
               GROUP BY g2.gid)`;
   }

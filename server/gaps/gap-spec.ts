@@ -11,6 +11,11 @@ import { GapLevel, type GapFilterInput, Presence } from './gap.inputs.js';
 
 /** Prepended to a theme key in coverage_theme_count for the rows of local presence (migration 1764000000018). */
 export const LOCAL_KEY_PREFIX = 'local:';
+/**
+ * Prepended to a theme key for the local presence of actors whose record was confirmed recently
+ * (`actor.verified_recently`, FRESHNESS_MONTHS: migration 1764000000020). Counted on local rows only.
+ */
+export const FRESH_KEY_PREFIX = 'fresh:';
 
 /**
  * A column of figures: the actors counted are those having at least one of `keys` (theme keys

@@ -81,9 +81,9 @@ export function figures({ spec, source }: GapQuery): Sql {
       ? sql`SELECT m.code, m.id, g.gid, g.ord, coalesce(m.population, 0)::bigint AS pop, 1 AS communes,
              (coalesce(kc.n, 0) > 0)::int AS covered_communes,
              CASE WHEN kc.n > 0 THEN coalesce(m.population, 0) ELSE 0 END::bigint AS covered_pop, coalesce(kc.n, 0) AS n,
-             coalesce(kc.nl, 0) AS nl, coalesce(kc.na, 0) AS na
+             coalesce(kc.nl, 0) AS nl, coalesce(kc.na, 0) AS na, coalesce(kc.nv, 0) AS nv
            FROM ${source.joinCounts(sql`m`)}`
-      : sql`SELECT f.*, coalesce(ka.n, 0) AS n, coalesce(ka.nl, 0) AS nl, coalesce(ka.na, 0) AS na FROM (
+      : sql`SELECT f.*, coalesce(ka.n, 0) AS n, coalesce(ka.nl, 0) AS nl, coalesce(ka.na, 0) AS na, coalesce(ka.nv, 0) AS nv FROM (
              SELECT m.unit AS code, g.gid, g.ord, sum(coalesce(m.population, 0))::bigint AS pop, count(*)::int AS communes,
                count(*) FILTER (WHERE kc.n > 0)::int AS covered_communes,
                coalesce(sum(m.population) FILTER (WHERE kc.n > 0), 0)::bigint AS covered_pop
@@ -111,13 +111,17 @@ export function summaries({ spec, source }: GapQuery): Sql {
             sql`SELECT r.gid, sum(r.pop)::bigint AS pop, sum(r.covered_pop)::bigint AS covered_pop,
                count(*)::int AS communes, sum(r.covered_communes)::int AS covered_communes,
                count(*) FILTER (WHERE r.nl = 0 AND r.na > 0)::int AS wide_only_communes,
-               coalesce(sum(r.pop) FILTER (WHERE r.nl = 0 AND r.na > 0), 0)::bigint AS wide_only_pop
+               coalesce(sum(r.pop) FILTER (WHERE r.nl = 0 AND r.na > 0), 0)::bigint AS wide_only_pop,
+               count(*) FILTER (WHERE r.nl > 0 AND r.nv = 0)::int AS stale_only_communes,
+               coalesce(sum(r.pop) FILTER (WHERE r.nl > 0 AND r.nv = 0), 0)::bigint AS stale_only_pop
              FROM r GROUP BY r.gid`
           : sql`SELECT g.gid, sum(coalesce(sc.population, 0))::bigint AS pop,
                coalesce(sum(sc.population) FILTER (WHERE kc.n > 0), 0)::bigint AS covered_pop,
                count(*)::int AS communes, count(*) FILTER (WHERE kc.n > 0)::int AS covered_communes,
                count(*) FILTER (WHERE coalesce(kc.nl, 0) = 0 AND kc.na > 0)::int AS wide_only_communes,
-               coalesce(sum(sc.population) FILTER (WHERE coalesce(kc.nl, 0) = 0 AND kc.na > 0), 0)::bigint AS wide_only_pop
+               coalesce(sum(sc.population) FILTER (WHERE coalesce(kc.nl, 0) = 0 AND kc.na > 0), 0)::bigint AS wide_only_pop,
+               count(*) FILTER (WHERE kc.nl > 0 AND coalesce(kc.nv, 0) = 0)::int AS stale_only_communes,
+               coalesce(sum(sc.population) FILTER (WHERE kc.nl > 0 AND coalesce(kc.nv, 0) = 0), 0)::bigint AS stale_only_pop
              FROM ${source.joinCounts(sql`sc`)}
              GROUP BY g.gid`
       }),
@@ -127,6 +131,7 @@ export function summaries({ spec, source }: GapQuery): Sql {
         FROM r GROUP BY r.gid),
       s AS (
         SELECT g.gid, g.ord, sp.pop, sp.covered_pop, sp.communes, sp.covered_communes, sp.wide_only_communes, sp.wide_only_pop,
+          sp.stale_only_communes, sp.stale_only_pop, coalesce(xa.nv, 0) AS verified_local_actors,
           coalesce(st.territories, 0) AS territories, coalesce(st.uncovered_territories, 0) AS uncovered_territories,
           coalesce(st.gaps, 0) AS gaps, coalesce(${decisive(spec, sql`xa`)}, 0) AS actors, coalesce(xa.nl, 0) AS local_actors,
           coalesce(xa.na, 0) - coalesce(xa.nl, 0) AS wide_actors
@@ -191,11 +196,11 @@ export function featureCollection(spec: GapSpec, { zoom, withDistance, compact, 
   const digits = zoom !== null && zoom <= 10 ? sql`4` : sql`5`;
   const properties = compact
     ? sql`json_build_object('code', t.code, 'name', t.name, 'population', rm.pop, 'actorCount', rm.n,
-           'localActorCount', rm.nl, 'wideActorCount', rm.na - rm.nl, 'presence', rm.presence,
+           'localActorCount', rm.nl, 'wideActorCount', rm.na - rm.nl, 'verifiedLocalActorCount', rm.nv, 'presence', rm.presence,
            'covered', rm.covered_communes > 0, 'isGap', rm.is_gap)`
     : sql`json_build_object('code', t.code, 'name', t.name, 'level', t.level, 'population', rm.pop,
-           'actorCount', rm.n, 'localActorCount', rm.nl, 'wideActorCount', rm.na - rm.nl, 'presence', rm.presence,
-           'actorsPer10k', round(rm.per10k::numeric, 4), 'covered', rm.covered_communes > 0,
+           'actorCount', rm.n, 'localActorCount', rm.nl, 'wideActorCount', rm.na - rm.nl, 'verifiedLocalActorCount', rm.nv,
+           'presence', rm.presence, 'actorsPer10k', round(rm.per10k::numeric, 4), 'covered', rm.covered_communes > 0,
            'isGap', rm.is_gap, 'communeCount', rm.communes, 'coveredCommuneCount', rm.covered_communes,
            'coveredPopulation', rm.covered_pop,
            'coveredPopulationShare', CASE WHEN rm.pop > 0 THEN round(rm.covered_pop::numeric / rm.pop, 6) END,

@@ -25,6 +25,7 @@ interface FigureRow extends TerritoryRow {
   n: number;
   nl: number;
   na: number;
+  nv: number;
   presence: PresenceClass;
   per10k: number | null;
   communes: number;
@@ -50,6 +51,9 @@ interface SummaryRow {
   wide_actors: number;
   wide_only_communes: number;
   wide_only_pop: string | number;
+  verified_local_actors: number;
+  stale_only_communes: number;
+  stale_only_pop: string | number;
 }
 
 /**
@@ -95,6 +99,9 @@ export class GapService {
       wideActorCount: num(row?.wide_actors),
       wideOnlyCommuneCount: num(row?.wide_only_communes),
       wideOnlyPopulation: num(row?.wide_only_pop),
+      verifiedLocalActorCount: num(row?.verified_local_actors),
+      staleOnlyCommuneCount: num(row?.stale_only_communes),
+      staleOnlyPopulation: num(row?.stale_only_pop),
       actorsPer10k: pop > 0 ? round((actors * 10000) / pop, 4) : null,
     };
   }
@@ -108,6 +115,7 @@ export class GapService {
       actorCount: num(row.n),
       localActorCount: num(row.nl),
       wideActorCount: num(row.na) - num(row.nl),
+      verifiedLocalActorCount: num(row.nv),
       presence: row.presence,
       actorsPer10k: round(numOrNull(row.per10k), 4),
       covered: num(row.covered_communes) > 0,

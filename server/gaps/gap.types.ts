@@ -72,6 +72,13 @@ export class TerritoryCoverage extends CoverageFigures({
   @Field(() => PresenceClass, { description: 'Classe de la carte : présence locale, seulement des acteurs régionaux ou nationaux, ou aucun acteur' })
   presence: PresenceClass;
 
+  @Field(() => Int, {
+    description:
+      'Parmi les acteurs présents localement, ceux dont la fiche a été confirmée il y a moins de `vocabulary.freshnessMonths` mois ' +
+      '(les autres sont à vérifier) ; la carte distingue ainsi une présence locale vérifiée d’une présence locale à vérifier',
+  })
+  verifiedLocalActorCount: number;
+
   @Field(() => Boolean, { description: 'Vrai si au moins un acteur couvre le territoire (au moins une commune pour un EPCI ou un département)' })
   covered: boolean;
 
@@ -119,6 +126,19 @@ export class CoverageSummary extends WithWideOnlyCounts(
 
   @Field(() => Int, { description: 'Territoires sous le seuil demandé (lacunes)' })
   gapCount: number;
+
+  @Field(() => Int, {
+    description: 'Acteurs distincts présents localement dans le périmètre dont la fiche a été confirmée il y a moins de `vocabulary.freshnessMonths` mois',
+  })
+  verifiedLocalActorCount: number;
+
+  @Field(() => Int, {
+    description: 'Communes du périmètre où la présence locale ne repose que sur des fiches à vérifier (aucune confirmée récemment)',
+  })
+  staleOnlyCommuneCount: number;
+
+  @Field(() => Int, { description: 'Population de ces communes' })
+  staleOnlyPopulation: number;
 }
 
 @ObjectType({ description: 'Indicateurs d’un périmètre pour un thème' })

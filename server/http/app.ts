@@ -20,6 +20,7 @@ import { exportRoute } from '../actors/actor-export.http.js';
 import { bodyErrors, graphqlBody } from './body-limits.js';
 import { securityHeaders } from './security-headers.js';
 import { logger } from '../logger.js';
+import { maintainFreshness } from '../actors/actor-freshness.js';
 import { coverageTileRoute } from '../gaps/coverage-tiles.http.js';
 import { coverageGeoJsonRoute, gapCsvRoute } from '../gaps/gap-export.http.js';
 
@@ -60,6 +61,8 @@ export async function createApp(ds: DataSource, httpServer?: Server, overrides: 
   const schema = await createSchema();
   const analytics = await startAnalytics(ds, env.analytics, hooks.onAnalyticsEnter);
   const services = createServices(ds, env);
+  // Freshness of the records is a stored flag the gap counts follow: brought up to the clock now and hourly.
+  await maintainFreshness(ds, services.freshness, (err) => logger.error({ err }, 'freshness sweep failed'));
   // A request admitted by the gate runs its analyses on the analytics pool.
   const heavy = analyticsServices(services, analytics.ds);
   const armored = armor<Context>(env, {

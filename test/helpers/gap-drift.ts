@@ -3,18 +3,23 @@ import type { DataSource } from 'typeorm';
 /**
  * SQL for the gap aggregates' consistency checks: every aggregate row that differs from a
  * recomputation from actor + coverage (only active and validated actors count; a row of local
- * presence counts under each key again, prefixed `local:`). Must return none.
+ * presence counts under each key again, prefixed `local:`, and once more, prefixed `fresh:`, when
+ * the actor's record was confirmed within the freshness policy — computed here from `verified_at`,
+ * not from the stored flag). Must return none.
  */
 export const DRIFT = `
   WITH ak AS MATERIALIZED (
-    SELECT id, gap_theme_keys(themes, kind) AS keys FROM actor WHERE status = 'ACTIVE' AND review_status = 'VALIDATED'),
+    SELECT id, gap_theme_keys(themes, kind) AS keys,
+      coalesce(verified_at >= now() - make_interval(months => (SELECT months FROM freshness_policy)), false) AS fresh
+    FROM actor WHERE status = 'ACTIVE' AND review_status = 'VALIDATED'),
   rows AS (
     SELECT 'COMMUNE' AS level, cc.commune_code AS code, cc.actor_id, cc.local FROM coverage_commune cc
     UNION ALL
     SELECT ca.level, ca.code, ca.actor_id, ca.local FROM coverage_area ca),
   fresh AS (
     SELECT p || k AS theme, r.level, r.code, count(*)::int AS n FROM rows r JOIN ak ON ak.id = r.actor_id
-      CROSS JOIN unnest(ak.keys) k CROSS JOIN unnest(CASE WHEN r.local THEN ARRAY['', 'local:'] ELSE ARRAY[''] END) p
+      CROSS JOIN unnest(ak.keys) k
+      CROSS JOIN unnest(CASE WHEN r.local AND ak.fresh THEN ARRAY['', 'local:', 'fresh:'] WHEN r.local THEN ARRAY['', 'local:'] ELSE ARRAY[''] END) p
     GROUP BY 1, 2, 3),
   kept AS (SELECT theme, level, code, actor_count AS n FROM coverage_theme_count WHERE actor_count <> 0),
   points AS (

@@ -31,6 +31,7 @@ const HEADER = [
   'couverture',
   'acteurs',
   'acteurs_presents_localement',
+  'dont_fiche_verifiee_recemment',
   'acteurs_regionaux_ou_nationaux',
   'acteurs_pour_10000_habitants',
   'communes',
@@ -215,6 +216,7 @@ describe('local presence', () => {
       expect(r).toMatchObject({
         couverture: 'Seulement des acteurs régionaux ou nationaux',
         acteurs_presents_localement: '0',
+        dont_fiche_verifiee_recemment: '0',
         acteurs_regionaux_ou_nationaux: '1',
       });
     }

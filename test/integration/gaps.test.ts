@@ -358,6 +358,7 @@ describe('coverage map', () => {
       'name',
       'population',
       'presence',
+      'verifiedLocalActorCount',
       'wideActorCount',
     ]);
     const pick = (f: any) => [

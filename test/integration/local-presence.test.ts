@@ -3,6 +3,7 @@ import { VectorTile } from '@mapbox/vector-tile';
 import { PbfReader } from 'pbf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalPresence1764000000018 } from '../../migrations/1764000000018-local-presence.js';
+import { VerifiedLocalPresence1764000000020 } from '../../migrations/1764000000020-verified-local-presence.js';
 import { ActorKind, STEERING_KINDS } from '../../server/actors/actor-enums.js';
 import { DRIFT } from '../helpers/gap-drift.js';
 import { presenceClass, presenceTruth } from '../helpers/presence-truth.js';
@@ -213,7 +214,10 @@ describe('local presence', () => {
       const resolved = await snapshot();
       expect(resolved.communes.filter((r: { local: boolean }) => r.local).length).toBeGreaterThan(10);
       expect(resolved.communes.filter((r: { local: boolean }) => !r.local).length).toBeGreaterThan(10);
+      // The later migration that rewrote the same functions is rolled back first, and redone after.
+      const later = new VerifiedLocalPresence1764000000020();
       const migration = new LocalPresence1764000000018();
+      await later.down(qr);
       await migration.down(qr);
       // As a database written before the migration: no address-only coverage row.
       await qr.query(`DELETE FROM coverage_commune cc USING actor a WHERE a.id = cc.actor_id AND a.id = ANY($1::uuid[]) AND cc.commune_code = $2`, [
@@ -221,6 +225,7 @@ describe('local presence', () => {
         BAR_LE_DUC,
       ]);
       await migration.up(qr);
+      await later.up(qr);
       expect(await snapshot()).toEqual(resolved);
       expect(await qr.query(DRIFT)).toEqual([]);
     } finally {
