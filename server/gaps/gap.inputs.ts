@@ -42,6 +42,18 @@ export const PresenceClass = defineEnum('PresenceClass', 'Classe de couverture d
 export type PresenceClass = EnumValue<typeof PresenceClass>;
 
 /**
+ * The four classes of the coverage map: the presence class, local presence split by the freshness
+ * of the records (TerritoryCoverage.verifiedLocalActorCount > 0: at least one confirmed within
+ * `vocabulary.freshnessMonths`). Its labels are the map legend's.
+ */
+export const CoverageMapClass = defineEnum('CoverageMapClass', 'Classe de la carte de couverture', {
+  NONE: 'Aucun acteur',
+  WIDE_ONLY: 'Seulement des acteurs régionaux ou nationaux',
+  LOCAL_STALE: 'Présence locale, fiches à vérifier',
+  LOCAL_VERIFIED: 'Présence locale, fiche vérifiée récemment',
+});
+
+/**
  * What to measure: a scope, a level, themes and the actors that count. Shared by gaps, coverage,
  * the theme matrix and the comparison.
  */

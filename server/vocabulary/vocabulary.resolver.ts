@@ -13,7 +13,7 @@ import {
 } from '../coalitions/coalition-enums.js';
 import type { Context } from '../graphql/context.js';
 import { enumLabels, type EnumObject } from '../graphql/enums.js';
-import { PresenceClass } from '../gaps/gap.inputs.js';
+import { CoverageMapClass, PresenceClass } from '../gaps/gap.inputs.js';
 import { TerritoryLevel } from '../territories/territory-level.js';
 import { NotificationKind } from '../notifications/notify.js';
 
@@ -76,6 +76,13 @@ export class Vocabulary {
 
   @Field(() => [VocabularyEntry], { description: 'Classes de couverture d’un territoire, légende des cartes (enum PresenceClass)' })
   presenceClasses = entries(PresenceClass);
+
+  @Field(() => [VocabularyEntry], {
+    description:
+      'Classes de la carte de couverture : les classes de présence, la présence locale distinguant les fiches confirmées depuis moins de ' +
+      'freshnessMonths mois (verifiedLocalActorCount > 0) de celles à vérifier',
+  })
+  coverageMapClasses = entries(CoverageMapClass);
 
   @Field(() => [VocabularyEntry], { description: 'Ce dont une notification informe (enum NotificationKind)' })
   notificationKinds = entries(NotificationKind);

@@ -135,7 +135,7 @@ export const GAPS_PAGE = graphql(`
       scope { code name level }
       summary {
         population coveredPopulation coveredPopulationShare communeCount coveredCommuneCount territoryCount uncoveredTerritoryCount gapCount actorCount
-        localActorCount wideActorCount wideOnlyCommuneCount wideOnlyPopulation
+        localActorCount wideActorCount wideOnlyCommuneCount wideOnlyPopulation verifiedLocalActorCount staleOnlyCommuneCount staleOnlyPopulation
       }
       bbox
     }
@@ -176,7 +176,7 @@ export const COMPARE_COVERAGE = graphql(`
         scope { level code name }
         summary {
           population coveredPopulationShare communeCount coveredCommuneCount territoryCount uncoveredTerritoryCount gapCount actorCount actorsPer10k
-          localActorCount wideActorCount wideOnlyCommuneCount
+          localActorCount wideActorCount wideOnlyCommuneCount verifiedLocalActorCount staleOnlyCommuneCount
         }
         byTheme { theme { code label } summary { coveredPopulationShare territoryCount gapCount actorCount actorsPer10k } }
       }
@@ -199,6 +199,7 @@ export const VOCABULARY = graphql(`
       reviewStatuses { code label }
       freshnessMonths
       presenceClasses { code label }
+      coverageMapClasses { code label }
     }
   }
 `);
