@@ -1,5 +1,6 @@
 import { Field, ObjectType } from 'type-graphql';
 import { type AuthUser, UserRole } from '../auth/auth.types.js';
+import { StatusChange } from '../graphql/fields.js';
 import { ReviewStatus } from './actor-enums.js';
 
 /**
@@ -82,19 +83,7 @@ export const ActorReview = {
 };
 
 @ObjectType({ description: 'Un changement du statut de modération d’un acteur' })
-export class ActorReviewEvent {
-  @Field(() => ReviewStatus, { nullable: true, description: 'Statut précédent (aucun à la création)' })
-  fromStatus: ReviewStatus | null;
-
-  @Field(() => ReviewStatus)
-  toStatus: ReviewStatus;
-
+export class ActorReviewEvent extends StatusChange(ReviewStatus, { fromStatus: 'Statut précédent (aucun à la création)' }) {
   @Field(() => String, { nullable: true, description: 'Raison donnée ou motif du changement automatique' })
   reason: string | null;
-
-  @Field(() => Date)
-  at: Date;
-
-  @Field(() => String, { nullable: true, description: 'Nom affiché du compte à l’origine du changement (jamais son courriel)' })
-  byName: string | null;
 }

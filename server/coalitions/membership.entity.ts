@@ -2,7 +2,7 @@ import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
 import { Actor } from '../actors/actor.entity.js';
 import { Sector } from '../actors/actor-enums.js';
 import { type Sql, sql, Table } from '../db/sql.js';
-import { ChangedByField } from '../graphql/fields.js';
+import { StatusChange } from '../graphql/fields.js';
 import { MembershipRole, MembershipStatus, SectorCategory } from './coalition-enums.js';
 import { historyOf } from './history.js';
 
@@ -67,7 +67,7 @@ export function toMembership(row: Record<string, unknown>): Membership {
 
 /** One change of a membership, kept forever (leaving and re-joining adds, never rewrites). */
 @ObjectType({ description: 'Changement d’une adhésion (historique)' })
-export class MembershipEvent {
+export class MembershipEvent extends StatusChange(MembershipStatus, { fromStatus: 'État avant le changement', toStatus: 'État après le changement' }) {
   @Field(() => ID)
   id: string;
 
@@ -77,20 +77,8 @@ export class MembershipEvent {
   @Field(() => ID)
   actorId: string;
 
-  @Field(() => MembershipStatus, { nullable: true, description: 'État avant le changement' })
-  fromStatus: MembershipStatus | null;
-
-  @Field(() => MembershipStatus, { description: 'État après le changement' })
-  toStatus: MembershipStatus;
-
   @Field(() => MembershipRole)
   role: MembershipRole;
-
-  @ChangedByField()
-  byName: string | null;
-
-  @Field(() => Date)
-  at: Date;
 }
 
 /** The membership_event table's column map (`byName` is read from the user's account). */

@@ -1,6 +1,6 @@
 import { Field, ID, ObjectType } from 'type-graphql';
 import { type Sql, sql, Table } from '../db/sql.js';
-import { ChangedByField } from '../graphql/fields.js';
+import { StatusChange } from '../graphql/fields.js';
 import { PartnershipKind, PartnershipStatus } from './coalition-enums.js';
 import { historyOf } from './history.js';
 
@@ -83,24 +83,15 @@ export function toPartnership(row: Record<string, unknown>): Partnership {
 
 /** One change of a partnership, kept forever: who, when, from which status to which, and why. */
 @ObjectType({ description: 'Changement d’un partenariat (historique)' })
-export class PartnershipEvent {
+export class PartnershipEvent extends StatusChange(PartnershipStatus, {
+  fromStatus: 'État avant le changement (vide pour la déclaration)',
+  toStatus: 'État après le changement',
+}) {
   @Field(() => ID)
   id: string;
 
-  @Field(() => PartnershipStatus, { nullable: true, description: 'État avant le changement (vide pour la déclaration)' })
-  fromStatus: PartnershipStatus | null;
-
-  @Field(() => PartnershipStatus, { description: 'État après le changement' })
-  toStatus: PartnershipStatus;
-
   @Field(() => String, { nullable: true, description: 'Motif donné' })
   reason: string | null;
-
-  @ChangedByField()
-  byName: string | null;
-
-  @Field(() => Date)
-  at: Date;
 }
 
 /** The partnership_event table's column map (`byName` is read from the user's account). */

@@ -1,5 +1,6 @@
 import { IsOptional, Length, MaxLength } from 'class-validator';
-import { Field, Int } from 'type-graphql';
+import { Field, Int, ObjectType } from 'type-graphql';
+import type { EnumObject } from './enums.js';
 
 /**
  * Fields that mean the same thing on every type that has them, declared once so that their
@@ -35,3 +36,27 @@ export const DescriptionInput = (): PropertyDecorator =>
     IsOptional(),
     MaxLength(5000, { message: 'la description dépasse 5 000 caractères' }),
   );
+
+/**
+ * One change of a workflow's status as its history shows it (actor review, membership,
+ * partnership): from which status (none for the first), to which, who (`ChangedByField`) and when.
+ * An abstract base (type-graphql « Extending types »): no field returns it, so it never reaches the
+ * schema; its fields come first in each history's type, which adds what its changes also carry.
+ */
+export function StatusChange<S extends string>(status: EnumObject<S>, descriptions: { fromStatus: string; toStatus?: string }) {
+  @ObjectType()
+  abstract class StatusChangeBase {
+    @Field(() => status, { nullable: true, description: descriptions.fromStatus })
+    fromStatus: S | null;
+
+    @Field(() => status, { description: descriptions.toStatus })
+    toStatus: S;
+
+    @ChangedByField()
+    byName: string | null;
+
+    @Field(() => Date)
+    at: Date;
+  }
+  return StatusChangeBase;
+}
