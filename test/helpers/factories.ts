@@ -48,6 +48,16 @@ export interface FixtureOptions {
 
 export const TEST_PASSWORD = 'mot de passe de test';
 
+/**
+ * The ARS analysts of the two régions the tests' actors sit in, accounts `analyste44` and
+ * `analyste11` of `domain`: Grand Est (44, the Meuse) and Île-de-France (11, Seine-Saint-Denis).
+ */
+export async function regionalAnalysts(server: TestServer, domain: string): Promise<{ analyst44: SignedIn; analyst11: SignedIn }> {
+  const analyst = (regionCode: '44' | '11', displayName: string) =>
+    server.signedIn({ email: `analyste${regionCode}${domain}`, password: TEST_PASSWORD, role: 'ANALYST', regionCode, displayName });
+  return { analyst44: await analyst('44', 'Analyste Grand Est'), analyst11: await analyst('11', 'Analyste Île-de-France') };
+}
+
 /** A CPTS located in Verdun and covering the Meuse (55): the pilot most browser tests start from. */
 export const VERDUN_CPTS = {
   kind: 'CPTS',

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ok } from '../helpers/factories.js';
+import { ok, regionalAnalysts, TEST_PASSWORD } from '../helpers/factories.js';
 import { type CookieClient, errorCodes, startTestServer, type TestServer } from '../helpers/server.js';
 
 /**
@@ -10,7 +10,6 @@ import { type CookieClient, errorCodes, startTestServer, type TestServer } from 
  */
 const SOURCE = 'test:actors-to-verify.test.ts';
 const DOMAIN = '@test-actors-to-verify.local';
-const PASSWORD = 'mot de passe de test';
 
 let server: TestServer;
 let analyst44: CookieClient;
@@ -89,9 +88,8 @@ beforeAll(async () => {
   // Seine-Saint-Denis, région 11.
   await create('saintDenis', { themes: ['addictions'], communeCode: '93066' });
   await server.ds.query(`UPDATE actor SET verified_at = now() - interval '2 months' WHERE id = $1`, [ids.barLeDuc]);
-  analyst44 = await server.signedIn({ email: `analyste44${DOMAIN}`, password: PASSWORD, role: 'ANALYST', regionCode: '44' });
-  analyst11 = await server.signedIn({ email: `analyste11${DOMAIN}`, password: PASSWORD, role: 'ANALYST', regionCode: '11' });
-  member = await server.signedIn({ email: `membre${DOMAIN}`, password: PASSWORD });
+  ({ analyst44, analyst11 } = await regionalAnalysts(server, DOMAIN));
+  member = await server.signedIn({ email: `membre${DOMAIN}`, password: TEST_PASSWORD });
   // Pending (created by a member): counts nowhere, so neither to check nor hiding another.
   await ok(
     member.gql(`mutation ($input: CreateActorInput!) { createActor(input: $input) { id } }`, {

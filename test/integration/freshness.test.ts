@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoVerifiedAt, seedDemoActors, seedPublicActors, seedStudentServices, STUDENT_SOURCE, STUDENT_SOURCE_DATE } from '../../seeds/actors.js';
 import { startApp } from '../helpers/app.js';
-import { ok } from '../helpers/factories.js';
+import { ok, regionalAnalysts, TEST_PASSWORD } from '../helpers/factories.js';
 import { type CookieClient, errorCodes, startTestServer, type TestServer } from '../helpers/server.js';
 
 /**
@@ -15,7 +15,6 @@ import { type CookieClient, errorCodes, startTestServer, type TestServer } from 
  */
 const SOURCE = 'test:freshness.test.ts';
 const DOMAIN = '@test-freshness.local';
-const PASSWORD = 'mot de passe de test';
 
 let server: TestServer;
 let representative: CookieClient;
@@ -59,10 +58,9 @@ beforeAll(async () => {
       source: SOURCE,
     })
   ).id;
-  representative = await server.signedIn({ email: `representant${DOMAIN}`, password: PASSWORD, actorIds: [meuse] });
-  stranger = await server.signedIn({ email: `autre${DOMAIN}`, password: PASSWORD });
-  analyst44 = await server.signedIn({ email: `analyste44${DOMAIN}`, password: PASSWORD, role: 'ANALYST', regionCode: '44' });
-  analyst11 = await server.signedIn({ email: `analyste11${DOMAIN}`, password: PASSWORD, role: 'ANALYST', regionCode: '11' });
+  representative = await server.signedIn({ email: `representant${DOMAIN}`, password: TEST_PASSWORD, actorIds: [meuse] });
+  stranger = await server.signedIn({ email: `autre${DOMAIN}`, password: TEST_PASSWORD });
+  ({ analyst44, analyst11 } = await regionalAnalysts(server, DOMAIN));
 });
 
 afterAll(async () => {

@@ -3,7 +3,7 @@ import { VectorTile } from '@mapbox/vector-tile';
 import { PbfReader } from 'pbf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CookieClient, errorCodes, startTestServer, type TestAccount, type TestServer } from '../helpers/server.js';
-import { TEST_PASSWORD } from '../helpers/factories.js';
+import { regionalAnalysts, TEST_PASSWORD } from '../helpers/factories.js';
 import { countsBeforeAndAfterRebuild, DRIFT } from '../helpers/gap-drift.js';
 
 /**
@@ -100,8 +100,7 @@ async function history(client: { gql: TestServer['gql'] }, id: string) {
 beforeAll(async () => {
   server = await startTestServer();
   const account = (who: string, more: Partial<TestAccount> = {}) => server.signedIn({ email: `${who}${DOMAIN}`, password: TEST_PASSWORD, ...more });
-  analyst11 = await account('analyste11', { role: 'ANALYST', regionCode: '11', displayName: 'Analyste Île-de-France' });
-  analyst44 = await account('analyste44', { role: 'ANALYST', regionCode: '44', displayName: 'Analyste Grand Est' });
+  ({ analyst44, analyst11 } = await regionalAnalysts(server, DOMAIN));
   member = await account('membre', { displayName: 'Membre inscrit' });
   other = await account('autre');
 });

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ok } from '../helpers/factories.js';
+import { ok, regionalAnalysts, TEST_PASSWORD } from '../helpers/factories.js';
 import { type CookieClient, errorCodes, startTestServer, type TestServer } from '../helpers/server.js';
 
 /**
@@ -10,7 +10,6 @@ import { type CookieClient, errorCodes, startTestServer, type TestServer } from 
  */
 const SOURCE = 'test:review-queue.test.ts';
 const DOMAIN = '@test-review-queue.local';
-const PASSWORD = 'mot de passe de test';
 
 let server: TestServer;
 let analyst44: CookieClient;
@@ -62,10 +61,9 @@ async function pendingIn(region: string | null): Promise<string[]> {
 
 beforeAll(async () => {
   server = await startTestServer();
-  analyst44 = await server.signedIn({ email: `analyste44${DOMAIN}`, password: PASSWORD, role: 'ANALYST', regionCode: '44', displayName: 'Analyste Grand Est' });
-  analyst11 = await server.signedIn({ email: `analyste11${DOMAIN}`, password: PASSWORD, role: 'ANALYST', regionCode: '11', displayName: 'Analyste IdF' });
-  member = await server.signedIn({ email: `membre${DOMAIN}`, password: PASSWORD, displayName: 'Membre inscrit' });
-  coordinator = await server.signedIn({ email: `coordination${DOMAIN}`, password: PASSWORD, role: 'COORDINATOR' });
+  ({ analyst44, analyst11 } = await regionalAnalysts(server, DOMAIN));
+  member = await server.signedIn({ email: `membre${DOMAIN}`, password: TEST_PASSWORD, displayName: 'Membre inscrit' });
+  coordinator = await server.signedIn({ email: `coordination${DOMAIN}`, password: TEST_PASSWORD, role: 'COORDINATOR' });
   const create = async (name: string, input: Record<string, unknown>) => {
     const res = await ok<{ createActor: { id: string; version: number; reviewStatus: string } }>(
       member.gql(CREATE, { input: { name, kind: 'ASSOCIATION', sector: 'SANTE', themes: ['vaccination'], source: SOURCE, ...input } }),
