@@ -13,7 +13,7 @@ import { ThemeService } from '../../server/themes/theme.service.js';
  * (no random() call), so the same code on the same territories gives the same rows, whatever
  * the plan. Bump BENCH_DATASET_VERSION whenever the generator changes.
  */
-export const BENCH_DATASET_VERSION = 'bench-v1;actors=100000';
+export const BENCH_DATASET_VERSION = 'bench-v2;actors=100000';
 export const BENCH_ACTORS = 100_000;
 
 export interface DatasetReport {
@@ -102,9 +102,11 @@ async function buildDataset(ds: DataSource, log: Log): Promise<DatasetReport> {
     );
     await q(`ALTER TABLE bench_gen ADD PRIMARY KEY (id)`);
     await q(
-      `INSERT INTO actor (id, name, kind, sector, commune_code, location, themes, audiences, radius_km, is_demo, source)
+      `INSERT INTO actor (id, name, kind, sector, commune_code, location, themes, audiences, radius_km, is_demo, source, verified_at)
        SELECT id, 'Acteur de test ' || n, kind, sector, home, label_point, themes, audiences,
-              CASE WHEN scope = 'RADIUS' THEN radius_km END, true, 'bench'
+              CASE WHEN scope = 'RADIUS' THEN radius_km END, true, 'bench',
+              -- 70 % of the records confirmed once, over the 600 days before June 2026; the rest never.
+              CASE WHEN n % 10 < 7 THEN timestamptz '2026-06-01' - (n % 600) * interval '1 day' END
        FROM bench_gen ORDER BY n`,
     );
     // One declared territory per actor (none for radius actors); an EPCI actor whose commune has
