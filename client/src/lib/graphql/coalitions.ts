@@ -75,7 +75,7 @@ export const COALITION = graphql(
         }
       }
       pending: members(statuses: [REQUESTED]) {
-        id role roleLabel status requestedAt requestedByName actor { ...MemberActor }
+        id role roleLabel status requestedAt requestedByName actor { ...MemberActor reviewStatus }
       }
     }
   }

@@ -1,0 +1,135 @@
+import path from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { axeViolations } from '../helpers/axe.js';
+import { SHOTS, describeInBrowser, launch, logInThroughForm } from '../helpers/browser.js';
+import { fixtures, MEUSE_CLSM, VERDUN_CPTS } from '../helpers/factories.js';
+
+/**
+ * From sign-up to member, in the browser alone: a brand-new account opens a coalition, presses
+ * « Rejoindre », finds its structure and asks to represent it; in a second browser, the structure's
+ * representative accepts; the first browser then sends its join request. Another new account
+ * declares a structure that is not in the directory (its SIRET checked) and asks to join at once; the
+ * coordinator sees it « en attente de validation ».
+ */
+const SOURCE = 'test:e2e/claim-structure.test.ts';
+const DOMAIN = '@test-e2e-claims.local';
+const PASSWORD = 'mot de passe e2e';
+const STRUCTURE = 'E2E Maison des familles du Verdunois';
+
+describeInBrowser('claiming or declaring one’s structure, then joining a coalition (Chromium)', (s) => {
+  const { actor, coalition, users, createActors, createUser, createCoalition, email } = fixtures(() => s.server, {
+    source: SOURCE,
+    domain: DOMAIN,
+    password: PASSWORD,
+  });
+  let second: BrowserContext;
+  let b: Page;
+
+  beforeAll(async () => {
+    await createActors({
+      pilot: { ...VERDUN_CPTS, name: 'E2E Claims CPTS pilote' },
+      family: {
+        name: STRUCTURE,
+        kind: 'ASSOCIATION',
+        sector: 'SOCIAL',
+        themes: ['parentalite'],
+        communeCode: '55545',
+        territories: [{ level: 'COMMUNE', code: '55545' }],
+      },
+    });
+    await createUser('coordination', 'COORDINATOR', ['pilot']);
+    await createUser('representant', 'MEMBER', ['family']);
+    await createCoalition('clsm', users.coordination, { ...MEUSE_CLSM, name: 'E2E Claims CLSM de la Meuse', pilotActorId: actor.pilot });
+    second = await launch();
+    b = await second.newPage();
+  });
+  afterAll(() => second?.close());
+
+  /** Signs up through the form of /connexion, which then goes back to the coalition. */
+  async function signUp(page: Page, name: string, mail: string) {
+    const back = `/coalitions/${coalition.clsm}`;
+    await page.goto(`${s.server.url}/connexion?retour=${encodeURIComponent(back)}`);
+    await page.locator('#signup-name').fill(name);
+    await page.locator('#signup-email').fill(mail);
+    await page.locator('#signup-password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Créer mon compte' }).click();
+    await page.waitForURL(new RegExp(`${back}$`));
+    await expect.poll(() => page.getByTestId('who').textContent()).toContain(name);
+  }
+
+  it('takes a new account from sign-up to a claim accepted by the structure’s representative, then to a join request', async () => {
+    const a = s.page;
+    await signUp(a, 'Nouvelle Directrice', email('directrice'));
+    await a.getByRole('button', { name: 'Rejoindre' }).click();
+    await a.getByText('Votre compte ne représente encore aucune structure').waitFor();
+    await a.getByRole('button', { name: 'Trouver ma structure' }).click();
+    await a.getByLabel('Nom, SIRET, numéro RNA ou commune').fill('maison des familles verdunois');
+    await a.getByRole('button', { name: 'Rechercher' }).click();
+    await a.getByRole('button', { name: `Demander à représenter ${STRUCTURE}` }).click();
+    await a.getByLabel('Votre message aux représentants de la structure').fill('Je dirige la structure depuis septembre.');
+    expect(await axeViolations(a)).toEqual([]);
+    await a.getByRole('button', { name: 'Envoyer la demande' }).click();
+    await a.getByText(`Demande envoyée pour ${STRUCTURE}`).waitFor();
+    await a.getByTestId('my-claim').filter({ hasText: 'En attente' }).waitFor();
+    await a.screenshot({ path: path.join(SHOTS, 'claim-sent.png'), fullPage: true });
+
+    // The representative, in another browser, finds the claim on « Mon compte » and accepts it.
+    await logInThroughForm(b, { url: s.server.url, email: email('representant'), password: PASSWORD, name: 'Personne representant', back: '/compte' });
+    await b.waitForURL(/\/compte$/);
+    const entry = b.getByTestId('claim-to-decide').filter({ hasText: 'Nouvelle Directrice' });
+    await entry.getByText('Je dirige la structure depuis septembre.').waitFor();
+    expect(await axeViolations(b)).toEqual([]);
+    await b.getByRole('button', { name: `Accepter la demande de Nouvelle Directrice pour ${STRUCTURE}` }).click();
+    await b.getByText(`Nouvelle Directrice représente maintenant ${STRUCTURE}.`).waitFor();
+
+    // The first browser learns the decision and sends its join request for the structure.
+    await a.getByRole('button', { name: 'Vérifier si ma demande a été acceptée' }).click();
+    await a.getByTestId('my-claim').filter({ hasText: 'Acceptée' }).waitFor();
+    await a.getByLabel('Acteur que vous représentez').waitFor();
+    expect(await a.getByLabel('Acteur que vous représentez').locator('option:checked').textContent()).toBe(STRUCTURE);
+    await a.getByRole('button', { name: 'Envoyer la demande' }).click();
+    await a.getByTestId('pending').filter({ hasText: STRUCTURE }).waitFor();
+    const [row] = await s.server.ds.query(`SELECT status FROM membership WHERE coalition_id = $1 AND actor_id = $2`, [coalition.clsm, actor.family]);
+    expect(row).toEqual({ status: 'REQUESTED' });
+  });
+
+  it('lets a new account declare its structure (SIRET checked), ask to join at once, and shows the coordinator it awaits validation', async () => {
+    await s.page.context().clearCookies();
+    const a = s.page;
+    await signUp(a, 'Nouveau Président', email('president'));
+    await a.getByRole('button', { name: 'Rejoindre' }).click();
+    await a.getByRole('button', { name: 'Déclarer une nouvelle structure' }).click();
+    await a.getByLabel('Nom de la structure').fill('E2E Parents solidaires de Stenay');
+    await a.getByLabel('SIRET (facultatif)').fill('732 829 320 00075');
+    await a.getByLabel('Nature').selectOption({ label: 'Association' });
+    await a.getByLabel('Secteur').selectOption({ label: 'Social' });
+    await a.getByRole('checkbox', { name: 'Parentalité' }).check();
+    await a.getByLabel('Ajouter une commune, une intercommunalité, un département ou une région').fill('Stenay');
+    await a.getByRole('option', { name: /Stenay/ }).first().click();
+    await a.getByRole('list', { name: 'Territoires choisis' }).getByText('Stenay').waitFor();
+    await a.getByRole('button', { name: 'Déclarer la structure' }).click();
+    await a.getByText('Ce SIRET n’existe pas').waitFor();
+    expect(await a.getByLabel('SIRET (facultatif)').getAttribute('aria-invalid')).toBe('true');
+    expect(await axeViolations(a)).toEqual([]);
+    await a.getByLabel('SIRET (facultatif)').fill('732 829 320 00074');
+    await a.getByRole('button', { name: 'Déclarer la structure' }).click();
+
+    await a.getByLabel('Acteur que vous représentez').waitFor();
+    expect(await a.getByLabel('Acteur que vous représentez').locator('option:checked').textContent()).toBe('E2E Parents solidaires de Stenay');
+    await a.getByRole('button', { name: 'Envoyer la demande' }).click();
+    await a.getByTestId('pending').filter({ hasText: 'E2E Parents solidaires de Stenay' }).waitFor();
+
+    await b.context().clearCookies();
+    await logInThroughForm(b, {
+      url: s.server.url,
+      email: email('coordination'),
+      password: PASSWORD,
+      name: 'Personne coordination',
+      back: `/coalitions/${coalition.clsm}`,
+    });
+    const row = b.getByRole('row').filter({ hasText: 'E2E Parents solidaires de Stenay' });
+    await row.getByText('en attente de validation').waitFor();
+    await b.screenshot({ path: path.join(SHOTS, 'claim-declared-pending.png'), fullPage: true });
+  });
+});
