@@ -1,9 +1,10 @@
-import { Arg, Ctx, Int, Query, Resolver } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, Int, Query, Resolver, Root } from 'type-graphql';
+import { Actor } from '../actors/actor.entity.js';
 import { type AuthUser, UserRole } from '../auth/auth.types.js';
 import { MembershipStatus } from '../coalitions/coalition-enums.js';
 import { Permissions, requireUser } from '../coalitions/coalition.permissions.js';
 import { Membership } from '../coalitions/membership.entity.js';
-import { join, type Sql, sql } from '../db/sql.js';
+import { join, run, type Sql, sql } from '../db/sql.js';
 import type { Context } from '../graphql/context.js';
 import { checkArgs } from '../graphql/cost.js';
 
@@ -52,5 +53,22 @@ export class EspaceResolver {
   @Query(() => Int, { description: 'Nombre de demandes d’adhésion en attente que le compte connecté peut décider (0 pour un visiteur ; 500 au plus)' })
   async pendingRequestsToDecideCount(@Ctx() ctx: Context): Promise<number> {
     return ctx.user ? (await pendingRequests(ctx, ctx.user)).length : 0;
+  }
+}
+
+/** Who represents an actor, as its own representatives see it on « Mon espace ». */
+@Resolver(() => Actor)
+export class ActorRepresentativesResolver {
+  @FieldResolver(() => [String], {
+    nullable: true,
+    description: 'Noms affichés des comptes qui représentent l’acteur (jamais leurs courriels) ; null sauf pour ces comptes et les administrateurs',
+  })
+  async representatives(@Root() a: Actor, @Ctx() { ds, user }: Context): Promise<string[] | null> {
+    if (!user || (user.role !== UserRole.ADMIN && !Permissions.represents(user, a.id))) return null;
+    const rows = await run<{ name: string }>(
+      ds,
+      sql`SELECT u.display_name AS name FROM user_actor ua JOIN user_account u ON u.id = ua.user_id WHERE ua.actor_id = ${a.id} ORDER BY ua.created_at, u.id`,
+    );
+    return rows.map((r) => r.name);
   }
 }

@@ -12,7 +12,7 @@ import { ThemeResolver } from '../themes/theme.resolver.js';
 import { TerritoryResolver } from '../territories/territory.resolver.js';
 import { VocabularyResolver } from '../vocabulary/vocabulary.resolver.js';
 import { NotificationResolver } from '../notifications/notification.resolver.js';
-import { EspaceResolver } from '../espace/espace.resolver.js';
+import { ActorRepresentativesResolver, EspaceResolver } from '../espace/espace.resolver.js';
 
 /** The whole GraphQL schema, built from the resolvers of every domain. */
 export function createSchema(): Promise<GraphQLSchema> {
@@ -34,6 +34,7 @@ export function createSchema(): Promise<GraphQLSchema> {
       VocabularyResolver,
       NotificationResolver,
       EspaceResolver,
+      ActorRepresentativesResolver,
     ],
     validate: true,
   });

@@ -197,6 +197,9 @@ export const VOCABULARY = graphql(`
       membershipRoles { code label }
       territoryLevels { code label }
       reviewStatuses { code label }
+      membershipStatuses { code label }
+      partnershipKinds { code label }
+      notificationKinds { code label }
       freshnessMonths
       presenceClasses { code label }
       coverageMapClasses { code label }

@@ -1,0 +1,96 @@
+import path from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { DEMO_ACCOUNTS, seedDemoAccounts } from '../../seeds/accounts.js';
+import { axeViolations } from '../helpers/axe.js';
+import { SHOTS, describeInBrowser, launch, logInThroughForm } from '../helpers/browser.js';
+
+/** The header polls every 300 ms here (`?poll=`), instead of every 30 s: the test waits for the DOM, never for a delay. */
+const POLL = '?poll=300';
+const COALITION = 'Coalition démo : santé mentale des jeunes en Meuse';
+const ASSO = 'Association démo Jeunesse et prévention du Verdunois';
+
+const account = (role: 'MEMBER' | 'COORDINATOR') => DEMO_ACCOUNTS.find((a) => a.role === role)!;
+
+describeInBrowser('« Mon espace » and the notifications, two accounts at once (Chromium)', (s) => {
+  let coordinatorBrowser: BrowserContext;
+  let coordinator: Page;
+  let coalitionId: string;
+  const member = () => s.page;
+
+  const logIn = (page: Page, role: 'MEMBER' | 'COORDINATOR', back: string) => {
+    const a = account(role);
+    return logInThroughForm(page, { url: s.server.url, email: a.email, password: a.password, name: a.displayName, back });
+  };
+
+  beforeAll(async () => {
+    // The demonstration accounts and coalitions (README « Comptes de démonstration »), as the embedded database has them.
+    await seedDemoAccounts(s.server.ds, () => {});
+    [{ id: coalitionId }] = await s.server.ds.query(`SELECT id FROM coalition WHERE name = $1`, [COALITION]);
+    await s.server.ds.query(`DELETE FROM membership WHERE coalition_id = $1 AND role <> 'PILOTE'`, [coalitionId]);
+    coordinatorBrowser = await launch();
+    coordinator = await coordinatorBrowser.newPage();
+  });
+
+  afterAll(async () => {
+    await coordinatorBrowser?.close();
+  });
+
+  it('shows the coordinator the request in its header count without reloading, and the member the decision', async () => {
+    await logIn(member(), 'MEMBER', `/coalitions/${coalitionId}${POLL}`);
+    // The coordinator's page stays open, on the home page, from here to the decision.
+    await logIn(coordinator, 'COORDINATOR', `/${POLL}`);
+    await coordinator.getByTestId('espace-link').waitFor();
+    expect(await coordinator.getByTestId('to-decide-count').count()).toBe(0);
+    const loads: string[] = [];
+    coordinator.on('load', () => loads.push(coordinator.url()));
+
+    await member().getByRole('button', { name: 'Rejoindre' }).click();
+    await member().getByLabel('Acteur que vous représentez').selectOption({ label: ASSO });
+    await member().getByRole('button', { name: 'Envoyer la demande' }).click();
+    await member().getByTestId('pending').waitFor();
+
+    // The poll brings the request to the coordinator's header: the count and the notification.
+    await expect.poll(() => coordinator.getByTestId('to-decide-count').textContent()).toMatch(/^1/);
+    await expect.poll(() => coordinator.getByTestId('unread-count').textContent()).toMatch(/^1/);
+    await coordinator.getByTestId('notification-bell').click();
+    await coordinator.getByTestId('notifications').getByText(`« ${ASSO} » demande à rejoindre « ${COALITION} ».`).waitFor();
+    await coordinator.screenshot({ path: path.join(SHOTS, 'notifications-coordination.png') });
+
+    // Decided from « Mon espace », reached by the header's link (no reload).
+    await coordinator.getByTestId('notification-bell').click();
+    await coordinator.getByTestId('espace-link').click();
+    const requests = coordinator.getByTestId('requests-to-decide');
+    await requests.getByRole('link', { name: COALITION }).waitFor();
+    expect(await coordinator.getByRole('heading', { level: 1 }).textContent()).toBe('Mon espace');
+    expect(await axeViolations(coordinator)).toEqual([]);
+    await coordinator.screenshot({ path: path.join(SHOTS, 'mon-espace-coordination.png'), fullPage: true });
+    await requests.getByRole('button', { name: `Accepter la demande de ${ASSO}` }).click();
+    await requests.getByText(`${ASSO} est maintenant membre de la coalition.`).waitFor();
+    await expect.poll(() => coordinator.getByTestId('to-decide-count').count()).toBe(0);
+    expect(loads).toEqual([]);
+
+    // The member's page, left as it was, gets the decision.
+    await expect.poll(() => member().getByTestId('unread-count').textContent()).toMatch(/^1/);
+    await member().getByTestId('notification-bell').click();
+    await member().getByTestId('notifications').getByText(`La demande de « ${ASSO} » pour rejoindre « ${COALITION} » a été acceptée.`).waitFor();
+    await member().getByRole('button', { name: 'Tout marquer comme lu' }).click();
+    await expect.poll(() => member().getByTestId('unread-count').count()).toBe(0);
+    const stored = await s.server.ds.query(`SELECT status FROM membership WHERE coalition_id = $1 AND role <> 'PILOTE'`, [coalitionId]);
+    expect(stored).toEqual([{ status: 'ACTIVE' }]);
+  });
+
+  it('lists the member’s structures and coalitions on « Mon espace », lets it leave, and passes axe-core', async () => {
+    await member().keyboard.press('Escape');
+    await member().getByTestId('espace-link').click();
+    const coalitions = member().getByTestId('my-coalitions');
+    await coalitions.getByRole('link', { name: COALITION }).waitFor();
+    expect(await member().getByTestId('my-structures').textContent()).toContain(ASSO);
+    expect(await axeViolations(member())).toEqual([]);
+    await member().screenshot({ path: path.join(SHOTS, 'mon-espace-membre.png'), fullPage: true });
+    await coalitions.getByRole('button', { name: new RegExp(`^Quitter ${COALITION}`) }).click();
+    await member().getByText(`${ASSO} a quitté ${COALITION}.`).waitFor();
+    const stored = await s.server.ds.query(`SELECT status FROM membership WHERE coalition_id = $1 AND role <> 'PILOTE'`, [coalitionId]);
+    expect(stored).toEqual([{ status: 'LEFT' }]);
+  });
+});
