@@ -52,8 +52,9 @@ export const ClaimRules = {
   },
 
   /**
-   * The same rule as `canDecide`, over `actor_claim c`, for the list of claims to decide: the SQL
-   * mirror of the rule, tested equal to it (test/integration/actor-claims.test.ts).
+   * The same rule as `canDecide`, over `actor_claim c`, for the list of claims to decide (its SQL
+   * mirror: test/integration/actor-claims.test.ts checks the list and the decision for each kind of
+   * decider and non-decider).
    */
   decidableSql(user: AuthUser): Sql {
     if (user.role === UserRole.ADMIN) return sql`c.account_id <> ${user.id}`;

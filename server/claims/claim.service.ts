@@ -129,11 +129,13 @@ export class ClaimService {
       ClaimRules.assertCanDecide(u, scope);
       ClaimService.assertPending(claim);
       const to = accept ? ClaimStatus.ACCEPTED : ClaimStatus.REJECTED;
-      await run(
+      const moved = await run(
         m,
         sql`UPDATE actor_claim SET status = ${to}, decision_reason = ${why}, decided_by = ${u.id}, decided_at = now()
-            WHERE id = ${id} AND status = 'PENDING'`,
+            WHERE id = ${id} AND status = 'PENDING' RETURNING id`,
       );
+      // The row lock already orders concurrent decisions; the condition is the second guard.
+      if (moved.length === 0) throw ClaimService.alreadyDecided(null);
       if (accept) await run(m, sql`INSERT INTO user_actor (user_id, actor_id) VALUES (${claim.account_id}, ${claim.actor_id}) ON CONFLICT DO NOTHING`);
       const actor = await one<{ name: string }>(m, sql`SELECT name FROM actor WHERE id = ${claim.actor_id}`);
       await notify(m, {
@@ -184,9 +186,11 @@ export class ClaimService {
   }
 
   private static assertPending(claim: { status: ClaimStatus }): void {
-    if (claim.status !== ClaimStatus.PENDING) {
-      throw conflict('Cette demande a déjà été traitée ou retirée : rechargez la page.', { currentStatus: claim.status });
-    }
+    if (claim.status !== ClaimStatus.PENDING) throw ClaimService.alreadyDecided(claim.status);
+  }
+
+  private static alreadyDecided(currentStatus: ClaimStatus | null): AppError {
+    return conflict('Cette demande a déjà été traitée ou retirée : rechargez la page.', { currentStatus });
   }
 
   /** Representatives and régions of the claimed actor, read in `m`. */
