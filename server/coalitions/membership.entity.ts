@@ -41,16 +41,16 @@ export class Membership {
 
 /** The membership table's column map, keyed by the fields of `Membership`. */
 export const MEMBERSHIP_TABLE = new Table('membership', {
-  id: { name: 'id', type: 'uuid' },
-  coalitionId: { name: 'coalition_id', type: 'uuid' },
-  actorId: { name: 'actor_id', type: 'uuid' },
-  role: { name: 'role', type: 'text' },
-  status: { name: 'status', type: 'text' },
-  requestedAt: { name: 'requested_at', type: 'timestamptz' },
-  decidedAt: { name: 'decided_at', type: 'timestamptz' },
-  endedAt: { name: 'ended_at', type: 'timestamptz' },
-  requestedBy: { name: 'requested_by', type: 'uuid' },
-  decidedBy: { name: 'decided_by', type: 'uuid' },
+  id: 'uuid',
+  coalitionId: 'uuid',
+  actorId: 'uuid',
+  role: 'text',
+  status: 'text',
+  requestedAt: 'timestamptz',
+  decidedAt: 'timestamptz',
+  endedAt: 'timestamptz',
+  requestedBy: 'uuid',
+  decidedBy: 'uuid',
 });
 
 /** The SELECT list of a membership on alias `m`, with the display names of who asked and who decided. */
@@ -83,14 +83,14 @@ export class MembershipEvent extends StatusChange(MembershipStatus, { fromStatus
 
 /** The membership_event table's column map (`byName` is read from the user's account). */
 export const MEMBERSHIP_EVENT_TABLE = new Table('membership_event', {
-  membershipId: { name: 'membership_id', type: 'uuid' },
-  coalitionId: { name: 'coalition_id', type: 'uuid' },
-  actorId: { name: 'actor_id', type: 'uuid' },
-  fromStatus: { name: 'from_status', type: 'text' },
-  toStatus: { name: 'to_status', type: 'text' },
-  role: { name: 'role', type: 'text' },
-  userId: { name: 'user_id', type: 'uuid' },
-  at: { name: 'at', type: 'timestamptz' },
+  membershipId: 'uuid',
+  coalitionId: 'uuid',
+  actorId: 'uuid',
+  fromStatus: 'text',
+  toStatus: 'text',
+  role: 'text',
+  userId: 'uuid',
+  at: 'timestamptz',
 });
 
 /** The SELECT list of an event on alias `e` (with `u`, its user_account), read back by `toMembershipEvent`. */

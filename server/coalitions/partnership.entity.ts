@@ -50,20 +50,20 @@ export class Partnership {
 
 /** The partnership table's column map, keyed by the fields of `Partnership` (and the two a read does not show). */
 export const PARTNERSHIP_TABLE = new Table('partnership', {
-  id: { name: 'id', type: 'uuid' },
+  id: 'uuid',
   actorAId: { name: 'actor_a', type: 'uuid' },
   actorBId: { name: 'actor_b', type: 'uuid' },
-  kind: { name: 'kind', type: 'text' },
-  status: { name: 'status', type: 'text' },
-  title: { name: 'title', type: 'text' },
-  startDate: { name: 'start_date', type: 'date' },
-  endDate: { name: 'end_date', type: 'date' },
+  kind: 'text',
+  status: 'text',
+  title: 'text',
+  startDate: 'date',
+  endDate: 'date',
   declaredAt: { name: 'created_at', type: 'timestamptz' },
-  confirmedAt: { name: 'confirmed_at', type: 'timestamptz' },
-  endedAt: { name: 'ended_at', type: 'timestamptz' },
-  createdBy: { name: 'created_by', type: 'uuid' },
-  confirmedBy: { name: 'confirmed_by', type: 'uuid' },
-  updatedAt: { name: 'updated_at', type: 'timestamptz' },
+  confirmedAt: 'timestamptz',
+  endedAt: 'timestamptz',
+  createdBy: 'uuid',
+  confirmedBy: 'uuid',
+  updatedAt: 'timestamptz',
 });
 
 const READ_AS_IS = ['id', 'actorAId', 'actorBId', 'kind', 'status', 'title', 'declaredAt', 'confirmedAt', 'endedAt', 'createdBy'] as const;
@@ -96,12 +96,12 @@ export class PartnershipEvent extends StatusChange(PartnershipStatus, {
 
 /** The partnership_event table's column map (`byName` is read from the user's account). */
 export const PARTNERSHIP_EVENT_TABLE = new Table('partnership_event', {
-  partnershipId: { name: 'partnership_id', type: 'uuid' },
-  fromStatus: { name: 'from_status', type: 'text' },
-  toStatus: { name: 'to_status', type: 'text' },
-  userId: { name: 'user_id', type: 'uuid' },
-  reason: { name: 'reason', type: 'text' },
-  at: { name: 'at', type: 'timestamptz' },
+  partnershipId: 'uuid',
+  fromStatus: 'text',
+  toStatus: 'text',
+  userId: 'uuid',
+  reason: 'text',
+  at: 'timestamptz',
 });
 
 /** The SELECT list of an event on alias `e` (with `u`, its user_account, and its partnership for grouping), read back by `toPartnershipEvent`. */

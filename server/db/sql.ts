@@ -126,20 +126,32 @@ export interface Column {
   type: string;
 }
 
+/** The SQL name of a field's column when the map does not give one: `coalitionId` → `coalition_id`. */
+export const snakeCase = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
 /**
  * A table's column map: one place that names its columns, used for reads and writes. Keys are the
- * TypeScript field names; `col`, `list`, `recordset` and `assign` write the SQL from the map.
+ * TypeScript field names; `col`, `list`, `recordset` and `assign` write the SQL from the map. A
+ * column named after its field in snake_case is given by its SQL type alone (`coalitionId: 'uuid'`
+ * is `coalition_id`); another name is written out (`declaredAt: { name: 'created_at', type: … }`).
  */
 export class Table<K extends string> {
   readonly keys: readonly K[];
+  readonly columns: Readonly<Record<K, Column>>;
 
   constructor(
     readonly name: string,
-    readonly columns: Readonly<Record<K, Column>>,
+    columns: Readonly<Record<K, Column | string>>,
   ) {
     this.keys = Object.keys(columns) as K[];
+    this.columns = Object.fromEntries(
+      this.keys.map((k) => {
+        const c = columns[k];
+        return [k, typeof c === 'string' ? { name: snakeCase(k), type: c } : c];
+      }),
+    ) as Record<K, Column>;
     for (const k of this.keys) {
-      if (!IDENTIFIER.test(columns[k].name) || !/^[a-z0-9_ [\]()]+$/.test(columns[k].type)) throw new Error(`colonne invalide : ${k}`);
+      if (!IDENTIFIER.test(this.columns[k].name) || !/^[a-z0-9_ [\]()]+$/.test(this.columns[k].type)) throw new Error(`colonne invalide : ${k}`);
     }
     if (!IDENTIFIER.test(name)) throw new Error(`table invalide : ${name}`);
   }

@@ -26,4 +26,16 @@ describe('tagged SQL: a column map for single-row writes and reads', () => {
     expect(read).toEqual({ name: 'C', themeCodes: [], createdAt: new Date('2026-12-03T09:00:00Z'), version: 3 });
     expect(t.fromRow({ name: null }, ['name'])).toEqual({ name: null });
   });
+
+  it('should name a column given by its type alone after its field in snake_case, exactly as the written-out form', () => {
+    const short = new Table('membership', { coalitionId: 'uuid', requestedAt: 'timestamptz', themeCodes: { name: 'themes', type: 'text[]' } });
+    const long = new Table('membership', {
+      coalitionId: { name: 'coalition_id', type: 'uuid' },
+      requestedAt: { name: 'requested_at', type: 'timestamptz' },
+      themeCodes: { name: 'themes', type: 'text[]' },
+    });
+    expect(short.columns).toEqual(long.columns);
+    expect(short.list(short.keys, 'm').toQuery().text).toBe('m.coalition_id, m.requested_at, m.themes');
+    expect(() => new Table('membership', { 'bad-key': 'uuid' })).toThrow();
+  });
 });
