@@ -16,16 +16,18 @@ export interface NotificationPayload {
   partnershipId?: string;
   partnerName?: string;
   claimId?: string;
-  /** Who asks (a claim): display name, never an e-mail. */
-  requesterName?: string;
+  /** Who asks to represent the actor (a claim): display name, never an e-mail. */
+  claimantName?: string;
+  /** A decision, when the payload says it as a yes or no rather than a status. */
+  accepted?: boolean;
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v : undefined);
 
-/** The payload as stored (jsonb), keeping only text values. */
+/** The payload as stored (jsonb), keeping only text and yes-or-no values. */
 export function readPayload(raw: unknown): NotificationPayload {
   if (!raw || typeof raw !== 'object') return {};
-  return Object.fromEntries(Object.entries(raw as Record<string, unknown>).flatMap(([k, v]) => (str(v) ? [[k, v]] : [])));
+  return Object.fromEntries(Object.entries(raw as Record<string, unknown>).flatMap(([k, v]) => (str(v) || typeof v === 'boolean' ? [[k, v]] : [])));
 }
 
 const ACCEPTED = new Set(['ACTIVE', 'ACCEPTED', 'APPROVED', 'VALIDATED', 'GRANTED']);
@@ -38,7 +40,7 @@ const coalitionPath = (p: NotificationPayload) => (p.coalitionId && UUID.test(p.
 export function describeNotification(kind: NotificationKind, p: NotificationPayload): { text: string; path: string } {
   const actor = quoted(p.actorName, 'un acteur');
   const coalition = quoted(p.coalitionName, 'une coalition');
-  const accepted = !!p.status && ACCEPTED.has(p.status);
+  const accepted = p.accepted ?? (!!p.status && ACCEPTED.has(p.status));
   const because = p.reason ? ` Motif : ${p.reason}` : '';
   switch (kind) {
     case 'JOIN_REQUEST_RECEIVED':
@@ -54,7 +56,7 @@ export function describeNotification(kind: NotificationKind, p: NotificationPayl
     case 'PARTNERSHIP_TO_CONFIRM':
       return { text: `${actor} déclare un partenariat avec ${quoted(p.partnerName, 'un de vos acteurs')} : à confirmer.`, path: '/mon-espace' };
     case 'CLAIM_RECEIVED':
-      return { text: `${p.requesterName ?? 'Un compte'} demande à représenter ${actor}.`, path: '/mon-espace' };
+      return { text: `${p.claimantName ?? 'Un compte'} demande à représenter ${actor}.`, path: '/mon-espace' };
     case 'CLAIM_DECIDED':
       return {
         text: `Votre demande pour représenter ${actor} a été ${accepted ? 'acceptée' : 'refusée'}.${because}`,

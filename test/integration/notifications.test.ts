@@ -72,6 +72,7 @@ beforeAll(async () => {
   await createUser('member', 'MEMBER', ['asso']);
   await createUser('invitee', 'MEMBER', ['invited']);
   await createUser('stranger', 'MEMBER');
+  await createUser('claimant', 'MEMBER');
   await createUser('analyst', 'ANALYST', [], '44');
   const base = { kind: 'THEMATIQUE', themes: ['sante-mentale'], territory: MEUSE };
   coalitionId = (await createCoalition('c', users.coord, { ...base, name: 'Notifications coalition', pilotActorId: actor.pilot })).id;
@@ -168,6 +169,25 @@ describe('notifications of moderation and partnerships', () => {
       ),
     );
     expect(diff).toEqual({ coord: ['PARTNERSHIP_TO_CONFIRM'], coord2: ['PARTNERSHIP_TO_CONFIRM'] });
+  });
+});
+
+describe('notifications of claims (written by server/claims, read here)', () => {
+  it('should tell the structure’s representatives of a claim and the claimant of the decision, in French', async () => {
+    let claimId = '';
+    const received = await added(async () => {
+      const data = await ok(users.claimant.gql(`mutation ($a: ID!) { claimActor(actorId: $a, message: "Directrice") { id } }`, { a: actor.invited }));
+      claimId = data.claimActor.id;
+    });
+    expect(received).toEqual({ invitee: ['CLAIM_RECEIVED'] });
+    const [note] = await notes(users.invitee);
+    expect(note.text).toBe('Personne claimant demande à représenter « Notifications invitée ».');
+    const decided = await added(() =>
+      ok(users.invitee.gql(`mutation ($id: ID!) { decideActorClaim(id: $id, accept: false, reason: "Inconnue") { id } }`, { id: claimId })),
+    );
+    expect(decided).toEqual({ claimant: ['CLAIM_DECIDED'] });
+    const [answer] = await notes(users.claimant);
+    expect(answer.text).toBe('Votre demande pour représenter « Notifications invitée » a été refusée. Motif : Inconnue');
   });
 });
 
