@@ -106,7 +106,10 @@ describeInBrowser('claiming or declaring one’s structure, then joining a coali
     await a.getByLabel('Secteur').selectOption({ label: 'Social' });
     await a.getByRole('checkbox', { name: 'Parentalité' }).check();
     await a.getByLabel('Ajouter une commune, une intercommunalité, un département ou une région').fill('Stenay');
-    await a.getByRole('option', { name: /Stenay/ }).first().click();
+    await a
+      .getByRole('option', { name: /Stenay/ })
+      .first()
+      .click();
     await a.getByRole('list', { name: 'Territoires choisis' }).getByText('Stenay').waitFor();
     await a.getByRole('button', { name: 'Déclarer la structure' }).click();
     await a.getByText('Ce SIRET n’existe pas').waitFor();
