@@ -3,15 +3,16 @@ import type { Context } from '../graphql/context.js';
 import { badInput } from '../graphql/errors.js';
 import { IMPORT_CONTENT_LIMIT } from '../http/body-limits.js';
 import { ExportFormat, exportToString } from './actor-export.js';
-import { ImportFormat, ImportMode, importActors } from './actor-import.js';
+import { ImportFormat, ImportMode, importActors, type ImportProblem, type ImportReport } from './actor-import.js';
 import { ActorFilter } from './actor.inputs.js';
 import { ActorPermissions } from './actor.permissions.js';
 
 /** Problems listed in a GraphQL answer (the CLI lists them all). */
 const MAX_PROBLEMS = 1000;
 
+/** The GraphQL view of an `ImportProblem`: `implements` keeps the two in step. */
 @ObjectType({ description: 'Un problème d’une ligne du fichier importé' })
-export class ImportProblemType {
+export class ImportProblemType implements ImportProblem {
   @Field(() => Int, { description: 'Ligne, numérotée comme dans un tableur (en-tête = 1) ; numéro de l’entité en GeoJSON ; 0 pour le fichier entier' })
   row: number;
 
@@ -22,8 +23,9 @@ export class ImportProblemType {
   reason: string;
 }
 
+/** The GraphQL view of an `ImportReport` (problems capped, their count added): `implements` keeps the two in step. */
 @ObjectType({ description: 'Compte rendu d’un import d’acteurs' })
-export class ImportReportType {
+export class ImportReportType implements ImportReport {
   @Field(() => Int, { description: 'Lignes de données lues' })
   total: number;
 
