@@ -187,6 +187,11 @@ describe('query cost computed with the variables', () => {
             const type = v.type.kind === Kind.NON_NULL_TYPE ? v.type.type : v.type;
             if (n in given) variables[n] = given[n];
             else if (type.kind === Kind.NAMED_TYPE && type.name.value in byType) variables[n] = byType[type.name.value];
+            else if (type.kind === Kind.LIST_TYPE) {
+              // A list (ids to mark read…): one value of its item type.
+              const item = type.type.kind === Kind.NON_NULL_TYPE ? type.type.type : type.type;
+              if (item.kind === Kind.NAMED_TYPE && item.name.value in byType) variables[n] = [byType[item.name.value]];
+            }
           }
         }
         costs[`${file.split('/').pop()}:${name}`] = analyzeOperation(schema, doc, variables)?.cost ?? NaN;

@@ -14,6 +14,7 @@ import {
   SECTOR_CATEGORY_LABELS,
 } from '../../server/coalitions/coalition-enums.js';
 import { enumLabels } from '../../server/graphql/enums.js';
+import { NotificationKind } from '../../server/notifications/notify.js';
 import { LEVEL_LABELS } from '../../server/territories/territory-level.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -41,6 +42,7 @@ const LISTS: Record<string, { graphqlEnum: string; labels: Readonly<Record<strin
   sectorCategories: { graphqlEnum: 'SectorCategory', labels: SECTOR_CATEGORY_LABELS },
   territoryLevels: { graphqlEnum: 'TerritoryLevel', labels: LEVEL_LABELS },
   presenceClasses: { graphqlEnum: 'PresenceClass', labels: enumLabels(PresenceClass) },
+  notificationKinds: { graphqlEnum: 'NotificationKind', labels: enumLabels(NotificationKind) },
 };
 
 const VOCABULARY = `{ vocabulary { ${Object.keys(LISTS)
