@@ -1,6 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Actor } from '../actors/actor.entity.js';
 import type { Context } from '../graphql/context.js';
+import { checkArgs } from '../graphql/cost.js';
 import { ActorClaim } from './claim.entity.js';
 import { ClaimService } from './claim.service.js';
 
@@ -28,6 +29,7 @@ export class ClaimResolver {
     @Arg('first', () => Int, { defaultValue: 10, description: 'Nombre de résultats (1 à 50)' }) first: number,
     @Ctx() context: Context,
   ): Promise<Actor[]> {
+    checkArgs('Query.claimableActors', { first });
     const ids = await claims(context).search(query, first);
     return (await context.services.actors.findMany(ids)).filter((a): a is Actor => a !== null);
   }

@@ -13,8 +13,6 @@ import { ClaimRules, type ClaimScope } from './claim.permissions.js';
 
 /** Pending claims one account may have at once: enough for a person in several structures, not for spamming every representative. */
 export const MAX_PENDING_CLAIMS = 10;
-/** Bounds of the structure search. */
-const SEARCH_MAX = 50;
 const TEXT_MAX = 1000;
 
 /** A message or reason: trimmed, null if empty, 1,000 characters at most. */
@@ -39,12 +37,11 @@ export class ClaimService {
   /**
    * Actors an account may look for to claim: by name (as the directory search reads it), by SIRET,
    * SIREN or RNA number, or by the commune of their address (name or postal code). Active actors,
-   * not rejected by moderation; exact names first.
+   * not rejected by moderation; exact names first. `first` is capped by ARG_CAPS (server/graphql/cost.ts).
    */
   async search(query: string, first: number): Promise<string[]> {
     const q = query.trim();
     if (q.length < 2 || q.length > 200) throw badInput('Cherchez avec 2 à 200 caractères : nom, SIRET, RNA ou commune', 'query');
-    if (!Number.isInteger(first) || first < 1 || first > SEARCH_MAX) throw badInput(`first est compris entre 1 et ${SEARCH_MAX}`, 'first');
     const compact = q.replace(/[\s.]/g, '').toUpperCase();
     let match: Sql;
     if (/^\d{14}$/.test(compact)) match = sql`a.siret = ${compact}`;

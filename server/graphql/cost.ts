@@ -35,6 +35,7 @@ export const ARG_CAPS: Record<string, Record<string, [number, number] | number>>
   'Query.gaps': { first: [0, 5000], offset: [0, 100_000] },
   'Query.compareCoverage': { scopes: 6 },
   'Query.searchTerritories': { first: [1, 50], levels: 10 },
+  'Query.claimableActors': { first: [1, 50] },
   'Territory.children': { first: [1, 1000] },
   'Query.myNotifications': { first: [0, 100] },
   'Mutation.markNotificationsRead': { ids: 200 },
