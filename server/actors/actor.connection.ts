@@ -1,5 +1,5 @@
 import { Field, Float, Int, ObjectType } from 'type-graphql';
-import { EdgeOf, PageInfo } from '../graphql/pagination.js';
+import { ConnectionOf, EdgeOf } from '../graphql/pagination.js';
 import { Territory } from '../territories/territory.entity.js';
 import { Actor } from './actor.entity.js';
 import { ActorFacets } from './actor.inputs.js';
@@ -11,16 +11,7 @@ export class ActorEdge extends EdgeOf(Actor) {
 }
 
 @ObjectType({ description: 'Page de résultats (pagination Relay), avec le total et les facettes du filtre' })
-export class ActorConnection {
-  @Field(() => [ActorEdge])
-  edges: ActorEdge[];
-
-  @Field(() => PageInfo)
-  pageInfo: PageInfo;
-
-  @Field(() => Int, { description: 'Nombre total d’acteurs pour ce filtre' })
-  totalCount: number;
-
+export class ActorConnection extends ConnectionOf(ActorEdge, 'Nombre total d’acteurs pour ce filtre') {
   @Field(() => ActorFacets)
   facets: ActorFacets;
 }
