@@ -1,16 +1,10 @@
 import { Field, Int, ObjectType } from 'type-graphql';
 import { type Queryable, run, sql } from '../db/sql.js';
-import { decodeCursor, encodeCursor, forwardPage, PageInfo } from '../graphql/pagination.js';
+import { ConnectionOf, decodeCursor, EdgeOf, encodeCursor, forwardPage } from '../graphql/pagination.js';
 import { Actor, actorColumns, toActor } from './actor.entity.js';
 
 @ObjectType({ description: 'Une fiche à vérifier : périmée, et seule présence locale d’un thème dans des communes' })
-export class ActorToVerifyEdge {
-  @Field(() => String)
-  cursor: string;
-
-  @Field(() => Actor)
-  node: Actor;
-
+export class ActorToVerifyEdge extends EdgeOf(Actor) {
   @Field(() => Int, { description: 'Communes (de la région demandée) où il est la seule présence locale d’au moins un de ses thèmes' })
   soleCommuneCount: number;
 
@@ -25,16 +19,7 @@ export class ActorToVerifyEdge {
 }
 
 @ObjectType({ description: 'Fiches à vérifier : les plus grandes populations d’abord' })
-export class ActorsToVerify {
-  @Field(() => [ActorToVerifyEdge])
-  edges: ActorToVerifyEdge[];
-
-  @Field(() => PageInfo)
-  pageInfo: PageInfo;
-
-  @Field(() => Int)
-  totalCount: number;
-}
+export class ActorsToVerify extends ConnectionOf(ActorToVerifyEdge) {}
 
 const isPopulation = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 

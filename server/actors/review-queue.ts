@@ -1,17 +1,11 @@
-import { Field, Int, ObjectType } from 'type-graphql';
+import { Field, ObjectType } from 'type-graphql';
 import { type Queryable, run, sql } from '../db/sql.js';
-import { decodeCursor, encodeCursor, forwardPage, isInstantKey, PageInfo } from '../graphql/pagination.js';
+import { ConnectionOf, decodeCursor, EdgeOf, encodeCursor, forwardPage, isInstantKey } from '../graphql/pagination.js';
 import { ReviewStatus } from './actor-enums.js';
 import { Actor, actorColumns, toActor } from './actor.entity.js';
 
 @ObjectType({ description: 'Un acteur en attente de validation, avec ce qui l’a mis en attente' })
-export class ReviewQueueEdge {
-  @Field(() => String)
-  cursor: string;
-
-  @Field(() => Actor)
-  node: Actor;
-
+export class ReviewQueueEdge extends EdgeOf(Actor) {
   @Field(() => Date, { description: 'Depuis quand il attend : son dernier passage en attente de validation' })
   pendingSince: Date;
 
@@ -26,16 +20,7 @@ export class ReviewQueueEdge {
 }
 
 @ObjectType({ description: 'File de modération : les acteurs en attente de validation, les plus anciens d’abord' })
-export class ReviewQueue {
-  @Field(() => [ReviewQueueEdge])
-  edges: ReviewQueueEdge[];
-
-  @Field(() => PageInfo)
-  pageInfo: PageInfo;
-
-  @Field(() => Int, { description: 'Nombre d’acteurs en attente dans ce périmètre' })
-  totalCount: number;
-}
+export class ReviewQueue extends ConnectionOf(ReviewQueueEdge, 'Nombre d’acteurs en attente dans ce périmètre') {}
 
 /** An actor waiting for review and what put it there, as read by `readReviewQueue`. */
 interface QueueRow {

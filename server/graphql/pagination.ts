@@ -1,4 +1,4 @@
-import { type ClassType, Field, ObjectType } from 'type-graphql';
+import { type ClassType, Field, Int, ObjectType } from 'type-graphql';
 import { badInput } from './errors.js';
 import { isUuid } from './ids.js';
 
@@ -39,6 +39,26 @@ export function EdgeOf<T extends object>(node: ClassType<T>) {
     node: T;
   }
   return Edge;
+}
+
+/**
+ * The fields of a Relay connection of `edge`s: a page of them, where it stops, and the total, whose
+ * description says what is counted (type-graphql's generic types, examples/generic-types). Fields a
+ * connection also gives (facets) come after these.
+ */
+export function ConnectionOf<E extends object>(edge: ClassType<E>, totalCountDescription?: string) {
+  @ObjectType()
+  abstract class Connection {
+    @Field(() => [edge])
+    edges: E[];
+
+    @Field(() => PageInfo)
+    pageInfo: PageInfo;
+
+    @Field(() => Int, { description: totalCountDescription })
+    totalCount: number;
+  }
+  return Connection;
 }
 
 /**
