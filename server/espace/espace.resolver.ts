@@ -50,9 +50,16 @@ export class EspaceResolver {
     return (await pendingRequests(ctx, requireUser(ctx.user ?? null))).slice(0, first);
   }
 
-  @Query(() => Int, { description: 'Nombre de demandes d’adhésion en attente que le compte connecté peut décider (0 pour un visiteur ; 500 au plus)' })
-  async pendingRequestsToDecideCount(@Ctx() ctx: Context): Promise<number> {
-    return ctx.user ? (await pendingRequests(ctx, ctx.user)).length : 0;
+  @Query(() => Int, { description: 'Nombre de demandes d’adhésion en attente que le compte connecté peut décider (0 pour un visiteur)' })
+  async pendingRequestsToDecideCount(@Ctx() { ds, user }: Context): Promise<number> {
+    if (!user) return 0;
+    // Polled by every open page of the account: one count, the same rule as the list.
+    const [{ n }] = await run<{ n: number }>(
+      ds,
+      sql`SELECT count(*)::int AS n FROM membership m WHERE m.status = 'REQUESTED'
+            AND m.coalition_id IN (SELECT c.id FROM coalition c WHERE ${managedSql(user)})`,
+    );
+    return n;
   }
 }
 

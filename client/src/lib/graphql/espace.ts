@@ -2,9 +2,9 @@ import { graphql } from './graphql.js';
 
 /** « Mon espace » (/mon-espace) and the header's notifications. */
 
-/** What the header polls: one small request for both counts. */
+/** What the header polls: one small request for both counts, and whether the session still holds. */
 export const HEADER_COUNTS = graphql(`
-  query HeaderCounts { unreadNotificationCount pendingRequestsToDecideCount }
+  query HeaderCounts { me { id } unreadNotificationCount pendingRequestsToDecideCount }
 `);
 
 export const MY_NOTIFICATIONS = graphql(`

@@ -1,5 +1,6 @@
 import type { Client } from '@urql/core';
 import { HEADER_COUNTS } from '../graphql/espace';
+import { session } from './session.svelte';
 
 /** How often an open page asks for its account's counts (unread notifications, requests to decide). */
 export const POLL_MS = 30_000;
@@ -56,6 +57,11 @@ export class HeaderCounts {
     const generation = this.generation;
     const r = await this.client.query(HEADER_COUNTS, {}, { requestPolicy: 'network-only' }).toPromise();
     if (!r.data || generation !== this.generation) return;
+    // The session was ended elsewhere (another browser, a new password): this page is signed out now.
+    if (!r.data.me) {
+      void session.refresh();
+      return;
+    }
     const { unreadNotificationCount: unread, pendingRequestsToDecideCount: toDecide } = r.data;
     if (unread !== this.unread || toDecide !== this.toDecide) {
       // The first reading is no change.
