@@ -66,13 +66,19 @@ export class VerifiedLocalPresence1764000000020 implements MigrationInterface {
       $$`);
     // A row's keys: the actor's theme keys; on a row of local presence, each again prefixed
     // `local:`, and the actor's `fresh:` keys. (`fresh:` keys never count on wide-scope rows.)
+    // gap_actor_keys puts the `fresh:` keys last: an actor without them (the last key is a theme
+    // key) takes the previous expression, as cheap as before this migration — it runs once per
+    // coverage row in gap_rebuild().
     await q.query(`
       CREATE OR REPLACE FUNCTION gap_row_keys(keys text[], local boolean) RETURNS text[]
       LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-        SELECT CASE WHEN local
-          THEN ARRAY(SELECT k FROM unnest(keys) k WHERE k NOT LIKE '${FRESH_KEY_PREFIX_AT_MIGRATION}%')
-            || ARRAY(SELECT 'local:' || k FROM unnest(keys) k WHERE k NOT LIKE '${FRESH_KEY_PREFIX_AT_MIGRATION}%')
-            || ARRAY(SELECT k FROM unnest(keys) k WHERE k LIKE '${FRESH_KEY_PREFIX_AT_MIGRATION}%')
+        SELECT CASE
+          WHEN keys[cardinality(keys)] NOT LIKE '${FRESH_KEY_PREFIX_AT_MIGRATION}%'
+            THEN CASE WHEN local THEN keys || ARRAY(SELECT 'local:' || k FROM unnest(keys) k) ELSE keys END
+          WHEN local
+            THEN ARRAY(SELECT k FROM unnest(keys) k WHERE k NOT LIKE '${FRESH_KEY_PREFIX_AT_MIGRATION}%')
+              || ARRAY(SELECT 'local:' || k FROM unnest(keys) k WHERE k NOT LIKE '${FRESH_KEY_PREFIX_AT_MIGRATION}%')
+              || ARRAY(SELECT k FROM unnest(keys) k WHERE k LIKE '${FRESH_KEY_PREFIX_AT_MIGRATION}%')
           ELSE ARRAY(SELECT k FROM unnest(keys) k WHERE k NOT LIKE '${FRESH_KEY_PREFIX_AT_MIGRATION}%') END
       $$`);
     await rewrite(q, 'gap_actor_changed()', ACTOR_TRIGGER);
