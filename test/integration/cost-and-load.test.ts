@@ -171,6 +171,7 @@ describe('query cost computed with the variables', () => {
       ActorFilter: { coversCommune: '55545' },
       CoalitionFilter: {},
       UpdateActorInput: {},
+      CreateActorInput: {},
       SignUpInput: { email: 'a@b.fr', password: 'mot de passe long', displayName: 'A' },
     };
     const modules = import.meta.glob<Record<string, unknown>>('../../client/src/lib/graphql/*.ts', { eager: true });
