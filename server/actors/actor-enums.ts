@@ -103,6 +103,13 @@ export const isEnumValue = <T extends Record<string, string>>(enumObject: T, val
   typeof value === 'string' && Object.values(enumObject).includes(value);
 
 export const ActorOrder = defineEnum('ActorOrder', 'Ordre des résultats', {
+  PROXIMITY: {
+    label: 'Acteurs de proximité d’abord',
+    description:
+      'Avec coversCommune (l’ordre par défaut alors) : le plus petit territoire d’intervention qui couvre la commune d’abord (commune, ' +
+      'arrondissement, adresse ou rayon d’au plus 50 km ; puis EPCI ou EPT ; département ; région ou rayon plus large ; France entière), ' +
+      'puis la distance au centre de la commune, puis le nom',
+  },
   NAME: 'Par nom',
   DISTANCE: 'Du plus proche au plus lointain (avec le filtre « near »)',
   UPDATED_AT: 'Les plus récemment modifiés d’abord',

@@ -1,15 +1,33 @@
-import { type Sql, sql } from '../db/sql.js';
+import { empty, type Sql, sql } from '../db/sql.js';
+import { Presence } from '../gaps/gap.inputs.js';
 import { badInput } from '../graphql/errors.js';
 import type { Taxonomy } from '../themes/theme.service.js';
 import { CODE_PATTERNS, LEVEL_LABELS, TerritoryLevel } from '../territories/territory-level.js';
 import type { TerritoryService } from '../territories/territory.service.js';
 import type { ActorFilter } from './actor.inputs.js';
 
+/** The facet groups of the search: each one's values combine with OR, and its counts ignore its own selection. */
+export type FacetGroup = 'themes' | 'kinds' | 'sectors' | 'audiences' | 'presence';
+
+/** The commune or arrondissement a search is anchored on (`coversCommune`): proximity order reads it. */
+export interface Anchor {
+  level: typeof TerritoryLevel.COMMUNE | typeof TerritoryLevel.ARRONDISSEMENT;
+  code: string;
+}
+
 /** The parts of a search's statement: its FROM (actor `a`), its conditions, and the distance to `near` in km. */
 export interface FilterSql {
   from: Sql;
+  /** Every condition of the filter, facet groups included (exports). */
   where: Sql[];
+  /** The conditions outside the facet groups. */
+  base: Sql[];
+  /** Each facet group's selection as one condition (its values combine with OR); absent when nothing is ticked. */
+  groups: Partial<Record<FacetGroup, Sql>>;
   distance: Sql | null;
+  anchor: Anchor | null;
+  /** Whether the actor is present locally (`local` of its coverage row) in the anchored commune or territory. */
+  local: Sql | null;
 }
 
 /**
@@ -18,17 +36,26 @@ export interface FilterSql {
  */
 export async function filterSql(filter: ActorFilter | undefined, taxonomy: Taxonomy, territories: Pick<TerritoryService, 'knownKeys'>): Promise<FilterSql> {
   const f = filter ?? {};
-  const where: Sql[] = [];
+  const base: Sql[] = [];
+  const groups: Partial<Record<FacetGroup, Sql>> = {};
   let from = sql`actor a`;
-  if (!f.includeArchived) where.push(sql`a.status = 'ACTIVE'`);
+  let anchor: Anchor | null = null;
+  let local: Sql | null = null;
+  if (!f.includeArchived) base.push(sql`a.status = 'ACTIVE'`);
   if (f.coversCommune) {
     const code = f.coversCommune.toUpperCase();
     const known = await territories.knownKeys();
+    // One coverage row per actor and place (primary keys): a join, whose `local` says the presence.
     if (known.has(`ARRONDISSEMENT:${code}`)) {
-      where.push(sql`EXISTS (SELECT 1 FROM coverage_area ca WHERE ca.level = 'ARRONDISSEMENT' AND ca.code = ${code} AND ca.actor_id = a.id)`);
+      from = sql`coverage_area ca JOIN actor a ON a.id = ca.actor_id`;
+      base.push(sql`ca.level = 'ARRONDISSEMENT' AND ca.code = ${code}`);
+      anchor = { level: TerritoryLevel.ARRONDISSEMENT, code };
+      local = sql`ca.local`;
     } else if (known.has(`COMMUNE:${code}`)) {
       from = sql`coverage_commune cc JOIN actor a ON a.id = cc.actor_id`;
-      where.push(sql`cc.commune_code = ${code}`);
+      base.push(sql`cc.commune_code = ${code}`);
+      anchor = { level: TerritoryLevel.COMMUNE, code };
+      local = sql`cc.local`;
     } else {
       throw badInput(`Commune inconnue dans le COG 2026 : ${code}`, 'coversCommune');
     }
@@ -40,37 +67,42 @@ export async function filterSql(filter: ActorFilter | undefined, taxonomy: Taxon
     if (!CODE_PATTERNS[level].test(code) || !known.has(`${level}:${code}`)) {
       throw badInput(`Territoire inconnu : ${LEVEL_LABELS[level]} ${code.slice(0, 12)}`, 'territory');
     }
-    where.push(
+    const covers = (presentOnly: boolean) =>
       level === TerritoryLevel.COMMUNE
-        ? sql`EXISTS (SELECT 1 FROM coverage_commune c2 WHERE c2.commune_code = ${code} AND c2.actor_id = a.id)`
-        : sql`EXISTS (SELECT 1 FROM coverage_area ca2 WHERE ca2.level = ${level} AND ca2.code = ${code} AND ca2.actor_id = a.id)`,
-    );
+        ? sql`EXISTS (SELECT 1 FROM coverage_commune c2 WHERE c2.commune_code = ${code} AND c2.actor_id = a.id${presentOnly ? sql` AND c2.local` : empty})`
+        : sql`EXISTS (SELECT 1 FROM coverage_area ca2 WHERE ca2.level = ${level} AND ca2.code = ${code} AND ca2.actor_id = a.id${presentOnly ? sql` AND ca2.local` : empty})`;
+    base.push(covers(false));
+    local ??= covers(true);
+  }
+  if (f.presence === Presence.LOCAL) {
+    if (!local) throw badInput('La présence locale se lit dans une commune ou un territoire : donnez « coversCommune » ou « territory »', 'presence');
+    groups.presence = local;
   }
   if (f.themesAny?.length) {
     taxonomy.checkThemes(f.themesAny, 'themesAny');
     const expanded = [...new Set(f.themesAny.flatMap((c) => taxonomy.expand(c)))];
-    where.push(expanded.length === 1 ? sql`${expanded[0]} = ANY(a.themes)` : sql`a.themes && ${expanded}::text[]`);
+    groups.themes = expanded.length === 1 ? sql`${expanded[0]} = ANY(a.themes)` : sql`a.themes && ${expanded}::text[]`;
   }
   if (f.themesAll?.length) {
     taxonomy.checkThemes(f.themesAll, 'themesAll');
-    for (const c of new Set(f.themesAll)) where.push(sql`a.themes && ${taxonomy.expand(c)}::text[]`);
+    for (const c of new Set(f.themesAll)) base.push(sql`a.themes && ${taxonomy.expand(c)}::text[]`);
   }
-  if (f.kinds?.length) where.push(sql`a.kind = ANY(${f.kinds}::text[])`);
-  if (f.sectors?.length) where.push(sql`a.sector = ANY(${f.sectors}::text[])`);
+  if (f.kinds?.length) groups.kinds = sql`a.kind = ANY(${f.kinds}::text[])`;
+  if (f.sectors?.length) groups.sectors = sql`a.sector = ANY(${f.sectors}::text[])`;
   if (f.audiences?.length) {
     taxonomy.checkAudiences(f.audiences, 'audiences');
-    where.push(sql`a.audiences && ${f.audiences}::text[]`);
+    groups.audiences = sql`a.audiences && ${f.audiences}::text[]`;
   }
-  if (f.demo !== undefined && f.demo !== null) where.push(sql`a.is_demo = ${f.demo}`);
-  if (f.reviewStatuses?.length) where.push(sql`a.review_status = ANY(${f.reviewStatuses}::text[])`);
-  if (f.text && f.text.trim()) where.push(textCondition(f.text.trim()));
+  if (f.demo !== undefined && f.demo !== null) base.push(sql`a.is_demo = ${f.demo}`);
+  if (f.reviewStatuses?.length) base.push(sql`a.review_status = ANY(${f.reviewStatuses}::text[])`);
+  if (f.text && f.text.trim()) base.push(textCondition(f.text.trim()));
   let distance: Sql | null = null;
   if (f.near) {
     const point = sql`ST_SetSRID(ST_MakePoint(${f.near.lon}::float8, ${f.near.lat}::float8), 4326)::geography`;
-    where.push(sql`ST_DWithin(a.location::geography, ${point}, ${f.near.radiusKm * 1000}::float8)`);
+    base.push(sql`ST_DWithin(a.location::geography, ${point}, ${f.near.radiusKm * 1000}::float8)`);
     distance = sql`ST_Distance(a.location::geography, ${point}) / 1000.0`;
   }
-  return { from, where, distance };
+  return { from, where: [...base, ...Object.values(groups)], base, groups, distance, anchor, local };
 }
 
 /**

@@ -1,22 +1,23 @@
 import type { DataSource } from 'typeorm';
-import { empty, one, type Sql, sql, where as whereAll } from '../db/sql.js';
+import { empty, join, one, type Sql, sql, where as whereAll } from '../db/sql.js';
 import { badInput } from '../graphql/errors.js';
 import { decodeCursor, encodeCursor, isCursorText } from '../graphql/pagination.js';
 import type { Taxonomy } from '../themes/theme.service.js';
 import { type Territory, toTerritory } from '../territories/territory.entity.js';
 import type { TerritoryService } from '../territories/territory.service.js';
 import { ActorOrder } from './actor-enums.js';
-import { filterSql } from './actor-filter.js';
+import { type FacetGroup, filterSql } from './actor-filter.js';
+import { anchorCte, anchorDistance, NO_DISTANCE_KM, PROXIMITY_RANKS, proximityRank } from './actor-proximity.js';
 import { type Actor, actorColumns, toActor } from './actor.entity.js';
 import type { ActorFilter } from './actor.inputs.js';
 import { parseJson, territoryColumns } from './actor.repository.js';
 
-export type FacetGroup = 'themes' | 'kinds' | 'sectors' | 'audiences';
+export type { FacetGroup } from './actor-filter.js';
 
 export interface SearchWants {
   totalCount: boolean;
   facets: boolean;
-  /** The facet groups to compute when `facets` (default: all four). */
+  /** The facet groups to compute when `facets` (default: all). */
   facetGroups?: readonly FacetGroup[];
 }
 
@@ -25,7 +26,8 @@ export interface SearchRequest {
   filter: ActorFilter | undefined;
   first: number;
   after: string | null | undefined;
-  orderBy: ActorOrder;
+  /** Absent: PROXIMITY when the search is anchored on a commune (`coversCommune`), NAME otherwise. */
+  orderBy: ActorOrder | null | undefined;
   wants: SearchWants;
 }
 
@@ -34,7 +36,7 @@ export interface SearchResult {
   rows: { actor: Actor; distanceKm: number | null; cursor: string; commune?: Territory }[];
   hasNextPage: boolean;
   totalCount: number;
-  facets: { themes: [string, number][]; kinds: [string, number][]; sectors: [string, number][]; audiences: [string, number][] };
+  facets: Record<FacetGroup, [string, number][]>;
 }
 
 const MAX_PAGE = 200;
@@ -50,78 +52,146 @@ function isTimestamp(v: unknown): v is string {
 }
 
 const isDistance = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isRank = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= PROXIMITY_RANKS.PAYS;
+const isProximityKey = (v: unknown): v is [number, number, string] =>
+  Array.isArray(v) && v.length === 3 && isRank(v[0]) && isDistance(v[1]) && isCursorText(v[2]);
+
+interface Order {
+  /** The sort keys in the materialised set (all in the order's direction), then m.id. */
+  keys: Sql;
+  desc: boolean;
+  /** The cursor's value, from a row of the page. */
+  value: (row: Record<string, unknown>) => unknown;
+  isValue: (v: unknown) => boolean;
+  cast: (v: unknown) => Sql;
+}
 
 /**
- * Each order: its key in the materialised set, its direction, the row field its cursor keeps, and
- * that value's check and cast: a cursor holds a value of the order's type (a name, a distance, a
- * timestamp), so that a forged one is a BAD_USER_INPUT and never an SQL error.
+ * Each order: its keys in the materialised set, its direction, the value its cursor keeps, and
+ * that value's check and cast: a cursor holds values of the order's types (a name, a distance, a
+ * timestamp, a proximity rank), so that a forged one is a BAD_USER_INPUT and never an SQL error.
  */
-const ORDERS: Record<ActorOrder, { key: Sql; desc: boolean; field: string; isValue: (v: unknown) => boolean; cast: (v: unknown) => Sql }> = {
-  [ActorOrder.NAME]: { key: sql`m.search_name`, desc: false, field: 'sort_name', isValue: isCursorText, cast: (v) => sql`${v}::text` },
-  [ActorOrder.DISTANCE]: { key: sql`m.distance_km`, desc: false, field: 'distance_km', isValue: isDistance, cast: (v) => sql`${v}::float8` },
-  [ActorOrder.UPDATED_AT]: { key: sql`m.updated_at`, desc: true, field: 'sort_updated', isValue: isTimestamp, cast: (v) => sql`${v}::timestamptz` },
+const ORDERS: Record<ActorOrder, Order> = {
+  [ActorOrder.PROXIMITY]: {
+    keys: sql`m.prox_rank, m.prox_km, m.search_name`,
+    desc: false,
+    value: (r) => [r.prox_rank, r.prox_km, r.sort_name],
+    isValue: isProximityKey,
+    cast: (v) => {
+      const [rank, km, name] = v as [number, number, string];
+      return sql`${rank}::int, ${km}::float8, ${name}::text`;
+    },
+  },
+  [ActorOrder.NAME]: { keys: sql`m.search_name`, desc: false, value: (r) => r.sort_name, isValue: isCursorText, cast: (v) => sql`${v}::text` },
+  [ActorOrder.DISTANCE]: { keys: sql`m.distance_km`, desc: false, value: (r) => r.distance_km, isValue: isDistance, cast: (v) => sql`${v}::float8` },
+  [ActorOrder.UPDATED_AT]: {
+    keys: sql`m.updated_at`,
+    desc: true,
+    value: (r) => r.sort_updated,
+    isValue: isTimestamp,
+    cast: (v) => sql`${v}::timestamptz`,
+  },
 };
 
-/** The facet groups, each a subquery over the materialised set `m`. */
-const FACETS: Record<FacetGroup, Sql> = {
-  themes: sql`, (SELECT COALESCE(json_agg(json_build_array(k, n)), '[]') FROM (
-      SELECT k, count(DISTINCT m.id) AS n FROM m, unnest(m.themes) c
+/** The facet groups, each a subquery over `rel` (the materialised set, or the wider one) where `cond` holds. */
+const FACETS: Record<FacetGroup, (rel: Sql, cond: Sql) => Sql> = {
+  themes: (rel, cond) => sql`, (SELECT COALESCE(json_agg(json_build_array(k, n)), '[]') FROM (
+      SELECT k, count(DISTINCT s.id) AS n FROM ${rel} s, unnest(s.themes) c
       JOIN theme th ON th.code = c, unnest(ARRAY[th.code, th.parent_code]) k
-      WHERE k IS NOT NULL GROUP BY k) f) AS theme_facets`,
-  kinds: sql`, (SELECT COALESCE(json_agg(json_build_array(kind, n)), '[]') FROM (SELECT kind, count(*) AS n FROM m GROUP BY kind) f) AS kind_facets`,
-  sectors: sql`, (SELECT COALESCE(json_agg(json_build_array(sector, n)), '[]') FROM (SELECT sector, count(*) AS n FROM m GROUP BY sector) f) AS sector_facets`,
-  audiences: sql`, (SELECT COALESCE(json_agg(json_build_array(au, n)), '[]') FROM (SELECT au, count(*) AS n FROM m, unnest(m.audiences) au GROUP BY au) f) AS audience_facets`,
+      WHERE k IS NOT NULL AND ${cond} GROUP BY k) f) AS theme_facets`,
+  kinds: (rel, cond) =>
+    sql`, (SELECT COALESCE(json_agg(json_build_array(kind, n)), '[]') FROM (SELECT kind, count(*) AS n FROM ${rel} s WHERE ${cond} GROUP BY kind) f) AS kind_facets`,
+  sectors: (rel, cond) =>
+    sql`, (SELECT COALESCE(json_agg(json_build_array(sector, n)), '[]') FROM (SELECT sector, count(*) AS n FROM ${rel} s WHERE ${cond} GROUP BY sector) f) AS sector_facets`,
+  audiences: (rel, cond) =>
+    sql`, (SELECT COALESCE(json_agg(json_build_array(au, n)), '[]') FROM (SELECT au, count(*) AS n FROM ${rel} s, unnest(s.audiences) au WHERE ${cond} GROUP BY au) f) AS audience_facets`,
+  presence: (rel, cond) =>
+    sql`, (SELECT json_build_array(json_build_array('LOCAL', count(*) FILTER (WHERE s.is_local))) FROM ${rel} s WHERE ${cond}) AS presence_facets`,
 };
+
+/** The column of the wider set that says whether a row matches a facet group's own selection (a constant name). */
+const FLAG: Record<FacetGroup, Sql> = {
+  themes: sql`g_themes`,
+  kinds: sql`g_kinds`,
+  sectors: sql`g_sectors`,
+  audiences: sql`g_audiences`,
+  presence: sql`g_presence`,
+};
+const ALL_GROUPS: readonly FacetGroup[] = ['themes', 'kinds', 'sectors', 'audiences', 'presence'];
 
 /**
  * One SQL round trip: the filtered set is materialised once, then the page, the total and the
- * facets are read from it.
+ * facets are read from it. Facets are disjunctive: when a facet group asked for has a selection of
+ * its own, the set is materialised without the groups' selections (`m0`, with one flag column per
+ * selection) and the filtered set `m` is cut from it; each group then counts over `m0` with every
+ * selection but its own.
  */
 export async function searchActors(
   ds: DataSource,
   vocabularies: { taxonomy: Taxonomy; territories: Pick<TerritoryService, 'knownKeys'> },
-  { filter, first, after, orderBy, wants }: SearchRequest,
+  { filter, first, after, orderBy: asked, wants }: SearchRequest,
 ): Promise<SearchResult> {
   if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE) throw badInput(`« first » doit être compris entre 0 et ${MAX_PAGE}`, 'first');
-  if (orderBy === ActorOrder.DISTANCE && !filter?.near) throw badInput('Le tri par distance demande le filtre « near »', 'orderBy');
-  const { from, where, distance } = await filterSql(filter, vocabularies.taxonomy, vocabularies.territories);
+  if (asked === ActorOrder.DISTANCE && !filter?.near) throw badInput('Le tri par distance demande le filtre « near »', 'orderBy');
+  const { from, base, groups, distance, anchor, local } = await filterSql(filter, vocabularies.taxonomy, vocabularies.territories);
+  if (asked === ActorOrder.PROXIMITY && !anchor) throw badInput('L’ordre de proximité demande le filtre « coversCommune »', 'orderBy');
+  const orderBy = asked ?? (anchor ? ActorOrder.PROXIMITY : ActorOrder.NAME);
   const order = ORDERS[orderBy];
   const dir = order.desc ? sql`DESC` : sql`ASC`;
   let keyset = sql`true`;
   if (after) {
     const [value, id] = decodeCursor(after, (v): v is unknown => order.isValue(v));
-    keyset = sql`(${order.key}, m.id) ${order.desc ? sql`<` : sql`>`} (${order.cast(value)}, ${id}::uuid)`;
+    keyset = sql`(${order.keys}, m.id) ${order.desc ? sql`<` : sql`>`} (${order.cast(value)}, ${id}::uuid)`;
   }
-  const groups = new Set<FacetGroup>(wants.facets ? (wants.facetGroups ?? ['themes', 'kinds', 'sectors', 'audiences']) : []);
+  const asks = new Set<FacetGroup>(wants.facets ? (wants.facetGroups ?? ALL_GROUPS) : []);
+  if (!local) asks.delete('presence');
+  const selected = ALL_GROUPS.filter((g) => groups[g]);
+  // Disjunctive facets need the set without the selections only when a group asked for has one.
+  const wide = selected.some((g) => asks.has(g));
+  const proximity = orderBy === ActorOrder.PROXIMITY && anchor;
+  const columns = join([
+    sql`a.id, a.search_name, a.updated_at, a.kind, a.sector, a.themes, a.audiences`,
+    sql`${distance ?? (proximity ? anchorDistance : sql`NULL::float8`)} AS distance_km`,
+    proximity
+      ? sql`${proximityRank} AS prox_rank, coalesce(${anchorDistance}, ${NO_DISTANCE_KM}::float8) AS prox_km`
+      : sql`NULL::int AS prox_rank, NULL::float8 AS prox_km`,
+    sql`${local ?? sql`NULL::boolean`} AS is_local`,
+    ...(wide ? selected.map((g) => sql`(${groups[g]!}) AS ${FLAG[g]}`) : []),
+  ]);
+  const source = join([from, ...(proximity ? [sql`anchor p`] : [])], sql` CROSS JOIN `);
+  const flags = (except?: FacetGroup) =>
+    join(
+      selected.filter((g) => g !== except).map((g) => sql`s.${FLAG[g]}`),
+      sql` AND `,
+    );
+  const sets = wide
+    ? sql`m0 AS MATERIALIZED (SELECT ${columns} FROM ${source} ${whereAll(base)}),
+          m AS MATERIALIZED (SELECT * FROM m0 s WHERE ${flags()})`
+    : sql`m AS MATERIALIZED (SELECT ${columns} FROM ${source} ${whereAll([...base, ...selected.map((g) => groups[g]!)])})`;
+  const facet = (g: FacetGroup) =>
+    asks.has(g) ? (wide && groups[g] ? FACETS[g](sql`m0`, selected.length > 1 ? flags(g) : sql`true`) : FACETS[g](sql`m`, sql`true`)) : empty;
   // The page is cut from the materialised set first, then only its rows are read from actor
   // (with the territory of their commune, so that the « commune » field needs no second query).
   const row = await one<Record<string, unknown>>(
     ds,
     sql`
-      WITH m AS MATERIALIZED (
-        SELECT a.id, a.search_name, a.updated_at, a.kind, a.sector, a.themes, a.audiences,
-               ${distance ?? sql`NULL::float8`} AS distance_km
-        FROM ${from} ${whereAll(where)}
-      )
+      WITH ${proximity ? sql`${anchorCte(proximity)}, ` : empty}${sets}
       SELECT
         (SELECT COALESCE(json_agg(row_to_json(x) ORDER BY x.ord), '[]') FROM (
-           SELECT ${actorColumns()}, p.distance_km, p.search_name AS sort_name, p.updated_at AS sort_updated, p.ord,
+           SELECT ${actorColumns()}, p.distance_km, p.prox_rank, p.prox_km, p.search_name AS sort_name, p.updated_at AS sort_updated, p.ord,
                   (SELECT row_to_json(c) FROM (SELECT ${territoryColumns} FROM territory t
                      WHERE t.code = a.commune_code AND t.level IN ('COMMUNE', 'ARRONDISSEMENT') LIMIT 1) c) AS commune_territory
-           FROM (SELECT m.*, row_number() OVER (ORDER BY ${order.key} ${dir}, m.id ${dir}) AS ord
-                 FROM m WHERE ${keyset} ORDER BY ${order.key} ${dir}, m.id ${dir} LIMIT ${first + 1}) p
+           FROM (SELECT m.*, row_number() OVER (ORDER BY ${order.keys} ${dir}, m.id ${dir}) AS ord
+                 FROM m WHERE ${keyset} ORDER BY ${order.keys} ${dir}, m.id ${dir} LIMIT ${first + 1}) p
            JOIN actor a ON a.id = p.id) x) AS page
         ${wants.totalCount ? sql`, (SELECT count(*) FROM m) AS total` : empty}
-        ${groups.has('themes') ? FACETS.themes : empty}
-        ${groups.has('kinds') ? FACETS.kinds : empty}
-        ${groups.has('sectors') ? FACETS.sectors : empty}
-        ${groups.has('audiences') ? FACETS.audiences : empty}`,
+        ${facet('themes')}${facet('kinds')}${facet('sectors')}${facet('audiences')}${facet('presence')}`,
   );
   const page = parseJson<Record<string, unknown>[]>(row!.page);
   const rows = page.slice(0, first).map((r) => ({
     actor: toActor(r),
     distanceKm: r.distance_km === null ? null : Math.round((r.distance_km as number) * 1000) / 1000,
-    cursor: encodeCursor(r[order.field], r.id as string),
+    cursor: encodeCursor(order.value(r), r.id as string),
     commune: r.commune_territory ? toTerritory(r.commune_territory as Parameters<typeof toTerritory>[0]) : undefined,
   }));
   const facets = (v: unknown) => parseJson<[string, number][] | null>(v) ?? [];
@@ -134,6 +204,7 @@ export async function searchActors(
       kinds: facets(row!.kind_facets),
       sectors: facets(row!.sector_facets),
       audiences: facets(row!.audience_facets),
+      presence: facets(row!.presence_facets),
     },
   };
 }

@@ -6,7 +6,7 @@ import { ActorFacets } from './actor.inputs.js';
 
 @ObjectType()
 export class ActorEdge extends EdgeOf(Actor) {
-  @Field(() => Float, { nullable: true, description: 'Distance au point du filtre « near », en km' })
+  @Field(() => Float, { nullable: true, description: 'Distance au point du filtre « near », ou dans l’ordre PROXIMITY au centre de la commune, en km' })
   distanceKm: number | null;
 }
 

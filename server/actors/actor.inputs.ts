@@ -1,5 +1,6 @@
 import { ArrayMaxSize, IsEmail, IsOptional, IsUrl, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { Field, Float, InputType, Int, ObjectType } from 'type-graphql';
+import { Presence } from '../gaps/gap.inputs.js';
 import { decorators, DescriptionInput, NameInput } from '../graphql/fields.js';
 import { TerritoryRefInput } from '../territories/territory.inputs.js';
 import { ActorKind, ReviewStatus, Sector } from './actor-enums.js';
@@ -140,9 +141,16 @@ export class NearInput {
   radiusKm: number;
 }
 
-@InputType({ description: 'Filtres de la recherche d’acteurs ; tous se combinent (ET)' })
+@InputType({
+  description:
+    'Filtres de la recherche d’acteurs : les filtres se combinent (ET) ; les valeurs d’une même liste (thèmes de themesAny, natures, secteurs, publics) se combinent (OU)',
+})
 export class ActorFilter {
-  @Field(() => String, { nullable: true, description: 'Acteurs dont le territoire couvre cette commune (code INSEE ; un arrondissement vaut sa commune)' })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Acteurs dont le territoire couvre cette commune ou cet arrondissement municipal (code INSEE, 75118 pour Paris 18e) ; ordre PROXIMITY par défaut',
+  })
   @IsOptional()
   @Matches(/^(\d{5}|2[AB]\d{3})$/, { message: 'le code commune compte 5 caractères (INSEE)' })
   coversCommune?: string;
@@ -193,6 +201,13 @@ export class ActorFilter {
   @Field(() => Boolean, { nullable: true, description: 'Inclure les acteurs archivés' })
   includeArchived?: boolean;
 
+  @Field(() => Presence, {
+    nullable: true,
+    description:
+      'LOCAL : seulement les acteurs présents localement dans la commune de coversCommune (ou le territoire de territory), comme pour les lacunes ; ANY ou absent : toute couverture',
+  })
+  presence?: Presence;
+
   @Field(() => [ReviewStatus], {
     nullable: true,
     description: 'Seulement les acteurs de ces statuts de modération (ex. PENDING_REVIEW pour la file de validation) ; absent : tous',
@@ -214,7 +229,11 @@ export class FacetCount {
   count: number;
 }
 
-@ObjectType({ description: 'Répartition des résultats (pour le filtre courant)' })
+@ObjectType({
+  description:
+    'Répartition des résultats. Les facettes sont disjonctives : les effectifs d’un groupe sont comptés comme si rien n’y était coché ' +
+    '(les autres filtres s’appliquent), si bien qu’un effectif dit ce que cocher cette valeur apporte',
+})
 export class ActorFacets {
   @Field(() => [FacetCount], { description: 'Par thème (un thème parent compte les acteurs de ses sous-thèmes)' })
   themes: FacetCount[];
@@ -227,4 +246,9 @@ export class ActorFacets {
 
   @Field(() => [FacetCount], { description: 'Par public' })
   audiences: FacetCount[];
+
+  @Field(() => [FacetCount], {
+    description: 'Présence locale (valeur LOCAL) dans la commune de coversCommune ou le territoire de territory ; vide sans l’un ou l’autre',
+  })
+  presence: FacetCount[];
 }

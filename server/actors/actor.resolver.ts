@@ -14,7 +14,7 @@ import { ActorFilter, CreateActorInput, UpdateActorInput } from './actor.inputs.
 import { ActorPermissions } from './actor.permissions.js';
 import { ActorService, type FacetGroup } from './actor.service.js';
 
-const FACET_GROUPS = new Set<string>(['themes', 'kinds', 'sectors', 'audiences']);
+const FACET_GROUPS = new Set<string>(['themes', 'kinds', 'sectors', 'audiences', 'presence']);
 
 /** The level of an address commune code: Paris, Lyon and Marseille arrondissements have their own. */
 const communeLevel = (code: string) => (/^(751\d{2}|6938\d|132\d{2})$/.test(code) ? TerritoryLevel.ARRONDISSEMENT : TerritoryLevel.COMMUNE);
@@ -28,7 +28,8 @@ export class ActorResolver {
     @Arg('filter', () => ActorFilter, { nullable: true }) filter: ActorFilter | undefined,
     @Arg('first', () => Int, { defaultValue: 20, description: 'Taille de page (0 à 200)' }) first: number,
     @Arg('after', () => String, { nullable: true }) after: string | null,
-    @Arg('orderBy', () => ActorOrder, { defaultValue: ActorOrder.NAME }) orderBy: ActorOrder,
+    @Arg('orderBy', () => ActorOrder, { nullable: true, description: 'Par défaut PROXIMITY avec coversCommune, NAME sinon' })
+    orderBy: ActorOrder | null,
     @Ctx() { services, loaders }: Context,
     @Info() info: GraphQLResolveInfo,
   ): Promise<ActorConnection> {
@@ -71,6 +72,7 @@ export class ActorResolver {
         audiences: result.facets.audiences
           .map(([value, count]) => ({ value, count, label: label(taxonomy.audienceByCode, value) }))
           .sort((a, b) => b.count - a.count),
+        presence: result.facets.presence.map(([value, count]) => ({ value, count, label: 'Acteurs de proximité' })),
       },
     };
   }

@@ -30,3 +30,17 @@ export const CODE_PATTERNS: Record<TerritoryLevel, RegExp> = {
 export function levelsForCode(code: string): TerritoryLevel[] {
   return (Object.keys(CODE_PATTERNS) as TerritoryLevel[]).filter((level) => CODE_PATTERNS[level].test(code));
 }
+
+/** How `searchTerritories` found a territory: the labels are what the suggestions show. */
+export const TerritoryMatch = defineEnum('TerritoryMatch', 'Ce qui a fait trouver un territoire par la recherche', {
+  CODE: { label: 'code officiel', description: 'Son code officiel (INSEE pour une commune ou un arrondissement, SIREN pour un EPCI ou un EPT)' },
+  POSTAL_CODE: { label: 'code postal', description: 'Un de ses codes postaux' },
+  NAME: { label: 'nom', description: 'Son nom' },
+});
+export type TerritoryMatch = EnumValue<typeof TerritoryMatch>;
+
+/** The words a suggestion shows for a match: « code INSEE » or « code SIREN » for a code, as the level names it. */
+export function matchLabel(level: TerritoryLevel, match: TerritoryMatch): string {
+  if (match !== TerritoryMatch.CODE) return enumLabels(TerritoryMatch)[match];
+  return level === TerritoryLevel.EPCI || level === TerritoryLevel.EPT ? 'code SIREN' : level === TerritoryLevel.PAYS ? 'code pays' : 'code INSEE';
+}

@@ -1,6 +1,6 @@
 import { Field, Float, Int, ObjectType } from 'type-graphql';
 import { Sql } from '../db/sql.js';
-import { TerritoryLevel } from './territory-level.js';
+import { TerritoryLevel, TerritoryMatch } from './territory-level.js';
 
 /**
  * A territory of the official geography: commune, arrondissement municipal, EPCI, EPT,
@@ -47,6 +47,9 @@ export class Territory {
 
   @Field(() => Float, { nullable: true, description: 'Latitude d’un point intérieur au territoire' })
   lat: number | null;
+
+  @Field(() => TerritoryMatch, { nullable: true, description: 'Dans une réponse de searchTerritories, ce qui l’a fait trouver ; null ailleurs' })
+  matchedBy?: TerritoryMatch | null;
 }
 
 /** The columns every territory query selects, mapped by `toTerritory`. */

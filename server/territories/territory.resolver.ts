@@ -3,7 +3,7 @@ import type { Context } from '../graphql/context.js';
 import { checkArgs } from '../graphql/cost.js';
 import { badInput } from '../graphql/errors.js';
 import { GeoJSONScalar } from '../graphql/geojson.scalar.js';
-import { TerritoryLevel } from './territory-level.js';
+import { matchLabel, TerritoryLevel } from './territory-level.js';
 import { Territory } from './territory.entity.js';
 
 @Resolver(() => Territory)
@@ -18,7 +18,9 @@ export class TerritoryResolver {
   }
 
   @Query(() => [Territory], {
-    description: 'Recherche par nom (sans tenir compte des accents, de la casse ni des fautes de frappe), code postal ou code officiel',
+    description:
+      'Recherche par nom (sans tenir compte des accents, de la casse ni des fautes de frappe), code postal ou code officiel. ' +
+      'Cinq chiffres donnent la commune de ce code INSEE et celles de ce code postal, les plus peuplées d’abord (`matchedBy` dit lequel)',
   })
   searchTerritories(
     @Arg('text', () => String) text: string,
@@ -69,6 +71,14 @@ export class TerritoryResolver {
   ): Promise<Territory[]> {
     checkArgs('Territory.children', { first });
     return services.territories.children(t, level, first);
+  }
+
+  @FieldResolver(() => String, {
+    nullable: true,
+    description: 'Dans une réponse de searchTerritories, ce qui l’a fait trouver en mots : « code INSEE », « code SIREN », « code postal » ou « nom »',
+  })
+  matchLabel(@Root() t: Territory): string | null {
+    return t.matchedBy ? matchLabel(t.level, t.matchedBy) : null;
   }
 
   @FieldResolver(() => GeoJSONScalar, {

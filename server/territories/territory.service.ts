@@ -2,7 +2,7 @@ import type { DataSource } from 'typeorm';
 import { ident, run, shared, sql } from '../db/sql.js';
 import { badInput, notFound } from '../graphql/errors.js';
 import { LEVEL_RANK, PARENT_COLUMN, PARENT_COLUMNS } from './territory-hierarchy.js';
-import { CODE_PATTERNS, LEVEL_LABELS, TerritoryLevel, levelsForCode } from './territory-level.js';
+import { CODE_PATTERNS, LEVEL_LABELS, TerritoryLevel, type TerritoryMatch, levelsForCode } from './territory-level.js';
 import { TERRITORY_SELECT, type Territory, type TerritoryRow, toTerritory, territoryKey } from './territory.entity.js';
 
 /** How far (metres) a point outside every commune may be from one and still be placed in it. */
@@ -124,27 +124,33 @@ export class TerritoryService {
 
   /**
    * Accent-, case- and typo-tolerant search by name, postal code or official code.
-   * Order: exact code, postal code, exact name, name prefix, word inside the name, then
-   * trigram similarity; among equals, the larger population first.
+   * Order: codes first (a five-digit entry is both the INSEE code of one commune and the postal
+   * code of others: « 55100 » is Champougny's code and Verdun's postal code, all of them listed,
+   * the most populous first), then exact name, name prefix, word inside the name, then trigram
+   * similarity; among equals, the larger population first. A commune whose arrondissement has that
+   * postal code comes after it (« 75018 » is Paris 18e before the whole of Paris). Each row says
+   * how it was found (`matchedBy`).
    */
   async search(text: string, levels: TerritoryLevel[] | null | undefined, first: number): Promise<Territory[]> {
     const raw = text.trim();
     if (raw.length === 0) throw badInput('Le texte recherché est vide', 'text');
     if (raw.length > 200) throw badInput('Le texte recherché dépasse 200 caractères', 'text');
     if (!/[\p{L}\p{N}]/u.test(raw)) throw badInput('Le texte recherché ne contient ni lettre ni chiffre', 'text');
-    const chosen = levels && levels.length > 0 ? levels : Object.values(TerritoryLevel);
+    const chosen = shared(levels && levels.length > 0 ? levels : Object.values(TerritoryLevel));
     const q = shared(raw);
-    const rows = await run<TerritoryRow & { rank_class: number }>(
+    const rows = await run<TerritoryRow & { matched_by: TerritoryMatch }>(
       this.ds,
       // f_norm(q) is computed once per statement, so the trigram index serves the LIKE and <% tests;
       // it goes into LIKE escaped (f_like_escape), never as a pattern.
       sql`SELECT * FROM (SELECT ${TERRITORY_SELECT},
-         CASE WHEN t.code = upper(${q}) THEN 0
-              WHEN t.postal_codes @> ARRAY[${q}::text] THEN 1
+         CASE WHEN t.code = upper(${q}) THEN 'CODE' WHEN t.postal_codes @> ARRAY[${q}::text] THEN 'POSTAL_CODE' ELSE 'NAME' END AS matched_by,
+         CASE WHEN t.code = upper(${q}) OR t.postal_codes @> ARRAY[${q}::text] THEN 0
               WHEN t.search_name = public.f_norm(${q}) THEN 2
               WHEN t.search_name LIKE public.f_like_escape(public.f_norm(${q})) || '%' THEN 3
               WHEN t.search_name LIKE '%' || public.f_like_escape(public.f_norm(${q})) || '%' THEN 4
               ELSE 5 END AS rank_class,
+         (t.level = 'COMMUNE' AND 'ARRONDISSEMENT' = ANY(${chosen}::text[]) AND EXISTS (
+            SELECT 1 FROM territory r WHERE r.level = 'ARRONDISSEMENT' AND r.commune_code = t.code AND r.postal_codes @> ARRAY[${q}::text])) AS behind_arrondissement,
          greatest(word_similarity(public.f_norm(${q}), t.search_name), similarity(public.f_norm(${q}), t.search_name)) AS similarity
        FROM territory t
        WHERE t.level = ANY(${chosen}::text[])
@@ -152,11 +158,11 @@ export class TerritoryService {
               OR t.postal_codes @> ARRAY[${q}::text]
               OR t.search_name LIKE '%' || public.f_like_escape(public.f_norm(${q})) || '%'
               OR (length(public.f_norm(${q})) > 2 AND (public.f_norm(${q}) <% t.search_name OR public.f_norm(${q}) % t.search_name)))) t
-       ORDER BY rank_class, CASE WHEN rank_class = 5 THEN -similarity ELSE 0 END,
+       ORDER BY rank_class, behind_arrondissement, CASE WHEN rank_class = 5 THEN -similarity ELSE 0 END,
                 population DESC NULLS LAST, name, code
        LIMIT ${first}`,
     );
-    return rows.map(toTerritory);
+    return rows.map((r) => Object.assign(toTerritory(r), { matchedBy: r.matched_by }));
   }
 
   /**

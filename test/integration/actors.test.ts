@@ -95,8 +95,9 @@ const SEARCH = `query ($filter: ActorFilter, $first: Int, $after: String, $order
   }
 }`;
 
+/** The names found, in name order (a commune's search is in proximity order by default: test/integration/commune-search.test.ts). */
 async function names(filter: Record<string, unknown>, extra: Record<string, unknown> = {}) {
-  const res = await server.gql(SEARCH, { filter, first: 50, ...extra });
+  const res = await server.gql(SEARCH, { filter, first: 50, orderBy: 'NAME', ...extra });
   expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
   const list = res.data.actors.edges.map((e: any) => e.node.name.split(' ')[0]);
   expect(res.data.actors.totalCount).toBe(list.length);

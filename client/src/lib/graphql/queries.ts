@@ -8,14 +8,16 @@ export const SEARCH_TERRITORIES = graphql(`
       name
       postalCodes
       population
+      matchLabel
       parents { level code name }
     }
   }
 `);
 
+/** A commune page's territory: a commune, or an arrondissement of Paris, Lyon or Marseille (/communes/75118). */
 export const COMMUNE = graphql(`
-  query Commune($code: String!) {
-    territory(code: $code, level: COMMUNE) {
+  query Commune($code: String!, $level: TerritoryLevel!) {
+    territory(code: $code, level: $level) {
       code
       name
       level
@@ -46,6 +48,7 @@ export const ACTORS = graphql(`
         themes { value label count }
         kinds { value label count }
         audiences { value label count }
+        presence { value count }
       }
       edges {
         cursor
