@@ -37,13 +37,16 @@ describeInBrowser('« Mon espace » and the notifications, two accounts at once 
   });
 
   it('shows the coordinator the request in its header count without reloading, and the member the decision', async () => {
-    await logIn(member(), 'MEMBER', `/coalitions/${coalitionId}${POLL}`);
-    // The coordinator's page stays open, on the home page, from here to the decision.
-    await logIn(coordinator, 'COORDINATOR', `/${POLL}`);
+    await logIn(member(), 'MEMBER', `/coalitions/${coalitionId}`);
+    await logIn(coordinator, 'COORDINATOR', '/');
+    // Opened with `?poll=` (read when the app starts). The coordinator's page stays open, on the home page, from here to the decision.
+    await member().goto(`${s.server.url}/coalitions/${coalitionId}${POLL}`);
+    await coordinator.goto(`${s.server.url}/${POLL}`);
     await coordinator.getByTestId('espace-link').waitFor();
     expect(await coordinator.getByTestId('to-decide-count').count()).toBe(0);
     const loads: string[] = [];
-    coordinator.on('load', () => loads.push(coordinator.url()));
+    // Neither page loads again from here on: what arrives, arrives through the poll.
+    for (const page of [coordinator, member()]) page.on('load', () => loads.push(page.url()));
 
     await member().getByRole('button', { name: 'Rejoindre' }).click();
     await member().getByLabel('Acteur que vous représentez').selectOption({ label: ASSO });
@@ -51,8 +54,8 @@ describeInBrowser('« Mon espace » and the notifications, two accounts at once 
     await member().getByTestId('pending').waitFor();
 
     // The poll brings the request to the coordinator's header: the count and the notification.
-    await expect.poll(() => coordinator.getByTestId('to-decide-count').textContent()).toMatch(/^1/);
-    await expect.poll(() => coordinator.getByTestId('unread-count').textContent()).toMatch(/^1/);
+    await coordinator.getByTestId('to-decide-count').filter({ hasText: /^1/ }).waitFor();
+    await coordinator.getByTestId('unread-count').filter({ hasText: /^1/ }).waitFor();
     await coordinator.getByTestId('notification-bell').click();
     await coordinator.getByTestId('notifications').getByText(`« ${ASSO} » demande à rejoindre « ${COALITION} ».`).waitFor();
     await coordinator.screenshot({ path: path.join(SHOTS, 'notifications-coordination.png') });
@@ -67,17 +70,17 @@ describeInBrowser('« Mon espace » and the notifications, two accounts at once 
     await coordinator.screenshot({ path: path.join(SHOTS, 'mon-espace-coordination.png'), fullPage: true });
     await requests.getByRole('button', { name: `Accepter la demande de ${ASSO}` }).click();
     await requests.getByText(`${ASSO} est maintenant membre de la coalition.`).waitFor();
-    await expect.poll(() => coordinator.getByTestId('to-decide-count').count()).toBe(0);
-    expect(loads).toEqual([]);
+    await coordinator.getByTestId('to-decide-count').waitFor({ state: 'detached' });
 
     // The member's page, left as it was, gets the decision.
-    await expect.poll(() => member().getByTestId('unread-count').textContent()).toMatch(/^1/);
+    await member().getByTestId('unread-count').filter({ hasText: /^1/ }).waitFor();
     await member().getByTestId('notification-bell').click();
     await member().getByTestId('notifications').getByText(`La demande de « ${ASSO} » pour rejoindre « ${COALITION} » a été acceptée.`).waitFor();
     await member().getByRole('button', { name: 'Tout marquer comme lu' }).click();
-    await expect.poll(() => member().getByTestId('unread-count').count()).toBe(0);
+    await member().getByTestId('unread-count').waitFor({ state: 'detached' });
     const stored = await s.server.ds.query(`SELECT status FROM membership WHERE coalition_id = $1 AND role <> 'PILOTE'`, [coalitionId]);
     expect(stored).toEqual([{ status: 'ACTIVE' }]);
+    expect(loads).toEqual([]);
   });
 
   it('lists the member’s structures and coalitions on « Mon espace », lets it leave, and passes axe-core', async () => {
