@@ -158,6 +158,12 @@ describe('notifications of moderation and partnerships', () => {
     const [note] = await notes(users.member);
     expect(note.text).toBe('La fiche « Notifications fiche à valider » a été refusée. Motif : Doublon');
     expect(note.path).toBe(`/acteurs/${created.createActor.id}`);
+    // A decision the rules refuse (the actor is no longer pending) tells nobody.
+    const again = await added(async () => {
+      const res = await users.analyst.gql(`mutation ($id: ID!) { validateActor(id: $id) { id } }`, { id: created.createActor.id });
+      expect(errorCodes(res)).toEqual(['CONFLICT']);
+    });
+    expect(again).toEqual({});
   });
 
   it('should tell the other side of a declared partnership that it has one to confirm, not the declaring side', async () => {
