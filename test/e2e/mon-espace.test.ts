@@ -59,6 +59,7 @@ describeInBrowser('« Mon espace » and the notifications, two accounts at once 
     await coordinator.getByTestId('notification-bell').click();
     await coordinator.getByTestId('notifications').getByText(`« ${ASSO} » demande à rejoindre « ${COALITION} ».`).waitFor();
     await coordinator.screenshot({ path: path.join(SHOTS, 'notifications-coordination.png') });
+    expect(await axeViolations(coordinator)).toEqual([]);
 
     // Decided from « Mon espace », reached by the header's link (no reload).
     await coordinator.getByTestId('notification-bell').click();
