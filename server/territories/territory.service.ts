@@ -128,8 +128,9 @@ export class TerritoryService {
    * code of others: « 55100 » is Champougny's code and Verdun's postal code, all of them listed,
    * the most populous first), then exact name, name prefix, word inside the name, then trigram
    * similarity; among equals, the larger population first. A commune whose arrondissement has that
-   * postal code comes after it (« 75018 » is Paris 18e before the whole of Paris). Each row says
-   * how it was found (`matchedBy`).
+   * postal code comes after it (« 75018 » is Paris 18e before the whole of Paris). The territory of
+   * that very code always has a place: last of the `first` when the populous ones would push it
+   * out (Champougny among the 8 suggestions of « 55100 »). Each row says how it was found (`matchedBy`).
    */
   async search(text: string, levels: TerritoryLevel[] | null | undefined, first: number): Promise<Territory[]> {
     const raw = text.trim();
@@ -138,11 +139,15 @@ export class TerritoryService {
     if (!/[\p{L}\p{N}]/u.test(raw)) throw badInput('Le texte recherché ne contient ni lettre ni chiffre', 'text');
     const chosen = shared(levels && levels.length > 0 ? levels : Object.values(TerritoryLevel));
     const q = shared(raw);
+    const limit = shared(first);
     const rows = await run<TerritoryRow & { matched_by: TerritoryMatch }>(
       this.ds,
       // f_norm(q) is computed once per statement, so the trigram index serves the LIKE and <% tests;
       // it goes into LIKE escaped (f_like_escape), never as a pattern.
-      sql`SELECT * FROM (SELECT ${TERRITORY_SELECT},
+      sql`SELECT * FROM (SELECT *, row_number() OVER (
+         ORDER BY rank_class, behind_arrondissement, CASE WHEN rank_class = 5 THEN -similarity ELSE 0 END,
+                  population DESC NULLS LAST, name, code) AS pos
+       FROM (SELECT ${TERRITORY_SELECT},
          CASE WHEN t.code = upper(${q}) THEN 'CODE' WHEN t.postal_codes @> ARRAY[${q}::text] THEN 'POSTAL_CODE' ELSE 'NAME' END AS matched_by,
          CASE WHEN t.code = upper(${q}) OR t.postal_codes @> ARRAY[${q}::text] THEN 0
               WHEN t.search_name = public.f_norm(${q}) THEN 2
@@ -157,10 +162,9 @@ export class TerritoryService {
          AND (t.code = upper(${q})
               OR t.postal_codes @> ARRAY[${q}::text]
               OR t.search_name LIKE '%' || public.f_like_escape(public.f_norm(${q})) || '%'
-              OR (length(public.f_norm(${q})) > 2 AND (public.f_norm(${q}) <% t.search_name OR public.f_norm(${q}) % t.search_name)))) t
-       ORDER BY rank_class, behind_arrondissement, CASE WHEN rank_class = 5 THEN -similarity ELSE 0 END,
-                population DESC NULLS LAST, name, code
-       LIMIT ${first}`,
+              OR (length(public.f_norm(${q})) > 2 AND (public.f_norm(${q}) <% t.search_name OR public.f_norm(${q}) % t.search_name)))) t) o
+       ORDER BY CASE WHEN o.matched_by = 'CODE' AND o.pos > ${limit}::int THEN ${limit}::int - 0.5 ELSE o.pos END
+       LIMIT ${limit}::int`,
     );
     return rows.map((r) => Object.assign(toTerritory(r), { matchedBy: r.matched_by }));
   }

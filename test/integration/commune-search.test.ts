@@ -157,6 +157,21 @@ describe('territory search from a five-digit entry', () => {
     for (const t of found) expect(t.matchLabel).toBe(t.code === '55100' ? 'code INSEE' : 'code postal');
   });
 
+  it('should keep Champougny among the 8 suggestions the client asks for 55100, last, after the most populous', async () => {
+    const res = await server.gql<{ searchTerritories: Found[] }>(SEARCH, { text: '55100', levels: COMMUNE_LEVELS, first: 8 });
+    const found = res.data!.searchTerritories;
+    expect(found).toHaveLength(8);
+    expect(found[0].code).toBe(VERDUN);
+    expect(found[7]).toMatchObject({ code: '55100', matchLabel: 'code INSEE' });
+    const all = await suggest('55100');
+    expect(found.slice(0, 7).map((t) => t.code)).toEqual(
+      all
+        .filter((t) => t.code !== '55100')
+        .slice(0, 7)
+        .map((t) => t.code),
+    );
+  });
+
   it('should put Marseille 13e arrondissement first for 13013, and Belcodène (INSEE 13013) before the whole of Marseille', async () => {
     const found = await suggest('13013');
     expect(found[0]).toMatchObject({ code: '13213', level: 'ARRONDISSEMENT', matchLabel: 'code postal' });
