@@ -168,6 +168,7 @@ describe('query cost computed with the variables', () => {
       Int: 1,
       Boolean: false,
       GapFilterInput: grandEst,
+      TerritoryLevel: 'COMMUNE',
       ActorFilter: { coversCommune: '55545' },
       CoalitionFilter: {},
       UpdateActorInput: {},
