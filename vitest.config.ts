@@ -3,8 +3,14 @@ import { defineConfig } from 'vitest/config';
 
 const require = createRequire(import.meta.url);
 
-/** Each test file of « db » and « e2e » gets a database of its own, copied from one seeded template. */
-const database = { globalSetup: ['./test/setup/template-database.ts'], setupFiles: ['./test/setup/file-database.ts'] };
+/**
+ * Each test file of « db » and « e2e » gets a database of its own, copied from one seeded template.
+ * Their files share the modules of their worker (`isolate: false`): each file still starts its own
+ * app on its own database, but the server's modules are imported, the embedded database's WebAssembly
+ * compiled and Chromium started once per worker, not once per file (they cost more than the tests of
+ * most files). The server keeps no state in its modules that a file could leave to the next.
+ */
+const database = { globalSetup: ['./test/setup/template-database.ts'], setupFiles: ['./test/setup/file-database.ts'], isolate: false };
 
 export default defineConfig({
   // graphql@16 has no "exports": Vite would pick index.mjs for our files while Node gives

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SHOTS, hasChromium, launch } from '../helpers/browser.js';
+import { SHOTS, hasChromium, newBrowser } from '../helpers/browser.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const DOMAIN = '@test-e2e-account.local';
@@ -29,8 +29,8 @@ describe.skipIf(!hasChromium)('account page: sessions and password in real brows
     });
     expect(up.errors, JSON.stringify(up.errors)).toBeUndefined();
     await api.gql(`mutation { logOut }`);
-    first = await launch();
-    second = await launch();
+    first = await newBrowser();
+    second = await newBrowser();
     a = await first.newPage();
     b = await second.newPage();
   });

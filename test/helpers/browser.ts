@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type LaunchOptions, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { startTestServer, type TestServer } from './server.js';
 
@@ -12,23 +12,42 @@ export const hasChromium = fs.existsSync(CHROMIUM);
 /** Screenshots land here, to be looked at. */
 export const SHOTS = path.resolve('test-output/screenshots');
 
+const LAUNCH: LaunchOptions = {
+  executablePath: CHROMIUM,
+  headless: true,
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+};
+const CONTEXT = { viewport: { width: 1400, height: 900 }, locale: 'fr-FR' };
+
+/** A Chromium of its own, with a profile of its own (the bench measures a browser just started). */
 export async function launch(): Promise<BrowserContext> {
   fs.mkdirSync(SHOTS, { recursive: true });
-  return chromium.launchPersistentContext(fs.mkdtempSync(path.join(os.tmpdir(), 'chromium-')), {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1400, height: 900 },
-    locale: 'fr-FR',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+  return chromium.launchPersistentContext(fs.mkdtempSync(path.join(os.tmpdir(), 'chromium-')), { ...LAUNCH, ...CONTEXT });
+}
+
+let shared: Promise<Browser> | undefined;
+
+/**
+ * A browser of its own for a test (cookies, storage and cache apart, as a second person's
+ * browser), as a context of the one Chromium this test worker starts: the test files of a worker
+ * run one after the other in one process (vitest.config.ts), and need not start Chromium again
+ * each. Closing the context leaves Chromium to the next file; it ends with the worker.
+ */
+export async function newBrowser(): Promise<BrowserContext> {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  shared ??= chromium.launch(LAUNCH).then((browser) => {
+    browser.on('disconnected', () => (shared = undefined));
+    return browser;
   });
+  return (await shared).newContext(CONTEXT);
 }
 
 /** Waits until the map has drawn everything (the app sets the flag on MapLibre's idle event). */
@@ -45,7 +64,7 @@ export interface BrowserSession {
 
 export async function openBrowserSession(): Promise<BrowserSession> {
   const server = await startTestServer();
-  const browser = await launch();
+  const browser = await newBrowser();
   return { server, browser, page: await browser.newPage() };
 }
 
