@@ -52,6 +52,11 @@ export const CoverageMapClass = defineEnum('CoverageMapClass', 'Classe de la car
   LOCAL_STALE: 'Présence locale, fiches à vérifier',
   LOCAL_VERIFIED: 'Présence locale, fiche vérifiée récemment',
 });
+export type CoverageMapClass = EnumValue<typeof CoverageMapClass>;
+
+/** The map class of a territory's figures. */
+export const mapClassOf = (presence: PresenceClass, verifiedLocalActorCount: number): CoverageMapClass =>
+  presence === PresenceClass.LOCAL ? (verifiedLocalActorCount > 0 ? CoverageMapClass.LOCAL_VERIFIED : CoverageMapClass.LOCAL_STALE) : presence;
 
 /**
  * What to measure: a scope, a level, themes and the actors that count. Shared by gaps, coverage,

@@ -8,7 +8,7 @@ import { TERRITORY_SELECT, type Territory, type TerritoryRow, toTerritory } from
 import type { TerritoryService } from '../territories/territory.service.js';
 import { GapSpecReader, type GapSpec } from './gap-spec.js';
 import { type Box, featureCollection, figures, gapQuery, nearest, ORDER_SQL, RANKED, summaries } from './gap-sql.js';
-import { GapLevel, GapOrder, type GapFilterInput, type PresenceClass } from './gap.inputs.js';
+import { GapLevel, GapOrder, type GapFilterInput, mapClassOf, type PresenceClass } from './gap.inputs.js';
 import type { CoverageSummary, TerritoryCoverage } from './gap.types.js';
 
 /** The largest page of gaps. */
@@ -117,6 +117,7 @@ export class GapService {
       wideActorCount: num(row.na) - num(row.nl),
       verifiedLocalActorCount: num(row.nv),
       presence: row.presence,
+      mapClass: mapClassOf(row.presence, num(row.nv)),
       actorsPer10k: round(numOrNull(row.per10k), 4),
       covered: num(row.covered_communes) > 0,
       isGap: row.is_gap,
@@ -158,7 +159,7 @@ export class GapService {
       SELECT (SELECT count(*)::int FROM gp) AS total, (SELECT count(*)::int FROM r) AS territories,
         (SELECT coalesce(sum(pop), 0)::bigint FROM gp) AS gap_pop,
         (SELECT coalesce(json_agg(x ORDER BY x.rank), '[]') FROM (
-           SELECT ${TERRITORY_SELECT}, page.pop, page.n, page.nl, page.na, page.presence, page.per10k, page.communes, page.covered_communes, page.covered_pop,
+           SELECT ${TERRITORY_SELECT}, page.pop, page.n, page.nl, page.na, page.nv, page.presence, page.per10k, page.communes, page.covered_communes, page.covered_pop,
              page.uncovered_pop, page.is_gap, page.rank, ${withDistance ? sql`nn.d` : sql`NULL::float8`} AS nearest_m
            FROM page JOIN territory t ON t.level = ${spec.level} AND t.code = page.code
            ${withDistance ? nearest(spec, spec.main) : empty}) x) AS rows`);

@@ -2,7 +2,7 @@ import { Field, Float, Int, ObjectType } from 'type-graphql';
 import { GeoJSONScalar } from '../graphql/geojson.scalar.js';
 import { Theme } from '../themes/theme.entity.js';
 import { Territory } from '../territories/territory.entity.js';
-import { GapLevel, PresenceClass } from './gap.inputs.js';
+import { CoverageMapClass, GapLevel, PresenceClass } from './gap.inputs.js';
 import { PresenceCounts, WithWideOnlyCounts, type PresenceCountDescriptions } from './presence-counts.js';
 
 /** How a coverage type words the figures it shares with the other: over one territory, or over a perimeter. */
@@ -78,6 +78,11 @@ export class TerritoryCoverage extends CoverageFigures({
       '(les autres sont à vérifier) ; la carte distingue ainsi une présence locale vérifiée d’une présence locale à vérifier',
   })
   verifiedLocalActorCount: number;
+
+  @Field(() => CoverageMapClass, {
+    description: 'Classe de la carte : la présence, la présence locale distinguant les fiches confirmées récemment (verifiedLocalActorCount > 0)',
+  })
+  mapClass: CoverageMapClass;
 
   @Field(() => Boolean, { description: 'Vrai si au moins un acteur couvre le territoire (au moins une commune pour un EPCI ou un département)' })
   covered: boolean;

@@ -101,6 +101,23 @@ describe('verified local presence', () => {
     expect(got.summary.staleOnlyCommuneCount).toBeGreaterThan(10);
   });
 
+  it('gives each territory its map class: verified or stale local presence, wide-scope only, or nobody', async () => {
+    const expected = await presenceTruth(server.ds, { departement: '55', themes: [THEME] });
+    // Every commune a « gap » (threshold 1,000 actors), so that the list gives them all.
+    const res = await server.gql(`query ($filter: GapFilterInput) { gaps(filter: $filter, first: 1000) { rows { territory { code } mapClass } } }`, {
+      filter: { scope: MEUSE, themes: [THEME], minActors: 1000 },
+    });
+    expect(res.errors).toBeUndefined();
+    const classes = new Map<string, string>(res.data.gaps.rows.map((r: { territory: { code: string }; mapClass: string }) => [r.territory.code, r.mapClass]));
+    expect(classes.size).toBe(expected.size);
+    for (const [code, t] of expected) {
+      const want = t.local > 0 ? (t.verified > 0 ? 'LOCAL_VERIFIED' : 'LOCAL_STALE') : t.any > 0 ? 'WIDE_ONLY' : 'NONE';
+      expect([code, classes.get(code)]).toEqual([code, want]);
+    }
+    // The regional fixture covers every Meuse commune: no « NONE » here.
+    expect(new Set(classes.values())).toEqual(new Set(['LOCAL_VERIFIED', 'LOCAL_STALE', 'WIDE_ONLY']));
+  });
+
   it('gives the same split for EPCI and on the live path (kinds filter) as from the maintained aggregates', async () => {
     const fast = await coverage({ scope: MEUSE, level: 'EPCI', themes: [THEME] });
     const live = await coverage({ scope: MEUSE, level: 'EPCI', themes: [THEME], kinds: ['ASSOCIATION', 'CLSM'] });

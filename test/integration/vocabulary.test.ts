@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACTOR_KIND_LABELS, REVIEW_STATUS_LABELS, SECTOR_LABELS } from '../../server/actors/actor-enums.js';
 import { UserRole } from '../../server/auth/auth.types.js';
-import { PresenceClass } from '../../server/gaps/gap.inputs.js';
+import { CoverageMapClass, PresenceClass } from '../../server/gaps/gap.inputs.js';
 import {
   COALITION_KIND_LABELS,
   CoalitionVisibility,
@@ -42,6 +42,7 @@ const LISTS: Record<string, { graphqlEnum: string; labels: Readonly<Record<strin
   sectorCategories: { graphqlEnum: 'SectorCategory', labels: SECTOR_CATEGORY_LABELS },
   territoryLevels: { graphqlEnum: 'TerritoryLevel', labels: LEVEL_LABELS },
   presenceClasses: { graphqlEnum: 'PresenceClass', labels: enumLabels(PresenceClass) },
+  coverageMapClasses: { graphqlEnum: 'CoverageMapClass', labels: enumLabels(CoverageMapClass) },
   notificationKinds: { graphqlEnum: 'NotificationKind', labels: enumLabels(NotificationKind) },
 };
 
