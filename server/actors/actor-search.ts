@@ -149,27 +149,31 @@ export async function searchActors(
   // Disjunctive facets need the set without the selections only when a group asked for has one.
   const wide = selected.some((g) => asks.has(g));
   const proximity = orderBy === ActorOrder.PROXIMITY && anchor;
-  const columns = join([
-    sql`a.id, a.search_name, a.updated_at, a.kind, a.sector, a.themes, a.audiences`,
-    sql`${distance ?? (proximity ? anchorDistance : sql`NULL::float8`)} AS distance_km`,
-    proximity
-      ? sql`${proximityRank} AS prox_rank, coalesce(${anchorDistance}, ${NO_DISTANCE_KM}::float8) AS prox_km`
-      : sql`NULL::int AS prox_rank, NULL::float8 AS prox_km`,
-    sql`${local ?? sql`NULL::boolean`} AS is_local`,
-    ...(wide ? selected.map((g) => sql`(${groups[g]!}) AS ${FLAG[g]}`) : []),
-  ]);
-  const source = join([from, ...(proximity ? [sql`anchor p`] : [])], sql` CROSS JOIN `);
-  const flags = (except?: FacetGroup) =>
+  // The order's columns over actor `a` (or a row `a` of the wider set m0), the anchor being `p`.
+  const ordering = (near: Sql | null) =>
+    join([
+      sql`${near ?? (proximity ? anchorDistance : sql`NULL::float8`)} AS distance_km`,
+      proximity
+        ? sql`${proximityRank} AS prox_rank, coalesce(${anchorDistance}, ${NO_DISTANCE_KM}::float8) AS prox_km`
+        : sql`NULL::int AS prox_rank, NULL::float8 AS prox_km`,
+    ]);
+  const anchored = (rel: Sql) => join([rel, ...(proximity ? [sql`anchor p`] : [])], sql` CROSS JOIN `);
+  const kept = sql`a.id, a.search_name, a.updated_at, a.kind, a.sector, a.themes, a.audiences, ${local ?? sql`NULL::boolean`} AS is_local`;
+  const flags = (alias: Sql, except?: FacetGroup) =>
     join(
-      selected.filter((g) => g !== except).map((g) => sql`s.${FLAG[g]}`),
+      selected.filter((g) => g !== except).map((g) => sql`${alias}.${FLAG[g]}`),
       sql` AND `,
     );
+  // The wider set keeps what the order needs; the order itself is computed for the cut only.
   const sets = wide
-    ? sql`m0 AS MATERIALIZED (SELECT ${columns} FROM ${source} ${whereAll(base)}),
-          m AS MATERIALIZED (SELECT * FROM m0 s WHERE ${flags()})`
-    : sql`m AS MATERIALIZED (SELECT ${columns} FROM ${source} ${whereAll([...base, ...selected.map((g) => groups[g]!)])})`;
+    ? sql`m0 AS MATERIALIZED (
+            SELECT ${kept}, a.commune_code, a.radius_km, a.location, ${distance ?? sql`NULL::float8`} AS near_km,
+                   ${join(selected.map((g) => sql`(${groups[g]!}) AS ${FLAG[g]}`))}
+            FROM ${from} ${whereAll(base)}),
+          m AS MATERIALIZED (SELECT a.*, ${ordering(distance ? sql`a.near_km` : null)} FROM ${anchored(sql`m0 a`)} WHERE ${flags(sql`a`)})`
+    : sql`m AS MATERIALIZED (SELECT ${kept}, ${ordering(distance)} FROM ${anchored(from)} ${whereAll([...base, ...selected.map((g) => groups[g]!)])})`;
   const facet = (g: FacetGroup) =>
-    asks.has(g) ? (wide && groups[g] ? FACETS[g](sql`m0`, selected.length > 1 ? flags(g) : sql`true`) : FACETS[g](sql`m`, sql`true`)) : empty;
+    asks.has(g) ? (wide && groups[g] ? FACETS[g](sql`m0`, selected.length > 1 ? flags(sql`s`, g) : sql`true`) : FACETS[g](sql`m`, sql`true`)) : empty;
   // The page is cut from the materialised set first, then only its rows are read from actor
   // (with the territory of their commune, so that the « commune » field needs no second query).
   const row = await one<Record<string, unknown>>(

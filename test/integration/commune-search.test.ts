@@ -391,6 +391,15 @@ describe('disjunctive facets', () => {
     expect(listing.totalCount).toBe(2);
   });
 
+  it('should keep the distance order and its distances around a point with a theme ticked', async () => {
+    const near = { lon: 5.3676, lat: 49.1438, radiusKm: 30 };
+    const listing = await list({ near, themesAny: ['parentalite'] }, { orderBy: 'DISTANCE' });
+    expect(names(listing)).toEqual(['Accueil parents Verdun', 'CPTS du Grand Verdun', 'Association régionale installée à Verdun']);
+    const km = mine(listing).map((e) => e.distanceKm!);
+    expect(km).toEqual([...km].sort((a, b) => a - b));
+    expect(facetOf(listing.facets.themes, 'sante-sexuelle')).toBe(await total({ near, themesAny: ['sante-sexuelle'] }));
+  });
+
   it('should answer the facets and the page in one SQL statement', async () => {
     server.queries.length = 0;
     await list({ coversCommune: VERDUN, themesAny: ['parentalite'], kinds: ['ASSOCIATION'], presence: 'LOCAL' }, { orderBy: 'PROXIMITY' });
