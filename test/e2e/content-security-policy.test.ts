@@ -65,6 +65,8 @@ describeInBrowser('Content-Security-Policy in a real browser (Chromium)', (s) =>
    * controls, which have colours of their own).
    */
   async function coloursIn(target: Locator, middle = true): Promise<number> {
+    // The clip is taken in the viewport: the element is brought into it first (the gaps map sits below the key figures).
+    await target.scrollIntoViewIfNeeded();
     const box = (await target.boundingBox())!;
     const clip = middle ? { x: box.x + box.width / 4, y: box.y + box.height / 4, width: box.width / 2, height: box.height / 2 } : box;
     const png = await s.page.screenshot({ clip });
