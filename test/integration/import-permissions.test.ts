@@ -13,7 +13,7 @@ const SOURCE = 'test:import-permissions.test.ts';
 
 const MEUSE = {
   name: 'Permimport Association meusienne',
-  siret: '81234567800017',
+  siret: '81234567800013',
   rna: 'W553000001',
   finess: '550009991',
   communeCode: '55545',
