@@ -1,7 +1,7 @@
-import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { Field, ID, ObjectType } from 'type-graphql';
 import { type Sql, sql, Table } from '../db/sql.js';
 import { VersionField } from '../graphql/fields.js';
-import { CoalitionPageInfo, EdgeOf } from '../graphql/pagination.js';
+import { ConnectionOf, EdgeOf, ForwardPageInfo } from '../graphql/pagination.js';
 import { TerritoryLevel } from '../territories/territory-level.js';
 import { CoalitionKind, CoalitionVisibility, JoinPolicy } from './coalition-enums.js';
 
@@ -139,13 +139,4 @@ export function toCoalition(row: Record<string, unknown>): Coalition {
 export class CoalitionEdge extends EdgeOf(Coalition) {}
 
 @ObjectType({ description: 'Une page de coalitions' })
-export class CoalitionConnection {
-  @Field(() => [CoalitionEdge])
-  edges: CoalitionEdge[];
-
-  @Field(() => CoalitionPageInfo)
-  pageInfo: CoalitionPageInfo;
-
-  @Field(() => Int)
-  totalCount: number;
-}
+export class CoalitionConnection extends ConnectionOf(CoalitionEdge, undefined, ForwardPageInfo) {}

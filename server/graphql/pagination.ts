@@ -2,30 +2,24 @@ import { type ClassType, Field, Int, ObjectType } from 'type-graphql';
 import { badInput } from './errors.js';
 import { isUuid } from './ids.js';
 
-/** Relay page information of the actor search. */
-@ObjectType()
-export class PageInfo {
+/** Forward-only page information, as the coalition list has always given it (its GraphQL name). */
+@ObjectType('CoalitionPageInfo')
+export class ForwardPageInfo {
   @Field(() => Boolean)
   hasNextPage: boolean;
-
-  @Field(() => Boolean)
-  hasPreviousPage: boolean;
-
-  @Field(() => String, { nullable: true })
-  startCursor: string | null;
 
   @Field(() => String, { nullable: true })
   endCursor: string | null;
 }
 
-/** The same page information as the coalition list has always given it: forward only. */
+/** Relay page information: the forward one and its way back. */
 @ObjectType()
-export class CoalitionPageInfo {
+export class PageInfo extends ForwardPageInfo {
   @Field(() => Boolean)
-  hasNextPage: boolean;
+  hasPreviousPage: boolean;
 
   @Field(() => String, { nullable: true })
-  endCursor: string | null;
+  startCursor: string | null;
 }
 
 /** The fields of a Relay edge of `node`'s type: the cursor to resume after it, and the node. */
@@ -42,19 +36,29 @@ export function EdgeOf<T extends object>(node: ClassType<T>) {
 }
 
 /**
- * The fields of a Relay connection of `edge`s: a page of them, where it stops, and the total, whose
- * description says what is counted (type-graphql's generic types, examples/generic-types). Fields a
- * connection also gives (facets) come after these.
+ * The fields of a page of `edge`s and where it stops, `pageInfo` of type `pageInfo` (type-graphql's
+ * generic types, examples/generic-types). Fields a page also gives (a count, facets) come after these.
  */
-export function ConnectionOf<E extends object>(edge: ClassType<E>, totalCountDescription?: string) {
+export function PageOf<E extends object, P extends ForwardPageInfo = PageInfo>(edge: ClassType<E>, pageInfo?: ClassType<P>) {
   @ObjectType()
-  abstract class Connection {
+  abstract class Page {
     @Field(() => [edge])
     edges: E[];
 
-    @Field(() => PageInfo)
-    pageInfo: PageInfo;
+    @Field(() => pageInfo ?? PageInfo)
+    pageInfo: P;
+  }
+  return Page;
+}
 
+/** A Relay connection: a page of `edge`s and the total, whose description says what is counted. */
+export function ConnectionOf<E extends object, P extends ForwardPageInfo = PageInfo>(
+  edge: ClassType<E>,
+  totalCountDescription?: string,
+  pageInfo?: ClassType<P>,
+) {
+  @ObjectType()
+  abstract class Connection extends PageOf(edge, pageInfo) {
     @Field(() => Int, { description: totalCountDescription })
     totalCount: number;
   }

@@ -1,5 +1,5 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
-import { EdgeOf, PageInfo } from '../graphql/pagination.js';
+import { EdgeOf, PageOf } from '../graphql/pagination.js';
 import { NotificationKind } from './notify.js';
 
 @ObjectType({ description: 'Une notification du compte connecté (visible de lui seul)' })
@@ -30,13 +30,7 @@ export class Notification {
 export class NotificationEdge extends EdgeOf(Notification) {}
 
 @ObjectType({ description: 'Les notifications du compte connecté, les plus récentes d’abord' })
-export class NotificationConnection {
-  @Field(() => [NotificationEdge])
-  edges: NotificationEdge[];
-
-  @Field(() => PageInfo)
-  pageInfo: PageInfo;
-
+export class NotificationConnection extends PageOf(NotificationEdge) {
   @Field(() => Int, { description: 'Nombre de notifications non lues' })
   unreadCount: number;
 }
