@@ -1,5 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
+import { loadSiteSettings, type SiteSettings } from './site.js';
 
 /** Runtime configuration, read once from the environment and validated. */
 export interface Env {
@@ -45,6 +46,8 @@ export interface Env {
    * is stale: FRESHNESS_MONTHS, 18 by default.
    */
   freshnessMonths: number;
+  /** Who runs the instance and whether it carries the State's brand (BRAND_STATE, SITE_*): see SiteSettings. */
+  site: SiteSettings;
 }
 
 function intVar(name: string, fallback: number, min: number, max: number): number {
@@ -125,6 +128,7 @@ export function loadEnv(): Env {
     trustProxy: parseTrustProxy(process.env.TRUST_PROXY),
     cspExtraOrigins: parseCspOrigins(process.env.CSP_EXTRA_ORIGINS, process.env.VITE_RASTER_TILES_URL),
     freshnessMonths: intVar('FRESHNESS_MONTHS', 18, 1, 240),
+    site: loadSiteSettings(),
   };
   return cached;
 }

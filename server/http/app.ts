@@ -19,6 +19,7 @@ import { ExportFormat } from '../actors/actor-export.js';
 import { exportRoute } from '../actors/actor-export.http.js';
 import { bodyErrors, graphqlBody } from './body-limits.js';
 import { securityHeaders } from './security-headers.js';
+import { clientPage } from './client-page.js';
 import { logger } from '../logger.js';
 import { maintainFreshness } from '../actors/actor-freshness.js';
 import { coverageTileRoute } from '../gaps/coverage-tiles.http.js';
@@ -142,11 +143,12 @@ export async function createApp(ds: DataSource, httpServer?: Server, overrides: 
   const root = clientRoot();
   if (root) {
     app.use('/assets', express.static(path.join(root, 'assets'), { immutable: true, maxAge: '1y' }));
+    // The app's page carries the instance's settings (brand, publisher): never served as a bare file.
+    const page = clientPage(root, env.site);
+    app.get('/index.html', page);
     app.use(express.static(root, { index: false }));
     // Client-side routes fall back to the app's page.
-    app.get(/^\/(?!graphql|export|tiles|healthz|readyz).*/, (_req, res) => {
-      res.sendFile(path.join(root, 'index.html'));
-    });
+    app.get(/^\/(?!graphql|export|tiles|healthz|readyz).*/, page);
   } else {
     app.get('/', (_req, res) => {
       res

@@ -6,6 +6,7 @@ import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll } from 'vitest';
 import { createDataSource } from '../../server/db/data-source.js';
 import { createApp } from '../../server/http/app.js';
+import type { Env } from '../../server/config/env.js';
 import { testDatabaseUrl } from './database.js';
 
 export interface GraphQLResponse<T = any> {
@@ -57,12 +58,12 @@ export interface CookieClient {
 }
 
 /** The real app on a loopback port, over the test database: requests go through HTTP like a client's. */
-export async function startTestServer(): Promise<TestServer> {
+export async function startTestServer(overrides: Partial<Env> = {}): Promise<TestServer> {
   const queries: string[] = [];
   const ds = createDataSource({ url: testDatabaseUrl(), poolSize: 4, onQuery: (sql) => queries.push(sql) });
   await ds.initialize();
   const server = http.createServer();
-  const { app, apollo } = await createApp(ds, server);
+  const { app, apollo } = await createApp(ds, server, overrides);
   server.on('request', app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
