@@ -1,5 +1,5 @@
 import type { GraphQLResolveInfo } from 'graphql';
-import { Arg, Ctx, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../graphql/context.js';
 import { checkArgs } from '../graphql/cost.js';
 import { badInput } from '../graphql/errors.js';
@@ -11,12 +11,25 @@ import { ActorsToVerify, readActorsToVerify } from './actors-to-verify.js';
 import { readReviewQueue, ReviewQueue } from './review-queue.js';
 
 /** The région an analyst's list covers (ActorPermissions.analystListRegion), checked against the COG. */
-async function listRegion({ user, services }: Context, asked: string | null, list?: string): Promise<string | null> {
+export async function listRegion({ user, services }: Context, asked: string | null, list?: string): Promise<string | null> {
   const scope = ActorPermissions.analystListRegion(user, asked, list);
   if (scope && !(await services.territories.knownKeys()).has(`REGION:${scope}`)) {
     throw badInput(`Région inconnue dans le COG 2026 : ${scope.slice(0, 12)}`, 'region');
   }
   return scope;
+}
+
+/** The arguments of an analyst's list (the moderation queue, the records to verify): a région and a page. */
+@ArgsType()
+class RegionPageArgs {
+  @Field(() => String, { nullable: true, description: 'Code d’une région (un analyste ARS ne peut demander que la sienne)' })
+  region: string | null;
+
+  @Field(() => Int, { defaultValue: 20, description: 'Taille de page (0 à 100)' })
+  first: number;
+
+  @Field(() => String, { nullable: true })
+  after: string | null;
 }
 
 /**
@@ -31,10 +44,7 @@ export class ActorModerationResolver {
       'agissent dans sa région (FORBIDDEN pour une autre), un administrateur tous ou ceux d’une région ; FORBIDDEN pour les autres comptes',
   })
   async reviewQueue(
-    @Arg('region', () => String, { nullable: true, description: 'Code d’une région (un analyste ARS ne peut demander que la sienne)' })
-    region: string | null,
-    @Arg('first', () => Int, { defaultValue: 20, description: 'Taille de page (0 à 100)' }) first: number,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Args(() => RegionPageArgs) { region, first, after }: RegionPageArgs,
     @Ctx() context: Context,
     @Info() info: GraphQLResolveInfo,
   ): Promise<ReviewQueue> {
@@ -49,13 +59,7 @@ export class ActorModerationResolver {
       'et qui sont la seule présence locale d’un de leurs thèmes dans au moins une commune. Un analyste ARS lit celles de sa région ' +
       '(FORBIDDEN pour une autre), un administrateur toutes ou celles d’une région',
   })
-  async actorsToVerify(
-    @Arg('region', () => String, { nullable: true, description: 'Code d’une région (un analyste ARS ne peut demander que la sienne)' })
-    region: string | null,
-    @Arg('first', () => Int, { defaultValue: 20, description: 'Taille de page (0 à 100)' }) first: number,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
-    @Ctx() context: Context,
-  ): Promise<ActorsToVerify> {
+  async actorsToVerify(@Args(() => RegionPageArgs) { region, first, after }: RegionPageArgs, @Ctx() context: Context): Promise<ActorsToVerify> {
     checkArgs('Query.actorsToVerify', { first });
     const scope = await listRegion(context, region, 'La liste des fiches à vérifier');
     return readActorsToVerify(context.ds, { region: scope, staleBefore: context.services.freshness.staleBefore(), first, after });

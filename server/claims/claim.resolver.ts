@@ -2,6 +2,7 @@ import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } fro
 import { Actor } from '../actors/actor.entity.js';
 import type { Context } from '../graphql/context.js';
 import { checkArgs } from '../graphql/cost.js';
+import { ReasonArg } from '../graphql/fields.js';
 import { ActorClaim } from './claim.entity.js';
 import { ClaimService } from './claim.service.js';
 
@@ -67,7 +68,7 @@ export class ClaimResolver {
   decideActorClaim(
     @Arg('id', () => ID) id: string,
     @Arg('accept', () => Boolean) accept: boolean,
-    @Arg('reason', () => String, { nullable: true, description: 'Motif (1 000 caractères au plus)' }) reason: string | null,
+    @ReasonArg() reason: string | null,
     @Ctx() context: Context,
   ): Promise<ActorClaim> {
     return claims(context).decide(context.user, id, accept, reason);

@@ -1,8 +1,8 @@
 import { ArrayMaxSize, IsOptional, Matches, MaxLength } from 'class-validator';
-import { Field, ID, InputType } from 'type-graphql';
+import { ArgsType, Field, ID, InputType } from 'type-graphql';
 import { decorators, DescriptionInput, NameInput } from '../graphql/fields.js';
 import { TerritoryRefInput } from '../territories/territory.inputs.js';
-import { CoalitionKind, CoalitionVisibility, JoinPolicy, PartnershipKind } from './coalition-enums.js';
+import { CoalitionKind, CoalitionVisibility, JoinPolicy, MembershipRole, PartnershipKind } from './coalition-enums.js';
 
 /** An optional day, AAAA-MM-JJ in GraphQL and in the validation (`checkDates` then checks it is a real date). */
 const OptionalDay = (description?: string) =>
@@ -96,4 +96,17 @@ export class CreatePartnershipInput {
 
   @OptionalDay()
   endDate?: string | null;
+}
+
+/** Which actor joins which coalition, in which role: a request for one's actor, or a coordinator's invitation. */
+@ArgsType()
+export class MembershipTargetArgs {
+  @Field(() => ID)
+  coalitionId: string;
+
+  @Field(() => ID)
+  actorId: string;
+
+  @Field(() => MembershipRole, { defaultValue: MembershipRole.MEMBRE })
+  role: MembershipRole;
 }

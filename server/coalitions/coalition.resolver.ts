@@ -1,15 +1,16 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Actor } from '../actors/actor.entity.js';
 import { SECTOR_LABELS, type Sector } from '../actors/actor-enums.js';
 import { TerritoryRefInput } from '../territories/territory.inputs.js';
 import type { Context } from '../graphql/context.js';
 import { checkArgs } from '../graphql/cost.js';
+import { ReasonArg } from '../graphql/fields.js';
 import { Theme } from '../themes/theme.entity.js';
 import { Territory } from '../territories/territory.entity.js';
 import { Coalition, CoalitionConnection } from './coalition.entity.js';
-import { COALITION_KIND_LABELS, MEMBERSHIP_ROLE_LABELS, MembershipRole, MembershipStatus } from './coalition-enums.js';
+import { COALITION_KIND_LABELS, MEMBERSHIP_ROLE_LABELS, MembershipStatus } from './coalition-enums.js';
 import { Graph } from './coalition-graph.types.js';
-import { CoalitionFilter, CreateCoalitionInput, CreatePartnershipInput, UpdateCoalitionInput } from './coalition.inputs.js';
+import { CoalitionFilter, CreateCoalitionInput, CreatePartnershipInput, MembershipTargetArgs, UpdateCoalitionInput } from './coalition.inputs.js';
 import { groupByRole, intersectorality, visibleMemberships } from './coalition-members.js';
 import { PartnershipRules, Permissions } from './coalition.permissions.js';
 import { PartnershipMachine } from './coalition.transitions.js';
@@ -111,21 +112,14 @@ export class CoalitionResolver {
     description: 'Demande d’adhésion pour un acteur que le compte représente (immédiate si la coalition est libre)',
   })
   requestMembership(
-    @Arg('coalitionId', () => ID) coalitionId: string,
-    @Arg('actorId', () => ID) actorId: string,
-    @Arg('role', () => MembershipRole, { defaultValue: MembershipRole.MEMBRE }) role: MembershipRole,
+    @Args(() => MembershipTargetArgs) { coalitionId, actorId, role }: MembershipTargetArgs,
     @Ctx() { services, user }: Context,
   ): Promise<Membership> {
     return services.coalitions.memberships.request(user ?? null, coalitionId, actorId, role);
   }
 
   @Mutation(() => Membership, { description: 'Un coordinateur invite un acteur' })
-  inviteActor(
-    @Arg('coalitionId', () => ID) coalitionId: string,
-    @Arg('actorId', () => ID) actorId: string,
-    @Arg('role', () => MembershipRole, { defaultValue: MembershipRole.MEMBRE }) role: MembershipRole,
-    @Ctx() { services, user }: Context,
-  ): Promise<Membership> {
+  inviteActor(@Args(() => MembershipTargetArgs) { coalitionId, actorId, role }: MembershipTargetArgs, @Ctx() { services, user }: Context): Promise<Membership> {
     return services.coalitions.memberships.invite(user ?? null, coalitionId, actorId, role);
   }
 
@@ -175,11 +169,7 @@ export class CoalitionResolver {
   }
 
   @Mutation(() => Partnership, { description: 'Refuse un partenariat en attente (mêmes personnes que pour le confirmer), avec un motif facultatif' })
-  declinePartnership(
-    @Arg('id', () => ID) id: string,
-    @Arg('reason', () => String, { nullable: true, description: 'Motif (1 000 caractères au plus)' }) reason: string | null,
-    @Ctx() { services, user }: Context,
-  ): Promise<Partnership> {
+  declinePartnership(@Arg('id', () => ID) id: string, @ReasonArg() reason: string | null, @Ctx() { services, user }: Context): Promise<Partnership> {
     return services.coalitions.partnerships.decline(user ?? null, id, reason);
   }
 
@@ -188,11 +178,7 @@ export class CoalitionResolver {
       'Met fin à un partenariat actif, ou retire une déclaration en attente : les représentants de l’un ou l’autre acteur, ' +
       'les analystes ARS de leur région, les administrateurs ; la date de fin est fixée et l’historique conservé',
   })
-  endPartnership(
-    @Arg('id', () => ID) id: string,
-    @Arg('reason', () => String, { nullable: true, description: 'Motif (1 000 caractères au plus)' }) reason: string | null,
-    @Ctx() { services, user }: Context,
-  ): Promise<Partnership> {
+  endPartnership(@Arg('id', () => ID) id: string, @ReasonArg() reason: string | null, @Ctx() { services, user }: Context): Promise<Partnership> {
     return services.coalitions.partnerships.end(user ?? null, id, reason);
   }
 

@@ -1,5 +1,5 @@
 import { IsOptional, Length, MaxLength } from 'class-validator';
-import { Field, Int, ObjectType } from 'type-graphql';
+import { Arg, Field, Int, ObjectType } from 'type-graphql';
 import type { EnumObject } from './enums.js';
 
 /**
@@ -20,6 +20,9 @@ export const VersionField = (): PropertyDecorator => Field(() => Int, { descript
 /** Who made a change of a workflow's history, by display name: never an email. */
 export const ChangedByField = (): PropertyDecorator =>
   Field(() => String, { nullable: true, description: 'Nom affiché de la personne qui a fait le changement (jamais son courriel)' });
+
+/** The reason given with a decision of a workflow (decline, end, decide a claim): optional, 1,000 characters at most. */
+export const ReasonArg = () => Arg('reason', () => String, { nullable: true, description: 'Motif (1 000 caractères au plus)' });
 
 /** The name of an actor or a coalition in an input: 1 to 300 characters, as the tables check it. */
 export const NameInput = (): PropertyDecorator =>
