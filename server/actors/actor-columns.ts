@@ -24,6 +24,7 @@ export const COLUMNS = [
   { key: 'email', name: 'email', aliases: ['courriel', 'mail', 'e-mail', 'adresse electronique'] },
   { key: 'phone', name: 'telephone', aliases: ['tel', 'phone', 'numero de telephone'] },
   { key: 'website', name: 'site_web', aliases: ['site', 'siteweb', 'site internet', 'url', 'website'] },
+  { key: 'openingHours', name: 'horaires', aliases: ['opening hours', 'opening_hours', 'horaires d ouverture', 'heures d ouverture'] },
   { key: 'themes', name: 'thematiques', aliases: ['thematique', 'themes', 'theme'] },
   { key: 'audiences', name: 'publics', aliases: ['public', 'audiences', 'public cible', 'publics cibles'] },
   { key: 'territories', name: 'territoires', aliases: ['territoire', 'territories', 'zone d intervention', 'territoire d intervention'] },

@@ -45,6 +45,7 @@ function cells(r: ExportRow): Record<ColumnKey, string | number | string[] | boo
     email: r.email,
     phone: r.phone,
     website: r.website,
+    openingHours: r.openingHours,
     themes: r.themeCodes,
     audiences: r.audienceCodes,
     territories: r.territories.map((t) => `${LEVEL_KEYS[t.level]}:${t.code}`),

@@ -152,7 +152,7 @@ export async function buildRow(raw: RawRow, present: Set<ColumnKey>, taxonomy: T
 
   const name = text('name');
   set('name', name ?? undefined);
-  for (const key of ['address', 'description', 'email', 'phone', 'website'] as const) set(key, text(key));
+  for (const key of ['address', 'description', 'email', 'phone', 'website', 'openingHours'] as const) set(key, text(key));
   // An empty source keeps the stored one; a new actor then gets the default source (see importActors).
   set('source', text('source') ?? undefined);
 

@@ -21,7 +21,7 @@ export async function listRegion({ user, services }: Context, asked: string | nu
 
 /** The arguments of an analyst's list (the moderation queue, the records to verify): a région and a page. */
 @ArgsType()
-class RegionPageArgs {
+export class RegionPageArgs {
   @Field(() => String, { nullable: true, description: 'Code d’une région (un analyste ARS ne peut demander que la sienne)' })
   region: string | null;
 

@@ -3,6 +3,7 @@ import { CODE_PATTERNS, LEVEL_LABELS, TerritoryLevel } from '../territories/terr
 import { ACTOR_TABLE, RECORD_FIELDS, type RecordField } from './actor.entity.js';
 import type { CreateActorInput, UpdateActorInput } from './actor.inputs.js';
 import type { ActorRecord } from './actor.repository.js';
+import { checkOpeningHours } from './opening-hours.js';
 
 /** A field-level problem, in French, for the user. */
 export interface FieldProblem {
@@ -23,7 +24,7 @@ export const emptyToNull = (v: string | null | undefined): string | null => {
 };
 
 /** Fields with a rule of their own below; every other text field of the column map is trimmed, empty → null. */
-const CHECKED: ReadonlySet<RecordField> = new Set(['name', 'kind', 'sector', 'rna', 'finess', 'communeCode']);
+const CHECKED: ReadonlySet<RecordField> = new Set(['name', 'kind', 'sector', 'rna', 'finess', 'communeCode', 'openingHours']);
 type TextField = Extract<RecordField, keyof UpdateActorInput>;
 const PLAIN_TEXT = RECORD_FIELDS.filter((k): k is TextField => ACTOR_TABLE.columns[k].type === 'text' && !CHECKED.has(k));
 
@@ -64,6 +65,12 @@ export function prepareRecord(
     if (!known.has(`COMMUNE:${communeCode}`) && !known.has(`ARRONDISSEMENT:${communeCode}`)) {
       problems.push({ field: 'communeCode', reason: `commune inconnue dans le COG 2026 : ${communeCode.slice(0, 12)}` });
     }
+  }
+  let openingHours = text('openingHours', input.openingHours);
+  if (openingHours && input.openingHours !== undefined) {
+    const checked = checkOpeningHours(openingHours);
+    if ('reason' in checked) problems.push({ field: 'openingHours', reason: checked.reason });
+    else openingHours = checked.value;
   }
   if ((input.lon === undefined) !== (input.lat === undefined) || (input.lon === null) !== (input.lat === null)) {
     problems.push({ field: 'lat', reason: 'longitude et latitude vont ensemble' });
@@ -113,6 +120,7 @@ export function prepareRecord(
       rna: text('rna', input.rna)?.toUpperCase() ?? null,
       finess: text('finess', input.finess)?.toUpperCase() ?? null,
       communeCode,
+      openingHours,
       lon,
       lat,
       themeCodes: themes,

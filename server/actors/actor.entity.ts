@@ -61,6 +61,12 @@ export class Actor {
   @Field(() => String, { nullable: true, description: 'Site web' })
   website: string | null;
 
+  @Field(() => String, {
+    nullable: true,
+    description: 'Horaires d’ouverture, syntaxe OpenStreetMap opening_hours (« Mo-Fr 09:00-12:00,14:00-17:00; PH off ») ; en clair : openingSchedule',
+  })
+  openingHours: string | null;
+
   @Field(() => [String], { description: 'Codes des thèmes' })
   themeCodes: string[];
 
@@ -127,6 +133,7 @@ export const ACTOR_TABLE = new Table('actor', {
   email: 'text',
   phone: 'text',
   website: 'text',
+  openingHours: 'text',
   themeCodes: { name: 'themes', type: 'text[]' },
   audienceCodes: { name: 'audiences', type: 'text[]' },
   radiusKm: 'real',

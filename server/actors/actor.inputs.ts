@@ -5,15 +5,75 @@ import { decorators, DescriptionInput, NameInput } from '../graphql/fields.js';
 import { TerritoryRefInput } from '../territories/territory.inputs.js';
 import { ActorKind, ReviewStatus, Sector } from './actor-enums.js';
 import { IsSiret } from './actor-identifiers.js';
+import { OPENING_HOURS_MAX } from './opening-hours.js';
 
 /** WGS84 coordinates in degrees, checked with one message wherever a place is given. */
 const inRange = (min: number, max: number, message: string) => decorators(Min(min, { message }), Max(max, { message }));
 const IsLongitude = () => inRange(-180, 180, 'la longitude est comprise entre -180 et 180');
 const IsLatitude = () => inRange(-90, 90, 'la latitude est comprise entre -90 et 90');
 
+/**
+ * The fields anyone may propose to change on an actor's page (proposeActorChange), shared by
+ * creation and modification: contacts, opening hours, description, publics and territory. Status,
+ * review status, demonstration flag, identifiers and name are not among them.
+ */
+@InputType()
+class ActorChangeFields {
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @MaxLength(500, { message: 'l’adresse dépasse 500 caractères' })
+  address?: string | null;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @Matches(/^\d{5}$/, { message: 'le code postal compte 5 chiffres' })
+  postalCode?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Code INSEE de la commune de l’adresse' })
+  @IsOptional()
+  @Matches(/^(\d{5}|2[AB]\d{3})$/, { message: 'le code commune compte 5 caractères (INSEE)' })
+  communeCode?: string | null;
+
+  @DescriptionInput()
+  description?: string | null;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @IsEmail({}, { message: 'le courriel n’est pas valide' })
+  @MaxLength(254)
+  email?: string | null;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @Matches(/^[+\d][\d .()-]{5,24}$/, { message: 'le numéro de téléphone n’est pas valide' })
+  phone?: string | null;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @IsUrl({ protocols: ['http', 'https'], require_protocol: true }, { message: 'le site web doit être une adresse http(s) valide' })
+  @MaxLength(500)
+  website?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Horaires d’ouverture, syntaxe OpenStreetMap opening_hours (« Mo-Fr 09:00-12:00; PH off »)' })
+  @IsOptional()
+  @MaxLength(OPENING_HOURS_MAX, { message: `les horaires dépassent ${OPENING_HOURS_MAX} caractères` })
+  openingHours?: string | null;
+
+  @Field(() => [String], { nullable: true, description: 'Codes des publics' })
+  @IsOptional()
+  @ArrayMaxSize(20)
+  audiences?: string[];
+
+  @Field(() => [TerritoryRefInput], { nullable: true, description: 'Territoires d’intervention, de tout niveau' })
+  @IsOptional()
+  @ArrayMaxSize(2000)
+  @ValidateNested({ each: true })
+  territories?: TerritoryRefInput[];
+}
+
 /** Fields shared by creation and modification; every one optional here, required ones checked by the service. */
 @InputType()
-class ActorFields {
+class ActorFields extends ActorChangeFields {
   @NameInput()
   name?: string;
 
@@ -43,21 +103,6 @@ class ActorFields {
   @Matches(/^\d[\dAB]\d{7}$/, { message: 'le numéro FINESS compte 9 caractères' })
   finess?: string | null;
 
-  @Field(() => String, { nullable: true })
-  @IsOptional()
-  @MaxLength(500, { message: 'l’adresse dépasse 500 caractères' })
-  address?: string | null;
-
-  @Field(() => String, { nullable: true })
-  @IsOptional()
-  @Matches(/^\d{5}$/, { message: 'le code postal compte 5 chiffres' })
-  postalCode?: string | null;
-
-  @Field(() => String, { nullable: true, description: 'Code INSEE de la commune de l’adresse' })
-  @IsOptional()
-  @Matches(/^(\d{5}|2[AB]\d{3})$/, { message: 'le code commune compte 5 caractères (INSEE)' })
-  communeCode?: string | null;
-
   @Field(() => Float, { nullable: true })
   @IsOptional()
   @IsLongitude()
@@ -68,41 +113,10 @@ class ActorFields {
   @IsLatitude()
   lat?: number | null;
 
-  @DescriptionInput()
-  description?: string | null;
-
-  @Field(() => String, { nullable: true })
-  @IsOptional()
-  @IsEmail({}, { message: 'le courriel n’est pas valide' })
-  @MaxLength(254)
-  email?: string | null;
-
-  @Field(() => String, { nullable: true })
-  @IsOptional()
-  @Matches(/^[+\d][\d .()-]{5,24}$/, { message: 'le numéro de téléphone n’est pas valide' })
-  phone?: string | null;
-
-  @Field(() => String, { nullable: true })
-  @IsOptional()
-  @IsUrl({ protocols: ['http', 'https'], require_protocol: true }, { message: 'le site web doit être une adresse http(s) valide' })
-  @MaxLength(500)
-  website?: string | null;
-
   @Field(() => [String], { nullable: true, description: 'Codes des thèmes' })
   @IsOptional()
   @ArrayMaxSize(60)
   themes?: string[];
-
-  @Field(() => [String], { nullable: true, description: 'Codes des publics' })
-  @IsOptional()
-  @ArrayMaxSize(20)
-  audiences?: string[];
-
-  @Field(() => [TerritoryRefInput], { nullable: true, description: 'Territoires d’intervention, de tout niveau' })
-  @IsOptional()
-  @ArrayMaxSize(2000)
-  @ValidateNested({ each: true })
-  territories?: TerritoryRefInput[];
 
   @Field(() => Float, { nullable: true, description: 'Rayon d’intervention autour du lieu, en km (0 < r ≤ 300)' })
   @IsOptional()
@@ -115,6 +129,9 @@ class ActorFields {
   @MaxLength(500)
   source?: string | null;
 }
+
+@InputType({ description: 'Modification proposée d’un acteur : seuls les champs donnés changent ; null efface un champ facultatif' })
+export class ActorChangeInput extends ActorChangeFields {}
 
 @InputType({ description: 'Nouvel acteur : nom, nature, secteur et au moins un thème sont requis' })
 export class CreateActorInput extends ActorFields {

@@ -4,6 +4,7 @@ import { run, sql } from '../db/sql.js';
 import { type Territory, type TerritoryRow, toTerritory } from '../territories/territory.entity.js';
 import { type ActorReach, type ActorReviewEvent, NO_REACH } from './actor-review.js';
 import { ActorRepository, territoryColumns } from './actor.repository.js';
+import { type ActorChangeProposal, ProposalRepository } from './change-proposal.js';
 
 /** Per-request batch loaders for the relations of actors: one query per relation, whatever the page size. */
 export function createActorLoaders(ds: DataSource) {
@@ -13,6 +14,8 @@ export function createActorLoaders(ds: DataSource) {
       const by = await ActorRepository.reach(ds, ids);
       return ids.map((id) => by.get(id) ?? NO_REACH);
     }),
+    /** Pending change proposals, oldest first. */
+    changeProposals: new DataLoader<string, ActorChangeProposal[]>((ids) => ProposalRepository.pendingOf(ds, ids)),
     /** Review histories, oldest change first. */
     reviewHistory: new DataLoader<string, ActorReviewEvent[]>((ids) => ActorRepository.reviewHistories(ds, ids)),
     /** Declared intervention territories. */

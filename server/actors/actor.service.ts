@@ -8,7 +8,7 @@ import type { ThemeService } from '../themes/theme.service.js';
 import type { TerritoryService } from '../territories/territory.service.js';
 import { ACTOR_KIND_LABELS, type ActorKind, ReviewStatus, SECTOR_LABELS, type Sector } from './actor-enums.js';
 import { resolveCoverage } from './actor-coverage.js';
-import { emptyToNull, type FieldProblem, prepareRecord } from './actor-record.js';
+import { emptyToNull, type FieldProblem, prepareRecord, type Vocabularies } from './actor-record.js';
 import { type ActorReach, ActorReview, NO_REACH } from './actor-review.js';
 import { searchActors, type SearchRequest, type SearchResult } from './actor-search.js';
 import type { Actor } from './actor.entity.js';
@@ -84,7 +84,7 @@ export class ActorService {
     return { id, reach: (await ActorRepository.reach(m, [id])).get(id) ?? NO_REACH };
   }
 
-  private static invalid(problems: FieldProblem[]): AppError {
+  static invalid(problems: FieldProblem[]): AppError {
     return new AppError('BAD_USER_INPUT', `Données invalides : ${problems.map((p) => `${p.field} (${p.reason})`).join(' ; ')}`, {
       field: problems[0].field,
       fields: problems,
@@ -110,11 +110,11 @@ export class ActorService {
    * Under the actor's row lock, so that two writes of the same version cannot both pass: `check`
    * on the actor as stored (its reach), then CONFLICT unless it is still at `expectedVersion`.
    */
-  private async lockAtVersion(m: Queryable, id: string, expectedVersion: number, check: (scope: { id: string; reach: ActorReach }) => void) {
+  private async lockAtVersion(m: Queryable, id: string, expectedVersion: number | null, check: (scope: { id: string; reach: ActorReach }) => void) {
     const locked = await ActorService.lockAt(m, id);
     const scope = await this.scope(m, id);
     check(scope);
-    if (locked.version !== expectedVersion) throw ActorService.conflict(locked.version);
+    if (expectedVersion !== null && locked.version !== expectedVersion) throw ActorService.conflict(locked.version);
     return { locked, scope };
   }
 
@@ -147,24 +147,44 @@ export class ActorService {
     ActorPermissions.assertMayEditAny(user, id);
     ActorService.checkId(id);
     const vocabularies = await this.vocabularies();
-    await this.ds.transaction(async (m) => {
-      const { locked, scope } = await this.lockAtVersion(m, id, expectedVersion, (s) => ActorPermissions.assertCanEdit(user, s));
-      const base = (await this.records(m, [id])).get(id)!;
-      const { record, problems } = prepareRecord(input, base, vocabularies);
-      if (!record) throw ActorService.invalid(problems);
-      const coverageChanged = input.territories !== undefined || input.radiusKm !== undefined || input.lon !== undefined || input.communeCode !== undefined;
-      // A validated actor whose territory a non-administrator changes is taken out of the figures
-      // while its new coverage is written, and put back only if the review rule keeps it validated:
-      // widened to the whole country, it never adds then removes its counts for every commune.
-      const heldBack = coverageChanged && locked.reviewStatus === ReviewStatus.VALIDATED && user!.role !== UserRole.ADMIN;
-      if (heldBack) await ActorRepository.setReviewStatus(m, id, ReviewStatus.PENDING_REVIEW);
-      await this.updateMany(m, [{ ...record, id }], coverageChanged ? [id] : []);
-      const after = coverageChanged ? (await this.scope(m, id)).reach : scope.reach;
-      const decision = ActorReview.onUpdate(user!, locked.reviewStatus, scope.reach, after, id);
-      if (decision) await this.settleReview(m, user!.id, [{ id, from: locked.reviewStatus, decision }]);
-      else if (heldBack) await ActorRepository.setReviewStatus(m, id, ReviewStatus.VALIDATED);
-    });
+    await this.ds.transaction((m) => this.applyChange(m, id, input, user!, expectedVersion, (s) => ActorPermissions.assertCanEdit(user, s), vocabularies));
     return this.get(id);
+  }
+
+  /**
+   * The one write of a change to an actor (updateActor, an accepted change proposal), in the
+   * caller's transaction: under the actor's row lock, `check` on the actor as stored and CONFLICT
+   * unless it is still at `expectedVersion` (null: any); the input checked again (prepareRecord,
+   * BAD_USER_INPUT), the coverage re-resolved when its territory or place moved, and the review
+   * status as ActorReview.onUpdate decides for `editor`.
+   */
+  async applyChange(
+    m: Queryable,
+    id: string,
+    input: UpdateActorInput,
+    editor: AuthUser,
+    expectedVersion: number | null,
+    check: (scope: { id: string; reach: ActorReach }) => void,
+    vocabularies: Vocabularies,
+  ): Promise<void> {
+    const { locked, scope } = await this.lockAtVersion(m, id, expectedVersion, check);
+    const base = (await this.records(m, [id])).get(id)!;
+    const { record, problems } = prepareRecord(input, base, vocabularies);
+    if (!record) throw ActorService.invalid(problems);
+    const coverageChanged = input.territories !== undefined || input.radiusKm !== undefined || input.lon !== undefined || input.communeCode !== undefined;
+    // A validated actor whose territory a non-administrator changes is taken out of the figures
+    // while its new coverage is written, and put back only if the review rule keeps it validated:
+    // widened to the whole country, it never adds then removes its counts for every commune.
+    const heldBack = coverageChanged && locked.reviewStatus === ReviewStatus.VALIDATED && editor.role !== UserRole.ADMIN;
+    if (heldBack) await ActorRepository.setReviewStatus(m, id, ReviewStatus.PENDING_REVIEW);
+    await this.updateMany(m, [{ ...record, id }], coverageChanged ? [id] : []);
+    const after = coverageChanged ? (await this.scope(m, id)).reach : scope.reach;
+    // Where it acts unchanged, a validated actor stays validated (an analyst accepting a proposal
+    // for an actor that also acts elsewhere does not move it out of his région).
+    const decision =
+      coverageChanged || locked.reviewStatus !== ReviewStatus.VALIDATED ? ActorReview.onUpdate(editor, locked.reviewStatus, scope.reach, after, id) : null;
+    if (decision) await this.settleReview(m, editor.id, [{ id, from: locked.reviewStatus, decision }]);
+    else if (heldBack) await ActorRepository.setReviewStatus(m, id, ReviewStatus.VALIDATED);
   }
 
   /** Archives an actor, with the same permission and version checks as `update`. */

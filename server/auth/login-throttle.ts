@@ -103,9 +103,22 @@ export class LoginThrottle {
 
   /** Counts one attempt from `address` (on `account` too when given), or throws TOO_MANY_ATTEMPTS. */
   async reserve(address: string, account: string | null): Promise<void> {
-    await this.cleanupNow();
     const rows: [string, ThrottlePolicy][] = [['', ADDRESS_POLICY]];
     if (account) rows.push([account, ACCOUNT_POLICY]);
+    await this.reserveRows(address, rows);
+  }
+
+  /**
+   * Counts one use of something other than a password (a change proposal) from `address` under
+   * `policy`, on its own row `key` (never the address's log-in budget), or throws TOO_MANY_ATTEMPTS.
+   * A use is never given back. `policy.forgetAfterSeconds` is at most ACCOUNT_POLICY's (the cleanup).
+   */
+  async reserveUse(address: string, key: string, policy: ThrottlePolicy): Promise<void> {
+    await this.reserveRows(address, [[key, policy]]);
+  }
+
+  private async reserveRows(address: string, rows: [string, ThrottlePolicy][]): Promise<void> {
+    await this.cleanupNow();
     const keys = rows.map(([key]) => key);
     await this.ds.query(ENSURE_ROWS, [address, keys]);
     const counted = returnedRows(
@@ -118,7 +131,7 @@ export class LoginThrottle {
         rows.map(([, p]) => p.forgetAfterSeconds),
       ]),
     );
-    if (counted.length !== rows.length) throw tooManyAttempts(await this.retryAfter(address, account));
+    if (counted.length !== rows.length) throw tooManyAttempts(await this.retryAfter(address, new Map(rows)));
   }
 
   /**
@@ -135,15 +148,15 @@ export class LoginThrottle {
   }
 
   /** Seconds until the rows that refused the attempt allow one again (at least 1). */
-  private async retryAfter(address: string, account: string | null): Promise<number> {
+  private async retryAfter(address: string, policies: Map<string, ThrottlePolicy>): Promise<number> {
     const rows: { account: string; failures: number; ago: number }[] = await this.ds.query(
       `SELECT account, failures, extract(epoch FROM now() - last_failure_at)::float8 AS ago
-       FROM auth_throttle WHERE address = $1 AND account IN ('', $2)`,
-      [address, account ?? ''],
+       FROM auth_throttle WHERE address = $1 AND account = ANY($2::text[])`,
+      [address, [...policies.keys()]],
     );
     let wait = 1;
     for (const r of rows) {
-      const policy = r.account === '' ? ADDRESS_POLICY : ACCOUNT_POLICY;
+      const policy = policies.get(r.account)!;
       if (r.ago >= policy.forgetAfterSeconds) continue;
       wait = Math.max(wait, Math.ceil(delaySeconds(policy, r.failures) - r.ago));
     }

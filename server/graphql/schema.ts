@@ -3,6 +3,7 @@ import type { GraphQLSchema } from 'graphql';
 import { ActorImportResolver } from '../actors/actor-import.resolver.js';
 import { ActorModerationResolver } from '../actors/actor-moderation.resolver.js';
 import { ActorResolver } from '../actors/actor.resolver.js';
+import { ActorPageResolver, ChangeProposalResolver } from '../actors/change-proposal.resolver.js';
 import { AuthResolver } from '../auth/auth.resolver.js';
 import { ClaimResolver } from '../claims/claim.resolver.js';
 import { ActorPartnershipResolver, CoalitionResolver, MembershipResolver, PartnershipResolver } from '../coalitions/coalition.resolver.js';
@@ -30,6 +31,8 @@ export function createSchema(): Promise<GraphQLSchema> {
       ActorPartnershipResolver,
       ActorImportResolver,
       ActorModerationResolver,
+      ChangeProposalResolver,
+      ActorPageResolver,
       ClaimResolver,
       VocabularyResolver,
       NotificationResolver,

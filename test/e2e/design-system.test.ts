@@ -106,6 +106,7 @@ describeInBrowser('design system and mobile layout in a real browser (Chromium)'
     const dialog = s.page.getByRole('dialog', { name: 'Menu' });
     await dialog.getByRole('link', { name: 'Zones sans acteurs' }).waitFor();
     await dialog.getByRole('link', { name: 'Se connecter' }).waitFor();
+    await expect.poll(() => dialog.evaluate((e) => getComputedStyle(e).opacity)).toBe('1');
     await s.page.screenshot({ path: path.join(SHOTS, 'dsfr-menu-390.png') });
     expect(await axeViolations(s.page)).toEqual([]);
     await s.page.keyboard.press('Escape');

@@ -32,6 +32,7 @@ const COLUMNS = [
   'email',
   'telephone',
   'site_web',
+  'horaires',
   'thematiques',
   'publics',
   'territoires',
