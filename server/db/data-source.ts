@@ -13,7 +13,8 @@ export interface DataSourceOptions {
 /** A TypeORM logger that only reports each statement to a callback. */
 function queryObserver(onQuery: (sql: string) => void): Logger {
   return {
-    logQuery: (sql) => onQuery(sql),
+    // A prepared statement (PreparedQuery, sql.ts) comes as an object: its text is what is counted.
+    logQuery: (sql) => onQuery(String(sql)),
     logQueryError: () => {},
     logQuerySlow: () => {},
     logSchemaBuild: () => {},

@@ -18,8 +18,14 @@ export interface EmbeddedDatabase {
  * PGlite is a single backend: the socket server multiplexes the pool's connections onto it.
  * `postgisBundle`: another PostGIS file bundle than the package's (the tests' copies of a database
  * that already has the extension load a smaller one, test/setup/postgis-bundle.ts).
+ * `settings`: PostgreSQL settings for this start (`-c name=value`), after PGlite's own.
  */
-export async function startEmbeddedDatabase(dataDir: string, maxConnections = 24, postgisBundle?: URL): Promise<EmbeddedDatabase> {
+export async function startEmbeddedDatabase(
+  dataDir: string,
+  maxConnections = 24,
+  postgisBundle?: URL,
+  settings: Record<string, string> = {},
+): Promise<EmbeddedDatabase> {
   if (!dataDir.startsWith('memory://')) fs.mkdirSync(dataDir, { recursive: true });
   const gis: Extension = postgisBundle
     ? { name: postgis.name, setup: async (pg, opts) => ({ ...(await postgis.setup(pg, opts)), bundlePath: postgisBundle }) }
@@ -27,6 +33,7 @@ export async function startEmbeddedDatabase(dataDir: string, maxConnections = 24
   const db = await PGlite.create({
     dataDir,
     extensions: { postgis: gis, pg_trgm, unaccent, btree_gist },
+    startParams: [...PGlite.defaultStartParams, ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`])],
   });
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections });
   keepProtocolSequencesTogether((server as unknown as { queryQueue: QueryQueue }).queryQueue, db);
@@ -55,9 +62,21 @@ interface QueryQueue {
 /** Extended-protocol messages after which the same connection's next message must follow (until Sync). */
 const IN_SEQUENCE = new Set([0x50 /* Parse */, 0x42 /* Bind */, 0x44 /* Describe */, 0x45 /* Execute */, 0x43 /* Close */, 0x48 /* Flush */]);
 const READY_FOR_QUERY = 0x5a;
+const PARSE = 0x50;
+const PARSE_COMPLETE = new Uint8Array([0x31, 0, 0, 0, 4]);
+
+/** The statement name of a Parse message (a C string after the type byte and the length). */
+function statementName(message: Uint8Array): string {
+  const end = message.indexOf(0, 5);
+  return end > 5 ? Buffer.from(message.subarray(5, end)).toString('utf8') : '';
+}
 const SYNC = new Uint8Array([0x53, 0, 0, 0, 4]);
 
 /**
+ * Named statements (`pg`'s `{ name, text }`, see runPrepared in sql.ts) live in the single backend,
+ * not in a connection: a second connection preparing the same name got « prepared statement
+ * already exists ». The name being a hash of the text, its Parse is answered ParseComplete here.
+ *
  * pglite-socket runs the messages of its connections one by one on the single PGlite backend and,
  * outside a transaction, in arrival order whatever the connection: the Parse, Bind, Execute, Sync
  * of two concurrent parameterized queries interleaved, so one connection's Bind replaced the other's
@@ -82,6 +101,8 @@ const SYNC = new Uint8Array([0x53, 0, 0, 0, 4]);
  */
 function keepProtocolSequencesTogether(q: QueryQueue, db: PGlite): void {
   let midSequence = false;
+  /** Named statements prepared on the backend (by any connection). */
+  const prepared = new Set<string>();
   /** Connections closed while they might hold the backend. */
   const gone = new Set<number>();
   /** The connection whose message PGlite is running. */
@@ -116,13 +137,25 @@ function keepProtocolSequencesTogether(q: QueryQueue, db: PGlite): void {
         } else item = this.queue.shift()!;
         const inSequence = IN_SEQUENCE.has(item.message[0]);
         const forward = inSequence ? withoutReadyForQuery(item.onData) : item.onData;
+        const name = item.message[0] === PARSE ? statementName(item.message) : '';
+        if (name && prepared.has(name)) {
+          // Already prepared on the one backend by another connection: the same text (its name is its hash).
+          item.onData(PARSE_COMPLETE);
+          midSequence = true;
+          this.lastHandlerId = item.handlerId;
+          item.resolve(PARSE_COMPLETE.length);
+          continue;
+        }
         let bytes = 0;
+        let first: number | undefined;
         inFlight = item.handlerId;
         try {
           await run(item.message, (d: Uint8Array) => {
+            if (bytes === 0 && d.length > 0) first = d[0];
             bytes += d.length;
             forward(d);
           });
+          if (name && first === PARSE_COMPLETE[0]) prepared.add(name);
         } catch (err) {
           midSequence = false;
           item.reject(err);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { returnedRows } from './rows.js';
 
 /**
@@ -118,6 +119,42 @@ export async function run<T = Record<string, unknown>>(db: Queryable, statement:
 /** Runs a statement expected to return at most one row. */
 export async function one<T = Record<string, unknown>>(db: Queryable, statement: Sql): Promise<T | undefined> {
   return (await run<T>(db, statement))[0];
+}
+
+/**
+ * A statement `pg` sends as a named prepared statement: parsed once per connection, then only bound
+ * and executed (a few dozen bytes instead of its text). Its name is a hash of its text, so one name
+ * is one text on every connection, and on PGlite's single backend too (server/db/embedded.ts).
+ * TypeORM passes it to `pg` as it is; its text is what a query observer sees.
+ */
+export class PreparedQuery {
+  constructor(
+    readonly name: string,
+    readonly text: string,
+  ) {}
+
+  toString(): string {
+    return this.text;
+  }
+}
+
+/** At most this many statement texts are named: each is kept by every connection that ran it. */
+const MAX_PREPARED = 256;
+const preparedNames = new Map<string, string>();
+
+/**
+ * Runs a statement of the hot path as a named prepared statement (see PreparedQuery). Beyond
+ * MAX_PREPARED distinct texts (filters combine into many shapes), new texts run unnamed.
+ */
+export async function runPrepared<T = Record<string, unknown>>(db: Queryable, statement: Sql): Promise<T[]> {
+  const { text, values } = statement.toQuery();
+  let name = preparedNames.get(text);
+  if (name === undefined && preparedNames.size < MAX_PREPARED) {
+    name = `s_${createHash('sha1').update(text).digest('base64url')}`;
+    preparedNames.set(text, name);
+  }
+  const query = name === undefined ? text : new PreparedQuery(name, text);
+  return returnedRows<T>(await db.query(query as string, values));
 }
 
 /** A column: its SQL name and, for rows passed as JSON (`json_to_recordset`), its SQL type. */

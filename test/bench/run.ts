@@ -198,6 +198,35 @@ async function postgresCpuMs(pool: pg.Pool): Promise<number | null> {
   return total;
 }
 
+type Run = { connections: number; graphql: Measure; sql?: Measure };
+
+/** Issue 17's targets, as ratios to the floor of the same run and the app's CPU per request. */
+function floorChecks(sc: BenchScenario, one: Run | undefined, many: Run | undefined): { target: string; value: number; ok: boolean }[] {
+  const tg = sc.floorTargets ?? {};
+  const checks: { target: string; value: number; ok: boolean }[] = [];
+  const r2 = (v: number) => Math.round(v * 100) / 100;
+  if (tg.rps !== undefined && many?.sql) {
+    const ratio = r2(many.graphql.rps / many.sql.rps);
+    checks.push({ target: `req/s ≥ ${tg.rps} × celles du SQL (${many.connections} clients)`, value: ratio, ok: ratio >= tg.rps });
+  }
+  if (tg.p50 !== undefined && one?.sql) {
+    const ratio = r2(one.graphql.p50 / one.sql.p50);
+    checks.push({ target: `p50 ≤ ${tg.p50} × celui du SQL (1 client)`, value: ratio, ok: ratio <= tg.p50 });
+  }
+  const cpu = many?.graphql.cpuMsPerRequest?.app;
+  if (tg.appCpuMs !== undefined && cpu !== undefined) {
+    checks.push({ target: `CPU de l’app ≤ ${tg.appCpuMs} ms par requête (${many!.connections} clients)`, value: cpu, ok: cpu <= tg.appCpuMs });
+  }
+  return checks;
+}
+
+/** The machine's load (1, 5, 15 min), said with every measurement: the machine may be shared. */
+const load = () =>
+  os
+    .loadavg()
+    .map((v) => v.toFixed(2))
+    .join(' ');
+
 const fmt = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '—' : v >= 100 ? v.toFixed(0) : v.toFixed(1));
 
 async function main() {
@@ -240,6 +269,8 @@ async function main() {
 
     const scenarios = await loadScenarios(args.only);
     log(`Scénarios : ${scenarios.map((s) => s.name).join(', ')}`);
+    const loadBefore = load();
+    log(`Charge de la machine (1, 5, 15 min) : ${loadBefore}`);
     const maxConnections = Math.max(16, ...scenarios.flatMap((s) => s.connections ?? [1, 16]));
     const app = await startServer(databaseUrl, maxConnections);
     server = app.child;
@@ -308,7 +339,7 @@ async function main() {
             sql.cpuMsPerRequest = { postgres: pg0 === null || pg1 === null ? null : Math.round(((pg1 - pg0) / sql.requests) * 100) / 100 };
           }
           log(
-            `  ${connections} client(s), tour ${r + 1} : ${sc.get ? 'GET' : 'GraphQL'} p50 ${fmt(graphql.p50)} ms, p99 ${fmt(graphql.p99)} ms, ${graphql.rps} req/s` +
+            `  ${connections} client(s), tour ${r + 1}, charge ${load()} : ${sc.get ? 'GET' : 'GraphQL'} p50 ${fmt(graphql.p50)} ms, p99 ${fmt(graphql.p99)} ms, ${graphql.rps} req/s` +
               (graphql.errors ? `, ${graphql.errors} ERREURS` : '') +
               ` (CPU/req : app ${graphql.cpuMsPerRequest?.app} ms, PG ${graphql.cpuMsPerRequest?.postgres} ms, autocannon ${graphql.cpuMsPerRequest?.loadGenerator} ms)` +
               (sql ? ` | SQL p50 ${fmt(sql.p50)} ms, p99 ${fmt(sql.p99)} ms, ${sql.rps} req/s (CPU/req PG ${sql.cpuMsPerRequest?.postgres} ms)` : ''),
@@ -333,6 +364,7 @@ async function main() {
         const ratio = Math.round((one.graphql.p50 / one.sql.p50) * 100) / 100;
         checks.push({ target: 'GraphQL p50 ≤ 3 × SQL p50 (1 client)', value: ratio, ok: ratio <= 3 });
       }
+      checks.push(...floorChecks(sc, one, many));
       results.push({ name: sc.name, description: sc.description, cpuBusyBeforePercent: idleBusy, maxBytes, targets: sc.targets ?? {}, runs, checks });
     }
 
@@ -346,6 +378,7 @@ async function main() {
       options: args,
       machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version },
       database: { version, postgis, settings },
+      loadAverage: { before: loadBefore, after: load() },
       appPoolSize: maxConnections,
       dataset,
       scenarios: results,
@@ -357,8 +390,8 @@ async function main() {
 
     const lines = [
       '',
-      `| scénario | clients | GraphQL (ou GET) p50 | p95 | p99 | req/s | SQL p50 | p95 | p99 | req/s | GraphQL / SQL (p50) |`,
-      `|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`,
+      `| scénario | clients | GraphQL (ou GET) p50 | p95 | p99 | req/s | CPU app / req | SQL p50 | p95 | p99 | req/s | GraphQL / SQL (p50) | GraphQL / SQL (req/s) |`,
+      `|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`,
     ];
     for (const r of results) {
       for (const run of r.runs) {
@@ -366,7 +399,10 @@ async function main() {
         const s: Measure | undefined = run.sql;
         lines.push(
           `| ${r.name} | ${run.connections} | ${fmt(g.p50)} ms | ${fmt(g.p95)} ms | ${fmt(g.p99)} ms | ${g.rps}${g.errors ? ` (${g.errors} err.)` : ''} | ` +
-            (s ? `${fmt(s.p50)} ms | ${fmt(s.p95)} ms | ${fmt(s.p99)} ms | ${s.rps} | ${(g.p50 / s.p50).toFixed(2)} × |` : '— | — | — | — | — |'),
+            `${fmt(g.cpuMsPerRequest?.app)} ms | ` +
+            (s
+              ? `${fmt(s.p50)} ms | ${fmt(s.p95)} ms | ${fmt(s.p99)} ms | ${s.rps} | ${(g.p50 / s.p50).toFixed(2)} × | ${(g.rps / s.rps).toFixed(2)} × |`
+              : '— | — | — | — | — | — |'),
         );
       }
     }
@@ -384,7 +420,7 @@ async function main() {
           `${Math.round(gz(/^maplibre.*\.m?js$/) / 1024)} kio MapLibre (et son worker), ${Math.round(gz(/\.css$/) / 1024)} kio de CSS`,
       );
     }
-    lines.push('', `Rapport : ${file}`);
+    lines.push('', `Charge de la machine (1, 5, 15 min) : ${loadBefore} au début, ${load()} à la fin`, `Rapport : ${file}`);
     log(lines.join('\n'));
   } finally {
     server?.kill('SIGTERM');

@@ -22,6 +22,13 @@ export interface BenchScenario {
    * largest measured); maxMs: slowest GraphQL request with 1 client; maxBytes: largest response.
    */
   targets?: { p50Ms?: number; p99Ms?: number; rps?: number; maxMs?: number; maxBytes?: number };
+  /**
+   * Targets relative to the floor measured in the same run (issue 17): `rps`, the GraphQL
+   * throughput at least this share of the SQL floor's (16 clients, or the most measured); `p50`,
+   * the GraphQL p50 at most this multiple of the floor's (1 client); `appCpuMs`, the app's CPU per
+   * request at most this (16 clients).
+   */
+  floorTargets?: { rps?: number; p50?: number; appCpuMs?: number };
   /** Called once before measuring, with the benchmark database (e.g. to pick the inputs). */
   setup?: (db: BenchDb) => Promise<void>;
   /**

@@ -470,6 +470,8 @@ describe('nearest actor', () => {
          VALUES ('Acteur du test de reconstruction', 'ASSOCIATION', 'SANTE', ARRAY['vaccination'], '55545', 'ACTIVE', 'test:rebuild') RETURNING id`,
       );
       await qr.query(`INSERT INTO coverage_commune (actor_id, commune_code, local) VALUES ($1, '55545', true)`, [id]);
+      // The triggers' deltas are added at commit (migration 1764000000025): added now, inside the transaction.
+      await qr.query(`SET CONSTRAINTS coverage_theme_pending_apply IMMEDIATE`);
       const [c] = await qr.query(`SELECT actor_count FROM coverage_theme_count WHERE theme = 'vaccination' AND level = 'COMMUNE' AND code = '55545'`);
       const [k] = await qr.query(`SELECT count(*)::int AS n FROM coverage_commune cc JOIN actor a ON a.id = cc.actor_id
         WHERE cc.commune_code = '55545' AND a.status = 'ACTIVE' AND a.review_status = 'VALIDATED' AND 'vaccination' = ANY(gap_theme_keys(a.themes, a.kind))`);
