@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { inRolledBackTransaction } from './transaction.js';
 
 /**
  * SQL for the gap aggregates' consistency checks: every aggregate row that differs from a
@@ -35,20 +36,16 @@ export const DRIFT = `
  * left as it was.
  */
 export async function countsBeforeAndAfterRebuild(ds: DataSource): Promise<{ maintained: string; rebuilt: string }> {
-  const qr = ds.createQueryRunner();
-  await qr.connect();
-  try {
-    const checksum = async (): Promise<string> =>
-      (
-        await qr.query(`SELECT md5(string_agg(theme || level || code || ':' || actor_count, ',' ORDER BY theme, level, code)) AS h
-                        FROM coverage_theme_count WHERE actor_count > 0`)
-      )[0].h;
-    await qr.startTransaction();
-    const maintained = await checksum();
+  return inRolledBackTransaction(ds, async (qr) => {
+    const maintained = await coverageChecksum(qr);
     await qr.query(`SELECT gap_rebuild()`);
-    return { maintained, rebuilt: await checksum() };
-  } finally {
-    if (qr.isTransactionActive) await qr.rollbackTransaction();
-    await qr.release();
-  }
+    return { maintained, rebuilt: await coverageChecksum(qr) };
+  });
+}
+
+/** A checksum of every non-zero coverage count, read through `db` (a transaction's runner, or the pool). */
+export async function coverageChecksum(db: Pick<DataSource, 'query'>): Promise<string> {
+  const [{ h }] = await db.query(`SELECT md5(string_agg(theme || level || code || ':' || actor_count, ',' ORDER BY theme, level, code)) AS h
+                                  FROM coverage_theme_count WHERE actor_count > 0`);
+  return h;
 }

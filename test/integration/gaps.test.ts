@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActorKind, STEERING_KINDS } from '../../server/actors/actor-enums.js';
 import { STEERING_KINDS_AT_MIGRATION } from '../../migrations/1764000000011-field-actor-keys.js';
 import { errorCodes, startTestServer, type TestServer } from '../helpers/server.js';
-import { DRIFT } from '../helpers/gap-drift.js';
+import { coverageChecksum, DRIFT } from '../helpers/gap-drift.js';
+import { inRolledBackTransaction } from '../helpers/transaction.js';
 
 /**
  * Small fixtures in Meuse (55), where boundaries exist in the test database. The theme used,
@@ -450,18 +451,10 @@ describe('nearest actor', () => {
   });
 
   it('rebuilds the aggregates with their indexes back, and the triggers keep them after', async () => {
-    const qr = server.ds.createQueryRunner();
-    await qr.connect();
-    try {
-      await qr.startTransaction();
-      const sum = async () =>
-        (
-          await qr.query(`SELECT md5(string_agg(theme || level || code || ':' || actor_count, ',' ORDER BY theme, level, code)) AS h
-                         FROM coverage_theme_count WHERE actor_count > 0`)
-        )[0].h;
-      const before = await sum();
+    await inRolledBackTransaction(server.ds, async (qr) => {
+      const before = await coverageChecksum(qr);
       await qr.query(`SELECT gap_rebuild()`);
-      expect(await sum()).toBe(before);
+      expect(await coverageChecksum(qr)).toBe(before);
       const indexes = await qr.query(`SELECT indexname FROM pg_indexes WHERE tablename = 'coverage_theme_count' ORDER BY 1`);
       expect(indexes.map((i: { indexname: string }) => i.indexname)).toEqual(['coverage_theme_count_code_idx', 'coverage_theme_count_pkey']);
       // A new actor goes through the triggers' upserts (ON CONFLICT needs the primary key back).
@@ -476,10 +469,7 @@ describe('nearest actor', () => {
       const [k] = await qr.query(`SELECT count(*)::int AS n FROM coverage_commune cc JOIN actor a ON a.id = cc.actor_id
         WHERE cc.commune_code = '55545' AND a.status = 'ACTIVE' AND a.review_status = 'VALIDATED' AND 'vaccination' = ANY(gap_theme_keys(a.themes, a.kind))`);
       expect(c.actor_count).toBe(k.n);
-    } finally {
-      await qr.rollbackTransaction();
-      await qr.release();
-    }
+    });
   });
 });
 

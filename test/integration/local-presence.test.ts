@@ -6,6 +6,7 @@ import { LocalPresence1764000000018 } from '../../migrations/1764000000018-local
 import { VerifiedLocalPresence1764000000020 } from '../../migrations/1764000000020-verified-local-presence.js';
 import { ActorKind, STEERING_KINDS } from '../../server/actors/actor-enums.js';
 import { DRIFT } from '../helpers/gap-drift.js';
+import { inRolledBackTransaction } from '../helpers/transaction.js';
 import { presenceClass, presenceTruth } from '../helpers/presence-truth.js';
 import { errorCodes, startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -203,10 +204,7 @@ describe('local presence', () => {
   });
 
   it('classifies the coverage written before it, in its migration, exactly as the app resolves it', async () => {
-    const qr = server.ds.createQueryRunner();
-    await qr.connect();
-    await qr.startTransaction();
-    try {
+    await inRolledBackTransaction(server.ds, async (qr) => {
       const snapshot = async () => ({
         communes: await qr.query(`SELECT commune_code, actor_id, local FROM coverage_commune ORDER BY 1, 2`),
         areas: await qr.query(`SELECT level, code, actor_id, local FROM coverage_area ORDER BY 1, 2, 3`),
@@ -228,10 +226,7 @@ describe('local presence', () => {
       await later.up(qr);
       expect(await snapshot()).toEqual(resolved);
       expect(await qr.query(DRIFT)).toEqual([]);
-    } finally {
-      await qr.rollbackTransaction();
-      await qr.release();
-    }
+    });
   });
 
   it('should refuse a presence that is not LOCAL or ANY, given as a literal or a variable, with a clear code', async () => {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PartnershipConfirmation1764000000015 } from '../../migrations/1764000000015-partnership-confirmation.js';
 import { fixtures } from '../helpers/factories.js';
 import { errorCodes, type GraphQLResponse, startTestServer, type TestServer } from '../helpers/server.js';
+import { inRolledBackTransaction } from '../helpers/transaction.js';
 
 /**
  * Direct partnerships: declared by one side, PENDING and seen only by the two sides, the ARS
@@ -318,10 +319,7 @@ describe('partnerships awaiting the viewer’s confirmation', () => {
 describe('the migration', () => {
   it('keeps existing partnerships public, ends those whose period is over and declines duplicates', async () => {
     const migration = new PartnershipConfirmation1764000000015();
-    const qr = server.ds.createQueryRunner();
-    await qr.connect();
-    await qr.startTransaction();
-    try {
+    await inRolledBackTransaction(server.ds, async (qr) => {
       await migration.down(qr);
       const insert = async (a: string, b: string, kind: string, end: string | null, at: string) =>
         (
@@ -344,9 +342,6 @@ describe('the migration', () => {
       expect(by[current]).toEqual({ status: 'ACTIVE', confirmed: true, steps: ['->ACTIVE'] });
       expect(by[over]).toEqual({ status: 'ENDED', confirmed: true, steps: ['->ACTIVE', 'ACTIVE>ENDED'] });
       expect(by[duplicate]).toEqual({ status: 'DECLINED', confirmed: false, steps: ['->ACTIVE', 'ACTIVE>DECLINED'] });
-    } finally {
-      await qr.rollbackTransaction();
-      await qr.release();
-    }
+    });
   });
 });

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VerifiedLocalPresence1764000000020 } from '../../migrations/1764000000020-verified-local-presence.js';
 import { applyFreshnessPolicy, FreshnessPolicy } from '../../server/actors/actor-freshness.js';
 import { countsBeforeAndAfterRebuild, DRIFT } from '../helpers/gap-drift.js';
+import { inRolledBackTransaction } from '../helpers/transaction.js';
 import { presenceTruth } from '../helpers/presence-truth.js';
 import { errorCodes, startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -188,10 +189,7 @@ describe('verified local presence', () => {
   });
 
   it('classifies the records written before it, in its migration, exactly as the app does', async () => {
-    const qr = server.ds.createQueryRunner();
-    await qr.connect();
-    await qr.startTransaction();
-    try {
+    await inRolledBackTransaction(server.ds, async (qr) => {
       const snapshot = async () => ({
         flags: await qr.query(`SELECT id, verified_recently FROM actor ORDER BY id`),
         counts: await qr.query(`SELECT theme, level, code, actor_count FROM coverage_theme_count WHERE actor_count <> 0 ORDER BY 1, 2, 3`),
@@ -203,9 +201,6 @@ describe('verified local presence', () => {
       await migration.up(qr);
       expect(await snapshot()).toEqual(current);
       expect(await qr.query(DRIFT)).toEqual([]);
-    } finally {
-      await qr.rollbackTransaction();
-      await qr.release();
-    }
+    });
   });
 });
