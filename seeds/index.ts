@@ -44,8 +44,8 @@ export function startupSeedOptions(embedded: boolean): Pick<SeedOptions, 'public
 /** Bumped whenever the seeded actors (real or demonstration) change (v2: the dates of their sources, `verifiedAt`). */
 const ACTOR_SEED_VERSION = 'actors/v2';
 
-/** Bumped whenever the seed data or the way it is loaded changes. */
-const TERRITORY_SEED_VERSION = 'cog-2026+admin-express-2025/v2';
+/** Bumped whenever the seed data or the way it is loaded changes (v3: the map boundaries of seeds/data/geo/map). */
+const TERRITORY_SEED_VERSION = 'cog-2026+admin-express-2025/v3';
 
 const LEVEL_NAMES: Record<string, string> = {
   COMMUNE: 'communes',

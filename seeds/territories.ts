@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import type { DataSource } from 'typeorm';
 import { type Log, progress } from './progress.js';
 import { seedDataDir } from './paths.js';
-import { FILL_REGION_MAP_GEOMETRY } from '../server/territories/map-geometry.js';
+import { seedMapBoundaries } from './map-boundaries.js';
 import type { TerritoryRecord } from '../server/territories/territory.entity.js';
 
 const require = createRequire(import.meta.url);
@@ -364,8 +364,9 @@ export async function seedTerritories(ds: DataSource, options: TerritorySeedOpti
       [level],
     );
   }
-  for (const sql of FILL_REGION_MAP_GEOMETRY) await ds.query(sql, [null]);
-  log(`  Contours simplifiés pour l'affichage : ${Object.keys(DISPLAY_TOLERANCE).length} niveaux, et pour les cartes de région`);
+  log(`  Contours simplifiés pour l'affichage : ${Object.keys(DISPLAY_TOLERANCE).length} niveaux`);
+  // Maps of a région or a département: borders shared with the neighbours, simplified once.
+  await seedMapBoundaries(ds, { log, departements: options.departements });
 
   const counts: { level: string; total: string; with_geom: string; without: string[] | null }[] = await ds.query(
     `SELECT level, count(*) AS total, count(geom) AS with_geom,

@@ -1,5 +1,5 @@
 import { type Shared, type Sql, empty, ident, join, shared, sql } from '../db/sql.js';
-import { REGION_MAP_ZOOM, halfPixelDegrees } from '../territories/map-geometry.js';
+import { DEPARTEMENT_MAP_ZOOM, REGION_MAP_ZOOM, halfPixelDegrees } from '../territories/map-geometry.js';
 import { PARENT_COLUMN, PARENT_COLUMNS } from '../territories/territory-hierarchy.js';
 import { TerritoryLevel } from '../territories/territory-level.js';
 import { communeId, type CountSource, countSource, decisive } from './gap-source.js';
@@ -184,14 +184,17 @@ export interface FeatureOptions {
 
 /** The FeatureCollection of the rows of rm, built in SQL. */
 export function featureCollection(spec: GapSpec, { zoom, withDistance, compact, within }: FeatureOptions): Sql {
-  // Boundaries simplified to half a pixel at this zoom; région-scale maps start from those stored
-  // for zoom 7 (server/territories/map-geometry.ts). Without a zoom, the stored display geometry.
+  // Up to zoom 9, the boundaries stored for maps, whose shared borders were simplified once (no
+  // sliver between neighbours: server/territories/map-geometry.ts); deeper, the boundary simplified
+  // to half a pixel at this zoom. Without a zoom, the stored display geometry.
   const geom =
     zoom === null
       ? sql`t.geom_display`
-      : zoom === REGION_MAP_ZOOM
+      : zoom <= REGION_MAP_ZOOM
         ? sql`t.geom_z7`
-        : sql`ST_SimplifyPreserveTopology(${zoom < REGION_MAP_ZOOM ? sql`t.geom_z7` : sql`t.geom`}, ${halfPixelDegrees(zoom)}::float8)`;
+        : zoom <= DEPARTEMENT_MAP_ZOOM
+          ? sql`t.geom_z9`
+          : sql`ST_SimplifyPreserveTopology(t.geom, ${halfPixelDegrees(zoom)}::float8)`;
   // Decimals of the coordinates: 4 (about 10 m) is finer than a pixel up to zoom 10.
   const digits = zoom !== null && zoom <= 10 ? sql`4` : sql`5`;
   const properties = compact

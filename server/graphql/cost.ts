@@ -37,6 +37,7 @@ export const ARG_CAPS: Record<string, Record<string, [number, number] | number>>
   'Query.searchTerritories': { first: [1, 50], levels: 10 },
   'Query.claimableActors': { first: [1, 50] },
   'Territory.children': { first: [1, 1000] },
+  'Territory.neighbors': { first: [1, 100] },
   'Query.myNotifications': { first: [0, 100] },
   'Mutation.markNotificationsRead': { ids: 200 },
   'Query.pendingRequestsToDecide': { first: [0, 200] },

@@ -22,3 +22,12 @@ export const FILL_REGION_MAP_GEOMETRY = [
   `UPDATE territory SET geom_z7 = coalesce(geom_display, geom)
    WHERE geom IS NOT NULL AND ($1::text IS NULL OR level = $1) AND (geom_z7 IS NULL OR ST_IsEmpty(geom_z7))`,
 ];
+
+/** The zooms with boundaries stored for maps: région maps (7) and département maps (9). */
+export type MapZoom = 7 | 9;
+
+/** The column of each zoom's boundaries, prepared with shared borders simplified once (seeds/map-boundaries.ts). */
+export const MAP_GEOMETRY_COLUMNS: Record<MapZoom, 'geom_z7' | 'geom_z9'> = { 7: 'geom_z7', 9: 'geom_z9' };
+
+/** Deepest zoom served from the stored boundaries; deeper maps simplify the full boundary at each request. */
+export const DEPARTEMENT_MAP_ZOOM = 9;

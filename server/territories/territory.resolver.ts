@@ -73,6 +73,16 @@ export class TerritoryResolver {
     return services.territories.children(t, level, first);
   }
 
+  @FieldResolver(() => [Territory], {
+    description:
+      'Communes voisines d’une commune ou d’un arrondissement (pour un arrondissement : les autres arrondissements et les communes autour de sa ville), ' +
+      'les plus peuplées d’abord ; vide aux autres niveaux',
+  })
+  neighbors(@Root() t: Territory, @Arg('first', () => Int, { defaultValue: 40 }) first: number, @Ctx() { loaders }: Context): Promise<Territory[]> {
+    checkArgs('Territory.neighbors', { first });
+    return loaders.neighbors.load({ level: t.level, code: t.code, first });
+  }
+
   @FieldResolver(() => String, {
     nullable: true,
     description: 'Dans une réponse de searchTerritories, ce qui l’a fait trouver en mots : « code INSEE », « code SIREN », « code postal » ou « nom »',

@@ -8,6 +8,9 @@ import { TERRITORY_SELECT, type Territory, type TerritoryRow, toTerritory, terri
 /** How far (metres) a point outside every commune may be from one and still be placed in it. */
 export const NEAREST_COMMUNE_MAX_METERS = 2_000;
 
+/** How close (degrees, about 50 m) two boundaries must come for their territories to be neighbours. */
+export const NEIGHBOR_DEGREES = 0.0005;
+
 /** Default level of the children of each level. */
 const CHILD_LEVEL: Record<TerritoryLevel, TerritoryLevel | null> = {
   PAYS: TerritoryLevel.REGION,
@@ -201,6 +204,32 @@ export class TerritoryService {
     const ref = this.parentRefs(found).find((r) => r.level === level);
     if (!ref) return null;
     return (await this.findMany([ref]))[0];
+  }
+
+  /**
+   * The communes around each commune or arrondissement (an arrondissement's are the other
+   * arrondissements and the communes around its city), the most populous first, `first` at most:
+   * those whose boundary comes within NEIGHBOR_DEGREES of its own, since the shipped boundaries
+   * leave thin gaps between some neighbours. One query for every territory asked.
+   */
+  async neighbors(refs: readonly (TerritoryRef & { first: number })[]): Promise<Territory[][]> {
+    const rows = await run<TerritoryRow & { i: string }>(
+      this.ds,
+      sql`SELECT k.i, ${TERRITORY_SELECT}
+       FROM unnest(${refs.map((r) => r.level)}::text[], ${refs.map((r) => r.code)}::text[], ${refs.map((r) => r.first)}::int[])
+            WITH ORDINALITY AS k(level, code, lim, i)
+       JOIN territory a ON a.level = k.level AND a.code = k.code AND a.level IN ('COMMUNE', 'ARRONDISSEMENT') AND a.geom IS NOT NULL
+       CROSS JOIN LATERAL (
+         SELECT n.* FROM territory n
+         WHERE n.level IN ('COMMUNE', a.level) AND n.geom IS NOT NULL AND NOT (n.level = a.level AND n.code = a.code)
+           AND n.code IS DISTINCT FROM a.commune_code AND n.commune_code IS DISTINCT FROM a.code
+           AND ST_DWithin(n.geom, a.geom, ${NEIGHBOR_DEGREES}::float8)
+         ORDER BY n.population DESC NULLS LAST, n.code LIMIT k.lim) t
+       ORDER BY k.i, t.population DESC NULLS LAST, t.code`,
+    );
+    const result: Territory[][] = refs.map(() => []);
+    for (const r of rows) result[Number(r.i) - 1].push(toTerritory(r));
+    return result;
   }
 
   /** Boundaries as GeoJSON, optionally simplified (tolerance in degrees), batched by tolerance. */
