@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ok, regionalAnalysts, TEST_PASSWORD } from '../helpers/factories.js';
 import { type CookieClient, errorCodes, startTestServer, type TestServer } from '../helpers/server.js';
+import { allPages } from '../helpers/pages.js';
 
 /**
  * « À vérifier » (Query.actorsToVerify): the validated actors whose record is stale and that are the
@@ -148,14 +149,8 @@ describe('the records to check', () => {
 
   it('should page with the cursor codec and refuse a forged cursor', async () => {
     const all = (await list(server.admin)).edges.map((e) => e.node.id);
-    const paged: string[] = [];
-    let after: string | null = null;
-    for (let i = 0; i < 20; i++) {
-      const page = await list(server.admin, { first: 1, after });
-      paged.push(...page.edges.map((e) => e.node.id));
-      if (!page.pageInfo.hasNextPage) break;
-      after = page.pageInfo.endCursor;
-    }
+    const pages = await allPages((after) => list(server.admin, { first: 1, after }));
+    const paged = pages.flatMap((page) => page.edges.map((e) => e.node.id));
     expect(paged).toEqual(all);
     for (const cursor of [Buffer.from(JSON.stringify(['1 OR 1=1', ids.verdun])).toString('base64url'), 'x']) {
       expect(errorCodes(await server.admin.gql(LIST, { after: cursor }))).toEqual(['BAD_USER_INPUT']);

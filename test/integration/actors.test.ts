@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { epciOf } from '../helpers/factories.js';
 import { errorCodes, startTestServer, type TestServer } from '../helpers/server.js';
+import { allPages } from '../helpers/pages.js';
 
 /** Every fixture of this file carries this source, so afterAll removes exactly them. */
 const SOURCE = 'test:actors.test.ts';
@@ -214,21 +215,11 @@ describe('pagination', () => {
   const filter = { territory: { level: 'DEPARTEMENT', code: '55' } };
 
   it('pages through the results with cursors, without gaps or repeats', async () => {
-    const seen: string[] = [];
-    let after: string | null = null;
-    const pages: boolean[] = [];
-    for (let i = 0; i < 5; i++) {
-      const res: any = await server.gql(SEARCH, { filter, first: 2, after });
-      const { edges, pageInfo, totalCount } = res.data.actors;
-      expect(totalCount).toBe(5);
-      seen.push(...edges.map((e: any) => e.node.name.split(' ')[0]));
-      pages.push(pageInfo.hasNextPage);
-      expect(pageInfo.hasPreviousPage).toBe(after !== null);
-      if (!pageInfo.hasNextPage) break;
-      after = pageInfo.endCursor;
-    }
-    expect(seen).toEqual(['Alpha', 'Bravo', 'Charlie', 'Delta', 'Echo']);
-    expect(pages).toEqual([true, true, false]);
+    const pages = await allPages(async (after) => (await server.gql(SEARCH, { filter, first: 2, after })).data.actors);
+    expect(pages.map((page) => page.totalCount)).toEqual([5, 5, 5]);
+    expect(pages.map((page) => page.pageInfo.hasPreviousPage)).toEqual([false, true, true]);
+    expect(pages.map((page) => page.pageInfo.hasNextPage)).toEqual([true, true, false]);
+    expect(pages.flatMap((page) => page.edges.map((e: any) => e.node.name.split(' ')[0]))).toEqual(['Alpha', 'Bravo', 'Charlie', 'Delta', 'Echo']);
   });
 
   it('answers an exact last page and an empty page after it', async () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtures } from '../helpers/factories.js';
 import { type CookieClient, errorCodes, startTestServer, type TestServer } from '../helpers/server.js';
+import { allPages } from '../helpers/pages.js';
 
 /** Every actor of this file carries this source and every account this domain: afterAll removes exactly them. */
 const SOURCE = 'test:coalition-reads.test.ts';
@@ -44,16 +45,12 @@ describe('coalition pages', () => {
     const all = (await server.gql(Q, { first: 200, filter })).data.coalitions;
     expect(all.totalCount).toBe(all.edges.length);
     expect(all.edges.map((e: any) => e.node.id)).toEqual(expect.arrayContaining(created));
-    const seen: string[] = [];
-    let after: string | null = null;
-    for (let i = 0; i < 100; i++) {
-      const page: any = (await server.gql(Q, { first: 2, after, filter })).data.coalitions;
+    const pages = await allPages(async (after) => (await server.gql(Q, { first: 2, after, filter })).data.coalitions);
+    for (const page of pages) {
       expect(page.totalCount).toBe(all.totalCount);
-      seen.push(...page.edges.map((e: any) => e.node.id));
       expect(page.pageInfo.endCursor).toBe(page.edges.at(-1)?.cursor ?? null);
-      if (!page.pageInfo.hasNextPage) break;
-      after = page.pageInfo.endCursor;
     }
+    const seen: string[] = pages.flatMap((page) => page.edges.map((e: any) => e.node.id));
     expect(seen).toEqual(all.edges.map((e: any) => e.node.id));
     expect(new Set(seen).size).toBe(seen.length);
   });

@@ -4,6 +4,7 @@ import { communePageLevel } from '../../client/src/lib/components/territory-sear
 import { ACTORS, COMMUNE, SEARCH_TERRITORIES } from '../../client/src/lib/graphql/queries.js';
 import { epciOf } from '../helpers/factories.js';
 import { type GraphQLResponse, startTestServer, type TestServer } from '../helpers/server.js';
+import { allPages } from '../helpers/pages.js';
 
 /**
  * The commune search as a coordinator uses it (issue 16): the right commune from a five-digit
@@ -301,14 +302,8 @@ describe('proximity order of a commune page', () => {
 
   it('should page through the proximity order with cursors, without gaps or repeats', async () => {
     const all = (await list({ coversCommune: VERDUN })).edges.map((e) => e.node.id);
-    const seen: string[] = [];
-    let after: string | null = null;
-    for (let i = 0; i < 20; i++) {
-      const page = await list({ coversCommune: VERDUN }, { first: 3, after });
-      seen.push(...page.edges.map((e) => e.node.id));
-      if (!page.pageInfo.hasNextPage) break;
-      after = page.pageInfo.endCursor;
-    }
+    const pages = await allPages((after) => list({ coversCommune: VERDUN }, { first: 3, after }));
+    const seen = pages.flatMap((page) => page.edges.map((e) => e.node.id));
     expect(seen).toEqual(all);
   });
 
