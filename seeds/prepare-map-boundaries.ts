@@ -21,6 +21,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import mapshaper from 'mapshaper';
 import { seedDataDir } from './paths.js';
 
 /** The prepared files under seeds/data, by zoom: the simplification of each is half a pixel there. */
@@ -35,12 +36,7 @@ export const COMMUNES_OBJECT = 'communes';
 /** Simplification interval (metres) per zoom: about half a pixel of a 256-px tile at 46° N. */
 const INTERVAL_METERS = { 7: 400, 9: 100 } as const;
 
-interface Mapshaper {
-  runCommands(commands: string): Promise<void>;
-}
-
 export async function prepareMapBoundaries(dataDir = seedDataDir()): Promise<void> {
-  const { default: mapshaper } = (await import('mapshaper')) as { default: Mapshaper };
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'map-boundaries-'));
   try {
     const dir = path.join(dataDir, 'geo', 'communes');

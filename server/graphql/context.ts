@@ -72,6 +72,10 @@ export function createLoaders(ds: DataSource, services: Services) {
       (refs) => services.territories.neighbors(refs),
       { cacheKeyFn: (r) => `${r.level}:${r.code}:${r.first}` },
     ),
+    neighbors: new DataLoader<{ level: TerritoryLevel; code: string; first: number }, Territory[], string>(
+      (refs) => services.territories.neighbors(refs),
+      { cacheKeyFn: (r) => `${r.level}:${r.code}:${r.first}` },
+    ),
     actorTerritories: actorLoaders.territories,
     actorReach: actorLoaders.reach,
     actorReviewHistory: actorLoaders.reviewHistory,
