@@ -27,10 +27,11 @@ export class ChangeProposalResolver {
     @Arg('actorId', () => ID) actorId: string,
     @Arg('changes', () => ActorChangeInput, { description: 'Les champs à changer (null efface un champ)' }) changes: ActorChangeInput,
     @Arg('message', () => String, { nullable: true, description: 'Message aux modérateurs (2 000 caractères au plus)' }) message: string | null,
-    @Arg('email', () => String, { nullable: true, description: 'Courriel pour être recontacté, vu des seuls modérateurs' }) email: string | null,
+    @Arg('contactEmail', () => String, { nullable: true, description: 'Courriel de l’auteur pour être recontacté, vu des seuls modérateurs' })
+    contactEmail: string | null,
     @Ctx() { services, user, client }: Context,
   ): Promise<ActorChangeProposal> {
-    return services.proposals.propose(actorId, changes, message, email, user, client);
+    return services.proposals.propose(actorId, changes, message, contactEmail, user, client);
   }
 
   @Mutation(() => ActorChangeProposal, {

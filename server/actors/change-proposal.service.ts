@@ -73,7 +73,7 @@ export class ChangeProposalService {
     const text = emptyToNull(message);
     if (text && text.length > MESSAGE_MAX) throw badInput('Le message dépasse 2 000 caractères', 'message');
     const contact = emptyToNull(email);
-    if (contact && (contact.length > 254 || !isEmail(contact))) throw badInput('Le courriel n’est pas valide', 'email');
+    if (contact && (contact.length > 254 || !isEmail(contact))) throw badInput('Votre courriel n’est pas valide', 'contactEmail');
     const values = proposedValues(changes);
     if (Object.keys(values).length === 0) throw badInput('Proposez au moins une modification', 'changes');
     // Counted before anything is read or checked, as a log-in: a flood of bad proposals costs as much.

@@ -26,8 +26,8 @@ const MEUSE_ASSO = {
   source: SOURCE,
 };
 
-const PROPOSE = `mutation ($actorId: ID!, $changes: ActorChangeInput!, $message: String, $email: String) {
-  proposeActorChange(actorId: $actorId, changes: $changes, message: $message, email: $email) { id status changes { field label current proposed } }
+const PROPOSE = `mutation ($actorId: ID!, $changes: ActorChangeInput!, $message: String, $contactEmail: String) {
+  proposeActorChange(actorId: $actorId, changes: $changes, message: $message, contactEmail: $contactEmail) { id status changes { field label current proposed } }
 }`;
 const ACCEPT = `mutation ($id: ID!, $version: Int, $reason: String) {
   acceptActorChangeProposal(id: $id, version: $version, reason: $reason) { status decisionReason actor { id version phone openingHours reviewStatus } }
@@ -83,7 +83,7 @@ describe('proposing a change', () => {
       actorId: actor.id,
       changes: { phone: '03 29 86 00 00', openingHours: 'Mo-Fr 9-12' },
       message: 'Le numéro a changé',
-      email: 'habitant@example.org',
+      contactEmail: 'habitant@example.org',
     });
     expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
     expect(res.data.proposeActorChange.status).toBe('PENDING');
@@ -138,7 +138,7 @@ describe('proposing a change', () => {
       [{ changes: { audiences: ['inconnu'] } }, 'audiences'],
       [{ changes: {} }, 'changes'],
       [{ changes: { phone: MEUSE_ASSO.phone } }, 'changes'],
-      [{ changes: { phone: '03 29 86 00 02' }, email: 'pas-un-courriel' }, 'email'],
+      [{ changes: { phone: '03 29 86 00 02' }, contactEmail: 'pas-un-courriel' }, 'contactEmail'],
       [{ changes: { phone: '03 29 86 00 02' }, message: 'x'.repeat(2001) }, 'message'],
     ];
     for (const [variables, field] of cases) {

@@ -152,7 +152,7 @@ export const END_PARTNERSHIP = graphql(
 
 export const UPDATE_ACTOR = graphql(`
   mutation UpdateActor($id: ID!, $version: Int!, $input: UpdateActorInput!) {
-    updateActor(id: $id, version: $version, input: $input) { id version name description address phone email website updatedAt }
+    updateActor(id: $id, version: $version, input: $input) { id version name description address phone email website openingHours updatedAt }
   }
 `);
 

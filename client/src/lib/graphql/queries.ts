@@ -63,6 +63,7 @@ export const ACTORS = graphql(`
           reviewStatus
           lon
           lat
+          radiusKm
           address
           website
           themes { code label }
@@ -96,6 +97,8 @@ export const ACTOR = graphql(`
       email
       phone
       website
+      openingHours
+      openingSchedule { week { day hours } openNow sameEveryWeek }
       radiusKm
       isDemo
       reviewStatus
@@ -103,6 +106,8 @@ export const ACTOR = graphql(`
       status
       version
       updatedAt
+      verifiedAt
+      isStale
       themes { code label }
       audiences { code label }
       commune { code name }
@@ -115,7 +120,7 @@ export const ACTOR = graphql(`
 export const DEPARTEMENTS_BASE = graphql(`
   query DepartementsBase {
     territory(code: "FR", level: PAYS) {
-      children(level: DEPARTEMENT, first: 200) { code name geometry(simplify: 0.01) }
+      children(level: DEPARTEMENT, first: 200) { code name population lon lat geometry(simplify: 0.01) }
     }
   }
 `);
