@@ -248,6 +248,9 @@ async function studentServiceInputs(
   const territories = new TerritoryService(ds);
   const inputs: SeedInput[] = [];
   const rejected: string[] = [];
+  // The services' opening hours, transcribed from their French text into OSM opening_hours (by site).
+  const hoursFile = path.join(dir, 'horaires-osm.json');
+  const hours = new Map(Object.entries(fs.existsSync(hoursFile) ? (JSON.parse(fs.readFileSync(hoursFile, 'utf8')) as Record<string, string>) : {}));
   for (const [file, kind, sector, what] of [
     ['bapu.json', ActorKind.ETABLISSEMENT_MEDICO_SOCIAL, Sector.MEDICO_SOCIAL, 'Bureau d’aide psychologique universitaire (BAPU)'],
     ['sse.json', ActorKind.SERVICE_SANTE_ETUDIANTE, Sector.SANTE, 'Service de santé étudiante (SSE)'],
@@ -282,6 +285,7 @@ async function studentServiceInputs(
         phone: s.phone?.trim() || null,
         email: s.email?.trim() || null,
         website: s.website?.trim() || null,
+        openingHours: (s.city && hours.get(s.city)) || null,
         source: STUDENT_SOURCE,
         isDemo: false,
         verifiedAt: STUDENT_SOURCE_DATE,
