@@ -184,7 +184,8 @@ describeInBrowser('an instance run outside the State (BRAND_STATE=false) in a re
       site: {
         brandState: false,
         publisher: 'Ville de Verdun',
-        publisherAddress: 'Place de la Mairie, 55100 Verdun',
+        // A setting is text, never markup: quotes and angle brackets reach the page as such.
+        publisherAddress: 'Place de la Mairie "<b>", 55100 Verdun',
         publicationDirector: 'Le maire',
         contactEmail: 'contact@ville-verdun.example',
         host: 'Hébergeur Exemple, 1 rue du Nuage, 75000 Paris',
@@ -214,6 +215,7 @@ describeInBrowser('an instance run outside the State (BRAND_STATE=false) in a re
     await footer.getByRole('link', { name: 'Mentions légales' }).click();
     await s.page.getByText('Ville de Verdun').first().waitFor();
     await s.page.getByText(/n’est pas un site de l’État/).waitFor();
+    await s.page.getByText('Place de la Mairie "<b>", 55100 Verdun').waitFor();
     expect(await axeViolations(s.page)).toEqual([]);
     await s.page.setViewportSize(PHONE);
     await s.page.screenshot({ path: path.join(SHOTS, 'dsfr-sans-marque-mentions-390.png'), fullPage: true });
@@ -223,5 +225,6 @@ describeInBrowser('an instance run outside the State (BRAND_STATE=false) in a re
     const html = await (await fetch(`${own.url}/index.html`)).text();
     expect(html).toMatch(/<html[^>]* data-state-brand="false"/);
     expect(html).toContain('<meta name="site:publisher" content="Ville de Verdun" />');
+    expect(html).toContain('<meta name="site:publisherAddress" content="Place de la Mairie &quot;&lt;b&gt;&quot;, 55100 Verdun" />');
   });
 });
