@@ -21,7 +21,13 @@ import { rewrite } from './1764000000011-field-actor-keys.js';
  * coverage, its keys and points). The counts stay exact: each delta is an increment under the
  * counter's row lock, applied once, with the rows of the transaction that produced it.
  * `gap_rebuild()` drops the pending deltas of its own transaction (it recounts them).
- * Bulk loads that defer the aggregates (`app.gap_aggregates_deferred`) skip all of it, as before.
+ * Bulk loads that defer the aggregates (`app.gap_aggregates_deferred`) skip the deltas, as before.
+ *
+ * The data version (`data_version`, one row): every transaction that writes actors, their coverage
+ * or the territories, or rebuilds the aggregates, adds one to it when it commits (with its deltas,
+ * so only then, and whatever process wrote: the app, an import, a seed). Coverage tiles are cached
+ * under it (server/gaps/tile-cache.ts): a tile computed after reading version v holds at least the
+ * data of v, and no tile is served for a version older than the data.
  */
 export class GapAggregateDeltas1764000000025 implements MigrationInterface {
   name = 'GapAggregateDeltas1764000000025';
@@ -37,14 +43,15 @@ export class GapAggregateDeltas1764000000025 implements MigrationInterface {
     await q.query(`
       CREATE FUNCTION gap_pending_open() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        IF current_setting('app.gap_aggregates_deferred', true) = 'on' THEN RETURN NULL; END IF;
         INSERT INTO coverage_theme_pending_tx (txid) VALUES (txid_current()) ON CONFLICT DO NOTHING;
         RETURN NULL;
       END $$`);
-    for (const table of ['actor', 'coverage_commune', 'coverage_area']) {
-      await q.query(`CREATE TRIGGER ${table}_gap_pending BEFORE INSERT OR UPDATE OR DELETE ON ${table}
+    for (const table of ['actor', 'coverage_commune', 'coverage_area', 'territory']) {
+      await q.query(`CREATE TRIGGER ${table}_gap_pending BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON ${table}
         FOR EACH STATEMENT EXECUTE FUNCTION gap_pending_open()`);
     }
+    await q.query(`CREATE TABLE data_version (one boolean PRIMARY KEY DEFAULT true CHECK (one), version bigint NOT NULL)`);
+    await q.query(`INSERT INTO data_version (version) VALUES (1)`);
     await q.query(`
       CREATE FUNCTION gap_pending_apply() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
@@ -54,6 +61,7 @@ export class GapAggregateDeltas1764000000025 implements MigrationInterface {
         ON CONFLICT (theme, level, code) DO UPDATE SET actor_count = coverage_theme_count.actor_count + EXCLUDED.actor_count;
         DELETE FROM coverage_theme_pending WHERE txid = NEW.txid;
         DELETE FROM coverage_theme_pending_tx WHERE txid = NEW.txid;
+        UPDATE data_version SET version = version + 1;
         RETURN NULL;
       END $$`);
     await q.query(`CREATE CONSTRAINT TRIGGER coverage_theme_pending_apply AFTER INSERT ON coverage_theme_pending_tx
@@ -80,7 +88,8 @@ export class GapAggregateDeltas1764000000025 implements MigrationInterface {
     await rewrite(q, 'gap_actor_changed()', [back(UPSERT_CONFLICT_TO_NONE), back(UPSERT_TO_PENDING)]);
     await q.query(`DROP TRIGGER coverage_theme_pending_apply ON coverage_theme_pending_tx`);
     await q.query(`DROP FUNCTION gap_pending_apply()`);
-    for (const table of ['actor', 'coverage_commune', 'coverage_area']) await q.query(`DROP TRIGGER ${table}_gap_pending ON ${table}`);
+    await q.query(`DROP TABLE data_version`);
+    for (const table of ['actor', 'coverage_commune', 'coverage_area', 'territory']) await q.query(`DROP TRIGGER ${table}_gap_pending ON ${table}`);
     await q.query(`DROP FUNCTION gap_pending_open()`);
     await q.query(`DROP TABLE coverage_theme_pending_tx`);
     await q.query(`DROP TABLE coverage_theme_pending`);
@@ -123,5 +132,6 @@ const COMMUNE_DECREMENT = decrement('o.commune_code AS code', 'o.commune_code');
 const AREA_DECREMENT = decrement('o.level, o.code', 'o.level, o.code');
 const REBUILD_DROPS_PENDING: [string, string] = [
   'TRUNCATE actor_theme_key, actor_theme_point, coverage_theme_count;',
-  'TRUNCATE actor_theme_key, actor_theme_point, coverage_theme_count;\n        DELETE FROM coverage_theme_pending WHERE txid = txid_current();',
+  'TRUNCATE actor_theme_key, actor_theme_point, coverage_theme_count;\n        DELETE FROM coverage_theme_pending WHERE txid = txid_current();\n' +
+    '        INSERT INTO coverage_theme_pending_tx (txid) VALUES (txid_current()) ON CONFLICT DO NOTHING;',
 ];

@@ -10,6 +10,7 @@ import type { AnalyticsGate } from '../http/gate.js';
 import { sendError } from '../http/http-errors.js';
 import { GapFilterInput } from './gap.inputs.js';
 import type { GapService } from './gap.service.js';
+import { TileCache } from './tile-cache.js';
 
 /** The layer of the coverage tiles, and their extent (MapLibre's own, so no rescaling in the browser). */
 export const COVERAGE_TILE_LAYER = 'coverage';
@@ -86,13 +87,14 @@ export const GATED_TILE_ROWS = 1_000;
 /**
  * GET /tiles/coverage/{z}/{x}/{y}.mvt?filter=<JSON GapFilterInput>&zoom=<zoom of the boundaries>:
  * the coverage map as vector tiles. Bad parameters get 400 with a French message (GraphQL-shaped
- * JSON, `extensions.code`). Never cached: the coverage changes with every actor saved. A tile over
+ * JSON, `extensions.code`). Computed once per tile, filter and data version (TileCache), with an
+ * ETag: `Cache-Control: no-cache` has the browser revalidate (304 while the data has not changed). A tile over
  * more than a département's communes (tileRows) waits for a place in the analytics gate (503
  * SERVICE_BUSY when it is full) and is computed on the analytics pool (`analyticsGaps`); one over
  * more than a région's is refused (400); a statement stopped by the statement timeout gets 503
  * TIMEOUT.
  */
-export function coverageTileRoute(schema: GraphQLSchema, gaps: GapService, gate: AnalyticsGate, analyticsGaps: GapService): RequestHandler {
+export function coverageTileRoute(schema: GraphQLSchema, gaps: GapService, gate: AnalyticsGate, analyticsGaps: GapService, cache: TileCache): RequestHandler {
   return async (req, res) => {
     try {
       const z = int(req.params.z, 'z', 0, MAX_TILE_ZOOM);
@@ -110,9 +112,20 @@ export function coverageTileRoute(schema: GraphQLSchema, gaps: GapService, gate:
           'z',
         );
       }
-      const tile =
-        rows > GATED_TILE_ROWS ? await gate.run(() => coverageTile(analyticsGaps, filter, zoom, z, x, y)) : await coverageTile(gaps, filter, zoom, z, x, y);
-      res.status(200).setHeader('Content-Type', 'application/vnd.mapbox-vector-tile').setHeader('Cache-Control', 'no-store');
+      const compute = () =>
+        rows > GATED_TILE_ROWS ? gate.run(() => coverageTile(analyticsGaps, filter, zoom, z, x, y)) : coverageTile(gaps, filter, zoom, z, x, y);
+      // Read before the tile is computed: the tile holds at least this version's data.
+      const version = await cache.currentVersion();
+      const key = JSON.stringify([z, x, y, zoom, filter]);
+      const etag = version === null ? null : TileCache.etag(version, key);
+      if (etag && TileCache.matches(req.headers['if-none-match'], etag)) {
+        res.status(304).setHeader('ETag', etag).setHeader('Cache-Control', 'no-cache').end();
+        return;
+      }
+      const tile = version === null ? await compute() : await cache.get(version, key, compute);
+      res.status(200).setHeader('Content-Type', 'application/vnd.mapbox-vector-tile');
+      if (etag) res.setHeader('ETag', etag).setHeader('Cache-Control', 'no-cache');
+      else res.setHeader('Cache-Control', 'no-store');
       res.end(Buffer.from(tile.buffer, tile.byteOffset, tile.byteLength));
     } catch (err) {
       sendError(res, err, 'Erreur interne : la tuile n’a pas pu être produite.', 'tuile de couverture impossible');

@@ -23,6 +23,7 @@ import { clientPage } from './client-page.js';
 import { logger } from '../logger.js';
 import { maintainFreshness } from '../actors/actor-freshness.js';
 import { coverageTileRoute } from '../gaps/coverage-tiles.http.js';
+import { TileCache } from '../gaps/tile-cache.js';
 import { coverageGeoJsonRoute, gapCsvRoute } from '../gaps/gap-export.http.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -139,7 +140,7 @@ export async function createApp(ds: DataSource, httpServer?: Server, overrides: 
   app.get('/export/lacunes.csv', limiter, gated(analytics.gate), gapCsvRoute(schema, heavy));
   app.get('/export/couverture.geojson', limiter, gated(analytics.gate), coverageGeoJsonRoute(schema, heavy));
   // The coverage map as vector tiles (same filter as the `coverage` query, URL-encoded JSON).
-  app.get('/tiles/coverage/:z/:x/:y.mvt', limiter, coverageTileRoute(schema, services.gaps, analytics.gate, heavy.gaps));
+  app.get('/tiles/coverage/:z/:x/:y.mvt', limiter, coverageTileRoute(schema, services.gaps, analytics.gate, heavy.gaps, new TileCache(ds)));
   const root = clientRoot();
   if (root) {
     app.use('/assets', express.static(path.join(root, 'assets'), { immutable: true, maxAge: '1y' }));

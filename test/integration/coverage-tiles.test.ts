@@ -82,7 +82,7 @@ describe('coverage tiles', () => {
         const tile = await fetch(tileUrl(MEUSE, z, x, y));
         expect(tile.status).toBe(200);
         expect(tile.headers.get('content-type')).toBe('application/vnd.mapbox-vector-tile');
-        expect(tile.headers.get('cache-control')).toBe('no-store');
+        expect(tile.headers.get('cache-control')).toBe('no-cache');
         decoded.push(...(await decode(tile)));
       }
     const byCode = new Map(decoded.map((f) => [f.properties.code, f]));

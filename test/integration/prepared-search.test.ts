@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPrepared, sql } from '../../server/db/sql.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { type GraphQLResponse, startTestServer, type TestServer } from '../helpers/server.js';
 
 /**
  * The directory's search runs as a named prepared statement (runPrepared, server/db/sql.ts): its
@@ -48,7 +48,7 @@ const variables = (i: number) => ({ c: COMMUNES[i % COMMUNES.length], t: [THEMES
 
 describe('the search as a prepared statement', () => {
   it('should not mix up the answers of many searches of the same shape sent at once', { timeout: 120_000 }, async () => {
-    const alone = [];
+    const alone: GraphQLResponse[] = [];
     for (let i = 0; i < 18; i++) alone.push(await server.gql(SEARCH, variables(i)));
     for (const res of alone) expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
     expect(alone.some((r) => r.data.actors.totalCount > 0)).toBe(true);
