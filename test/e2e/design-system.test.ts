@@ -4,7 +4,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { axeViolations } from '../helpers/axe.js';
 import { describeInBrowser, SHOTS } from '../helpers/browser.js';
 import { fixtures, MEUSE_CLSM, VERDUN_CPTS } from '../helpers/factories.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { type CookieClient, startTestServer, type TestServer } from '../helpers/server.js';
 
 const SOURCE = 'test:e2e/design-system.test.ts';
 const DOMAIN = '@test-e2e-design-system.local';
@@ -20,6 +20,7 @@ const DESKTOP = { width: 1366, height: 768 };
 describeInBrowser('design system and mobile layout in a real browser (Chromium)', (s) => {
   let actorId: string;
   let coalitionId: string;
+  let coordinator: CookieClient;
   let violations: string[] = [];
   const { createActor, createUser, createCoalition } = fixtures(() => s.server, { source: SOURCE, domain: DOMAIN, password: 'mot de passe dsfr' });
 
@@ -37,7 +38,7 @@ describeInBrowser('design system and mobile layout in a real browser (Chromium)'
         territories: [{ level: 'COMMUNE', code: '55545' }],
       });
     }
-    const coordinator = await createUser('coordination', 'COORDINATOR', ['cpts']);
+    coordinator = await createUser('coordination', 'COORDINATOR', ['cpts']);
     coalitionId = (await createCoalition('clsm', coordinator, { ...MEUSE_CLSM, name: 'DSFR Coalition santé mentale en Meuse', pilotActorId: actorId })).id;
     await s.page.addInitScript(() => {
       const seen: string[] = ((globalThis as any).__cspViolations = []);
@@ -116,6 +117,29 @@ describeInBrowser('design system and mobile layout in a real browser (Chromium)'
     await s.page.getByRole('dialog', { name: 'Menu' }).getByRole('link', { name: 'Coalitions' }).click();
     await s.page.waitForURL(/\/coalitions$/);
     await expect.poll(() => s.page.getByRole('dialog', { name: 'Menu' }).count()).toBe(0);
+  });
+
+  it('should show the signed-in account in the header’s tools, and in the menu on a phone', async () => {
+    const url = new URL(s.server.url);
+    await s.browser.addCookies([
+      { name: 'session', value: coordinator.cookies.get('session')!, domain: url.hostname, path: '/', httpOnly: true, sameSite: 'Lax' },
+    ]);
+    try {
+      await open(s.page, '/mon-espace');
+      await expect.poll(() => s.page.getByRole('banner').getByTestId('who').textContent()).toContain('coordination');
+      await s.page.getByRole('banner').getByRole('button', { name: 'Se déconnecter' }).waitFor();
+      await s.page.screenshot({ path: path.join(SHOTS, 'dsfr-connecte-1366.png') });
+      await open(s.page, '/mon-espace', PHONE);
+      await s.page.getByRole('button', { name: 'Menu' }).click();
+      const dialog = s.page.getByRole('dialog', { name: 'Menu' });
+      await expect.poll(() => dialog.getByTestId('who').textContent()).toContain('coordination');
+      await dialog.getByRole('link', { name: 'Mon compte' }).waitFor();
+      await expect.poll(() => dialog.evaluate((e) => getComputedStyle(e).opacity)).toBe('1');
+      await s.page.screenshot({ path: path.join(SHOTS, 'dsfr-connecte-menu-390.png') });
+      expect(await axeViolations(s.page)).toEqual([]);
+    } finally {
+      await s.browser.clearCookies();
+    }
   });
 
   it('should put the commune’s filters behind « Filtres (n) » on a phone, the first result in view without scrolling', async () => {
