@@ -8,6 +8,7 @@ import type { CreateActorInput } from '../server/actors/actor.inputs.js';
 import { ActorService, type ActorRecord } from '../server/actors/actor.service.js';
 import { levelFor } from '../server/actors/actor-columns.js';
 import { run, sql } from '../server/db/sql.js';
+import { refreshStatistics } from '../server/db/statistics.js';
 import { TerritoryLevel } from '../server/territories/territory-level.js';
 import { TerritoryService } from '../server/territories/territory.service.js';
 import { ThemeService } from '../server/themes/theme.service.js';
@@ -155,6 +156,7 @@ async function insertMissing(ds: DataSource, inputs: SeedInput[], label: string,
     });
   }
   await dateSeeded(ds, inputs);
+  await refreshStatistics(ds, records.length);
   report.created = records.length;
   if (report.created || report.rejected.length) {
     log(

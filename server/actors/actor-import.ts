@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AuthUser } from '../auth/auth.types.js';
+import { refreshStatistics } from '../db/statistics.js';
 import { defineEnum, type EnumValue } from '../graphql/enums.js';
 import type { ThemeService } from '../themes/theme.service.js';
 import type { TerritoryService } from '../territories/territory.service.js';
@@ -71,6 +72,8 @@ export interface ImportOptions {
    * that are also at least half as many as the actors already in the directory.
    */
   deferAggregatesFrom?: number;
+  /** From this many writes the planner statistics are refreshed after the commit (default ANALYZE_FROM_ROWS). */
+  analyzeFrom?: number;
 }
 
 /** Most rows one import takes. */
@@ -179,6 +182,7 @@ export async function importActors(ds: DataSource, services: ImportServices, inp
       );
     });
     report.committed = true;
+    await refreshStatistics(ds, report.created + report.updated, options.analyzeFrom);
   } catch (err) {
     if (!(err instanceof Rollback)) throw err;
   }

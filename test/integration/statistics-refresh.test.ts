@@ -1,0 +1,59 @@
+import 'reflect-metadata';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { importActors } from '../../server/actors/actor-import.js';
+import { createServices } from '../../server/graphql/context.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+/**
+ * Issue 17: the embedded PGlite runs no autovacuum, and its planner statistics were refreshed at
+ * start only: after a large import it planned for the tables as they were before. A large write
+ * now refreshes them after its commit (server/db/statistics.ts), on both backends.
+ */
+const SOURCE = 'test:statistics-refresh.test.ts';
+let server: TestServer;
+
+beforeAll(async () => {
+  server = await startTestServer();
+});
+
+afterAll(async () => {
+  if (!server) return;
+  await server.ds.query(`DELETE FROM actor WHERE source = $1`, [SOURCE]);
+  await server.close();
+});
+
+/** The planner's row estimate of a table and its real row count. */
+const estimate = async (table: 'actor' | 'coverage_commune') =>
+  (
+    await server.ds.query(`SELECT (SELECT reltuples::int FROM pg_class WHERE oid = $1::regclass) AS planned, (SELECT count(*)::int FROM ${table}) AS real`, [
+      table,
+    ])
+  )[0] as {
+    planned: number;
+    real: number;
+  };
+
+const csv = (n: number, from: number) =>
+  [
+    'nom;type;secteur;commune;thematiques;territoires;source',
+    ...Array.from({ length: n }, (_, i) => `Statistiques ${from + i};association;social;55545;vaccination;commune:55545;${SOURCE}`),
+  ].join('\n');
+
+describe('planner statistics after large writes', () => {
+  it('should leave the statistics to the next large write after a small import', async () => {
+    await server.ds.query(`ANALYZE actor, coverage_commune`);
+    const report = await importActors(server.ds, createServices(server.ds), csv(3, 0), { analyzeFrom: 10 });
+    expect(report.committed).toBe(true);
+    const after = await estimate('actor');
+    expect(after.planned).toBe(after.real - 3);
+  });
+
+  it('should refresh the statistics of the directory right after a large import', async () => {
+    const report = await importActors(server.ds, createServices(server.ds), csv(12, 100), { analyzeFrom: 10 });
+    expect(report).toMatchObject({ created: 12, committed: true });
+    for (const table of ['actor', 'coverage_commune'] as const) {
+      const { planned, real } = await estimate(table);
+      expect(planned, table).toBe(real);
+    }
+  });
+});
