@@ -22,6 +22,8 @@ export interface Fixtures {
    * a région and the actors of `actorKeys` it represents, and stores a client signed in as it.
    */
   createUser: (key: string, role: TestAccount['role'], actorKeys?: string[], regionCode?: string | null) => Promise<SignedIn>;
+  /** The ARS analysts of the two régions the tests' actors sit in: `users.analyst44` (Grand Est) and `users.analyst11` (Île-de-France). */
+  createRegionalAnalysts: () => Promise<void>;
   /** Creates a coalition as `as` (piloted by one of its actors), stored as `coalition[key]`; fails the test on any error. */
   createCoalition: (key: string, as: CookieClient, input: Record<string, unknown>) => Promise<CoalitionCreated>;
   /** A new client signed in as the account `key` (a second browser of the same person). */
@@ -83,6 +85,17 @@ export function fixtures(server: () => TestServer, { source, domain, password = 
     actor[key] = (await server().createActor({ source, ...input })).id;
     return actor[key];
   };
+  const createUser: Fixtures['createUser'] = async (key, role, actorKeys = [], regionCode = null) => {
+    users[key] = await server().signedIn({
+      email: email(key),
+      password,
+      role,
+      regionCode,
+      actorIds: actorKeys.map((k) => actor[k]),
+      displayName: `Personne ${key}`,
+    });
+    return users[key];
+  };
   return {
     actor,
     users,
@@ -92,16 +105,10 @@ export function fixtures(server: () => TestServer, { source, domain, password = 
     createActors: async (inputs) => {
       for (const [key, input] of Object.entries(inputs)) await createActor(key, input);
     },
-    createUser: async (key, role, actorKeys = [], regionCode = null) => {
-      users[key] = await server().signedIn({
-        email: email(key),
-        password,
-        role,
-        regionCode,
-        actorIds: actorKeys.map((k) => actor[k]),
-        displayName: `Personne ${key}`,
-      });
-      return users[key];
+    createUser,
+    createRegionalAnalysts: async () => {
+      await createUser('analyst44', 'ANALYST', [], '44');
+      await createUser('analyst11', 'ANALYST', [], '11');
     },
     createCoalition: async (key, as, input) => {
       const created = await ok<{ createCoalition: CoalitionCreated }>(as.gql(CREATE_COALITION, { input }));

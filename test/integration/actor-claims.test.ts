@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fixtures, MEUSE_CLSM, ok, type SignedIn } from '../helpers/factories.js';
 import { errorCodes, type GraphQLResponse, useTestServer } from '../helpers/server.js';
+import { MEUSE } from '../helpers/places.js';
 
 /**
  * Claims to represent an actor, from sign-up to coalition: a brand-new account finds its structure
@@ -12,12 +13,11 @@ import { errorCodes, type GraphQLResponse, useTestServer } from '../helpers/serv
 const SOURCE = 'test:actor-claims.test.ts';
 const DOMAIN = '@test-claims.local';
 const FORGED = '00000000-0000-4000-8000-000000000000';
-const MEUSE = { level: 'DEPARTEMENT', code: '55' };
 const THEME = 'parentalite';
 
 const server = useTestServer();
 const f = fixtures(server, { source: SOURCE, domain: DOMAIN });
-const { actor, users, createUser } = f;
+const { actor, users, createRegionalAnalysts, createUser } = f;
 
 const FIELDS = 'id status statusLabel message claimantName decisionReason decidedByName decidedAt viewerCanDecide viewerCanWithdraw actor { id name }';
 const CLAIM = `mutation ($a: ID!, $m: String) { claimActor(actorId: $a, message: $m) { ${FIELDS} } }`;
@@ -67,8 +67,7 @@ beforeAll(async () => {
   await createUser('rep', 'MEMBER', ['repped']);
   await createUser('rep2', 'MEMBER', ['repped']);
   await createUser('otherRep', 'MEMBER', ['other']);
-  await createUser('analyst44', 'ANALYST', [], '44');
-  await createUser('analyst11', 'ANALYST', [], '11');
+  await createRegionalAnalysts();
   await createUser('coord', 'COORDINATOR', ['pilot']);
   await f.createCoalition('clsm', users.coord, { ...MEUSE_CLSM, name: 'Claim CLSM de la Meuse', pilotActorId: actor.pilot });
 });

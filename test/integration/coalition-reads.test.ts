@@ -2,12 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtures } from '../helpers/factories.js';
 import { type CookieClient, errorCodes, startTestServer, type TestServer } from '../helpers/server.js';
 import { allPages } from '../helpers/pages.js';
+import { MEUSE } from '../helpers/places.js';
 
 /** Every actor of this file carries this source and every account this domain: afterAll removes exactly them. */
 const SOURCE = 'test:coalition-reads.test.ts';
 const DOMAIN = '@test-coalition-reads.local';
-
-const MEUSE = { level: 'DEPARTEMENT', code: '55' };
 
 let server: TestServer;
 let admin: CookieClient;

@@ -18,7 +18,7 @@ const SECRET = {
 };
 
 let server: TestServer;
-const { actor, users, coalition, createActor, createUser } = fixtures(() => server, { source: SOURCE, domain: DOMAIN });
+const { actor, users, coalition, createActor, createRegionalAnalysts, createUser } = fixtures(() => server, { source: SOURCE, domain: DOMAIN });
 const membership: Record<string, string> = {};
 
 /** True if the response shows anything of the members-only coalition beyond its id. */
@@ -53,8 +53,7 @@ beforeAll(async () => {
     if (key === 'pilot') await createUser('coord', 'COORDINATOR', [key]);
     else await createUser(key, 'MEMBER', [key]);
   }
-  await createUser('analyst44', 'ANALYST', [], '44');
-  await createUser('analyst11', 'ANALYST', [], '11');
+  await createRegionalAnalysts();
 
   const create = `mutation ($input: CreateCoalitionInput!) { createCoalition(input: $input) { id version } }`;
   const secret = await ok(

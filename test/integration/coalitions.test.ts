@@ -10,7 +10,7 @@ const FORGED = '00000000-0000-4000-8000-000000000000';
 
 let server: TestServer;
 let verdunEpci: string;
-const { actor, coalition, users, createActor, createActors, createUser, createCoalition, logIn } = fixtures(() => server, {
+const { actor, coalition, users, createActor, createActors, createRegionalAnalysts, createUser, createCoalition, logIn } = fixtures(() => server, {
   source: SOURCE,
   domain: DOMAIN,
   password: PASSWORD,
@@ -51,8 +51,7 @@ beforeAll(async () => {
   await createUser('member', 'MEMBER', ['partner1']);
   await createUser('other', 'MEMBER', ['partner2']);
   await createUser('outsider', 'COORDINATOR', ['far']);
-  await createUser('analyst44', 'ANALYST', [], '44');
-  await createUser('analyst11', 'ANALYST', [], '11');
+  await createRegionalAnalysts();
   await createUser('graph', 'COORDINATOR', ['X', 'Z1']);
 
   const mental = { themes: ['sante-mentale'] };

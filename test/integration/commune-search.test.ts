@@ -5,6 +5,7 @@ import { ACTORS, COMMUNE, SEARCH_TERRITORIES } from '../../client/src/lib/graphq
 import { epciOf } from '../helpers/factories.js';
 import { type GraphQLResponse, startTestServer, type TestServer } from '../helpers/server.js';
 import { allPages } from '../helpers/pages.js';
+import { VERDUN } from '../helpers/places.js';
 
 /**
  * The commune search as a coordinator uses it (issue 16): the right commune from a five-digit
@@ -13,7 +14,6 @@ import { allPages } from '../helpers/pages.js';
  * documents (client/src/lib/graphql/queries.ts), sent over HTTP.
  */
 const SOURCE = 'test:commune-search';
-const VERDUN = '55545';
 const PARIS_18 = '75118';
 
 let server: TestServer;

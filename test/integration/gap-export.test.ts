@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DRIFT } from '../helpers/gap-drift.js';
 import { epciOf, ok } from '../helpers/factories.js';
 import { type CookieClient, startTestServer, type TestServer } from '../helpers/server.js';
+import { MEUSE, VERDUN } from '../helpers/places.js';
 
 /**
  * The gaps export (GET /export/lacunes.csv) and the coverage map's GeoJSON (GET
@@ -14,8 +15,6 @@ import { type CookieClient, startTestServer, type TestServer } from '../helpers/
 const SOURCE = 'test:gap-export.test.ts';
 const DOMAIN = '@test-gap-export.local';
 const THEME = 'vaccination';
-const VERDUN = '55545';
-const MEUSE = { level: 'DEPARTEMENT', code: '55' };
 const MEUSE_FILTER = { scope: MEUSE, level: 'COMMUNE', themes: [THEME] };
 
 const HEADER = [

@@ -4,6 +4,7 @@ import { STEERING_KINDS_AT_MIGRATION } from '../../migrations/1764000000011-fiel
 import { errorCodes, startTestServer, type TestServer } from '../helpers/server.js';
 import { coverageChecksum, DRIFT } from '../helpers/gap-drift.js';
 import { inRolledBackTransaction } from '../helpers/transaction.js';
+import { BAR_LE_DUC, GRAND_VERDUN, REVIGNY_EPCI, VERDUN } from '../helpers/places.js';
 
 /**
  * Small fixtures in Meuse (55), where boundaries exist in the test database. The theme used,
@@ -13,10 +14,6 @@ import { inRolledBackTransaction } from '../helpers/transaction.js';
  * - A3 (CLSM) covers Verdun for a sub-theme of santé mentale (prévention du suicide);
  * - A4 (CLSM) covers Bar-le-Duc but is archived: it counts nowhere.
  */
-const REVIGNY_EPCI = '245501184';
-const GRAND_VERDUN = '200049187';
-const VERDUN = '55545';
-const BAR_LE_DUC = '55029';
 const REVIGNY = '55427';
 const THEME = 'logement-habitat';
 

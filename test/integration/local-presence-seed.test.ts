@@ -5,6 +5,7 @@ import { STEERING_KINDS } from '../../server/actors/actor-enums.js';
 import { presenceTruth } from '../helpers/presence-truth.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { TEST_DEPARTEMENTS } from '../setup/template-database.js';
+import { MEUSE, VERDUN } from '../helpers/places.js';
 
 /**
  * The directory as `npm start` seeds it on the embedded database (real organisations named in
@@ -12,9 +13,7 @@ import { TEST_DEPARTEMENTS } from '../setup/template-database.js';
  * Before local presence, santé mentale had no gap over every commune of Grand Est: the national
  * bodies declared on the whole country covered them all.
  */
-const VERDUN = '55545';
 const GRAND_EST = { level: 'REGION', code: '44' };
-const MEUSE = { level: 'DEPARTEMENT', code: '55' };
 const GAPS = `query ($filter: GapFilterInput) {
   gaps(filter: $filter, first: 5000) { totalCount territoryCount rows { territory { code } localActorCount wideActorCount presence } }
 }`;

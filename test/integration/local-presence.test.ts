@@ -9,6 +9,7 @@ import { DRIFT } from '../helpers/gap-drift.js';
 import { inRolledBackTransaction } from '../helpers/transaction.js';
 import { presenceClass, presenceTruth } from '../helpers/presence-truth.js';
 import { errorCodes, startTestServer, type TestServer } from '../helpers/server.js';
+import { BAR_LE_DUC, MEUSE, REVIGNY_EPCI, VERDUN } from '../helpers/places.js';
 
 /**
  * Local presence (migration 1764000000018): an actor counts as present in a commune when its
@@ -25,11 +26,7 @@ import { errorCodes, startTestServer, type TestServer } from '../helpers/server.
  * - EPCI: the communauté de communes of Revigny: local in its 16 communes.
  */
 const THEME = 'logement-habitat';
-const VERDUN = '55545';
-const BAR_LE_DUC = '55029';
-const REVIGNY_EPCI = '245501184';
 const VERDUN_LON_LAT = { lon: 5.3844, lat: 49.1598 };
-const MEUSE = { level: 'DEPARTEMENT', code: '55' };
 
 let server: TestServer;
 const ids: Record<string, string> = {};

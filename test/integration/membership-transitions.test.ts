@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtures } from '../helpers/factories.js';
 import { type CookieClient, errorCodes, startTestServer, type TestServer } from '../helpers/server.js';
+import { MEUSE } from '../helpers/places.js';
 
 /** Every actor of this file carries this source and every account this domain: afterAll removes exactly them. */
 const SOURCE = 'test:membership-transitions.test.ts';
 const DOMAIN = '@test-membership-transitions.local';
-
-const MEUSE = { level: 'DEPARTEMENT', code: '55' };
 
 let server: TestServer;
 const { actor, createActor, createUser, createCoalition } = fixtures(() => server, { source: SOURCE, domain: DOMAIN });

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CookieClient, errorCodes, startTestServer, type TestAccount, type TestServer } from '../helpers/server.js';
 import { regionalAnalysts, TEST_PASSWORD } from '../helpers/factories.js';
 import { countsBeforeAndAfterRebuild, DRIFT } from '../helpers/gap-drift.js';
+import { BAR_LE_DUC, MEUSE, VERDUN } from '../helpers/places.js';
 
 /**
  * Found by an attacker on a fresh clone: a self-registered account created an association covering
@@ -16,9 +17,6 @@ import { countsBeforeAndAfterRebuild, DRIFT } from '../helpers/gap-drift.js';
 const SOURCE = 'test:moderation.test.ts';
 const DOMAIN = '@test-moderation.local';
 const THEME = 'vaccination';
-const VERDUN = '55545';
-const BAR_LE_DUC = '55029';
-const MEUSE = { level: 'DEPARTEMENT', code: '55' };
 
 let server: TestServer;
 let analyst11: CookieClient;

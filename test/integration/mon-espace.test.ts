@@ -1,13 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtures, ok, VERDUN_CPTS } from '../helpers/factories.js';
 import { type CookieClient, errorCodes, startTestServer, type TestServer } from '../helpers/server.js';
+import { MEUSE } from '../helpers/places.js';
 
 const SOURCE = 'test:mon-espace.test.ts';
 const DOMAIN = '@test-mon-espace.local';
-const MEUSE = { level: 'DEPARTEMENT', code: '55' };
 
 let server: TestServer;
-const { actor, users, coalition, createActors, createUser, createCoalition } = fixtures(() => server, { source: SOURCE, domain: DOMAIN });
+const { actor, users, coalition, createActors, createRegionalAnalysts, createUser, createCoalition } = fixtures(() => server, {
+  source: SOURCE,
+  domain: DOMAIN,
+});
 /** The pending request of `asso` in each coalition, by coalition key. */
 const request: Record<string, string> = {};
 
@@ -34,8 +37,7 @@ beforeAll(async () => {
   await createUser('coordB', 'COORDINATOR', ['pilotB']);
   await createUser('member', 'MEMBER', ['asso']);
   await createUser('otherMember', 'MEMBER', ['other']);
-  await createUser('analyst44', 'ANALYST', [], '44');
-  await createUser('analyst11', 'ANALYST', [], '11');
+  await createRegionalAnalysts();
   const base = { kind: 'THEMATIQUE', themes: ['sante-mentale'], territory: MEUSE };
   await createCoalition('a', users.coordA, { ...base, name: 'Espace coalition A', pilotActorId: actor.pilotA });
   // A public coalition: anyone sees it and its active members, only its coordinators its requests.

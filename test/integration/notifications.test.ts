@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtures, ok, VERDUN_CPTS } from '../helpers/factories.js';
 import { type CookieClient, errorCodes, startTestServer, type TestServer } from '../helpers/server.js';
+import { MEUSE } from '../helpers/places.js';
 
 const SOURCE = 'test:notifications.test.ts';
 const DOMAIN = '@test-notifications.local';
-const MEUSE = { level: 'DEPARTEMENT', code: '55' };
 
 let server: TestServer;
 const { actor, users, createActors, createUser, createCoalition } = fixtures(() => server, { source: SOURCE, domain: DOMAIN });

@@ -3,6 +3,7 @@ import { PartnershipConfirmation1764000000015 } from '../../migrations/176400000
 import { fixtures } from '../helpers/factories.js';
 import { errorCodes, type GraphQLResponse, startTestServer, type TestServer } from '../helpers/server.js';
 import { inRolledBackTransaction } from '../helpers/transaction.js';
+import { MEUSE } from '../helpers/places.js';
 
 /**
  * Direct partnerships: declared by one side, PENDING and seen only by the two sides, the ARS
@@ -17,8 +18,7 @@ const FORGED = '00000000-0000-4000-8000-000000000000';
 
 let server: TestServer;
 const f = fixtures(() => server, { source: SOURCE, domain: DOMAIN, password: PASSWORD });
-const { actor, users, createUser } = f;
-const MEUSE = { level: 'DEPARTEMENT', code: '55' };
+const { actor, users, createRegionalAnalysts, createUser } = f;
 type Client = { gql: TestServer['gql'] };
 
 const FIELDS = `id kind status title ended endDate confirmedAt endedAt viewerCanDecide viewerCanEnd actorA { id } actorB { id }
@@ -76,8 +76,7 @@ beforeAll(async () => {
   await createUser('mairie', 'MEMBER', ['mairie']);
   await createUser('both', 'COORDINATOR', ['asso2', 'mairie']);
   await createUser('stranger', 'MEMBER', []);
-  await createUser('analyst44', 'ANALYST', [], '44');
-  await createUser('analyst11', 'ANALYST', [], '11');
+  await createRegionalAnalysts();
 });
 
 afterAll(() => server?.close());

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { epciOf, fixtures, ok } from '../helpers/factories.js';
 import { errorCodes, startTestServer, type TestServer } from '../helpers/server.js';
+import { BAR_LE_DUC, VERDUN } from '../helpers/places.js';
 
 /**
  * The territorial diagnostic against what the fixtures make true: the test database has no actor
@@ -11,11 +12,9 @@ import { errorCodes, startTestServer, type TestServer } from '../helpers/server.
  */
 const SOURCE = 'test:territorial-diagnostic.test.ts';
 const SECRET = 'Diag Cellule confidentielle de Verdun';
-const VERDUN = '55545';
-const BAR_LE_DUC = '55029';
 
 let server: TestServer;
-const { actor, coalition, createActor, createUser, createCoalition, users } = fixtures(() => server, {
+const { actor, coalition, createActor, createRegionalAnalysts, createUser, createCoalition, users } = fixtures(() => server, {
   source: SOURCE,
   domain: '@test-diagnostic.local',
 });
@@ -214,8 +213,7 @@ describe('territorialDiagnostic: freshness', () => {
 describe('territorialDiagnostic: coalitions', () => {
   beforeAll(async () => {
     const coord = await createUser('coord', 'COORDINATOR', ['verdun']);
-    await createUser('analyst44', 'ANALYST', [], '44');
-    await createUser('analyst11', 'ANALYST', [], '11');
+    await createRegionalAnalysts();
     const common = { kind: 'THEMATIQUE', themes: ['sante-mentale'], joinPolicy: 'APPROVAL', pilotActorId: actor.verdun };
     await createCoalition('secret', coord, { ...common, name: SECRET, visibility: 'MEMBERS', territory: { level: 'COMMUNE', code: VERDUN } });
     await createCoalition('public', coord, { ...common, name: 'Diag Coalition publique', visibility: 'PUBLIC', territory: { level: 'EPCI', code: epci } });

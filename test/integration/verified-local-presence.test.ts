@@ -8,6 +8,7 @@ import { countsBeforeAndAfterRebuild, DRIFT } from '../helpers/gap-drift.js';
 import { inRolledBackTransaction } from '../helpers/transaction.js';
 import { presenceTruth } from '../helpers/presence-truth.js';
 import { errorCodes, startTestServer, type TestServer } from '../helpers/server.js';
+import { BAR_LE_DUC, MEUSE, REVIGNY_EPCI, VERDUN } from '../helpers/places.js';
 
 /**
  * Verified local presence (migration 1764000000020): the figures split the local actors of a
@@ -23,10 +24,6 @@ import { errorCodes, startTestServer, type TestServer } from '../helpers/server.
  * - REGIONAL: the région, confirmed today: verified but wide, so in no verified local figure.
  */
 const THEME = 'logement-habitat';
-const VERDUN = '55545';
-const BAR_LE_DUC = '55029';
-const REVIGNY_EPCI = '245501184';
-const MEUSE = { level: 'DEPARTEMENT', code: '55' };
 
 let server: TestServer;
 const ids: Record<string, string> = {};
