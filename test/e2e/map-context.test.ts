@@ -1,0 +1,85 @@
+import path from 'node:path';
+import { beforeAll, expect, it } from 'vitest';
+import { describeInBrowser, mapIdle, SHOTS } from '../helpers/browser.js';
+
+const SOURCE = 'test:e2e/map-context.test.ts';
+
+/**
+ * The maps with their context, offline (issue 16): a commune's map shows the neighbouring
+ * communes' outlines and names, its département's boundary and a legend of every symbol; an actor
+ * acting within a radius is a circle, and « Voir son territoire » frames it; the gaps map names
+ * the départements and the large communes and says what its dashed line is.
+ */
+describeInBrowser('maps with context: neighbours, names, legend, radius circle (Chromium)', (s) => {
+  const legend = () => s.page.getByRole('list', { name: 'Légende de la carte' }).innerText();
+  const mapView = async () => {
+    const map = s.page.locator('.map[data-zoom]');
+    return {
+      zoom: Number(await map.getAttribute('data-zoom')),
+      center: String(await map.getAttribute('data-center'))
+        .split(',')
+        .map(Number),
+    };
+  };
+
+  beforeAll(async () => {
+    // 25 km around Étain, north-east of Verdun: it covers Verdun without being in it.
+    const res = await s.server.admin.gql(`mutation ($i: CreateActorInput!) { createActor(input: $i) { id } }`, {
+      i: {
+        name: 'Prévention Étain 25 km',
+        kind: 'ASSOCIATION',
+        sector: 'SOCIAL',
+        themes: ['parentalite'],
+        source: SOURCE,
+        lon: 5.64,
+        lat: 49.213,
+        radiusKm: 25,
+      },
+    });
+    expect(res.errors).toBeUndefined();
+  });
+
+  it('should draw Verdun among its named neighbours, inside the dashed boundary of the Meuse, with a legend of every symbol', async () => {
+    await s.page.setViewportSize({ width: 1366, height: 768 });
+    await s.page.goto(`${s.server.url}/communes/55545`);
+    await mapIdle(s.page);
+    await expect.poll(() => s.page.locator('.map-label-focus').allTextContents(), { timeout: 15_000 }).toEqual(['Verdun']);
+    // The neighbours' names, none of them Verdun, and some of the communes that touch it.
+    await expect.poll(() => s.page.locator('.map-label-commune').count(), { timeout: 15_000 }).toBeGreaterThan(4);
+    const names = await s.page.locator('.map-label-commune').allTextContents();
+    expect(names).not.toContain('Verdun');
+    expect(names.some((n) => ['Belleville-sur-Meuse', 'Thierville-sur-Meuse', 'Haudainville', 'Belrupt-en-Verdunois'].includes(n))).toBe(true);
+    const text = await legend();
+    for (const item of ['Commune recherchée', 'Communes voisines', 'Limite du département', 'Acteur (son adresse)', 'Rayon d’action d’un acteur de la liste'])
+      expect(text).toContain(item);
+    await s.page.locator('.map-col').screenshot({ path: path.join(SHOTS, 'carte-commune-contexte.png') });
+  });
+
+  it('should draw a radius actor as a circle and frame it on « Voir son territoire »', async () => {
+    await s.page.goto(`${s.server.url}/communes/55545`);
+    await mapIdle(s.page);
+    await expect.poll(() => s.page.locator('.map-label-focus').count(), { timeout: 15_000 }).toBe(1);
+    const before = await mapView();
+    const item = s.page.getByRole('listitem').filter({ hasText: 'Prévention Étain 25 km' });
+    await item.getByRole('button', { name: /Voir son territoire/ }).click();
+    await expect.poll(legend, { timeout: 15_000 }).toContain('Rayon d’action de l’acteur choisi');
+    // Framed on the 50-km-wide circle: further out than Verdun, centred on Étain.
+    await expect.poll(async () => (await mapView()).zoom, { timeout: 15_000 }).toBeLessThan(before.zoom - 1);
+    const after = await mapView();
+    expect(Math.abs(after.center[0] - 5.64)).toBeLessThan(0.05);
+    expect(Math.abs(after.center[1] - 49.213)).toBeLessThan(0.05);
+    await mapIdle(s.page);
+    await s.page.locator('.map-col').screenshot({ path: path.join(SHOTS, 'carte-commune-rayon.png') });
+  });
+
+  it('should name the Meuse and its large communes on the gaps map, and say what its dashed line is', async () => {
+    await s.page.goto(`${s.server.url}/lacunes?region=44&departement=55&niveau=COMMUNE&theme=parentalite`);
+    await mapIdle(s.page);
+    await expect.poll(() => s.page.locator('.map-label-departement').allTextContents(), { timeout: 20_000 }).toContain('Meuse');
+    await expect
+      .poll(() => s.page.locator('.map-label-commune').allTextContents(), { timeout: 20_000 })
+      .toEqual(expect.arrayContaining(['Verdun', 'Bar-le-Duc']));
+    expect(await legend()).toContain('Limite de département');
+    await s.page.locator('.map-col').screenshot({ path: path.join(SHOTS, 'lacunes-carte-contexte.png') });
+  });
+});
