@@ -38,9 +38,10 @@ const chunk = <T>(items: T[], size: number): T[][] => Array.from({ length: Math.
  * right are left untouched, so that a second seed rewrites nothing.
  */
 export async function seedMapBoundaries(ds: DataSource, { log, departements }: { log: Log; departements?: string[] }): Promise<void> {
+  // In a fixed order: a merge's rings start where its first piece does, and a new order would rewrite rows.
   const members: Member[] = await ds.query(
     `SELECT level, code, commune_code, epci_code, ept_code, departement_code, region_code
-     FROM territory WHERE level IN ('COMMUNE', 'ARRONDISSEMENT') AND geom IS NOT NULL`,
+     FROM territory WHERE level IN ('COMMUNE', 'ARRONDISSEMENT') AND geom IS NOT NULL ORDER BY level, code`,
   );
   const wanted = departements ? new Set(departements) : null;
   const loaded = members.filter((m) => !wanted || (m.departement_code !== null && wanted.has(m.departement_code)));
