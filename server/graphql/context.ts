@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import { createActorLoaders } from '../actors/actor.loaders.js';
 import { FreshnessPolicy } from '../actors/actor-freshness.js';
 import { ActorService } from '../actors/actor.service.js';
+import { ChangeProposalService } from '../actors/change-proposal.service.js';
 import { AuthService } from '../auth/auth.service.js';
 import type { AuthUser, ClientInfo } from '../auth/auth.types.js';
 import { CoalitionGraphService } from '../coalitions/coalition-graph.service.js';
@@ -24,6 +25,8 @@ export interface Services {
   auth: AuthService;
   coalitions: CoalitionService;
   coalitionGraph: CoalitionGraphService;
+  /** « Proposer une modification » of an actor. */
+  proposals: ChangeProposalService;
   /** When a record is stale (FRESHNESS_MONTHS). */
   freshness: FreshnessPolicy;
 }
@@ -33,12 +36,14 @@ export function createServices(ds: DataSource, settings: Pick<Env, 'freshnessMon
   const themes = new ThemeService(ds);
   const actors = new ActorService(ds, themes, territories);
   const coalitions = new CoalitionService(ds, themes, territories);
+  const auth = new AuthService(ds);
   return {
     territories,
     themes,
     actors,
     gaps: new GapService(ds, themes, territories),
-    auth: new AuthService(ds),
+    auth,
+    proposals: new ChangeProposalService(ds, actors, auth.throttle),
     coalitions,
     coalitionGraph: new CoalitionGraphService(ds, themes, coalitions),
     freshness: new FreshnessPolicy(settings.freshnessMonths),
@@ -72,13 +77,10 @@ export function createLoaders(ds: DataSource, services: Services) {
       (refs) => services.territories.neighbors(refs),
       { cacheKeyFn: (r) => `${r.level}:${r.code}:${r.first}` },
     ),
-    neighbors: new DataLoader<{ level: TerritoryLevel; code: string; first: number }, Territory[], string>(
-      (refs) => services.territories.neighbors(refs),
-      { cacheKeyFn: (r) => `${r.level}:${r.code}:${r.first}` },
-    ),
     actorTerritories: actorLoaders.territories,
     actorReach: actorLoaders.reach,
     actorReviewHistory: actorLoaders.reviewHistory,
+    actorChangeProposals: actorLoaders.changeProposals,
     coveredCount: actorLoaders.coveredCount,
     coveredPage: actorLoaders.coveredPage,
     ...createCoalitionLoaders(services.coalitions, services.actors),
