@@ -73,10 +73,9 @@ export function createLoaders(ds: DataSource, services: Services) {
       (refs) => services.territories.geometries(refs),
       { cacheKeyFn: (r) => `${r.level}:${r.code}:${r.simplify}` },
     ),
-    neighbors: new DataLoader<{ level: TerritoryLevel; code: string; first: number }, Territory[], string>(
-      (refs) => services.territories.neighbors(refs),
-      { cacheKeyFn: (r) => `${r.level}:${r.code}:${r.first}` },
-    ),
+    neighbors: new DataLoader<{ level: TerritoryLevel; code: string; first: number }, Territory[], string>((refs) => services.territories.neighbors(refs), {
+      cacheKeyFn: (r) => `${r.level}:${r.code}:${r.first}`,
+    }),
     actorTerritories: actorLoaders.territories,
     actorReach: actorLoaders.reach,
     actorReviewHistory: actorLoaders.reviewHistory,
