@@ -17,9 +17,9 @@ import { ActorVerifiedAt1764000000019 } from './1764000000019-actor-verified-at.
 import { VerifiedLocalPresence1764000000020 } from './1764000000020-verified-local-presence.js';
 import { ActorClaims1764000000021 } from './1764000000021-actor-claims.js';
 import { Notifications1764000000022 } from './1764000000022-notifications.js';
-import { DepartementMapGeometry1764000000024 } from './1764000000024-departement-map-geometry.js';
-import { DepartementMapGeometry1764000000024 } from './1764000000024-departement-map-geometry.js';
 import { GapAggregateDeltas1764000000025 } from './1764000000025-gap-aggregate-deltas.js';
+import { ActorContactsAndChangeProposals1764000000023 } from './1764000000023-actor-contacts-and-change-proposals.js';
+import { DepartementMapGeometry1764000000024 } from './1764000000024-departement-map-geometry.js';
 
 /** Every migration, in order. Listed explicitly so the build, the CLI and the tests agree. */
 export const migrations = [
@@ -42,7 +42,7 @@ export const migrations = [
   VerifiedLocalPresence1764000000020,
   ActorClaims1764000000021,
   Notifications1764000000022,
-  DepartementMapGeometry1764000000024,
+  ActorContactsAndChangeProposals1764000000023,
   DepartementMapGeometry1764000000024,
   GapAggregateDeltas1764000000025,
 ];
