@@ -1,7 +1,9 @@
 import type { DataSource } from 'typeorm';
 import { logger } from '../logger.js';
 import { createDataSource } from './data-source.js';
+import { migrations } from '../../migrations/index.js';
 import { type EmbeddedDatabase, startEmbeddedDatabase } from './embedded.js';
+import { leaveRestartBundle, restartBundle } from './postgis-bundle.js';
 
 export interface Database {
   ds: DataSource;
@@ -18,6 +20,9 @@ export interface OpenOptions {
   migrate?: boolean;
 }
 
+/** The migrations this code runs: a restart with the same ones needs only part of PostGIS. */
+export const migrationsKey = () => migrations.map((m) => m.name).join('\n');
+
 /**
  * Connects to DATABASE_URL, or starts the embedded PGlite + PostGIS database in `dataDir`,
  * then runs pending migrations. Either way the app talks to PostgreSQL through `pg`.
@@ -25,11 +30,17 @@ export interface OpenOptions {
 export async function openDatabase(options: OpenOptions): Promise<Database> {
   let embedded: EmbeddedDatabase | undefined;
   let url = options.databaseUrl;
+  const schema = migrationsKey();
+  let postgisBundle: URL | undefined;
   if (!url) {
     const started = Date.now();
-    embedded = await startEmbeddedDatabase(options.dataDir);
+    postgisBundle = restartBundle(options.dataDir, schema);
+    embedded = await startEmbeddedDatabase(options.dataDir, undefined, postgisBundle);
     url = embedded.url;
-    logger.info({ dataDir: options.dataDir, ms: Date.now() - started }, 'embedded PGlite + PostGIS database started');
+    logger.info(
+      { dataDir: options.dataDir, ms: Date.now() - started, postgis: postgisBundle ? 'restart bundle' : 'whole bundle' },
+      'embedded PGlite + PostGIS database started',
+    );
   }
   // PGlite multiplexes every connection onto one backend: more than a few adds nothing.
   const poolSize = embedded ? Math.min(options.poolSize ?? 5, 5) : options.poolSize;
@@ -39,6 +50,7 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
     if (options.migrate !== false) {
       const ran = await ds.runMigrations({ transaction: 'each' });
       if (ran.length > 0) logger.info({ migrations: ran.map((m) => m.name) }, 'migrations applied');
+      if (embedded && !postgisBundle) leaveRestartBundle(options.dataDir, schema);
     }
   } catch (err) {
     if (ds.isInitialized) await ds.destroy();

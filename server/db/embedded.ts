@@ -17,7 +17,7 @@ export interface EmbeddedDatabase {
  * (`memory://` for a throwaway one), and serves it on 127.0.0.1 on a free port.
  * PGlite is a single backend: the socket server multiplexes the pool's connections onto it.
  * `postgisBundle`: another PostGIS file bundle than the package's (the tests' copies of a database
- * that already has the extension load a smaller one, test/setup/postgis-bundle.ts).
+ * that already has the extension load a smaller one, postgis-bundle.ts).
  * `settings`: PostgreSQL settings for this start (`-c name=value`), after PGlite's own.
  */
 export async function startEmbeddedDatabase(

@@ -13,7 +13,7 @@ import { startEmbeddedDatabase, type EmbeddedDatabase } from '../../server/db/em
  */
 export type TemplateDatabase =
   | { backend: 'postgres'; url: string; runId: string }
-  /** `postgisBundle`: the PostGIS files a copy needs (test/setup/postgis-bundle.ts). */
+  /** `postgisBundle`: the PostGIS files a copy needs (server/db/postgis-bundle.ts). */
   | { backend: 'pglite'; dataDir: string; postgisBundle: string; runId: string };
 
 export interface FileDatabase {

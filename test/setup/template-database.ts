@@ -1,10 +1,11 @@
 import 'reflect-metadata';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
-import { openDatabase } from '../../server/db/database.js';
+import { migrationsKey, openDatabase } from '../../server/db/database.js';
 import { runSeeds } from '../../seeds/index.js';
-import { writeSlimPostgisBundle } from './postgis-bundle.js';
+import { restartBundle } from '../../server/db/postgis-bundle.js';
 import { copyPrefix, databaseName, embeddedRoot, maintenanceClient, type TemplateDatabase } from '../helpers/database.js';
 
 /**
@@ -58,9 +59,7 @@ async function prepareTemplate(): Promise<TemplateDatabase> {
     dataDir = path.join(embeddedRoot(), `run-${process.pid}`, 'template');
     fs.rmSync(path.dirname(dataDir), { recursive: true, force: true });
     fs.mkdirSync(path.dirname(dataDir), { recursive: true });
-    const postgisBundle = path.join(path.dirname(dataDir), 'postgis.tar.gz');
-    writeSlimPostgisBundle(postgisBundle);
-    template = { backend: 'pglite', dataDir, postgisBundle, runId };
+    template = { backend: 'pglite', dataDir, postgisBundle: '', runId };
   }
   const db = await openDatabase({ databaseUrl: url, dataDir: dataDir ?? 'memory://', poolSize: 4 });
   try {
@@ -72,6 +71,9 @@ async function prepareTemplate(): Promise<TemplateDatabase> {
     // directory being copied.
     await db.close();
   }
+  // The reduced PostGIS bundle the app leaves for its restarts (server/db/postgis-bundle.ts): every
+  // copy starts with it.
+  if (template.backend === 'pglite') template.postgisBundle = fileURLToPath(restartBundle(template.dataDir, migrationsKey())!);
   process.stdout.write(`Base modèle des tests (${url ? 'PostgreSQL natif' : 'PGlite embarqué'}) prête en ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   return template;
 }
