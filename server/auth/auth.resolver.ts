@@ -3,8 +3,8 @@ import { Actor } from '../actors/actor.entity.js';
 import { Membership } from '../coalitions/membership.entity.js';
 import { checkUuid } from '../graphql/ids.js';
 import type { Context } from '../graphql/context.js';
-import { AuthService, forbidden, unauthenticated } from './auth.service.js';
-import { ChangePasswordArgs, type ClientInfo, SetUserRoleInput, SignUpInput, User, UserRole, UserSession } from './auth.types.js';
+import { AuthService, requireAdmin, unauthenticated } from './auth.service.js';
+import { ChangePasswordArgs, type ClientInfo, SetUserRoleInput, SignUpInput, User, UserSession } from './auth.types.js';
 
 /** Outside HTTP (a test calling the schema directly) there is no client address: one shared key. */
 const clientOf = (client: ClientInfo | undefined): ClientInfo => client ?? { address: 'inconnue', userAgent: null };
@@ -83,8 +83,7 @@ export class AuthResolver {
 
   @Mutation(() => Boolean, { description: 'Administrateur : change le rôle d’un compte' })
   async setUserRole(@Arg('input', () => SetUserRoleInput) input: SetUserRoleInput, @Ctx() { services, user }: Context): Promise<boolean> {
-    if (!user) throw unauthenticated();
-    if (user.role !== UserRole.ADMIN) throw forbidden('Réservé aux administrateurs.');
+    requireAdmin(user);
     await services.auth.setRole(input.email, input.role, input.regionCode ?? null);
     return true;
   }
@@ -95,8 +94,7 @@ export class AuthResolver {
     @Arg('actorId', () => ID) actorId: string,
     @Ctx() { services, user }: Context,
   ): Promise<boolean> {
-    if (!user) throw unauthenticated();
-    if (user.role !== UserRole.ADMIN) throw forbidden('Réservé aux administrateurs.');
+    requireAdmin(user);
     checkUuid(actorId, 'actorId', 'd’acteur');
     await services.auth.grantActor(email, actorId);
     return true;

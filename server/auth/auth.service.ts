@@ -25,6 +25,19 @@ const normalizeEmail = (email: string) => email.trim().toLowerCase();
 export const unauthenticated = () => new AppError('UNAUTHENTICATED', 'Connexion requise.');
 export const forbidden = (message = 'Action non autorisée pour ce compte.') => new AppError('FORBIDDEN', message);
 
+/** A signed-in user, or UNAUTHENTICATED: every action that needs an account starts here. */
+export function requireUser(user: AuthUser | null | undefined): AuthUser {
+  if (!user) throw unauthenticated();
+  return user;
+}
+
+/** A signed-in administrator, or UNAUTHENTICATED (no session) or FORBIDDEN (another role). */
+export function requireAdmin(user: AuthUser | null | undefined): AuthUser {
+  const admin = requireUser(user);
+  if (admin.role !== UserRole.ADMIN) throw forbidden('Réservé aux administrateurs.');
+  return admin;
+}
+
 /** A user_account row as read here (columns by their SQL names). */
 interface AccountRow {
   id: string;

@@ -1,4 +1,4 @@
-import { forbidden, unauthenticated } from '../auth/auth.service.js';
+import { forbidden } from '../auth/auth.service.js';
 import { type AuthUser, UserRole } from '../auth/auth.types.js';
 import { type Sql, sql } from '../db/sql.js';
 
@@ -44,11 +44,6 @@ export const ClaimRules = {
         ? 'Vous ne pouvez pas décider de votre propre demande : les représentants de la structure, ou à défaut un analyste ARS de sa région ou un administrateur, en décident.'
         : 'Seuls les représentants de cette structure (ou, si elle n’en a aucun, les analystes ARS de sa région et les administrateurs) décident de cette demande.',
     );
-  },
-
-  requireUser(user: AuthUser | null | undefined): AuthUser {
-    if (!user) throw unauthenticated();
-    return user;
   },
 
   /**

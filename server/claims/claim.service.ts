@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import { textCondition } from '../actors/actor-filter.js';
 import { isRna } from '../actors/actor-identifiers.js';
 import { ActorRepository } from '../actors/actor.repository.js';
+import { requireUser } from '../auth/auth.service.js';
 import type { AuthUser } from '../auth/auth.types.js';
 import { one, type Queryable, run, type Sql, sql } from '../db/sql.js';
 import { AppError, badInput, notFound } from '../graphql/errors.js';
@@ -68,7 +69,7 @@ export class ClaimService {
    * sent at once) or has MAX_PENDING_CLAIMS pending (`TOO_MANY_PENDING`). The deciders are notified.
    */
   async claim(user: AuthUser | null | undefined, actorId: string, message: string | null | undefined): Promise<ActorClaim> {
-    const u = ClaimRules.requireUser(user);
+    const u = requireUser(user);
     checkUuid(actorId, 'actorId', 'd’acteur');
     const text = boundedText(message, 'message');
     let id: string;
@@ -118,7 +119,7 @@ export class ClaimService {
    * actor's representatives; the claimant is notified.
    */
   async decide(user: AuthUser | null | undefined, id: string, accept: boolean, reason: string | null | undefined): Promise<ActorClaim> {
-    const u = ClaimRules.requireUser(user);
+    const u = requireUser(user);
     checkUuid(id, 'id', 'de demande');
     const why = boundedText(reason, 'reason');
     await this.ds.transaction(async (m) => {
@@ -146,7 +147,7 @@ export class ClaimService {
 
   /** The claimant withdraws his pending claim (anyone else: NOT_FOUND, or FORBIDDEN for a decider). */
   async withdraw(user: AuthUser | null | undefined, id: string): Promise<ActorClaim> {
-    const u = ClaimRules.requireUser(user);
+    const u = requireUser(user);
     checkUuid(id, 'id', 'de demande');
     await this.ds.transaction(async (m) => {
       const { claim } = await this.locked(m, u, id);
@@ -160,7 +161,7 @@ export class ClaimService {
 
   /** The account's own claims, newest first (100 at most). */
   async mine(user: AuthUser | null | undefined): Promise<ActorClaim[]> {
-    const u = ClaimRules.requireUser(user);
+    const u = requireUser(user);
     const rows = await run<ClaimRow>(
       this.ds,
       sql`SELECT ${CLAIM_COLUMNS} FROM actor_claim c WHERE c.account_id = ${u.id} ORDER BY c.created_at DESC, c.id LIMIT 100`,
@@ -170,7 +171,7 @@ export class ClaimService {
 
   /** Pending claims the account may decide, oldest first (200 at most). */
   async toDecide(user: AuthUser | null | undefined): Promise<ActorClaim[]> {
-    const u = ClaimRules.requireUser(user);
+    const u = requireUser(user);
     const rows = await run<ClaimRow>(
       this.ds,
       sql`SELECT ${CLAIM_COLUMNS} FROM actor_claim c WHERE c.status = 'PENDING' AND ${ClaimRules.decidableSql(u)} ORDER BY c.created_at, c.id LIMIT 200`,

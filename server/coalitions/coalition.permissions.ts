@@ -13,12 +13,6 @@ const forbidden = (message: string) => new AppError('FORBIDDEN', message);
 const ALIASES = ['c', 'mc', 'p'] as const;
 type Alias = (typeof ALIASES)[number];
 
-/** A signed-in user, or UNAUTHENTICATED: every write of the domain starts here. */
-export function requireUser(user: AuthUser | null): AuthUser {
-  if (!user) throw new AppError('UNAUTHENTICATED', 'Connexion requise.');
-  return user;
-}
-
 /**
  * How much of a coalition a user may see.
  * - `MEMBERS`: the coalition and its members (lists, counts, sectors, graphs, suggestions).

@@ -15,7 +15,8 @@ import { activeActor, checkDates, visibleCoalition } from './coalition.guards.js
 import type { CoalitionFilter, CreateCoalitionInput, UpdateCoalitionInput } from './coalition.inputs.js';
 import { intersectorality } from './coalition-members.js';
 import { MembershipMachine } from './coalition.transitions.js';
-import { Permissions, requireUser } from './coalition.permissions.js';
+import { requireUser } from '../auth/auth.service.js';
+import { Permissions } from './coalition.permissions.js';
 import { CoalitionRepository } from './coalition.repository.js';
 import { MembershipWorkflow } from './membership.workflow.js';
 import type { MembershipEvent } from './membership.entity.js';

@@ -2,7 +2,8 @@ import { Arg, Ctx, FieldResolver, Int, Query, Resolver, Root } from 'type-graphq
 import { Actor } from '../actors/actor.entity.js';
 import { type AuthUser, UserRole } from '../auth/auth.types.js';
 import { MembershipStatus } from '../coalitions/coalition-enums.js';
-import { Permissions, requireUser } from '../coalitions/coalition.permissions.js';
+import { requireUser } from '../auth/auth.service.js';
+import { Permissions } from '../coalitions/coalition.permissions.js';
 import { Membership } from '../coalitions/membership.entity.js';
 import { join, run, type Sql, sql } from '../db/sql.js';
 import type { Context } from '../graphql/context.js';

@@ -1,5 +1,5 @@
 import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
-import { requireUser } from '../coalitions/coalition.permissions.js';
+import { requireUser } from '../auth/auth.service.js';
 import type { Context } from '../graphql/context.js';
 import { checkArgs } from '../graphql/cost.js';
 import { checkUuid } from '../graphql/ids.js';
