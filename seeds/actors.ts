@@ -403,6 +403,10 @@ async function demoActorInputs(ds: DataSource, options: { departements?: string[
       lat: Math.round(t.lat * 1e6) / 1e6,
       radiusKm: 10,
       description: `${fictitious} Intervient à 10 km autour de ${t.name}.`,
+      // Fictitious contacts: a number of the range ARCEP keeps for fiction (01 99 00 …), a documentation domain.
+      phone: `01 99 00 ${String(h % 100).padStart(2, '0')} ${String(Math.floor(h / 100) % 100).padStart(2, '0')}`,
+      email: `demo-${t.code.toLowerCase()}@example.org`,
+      openingHours: kind === ActorKind.COLLECTIVITE ? 'Mo-Fr 08:30-12:00,13:30-17:00' : 'Mo,Tu,Th,Fr 13:00-18:00; We 10:00-18:00',
       source: DEMO_ACTORS_SOURCE,
       isDemo: true,
     });
