@@ -1,0 +1,125 @@
+import path from 'node:path';
+import { beforeAll, expect, it } from 'vitest';
+import { axeViolations } from '../helpers/axe.js';
+import { describeInBrowser, SHOTS } from '../helpers/browser.js';
+import { fixtures } from '../helpers/factories.js';
+import { VERDUN } from '../helpers/places.js';
+
+const SOURCE = 'test:e2e/home-search.test.ts';
+const PHONE = { width: 390, height: 844 };
+const DESKTOP = { width: 1366, height: 768 };
+const IN_VERDUN = { sector: 'SANTE', lon: 5.38, lat: 49.16, communeCode: VERDUN, territories: [{ level: 'COMMUNE', code: VERDUN }] };
+
+/**
+ * The home page's two entries (issue 16) in Chromium: an actor found by a part of its name or a
+ * word of its description, accents or not, and opened; themes ticked before the commune, which
+ * then opens with them ticked (the commune page's filters, read from its URL).
+ */
+describeInBrowser('home page search in a real browser (Chromium)', (s) => {
+  const { actor, createActors } = fixtures(() => s.server, { source: SOURCE, domain: '@test-e2e-home-search.local' });
+  const actorBox = () => s.page.getByRole('searchbox', { name: 'Rechercher un acteur (nom, mot-clé)' });
+  const found = () => s.page.getByRole('list', { name: /^Acteurs trouvés/ });
+  const communeBox = () => s.page.getByRole('combobox', { name: /Commune, code postal ou code INSEE/ });
+  /** Types « verdun » in the commune field and waits for its suggestion. */
+  async function typeVerdun() {
+    await communeBox().fill('verdun');
+    const option = s.page.getByRole('option', { name: /Verdun.*Meuse/ }).first();
+    await option.waitFor();
+    return option;
+  }
+
+  beforeAll(async () => {
+    await createActors({
+      tilleul: { ...IN_VERDUN, name: 'CPTS Santé des Tilleuls', kind: 'CPTS', themes: ['addictions-tabac', 'vaccination'] },
+      ecoute: {
+        ...IN_VERDUN,
+        name: 'Écoute Jeunes Tilleuls',
+        kind: 'ASSOCIATION',
+        themes: ['sante-mentale'],
+        description: 'Permanences de soutien psychologique au collège de la Citadelle.',
+      },
+      ailleurs: { ...IN_VERDUN, name: 'Comité des fêtes de Verdun', kind: 'ASSOCIATION', themes: ['sante-mentale'] },
+    });
+  });
+
+  async function searchActor(text: string): Promise<string[]> {
+    await actorBox().fill(text);
+    await actorBox().press('Enter');
+    await expect.poll(async () => (await found().getAttribute('aria-label')) ?? '').toBe(`Acteurs trouvés pour « ${text} »`);
+    return found().getByRole('link').allTextContents();
+  }
+
+  it('should find an actor by a part of its name, with or without accents, and open its page', async () => {
+    await s.page.setViewportSize(DESKTOP);
+    await s.page.goto(s.server.url);
+    expect(await searchActor('santé des tille')).toEqual(['CPTS Santé des Tilleuls']);
+    expect(await searchActor('sante des tille')).toEqual(['CPTS Santé des Tilleuls']);
+    expect(await searchActor('SANTE TILLEULS')).toContain('CPTS Santé des Tilleuls');
+    // Each result says what the actor is, where it is and what it acts on.
+    const item = found().getByRole('listitem').first();
+    await expect.poll(() => item.textContent()).toMatch(/Communauté professionnelle territoriale de santé.*Verdun.*Tabac.*Vaccination/s);
+    expect(await axeViolations(s.page)).toEqual([]);
+    await s.page.screenshot({ path: path.join(SHOTS, 'accueil-recherche-acteur-1366.png'), fullPage: true });
+    await found().getByRole('link', { name: 'CPTS Santé des Tilleuls' }).click();
+    await s.page.waitForURL(new RegExp(`/acteurs/${actor.tilleul}$`));
+    await expect.poll(() => s.page.getByRole('heading', { level: 1 }).textContent()).toBe('CPTS Santé des Tilleuls');
+  });
+
+  it('should find actors by a word of their name or description, and say when none matches', async () => {
+    await s.page.goto(s.server.url);
+    expect((await searchActor('tilleuls')).sort()).toEqual(['CPTS Santé des Tilleuls', 'Écoute Jeunes Tilleuls']);
+    expect(await searchActor('ecoute')).toEqual(['Écoute Jeunes Tilleuls']);
+    expect(await searchActor('citadelle')).toEqual(['Écoute Jeunes Tilleuls']);
+    await actorBox().fill('zzyzx introuvable');
+    await actorBox().press('Enter');
+    await s.page.getByRole('status').getByText('Aucun acteur ne correspond à « zzyzx introuvable ».').waitFor();
+    expect(await found().count()).toBe(0);
+  });
+
+  it('should open the commune chosen after a theme with that theme ticked and its actors only', async () => {
+    await s.page.goto(s.server.url);
+    const addictions = s.page.getByRole('button', { name: 'Prévention des addictions' });
+    await addictions.click();
+    expect(await addictions.getAttribute('aria-pressed')).toBe('true');
+    await s.page.getByText('La commune s’ouvrira filtrée sur : Prévention des addictions.').waitFor();
+    await (await typeVerdun()).click();
+    await s.page.waitForURL(new RegExp(`/communes/${VERDUN}\\?themes=addictions$`));
+    await expect.poll(() => s.page.getByRole('checkbox', { name: /^Prévention des addictions/ }).isChecked()).toBe(true);
+    await expect.poll(() => s.page.locator('ol.list > li a.name').allTextContents()).toEqual(['CPTS Santé des Tilleuls']);
+    await expect.poll(() => s.page.locator('#results-title').textContent()).toBe('1 acteur');
+  });
+
+  it('should open the commune without a theme when none is ticked, a second click having unticked it', async () => {
+    await s.page.goto(s.server.url);
+    const vaccination = s.page.getByRole('button', { name: 'Vaccination' });
+    await vaccination.click();
+    await vaccination.click();
+    expect(await vaccination.getAttribute('aria-pressed')).toBe('false');
+    await typeVerdun();
+    await communeBox().press('Enter');
+    await s.page.waitForURL(new RegExp(`/communes/${VERDUN}$`));
+    await expect.poll(() => s.page.locator('#results-title').textContent()).toBe('3 acteurs');
+  });
+
+  it('should show the commune field without scrolling on a 390 px screen, the themes behind a button', async () => {
+    await s.page.setViewportSize(PHONE);
+    await s.page.goto(s.server.url);
+    const field = await communeBox().boundingBox();
+    expect(field && field.y + field.height).toBeLessThanOrEqual(PHONE.height);
+    expect(await s.page.getByRole('button', { name: 'Santé mentale' }).isVisible()).toBe(false);
+    await s.page.screenshot({ path: path.join(SHOTS, 'accueil-390.png') });
+    const toggle = s.page.getByRole('button', { name: 'Choisir des thèmes (0)' });
+    await toggle.click();
+    expect(await toggle.getAttribute('aria-expanded')).toBe('true');
+    await s.page.getByRole('button', { name: 'Santé mentale' }).click();
+    await s.page.getByRole('button', { name: 'Choisir des thèmes (1)' }).waitFor();
+  });
+
+  it('should fit a 390 px screen with a theme ticked and actors found', async () => {
+    await searchActor('tilleuls');
+    const width = await s.page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth as number);
+    expect(width).toBeLessThanOrEqual(PHONE.width);
+    expect(await axeViolations(s.page)).toEqual([]);
+    await s.page.screenshot({ path: path.join(SHOTS, 'accueil-recherche-390.png'), fullPage: true });
+  });
+});
