@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { axeViolations } from '../helpers/axe.js';
-import { describeInBrowser, SHOTS } from '../helpers/browser.js';
+import { describeInBrowser, mapIdle, SHOTS } from '../helpers/browser.js';
 import { fixtures, MEUSE_CLSM, VERDUN_CPTS } from '../helpers/factories.js';
 import { type CookieClient, startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -171,11 +171,14 @@ describeInBrowser('design system and mobile layout in a real browser (Chromium)'
       ['accueil', '/', () => s.page.getByRole('combobox').first().waitFor()],
       ['commune', '/communes/55545', () => s.page.getByRole('link', { name: 'DSFR CPTS du Verdunois' }).first().waitFor()],
       ['acteur', `/acteurs/${actorId}`, () => s.page.getByRole('heading', { name: 'DSFR CPTS du Verdunois' }).waitFor()],
+      // Measured once the map has drawn: MapLibre sizes its canvas after its first draw (a grid
+      // track that followed it made the gaps page 539 px wide).
       [
         'lacunes',
         '/lacunes?region=44&departement=55&niveau=COMMUNE&theme=sante-mentale',
-        () => s.page.getByRole('heading', { name: /Matrice des thèmes/ }).waitFor({ timeout: 30_000 }),
+        async () => (await s.page.getByRole('heading', { name: /Matrice des thèmes/ }).waitFor({ timeout: 30_000 }), await mapIdle(s.page)),
       ],
+      ['lacunes-region', '/lacunes', () => mapIdle(s.page)],
       ['diagnostic', '/diagnostic', () => s.page.getByRole('heading', { level: 1 }).waitFor()],
       ['coalitions', '/coalitions', () => s.page.getByText('DSFR Coalition santé mentale en Meuse').first().waitFor()],
       ['coalition', `/coalitions/${coalitionId}`, () => s.page.locator('#members-table').waitFor()],
