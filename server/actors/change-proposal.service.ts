@@ -7,7 +7,7 @@ import { AppError, badInput, notFound } from '../graphql/errors.js';
 import { checkUuid } from '../graphql/ids.js';
 import { TerritoryRefInput } from '../territories/territory.inputs.js';
 import { ActorStatus } from './actor-enums.js';
-import { emptyToNull } from './actor-record.js';
+import { emptyToNull, prepareRecord } from './actor-record.js';
 import { ActorChangeInput, UpdateActorInput } from './actor.inputs.js';
 import { ActorPermissions } from './actor.permissions.js';
 import { ActorRepository } from './actor.repository.js';
@@ -79,12 +79,14 @@ export class ChangeProposalService {
     // Counted before anything is read or checked, as a log-in: a flood of bad proposals costs as much.
     if (user) await this.throttle.reserveUse(`compte:${user.id}`, THROTTLE_KEY, ACCOUNT_PROPOSALS);
     else await this.throttle.reserveUse(client?.address ?? 'inconnue', THROTTLE_KEY, VISITOR_PROPOSALS);
+    // Read before the transaction, as updateActor does: the embedded database serves one connection at a time.
+    const vocabularies = await this.actors.vocabularies();
     const id = await this.ds.transaction(async (m) => {
       // The actor's row lock orders the proposals of one actor: the cap below holds under concurrency.
       const base = (await this.actors.records(m, [actorId])).get(actorId);
       if (!base || !(await ActorRepository.lock(m, actorId))) throw notFound('Acteur introuvable');
       if (base.status !== ActorStatus.ACTIVE) throw new AppError('CONFLICT', 'Cet acteur est archivé : il ne reçoit plus de propositions de modification.');
-      const { record, problems } = await this.actors.prepare(asInput(new UpdateActorInput(), values), base);
+      const { record, problems } = prepareRecord(asInput(new UpdateActorInput(), values), base, vocabularies);
       if (!record) throw ActorService.invalid(problems);
       if (!changesSomething(values, record, base)) throw badInput('Cette proposition ne change rien à la fiche', 'changes');
       if ((await ProposalRepository.pendingCount(m, actorId)) >= MAX_PENDING_PER_ACTOR) {
@@ -104,7 +106,8 @@ export class ChangeProposalService {
    * the actor changed since; null: any). A proposal no longer valid is refused (BAD_USER_INPUT) and
    * stays pending.
    */
-  accept(id: string, expectedVersion: number | null, reason: string | null | undefined, user: AuthUser | null | undefined): Promise<ActorChangeProposal> {
+  async accept(id: string, expectedVersion: number | null, reason: string | null | undefined, user: AuthUser | null | undefined): Promise<ActorChangeProposal> {
+    const vocabularies = await this.actors.vocabularies();
     return this.decide(id, ProposalStatus.ACCEPTED, reason, user, async (m, moderator, p) => {
       const input = asInput(new ActorChangeInput(), p.values);
       const errors = await validate(input);
@@ -118,7 +121,7 @@ export class ChangeProposalService {
         moderator,
         expectedVersion,
         (s) => ActorPermissions.assertCanReview(moderator, s),
-        await this.actors.vocabularies(),
+        vocabularies,
       );
     });
   }
