@@ -37,6 +37,14 @@ export const FRESHNESS_SWEEP_MS = 60 * 60 * 1000;
  */
 export async function applyFreshnessPolicy(db: Queryable, policy: FreshnessPolicy): Promise<number> {
   await run(db, sql`UPDATE freshness_policy SET months = ${policy.months} WHERE months <> ${policy.months}`);
+  // Only when a flag is due: even an UPDATE of no row counts as a write of the directory (its
+  // statement trigger bumps `data_version`, migration 1764000000025), which would empty the tile
+  // cache every hour and make every restart refresh the statistics.
+  const due = await one<{ due: boolean }>(
+    db,
+    sql`SELECT EXISTS (SELECT 1 FROM actor WHERE verified_recently IS DISTINCT FROM coalesce(verified_at >= actor_fresh_since(), false)) AS due`,
+  );
+  if (!due?.due) return 0;
   const row = await one<{ moved: number }>(db, sql`SELECT actor_freshness_expire() AS moved`);
   return row?.moved ?? 0;
 }

@@ -159,6 +159,18 @@ describe('verified local presence', () => {
     expect(maintained).toBe(rebuilt);
   });
 
+  it('should not write the directory when no record is due to change state (the data version, and so the tile cache, stay)', async () => {
+    await applyFreshnessPolicy(server.ds, new FreshnessPolicy(18));
+    const version = async () => (await server.ds.query<{ v: string }[]>(`SELECT version::text AS v FROM data_version`))[0].v;
+    const before = await version();
+    expect(await applyFreshnessPolicy(server.ds, new FreshnessPolicy(18))).toBe(0);
+    expect(await version()).toBe(before);
+    // A record that is due still moves, and is a write.
+    expect(await applyFreshnessPolicy(server.ds, new FreshnessPolicy(1))).toBe(1);
+    expect(await version()).not.toBe(before);
+    expect(await applyFreshnessPolicy(server.ds, new FreshnessPolicy(18))).toBe(1);
+  });
+
   it('makes a stale record verified when a responsible person confirms it, and the figures follow', async () => {
     const [{ version }] = await server.ds.query(`SELECT version FROM actor WHERE id = $1`, [ids.OLD]);
     const res = await server.admin.gql(CONFIRM, { id: ids.OLD, v: version });
