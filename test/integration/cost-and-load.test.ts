@@ -173,6 +173,7 @@ describe('query cost computed with the variables', () => {
       CoalitionFilter: {},
       UpdateActorInput: {},
       CreateActorInput: {},
+      ActorChangeInput: {},
       SignUpInput: { email: 'a@b.fr', password: 'mot de passe long', displayName: 'A' },
     };
     const modules = import.meta.glob<Record<string, unknown>>('../../client/src/lib/graphql/*.ts', { eager: true });
