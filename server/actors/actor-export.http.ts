@@ -14,7 +14,7 @@ const CONTENT_TYPES: Record<ExportFormat, string> = {
 };
 
 /** The `filter` parameter: a JSON ActorFilter, read as the GraphQL argument would be. */
-const ACTOR_FILTER: FilterParam<ActorFilter> = {
+export const ACTOR_FILTER: FilterParam<ActorFilter> = {
   type: 'ActorFilter',
   create: () => new ActorFilter(),
   nested: { territory: TerritoryRefInput, near: NearInput },

@@ -115,6 +115,10 @@ export function planImport(rows: readonly BuiltRow[], context: ImportContext, op
       }
     }
     if (!base && b.input.source == null && options.defaultSource) b.input.source = options.defaultSource;
+    if (!base && b.newActor) {
+      b.input.kind ??= b.newActor.kind;
+      b.input.sector ??= b.newActor.sector;
+    }
     const { record, problems } = prepareRecord(b.input, base, context.vocabularies);
     if (!record) mergeProblems(b, problems);
     else if (!base) plan.create.push(record);

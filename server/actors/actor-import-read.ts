@@ -1,6 +1,7 @@
 import { parse as parseCsvText } from 'csv-parse/sync';
 import iconv from 'iconv-lite';
 import { COLUMN_NAME, type ColumnKey, columnFor } from './actor-columns.js';
+import type { ActorKind, Sector } from './actor-enums.js';
 
 /** One problem of one row: `row` is the line as a spreadsheet numbers it (header = 1), or the feature number in GeoJSON. */
 export interface ImportProblem {
@@ -16,6 +17,8 @@ export interface RawRow {
   values: Values;
   /** Problems found while reading (encoding, geometry). */
   problems: ImportProblem[];
+  /** Kind and sector a new actor gets when the row gives none (a format without them, e.g. data·inclusion); never applied to a stored actor. */
+  newActor?: { kind: ActorKind; sector: Sector };
 }
 
 export interface ParsedFile {

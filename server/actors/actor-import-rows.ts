@@ -130,6 +130,8 @@ export interface BuiltRow {
   input: CreateActorInput;
   id: string | null;
   problems: ImportProblem[];
+  /** See RawRow.newActor. */
+  newActor?: RawRow['newActor'];
 }
 
 /** The cells of a row → a CreateActorInput checked by its class-validator constraints, with every problem found. */
@@ -248,7 +250,7 @@ export async function buildRow(raw: RawRow, present: Set<ColumnKey>, taxonomy: T
   // A field already reported while reading is not reported twice.
   const reported = new Set(problems.map((p) => p.field));
   problems.push(...checks.filter((p) => !reported.has(p.field)));
-  return { row, input, id, problems };
+  return { row, input, id, problems, newActor: raw.newActor };
 }
 
 /** Adds the problems found by prepareRecord, except on fields already reported for the row. */

@@ -5,7 +5,7 @@ import { defineEnum, type EnumValue } from '../graphql/enums.js';
 import type { ThemeService } from '../themes/theme.service.js';
 import type { TerritoryService } from '../territories/territory.service.js';
 import { planImport, rejectRepeatedRows } from './actor-import-plan.js';
-import { type ImportProblem, readCsv, readGeoJson } from './actor-import-read.js';
+import { type ImportProblem, type ParsedFile, readCsv, readGeoJson } from './actor-import-read.js';
 import { type BuiltRow, buildRow, mergeProblems } from './actor-import-rows.js';
 import { communePoints, matchExisting, writePlan } from './actor-import-store.js';
 import { prepareRecord } from './actor-record.js';
@@ -98,10 +98,19 @@ export interface ImportServices {
  */
 export async function importActors(ds: DataSource, services: ImportServices, input: Buffer | string, options: ImportOptions = {}): Promise<ImportReport> {
   const format = options.format ?? ImportFormat.CSV;
+  const file = format === ImportFormat.GEOJSON ? readGeoJson(input) : readCsv(input, options.encoding ?? 'utf-8');
+  return importParsed(ds, services, file, options);
+}
+
+/**
+ * The import of a file already read into rows (a CSV, a GeoJSON, or another format's reader such
+ * as data·inclusion's, server/exchange/data-inclusion): checks, matching, planning and the one
+ * transaction are the same for every format.
+ */
+export async function importParsed(ds: DataSource, services: ImportServices, file: ParsedFile, options: ImportOptions = {}): Promise<ImportReport> {
   const mode = options.mode ?? ImportMode.ALL_OR_NOTHING;
   const dryRun = options.dryRun ?? false;
   const progress = options.onProgress ?? (() => {});
-  const file = format === ImportFormat.GEOJSON ? readGeoJson(input) : readCsv(input, options.encoding ?? 'utf-8');
 
   const report: ImportReport = {
     total: file.rows.length,
@@ -141,7 +150,7 @@ export async function importActors(ds: DataSource, services: ImportServices, inp
   for (const raw of file.rows) {
     const b = await buildRow(raw, file.present, vocabularies.taxonomy, vocabularies.known);
     // A row already rejected is still checked against the vocabularies, so every problem shows at once.
-    if (b.problems.length) mergeProblems(b, prepareRecord(b.input, undefined, vocabularies).problems);
+    if (b.problems.length) mergeProblems(b, prepareRecord({ ...b.newActor, ...b.input }, undefined, vocabularies).problems);
     built.push(b);
     if (built.length % 500 === 0 || built.length === total) progress({ phase: 'vérification', done: built.length, total });
   }

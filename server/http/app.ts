@@ -25,6 +25,8 @@ import { maintainFreshness } from '../actors/actor-freshness.js';
 import { coverageTileRoute } from '../gaps/coverage-tiles.http.js';
 import { TileCache } from '../gaps/tile-cache.js';
 import { coverageGeoJsonRoute, gapCsvRoute } from '../gaps/gap-export.http.js';
+import { DiFile } from '../exchange/data-inclusion/di-export.js';
+import { dataInclusionRoute } from '../exchange/data-inclusion/di-export.http.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -135,6 +137,9 @@ export async function createApp(ds: DataSource, httpServer?: Server, overrides: 
   // Exports are analyses: through the gate, on the analytics pool.
   app.get('/export/acteurs.csv', limiter, gated(analytics.gate), exportRoute(schema, analytics.ds, services, ExportFormat.CSV));
   app.get('/export/acteurs.geojson', limiter, gated(analytics.gate), exportRoute(schema, analytics.ds, services, ExportFormat.GEOJSON));
+  // The same actors as data·inclusion v1 records (structures, and their services by top-level theme).
+  app.get('/export/data-inclusion/structures.json', limiter, gated(analytics.gate), dataInclusionRoute(schema, analytics.ds, services, DiFile.STRUCTURES));
+  app.get('/export/data-inclusion/services.json', limiter, gated(analytics.gate), dataInclusionRoute(schema, analytics.ds, services, DiFile.SERVICES));
   // Every gap of an analysis as CSV, and its coverage map as GeoJSON (same filter as the `gaps` and
   // `coverage` queries, URL-encoded JSON): analyses too.
   app.get('/export/lacunes.csv', limiter, gated(analytics.gate), gapCsvRoute(schema, heavy));
