@@ -1,5 +1,6 @@
 import type { Taxonomy } from '../themes/theme.service.js';
 import { CODE_PATTERNS, LEVEL_LABELS, TerritoryLevel } from '../territories/territory-level.js';
+import { IDENTIFIER_FIELDS, identifierProblem, siretMatchesSiren } from './actor-identifiers.js';
 import { ACTOR_TABLE, RECORD_FIELDS, type RecordField } from './actor.entity.js';
 import type { CreateActorInput, UpdateActorInput } from './actor.inputs.js';
 import type { ActorRecord } from './actor.repository.js';
@@ -24,7 +25,7 @@ export const emptyToNull = (v: string | null | undefined): string | null => {
 };
 
 /** Fields with a rule of their own below; every other text field of the column map is trimmed, empty → null. */
-const CHECKED: ReadonlySet<RecordField> = new Set(['name', 'kind', 'sector', 'rna', 'finess', 'communeCode', 'openingHours']);
+const CHECKED: ReadonlySet<RecordField> = new Set(['name', 'kind', 'sector', 'siren', 'siret', 'rna', 'finess', 'communeCode', 'openingHours']);
 type TextField = Extract<RecordField, keyof UpdateActorInput>;
 const PLAIN_TEXT = RECORD_FIELDS.filter((k): k is TextField => ACTOR_TABLE.columns[k].type === 'text' && !CHECKED.has(k));
 
@@ -58,6 +59,20 @@ export function prepareRecord(
   const audiences = input.audiences === undefined ? (base?.audienceCodes ?? []) : [...new Set(input.audiences.map((a) => a.trim()))];
   const unknownAudiences = taxonomy.unknownAudiences(audiences);
   if (unknownAudiences) problems.push({ field: 'audiences', reason: unknownAudiences });
+
+  // Identifiers given are checked (keys included); stored ones are kept as they are (npm run identifiers:check lists the wrong ones).
+  const ids = Object.fromEntries(
+    IDENTIFIER_FIELDS.map((k) => {
+      const given = input[k];
+      const value = text(k, typeof given === 'string' ? given.replace(/[\s.]/g, '') : given)?.toUpperCase() ?? null;
+      const reason = value !== null && input[k] !== undefined ? identifierProblem(k, value) : null;
+      if (reason) problems.push({ field: k, reason });
+      return [k, value];
+    }),
+  ) as Record<(typeof IDENTIFIER_FIELDS)[number], string | null>;
+  if ((input.siren !== undefined || input.siret !== undefined) && !siretMatchesSiren(ids.siren, ids.siret)) {
+    problems.push({ field: 'siret', reason: `le SIRET ne commence pas par le SIREN ${ids.siren} : un établissement porte le SIREN de sa structure` });
+  }
 
   let communeCode = text('communeCode', input.communeCode);
   if (communeCode) {
@@ -117,8 +132,7 @@ export function prepareRecord(
       name: name!,
       kind: kind!,
       sector: sector!,
-      rna: text('rna', input.rna)?.toUpperCase() ?? null,
-      finess: text('finess', input.finess)?.toUpperCase() ?? null,
+      ...ids,
       communeCode,
       openingHours,
       lon,

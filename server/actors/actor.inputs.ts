@@ -4,7 +4,7 @@ import { Presence } from '../gaps/gap.inputs.js';
 import { decorators, DescriptionInput, NameInput } from '../graphql/fields.js';
 import { TerritoryRefInput } from '../territories/territory.inputs.js';
 import { ActorKind, ReviewStatus, Sector } from './actor-enums.js';
-import { IsSiret } from './actor-identifiers.js';
+import { IsIdentifier } from './actor-identifiers.js';
 import { OPENING_HOURS_MAX } from './opening-hours.js';
 
 /** WGS84 coordinates in degrees, checked with one message wherever a place is given. */
@@ -85,22 +85,22 @@ class ActorFields extends ActorChangeFields {
 
   @Field(() => String, { nullable: true })
   @IsOptional()
-  @Matches(/^\d{9}$/, { message: 'le SIREN compte 9 chiffres' })
+  @IsIdentifier('siren')
   siren?: string | null;
 
   @Field(() => String, { nullable: true })
   @IsOptional()
-  @IsSiret()
+  @IsIdentifier('siret')
   siret?: string | null;
 
   @Field(() => String, { nullable: true })
   @IsOptional()
-  @Matches(/^W[0-9A-Z]{9}$/, { message: 'le numéro RNA est un W suivi de 9 caractères' })
+  @IsIdentifier('rna')
   rna?: string | null;
 
   @Field(() => String, { nullable: true })
   @IsOptional()
-  @Matches(/^\d[\dAB]\d{7}$/, { message: 'le numéro FINESS compte 9 caractères' })
+  @IsIdentifier('finess')
   finess?: string | null;
 
   @Field(() => Float, { nullable: true })

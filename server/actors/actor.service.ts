@@ -8,6 +8,7 @@ import type { ThemeService } from '../themes/theme.service.js';
 import type { TerritoryService } from '../territories/territory.service.js';
 import { ACTOR_KIND_LABELS, type ActorKind, ReviewStatus, SECTOR_LABELS, type Sector } from './actor-enums.js';
 import { resolveCoverage } from './actor-coverage.js';
+import { assertNoClash, guardIdentifiers, UNIQUE_IDENTIFIERS } from './actor-identity.js';
 import { emptyToNull, type FieldProblem, prepareRecord, type Vocabularies } from './actor-record.js';
 import { type ActorReach, ActorReview, NO_REACH } from './actor-review.js';
 import { searchActors, type SearchRequest, type SearchResult } from './actor-search.js';
@@ -128,13 +129,20 @@ export class ActorService {
     // Only an analyst's actor depends on where it acts; it starts pending (touching no aggregate)
     // and is counted once, if validated.
     const known = author.role === UserRole.ANALYST ? null : ActorReview.onCreate(author, NO_REACH);
-    const id = await this.ds.transaction(async (m) => {
-      const [created] = await this.insertMany(m, [record], known?.status ?? ReviewStatus.PENDING_REVIEW);
-      if (ActorPermissions.representsWhatItCreates(author)) await ActorRepository.represent(m, author.id, created);
-      const decision = known ?? ActorReview.onCreate(author, (await this.scope(m, created)).reach);
-      await this.settleReview(m, author.id, [{ id: created, from: null, decision }]);
-      return created;
-    });
+    // A SIRET, RNA or FINESS number of another active actor: CONFLICT naming it, even for two creations at the same instant.
+    const id = await guardIdentifiers(
+      this.ds,
+      () =>
+        this.ds.transaction(async (m) => {
+          await assertNoClash(m, record, undefined);
+          const [created] = await this.insertMany(m, [record], known?.status ?? ReviewStatus.PENDING_REVIEW);
+          if (ActorPermissions.representsWhatItCreates(author)) await ActorRepository.represent(m, author.id, created);
+          const decision = known ?? ActorReview.onCreate(author, (await this.scope(m, created)).reach);
+          await this.settleReview(m, author.id, [{ id: created, from: null, decision }]);
+          return created;
+        }),
+      [record],
+    );
     return this.get(id);
   }
 
@@ -147,7 +155,9 @@ export class ActorService {
     ActorPermissions.assertMayEditAny(user, id);
     ActorService.checkId(id);
     const vocabularies = await this.vocabularies();
-    await this.ds.transaction((m) => this.applyChange(m, id, input, user!, expectedVersion, (s) => ActorPermissions.assertCanEdit(user, s), vocabularies));
+    await guardIdentifiers(this.ds, () =>
+      this.ds.transaction((m) => this.applyChange(m, id, input, user!, expectedVersion, (s) => ActorPermissions.assertCanEdit(user, s), vocabularies)),
+    );
     return this.get(id);
   }
 
@@ -171,6 +181,8 @@ export class ActorService {
     const base = (await this.records(m, [id])).get(id)!;
     const { record, problems } = prepareRecord(input, base, vocabularies);
     if (!record) throw ActorService.invalid(problems);
+    // An archived actor may keep a number an active one now holds; an active one may not take another's.
+    if (base.status === 'ACTIVE' && UNIQUE_IDENTIFIERS.some((f) => input[f] !== undefined)) await assertNoClash(m, record, id);
     const coverageChanged = input.territories !== undefined || input.radiusKm !== undefined || input.lon !== undefined || input.communeCode !== undefined;
     // A validated actor whose territory a non-administrator changes is taken out of the figures
     // while its new coverage is written, and put back only if the review rule keeps it validated:
