@@ -7,13 +7,17 @@ import { openDatabase } from '../db/database.js';
 import { run, sql } from '../db/sql.js';
 import { createServices } from '../graphql/context.js';
 import { progress, type Progress } from '../../seeds/progress.js';
+import { dumpFiles, importDataInclusion } from '../exchange/data-inclusion/di-import.js';
 
 /**
  * `npm run import -- fichier.csv [--valid-only] [--dry-run] [--latin1] [--source=texte]`
- * Imports a CSV or GeoJSON file of actors (French columns) into the database, like the
- * importActors mutation. Exit code 1 when rows were rejected and nothing was written.
+ * `npm run import -- --data-inclusion structures.json services.json [--valid-only] [--dry-run]`
+ * Imports a CSV or GeoJSON file of actors (French columns), or a data·inclusion v1 dump, into the
+ * database, like the importActors mutation. Exit code 1 when rows were rejected and nothing was written.
  */
 const USAGE = `Usage : npm run import -- fichier.csv|fichier.geojson [options]
+        npm run import -- --data-inclusion structures.json services.json [options]
+  --data-inclusion  deux fichiers data·inclusion v1 (structures, puis services : une ligne par structure)
   --valid-only   enregistrer les lignes valides même si d’autres sont rejetées (par défaut : tout ou rien)
   --dry-run      tout vérifier sans rien enregistrer
   --latin1       lire un CSV enregistré en Windows-1252 / Latin-1 (ancien Excel) au lieu d’UTF-8
@@ -23,23 +27,28 @@ const args = process.argv.slice(2);
 const flags = new Set(args.filter((a) => a.startsWith('--') && !a.includes('=')));
 const option = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const files = args.filter((a) => !a.startsWith('--'));
-const knownFlags = new Set(['--valid-only', '--dry-run', '--latin1', '--help']);
+const knownFlags = new Set(['--valid-only', '--dry-run', '--latin1', '--help', '--data-inclusion']);
 const unknown = [...flags].filter((f) => !knownFlags.has(f));
+const dataInclusion = flags.has('--data-inclusion');
 
-if (flags.has('--help') || files.length !== 1 || unknown.length) {
+if (flags.has('--help') || files.length !== (dataInclusion ? 2 : 1) || unknown.length) {
   if (unknown.length) process.stderr.write(`Option inconnue : ${unknown.join(', ')}\n`);
   process.stderr.write(`${USAGE}\n`);
   process.exit(flags.has('--help') ? 0 : 2);
 }
 
-const file = path.resolve(files[0]);
-let content: Buffer;
-try {
-  content = fs.readFileSync(file);
-} catch {
-  process.stderr.write(`Fichier introuvable ou illisible : ${file}\n`);
-  process.exit(2);
+const paths = files.map((f) => path.resolve(f));
+const file = paths[0];
+const contents: Buffer[] = [];
+for (const p of paths) {
+  try {
+    contents.push(fs.readFileSync(p));
+  } catch {
+    process.stderr.write(`Fichier introuvable ou illisible : ${p}\n`);
+    process.exit(2);
+  }
 }
+const content = contents[0];
 const format = /\.(geo)?json$/i.test(file) ? ImportFormat.GEOJSON : ImportFormat.CSV;
 const mode = flags.has('--valid-only') ? ImportMode.VALID_ONLY : ImportMode.ALL_OR_NOTHING;
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -63,7 +72,7 @@ try {
   const bars = new Map<string, Progress>();
   const started = Date.now();
   log(
-    `Import de ${path.basename(file)} (${format === ImportFormat.CSV ? 'CSV' : 'GeoJSON'}, ${mode === ImportMode.VALID_ONLY ? 'lignes valides seulement' : 'tout ou rien'}${flags.has('--dry-run') ? ', essai à blanc' : ''})`,
+    `Import de ${paths.map((p) => path.basename(p)).join(' et ')} (${dataInclusion ? 'data·inclusion v1' : format === ImportFormat.CSV ? 'CSV' : 'GeoJSON'}, ${mode === ImportMode.VALID_ONLY ? 'lignes valides seulement' : 'tout ou rien'}${flags.has('--dry-run') ? ', essai à blanc' : ''})`,
   );
   let last: { phase: string; done: number } | null = null;
   const onProgress = (p: ImportProgress) => {
@@ -78,14 +87,17 @@ try {
     bar.tick(p.done - (last?.done ?? 0));
     last = { phase: p.phase, done: p.done };
   };
-  const report = await importActors(db.ds, services, content, {
+  const options = {
     format,
     mode,
     dryRun: flags.has('--dry-run'),
-    encoding: flags.has('--latin1') ? 'windows-1252' : 'utf-8',
+    encoding: flags.has('--latin1') ? ('windows-1252' as const) : ('utf-8' as const),
     defaultSource: option('source') ?? `import:${path.basename(file)}`,
     onProgress,
-  });
+  };
+  const report = dataInclusion
+    ? await importDataInclusion(db.ds, services, dumpFiles(contents), options)
+    : await importActors(db.ds, services, content, options);
   for (const b of bars.values()) b.done();
 
   if (report.problems.length) {
@@ -94,7 +106,7 @@ try {
     const rows = report.problems.map((p) => [String(p.row), p.field, p.reason]);
     const w0 = Math.max(6, ...rows.map((r) => r[0].length));
     const w1 = Math.max(5, ...rows.map((r) => r[1].length));
-    const unit = format === ImportFormat.GEOJSON ? 'entité' : 'ligne';
+    const unit = dataInclusion ? 'structure' : format === ImportFormat.GEOJSON ? 'entité' : 'ligne';
     log(`  ${unit.padEnd(w0)}  ${'champ'.padEnd(w1)}  raison`);
     log(`  ${'-'.repeat(w0)}  ${'-'.repeat(w1)}  ${'-'.repeat(40)}`);
     const shown = rows.slice(0, 500);

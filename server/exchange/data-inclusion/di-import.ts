@@ -321,3 +321,9 @@ export async function importDataInclusion(ds: DataSource, services: ImportServic
   report.problems = report.problems.map((p) => ({ ...p, field: DI_FIELD[p.field] ?? p.field }));
   return report;
 }
+
+/** Two files given in any order: the one whose records name a `structure_id` is the services file. */
+export function dumpFiles([a, b]: Buffer[]): DiFiles {
+  const names = (x: Buffer) => x.includes('"structure_id"');
+  return names(a) && !names(b) ? { structures: b, services: a } : { structures: a, services: b };
+}
