@@ -16,7 +16,8 @@ export const OPENING_HOURS_MAX = 500;
 const CONF = { tag_key: 'opening_hours', locale: 'fr', mode: undefined, map_value: undefined, warnings_severity: undefined };
 const EXAMPLE = '« Mo-Fr 09:00-12:00,14:00-17:00; Sa 09:00-12:00; PH off »';
 
-function parse(value: string, place?: { lat: number; lon: number } | null): OpeningHours {
+/** The library's reading of a string, French public holidays (throws on a string it refuses). */
+export function parseOpeningHours(value: string, place?: { lat: number; lon: number } | null): OpeningHours {
   return new OpeningHours(value, place ? { ...FRANCE, ...place } : FRANCE, CONF);
 }
 
@@ -38,7 +39,7 @@ export function checkOpeningHours(value: string): { value: string } | { reason: 
   if (value.length > OPENING_HOURS_MAX) return { reason: `les horaires dépassent ${OPENING_HOURS_MAX} caractères` };
   if (/\bSH\b/.test(value)) return { reason: 'les vacances scolaires (SH) dépendent de la zone et ne sont pas prises en charge : indiquez les dates' };
   try {
-    const hours = parse(value);
+    const hours = parseOpeningHours(value);
     hours.getState(new Date());
     const pretty = hours.prettifyValue();
     return pretty.length > OPENING_HOURS_MAX ? { reason: `les horaires dépassent ${OPENING_HOURS_MAX} caractères` } : { value: pretty };
@@ -70,9 +71,9 @@ export class OpeningSchedule {
 
 const DAYS = ['lundi', 'mardi', 'mercredi', 'jeudi', 'vendredi', 'samedi', 'dimanche'];
 
-const DAY_MS = 86_400_000;
-const midnight = (d: Date) => new Date(d.getFullYear(), d.getMonth(), d.getDate());
-const addDays = (d: Date, n: number) => new Date(d.getFullYear(), d.getMonth(), d.getDate() + n);
+export const DAY_MS = 86_400_000;
+export const midnight = (d: Date) => new Date(d.getFullYear(), d.getMonth(), d.getDate());
+export const addDays = (d: Date, n: number) => new Date(d.getFullYear(), d.getMonth(), d.getDate() + n);
 
 /** « 9 h », « 9 h 30 ». */
 const clock = (d: Date) => `${d.getHours()} h${d.getMinutes() ? ` ${String(d.getMinutes()).padStart(2, '0')}` : ''}`;
@@ -101,7 +102,7 @@ export function parisNow(now = new Date()): Date {
 /** The week of `now` (Paris time), Monday to Sunday, and whether it is open now; null for a string the library refuses. */
 export function openingSchedule(value: string, place: { lat: number; lon: number } | null, now = parisNow()): OpeningSchedule | null {
   try {
-    const hours = parse(value, place);
+    const hours = parseOpeningHours(value, place);
     const monday = addDays(midnight(now), -((now.getDay() + 6) % 7));
     const byDay: string[][] = DAYS.map(() => []);
     for (const [from, to, unknown, comment] of hours.getOpenIntervals(monday, addDays(monday, 7))) {

@@ -19,7 +19,7 @@ export interface DownloadFile {
 export async function sendDownload(
   res: Response,
   file: DownloadFile,
-  produce: (write: (chunk: string) => Promise<void>) => Promise<void>,
+  produce: (write: (chunk: string | Uint8Array) => Promise<void>) => Promise<void>,
   failure: string,
 ): Promise<void> {
   let started = false;
