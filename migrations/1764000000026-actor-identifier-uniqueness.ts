@@ -21,12 +21,12 @@ export class ActorIdentifierUniqueness1764000000026 implements MigrationInterfac
   name = 'ActorIdentifierUniqueness1764000000026';
 
   async up(q: QueryRunner): Promise<void> {
-    const duplicates: { field: string; value: string; actors: string }[] = await q.query(
+    const duplicates = (await q.query(
       UNIQUE.map(
         (f) => `SELECT '${f}' AS field, ${f} AS value, string_agg(id || ' « ' || name || ' »', ', ' ORDER BY created_at) AS actors
                 FROM actor WHERE status = 'ACTIVE' AND ${f} IS NOT NULL GROUP BY ${f} HAVING count(*) > 1`,
       ).join(' UNION ALL ') + ' ORDER BY 1, 2 LIMIT 50',
-    );
+    )) as { field: string; value: string; actors: string }[];
     if (duplicates.length) {
       throw new Error(
         'Des acteurs actifs partagent un SIRET, un numéro RNA ou un numéro FINESS ; archivez l’un de chaque groupe ou corrigez son numéro, puis relancez :\n' +

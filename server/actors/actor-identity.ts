@@ -105,18 +105,25 @@ export function indexClash(err: unknown): { field: UniqueIdentifier; value: stri
 }
 
 /**
- * Runs a write (its own transaction, on `ds`); when the database refused it because a write
- * committed in between took one of its identifiers, answers the same CONFLICT as the check made
- * before writing, naming that actor (read once the failed transaction is over).
+ * The answer to a failed write (its transaction over): when the database refused it because a
+ * write committed in between took one of its identifiers, the same CONFLICT as the check made
+ * before writing, naming that actor; any other error as it was.
  */
+export async function identifierConflict(ds: Queryable, err: unknown, records: readonly Identified[] = []): Promise<unknown> {
+  const hit = indexClash(err);
+  if (!hit) return err;
+  const value = hit.value ?? records.map((r) => r[hit.field]).find((v): v is string => !!v) ?? '';
+  const holder = value
+    ? ((await identifierHolders(ds, [{ siret: null, rna: null, finess: null, [hit.field]: value }])).get(keyOf(hit.field, value)) ?? null)
+    : null;
+  return clashError({ field: hit.field, value, holder });
+}
+
+/** Runs a write (its own transaction, on `ds`), its identifiers' unique violations answered by identifierConflict. */
 export async function guardIdentifiers<T>(ds: DataSource, write: () => Promise<T>, records: readonly Identified[] = []): Promise<T> {
   try {
     return await write();
   } catch (err) {
-    const hit = indexClash(err);
-    if (!hit) throw err;
-    const value = hit.value ?? records.map((r) => r[hit.field]).find((v): v is string => !!v) ?? '';
-    const holder = value ? ((await identifierHolders(ds, [{ siret: null, rna: null, finess: null, [hit.field]: value }])).get(keyOf(hit.field, value)) ?? null) : null;
-    throw clashError({ field: hit.field, value, holder });
+    throw await identifierConflict(ds, err, records);
   }
 }

@@ -3,6 +3,7 @@ import { COLUMN_NAME, normName } from './actor-columns.js';
 import type { ImportProblem } from './actor-import-read.js';
 import { type BuiltRow, mergeProblems } from './actor-import-rows.js';
 import { prepareRecord, type Vocabularies } from './actor-record.js';
+import { clashOf, clashReason, type IdentifierHolder } from './actor-identity.js';
 import { type ActorReach, NO_REACH } from './actor-review.js';
 import { RECORD_FIELDS } from './actor.entity.js';
 import { ActorPermissions } from './actor.permissions.js';
@@ -69,6 +70,8 @@ export interface ImportContext {
   /** The label points of the communes involved (where an actor without coordinates stands). */
   labelPoints: ReadonlyMap<string, [number, number]>;
   vocabularies: Vocabularies;
+  /** The active actors holding the rows' SIRET, RNA and FINESS numbers (actor-identity.ts); absent: none. */
+  holders?: ReadonlyMap<string, IdentifierHolder>;
 }
 
 export interface ImportPlanOptions {
@@ -120,7 +123,10 @@ export function planImport(rows: readonly BuiltRow[], context: ImportContext, op
       b.input.sector ??= b.newActor.sector;
     }
     const { record, problems } = prepareRecord(b.input, base, context.vocabularies);
+    // A number another active actor holds: that actor is named, to be claimed rather than entered twice.
+    const clash = record && (!base || base.status === 'ACTIVE') ? clashOf(record, base?.id, context.holders ?? new Map()) : null;
     if (!record) mergeProblems(b, problems);
+    else if (clash) b.problems.push({ row: b.row, field: COLUMN_NAME[clash.field], reason: clashReason(clash) });
     else if (!base) plan.create.push(record);
     else {
       const d = differs(base, record, context.labelPoints);

@@ -25,7 +25,8 @@ const MATCH_BATCH = 5000;
 
 /**
  * Finds the stored actor each row designates, in one query per 5,000 rows: by identifiant, then
- * SIRET, RNA, FINESS, SIREN + name, then normalised name + commune (only when no identifier contradicts).
+ * SIRET, RNA, FINESS, SIREN + name, then normalised name + commune (only when no identifier contradicts);
+ * an active actor before an archived one with the same number.
  */
 export async function matchExisting(m: Queryable, rows: readonly BuiltRow[]): Promise<Map<number, Match>> {
   const out = new Map<number, Match>();
@@ -47,21 +48,21 @@ export async function matchExisting(m: Queryable, rows: readonly BuiltRow[]): Pr
                        AS r(i int, id uuid, siret text, siren text, rna text, finess text, name text, commune_code text))
           SELECT DISTINCT ON (r.i) r.i, x.id, x.prio
           FROM r CROSS JOIN LATERAL (
-            SELECT a.id, 1 AS prio, a.created_at FROM actor a WHERE r.id IS NOT NULL AND a.id = r.id
-            UNION ALL SELECT a.id, 2, a.created_at FROM actor a WHERE r.siret IS NOT NULL AND a.siret = r.siret
-            UNION ALL SELECT a.id, 3, a.created_at FROM actor a WHERE r.rna IS NOT NULL AND a.rna = r.rna
-            UNION ALL SELECT a.id, 4, a.created_at FROM actor a WHERE r.finess IS NOT NULL AND a.finess = r.finess
-            UNION ALL SELECT a.id, 5, a.created_at FROM actor a
+            SELECT a.id, 1 AS prio, a.status, a.created_at FROM actor a WHERE r.id IS NOT NULL AND a.id = r.id
+            UNION ALL SELECT a.id, 2, a.status, a.created_at FROM actor a WHERE r.siret IS NOT NULL AND a.siret = r.siret
+            UNION ALL SELECT a.id, 3, a.status, a.created_at FROM actor a WHERE r.rna IS NOT NULL AND a.rna = r.rna
+            UNION ALL SELECT a.id, 4, a.status, a.created_at FROM actor a WHERE r.finess IS NOT NULL AND a.finess = r.finess
+            UNION ALL SELECT a.id, 5, a.status, a.created_at FROM actor a
               WHERE r.siren IS NOT NULL AND a.siren = r.siren AND a.search_name = r.norm
                 AND (a.siret IS NULL OR r.siret IS NULL OR a.siret = r.siret)
-            UNION ALL SELECT a.id, 6, a.created_at FROM actor a
+            UNION ALL SELECT a.id, 6, a.status, a.created_at FROM actor a
               WHERE a.search_name = r.norm
                 AND (a.commune_code = r.commune_code OR (a.commune_code IS NULL AND r.commune_code IS NULL))
                 AND (a.siret IS NULL OR r.siret IS NULL OR a.siret = r.siret)
                 AND (a.rna IS NULL OR r.rna IS NULL OR a.rna = r.rna)
                 AND (a.finess IS NULL OR r.finess IS NULL OR a.finess = r.finess)
           ) x
-          ORDER BY r.i, x.prio, x.created_at, x.id`,
+          ORDER BY r.i, x.prio, x.status <> 'ACTIVE', x.created_at, x.id`,
     );
     for (const f of found) out.set(Number(f.i), { id: f.id, prio: Number(f.prio) as Match['prio'] });
   }

@@ -8,6 +8,7 @@ import { planImport, rejectRepeatedRows } from './actor-import-plan.js';
 import { type ImportProblem, type ParsedFile, readCsv, readGeoJson } from './actor-import-read.js';
 import { type BuiltRow, buildRow, mergeProblems } from './actor-import-rows.js';
 import { communePoints, matchExisting, writePlan } from './actor-import-store.js';
+import { identifierConflict, identifierHolders } from './actor-identity.js';
 import { prepareRecord } from './actor-record.js';
 import type { ActorReach } from './actor-review.js';
 import { ActorRepository } from './actor.repository.js';
@@ -167,9 +168,11 @@ export async function importParsed(ds: DataSource, services: ImportServices, fil
       const reach = author ? await ActorRepository.reach(m, matchedIds) : new Map<string, ActorReach>();
       const communes = [...candidates.map((b) => b.input.communeCode), ...[...bases.values()].map((r) => r.communeCode)];
       const labelPoints = await communePoints(m, [...new Set(communes.filter((c): c is string => !!c))]);
+      const identified = candidates.map(({ input: i }) => ({ siret: i.siret ?? null, rna: i.rna ?? null, finess: i.finess ?? null }));
+      const holders = await identifierHolders(m, identified);
       const plan = planImport(
         candidates,
-        { matches, bases, reach, labelPoints, vocabularies },
+        { matches, bases, reach, labelPoints, vocabularies, holders },
         { author, placeInFile: file.present.has('lon') || file.present.has('lat'), defaultSource: options.defaultSource },
       );
       report.created = plan.create.length;
@@ -193,7 +196,8 @@ export async function importParsed(ds: DataSource, services: ImportServices, fil
     report.committed = true;
     await refreshStatistics(ds, report.created + report.updated, options.analyzeFrom);
   } catch (err) {
-    if (!(err instanceof Rollback)) throw err;
+    // A number taken by a write committed meanwhile (the unique indexes): CONFLICT naming its actor, and nothing written.
+    if (!(err instanceof Rollback)) throw await identifierConflict(ds, err);
   }
   report.problems.sort((a, b) => a.row - b.row);
   report.message = summary(report);

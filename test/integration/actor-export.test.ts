@@ -59,7 +59,7 @@ beforeAll(async () => {
     `${WORD} Association Verdun;association;santé;;W551000001;"3 place; Chevert";55100;55545;49,1598;5,3876;"Ateliers ""tabac""\nle mardi";contact@zarbalou.fr;+33 3 29 00 00 00;https://zarbalou.example.fr;addictions-tabac|Santé mentale;jeunes|femmes;commune:55545;;${SOURCE}`,
     `${WORD} Mairie de Bar-le-Duc;collectivité;;;;;55000;55029;;;;;;;nutrition-activite-physique;;;;${SOURCE}`,
     `${WORD} ARS Grand Est;ARS;;;;;;;;;;;;;vaccination;;region:44;;${SOURCE}`,
-    `${WORD} Centre hospitalier;établissement de santé;;12345678900023;;;;55029;48,7727;5,1606;;;;;vaccination;;;12,5;${SOURCE}`,
+    `${WORD} Centre hospitalier;établissement de santé;;12345678200028;;;;55029;48,7727;5,1606;;;;;vaccination;;;12,5;${SOURCE}`,
     `=${WORD} formule;association;social;;;;;93066;;;;;;;sante-sexuelle;;ept:200057867|commune:93066;;${SOURCE}`,
   ].join('\n');
   const report = await importFile(csv);
@@ -99,7 +99,7 @@ describe('CSV export', () => {
       demonstration: 'non',
     });
     expect(rows.find((r) => r.nom.includes('ARS'))).toMatchObject({ territoires: 'region:44', commune: '', latitude: '' });
-    expect(rows.find((r) => r.nom.includes('hospitalier'))).toMatchObject({ rayon_km: '12,5', siret: '12345678900023' });
+    expect(rows.find((r) => r.nom.includes('hospitalier'))).toMatchObject({ rayon_km: '12,5', siret: '12345678200028' });
     // A cell a spreadsheet would run as a formula is neutralised.
     expect(rows.find((r) => r.nom.includes('formule'))!.nom).toBe(`'=${WORD} formule`);
   });

@@ -62,7 +62,7 @@ describe('CSV import of a good file', () => {
     expect(await countMine()).toBe(before + 3);
 
     const asso = await actorByName('Imptest Association Verdun Addictions');
-    expect(asso).toMatchObject({ kind: 'ASSOCIATION', sector: 'SANTE', siret: '12345678900007', commune_code: '55545', postal_code: '55100', version: 1 });
+    expect(asso).toMatchObject({ kind: 'ASSOCIATION', sector: 'SANTE', siret: '12345678200002', commune_code: '55545', postal_code: '55100', version: 1 });
     expect(asso.themes).toEqual(['addictions', 'addictions-tabac']);
     expect(asso.audiences).toEqual(['jeunes']);
     expect(Number(asso.lat)).toBeCloseTo(49.1598, 6);
@@ -99,7 +99,7 @@ describe('CSV import of a good file', () => {
     const report = await importFile(text);
     expect(report).toMatchObject({ created: 0, updated: 1, unchanged: 2, rejected: 0, committed: true });
     const asso = await actorByName('Imptest Association Verdun Addictions et Conduites');
-    expect(asso).toMatchObject({ email: 'accueil@imptest-verdun.fr', version: 2, siret: '12345678900007' });
+    expect(asso).toMatchObject({ email: 'accueil@imptest-verdun.fr', version: 2, siret: '12345678200002' });
     expect(await actorByName('Imptest Association Verdun Addictions')).toBeUndefined();
   });
 

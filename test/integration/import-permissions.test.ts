@@ -13,9 +13,9 @@ const SOURCE = 'test:import-permissions.test.ts';
 
 const MEUSE = {
   name: 'Permimport Association meusienne',
-  siret: '81234567800013',
+  siret: '81234567600017',
   rna: 'W553000001',
-  finess: '550009991',
+  finess: '550009997',
   communeCode: '55545',
 };
 

@@ -4,6 +4,7 @@
  */
 
 const LA_POSTE_SIREN = '356000000';
+const LA_POSTE_HEAD_OFFICE = '35600000000048';
 
 function luhnValid(digits: string): boolean {
   let sum = 0;
@@ -23,7 +24,9 @@ export function siretProblem(value: string): string | null {
   const v = compactNumber(value);
   if (!v) return null;
   if (!/^\d{14}$/.test(v)) return 'Le SIRET compte 14 chiffres.';
-  const ok = v.startsWith(LA_POSTE_SIREN) ? [...v].reduce((s, c) => s + Number(c), 0) % 5 === 0 : luhnValid(v);
+  // La Poste's establishments (not its head office): digits adding up to a multiple of 5 instead of the Luhn key.
+  const laPoste = v.startsWith(LA_POSTE_SIREN) && v !== LA_POSTE_HEAD_OFFICE;
+  const ok = laPoste ? [...v].reduce((s, c) => s + Number(c), 0) % 5 === 0 : luhnValid(v.slice(0, 9)) && luhnValid(v);
   return ok ? null : 'Ce SIRET n’existe pas : sa clé de contrôle est fausse. Vérifiez les chiffres.';
 }
 
