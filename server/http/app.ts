@@ -25,6 +25,7 @@ import { maintainFreshness } from '../actors/actor-freshness.js';
 import { coverageTileRoute } from '../gaps/coverage-tiles.http.js';
 import { TileCache } from '../gaps/tile-cache.js';
 import { coverageGeoJsonRoute, gapCsvRoute } from '../gaps/gap-export.http.js';
+import { hsdsRoute } from '../exchange/hsds/hsds-export.http.js';
 import { DiFile } from '../exchange/data-inclusion/di-export.js';
 import { dataInclusionRoute } from '../exchange/data-inclusion/di-export.http.js';
 
@@ -140,6 +141,9 @@ export async function createApp(ds: DataSource, httpServer?: Server, overrides: 
   // The same actors as data·inclusion v1 records (structures, and their services by top-level theme).
   app.get('/export/data-inclusion/structures.json', limiter, gated(analytics.gate), dataInclusionRoute(schema, analytics.ds, services, DiFile.STRUCTURES));
   app.get('/export/data-inclusion/services.json', limiter, gated(analytics.gate), dataInclusionRoute(schema, analytics.ds, services, DiFile.SERVICES));
+  // The same actors as Open Referral HSDS 3.0: organizations nested with their objects, or the Tabular Data Package.
+  app.get('/export/hsds/organizations.json', limiter, gated(analytics.gate), hsdsRoute(schema, analytics.ds, services, 'json'));
+  app.get('/export/hsds/hsds.zip', limiter, gated(analytics.gate), hsdsRoute(schema, analytics.ds, services, 'zip'));
   // Every gap of an analysis as CSV, and its coverage map as GeoJSON (same filter as the `gaps` and
   // `coverage` queries, URL-encoded JSON): analyses too.
   app.get('/export/lacunes.csv', limiter, gated(analytics.gate), gapCsvRoute(schema, heavy));
