@@ -104,6 +104,12 @@ export class Actor {
   })
   verifiedAt: Date | null;
 
+  @Field(() => ID, {
+    nullable: true,
+    description: 'Pour une fiche archivée par une fusion de doublons (mergeActors) : l’acteur qui l’a absorbée. `actor(id)` donne alors directement celui-ci',
+  })
+  mergedInto: string | null;
+
   @VersionField()
   version: number;
 }
@@ -144,6 +150,7 @@ export const ACTOR_TABLE = new Table('actor', {
   createdAt: 'timestamptz',
   updatedAt: 'timestamptz',
   verifiedAt: 'timestamptz',
+  mergedInto: 'uuid',
   version: 'int',
   location: 'geometry',
 });
@@ -155,7 +162,7 @@ type ActorColumn = (typeof ACTOR_TABLE.keys)[number];
  * from a record: no import, create or update can set them. `verifiedAt` moves only through
  * confirmActorUpToDate and validateActor (actor-freshness.ts).
  */
-const KEPT_BY_DATABASE = ['id', 'status', 'reviewStatus', 'createdAt', 'updatedAt', 'verifiedAt', 'version', 'location'] as const;
+const KEPT_BY_DATABASE = ['id', 'status', 'reviewStatus', 'createdAt', 'updatedAt', 'verifiedAt', 'mergedInto', 'version', 'location'] as const;
 const PLACE: readonly ActorColumn[] = ['lon', 'lat'];
 
 /** The fields an actor record carries to a write. */

@@ -68,6 +68,40 @@ export const ActorPermissions = {
     );
   },
 
+  /**
+   * Merging two duplicates (mergeActors) and reading the possible duplicates: administrators and ARS
+   * analysts (with a région). Asked before any read.
+   */
+  mayMergeAny(user: AuthUser | null | undefined): boolean {
+    return !!user && (user.role === UserRole.ADMIN || (user.role === UserRole.ANALYST && !!user.regionCode));
+  },
+
+  assertMayMergeAny(user: AuthUser | null | undefined): void {
+    if (!user) throw unauthenticated();
+    if (!ActorPermissions.mayMergeAny(user)) throw ActorPermissions.cannotMerge();
+  },
+
+  /**
+   * Merging `remove` into `keep`: administrators, and ARS analysts when both actors lie wholly in
+   * their région (what archiveActor asks of the removed one, and of the kept one, which takes its
+   * representatives, memberships and partnerships). Representatives of either actor may not: a
+   * merge moves the other actor's people too.
+   */
+  canMerge(user: AuthUser | null | undefined, keep: ActorScope, remove: ActorScope): boolean {
+    if (!user) return false;
+    if (user.role === UserRole.ADMIN) return true;
+    return user.role === UserRole.ANALYST && liesWhollyIn(keep.reach, user.regionCode) && liesWhollyIn(remove.reach, user.regionCode);
+  },
+
+  assertCanMerge(user: AuthUser | null | undefined, keep: ActorScope, remove: ActorScope): void {
+    if (!user) throw unauthenticated();
+    if (!ActorPermissions.canMerge(user, keep, remove)) throw ActorPermissions.cannotMerge();
+  },
+
+  cannotMerge() {
+    return forbidden('Seuls les administrateurs, et les analystes ARS pour deux acteurs agissant entièrement dans leur région, fusionnent des doublons.');
+  },
+
   assertCanImport(user: AuthUser | null | undefined): void {
     if (!user) throw unauthenticated();
     if (user.role !== UserRole.ADMIN && user.role !== UserRole.ANALYST) {

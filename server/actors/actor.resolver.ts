@@ -77,9 +77,11 @@ export class ActorResolver {
     };
   }
 
-  @Query(() => Actor, { description: 'Un acteur par son identifiant' })
+  @Query(() => Actor, {
+    description: 'Un acteur par son identifiant ; celui d’une fiche fusionnée dans une autre (mergeActors) donne l’acteur qui l’a absorbée',
+  })
   actor(@Arg('id', () => ID) id: string, @Ctx() { services }: Context): Promise<Actor> {
-    return services.actors.get(id);
+    return services.actors.current(id);
   }
 
   @Mutation(() => Actor, { description: 'Crée un acteur ; son territoire d’intervention est résolu en communes couvertes' })

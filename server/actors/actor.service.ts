@@ -9,6 +9,7 @@ import type { TerritoryService } from '../territories/territory.service.js';
 import { ACTOR_KIND_LABELS, type ActorKind, ReviewStatus, SECTOR_LABELS, type Sector } from './actor-enums.js';
 import { resolveCoverage } from './actor-coverage.js';
 import { assertNoClash, guardIdentifiers, UNIQUE_IDENTIFIERS } from './actor-identity.js';
+import { resolveMerged } from './actor-merge.js';
 import { emptyToNull, type FieldProblem, prepareRecord, type Vocabularies } from './actor-record.js';
 import { type ActorReach, ActorReview, NO_REACH } from './actor-review.js';
 import { searchActors, type SearchRequest, type SearchResult } from './actor-search.js';
@@ -269,6 +270,12 @@ export class ActorService {
 
   static checkId(id: string): void {
     checkUuid(id, 'id', 'd’acteur');
+  }
+
+  /** The actor an id answers with: itself, or the actor it was merged into (actor-merge.ts), so that no link dies. */
+  async current(id: string): Promise<Actor> {
+    ActorService.checkId(id);
+    return this.get((await resolveMerged(this.ds, id)) ?? id);
   }
 
   async get(id: string): Promise<Actor> {

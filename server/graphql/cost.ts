@@ -25,6 +25,7 @@ export const ARG_CAPS: Record<string, Record<string, [number, number] | number>>
   'Query.actors': { first: [0, 200] },
   'Query.reviewQueue': { first: [0, 100] },
   'Query.actorsToVerify': { first: [0, 100] },
+  'Query.duplicateActors': { first: [0, 100] },
   'Query.actorChangeProposals': { first: [0, 100] },
   'Actor.coveredCommunes': { first: [0, 1000], offset: [0, 100_000] },
   'Query.coalitions': { first: [0, 200] },
@@ -119,6 +120,7 @@ const LIST_SIZES: Record<string, number> = {
   'ActorConnection.edges': 1,
   'ReviewQueue.edges': 1,
   'ActorsToVerify.edges': 1,
+  'DuplicatePairs.edges': 1,
   'CoalitionConnection.edges': 1,
   'NotificationConnection.edges': 1,
   'CoveredCommunes.nodes': 1,
@@ -146,6 +148,7 @@ const PAGE_LIST: Record<string, string> = {
   ActorConnection: 'edges',
   ReviewQueue: 'edges',
   ActorsToVerify: 'edges',
+  DuplicatePairs: 'edges',
   CoalitionConnection: 'edges',
   NotificationConnection: 'edges',
   CoveredCommunes: 'nodes',
@@ -224,6 +227,12 @@ export function analyzeOperation(schema: GraphQLSchema, document: DocumentNode, 
         const { item, rest } = split();
         const rows = rowsInScope({ scope: args.region ? { level: 'REGION' } : null });
         return 1 + rest + capped('first', args.first) * item + analysis(rows, 1);
+      }
+      case 'Query.duplicateActors': {
+        // Compares the active actors of its région (or of the country) pairwise by key: through the gate.
+        analytical.add(key);
+        const { item, rest } = split();
+        return 1 + rest + capped('first', args.first) * item + analysis(rowsInScope({ scope: args.region ? { level: 'REGION' } : null }), 1);
       }
       case 'Query.exportActors':
         analytical.add(key);

@@ -1,6 +1,7 @@
 import { buildSchema } from 'type-graphql';
 import type { GraphQLSchema } from 'graphql';
 import { ActorImportResolver } from '../actors/actor-import.resolver.js';
+import { ActorMergeResolver } from '../actors/actor-merge.resolver.js';
 import { ActorModerationResolver } from '../actors/actor-moderation.resolver.js';
 import { ActorResolver } from '../actors/actor.resolver.js';
 import { ActorPageResolver, ChangeProposalResolver } from '../actors/change-proposal.resolver.js';
@@ -31,6 +32,7 @@ export function createSchema(): Promise<GraphQLSchema> {
       ActorPartnershipResolver,
       ActorImportResolver,
       ActorModerationResolver,
+      ActorMergeResolver,
       ChangeProposalResolver,
       ActorPageResolver,
       ClaimResolver,

@@ -1,4 +1,5 @@
 import { Ctx, Field, Int, ObjectType, Query, Resolver } from 'type-graphql';
+import { DuplicateReason } from '../actors/actor-duplicates.js';
 import { ActorKind, ReviewStatus, Sector } from '../actors/actor-enums.js';
 import { UserRole } from '../auth/auth.types.js';
 import {
@@ -86,6 +87,9 @@ export class Vocabulary {
 
   @Field(() => [VocabularyEntry], { description: 'Ce dont une notification informe (enum NotificationKind)' })
   notificationKinds = entries(NotificationKind);
+
+  @Field(() => [VocabularyEntry], { description: 'Raisons d’une paire de doublons possibles (enum DuplicateReason)' })
+  duplicateReasons = entries(DuplicateReason);
 
   @Field(() => Int, {
     description: 'Mois après lesquels une fiche non confirmée est à vérifier (Actor.isStale ; FRESHNESS_MONTHS du serveur, 18 par défaut)',

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DuplicateReason } from '../../server/actors/actor-duplicates.js';
 import { ACTOR_KIND_LABELS, REVIEW_STATUS_LABELS, SECTOR_LABELS } from '../../server/actors/actor-enums.js';
 import { UserRole } from '../../server/auth/auth.types.js';
 import { CoverageMapClass, PresenceClass } from '../../server/gaps/gap.inputs.js';
@@ -44,6 +45,7 @@ const LISTS: Record<string, { graphqlEnum: string; labels: Readonly<Record<strin
   presenceClasses: { graphqlEnum: 'PresenceClass', labels: enumLabels(PresenceClass) },
   coverageMapClasses: { graphqlEnum: 'CoverageMapClass', labels: enumLabels(CoverageMapClass) },
   notificationKinds: { graphqlEnum: 'NotificationKind', labels: enumLabels(NotificationKind) },
+  duplicateReasons: { graphqlEnum: 'DuplicateReason', labels: enumLabels(DuplicateReason) },
 };
 
 const VOCABULARY = `{ vocabulary { ${Object.keys(LISTS)
