@@ -20,8 +20,9 @@ import { Notifications1764000000022 } from './1764000000022-notifications.js';
 import { GapAggregateDeltas1764000000025 } from './1764000000025-gap-aggregate-deltas.js';
 import { ActorContactsAndChangeProposals1764000000023 } from './1764000000023-actor-contacts-and-change-proposals.js';
 import { DepartementMapGeometry1764000000024 } from './1764000000024-departement-map-geometry.js';
-import { ActorMerge1764000000027 } from './1764000000027-actor-merge.js';
 import { ActorIdentifierUniqueness1764000000026 } from './1764000000026-actor-identifier-uniqueness.js';
+import { ActorMerge1764000000027 } from './1764000000027-actor-merge.js';
+import { ChangeFeed1764000000028 } from './1764000000028-change-feed.js';
 
 /** Every migration, in order. Listed explicitly so the build, the CLI and the tests agree. */
 export const migrations = [
@@ -47,6 +48,7 @@ export const migrations = [
   ActorContactsAndChangeProposals1764000000023,
   DepartementMapGeometry1764000000024,
   GapAggregateDeltas1764000000025,
-  ActorMerge1764000000027,
   ActorIdentifierUniqueness1764000000026,
+  ActorMerge1764000000027,
+  ChangeFeed1764000000028,
 ];

@@ -6,6 +6,7 @@ import { ActorModerationResolver } from '../actors/actor-moderation.resolver.js'
 import { ActorResolver } from '../actors/actor.resolver.js';
 import { ActorPageResolver, ChangeProposalResolver } from '../actors/change-proposal.resolver.js';
 import { AuthResolver } from '../auth/auth.resolver.js';
+import { ChangeResolver } from '../changes/change.resolver.js';
 import { ClaimResolver } from '../claims/claim.resolver.js';
 import { ActorPartnershipResolver, CoalitionResolver, MembershipResolver, PartnershipResolver } from '../coalitions/coalition.resolver.js';
 import { DiagnosticResolver } from '../diagnostic/diagnostic.resolver.js';
@@ -40,6 +41,7 @@ export function createSchema(): Promise<GraphQLSchema> {
       NotificationResolver,
       EspaceResolver,
       ActorRepresentativesResolver,
+      ChangeResolver,
     ],
     validate: true,
   });
