@@ -5,6 +5,7 @@ import { openDatabase } from './db/database.js';
 import { refreshStatisticsAtStart } from './db/statistics.js';
 import { createApp } from './http/app.js';
 import { logger } from './logger.js';
+import { replicasOf } from './db/replicas.js';
 import { runSeeds, startupSeedOptions } from '../seeds/index.js';
 
 const env = loadEnv();
@@ -14,6 +15,7 @@ const db = await openDatabase({
   dataDir: env.dataDir,
   poolSize: env.poolSize,
   statementTimeoutMs: env.statementTimeoutMs,
+  replicaUrls: env.replicaUrls,
 });
 if (env.seed === 'auto') {
   await runSeeds(db.ds, { log: (line) => process.stdout.write(`${line}\n`), ...startupSeedOptions(!env.databaseUrl) });
@@ -39,8 +41,14 @@ logger.info({ ms: Date.now() - started, port }, 'ready');
 process.stdout.write(
   `\nRépertoire territorial prêt en ${((Date.now() - started) / 1000).toFixed(1)} s\n` +
     `  Application : http://localhost:${port}/\n  GraphQL     : http://localhost:${port}/graphql\n` +
-    `  Base        : ${db.embedded ? `embarquée (PGlite + PostGIS) dans ${env.dataDir}` : 'DATABASE_URL'}\n\n`,
+    `  Base        : ${db.embedded ? `embarquée (PGlite + PostGIS) dans ${env.dataDir}` : 'DATABASE_URL'}${replicasLine(db.ds)}\n\n`,
 );
+
+/** ` + 2 réplicas en lecture` when DATABASE_REPLICA_URL is in use. */
+function replicasLine(ds: typeof db.ds): string {
+  const n = replicasOf(ds).length;
+  return n === 0 ? '' : ` + ${n} réplica${n > 1 ? 's' : ''} en lecture (DATABASE_REPLICA_URL)`;
+}
 
 let stopping = false;
 async function shutdown(signal: string) {

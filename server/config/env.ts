@@ -1,11 +1,14 @@
 import os from 'node:os';
 import path from 'node:path';
 import { loadSiteSettings, type SiteSettings } from './site.js';
+import { parseReplicaUrls } from '../db/replicas.js';
 
 /** Runtime configuration, read once from the environment and validated. */
 export interface Env {
   /** PostgreSQL + PostGIS connection string; unset means the embedded PGlite database. */
   databaseUrl: string | undefined;
+  /** Read replicas of DATABASE_URL (DATABASE_REPLICA_URL, comma-separated): see server/db/replicas.ts. */
+  replicaUrls: string[];
   /** Folder of the embedded database (only without DATABASE_URL). */
   dataDir: string;
   host: string;
@@ -102,6 +105,7 @@ export function loadEnv(): Env {
   const production = process.env.NODE_ENV === 'production';
   cached = {
     databaseUrl: process.env.DATABASE_URL || undefined,
+    replicaUrls: parseReplicaUrls(process.env.DATABASE_REPLICA_URL),
     dataDir: path.resolve(process.env.DATA_DIR ?? '.data'),
     host: process.env.HOST ?? '127.0.0.1',
     port: intVar('PORT', 4000, 0, 65535),

@@ -18,6 +18,8 @@ export interface OpenOptions {
   poolSize?: number;
   statementTimeoutMs?: number;
   migrate?: boolean;
+  /** Read replicas of `databaseUrl` (DATABASE_REPLICA_URL); ignored by the embedded database. */
+  replicaUrls?: readonly string[];
 }
 
 /** The migrations this code runs: a restart with the same ones needs only part of PostGIS. */
@@ -44,7 +46,10 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
   }
   // PGlite multiplexes every connection onto one backend: more than a few adds nothing.
   const poolSize = embedded ? Math.min(options.poolSize ?? 5, 5) : options.poolSize;
-  const ds = createDataSource({ url, poolSize, statementTimeoutMs: embedded ? undefined : options.statementTimeoutMs });
+  // The embedded database has no standby to read from: DATABASE_REPLICA_URL is ignored there.
+  const replicaUrls = embedded ? [] : (options.replicaUrls ?? []);
+  if (embedded && options.replicaUrls?.length) logger.warn('DATABASE_REPLICA_URL ignored: the embedded database has no read replica (set DATABASE_URL)');
+  const ds = createDataSource({ url, poolSize, statementTimeoutMs: embedded ? undefined : options.statementTimeoutMs, replicaUrls });
   try {
     await ds.initialize();
     if (options.migrate !== false) {

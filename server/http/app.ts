@@ -26,6 +26,8 @@ import { coverageTileRoute } from '../gaps/coverage-tiles.http.js';
 import { TileCache } from '../gaps/tile-cache.js';
 import { coverageGeoJsonRoute, gapCsvRoute } from '../gaps/gap-export.http.js';
 import { hsdsRoute } from '../exchange/hsds/hsds-export.http.js';
+import { RoutedDataSource } from '../db/replicas.js';
+import { readRoute, replicaReads, replicaRoute } from './read-routing.js';
 import { DiFile } from '../exchange/data-inclusion/di-export.js';
 import { dataInclusionRoute } from '../exchange/data-inclusion/di-export.http.js';
 
@@ -82,7 +84,7 @@ export async function createApp(ds: DataSource, httpServer?: Server, overrides: 
     introspection: env.introspection,
     allowBatchedHttpRequests: false,
     validationRules: armored.validationRules,
-    plugins: [...armored.plugins, analytics.plugin, ...(httpServer ? [ApolloServerPluginDrainHttpServer({ httpServer })] : [])],
+    plugins: [...armored.plugins, analytics.plugin, replicaReads, ...(httpServer ? [ApolloServerPluginDrainHttpServer({ httpServer })] : [])],
   });
   await apollo.start();
 
@@ -109,10 +111,16 @@ export async function createApp(ds: DataSource, httpServer?: Server, overrides: 
   app.get('/readyz', async (_req, res) => {
     try {
       await ds.query('SELECT 1');
-      res.json({ status: 'ready' });
     } catch {
       res.status(503).json({ status: 'unavailable', message: 'Base de données injoignable' });
+      return;
     }
+    // Read replicas (DATABASE_REPLICA_URL), numbered in its order, never named (the probe is public):
+    // one down leaves the app ready, its reads served by the primary.
+    if (ds instanceof RoutedDataSource && ds.replicas.length > 0) {
+      const replicas = await ds.replicaStatus();
+      res.json({ status: 'ready', replicas: replicas.map(({ status, lagBytes }, i) => ({ replica: i + 1, status, lagBytes })) });
+    } else res.json({ status: 'ready' });
   });
   const limiter = rateLimiter(env.rateLimitPerMinute);
   app.use(
@@ -121,6 +129,8 @@ export async function createApp(ds: DataSource, httpServer?: Server, overrides: 
     // 1 MB, except for an import of actors declared by an account allowed to import: see graphqlBody.
     graphqlBody(services.auth),
     refuseUnstorableText,
+    // On the primary until the operation is known: a query of searches, gaps, coverage… then reads from a replica (replicaReads).
+    readRoute,
     expressMiddleware(apollo, {
       // The session cookie is HttpOnly and SameSite=Lax; Apollo's csrfPrevention (on by default)
       // refuses the simple cross-site requests that could still carry it.
@@ -135,21 +145,33 @@ export async function createApp(ds: DataSource, httpServer?: Server, overrides: 
   // Malformed or oversized bodies get a GraphQL-shaped error, never Express's HTML page.
   app.use('/graphql', bodyErrors);
   // The actors of a search as files (same filter as the `actors` query, URL-encoded JSON).
-  // Exports are analyses: through the gate, on the analytics pool.
-  app.get('/export/acteurs.csv', limiter, gated(analytics.gate), exportRoute(schema, analytics.ds, services, ExportFormat.CSV));
-  app.get('/export/acteurs.geojson', limiter, gated(analytics.gate), exportRoute(schema, analytics.ds, services, ExportFormat.GEOJSON));
+  // Exports are analyses: through the gate, on the analytics pool; like tiles, read from a replica if any.
+  app.get('/export/acteurs.csv', limiter, replicaRoute, gated(analytics.gate), exportRoute(schema, analytics.ds, services, ExportFormat.CSV));
+  app.get('/export/acteurs.geojson', limiter, replicaRoute, gated(analytics.gate), exportRoute(schema, analytics.ds, services, ExportFormat.GEOJSON));
   // The same actors as data·inclusion v1 records (structures, and their services by top-level theme).
-  app.get('/export/data-inclusion/structures.json', limiter, gated(analytics.gate), dataInclusionRoute(schema, analytics.ds, services, DiFile.STRUCTURES));
-  app.get('/export/data-inclusion/services.json', limiter, gated(analytics.gate), dataInclusionRoute(schema, analytics.ds, services, DiFile.SERVICES));
+  app.get(
+    '/export/data-inclusion/structures.json',
+    limiter,
+    replicaRoute,
+    gated(analytics.gate),
+    dataInclusionRoute(schema, analytics.ds, services, DiFile.STRUCTURES),
+  );
+  app.get(
+    '/export/data-inclusion/services.json',
+    limiter,
+    replicaRoute,
+    gated(analytics.gate),
+    dataInclusionRoute(schema, analytics.ds, services, DiFile.SERVICES),
+  );
   // The same actors as Open Referral HSDS 3.0: organizations nested with their objects, or the Tabular Data Package.
-  app.get('/export/hsds/organizations.json', limiter, gated(analytics.gate), hsdsRoute(schema, analytics.ds, services, 'json'));
-  app.get('/export/hsds/hsds.zip', limiter, gated(analytics.gate), hsdsRoute(schema, analytics.ds, services, 'zip'));
+  app.get('/export/hsds/organizations.json', limiter, replicaRoute, gated(analytics.gate), hsdsRoute(schema, analytics.ds, services, 'json'));
+  app.get('/export/hsds/hsds.zip', limiter, replicaRoute, gated(analytics.gate), hsdsRoute(schema, analytics.ds, services, 'zip'));
   // Every gap of an analysis as CSV, and its coverage map as GeoJSON (same filter as the `gaps` and
   // `coverage` queries, URL-encoded JSON): analyses too.
-  app.get('/export/lacunes.csv', limiter, gated(analytics.gate), gapCsvRoute(schema, heavy));
-  app.get('/export/couverture.geojson', limiter, gated(analytics.gate), coverageGeoJsonRoute(schema, heavy));
+  app.get('/export/lacunes.csv', limiter, replicaRoute, gated(analytics.gate), gapCsvRoute(schema, heavy));
+  app.get('/export/couverture.geojson', limiter, replicaRoute, gated(analytics.gate), coverageGeoJsonRoute(schema, heavy));
   // The coverage map as vector tiles (same filter as the `coverage` query, URL-encoded JSON).
-  app.get('/tiles/coverage/:z/:x/:y.mvt', limiter, coverageTileRoute(schema, services.gaps, analytics.gate, heavy.gaps, new TileCache(ds)));
+  app.get('/tiles/coverage/:z/:x/:y.mvt', limiter, replicaRoute, coverageTileRoute(schema, services.gaps, analytics.gate, heavy.gaps, new TileCache(ds)));
   const root = clientRoot();
   if (root) {
     app.use('/assets', express.static(path.join(root, 'assets'), { immutable: true, maxAge: '1y' }));

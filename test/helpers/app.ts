@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { DataSource } from 'typeorm';
 import { createDataSource } from '../../server/db/data-source.js';
 import { createApp } from '../../server/http/app.js';
-import { testDatabaseUrl } from './database.js';
+import { testDatabaseUrl, testReplicaUrls } from './database.js';
 
 export interface StartedApp {
   /** http://127.0.0.1:<port> */
@@ -23,9 +23,14 @@ export interface StartedApp {
 export async function startApp(
   overrides: Parameters<typeof createApp>[2] = {},
   hooks: Parameters<typeof createApp>[3] = {},
-  options: { poolSize?: number; onQuery?: (sql: string) => void } = {},
+  options: { poolSize?: number; onQuery?: (sql: string) => void; replicaUrls?: string[] } = {},
 ): Promise<StartedApp> {
-  const ds = createDataSource({ url: testDatabaseUrl(), poolSize: options.poolSize ?? 2, onQuery: options.onQuery });
+  const ds = createDataSource({
+    url: testDatabaseUrl(),
+    poolSize: options.poolSize ?? 2,
+    onQuery: options.onQuery,
+    replicaUrls: options.replicaUrls ?? testReplicaUrls(),
+  });
   await ds.initialize();
   const httpServer = http.createServer();
   const { app, apollo, gate } = await createApp(ds, httpServer, overrides, hooks);

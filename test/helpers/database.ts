@@ -18,6 +18,8 @@ export type TemplateDatabase =
 
 export interface FileDatabase {
   url: string;
+  /** The same database on the read replicas of TEST_DATABASE_REPLICA_URL (none without it). */
+  replicaUrls: string[];
   drop(): Promise<void>;
 }
 
@@ -27,6 +29,58 @@ let current: FileDatabase | undefined;
 export function testDatabaseUrl(): string {
   if (!current) throw new Error('Pas de base pour ce fichier de test : il doit tourner dans le projet vitest « db » ou « e2e ».');
   return current.url;
+}
+
+/**
+ * This file's database on the read replicas, for the app's DATABASE_REPLICA_URL: with
+ * TEST_DATABASE_REPLICA_URL (streaming replicas of TEST_DATABASE_URL's server, comma-separated; the
+ * database named in them does not matter), the file's copy, created on the primary, is read there
+ * once replayed. Empty without it, and on the embedded backend.
+ */
+export function testReplicaUrls(): string[] {
+  return current?.replicaUrls ?? [];
+}
+
+/** The replicas of TEST_DATABASE_REPLICA_URL (server URLs; the database is the file's). */
+const replicaServers = () => (process.env.TEST_DATABASE_REPLICA_URL ?? '').split(/[\s,]+/).filter(Boolean);
+
+/** `url` with the database `name`. */
+function onDatabase(url: string, name: string): string {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+/**
+ * Waits until every replica of TEST_DATABASE_REPLICA_URL has replayed what `primaryUrl`'s server has
+ * written so far (its current WAL position): what was written before is then readable there.
+ */
+export async function waitForReplicas(primaryUrl: string, timeoutMs = 60_000): Promise<void> {
+  const servers = replicaServers();
+  if (servers.length === 0) return;
+  const primary = maintenanceClient(primaryUrl);
+  await primary.connect();
+  let lsn: string;
+  try {
+    [{ lsn }] = (await primary.query<{ lsn: string }>(`SELECT pg_current_wal_lsn()::text AS lsn`)).rows;
+  } finally {
+    await primary.end();
+  }
+  for (const server of servers) {
+    const replica = maintenanceClient(server);
+    await replica.connect();
+    try {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const { rows } = await replica.query<{ done: boolean }>(`SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS done`, [lsn]);
+        if (rows[0].done) break;
+        if (Date.now() > deadline) throw new Error(`Le réplica ${new URL(server).host} n’a pas rejoué le WAL jusqu’à ${lsn} en ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    } finally {
+      await replica.end();
+    }
+  }
 }
 
 /** Creates this file's database from the template; called once per file by the setup file. */
@@ -75,10 +129,11 @@ async function copyPostgres(templateUrl: string, runId: string): Promise<FileDat
   } finally {
     await admin.end();
   }
-  const u = new URL(templateUrl);
-  u.pathname = `/${name}`;
+  // On the replicas, the copy exists once they have replayed its creation.
+  await waitForReplicas(templateUrl);
   return {
-    url: u.toString(),
+    url: onDatabase(templateUrl, name),
+    replicaUrls: replicaServers().map((server) => onDatabase(server, name)),
     async drop() {
       const client = maintenanceClient(templateUrl);
       await client.connect();
@@ -110,6 +165,7 @@ async function copyPglite(templateDir: string, postgisBundle: string): Promise<F
   }
   return {
     url: db.url,
+    replicaUrls: [],
     async drop() {
       await db.stop();
       fs.rmSync(dataDir, { recursive: true, force: true });

@@ -1,0 +1,313 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { DataSource, type DataSourceOptions, type EntityManager, type QueryRunner } from 'typeorm';
+import { logger } from '../logger.js';
+
+/**
+ * Read replicas (DATABASE_REPLICA_URL): PostgreSQL standbys fed by streaming replication.
+ *
+ * The app keeps one DataSource, the primary's, everywhere (services, loaders, resolvers). That
+ * DataSource is a RoutedDataSource: a statement sent with `query()` outside a transaction, while the
+ * current request was declared a replica read (`readFromReplicas`: searches, gaps, coverage,
+ * tiles, exports) and has not written yet, runs on a replica. Everything else runs on the primary:
+ * mutations, sessions (the request's sign-in is read before the operation is known), every
+ * transaction, and every statement after a transaction of the same request (`transaction()` pins
+ * the request to the primary, so a read that follows a write sees it).
+ *
+ * A request reads from one replica (one view of the data: a tile and the data version it is cached
+ * under come from the same server), the least busy, ties taken in turn. A replica that cannot be
+ * reached, that refuses a statement (a write that slipped into a read, a query cancelled by a
+ * conflict with recovery) or that lacks the database is left aside: the statement and the rest
+ * of the request are served by the primary, with a warning in the log, never an error for the
+ * user. A replica found down is tried again after REPLICA_RETRY_MS.
+ */
+
+/** What the current request may read from a replica (one object per request, see AsyncLocalStorage). */
+interface ReadRoute {
+  /** Declared a read that tolerates a replica's lag (readFromReplicas). */
+  replica: boolean;
+  /** Wrote, or a replica failed it: every statement from now on goes to the primary. */
+  primary: boolean;
+  /** The replica chosen at its first read (undefined before it). */
+  chosen?: Replica;
+}
+
+const routes = new AsyncLocalStorage<ReadRoute>();
+
+/** TypeORM's isolation levels (the type is not exported by its index). */
+type IsolationLevel = Parameters<DataSource['transaction']>[0];
+
+/**
+ * Runs `work` (the rest of a request) with a route of its own: on the primary until
+ * `readFromReplicas()` is called within it. Express: `(req, res, next) => withReadRoute(next)`.
+ */
+export function withReadRoute<T>(work: () => T, replica = false): T {
+  return routes.run({ replica, primary: false }, work);
+}
+
+/** Declares the current request a read that may be served by a replica (no-op outside a route). */
+export function readFromReplicas(): void {
+  const route = routes.getStore();
+  if (route) route.replica = true;
+}
+
+/** Keeps the rest of the current request on the primary (no-op outside a route). */
+export function stayOnPrimary(): void {
+  const route = routes.getStore();
+  if (route) route.primary = true;
+}
+
+/** A replica found down is tried again after this long. */
+export const REPLICA_RETRY_MS = 5_000;
+/** Longest wait for a connection to a replica (a host that does not answer). */
+const REPLICA_CONNECT_TIMEOUT_MS = 3_000;
+
+/** Errors meaning the replica cannot be used now (unreachable, shutting down, no such database). */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
+const UNAVAILABLE_SQLSTATE = new Set(['57P01', '57P02', '57P03', '57P04', '3D000']);
+/** Errors meaning this statement cannot run on a standby: a write (25006), a conflict with recovery (40001). */
+const REFUSED_SQLSTATE = new Set(['25006', '40001']);
+
+function errorCode(err: unknown): string | undefined {
+  const e = err as { code?: unknown; driverError?: { code?: unknown } } | null;
+  const code = e?.code ?? e?.driverError?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** Why a failed statement should be served by the primary instead: 'down', 'refused', or null (a real error). */
+export function fallbackReason(err: unknown): 'down' | 'refused' | null {
+  const code = errorCode(err);
+  if (code && (UNREACHABLE.has(code) || UNAVAILABLE_SQLSTATE.has(code) || code.startsWith('08'))) return 'down';
+  if (code && REFUSED_SQLSTATE.has(code)) return 'refused';
+  const message = err instanceof Error ? err.message : '';
+  if (/Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(message)) return 'down';
+  return null;
+}
+
+/** `host:port/database` of a URL, never its password (logs, /readyz). */
+export function replicaName(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || '5432'}${u.pathname}`;
+  } catch {
+    return 'réplica';
+  }
+}
+
+/** What /readyz says of a replica. */
+export interface ReplicaStatus {
+  name: string;
+  status: 'up' | 'down';
+  /** WAL the replica has still to replay, in bytes (null when it is down or the primary is unknown). */
+  lagBytes: number | null;
+}
+
+/** One replica: its own pool (a DataSource of the primary's settings on the replica's URL). */
+export class Replica {
+  readonly name: string;
+  /** Statements running on it now (the least busy replica gets the next request). */
+  active = 0;
+  private downUntil = 0;
+  private ds: DataSource | undefined;
+  private starting: Promise<DataSource> | undefined;
+
+  /** `number`: its place in DATABASE_REPLICA_URL, in its connections' application_name (`repertoire-replica-2`). */
+  constructor(
+    readonly url: string,
+    private readonly options: DataSourceOptions,
+    readonly number = 1,
+  ) {
+    this.name = replicaName(url);
+  }
+
+  /** Usable now: up, or down long enough ago to be tried again. */
+  get available(): boolean {
+    return Date.now() >= this.downUntil;
+  }
+
+  get isDown(): boolean {
+    return this.downUntil > 0;
+  }
+
+  /** The replica's pool, connected at the first need (a replica down at start is tried later). */
+  private pool(): Promise<DataSource> {
+    if (this.ds?.isInitialized) return Promise.resolve(this.ds);
+    this.starting ??= (async () => {
+      const extra = (this.options as { extra?: Record<string, unknown> }).extra ?? {};
+      const ds = new DataSource({
+        ...this.options,
+        url: this.url,
+        extra: { ...extra, connectionTimeoutMillis: REPLICA_CONNECT_TIMEOUT_MS, application_name: `repertoire-replica-${this.number}` },
+      } as DataSourceOptions);
+      try {
+        await ds.initialize();
+        this.ds = ds;
+        return ds;
+      } finally {
+        this.starting = undefined;
+      }
+    })();
+    return this.starting;
+  }
+
+  /** Connects now; a failure marks it down (and is logged), never thrown. */
+  async start(): Promise<void> {
+    try {
+      await this.pool();
+    } catch (err) {
+      this.markDown(err);
+    }
+  }
+
+  async query(text: string, values?: unknown[]): Promise<unknown> {
+    this.active++;
+    try {
+      const result: unknown = await (await this.pool()).query(text, values);
+      this.markUp();
+      return result;
+    } finally {
+      this.active--;
+    }
+  }
+
+  markDown(err: unknown): void {
+    if (this.downUntil === 0) {
+      logger.warn(
+        { replica: this.name, code: errorCode(err), err: err instanceof Error ? err.message : String(err) },
+        'read replica unavailable: its reads are served by the primary',
+      );
+    }
+    this.downUntil = Date.now() + REPLICA_RETRY_MS;
+  }
+
+  private markUp(): void {
+    if (this.downUntil === 0) return;
+    this.downUntil = 0;
+    logger.info({ replica: this.name }, 'read replica back: reads go to it again');
+  }
+
+  /** For /readyz: reachable, and how far behind `primaryLsn` (the primary's current WAL position). */
+  async status(primaryLsn: string | null): Promise<ReplicaStatus> {
+    try {
+      const [row] = (await this.query(
+        `SELECT CASE WHEN $1::pg_lsn IS NULL THEN NULL ELSE pg_wal_lsn_diff($1::pg_lsn, pg_last_wal_replay_lsn())::float8 END AS lag`,
+        [primaryLsn],
+      )) as { lag: number | null }[];
+      return { name: this.name, status: 'up', lagBytes: row.lag === null ? null : Math.max(0, row.lag) };
+    } catch (err) {
+      if (fallbackReason(err) === 'down') this.markDown(err);
+      return { name: this.name, status: 'down', lagBytes: null };
+    }
+  }
+
+  async close(): Promise<void> {
+    const ds = this.ds ?? (await this.starting?.catch(() => undefined));
+    if (ds?.isInitialized) await ds.destroy();
+  }
+}
+
+/**
+ * The primary's DataSource, which sends the reads of replica requests to a replica (see the top of
+ * this file). Without replicas it is a plain DataSource.
+ */
+export class RoutedDataSource extends DataSource {
+  readonly replicas: readonly Replica[];
+  private turn = 0;
+
+  constructor(options: DataSourceOptions, replicaUrls: readonly string[] = []) {
+    super(options);
+    this.replicas = replicaUrls.map((url, i) => new Replica(url, options, i + 1));
+  }
+
+  /** The same primary and replicas with other settings (the analytics pool: its own pools everywhere). */
+  withOptions(options: Partial<DataSourceOptions>): RoutedDataSource {
+    return new RoutedDataSource(
+      { ...this.options, ...options } as DataSourceOptions,
+      this.replicas.map((r) => r.url),
+    );
+  }
+
+  override async initialize(): Promise<this> {
+    await super.initialize();
+    await Promise.all(this.replicas.map((r) => r.start()));
+    return this;
+  }
+
+  override async destroy(): Promise<void> {
+    await Promise.all(this.replicas.map((r) => r.close()));
+    await super.destroy();
+  }
+
+  /** The least busy available replica, ties taken in turn; undefined when none is available. */
+  private pick(): Replica | undefined {
+    const n = this.replicas.length;
+    this.turn = (this.turn + 1) % n;
+    let best: Replica | undefined;
+    for (let i = 0; i < n; i++) {
+      const r = this.replicas[(this.turn + i) % n];
+      if (r.available && (!best || r.active < best.active)) best = r;
+    }
+    return best;
+  }
+
+  override async query<T = unknown>(query: string, parameters?: unknown[], queryRunner?: QueryRunner): Promise<T> {
+    const route = queryRunner || this.replicas.length === 0 ? undefined : routes.getStore();
+    if (!route?.replica || route.primary) return super.query<T>(query, parameters, queryRunner);
+    route.chosen ??= this.pick();
+    const replica = route.chosen;
+    if (!replica?.available) {
+      route.primary = true;
+      return super.query<T>(query, parameters);
+    }
+    try {
+      return (await replica.query(query, parameters)) as T;
+    } catch (err) {
+      const reason = fallbackReason(err);
+      if (!reason) throw err;
+      if (reason === 'down') replica.markDown(err);
+      else logger.warn({ replica: replica.name, code: errorCode(err) }, 'read replica refused a statement: served by the primary');
+      route.primary = true;
+      return super.query<T>(query, parameters);
+    }
+  }
+
+  /** A transaction writes (or locks): it runs on the primary, and so does the rest of the request. */
+  override transaction<T>(run: (m: EntityManager) => Promise<T>): Promise<T>;
+  override transaction<T>(isolation: IsolationLevel, run: (m: EntityManager) => Promise<T>): Promise<T>;
+  override transaction<T>(first: IsolationLevel | ((m: EntityManager) => Promise<T>), run?: (m: EntityManager) => Promise<T>): Promise<T> {
+    stayOnPrimary();
+    return run ? super.transaction(first as IsolationLevel, run) : super.transaction(first as (m: EntityManager) => Promise<T>);
+  }
+
+  /** Each replica, up or down, with its lag behind the primary (the primary's position read first). */
+  async replicaStatus(): Promise<ReplicaStatus[]> {
+    if (this.replicas.length === 0) return [];
+    let lsn: string | null = null;
+    try {
+      [{ lsn }] = await super.query<{ lsn: string }[]>(`SELECT pg_current_wal_lsn()::text AS lsn`);
+    } catch {
+      // The primary answered /readyz's first probe: a failure here only leaves the lag unknown.
+    }
+    return Promise.all(this.replicas.map((r) => r.status(lsn)));
+  }
+}
+
+/** The replicas of a DataSource (none for a plain one). */
+export function replicasOf(ds: DataSource): readonly Replica[] {
+  return ds instanceof RoutedDataSource ? ds.replicas : [];
+}
+
+/**
+ * DATABASE_REPLICA_URL: PostgreSQL URLs separated by commas (or spaces). Anything else stops the
+ * start: a typo must not silently send every read to the primary.
+ */
+export function parseReplicaUrls(value: string | undefined): string[] {
+  const urls = (value ?? '')
+    .split(/[\s,]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const url of urls) {
+    const protocol = URL.canParse(url) ? new URL(url).protocol : '';
+    if (protocol !== 'postgres:' && protocol !== 'postgresql:') throw new Error(`Invalid DATABASE_REPLICA_URL: ${replicaName(url)} is not a postgres:// URL`);
+  }
+  return urls;
+}
