@@ -35,6 +35,7 @@ interface ExtrasRow {
   commune_name: string | null;
   departement_name: string | null;
   region_name: string | null;
+  own_place: boolean;
   radius_extent: string | null;
 }
 
@@ -44,10 +45,11 @@ async function readExtras(ds: DataSource, rows: ExportRow[]): Promise<Map<string
   const found = await run<ExtrasRow>(
     ds,
     sql`SELECT a.id, a.verified_at, a.updated_at, c.name AS commune_name, d.name AS departement_name, g.name AS region_name,
+          (a.location IS NOT NULL AND (c.label_point IS NULL OR NOT ST_Equals(a.location, c.label_point))) AS own_place,
           CASE WHEN a.radius_km IS NOT NULL AND a.location IS NOT NULL
             THEN ST_AsGeoJSON(ST_Buffer(a.location::geography, a.radius_km * 1000.0, 8)::geometry, ${GEOJSON_DECIMALS}::int) END AS radius_extent
         FROM actor a
-        LEFT JOIN LATERAL (SELECT t.name, t.departement_code, t.region_code FROM territory t
+        LEFT JOIN LATERAL (SELECT t.name, t.departement_code, t.region_code, t.label_point FROM territory t
                            WHERE t.code = a.commune_code AND t.level IN ('COMMUNE', 'ARRONDISSEMENT') ORDER BY t.level DESC LIMIT 1) c ON true
         LEFT JOIN territory d ON d.level = 'DEPARTEMENT' AND d.code = c.departement_code
         LEFT JOIN territory g ON g.level = 'REGION' AND g.code = c.region_code
@@ -63,6 +65,7 @@ async function readExtras(ds: DataSource, rows: ExportRow[]): Promise<Map<string
         communeName: f.commune_name,
         departementName: f.departement_name,
         regionName: f.region_name,
+        ownPlace: f.own_place,
         radiusExtent: f.radius_extent,
       },
     ]),

@@ -20,6 +20,8 @@ export interface ActorExtras {
   communeName: string | null;
   departementName: string | null;
   regionName: string | null;
+  /** Whether the actor's point is its own (coordinates given), not the centre its commune lends it. */
+  ownPlace: boolean;
   /** The radius around the actor's place as a GeoJSON polygon, when it declares one. */
   radiusExtent: string | null;
 }
@@ -103,7 +105,8 @@ export function hsdsOrganization(
   const website = webAddress(r.website);
 
   let location: HsdsLocationFull | null = null;
-  if (r.address || (r.lat !== null && r.lon !== null)) {
+  const point = x.ownPlace && r.lat !== null && r.lon !== null ? { latitude: r.lat, longitude: r.lon } : {};
+  if (r.address || 'latitude' in point) {
     const id = hsdsId(r.id, 'location');
     const addresses: HsdsObject[] =
       r.address && x.communeName && x.departementName
@@ -130,8 +133,7 @@ export function hsdsOrganization(
         organization_id: r.id,
         name: r.name,
         description: r.address && !addresses.length ? [r.address, x.communeName].filter(Boolean).join(', ') : null,
-        latitude: r.lat,
-        longitude: r.lon,
+        ...point,
       }),
       addresses,
       schedules: [],
