@@ -49,7 +49,11 @@ export async function writeDataInclusion(
     );
     const records = rows.flatMap((r): (DiStructure | DiService)[] => {
       const e = extra.get(r.id);
-      const ctx: RecordContext = { dateMaj: e?.date_maj ?? new Date().toISOString().slice(0, 10), communeName: e?.commune ?? null, departementsOfRegion: departements };
+      const ctx: RecordContext = {
+        dateMaj: e?.date_maj ?? new Date().toISOString().slice(0, 10),
+        communeName: e?.commune ?? null,
+        departementsOfRegion: departements,
+      };
       const structure = toStructure(r, ctx);
       return file === DiFile.STRUCTURES ? [structure] : toServices(r, structure, taxonomy, ctx);
     });

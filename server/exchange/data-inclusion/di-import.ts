@@ -46,7 +46,7 @@ let vocabulary: { thematiques: Set<string>; publics: Set<string> } | undefined;
 function diVocabulary() {
   const values = (file: string) =>
     new Set(
-      (parse(fs.readFileSync(path.join(seedDataDir(), 'referentiels', 'data-inclusion', file), 'utf8'), { columns: true, bom: true }) as { value: string }[]).map(
+      parse<{ value: string }>(fs.readFileSync(path.join(seedDataDir(), 'referentiels', 'data-inclusion', file), 'utf8'), { columns: true, bom: true }).map(
         (r) => r.value,
       ),
     );
@@ -95,7 +95,7 @@ function text(o: Json, key: string, problems: ImportProblem[], row: number, pref
 function list(o: Json, key: string, problems: ImportProblem[], row: number, prefix = ''): string[] {
   const v = o[key];
   if (v === undefined || v === null) return [];
-  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v;
   problems.push({ row, field: key, reason: `${prefix}liste de codes attendue, lu ${JSON.stringify(v).slice(0, 60)}` });
   return [];
 }
@@ -117,7 +117,11 @@ function themesOf(svc: Json, ext: Json | null, taxonomy: Taxonomy, problems: Imp
     const theme = taxonomy.findTheme(code);
     if (theme) out.push(theme.code);
     else if (!diVocabulary().thematiques.has(code))
-      problems.push({ row, field: 'thematiques', reason: `${label}thématique inconnue « ${code.slice(0, 80)} » (ni data·inclusion v1, ni thème du répertoire)` });
+      problems.push({
+        row,
+        field: 'thematiques',
+        reason: `${label}thématique inconnue « ${code.slice(0, 80)} » (ni data·inclusion v1, ni thème du répertoire)`,
+      });
   }
   return out;
 }
@@ -184,7 +188,7 @@ export function readDataInclusion(dump: Dump, taxonomy: Taxonomy, stored: Readon
     const offer = offers.get(row) ?? { themes: new Set(), audiences: new Set(), territories: new Set(), problems: [] };
     offers.set(row, offer);
     const prefix = `${label} (« ${String(svc.id).slice(0, 80)} ») : `;
-    const ext = isObject(svc[DI_EXTENSION]) ? (svc[DI_EXTENSION] as Json) : null;
+    const ext = isObject(svc[DI_EXTENSION]) ? svc[DI_EXTENSION] : null;
     for (const t of themesOf(svc, ext, taxonomy, offer.problems, row, prefix)) offer.themes.add(t);
     for (const a of publicsOf(svc, ext, taxonomy, offer.problems, row, prefix)) offer.audiences.add(a);
     for (const z of list(svc, 'zone_eligibilite', offer.problems, row, prefix)) {
@@ -230,7 +234,7 @@ export function readDataInclusion(dump: Dump, taxonomy: Taxonomy, stored: Readon
     else if (seen.has(id)) problems.push({ row, field: 'id', reason: `même id que la structure n° ${seen.get(id)}` });
     else seen.set(id, row);
     const source = text(s, 'source', problems, row);
-    const ext = isObject(s[DI_EXTENSION]) ? (s[DI_EXTENSION] as Json) : null;
+    const ext = isObject(s[DI_EXTENSION]) ? s[DI_EXTENSION] : null;
     const offer = offers.get(row);
     problems.push(...(offer?.problems ?? []));
 
@@ -240,7 +244,7 @@ export function readDataInclusion(dump: Dump, taxonomy: Taxonomy, stored: Readon
     values.id = extId ?? (id ? actorIdOf(id) : null) ?? (key ? stored.get(key) : undefined);
 
     const pick = (k: string) => (ext && k in ext ? ext[k] : undefined);
-    values.name = (pick('nom') as string | undefined) ?? text(s, 'nom', problems, row);
+    values.name = pick('nom') ?? text(s, 'nom', problems, row);
     values.siret = text(s, 'siret', problems, row);
     const complement = text(s, 'complement_adresse', problems, row);
     const address = text(s, 'adresse', problems, row);
@@ -262,7 +266,8 @@ export function readDataInclusion(dump: Dump, taxonomy: Taxonomy, stored: Readon
     values.openingHours = text(s, 'horaires_accueil', problems, row);
     values.themes = [...(offer?.themes ?? [])];
     values.audiences = [...(offer?.audiences ?? [])];
-    if (!offer) problems.push({ row, field: 'thematiques', reason: 'aucun service de services.json ne désigne cette structure : ses thèmes viennent de ses services' });
+    if (!offer)
+      problems.push({ row, field: 'thematiques', reason: 'aucun service de services.json ne désigne cette structure : ses thèmes viennent de ses services' });
     else if (offer.themes.size === 0 && offer.problems.length === 0)
       problems.push({ row, field: 'thematiques', reason: 'aucune thématique de ses services ne correspond à un thème du répertoire (voir le README)' });
 
