@@ -1,9 +1,11 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ChangeFeed1764000000028 } from '../../migrations/1764000000028-change-feed.js';
 import { recordChange } from '../../server/changes/change-log.js';
 import { fixtures, MEUSE_CLSM, ok, VERDUN_CPTS } from '../helpers/factories.js';
 import type { CookieClient } from '../helpers/server.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { inRolledBackTransaction } from '../helpers/transaction.js';
 
 /**
  * The change feed (issue 18, migration 1764000000028): every change numbered at commit, in commit
@@ -234,6 +236,23 @@ describe('the change feed: order and completeness', () => {
     expect(missing).toEqual([]);
     const [{ holes }] = await server.ds.query(`SELECT (max(seq) - count(*))::int AS holes FROM change_log`);
     expect(holes).toBe(0);
+  });
+
+  it('should undo and redo its migration, the redone feed starting with one CREATED per actor and coalition', async () => {
+    await inRolledBackTransaction(server.ds, async (qr) => {
+      const migration = new ChangeFeed1764000000028();
+      await migration.down(qr);
+      const [{ def }] = await qr.query(`SELECT pg_get_functiondef('gap_pending_apply()'::regprocedure) AS def`);
+      expect(def).not.toContain('change_log_apply');
+      expect(await qr.query(`SELECT to_regclass('change_log') AS t`)).toEqual([{ t: null }]);
+      await migration.up(qr);
+      const [counts] = await qr.query(`SELECT (SELECT count(*) FROM actor)::int + (SELECT count(*) FROM coalition)::int AS entities,
+        (SELECT count(*) FROM change_log WHERE kind = 'CREATED')::int AS created, (SELECT max(seq) FROM change_log)::int AS last,
+        (SELECT last_seq FROM change_counter)::int AS counter`);
+      expect(counts.created).toBe(counts.entities);
+      expect(counts.last).toBe(counts.entities);
+      expect(counts.counter).toBe(counts.entities);
+    });
   });
 });
 
