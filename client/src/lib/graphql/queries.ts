@@ -211,6 +211,7 @@ export const VOCABULARY = graphql(`
       freshnessMonths
       presenceClasses { code label }
       coverageMapClasses { code label }
+      duplicateReasons { code label }
     }
   }
 `);
