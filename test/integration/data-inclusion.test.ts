@@ -10,6 +10,7 @@ import { seedDemoActors, seedStudentServices } from '../../seeds/actors.js';
 import { ImportMode } from '../../server/actors/actor-import.js';
 import { type DiFiles, importDataInclusion } from '../../server/exchange/data-inclusion/di-import.js';
 import { createServices } from '../../server/graphql/context.js';
+import { THEMES } from '../../server/themes/taxonomy.js';
 import { startApp } from '../helpers/app.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -164,6 +165,17 @@ describe('export', () => {
     expect(res.headers.get('content-disposition')).toMatch(/attachment; filename="data-inclusion-services-\d{4}-\d{2}-\d{2}\.json"/);
     const empty = await get(diUrl('structures', { text: 'aucun-acteur-ne-porte-ce-nom-qwxz' }));
     expect(await empty.json()).toEqual([]);
+  });
+});
+
+describe('README', () => {
+  it('should list every top-level theme with its data·inclusion thematique, and exactly those without one', () => {
+    const readme = fs.readFileSync(path.join(here, '../../README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf("### Formats d'échange : data·inclusion"));
+    const table = new Map([...section.slice(0, section.indexOf('\n## ')).matchAll(/^\| `([a-z-]+)` [^|]+\| (.+) \|$/gm)].map((m) => [m[1], m[2]] as const));
+    expect([...table.keys()].sort()).toEqual(THEMES.map((t) => t.code).sort());
+    for (const t of THEMES)
+      expect(table.get(t.code), t.code).toEqual(t.dataInclusion ? t.dataInclusion.map((c) => `\`${c}\``).join(', ') : expect.stringMatching(/^— \(code local/));
   });
 });
 
