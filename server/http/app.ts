@@ -27,7 +27,7 @@ import { TileCache } from '../gaps/tile-cache.js';
 import { coverageGeoJsonRoute, gapCsvRoute } from '../gaps/gap-export.http.js';
 import { hsdsRoute } from '../exchange/hsds/hsds-export.http.js';
 import { RoutedDataSource } from '../db/replicas.js';
-import { readRoute, replicaReads, replicaRoute } from './read-routing.js';
+import { readRouting } from './read-routing.js';
 import { DiFile } from '../exchange/data-inclusion/di-export.js';
 import { dataInclusionRoute } from '../exchange/data-inclusion/di-export.http.js';
 
@@ -72,6 +72,8 @@ export async function createApp(ds: DataSource, httpServer?: Server, overrides: 
   await maintainFreshness(ds, services.freshness, (err) => logger.error({ err }, 'freshness sweep failed'));
   // A request admitted by the gate runs its analyses on the analytics pool.
   const heavy = analyticsServices(services, analytics.ds);
+  // With DATABASE_REPLICA_URL: searches, gaps, coverage, exports and tiles read from a replica (server/db/replicas.ts).
+  const { readRoute, replicaRoute, replicaReads } = readRouting(ds);
   const armored = armor<Context>(env, {
     gate: analytics.gate,
     admit: (context) => Object.assign(context, { services: heavy, ds: analytics.ds }),

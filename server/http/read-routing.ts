@@ -1,7 +1,8 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { RequestHandler } from 'express';
 import { Kind, OperationTypeNode, type DocumentNode, type SelectionSetNode } from 'graphql';
-import { readFromReplicas, withReadRoute } from '../db/replicas.js';
+import type { DataSource } from 'typeorm';
+import { readFromReplicas, replicasOf, withReadRoute } from '../db/replicas.js';
 
 /**
  * The root fields of a query a read replica may answer (DATABASE_REPLICA_URL, server/db/replicas.ts):
@@ -47,7 +48,7 @@ function onlyReplicaFields(selections: SelectionSetNode, document: DocumentNode,
  * Declares a GraphQL request a replica read once its operation is known: a query whose root fields
  * are all in REPLICA_QUERY_FIELDS. The session was read before (context), on the primary.
  */
-export const replicaReads: ApolloServerPlugin = {
+const replicaReads: ApolloServerPlugin = {
   async requestDidStart() {
     return {
       async didResolveOperation({ operation, document }) {
@@ -58,7 +59,18 @@ export const replicaReads: ApolloServerPlugin = {
 };
 
 /** Express: the rest of the request has its own read route, on the primary until declared a replica read. */
-export const readRoute: RequestHandler = (_req, _res, next) => withReadRoute(() => next());
+const readRoute: RequestHandler = (_req, _res, next) => withReadRoute(() => next());
 
 /** Express: the rest of the request (an export, a tile) reads from a replica. */
-export const replicaRoute: RequestHandler = (_req, _res, next) => withReadRoute(() => next(), true);
+const replicaRoute: RequestHandler = (_req, _res, next) => withReadRoute(() => next(), true);
+
+const passThrough: RequestHandler = (_req, _res, next) => next();
+
+/**
+ * The read routing of an app on `ds`: `readRoute` before Apollo's middleware with the
+ * `replicaReads` plugin, `replicaRoute` before an export or a tile. Without replicas they do
+ * nothing: no per-request route (an AsyncLocalStorage in use costs CPU at every promise on Node 20).
+ */
+export function readRouting(ds: DataSource): { readRoute: RequestHandler; replicaRoute: RequestHandler; replicaReads: ApolloServerPlugin } {
+  return replicasOf(ds).length > 0 ? { readRoute, replicaRoute, replicaReads } : { readRoute: passThrough, replicaRoute: passThrough, replicaReads: {} };
+}
