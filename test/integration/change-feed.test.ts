@@ -213,6 +213,19 @@ describe('the change feed: order and completeness', () => {
     expect(entries[1].actor).toMatchObject({ id: kept.id, name: 'Flux gardé' });
   });
 
+  it('should show a merge through mergeActors as ARCHIVED for the removed actor and MERGED for the kept one, once, visible to a visitor', async () => {
+    const [kept, removed] = await Promise.all([server.createActor(input('Flux fusion gardée')), server.createActor(input('Flux fusion doublon'))]);
+    const before = await head();
+    await ok(server.admin.gql(`mutation ($k: ID!, $r: ID!) { mergeActors(keep: $k, remove: $r) { id } }`, { k: kept.id, r: removed.id }));
+    const { entries } = await drain(server.client(), before);
+    const merge = entries.filter((e) => e.kind === 'MERGED' || e.kind === 'ARCHIVED');
+    expect(merge.map((e) => [e.entityId, e.kind, e.mergedId])).toEqual([
+      [removed.id, 'ARCHIVED', null],
+      [kept.id, 'MERGED', removed.id],
+    ]);
+    expect(numbers(entries)).toEqual(consecutive(before, entries.length));
+  });
+
   it('should number a bulk insert of actors in one statement, one entry each, and their deletion', async () => {
     const before = await head();
     await server.ds.query(
