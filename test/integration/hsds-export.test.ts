@@ -134,7 +134,7 @@ function tables(files: Record<string, Uint8Array>): Record<string, Record<string
   const out: Record<string, Record<string, string>[]> = {};
   for (const r of descriptor.resources) {
     const text = strFromU8(files[r.path]);
-    const rows = parse(text, { bom: false, relax_column_count: false }) as string[][];
+    const rows: string[][] = parse(text, { bom: false, relax_column_count: false });
     expect(rows[0], r.path).toEqual(r.schema.fields.map((f) => f.name));
     out[r.name] = rows.slice(1).map((cells) => Object.fromEntries(r.schema.fields.map((f, i) => [f.name, cells[i]])));
     for (const row of out[r.name])
@@ -150,7 +150,7 @@ function tables(files: Record<string, Uint8Array>): Record<string, Record<string
 async function actorExportIds(filter: unknown): Promise<string[]> {
   const res = await get(`/export/acteurs.csv${q(filter)}`);
   expect(res.status).toBe(200);
-  const rows = parse((await res.text()).replace(/^\uFEFF/, ''), { delimiter: ';', columns: true }) as { identifiant: string }[];
+  const rows = parse<{ identifiant: string }>((await res.text()).replace(/^\uFEFF/, ''), { delimiter: ';', columns: true });
   return rows.map((r) => r.identifiant).sort();
 }
 
