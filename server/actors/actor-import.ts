@@ -151,7 +151,10 @@ export async function importParsed(ds: DataSource, services: ImportServices, fil
   for (const raw of file.rows) {
     const b = await buildRow(raw, file.present, vocabularies.taxonomy, vocabularies.known);
     // A row already rejected is still checked against the vocabularies, so every problem shows at once.
-    if (b.problems.length) mergeProblems(b, prepareRecord({ ...b.newActor, ...b.input }, undefined, vocabularies).problems);
+    if (b.problems.length) {
+      const input = { ...b.input, kind: b.input.kind ?? b.newActor?.kind, sector: b.input.sector ?? b.newActor?.sector };
+      mergeProblems(b, prepareRecord(input, undefined, vocabularies).problems);
+    }
     built.push(b);
     if (built.length % 500 === 0 || built.length === total) progress({ phase: 'vérification', done: built.length, total });
   }

@@ -104,9 +104,9 @@ try {
     log('');
     log(`Lignes rejetées (${report.rejected}) :`);
     const rows = report.problems.map((p) => [String(p.row), p.field, p.reason]);
-    const w0 = Math.max(6, ...rows.map((r) => r[0].length));
-    const w1 = Math.max(5, ...rows.map((r) => r[1].length));
     const unit = dataInclusion ? 'structure' : format === ImportFormat.GEOJSON ? 'entité' : 'ligne';
+    const w0 = Math.max(6, unit.length, ...rows.map((r) => r[0].length));
+    const w1 = Math.max(5, ...rows.map((r) => r[1].length));
     log(`  ${unit.padEnd(w0)}  ${'champ'.padEnd(w1)}  raison`);
     log(`  ${'-'.repeat(w0)}  ${'-'.repeat(w1)}  ${'-'.repeat(40)}`);
     const shown = rows.slice(0, 500);
