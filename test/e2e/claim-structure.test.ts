@@ -16,6 +16,7 @@ const SOURCE = 'test:e2e/claim-structure.test.ts';
 const DOMAIN = '@test-e2e-claims.local';
 const PASSWORD = 'mot de passe e2e';
 const STRUCTURE = 'E2E Maison des familles du Verdunois';
+const FAMILY_RNA = 'W551000777';
 
 describeInBrowser('claiming or declaring one’s structure, then joining a coalition (Chromium)', (s) => {
   const { actor, coalition, users, createActors, createUser, createCoalition, email } = fixtures(() => s.server, {
@@ -36,6 +37,7 @@ describeInBrowser('claiming or declaring one’s structure, then joining a coali
         themes: ['parentalite'],
         communeCode: '55545',
         territories: [{ level: 'COMMUNE', code: '55545' }],
+        rna: FAMILY_RNA,
       },
     });
     await createUser('coordination', 'COORDINATOR', ['pilot']);
@@ -134,5 +136,38 @@ describeInBrowser('claiming or declaring one’s structure, then joining a coali
     const row = b.getByRole('row').filter({ hasText: 'E2E Parents solidaires de Stenay' });
     await row.getByText('en attente de validation').waitFor();
     await b.screenshot({ path: path.join(SHOTS, 'claim-declared-pending.png'), fullPage: true });
+  });
+
+  it('shows beside the field that the number is already in the directory, and lets the account ask to represent that structure instead', async () => {
+    await s.page.context().clearCookies();
+    const a = s.page;
+    await signUp(a, 'Nouvelle Trésorière', email('tresoriere'));
+    await a.getByRole('button', { name: 'Rejoindre' }).click();
+    await a.getByRole('button', { name: 'Déclarer une nouvelle structure' }).click();
+    await a.getByLabel('Nom de la structure').fill('E2E Maison des familles (bis)');
+    await a.getByLabel('Numéro RNA (facultatif)').fill(FAMILY_RNA.toLowerCase());
+    await a.getByLabel('Nature').selectOption({ label: 'Association' });
+    await a.getByLabel('Secteur').selectOption({ label: 'Social' });
+    await a.getByRole('checkbox', { name: 'Parentalité' }).check();
+    await a.getByLabel('Ajouter une commune, une intercommunalité, un département ou une région').fill('Verdun');
+    await a
+      .getByRole('option', { name: /Verdun/ })
+      .first()
+      .click();
+    await a.getByRole('list', { name: 'Territoires choisis' }).getByText('Verdun').waitFor();
+    await a.getByRole('button', { name: 'Déclarer la structure' }).click();
+
+    await a.getByText(`« ${STRUCTURE} » est déjà dans le répertoire avec ce numéro`).waitFor();
+    expect(await a.getByLabel('Numéro RNA (facultatif)').getAttribute('aria-invalid')).toBe('true');
+    expect(await a.locator('.field-error').first().textContent()).toMatch(/numéro RNA W551000777 est déjà celui de l’acteur/);
+    expect(await axeViolations(a)).toEqual([]);
+    await a.getByRole('button', { name: `Demander à représenter « ${STRUCTURE} »` }).click();
+    await a.getByText(`Votre demande de représenter « ${STRUCTURE} » est envoyée`).waitFor();
+    const [{ n }] = await s.server.ds.query(
+      `SELECT count(*)::int AS n FROM actor_claim c JOIN user_account u ON u.id = c.account_id WHERE u.email = $1 AND c.actor_id = $2 AND c.status = 'PENDING'`,
+      [email('tresoriere'), actor.family],
+    );
+    expect(n).toBe(1);
+    expect(await s.server.ds.query(`SELECT 1 FROM actor WHERE name = 'E2E Maison des familles (bis)'`)).toEqual([]);
   });
 });
