@@ -226,12 +226,15 @@ describe('the change feed: order and completeness', () => {
     expect(numbers(entries)).toEqual(consecutive(before, entries.length));
   });
 
-  it('should number a bulk insert of actors in one statement, one entry each, and their deletion', async () => {
+  it('should number a bulk insert of actors in one statement, one entry each (none more for their update in the same transaction), and their deletion', async () => {
     const before = await head();
-    await server.ds.query(
-      `INSERT INTO actor (name, kind, sector, source) SELECT 'Flux en masse ' || i, 'ASSOCIATION', 'SOCIAL', $1 FROM generate_series(1, 2000) i`,
-      [`${SOURCE}:bulk`],
-    );
+    await server.ds.transaction(async (m) => {
+      await m.query(
+        `INSERT INTO actor (name, kind, sector, source) SELECT 'Flux en masse ' || i, 'ASSOCIATION', 'SOCIAL', $1 FROM generate_series(1, 2000) i`,
+        [`${SOURCE}:bulk`],
+      );
+      await m.query(`UPDATE actor SET description = 'chargée' WHERE source = $1`, [`${SOURCE}:bulk`]);
+    });
     const created = await drain(server.admin, before, 200);
     expect(created.entries).toHaveLength(2000);
     expect(numbers(created.entries)).toEqual(consecutive(before, 2000));
