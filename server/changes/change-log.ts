@@ -49,7 +49,8 @@ const badCursor = () =>
  * last number of the feed read in the same statement (so in the same snapshot) as the page. Every
  * number up to `head` is committed and seen by that snapshot (migration 028), so a reader who got
  * the whole of what it may see may move its cursor to `head`, past the entries it may not see,
- * without skipping one it may.
+ * without skipping one it may. The feed is read on the primary (it is not among the replica's root
+ * fields, server/http/read-routing.ts): a lagging replica would answer a fresh cursor as unknown.
  */
 export async function readChanges(
   db: Queryable,
