@@ -48,6 +48,27 @@ describeInBrowser('claiming or declaring one’s structure, then joining a coali
   });
   afterAll(() => second?.close());
 
+  /**
+   * From the coalition's « Rejoindre »: fills « Déclarer une nouvelle structure » (an association of
+   * the social sector on parentalité, acting in `commune`) with one official number, and sends it.
+   */
+  async function declare(page: Page, name: string, commune: string, number: { label: string; value: string }) {
+    await page.getByRole('button', { name: 'Rejoindre' }).click();
+    await page.getByRole('button', { name: 'Déclarer une nouvelle structure' }).click();
+    await page.getByLabel('Nom de la structure').fill(name);
+    await page.getByLabel(number.label).fill(number.value);
+    await page.getByLabel('Nature').selectOption({ label: 'Association' });
+    await page.getByLabel('Secteur').selectOption({ label: 'Social' });
+    await page.getByRole('checkbox', { name: 'Parentalité' }).check();
+    await page.getByLabel('Ajouter une commune, une intercommunalité, un département ou une région').fill(commune);
+    await page
+      .getByRole('option', { name: new RegExp(commune) })
+      .first()
+      .click();
+    await page.getByRole('list', { name: 'Territoires choisis' }).getByText(commune).waitFor();
+    await page.getByRole('button', { name: 'Déclarer la structure' }).click();
+  }
+
   /** Signs up through the form of /connexion, which then goes back to the coalition. */
   async function signUp(page: Page, name: string, mail: string) {
     const back = `/coalitions/${coalition.clsm}`;
@@ -100,20 +121,7 @@ describeInBrowser('claiming or declaring one’s structure, then joining a coali
     await s.page.context().clearCookies();
     const a = s.page;
     await signUp(a, 'Nouveau Président', email('president'));
-    await a.getByRole('button', { name: 'Rejoindre' }).click();
-    await a.getByRole('button', { name: 'Déclarer une nouvelle structure' }).click();
-    await a.getByLabel('Nom de la structure').fill('E2E Parents solidaires de Stenay');
-    await a.getByLabel('SIRET (facultatif)').fill('732 829 320 00075');
-    await a.getByLabel('Nature').selectOption({ label: 'Association' });
-    await a.getByLabel('Secteur').selectOption({ label: 'Social' });
-    await a.getByRole('checkbox', { name: 'Parentalité' }).check();
-    await a.getByLabel('Ajouter une commune, une intercommunalité, un département ou une région').fill('Stenay');
-    await a
-      .getByRole('option', { name: /Stenay/ })
-      .first()
-      .click();
-    await a.getByRole('list', { name: 'Territoires choisis' }).getByText('Stenay').waitFor();
-    await a.getByRole('button', { name: 'Déclarer la structure' }).click();
+    await declare(a, 'E2E Parents solidaires de Stenay', 'Stenay', { label: 'SIRET (facultatif)', value: '732 829 320 00075' });
     await a.getByText('Ce SIRET n’existe pas').waitFor();
     expect(await a.getByLabel('SIRET (facultatif)').getAttribute('aria-invalid')).toBe('true');
     expect(await axeViolations(a)).toEqual([]);
@@ -142,20 +150,7 @@ describeInBrowser('claiming or declaring one’s structure, then joining a coali
     await s.page.context().clearCookies();
     const a = s.page;
     await signUp(a, 'Nouvelle Trésorière', email('tresoriere'));
-    await a.getByRole('button', { name: 'Rejoindre' }).click();
-    await a.getByRole('button', { name: 'Déclarer une nouvelle structure' }).click();
-    await a.getByLabel('Nom de la structure').fill('E2E Maison des familles (bis)');
-    await a.getByLabel('Numéro RNA (facultatif)').fill(FAMILY_RNA.toLowerCase());
-    await a.getByLabel('Nature').selectOption({ label: 'Association' });
-    await a.getByLabel('Secteur').selectOption({ label: 'Social' });
-    await a.getByRole('checkbox', { name: 'Parentalité' }).check();
-    await a.getByLabel('Ajouter une commune, une intercommunalité, un département ou une région').fill('Verdun');
-    await a
-      .getByRole('option', { name: /Verdun/ })
-      .first()
-      .click();
-    await a.getByRole('list', { name: 'Territoires choisis' }).getByText('Verdun').waitFor();
-    await a.getByRole('button', { name: 'Déclarer la structure' }).click();
+    await declare(a, 'E2E Maison des familles (bis)', 'Verdun', { label: 'Numéro RNA (facultatif)', value: FAMILY_RNA.toLowerCase() });
 
     await a.getByText(`« ${STRUCTURE} » est déjà dans le répertoire avec ce numéro`).waitFor();
     expect(await a.getByLabel('Numéro RNA (facultatif)').getAttribute('aria-invalid')).toBe('true');
