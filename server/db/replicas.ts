@@ -124,10 +124,6 @@ export class Replica {
     return Date.now() >= this.downUntil;
   }
 
-  get isDown(): boolean {
-    return this.downUntil > 0;
-  }
-
   /** The replica's pool, connected at the first need (a replica down at start is tried later). */
   private pool(): Promise<DataSource> {
     if (this.ds?.isInitialized) return Promise.resolve(this.ds);
