@@ -1,51 +1,18 @@
 import type { DataSource } from 'typeorm';
 import { requireUser } from '../auth/auth.service.js';
+import { recordChange } from '../changes/change-log.js';
+import { ChangeEntity, ChangeKind } from '../changes/change.entity.js';
 import type { AuthUser } from '../auth/auth.types.js';
 import { MembershipRole, MembershipStatus, PartnershipStatus } from '../coalitions/coalition-enums.js';
 import { MembershipMachine, PartnershipMachine } from '../coalitions/coalition.transitions.js';
 import { isUniqueViolation } from '../coalitions/coalition.guards.js';
 import { PartnershipRepository } from '../coalitions/partnership.repository.js';
+import { linksToClose, membershipRank, partnershipRank } from './merge-links.js';
 import { type Queryable, run, sql } from '../db/sql.js';
 import { AppError, badInput, notFound } from '../graphql/errors.js';
 import { checkUuid } from '../graphql/ids.js';
 import { ActorRepository } from './actor.repository.js';
 import { ActorPermissions } from './actor.permissions.js';
-
-/** An open membership or partnership as the merge reads it, under its row lock. */
-export interface OpenLink {
-  id: string;
-  /** The actor of the pair being merged that holds it. */
-  side: 'keep' | 'remove';
-  /** What must not be held twice: the coalition, or the other actor and the kind of partnership. */
-  slot: string;
-  /** Higher wins: status first (ACTIVE over INVITED over REQUESTED or PENDING), then role. */
-  rank: number;
-}
-
-const MEMBERSHIP_STATUS_RANK: Partial<Record<MembershipStatus, number>> = { ACTIVE: 3, INVITED: 2, REQUESTED: 1 };
-const ROLE_RANK: Record<MembershipRole, number> = { PILOTE: 4, SIGNATAIRE: 3, PARTENAIRE: 2, MEMBRE: 1 };
-const PARTNERSHIP_STATUS_RANK: Partial<Record<PartnershipStatus, number>> = { ACTIVE: 2, PENDING: 1 };
-
-export const membershipRank = (status: MembershipStatus, role: MembershipRole): number => (MEMBERSHIP_STATUS_RANK[status] ?? 0) * 10 + ROLE_RANK[role];
-export const partnershipRank = (status: PartnershipStatus): number => PARTNERSHIP_STATUS_RANK[status] ?? 0;
-
-/**
- * The open links to close before the removed actor's move to the kept one: where both hold one in
- * the same slot, the weaker (the kept actor's on a tie) is closed and the stronger moves or stays,
- * so the kept actor ends with exactly one, the best of the two (an active pilot stays an active
- * pilot, an accepted membership beats a pending request).
- */
-export function linksToClose(links: readonly OpenLink[]): string[] {
-  const bySlot = new Map<string, OpenLink[]>();
-  for (const l of links) bySlot.set(l.slot, [...(bySlot.get(l.slot) ?? []), l]);
-  const losers: string[] = [];
-  for (const group of bySlot.values()) {
-    if (group.length < 2) continue;
-    const winner = group.reduce((best, l) => (l.rank > best.rank || (l.rank === best.rank && l.side === 'keep' && best.side !== 'keep') ? l : best));
-    losers.push(...group.filter((l) => l !== winner).map((l) => l.id));
-  }
-  return losers;
-}
 
 /** What a merge did, for the answer and the change feed. */
 export interface MergeOutcome {
@@ -80,7 +47,8 @@ const FILLED = sql`siren = coalesce(k.siren, CASE WHEN k.siret IS NULL OR left(k
  *    withdrawn;
  * 3. the kept actor takes the identifiers and contacts it lacked (after step 1: no unique index on
  *    active actors can refuse them), gets a new version, and a moderation event says what was merged;
- * 4. `actor_merge` keeps the removed record as it was, who merged it and when.
+ * 4. `actor_merge` keeps the removed record as it was, who merged it and when; the change feed gets
+ *    ARCHIVED for the removed id and MERGED for the kept one (server/changes).
  *
  * Administrators may merge any two active actors; an ARS analyst, two actors lying wholly in his
  * région (the rule of archiveActor, for both). FORBIDDEN otherwise; BAD_USER_INPUT for an actor
@@ -231,6 +199,10 @@ async function mergeRows(
     sql`INSERT INTO actor_review_event (actor_id, from_status, to_status, user_id, reason)
         SELECT id, review_status, review_status, ${userId}, ${`Fiche « ${removeName} » fusionnée dans celle-ci (doublon)`} FROM actor WHERE id = ${keepId}`,
   );
+
+  // The change feed (server/changes): its trigger on actor already says MERGED for the kept id when
+  // merged_into is set; said here too, as a merge (written once either way).
+  await recordChange(m, { entity: ChangeEntity.ACTOR, id: keepId, kind: ChangeKind.MERGED, mergedId: removeId });
 
   // 4. The merge itself, with the removed record as it was.
   await run(

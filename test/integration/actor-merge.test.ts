@@ -240,6 +240,16 @@ describe('a merge', () => {
     expect(history.map((e: any) => e.reason)).toContain('Fiche « Merge C.S.A.P.A. Verdun » fusionnée dans celle-ci (doublon)');
     // Both records' creation events are on the kept actor now.
     expect(history.filter((e: any) => e.reason === 'Créé par un administrateur')).toHaveLength(2);
+    // The change feed says it: the removed record archived, the kept one merged with it, once each.
+    expect(
+      await db.query(
+        `SELECT entity_id, kind, related_id FROM change_log WHERE kind IN ('ARCHIVED', 'MERGED') AND (entity_id = $1 OR entity_id = $2) ORDER BY seq`,
+        [keep, remove],
+      ),
+    ).toEqual([
+      { entity_id: remove, kind: 'ARCHIVED', related_id: null },
+      { entity_id: keep, kind: 'MERGED', related_id: remove },
+    ]);
     // The pair is gone from the list.
     expect((await pairs(server().admin)).has([keep, remove].sort().join('|'))).toBe(false);
   });
