@@ -73,7 +73,6 @@ export class ChangeFeed1764000000028 implements MigrationInterface {
         region_code text,
         changed_at timestamptz NOT NULL DEFAULT clock_timestamp()
       )`);
-    await q.query(`CREATE INDEX change_log_entity_idx ON change_log (entity_id, seq)`);
     await q.query(`CREATE TABLE change_counter (one boolean PRIMARY KEY DEFAULT true CHECK (one), last_seq bigint NOT NULL)`);
     await q.query(`
       CREATE UNLOGGED TABLE change_pending (
@@ -132,10 +131,6 @@ export class ChangeFeed1764000000028 implements MigrationInterface {
     await rewrite(q, 'gap_pending_apply()', [GAP_FLUSH_THEN_FEED]);
 
     await q.query(`
-      CREATE FUNCTION change_record_open() RETURNS void LANGUAGE sql AS $$
-        INSERT INTO change_pending_tx (txid) VALUES (txid_current()) ON CONFLICT DO NOTHING
-      $$`);
-    await q.query(`
       CREATE FUNCTION change_actor_written() RETURNS trigger LANGUAGE plpgsql AS $$
       DECLARE written bigint;
       BEGIN
@@ -160,7 +155,7 @@ export class ChangeFeed1764000000028 implements MigrationInterface {
           ORDER BY r.id, e.o;
         END IF;
         GET DIAGNOSTICS written = ROW_COUNT;
-        IF written > 0 THEN PERFORM change_record_open(); END IF;
+        IF written > 0 THEN INSERT INTO change_pending_tx (txid) VALUES (txid_current()) ON CONFLICT DO NOTHING; END IF;
         RETURN NULL;
       END $$`);
     await q.query(`
@@ -182,7 +177,7 @@ export class ChangeFeed1764000000028 implements MigrationInterface {
           WHERE to_jsonb(n) IS DISTINCT FROM to_jsonb(o);
         END IF;
         GET DIAGNOSTICS written = ROW_COUNT;
-        IF written > 0 THEN PERFORM change_record_open(); END IF;
+        IF written > 0 THEN INSERT INTO change_pending_tx (txid) VALUES (txid_current()) ON CONFLICT DO NOTHING; END IF;
         RETURN NULL;
       END $$`);
     for (const table of ['actor', 'coalition']) {
@@ -200,7 +195,6 @@ export class ChangeFeed1764000000028 implements MigrationInterface {
       for (const op of ['insert', 'update', 'delete']) await q.query(`DROP TRIGGER ${table}_change_${op} ON ${table}`);
       await q.query(`DROP FUNCTION change_${table}_written()`);
     }
-    await q.query(`DROP FUNCTION change_record_open()`);
     await rewrite(q, 'gap_pending_apply()', [[GAP_FLUSH_THEN_FEED[1], GAP_FLUSH_THEN_FEED[0]]]);
     await q.query(`DROP TRIGGER change_pending_apply ON change_pending_tx`);
     await q.query(`DROP FUNCTION change_pending_commit()`);
