@@ -194,18 +194,24 @@ interface LooseFeature {
   geometry?: { type?: unknown; coordinates?: unknown } | null;
 }
 
-export function readGeoJson(input: Buffer | string): ParsedFile {
-  const fail = (reason: string): ParsedFile => ({ rows: [], present: new Set(), ignoredColumns: [], fatal: [{ row: 0, field: 'fichier', reason }] });
+/** The text of a JSON file (always UTF-8), without its BOM; null if the bytes are not UTF-8. */
+export function utf8Text(input: Buffer | string): string | null {
   let text: string;
   if (typeof input === 'string') text = input;
   else {
     try {
       text = new TextDecoder('utf-8', { fatal: true }).decode(input);
     } catch {
-      return fail('le fichier n’est pas en UTF-8 (un GeoJSON est toujours en UTF-8)');
+      return null;
     }
   }
-  if (text.startsWith(BOM)) text = text.slice(1);
+  return text.startsWith(BOM) ? text.slice(1) : text;
+}
+
+export function readGeoJson(input: Buffer | string): ParsedFile {
+  const fail = (reason: string): ParsedFile => ({ rows: [], present: new Set(), ignoredColumns: [], fatal: [{ row: 0, field: 'fichier', reason }] });
+  const text = utf8Text(input);
+  if (text === null) return fail('le fichier n’est pas en UTF-8 (un GeoJSON est toujours en UTF-8)');
   let doc: { type?: unknown; features?: unknown } | null;
   try {
     doc = JSON.parse(text) as typeof doc;

@@ -63,11 +63,3 @@ export async function writeDataInclusion(
   await write('\n]\n');
   return count;
 }
-
-export async function dataInclusionToString(ds: DataSource, services: ImportServices, filter: ActorFilter | undefined, file: DiFile): Promise<string> {
-  const parts: string[] = [];
-  await writeDataInclusion(ds, services, filter, file, (c) => {
-    parts.push(c);
-  });
-  return parts.join('');
-}

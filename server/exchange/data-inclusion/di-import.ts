@@ -4,7 +4,7 @@ import { parse } from 'csv-parse/sync';
 import type { DataSource } from 'typeorm';
 import { type ColumnKey, DEFAULT_SECTOR, kindFor } from '../../actors/actor-columns.js';
 import { ActorKind, Sector } from '../../actors/actor-enums.js';
-import type { ImportProblem, ParsedFile, RawRow, Values } from '../../actors/actor-import-read.js';
+import { type ImportProblem, type ParsedFile, type RawRow, utf8Text, type Values } from '../../actors/actor-import-read.js';
 import { importParsed, type ImportOptions, type ImportReport, type ImportServices } from '../../actors/actor-import.js';
 import { run, sql } from '../../db/sql.js';
 import type { Taxonomy } from '../../themes/theme.service.js';
@@ -57,16 +57,8 @@ function diVocabulary() {
 /** The records of one file: a JSON array, an API page (`{"items": […]}`) or JSON Lines. */
 function records(input: Buffer | string, name: string): Json[] | ImportProblem {
   const fail = (reason: string): ImportProblem => ({ row: 0, field: name, reason });
-  let text: string;
-  if (typeof input === 'string') text = input;
-  else {
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(input);
-    } catch {
-      return fail('le fichier n’est pas en UTF-8 (un fichier JSON est toujours en UTF-8)');
-    }
-  }
-  text = text.replace(/^\uFEFF/, '');
+  const text = utf8Text(input);
+  if (text === null) return fail('le fichier n’est pas en UTF-8 (un fichier JSON est toujours en UTF-8)');
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -92,7 +84,7 @@ function text(o: Json, key: string, problems: ImportProblem[], row: number, pref
   return undefined;
 }
 
-function list(o: Json, key: string, problems: ImportProblem[], row: number, prefix = ''): string[] {
+function codeList(o: Json, key: string, problems: ImportProblem[], row: number, prefix = ''): string[] {
   const v = o[key];
   if (v === undefined || v === null) return [];
   if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v;
@@ -109,31 +101,31 @@ function territoryOf(code: string): string | null {
   return c;
 }
 
-/** Theme codes of the directory for a service: its extension's own codes, or its data·inclusion thematiques mapped. */
-function themesOf(svc: Json, ext: Json | null, taxonomy: Taxonomy, problems: ImportProblem[], row: number, label: string): string[] {
-  if (ext && Array.isArray(ext.thematiques)) return list(ext, 'thematiques', problems, row, `${label}, ${DI_EXTENSION} : `);
-  const out: string[] = [];
-  for (const code of list(svc, 'thematiques', problems, row, label)) {
-    const theme = taxonomy.findTheme(code);
-    if (theme) out.push(theme.code);
-    else if (!diVocabulary().thematiques.has(code))
-      problems.push({
-        row,
-        field: 'thematiques',
-        reason: `${label}thématique inconnue « ${code.slice(0, 80)} » (ni data·inclusion v1, ni thème du répertoire)`,
-      });
-  }
-  return out;
+/** Nature and sector of a new actor from a structure that names none (data·inclusion v1 has no nature). */
+const OTHER_SOURCE = { kind: ActorKind.AUTRE, sector: Sector.SOCIAL };
+
+/** How a service's codes of one vocabulary (thematiques or publics) become the directory's. */
+interface CodeList {
+  key: 'thematiques' | 'publics';
+  find: (code: string) => { code: string } | undefined;
+  national: () => Set<string>;
+  /** « thématique inconnue », « public inconnu ». */
+  unknown: string;
 }
 
-function publicsOf(svc: Json, ext: Json | null, taxonomy: Taxonomy, problems: ImportProblem[], row: number, label: string): string[] {
-  if (ext && Array.isArray(ext.publics)) return list(ext, 'publics', problems, row, `${label}, ${DI_EXTENSION} : `);
+/**
+ * The directory's codes of a service for one vocabulary: its extension's own codes, or its
+ * data·inclusion codes mapped. A national code without equivalent here is left aside; a code of
+ * neither vocabulary is reported.
+ */
+function codesOf(svc: Json, ext: Json | null, list: CodeList, problems: ImportProblem[], row: number, label: string): string[] {
+  if (ext && Array.isArray(ext[list.key])) return codeList(ext, list.key, problems, row, `${label}, ${DI_EXTENSION} : `);
   const out: string[] = [];
-  for (const code of list(svc, 'publics', problems, row, label)) {
-    const audience = taxonomy.findAudience(code);
-    if (audience) out.push(audience.code);
-    else if (!diVocabulary().publics.has(code))
-      problems.push({ row, field: 'publics', reason: `${label}public inconnu « ${code.slice(0, 80)} » (ni data·inclusion v1, ni public du répertoire)` });
+  for (const code of codeList(svc, list.key, problems, row, label)) {
+    const found = list.find(code);
+    if (found) out.push(found.code);
+    else if (!list.national().has(code))
+      problems.push({ row, field: list.key, reason: `${label}${list.unknown} « ${code.slice(0, 80)} » (ni data·inclusion v1, ni répertoire)` });
   }
   return out;
 }
@@ -168,6 +160,13 @@ export function readDataInclusion(dump: Dump, taxonomy: Taxonomy, stored: Readon
     if (isObject(s) && typeof s.id === 'string' && !rowOf.has(s.id)) rowOf.set(s.id, i + 1);
   });
 
+  const themes: CodeList = {
+    key: 'thematiques',
+    find: (c) => taxonomy.findTheme(c),
+    national: () => diVocabulary().thematiques,
+    unknown: 'thématique inconnue',
+  };
+  const publics: CodeList = { key: 'publics', find: (c) => taxonomy.findAudience(c), national: () => diVocabulary().publics, unknown: 'public inconnu' };
   const offers = new Map<number, Offer>();
   const orphans: ImportProblem[] = [];
   (dump.services as Json[]).forEach((svc, j) => {
@@ -189,9 +188,9 @@ export function readDataInclusion(dump: Dump, taxonomy: Taxonomy, stored: Readon
     offers.set(row, offer);
     const prefix = `${label} (« ${String(svc.id).slice(0, 80)} ») : `;
     const ext = isObject(svc[DI_EXTENSION]) ? svc[DI_EXTENSION] : null;
-    for (const t of themesOf(svc, ext, taxonomy, offer.problems, row, prefix)) offer.themes.add(t);
-    for (const a of publicsOf(svc, ext, taxonomy, offer.problems, row, prefix)) offer.audiences.add(a);
-    for (const z of list(svc, 'zone_eligibilite', offer.problems, row, prefix)) {
+    for (const t of codesOf(svc, ext, themes, offer.problems, row, prefix)) offer.themes.add(t);
+    for (const a of codesOf(svc, ext, publics, offer.problems, row, prefix)) offer.audiences.add(a);
+    for (const z of codeList(svc, 'zone_eligibilite', offer.problems, row, prefix)) {
       const t = territoryOf(z);
       if (t) offer.territories.add(t);
     }
@@ -227,7 +226,7 @@ export function readDataInclusion(dump: Dump, taxonomy: Taxonomy, stored: Readon
     const values: Values = {};
     if (!isObject(s)) {
       problems.push({ row, field: 'structure', reason: 'un objet JSON est attendu' });
-      return { row, values, problems };
+      return { row, values, problems, newActor: OTHER_SOURCE };
     }
     const id = text(s, 'id', problems, row);
     if (!id?.trim()) problems.push({ row, field: 'id', reason: 'l’identifiant (id) de la structure est requis' });
@@ -286,8 +285,8 @@ export function readDataInclusion(dump: Dump, taxonomy: Taxonomy, stored: Readon
       values.territories = [...(offer?.territories ?? [])];
       // A v1 structure has no nature: a v0 `typologie` gives one, else « Autre » (a new actor only).
       const typologie = text(s, 'typologie', problems, row);
-      const kind = (typologie && kindFor(typologie)) || ActorKind.AUTRE;
-      return { row, values, problems, newActor: { kind, sector: DEFAULT_SECTOR[kind] ?? Sector.SOCIAL } };
+      const kind = typologie && kindFor(typologie);
+      return { row, values, problems, newActor: kind ? { kind, sector: DEFAULT_SECTOR[kind] ?? Sector.SOCIAL } : OTHER_SOURCE };
     }
     return { row, values, problems };
   });

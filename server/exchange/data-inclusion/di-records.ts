@@ -14,16 +14,9 @@ export const DI_SOURCE = 'repertoire-prevention';
 /** The extension member of structures and services. */
 export const DI_EXTENSION = 'x_repertoire';
 
-/** The `structure` record of data·inclusion v1 (the fields this directory fills). */
-export interface DiStructure {
-  source: string;
-  id: string;
-  nom: string;
-  date_maj: string;
-  siret: string | null;
-  description: string | null;
+/** Where and how to reach a structure: the fields a service repeats from it. */
+interface DiPlace {
   adresse: string | null;
-  complement_adresse: null;
   code_postal: string | null;
   code_insee: string | null;
   commune: string | null;
@@ -31,8 +24,20 @@ export interface DiStructure {
   longitude: number | null;
   telephone: string | null;
   courriel: string | null;
-  site_web: string | null;
   horaires_accueil: string | null;
+}
+const PLACE_FIELDS = ['adresse', 'code_postal', 'code_insee', 'commune', 'latitude', 'longitude', 'telephone', 'courriel', 'horaires_accueil'] as const;
+
+/** The `structure` record of data·inclusion v1 (the fields this directory fills). */
+export interface DiStructure extends DiPlace {
+  source: string;
+  id: string;
+  nom: string;
+  date_maj: string;
+  siret: string | null;
+  description: string | null;
+  complement_adresse: null;
+  site_web: string | null;
   lien_source: string | null;
   accessibilite_lieu: null;
   reseaux_porteurs: null;
@@ -59,7 +64,7 @@ export interface StructureExtension {
   courriel?: string;
 }
 
-export interface DiService {
+export interface DiService extends DiPlace {
   source: string;
   structure_id: string;
   id: string;
@@ -69,15 +74,6 @@ export interface DiService {
   thematiques: string[] | null;
   publics: string[] | null;
   zone_eligibilite: string[] | null;
-  adresse: string | null;
-  code_postal: string | null;
-  code_insee: string | null;
-  commune: string | null;
-  latitude: number | null;
-  longitude: number | null;
-  telephone: string | null;
-  courriel: string | null;
-  horaires_accueil: string | null;
   [DI_EXTENSION]: ServiceExtension;
 }
 
@@ -221,15 +217,7 @@ export function toServices(r: StoredRecord, s: DiStructure, taxonomy: Taxonomy, 
       thematiques: thematiques.size ? [...thematiques] : null,
       publics,
       zone_eligibilite: zone,
-      adresse: s.adresse,
-      code_postal: s.code_postal,
-      code_insee: s.code_insee,
-      commune: s.commune,
-      latitude: s.latitude,
-      longitude: s.longitude,
-      telephone: s.telephone,
-      courriel: s.courriel,
-      horaires_accueil: s.horaires_accueil,
+      ...(Object.fromEntries(PLACE_FIELDS.map((k) => [k, s[k]])) as unknown as DiPlace),
       [DI_EXTENSION]: { theme: top, thematiques: codes, publics: r.audienceCodes },
     };
   });
