@@ -182,7 +182,7 @@ export function hsdsOrganization(
       id: serviceId,
       organization_id: r.id,
       name: r.name,
-      description: r.description ?? summary,
+      description: r.description?.trim() ? r.description : summary,
       url: website,
       email,
       status: r.status === 'ACTIVE' ? 'active' : 'inactive',
@@ -210,7 +210,7 @@ export function hsdsOrganization(
     ...defined({
       id: r.id,
       name: r.name,
-      description: r.description ?? summary,
+      description: r.description?.trim() ? r.description : summary,
       email,
       website,
       legal_status: kind,
