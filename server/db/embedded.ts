@@ -62,6 +62,13 @@ interface QueryQueue {
 /** Extended-protocol messages after which the same connection's next message must follow (until Sync). */
 const IN_SEQUENCE = new Set([0x50 /* Parse */, 0x42 /* Bind */, 0x44 /* Describe */, 0x45 /* Execute */, 0x43 /* Close */, 0x48 /* Flush */]);
 const READY_FOR_QUERY = 0x5a;
+const QUERY = 0x51;
+const COPY_IN_RESPONSE = 0x47;
+const COPY_DONE = 0x63;
+const COPY_FAIL = 0x66;
+/** CopyInResponse: text format, no column formats (what `pg-copy-streams` waits for before it sends its data). */
+const COPY_IN_RESPONSE_MESSAGE = new Uint8Array([COPY_IN_RESPONSE, 0, 0, 0, 7, 0, 0, 0]);
+const COPY_FROM_STDIN = /^\s*COPY\s[\s\S]*\bFROM\s+STDIN\b/i;
 const PARSE = 0x50;
 const PARSE_COMPLETE = new Uint8Array([0x31, 0, 0, 0, 4]);
 
@@ -98,6 +105,12 @@ const SYNC = new Uint8Array([0x53, 0, 0, 0, 4]);
  * A connection that closes while it holds the backend (mid-sequence or in a transaction) has it
  * released by this same loop: a Sync ends the sequence (PGlite skips everything until one after an
  * error), a ROLLBACK ends the transaction, before any other connection's message runs in it.
+ *
+ * `COPY … FROM STDIN` (the seed's bulk loads, pg-copy-streams): PGlite cannot resume a copy started
+ * in an earlier call (« protocol synchronization was lost »), so the Query, its CopyData and its
+ * CopyDone or CopyFail must reach it in one call. The Query is answered here with the CopyInResponse
+ * the client waits for before sending its rows, the copy is kept until it ends, then run at once
+ * (PGlite's own CopyInResponse dropped from the answer); the same approach as pglite#1028.
  */
 function keepProtocolSequencesTogether(q: QueryQueue, db: PGlite): void {
   let midSequence = false;
@@ -107,6 +120,8 @@ function keepProtocolSequencesTogether(q: QueryQueue, db: PGlite): void {
   const gone = new Set<number>();
   /** The connection whose message PGlite is running. */
   let inFlight: number | null = null;
+  /** Connections in the middle of a `COPY … FROM STDIN`: its messages so far, the Query first. */
+  const copies = new Map<number, Uint8Array[]>();
   const run = (message: Uint8Array, onData: (d: Uint8Array) => void) => db.runExclusive(() => db.execProtocolRawStream(message, { onRawData: onData }));
   q.processQueue = async function processQueue(this: QueryQueue) {
     if (this.processing) return;
@@ -135,8 +150,25 @@ function keepProtocolSequencesTogether(q: QueryQueue, db: PGlite): void {
           if (i === -1) break; // its next message has not arrived yet: enqueue() calls us again
           item = this.queue.splice(i, 1)[0];
         } else item = this.queue.shift()!;
+        const copy = copies.get(item.handlerId);
+        if (copy || (item.message[0] === QUERY && COPY_FROM_STDIN.test(queryText(item.message)))) {
+          this.lastHandlerId = item.handlerId;
+          if (!copy) {
+            copies.set(item.handlerId, [item.message]);
+            item.onData(COPY_IN_RESPONSE_MESSAGE);
+            item.resolve(COPY_IN_RESPONSE_MESSAGE.length);
+            continue;
+          }
+          copy.push(item.message);
+          if (item.message[0] !== COPY_DONE && item.message[0] !== COPY_FAIL) {
+            item.resolve(0);
+            continue;
+          }
+          copies.delete(item.handlerId);
+          item = { ...item, message: Buffer.concat(copy), onData: withoutMessages(item.onData, COPY_IN_RESPONSE) };
+        }
         const inSequence = IN_SEQUENCE.has(item.message[0]);
-        const forward = inSequence ? withoutReadyForQuery(item.onData) : item.onData;
+        const forward = inSequence ? withoutMessages(item.onData, READY_FOR_QUERY) : item.onData;
         const name = item.message[0] === PARSE ? statementName(item.message) : '';
         if (name && prepared.has(name)) {
           // Already prepared on the one backend by another connection: the same text (its name is its hash).
@@ -176,6 +208,7 @@ function keepProtocolSequencesTogether(q: QueryQueue, db: PGlite): void {
     // A connection gone in the middle of a sequence or a transaction must not keep the backend,
     // nor leave it in its sequence or transaction: processQueue() releases it (see above).
     if (q.lastHandlerId === handlerId || inFlight === handlerId) gone.add(handlerId);
+    copies.delete(handlerId);
     clear(handlerId);
   };
   // pglite-socket's version sent ROLLBACK outside the queue, racing with the message in progress,
@@ -196,11 +229,16 @@ function simpleQuery(sql: string): Uint8Array {
   return msg;
 }
 
+/** The SQL text of a simple-protocol Query message. */
+function queryText(message: Uint8Array): string {
+  return Buffer.from(message.subarray(5, Math.min(message.length, 5 + 200))).toString('utf8');
+}
+
 /**
- * Passes a message's answer on without its ReadyForQuery messages, following the message framing
- * (type byte, int32 length including itself) across the chunks PGlite streams.
+ * Passes a message's answer on without its messages of `type` (ReadyForQuery, CopyInResponse),
+ * following the message framing (type byte, int32 length including itself) across the chunks PGlite streams.
  */
-function withoutReadyForQuery(onData: (d: Uint8Array) => void): (d: Uint8Array) => void {
+function withoutMessages(onData: (d: Uint8Array) => void, type: number): (d: Uint8Array) => void {
   const header = new Uint8Array(5);
   let headerLength = 0;
   let remaining = 0;
@@ -225,7 +263,7 @@ function withoutReadyForQuery(onData: (d: Uint8Array) => void): (d: Uint8Array) 
       i += n;
       if (headerLength < 5) break;
       headerLength = 0;
-      dropping = header[0] === READY_FOR_QUERY;
+      dropping = header[0] === type;
       if (dropping) dropped = true;
       else parts.push(header.slice());
       remaining = new DataView(header.buffer).getInt32(1) - 4;
