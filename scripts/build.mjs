@@ -4,7 +4,7 @@
 // its path, size and modification time (a checkout or an edit always changes the time, so this
 // errs towards building again); the list of what was seen is kept beside each build.
 // `node scripts/build.mjs --force` builds both whatever they hold.
-import { execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -58,6 +58,9 @@ function fingerprint(part) {
   return hash.digest('hex');
 }
 
+// The parts that are out of date are built at the same time: tsc and vite each keep one core busy
+// for most of their run, so on two cores a first start waits for the longer one instead of both.
+const builds = [];
 for (const part of parts) {
   const before = fingerprint(part);
   const stamp = path.join(root, part.stamp);
@@ -68,8 +71,23 @@ for (const part of parts) {
   }
   const started = Date.now();
   fs.rmSync(stamp, { force: true });
-  execFileSync(part.command[0], part.command[1], { cwd: root, stdio: 'inherit' });
-  // The fingerprint taken before the build: a file changed during it makes the next start build again.
-  fs.writeFileSync(stamp, before);
-  process.stdout.write(`Construction du ${part.name} en ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  builds.push(
+    new Promise((resolve, reject) => {
+      const child = spawn(part.command[0], part.command[1], { cwd: root, stdio: 'inherit' });
+      child.on('error', reject);
+      child.on('exit', (code, signal) => {
+        if (code !== 0) return reject(new Error(`${part.name} : ${signal ?? `code ${code}`}`));
+        // The fingerprint taken before the build: a file changed during it makes the next start build again.
+        fs.writeFileSync(stamp, before);
+        process.stdout.write(`Construction du ${part.name} en ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+        resolve(undefined);
+      });
+    }),
+  );
+}
+const results = await Promise.allSettled(builds);
+const failed = results.filter((r) => r.status === 'rejected');
+if (failed.length) {
+  for (const f of failed) process.stderr.write(`Échec de la construction : ${f.reason instanceof Error ? f.reason.message : String(f.reason)}\n`);
+  process.exit(1);
 }

@@ -124,10 +124,12 @@ export async function seedDemoAccounts(ds: DataSource, log: Log): Promise<{ crea
     created++;
   }
 
-  const area = await coalitions.areaOf(TerritoryLevel.DEPARTEMENT, '55');
+  // The Meuse's area only when a coalition is missing: it reads the keys of every territory, most of this step on a restart.
+  let meuse: Awaited<ReturnType<CoalitionService['areaOf']>> | undefined;
   for (const c of DEMO_COALITIONS) {
     const existing = await one(ds, sql`SELECT id FROM coalition WHERE source = ${SOURCE} AND name = ${c.name}`);
     if (existing) continue;
+    const area = (meuse ??= await coalitions.areaOf(TerritoryLevel.DEPARTEMENT, '55'));
     await ds.transaction(async (m) => {
       const [row] = await run<{ id: string }>(
         m,

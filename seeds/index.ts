@@ -44,8 +44,11 @@ export function startupSeedOptions(embedded: boolean): Pick<SeedOptions, 'public
 /** Bumped whenever the seeded actors (real or demonstration) change (v2: the dates of their sources, `verifiedAt`). */
 const ACTOR_SEED_VERSION = 'actors/v2';
 
-/** Bumped whenever the seed data or the way it is loaded changes (v3: the map boundaries of seeds/data/geo/map). */
-const TERRITORY_SEED_VERSION = 'cog-2026+admin-express-2025/v3';
+/**
+ * Bumped whenever the seed data or the way it is loaded changes (v3: the map boundaries of
+ * seeds/data/geo/map; v4: every geometry prepared once, seeds/data/geo/derived, loaded by COPY).
+ */
+const TERRITORY_SEED_VERSION = 'cog-2026+admin-express-2025/v4';
 
 const LEVEL_NAMES: Record<string, string> = {
   COMMUNE: 'communes',
@@ -79,7 +82,6 @@ export async function runSeeds(ds: DataSource, options: SeedOptions = {}): Promi
       : '';
     log(`  ${String(r.total).padStart(6)} ${LEVEL_NAMES[level] ?? level}, ${r.withGeometry} avec contour${without}`);
   }
-  if (report.unionFallbacks.length) log(`  Unions refaites par une autre méthode : ${report.unionFallbacks.join(', ')}`);
   log(`Territoires chargés en ${report.seconds.toFixed(1)} s`);
   await ds.query(
     `INSERT INTO seed_state (name, version, report, finished_at) VALUES ('territories', $1, $2, now())

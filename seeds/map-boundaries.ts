@@ -3,7 +3,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { merge } from 'topojson-client';
 import type { MultiPolygon, Polygon, Topology } from 'topojson-specification';
-import type { DataSource } from 'typeorm';
+import type { Queryable } from '../server/db/sql.js';
 import { MAP_GEOMETRY_COLUMNS, type MapZoom } from '../server/territories/map-geometry.js';
 import { COMMUNES_OBJECT, MAP_BOUNDARY_FILES } from './prepare-map-boundaries.js';
 import { seedDataDir } from './paths.js';
@@ -37,12 +37,12 @@ const chunk = <T>(items: T[], size: number): T[][] => Array.from({ length: Math.
  * absent from the topologies (boundaries not loaded, COM) keeps its display geometry; rows already
  * right are left untouched, so that a second seed rewrites nothing.
  */
-export async function seedMapBoundaries(ds: DataSource, { log, departements }: { log: Log; departements?: string[] }): Promise<void> {
+export async function seedMapBoundaries(ds: Queryable, { log, departements }: { log: Log; departements?: string[] }): Promise<void> {
   // In a fixed order: a merge's rings start where its first piece does, and a new order would rewrite rows.
-  const members: Member[] = await ds.query(
+  const members = (await ds.query(
     `SELECT level, code, commune_code, epci_code, ept_code, departement_code, region_code
      FROM territory WHERE level IN ('COMMUNE', 'ARRONDISSEMENT') AND geom IS NOT NULL ORDER BY level, code`,
-  );
+  )) as Member[];
   const wanted = departements ? new Set(departements) : null;
   const loaded = members.filter((m) => !wanted || (m.departement_code !== null && wanted.has(m.departement_code)));
   for (const zoom of Object.keys(MAP_BOUNDARY_FILES).map(Number) as MapZoom[]) {
@@ -92,9 +92,9 @@ export async function seedMapBoundaries(ds: DataSource, { log, departements }: {
       `UPDATE territory SET ${column} = coalesce(geom_display, geom)
        WHERE geom IS NOT NULL AND (${column} IS NULL OR ST_IsEmpty(${column}))`,
     );
-    const [{ missing }]: { missing: string }[] = await ds.query(
+    const [{ missing }] = (await ds.query(
       `SELECT count(*) AS missing FROM territory WHERE geom IS NOT NULL AND (${column} IS NULL OR ST_IsEmpty(${column}))`,
-    );
+    )) as { missing: string }[];
     if (Number(missing) > 0) throw new Error(`${missing} territories without a zoom-${zoom} map boundary`);
     log(`  Contours des cartes (zoom ${zoom}, frontières partagées simplifiées une fois) : ${rows.length}`);
   }

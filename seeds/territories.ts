@@ -2,10 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { createRequire } from 'node:module';
+import type { PoolClient } from 'pg';
 import type { DataSource } from 'typeorm';
-import { type Log, progress } from './progress.js';
+import { copyIn, copyRows } from './copy.js';
+import type { Log } from './progress.js';
 import { seedDataDir } from './paths.js';
-import { seedMapBoundaries } from './map-boundaries.js';
 import type { TerritoryRecord } from '../server/territories/territory.entity.js';
 
 const require = createRequire(import.meta.url);
@@ -50,8 +51,6 @@ export interface LevelReport {
 
 export interface TerritorySeedReport {
   levels: Record<string, LevelReport>;
-  /** Unions that needed a fallback method (the first one failed in GEOS). */
-  unionFallbacks: string[];
   seconds: number;
 }
 
@@ -59,6 +58,11 @@ export interface TerritorySeedOptions {
   log: Log;
   /** Load commune boundaries only for these départements (tests); all by default. */
   departements?: string[];
+  /**
+   * The prepared geometries to load (TERRITORY_SHAPES_FILE by default); `null`: none, only the
+   * territories' attributes (the preparation itself, seeds/prepare-territories.ts).
+   */
+  shapesFile?: string | null;
 }
 
 /** The COG 2026 package: every territory row, with memberships and populations. */
@@ -187,188 +191,112 @@ export function buildTerritoryRows(): TerritoryInput[] {
   return rows;
 }
 
-function readGeoJson(file: string): GeoJSON.FeatureCollection {
-  return JSON.parse(zlib.gunzipSync(fs.readFileSync(file)).toString('utf8')) as GeoJSON.FeatureCollection;
-}
+/**
+ * The geometries of every territory, derived from seeds/data/geo once, when the data is prepared
+ * (seeds/prepare-territories.ts, seeds/territory-geometry.ts): one line per territory in COPY's text
+ * format, gzip-compressed. Each geometry is TWKB (hex), at TERRITORY_SHAPE_PRECISION decimals.
+ */
+export const TERRITORY_SHAPES_FILE = path.join('geo', 'derived', 'territoires.tsv.gz');
 
-const chunk = <T>(items: T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
-
-const ARRONDISSEMENT = /^(751\d{2}|6938\d|132\d{2})$/;
-
-/** Repairs a GeoJSON geometry into a valid MultiPolygon, 4326. */
-const VALID_MULTIPOLYGON = (expr: string) => `ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_SetSRID(ST_GeomFromGeoJSON(${expr}), 4326)), 3))`;
+/** The columns of TERRITORY_SHAPES_FILE, in order (after `level` and `code`). */
+export const TERRITORY_SHAPE_COLUMNS = ['geom', 'geom_display', 'label_point', 'geom_z7', 'geom_z9'] as const;
 
 /**
- * Ways to union member polygons, tried in order. On PGlite a GEOS failure yields no row rather
- * than an error, so every union is checked and retried with the next method.
+ * Decimals of degrees kept per column: 1e-6° (≈ 0.1 m) is the grid of the unions (ST_Union's grid
+ * size), and the source boundaries have 5 decimals, so the boundaries keep every vertex as computed;
+ * 7 for the label points.
  */
-const UNION_METHODS = [
-  `ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_Union(c.geom, 0.000001)), 3))`,
-  `ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_Buffer(ST_Collect(c.geom), 0)), 3))`,
-  `ST_Multi(ST_CollectionExtract(ST_Collect(c.geom), 3))`,
-];
-
-/** Display tolerance (degrees) per level: about 50 m for communes to 500 m for régions. */
-const DISPLAY_TOLERANCE: Record<string, number> = {
-  ARRONDISSEMENT: 0.0003,
-  COMMUNE: 0.0005,
-  EPT: 0.0008,
-  EPCI: 0.001,
-  DEPARTEMENT: 0.002,
-  REGION: 0.004,
+export const TERRITORY_SHAPE_PRECISION: Record<(typeof TERRITORY_SHAPE_COLUMNS)[number], number> = {
+  geom: 6,
+  geom_display: 6,
+  label_point: 7,
+  geom_z7: 6,
+  geom_z9: 6,
 };
+
+const ATTRIBUTES = [
+  'level',
+  'code',
+  'name',
+  'kind',
+  'population',
+  'postal_codes',
+  'commune_code',
+  'epci_code',
+  'ept_code',
+  'departement_code',
+  'region_code',
+] as const;
+
+/** A text array in PostgreSQL's literal form (`{"a","b"}`). */
+const arrayLiteral = (items: string[]) => `{${items.map((i) => `"${i.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(',')}}`;
 
 /**
  * Loads the official territories (COG 2026 from @etalab/decoupage-administratif) and their
- * boundaries (IGN ADMIN EXPRESS COG 2025, shipped in seeds/data/geo). Idempotent: rows are
- * upserted only when they differ, so a second run changes nothing.
+ * geometries (prepared from IGN ADMIN EXPRESS COG 2025, TERRITORY_SHAPES_FILE), each through one
+ * `COPY … FROM STDIN` into a temporary table, then one INSERT: a territory is written once, with its
+ * geometries (a row rewritten per geometry column recomputed its projection and its index entries
+ * each time). Idempotent: a row is rewritten only when it differs, so a second run changes nothing.
+ * With `departements`, the communes and arrondissements of those départements and the EPCI and EPT
+ * they belong to get their geometries, and every département and région.
  */
 export async function seedTerritories(ds: DataSource, options: TerritorySeedOptions): Promise<TerritorySeedReport> {
   const { log } = options;
   const started = Date.now();
   const rows = buildTerritoryRows();
+  const shapesFile = options.shapesFile === undefined ? path.join(seedDataDir(), TERRITORY_SHAPES_FILE) : options.shapesFile;
+  const shape = (column: (typeof TERRITORY_SHAPE_COLUMNS)[number]) => `ST_SetSRID(ST_GeomFromTWKB(s.${column}), 4326)`;
+  const qr = ds.createQueryRunner();
+  try {
+    const client = (await qr.connect()) as PoolClient;
+    await qr.startTransaction();
+    await qr.query(`SET LOCAL statement_timeout = 0`);
+    await qr.query(`CREATE TEMPORARY TABLE territory_rows (LIKE territory) ON COMMIT DROP`);
+    await qr.query(
+      `CREATE TEMPORARY TABLE territory_shapes (level text, code text, ${TERRITORY_SHAPE_COLUMNS.map((c) => `${c} bytea`).join(', ')}) ON COMMIT DROP`,
+    );
+    await copyIn(
+      client,
+      `COPY territory_rows (${ATTRIBUTES.join(', ')}) FROM STDIN`,
+      copyRows(rows.map((r) => ATTRIBUTES.map((a) => (a === 'postal_codes' ? arrayLiteral(r.postal_codes) : r[a])))),
+    );
+    if (shapesFile) await copyIn(client, `COPY territory_shapes FROM STDIN`, fs.createReadStream(shapesFile).pipe(zlib.createGunzip()));
+    const wanted = options.departements ?? null;
+    const [{ count }] = (await qr.query(
+      `WITH s AS (
+         SELECT s.* FROM territory_shapes s JOIN territory_rows r USING (level, code)
+         WHERE $1::text[] IS NULL OR s.level IN ('DEPARTEMENT', 'REGION')
+            OR (s.level IN ('COMMUNE', 'ARRONDISSEMENT') AND r.departement_code = ANY($1::text[]))
+            OR (s.level = 'COMMUNE' AND s.code IN (SELECT commune_code FROM territory_rows WHERE departement_code = ANY($1::text[])))
+            OR (s.level = 'EPCI' AND s.code IN (SELECT epci_code FROM territory_rows WHERE level = 'COMMUNE' AND departement_code = ANY($1::text[])))
+            OR (s.level = 'EPT' AND s.code IN (SELECT ept_code FROM territory_rows WHERE level = 'COMMUNE' AND departement_code = ANY($1::text[])))),
+       written AS (
+         INSERT INTO territory AS t (${ATTRIBUTES.join(', ')}, ${TERRITORY_SHAPE_COLUMNS.join(', ')})
+         SELECT ${ATTRIBUTES.map((a) => `r.${a}`).join(', ')}, ${TERRITORY_SHAPE_COLUMNS.map(shape).join(', ')}
+         FROM territory_rows r LEFT JOIN s USING (level, code)
+         ON CONFLICT (level, code) DO UPDATE SET ${[...ATTRIBUTES.slice(2), ...TERRITORY_SHAPE_COLUMNS].map((c) => `${c} = EXCLUDED.${c}`).join(', ')}
+         WHERE (${ATTRIBUTES.slice(2)
+           .map((a) => `t.${a}`)
+           .join(', ')}, ${TERRITORY_SHAPE_COLUMNS.map((c) => `ST_AsEWKB(t.${c})`).join(', ')})
+           IS DISTINCT FROM (${ATTRIBUTES.slice(2)
+             .map((a) => `EXCLUDED.${a}`)
+             .join(', ')}, ${TERRITORY_SHAPE_COLUMNS.map((c) => `ST_AsEWKB(EXCLUDED.${c})`).join(', ')})
+         RETURNING 1)
+       SELECT count(*)::int AS count FROM written`,
+      [wanted],
+    )) as { count: number }[];
+    await qr.commitTransaction();
+    log(`  Territoires et contours (COG 2026, IGN) : ${rows.length} territoires, ${count} écrits`);
+  } catch (err) {
+    if (qr.isTransactionActive) await qr.rollbackTransaction();
+    throw err;
+  } finally {
+    await qr.release();
+  }
+  // A large write: the planner's statistics at once (PGlite has no autovacuum; server/db/statistics.ts).
+  await ds.query('ANALYZE territory');
 
-  const upsert = progress('Territoires (COG 2026)', rows.length, log);
-  for (const batch of chunk(rows, 2000)) {
-    await ds.query(
-      `INSERT INTO territory AS t (level, code, name, kind, population, postal_codes, commune_code, epci_code, ept_code, departement_code, region_code)
-       SELECT level, code, name, kind, population, postal_codes, commune_code, epci_code, ept_code, departement_code, region_code
-       FROM json_to_recordset($1::json) AS r(level text, code text, name text, kind text, population int, postal_codes text[],
-            commune_code text, epci_code text, ept_code text, departement_code text, region_code text)
-       ON CONFLICT (level, code) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind, population = EXCLUDED.population,
-         postal_codes = EXCLUDED.postal_codes, commune_code = EXCLUDED.commune_code, epci_code = EXCLUDED.epci_code,
-         ept_code = EXCLUDED.ept_code, departement_code = EXCLUDED.departement_code, region_code = EXCLUDED.region_code
-       WHERE (t.name, t.kind, t.population, t.postal_codes, t.commune_code, t.epci_code, t.ept_code, t.departement_code, t.region_code)
-         IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.kind, EXCLUDED.population, EXCLUDED.postal_codes, EXCLUDED.commune_code,
-           EXCLUDED.epci_code, EXCLUDED.ept_code, EXCLUDED.departement_code, EXCLUDED.region_code)`,
-      [JSON.stringify(batch)],
-    );
-    upsert.tick(batch.length);
-  }
-  upsert.done();
-
-  // Commune and arrondissement boundaries, région file by région file.
-  const geoDir = path.join(seedDataDir(), 'geo');
-  const files = fs
-    .readdirSync(path.join(geoDir, 'communes'))
-    .filter((f) => f.endsWith('.geojson.gz'))
-    .sort();
-  const wanted = options.departements ? new Set(options.departements) : null;
-  const depOf = (code: string) => (code.startsWith('97') ? code.slice(0, 3) : code.slice(0, 2));
-  const features: { level: string; code: string; g: GeoJSON.Geometry }[] = [];
-  for (const file of files) {
-    for (const f of readGeoJson(path.join(geoDir, 'communes', file)).features) {
-      const code = String(f.properties?.code);
-      if (wanted && !wanted.has(depOf(code))) continue;
-      features.push({ level: ARRONDISSEMENT.test(code) ? 'ARRONDISSEMENT' : 'COMMUNE', code, g: f.geometry });
-    }
-  }
-  const shapes = progress('Contours des communes (IGN)', features.length, log);
-  for (const batch of chunk(features, 1000)) {
-    await ds.query(
-      `UPDATE territory t SET geom = n.geom
-       FROM (SELECT f.level, f.code, ${VALID_MULTIPOLYGON('f.g::text')} AS geom
-             FROM json_to_recordset($1::json) AS f(level text, code text, g json)) n
-       WHERE t.level = n.level AND t.code = n.code AND ST_AsEWKB(t.geom) IS DISTINCT FROM ST_AsEWKB(n.geom)`,
-      [JSON.stringify(batch)],
-    );
-    shapes.tick(batch.length);
-  }
-  shapes.done();
-  const missing: { level: string; code: string }[] = await ds.query(
-    `SELECT t.level, t.code FROM territory t JOIN unnest($1::text[], $2::text[]) AS k(level, code)
-       ON t.level = k.level AND t.code = k.code WHERE t.geom IS NULL`,
-    [features.map((f) => f.level), features.map((f) => f.code)],
-  );
-  if (missing.length > 0) {
-    throw new Error(
-      `${missing.length} boundaries could not be loaded: ${missing
-        .slice(0, 10)
-        .map((m) => m.code)
-        .join(', ')}`,
-    );
-  }
-
-  // Départements and régions: IGN generalised shapes.
-  for (const [level, file] of [
-    ['DEPARTEMENT', 'departements.geojson.gz'],
-    ['REGION', 'regions.geojson.gz'],
-  ] as const) {
-    const feats = readGeoJson(path.join(geoDir, file)).features.map((f) => ({ code: String(f.properties?.code), g: f.geometry }));
-    await ds.query(
-      `UPDATE territory t SET geom = n.geom
-       FROM (SELECT f.code, ${VALID_MULTIPOLYGON('f.g::text')} AS geom FROM json_to_recordset($1::json) AS f(code text, g json)) n
-       WHERE t.level = $2 AND t.code = n.code AND ST_AsEWKB(t.geom) IS DISTINCT FROM ST_AsEWKB(n.geom)`,
-      [JSON.stringify(feats), level],
-    );
-    log(`  Contours des ${level === 'REGION' ? 'régions' : 'départements'} : ${feats.length}`);
-  }
-
-  // Paris, Lyon, Marseille from their arrondissements; EPCI and EPT from their member communes.
-  const unionFallbacks: string[] = [];
-  const unions: { level: string; memberLevel: string; column: string }[] = [
-    { level: 'COMMUNE', memberLevel: 'ARRONDISSEMENT', column: 'commune_code' },
-    { level: 'EPCI', memberLevel: 'COMMUNE', column: 'epci_code' },
-    { level: 'EPT', memberLevel: 'COMMUNE', column: 'ept_code' },
-  ];
-  for (const u of unions) {
-    const groups: { code: string }[] = await ds.query(
-      `SELECT DISTINCT c.${u.column} AS code FROM territory c
-       WHERE c.level = $1 AND c.${u.column} IS NOT NULL AND c.geom IS NOT NULL ORDER BY 1`,
-      [u.memberLevel],
-    );
-    const label = { COMMUNE: 'Paris, Lyon, Marseille (arrondissements)', EPCI: 'Contours des EPCI (union)', EPT: 'Contours des EPT (union)' }[u.level]!;
-    const bar = progress(label, groups.length, log);
-    const unionSql = (method: string) =>
-      `UPDATE territory p SET geom = n.geom
-       FROM (SELECT c.${u.column} AS code, ${method} AS geom FROM territory c
-             WHERE c.level = $2 AND c.${u.column} = ANY($1::text[]) AND c.geom IS NOT NULL GROUP BY c.${u.column}) n
-       WHERE p.level = $3 AND p.code = n.code AND NOT ST_IsEmpty(n.geom)
-         AND ST_AsEWKB(p.geom) IS DISTINCT FROM ST_AsEWKB(n.geom)`;
-    for (const batch of chunk(
-      groups.map((g) => g.code),
-      25,
-    )) {
-      await ds.query(unionSql(UNION_METHODS[0]), [batch, u.memberLevel, u.level]);
-      bar.tick(batch.length);
-    }
-    bar.done();
-    // Check every union, and retry the failed ones one by one with the next methods.
-    for (const method of UNION_METHODS.slice(1)) {
-      const failed: { code: string }[] = await ds.query(
-        `SELECT code FROM territory WHERE level = $1 AND code = ANY($2::text[]) AND (geom IS NULL OR ST_IsEmpty(geom))`,
-        [u.level, groups.map((g) => g.code)],
-      );
-      for (const { code } of failed) {
-        unionFallbacks.push(`${u.level}:${code}`);
-        await ds.query(unionSql(method), [[code], u.memberLevel, u.level]);
-      }
-    }
-  }
-
-  // Display copies and label points, checked below like everything derived from geometry.
-  for (const [level, tolerance] of Object.entries(DISPLAY_TOLERANCE)) {
-    await ds.query(
-      `UPDATE territory SET geom_display = n.d, label_point = n.p
-       FROM (SELECT code, ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_SimplifyPreserveTopology(geom, $2)), 3)) AS d,
-                    ST_PointOnSurface(geom) AS p
-             FROM territory WHERE level = $1 AND geom IS NOT NULL) n
-       WHERE territory.level = $1 AND territory.code = n.code
-         AND (ST_AsEWKB(territory.geom_display) IS DISTINCT FROM ST_AsEWKB(n.d) OR territory.label_point IS NULL)`,
-      [level, tolerance],
-    );
-    // A failed GEOS call leaves rows untouched on PGlite: fall back to the full geometry for them.
-    await ds.query(
-      `UPDATE territory SET geom_display = geom, label_point = COALESCE(label_point, ST_Centroid(geom))
-       WHERE level = $1 AND geom IS NOT NULL AND (geom_display IS NULL OR label_point IS NULL OR ST_IsEmpty(geom_display))`,
-      [level],
-    );
-  }
-  log(`  Contours simplifiés pour l'affichage : ${Object.keys(DISPLAY_TOLERANCE).length} niveaux`);
-  // Maps of a région or a département: borders shared with the neighbours, simplified once.
-  await seedMapBoundaries(ds, { log, departements: options.departements });
-
-  const counts: { level: string; total: string; with_geom: string; without: string[] | null }[] = await ds.query(
+  const counts = await ds.query<{ level: string; total: string; with_geom: string; without: string[] | null }[]>(
     `SELECT level, count(*) AS total, count(geom) AS with_geom,
             (array_agg(code ORDER BY code) FILTER (WHERE geom IS NULL)) AS without
      FROM territory GROUP BY level`,
@@ -382,5 +310,5 @@ export async function seedTerritories(ds: DataSource, options: TerritorySeedOpti
       withoutGeometryCodes: c.without ?? [],
     };
   }
-  return { levels, unionFallbacks, seconds: (Date.now() - started) / 1000 };
+  return { levels, seconds: (Date.now() - started) / 1000 };
 }
