@@ -5,6 +5,7 @@ import type { ImportServices } from '../../actors/actor-import.js';
 import type { ActorFilter } from '../../actors/actor.inputs.js';
 import { run, sql } from '../../db/sql.js';
 import datapackage from './datapackage.json' with { type: 'json' };
+import { hsdsSchedules, type ScheduleFields } from './hsds-schedule.js';
 import {
   type ActorExtras,
   type HsdsObject,
@@ -91,12 +92,15 @@ async function readTerritories(ds: DataSource, rows: ExportRow[], cache: Map<str
 export async function* hsdsBatches(ds: DataSource, services: ImportServices, filter: ActorFilter | undefined): AsyncGenerator<HsdsOrganizationFull[]> {
   const taxonomy = await services.themes.taxonomy();
   const territories = new Map<string, TerritoryExtent>();
+  // Many actors share their opening hours (a network's, the demonstration's): each string is read once per export.
+  const schedules = new Map<string, ScheduleFields[]>();
+  const schedulesOf = (value: string) => schedules.get(value) ?? schedules.set(value, hsdsSchedules(value)).get(value)!;
   for await (const rows of exportRows(ds, services, filter)) {
     const extras = await readExtras(ds, rows);
     await readTerritories(ds, rows, territories);
     yield rows.flatMap((r) => {
       const x = extras.get(r.id);
-      return x ? [hsdsOrganization(r, x, territories, taxonomy)] : [];
+      return x ? [hsdsOrganization(r, x, territories, taxonomy, schedulesOf)] : [];
     });
   }
 }

@@ -3,7 +3,7 @@ import type { ExportRow } from '../../actors/actor-export.js';
 import { LEVEL_LABELS, type TerritoryLevel } from '../../territories/territory-level.js';
 import type { Taxonomy } from '../../themes/theme.service.js';
 import { hsdsId } from './hsds-ids.js';
-import { hsdsSchedules } from './hsds-schedule.js';
+import { hsdsSchedules, type ScheduleFields } from './hsds-schedule.js';
 
 /**
  * The HSDS 3.0 objects an actor gives (Open Referral, Human Services Data Specification): the
@@ -93,7 +93,7 @@ export function hsdsOrganization(
   x: ActorExtras,
   territories: ReadonlyMap<string, TerritoryExtent>,
   taxonomy: Pick<Taxonomy, 'themeByCode' | 'audienceByCode'>,
-  now?: Date,
+  schedulesOf: (openingHours: string) => ScheduleFields[] = (v) => hsdsSchedules(v),
 ): HsdsOrganizationFull {
   const kind = ACTOR_KIND_LABELS[r.kind] ?? r.kind;
   const sector = r.sector ? (SECTOR_LABELS[r.sector] ?? r.sector) : null;
@@ -141,7 +141,7 @@ export function hsdsOrganization(
   }
 
   const schedules: HsdsObject[] = r.openingHours
-    ? hsdsSchedules(r.openingHours, now).map((s, i) => ({
+    ? schedulesOf(r.openingHours).map((s, i) => ({
         id: hsdsId(r.id, 'schedule', String(i)),
         // Opening hours are the place's when the actor has one, else its service's.
         ...(location ? { location_id: location.id } : { service_id: serviceId }),

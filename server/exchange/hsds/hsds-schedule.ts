@@ -1,3 +1,4 @@
+import type OpeningHours from 'opening_hours';
 import { addDays, DAY_MS, midnight, parisNow, parseOpeningHours } from '../../actors/opening-hours.js';
 
 /** The fields of an HSDS 3.0 `schedule` that opening hours give (ids and links are the caller's). */
@@ -43,8 +44,7 @@ interface Rule {
  * the day it starts, « 22:00–02:00 »; a longer one is cut at midnight), grouped by hours and note,
  * in order of their first day then opening time.
  */
-function weekRules(value: string, monday: Date): Rule[] {
-  const hours = parseOpeningHours(value);
+function weekRules(hours: OpeningHours, value: string, monday: Date): Rule[] {
   const end = addDays(monday, 7);
   const byKey = new Map<string, Rule>();
   const add = (start: Date, stop: Date, openEnd: boolean, note: string | null) => {
@@ -87,11 +87,13 @@ export function hsdsSchedules(value: string, now = parisNow()): ScheduleFields[]
   let rules: Rule[];
   let week: { from: string; to: string } | null = null;
   try {
-    const reference = REFERENCE_MONDAYS.map((monday) => weekRules(value, monday));
+    // Read once: the library's set-up (public holidays…) costs far more than a week's intervals.
+    const hours = parseOpeningHours(value);
+    const reference = REFERENCE_MONDAYS.map((monday) => weekRules(hours, value, monday));
     if (reference.every((r) => sameRules(r, reference[0]))) rules = reference[0];
     else {
       const monday = addDays(midnight(now), -((now.getDay() + 6) % 7));
-      rules = weekRules(value, monday);
+      rules = weekRules(hours, value, monday);
       week = { from: isoDate(monday), to: isoDate(addDays(monday, 6)) };
     }
   } catch {
