@@ -163,6 +163,18 @@ describe('one structure, one active actor', () => {
     expect(await count(`id = $1 AND siret IS NULL AND rna IS NULL AND finess IS NULL`, [actor.other])).toBe(1);
   });
 
+  it('should not let two updateActor sent at the same instant give one FINESS to two actors', async () => {
+    const finess = '550000020'; // CH de Verdun, the legal entity
+    const [a, b] = await Promise.all([server().createActor(base('Ident Course mise à jour A')), server().createActor(base('Ident Course mise à jour B'))]);
+    const results = await Promise.all([a, b].map((x) => server().admin.gql(UPDATE, { id: x.id, v: x.version, input: { finess } })));
+    const updated = results.filter((r) => !r.errors);
+    expect(updated, JSON.stringify(results)).toHaveLength(1);
+    const refused = results.find((r) => r.errors)!;
+    expect(errorCodes(refused)).toEqual(['CONFLICT']);
+    expect(refused.errors![0].extensions).toMatchObject({ field: 'finess', value: finess, existingActorId: updated[0].data.updateActor.id });
+    expect(await count(`finess = $1 AND status = 'ACTIVE'`, [finess])).toBe(1);
+  });
+
   it('should let an actor keep its own numbers when they are sent again with a change', async () => {
     const v = await versionOf(actor.holder);
     const updated = (await ok(server().admin.gql(UPDATE, { id: actor.holder, v, input: { ...HELD, description: 'Numéros renvoyés tels quels' } }))).updateActor;
