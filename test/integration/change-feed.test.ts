@@ -147,18 +147,22 @@ describe('the change feed: order and completeness', () => {
     async () => {
       const actors = await Promise.all(Array.from({ length: 8 }, (_, i) => server.createActor(input(`Flux ordre des verrous ${i}`))));
       const before = await head();
-      await Promise.all(
-        actors.map((a, i) =>
-          server.ds.transaction(async (m) => {
-            if (i % 2) await recordChange(m, { entity: 'ACTOR', id: actors[(i + 1) % actors.length].id, kind: 'UPDATED' });
-            await m.query(`UPDATE actor SET themes = $2 WHERE id = $1`, [a.id, i % 3 ? ['addictions'] : ['sante-mentale', 'vaccination']]);
-            if (!(i % 2)) await recordChange(m, { entity: 'ACTOR', id: a.id, kind: 'UPDATED' });
-          }),
-        ),
-      );
+      // Without the counter taken after the gap flush's locks, one run in two deadlocked with a single round.
+      for (let round = 0; round < 5; round++) {
+        await Promise.all(
+          actors.map((a, i) =>
+            server.ds.transaction(async (m) => {
+              const first = (i + round) % 2 === 1;
+              if (first) await recordChange(m, { entity: 'ACTOR', id: actors[(i + 1) % actors.length].id, kind: 'UPDATED' });
+              await m.query(`UPDATE actor SET themes = $2 WHERE id = $1`, [a.id, (i + round) % 3 ? ['addictions'] : ['sante-mentale', 'vaccination']]);
+              if (!first) await recordChange(m, { entity: 'ACTOR', id: a.id, kind: 'UPDATED' });
+            }),
+          ),
+        );
+      }
       const { entries } = await drain(server.admin, before);
       expect(numbers(entries)).toEqual(consecutive(before, entries.length));
-      expect(entries.length).toBeGreaterThanOrEqual(8);
+      expect(entries.length).toBeGreaterThanOrEqual(40);
     },
   );
 
