@@ -5,6 +5,7 @@ import { IMPORT_CONTENT_LIMIT } from '../http/body-limits.js';
 import { ExportFormat, exportToString } from './actor-export.js';
 import { ImportFormat, ImportMode, importActors, type ImportProblem, type ImportReport } from './actor-import.js';
 import { ActorFilter } from './actor.inputs.js';
+import { dumpOfContent, importDataInclusion } from '../exchange/data-inclusion/di-import.js';
 import { ActorPermissions } from './actor.permissions.js';
 
 /** Problems listed in a GraphQL answer (the CLI lists them all). */
@@ -81,7 +82,11 @@ export class ActorImportResolver {
     ActorPermissions.assertCanImport(user);
     if (content.length > IMPORT_CONTENT_LIMIT) throw badInput('Fichier trop volumineux : 5 Mo au plus par import (découpez-le)', 'content');
     // Each row may only change what this account could change one by one (ActorPermissions.canEdit).
-    const report = await importActors(ds, services, content, { format, mode, dryRun, author: user! });
+    const options = { format, mode, dryRun, author: user! };
+    const report =
+      format === ImportFormat.DATA_INCLUSION
+        ? await importDataInclusion(ds, services, dumpOfContent(content), options)
+        : await importActors(ds, services, content, options);
     return { ...report, problemCount: report.problems.length, problems: report.problems.slice(0, MAX_PROBLEMS) };
   }
 

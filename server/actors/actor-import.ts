@@ -19,6 +19,7 @@ export type { ImportProblem } from './actor-import-read.js';
 export const ImportFormat = defineEnum('ImportFormat', 'Format d’un fichier d’acteurs', {
   CSV: 'CSV (séparateur « ; » ou « , », UTF-8)',
   GEOJSON: 'GeoJSON : FeatureCollection de points',
+  DATA_INCLUSION: 'data·inclusion v1 : un objet JSON { "structures": [...], "services": [...] } (une ligne par structure)',
 });
 export type ImportFormat = EnumValue<typeof ImportFormat>;
 
@@ -99,6 +100,8 @@ export interface ImportServices {
  */
 export async function importActors(ds: DataSource, services: ImportServices, input: Buffer | string, options: ImportOptions = {}): Promise<ImportReport> {
   const format = options.format ?? ImportFormat.CSV;
+  // data·inclusion has its own reader (server/exchange/data-inclusion/di-import.ts), which calls importParsed.
+  if (format === ImportFormat.DATA_INCLUSION) throw new Error('importActors: a data·inclusion dump is read by importDataInclusion');
   const file = format === ImportFormat.GEOJSON ? readGeoJson(input) : readCsv(input, options.encoding ?? 'utf-8');
   return importParsed(ds, services, file, options);
 }

@@ -12,7 +12,8 @@ import { type DiFiles, importDataInclusion } from '../../server/exchange/data-in
 import { createServices } from '../../server/graphql/context.js';
 import { THEMES } from '../../server/themes/taxonomy.js';
 import { startApp } from '../helpers/app.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { TEST_PASSWORD } from '../helpers/factories.js';
+import { errorCodes, startTestServer, type TestServer } from '../helpers/server.js';
 
 // data·inclusion v1 (schema v1.0.8): the export validates against the official JSON schemas
 // (test/fixtures/standards/data-inclusion-v1, JSON Schema 2020-12), re-importing it changes nothing,
@@ -478,5 +479,51 @@ describe('the routes obey the actors export', () => {
       open();
       await busy.close();
     }
+  });
+});
+
+describe('import through GraphQL (importActors, format DATA_INCLUSION)', () => {
+  const IMPORT = `mutation ($content: String!, $format: ImportFormat) {
+    importActors(content: $content, format: $format) { total created updated unchanged rejected committed problems { row field reason } }
+  }`;
+
+  it('should take both files as one object, with the rights of a CSV import: visitors and members refused, an analyst only for actors of their région', async () => {
+    const { structures, services } = await exportDump();
+    const content = JSON.stringify({ structures, services });
+    const admin = await server.admin.gql(IMPORT, { content, format: 'DATA_INCLUSION' });
+    expect(admin.errors, JSON.stringify(admin.errors)).toBeUndefined();
+    expect(admin.data.importActors).toMatchObject({ total: structures.length, created: 0, updated: 0, unchanged: structures.length, committed: true });
+
+    const member = await server.signedIn({ email: `membre-di@test-helper.local`, password: TEST_PASSWORD });
+    for (const [client, code] of [
+      [server, 'UNAUTHENTICATED'],
+      [member, 'FORBIDDEN'],
+    ] as const) {
+      const di = await client.gql(IMPORT, { content, format: 'DATA_INCLUSION' });
+      const csv = await client.gql(IMPORT, { content: `nom;type;thematiques;commune\n${WORD} X;association;vaccination;55545`, format: 'CSV' });
+      expect(errorCodes(di)).toEqual([code]);
+      expect(di.errors![0].message).toBe(csv.errors![0].message);
+    }
+
+    // An ARS analyst of Île-de-France may not change the Meuse's actors: those rows are refused and, all or nothing, nothing is written.
+    const analyst = await server.signedIn({ email: `analyste-idf-di@test-helper.local`, password: TEST_PASSWORD, role: 'ANALYST', regionCode: '11' });
+    const before = await snapshot();
+    const edited = structures.map((s) => ({ ...s, telephone: '+33 1 00 00 00 00' }));
+    const res = await analyst.gql(IMPORT, { content: JSON.stringify({ structures: edited, services }), format: 'DATA_INCLUSION' });
+    expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
+    expect(res.data.importActors.committed).toBe(false);
+    const verdun = edited.findIndex((s) => s.nom === `${WORD} Association Verdun`) + 1;
+    expect(res.data.importActors.problems).toContainEqual({
+      row: verdun,
+      field: 'id',
+      reason: expect.stringContaining('que votre compte ne peut pas modifier'),
+    });
+    expect(await snapshot()).toEqual(before);
+
+    const bad = await server.admin.gql(IMPORT, { content: '[1, 2]', format: 'DATA_INCLUSION' });
+    expect(bad.data.importActors).toMatchObject({
+      committed: false,
+      problems: [{ row: 0, field: 'content', reason: expect.stringContaining('"structures"') }],
+    });
   });
 });

@@ -18,8 +18,10 @@ import { actorIdOf, DI_EXTENSION } from './di-records.js';
 
 /** The two files of a dump, as bytes or text. */
 export interface DiFiles {
-  structures: Buffer | string;
-  services: Buffer | string;
+  structures: Buffer | string | unknown[];
+  services: Buffer | string | unknown[];
+  /** Why the files could not even be told apart (a GraphQL content that is not the expected object). */
+  unreadable?: ImportProblem;
 }
 
 /** Report field names: the import's French column → the data·inclusion field that fed it. */
@@ -55,7 +57,8 @@ function diVocabulary() {
 }
 
 /** The records of one file: a JSON array, an API page (`{"items": […]}`) or JSON Lines. */
-function records(input: Buffer | string, name: string): Json[] | ImportProblem {
+function records(input: Buffer | string | unknown[], name: string): Json[] | ImportProblem {
+  if (Array.isArray(input)) return input as Json[];
   const fail = (reason: string): ImportProblem => ({ row: 0, field: name, reason });
   const text = utf8Text(input);
   if (text === null) return fail('le fichier n’est pas en UTF-8 (un fichier JSON est toujours en UTF-8)');
@@ -318,7 +321,9 @@ function candidateKeys(list: Json[] | ImportProblem): string[] {
  */
 export async function importDataInclusion(ds: DataSource, services: ImportServices, files: DiFiles, options: ImportOptions = {}): Promise<ImportReport> {
   const taxonomy = await services.themes.taxonomy();
-  const dump: Dump = { structures: records(files.structures, 'structures.json'), services: records(files.services, 'services.json') };
+  const dump: Dump = files.unreadable
+    ? { structures: files.unreadable, services: [] }
+    : { structures: records(files.structures, 'structures.json'), services: records(files.services, 'services.json') };
   const stored = await storedKeys(ds, candidateKeys(dump.structures));
   const file = readDataInclusion(dump, taxonomy, stored);
   const report = await importParsed(ds, services, file, options);
@@ -330,4 +335,23 @@ export async function importDataInclusion(ds: DataSource, services: ImportServic
 export function dumpFiles([a, b]: Buffer[]): DiFiles {
   const names = (x: Buffer) => x.includes('"structure_id"');
   return names(a) && !names(b) ? { structures: b, services: a } : { structures: a, services: b };
+}
+
+/**
+ * The dump of an importActors(format: DATA_INCLUSION): one JSON object holding both files,
+ * `{"structures": […], "services": […]}`; anything else refuses the whole content.
+ */
+export function dumpOfContent(content: string): DiFiles {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(content.replace(/^\uFEFF/, ''));
+  } catch {
+    doc = null;
+  }
+  if (isObject(doc) && Array.isArray(doc.structures) && Array.isArray(doc.services)) return { structures: doc.structures, services: doc.services };
+  return {
+    structures: [],
+    services: [],
+    unreadable: { row: 0, field: 'content', reason: 'un objet JSON {"structures": […], "services": […]} est attendu (les deux fichiers data·inclusion)' },
+  };
 }
