@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { one, sql } from '../server/db/sql.js';
+import { refreshStatisticsAfterSeed } from '../server/db/statistics.js';
 import { seedDemoAccounts } from './accounts.js';
 import { seedActors } from './actors.js';
 import { seedPublicCoalitions } from './coalitions.js';
@@ -72,7 +73,8 @@ export async function runSeeds(ds: DataSource, options: SeedOptions = {}): Promi
   const state = await one<{ version: string }>(ds, sql`SELECT version FROM seed_state WHERE name = 'territories'`);
   if (state?.version === version && !options.force) {
     log('Territoires déjà chargés (COG 2026) : rien à faire');
-    return seedAfterTerritories(ds, options, log);
+    if (await seedAfterTerritories(ds, options, log)) await refreshStatisticsAfterSeed(ds);
+    return;
   }
   log('Chargement des territoires officiels (COG 2026) et de leurs contours…');
   const report = await seedTerritories(ds, { log, departements: options.departements });
@@ -89,10 +91,12 @@ export async function runSeeds(ds: DataSource, options: SeedOptions = {}): Promi
     [version, JSON.stringify(report)],
   );
   await seedAfterTerritories(ds, options, log);
+  await refreshStatisticsAfterSeed(ds);
 }
 
-/** Seeds that need the territories and taxonomy loaded. */
-async function seedAfterTerritories(ds: DataSource, options: SeedOptions, log: Log): Promise<void> {
+/** Seeds that need the territories and taxonomy loaded; true when the actors were (re)loaded. */
+async function seedAfterTerritories(ds: DataSource, options: SeedOptions, log: Log): Promise<boolean> {
+  let seededActors = false;
   if (options.publicActors || options.demoActors) {
     // Recorded like the territories: a second start finds the same version and reads nothing.
     const version = `${ACTOR_SEED_VERSION};public=${!!options.publicActors};demo=${!!options.demoActors}`;
@@ -100,6 +104,7 @@ async function seedAfterTerritories(ds: DataSource, options: SeedOptions, log: L
     if (state?.version === version && !options.force) {
       log('Acteurs déjà chargés : rien à faire');
     } else {
+      seededActors = true;
       const started = Date.now();
       const report = await seedActors(ds, log, options);
       if (options.publicActors) await seedPublicCoalitions(ds, log);
@@ -112,4 +117,5 @@ async function seedAfterTerritories(ds: DataSource, options: SeedOptions, log: L
     }
   }
   if (options.demoAccounts || process.env.SEED_DEMO_ACCOUNTS === 'true') await seedDemoAccounts(ds, log);
+  return seededActors;
 }

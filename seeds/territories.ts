@@ -228,6 +228,38 @@ const ATTRIBUTES = [
   'region_code',
 ] as const;
 
+/**
+ * With `departements` (tests), the geometries loaded, as `level\tcode`: the communes and
+ * arrondissements of those départements, the cities and the EPCI and EPT they belong to, and every
+ * département and région.
+ */
+function wantedShapes(rows: TerritoryInput[], departements: string[]): Set<string> {
+  const deps = new Set(departements);
+  const keys = new Set<string>();
+  for (const r of rows) {
+    if (r.level === 'DEPARTEMENT' || r.level === 'REGION') keys.add(`${r.level}\t${r.code}`);
+    if ((r.level !== 'COMMUNE' && r.level !== 'ARRONDISSEMENT') || !r.departement_code || !deps.has(r.departement_code)) continue;
+    keys.add(`${r.level}\t${r.code}`);
+    if (r.commune_code) keys.add(`COMMUNE\t${r.commune_code}`);
+    if (r.epci_code) keys.add(`EPCI\t${r.epci_code}`);
+    if (r.ept_code) keys.add(`EPT\t${r.ept_code}`);
+  }
+  return keys;
+}
+
+/** Lines in chunks of about 64 kB (one CopyData message each). */
+function* chunks(lines: string[], size = 65_536): Generator<string> {
+  let chunk = '';
+  for (const line of lines) {
+    chunk += `${line}\n`;
+    if (chunk.length >= size) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  if (chunk) yield chunk;
+}
+
 /** A text array in PostgreSQL's literal form (`{"a","b"}`). */
 const arrayLiteral = (items: string[]) => `{${items.map((i) => `"${i.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(',')}}`;
 
@@ -260,20 +292,27 @@ export async function seedTerritories(ds: DataSource, options: TerritorySeedOpti
       `COPY territory_rows (${ATTRIBUTES.join(', ')}) FROM STDIN`,
       copyRows(rows.map((r) => ATTRIBUTES.map((a) => (a === 'postal_codes' ? arrayLiteral(r.postal_codes) : r[a])))),
     );
-    if (shapesFile) await copyIn(client, `COPY territory_shapes FROM STDIN`, fs.createReadStream(shapesFile).pipe(zlib.createGunzip()));
-    const wanted = options.departements ?? null;
+    if (shapesFile) {
+      const wanted = options.departements && wantedShapes(rows, options.departements);
+      await copyIn(
+        client,
+        `COPY territory_shapes FROM STDIN`,
+        wanted
+          ? chunks(
+              zlib
+                .gunzipSync(fs.readFileSync(shapesFile))
+                .toString('utf8')
+                .split('\n')
+                .filter((line) => wanted.has(line.slice(0, line.indexOf('\t', line.indexOf('\t') + 1)))),
+            )
+          : fs.createReadStream(shapesFile).pipe(zlib.createGunzip()),
+      );
+    }
     const [{ count }] = (await qr.query(
-      `WITH s AS (
-         SELECT s.* FROM territory_shapes s JOIN territory_rows r USING (level, code)
-         WHERE $1::text[] IS NULL OR s.level IN ('DEPARTEMENT', 'REGION')
-            OR (s.level IN ('COMMUNE', 'ARRONDISSEMENT') AND r.departement_code = ANY($1::text[]))
-            OR (s.level = 'COMMUNE' AND s.code IN (SELECT commune_code FROM territory_rows WHERE departement_code = ANY($1::text[])))
-            OR (s.level = 'EPCI' AND s.code IN (SELECT epci_code FROM territory_rows WHERE level = 'COMMUNE' AND departement_code = ANY($1::text[])))
-            OR (s.level = 'EPT' AND s.code IN (SELECT ept_code FROM territory_rows WHERE level = 'COMMUNE' AND departement_code = ANY($1::text[])))),
-       written AS (
+      `WITH written AS (
          INSERT INTO territory AS t (${ATTRIBUTES.join(', ')}, ${TERRITORY_SHAPE_COLUMNS.join(', ')})
          SELECT ${ATTRIBUTES.map((a) => `r.${a}`).join(', ')}, ${TERRITORY_SHAPE_COLUMNS.map(shape).join(', ')}
-         FROM territory_rows r LEFT JOIN s USING (level, code)
+         FROM territory_rows r LEFT JOIN territory_shapes s USING (level, code)
          ON CONFLICT (level, code) DO UPDATE SET ${[...ATTRIBUTES.slice(2), ...TERRITORY_SHAPE_COLUMNS].map((c) => `${c} = EXCLUDED.${c}`).join(', ')}
          WHERE (${ATTRIBUTES.slice(2)
            .map((a) => `t.${a}`)
@@ -283,7 +322,6 @@ export async function seedTerritories(ds: DataSource, options: TerritorySeedOpti
              .join(', ')}, ${TERRITORY_SHAPE_COLUMNS.map((c) => `ST_AsEWKB(EXCLUDED.${c})`).join(', ')})
          RETURNING 1)
        SELECT count(*)::int AS count FROM written`,
-      [wanted],
     )) as { count: number }[];
     await qr.commitTransaction();
     log(`  Territoires et contours (COG 2026, IGN) : ${rows.length} territoires, ${count} écrits`);

@@ -39,7 +39,7 @@ const UNION_METHODS = [
 ];
 
 /** Display tolerance (degrees) per level: about 50 m for communes to 500 m for régions. */
-const DISPLAY_TOLERANCE: Record<string, number> = {
+export const DISPLAY_TOLERANCE: Record<string, number> = {
   ARRONDISSEMENT: 0.0003,
   COMMUNE: 0.0005,
   EPT: 0.0008,

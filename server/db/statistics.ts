@@ -42,3 +42,21 @@ export async function refreshStatisticsAtStart(db: Queryable): Promise<boolean> 
   }
   return true;
 }
+
+/**
+ * After a seed wrote the territories or the directory (each refreshed its own tables' statistics
+ * right after writing them): the tables never analysed yet (the vocabularies, accounts, coalitions;
+ * milliseconds), then the data version is recorded as refreshed, so that the start that follows does
+ * not ANALYZE the whole database again (≈ 2.6 s on the full seed; 46 s on a loaded machine).
+ */
+export async function refreshStatisticsAfterSeed(db: Queryable): Promise<void> {
+  const tables = (await db.query(
+    `SELECT format('%I.%I', schemaname, relname) AS name FROM pg_stat_user_tables
+     WHERE last_analyze IS NULL AND last_autoanalyze IS NULL ORDER BY 1`,
+  )) as { name: string }[];
+  if (tables.length) await db.query(`ANALYZE ${tables.map((t) => t.name).join(', ')}`);
+  await db.query(
+    `INSERT INTO seed_state (name, version, finished_at) SELECT 'statistics', version::text, now() FROM data_version
+     ON CONFLICT (name) DO UPDATE SET version = EXCLUDED.version, finished_at = now()`,
+  );
+}

@@ -5,7 +5,7 @@ import type { QueryRunner } from 'typeorm';
 import { describe, expect, it } from 'vitest';
 import { seedDataDir } from '../../seeds/paths.js';
 import { TERRITORY_SHAPE_COLUMNS, TERRITORY_SHAPES_FILE } from '../../seeds/territories.js';
-import { deriveTerritoryGeometries } from '../../seeds/territory-geometry.js';
+import { DISPLAY_TOLERANCE, deriveTerritoryGeometries } from '../../seeds/territory-geometry.js';
 import { useTestServer } from '../helpers/server.js';
 import { inRolledBackTransaction } from '../helpers/transaction.js';
 
@@ -56,6 +56,8 @@ interface Difference {
   apart: number | null;
   same_parts: boolean;
   shipped_valid: boolean;
+  /** Neither shipped nor computed (the COM, absent from the IGN data). */
+  both_missing: boolean;
 }
 
 /** Computed (the rows of `territory` in `qr`) against shipped, one row per territory and column. */
@@ -73,7 +75,7 @@ async function compare(qr: QueryRunner, shapes: Map<string, Record<Column, strin
             ST_HausdorffDistance(s, c) AS hausdorff,
             CASE WHEN ST_Dimension(c) = 2 THEN ST_Area(ST_SymDifference(s, c)) / nullif(ST_Perimeter(c), 0) END AS apart,
             ST_NumGeometries(s) IS NOT DISTINCT FROM ST_NumGeometries(c) AS same_parts,
-            coalesce(ST_IsValid(s), false) AS shipped_valid
+            coalesce(ST_IsValid(s), false) AS shipped_valid, s IS NULL AND c IS NULL AS both_missing
      FROM p`,
     [pairs.map((p) => p.level), pairs.map((p) => p.code), pairs.map((p) => p.col), hex, shift],
   )) as Difference[];
@@ -89,11 +91,16 @@ async function compare(qr: QueryRunner, shapes: Map<string, Record<Column, strin
  * Distance allowed between the shipped and the computed outlines, at worst (Hausdorff) and on average
  * (symmetric difference over perimeter): 1e-5° (about a metre). The shipped coordinates are rounded
  * to 1e-6° (TERRITORY_SHAPE_PRECISION), and the GEOS of the two backends may round a union differently.
+ * A display copy is a simplification: its own tolerance (the GEOS of PGlite's PostGIS and that of
+ * native PostgreSQL simplify the same boundary differently, each within that tolerance of it).
  */
 const TOLERANCE = 1e-5;
+const allowed = (d: Difference) => (d.col === 'geom_display' ? DISPLAY_TOLERANCE[d.level] : TOLERANCE);
 const isOff = (d: Difference) =>
-  d.hausdorff === null || !(d.hausdorff <= TOLERANCE) || (d.apart !== null && !(d.apart <= TOLERANCE)) || !d.same_parts || !d.shipped_valid;
+  !d.both_missing &&
+  (d.hausdorff === null || !(d.hausdorff <= allowed(d)) || (d.apart !== null && !(d.apart <= allowed(d))) || !d.same_parts || !d.shipped_valid);
 
+// The derivation of the Meuse and Paris takes seconds on a quiet machine, minutes on a loaded one.
 describe('prepared territory geometries (seeds/data/geo/derived)', () => {
   it('should equal what the database computes from the source boundaries: communes, Paris, EPCI, display copies, label points, map boundaries', async () => {
     const shapes = shipped();
@@ -114,7 +121,8 @@ describe('prepared territory geometries (seeds/data/geo/derived)', () => {
     expect(compared.some((d) => d.code === '75056' && d.col === 'geom')).toBe(true);
     expect(compared.filter((d) => d.level === 'EPCI' && d.col === 'geom').length).toBeGreaterThan(5);
     expect(differences.slice(0, 10)).toEqual([]);
-  });
+    expect(compared.filter((d) => !d.both_missing).length).toBeGreaterThan(2000);
+  }, 600_000);
 
   it('should tell a geometry moved by ten metres from the computed one (what the test above relies on)', async () => {
     const shapes = shipped();
@@ -122,7 +130,7 @@ describe('prepared territory geometries (seeds/data/geo/derived)', () => {
     const polygons = found.filter((d) => d.col === 'geom' && d.level === 'COMMUNE');
     expect(polygons.length).toBeGreaterThan(490);
     expect(polygons.every(isOff)).toBe(true);
-  });
+  }, 300_000);
 
   it('should load the shipped geometries as they are: the seeded Verdun is the shipped one', async () => {
     const verdun = shipped().get('COMMUNE:55545')!;
