@@ -13,6 +13,7 @@ import { Actor } from './actor.entity.js';
 import { ActorFilter, CreateActorInput, UpdateActorInput } from './actor.inputs.js';
 import { ActorPermissions } from './actor.permissions.js';
 import { ActorService, type FacetGroup } from './actor.service.js';
+import { sourceLabel } from '../vocabulary/sources.js';
 
 const FACET_GROUPS = new Set<string>(['themes', 'kinds', 'sectors', 'audiences', 'presence']);
 
@@ -132,6 +133,11 @@ export class ActorResolver {
     @Ctx() { services, user }: Context,
   ): Promise<Actor> {
     return services.actors.decideReview(id, ReviewStatus.REJECTED, reason, user, version);
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'D’où vient l’information, en clair (la source codée est dans `source`)' })
+  sourceLabel(@Root() a: Actor): string | null {
+    return sourceLabel(a.source);
   }
 
   @FieldResolver(() => Boolean, { description: 'Vrai si le compte connecté peut modifier ou archiver cet acteur' })

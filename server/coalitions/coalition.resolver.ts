@@ -17,6 +17,7 @@ import { PartnershipMachine } from './coalition.transitions.js';
 import { Intersectorality, Membership, MembershipEvent, RoleGroup, SectorGroup } from './membership.entity.js';
 import { PartnerSuggestion } from './partner-suggestion.types.js';
 import { Partnership, PartnershipEvent } from './partnership.entity.js';
+import { sourceLabel } from '../vocabulary/sources.js';
 
 async function activeMembers(c: Coalition, { loaders, user }: Context): Promise<Membership[]> {
   const all = await loaders.membershipsByCoalition.load(c.id);
@@ -194,6 +195,11 @@ export class CoalitionResolver {
   @FieldResolver(() => String, { description: 'Nature, en clair' })
   kindLabel(@Root() c: Coalition): string {
     return COALITION_KIND_LABELS[c.kind] ?? c.kind;
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'D’où vient l’information, en clair (la source codée est dans `source`)' })
+  sourceLabel(@Root() c: Coalition): string | null {
+    return sourceLabel(c.source);
   }
 
   @FieldResolver(() => [Theme])

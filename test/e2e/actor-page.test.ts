@@ -43,7 +43,8 @@ describeInBrowser('the actor page and « Proposer une modification » in a real 
     expect(text).toContain('https://bapuluxembourg.net/');
     expect(text).toMatch(/lundi\s+9 h 30–19 h 30 \(secrétariat\)/);
     expect(text).toMatch(/dimanche\s+fermé/);
-    expect(text).toContain('sante-mentale-etudiant');
+    expect(text).toContain('Annuaire « Santé mentale étudiante » (beta.gouv.fr)');
+    expect(text).not.toMatch(/Paris, (\d{5} )?Paris/);
     expect(text).toMatch(/fiche vérifiée le \d+ \w+ \d{4}/);
     await page.screenshot({ path: path.join(SHOTS, 'actor-page-contacts.png'), fullPage: true });
     expect(await axe(page)).toEqual([]);

@@ -59,7 +59,7 @@ export const COALITION = graphql(
   `
   query Coalition($id: ID!) {
     coalition(id: $id) {
-      id name kind kindLabel description startDate endDate ended visibility joinPolicy isDemo source memberCount viewerCanManage
+      id name kind kindLabel description startDate endDate ended visibility joinPolicy isDemo source sourceLabel memberCount viewerCanManage
       territoryLevel territoryCode
       territory { level code name }
       themes { code label }

@@ -103,6 +103,7 @@ export const ACTOR = graphql(`
       isDemo
       reviewStatus
       source
+      sourceLabel
       status
       version
       updatedAt
