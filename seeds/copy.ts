@@ -21,17 +21,26 @@ export function copyValue(value: string | number | null | undefined): string {
 }
 
 /**
- * Rows in COPY's text format, in chunks of about 64 kB: one CopyData message per chunk rather than
- * per row (each message is a round through the embedded database's queue).
+ * Lines (without their line break) in chunks of about 64 kB: one CopyData message per chunk rather
+ * than per line (each message is a round through the embedded database's queue).
  */
-export function* copyRows(rows: Iterable<(string | number | null | undefined)[]>, chunkSize = 65_536): Generator<string> {
+export function* copyChunks(lines: Iterable<string>, chunkSize = 65_536): Generator<string> {
   let chunk = '';
-  for (const row of rows) {
-    chunk += `${row.map(copyValue).join('\t')}\n`;
+  for (const line of lines) {
+    chunk += `${line}\n`;
     if (chunk.length >= chunkSize) {
       yield chunk;
       chunk = '';
     }
   }
   if (chunk) yield chunk;
+}
+
+/** Rows in COPY's text format, in chunks (copyChunks). */
+export function copyRows(rows: Iterable<(string | number | null | undefined)[]>): Generator<string> {
+  return copyChunks(
+    (function* () {
+      for (const row of rows) yield row.map(copyValue).join('\t');
+    })(),
+  );
 }

@@ -4,7 +4,7 @@ import zlib from 'node:zlib';
 import { createRequire } from 'node:module';
 import type { PoolClient } from 'pg';
 import type { DataSource } from 'typeorm';
-import { copyIn, copyRows } from './copy.js';
+import { copyChunks, copyIn, copyRows } from './copy.js';
 import type { Log } from './progress.js';
 import { seedDataDir } from './paths.js';
 import type { TerritoryRecord } from '../server/territories/territory.entity.js';
@@ -247,19 +247,6 @@ function wantedShapes(rows: TerritoryInput[], departements: string[]): Set<strin
   return keys;
 }
 
-/** Lines in chunks of about 64 kB (one CopyData message each). */
-function* chunks(lines: string[], size = 65_536): Generator<string> {
-  let chunk = '';
-  for (const line of lines) {
-    chunk += `${line}\n`;
-    if (chunk.length >= size) {
-      yield chunk;
-      chunk = '';
-    }
-  }
-  if (chunk) yield chunk;
-}
-
 /** A text array in PostgreSQL's literal form (`{"a","b"}`). */
 const arrayLiteral = (items: string[]) => `{${items.map((i) => `"${i.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(',')}}`;
 
@@ -298,7 +285,7 @@ export async function seedTerritories(ds: DataSource, options: TerritorySeedOpti
         client,
         `COPY territory_shapes FROM STDIN`,
         wanted
-          ? chunks(
+          ? copyChunks(
               zlib
                 .gunzipSync(fs.readFileSync(shapesFile))
                 .toString('utf8')
