@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importActors } from '../../server/actors/actor-import.js';
-import { refreshStatisticsAtStart } from '../../server/db/statistics.js';
+import { refreshStatisticsAfterSeed, refreshStatisticsAtStart } from '../../server/db/statistics.js';
 import { createServices } from '../../server/graphql/context.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -68,6 +68,18 @@ describe('statistics at a start of the embedded database', () => {
     const report = await importActors(server.ds, createServices(server.ds), csv(1, 900_000));
     expect(report).toMatchObject({ created: 1, committed: true });
     expect(await refreshStatisticsAtStart(server.ds)).toBe(true);
+    expect(await refreshStatisticsAtStart(server.ds)).toBe(false);
+  });
+
+  it('should leave nothing for the next start after a seed: the tables it had not analysed are, and the version is recorded', async () => {
+    await server.ds.query(`CREATE TABLE statistics_seed_probe AS SELECT g AS n FROM generate_series(1, 500) g`);
+    const report = await importActors(server.ds, createServices(server.ds), csv(1, 900_001));
+    expect(report).toMatchObject({ created: 1, committed: true });
+    await refreshStatisticsAfterSeed(server.ds);
+    const [probe] = await server.ds.query<{ planned: number }[]>(
+      `SELECT reltuples::int AS planned FROM pg_class WHERE oid = 'statistics_seed_probe'::regclass`,
+    );
+    expect(probe.planned).toBe(500);
     expect(await refreshStatisticsAtStart(server.ds)).toBe(false);
   });
 });
