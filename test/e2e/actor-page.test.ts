@@ -74,8 +74,14 @@ describeInBrowser('the actor page and « Proposer une modification » in a real 
     expect(proposed).toContain('Nouveau standard depuis septembre.');
     expect(proposed).toContain('par un visiteur');
     await page.screenshot({ path: path.join(SHOTS, 'moderation-proposal.png'), fullPage: true });
+    // The header's « Modération » badge counts the proposals too, and drops by one once it is decided.
+    const badge = page.getByTestId('moderation-link').locator('.badge');
+    const pending = async () => Number((await badge.innerText()).match(/\d+/)?.[0]);
+    await expect.poll(pending).toBeGreaterThanOrEqual(1);
+    const waiting = await pending();
     await proposal.getByRole('button', { name: `Accepter la proposition pour ${NAME}` }).click();
     await page.getByRole('status').filter({ hasText: 'Proposition acceptée' }).waitFor();
+    await expect.poll(pending).toBe(waiting - 1);
 
     await page.goto(`${server.url}/acteurs/${id}`);
     await page.getByRole('heading', { level: 1, name: NAME }).waitFor();

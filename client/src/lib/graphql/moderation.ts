@@ -32,7 +32,7 @@ export const REVIEW_QUEUE = graphql(`
 
 /** How many actors wait for the account's decision (the header's link). */
 export const REVIEW_COUNT = graphql(`
-  query ReviewCount { reviewQueue(first: 0) { totalCount } }
+  query ReviewCount { reviewQueue(first: 0) { totalCount } actorChangeProposals(first: 0) { totalCount } }
 `);
 
 export const VALIDATE_ACTOR = graphql(`

@@ -5,8 +5,9 @@ import { REVIEW_COUNT } from '../graphql/moderation';
 export const REVIEWER_ROLES: readonly string[] = ['ANALYST', 'ADMIN'];
 
 /**
- * How many actors wait for the signed-in account's decision, shown beside the header's
- * « Modération » link: read when an analyst or an administrator signs in, and after each decision.
+ * How many decisions wait for the signed-in account (actors to validate and proposed changes to
+ * accept or refuse, both listed on /moderation), shown beside the header's « Modération » link: read
+ * when an analyst or an administrator signs in, and after each decision.
  */
 export class ReviewCount {
   count = $state<number | null>(null);
@@ -17,7 +18,9 @@ export class ReviewCount {
       return;
     }
     const r = await client.query(REVIEW_COUNT, {}, { requestPolicy: 'network-only' }).toPromise();
-    this.count = r.data?.reviewQueue.totalCount ?? null;
+    const actors = r.data?.reviewQueue.totalCount;
+    const proposals = r.data?.actorChangeProposals.totalCount;
+    this.count = actors === undefined || proposals === undefined ? null : actors + proposals;
   }
 }
 
