@@ -23,7 +23,9 @@ describe('the actor column map', () => {
     expect([...columns].filter((c) => !mapped.includes(c) && !generated.includes(c))).toEqual([]);
     // A write copies every mapped column but those the database keeps and the place (written as `location`).
     expect(COPIED_FIELDS.map((k) => ACTOR_TABLE.columns[k].name).sort()).toEqual(
-      mapped.filter((c) => !['id', 'status', 'review_status', 'created_at', 'updated_at', 'verified_at', 'merged_into', 'version', 'location'].includes(c)).sort(),
+      mapped
+        .filter((c) => !['id', 'status', 'review_status', 'created_at', 'updated_at', 'verified_at', 'merged_into', 'version', 'location'].includes(c))
+        .sort(),
     );
   });
 
