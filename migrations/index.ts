@@ -23,6 +23,7 @@ import { DepartementMapGeometry1764000000024 } from './1764000000024-departement
 import { ActorIdentifierUniqueness1764000000026 } from './1764000000026-actor-identifier-uniqueness.js';
 import { ActorMerge1764000000027 } from './1764000000027-actor-merge.js';
 import { ChangeFeed1764000000028 } from './1764000000028-change-feed.js';
+import { DuplicateDismissal1764000000030 } from './1764000000030-duplicate-dismissal.js';
 
 /** Every migration, in order. Listed explicitly so the build, the CLI and the tests agree. */
 export const migrations = [
@@ -51,4 +52,5 @@ export const migrations = [
   ActorIdentifierUniqueness1764000000026,
   ActorMerge1764000000027,
   ChangeFeed1764000000028,
+  DuplicateDismissal1764000000030,
 ];

@@ -48,6 +48,7 @@ const isPairKey = (v: unknown): v is [string, string] => Array.isArray(v) && v.l
  * website or the same e-mail. `region` (a code) keeps the pairs whose two actors both act in it
  * (coverage_area, as the moderation queue reads it); null keeps all. Each pair once, with every
  * reason that holds, ordered by the first actor's normalised name (then the ids): keyset pages.
+ * A pair set aside (« Pas un doublon », actor-duplicate-dismissal.ts) is left out, whatever its reasons.
  */
 export async function readDuplicatePairs(
   db: Queryable,
@@ -82,7 +83,9 @@ export async function readDuplicatePairs(
           UNION ALL
           SELECT x.id, y.id, ${DuplicateReason.SAME_EMAIL}::text, NULL FROM cand x JOIN cand y ON y.email_key = x.email_key AND x.id < y.id),
         pairs AS (
-          SELECT f.x, f.y, array_agg(DISTINCT f.reason) AS reasons, max(f.sim) AS sim FROM found f GROUP BY f.x, f.y),
+          SELECT f.x, f.y, array_agg(DISTINCT f.reason) AS reasons, max(f.sim) AS sim FROM found f
+          WHERE NOT EXISTS (SELECT 1 FROM actor_duplicate_dismissal d WHERE d.actor_a = f.x AND d.actor_b = f.y AND d.restored_at IS NULL)
+          GROUP BY f.x, f.y),
         ordered AS MATERIALIZED (
           SELECT CASE WHEN k.x_first THEN p.x ELSE p.y END AS a_id, CASE WHEN k.x_first THEN p.y ELSE p.x END AS b_id,
             CASE WHEN k.x_first THEN cx.search_name ELSE cy.search_name END AS a_name, p.reasons, p.sim

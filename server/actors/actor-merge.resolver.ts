@@ -1,13 +1,17 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../graphql/context.js';
 import { checkArgs } from '../graphql/cost.js';
+import { DuplicateDismissal, DuplicateDismissals, DuplicateDismissalService } from './actor-duplicate-dismissal.js';
 import { DuplicatePair, DuplicatePairs, readDuplicatePairs } from './actor-duplicates.js';
 import { ActorMergeService } from './actor-merge.js';
 import { listRegion, RegionPageArgs } from './actor-moderation.resolver.js';
 import { Actor } from './actor.entity.js';
 import { ActorPermissions } from './actor.permissions.js';
 
-/** « Doublons possibles » and their merge: who may in actor.permissions.ts (canMerge), the rules in actor-duplicates.ts and actor-merge.ts. */
+/**
+ * « Doublons possibles », their merge and « Pas un doublon »: who may in actor.permissions.ts (canMerge), the rules in
+ * actor-duplicates.ts, actor-merge.ts and actor-duplicate-dismissal.ts.
+ */
 @Resolver(() => DuplicatePair)
 export class ActorMergeResolver {
   @Query(() => DuplicatePairs, {
@@ -36,6 +40,40 @@ export class ActorMergeResolver {
   ): Promise<Actor> {
     await new ActorMergeService(ds).merge(keep, remove, user);
     return services.actors.get(keep);
+  }
+
+  @Mutation(() => DuplicateDismissal, {
+    description:
+      '« Pas un doublon » : écarte la paire (a, b) de la liste des doublons possibles, pour tous, quelles que soient ensuite ses raisons ; ' +
+      'garde qui, quand et pourquoi. Mêmes droits que la fusion (FORBIDDEN sinon) ; une paire déjà écartée donne la décision déjà prise ; ' +
+      'CONFLICT si l’un des deux est archivé ou fusionné, NOT_FOUND pour un acteur inconnu, BAD_USER_INPUT pour un acteur avec lui-même',
+  })
+  dismissDuplicate(
+    @Arg('a', () => ID) a: string,
+    @Arg('b', () => ID) b: string,
+    @Arg('reason', () => String, { nullable: true, description: 'Pourquoi ce n’est pas un doublon (1 000 caractères au plus)' }) reason: string | null,
+    @Ctx() { user, ds }: Context,
+  ): Promise<DuplicateDismissal> {
+    return new DuplicateDismissalService(ds).dismiss(a, b, reason, user);
+  }
+
+  @Mutation(() => DuplicateDismissal, {
+    description:
+      '« Rétablir » : la paire écartée (a, b) revient dans la liste des doublons possibles. Réservé aux administrateurs ; NOT_FOUND si elle n’est pas écartée',
+  })
+  restoreDuplicate(@Arg('a', () => ID) a: string, @Arg('b', () => ID) b: string, @Ctx() { user, ds }: Context): Promise<DuplicateDismissal> {
+    return new DuplicateDismissalService(ds).restore(a, b, user);
+  }
+
+  @Query(() => DuplicateDismissals, {
+    description:
+      'Paires écartées de la liste des doublons possibles (« Pas un doublon »), les plus récentes d’abord, quand leurs deux acteurs sont actifs. ' +
+      'Mêmes lecteurs que duplicateActors : un analyste ARS lit celles de sa région, un administrateur toutes ou celles d’une région',
+  })
+  async dismissedDuplicates(@Args(() => RegionPageArgs) { region, first, after }: RegionPageArgs, @Ctx() context: Context): Promise<DuplicateDismissals> {
+    checkArgs('Query.dismissedDuplicates', { first });
+    const scope = await listRegion(context, region, 'La liste des paires écartées');
+    return new DuplicateDismissalService(context.ds).list({ region: scope, first, after }, context.user);
   }
 
   @FieldResolver(() => Boolean, { description: 'Vrai si le compte connecté peut fusionner ces deux acteurs' })

@@ -102,6 +102,32 @@ export const ActorPermissions = {
     return forbidden('Seuls les administrateurs, et les analystes ARS pour deux acteurs agissant entièrement dans leur région, fusionnent des doublons.');
   },
 
+  /**
+   * « Pas un doublon » (dismissDuplicate): whoever may merge the pair (`canMerge`, asked the same way:
+   * `mayMergeAny` before any read, then on both actors as stored). Setting a pair aside hides it from
+   * every analyst, as a merge would.
+   */
+  assertCanDismissDuplicate(user: AuthUser | null | undefined, a: ActorScope, b: ActorScope): void {
+    if (!user) throw unauthenticated();
+    if (!ActorPermissions.canMerge(user, a, b)) throw ActorPermissions.cannotDismissDuplicate();
+  },
+
+  cannotDismissDuplicate() {
+    return forbidden(
+      'Seuls les administrateurs, et les analystes ARS pour deux acteurs agissant entièrement dans leur région, écartent une paire de la liste des doublons.',
+    );
+  },
+
+  /** « Rétablir » a pair set aside (restoreDuplicate): administrators, who arbitrate between analysts. */
+  canRestoreDuplicate(user: AuthUser | null | undefined): boolean {
+    return user?.role === UserRole.ADMIN;
+  },
+
+  assertCanRestoreDuplicate(user: AuthUser | null | undefined): void {
+    if (!user) throw unauthenticated();
+    if (!ActorPermissions.canRestoreDuplicate(user)) throw forbidden('Seuls les administrateurs rétablissent une paire écartée de la liste des doublons.');
+  },
+
   assertCanImport(user: AuthUser | null | undefined): void {
     if (!user) throw unauthenticated();
     if (user.role !== UserRole.ADMIN && user.role !== UserRole.ANALYST) {

@@ -26,6 +26,7 @@ export const ARG_CAPS: Record<string, Record<string, [number, number] | number>>
   'Query.reviewQueue': { first: [0, 100] },
   'Query.actorsToVerify': { first: [0, 100] },
   'Query.duplicateActors': { first: [0, 100] },
+  'Query.dismissedDuplicates': { first: [0, 100] },
   'Query.actorChangeProposals': { first: [0, 100] },
   'Actor.coveredCommunes': { first: [0, 1000], offset: [0, 100_000] },
   'Query.coalitions': { first: [0, 200] },
