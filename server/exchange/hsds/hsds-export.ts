@@ -156,6 +156,9 @@ export async function writeHsdsZip(batches: AsyncGenerator<HsdsOrganizationFull[
     }),
   );
   let count = 0;
+  // Taxonomy terms are shared by the actors: each is written once.
+  const terms = new Set<string>();
+  const once = (name: string, row: HsdsObject) => name !== 'taxonomy_term' || (!terms.has(row.id) && !!terms.add(row.id));
   for (; !next.done; next = await batches.next()) {
     const lines = new Map<string, string[]>();
     for (const organization of next.value) {
@@ -163,7 +166,7 @@ export async function writeHsdsZip(batches: AsyncGenerator<HsdsOrganizationFull[
         const target = files.get(name);
         if (!target) throw new Error(`HSDS: no resource named ${name} in datapackage.json`);
         const list = lines.get(name) ?? [];
-        for (const row of rows) list.push(csvLine(target.fields, row));
+        for (const row of rows) if (once(name, row)) list.push(csvLine(target.fields, row));
         lines.set(name, list);
       }
     }

@@ -20,7 +20,8 @@ export function uuidV5(name: string, namespace: string): string {
 }
 
 /** The kinds of HSDS object derived from an actor. */
-export type HsdsKind = 'service' | 'location' | 'address' | 'service_at_location' | 'phone' | 'organization_identifier' | 'service_area' | 'schedule';
+export type HsdsKind =
+  'service' | 'location' | 'address' | 'service_at_location' | 'phone' | 'organization_identifier' | 'service_area' | 'schedule' | 'attribute';
 
 /**
  * The id of an object of `kind` made from the actor `actorId`; `key` tells apart several of a kind

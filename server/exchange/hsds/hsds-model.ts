@@ -2,6 +2,7 @@ import { ACTOR_KIND_LABELS, SECTOR_LABELS } from '../../actors/actor-enums.js';
 import type { ExportRow } from '../../actors/actor-export.js';
 import { LEVEL_LABELS, type TerritoryLevel } from '../../territories/territory-level.js';
 import type { Taxonomy } from '../../themes/theme.service.js';
+import { organizationAttributes, serviceAttributes } from './hsds-attributes.js';
 import { hsdsId } from './hsds-ids.js';
 import { hsdsSchedules, type ScheduleFields } from './hsds-schedule.js';
 
@@ -36,6 +37,7 @@ export interface TerritoryExtent {
 export type HsdsObject = { id: string; [field: string]: unknown };
 export type HsdsLocationFull = HsdsObject & { addresses: HsdsObject[]; schedules: HsdsObject[] };
 export type HsdsServiceFull = HsdsObject & {
+  attributes: HsdsObject[];
   schedules: HsdsObject[];
   service_areas: HsdsObject[];
   service_at_locations: (HsdsObject & { location: HsdsLocationFull })[];
@@ -46,6 +48,7 @@ export type HsdsOrganizationFull = HsdsObject & {
   locations: HsdsLocationFull[];
   organization_identifiers: HsdsObject[];
   services: HsdsServiceFull[];
+  attributes: HsdsObject[];
 };
 
 /** Properties of no value are left out (HSDS fields are optional unless required). */
@@ -132,7 +135,8 @@ export function hsdsOrganization(
         location_type: 'physical',
         organization_id: r.id,
         name: r.name,
-        description: r.address && !addresses.length ? [r.address, x.communeName].filter(Boolean).join(', ') : null,
+        // An address HSDS cannot hold (no postal code or commune) is the location's description, as stored.
+        description: r.address && !addresses.length ? r.address : null,
         ...point,
       }),
       addresses,
@@ -177,12 +181,13 @@ export function hsdsOrganization(
     );
   }
 
+  const description = r.description?.trim() ? r.description : summary;
   const service: HsdsServiceFull = {
     ...defined({
       id: serviceId,
       organization_id: r.id,
       name: r.name,
-      description: r.description?.trim() ? r.description : summary,
+      description,
       url: website,
       email,
       status: r.status === 'ACTIVE' ? 'active' : 'inactive',
@@ -190,6 +195,7 @@ export function hsdsOrganization(
       assured_date: date(x.verifiedAt),
       last_modified: x.updatedAt.toISOString(),
     }),
+    attributes: serviceAttributes(r, serviceId, taxonomy),
     schedules: location ? [] : schedules,
     service_areas: areas,
     service_at_locations: location ? [{ id: hsdsId(r.id, 'service_at_location'), service_id: serviceId, location_id: location.id, location }] : [],
@@ -210,7 +216,7 @@ export function hsdsOrganization(
     ...defined({
       id: r.id,
       name: r.name,
-      description: r.description?.trim() ? r.description : summary,
+      description,
       email,
       website,
       legal_status: kind,
@@ -219,6 +225,7 @@ export function hsdsOrganization(
     locations: location ? [location] : [],
     organization_identifiers: identifiers,
     services: [service],
+    attributes: organizationAttributes(r, { description, email, website }),
   };
 }
 
@@ -226,9 +233,10 @@ export function hsdsOrganization(
 export function hsdsTables(o: HsdsOrganizationFull): Record<string, HsdsObject[]> {
   const { phones, locations, organization_identifiers, services } = o;
   const flat = (x: HsdsObject, ...nested: string[]) => Object.fromEntries(Object.entries(x).filter(([k]) => !nested.includes(k))) as HsdsObject;
+  const attributes = [...o.attributes, ...services.flatMap((s) => s.attributes)];
   return {
-    organization: [flat(o, 'phones', 'locations', 'organization_identifiers', 'services')],
-    service: services.map((s) => flat(s, 'schedules', 'service_areas', 'service_at_locations')),
+    organization: [flat(o, 'phones', 'locations', 'organization_identifiers', 'services', 'attributes')],
+    service: services.map((s) => flat(s, 'schedules', 'service_areas', 'service_at_locations', 'attributes')),
     location: locations.map((l) => flat(l, 'addresses', 'schedules')),
     address: locations.flatMap((l) => l.addresses),
     service_at_location: services.flatMap((s) => s.service_at_locations.map((sal) => flat(sal, 'location'))),
@@ -236,5 +244,8 @@ export function hsdsTables(o: HsdsOrganizationFull): Record<string, HsdsObject[]
     schedule: [...locations.flatMap((l) => l.schedules), ...services.flatMap((s) => s.schedules)],
     service_area: services.flatMap((s) => s.service_areas),
     organization_identifier: organization_identifiers,
+    attribute: attributes.map((a) => flat(a, 'taxonomy_term')),
+    // The same term for many actors: the zip writes each once (writeHsdsZip).
+    taxonomy_term: attributes.map((a) => a.taxonomy_term as HsdsObject),
   };
 }
