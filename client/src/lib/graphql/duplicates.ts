@@ -26,3 +26,30 @@ export const MERGE_ACTORS = graphql(`
     mergeActors(keep: $keep, remove: $remove) { id name version }
   }
 `);
+
+/** « Pas un doublon »: the pair leaves the list for everyone; a pair already set aside answers the first decision. */
+export const DISMISS_DUPLICATE = graphql(`
+  mutation DismissDuplicate($a: ID!, $b: ID!, $reason: String) {
+    dismissDuplicate(a: $a, b: $b, reason: $reason) { id }
+  }
+`);
+
+/** « Rétablir » (administrators): the pair set aside comes back to the list. */
+export const RESTORE_DUPLICATE = graphql(`
+  mutation RestoreDuplicate($a: ID!, $b: ID!) {
+    restoreDuplicate(a: $a, b: $b) { id restoredAt }
+  }
+`);
+
+export const DISMISSED_DUPLICATES = graphql(`
+  query DismissedDuplicates($region: String, $first: Int, $after: String) {
+    dismissedDuplicates(region: $region, first: $first, after: $after) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      edges {
+        cursor
+        node { id reason byName at viewerCanRestore a { id name } b { id name } }
+      }
+    }
+  }
+`);
