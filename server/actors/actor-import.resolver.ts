@@ -6,6 +6,7 @@ import { ExportFormat, exportToString } from './actor-export.js';
 import { ImportFormat, ImportMode, importActors, type ImportProblem, type ImportReport } from './actor-import.js';
 import { ActorFilter } from './actor.inputs.js';
 import { dumpOfContent, importDataInclusion } from '../exchange/data-inclusion/di-import.js';
+import { importHsds, readHsdsContent } from '../exchange/hsds/hsds-import.js';
 import { ActorPermissions } from './actor.permissions.js';
 
 /** Problems listed in a GraphQL answer (the CLI lists them all). */
@@ -86,7 +87,9 @@ export class ActorImportResolver {
     const report =
       format === ImportFormat.DATA_INCLUSION
         ? await importDataInclusion(ds, services, dumpOfContent(content), options)
-        : await importActors(ds, services, content, options);
+        : format === ImportFormat.HSDS
+          ? await importHsds(ds, services, readHsdsContent(content), options)
+          : await importActors(ds, services, content, options);
     return { ...report, problemCount: report.problems.length, problems: report.problems.slice(0, MAX_PROBLEMS) };
   }
 

@@ -20,6 +20,7 @@ export const ImportFormat = defineEnum('ImportFormat', 'Format d’un fichier d�
   CSV: 'CSV (séparateur « ; » ou « , », UTF-8)',
   GEOJSON: 'GeoJSON : FeatureCollection de points',
   DATA_INCLUSION: 'data·inclusion v1 : un objet JSON { "structures": [...], "services": [...] } (une ligne par structure)',
+  HSDS: 'HSDS 3.0 (Open Referral) : le tableau JSON d’organisations (organizations.json), ou le zip du paquet tabulaire (hsds.zip) en base64 (une ligne par organisation)',
 });
 export type ImportFormat = EnumValue<typeof ImportFormat>;
 
@@ -102,6 +103,7 @@ export async function importActors(ds: DataSource, services: ImportServices, inp
   const format = options.format ?? ImportFormat.CSV;
   // data·inclusion has its own reader (server/exchange/data-inclusion/di-import.ts), which calls importParsed.
   if (format === ImportFormat.DATA_INCLUSION) throw new Error('importActors: a data·inclusion dump is read by importDataInclusion');
+  if (format === ImportFormat.HSDS) throw new Error('importActors: HSDS organizations are read by importHsds');
   const file = format === ImportFormat.GEOJSON ? readGeoJson(input) : readCsv(input, options.encoding ?? 'utf-8');
   return importParsed(ds, services, file, options);
 }

@@ -8,16 +8,20 @@ import { run, sql } from '../db/sql.js';
 import { createServices } from '../graphql/context.js';
 import { progress, type Progress } from '../../seeds/progress.js';
 import { dumpFiles, importDataInclusion } from '../exchange/data-inclusion/di-import.js';
+import { importHsds, readHsdsFile } from '../exchange/hsds/hsds-import.js';
 
 /**
  * `npm run import -- fichier.csv [--valid-only] [--dry-run] [--latin1] [--source=texte]`
  * `npm run import -- --data-inclusion structures.json services.json [--valid-only] [--dry-run]`
- * Imports a CSV or GeoJSON file of actors (French columns), or a data·inclusion v1 dump, into the
+ * `npm run import -- --hsds organizations.json|hsds.zip [--valid-only] [--dry-run]`
+ * Imports a CSV or GeoJSON file of actors (French columns), a data·inclusion v1 dump or HSDS 3.0 organizations, into the
  * database, like the importActors mutation. Exit code 1 when rows were rejected and nothing was written.
  */
 const USAGE = `Usage : npm run import -- fichier.csv|fichier.geojson [options]
         npm run import -- --data-inclusion structures.json services.json [options]
+        npm run import -- --hsds organizations.json|hsds.zip [options]
   --data-inclusion  deux fichiers data·inclusion v1 (structures, puis services : une ligne par structure)
+  --hsds         HSDS 3.0 : organizations.json ou le paquet hsds.zip (une ligne par organisation)
   --valid-only   enregistrer les lignes valides même si d’autres sont rejetées (par défaut : tout ou rien)
   --dry-run      tout vérifier sans rien enregistrer
   --latin1       lire un CSV enregistré en Windows-1252 / Latin-1 (ancien Excel) au lieu d’UTF-8
@@ -27,11 +31,12 @@ const args = process.argv.slice(2);
 const flags = new Set(args.filter((a) => a.startsWith('--') && !a.includes('=')));
 const option = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const files = args.filter((a) => !a.startsWith('--'));
-const knownFlags = new Set(['--valid-only', '--dry-run', '--latin1', '--help', '--data-inclusion']);
+const knownFlags = new Set(['--valid-only', '--dry-run', '--latin1', '--help', '--data-inclusion', '--hsds']);
 const unknown = [...flags].filter((f) => !knownFlags.has(f));
 const dataInclusion = flags.has('--data-inclusion');
+const hsds = flags.has('--hsds');
 
-if (flags.has('--help') || files.length !== (dataInclusion ? 2 : 1) || unknown.length) {
+if (flags.has('--help') || files.length !== (dataInclusion ? 2 : 1) || unknown.length || (dataInclusion && hsds)) {
   if (unknown.length) process.stderr.write(`Option inconnue : ${unknown.join(', ')}\n`);
   process.stderr.write(`${USAGE}\n`);
   process.exit(flags.has('--help') ? 0 : 2);
@@ -72,7 +77,7 @@ try {
   const bars = new Map<string, Progress>();
   const started = Date.now();
   log(
-    `Import de ${paths.map((p) => path.basename(p)).join(' et ')} (${dataInclusion ? 'data·inclusion v1' : format === ImportFormat.CSV ? 'CSV' : 'GeoJSON'}, ${mode === ImportMode.VALID_ONLY ? 'lignes valides seulement' : 'tout ou rien'}${flags.has('--dry-run') ? ', essai à blanc' : ''})`,
+    `Import de ${paths.map((p) => path.basename(p)).join(' et ')} (${dataInclusion ? 'data·inclusion v1' : hsds ? 'HSDS 3.0' : format === ImportFormat.CSV ? 'CSV' : 'GeoJSON'}, ${mode === ImportMode.VALID_ONLY ? 'lignes valides seulement' : 'tout ou rien'}${flags.has('--dry-run') ? ', essai à blanc' : ''})`,
   );
   let last: { phase: string; done: number } | null = null;
   const onProgress = (p: ImportProgress) => {
@@ -97,14 +102,16 @@ try {
   };
   const report = dataInclusion
     ? await importDataInclusion(db.ds, services, dumpFiles(contents), options)
-    : await importActors(db.ds, services, content, options);
+    : hsds
+      ? await importHsds(db.ds, services, readHsdsFile(content), options)
+      : await importActors(db.ds, services, content, options);
   for (const b of bars.values()) b.done();
 
   if (report.problems.length) {
     log('');
     log(`Lignes rejetées (${report.rejected}) :`);
     const rows = report.problems.map((p) => [String(p.row), p.field, p.reason]);
-    const unit = dataInclusion ? 'structure' : format === ImportFormat.GEOJSON ? 'entité' : 'ligne';
+    const unit = dataInclusion ? 'structure' : hsds ? 'organisation' : format === ImportFormat.GEOJSON ? 'entité' : 'ligne';
     const w0 = Math.max(6, unit.length, ...rows.map((r) => r[0].length));
     const w1 = Math.max(5, ...rows.map((r) => r[1].length));
     log(`  ${unit.padEnd(w0)}  ${'champ'.padEnd(w1)}  raison`);

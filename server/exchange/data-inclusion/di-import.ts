@@ -296,8 +296,8 @@ export function readDataInclusion(dump: Dump, taxonomy: Taxonomy, stored: Readon
   return { rows, present, ignoredColumns: [], fatal: [] };
 }
 
-/** Actors already imported from data·inclusion records, by their `source--id` (kept in their source). */
-async function storedKeys(ds: DataSource, keys: string[]): Promise<Map<string, string>> {
+/** Actors already imported from another directory's records, by their `source--id` (kept in their source); HSDS's import uses it too. */
+export async function storedKeys(ds: DataSource, keys: string[]): Promise<Map<string, string>> {
   if (keys.length === 0) return new Map();
   const rows = await run<{ id: string; source: string }>(
     ds,

@@ -27,7 +27,7 @@ export const HSDS_FIELDS = {
   source: 'Provenance de la fiche dans le répertoire',
   demonstration: 'Acteur fictif de démonstration (« oui »)',
   rayon_km: 'Rayon d’intervention autour du lieu de l’acteur, en kilomètres',
-  description: 'Description telle qu’enregistrée (vide : la description HSDS est un résumé)',
+  description: 'La description HSDS est ce résumé, écrit faute de description enregistrée',
   site_web: 'Site web tel qu’enregistré (HSDS veut une URI absolue)',
   courriel: 'Courriel tel qu’enregistré (HSDS refuse sa forme)',
 } as const;
@@ -69,7 +69,7 @@ function attribute(
   };
 }
 
-/** Standard values as the export writes them, to know when the stored one must travel beside. */
+/** Standard values as the export writes them, to know when the stored one must travel beside (or, for the description, that there is none). */
 export interface StandardValues {
   description: string;
   email: string | null;
@@ -86,7 +86,7 @@ export function organizationAttributes(r: ExportRow, standard: StandardValues): 
     ['source', r.source],
     ['demonstration', r.isDemo ? 'oui' : null],
     ['rayon_km', r.radiusKm === null ? null : String(r.radiusKm)],
-    ['description', standard.description === r.description ? null : (r.description ?? '')],
+    ['description', standard.description === r.description ? null : standard.description],
     ['site_web', standard.website === r.website ? null : r.website],
     ['courriel', standard.email === r.email ? null : r.email],
   ];

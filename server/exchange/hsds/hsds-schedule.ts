@@ -21,6 +21,9 @@ export interface ScheduleFields {
 
 const DAY_CODES = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'];
 
+/** What every schedule's description starts with, before the opening_hours string. */
+const OSM_PREFIX = 'Horaires au format OpenStreetMap opening_hours, heure de Paris : ';
+
 /**
  * Weeks of 2026 without a French public holiday, spread over the year: hours that give the same
  * rules in each are « regular » (a weekly schedule, no dates); exceptions such as « PH off » stay
@@ -83,7 +86,7 @@ const sameRules = (a: Rule[], b: Rule[]) => JSON.stringify(a) === JSON.stringify
  * refuses, give a single schedule with only the description.
  */
 export function hsdsSchedules(value: string, now = parisNow()): ScheduleFields[] {
-  const description = `Horaires au format OpenStreetMap opening_hours, heure de Paris : ${value}`;
+  const description = `${OSM_PREFIX}${value}`;
   let rules: Rule[];
   let week: { from: string; to: string } | null = null;
   try {
@@ -110,4 +113,31 @@ export function hsdsSchedules(value: string, now = parisNow()): ScheduleFields[]
     description,
     ...(r.note ? { notes: r.note } : {}),
   }));
+}
+
+const hhmm = (t: unknown) => (typeof t === 'string' && /^\d{2}:\d{2}/.test(t) ? t.slice(0, 5) : null);
+
+/**
+ * Opening hours back from HSDS schedules: the string this directory's export keeps in their
+ * description, or else one OpenStreetMap rule per set of days of weekly schedules
+ * (`MO,TU 09:00-12:00` → `Mo,Tu 09:00-12:00`; the write checks it like any other). Null: none.
+ */
+export function openingHoursOf(schedules: readonly Record<string, unknown>[]): string | null {
+  for (const s of schedules) if (typeof s.description === 'string' && s.description.startsWith(OSM_PREFIX)) return s.description.slice(OSM_PREFIX.length);
+  const byDays = new Map<string, string[]>();
+  for (const s of schedules) {
+    const days =
+      typeof s.byday === 'string'
+        ? s.byday
+            .toUpperCase()
+            .split(',')
+            .map((d) => d.trim())
+        : [];
+    const opens = hhmm(s.opens_at);
+    if (s.freq !== 'WEEKLY' || !opens || !days.length || !days.every((d) => DAY_CODES.includes(d))) continue;
+    const key = days.map((d) => d[0] + d[1].toLowerCase()).join(',');
+    const closes = hhmm(s.closes_at);
+    byDays.set(key, [...(byDays.get(key) ?? []), closes ? `${opens}-${closes}` : `${opens}+`]);
+  }
+  return byDays.size ? [...byDays].map(([days, ranges]) => `${days} ${ranges.join(',')}`).join('; ') : null;
 }
