@@ -347,7 +347,18 @@ describe('HSDS Tabular Data Package', () => {
   it('should write CSVs whose headers are upstream’s fields, that parse, and whose every row validates against its HSDS schema, closed', async () => {
     const t = tables(await exportZip());
     expect(t.organization.map((r) => r.id).sort()).toEqual([ids.full, ids.bare, ids.pending].sort());
-    for (const name of ['service', 'location', 'address', 'service_at_location', 'phone', 'schedule', 'service_area', 'organization_identifier'])
+    for (const name of [
+      'service',
+      'location',
+      'address',
+      'service_at_location',
+      'phone',
+      'schedule',
+      'service_area',
+      'organization_identifier',
+      'attribute',
+      'taxonomy_term',
+    ])
       expect(t[name].length, name).toBeGreaterThan(0);
     for (const r of descriptor.resources)
       for (const row of t[r.name]) {
