@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ImportMode } from '../../server/actors/actor-import.js';
+import { importActors, ImportMode } from '../../server/actors/actor-import.js';
 import { importHsds, readHsdsFile } from '../../server/exchange/hsds/hsds-import.js';
 import { createServices } from '../../server/graphql/context.js';
 import { TEST_PASSWORD } from '../helpers/factories.js';
@@ -64,12 +64,9 @@ beforeAll(async () => {
     `${LONG_NAME};association;social;;;;;;;93066;;;;;;;;sante-sexuelle-vih|parentalite;parents|femmes;ept:200057867|commune:93066;;${SOURCE};non`,
     `${WORD} Maison de quartier;association;social;;55210003400016;;;;;55029;;;;;;;;parentalite;;;;;non`,
   ].join('\n');
-  const res = await server.admin.gql(`mutation ($content: String!) { importActors(content: $content) { created problems { row field reason } } }`, {
-    content: csv,
-  });
-  expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
-  expect(res.data.importActors.problems).toEqual([]);
-  expect(res.data.importActors.created).toBe(6);
+  // Written as the command line writes them (no author: validated at once).
+  const seeded = await importActors(server.ds, createServices(server.ds), csv);
+  expect(seeded).toMatchObject({ created: 6, committed: true, problems: [] });
   // A confirmed record (assured_date) and an archived one (status inactive).
   const [verdun] = await server.ds.query(`SELECT id, version FROM actor WHERE siret = '55210001800019'`);
   await server.admin.gql(`mutation ($id: ID!, $v: Int!) { confirmActorUpToDate(id: $id, version: $v) { id } }`, { id: verdun.id, v: verdun.version });

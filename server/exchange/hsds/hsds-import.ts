@@ -1,6 +1,5 @@
 import type { DataSource } from 'typeorm';
-import type { ColumnKey } from '../../actors/actor-columns.js';
-import { kindFor } from '../../actors/actor-columns.js';
+import { COLUMNS, kindFor } from '../../actors/actor-columns.js';
 import { ActorKind, Sector } from '../../actors/actor-enums.js';
 import type { ImportProblem, ParsedFile, RawRow, Values } from '../../actors/actor-import-read.js';
 import { importParsed, type ImportOptions, type ImportReport, type ImportServices } from '../../actors/actor-import.js';
@@ -117,33 +116,8 @@ function codesOf(terms: ReturnType<typeof termOf>[], own: string, find: (text: s
   return [...new Set(out)];
 }
 
-/** The columns every organization fills (an absent value clears the stored one, as an empty cell does). */
-const PRESENT: ColumnKey[] = [
-  'id',
-  'name',
-  'kind',
-  'sector',
-  'siren',
-  'siret',
-  'rna',
-  'finess',
-  'address',
-  'postalCode',
-  'communeCode',
-  'lat',
-  'lon',
-  'description',
-  'email',
-  'phone',
-  'website',
-  'openingHours',
-  'themes',
-  'audiences',
-  'territories',
-  'radiusKm',
-  'source',
-  'isDemo',
-];
+/** Every column: an organization fills them all (an absent value clears the stored one, as an empty cell does). */
+const PRESENT = COLUMNS.map((c) => c.key);
 
 /** One organization as a row of the actors import. `stored`: actors already imported from other directories' organizations, by `hsds--<id>`. */
 function rowOf(o: unknown, row: number, taxonomy: Taxonomy, imported: ReadonlyMap<string, string>, seen: Map<string, number>): RawRow {
