@@ -1,9 +1,8 @@
 import path from 'node:path';
-import AxeBuilder from '@axe-core/playwright';
-import type { Page } from 'playwright-core';
 import { beforeAll, expect, it } from 'vitest';
 import { DEMO_ACCOUNTS, seedDemoAccounts } from '../../seeds/accounts.js';
 import { describeInBrowser, logInThroughForm, SHOTS } from '../helpers/browser.js';
+import { axeViolations } from '../helpers/axe.js';
 import { ok } from '../helpers/factories.js';
 
 const SOURCE = 'test:e2e/duplicate-dismissal.test.ts';
@@ -14,8 +13,6 @@ const ADMIN = DEMO_ACCOUNTS.find((a) => a.role === 'ADMIN')!;
 const MARSEILLE = 'BAPU Aix-Marseille - site Marseille (BAPU Aix-Marseille)';
 const AIX = 'BAPU Aix-Marseille - site Aix (BAPU Aix-Marseille)';
 const REASON = 'Deux sites réels de la même association';
-const axe = async (page: Page) =>
-  (await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze()).violations.map((v) => `${v.id}: ${v.help}`);
 
 /**
  * The demonstration administrator opens « Doublons », finds the two sites of the BAPU Aix-Marseille
@@ -73,7 +70,7 @@ describeInBrowser('« Pas un doublon » on the duplicates page in a real browser
     const confirm = pair.getByRole('group', { name: 'Confirmer : pas un doublon' });
     await confirm.getByText('ne seront plus proposées comme doublons').waitFor();
     await confirm.getByLabel('Pourquoi ne sont-elles pas la même structure ?').fill(REASON);
-    expect(await axe(page)).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
     await page.screenshot({ path: path.join(SHOTS, 'doublons-pas-un-doublon.png'), fullPage: true });
     await confirm.getByRole('button', { name: 'Confirmer : pas un doublon' }).click();
     await page.getByRole('status').filter({ hasText: 'ne sont plus proposées comme doublons possibles' }).waitFor();
@@ -82,7 +79,7 @@ describeInBrowser('« Pas un doublon » on the duplicates page in a real browser
     await aside.waitFor();
     expect(await aside.innerText()).toContain(`Motif : ${REASON}`);
     expect(await aside.innerText()).toContain(`par ${ADMIN.displayName}`);
-    expect(await axe(page)).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
     await page.screenshot({ path: path.join(SHOTS, 'doublons-paires-ecartees.png'), fullPage: true });
 
     // Recorded once, smaller id first; gone after a reload too.
