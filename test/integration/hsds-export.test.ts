@@ -3,9 +3,6 @@ import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import zlib from 'node:zlib';
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
 import { parse } from 'csv-parse/sync';
 import { strFromU8, unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +10,7 @@ import { luhnValid } from '../../server/actors/actor-identifiers.js';
 import { loadEnv } from '../../server/config/env.js';
 import { hsdsId } from '../../server/exchange/hsds/hsds-ids.js';
 import { startApp } from '../helpers/app.js';
+import { hsdsValidator } from '../helpers/hsds-schemas.js';
 import { ok } from '../helpers/factories.js';
 import { type CookieClient, startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -21,12 +19,9 @@ import { type CookieClient, startTestServer, type TestServer } from '../helpers/
 // Tabular Data Package has upstream's files and columns, and the routes obey the actors export's rules.
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const SCHEMAS = path.join(here, '../fixtures/standards/hsds-3.0/schema');
 const DESCRIPTOR = path.join(here, '../../server/exchange/hsds/datapackage.json');
 /** `git hash-object` of upstream's datapackage.json (openreferral/specification, branch 3.0, commit 279fd2eb). */
 const UPSTREAM_DESCRIPTOR_BLOB = 'ae9bed0e578fc15f389eb90a426047b37fe43702';
-/** The URIs upstream's openapi.json gives the schema files: their relative $refs resolve against them. */
-const BASE = 'https://raw.githubusercontent.com/openreferral/specification/3.0/schema/';
 
 const SOURCE = 'test:hsds-export.test.ts';
 const WORD = 'Brindelune';
@@ -35,36 +30,8 @@ const FILTER = { text: WORD.toLowerCase() };
 // ---------------------------------------------------------------------------------------------
 // The official schemas
 
-/** additionalProperties: false on every object schema with properties: a misspelt field fails. */
-function closeObjects(node: unknown): unknown {
-  if (Array.isArray(node)) node.forEach(closeObjects);
-  else if (node && typeof node === 'object') {
-    const o = node as Record<string, unknown>;
-    if (o.properties && typeof o.properties === 'object' && !('additionalProperties' in o)) o.additionalProperties = false;
-    Object.values(o).forEach(closeObjects);
-  }
-  return node;
-}
-
-const addFormats = (addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule;
-const ajv = new Ajv2020({ allErrors: true, strict: true, strictTypes: false, strictTuples: false });
-(addFormats as unknown as (a: Ajv2020) => void)(ajv);
-// HSDS's own annotation keywords (Tabular Data Package metadata), not JSON Schema.
-ajv.addVocabulary(['name', 'path', 'datapackage_metadata', 'constraints', 'example', 'core', 'datapackage_type', 'tabular_required']);
-for (const file of fs.readdirSync(SCHEMAS).filter((f) => f.endsWith('.json'))) {
-  ajv.addSchema(closeObjects(JSON.parse(fs.readFileSync(path.join(SCHEMAS, file), 'utf8'))) as object, BASE + file);
-}
-ajv.addSchema(
-  closeObjects(JSON.parse(zlib.gunzipSync(fs.readFileSync(path.join(SCHEMAS, 'compiled/organization.json.gz'))).toString('utf8'))) as object,
-  `${BASE}compiled/organization.json`,
-);
-const validators = new Map<string, ValidateFunction>();
-function validator(name: string): ValidateFunction {
-  if (!validators.has(name)) validators.set(name, ajv.getSchema(`${BASE}${name}.json`)!);
-  return validators.get(name)!;
-}
 function expectValid(name: string, object: unknown) {
-  const v = validator(name);
+  const v = hsdsValidator(name);
   expect(v(object), `${name} ${JSON.stringify(object).slice(0, 300)}: ${JSON.stringify(v.errors?.slice(0, 3))}`).toBe(true);
 }
 
@@ -157,7 +124,7 @@ async function actorExportIds(filter: unknown): Promise<string[]> {
 beforeAll(async () => {
   // Compiled first: the compiled organization schema holds the event loop for seconds, which would
   // outlast the server's keep-alive on the connections of a running test.
-  for (const name of ['compiled/organization', ...descriptor.resources.map((r) => r.name)]) validator(name);
+  for (const name of ['compiled/organization', ...descriptor.resources.map((r) => r.name)]) hsdsValidator(name);
   server = await startTestServer();
   const full = await server.createActor({
     source: SOURCE,

@@ -5,6 +5,7 @@ import { importActors, ImportMode } from '../../server/actors/actor-import.js';
 import { importHsds, readHsdsFile } from '../../server/exchange/hsds/hsds-import.js';
 import { createServices } from '../../server/graphql/context.js';
 import { TEST_PASSWORD } from '../helpers/factories.js';
+import { hsdsValidator } from '../helpers/hsds-schemas.js';
 import { errorCodes, startTestServer, type TestServer } from '../helpers/server.js';
 
 // HSDS 3.0 import: this directory's export (organizations.json and hsds.zip) re-imported changes
@@ -54,6 +55,8 @@ const carried = (rows: Record<string, unknown>[]) =>
   });
 
 beforeAll(async () => {
+  // Compiled before the server starts: it holds the event loop for seconds.
+  hsdsValidator('compiled/organization');
   server = await startTestServer();
   const csv = [
     'nom;type;secteur;siren;siret;rna;finess;adresse;code_postal;commune;latitude;longitude;description;email;telephone;site_web;horaires;thematiques;publics;territoires;rayon_km;source;demonstration',
@@ -242,6 +245,9 @@ describe('bad files', () => {
       // Edited too: all or nothing, it is not written either.
       return { ...o, description: 'Changé' };
     });
+    // The official schema refuses the organizations edited against it, and only those.
+    const schema = hsdsValidator('compiled/organization');
+    expect(edited.map((o: any) => schema(o))).toEqual(edited.map((_: unknown, i: number) => i !== hospital && i !== agency));
     for (const mode of [ImportMode.ALL_OR_NOTHING, ImportMode.VALID_ONLY]) {
       const report = await importFile(JSON.stringify(edited), mode);
       const fields = (row: number) => report.problems.filter((p) => p.row === row + 1).map((p) => p.field);
