@@ -136,6 +136,24 @@ describe('round trip', () => {
   }
 });
 
+describe('an export edited before its import', () => {
+  it('should take the standard field edited in the file over the stored value the export kept beside it', async () => {
+    const organizations = JSON.parse(await exportJson());
+    const edits: Record<string, object> = {
+      [`${WORD} Association Verdun`]: { website: 'https://autre.example.fr/', legal_status: 'CPTS' },
+      [`${WORD} Maison de quartier`]: { description: 'Une description enfin écrite' },
+    };
+    const edited = organizations.map((o: any) => ({ ...o, ...(edits[o.name] ?? {}) }));
+    const report = await importFile(JSON.stringify(edited));
+    expect(report).toMatchObject({ updated: 2, unchanged: organizations.length - 2, committed: true, problems: [] });
+    const rows = await server.ds.query(`SELECT name, website, kind, description FROM actor WHERE name = ANY($1) ORDER BY name`, [Object.keys(edits)]);
+    expect(rows).toEqual([
+      { name: `${WORD} Association Verdun`, website: 'https://autre.example.fr/', kind: 'CPTS', description: 'Ateliers "tabac"\nle mardi' },
+      { name: `${WORD} Maison de quartier`, website: null, kind: 'ASSOCIATION', description: 'Une description enfin écrite' },
+    ]);
+  });
+});
+
 describe('another directory’s organizations', () => {
   const ID = '0b6f6d3e-7a4c-4f3e-9a37-3f7e2b1c9d01';
   const organization = (extra: object = {}) => ({

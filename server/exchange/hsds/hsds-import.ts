@@ -119,7 +119,7 @@ function codesOf(terms: ReturnType<typeof termOf>[], own: string, find: (text: s
 /** Every column: an organization fills them all (an absent value clears the stored one, as an empty cell does). */
 const PRESENT = COLUMNS.map((c) => c.key);
 
-/** One organization as a row of the actors import. `stored`: actors already imported from other directories' organizations, by `hsds--<id>`. */
+/** One organization as a row of the actors import. `imported`: actors already imported from other directories' organizations, by `hsds--<id>`. */
 function rowOf(o: unknown, row: number, taxonomy: Taxonomy, imported: ReadonlyMap<string, string>, seen: Map<string, number>): RawRow {
   const r = new Reader(row);
   const values: Values = {};
@@ -156,7 +156,8 @@ function rowOf(o: unknown, row: number, taxonomy: Taxonomy, imported: ReadonlyMa
 
   values.id = id && UUID.test(id) ? (imported.get(sourceKey(id)) ?? id.toLowerCase()) : undefined;
   values.name = name;
-  values.kind = field('nature') ?? (typeof o.legal_status === 'string' ? kindFor(o.legal_status) : undefined);
+  // The export writes the nature's label as legal_status: an edited one wins, one the directory does not know gives way to the attribute.
+  values.kind = (typeof o.legal_status === 'string' ? kindFor(o.legal_status) : undefined) ?? field('nature');
   values.sector = field('secteur');
   const identifiers = new Map<string, string>();
   for (const i of r.list(o, 'organization_identifiers')) {
@@ -173,7 +174,8 @@ function rowOf(o: unknown, row: number, taxonomy: Taxonomy, imported: ReadonlyMa
     values.address = [r.text(address, 'address_1'), r.text(address, 'address_2')].filter((x) => x?.trim()).join(', ') || undefined;
     values.postalCode = r.text(address, 'postal_code');
   } else if (location && ours) values.address = r.text(location, 'description', 'locations.description');
-  values.postalCode = field('code_postal') ?? values.postalCode;
+  // The attribute carries a postal code no address holds (an actor without street address).
+  values.postalCode ??= field('code_postal');
   values.communeCode = field('commune');
   if (location) {
     values.lat = r.number(location, 'latitude', 'latitude');
