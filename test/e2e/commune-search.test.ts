@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import { runSeeds } from '../../seeds/index.js';
@@ -95,6 +96,23 @@ describeInBrowser('commune search in a real browser (Chromium)', (s) => {
     // Ticked, its count stays what it gives alone.
     await s.page.getByRole('checkbox', { name: new RegExp(`^Santé sexuelle \\(${alone}\\)`) }).waitFor();
     await s.page.screenshot({ path: path.join(SHOTS, 'commune-verdun-facettes.png') });
+  });
+
+  it('should download the search as data·inclusion structures and as HSDS organisations, the same actors as listed', async () => {
+    await s.page.goto(`${s.server.url}/communes/55545?themes=parentalite`);
+    const expected = await total({ coversCommune: '55545', themesAny: ['parentalite'] });
+    await expect.poll(results, LOADED).toBe(`${expected} acteurs`);
+    const names = await listed();
+    const downloaded = async (name: RegExp) => {
+      const [download] = await Promise.all([s.page.waitForEvent('download'), s.page.getByRole('link', { name }).click()]);
+      return { file: download.suggestedFilename(), body: JSON.parse(fs.readFileSync(await download.path(), 'utf8')) as { nom?: string; name?: string }[] };
+    };
+    const structures = await downloaded(/^structures$/);
+    expect(structures.file).toMatch(/^data-inclusion-structures-.*\.json$/);
+    expect(structures.body.map((r) => r.nom).sort()).toEqual([...names].sort());
+    const organizations = await downloaded(/^JSON$/);
+    expect(organizations.file).toMatch(/\.json$/);
+    expect(organizations.body.map((r) => r.name).sort()).toEqual([...names].sort());
   });
 
   it('should leave the commune page clean for axe-core, filters ticked', async () => {
