@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedDemoActors, seedStudentServices } from '../../seeds/actors.js';
 import { importActors, ImportMode } from '../../server/actors/actor-import.js';
 import { importHsds, readHsdsFile } from '../../server/exchange/hsds/hsds-import.js';
 import { createServices } from '../../server/graphql/context.js';
@@ -134,6 +135,23 @@ describe('round trip', () => {
       expect(again).toMatchObject({ created: 0, updated: 0, unchanged: 6, committed: true });
     });
   }
+});
+
+describe('the whole directory', () => {
+  it('should re-import every actor (real student services of the seeds, the demonstration ones of the Meuse) from either form without a change', async () => {
+    await seedStudentServices(server.ds, () => {});
+    await seedDemoActors(server.ds, () => {}, { departements: ['55'] });
+    const all = `?filter=${encodeURIComponent('{}')}`;
+    const json = await (await get(`/export/hsds/organizations.json${all}`)).text();
+    const zip = Buffer.from(await (await get(`/export/hsds/hsds.zip${all}`)).arrayBuffer());
+    const total = JSON.parse(json).length;
+    expect(total).toBeGreaterThan(20);
+    for (const file of [json, zip]) {
+      const report = await importFile(file);
+      expect(report.problems).toEqual([]);
+      expect(report).toMatchObject({ total, created: 0, updated: 0, unchanged: total });
+    }
+  });
 });
 
 describe('an export edited before its import', () => {
