@@ -25,7 +25,8 @@ describeInBrowser('« Pas un doublon » on the duplicates page in a real browser
 
   beforeAll(async () => {
     await seedDemoAccounts(session.server.ds, () => {});
-    const create = async (name: string, communeCode: string) =>
+    // The seed's addresses: the longer one wraps, which once pushed the other « Fiche à garder » choice down.
+    const create = async (name: string, communeCode: string, address: string) =>
       (
         await ok(
           session.server.admin.gql(`mutation ($input: CreateActorInput!) { createActor(input: $input) { id } }`, {
@@ -36,6 +37,7 @@ describeInBrowser('« Pas un doublon » on the duplicates page in a real browser
               themes: ['sante-mentale'],
               territories: [{ level: 'COMMUNE', code: communeCode }],
               communeCode,
+              address,
               email: 'bapu-marseille@wanadoo.fr',
               website: 'https://bapuaixmarseille.fr/',
               source: SOURCE,
@@ -43,8 +45,8 @@ describeInBrowser('« Pas un doublon » on the duplicates page in a real browser
           }),
         )
       ).createActor.id as string;
-    id.marseille = await create(MARSEILLE, '13055');
-    id.aix = await create(AIX, '13001');
+    id.marseille = await create(MARSEILLE, '13055', '93 Bd Camille Flammarion 13004 Marseille');
+    id.aix = await create(AIX, '13001', 'Aix-en-Provence Cité U des gazelles – Pavillon 7 31 Av. Jules Ferry 13090 Aix-en-Provence');
   });
 
   it('should let an administrator set the BAPU pair aside, gone after a reload and listed as set aside, then restore it', async () => {
