@@ -107,8 +107,13 @@ describeInBrowser('claiming or declaring one’s structure, then joining a coali
     await b.getByText(`Nouvelle Directrice représente maintenant ${STRUCTURE}.`).waitFor();
 
     // The first browser learns the decision and sends its join request for the structure.
+    // The claims box gives way to the join form, which says why (the « Acceptée » claim showed only
+    // for the round trip of the session's refresh: too short for a person, or a test, to see).
     await a.getByRole('button', { name: 'Vérifier si ma demande a été acceptée' }).click();
-    await a.getByTestId('my-claim').filter({ hasText: 'Acceptée' }).waitFor();
+    await a
+      .getByTestId('now-represents')
+      .filter({ hasText: `Votre compte représente maintenant ${STRUCTURE}` })
+      .waitFor();
     await a.getByLabel('Acteur que vous représentez').waitFor();
     expect(await a.getByLabel('Acteur que vous représentez').locator('option:checked').textContent()).toBe(STRUCTURE);
     await a.getByRole('button', { name: 'Envoyer la demande' }).click();
