@@ -7,7 +7,7 @@ import { ActorKind, ReviewStatus, Sector } from '../server/actors/actor-enums.js
 import type { CreateActorInput } from '../server/actors/actor.inputs.js';
 import { ActorService, type ActorRecord } from '../server/actors/actor.service.js';
 import { levelFor } from '../server/actors/actor-columns.js';
-import { run, sql } from '../server/db/sql.js';
+import { type Queryable, run, sql } from '../server/db/sql.js';
 import { refreshStatistics } from '../server/db/statistics.js';
 import { TerritoryLevel } from '../server/territories/territory-level.js';
 import { TerritoryService } from '../server/territories/territory.service.js';
@@ -152,10 +152,13 @@ async function insertMissing(ds: DataSource, inputs: SeedInput[], label: string,
       if (bulk) await m.query(`SET LOCAL app.gap_aggregates_deferred = 'on'`);
       // Real actors from public documents and the fictitious directory are validated: they count in the gaps.
       for (let i = 0; i < records.length; i += 1000) await actors.insertMany(m, records.slice(i, i + 1000), ReviewStatus.VALIDATED);
+      // The sources' dates before the aggregates are counted, in the same transaction: dated after
+      // the rebuild, each national body was counted again, fresh, in its 35,000 communes through the
+      // triggers (8.6 s of the 41.6 s of the demonstration's actors on the embedded database).
+      await dateSeeded(m, inputs);
       if (bulk) await m.query(`SELECT gap_rebuild()`);
     });
-  }
-  await dateSeeded(ds, inputs);
+  } else await dateSeeded(ds, inputs);
   await refreshStatistics(ds, records.length);
   report.created = records.length;
   if (report.created || report.rejected.length) {
@@ -172,11 +175,11 @@ async function insertMissing(ds: DataSource, inputs: SeedInput[], label: string,
  * those written before the column existed (migration 1764000000019). A date someone set by
  * confirming the record is never moved: a reload changes nothing.
  */
-async function dateSeeded(ds: DataSource, inputs: SeedInput[]): Promise<void> {
+async function dateSeeded(db: Queryable, inputs: SeedInput[]): Promise<void> {
   const dated = inputs.filter((i) => i.verifiedAt).map((i) => ({ source: i.source, name: i.name, verified_at: i.verifiedAt }));
   if (!dated.length) return;
   await run(
-    ds,
+    db,
     sql`UPDATE actor a SET verified_at = r.verified_at::timestamptz
         FROM json_to_recordset(${JSON.stringify(dated)}::json) AS r(source text, name text, verified_at text)
         WHERE a.source = r.source AND a.name = r.name AND a.verified_at IS NULL`,
