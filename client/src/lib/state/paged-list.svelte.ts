@@ -1,4 +1,4 @@
-import type { CombinedError } from '@urql/core';
+import type { Client, CombinedError, TypedDocumentNode } from '@urql/core';
 import { errorMessage } from '../graphql/client';
 
 /** A page of a Relay connection, as the API returns it. */
@@ -45,4 +45,32 @@ export class PagedList<E> {
     this.edges = this.edges.filter(keep);
     this.totalCount = Math.max(0, this.totalCount - (before - this.edges.length));
   }
+}
+
+/** The variables a list of a région is read with (`region` null: the account's own, or all). */
+export interface RegionPageVariables {
+  region: string | null;
+  first: number;
+  after: string | null;
+}
+
+/** How many entries a région's list reads at a time. */
+const REGION_PAGE_SIZE = 20;
+
+/**
+ * The reader, for `PagedList.load`, of a moderation list of a région ('' for the account's own or
+ * all): 20 entries at a time, always asked of the server (a decision elsewhere may have changed
+ * it). `connection` takes the list out of the answer.
+ */
+export function regionPages<D, E>(
+  client: Client,
+  query: TypedDocumentNode<D, RegionPageVariables>,
+  region: string,
+  connection: (data: D) => Page<E> | null | undefined,
+): (after: string | null) => Promise<{ page?: Page<E> | null; error?: CombinedError }> {
+  return (after) =>
+    client
+      .query(query, { region: region || null, first: REGION_PAGE_SIZE, after }, { requestPolicy: 'network-only' })
+      .toPromise()
+      .then((r) => ({ page: r.data ? connection(r.data) : null, error: r.error }));
 }
