@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
-import { loadSiteSettings, type SiteSettings } from './site.js';
+import { loadSiteSettings } from './site.js';
+import type { SiteSettings } from './site-settings.js';
 import { parseReplicaUrls } from '../db/replicas.js';
 
 /** Runtime configuration, read once from the environment and validated. */

@@ -1,22 +1,15 @@
-/**
- * Who runs this instance (server/config/site.ts), as the server wrote it in the page: one
- * `<meta name="site:…">` per setting. Without them (the Vite development server), the demo's
- * defaults: the State's brand, nobody named.
- */
-export interface Site {
-  brandState: boolean;
-  publisher: string;
-  publisherAddress: string;
-  publicationDirector: string;
-  contactEmail: string;
-  host: string;
-}
+import type { SiteSettings } from '../../../server/config/site-settings';
 
-function meta(name: keyof Site): string | null {
+function meta(name: keyof SiteSettings): string | null {
   return document.querySelector<HTMLMetaElement>(`meta[name="site:${name}"]`)?.content ?? null;
 }
 
-export const site: Site = {
+/**
+ * Who runs this instance (server/config/site-settings.ts), as the server wrote it in the page: one
+ * `<meta name="site:…">` per setting. Without them (the Vite development server), the demo's
+ * defaults: the State's brand, nobody named.
+ */
+export const site: SiteSettings = {
   brandState: meta('brandState') !== 'false',
   publisher: meta('publisher') ?? '',
   publisherAddress: meta('publisherAddress') ?? '',
