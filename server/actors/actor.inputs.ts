@@ -4,13 +4,21 @@ import { Presence } from '../gaps/gap.inputs.js';
 import { decorators, DescriptionInput, NameInput } from '../graphql/fields.js';
 import { TerritoryRefInput } from '../territories/territory.inputs.js';
 import { ActorKind, ReviewStatus, Sector } from './actor-enums.js';
-import { IsIdentifier } from './actor-identifiers.js';
+import { type IdentifierField, IsIdentifier } from './actor-identifiers.js';
 import { OPENING_HOURS_MAX } from './opening-hours.js';
 
 /** WGS84 coordinates in degrees, checked with one message wherever a place is given. */
 const inRange = (min: number, max: number, message: string) => decorators(Min(min, { message }), Max(max, { message }));
 const IsLongitude = () => inRange(-180, 180, 'la longitude est comprise entre -180 et 180');
 const IsLatitude = () => inRange(-90, 90, 'la latitude est comprise entre -90 et 90');
+
+/** A structure's identifier (SIREN, SIRET, RNA, FINESS) in an input: optional, checked by its own rule (actor-identifiers.ts). */
+const IdentifierInput = (field: IdentifierField) =>
+  decorators(
+    Field(() => String, { nullable: true }),
+    IsOptional(),
+    IsIdentifier(field),
+  );
 
 /**
  * The fields anyone may propose to change on an actor's page (proposeActorChange), shared by
@@ -83,24 +91,16 @@ class ActorFields extends ActorChangeFields {
   @Field(() => Sector, { nullable: true })
   sector?: Sector;
 
-  @Field(() => String, { nullable: true })
-  @IsOptional()
-  @IsIdentifier('siren')
+  @IdentifierInput('siren')
   siren?: string | null;
 
-  @Field(() => String, { nullable: true })
-  @IsOptional()
-  @IsIdentifier('siret')
+  @IdentifierInput('siret')
   siret?: string | null;
 
-  @Field(() => String, { nullable: true })
-  @IsOptional()
-  @IsIdentifier('rna')
+  @IdentifierInput('rna')
   rna?: string | null;
 
-  @Field(() => String, { nullable: true })
-  @IsOptional()
-  @IsIdentifier('finess')
+  @IdentifierInput('finess')
   finess?: string | null;
 
   @Field(() => Float, { nullable: true })
