@@ -2,6 +2,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Ctx, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../graphql/context.js';
 import { checkArgs } from '../graphql/cost.js';
+import { CommentArg, RefusalArg, ReviewedVersionArg } from '../graphql/fields.js';
 import { selectedUnder, selects } from '../graphql/selection.js';
 import { Audience, Theme } from '../themes/theme.entity.js';
 import { Territory } from '../territories/territory.entity.js';
@@ -114,8 +115,8 @@ export class ActorResolver {
   })
   validateActor(
     @Arg('id', () => ID) id: string,
-    @Arg('reason', () => String, { nullable: true, description: 'Commentaire (1 000 caractères au plus)' }) reason: string | null,
-    @Arg('version', () => Int, { nullable: true, description: 'Version examinée : CONFLICT si l’acteur a changé depuis' }) version: number | null,
+    @CommentArg() reason: string | null,
+    @ReviewedVersionArg() version: number | null,
     @Ctx() { services, user }: Context,
   ): Promise<Actor> {
     return services.actors.decideReview(id, ReviewStatus.VALIDATED, reason, user, version);
@@ -128,8 +129,8 @@ export class ActorResolver {
   })
   rejectActor(
     @Arg('id', () => ID) id: string,
-    @Arg('reason', () => String, { description: 'Raison du refus (1 000 caractères au plus)' }) reason: string,
-    @Arg('version', () => Int, { nullable: true, description: 'Version examinée : CONFLICT si l’acteur a changé depuis' }) version: number | null,
+    @RefusalArg() reason: string,
+    @ReviewedVersionArg() version: number | null,
     @Ctx() { services, user }: Context,
   ): Promise<Actor> {
     return services.actors.decideReview(id, ReviewStatus.REJECTED, reason, user, version);

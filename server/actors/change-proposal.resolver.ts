@@ -1,8 +1,9 @@
 import type { GraphQLResolveInfo } from 'graphql';
-import { Arg, Args, Ctx, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { UserRole } from '../auth/auth.types.js';
 import type { Context } from '../graphql/context.js';
 import { checkArgs } from '../graphql/cost.js';
+import { CommentArg, RefusalArg, ReviewedVersionArg } from '../graphql/fields.js';
 import { selects } from '../graphql/selection.js';
 import { LEVEL_LABELS } from '../territories/territory-level.js';
 import { listRegion, RegionPageArgs } from './actor-moderation.resolver.js';
@@ -41,8 +42,8 @@ export class ChangeProposalResolver {
   })
   acceptActorChangeProposal(
     @Arg('id', () => ID) id: string,
-    @Arg('version', () => Int, { nullable: true, description: 'Version de l’acteur examinée : CONFLICT s’il a changé depuis' }) version: number | null,
-    @Arg('reason', () => String, { nullable: true, description: 'Commentaire (1 000 caractères au plus)' }) reason: string | null,
+    @ReviewedVersionArg() version: number | null,
+    @CommentArg() reason: string | null,
     @Ctx() { services, user }: Context,
   ): Promise<ActorChangeProposal> {
     return services.proposals.accept(id, version ?? null, reason, user);
@@ -51,11 +52,7 @@ export class ChangeProposalResolver {
   @Mutation(() => ActorChangeProposal, {
     description: 'Refuse une proposition en attente (raison obligatoire) : la fiche ne change pas. Mêmes droits que pour l’accepter',
   })
-  rejectActorChangeProposal(
-    @Arg('id', () => ID) id: string,
-    @Arg('reason', () => String, { description: 'Raison du refus (1 000 caractères au plus)' }) reason: string,
-    @Ctx() { services, user }: Context,
-  ): Promise<ActorChangeProposal> {
+  rejectActorChangeProposal(@Arg('id', () => ID) id: string, @RefusalArg() reason: string, @Ctx() { services, user }: Context): Promise<ActorChangeProposal> {
     return services.proposals.reject(id, reason, user);
   }
 

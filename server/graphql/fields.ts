@@ -24,6 +24,15 @@ export const ChangedByField = (): PropertyDecorator =>
 /** The reason given with a decision of a workflow (decline, end, decide a claim): optional, 1,000 characters at most. */
 export const ReasonArg = () => Arg('reason', () => String, { nullable: true, description: 'Motif (1 000 caractères au plus)' });
 
+/** The comment a moderator may give with an acceptance (an actor validated, a proposed change accepted): optional, 1,000 characters at most. */
+export const CommentArg = () => Arg('reason', () => String, { nullable: true, description: 'Commentaire (1 000 caractères au plus)' });
+
+/** The reason a moderator must give with a refusal (an actor, a proposed change): 1,000 characters at most. */
+export const RefusalArg = () => Arg('reason', () => String, { description: 'Raison du refus (1 000 caractères au plus)' });
+
+/** The version of the actor a moderator examined before deciding: CONFLICT if it changed since (optional). */
+export const ReviewedVersionArg = () => Arg('version', () => Int, { nullable: true, description: 'Version examinée : CONFLICT si l’acteur a changé depuis' });
+
 /** The name of an actor or a coalition in an input: 1 to 300 characters, as the tables check it. */
 export const NameInput = (): PropertyDecorator =>
   decorators(
