@@ -1,7 +1,7 @@
 import { ArrayMaxSize, IsOptional, Max, Min, ValidateNested } from 'class-validator';
 import { Field, Float, InputType, Int } from 'type-graphql';
 import { ActorKind } from '../actors/actor-enums.js';
-import { defineEnum, type EnumValue } from '../graphql/enums.js';
+import { defineEnum, enumLabels, type EnumValue } from '../graphql/enums.js';
 import { TerritoryRefInput } from '../territories/territory.inputs.js';
 
 /** Levels at which gaps and coverage are computed. */
@@ -42,13 +42,14 @@ export const PresenceClass = defineEnum('PresenceClass', 'Classe de couverture d
 export type PresenceClass = EnumValue<typeof PresenceClass>;
 
 /**
- * The four classes of the coverage map: the presence class, local presence split by the freshness
- * of the records (TerritoryCoverage.verifiedLocalActorCount > 0: at least one confirmed within
+ * The four classes of the coverage map: the presence class (NONE and WIDE_ONLY are PresenceClass's
+ * own, labels included), local presence split by the freshness of the records
+ * (TerritoryCoverage.verifiedLocalActorCount > 0: at least one confirmed within
  * `vocabulary.freshnessMonths`). Its labels are the map legend's.
  */
 export const CoverageMapClass = defineEnum('CoverageMapClass', 'Classe de la carte de couverture', {
-  NONE: 'Aucun acteur',
-  WIDE_ONLY: 'Seulement des acteurs régionaux ou nationaux',
+  NONE: enumLabels(PresenceClass).NONE,
+  WIDE_ONLY: enumLabels(PresenceClass).WIDE_ONLY,
   LOCAL_STALE: 'Présence locale, fiches à vérifier',
   LOCAL_VERIFIED: 'Présence locale, fiche vérifiée récemment',
 });
