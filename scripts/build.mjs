@@ -24,10 +24,11 @@ const parts = [
     name: 'serveur (dist/)',
     stamp: 'dist/.build-inputs',
     output: 'dist/server/main.js',
-    inputs: ['server', 'migrations', 'seeds', 'tsconfig.json', 'tsconfig.build.json', 'package-lock.json'],
+    inputs: ['server', 'migrations', 'seeds', 'tsconfig.json', 'tsconfig.build.json', 'package-lock.json', 'scripts/build-server.mjs'],
     // seeds/data is read at run time from the sources, not compiled.
     skip: (/** @type {string} */ rel) => rel.startsWith('seeds/data/'),
-    command: [bin('tsc'), ['-p', 'tsconfig.build.json']],
+    // SWC, file by file, without type checking (npm run check does that): 1 s instead of tsc's 13.
+    command: [process.execPath, [path.join(root, 'scripts/build-server.mjs')]],
   },
   {
     name: 'client (client/dist/)',
