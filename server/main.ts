@@ -2,21 +2,27 @@ import 'reflect-metadata';
 import http from 'node:http';
 import { loadEnv } from './config/env.js';
 import { openDatabase } from './db/database.js';
-import { refreshStatisticsAtStart } from './db/statistics.js';
-import { createApp } from './http/app.js';
 import { logger } from './logger.js';
-import { replicasOf } from './db/replicas.js';
-import { runSeeds, startupSeedOptions } from '../seeds/index.js';
 
 const env = loadEnv();
 const started = Date.now();
-const db = await openDatabase({
+// The app's modules are imported while the database opens: the embedded one spends part of its
+// start waiting on its files (PostGIS's bundle read and unpacked off this thread).
+const opening = openDatabase({
   databaseUrl: env.databaseUrl,
   dataDir: env.dataDir,
   poolSize: env.poolSize,
   statementTimeoutMs: env.statementTimeoutMs,
   replicaUrls: env.replicaUrls,
 });
+opening.catch(() => {}); // its failure is thrown below, once the imports are done
+const [{ createApp }, { runSeeds, startupSeedOptions }, { refreshStatisticsAtStart }, { replicasOf }] = await Promise.all([
+  import('./http/app.js'),
+  import('../seeds/index.js'),
+  import('./db/statistics.js'),
+  import('./db/replicas.js'),
+]);
+const db = await opening;
 if (env.seed === 'auto') {
   await runSeeds(db.ds, { log: (line) => process.stdout.write(`${line}\n`), ...startupSeedOptions(!env.databaseUrl) });
 }

@@ -1,6 +1,5 @@
 import type { DataSource } from 'typeorm';
 import { logger } from '../logger.js';
-import { createDataSource } from './data-source.js';
 import { migrations } from '../../migrations/index.js';
 import { type EmbeddedDatabase, startEmbeddedDatabase } from './embedded.js';
 import { leaveRestartBundle, restartBundle } from './postgis-bundle.js';
@@ -49,6 +48,8 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
   // The embedded database has no standby to read from: DATABASE_REPLICA_URL is ignored there.
   const replicaUrls = embedded ? [] : (options.replicaUrls ?? []);
   if (embedded && options.replicaUrls?.length) logger.warn('DATABASE_REPLICA_URL ignored: the embedded database has no read replica (set DATABASE_URL)');
+  // Imported here rather than at the top: TypeORM loads while the embedded database starts (server/main.ts).
+  const { createDataSource } = await import('./data-source.js');
   const ds = createDataSource({ url, poolSize, statementTimeoutMs: embedded ? undefined : options.statementTimeoutMs, replicaUrls });
   try {
     await ds.initialize();
