@@ -116,6 +116,11 @@ describeInBrowser('claiming or declaring one’s structure, then joining a coali
       .waitFor();
     await a.getByLabel('Acteur que vous représentez').waitFor();
     expect(await a.getByLabel('Acteur que vous représentez').locator('option:checked').textContent()).toBe(STRUCTURE);
+    // The notice tells what changed while that form was open: closed and opened anew, the form is without it.
+    await a.getByRole('button', { name: 'Annuler' }).click();
+    await a.getByRole('button', { name: 'Rejoindre', exact: true }).click();
+    await a.getByLabel('Acteur que vous représentez').waitFor();
+    expect(await a.getByTestId('now-represents').count()).toBe(0);
     await a.getByRole('button', { name: 'Envoyer la demande' }).click();
     await a.getByTestId('pending').filter({ hasText: STRUCTURE }).waitFor();
     const [row] = await s.server.ds.query(`SELECT status FROM membership WHERE coalition_id = $1 AND actor_id = $2`, [coalition.clsm, actor.family]);
