@@ -14,6 +14,7 @@ const opening = openDatabase({
   poolSize: env.poolSize,
   statementTimeoutMs: env.statementTimeoutMs,
   replicaUrls: env.replicaUrls,
+  replicaMaxLagMs: env.replicaMaxLagMs,
 });
 opening.catch(() => {}); // its failure is thrown below, once the imports are done
 const [{ createApp }, { runSeeds, startupSeedOptions }, { refreshStatisticsAtStart }, { replicasOf }] = await Promise.all([

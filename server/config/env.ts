@@ -2,7 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadSiteSettings } from './site.js';
 import type { SiteSettings } from './site-settings.js';
-import { parseReplicaUrls } from '../db/replicas.js';
+import { DEFAULT_REPLICA_MAX_LAG_MS, parseReplicaUrls } from '../db/replicas.js';
 
 /** Runtime configuration, read once from the environment and validated. */
 export interface Env {
@@ -10,6 +10,8 @@ export interface Env {
   databaseUrl: string | undefined;
   /** Read replicas of DATABASE_URL (DATABASE_REPLICA_URL, comma-separated): see server/db/replicas.ts. */
   replicaUrls: string[];
+  /** REPLICA_MAX_LAG_MS: a replica more stale than this serves no reads until it catches up. */
+  replicaMaxLagMs: number;
   /** Folder of the embedded database (only without DATABASE_URL). */
   dataDir: string;
   host: string;
@@ -107,6 +109,7 @@ export function loadEnv(): Env {
   cached = {
     databaseUrl: process.env.DATABASE_URL || undefined,
     replicaUrls: parseReplicaUrls(process.env.DATABASE_REPLICA_URL),
+    replicaMaxLagMs: intVar('REPLICA_MAX_LAG_MS', DEFAULT_REPLICA_MAX_LAG_MS, 100, 3_600_000),
     dataDir: path.resolve(process.env.DATA_DIR ?? '.data'),
     host: process.env.HOST ?? '127.0.0.1',
     port: intVar('PORT', 4000, 0, 65535),

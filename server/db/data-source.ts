@@ -11,6 +11,8 @@ export interface DataSourceOptions {
   onQuery?: (sql: string) => void;
   /** Read replicas of `url` (DATABASE_REPLICA_URL): see server/db/replicas.ts. */
   replicaUrls?: readonly string[];
+  /** REPLICA_MAX_LAG_MS: a replica staler than this serves no reads (default 5 s). */
+  replicaMaxLagMs?: number;
 }
 
 /** A TypeORM logger that only reports each statement to a callback. */
@@ -30,7 +32,7 @@ function queryObserver(onQuery: (sql: string) => void): Logger {
  * The one way the application reaches PostgreSQL: TypeORM over the `pg` driver, on the primary, with
  * the reads of replica requests sent to `replicaUrls` (server/db/replicas.ts).
  */
-export function createDataSource({ url, poolSize = 10, statementTimeoutMs, onQuery, replicaUrls = [] }: DataSourceOptions): DataSource {
+export function createDataSource({ url, poolSize = 10, statementTimeoutMs, onQuery, replicaUrls = [], replicaMaxLagMs }: DataSourceOptions): DataSource {
   return new RoutedDataSource(
     {
       type: 'postgres',
@@ -50,6 +52,7 @@ export function createDataSource({ url, poolSize = 10, statementTimeoutMs, onQue
       },
     },
     replicaUrls,
+    replicaMaxLagMs,
   );
 }
 

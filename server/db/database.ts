@@ -19,6 +19,8 @@ export interface OpenOptions {
   migrate?: boolean;
   /** Read replicas of `databaseUrl` (DATABASE_REPLICA_URL); ignored by the embedded database. */
   replicaUrls?: readonly string[];
+  /** REPLICA_MAX_LAG_MS (server/db/replicas.ts). */
+  replicaMaxLagMs?: number;
 }
 
 /** The migrations this code runs: a restart with the same ones needs only part of PostGIS. */
@@ -50,7 +52,13 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
   if (embedded && options.replicaUrls?.length) logger.warn('DATABASE_REPLICA_URL ignored: the embedded database has no read replica (set DATABASE_URL)');
   // Imported here rather than at the top: TypeORM loads while the embedded database starts (server/main.ts).
   const { createDataSource } = await import('./data-source.js');
-  const ds = createDataSource({ url, poolSize, statementTimeoutMs: embedded ? undefined : options.statementTimeoutMs, replicaUrls });
+  const ds = createDataSource({
+    url,
+    poolSize,
+    statementTimeoutMs: embedded ? undefined : options.statementTimeoutMs,
+    replicaUrls,
+    replicaMaxLagMs: options.replicaMaxLagMs,
+  });
   try {
     await ds.initialize();
     if (options.migrate !== false) {

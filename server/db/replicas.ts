@@ -19,6 +19,12 @@ import { logger } from '../logger.js';
  * conflict with recovery) or that lacks the database is left aside: the statement and the rest
  * of the request are served by the primary, with a warning in the log, never an error for the
  * user. A replica found down is tried again after REPLICA_RETRY_MS.
+ *
+ * A replica too far behind is left aside the same way (REPLICA_MAX_LAG_MS, 5 s by default): a lag
+ * monitor reads the primary's WAL position and each replica's replayed position several times a
+ * second; a replica's staleness is the age of the newest primary position it has replayed. Over the
+ * limit, its reads go to the primary (or another replica) until it has caught up. A paused replay,
+ * a broken WAL stream or a replica swamped by a long query all show there, before users read old data.
  */
 
 /** What the current request may read from a replica (one object per request, see AsyncLocalStorage). */
@@ -96,9 +102,48 @@ export function replicaName(url: string): string {
 /** What /readyz says of a replica. */
 export interface ReplicaStatus {
   name: string;
-  status: 'up' | 'down';
+  /** `lagging`: reachable but over REPLICA_MAX_LAG_MS behind, its reads served elsewhere. */
+  status: 'up' | 'down' | 'lagging';
   /** WAL the replica has still to replay, in bytes (null when it is down or the primary is unknown). */
   lagBytes: number | null;
+  /** How stale its data is, as last measured by the lag monitor (null before a measure, or down). */
+  lagMs: number | null;
+}
+
+/** Default of REPLICA_MAX_LAG_MS: a replica more stale than this serves no reads. */
+export const DEFAULT_REPLICA_MAX_LAG_MS = 5_000;
+
+/** A WAL position (`16/B374D848`) as a number of bytes. */
+export function lsnBytes(lsn: string): bigint {
+  const [hi, lo] = lsn.split('/');
+  return (BigInt(`0x${hi}`) << 32n) + BigInt(`0x${lo}`);
+}
+
+/**
+ * The primary's WAL positions over the last moments, each with when it was read: a replica that has
+ * replayed up to `replayed` holds everything the primary had written at the last sample at or
+ * below it, so its staleness is that sample's age (0 when it has replayed the newest).
+ */
+export class WalClock {
+  private samples: { at: number; lsn: bigint }[] = [];
+
+  /** `keepMs`: how far back samples are kept (beyond it, a staleness is only known to be at least that). */
+  constructor(private readonly keepMs: number) {}
+
+  record(lsn: bigint, at = Date.now()): void {
+    this.samples.push({ at, lsn });
+    // Keep the newest sample older than the window: it bounds the staleness of a replica far behind.
+    while (this.samples.length > 2 && this.samples[1].at < at - this.keepMs) this.samples.shift();
+  }
+
+  /** Milliseconds of data a replica that replayed up to `replayed` lacks (null before any sample). */
+  stalenessMs(replayed: bigint, now = Date.now()): number | null {
+    if (this.samples.length === 0) return null;
+    for (let i = this.samples.length - 1; i >= 0; i--) {
+      if (this.samples[i].lsn <= replayed) return i === this.samples.length - 1 ? 0 : now - this.samples[i + 1].at;
+    }
+    return now - this.samples[0].at;
+  }
 }
 
 /** One replica: its own pool (a DataSource of the primary's settings on the replica's URL). */
@@ -106,6 +151,10 @@ export class Replica {
   readonly name: string;
   /** Statements running on it now (the least busy replica gets the next request). */
   active = 0;
+  /** Staleness at the lag monitor's last measure (null before one). */
+  lagMs: number | null = null;
+  /** Over the maximum lag at the last measure: left aside until it catches up. */
+  lagging = false;
   private downUntil = 0;
   private ds: DataSource | undefined;
   private starting: Promise<DataSource> | undefined;
@@ -119,9 +168,24 @@ export class Replica {
     this.name = replicaName(url);
   }
 
-  /** Usable now: up, or down long enough ago to be tried again. */
+  /** Usable now: not too far behind, and up or down long enough ago to be tried again. */
   get available(): boolean {
-    return Date.now() >= this.downUntil;
+    return !this.lagging && Date.now() >= this.downUntil;
+  }
+
+  /** Found down less than REPLICA_RETRY_MS ago. */
+  get down(): boolean {
+    return Date.now() < this.downUntil;
+  }
+
+  /** Records a measured staleness against `maxLagMs`, logging when it crosses it either way. */
+  setLag(lagMs: number, maxLagMs: number): void {
+    this.lagMs = lagMs;
+    const lagging = lagMs > maxLagMs;
+    if (lagging === this.lagging) return;
+    this.lagging = lagging;
+    if (lagging) logger.warn({ replica: this.name, lagMs, maxLagMs }, 'read replica lagging behind the primary: its reads are served elsewhere');
+    else logger.info({ replica: this.name, lagMs }, 'read replica caught up: reads go to it again');
   }
 
   /** The replica's pool, connected at the first need (a replica down at start is tried later). */
@@ -188,10 +252,10 @@ export class Replica {
         `SELECT CASE WHEN $1::pg_lsn IS NULL THEN NULL ELSE pg_wal_lsn_diff($1::pg_lsn, pg_last_wal_replay_lsn())::float8 END AS lag`,
         [primaryLsn],
       )) as { lag: number | null }[];
-      return { name: this.name, status: 'up', lagBytes: row.lag === null ? null : Math.max(0, row.lag) };
+      return { name: this.name, status: this.lagging ? 'lagging' : 'up', lagBytes: row.lag === null ? null : Math.max(0, row.lag), lagMs: this.lagMs };
     } catch (err) {
       if (fallbackReason(err) === 'down') this.markDown(err);
-      return { name: this.name, status: 'down', lagBytes: null };
+      return { name: this.name, status: 'down', lagBytes: null, lagMs: null };
     }
   }
 
@@ -207,11 +271,18 @@ export class Replica {
  */
 export class RoutedDataSource extends DataSource {
   readonly replicas: readonly Replica[];
+  /** REPLICA_MAX_LAG_MS: a replica staler than this serves no reads. */
+  readonly maxLagMs: number;
   private turn = 0;
+  private monitor: NodeJS.Timeout | undefined;
+  private measuring = false;
+  private readonly wal: WalClock;
 
-  constructor(options: DataSourceOptions, replicaUrls: readonly string[] = []) {
+  constructor(options: DataSourceOptions, replicaUrls: readonly string[] = [], maxLagMs = DEFAULT_REPLICA_MAX_LAG_MS) {
     super(options);
     this.replicas = replicaUrls.map((url, i) => new Replica(url, options, i + 1));
+    this.maxLagMs = maxLagMs;
+    this.wal = new WalClock(2 * maxLagMs);
   }
 
   /** The same primary and replicas with other settings (the analytics pool: its own pools everywhere). */
@@ -219,18 +290,58 @@ export class RoutedDataSource extends DataSource {
     return new RoutedDataSource(
       { ...this.options, ...options } as DataSourceOptions,
       this.replicas.map((r) => r.url),
+      this.maxLagMs,
     );
   }
 
   override async initialize(): Promise<this> {
     await super.initialize();
     await Promise.all(this.replicas.map((r) => r.start()));
+    if (this.replicas.length > 0) {
+      await this.measureLag();
+      // Four measures within the limit (at most one a second, at least one every 50 ms).
+      const every = Math.min(1_000, Math.max(50, Math.floor(this.maxLagMs / 4)));
+      this.monitor = setInterval(() => void this.measureLag(), every);
+      this.monitor.unref();
+    }
     return this;
   }
 
   override async destroy(): Promise<void> {
+    clearInterval(this.monitor);
     await Promise.all(this.replicas.map((r) => r.close()));
     await super.destroy();
+  }
+
+  /**
+   * One measure of the lag monitor: the primary's WAL position, then each replica's replayed one.
+   * A replica that does not answer is marked down as by a failed read; a failure on the primary
+   * leaves the last measures as they were (the primary's own errors show in the requests).
+   */
+  async measureLag(): Promise<void> {
+    if (this.measuring) return;
+    this.measuring = true;
+    try {
+      const [{ lsn }] = await super.query<{ lsn: string }[]>(`SELECT pg_current_wal_lsn()::text AS lsn`);
+      this.wal.record(lsnBytes(lsn));
+      await Promise.all(
+        this.replicas.map(async (r) => {
+          if (r.down) return; // tried again by the reads, after REPLICA_RETRY_MS
+          try {
+            const [row] = (await r.query(`SELECT pg_last_wal_replay_lsn()::text AS lsn`)) as { lsn: string | null }[];
+            // A server that is not a standby has no replay position: it is the primary's data, current.
+            const stale = row.lsn === null ? 0 : this.wal.stalenessMs(lsnBytes(row.lsn));
+            if (stale !== null) r.setLag(stale, this.maxLagMs);
+          } catch (err) {
+            if (fallbackReason(err) === 'down') r.markDown(err);
+          }
+        }),
+      );
+    } catch {
+      // Unreachable primary: nothing to compare with.
+    } finally {
+      this.measuring = false;
+    }
   }
 
   /** The least busy available replica, ties taken in turn; undefined when none is available. */

@@ -118,10 +118,10 @@ export async function createApp(ds: DataSource, httpServer?: Server, overrides: 
       return;
     }
     // Read replicas (DATABASE_REPLICA_URL), numbered in its order, never named (the probe is public):
-    // one down leaves the app ready, its reads served by the primary.
+    // one down or lagging (REPLICA_MAX_LAG_MS) leaves the app ready, its reads served by the primary.
     if (ds instanceof RoutedDataSource && ds.replicas.length > 0) {
       const replicas = await ds.replicaStatus();
-      res.json({ status: 'ready', replicas: replicas.map(({ status, lagBytes }, i) => ({ replica: i + 1, status, lagBytes })) });
+      res.json({ status: 'ready', replicas: replicas.map(({ status, lagBytes, lagMs }, i) => ({ replica: i + 1, status, lagBytes, lagMs })) });
     } else res.json({ status: 'ready' });
   });
   const limiter = rateLimiter(env.rateLimitPerMinute);

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { DataSource } from 'typeorm';
 import { createDataSource } from '../../server/db/data-source.js';
 import { createApp } from '../../server/http/app.js';
-import { testDatabaseUrl, testReplicaUrls } from './database.js';
+import { TEST_REPLICA_MAX_LAG_MS, testDatabaseUrl, testReplicaUrls } from './database.js';
 
 export interface StartedApp {
   /** http://127.0.0.1:<port> */
@@ -23,13 +23,14 @@ export interface StartedApp {
 export async function startApp(
   overrides: Parameters<typeof createApp>[2] = {},
   hooks: Parameters<typeof createApp>[3] = {},
-  options: { poolSize?: number; onQuery?: (sql: string) => void; replicaUrls?: string[] } = {},
+  options: { poolSize?: number; onQuery?: (sql: string) => void; replicaUrls?: string[]; replicaMaxLagMs?: number } = {},
 ): Promise<StartedApp> {
   const ds = createDataSource({
     url: testDatabaseUrl(),
     poolSize: options.poolSize ?? 2,
     onQuery: options.onQuery,
     replicaUrls: options.replicaUrls ?? testReplicaUrls(),
+    replicaMaxLagMs: options.replicaMaxLagMs ?? TEST_REPLICA_MAX_LAG_MS,
   });
   await ds.initialize();
   const httpServer = http.createServer();

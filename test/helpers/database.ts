@@ -41,6 +41,13 @@ export function testReplicaUrls(): string[] {
   return current?.replicaUrls ?? [];
 }
 
+/**
+ * The lag limit of the test apps' replicas (REPLICA_MAX_LAG_MS): ten minutes, as tests pause a
+ * replica's replay on purpose to tell its answers from the primary's, for as long as a loaded
+ * machine takes. The limit itself is tested with a short one (read-replicas.test.ts).
+ */
+export const TEST_REPLICA_MAX_LAG_MS = 600_000;
+
 /** The replicas of TEST_DATABASE_REPLICA_URL (server URLs; the database is the file's). */
 const replicaServers = () => (process.env.TEST_DATABASE_REPLICA_URL ?? '').split(/[\s,]+/).filter(Boolean);
 

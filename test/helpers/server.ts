@@ -7,7 +7,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { createDataSource } from '../../server/db/data-source.js';
 import { createApp } from '../../server/http/app.js';
 import type { Env } from '../../server/config/env.js';
-import { testDatabaseUrl, testReplicaUrls } from './database.js';
+import { TEST_REPLICA_MAX_LAG_MS, testDatabaseUrl, testReplicaUrls } from './database.js';
 
 export interface GraphQLResponse<T = any> {
   status: number;
@@ -60,7 +60,13 @@ export interface CookieClient {
 /** The real app on a loopback port, over the test database: requests go through HTTP like a client's. */
 export async function startTestServer(overrides: Partial<Env> = {}): Promise<TestServer> {
   const queries: string[] = [];
-  const ds = createDataSource({ url: testDatabaseUrl(), poolSize: 4, onQuery: (sql) => queries.push(sql), replicaUrls: testReplicaUrls() });
+  const ds = createDataSource({
+    url: testDatabaseUrl(),
+    poolSize: 4,
+    onQuery: (sql) => queries.push(sql),
+    replicaUrls: testReplicaUrls(),
+    replicaMaxLagMs: TEST_REPLICA_MAX_LAG_MS,
+  });
   await ds.initialize();
   const server = http.createServer();
   const { app, apollo } = await createApp(ds, server, overrides);

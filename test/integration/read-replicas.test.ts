@@ -209,6 +209,38 @@ describe.skipIf(!replicated)('read replicas (DATABASE_REPLICA_URL)', () => {
     }
   });
 
+  it('should leave aside a replica further behind than REPLICA_MAX_LAG_MS, say so in /readyz, and read from it again once caught up', async () => {
+    const warn = vi.spyOn(logger, 'warn');
+    const app = await startApp({}, {}, { replicaMaxLagMs: 300 });
+    const readyz = async () => ((await (await fetch(`${app.url}/readyz`)).json()) as { replicas: { status: string; lagMs: number | null }[] }).replicas[0];
+    const onStandby = () => withReadRoute(async () => (await app.ds.query<{ r: boolean }[]>(`SELECT pg_is_in_recovery() AS r`))[0].r, true);
+    try {
+      await vi.waitFor(async () => expect((await readyz()).lagMs).toBe(0), { timeout: 10_000, interval: 50 });
+      expect(await onStandby()).toBe(true);
+      const name = `Réplica trop en retard ${Date.now()}`;
+      await whileReplayPaused(async () => {
+        const created = await server.admin.gql(CREATE, { input: actorInput(name) });
+        expect(created.errors, JSON.stringify(created.errors)).toBeUndefined();
+        // Over 300 ms behind the primary: the monitor leaves the replica aside.
+        await vi.waitFor(async () => expect((await readyz()).status).toBe('lagging'), { timeout: 10_000, interval: 50 });
+        expect((await readyz()).lagMs).toBeGreaterThan(300);
+        // The search is served by the primary: the new actor is there, though the replica has not replayed it.
+        const search = await app.post({ query: SEARCH, variables: { text: name } });
+        expect(search.body.data.actors.totalCount).toBe(1);
+        expect(await onStandby()).toBe(false);
+        expect(warn.mock.calls.some((c) => String(c[1]).includes('lagging behind the primary'))).toBe(true);
+      });
+      // Replayed: back under the limit, the replica serves the reads again.
+      await vi.waitFor(async () => expect((await readyz()).status).toBe('up'), { timeout: 10_000, interval: 50 });
+      expect(await onStandby()).toBe(true);
+      const search = await app.post({ query: SEARCH, variables: { text: name } });
+      expect(search.body.data.actors.totalCount).toBe(1);
+    } finally {
+      warn.mockRestore();
+      await app.close();
+    }
+  });
+
   it('should spread the reads over the replicas', async () => {
     // The same standby under two names: two replicas for the app, told apart by application_name.
     const [url] = testReplicaUrls();
