@@ -2,7 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadSiteSettings } from './site.js';
 import type { SiteSettings } from './site-settings.js';
-import { DEFAULT_REPLICA_MAX_LAG_MS, parseReplicaUrls } from '../db/replicas.js';
+import { DEFAULT_REPLICA_MAX_LAG_MS, parseReplicaUrls } from '../db/replica-urls.js';
 
 /** Runtime configuration, read once from the environment and validated. */
 export interface Env {

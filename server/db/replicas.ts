@@ -1,6 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { DataSource, type DataSourceOptions, type EntityManager, type QueryRunner } from 'typeorm';
 import { logger } from '../logger.js';
+import { DEFAULT_REPLICA_MAX_LAG_MS, replicaName } from './replica-urls.js';
+
+export { DEFAULT_REPLICA_MAX_LAG_MS, parseReplicaUrls, replicaName } from './replica-urls.js';
 
 /**
  * Read replicas (DATABASE_REPLICA_URL): PostgreSQL standbys fed by streaming replication.
@@ -89,16 +92,6 @@ export function fallbackReason(err: unknown): 'down' | 'refused' | null {
   return null;
 }
 
-/** `host:port/database` of a URL, never its password (logs, /readyz). */
-export function replicaName(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.hostname}:${u.port || '5432'}${u.pathname}`;
-  } catch {
-    return 'réplica';
-  }
-}
-
 /** What /readyz says of a replica. */
 export interface ReplicaStatus {
   name: string;
@@ -109,9 +102,6 @@ export interface ReplicaStatus {
   /** How stale its data is, as last measured by the lag monitor (null before a measure, or down). */
   lagMs: number | null;
 }
-
-/** Default of REPLICA_MAX_LAG_MS: a replica more stale than this serves no reads. */
-export const DEFAULT_REPLICA_MAX_LAG_MS = 5_000;
 
 /** A WAL position (`16/B374D848`) as a number of bytes. */
 export function lsnBytes(lsn: string): bigint {
@@ -401,20 +391,4 @@ export class RoutedDataSource extends DataSource {
 /** The replicas of a DataSource (none for a plain one). */
 export function replicasOf(ds: DataSource): readonly Replica[] {
   return ds instanceof RoutedDataSource ? ds.replicas : [];
-}
-
-/**
- * DATABASE_REPLICA_URL: PostgreSQL URLs separated by commas (or spaces). Anything else stops the
- * start: a typo must not silently send every read to the primary.
- */
-export function parseReplicaUrls(value: string | undefined): string[] {
-  const urls = (value ?? '')
-    .split(/[\s,]+/)
-    .map((s) => s.trim())
-    .filter(Boolean);
-  for (const url of urls) {
-    const protocol = URL.canParse(url) ? new URL(url).protocol : '';
-    if (protocol !== 'postgres:' && protocol !== 'postgresql:') throw new Error(`Invalid DATABASE_REPLICA_URL: ${replicaName(url)} is not a postgres:// URL`);
-  }
-  return urls;
 }
