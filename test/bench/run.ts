@@ -16,7 +16,7 @@ import { appStats, forkApp } from '../load/app-process.js';
 import { cpuBusy } from '../load/stats.js';
 
 /**
- * `DATABASE_URL=postgres://… npm run bench [-- --only <name or start of name, or client>…] [--duration <s>] [--warmup <s>] [--rebuild]`
+ * `DATABASE_URL=postgres://… npm run bench [-- --only <name or start of name, or client>…] [--duration <s>] [--warmup <s>] [--app-warmup <s>] [--rebuild]`
  *
  * Migrates and seeds the territories, builds the national benchmark dataset once (see dataset.ts),
  * starts the real app in a child process on a loopback port, then measures every scenario of
@@ -29,7 +29,7 @@ const ext = path.extname(fileURLToPath(import.meta.url)); // .js when built, .ts
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
 function parseArgs(argv: string[]) {
-  const args = { only: [] as string[], duration: 10, warmup: 3, rebuild: false, rounds: 1 };
+  const args = { only: [] as string[], duration: 10, warmup: 3, appWarmup: 15, rebuild: false, rounds: 1 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -40,11 +40,13 @@ function parseArgs(argv: string[]) {
     if (a === '--only') args.only.push(value());
     else if (a === '--duration') args.duration = Number(value());
     else if (a === '--warmup') args.warmup = Number(value());
+    else if (a === '--app-warmup') args.appWarmup = Number(value());
     else if (a === '--rounds') args.rounds = Number(value());
     else if (a === '--rebuild') args.rebuild = true;
-    else throw new Error(`Option inconnue : ${a} (options : --only <nom> | client, --duration <s>, --warmup <s>, --rounds <n>, --rebuild)`);
+    else throw new Error(`Option inconnue : ${a} (options : --only <nom> | client, --duration <s>, --warmup <s>, --app-warmup <s>, --rounds <n>, --rebuild)`);
   }
-  if (!(args.duration > 0) || !(args.warmup >= 0) || !(args.rounds >= 1)) throw new Error('durée, échauffement ou nombre de tours invalide');
+  if (!(args.duration > 0) || !(args.warmup >= 0) || !(args.appWarmup >= 0) || !(args.rounds >= 1))
+    throw new Error('durée, échauffement ou nombre de tours invalide');
   return args;
 }
 
@@ -182,21 +184,36 @@ async function startServer(databaseUrl: string, poolSize: number): Promise<{ chi
 /** CPU time (ms) used so far by the app's process. */
 const serverCpuMs = async (child: ChildProcess) => (await appStats(child)).cpuMs;
 
-/** CPU time (ms) used so far by the PostgreSQL backends of this database (when /proc can tell, else null). */
-async function postgresCpuMs(pool: pg.Pool): Promise<number | null> {
+/** CPU time (ms) used so far by each PostgreSQL backend of this database, by pid (null when /proc cannot tell). */
+async function postgresCpuMs(pool: pg.Pool): Promise<Map<number, number> | null> {
   const { rows } = await pool.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`);
-  let total = 0;
+  const byPid = new Map<number, number>();
   for (const { pid } of rows) {
     try {
       const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
       const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, in ticks of 10 ms
+      byPid.set(pid, (Number(fields[11]) + Number(fields[12])) * 10); // utime + stime, in ticks of 10 ms
     } catch {
-      return null;
+      // A backend that ended between the list and its file: not counted (see postgresCpuSpent).
     }
   }
-  return total;
+  return byPid;
 }
+
+/**
+ * PostgreSQL CPU (ms) spent between two readings: each backend's growth, the whole time of those
+ * started in between (the app's pool opens connections as clients are added). Comparing two sums
+ * instead gave negative figures when backends came and went.
+ */
+function postgresCpuSpent(before: Map<number, number> | null, after: Map<number, number> | null): number | null {
+  if (!before || !after) return null;
+  let spent = 0;
+  for (const [pid, ms] of after) spent += ms - (before.get(pid) ?? 0);
+  return spent;
+}
+
+/** Milliseconds per request, to the hundredth. */
+const perRequest = (ms: number | null, requests: number) => (ms === null ? null : Math.round((ms / requests) * 100) / 100);
 
 type Run = { connections: number; graphql: Measure; sql?: Measure };
 
@@ -313,6 +330,10 @@ async function main() {
         `\n${sc.name} : réponses vérifiées${sc.verify && sc.sql ? ' (identiques au SQL)' : ''}${sc.get ? ' (tuiles décodées)' : ''}, ${maxBytes} octets au plus`,
       );
       const runs: any[] = [];
+      // The app as it runs for hours: its hot paths compiled by V8's optimising compiler. After a few
+      // seconds that compiler still took 17 % of the app's CPU (perf, directory scenario), counted
+      // per request; at 16 clients for --app-warmup seconds (15 by default) first: after 20 s at 8 clients it was 2 %.
+      if (args.appWarmup > 0) await measureHttp(app.url, sc, 16, args.appWarmup, { i: 0 });
       const idleBusy = await cpuBusy(1000);
       if (idleBusy !== null && idleBusy > 15) log(`  ATTENTION : la machine est déjà occupée à ${idleBusy} % hors banc ; les mesures en pâtiront`);
       for (const connections of sc.connections ?? [1, 16]) {
@@ -327,7 +348,7 @@ async function main() {
           const cpu1 = [await serverCpuMs(app.child), await postgresCpuMs(pool)] as const;
           graphql.cpuMsPerRequest = {
             app: Math.round(((cpu1[0] - cpu0[0]) / graphql.requests) * 100) / 100,
-            postgres: cpu0[1] === null || cpu1[1] === null ? null : Math.round(((cpu1[1] - cpu0[1]) / graphql.requests) * 100) / 100,
+            postgres: perRequest(postgresCpuSpent(cpu0[1], cpu1[1]), graphql.requests),
             loadGenerator: Math.round(((own.user + own.system) / 1000 / graphql.requests) * 100) / 100,
           };
           let sql: Measure | undefined;
@@ -336,7 +357,7 @@ async function main() {
             const pg0 = await postgresCpuMs(pool);
             sql = await measureSql(pool, sc, connections, args.duration, { i: 1000 * (r + 1) });
             const pg1 = await postgresCpuMs(pool);
-            sql.cpuMsPerRequest = { postgres: pg0 === null || pg1 === null ? null : Math.round(((pg1 - pg0) / sql.requests) * 100) / 100 };
+            sql.cpuMsPerRequest = { postgres: perRequest(postgresCpuSpent(pg0, pg1), sql.requests) };
           }
           log(
             `  ${connections} client(s), tour ${r + 1}, charge ${load()} : ${sc.get ? 'GET' : 'GraphQL'} p50 ${fmt(graphql.p50)} ms, p99 ${fmt(graphql.p99)} ms, ${graphql.rps} req/s` +
