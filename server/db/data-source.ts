@@ -48,13 +48,6 @@ export function createDataSource({ url, poolSize = 10, statementTimeoutMs, onQue
         // backend plans its first queries with cold catalog caches, and the first page opened after
         // a quiet spell cost PostgreSQL 1.2 s more CPU with them (gaps page of a région, bench base).
         idleTimeoutMillis: 0,
-        // The directory's search is a named prepared statement (runPrepared, sql.ts), planned for its
-        // values every time: a generic plan, which PostgreSQL adopts after five runs when its
-        // estimate looks no worse, cannot know how selective a theme list is, and read every actor
-        // of the themes to keep one commune's (bench base: 70 ms against 6 ms; generic_plans in
-        // test/integration/prepared-search.test.ts). Only named statements are concerned; the
-        // embedded database gets the same setting at its start (embedded.ts).
-        options: '-c plan_cache_mode=force_custom_plan',
         ...(statementTimeoutMs ? { statement_timeout: statementTimeoutMs } : {}),
       },
     },

@@ -13,12 +13,6 @@ export interface EmbeddedDatabase {
 }
 
 /**
- * Settings of every start: the named statements planned for their values, as the native pools ask at
- * each connection (`plan_cache_mode`, server/db/data-source.ts), which the socket does not pass on.
- */
-const SETTINGS: Record<string, string> = { plan_cache_mode: 'force_custom_plan' };
-
-/**
  * Starts PGlite with PostGIS, pg_trgm, unaccent and btree_gist, persisted in `dataDir`
  * (`memory://` for a throwaway one), and serves it on 127.0.0.1 on a free port.
  * PGlite is a single backend: the socket server multiplexes the pool's connections onto it.
@@ -39,7 +33,7 @@ export async function startEmbeddedDatabase(
   const db = await PGlite.create({
     dataDir,
     extensions: { postgis: gis, pg_trgm, unaccent, btree_gist },
-    startParams: [...PGlite.defaultStartParams, ...Object.entries({ ...SETTINGS, ...settings }).flatMap(([name, value]) => ['-c', `${name}=${value}`])],
+    startParams: [...PGlite.defaultStartParams, ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`])],
   });
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections });
   keepProtocolSequencesTogether((server as unknown as { queryQueue: QueryQueue }).queryQueue, db);

@@ -1,13 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPrepared, sql } from '../../server/db/sql.js';
+import { startApp } from '../helpers/app.js';
 import { type GraphQLResponse, startTestServer, type TestServer } from '../helpers/server.js';
 
 /**
- * The directory's search runs as a named prepared statement (runPrepared, server/db/sql.ts): its
- * text is parsed once per connection. On the embedded PGlite every connection shares one backend,
- * where the name already exists once another connection prepared it (« prepared statement already
- * exists », server/db/embedded.ts). Many searches of the same shape at once, on both backends,
- * must each get their own answer, the one they get alone.
+ * Named prepared statements (runPrepared, server/db/sql.ts): their text is parsed once per
+ * connection. On the embedded PGlite every connection shares one backend, where the name already
+ * exists once another connection prepared it (« prepared statement already exists »,
+ * server/db/embedded.ts). The directory's search ran as one until it was found on a generic plan
+ * (below): it now runs unnamed. Many searches of the same shape at once, on both backends, must
+ * each get their own answer, the one they get alone.
  */
 const SOURCE = 'test:prepared-search.test.ts';
 const COMMUNES = ['55545', '55029', '57463', '54395', '51454', '67482'];
@@ -75,25 +77,23 @@ describe('the search as a prepared statement', () => {
   });
 
   it('should plan the search for each commune and theme, never once for all (a generic plan)', { timeout: 120_000 }, async () => {
-    // A generic plan cannot know how selective a theme list is: on the bench base it read every
-    // actor of the themes (14,000) to keep the commune's 89, 70 ms against 6 ms planned for the
-    // values. PostgreSQL switches a named statement to one after five runs when its estimate looks
-    // no worse; plan_cache_mode = force_custom_plan (server/db/data-source.ts, embedded.ts) forbids it.
-    const qr = server.ds.createQueryRunner();
-    await qr.connect();
+    // As a named statement, the search went to a generic plan after five runs (5 custom plans, then
+    // 7 generic of 12 here, on both backends), which on the bench base read every actor of the themes
+    // to keep one commune's: 70 ms against 6 ms. It now runs unnamed, planned for its values.
+    const app = await startApp({}, {}, { poolSize: 1 });
     try {
-      const [{ mode }] = await qr.query(`SELECT current_setting('plan_cache_mode') AS mode`);
-      expect(mode).toBe('force_custom_plan');
-      const statement = (i: number) =>
-        sql`SELECT count(*)::int AS n FROM coverage_commune cc JOIN actor a ON a.id = cc.actor_id
-            WHERE cc.commune_code = ${COMMUNES[i % COMMUNES.length]} AND a.themes && ${[THEMES[i % THEMES.length]]}::text[]`;
-      for (let i = 0; i < 12; i++) await runPrepared(qr, statement(i));
-      const [plans] = await qr.query(`SELECT generic_plans::int AS generic, custom_plans::int AS custom FROM pg_prepared_statements WHERE statement = $1`, [
-        statement(0).toQuery().text,
-      ]);
-      expect(plans).toEqual({ generic: 0, custom: 12 });
+      for (let i = 0; i < 12; i++) {
+        const res = await app.post({ query: SEARCH, variables: variables(i) });
+        expect(res.body.errors, JSON.stringify(res.body.errors)).toBeUndefined();
+      }
+      // The pool's one connection (and PGlite's one backend): no statement there ever ran on a generic plan.
+      const [plans] = await app.ds.query(`SELECT count(*)::int AS named, coalesce(sum(generic_plans), 0)::int AS generic FROM pg_prepared_statements`);
+      expect(plans.generic).toBe(0);
+      // And custom plans are not forced on the connection: that re-planned every foreign-key check.
+      const [{ mode }] = await app.ds.query(`SELECT current_setting('plan_cache_mode') AS mode`);
+      expect(mode).toBe('auto');
     } finally {
-      await qr.release();
+      await app.close();
     }
   });
 
