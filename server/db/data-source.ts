@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { DataSource, type Logger } from 'typeorm';
 import { migrations } from '../../migrations/index.js';
-import { RoutedDataSource } from './replicas.js';
+import { LAG_MONITOR, RoutedDataSource } from './replicas.js';
 
 export interface DataSourceOptions {
   url: string;
@@ -19,7 +19,9 @@ export interface DataSourceOptions {
 function queryObserver(onQuery: (sql: string) => void): Logger {
   return {
     // A prepared statement (PreparedQuery, sql.ts) comes as an object: its text is what is counted.
-    logQuery: (sql) => onQuery(String(sql)),
+    logQuery: (sql) => {
+      if (!String(sql).startsWith(LAG_MONITOR)) onQuery(String(sql));
+    },
     logQueryError: () => {},
     logQuerySlow: () => {},
     logSchemaBuild: () => {},

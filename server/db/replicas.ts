@@ -103,6 +103,12 @@ export interface ReplicaStatus {
   lagMs: number | null;
 }
 
+/**
+ * The lag monitor's statements start with this comment: background work of the app, not of a
+ * request (the query observer of data-source.ts, which tests count per request, skips them).
+ */
+export const LAG_MONITOR = '/* replica lag monitor */';
+
 /** A WAL position (`16/B374D848`) as a number of bytes. */
 export function lsnBytes(lsn: string): bigint {
   const [hi, lo] = lsn.split('/');
@@ -312,13 +318,13 @@ export class RoutedDataSource extends DataSource {
     if (this.measuring) return;
     this.measuring = true;
     try {
-      const [{ lsn }] = await super.query<{ lsn: string }[]>(`SELECT pg_current_wal_lsn()::text AS lsn`);
+      const [{ lsn }] = await super.query<{ lsn: string }[]>(`${LAG_MONITOR} SELECT pg_current_wal_lsn()::text AS lsn`);
       this.wal.record(lsnBytes(lsn));
       await Promise.all(
         this.replicas.map(async (r) => {
           if (r.down) return; // tried again by the reads, after REPLICA_RETRY_MS
           try {
-            const [row] = (await r.query(`SELECT pg_last_wal_replay_lsn()::text AS lsn`)) as { lsn: string | null }[];
+            const [row] = (await r.query(`${LAG_MONITOR} SELECT pg_last_wal_replay_lsn()::text AS lsn`)) as { lsn: string | null }[];
             // A server that is not a standby has no replay position: it is the primary's data, current.
             const stale = row.lsn === null ? 0 : this.wal.stalenessMs(lsnBytes(row.lsn));
             if (stale !== null) r.setLag(stale, this.maxLagMs);

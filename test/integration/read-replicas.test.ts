@@ -241,6 +241,14 @@ describe.skipIf(!replicated)('read replicas (DATABASE_REPLICA_URL)', () => {
     }
   });
 
+  it('should keep the lag monitor’s statements out of those counted per request', async () => {
+    server.queries.length = 0;
+    await (server.ds as RoutedDataSource).measureLag();
+    await server.gql(SEARCH, { text: 'Réplica' });
+    expect(server.queries.length).toBeGreaterThan(0);
+    expect(server.queries.filter((q) => /pg_current_wal_lsn|pg_last_wal_replay_lsn/.test(q))).toEqual([]);
+  });
+
   it('should spread the reads over the replicas', async () => {
     // The same standby under two names: two replicas for the app, told apart by application_name.
     const [url] = testReplicaUrls();
