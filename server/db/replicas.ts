@@ -142,15 +142,17 @@ export class WalClock {
   }
 }
 
+/** A replica's staleness, as the lag monitor last measured it. */
+export interface ReplicaLag {
+  ms: number | null;
+  lagging: boolean;
+}
+
 /** One replica: its own pool (a DataSource of the primary's settings on the replica's URL). */
 export class Replica {
   readonly name: string;
   /** Statements running on it now (the least busy replica gets the next request). */
   active = 0;
-  /** Staleness at the lag monitor's last measure (null before one). */
-  lagMs: number | null = null;
-  /** Over the maximum lag at the last measure: left aside until it catches up. */
-  lagging = false;
   private downUntil = 0;
   private ds: DataSource | undefined;
   private starting: Promise<DataSource> | undefined;
@@ -160,6 +162,8 @@ export class Replica {
     readonly url: string,
     private readonly options: DataSourceOptions,
     readonly number = 1,
+    /** What the lag monitor last measured: shared by the pools of one replica (the analytics pool's follows the main one's). */
+    readonly lag: ReplicaLag = { ms: null, lagging: false },
   ) {
     this.name = replicaName(url);
   }
@@ -169,6 +173,16 @@ export class Replica {
     return !this.lagging && Date.now() >= this.downUntil;
   }
 
+  /** Staleness at the lag monitor's last measure (null before one). */
+  get lagMs(): number | null {
+    return this.lag.ms;
+  }
+
+  /** Over the maximum lag at the last measure: left aside until it catches up. */
+  get lagging(): boolean {
+    return this.lag.lagging;
+  }
+
   /** Found down less than REPLICA_RETRY_MS ago. */
   get down(): boolean {
     return Date.now() < this.downUntil;
@@ -176,10 +190,10 @@ export class Replica {
 
   /** Records a measured staleness against `maxLagMs`, logging when it crosses it either way. */
   setLag(lagMs: number, maxLagMs: number): void {
-    this.lagMs = lagMs;
+    this.lag.ms = lagMs;
     const lagging = lagMs > maxLagMs;
-    if (lagging === this.lagging) return;
-    this.lagging = lagging;
+    if (lagging === this.lag.lagging) return;
+    this.lag.lagging = lagging;
     if (lagging) logger.warn({ replica: this.name, lagMs, maxLagMs }, 'read replica lagging behind the primary: its reads are served elsewhere');
     else logger.info({ replica: this.name, lagMs }, 'read replica caught up: reads go to it again');
   }
@@ -274,26 +288,36 @@ export class RoutedDataSource extends DataSource {
   private measuring = false;
   private readonly wal: WalClock;
 
-  constructor(options: DataSourceOptions, replicaUrls: readonly string[] = [], maxLagMs = DEFAULT_REPLICA_MAX_LAG_MS) {
+  /** `lagOf`: another RoutedDataSource on the same replicas whose lag monitor this one follows instead of running its own. */
+  constructor(
+    options: DataSourceOptions,
+    replicaUrls: readonly string[] = [],
+    maxLagMs = DEFAULT_REPLICA_MAX_LAG_MS,
+    private readonly lagOf?: RoutedDataSource,
+  ) {
     super(options);
-    this.replicas = replicaUrls.map((url, i) => new Replica(url, options, i + 1));
+    this.replicas = replicaUrls.map((url, i) => new Replica(url, options, i + 1, lagOf?.replicas[i].lag));
     this.maxLagMs = maxLagMs;
     this.wal = new WalClock(2 * maxLagMs);
   }
 
-  /** The same primary and replicas with other settings (the analytics pool: its own pools everywhere). */
+  /**
+   * The same primary and replicas with other settings (the analytics pool: its own pools
+   * everywhere), left aside when this one's lag monitor finds a replica too far behind.
+   */
   withOptions(options: Partial<DataSourceOptions>): RoutedDataSource {
     return new RoutedDataSource(
       { ...this.options, ...options } as DataSourceOptions,
       this.replicas.map((r) => r.url),
       this.maxLagMs,
+      this,
     );
   }
 
   override async initialize(): Promise<this> {
     await super.initialize();
     await Promise.all(this.replicas.map((r) => r.start()));
-    if (this.replicas.length > 0) {
+    if (this.replicas.length > 0 && !this.lagOf) {
       await this.measureLag();
       // Four measures within the limit (at most one a second, at least one every 50 ms).
       const every = Math.min(1_000, Math.max(50, Math.floor(this.maxLagMs / 4)));
