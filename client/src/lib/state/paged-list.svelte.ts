@@ -39,12 +39,31 @@ export class PagedList<E> {
     return true;
   }
 
+  /**
+   * Reads the first page now and again whenever what `reader` reads changes (a component's région
+   * filter): call it while the component initialises, it sets up the effect. The function it
+   * returns reads the next page (`after`) with the reader of the moment.
+   */
+  follow(reader: () => (after: string | null) => Promise<{ page?: Page<E> | null; error?: CombinedError }>): (after: string | null) => Promise<boolean> {
+    const load = (after: string | null) => this.load(after, reader());
+    $effect(() => {
+      void load(null);
+    });
+    return load;
+  }
+
   /** Takes one edge out (decided, confirmed) without reading the list again. */
   remove(keep: (edge: E) => boolean): void {
     const before = this.edges.length;
     this.edges = this.edges.filter(keep);
     this.totalCount = Math.max(0, this.totalCount - (before - this.edges.length));
   }
+}
+
+/** The props of a moderation list component of a région. */
+export interface RegionListProps {
+  /** The région asked for (administrators), or '' for the account's own or all. */
+  region: string;
 }
 
 /** The variables a list of a région is read with (`region` null: the account's own, or all). */
