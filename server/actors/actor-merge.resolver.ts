@@ -1,10 +1,9 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../graphql/context.js';
-import { checkArgs } from '../graphql/cost.js';
 import { DuplicateDismissal, DuplicateDismissals, DuplicateDismissalService } from './actor-duplicate-dismissal.js';
 import { DuplicatePair, DuplicatePairs, readDuplicatePairs } from './actor-duplicates.js';
 import { ActorMergeService } from './actor-merge.js';
-import { listRegion, RegionPageArgs } from './actor-moderation.resolver.js';
+import { RegionPageArgs, regionPage } from './actor-moderation.resolver.js';
 import { Actor } from './actor.entity.js';
 import { ActorPermissions } from './actor.permissions.js';
 
@@ -20,10 +19,8 @@ export class ActorMergeResolver {
       'avec la raison de chacune. Un analyste ARS lit celles dont les deux acteurs agissent dans sa région (FORBIDDEN pour une autre), ' +
       'un administrateur toutes ou celles d’une région ; FORBIDDEN pour les autres comptes',
   })
-  async duplicateActors(@Args(() => RegionPageArgs) { region, first, after }: RegionPageArgs, @Ctx() context: Context): Promise<DuplicatePairs> {
-    checkArgs('Query.duplicateActors', { first });
-    const scope = await listRegion(context, region, 'La liste des doublons possibles');
-    return readDuplicatePairs(context.ds, { region: scope, first, after });
+  async duplicateActors(@Args(() => RegionPageArgs) args: RegionPageArgs, @Ctx() context: Context): Promise<DuplicatePairs> {
+    return readDuplicatePairs(context.ds, await regionPage(context, 'Query.duplicateActors', args, 'La liste des doublons possibles'));
   }
 
   @Mutation(() => Actor, {
@@ -70,10 +67,9 @@ export class ActorMergeResolver {
       'Paires écartées de la liste des doublons possibles (« Pas un doublon »), les plus récentes d’abord, quand leurs deux acteurs sont actifs. ' +
       'Mêmes lecteurs que duplicateActors : un analyste ARS lit celles de sa région, un administrateur toutes ou celles d’une région',
   })
-  async dismissedDuplicates(@Args(() => RegionPageArgs) { region, first, after }: RegionPageArgs, @Ctx() context: Context): Promise<DuplicateDismissals> {
-    checkArgs('Query.dismissedDuplicates', { first });
-    const scope = await listRegion(context, region, 'La liste des paires écartées');
-    return new DuplicateDismissalService(context.ds).list({ region: scope, first, after }, context.user);
+  async dismissedDuplicates(@Args(() => RegionPageArgs) args: RegionPageArgs, @Ctx() context: Context): Promise<DuplicateDismissals> {
+    const page = await regionPage(context, 'Query.dismissedDuplicates', args, 'La liste des paires écartées');
+    return new DuplicateDismissalService(context.ds).list(page, context.user);
   }
 
   @FieldResolver(() => Boolean, { description: 'Vrai si le compte connecté peut fusionner ces deux acteurs' })

@@ -19,6 +19,32 @@ export async function listRegion({ user, services }: Context, asked: string | nu
   return scope;
 }
 
+/**
+ * The page an analyst's list reads (the moderation queue, the records to verify, the possible
+ * duplicates…), once allowed: its size checked against the caps of `field` (cost.ts), then who may
+ * read it and the région (listRegion; `list` names the list in a refusal).
+ */
+export async function regionPage(
+  context: Context,
+  field: Parameters<typeof checkArgs>[0],
+  { region, first, after }: RegionPageArgs,
+  list?: string,
+): Promise<{ region: string | null; first: number; after: string | null }> {
+  checkArgs(field, { first });
+  return { region: await listRegion(context, region, list), first, after };
+}
+
+/** The ActorPermissions checks made on an actor as stored (its id and reach). */
+type ScopeCheck = 'canEdit' | 'canReview' | 'canConfirm' | 'canSeeReviewHistory';
+
+/**
+ * Whether the viewer passes `check` on an actor, for a field: `mayAny`, asked without the actor,
+ * answers first for most viewers; only then is the actor's reach read, through the request's loader.
+ */
+export async function viewerPasses({ user, loaders }: Context, actorId: string, mayAny: boolean, check: ScopeCheck): Promise<boolean> {
+  return mayAny && ActorPermissions[check](user, { id: actorId, reach: await loaders.actorReach.load(actorId) });
+}
+
 /** The arguments of an analyst's list (the moderation queue, the records to verify): a région and a page. */
 @ArgsType()
 export class RegionPageArgs {
@@ -43,14 +69,9 @@ export class ActorModerationResolver {
       'File de modération : les acteurs actifs en attente de validation, les plus anciens d’abord. Un analyste ARS lit ceux qui ' +
       'agissent dans sa région (FORBIDDEN pour une autre), un administrateur tous ou ceux d’une région ; FORBIDDEN pour les autres comptes',
   })
-  async reviewQueue(
-    @Args(() => RegionPageArgs) { region, first, after }: RegionPageArgs,
-    @Ctx() context: Context,
-    @Info() info: GraphQLResolveInfo,
-  ): Promise<ReviewQueue> {
-    checkArgs('Query.reviewQueue', { first });
-    const scope = await listRegion(context, region);
-    return readReviewQueue(context.ds, { region: scope, first, after, wantsTotal: selects(info, 'totalCount') });
+  async reviewQueue(@Args(() => RegionPageArgs) args: RegionPageArgs, @Ctx() context: Context, @Info() info: GraphQLResolveInfo): Promise<ReviewQueue> {
+    const page = await regionPage(context, 'Query.reviewQueue', args);
+    return readReviewQueue(context.ds, { ...page, wantsTotal: selects(info, 'totalCount') });
   }
 
   @Query(() => ActorsToVerify, {
@@ -59,10 +80,9 @@ export class ActorModerationResolver {
       'et qui sont la seule présence locale d’un de leurs thèmes dans au moins une commune. Un analyste ARS lit celles de sa région ' +
       '(FORBIDDEN pour une autre), un administrateur toutes ou celles d’une région',
   })
-  async actorsToVerify(@Args(() => RegionPageArgs) { region, first, after }: RegionPageArgs, @Ctx() context: Context): Promise<ActorsToVerify> {
-    checkArgs('Query.actorsToVerify', { first });
-    const scope = await listRegion(context, region, 'La liste des fiches à vérifier');
-    return readActorsToVerify(context.ds, { region: scope, staleBefore: context.services.freshness.staleBefore(), first, after });
+  async actorsToVerify(@Args(() => RegionPageArgs) args: RegionPageArgs, @Ctx() context: Context): Promise<ActorsToVerify> {
+    const page = await regionPage(context, 'Query.actorsToVerify', args, 'La liste des fiches à vérifier');
+    return readActorsToVerify(context.ds, { ...page, staleBefore: context.services.freshness.staleBefore() });
   }
 
   @Mutation(() => Actor, {
@@ -86,14 +106,13 @@ export class ActorModerationResolver {
   }
 
   @FieldResolver(() => Boolean, { description: 'Vrai si le compte connecté peut confirmer que la fiche est à jour' })
-  async viewerCanConfirm(@Root() a: Actor, @Ctx() { user, loaders }: Context): Promise<boolean> {
-    if (!ActorPermissions.mayReadReviewOf(user, a.id)) return false;
-    return ActorPermissions.canConfirm(user, { id: a.id, reach: await loaders.actorReach.load(a.id) });
+  viewerCanConfirm(@Root() a: Actor, @Ctx() context: Context): Promise<boolean> {
+    return viewerPasses(context, a.id, ActorPermissions.mayReadReviewOf(context.user, a.id), 'canConfirm');
   }
 
   @FieldResolver(() => Boolean, { description: 'Vrai si l’acteur attend une validation que le compte connecté peut donner (ou refuser)' })
-  async viewerCanReview(@Root() a: Actor, @Ctx() { user, loaders }: Context): Promise<boolean> {
-    if (a.reviewStatus !== ReviewStatus.PENDING_REVIEW || !ActorPermissions.mayReadReviewOf(user, a.id)) return false;
-    return ActorPermissions.canReview(user, { id: a.id, reach: await loaders.actorReach.load(a.id) });
+  viewerCanReview(@Root() a: Actor, @Ctx() context: Context): Promise<boolean> {
+    const mayAny = a.reviewStatus === ReviewStatus.PENDING_REVIEW && ActorPermissions.mayReadReviewOf(context.user, a.id);
+    return viewerPasses(context, a.id, mayAny, 'canReview');
   }
 }

@@ -9,6 +9,7 @@ import { Territory } from '../territories/territory.entity.js';
 import { TerritoryLevel } from '../territories/territory-level.js';
 import { ActorOrder, ReviewStatus } from './actor-enums.js';
 import { ActorReviewEvent } from './actor-review.js';
+import { viewerPasses } from './actor-moderation.resolver.js';
 import { ActorConnection, CoveredCommunes } from './actor.connection.js';
 import { Actor } from './actor.entity.js';
 import { ActorFilter, CreateActorInput, UpdateActorInput } from './actor.inputs.js';
@@ -142,9 +143,8 @@ export class ActorResolver {
   }
 
   @FieldResolver(() => Boolean, { description: 'Vrai si le compte connecté peut modifier ou archiver cet acteur' })
-  async viewerCanEdit(@Root() a: Actor, @Ctx() { user, loaders }: Context): Promise<boolean> {
-    if (!ActorPermissions.mayEditAny(user, a.id)) return false;
-    return ActorPermissions.canEdit(user, { id: a.id, reach: await loaders.actorReach.load(a.id) });
+  viewerCanEdit(@Root() a: Actor, @Ctx() context: Context): Promise<boolean> {
+    return viewerPasses(context, a.id, ActorPermissions.mayEditAny(context.user, a.id), 'canEdit');
   }
 
   @FieldResolver(() => [ActorReviewEvent], {
@@ -153,10 +153,9 @@ export class ActorResolver {
       'Historique de modération (qui, quand, de quel statut à quel statut, pourquoi), du plus ancien au plus récent : visible des ' +
       'comptes qui représentent l’acteur, des analystes ARS d’une région où il agit et des administrateurs ; null pour les autres',
   })
-  async reviewHistory(@Root() a: Actor, @Ctx() { user, loaders }: Context): Promise<ActorReviewEvent[] | null> {
-    if (!ActorPermissions.mayReadReviewOf(user, a.id)) return null;
-    if (!ActorPermissions.canSeeReviewHistory(user, { id: a.id, reach: await loaders.actorReach.load(a.id) })) return null;
-    return loaders.actorReviewHistory.load(a.id);
+  async reviewHistory(@Root() a: Actor, @Ctx() context: Context): Promise<ActorReviewEvent[] | null> {
+    if (!(await viewerPasses(context, a.id, ActorPermissions.mayReadReviewOf(context.user, a.id), 'canSeeReviewHistory'))) return null;
+    return context.loaders.actorReviewHistory.load(a.id);
   }
 
   @FieldResolver(() => String, { description: 'Nature, en clair' })

@@ -2,14 +2,12 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Args, Ctx, FieldResolver, ID, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { UserRole } from '../auth/auth.types.js';
 import type { Context } from '../graphql/context.js';
-import { checkArgs } from '../graphql/cost.js';
 import { CommentArg, RefusalArg, ReviewedVersionArg } from '../graphql/fields.js';
 import { selects } from '../graphql/selection.js';
 import { LEVEL_LABELS } from '../territories/territory-level.js';
-import { listRegion, RegionPageArgs } from './actor-moderation.resolver.js';
+import { RegionPageArgs, regionPage, viewerPasses } from './actor-moderation.resolver.js';
 import { Actor } from './actor.entity.js';
 import { ActorChangeInput } from './actor.inputs.js';
-import { ActorPermissions } from './actor.permissions.js';
 import { ActorChangeProposal, ActorChangeProposalConnection, PROPOSABLE, type ProposableField, ProposalRepository, ProposedChange } from './change-proposal.js';
 import { OpeningSchedule, openingSchedule } from './opening-hours.js';
 
@@ -62,13 +60,12 @@ export class ChangeProposalResolver {
       'région (FORBIDDEN pour une autre), un administrateur toutes ou celles d’une région ; FORBIDDEN pour les autres comptes',
   })
   async actorChangeProposals(
-    @Args(() => RegionPageArgs) { region, first, after }: RegionPageArgs,
+    @Args(() => RegionPageArgs) args: RegionPageArgs,
     @Ctx() context: Context,
     @Info() info: GraphQLResolveInfo,
   ): Promise<ActorChangeProposalConnection> {
-    checkArgs('Query.actorChangeProposals', { first });
-    const scope = await listRegion(context, region, 'La liste des propositions de modification');
-    return ProposalRepository.pendingPage(context.ds, { region: scope, first, after, wantsTotal: selects(info, 'totalCount') });
+    const page = await regionPage(context, 'Query.actorChangeProposals', args, 'La liste des propositions de modification');
+    return ProposalRepository.pendingPage(context.ds, { ...page, wantsTotal: selects(info, 'totalCount') });
   }
 
   @FieldResolver(() => [ProposedChange], { description: 'Les champs proposés, valeur actuelle et valeur proposée en clair' })
@@ -120,9 +117,10 @@ export class ActorPageResolver {
       'Propositions de modification en attente, les plus anciennes d’abord : visibles des analystes ARS d’une région où il agit et des ' +
       'administrateurs (ceux qui les acceptent) ; null pour les autres',
   })
-  async changeProposals(@Root() a: Actor, @Ctx() { user, loaders }: Context): Promise<ActorChangeProposal[] | null> {
-    if (!user || (user.role !== UserRole.ADMIN && user.role !== UserRole.ANALYST)) return null;
-    if (!ActorPermissions.canReview(user, { id: a.id, reach: await loaders.actorReach.load(a.id) })) return null;
-    return loaders.actorChangeProposals.load(a.id);
+  async changeProposals(@Root() a: Actor, @Ctx() context: Context): Promise<ActorChangeProposal[] | null> {
+    const { user } = context;
+    const mayAny = !!user && (user.role === UserRole.ADMIN || user.role === UserRole.ANALYST);
+    if (!(await viewerPasses(context, a.id, mayAny, 'canReview'))) return null;
+    return context.loaders.actorChangeProposals.load(a.id);
   }
 }
