@@ -3,7 +3,6 @@ import { beforeAll, expect, it } from 'vitest';
 import { DEMO_ACCOUNTS, seedDemoAccounts } from '../../seeds/accounts.js';
 import { describeInBrowser, logInThroughForm, SHOTS } from '../helpers/browser.js';
 import { axeViolations } from '../helpers/axe.js';
-import { ok } from '../helpers/factories.js';
 
 const SOURCE = 'test:e2e/duplicate-dismissal.test.ts';
 const ADMIN = DEMO_ACCOUNTS.find((a) => a.role === 'ADMIN')!;
@@ -28,23 +27,19 @@ describeInBrowser('« Pas un doublon » on the duplicates page in a real browser
     // The seed's addresses: the longer one wraps, which once pushed the other « Fiche à garder » choice down.
     const create = async (name: string, communeCode: string, address: string) =>
       (
-        await ok(
-          session.server.admin.gql(`mutation ($input: CreateActorInput!) { createActor(input: $input) { id } }`, {
-            input: {
-              name,
-              kind: 'ETABLISSEMENT_MEDICO_SOCIAL',
-              sector: 'MEDICO_SOCIAL',
-              themes: ['sante-mentale'],
-              territories: [{ level: 'COMMUNE', code: communeCode }],
-              communeCode,
-              address,
-              email: 'bapu-marseille@wanadoo.fr',
-              website: 'https://bapuaixmarseille.fr/',
-              source: SOURCE,
-            },
-          }),
-        )
-      ).createActor.id as string;
+        await session.server.createActor({
+          name,
+          kind: 'ETABLISSEMENT_MEDICO_SOCIAL',
+          sector: 'MEDICO_SOCIAL',
+          themes: ['sante-mentale'],
+          territories: [{ level: 'COMMUNE', code: communeCode }],
+          communeCode,
+          address,
+          email: 'bapu-marseille@wanadoo.fr',
+          website: 'https://bapuaixmarseille.fr/',
+          source: SOURCE,
+        })
+      ).id;
     id.marseille = await create(MARSEILLE, '13055', '93 Bd Camille Flammarion 13004 Marseille');
     id.aix = await create(AIX, '13001', 'Aix-en-Provence Cité U des gazelles – Pavillon 7 31 Av. Jules Ferry 13090 Aix-en-Provence');
   });

@@ -28,21 +28,17 @@ describeInBrowser('« Doublons possibles » and the merge in a real browser (Chr
     await seedDemoAccounts(session.server.ds, () => {});
     const create = async (name: string, extra: Record<string, unknown>) =>
       (
-        await ok(
-          session.server.admin.gql(`mutation ($input: CreateActorInput!) { createActor(input: $input) { id } }`, {
-            input: {
-              name,
-              kind: 'ASSOCIATION',
-              sector: 'SOCIAL',
-              themes: ['parentalite'],
-              territories: [MEUSE],
-              communeCode: VERDUN,
-              source: SOURCE,
-              ...extra,
-            },
-          }),
-        )
-      ).createActor.id as string;
+        await session.server.createActor({
+          name,
+          kind: 'ASSOCIATION',
+          sector: 'SOCIAL',
+          themes: ['parentalite'],
+          territories: [MEUSE],
+          communeCode: VERDUN,
+          source: SOURCE,
+          ...extra,
+        })
+      ).id;
     id.removed = await create(REMOVED, { siren: '732829320' });
     id.kept = await create(KEPT, { siret: '73282932000074', website: 'https://maison-familles.example.fr' });
   });

@@ -1,7 +1,8 @@
 import 'reflect-metadata';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ok, regionalAnalysts, TEST_PASSWORD } from '../helpers/factories.js';
-import { type CookieClient, errorCodes, startTestServer, type TestServer } from '../helpers/server.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ok, TEST_PASSWORD } from '../helpers/factories.js';
+import { type CookieClient, errorCodes } from '../helpers/server.js';
+import { moderationFile } from '../helpers/moderation-file.js';
 import { allPages } from '../helpers/pages.js';
 
 /**
@@ -9,12 +10,9 @@ import { allPages } from '../helpers/pages.js';
  * only local presence of one of their themes in some commune. Checked against the same definition
  * recomputed from the actors and their coverage rows, without the maintained aggregates the query reads.
  */
-const SOURCE = 'test:actors-to-verify.test.ts';
-const DOMAIN = '@test-actors-to-verify.local';
+const file = moderationFile('actors-to-verify');
+const { SOURCE, DOMAIN } = file;
 
-let server: TestServer;
-let analyst44: CookieClient;
-let analyst11: CookieClient;
 let member: CookieClient;
 const ids: Record<string, string> = {};
 
@@ -47,7 +45,7 @@ async function list(client: CookieClient, variables: Record<string, unknown> = {
  * is exactly one and its record is stale (18 months), it is to be checked.
  */
 async function truth(region: string | null) {
-  const rows: { id: string; communes: number; population: string; themes: string[] }[] = await server.ds.query(
+  const rows: { id: string; communes: number; population: string; themes: string[] }[] = await file.server.ds.query(
     `WITH present AS (
        SELECT cc.commune_code, a.id, a.verified_at, k FROM coverage_commune cc
        JOIN actor a ON a.id = cc.actor_id AND a.status = 'ACTIVE' AND a.review_status = 'VALIDATED'
@@ -71,9 +69,8 @@ async function truth(region: string | null) {
 const seen = (edges: Edge[]) => edges.map((e) => ({ id: e.node.id, communes: e.soleCommuneCount, population: e.solePopulation, themes: e.soleThemeCodes }));
 
 beforeAll(async () => {
-  server = await startTestServer();
   const create = async (key: string, input: Record<string, unknown>) => {
-    ids[key] = (await server.createActor({ kind: 'ASSOCIATION', sector: 'SANTE', source: SOURCE, name: `Vérif ${key}`, ...input })).id;
+    ids[key] = (await file.server.createActor({ kind: 'ASSOCIATION', sector: 'SANTE', source: SOURCE, name: `Vérif ${key}`, ...input })).id;
   };
   // Alone on addictions in Verdun, never confirmed: to check.
   await create('verdun', { themes: ['addictions'], communeCode: '55545' });
@@ -88,9 +85,9 @@ beforeAll(async () => {
   await create('grandEst', { themes: ['parentalite'], territories: [{ level: 'REGION', code: '44' }] });
   // Seine-Saint-Denis, région 11.
   await create('saintDenis', { themes: ['addictions'], communeCode: '93066' });
-  await server.ds.query(`UPDATE actor SET verified_at = now() - interval '2 months' WHERE id = $1`, [ids.barLeDuc]);
-  ({ analyst44, analyst11 } = await regionalAnalysts(server, DOMAIN));
-  member = await server.signedIn({ email: `membre${DOMAIN}`, password: TEST_PASSWORD });
+  await file.server.ds.query(`UPDATE actor SET verified_at = now() - interval '2 months' WHERE id = $1`, [ids.barLeDuc]);
+  await file.signInAnalysts();
+  member = await file.server.signedIn({ email: `membre${DOMAIN}`, password: TEST_PASSWORD });
   // Pending (created by a member): counts nowhere, so neither to check nor hiding another.
   await ok(
     member.gql(`mutation ($input: CreateActorInput!) { createActor(input: $input) { id } }`, {
@@ -99,13 +96,9 @@ beforeAll(async () => {
   );
 });
 
-afterAll(async () => {
-  await server?.close();
-});
-
 describe('the records to check', () => {
   it('should list to an analyst the stale records that are the only local presence of a theme in a commune of his région, largest population first', async () => {
-    const res = await list(analyst44);
+    const res = await list(file.analyst44);
     const expected = await truth('44');
     expect(seen(res.edges)).toEqual(expected);
     expect(res.totalCount).toBe(expected.length);
@@ -120,40 +113,40 @@ describe('the records to check', () => {
   });
 
   it('should drop a record once someone confirms it, and bring it back when its confirmation is older than the threshold', async () => {
-    const { version } = (await ok(server.admin.gql(`query ($id: ID!) { actor(id: $id) { version } }`, { id: ids.verdun }))).actor;
-    await ok(analyst44.gql(`mutation ($id: ID!, $v: Int!) { confirmActorUpToDate(id: $id, version: $v) { id } }`, { id: ids.verdun, v: version }));
-    expect((await list(analyst44)).edges.map((e) => e.node.id)).not.toContain(ids.verdun);
-    await server.ds.query(`UPDATE actor SET verified_at = now() - interval '19 months' WHERE id = $1`, [ids.verdun]);
-    const back = await list(analyst44);
+    const { version } = (await ok(file.server.admin.gql(`query ($id: ID!) { actor(id: $id) { version } }`, { id: ids.verdun }))).actor;
+    await ok(file.analyst44.gql(`mutation ($id: ID!, $v: Int!) { confirmActorUpToDate(id: $id, version: $v) { id } }`, { id: ids.verdun, v: version }));
+    expect((await list(file.analyst44)).edges.map((e) => e.node.id)).not.toContain(ids.verdun);
+    await file.server.ds.query(`UPDATE actor SET verified_at = now() - interval '19 months' WHERE id = $1`, [ids.verdun]);
+    const back = await list(file.analyst44);
     expect(back.edges.map((e) => e.node.id)).toContain(ids.verdun);
     expect(seen(back.edges)).toEqual(await truth('44'));
   });
 
   it('should list every région to an administrator, and one région when he asks for it', async () => {
-    expect(seen((await list(server.admin)).edges)).toEqual(await truth(null));
-    const idf = await list(server.admin, { region: '11' });
+    expect(seen((await list(file.server.admin)).edges)).toEqual(await truth(null));
+    const idf = await list(file.server.admin, { region: '11' });
     expect(seen(idf.edges)).toEqual(await truth('11'));
     expect(idf.edges.map((e) => e.node.id)).toEqual([ids.saintDenis]);
-    expect(seen((await list(analyst11)).edges)).toEqual(await truth('11'));
+    expect(seen((await list(file.analyst11)).edges)).toEqual(await truth('11'));
   });
 
   it('should refuse the list to visitors and members, and another région’s to an analyst', async () => {
-    expect(errorCodes(await server.gql(LIST, {}))).toEqual(['UNAUTHENTICATED']);
+    expect(errorCodes(await file.server.gql(LIST, {}))).toEqual(['UNAUTHENTICATED']);
     const refused = await member.gql(LIST, {});
     expect(errorCodes(refused)).toEqual(['FORBIDDEN']);
     expect(refused.data).toBeNull();
-    expect(errorCodes(await analyst44.gql(LIST, { region: '11' }))).toEqual(['FORBIDDEN']);
-    expect(errorCodes(await analyst11.gql(`{ actorsToVerify(region: "44") { totalCount } }`))).toEqual(['FORBIDDEN']);
-    expect(errorCodes(await server.admin.gql(LIST, { region: '00' }))).toEqual(['BAD_USER_INPUT']);
+    expect(errorCodes(await file.analyst44.gql(LIST, { region: '11' }))).toEqual(['FORBIDDEN']);
+    expect(errorCodes(await file.analyst11.gql(`{ actorsToVerify(region: "44") { totalCount } }`))).toEqual(['FORBIDDEN']);
+    expect(errorCodes(await file.server.admin.gql(LIST, { region: '00' }))).toEqual(['BAD_USER_INPUT']);
   });
 
   it('should page with the cursor codec and refuse a forged cursor', async () => {
-    const all = (await list(server.admin)).edges.map((e) => e.node.id);
-    const pages = await allPages((after) => list(server.admin, { first: 1, after }));
+    const all = (await list(file.server.admin)).edges.map((e) => e.node.id);
+    const pages = await allPages((after) => list(file.server.admin, { first: 1, after }));
     const paged = pages.flatMap((page) => page.edges.map((e) => e.node.id));
     expect(paged).toEqual(all);
     for (const cursor of [Buffer.from(JSON.stringify(['1 OR 1=1', ids.verdun])).toString('base64url'), 'x']) {
-      expect(errorCodes(await server.admin.gql(LIST, { after: cursor }))).toEqual(['BAD_USER_INPUT']);
+      expect(errorCodes(await file.server.admin.gql(LIST, { after: cursor }))).toEqual(['BAD_USER_INPUT']);
     }
   });
 });

@@ -2,25 +2,23 @@ import 'reflect-metadata';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { demoVerifiedAt, seedDemoActors, seedPublicActors, seedStudentServices, STUDENT_SOURCE, STUDENT_SOURCE_DATE } from '../../seeds/actors.js';
 import { startApp } from '../helpers/app.js';
-import { ok, regionalAnalysts, TEST_PASSWORD } from '../helpers/factories.js';
-import { type CookieClient, errorCodes, startTestServer, type TestServer } from '../helpers/server.js';
+import { ok, TEST_PASSWORD } from '../helpers/factories.js';
+import { type CookieClient, errorCodes, type TestServer } from '../helpers/server.js';
+import { moderationFile } from '../helpers/moderation-file.js';
 
 /**
  * Freshness (Actor.verifiedAt, Actor.isStale): the date someone responsible confirmed the record.
  * Only its representatives, ARS analysts of a région where it acts and administrators move it
  * (confirmActorUpToDate, or validateActor); a save, an import or a seed reload never does.
  */
-const SOURCE = 'test:freshness.test.ts';
-const DOMAIN = '@test-freshness.local';
+const file = moderationFile('freshness');
+const { SOURCE, DOMAIN } = file;
 
-let server: TestServer;
 let representative: CookieClient;
 let stranger: CookieClient;
-let analyst44: CookieClient;
-let analyst11: CookieClient;
 let meuse: string;
 
 const CONFIRM = `mutation ($id: ID!, $v: Int!) { confirmActorUpToDate(id: $id, version: $v) { verifiedAt isStale version updatedAt } }`;
@@ -36,20 +34,19 @@ interface Freshness {
   viewerCanConfirm: boolean;
 }
 
-const read = async (id: string, client: { gql: TestServer['gql'] } = server) => (await ok<{ actor: Freshness }>(client.gql(FRESHNESS, { id }))).actor;
+const read = async (id: string, client: { gql: TestServer['gql'] } = file.server) => (await ok<{ actor: Freshness }>(client.gql(FRESHNESS, { id }))).actor;
 
 /** verified_at as stored, to the microsecond (the API gives milliseconds). */
 const stored = async (id: string): Promise<string | null> => {
-  const [row] = await server.ds.query<{ v: string | null }[]>(`SELECT verified_at::text AS v FROM actor WHERE id = $1`, [id]);
+  const [row] = await file.server.ds.query<{ v: string | null }[]>(`SELECT verified_at::text AS v FROM actor WHERE id = $1`, [id]);
   return row.v;
 };
 
-const setVerified = (id: string, expression: string) => server.ds.query(`UPDATE actor SET verified_at = ${expression} WHERE id = $1`, [id]);
+const setVerified = (id: string, expression: string) => file.server.ds.query(`UPDATE actor SET verified_at = ${expression} WHERE id = $1`, [id]);
 
 beforeAll(async () => {
-  server = await startTestServer();
   meuse = (
-    await server.createActor({
+    await file.server.createActor({
       name: 'Fraîcheur Association de Verdun',
       kind: 'ASSOCIATION',
       sector: 'SANTE',
@@ -58,13 +55,9 @@ beforeAll(async () => {
       source: SOURCE,
     })
   ).id;
-  representative = await server.signedIn({ email: `representant${DOMAIN}`, password: TEST_PASSWORD, actorIds: [meuse] });
-  stranger = await server.signedIn({ email: `autre${DOMAIN}`, password: TEST_PASSWORD });
-  ({ analyst44, analyst11 } = await regionalAnalysts(server, DOMAIN));
-});
-
-afterAll(async () => {
-  await server?.close();
+  representative = await file.server.signedIn({ email: `representant${DOMAIN}`, password: TEST_PASSWORD, actorIds: [meuse] });
+  stranger = await file.server.signedIn({ email: `autre${DOMAIN}`, password: TEST_PASSWORD });
+  await file.signInAnalysts();
 });
 
 describe('confirming that a record is up to date', () => {
@@ -76,9 +69,9 @@ describe('confirming that a record is up to date', () => {
   it('should let a representative confirm the record: verifiedAt moves to now, the version and updatedAt do not', async () => {
     const before = await read(meuse, representative);
     expect(before.viewerCanConfirm).toBe(true);
-    const [{ t0 }]: { t0: Date }[] = await server.ds.query(`SELECT now() AS t0`);
+    const [{ t0 }]: { t0: Date }[] = await file.server.ds.query(`SELECT now() AS t0`);
     const confirmed = (await ok(representative.gql(CONFIRM, { id: meuse, v: before.version }))).confirmActorUpToDate;
-    const [{ t1 }]: { t1: Date }[] = await server.ds.query(`SELECT now() AS t1`);
+    const [{ t1 }]: { t1: Date }[] = await file.server.ds.query(`SELECT now() AS t1`);
     expect(confirmed).toMatchObject({ isStale: false, version: before.version, updatedAt: before.updatedAt });
     const at = Date.parse(confirmed.verifiedAt);
     expect(at).toBeGreaterThanOrEqual(new Date(t0).getTime() - 1);
@@ -88,7 +81,7 @@ describe('confirming that a record is up to date', () => {
   it('should not let a visitor or a member confirm an actor it does not represent', async () => {
     const before = await stored(meuse);
     const { version } = await read(meuse);
-    const visitor = await server.gql(CONFIRM, { id: meuse, v: version });
+    const visitor = await file.server.gql(CONFIRM, { id: meuse, v: version });
     expect(errorCodes(visitor)).toEqual(['UNAUTHENTICATED']);
     expect(visitor.data).toBeNull();
     const member = await stranger.gql(CONFIRM, { id: meuse, v: version });
@@ -104,11 +97,11 @@ describe('confirming that a record is up to date', () => {
   it('should let an analyst of its région confirm it, not an analyst of another région', async () => {
     await setVerified(meuse, 'NULL');
     const { version } = await read(meuse);
-    expect((await read(meuse, analyst11)).viewerCanConfirm).toBe(false);
-    expect(errorCodes(await analyst11.gql(CONFIRM, { id: meuse, v: version }))).toEqual(['FORBIDDEN']);
+    expect((await read(meuse, file.analyst11)).viewerCanConfirm).toBe(false);
+    expect(errorCodes(await file.analyst11.gql(CONFIRM, { id: meuse, v: version }))).toEqual(['FORBIDDEN']);
     expect(await stored(meuse)).toBeNull();
-    expect((await read(meuse, analyst44)).viewerCanConfirm).toBe(true);
-    expect((await ok(analyst44.gql(CONFIRM, { id: meuse, v: version }))).confirmActorUpToDate.isStale).toBe(false);
+    expect((await read(meuse, file.analyst44)).viewerCanConfirm).toBe(true);
+    expect((await ok(file.analyst44.gql(CONFIRM, { id: meuse, v: version }))).confirmActorUpToDate.isStale).toBe(false);
     expect(await stored(meuse)).not.toBeNull();
   });
 
@@ -119,8 +112,8 @@ describe('confirming that a record is up to date', () => {
     expect(errorCodes(res)).toEqual(['CONFLICT']);
     expect(res.errors![0].extensions!.currentVersion).toBe(version);
     expect(await stored(meuse)).toBeNull();
-    expect(errorCodes(await server.admin.gql(CONFIRM, { id: '00000000-0000-4000-8000-000000000000', v: 1 }))).toEqual(['NOT_FOUND']);
-    expect(errorCodes(await server.admin.gql(CONFIRM, { id: 'pas-un-uuid', v: 1 }))).toEqual(['BAD_USER_INPUT']);
+    expect(errorCodes(await file.server.admin.gql(CONFIRM, { id: '00000000-0000-4000-8000-000000000000', v: 1 }))).toEqual(['NOT_FOUND']);
+    expect(errorCodes(await file.server.admin.gql(CONFIRM, { id: 'pas-un-uuid', v: 1 }))).toEqual(['BAD_USER_INPUT']);
   });
 });
 
@@ -133,7 +126,7 @@ describe('what does not move verifiedAt', () => {
     const after = await read(meuse);
     expect(after.verifiedAt).toBe(before.verifiedAt);
     expect(Date.parse(after.updatedAt)).toBeGreaterThan(Date.parse(before.updatedAt));
-    const sneaky = await server.admin.gql(UPDATE, { id: meuse, v: after.version, input: { description: 'x', verifiedAt: '2030-01-01T00:00:00Z' } });
+    const sneaky = await file.server.admin.gql(UPDATE, { id: meuse, v: after.version, input: { description: 'x', verifiedAt: '2030-01-01T00:00:00Z' } });
     expect(errorCodes(sneaky)).toEqual(['BAD_USER_INPUT']);
     expect(await stored(meuse)).toBe('2025-01-15 10:00:00+00');
   });
@@ -145,13 +138,13 @@ describe('what does not move verifiedAt', () => {
       `${meuse};Fraîcheur Association de Verdun;association;santé;vaccination;55545;Importée;2030-01-01;2030-01-01;2030-01-01`,
       ';Fraîcheur Association importée;association;santé;vaccination;55029;Importée;2030-01-01;2030-01-01;2030-01-01',
     ].join('\n');
-    const report = (await ok(server.admin.gql(IMPORT, { content: csv }))).importActors;
+    const report = (await ok(file.server.admin.gql(IMPORT, { content: csv }))).importActors;
     expect(report).toMatchObject({ created: 1, updated: 1, committed: true, problems: [] });
     expect(report.ignoredColumns).toEqual(['verified_at', 'verifiedAt', 'date_verification']);
     const after = await read(meuse);
     expect(after.version).toBe(before.version + 1);
     expect(await stored(meuse)).toBe('2025-01-15 10:00:00+00');
-    const [{ verified_at }]: { verified_at: Date | null }[] = await server.ds.query(
+    const [{ verified_at }]: { verified_at: Date | null }[] = await file.server.ds.query(
       `SELECT verified_at FROM actor WHERE name = 'Fraîcheur Association importée'`,
     );
     expect(verified_at).toBeNull();
@@ -172,10 +165,12 @@ describe('what does not move verifiedAt', () => {
     );
     const { id, version } = created.createActor;
     expect(created.createActor).toMatchObject({ verifiedAt: null, reviewStatus: 'PENDING_REVIEW' });
-    await ok(analyst44.gql(`mutation ($id: ID!, $v: Int) { validateActor(id: $id, version: $v) { id } }`, { id, v: version }));
+    await ok(file.analyst44.gql(`mutation ($id: ID!, $v: Int) { validateActor(id: $id, version: $v) { id } }`, { id, v: version }));
     const after = await read(id);
     expect(after).toMatchObject({ isStale: false, version });
-    const [{ fresh }]: { fresh: boolean }[] = await server.ds.query(`SELECT verified_at > now() - interval '1 minute' AS fresh FROM actor WHERE id = $1`, [id]);
+    const [{ fresh }]: { fresh: boolean }[] = await file.server.ds.query(`SELECT verified_at > now() - interval '1 minute' AS fresh FROM actor WHERE id = $1`, [
+      id,
+    ]);
     expect(fresh).toBe(true);
   });
 });
@@ -186,7 +181,7 @@ describe('staleness', () => {
     expect((await read(meuse)).isStale).toBe(false);
     await setVerified(meuse, `now() - interval '18 months' - interval '1 minute'`);
     expect((await read(meuse)).isStale).toBe(true);
-    expect((await ok(server.gql(`{ vocabulary { freshnessMonths } }`))).vocabulary.freshnessMonths).toBe(18);
+    expect((await ok(file.server.gql(`{ vocabulary { freshnessMonths } }`))).vocabulary.freshnessMonths).toBe(18);
   });
 
   it('should follow the configured threshold (FRESHNESS_MONTHS), which the vocabulary gives the client', async () => {
@@ -218,9 +213,9 @@ describe('seeded actors', () => {
           'c;Fraîcheur Partenaire parisien;association;santé;departement;75;vaccination;tout public;DGS-partenariats',
         ].join('\n'),
       );
-      await seedPublicActors(server.ds, () => {}, dir);
+      await seedPublicActors(file.server.ds, () => {}, dir);
       const dates = async () => {
-        const rows = await server.ds.query<{ name: string; d: string | null }[]>(
+        const rows = await file.server.ds.query<{ name: string; d: string | null }[]>(
           `SELECT name, verified_at::date::text AS d FROM actor WHERE name LIKE 'Fraîcheur %' AND source = 'documents-publics'`,
         );
         return Object.fromEntries(rows.map((r) => [r.name, r.d]));
@@ -231,9 +226,9 @@ describe('seeded actors', () => {
         'Fraîcheur Partenaire parisien': null,
       });
       // Confirmed since by someone responsible, and one row written before the column existed (NULL).
-      await server.ds.query(`UPDATE actor SET verified_at = '2026-11-02T09:00:00Z' WHERE name = 'Fraîcheur Réseau meusien'`);
-      await server.ds.query(`UPDATE actor SET verified_at = NULL WHERE name = 'Fraîcheur Collectif dionysien'`);
-      const again = await seedPublicActors(server.ds, () => {}, dir);
+      await file.server.ds.query(`UPDATE actor SET verified_at = '2026-11-02T09:00:00Z' WHERE name = 'Fraîcheur Réseau meusien'`);
+      await file.server.ds.query(`UPDATE actor SET verified_at = NULL WHERE name = 'Fraîcheur Collectif dionysien'`);
+      const again = await seedPublicActors(file.server.ds, () => {}, dir);
       expect(again).toMatchObject({ created: 0, existing: 3 });
       expect(await dates()).toEqual({
         'Fraîcheur Réseau meusien': '2026-11-02',
@@ -246,13 +241,15 @@ describe('seeded actors', () => {
   });
 
   it('should date the student services by their data file and the demonstration actors by a stated fictitious date', async () => {
-    const students = await seedStudentServices(server.ds, () => {});
+    const students = await seedStudentServices(file.server.ds, () => {});
     expect(students.created).toBeGreaterThan(0);
-    const rows: { d: string | null }[] = await server.ds.query(`SELECT verified_at::date::text AS d FROM actor WHERE source = $1`, [STUDENT_SOURCE]);
+    const rows: { d: string | null }[] = await file.server.ds.query(`SELECT verified_at::date::text AS d FROM actor WHERE source = $1`, [STUDENT_SOURCE]);
     expect(rows.map((r) => r.d)).toEqual(Array(students.created).fill(STUDENT_SOURCE_DATE));
 
-    await seedDemoActors(server.ds, () => {}, { departements: ['55'] });
-    const demo: { name: string; d: string }[] = await server.ds.query(`SELECT name, verified_at::date::text AS d FROM actor WHERE source = 'demo:repertoire'`);
+    await seedDemoActors(file.server.ds, () => {}, { departements: ['55'] });
+    const demo: { name: string; d: string }[] = await file.server.ds.query(
+      `SELECT name, verified_at::date::text AS d FROM actor WHERE source = 'demo:repertoire'`,
+    );
     expect(demo.length).toBeGreaterThan(5);
     for (const a of demo) expect(a.d, a.name).toBe(demoVerifiedAt(a.name));
     // Some fresh, some stale: the freshness figures have something to show.

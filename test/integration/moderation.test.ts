@@ -2,8 +2,9 @@ import 'reflect-metadata';
 import { VectorTile } from '@mapbox/vector-tile';
 import { PbfReader } from 'pbf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CookieClient, errorCodes, startTestServer, type TestAccount, type TestServer } from '../helpers/server.js';
-import { regionalAnalysts, TEST_PASSWORD } from '../helpers/factories.js';
+import { type CookieClient, errorCodes, type TestAccount, type TestServer } from '../helpers/server.js';
+import { moderationFile } from '../helpers/moderation-file.js';
+import { TEST_PASSWORD } from '../helpers/factories.js';
 import { countsBeforeAndAfterRebuild, DRIFT } from '../helpers/gap-drift.js';
 import { BAR_LE_DUC, MEUSE, VERDUN } from '../helpers/places.js';
 
@@ -14,13 +15,10 @@ import { BAR_LE_DUC, MEUSE, VERDUN } from '../helpers/places.js';
  * (PENDING_REVIEW), searchable but counted in no gap figure, until an ARS analyst of a région they
  * cover or an administrator validates them (server/actors/actor-review.ts).
  */
-const SOURCE = 'test:moderation.test.ts';
-const DOMAIN = '@test-moderation.local';
+const file = moderationFile('moderation');
+const { SOURCE, DOMAIN } = file;
 const THEME = 'vaccination';
 
-let server: TestServer;
-let analyst11: CookieClient;
-let analyst44: CookieClient;
 let member: CookieClient;
 let other: CookieClient;
 
@@ -47,7 +45,7 @@ function tileOf(lon: number, lat: number, z: number): [number, number] {
 async function figures(presence: 'ANY' | 'LOCAL' = 'ANY') {
   const filter = { themes: [THEME], presence };
   const meuse = { ...filter, scope: MEUSE };
-  const res = await server.gql(
+  const res = await file.server.gql(
     `query ($filter: GapFilterInput, $meuse: GapFilterInput, $live: GapFilterInput, $epci: GapFilterInput, $scopes: [TerritoryRefInput!]!, $graph: TerritoryRefInput!) {
       national: gaps(filter: $filter, first: 0) { totalCount gapPopulation }
       meuse: gaps(filter: $meuse, first: 5000, orderBy: NAME) { totalCount rows { territory { code } actorCount nearestActorKm } }
@@ -68,7 +66,7 @@ async function figures(presence: 'ANY' | 'LOCAL' = 'ANY') {
   );
   expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
   const [x, y] = tileOf(5.3876, 49.1598, 8);
-  const tile = await fetch(`${server.url}/tiles/coverage/8/${x}/${y}.mvt?zoom=8&filter=${encodeURIComponent(JSON.stringify(meuse))}`);
+  const tile = await fetch(`${file.server.url}/tiles/coverage/8/${x}/${y}.mvt?zoom=8&filter=${encodeURIComponent(JSON.stringify(meuse))}`);
   expect(tile.status).toBe(200);
   const layer = new VectorTile(new PbfReader(new Uint8Array(await tile.arrayBuffer()))).layers.coverage;
   const tileCounts = Array.from({ length: layer?.length ?? 0 }, (_, i) => layer.feature(i).properties)
@@ -82,7 +80,7 @@ const isGap = (f: Awaited<ReturnType<typeof figures>>, code: string) => f.meuse.
 
 /** Deletes a validated national actor: through one rebuild of the aggregates (its counts in every commune, row by row, are slow). */
 async function removeNational(id: string) {
-  await server.ds.transaction(async (m) => {
+  await file.server.ds.transaction(async (m) => {
     await m.query(`SET LOCAL app.gap_aggregates_deferred = 'on'`);
     await m.query(`DELETE FROM actor WHERE id = $1`, [id]);
     await m.query(`SELECT gap_rebuild()`);
@@ -96,17 +94,16 @@ async function history(client: { gql: TestServer['gql'] }, id: string) {
 }
 
 beforeAll(async () => {
-  server = await startTestServer();
-  const account = (who: string, more: Partial<TestAccount> = {}) => server.signedIn({ email: `${who}${DOMAIN}`, password: TEST_PASSWORD, ...more });
-  ({ analyst44, analyst11 } = await regionalAnalysts(server, DOMAIN));
+  const account = (who: string, more: Partial<TestAccount> = {}) => file.server.signedIn({ email: `${who}${DOMAIN}`, password: TEST_PASSWORD, ...more });
+  await file.signInAnalysts();
   member = await account('membre', { displayName: 'Membre inscrit' });
   other = await account('autre');
 });
 
 afterAll(async () => {
-  if (!server) return;
-  const drift = await server.ds.query(DRIFT);
-  await server.close();
+  if (!file.server) return;
+  const drift = await file.server.ds.query(DRIFT);
+  await file.close();
   expect(drift).toEqual([]);
 });
 
@@ -122,7 +119,7 @@ describe('a self-registered account writing the directory', () => {
       expect(isGap(before, VERDUN)).toBe(true);
 
       // A freshly signed-up member, through the API with variables, as the attacker did.
-      const fresh = server.client();
+      const fresh = file.server.client();
       const email = `attaquant${DOMAIN}`;
       expect(
         (
@@ -150,7 +147,7 @@ describe('a self-registered account writing the directory', () => {
       expect(reviewStatus).toBe('PENDING_REVIEW');
 
       // Still searchable, with its status…
-      const found = await server.gql(`query ($f: ActorFilter) { actors(filter: $f, first: 5) { edges { node { id reviewStatus } } } }`, {
+      const found = await file.server.gql(`query ($f: ActorFilter) { actors(filter: $f, first: 5) { edges { node { id reviewStatus } } } }`, {
         f: { coversCommune: VERDUN, text: 'Modtest Association nationale' },
       });
       expect(found.data.actors.edges).toEqual([{ node: { id, reviewStatus: 'PENDING_REVIEW' } }]);
@@ -158,7 +155,7 @@ describe('a self-registered account writing the directory', () => {
       expect(await figures()).toEqual(before);
 
       // Validated by an administrator, it counts as before the fix (so this test can fail).
-      const validated = await server.admin.gql(VALIDATE, { id, reason: 'Fédération connue' });
+      const validated = await file.server.admin.gql(VALIDATE, { id, reason: 'Fédération connue' });
       expect(validated.errors, JSON.stringify(validated.errors)).toBeUndefined();
       expect(validated.data.validateActor.reviewStatus).toBe('VALIDATED');
       const after = await figures();
@@ -198,7 +195,7 @@ describe('a self-registered account writing the directory', () => {
       expect(reviewStatus).toBe('PENDING_REVIEW');
       expect(await figures()).toEqual(before);
 
-      expect((await analyst44.gql(VALIDATE, { id, version })).data.validateActor).toEqual({ reviewStatus: 'VALIDATED', version });
+      expect((await file.analyst44.gql(VALIDATE, { id, version })).data.validateActor).toEqual({ reviewStatus: 'VALIDATED', version });
       const validated = await figures();
       expect(isGap(validated, BAR_LE_DUC)).toBe(false);
       expect(validated.national.totalCount).toBe(before.national.totalCount - 1);
@@ -222,9 +219,9 @@ describe('a self-registered account writing the directory', () => {
       ]);
       expect(seen.reviewHistory[2].reason).toMatch(/élargi/);
       // The history is for its representatives, analysts and administrators.
-      expect((await history(analyst11, id)).reviewHistory).toHaveLength(3);
-      expect((await history(server.admin, id)).reviewHistory).toHaveLength(3);
-      expect(await history(server, id)).toMatchObject({ reviewStatus: 'PENDING_REVIEW', reviewHistory: null });
+      expect((await history(file.analyst11, id)).reviewHistory).toHaveLength(3);
+      expect((await history(file.server.admin, id)).reviewHistory).toHaveLength(3);
+      expect(await history(file.server, id)).toMatchObject({ reviewStatus: 'PENDING_REVIEW', reviewHistory: null });
       expect((await history(other, id)).reviewHistory).toBeNull();
     },
   );
@@ -236,7 +233,7 @@ describe('a self-registered account writing the directory', () => {
         input: { name: 'Modtest Association verdunoise', kind: 'ASSOCIATION', sector: 'SANTE', themes: [THEME], communeCode: VERDUN, source: SOURCE },
       })
     ).data.createActor;
-    await server.admin.gql(VALIDATE, { id });
+    await file.server.admin.gql(VALIDATE, { id });
     const spread = await member.gql(UPDATE, {
       id,
       v: version,
@@ -255,19 +252,19 @@ describe('analysts writing the directory', () => {
       expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
       return res.data.createActor;
     };
-    const regional = await create(analyst44, 'Modtest Réseau Grand Est', { territories: [{ level: 'REGION', code: '44' }] });
-    const elsewhere = await create(analyst11, 'Modtest Association meusienne de Paris', { communeCode: VERDUN });
+    const regional = await create(file.analyst44, 'Modtest Réseau Grand Est', { territories: [{ level: 'REGION', code: '44' }] });
+    const elsewhere = await create(file.analyst11, 'Modtest Association meusienne de Paris', { communeCode: VERDUN });
     expect(regional.reviewStatus).toBe('PENDING_REVIEW');
     expect(elsewhere.reviewStatus).toBe('PENDING_REVIEW');
     expect(await figures()).toEqual(before);
 
-    const local = await create(analyst44, 'Modtest Association de Verdun', { communeCode: VERDUN });
+    const local = await create(file.analyst44, 'Modtest Association de Verdun', { communeCode: VERDUN });
     expect(local.reviewStatus).toBe('VALIDATED');
     const counted = await figures();
     expect(isGap(counted, VERDUN)).toBe(false);
 
     // Widened by the analyst himself: back to review, out of the figures.
-    const widened = await analyst44.gql(UPDATE, { id: local.id, v: local.version, input: { territories: [{ level: 'PAYS', code: 'FR' }] } });
+    const widened = await file.analyst44.gql(UPDATE, { id: local.id, v: local.version, input: { territories: [{ level: 'PAYS', code: 'FR' }] } });
     expect(widened.data.updateActor.reviewStatus).toBe('PENDING_REVIEW');
     expect(await figures()).toEqual(before);
   });
@@ -279,10 +276,12 @@ describe('analysts writing the directory', () => {
       `Modtest Import national;association;santé;${VERDUN};${THEME};pays:FR;${SOURCE}`,
       `Modtest Import Bar-le-Duc;association;santé;${BAR_LE_DUC};${THEME};commune:${BAR_LE_DUC};${SOURCE}`,
     ].join('\n');
-    const res = await analyst44.gql(IMPORT, { content: csv });
+    const res = await file.analyst44.gql(IMPORT, { content: csv });
     expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
     expect(res.data.importActors).toMatchObject({ created: 2, committed: true, problems: [] });
-    const statuses = await server.ds.query(`SELECT name, review_status FROM actor WHERE source = $1 AND name LIKE 'Modtest Import%' ORDER BY name`, [SOURCE]);
+    const statuses = await file.server.ds.query(`SELECT name, review_status FROM actor WHERE source = $1 AND name LIKE 'Modtest Import%' ORDER BY name`, [
+      SOURCE,
+    ]);
     expect(statuses).toEqual([
       { name: 'Modtest Import Bar-le-Duc', review_status: 'VALIDATED' },
       { name: 'Modtest Import national', review_status: 'PENDING_REVIEW' },
@@ -291,7 +290,7 @@ describe('analysts writing the directory', () => {
     expect(isGap(after, BAR_LE_DUC)).toBe(false);
     expect(after.national.totalCount).toBe(before.national.totalCount - 1);
     // The same file by an analyst of another région: both rows pending.
-    const again = await analyst11.gql(IMPORT, { content: csv.replaceAll('Modtest Import', 'Modtest Réimport') });
+    const again = await file.analyst11.gql(IMPORT, { content: csv.replaceAll('Modtest Import', 'Modtest Réimport') });
     expect(again.data.importActors).toMatchObject({ created: 2, committed: true });
     expect(await figures()).toEqual(after);
   });
@@ -308,29 +307,32 @@ describe('validating and rejecting', () => {
   });
 
   it('should refuse the decision to visitors, members and analysts of a région the actor does not cover', async () => {
-    const before = await history(server.admin, id);
-    expect(errorCodes(await server.gql(VALIDATE, { id }))).toEqual(['UNAUTHENTICATED']);
+    const before = await history(file.server.admin, id);
+    expect(errorCodes(await file.server.gql(VALIDATE, { id }))).toEqual(['UNAUTHENTICATED']);
     expect(errorCodes(await member.gql(VALIDATE, { id }))).toEqual(['FORBIDDEN']);
     expect(errorCodes(await other.gql(REJECT, { id, reason: 'Non' }))).toEqual(['FORBIDDEN']);
-    expect(errorCodes(await analyst11.gql(VALIDATE, { id }))).toEqual(['FORBIDDEN']);
-    expect(errorCodes(await analyst11.gql(REJECT, { id, reason: 'Non' }))).toEqual(['FORBIDDEN']);
-    expect(errorCodes(await analyst44.gql(VALIDATE, { id: "1' OR '1'='1" }))).toEqual(['BAD_USER_INPUT']);
-    expect(errorCodes(await analyst44.gql(VALIDATE, { id: '00000000-0000-4000-8000-000000000000' }))).toEqual(['NOT_FOUND']);
-    expect(errorCodes(await analyst44.gql(REJECT, { id, reason: '   ' }))).toEqual(['BAD_USER_INPUT']);
-    expect(errorCodes(await analyst44.gql(VALIDATE, { id, version: before.version - 1 }))).toEqual(['CONFLICT']);
-    expect(await history(server.admin, id)).toEqual(before);
+    expect(errorCodes(await file.analyst11.gql(VALIDATE, { id }))).toEqual(['FORBIDDEN']);
+    expect(errorCodes(await file.analyst11.gql(REJECT, { id, reason: 'Non' }))).toEqual(['FORBIDDEN']);
+    expect(errorCodes(await file.analyst44.gql(VALIDATE, { id: "1' OR '1'='1" }))).toEqual(['BAD_USER_INPUT']);
+    expect(errorCodes(await file.analyst44.gql(VALIDATE, { id: '00000000-0000-4000-8000-000000000000' }))).toEqual(['NOT_FOUND']);
+    expect(errorCodes(await file.analyst44.gql(REJECT, { id, reason: '   ' }))).toEqual(['BAD_USER_INPUT']);
+    expect(errorCodes(await file.analyst44.gql(VALIDATE, { id, version: before.version - 1 }))).toEqual(['CONFLICT']);
+    expect(await history(file.server.admin, id)).toEqual(before);
   });
 
   it('should give one decision and one CONFLICT to two simultaneous decisions', async () => {
-    const results = await Promise.all([analyst44.gql(REJECT, { id, reason: 'Doublon d’une association existante' }), server.admin.gql(VALIDATE, { id })]);
+    const results = await Promise.all([
+      file.analyst44.gql(REJECT, { id, reason: 'Doublon d’une association existante' }),
+      file.server.admin.gql(VALIDATE, { id }),
+    ]);
     const codes = results.map((r) => errorCodes(r)[0] ?? 'OK').sort();
     expect(codes).toEqual(['CONFLICT', 'OK']);
-    const h = await history(server.admin, id);
+    const h = await history(file.server.admin, id);
     expect(h.reviewHistory).toHaveLength(2);
     expect(['VALIDATED', 'REJECTED']).toContain(h.reviewStatus);
     // A decided actor is not decided again.
-    expect(errorCodes(await server.admin.gql(VALIDATE, { id }))).toEqual(['CONFLICT']);
-    expect(errorCodes(await server.admin.gql(REJECT, { id, reason: 'Encore' }))).toEqual(['CONFLICT']);
+    expect(errorCodes(await file.server.admin.gql(VALIDATE, { id }))).toEqual(['CONFLICT']);
+    expect(errorCodes(await file.server.admin.gql(REJECT, { id, reason: 'Encore' }))).toEqual(['CONFLICT']);
   });
 
   it('should keep a rejected actor searchable and out of the figures, until its representative changes it and it waits again', async () => {
@@ -340,10 +342,10 @@ describe('validating and rejecting', () => {
       })
     ).data.createActor;
     const before = await figures();
-    const rejected = await analyst44.gql(REJECT, { id: fresh.id, reason: 'Aucune activité de vaccination' });
+    const rejected = await file.analyst44.gql(REJECT, { id: fresh.id, reason: 'Aucune activité de vaccination' });
     expect(rejected.data.rejectActor.reviewStatus).toBe('REJECTED');
     expect(await figures()).toEqual(before);
-    const found = await server.gql(`query ($f: ActorFilter) { actors(filter: $f, first: 5) { edges { node { id reviewStatus } } } }`, {
+    const found = await file.server.gql(`query ($f: ActorFilter) { actors(filter: $f, first: 5) { edges { node { id reviewStatus } } } }`, {
       f: { coversCommune: BAR_LE_DUC, reviewStatuses: ['REJECTED'] },
     });
     expect(found.data.actors.edges).toContainEqual({ node: { id: fresh.id, reviewStatus: 'REJECTED' } });
@@ -355,8 +357,8 @@ describe('validating and rejecting', () => {
 
 describe('the aggregates', () => {
   it('should equal a full rebuild after every status change', async () => {
-    expect(await server.ds.query(DRIFT)).toEqual([]);
-    const { maintained, rebuilt } = await countsBeforeAndAfterRebuild(server.ds);
+    expect(await file.server.ds.query(DRIFT)).toEqual([]);
+    const { maintained, rebuilt } = await countsBeforeAndAfterRebuild(file.server.ds);
     expect(rebuilt).toBe(maintained);
   });
 });
