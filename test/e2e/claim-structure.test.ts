@@ -3,7 +3,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { axeViolations } from '../helpers/axe.js';
 import { SHOTS, describeInBrowser, launch, logInThroughForm } from '../helpers/browser.js';
-import { fixtures, MEUSE_CLSM, VERDUN_CPTS } from '../helpers/factories.js';
+import { fixtures, MEUSE_CLSM, ok, VERDUN_CPTS } from '../helpers/factories.js';
 
 /**
  * From sign-up to member, in the browser alone: a brand-new account opens a coalition, presses
@@ -174,5 +174,27 @@ describeInBrowser('claiming or declaring one’s structure, then joining a coali
     );
     expect(n).toBe(1);
     expect(await s.server.ds.query(`SELECT 1 FROM actor WHERE name = 'E2E Maison des familles (bis)'`)).toEqual([]);
+  });
+
+  it('keeps the server’s refusal on screen when the claim was withdrawn while its representative was deciding', async () => {
+    const claimant = await createUser('hesitant', 'MEMBER');
+    const { claimActor } = await ok<{ claimActor: { id: string } }>(
+      claimant.gql(`mutation ($a: ID!) { claimActor(actorId: $a, message: null) { id } }`, { a: actor.family }),
+    );
+    const context = await launch();
+    try {
+      const page = await context.newPage();
+      await logInThroughForm(page, { url: s.server.url, email: email('representant'), password: PASSWORD, name: 'Personne representant', back: '/compte' });
+      await page.getByTestId('claim-to-decide').filter({ hasText: 'Personne hesitant' }).waitFor();
+      // The claimant changes his mind while the page is open.
+      await ok(claimant.gql(`mutation ($id: ID!) { withdrawActorClaim(id: $id) { id } }`, { id: claimActor.id }));
+      await page.getByRole('button', { name: `Accepter la demande de Personne hesitant pour ${STRUCTURE}` }).click();
+      // The list read again no longer has the claim; the server's answer stays above it.
+      await page.getByTestId('claim-to-decide').filter({ hasText: 'Personne hesitant' }).waitFor({ state: 'detached' });
+      await page.getByText('Cette demande a déjà été traitée ou retirée : rechargez la page.').waitFor();
+      expect(await page.getByText('Personne hesitant représente maintenant').count()).toBe(0);
+    } finally {
+      await context.close();
+    }
   });
 });
