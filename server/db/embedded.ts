@@ -1,10 +1,10 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import { type Extension, PGlite } from '@electric-sql/pglite';
-import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
-import { unaccent } from '@electric-sql/pglite/contrib/unaccent';
-import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
-import { postgis } from '@electric-sql/pglite-postgis';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { EmbeddedOptions } from './embedded-server.js';
+import { logger } from '../logger.js';
 
 /** A PGlite + PostGIS database served on a loopback port, so the app reaches it through `pg`. */
 export interface EmbeddedDatabase {
@@ -14,8 +14,13 @@ export interface EmbeddedDatabase {
 
 /**
  * Starts PGlite with PostGIS, pg_trgm, unaccent and btree_gist, persisted in `dataDir`
- * (`memory://` for a throwaway one), and serves it on 127.0.0.1 on a free port.
- * PGlite is a single backend: the socket server multiplexes the pool's connections onto it.
+ * (`memory://` for a throwaway one), and serves it on 127.0.0.1 on a free port
+ * (embedded-server.ts), in a thread of its own.
+ *
+ * PGlite runs PostgreSQL in WebAssembly on the thread that created it. On the app's thread, the
+ * database's work and the app's (GraphQL, JSON, HTTP) took turns on one core whatever the machine
+ * had; here they run side by side, as with a native PostgreSQL. A start overlaps too: PGlite
+ * compiles its modules and reads its files while the app loads its own.
  * `postgisBundle`: another PostGIS file bundle than the package's (the tests' copies of a database
  * that already has the extension load a smaller one, postgis-bundle.ts).
  * `settings`: PostgreSQL settings for this start (`-c name=value`), after PGlite's own.
@@ -26,249 +31,95 @@ export async function startEmbeddedDatabase(
   postgisBundle?: URL,
   settings: Record<string, string> = {},
 ): Promise<EmbeddedDatabase> {
-  if (!dataDir.startsWith('memory://')) fs.mkdirSync(dataDir, { recursive: true });
-  const gis: Extension = postgisBundle
-    ? { name: postgis.name, setup: async (pg, opts) => ({ ...(await postgis.setup(pg, opts)), bundlePath: postgisBundle }) }
-    : postgis;
-  const db = await PGlite.create({
-    dataDir,
-    extensions: { postgis: gis, pg_trgm, unaccent, btree_gist },
-    startParams: [...PGlite.defaultStartParams, ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`])],
+  const options: EmbeddedOptions = { dataDir, maxConnections, postgisBundle: postgisBundle?.href, settings };
+  const worker = await databaseThread(options);
+  let stopping = false;
+  const started = new Promise<string>((resolve, reject) => {
+    worker.once('message', (message: { url?: string; error?: { message: string; stack?: string } }) => {
+      if (message.url) resolve(message.url);
+      else reject(threadError(message.error));
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`la base embarquée s'est arrêtée au démarrage (code ${code})`)));
   });
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections });
-  keepProtocolSequencesTogether((server as unknown as { queryQueue: QueryQueue }).queryQueue, db);
-  await server.start();
-  // After start() the server reports the port the OS gave it, as "host:port".
-  const conn = server.getServerConn();
+  let url: string;
+  try {
+    url = await started;
+  } catch (err) {
+    await worker.terminate();
+    throw err;
+  }
+  worker.removeAllListeners('exit');
+  worker.on('error', (err) => logger.error({ err }, 'embedded database thread failed'));
+  worker.on('exit', (code) => {
+    if (!stopping) logger.error({ code }, 'embedded database thread ended: the app has lost its database');
+  });
   return {
-    url: `postgres://postgres:postgres@${conn}/postgres`,
+    url,
     async stop() {
-      await server.stop();
-      await db.close();
+      if (stopping) return;
+      stopping = true;
+      const answer = new Promise<{ error?: { message: string } }>((resolve) => {
+        worker.on('message', (message: { stopped?: boolean; error?: { message: string } }) => {
+          if (message.stopped) resolve(message);
+        });
+        worker.once('exit', () => resolve({}));
+      });
+      worker.postMessage('stop');
+      const { error } = await answer;
+      await worker.terminate();
+      if (error) throw threadError(error);
     },
   };
 }
 
-/** The part of pglite-socket 0.2.11's (unexported) query queue that the fix below replaces. */
-interface QueryQueue {
-  queue: { handlerId: number; message: Uint8Array; resolve: (n: number) => void; reject: (e: unknown) => void; onData: (d: Uint8Array) => void }[];
-  processing: boolean;
-  lastHandlerId: number | null;
-  processQueue(): Promise<void>;
-  clearQueueForHandler(handlerId: number): void;
-  clearTransactionIfNeeded(handlerId: number): Promise<void>;
-}
-
-/** Extended-protocol messages after which the same connection's next message must follow (until Sync). */
-const IN_SEQUENCE = new Set([0x50 /* Parse */, 0x42 /* Bind */, 0x44 /* Describe */, 0x45 /* Execute */, 0x43 /* Close */, 0x48 /* Flush */]);
-const READY_FOR_QUERY = 0x5a;
-const QUERY = 0x51;
-const COPY_IN_RESPONSE = 0x47;
-const COPY_DONE = 0x63;
-const COPY_FAIL = 0x66;
-/** CopyInResponse: text format, no column formats (what `pg-copy-streams` waits for before it sends its data). */
-const COPY_IN_RESPONSE_MESSAGE = new Uint8Array([COPY_IN_RESPONSE, 0, 0, 0, 7, 0, 0, 0]);
-const COPY_FROM_STDIN = /^\s*COPY\s[\s\S]*\bFROM\s+STDIN\b/i;
-const PARSE = 0x50;
-const PARSE_COMPLETE = new Uint8Array([0x31, 0, 0, 0, 4]);
-
-/** The statement name of a Parse message (a C string after the type byte and the length). */
-function statementName(message: Uint8Array): string {
-  const end = message.indexOf(0, 5);
-  return end > 5 ? Buffer.from(message.subarray(5, end)).toString('utf8') : '';
-}
-const SYNC = new Uint8Array([0x53, 0, 0, 0, 4]);
-
 /**
- * Named statements (`pg`'s `{ name, text }`, see runPrepared in sql.ts) live in the single backend,
- * not in a connection: a second connection preparing the same name got « prepared statement
- * already exists ». The name being a hash of the text, its Parse is answered ParseComplete here.
- *
- * pglite-socket runs the messages of its connections one by one on the single PGlite backend and,
- * outside a transaction, in arrival order whatever the connection: the Parse, Bind, Execute, Sync
- * of two concurrent parameterized queries interleaved, so one connection's Bind replaced the other's
- * unnamed statement ("portal does not exist", "unnamed prepared statement does not exist") and
- * answers could reach the wrong connection (found by `npm run loadtest` on the embedded database:
- * wrong results, acknowledged writes missing). Here a connection that has started an
- * extended-protocol sequence keeps the backend until its Sync, as it already does inside a
- * transaction; and a failing message no longer leaves the queue stopped for good.
- *
- * PGlite also answers an error inside an extended-protocol sequence (the unique violation of an
- * Execute, any Parse in an aborted transaction) with ErrorResponse *and* ReadyForQuery, then a
- * second ReadyForQuery for the Sync. `pg` took the first as the end of the failed query and sent the
- * next one (TypeORM's ROLLBACK), which the second then ended before its own answer came: from then
- * on every query of that connection got the answer of the one before (« Acteur introuvable », null
- * results, QueryRunnerProviderAlreadyReleasedError; found with concurrent requestMembership hitting
- * the membership unique index, test/integration/embedded-concurrency.test.ts). PostgreSQL sends
- * ReadyForQuery only for Sync or a simple Query: the one PGlite adds to another message is dropped.
- *
- * A connection that closes while it holds the backend (mid-sequence or in a transaction) has it
- * released by this same loop: a Sync ends the sequence (PGlite skips everything until one after an
- * error), a ROLLBACK ends the transaction, before any other connection's message runs in it.
- *
- * `COPY … FROM STDIN` (the seed's bulk loads, pg-copy-streams): PGlite cannot resume a copy started
- * in an earlier call (« protocol synchronization was lost »), so the Query, its CopyData and its
- * CopyDone or CopyFail must reach it in one call. The Query is answered here with the CopyInResponse
- * the client waits for before sending its rows, the copy is kept until it ends, then run at once
- * (PGlite's own CopyInResponse dropped from the answer); the same approach as pglite#1028.
+ * The thread, on the compiled worker: dist/ once built; where the app runs from its TypeScript
+ * sources (`npm run dev`, the tests), the worker's two files compiled once by SWC, as the build
+ * does, into node_modules/.cache. Not through SWC's loader in the thread: registered in every new
+ * thread of a process, it brought the test processes down (« Worker exited unexpectedly » at their
+ * third database).
  */
-function keepProtocolSequencesTogether(q: QueryQueue, db: PGlite): void {
-  let midSequence = false;
-  /** Named statements prepared on the backend (by any connection). */
-  const prepared = new Set<string>();
-  /** Connections closed while they might hold the backend. */
-  const gone = new Set<number>();
-  /** The connection whose message PGlite is running. */
-  let inFlight: number | null = null;
-  /** Connections in the middle of a `COPY … FROM STDIN`: its messages so far, the Query first. */
-  const copies = new Map<number, Uint8Array[]>();
-  const run = (message: Uint8Array, onData: (d: Uint8Array) => void) => db.runExclusive(() => db.execProtocolRawStream(message, { onRawData: onData }));
-  q.processQueue = async function processQueue(this: QueryQueue) {
-    if (this.processing) return;
-    if (this.queue.length === 0 && !(this.lastHandlerId !== null && gone.has(this.lastHandlerId))) return;
-    this.processing = true;
-    try {
-      for (;;) {
-        const last = this.lastHandlerId;
-        if (last !== null && gone.has(last)) {
-          try {
-            if (midSequence) await run(SYNC, () => {});
-            if (db.isInTransaction()) await run(simpleQuery('ROLLBACK'), () => {});
-          } catch {
-            // Nobody is left to tell; the next message meets PGlite in whatever state it failed.
-          } finally {
-            midSequence = false;
-            gone.delete(last);
-            this.lastHandlerId = null;
-          }
-          continue;
-        }
-        if (this.queue.length === 0) break;
-        let item;
-        if ((midSequence || db.isInTransaction()) && last !== null) {
-          const i = this.queue.findIndex((m) => m.handlerId === last);
-          if (i === -1) break; // its next message has not arrived yet: enqueue() calls us again
-          item = this.queue.splice(i, 1)[0];
-        } else item = this.queue.shift()!;
-        const copy = copies.get(item.handlerId);
-        if (copy || (item.message[0] === QUERY && COPY_FROM_STDIN.test(queryText(item.message)))) {
-          this.lastHandlerId = item.handlerId;
-          if (!copy) {
-            copies.set(item.handlerId, [item.message]);
-            item.onData(COPY_IN_RESPONSE_MESSAGE);
-            item.resolve(COPY_IN_RESPONSE_MESSAGE.length);
-            continue;
-          }
-          copy.push(item.message);
-          if (item.message[0] !== COPY_DONE && item.message[0] !== COPY_FAIL) {
-            item.resolve(0);
-            continue;
-          }
-          copies.delete(item.handlerId);
-          item = { ...item, message: Buffer.concat(copy), onData: withoutMessages(item.onData, COPY_IN_RESPONSE) };
-        }
-        const inSequence = IN_SEQUENCE.has(item.message[0]);
-        const forward = inSequence ? withoutMessages(item.onData, READY_FOR_QUERY) : item.onData;
-        const name = item.message[0] === PARSE ? statementName(item.message) : '';
-        if (name && prepared.has(name)) {
-          // Already prepared on the one backend by another connection: the same text (its name is its hash).
-          item.onData(PARSE_COMPLETE);
-          midSequence = true;
-          this.lastHandlerId = item.handlerId;
-          item.resolve(PARSE_COMPLETE.length);
-          continue;
-        }
-        let bytes = 0;
-        let first: number | undefined;
-        inFlight = item.handlerId;
-        try {
-          await run(item.message, (d: Uint8Array) => {
-            if (bytes === 0 && d.length > 0) first = d[0];
-            bytes += d.length;
-            forward(d);
-          });
-          if (name && first === PARSE_COMPLETE[0]) prepared.add(name);
-        } catch (err) {
-          midSequence = false;
-          item.reject(err);
-          continue;
-        } finally {
-          inFlight = null;
-        }
-        midSequence = inSequence;
-        this.lastHandlerId = item.handlerId;
-        item.resolve(bytes);
+async function databaseThread(workerData: EmbeddedOptions): Promise<Worker> {
+  const compiled = import.meta.url.endsWith('.ts') ? await compiledFromSources() : new URL('./embedded-worker.js', import.meta.url);
+  // No loader flags of the app's (`npm run dev` runs with SWC's): the thread runs compiled JavaScript.
+  return new Worker(compiled, { workerData, execArgv: [] });
+}
+
+const WORKER_SOURCES = ['embedded-worker.ts', 'embedded-server.ts'];
+let compiling: Promise<URL> | undefined;
+
+/** The worker's files compiled from their sources, under a name that is the hash of those sources. */
+function compiledFromSources(): Promise<URL> {
+  compiling ??= (async () => {
+    const sources = WORKER_SOURCES.map((file) => fileURLToPath(new URL(file, import.meta.url)));
+    const texts = sources.map((file) => fs.readFileSync(file, 'utf8'));
+    const key = createHash('sha256').update(texts.join('\0')).digest('hex').slice(0, 16);
+    const dir = fileURLToPath(new URL(`../../node_modules/.cache/repertoire-embedded-worker/${key}`, import.meta.url));
+    if (!fs.existsSync(path.join(dir, 'embedded-worker.js'))) {
+      const { transform } = await import('@swc-node/core');
+      const { readDefaultTsConfig, tsCompilerOptionsToSwcConfig } = await import('@swc-node/register/read-default-tsconfig');
+      const options = readDefaultTsConfig(fileURLToPath(new URL('../../tsconfig.build.json', import.meta.url)));
+      // Written aside, then moved into place: two test processes may compile at once.
+      const scratch = `${dir}-${process.pid}-${Date.now()}`;
+      fs.mkdirSync(scratch, { recursive: true });
+      for (const [i, file] of sources.entries()) {
+        const { code } = await transform(texts[i], file, tsCompilerOptionsToSwcConfig(options, file));
+        fs.writeFileSync(path.join(scratch, WORKER_SOURCES[i].replace(/\.ts$/, '.js')), code);
       }
-    } finally {
-      this.processing = false;
-    }
-  };
-  const clear = q.clearQueueForHandler.bind(q);
-  q.clearQueueForHandler = (handlerId: number) => {
-    // A connection gone in the middle of a sequence or a transaction must not keep the backend,
-    // nor leave it in its sequence or transaction: processQueue() releases it (see above).
-    if (q.lastHandlerId === handlerId || inFlight === handlerId) gone.add(handlerId);
-    copies.delete(handlerId);
-    clear(handlerId);
-  };
-  // pglite-socket's version sent ROLLBACK outside the queue, racing with the message in progress,
-  // and without the Sync PGlite waits for after an error: the next connection's query then ran in
-  // the aborted transaction (« current transaction is aborted »).
-  q.clearTransactionIfNeeded = async () => {
-    await q.processQueue();
-  };
-}
-
-/** A simple-protocol Query message. */
-function simpleQuery(sql: string): Uint8Array {
-  const text = Buffer.from(`${sql}\0`);
-  const msg = Buffer.alloc(5 + text.length);
-  msg[0] = 0x51;
-  msg.writeInt32BE(4 + text.length, 1);
-  text.copy(msg, 5);
-  return msg;
-}
-
-/** The SQL text of a simple-protocol Query message. */
-function queryText(message: Uint8Array): string {
-  return Buffer.from(message.subarray(5, Math.min(message.length, 5 + 200))).toString('utf8');
-}
-
-/**
- * Passes a message's answer on without its messages of `type` (ReadyForQuery, CopyInResponse),
- * following the message framing (type byte, int32 length including itself) across the chunks PGlite streams.
- */
-function withoutMessages(onData: (d: Uint8Array) => void, type: number): (d: Uint8Array) => void {
-  const header = new Uint8Array(5);
-  let headerLength = 0;
-  let remaining = 0;
-  let dropping = false;
-  return (chunk) => {
-    const aligned = headerLength === 0;
-    let dropped = false;
-    const parts: Uint8Array[] = [];
-    let i = 0;
-    while (i < chunk.length) {
-      if (remaining > 0) {
-        const n = Math.min(remaining, chunk.length - i);
-        if (dropping) dropped = true;
-        else parts.push(chunk.subarray(i, i + n));
-        remaining -= n;
-        i += n;
-        continue;
+      try {
+        fs.renameSync(scratch, dir);
+      } catch {
+        fs.rmSync(scratch, { recursive: true, force: true }); // the other one was first: same files
       }
-      const n = Math.min(5 - headerLength, chunk.length - i);
-      header.set(chunk.subarray(i, i + n), headerLength);
-      headerLength += n;
-      i += n;
-      if (headerLength < 5) break;
-      headerLength = 0;
-      dropping = header[0] === type;
-      if (dropping) dropped = true;
-      else parts.push(header.slice());
-      remaining = new DataView(header.buffer).getInt32(1) - 4;
     }
-    if (aligned && headerLength === 0 && !dropped) onData(chunk);
-    else if (parts.length > 0) onData(Buffer.concat(parts));
-  };
+    return pathToFileURL(path.join(dir, 'embedded-worker.js'));
+  })();
+  return compiling;
+}
+
+function threadError(error: { message: string; stack?: string } | undefined): Error {
+  const err = new Error(error?.message ?? 'la base embarquée n’a pas démarré');
+  if (error?.stack) err.stack = error.stack;
+  return err;
 }
