@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SHOTS, hasChromium, newBrowser } from '../helpers/browser.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -51,6 +51,48 @@ describe.skipIf(!hasChromium)('account page: sessions and password in real brows
   }
 
   const items = (p: Page) => p.getByTestId('session');
+
+  it('stays signed in when the page’s first « me », sent before the log-in, answers after it', async () => {
+    // An account of its own: the other tests count the sessions of theirs.
+    const email = `rapide${DOMAIN}`;
+    const api = server.client();
+    const up = await api.gql(`mutation ($input: SignUpInput!) { signUp(input: $input) { id } }`, {
+      input: { email, password: PASSWORD, displayName: 'Personne rapide' },
+    });
+    expect(up.errors, JSON.stringify(up.errors)).toBeUndefined();
+    const context = await newBrowser();
+    try {
+      const p = await context.newPage();
+      // The page's first `me` (sent at start, before the log-in) is held back until the log-in is
+      // done, then answered as the server answered it: nobody signed in.
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let heldRequest: Request | undefined;
+      await p.route('**/graphql', async (route) => {
+        if (heldRequest || !(route.request().postData() ?? '').includes('query Me')) return route.continue();
+        heldRequest = route.request();
+        await held;
+        await route.fulfill({ json: { data: { me: null } } });
+      });
+      await p.goto(`${server.url}/connexion?retour=%2Fcompte`);
+      await p.getByRole('heading', { name: 'Créer un compte' }).waitFor();
+      await p.locator('#login-email').fill(email);
+      await p.locator('#login-password').fill(PASSWORD);
+      await p.getByRole('button', { name: 'Se connecter' }).click();
+      await expect.poll(() => p.getByTestId('who').textContent()).toContain('Personne rapide');
+      expect(heldRequest).toBeDefined();
+      const finished = p.waitForEvent('requestfinished', (r) => r === heldRequest);
+      release();
+      await finished;
+      // The late anonymous answer has reached the page: the page still shows the account.
+      await p.evaluate(() => new Promise((resolve) => setTimeout(resolve, 300)));
+      expect(await p.getByTestId('who').textContent()).toContain('Personne rapide');
+      await p.waitForURL(`${server.url}/compte`);
+      await p.getByTestId('session').first().waitFor();
+    } finally {
+      await context.close();
+    }
+  });
 
   it('lists both browsers’ sessions, each page marking its own as « cette session »', async () => {
     await logIn(a, '%2Fcompte');
