@@ -19,7 +19,7 @@ const STRUCTURE = 'E2E Maison des familles du Verdunois';
 const FAMILY_RNA = 'W551000777';
 
 describeInBrowser('claiming or declaring one’s structure, then joining a coalition (Chromium)', (s) => {
-  const { actor, coalition, users, createActors, createUser, createCoalition, email } = fixtures(() => s.server, {
+  const { actor, coalition, users, createActor, createActors, createUser, createCoalition, email } = fixtures(() => s.server, {
     source: SOURCE,
     domain: DOMAIN,
     password: PASSWORD,
@@ -177,18 +177,22 @@ describeInBrowser('claiming or declaring one’s structure, then joining a coali
   });
 
   it('keeps the server’s refusal on screen when the claim was withdrawn while its representative was deciding', async () => {
+    // A structure of its own with one representative: once the claim is gone, his list is empty
+    // (and « Mon compte » hides an empty list).
+    await createActor('solo', { ...VERDUN_CPTS, name: 'E2E Claims CPTS sans autre demande' });
+    await createUser('solo-rep', 'MEMBER', ['solo']);
     const claimant = await createUser('hesitant', 'MEMBER');
     const { claimActor } = await ok<{ claimActor: { id: string } }>(
-      claimant.gql(`mutation ($a: ID!) { claimActor(actorId: $a, message: null) { id } }`, { a: actor.family }),
+      claimant.gql(`mutation ($a: ID!) { claimActor(actorId: $a, message: null) { id } }`, { a: actor.solo }),
     );
     const context = await launch();
     try {
       const page = await context.newPage();
-      await logInThroughForm(page, { url: s.server.url, email: email('representant'), password: PASSWORD, name: 'Personne representant', back: '/compte' });
+      await logInThroughForm(page, { url: s.server.url, email: email('solo-rep'), password: PASSWORD, name: 'Personne solo-rep', back: '/compte' });
       await page.getByTestId('claim-to-decide').filter({ hasText: 'Personne hesitant' }).waitFor();
       // The claimant changes his mind while the page is open.
       await ok(claimant.gql(`mutation ($id: ID!) { withdrawActorClaim(id: $id) { id } }`, { id: claimActor.id }));
-      await page.getByRole('button', { name: `Accepter la demande de Personne hesitant pour ${STRUCTURE}` }).click();
+      await page.getByRole('button', { name: 'Accepter la demande de Personne hesitant pour E2E Claims CPTS sans autre demande' }).click();
       // The list read again no longer has the claim; the server's answer stays above it.
       await page.getByTestId('claim-to-decide').filter({ hasText: 'Personne hesitant' }).waitFor({ state: 'detached' });
       await page.getByText('Cette demande a déjà été traitée ou retirée : rechargez la page.').waitFor();
