@@ -95,4 +95,26 @@ describeInBrowser('« Doublons possibles » and the merge in a real browser (Chr
       await context.close();
     }
   });
+
+  it('keeps the menu still while the moderation count loads: « Doublons » does not move under the pointer', async () => {
+    const context = await newBrowser();
+    try {
+      const page = await context.newPage();
+      // The header's moderation count is held back until the page is signed in and drawn.
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      await page.route('**/graphql', async (route) => {
+        if ((route.request().postData() ?? '').includes('query ReviewCount')) await held;
+        await route.continue();
+      });
+      await logInThroughForm(page, { url: session.server.url, email: ADMIN.email, password: ADMIN.password, name: ADMIN.displayName });
+      const link = page.getByTestId('duplicates-link');
+      const before = await link.boundingBox();
+      release();
+      await expect.poll(() => page.getByTestId('moderation-link').innerText()).toMatch(/Modération\s*\d/);
+      expect(await link.boundingBox()).toEqual(before);
+    } finally {
+      await context.close();
+    }
+  });
 });
