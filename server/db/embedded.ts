@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { EmbeddedOptions } from './embedded-server.js';
+import type { ThreadAnswer, ThreadRequest } from './embedded-worker.js';
 import { logger } from '../logger.js';
 
 /** A PGlite + PostGIS database served on a loopback port, so the app reaches it through `pg`. */
@@ -15,7 +16,7 @@ export interface EmbeddedDatabase {
 /**
  * Starts PGlite with PostGIS, pg_trgm, unaccent and btree_gist, persisted in `dataDir`
  * (`memory://` for a throwaway one), and serves it on 127.0.0.1 on a free port
- * (embedded-server.ts), in a thread of its own.
+ * (embedded-server.ts), in the embedded databases' thread (embedded-worker.ts).
  *
  * PGlite runs PostgreSQL in WebAssembly on the thread that created it. On the app's thread, the
  * database's work and the app's (GraphQL, JSON, HTTP) took turns on one core whatever the machine
@@ -32,58 +33,99 @@ export async function startEmbeddedDatabase(
   settings: Record<string, string> = {},
 ): Promise<EmbeddedDatabase> {
   const options: EmbeddedOptions = { dataDir, maxConnections, postgisBundle: postgisBundle?.href, settings };
-  const worker = await databaseThread(options);
-  let stopping = false;
-  const started = new Promise<string>((resolve, reject) => {
-    worker.once('message', (message: { url?: string; error?: { message: string; stack?: string } }) => {
-      if (message.url) resolve(message.url);
-      else reject(threadError(message.error));
-    });
-    worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`la base embarquée s'est arrêtée au démarrage (code ${code})`)));
-  });
+  const thread = await databaseThread();
+  const id = ++thread.databases;
+  thread.open.add(id);
+  thread.worker.ref();
   let url: string;
   try {
-    url = await started;
+    url = (await thread.ask({ type: 'start', id, options })).url!;
   } catch (err) {
-    await worker.terminate();
+    thread.closed(id);
     throw err;
   }
-  worker.removeAllListeners('exit');
-  worker.on('error', (err) => logger.error({ err }, 'embedded database thread failed'));
-  worker.on('exit', (code) => {
-    if (!stopping) logger.error({ code }, 'embedded database thread ended: the app has lost its database');
-  });
+  let stopped: Promise<void> | undefined;
   return {
     url,
-    async stop() {
-      if (stopping) return;
-      stopping = true;
-      const answer = new Promise<{ error?: { message: string } }>((resolve) => {
-        worker.on('message', (message: { stopped?: boolean; error?: { message: string } }) => {
-          if (message.stopped) resolve(message);
-        });
-        worker.once('exit', () => resolve({}));
-      });
-      worker.postMessage('stop');
-      const { error } = await answer;
-      await worker.terminate();
-      if (error) throw threadError(error);
+    stop() {
+      stopped ??= thread.ask({ type: 'stop', id }).then(
+        () => thread.closed(id),
+        (err: unknown) => {
+          thread.closed(id);
+          throw err;
+        },
+      );
+      return stopped;
     },
   };
 }
 
+/** The thread that runs this process's embedded databases, and the requests on their way to it. */
+interface DatabaseThread {
+  worker: Worker;
+  /** Databases started so far (their ids). */
+  databases: number;
+  /** Those not stopped yet: while there is one, the thread keeps the process alive. */
+  open: Set<number>;
+  ask(request: ThreadRequestWithoutSeq): Promise<ThreadAnswer>;
+  closed(id: number): void;
+}
+type ThreadRequestWithoutSeq = ThreadRequest extends infer R ? (R extends ThreadRequest ? Omit<R, 'seq'> : never) : never;
+
+let thread: Promise<DatabaseThread> | undefined;
+
+/** This process's database thread, started at its first database. */
+function databaseThread(): Promise<DatabaseThread> {
+  thread ??= (async () => {
+    const worker = new Worker(await workerFile(), { execArgv: [] });
+    const waiting = new Map<number, { resolve: (a: ThreadAnswer) => void; reject: (e: Error) => void }>();
+    let seq = 0;
+    const self: DatabaseThread = {
+      worker,
+      databases: 0,
+      open: new Set(),
+      ask(request) {
+        return new Promise<ThreadAnswer>((resolve, reject) => {
+          waiting.set(++seq, {
+            resolve: (answer) => (answer.error ? reject(threadError(answer.error)) : resolve(answer)),
+            reject,
+          });
+          worker.postMessage({ ...request, seq });
+        });
+      },
+      closed(id) {
+        self.open.delete(id);
+        if (self.open.size === 0) worker.unref();
+      },
+    };
+    worker.on('message', (answer: ThreadAnswer) => {
+      waiting.get(answer.seq)?.resolve(answer);
+      waiting.delete(answer.seq);
+    });
+    const lost = (err: Error) => {
+      thread = undefined; // the next database starts a new thread
+      if (self.open.size > 0) logger.error({ err, databases: self.open.size }, 'embedded database thread ended: its databases are lost');
+      for (const { reject } of waiting.values()) reject(err);
+      waiting.clear();
+    };
+    worker.on('error', lost);
+    worker.on('exit', (code) => lost(new Error(`le fil de la base embarquée s'est arrêté (code ${code})`)));
+    worker.unref();
+    return self;
+  })();
+  thread.catch(() => (thread = undefined));
+  return thread;
+}
+
 /**
- * The thread, on the compiled worker: dist/ once built; where the app runs from its TypeScript
- * sources (`npm run dev`, the tests), the worker's two files compiled once by SWC, as the build
- * does, into node_modules/.cache. Not through SWC's loader in the thread: registered in every new
- * thread of a process, it brought the test processes down (« Worker exited unexpectedly » at their
- * third database).
+ * The thread's code, compiled: dist/ once built; where the app runs from its TypeScript sources
+ * (`npm run dev`, the tests), the worker's two files compiled once by SWC, as the build does, into
+ * node_modules/.cache. Not through SWC's loader in the thread: registered in every new thread of a
+ * process, it brought the test processes down (« Worker exited unexpectedly » at their third
+ * database). No loader flags of the app's either (`npm run dev` runs with SWC's: `execArgv: []`).
  */
-async function databaseThread(workerData: EmbeddedOptions): Promise<Worker> {
-  const compiled = import.meta.url.endsWith('.ts') ? await compiledFromSources() : new URL('./embedded-worker.js', import.meta.url);
-  // No loader flags of the app's (`npm run dev` runs with SWC's): the thread runs compiled JavaScript.
-  return new Worker(compiled, { workerData, execArgv: [] });
+async function workerFile(): Promise<URL> {
+  return import.meta.url.endsWith('.ts') ? compiledFromSources() : new URL('./embedded-worker.js', import.meta.url);
 }
 
 const WORKER_SOURCES = ['embedded-worker.ts', 'embedded-server.ts'];
