@@ -24,6 +24,7 @@ import { ActorIdentifierUniqueness1764000000026 } from './1764000000026-actor-id
 import { ActorMerge1764000000027 } from './1764000000027-actor-merge.js';
 import { ChangeFeed1764000000028 } from './1764000000028-change-feed.js';
 import { DuplicateDismissal1764000000030 } from './1764000000030-duplicate-dismissal.js';
+import { BulkLoad1764000000031 } from './1764000000031-bulk-load.js';
 
 /** Every migration, in order. Listed explicitly so the build, the CLI and the tests agree. */
 export const migrations = [
@@ -53,4 +54,5 @@ export const migrations = [
   ActorMerge1764000000027,
   ChangeFeed1764000000028,
   DuplicateDismissal1764000000030,
+  BulkLoad1764000000031,
 ];
