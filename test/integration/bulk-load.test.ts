@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BulkLoad1764000000031 } from '../../migrations/1764000000031-bulk-load.js';
 import { seedPublicActors } from '../../seeds/actors.js';
 import { resolveCoverage } from '../../server/actors/actor-coverage.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -105,6 +106,23 @@ describe('bulk_load_begin / bulk_load_end', () => {
     await inRolledBackTransaction(server.ds, async (qr) => {
       await qr.query(`SELECT bulk_load_begin('coverage_commune')`);
       await expect(qr.query(`SELECT bulk_load_begin('coverage_commune')`)).rejects.toThrow(/already called/);
+    });
+  });
+});
+
+describe('migration 1764000000031', () => {
+  it('goes down and up again', async () => {
+    const rebuild = `SELECT pg_get_functiondef('gap_rebuild()'::regprocedure) AS def`;
+    await inRolledBackTransaction(server.ds, async (qr) => {
+      const migration = new BulkLoad1764000000031();
+      const [{ def: up }] = await qr.query(rebuild);
+      expect(up).toContain('ANALYZE actor_theme_key; -- before the counts');
+      await migration.down(qr);
+      const [{ def: down }] = await qr.query(rebuild);
+      expect(down).not.toContain('-- before the counts');
+      expect(await qr.query(`SELECT to_regprocedure('bulk_load_begin(regclass)') AS f`)).toEqual([{ f: null }]);
+      await migration.up(qr);
+      expect((await qr.query(rebuild))[0].def).toBe(up);
     });
   });
 });
