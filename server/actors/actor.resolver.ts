@@ -2,7 +2,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Ctx, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../graphql/context.js';
 import { checkArgs } from '../graphql/cost.js';
-import { CommentArg, RefusalArg, ReviewedVersionArg } from '../graphql/fields.js';
+import { CommentArg, RefusalArg, ReviewedVersionArg, withValue } from '../graphql/fields.js';
 import { selectedUnder, selects } from '../graphql/selection.js';
 import { Audience, Theme } from '../themes/theme.entity.js';
 import { Territory } from '../territories/territory.entity.js';
@@ -49,9 +49,10 @@ export class ActorResolver {
     for (const r of result.rows) {
       if (r.commune && r.actor.communeCode && communeLevel(r.actor.communeCode) === r.commune.level) {
         loaders.territory.prime({ level: r.commune.level, code: r.commune.code }, r.commune);
+        loaders.knownTerritories.set(`${r.commune.level}:${r.commune.code}`, r.commune);
       }
     }
-    const taxonomy = await services.themes.taxonomy();
+    const taxonomy = await services.themes.taxonomyNow();
     const label = (map: Map<string, { label: string }>, v: string) => map.get(v)?.label ?? v;
     return {
       edges: result.rows.map((r) => ({ cursor: r.cursor, node: r.actor, distanceKm: r.distanceKm })),
@@ -169,21 +170,21 @@ export class ActorResolver {
   }
 
   @FieldResolver(() => [Theme])
-  async themes(@Root() a: Actor, @Ctx() { services }: Context): Promise<Theme[]> {
-    const t = await services.themes.taxonomy();
-    return a.themeCodes.map((c) => t.themeByCode.get(c)).filter((x): x is Theme => !!x);
+  themes(@Root() a: Actor, @Ctx() { services }: Context): Theme[] | Promise<Theme[]> {
+    return withValue(services.themes.taxonomyNow(), (t) => a.themeCodes.map((c) => t.themeByCode.get(c)).filter((x): x is Theme => !!x));
   }
 
   @FieldResolver(() => [Audience], { description: 'Publics visés' })
-  async audiences(@Root() a: Actor, @Ctx() { services }: Context): Promise<Audience[]> {
-    const t = await services.themes.taxonomy();
-    return a.audienceCodes.map((c) => t.audienceByCode.get(c)).filter((x): x is Audience => !!x);
+  audiences(@Root() a: Actor, @Ctx() { services }: Context): Audience[] | Promise<Audience[]> {
+    return withValue(services.themes.taxonomyNow(), (t) => a.audienceCodes.map((c) => t.audienceByCode.get(c)).filter((x): x is Audience => !!x));
   }
 
   @FieldResolver(() => Territory, { nullable: true, description: 'Commune de l’adresse' })
-  commune(@Root() a: Actor, @Ctx() { loaders }: Context): Promise<Territory | null> | null {
+  commune(@Root() a: Actor, @Ctx() { loaders }: Context): Territory | Promise<Territory | null> | null {
     if (!a.communeCode) return null;
-    return loaders.territory.load({ level: communeLevel(a.communeCode), code: a.communeCode });
+    const ref = { level: communeLevel(a.communeCode), code: a.communeCode };
+    // Read with the search's page: no promise (see taxonomyNow).
+    return loaders.knownTerritories.get(`${ref.level}:${ref.code}`) ?? loaders.territory.load(ref);
   }
 
   @FieldResolver(() => [Territory], { description: 'Territoires d’intervention déclarés' })

@@ -69,6 +69,8 @@ export function createLoaders(ds: DataSource, services: Services) {
     territory: new DataLoader<{ level: TerritoryLevel; code: string }, Territory | null, string>((refs) => services.territories.findMany(refs), {
       cacheKeyFn: (r) => `${r.level}:${r.code}`,
     }),
+    /** Territories a query already read with its rows (by `level:code`), returned without a promise by the fields that need them. */
+    knownTerritories: new Map<string, Territory>(),
     geometry: new DataLoader<{ level: TerritoryLevel; code: string; simplify: number | null }, object | null, string>(
       (refs) => services.territories.geometries(refs),
       { cacheKeyFn: (r) => `${r.level}:${r.code}:${r.simplify}` },

@@ -72,3 +72,12 @@ export function StatusChange<S extends string>(status: EnumObject<S>, descriptio
   }
   return StatusChangeBase;
 }
+
+/**
+ * `f` of a value that may still be on its way: called at once, without a promise, when the value
+ * is already there. A field resolved for each object of a list then stays synchronous when it can,
+ * and graphql-js completes the list without a promise per object.
+ */
+export function withValue<T, R>(value: T | Promise<T>, f: (v: T) => R): R | Promise<R> {
+  return value instanceof Promise ? value.then(f) : f(value);
+}

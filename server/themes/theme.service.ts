@@ -41,15 +41,28 @@ function refuse(problem: string | null, field: string): void {
  */
 export class ThemeService {
   private cached: Promise<Taxonomy> | undefined;
+  private loaded: Taxonomy | undefined;
 
   constructor(private readonly ds: DataSource) {}
 
   taxonomy(): Promise<Taxonomy> {
-    this.cached ??= this.load().catch((err) => {
-      this.cached = undefined;
-      throw err;
-    });
+    this.cached ??= this.load().then(
+      (t) => (this.loaded = t),
+      (err) => {
+        this.cached = undefined;
+        throw err;
+      },
+    );
     return this.cached;
+  }
+
+  /**
+   * The vocabularies themselves once read, without a promise: a field resolved for each actor of a
+   * page (its themes, its publics) then stays synchronous, and graphql-js completes the page's
+   * objects without a promise per object (issue 17: the app's CPU per request).
+   */
+  taxonomyNow(): Taxonomy | Promise<Taxonomy> {
+    return this.loaded ?? this.taxonomy();
   }
 
   private async load(): Promise<Taxonomy> {
