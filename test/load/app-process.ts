@@ -5,6 +5,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Database } from '../../server/db/database.js';
 import { createApp } from '../../server/http/app.js';
 import type { LoopStats } from './heavy.js';
+import { APP_NODE_FLAGS } from './app-flags.js';
 
 /**
  * The real app in a child process of the bench or the load test (so the load generator does not
@@ -49,7 +50,7 @@ export async function serveAppToParent(db: Database, overrides: Parameters<typeo
 
 /** Parent side: forks `file` (a module calling serveAppToParent) and resolves once it listens. */
 export function forkApp(file: string, env: NodeJS.ProcessEnv, stdio: StdioOptions, exitHint = ''): Promise<{ child: ChildProcess; url: URL }> {
-  const child = fork(file, [], { env, execArgv: process.execArgv, stdio });
+  const child = fork(file, [], { env, execArgv: [...process.execArgv, ...APP_NODE_FLAGS], stdio });
   return new Promise((resolve, reject) => {
     child.once('message', (m: { port: number }) => resolve({ child, url: new URL(`http://127.0.0.1:${m.port}`) }));
     child.once('exit', (code) => reject(new Error(`le serveur s’est arrêté (code ${code})${exitHint}`)));
