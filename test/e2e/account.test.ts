@@ -161,6 +161,35 @@ describe.skipIf(!hasChromium)('account page: sessions and password in real brows
     expect(n).toBe(0);
   });
 
+  it('brings the visitor back to the analysis they were reading after « Se connecter » in the header', async () => {
+    // An account of its own: the other tests change their account's password and sessions.
+    const email = `lecteur${DOMAIN}`;
+    const up = await server.client().gql(`mutation ($input: SignUpInput!) { signUp(input: $input) { id } }`, {
+      input: { email, password: PASSWORD, displayName: 'Personne lectrice' },
+    });
+    expect(up.errors, JSON.stringify(up.errors)).toBeUndefined();
+    const context = await newBrowser();
+    try {
+      const p = await context.newPage();
+      const analysis = '/lacunes?region=44&niveau=COMMUNE&departement=55&theme=sante-mentale';
+      await p.goto(`${server.url}${analysis}`);
+      await p.getByRole('heading', { name: 'Zones sans acteurs de prévention' }).waitFor();
+      await p.getByRole('link', { name: 'Se connecter' }).click();
+      await p.getByRole('heading', { name: 'Créer un compte' }).waitFor();
+      await p.locator('#login-email').fill(email);
+      await p.locator('#login-password').fill(PASSWORD);
+      await p.getByRole('button', { name: 'Se connecter' }).click();
+      await expect.poll(() => p.getByTestId('who').textContent()).toContain('Personne lectrice');
+      await p.waitForURL(`${server.url}${analysis}`);
+      // The page is the same analysis, now read by a signed-in visitor.
+      expect(await p.getByRole('combobox', { name: /^Thème/ }).inputValue()).toBe('sante-mentale');
+      expect(await p.getByRole('combobox', { name: /^Département/ }).inputValue()).toBe('55');
+      await p.screenshot({ path: path.join(SHOTS, 'account-back-to-analysis.png') });
+    } finally {
+      await context.close();
+    }
+  });
+
   it('should not leave the site after logging in, whatever « retour » says', async () => {
     await logIn(a, '/%5Cevil.example/x', NEW_PASSWORD);
     await a.waitForURL(`${server.url}/`);
