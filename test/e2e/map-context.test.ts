@@ -55,6 +55,46 @@ describeInBrowser('maps with context: neighbours, names, legend, radius circle (
     await s.page.locator('.map-col').screenshot({ path: path.join(SHOTS, 'carte-commune-contexte.png') });
   });
 
+  it('should leave the actors’ cluster visible: the commune’s name moves off it rather than covering its count', async () => {
+    // Two actors on Verdun's label point, where its name is written: a cluster there at this zoom.
+    const at = await s.server.admin.gql(`{ territory(code: "55545", level: COMMUNE) { lon lat } }`);
+    expect(at.errors).toBeUndefined();
+    const { lon, lat } = at.data.territory as { lon: number; lat: number };
+    for (const name of ['Point de Verdun A', 'Point de Verdun B']) {
+      const res = await s.server.admin.gql(`mutation ($i: CreateActorInput!) { createActor(input: $i) { id } }`, {
+        i: {
+          name,
+          kind: 'ASSOCIATION',
+          sector: 'SOCIAL',
+          themes: ['parentalite'],
+          source: SOURCE,
+          lon,
+          lat,
+          territories: [{ level: 'COMMUNE', code: '55545' }],
+        },
+      });
+      expect(res.errors).toBeUndefined();
+    }
+    await s.page.setViewportSize({ width: 1366, height: 768 });
+    await s.page.goto(`${s.server.url}/communes/55545`);
+    await mapIdle(s.page);
+    await expect.poll(() => s.page.locator('.cluster-count').count(), { timeout: 15_000 }).toBeGreaterThan(0);
+    await expect.poll(() => s.page.locator('.map-label-focus').allTextContents(), { timeout: 15_000 }).toEqual(['Verdun']);
+    const boxes = await s.page.evaluate(() => {
+      const box = (e: Element) => {
+        const r = e.getBoundingClientRect();
+        return { left: r.left, top: r.top, right: r.right, bottom: r.bottom };
+      };
+      return { labels: [...document.querySelectorAll('.map-label')].map(box), counts: [...document.querySelectorAll('.cluster-count')].map(box) };
+    });
+    // Each cluster's circle: its count at the centre, 16 px of radius at least (14 and its white ring).
+    for (const c of boxes.counts) {
+      const [x, y] = [(c.left + c.right) / 2, (c.top + c.bottom) / 2];
+      for (const l of boxes.labels) expect(l.left < x + 16 && l.right > x - 16 && l.top < y + 16 && l.bottom > y - 16, JSON.stringify({ c, l })).toBe(false);
+    }
+    await s.page.locator('.map-col').screenshot({ path: path.join(SHOTS, 'carte-commune-grappe.png') });
+  });
+
   it('should draw a radius actor as a circle and frame it on « Voir son territoire »', async () => {
     await s.page.goto(`${s.server.url}/communes/55545`);
     await mapIdle(s.page);
