@@ -86,7 +86,21 @@ describeInBrowser('claiming or declaring one’s structure, then joining a coali
     await signUp(a, 'Nouvelle Directrice', email('directrice'));
     await a.getByRole('button', { name: 'Rejoindre' }).click();
     await a.getByText('Votre compte ne représente encore aucune structure').waitFor();
-    await a.getByRole('button', { name: 'Trouver ma structure' }).click();
+    // Two buttons of the State's design system (they were bare text), the chosen one filled.
+    const look = (name: string) =>
+      a.getByRole('button', { name }).evaluate((b) => {
+        const style = getComputedStyle(b);
+        return { background: style.backgroundColor, height: b.getBoundingClientRect().height, pressed: b.getAttribute('aria-pressed') };
+      });
+    const find = 'Trouver ma structure';
+    const declare = 'Déclarer une nouvelle structure';
+    expect((await look(find)).height).toBeGreaterThanOrEqual(40);
+    expect((await look(declare)).height).toBeGreaterThanOrEqual(40);
+    await a.getByRole('button', { name: find }).click();
+    await a.mouse.move(0, 0); // not hovered: its own colour
+    await expect.poll(() => look(find)).toEqual({ background: 'rgb(0, 0, 145)', height: expect.any(Number), pressed: 'true' });
+    expect((await look(declare)).pressed).toBe('false');
+    expect((await look(declare)).background).not.toBe('rgb(0, 0, 145)');
     await a.getByLabel('Nom, SIRET, numéro RNA ou commune').fill('maison des familles verdunois');
     await a.getByRole('button', { name: 'Rechercher' }).click();
     await a.getByRole('button', { name: `Demander à représenter ${STRUCTURE}` }).click();
