@@ -85,7 +85,7 @@ describeInBrowser('maps with context: neighbours, names, legend, radius circle (
         const r = e.getBoundingClientRect();
         return { left: r.left, top: r.top, right: r.right, bottom: r.bottom };
       };
-      return { labels: [...document.querySelectorAll('.map-label')].map(box), counts: [...document.querySelectorAll('.cluster-count')].map(box) };
+      return { labels: Array.from(document.querySelectorAll('.map-label'), box), counts: Array.from(document.querySelectorAll('.cluster-count'), box) };
     });
     // Each cluster's circle: its count at the centre, 16 px of radius at least (14 and its white ring).
     for (const c of boxes.counts) {
