@@ -94,6 +94,50 @@ describe.skipIf(!hasChromium)('account page: sessions and password in real brows
     }
   });
 
+  it('stays on the page a link of the header led to while the log-in was still reading the session', async () => {
+    const email = `presse${DOMAIN}`;
+    const up = await server.client().gql(`mutation ($input: SignUpInput!) { signUp(input: $input) { id } }`, {
+      input: { email, password: PASSWORD, displayName: 'Personne pressée' },
+    });
+    expect(up.errors, JSON.stringify(up.errors)).toBeUndefined();
+    const context = await newBrowser();
+    try {
+      const p = await context.newPage();
+      await p.goto(`${server.url}/connexion`);
+      await p.getByRole('heading', { name: 'Créer un compte' }).waitFor();
+      // The `me` the log-in asks once the server has accepted it is held back: the header already
+      // shows the account and its links; one is followed before the log-in is over.
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let loggedIn = false;
+      let heldRequest: Request | undefined;
+      await p.route('**/graphql', async (route) => {
+        const body = route.request().postData() ?? '';
+        if (body.includes('mutation LogIn')) loggedIn = true;
+        if (!loggedIn || heldRequest || !body.includes('query Me')) return route.continue();
+        heldRequest = route.request();
+        await held;
+        await route.continue();
+      });
+      await p.locator('#login-email').fill(email);
+      await p.locator('#login-password').fill(PASSWORD);
+      await p.getByRole('button', { name: 'Se connecter' }).click();
+      await expect.poll(() => p.getByTestId('who').textContent()).toContain('Personne pressée');
+      await expect.poll(() => heldRequest !== undefined).toBe(true);
+      await p.getByRole('link', { name: 'Mon compte' }).click();
+      await p.waitForURL(`${server.url}/compte`);
+      const finished = p.waitForEvent('requestfinished', (r) => r === heldRequest);
+      release();
+      await finished;
+      // The log-in is over: it leaves the visitor on the page they chose (it went to /coalitions).
+      await p.evaluate(() => new Promise((resolve) => setTimeout(resolve, 300)));
+      expect(new URL(p.url()).pathname).toBe('/compte');
+      await p.getByTestId('session').first().waitFor();
+    } finally {
+      await context.close();
+    }
+  });
+
   it('lists both browsers’ sessions, each page marking its own as « cette session »', async () => {
     await logIn(a, '%2Fcompte');
     await logIn(b, '%2Fcompte');
