@@ -52,14 +52,18 @@ describe.skipIf(!hasChromium)('account page: sessions and password in real brows
 
   const items = (p: Page) => p.getByTestId('session');
 
-  it('stays signed in when the page’s first « me », sent before the log-in, answers after it', async () => {
-    // An account of its own: the other tests count the sessions of theirs.
-    const email = `rapide${DOMAIN}`;
-    const api = server.client();
-    const up = await api.gql(`mutation ($input: SignUpInput!) { signUp(input: $input) { id } }`, {
-      input: { email, password: PASSWORD, displayName: 'Personne rapide' },
+  /** An account of the test's own (the other tests count, end and change the sessions of theirs): its e-mail. */
+  async function ownAccount(local: string, displayName: string): Promise<string> {
+    const email = `${local}${DOMAIN}`;
+    const up = await server.client().gql(`mutation ($input: SignUpInput!) { signUp(input: $input) { id } }`, {
+      input: { email, password: PASSWORD, displayName },
     });
     expect(up.errors, JSON.stringify(up.errors)).toBeUndefined();
+    return email;
+  }
+
+  it('stays signed in when the page’s first « me », sent before the log-in, answers after it', async () => {
+    const email = await ownAccount('rapide', 'Personne rapide');
     const context = await newBrowser();
     try {
       const p = await context.newPage();
@@ -95,11 +99,7 @@ describe.skipIf(!hasChromium)('account page: sessions and password in real brows
   });
 
   it('stays on the page a link of the header led to while the log-in was still reading the session', async () => {
-    const email = `presse${DOMAIN}`;
-    const up = await server.client().gql(`mutation ($input: SignUpInput!) { signUp(input: $input) { id } }`, {
-      input: { email, password: PASSWORD, displayName: 'Personne pressée' },
-    });
-    expect(up.errors, JSON.stringify(up.errors)).toBeUndefined();
+    const email = await ownAccount('presse', 'Personne pressée');
     const context = await newBrowser();
     try {
       const p = await context.newPage();
@@ -206,12 +206,7 @@ describe.skipIf(!hasChromium)('account page: sessions and password in real brows
   });
 
   it('brings the visitor back to the analysis they were reading after « Se connecter » in the header', async () => {
-    // An account of its own: the other tests change their account's password and sessions.
-    const email = `lecteur${DOMAIN}`;
-    const up = await server.client().gql(`mutation ($input: SignUpInput!) { signUp(input: $input) { id } }`, {
-      input: { email, password: PASSWORD, displayName: 'Personne lectrice' },
-    });
-    expect(up.errors, JSON.stringify(up.errors)).toBeUndefined();
+    const email = await ownAccount('lecteur', 'Personne lectrice');
     const context = await newBrowser();
     try {
       const p = await context.newPage();
