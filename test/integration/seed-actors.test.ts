@@ -5,10 +5,18 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_ACTORS_SOURCE, PUBLIC_ACTORS_SOURCE, STUDENT_SOURCE, seedDemoActors, seedPublicActors, seedStudentServices } from '../../seeds/actors.js';
 import { seedPublicCoalitions } from '../../seeds/coalitions.js';
+import { runSeeds } from '../../seeds/index.js';
 import { seedDataDir } from '../../seeds/paths.js';
+import { STEERING_KINDS } from '../../server/actors/actor-enums.js';
 import { AUDIENCES, THEMES } from '../../server/themes/taxonomy.js';
 import { DATA_INCLUSION_TYPOLOGIES } from '../../server/actors/actor-columns.js';
+import { resolveCoverage } from '../../server/actors/actor-coverage.js';
+import { coverageTableDefinition } from '../helpers/coverage-table.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { inRolledBackTransaction } from '../helpers/transaction.js';
+import { presenceTruth } from '../helpers/presence-truth.js';
+import { MEUSE, VERDUN } from '../helpers/places.js';
+import { TEST_DEPARTEMENTS } from '../setup/template-database.js';
 
 let server: TestServer;
 const SOURCES = [PUBLIC_ACTORS_SOURCE, STUDENT_SOURCE, DEMO_ACTORS_SOURCE];
@@ -29,15 +37,48 @@ const search = async (filter: object) => {
   return res.data.actors;
 };
 
+/**
+ * After an empty directory's first load: the table of covered communes has its indexes and
+ * constraints back, every commune for a national body and none twice, and the rows of one actor of
+ * each level of territory are those that writing through the indexes (the path of every later
+ * write) gives.
+ */
+async function expectSameAsWrittenThroughIndexes(definition: string[]) {
+  expect(await coverageTableDefinition(server.ds)).toEqual(definition);
+  const [national] = await server.ds.query(`
+    SELECT (SELECT count(*)::int FROM coverage_commune cc JOIN actor a ON a.id = cc.actor_id WHERE a.name = 'Direction générale de la santé (DGS)') AS covered,
+           (SELECT count(*)::int FROM territory WHERE level = 'COMMUNE') AS communes`);
+  expect(national.covered).toBe(national.communes);
+  expect(await server.ds.query(`SELECT commune_code, actor_id FROM coverage_commune GROUP BY 1, 2 HAVING count(*) > 1`)).toEqual([]);
+  const ids = (await server.ds.query(`SELECT DISTINCT ON (level) actor_id FROM actor_territory ORDER BY level, actor_id`)).map(
+    (r: { actor_id: string }) => r.actor_id,
+  );
+  expect(ids.length).toBeGreaterThanOrEqual(3); // pays, région, département
+  const rows = `SELECT count(*)::int AS n, md5(string_agg(commune_code || actor_id || local, ',' ORDER BY commune_code, actor_id)) AS h
+                FROM coverage_commune WHERE actor_id = ANY($1::uuid[])`;
+  const [loaded] = await server.ds.query(rows, [ids]);
+  const [rewritten] = await inRolledBackTransaction(server.ds, async (qr) => {
+    await resolveCoverage(qr, ids);
+    return qr.query(rows, [ids]);
+  });
+  expect(loaded.n).toBeGreaterThan(national.communes);
+  expect(rewritten).toEqual(loaded);
+}
+
 describe('real actors named in public documents', () => {
-  it('loads every organisation of acteurs.csv once, with its kind, sector and official territory', async () => {
+  it('loads every organisation of acteurs.csv once, with its kind, sector and official territory, first through the bulk path', async () => {
     const rows = parse(fs.readFileSync(path.join(seedDataDir(), 'acteurs', 'documents-publics', 'acteurs.csv'), 'utf8'), {
       delimiter: ';',
       columns: true,
       bom: true,
     });
+    // The template's directory is empty: the seed takes the first-load path (coverage written before
+    // the indexes and foreign key of its table, built once at the end; migration 1764000000031).
+    const definition = await coverageTableDefinition(server.ds);
+    expect(await server.ds.query(`SELECT count(*)::int AS n FROM actor`)).toEqual([{ n: 0 }]);
     const first = await seedPublicActors(server.ds, quiet);
     expect(first).toEqual({ created: rows.length, existing: 0, rejected: [] });
+    await expectSameAsWrittenThroughIndexes(definition);
     const again = await seedPublicActors(server.ds, quiet);
     expect(again).toEqual({ created: 0, existing: rows.length, rejected: [] });
 
@@ -179,5 +220,69 @@ describe('data·inclusion vocabularies', () => {
     );
     expect(res.errors).toBeUndefined();
     expect(res.data.importActors).toMatchObject({ created: 1, rejected: 0, problems: [] });
+  });
+});
+
+/**
+ * The directory as `npm start` seeds it on the embedded database (real organisations named in
+ * public documents, student services, the demonstration actors and accounts), read as an ARS analyst
+ * reads the « Zones sans acteurs » page. Before local presence, santé mentale had no gap over every
+ * commune of Grand Est: the national bodies declared on the whole country covered them all. In this
+ * file rather than one of its own: the seed of the public actors (tens of seconds on the embedded
+ * database) then runs once; `runSeeds` adds what the tests above did not load.
+ */
+const GRAND_EST = { level: 'REGION', code: '44' };
+const GAPS = `query ($filter: GapFilterInput) {
+  gaps(filter: $filter, first: 5000) { totalCount territoryCount rows { territory { code } localActorCount wideActorCount presence } }
+}`;
+const COVERAGE = `query ($filter: GapFilterInput) { coverage(filter: $filter) { features summary { localActorCount wideActorCount gapCount } } }`;
+
+const gaps = async (filter: object) => {
+  const res = await server.gql(GAPS, { filter });
+  expect(res.errors).toBeUndefined();
+  return res.data.gaps as { totalCount: number; territoryCount: number; rows: { territory: { code: string }; presence: string; wideActorCount: number }[] };
+};
+
+describe('the seeded directory, read for local presence', () => {
+  beforeAll(async () => {
+    await runSeeds(server.ds, { departements: TEST_DEPARTEMENTS, publicActors: true, demoActors: true, demoAccounts: true });
+  }, 600_000);
+
+  for (const fieldActorsOnly of [true, false]) {
+    it(`shows santé mentale gaps over the communes of Grand Est, and not Verdun (fieldActorsOnly ${fieldActorsOnly})`, async () => {
+      const local = await gaps({ scope: GRAND_EST, level: 'COMMUNE', themes: ['sante-mentale'], fieldActorsOnly });
+      expect(local.totalCount).toBeGreaterThan(1000);
+      expect(local.totalCount).toBeLessThan(local.territoryCount);
+      expect(local.rows.map((r) => r.territory.code)).not.toContain(VERDUN);
+      // Most of those gaps are covered from afar only: that is what the map's middle class shows.
+      expect(local.rows.filter((r) => r.presence === 'WIDE_ONLY').length).toBeGreaterThan(1000);
+      // The old reading (any coverage) found none: the national bodies cover every commune.
+      const any = await gaps({ scope: GRAND_EST, level: 'COMMUNE', themes: ['sante-mentale'], fieldActorsOnly, presence: 'ANY' });
+      expect(any.totalCount).toBe(0);
+    });
+  }
+
+  it('finds gaps in the default view too (every theme, field actors only)', async () => {
+    const local = await gaps({ scope: GRAND_EST, level: 'COMMUNE', fieldActorsOnly: true });
+    expect(local.totalCount).toBeGreaterThan(0);
+    expect(local.rows.map((r) => r.territory.code)).not.toContain(VERDUN);
+  });
+
+  it('counts in Verdun the demonstration associations that act there, as local presence', async () => {
+    const res = await server.gql(COVERAGE, { filter: { scope: MEUSE, themes: ['sante-mentale'] } });
+    expect(res.errors).toBeUndefined();
+    const verdun = res.data.coverage.features.features.find((f: { id: string }) => f.id === VERDUN).properties;
+    expect(verdun.presence).toBe('LOCAL');
+    expect(verdun.localActorCount).toBeGreaterThanOrEqual(2);
+    expect(verdun.wideActorCount).toBeGreaterThan(0);
+  });
+
+  it('gives every commune of Meurthe-et-Moselle the santé mentale gap status that the definition of local presence gives', async () => {
+    const [{ codes }] = await server.ds.query(`SELECT array_agg(code) AS codes FROM theme WHERE code = 'sante-mentale' OR parent_code = 'sante-mentale'`);
+    const truth = await presenceTruth(server.ds, { departement: '54', themes: codes, leaveOutKinds: STEERING_KINDS });
+    const expected = [...truth].filter(([, t]) => t.local === 0).map(([code]) => code);
+    const got = await gaps({ scope: { level: 'DEPARTEMENT', code: '54' }, level: 'COMMUNE', themes: ['sante-mentale'], fieldActorsOnly: true });
+    expect(expected.length).toBeGreaterThan(100);
+    expect(got.rows.map((r) => r.territory.code).sort()).toEqual(expected.sort());
   });
 });
