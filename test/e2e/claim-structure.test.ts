@@ -59,7 +59,8 @@ describeInBrowser('claiming or declaring one’s structure, then joining a coali
     await page.getByLabel(number.label).fill(number.value);
     await page.getByLabel('Nature').selectOption({ label: 'Association' });
     await page.getByLabel('Secteur').selectOption({ label: 'Social' });
-    await page.getByRole('checkbox', { name: 'Parentalité' }).check();
+    // The DSFR draws the box from the label, over the hidden input: the click lands on the label, as a person's does.
+    await page.getByRole('checkbox', { name: 'Parentalité' }).check({ force: true });
     await page.getByLabel('Ajouter une commune, une intercommunalité, un département ou une région').fill(commune);
     await page
       .getByRole('option', { name: new RegExp(commune) })

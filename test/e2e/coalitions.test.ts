@@ -96,12 +96,13 @@ describeInBrowser('accounts, coalitions and actor edition in a real browser (Chr
     const ended = s.page.locator('li.card', { hasText: 'E2E Convention santé mentale 2019-2022' });
     await ended.waitFor();
     expect(await ended.locator('.badge', { hasText: 'terminée' }).count()).toBe(1);
-    await s.page.getByLabel('Afficher les coalitions terminées').uncheck();
+    // The DSFR draws the box from the label, over the hidden input: the click lands on the label, as a person's does.
+    await s.page.getByLabel('Afficher les coalitions terminées').uncheck({ force: true });
     await s.page.waitForURL(/terminees=non/);
     await expect.poll(() => ended.count()).toBe(0);
 
     await s.page.getByLabel('Nature', { exact: true }).selectOption('');
-    await s.page.getByLabel('Afficher les coalitions terminées').check();
+    await s.page.getByLabel('Afficher les coalitions terminées').check({ force: true });
     await s.page.locator('li.card', { hasText: 'E2E Santé mentale du Verdunois' }).waitFor();
     await s.page.screenshot({ path: path.join(SHOTS, 'coalitions-liste.png'), fullPage: true });
   });

@@ -56,7 +56,8 @@ describeInBrowser('commune search in a real browser (Chromium)', (s) => {
 
   it('should list the local association first for Verdun + Parentalité', async () => {
     await s.page.goto(`${s.server.url}/communes/55545`);
-    await s.page.getByRole('checkbox', { name: /^Parentalité \(\d+\)/ }).check();
+    // The DSFR draws the box from the label, over the hidden input: the click lands on the label, as a person's does.
+    await s.page.getByRole('checkbox', { name: /^Parentalité \(\d+\)/ }).check({ force: true });
     await s.page.waitForURL(/themes=parentalite/);
     const expected = await total({ coversCommune: '55545', themesAny: ['parentalite'] });
     await expect.poll(results, LOADED).toBe(`${expected} acteurs`);
@@ -69,17 +70,17 @@ describeInBrowser('commune search in a real browser (Chromium)', (s) => {
 
   it('should keep only the local actors with « Acteurs de proximité seulement », its count the list length', async () => {
     const box = s.page.getByRole('checkbox', { name: /Acteurs de proximité seulement \(\d+\)/ });
-    const label = await s.page.locator('label', { has: box }).textContent();
+    const label = await s.page.locator(`label[for="${await box.getAttribute('id')}"]`).textContent();
     const n = Number(/\((\d+)\)/.exec(label ?? '')![1]);
     expect(n).toBe(await total({ coversCommune: '55545', themesAny: ['parentalite'], presence: 'LOCAL' }));
     expect(n).toBeGreaterThan(0);
-    await box.check();
+    await box.check({ force: true });
     await s.page.waitForURL(/proximite=1/);
     await expect.poll(results, LOADED).toBe(n > 1 ? `${n} acteurs` : `${n} acteur`);
     expect(await listed()).toHaveLength(n);
     expect(await listed()).not.toContain('Agence régionale de santé Grand Est');
     await s.page.screenshot({ path: path.join(SHOTS, 'commune-verdun-proximite.png') });
-    await box.uncheck();
+    await box.uncheck({ force: true });
     await expect.poll(() => s.page.url()).not.toMatch(/proximite/);
   });
 
@@ -89,7 +90,7 @@ describeInBrowser('commune search in a real browser (Chromium)', (s) => {
     const sexual = s.page.getByRole('checkbox', { name: new RegExp(`^Santé sexuelle \\(${alone}\\)`) });
     await sexual.waitFor();
     await expect.poll(() => s.page.locator('legend', { hasText: 'Thèmes' }).textContent()).toMatch(/ou/);
-    await sexual.check();
+    await sexual.check({ force: true });
     const union = await total({ coversCommune: '55545', themesAny: ['parentalite', 'sante-sexuelle'] });
     await expect.poll(results, LOADED).toBe(`${union} acteurs`);
     await expect.poll(() => s.page.locator('.summary').textContent()).toBe('Parentalité ou Santé sexuelle');
@@ -116,7 +117,7 @@ describeInBrowser('commune search in a real browser (Chromium)', (s) => {
   });
 
   it('should leave the commune page clean for axe-core, filters ticked', async () => {
-    await s.page.getByRole('checkbox', { name: /Acteurs de proximité seulement/ }).check();
+    await s.page.getByRole('checkbox', { name: /Acteurs de proximité seulement/ }).check({ force: true });
     await expect.poll(() => s.page.url()).toMatch(/proximite=1/);
     expect(await axeViolations(s.page)).toEqual([]);
   });

@@ -154,7 +154,8 @@ describeInBrowser('design system and mobile layout in a real browser (Chromium)'
     expect(box.y + box.height).toBeLessThanOrEqual(PHONE.height);
     await s.page.screenshot({ path: path.join(SHOTS, 'dsfr-commune-390.png') });
     await button.click();
-    await s.page.getByRole('checkbox', { name: /^Vaccination \(\d+\)/ }).check();
+    // The DSFR draws the box from the label, over the hidden input: the click lands on the label, as a person's does.
+    await s.page.getByRole('checkbox', { name: /^Vaccination \(\d+\)/ }).check({ force: true });
     await s.page.waitForURL(/vaccination/);
     await s.page.getByRole('button', { name: /^Filtres \(3\)/ }).waitFor();
     await s.page.screenshot({ path: path.join(SHOTS, 'dsfr-commune-filtres-390.png'), fullPage: true });
@@ -164,6 +165,39 @@ describeInBrowser('design system and mobile layout in a real browser (Chromium)'
     await s.page.getByRole('checkbox', { name: /^Vaccination/ }).waitFor();
     expect(await s.page.getByRole('button', { name: /^Filtres/ }).count()).toBe(0);
     await s.page.screenshot({ path: path.join(SHOTS, 'dsfr-commune-1366.png') });
+  });
+
+  it('should draw the forms’ radio buttons and check boxes as the DSFR’s, never the browser’s bare ones', async () => {
+    const pages: [string, () => Promise<unknown>][] = [
+      ['/lacunes', () => s.page.getByRole('checkbox', { name: /^Présence locale seulement/ }).waitFor()],
+      ['/diagnostic', () => s.page.getByRole('radio', { name: 'Une liste de communes' }).waitFor()],
+      ['/communes/55545', () => s.page.getByRole('checkbox', { name: /^Vaccination \(\d+\)/ }).waitFor()],
+      ['/coalitions', () => s.page.getByRole('checkbox', { name: 'Afficher les coalitions terminées' }).waitFor()],
+    ];
+    const bare: string[] = [];
+    for (const [url, ready] of pages) {
+      await open(s.page, url);
+      await ready();
+      // The DSFR hides the input itself (opacity 0) and draws the box from its label: every control
+      // laid out in the page counts, drawn or not.
+      const controls = await s.page.locator('main').evaluate((main: any) =>
+        Array.from<any>(main.querySelectorAll('input[type=radio], input[type=checkbox]'))
+          .filter((input) => input.getClientRects().length > 0)
+          .map((input) => {
+            const group = input.type === 'radio' ? 'fr-radio-group' : 'fr-checkbox-group';
+            const labels = Array.from<any>(input.labels ?? []);
+            const name = labels.map((l) => l.textContent.trim()).join(' ') || input.outerHTML;
+            return { name, grouped: !!input.closest(`.${group}`), labelled: labels.length > 0 && labels.every((l) => l.classList.contains('fr-label')) };
+          }),
+      );
+      expect(controls.length, url).toBeGreaterThan(0);
+      for (const c of controls) {
+        if (!c.grouped) bare.push(`${url}: « ${c.name} » outside its DSFR group`);
+        if (!c.labelled) bare.push(`${url}: « ${c.name} » without a fr-label`);
+      }
+      await s.page.screenshot({ path: path.join(SHOTS, `dsfr-controles-${url.split('/')[1]}.png`), fullPage: true });
+    }
+    expect(bare).toEqual([]);
   });
 
   it('should fit every page within a 390 px screen (no horizontal scrolling)', async () => {

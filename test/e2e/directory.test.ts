@@ -55,7 +55,8 @@ describeInBrowser('directory in a real browser (Chromium)', (s) => {
 
   it('filters the list by theme, with facet counts', async () => {
     const addictions = s.page.getByRole('checkbox', { name: /Prévention des addictions \(1\)/ });
-    await addictions.check();
+    // The DSFR draws the box from the label, over the hidden input: the click lands on the label, as a person's does.
+    await addictions.check({ force: true });
     await expect.poll(() => s.page.locator('#results-title').textContent()).toMatch(/^1 acteur$/);
     await s.page.waitForURL(/themes=addictions/);
     expect(await s.page.getByRole('link', { name: 'Écoute Santé Mentale Verdun' }).count()).toBe(0);

@@ -86,7 +86,8 @@ describeInBrowser('gaps page: local presence verified or to check, wide-scope on
     expect(counts.NONE, JSON.stringify(counts)).toBeGreaterThan(300);
 
     // Any coverage: the communes reached by the 60 km radius stop being gaps.
-    await s.page.getByLabel(/Présence locale seulement/).uncheck();
+    // The DSFR draws the box from the label, over the hidden input: the click lands on the label, as a person's does.
+    await s.page.getByLabel(/Présence locale seulement/).uncheck({ force: true });
     await expect.poll(() => title.textContent(), { timeout: 30_000 }).not.toMatch(new RegExp(`\\(${localGaps}\\)`));
     expect(s.page.url()).toMatch(/presence=toute/);
     await expect.poll(async () => Number((await title.textContent())!.match(/\(([\d\s\u202f]+)\)/)?.[1].replace(/\D/g, '') ?? NaN)).toBeLessThan(localGaps);

@@ -127,7 +127,8 @@ describe.skipIf(!hasChromium)('territorial diagnostic in a real browser (Chromiu
     await page.getByRole('option', { name: /Meuse.*\(55\)/ }).click();
     await page.getByRole('heading', { name: 'Diagnostic territorial : Meuse (département 55)' }).waitFor({ timeout: 30_000 });
     expect(new URL(page.url()).search).toBe('?departement=55');
-    await page.getByRole('radio', { name: 'Une liste de communes' }).check();
+    // The DSFR draws the box from the label, over the hidden input: the click lands on the label, as a person's does.
+    await page.getByRole('radio', { name: 'Une liste de communes' }).check({ force: true });
     const csv = 'code_insee;nom;code_postal\r\n55545;Verdun;55100\r\n55029;Bar-le-Duc;55000\r\n';
     await page.locator('input[type="file"]').setInputFiles({ name: 'cls.csv', mimeType: 'text/csv', buffer: Buffer.from(`\ufeff${csv}`) });
     await expect.poll(() => page.getByRole('status').filter({ hasText: 'cls.csv' }).textContent()).toBe('2 codes lus dans « cls.csv ».');
