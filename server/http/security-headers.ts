@@ -1,4 +1,4 @@
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import helmet from 'helmet';
 
 /**
@@ -52,11 +52,31 @@ export function securityHeaders(extraOrigins: readonly string[] = []): RequestHa
     strictTransportSecurity: false,
   });
   const hsts = helmet.strictTransportSecurity({ maxAge: 365 * 24 * 3600, includeSubDomains: true });
+  // Every header above is a constant (no nonce, no function of the request): helmet computes them
+  // once here, for a plain and for a secure request, and each answer gets the same list. Running
+  // helmet's fourteen middlewares on every request cost the directory's search 0.4 to 0.5 ms of
+  // CPU (a third of what the app spends on it, npm run bench).
+  const plain = headersOf(base, false);
+  const secure = [...plain, ...headersOf(hsts, true)];
   return (req, res, next) => {
-    base(req, res, (err?: unknown) => {
-      if (err) return next(err);
-      if (req.secure) hsts(req, res, next);
-      else next();
-    });
+    for (const [name, value] of req.secure ? secure : plain) res.setHeader(name, value);
+    next();
   };
+}
+
+/** The headers `middleware` sets on an answer to a request (`secure` or not): a list of [name, value]. */
+function headersOf(middleware: RequestHandler, secure: boolean): [string, string][] {
+  const headers = new Map<string, string>();
+  let done = false;
+  const res = {
+    setHeader: (name: string, value: string | number | readonly string[]) => headers.set(name, String(value)),
+    removeHeader: (name: string) => headers.delete(name),
+  };
+  middleware({ secure } as Request, res as unknown as Response, (err?: unknown) => {
+    if (err) throw err instanceof Error ? err : new Error('security headers: helmet refused its own options');
+    done = true;
+  });
+  // helmet answers synchronously; a version that did not would leave its headers off every answer.
+  if (!done) throw new Error('security headers: helmet did not answer synchronously');
+  return [...headers];
 }
