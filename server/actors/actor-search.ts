@@ -8,7 +8,7 @@ import type { TerritoryService } from '../territories/territory.service.js';
 import { ActorOrder } from './actor-enums.js';
 import { type FacetGroup, filterSql } from './actor-filter.js';
 import { anchorCte, anchorDistance, NO_DISTANCE_KM, PROXIMITY_RANKS, proximityRank } from './actor-proximity.js';
-import { type Actor, actorColumns, toActor } from './actor.entity.js';
+import { type Actor, actorColumns, type ActorField, toActorOf } from './actor.entity.js';
 import type { ActorFilter } from './actor.inputs.js';
 import { parseJson, territoryColumns } from './actor.repository.js';
 
@@ -29,6 +29,11 @@ export interface SearchRequest {
   /** Absent: PROXIMITY when the search is anchored on a commune (`coversCommune`), NAME otherwise. */
   orderBy: ActorOrder | null | undefined;
   wants: SearchWants;
+  /**
+   * What to read of the page's actors: `fields` (all when undefined) and the territory of their
+   * commune (`commune`). Absent: everything.
+   */
+  node?: { fields: readonly ActorField[] | undefined; commune: boolean };
 }
 
 export interface SearchResult {
@@ -129,7 +134,7 @@ const ALL_GROUPS: readonly FacetGroup[] = ['themes', 'kinds', 'sectors', 'audien
 export async function searchActors(
   ds: DataSource,
   vocabularies: { taxonomy: Taxonomy; territories: Pick<TerritoryService, 'knownKeys'> },
-  { filter, first, after, orderBy: asked, wants }: SearchRequest,
+  { filter, first, after, orderBy: asked, wants, node = { fields: undefined, commune: true } }: SearchRequest,
 ): Promise<SearchResult> {
   if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE) throw badInput(`« first » doit être compris entre 0 et ${MAX_PAGE}`, 'first');
   if (asked === ActorOrder.DISTANCE && !filter?.near) throw badInput('Le tri par distance demande le filtre « near »', 'orderBy');
@@ -188,9 +193,13 @@ export async function searchActors(
       WITH ${proximity ? sql`${anchorCte(proximity)}, ` : empty}${sets}
       SELECT
         (SELECT COALESCE(json_agg(row_to_json(x) ORDER BY x.ord), '[]') FROM (
-           SELECT ${actorColumns()}, p.distance_km, p.prox_rank, p.prox_km, p.search_name AS sort_name, p.updated_at AS sort_updated, p.ord,
-                  (SELECT row_to_json(c) FROM (SELECT ${territoryColumns} FROM territory t
-                     WHERE t.code = a.commune_code AND t.level IN ('COMMUNE', 'ARRONDISSEMENT') LIMIT 1) c) AS commune_territory
+           SELECT ${actorColumns('a', node.fields)}, p.distance_km, p.prox_rank, p.prox_km, p.search_name AS sort_name, p.updated_at AS sort_updated, p.ord
+                  ${
+                    node.commune
+                      ? sql`, (SELECT row_to_json(c) FROM (SELECT ${territoryColumns} FROM territory t
+                     WHERE t.code = a.commune_code AND t.level IN ('COMMUNE', 'ARRONDISSEMENT') LIMIT 1) c) AS commune_territory`
+                      : empty
+                  }
            FROM (SELECT m.*, row_number() OVER (ORDER BY ${order.keys} ${dir}, m.id ${dir}) AS ord
                  FROM m WHERE ${keyset} ORDER BY ${order.keys} ${dir}, m.id ${dir} LIMIT ${first + 1}) p
            JOIN actor a ON a.id = p.id) x) AS page
@@ -199,7 +208,7 @@ export async function searchActors(
   );
   const page = parseJson<Record<string, unknown>[]>(row.page);
   const rows = page.slice(0, first).map((r) => ({
-    actor: toActor(r),
+    actor: toActorOf(r, node.fields),
     distanceKm: r.distance_km === null ? null : Math.round((r.distance_km as number) * 1000) / 1000,
     cursor: encodeCursor(order.value(r), r.id as string),
     commune: r.commune_territory ? toTerritory(r.commune_territory as Parameters<typeof toTerritory>[0]) : undefined,

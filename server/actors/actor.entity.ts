@@ -171,18 +171,28 @@ export const RECORD_FIELDS = ACTOR_TABLE.keys.filter((k): k is RecordField => !(
 /** The columns a write copies from its record as they are (all its fields but the place). */
 export const COPIED_FIELDS = RECORD_FIELDS.filter((k) => !PLACE.includes(k));
 /** The fields of `Actor` read from the table. */
-const ACTOR_FIELDS = ACTOR_TABLE.keys.filter((k): k is Exclude<ActorColumn, 'location'> => k !== 'location');
+/** The fields of an Actor read from its row (all its columns but `location`, read as lon and lat). */
+export type ActorField = Exclude<ActorColumn, 'location'>;
+export const ACTOR_FIELDS = ACTOR_TABLE.keys.filter((k): k is ActorField => k !== 'location');
 
-/** The SELECT list of an actor (table alias `alias`), read back by `toActor`. */
-export function actorColumns(alias = 'a'): Sql {
+/** The columns of `fields` (every field by default) over actor `alias`, the place as lon and lat. */
+export function actorColumns(alias = 'a', fields: readonly ActorField[] = ACTOR_FIELDS): Sql {
   const location = ACTOR_TABLE.col('location', alias);
-  return sql`${ACTOR_TABLE.list(
-    ACTOR_FIELDS.filter((k) => !PLACE.includes(k)),
-    alias,
-  )}, ST_X(${location}) AS lon, ST_Y(${location}) AS lat`;
+  const columns = fields.filter((k) => !PLACE.includes(k));
+  const place = fields.some((k) => PLACE.includes(k)) ? sql`ST_X(${location}) AS lon, ST_Y(${location}) AS lat` : null;
+  if (columns.length === 0) return place ?? sql`${ACTOR_TABLE.col('id', alias)}`;
+  return place ? sql`${ACTOR_TABLE.list(columns, alias)}, ${place}` : ACTOR_TABLE.list(columns, alias);
 }
 
 /** A row selected with `actorColumns` (or its JSON) → an Actor. */
 export function toActor(row: Record<string, unknown>): Actor {
   return Object.assign(new Actor(), ACTOR_TABLE.fromRow(row, ACTOR_FIELDS));
+}
+
+/**
+ * A row selected with `actorColumns(alias, fields)` → an Actor of those fields only (a search reads
+ * what its GraphQL selection asks for): the others stay undefined, never read since nobody asked.
+ */
+export function toActorOf(row: Record<string, unknown>, fields: readonly ActorField[] = ACTOR_FIELDS): Actor {
+  return Object.assign(new Actor(), ACTOR_TABLE.fromRow(row, fields));
 }

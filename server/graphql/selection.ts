@@ -41,7 +41,11 @@ export function selectsPath(info: GraphQLResolveInfo, path: readonly string[]): 
   return fieldsAt(info, path).length > 0;
 }
 
-/** The names selected under the current field's child `name` (fragments included), e.g. which facets are asked. */
-export function selectedUnder(info: GraphQLResolveInfo, name: string): Set<string> {
-  return new Set(fieldsAt(info, [name]).flatMap((n) => fieldsIn(n.selectionSet, null, info.fragments).map((f) => f.name.value)));
+/**
+ * The names selected under the current field's descendant at `path` (fragments included), e.g.
+ * which facets are asked (`'facets'`), which fields of the actors of a page (`'edges', 'node'`).
+ * `@include`/`@skip` are not evaluated: a field they may leave out is counted as asked.
+ */
+export function selectedUnder(info: GraphQLResolveInfo, ...path: [string, ...string[]]): Set<string> {
+  return new Set(fieldsAt(info, path).flatMap((n) => fieldsIn(n.selectionSet, null, info.fragments).map((f) => f.name.value)));
 }

@@ -1,4 +1,6 @@
+import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { actorFieldsFor } from '../../server/actors/actor.resolver.js';
 import { runPrepared, sql } from '../../server/db/sql.js';
 import { startApp } from '../helpers/app.js';
 import { type GraphQLResponse, startTestServer, type TestServer } from '../helpers/server.js';
@@ -107,5 +109,65 @@ describe('the search as a prepared statement', () => {
     } finally {
       await qr.release();
     }
+  });
+});
+
+/**
+ * A search reads only the columns its page's actors are asked for (actorFieldsFor,
+ * server/actors/actor.resolver.ts), and the whole row as soon as one field is resolved from more
+ * than its own column. Whatever the selection (fragments, aliases, fields resolved elsewhere),
+ * every actor of a page must read as `actor(id)` reads it.
+ */
+describe('the fields a search reads of its actors', () => {
+  const FILTER = { themesAny: THEMES };
+
+  /** Every field of Actor without arguments whose type is a scalar or an enum (list or not, null or not). */
+  async function leafFields(): Promise<string[]> {
+    const res = await server.gql(`{ __type(name: "Actor") { fields { name args { name } type { kind ofType { kind ofType { kind ofType { kind } } } } } } }`);
+    type T = { kind: string; ofType?: T | null };
+    const leaf = (t: T): boolean => (t.ofType ? leaf(t.ofType) : t.kind === 'SCALAR' || t.kind === 'ENUM');
+    return (res.data.__type.fields as { name: string; args: unknown[]; type: T }[]).filter((f) => f.args.length === 0 && leaf(f.type)).map((f) => f.name);
+  }
+
+  it('should answer every field of a page’s actor as actor(id) does, and a part of them as the whole', async () => {
+    const leaves = await leafFields();
+    // Fields resolved from more than their column (moderation, permissions): the search then reads the whole row.
+    expect(leaves).toEqual(expect.arrayContaining(['name', 'kindLabel', 'isStale', 'viewerCanEdit', 'sourceLabel']));
+    const all = `${leaves.join(' ')} themes { code label } audiences { code label } commune { code name level } territories { level code }`;
+    const whole = await server.gql(`query ($f: ActorFilter) { actors(filter: $f, first: 50) { edges { node { ${all} } } } }`, { f: FILTER });
+    expect(whole.errors, JSON.stringify(whole.errors)).toBeUndefined();
+    const nodes: Record<string, unknown>[] = whole.data.actors.edges.map((e: { node: Record<string, unknown> }) => e.node);
+    expect(nodes.length).toBeGreaterThan(1);
+    for (const node of nodes) {
+      const one = await server.gql(`query ($id: ID!) { actor(id: $id) { ${all} } }`, { id: node.id });
+      expect(node).toEqual(one.data.actor);
+    }
+    // The client's list, through a fragment and aliases: the same values as the whole row's.
+    const part = await server.gql(
+      `query ($f: ActorFilter) { actors(filter: $f, first: 50) { edges { node { ...Card nom: name } } } }
+       fragment Card on Actor { id kindLabel sectorLabel lon lat radiusKm themes { code } commune { name } }`,
+      { f: FILTER },
+    );
+    expect(part.errors, JSON.stringify(part.errors)).toBeUndefined();
+    expect(part.data.actors.edges.map((e: { node: unknown }) => e.node)).toEqual(
+      nodes.map((n) => ({
+        id: n.id,
+        kindLabel: n.kindLabel,
+        sectorLabel: n.sectorLabel,
+        lon: n.lon,
+        lat: n.lat,
+        radiusKm: n.radiusKm,
+        themes: (n.themes as { code: string }[]).map(({ code }) => ({ code })),
+        commune: n.commune ? { name: (n.commune as { name: string }).name } : null,
+        nom: n.name,
+      })),
+    );
+  });
+
+  it('should read only the columns of the fields asked, and the whole row for one resolved elsewhere', () => {
+    expect(actorFieldsFor(['name', 'kindLabel', 'commune', '__typename'])?.sort()).toEqual(['communeCode', 'id', 'kind', 'name']);
+    expect(actorFieldsFor(['themes', 'audiences', 'lon'])?.sort()).toEqual(['audienceCodes', 'id', 'lon', 'themeCodes']);
+    expect(actorFieldsFor(['name', 'isStale'])).toBeUndefined();
+    expect(actorFieldsFor(['coalitionMemberships'])).toBeUndefined();
   });
 });
