@@ -169,10 +169,11 @@ export async function searchActors(
       selected.filter((g) => g !== except).map((g) => sql`${alias}.${FLAG[g]}`),
       sql` AND `,
     );
-  // The wider set keeps what the order needs; the order itself is computed for the cut only.
+  // The wider set keeps what the order needs (the place and radius only for proximity: a geometry
+  // per row of a commune's thousands of actors); the order itself is computed for the cut only.
   const sets = wide
     ? sql`m0 AS MATERIALIZED (
-            SELECT ${kept}, a.commune_code, a.radius_km, a.location, ${distance ?? sql`NULL::float8`} AS near_km,
+            SELECT ${kept}${proximity ? sql`, a.commune_code, a.radius_km, a.location` : empty}, ${distance ?? sql`NULL::float8`} AS near_km,
                    ${join(selected.map((g) => sql`(${groups[g]!}) AS ${FLAG[g]}`))}
             FROM ${from} ${whereAll(base)}),
           m AS MATERIALIZED (SELECT a.*, ${ordering(distance ? sql`a.near_km` : null)} FROM ${anchored(sql`m0 a`)} WHERE ${flags(sql`a`)})`
