@@ -21,9 +21,12 @@ const byLevel = (ids: readonly string[], level: Sql, column: Sql, local: boolean
  * declared territory does not reach it). A région or the whole country is wide-scope coverage. A
  * territory above the commune is local when the actor is present in one of its communes.
  */
-export async function resolveCoverage(db: Queryable, ids: readonly string[]): Promise<void> {
-  await run(db, sql`DELETE FROM coverage_commune WHERE actor_id = ANY(${ids}::uuid[])`);
-  await run(db, sql`DELETE FROM coverage_area WHERE actor_id = ANY(${ids}::uuid[])`);
+export async function resolveCoverage(db: Queryable, ids: readonly string[], { fresh = false }: { fresh?: boolean } = {}): Promise<void> {
+  // Actors just inserted (`fresh`) have no coverage yet: two round trips fewer for each creation.
+  if (!fresh) {
+    await run(db, sql`DELETE FROM coverage_commune WHERE actor_id = ANY(${ids}::uuid[])`);
+    await run(db, sql`DELETE FROM coverage_area WHERE actor_id = ANY(${ids}::uuid[])`);
+  }
   await run(
     db,
     sql`INSERT INTO coverage_commune (commune_code, actor_id, local)

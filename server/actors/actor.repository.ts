@@ -74,8 +74,9 @@ export const ActorRepository = {
           FROM ${recordset(rows)}`,
     );
     const ids = rows.map((r) => r.id);
-    await ActorRepository.writeTerritories(db, rows);
-    await resolveCoverage(db, ids);
+    // Their ids are new: no territory nor coverage of theirs to replace.
+    await ActorRepository.writeTerritories(db, rows, { fresh: true });
+    await resolveCoverage(db, ids, { fresh: true });
     return ids;
   },
 
@@ -102,10 +103,10 @@ export const ActorRepository = {
     }
   },
 
-  /** Replaces the declared territories of records that carry their id. */
-  async writeTerritories(db: Queryable, records: readonly (ActorRecord & { id: string })[]): Promise<void> {
+  /** Replaces the declared territories of records that carry their id (`fresh`: records just inserted, nothing to replace). */
+  async writeTerritories(db: Queryable, records: readonly (ActorRecord & { id: string })[], { fresh = false }: { fresh?: boolean } = {}): Promise<void> {
     const pairs = records.flatMap((r) => r.territories.map((t) => ({ actor_id: r.id, level: t.level, code: t.code })));
-    await run(db, sql`DELETE FROM actor_territory WHERE actor_id = ANY(${records.map((r) => r.id)}::uuid[])`);
+    if (!fresh) await run(db, sql`DELETE FROM actor_territory WHERE actor_id = ANY(${records.map((r) => r.id)}::uuid[])`);
     if (pairs.length) {
       await run(
         db,
