@@ -170,7 +170,6 @@ export type RecordField = Exclude<ActorColumn, (typeof KEPT_BY_DATABASE)[number]
 export const RECORD_FIELDS = ACTOR_TABLE.keys.filter((k): k is RecordField => !(KEPT_BY_DATABASE as readonly string[]).includes(k));
 /** The columns a write copies from its record as they are (all its fields but the place). */
 export const COPIED_FIELDS = RECORD_FIELDS.filter((k) => !PLACE.includes(k));
-/** The fields of `Actor` read from the table. */
 /** The fields of an Actor read from its row (all its columns but `location`, read as lon and lat). */
 export type ActorField = Exclude<ActorColumn, 'location'>;
 export const ACTOR_FIELDS = ACTOR_TABLE.keys.filter((k): k is ActorField => k !== 'location');
@@ -186,7 +185,7 @@ export function actorColumns(alias = 'a', fields: readonly ActorField[] = ACTOR_
 
 /** A row selected with `actorColumns` (or its JSON) → an Actor. */
 export function toActor(row: Record<string, unknown>): Actor {
-  return Object.assign(new Actor(), ACTOR_TABLE.fromRow(row, ACTOR_FIELDS));
+  return toActorOf(row);
 }
 
 /**
