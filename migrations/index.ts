@@ -25,6 +25,7 @@ import { ActorMerge1764000000027 } from './1764000000027-actor-merge.js';
 import { ChangeFeed1764000000028 } from './1764000000028-change-feed.js';
 import { DuplicateDismissal1764000000030 } from './1764000000030-duplicate-dismissal.js';
 import { BulkLoad1764000000031 } from './1764000000031-bulk-load.js';
+import { QuietActorUpdates1764000000032 } from './1764000000032-quiet-actor-updates.js';
 
 /** Every migration, in order. Listed explicitly so the build, the CLI and the tests agree. */
 export const migrations = [
@@ -55,4 +56,5 @@ export const migrations = [
   ChangeFeed1764000000028,
   DuplicateDismissal1764000000030,
   BulkLoad1764000000031,
+  QuietActorUpdates1764000000032,
 ];

@@ -1,11 +1,14 @@
 import 'reflect-metadata';
 import http from 'node:http';
 import { loadEnv } from './config/env.js';
-import { openDatabase } from './db/database.js';
+import { startDatabaseThread } from './db/embedded.js';
 import { logger } from './logger.js';
 
 const env = loadEnv();
 const started = Date.now();
+// The embedded database's thread first: it loads PGlite while this one loads the migrations and the app.
+if (!env.databaseUrl) startDatabaseThread();
+const { openDatabase } = await import('./db/database.js');
 // The app's modules are imported while the database opens: the embedded one spends part of its
 // start waiting on its files (PostGIS's bundle read and unpacked off this thread).
 const opening = openDatabase({
@@ -17,12 +20,16 @@ const opening = openDatabase({
   replicaMaxLagMs: env.replicaMaxLagMs,
 });
 opening.catch(() => {}); // its failure is thrown below, once the imports are done
-const [{ createApp }, { runSeeds, startupSeedOptions }, { refreshStatisticsAtStart }, { replicasOf }] = await Promise.all([
+const [{ createApp }, { createSchema }, { runSeeds, startupSeedOptions }, { refreshStatisticsAtStart }, { replicasOf }] = await Promise.all([
   import('./http/app.js'),
+  import('./graphql/schema.js'),
   import('../seeds/index.js'),
   import('./db/statistics.js'),
   import('./db/replicas.js'),
 ]);
+// The schema too is built while the database opens (createApp takes it as it is).
+const schema = createSchema();
+schema.catch(() => {}); // thrown by createApp
 const db = await opening;
 if (env.seed === 'auto') {
   await runSeeds(db.ds, { log: (line) => process.stdout.write(`${line}\n`), ...startupSeedOptions(!env.databaseUrl) });
@@ -39,7 +46,7 @@ if (db.embedded) {
 }
 
 const httpServer = http.createServer();
-const { app } = await createApp(db.ds, httpServer);
+const { app } = await createApp(db.ds, httpServer, {}, { schema });
 httpServer.on('request', app);
 await new Promise<void>((resolve) => httpServer.listen(env.port, env.host, resolve));
 const address = httpServer.address();

@@ -134,6 +134,7 @@ export async function writePlan(
     const changes: ReviewChange[] = createdIds.map((id) => ({
       id,
       from: null,
+      stored: knownReview?.status ?? ReviewStatus.PENDING_REVIEW,
       decision: knownReview ?? ActorReview.onCreate(author, reachAfter.get(id) ?? NO_REACH),
     }));
     for (const r of plan.update) {

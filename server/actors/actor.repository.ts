@@ -16,10 +16,14 @@ export type ActorRecord = Pick<Actor, RecordField> & {
 /** An actor record as stored, with what the writes check (version, status, review status). */
 export type StoredRecord = ActorRecord & { id: string; version: number; status: ActorStatus; reviewStatus: ReviewStatus };
 
-/** A review status change to write: `from` null for a creation. */
+/**
+ * A review status change to write: `from` null for a creation. `stored`: the status the row holds
+ * now when it is not `from` (a creation, inserted with one): the row is updated only if it differs.
+ */
 export interface ReviewChange {
   id: string;
   from: ReviewStatus | null;
+  stored?: ReviewStatus;
   decision: ReviewDecision;
 }
 
@@ -161,17 +165,18 @@ export const ActorRepository = {
   async reach(db: Queryable, ids: readonly string[]): Promise<Map<string, ActorReach>> {
     const out = new Map<string, ActorReach>();
     if (ids.length === 0) return out;
-    const rows = await run<{ id: string } & ActorReach>(
-      db,
-      sql`SELECT k.id,
-            ARRAY(SELECT ca.code FROM coverage_area ca WHERE ca.actor_id = k.id AND ca.level = 'REGION' ORDER BY ca.code) AS regions,
-            ARRAY(SELECT ca.code FROM coverage_area ca WHERE ca.actor_id = k.id AND ca.level = 'DEPARTEMENT' ORDER BY ca.code) AS departements,
-            ARRAY(SELECT t.level || ':' || t.code FROM actor_territory t
-                  WHERE t.actor_id = k.id AND t.level IN ('REGION', 'PAYS') ORDER BY 1) AS broad
-          FROM unnest(${ids}::uuid[]) AS k(id)`,
-    );
-    for (const r of rows) out.set(r.id, { regions: r.regions, departements: r.departements, broad: r.broad });
+    const rows = await run<{ id: string } & ActorReach>(db, sql`SELECT k.id, ${reachColumns(Sql.trusted('k.id'))} FROM unnest(${ids}::uuid[]) AS k(id)`);
+    for (const r of rows) out.set(r.id, reachOf(r));
     return out;
+  },
+
+  /**
+   * An actor's stored record and reach, its row locked until the transaction ends (FOR UPDATE), in
+   * one statement: what a change to it starts from. Undefined if there is no such actor.
+   */
+  async lockRecord(db: Queryable, id: string): Promise<{ record: StoredRecord; reach: ActorReach } | undefined> {
+    const [row] = await run(db, sql`SELECT ${recordColumns}, ${reachColumns(Sql.trusted('a.id'))} FROM actor a WHERE a.id = ${id} FOR UPDATE OF a`);
+    return row && { record: toStoredRecord(row), reach: reachOf(row as unknown as ActorReach) };
   },
 
   /**
@@ -180,7 +185,7 @@ export const ActorRepository = {
    */
   async settleReview(db: Queryable, userId: string | null, changes: readonly ReviewChange[]): Promise<void> {
     if (changes.length === 0) return;
-    const moved = changes.filter((c) => c.from !== c.decision.status);
+    const moved = changes.filter((c) => (c.stored ?? c.from) !== c.decision.status);
     if (moved.length) {
       const rows = moved.map((c) => ({ id: c.id, to_status: c.decision.status }));
       await run(
@@ -230,6 +235,16 @@ export const ActorRepository = {
 };
 
 /** The SELECT list of a stored record (table alias `a`): the actor and its declared territories. */
+/**
+ * Where the actor of `id` (a column) acts, as the columns regions, departements and broad: its
+ * coverage's régions and départements, its declared régions and country (ActorReach).
+ */
+const reachColumns = (id: Sql) =>
+  sql`ARRAY(SELECT ca.code FROM coverage_area ca WHERE ca.actor_id = ${id} AND ca.level = 'REGION' ORDER BY ca.code) AS regions,
+      ARRAY(SELECT ca.code FROM coverage_area ca WHERE ca.actor_id = ${id} AND ca.level = 'DEPARTEMENT' ORDER BY ca.code) AS departements,
+      ARRAY(SELECT t.level || ':' || t.code FROM actor_territory t WHERE t.actor_id = ${id} AND t.level IN ('REGION', 'PAYS') ORDER BY 1) AS broad`;
+const reachOf = (row: ActorReach): ActorReach => ({ regions: row.regions, departements: row.departements, broad: row.broad });
+
 export const recordColumns = sql`${actorColumns()},
   COALESCE((SELECT json_agg(json_build_object('level', t.level, 'code', t.code) ORDER BY t.level, t.code)
             FROM actor_territory t WHERE t.actor_id = a.id), '[]') AS territories`;

@@ -136,10 +136,11 @@ export class ActorService {
       () =>
         this.ds.transaction(async (m) => {
           await assertNoClash(m, record, undefined);
-          const [created] = await this.insertMany(m, [record], known?.status ?? ReviewStatus.PENDING_REVIEW);
+          const stored = known?.status ?? ReviewStatus.PENDING_REVIEW;
+          const [created] = await this.insertMany(m, [record], stored);
           if (ActorPermissions.representsWhatItCreates(author)) await ActorRepository.represent(m, author.id, created);
           const decision = known ?? ActorReview.onCreate(author, (await this.scope(m, created)).reach);
-          await this.settleReview(m, author.id, [{ id: created, from: null, decision }]);
+          await this.settleReview(m, author.id, [{ id: created, from: null, stored, decision }]);
           return created;
         }),
       [record],
@@ -178,8 +179,14 @@ export class ActorService {
     check: (scope: { id: string; reach: ActorReach }) => void,
     vocabularies: Vocabularies,
   ): Promise<void> {
-    const { locked, scope } = await this.lockAtVersion(m, id, expectedVersion, check);
-    const base = (await this.records(m, [id])).get(id)!;
+    // The row locked, checked and read in one statement.
+    const found = await ActorRepository.lockRecord(m, id);
+    if (!found) throw notFound('Acteur introuvable');
+    const { record: base, reach } = found;
+    const scope = { id, reach };
+    check(scope);
+    if (expectedVersion !== null && base.version !== expectedVersion) throw ActorService.conflict(base.version);
+    const locked = { version: base.version, reviewStatus: base.reviewStatus };
     const { record, problems } = prepareRecord(input, base, vocabularies);
     if (!record) throw ActorService.invalid(problems);
     // An archived actor may keep a number an active one now holds; an active one may not take another's.

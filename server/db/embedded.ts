@@ -74,6 +74,14 @@ type ThreadRequestWithoutSeq = ThreadRequest extends infer R ? (R extends Thread
 
 let thread: Promise<DatabaseThread> | undefined;
 
+/**
+ * Starts this process's database thread ahead of its first database: main.ts calls it before
+ * loading the rest of its modules, and the thread loads PGlite's in the meantime.
+ */
+export function startDatabaseThread(): void {
+  databaseThread().catch(() => {}); // the first database gets the error
+}
+
 /** This process's database thread, started at its first database. */
 function databaseThread(): Promise<DatabaseThread> {
   thread ??= (async () => {
