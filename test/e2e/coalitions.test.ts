@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { beforeAll, expect, it } from 'vitest';
-import { SHOTS, logInThroughForm as logInThroughFormAs, describeInBrowser } from '../helpers/browser.js';
+import { SHOTS, alertsOverTheirIcon, logInThroughForm as logInThroughFormAs, describeInBrowser } from '../helpers/browser.js';
 import { epciOf, fixtures, MEUSE_CLSM } from '../helpers/factories.js';
 
 /** Every actor of this file carries this source and every account this domain, to tell them apart in the file’s database. */
@@ -206,6 +206,7 @@ describeInBrowser('accounts, coalitions and actor edition in a real browser (Chr
     await other.getByRole('button', { name: 'Enregistrer' }).click();
     await other.getByText(/Fiche enregistrée \(version \d+\)/).waitFor();
     await other.getByText('Accueil, écoute et orientation des 12-25 ans.').waitFor();
+    expect(await alertsOverTheirIcon(other)).toEqual([]);
 
     await s.page.getByLabel('Téléphone').fill('03 29 00 00 00');
     await s.page.getByRole('button', { name: 'Enregistrer' }).click();

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { axeViolations } from '../helpers/axe.js';
-import { describeInBrowser, mapIdle, SHOTS } from '../helpers/browser.js';
+import { alertsOverTheirIcon, describeInBrowser, mapIdle, SHOTS } from '../helpers/browser.js';
 import { fixtures, MEUSE_CLSM, VERDUN_CPTS } from '../helpers/factories.js';
 import { type CookieClient, startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -226,14 +226,18 @@ describeInBrowser('design system and mobile layout in a real browser (Chromium)'
       ['introuvable', '/nulle-part', () => s.page.getByRole('heading', { level: 1 }).waitFor()],
     ];
     const tooWide: string[] = [];
+    const overIcon: string[] = [];
     for (const [name, url, ready] of routes) {
       await open(s.page, url, PHONE);
       await ready();
       const width = await s.page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth as number);
       if (width > PHONE.width) tooWide.push(`${url}: ${width} px`);
+      // Each alert drawn as the DSFR's, its text clear of its icon, on a phone too.
+      overIcon.push(...(await alertsOverTheirIcon(s.page)).map((text) => `${url}: « ${text} »`));
       await s.page.screenshot({ path: path.join(SHOTS, `dsfr-390-${name}.png`), fullPage: true });
     }
     expect(tooWide).toEqual([]);
+    expect(overIcon).toEqual([]);
   });
 });
 

@@ -50,6 +50,24 @@ export async function newBrowser(): Promise<BrowserContext> {
   return (await shared).newContext(CONTEXT);
 }
 
+/**
+ * The DSFR alerts shown on the page whose text starts under their icon (the icon is the alert's
+ * `::before`, the text starts at its left padding): a page's own padding on a `fr-alert` once hid
+ * the first letters of « Fiche enregistrée ». Their texts, none when every alert is drawn as the DSFR's.
+ */
+export function alertsOverTheirIcon(page: Page): Promise<string[]> {
+  return page.locator('body').evaluate((body: any) =>
+    Array.from<any>(body.querySelectorAll('.fr-alert'))
+      .filter((el) => el.getClientRects().length > 0)
+      .filter((el) => {
+        const icon = getComputedStyle(el, '::before');
+        const iconRight = (parseFloat(icon.left) || 0) + (parseFloat(icon.width) || 0) + (parseFloat(icon.marginLeft) || 0);
+        return icon.content !== 'none' && parseFloat(getComputedStyle(el).paddingLeft) < iconRight;
+      })
+      .map((el) => el.textContent.trim()),
+  );
+}
+
 /** Waits until the map has drawn everything (the app sets the flag on MapLibre's idle event). */
 export async function mapIdle(page: Page): Promise<void> {
   await page.waitForFunction(() => (globalThis as any).__mapIdle === true, null, { timeout: 30_000 });
