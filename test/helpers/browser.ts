@@ -60,9 +60,10 @@ export function alertsOverTheirIcon(page: Page): Promise<string[]> {
     Array.from<any>(body.querySelectorAll('.fr-alert'))
       .filter((el) => el.getClientRects().length > 0)
       .filter((el) => {
-        const icon = getComputedStyle(el, '::before');
+        const style = (globalThis as any).getComputedStyle;
+        const icon = style(el, '::before');
         const iconRight = (parseFloat(icon.left) || 0) + (parseFloat(icon.width) || 0) + (parseFloat(icon.marginLeft) || 0);
-        return icon.content !== 'none' && parseFloat(getComputedStyle(el).paddingLeft) < iconRight;
+        return icon.content !== 'none' && parseFloat(style(el).paddingLeft) < iconRight;
       })
       .map((el) => el.textContent.trim()),
   );
