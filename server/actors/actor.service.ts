@@ -110,14 +110,17 @@ export class ActorService {
 
   /**
    * Under the actor's row lock, so that two writes of the same version cannot both pass: `check`
-   * on the actor as stored (its reach), then CONFLICT unless it is still at `expectedVersion`.
+   * on the actor as stored (its reach), then CONFLICT unless it is still at `expectedVersion`; its stored record.
    */
   private async lockAtVersion(m: Queryable, id: string, expectedVersion: number | null, check: (scope: { id: string; reach: ActorReach }) => void) {
-    const locked = await ActorService.lockAt(m, id);
-    const scope = await this.scope(m, id);
+    // The row locked, its reach and its record read, in one statement.
+    const found = await ActorRepository.lockRecord(m, id);
+    if (!found) throw notFound('Acteur introuvable');
+    const { record: base, reach } = found;
+    const scope = { id, reach };
     check(scope);
-    if (expectedVersion !== null && locked.version !== expectedVersion) throw ActorService.conflict(locked.version);
-    return { locked, scope };
+    if (expectedVersion !== null && base.version !== expectedVersion) throw ActorService.conflict(base.version);
+    return { base, scope };
   }
 
   /**
@@ -179,14 +182,7 @@ export class ActorService {
     check: (scope: { id: string; reach: ActorReach }) => void,
     vocabularies: Vocabularies,
   ): Promise<void> {
-    // The row locked, checked and read in one statement.
-    const found = await ActorRepository.lockRecord(m, id);
-    if (!found) throw notFound('Acteur introuvable');
-    const { record: base, reach } = found;
-    const scope = { id, reach };
-    check(scope);
-    if (expectedVersion !== null && base.version !== expectedVersion) throw ActorService.conflict(base.version);
-    const locked = { version: base.version, reviewStatus: base.reviewStatus };
+    const { base, scope } = await this.lockAtVersion(m, id, expectedVersion, check);
     const { record, problems } = prepareRecord(input, base, vocabularies);
     if (!record) throw ActorService.invalid(problems);
     // An archived actor may keep a number an active one now holds; an active one may not take another's.
@@ -195,15 +191,15 @@ export class ActorService {
     // A validated actor whose territory a non-administrator changes is taken out of the figures
     // while its new coverage is written, and put back only if the review rule keeps it validated:
     // widened to the whole country, it never adds then removes its counts for every commune.
-    const heldBack = coverageChanged && locked.reviewStatus === ReviewStatus.VALIDATED && editor.role !== UserRole.ADMIN;
+    const heldBack = coverageChanged && base.reviewStatus === ReviewStatus.VALIDATED && editor.role !== UserRole.ADMIN;
     if (heldBack) await ActorRepository.setReviewStatus(m, id, ReviewStatus.PENDING_REVIEW);
     await this.updateMany(m, [{ ...record, id }], coverageChanged ? [id] : []);
     const after = coverageChanged ? (await this.scope(m, id)).reach : scope.reach;
     // Where it acts unchanged, a validated actor stays validated (an analyst accepting a proposal
     // for an actor that also acts elsewhere does not move it out of his région).
     const decision =
-      coverageChanged || locked.reviewStatus !== ReviewStatus.VALIDATED ? ActorReview.onUpdate(editor, locked.reviewStatus, scope.reach, after, id) : null;
-    if (decision) await this.settleReview(m, editor.id, [{ id, from: locked.reviewStatus, decision }]);
+      coverageChanged || base.reviewStatus !== ReviewStatus.VALIDATED ? ActorReview.onUpdate(editor, base.reviewStatus, scope.reach, after, id) : null;
+    if (decision) await this.settleReview(m, editor.id, [{ id, from: base.reviewStatus, decision }]);
     else if (heldBack) await ActorRepository.setReviewStatus(m, id, ReviewStatus.VALIDATED);
   }
 
