@@ -26,6 +26,7 @@ import { ChangeFeed1764000000028 } from './1764000000028-change-feed.js';
 import { DuplicateDismissal1764000000030 } from './1764000000030-duplicate-dismissal.js';
 import { BulkLoad1764000000031 } from './1764000000031-bulk-load.js';
 import { QuietActorUpdates1764000000032 } from './1764000000032-quiet-actor-updates.js';
+import { InlinedZone1764000000033 } from './1764000000033-inlined-zone.js';
 
 /** Every migration, in order. Listed explicitly so the build, the CLI and the tests agree. */
 export const migrations = [
@@ -57,4 +58,5 @@ export const migrations = [
   DuplicateDismissal1764000000030,
   BulkLoad1764000000031,
   QuietActorUpdates1764000000032,
+  InlinedZone1764000000033,
 ];
