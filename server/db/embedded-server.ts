@@ -15,7 +15,12 @@ export interface EmbeddedOptions {
   postgisBundle?: string;
   /** PostgreSQL settings for this start (`-c name=value`), after PGlite's own. */
   settings: Record<string, string>;
+  /** A cluster dumped by PGlite (.tar.gz) that a new data directory starts from instead of `initdb` (initial-cluster.ts). */
+  initialCluster?: string;
 }
+
+/** The extensions every embedded database loads (a `CREATE EXTENSION` of migration 1764000000000 each). */
+export const EXTENSIONS = { postgis, pg_trgm, unaccent, btree_gist };
 
 /** The database being served, in the thread that runs it. */
 export interface ServedDatabase {
@@ -29,15 +34,16 @@ export interface ServedDatabase {
  * pool's connections onto it. Runs in the embedded database's own thread (embedded-worker.ts).
  */
 export async function serveEmbedded(options: EmbeddedOptions): Promise<ServedDatabase> {
-  const { dataDir, maxConnections, postgisBundle, settings } = options;
+  const { dataDir, maxConnections, postgisBundle, settings, initialCluster } = options;
   if (!dataDir.startsWith('memory://')) fs.mkdirSync(dataDir, { recursive: true });
   const gis: Extension = postgisBundle
     ? { name: postgis.name, setup: async (pg, opts) => ({ ...(await postgis.setup(pg, opts)), bundlePath: new URL(postgisBundle) }) }
     : postgis;
   const db = await PGlite.create({
     dataDir,
-    extensions: { postgis: gis, pg_trgm, unaccent, btree_gist },
+    extensions: { ...EXTENSIONS, postgis: gis },
     startParams: [...PGlite.defaultStartParams, ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`])],
+    loadDataDir: initialCluster ? new Blob([fs.readFileSync(initialCluster)]) : undefined,
   });
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections });
   keepProtocolSequencesTogether((server as unknown as { queryQueue: QueryQueue }).queryQueue, db);

@@ -25,14 +25,16 @@ export interface EmbeddedDatabase {
  * `postgisBundle`: another PostGIS file bundle than the package's (the tests' copies of a database
  * that already has the extension load a smaller one, postgis-bundle.ts).
  * `settings`: PostgreSQL settings for this start (`-c name=value`), after PGlite's own.
+ * `initialCluster`: the dump a new data directory starts from instead of `initdb` (initial-cluster.ts).
  */
 export async function startEmbeddedDatabase(
   dataDir: string,
   maxConnections = 24,
   postgisBundle?: URL,
   settings: Record<string, string> = {},
+  initialCluster?: string,
 ): Promise<EmbeddedDatabase> {
-  const options: EmbeddedOptions = { dataDir, maxConnections, postgisBundle: postgisBundle?.href, settings };
+  const options: EmbeddedOptions = { dataDir, maxConnections, postgisBundle: postgisBundle?.href, settings, initialCluster };
   const thread = await databaseThread();
   const id = ++thread.databases;
   thread.open.add(id);
