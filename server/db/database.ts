@@ -40,6 +40,16 @@ export function migrationsKey(): string {
 }
 
 /**
+ * The embedded database writes no more WAL than its own crash recovery needs: it has no standby and
+ * no archive to feed. With `wal_level = minimal`, what a transaction writes into a table it created
+ * or truncated, and the indexes it builds, skip the WAL (written to their files at commit instead):
+ * the first start's bulk loads (the territories' temporary tables, the coverage written before its
+ * indexes, `gap_rebuild()`'s tables). First start on a new data directory, alternated runs on two
+ * cores: 47.3, 49.5, 51.0 s with PGlite's `replica`, 42.1, 46.4, 43.1 s with `minimal`.
+ */
+export const EMBEDDED_SETTINGS: Record<string, string> = { wal_level: 'minimal', max_wal_senders: '0' };
+
+/**
  * Connects to DATABASE_URL, or starts the embedded PGlite + PostGIS database in `dataDir`,
  * then runs pending migrations. Either way the app talks to PostgreSQL through `pg`.
  */
@@ -52,7 +62,7 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
     const started = Date.now();
     postgisBundle = restartBundle(options.dataDir, schema);
     const cluster = initialCluster(options.dataDir);
-    embedded = await startEmbeddedDatabase(options.dataDir, undefined, postgisBundle, {}, cluster);
+    embedded = await startEmbeddedDatabase(options.dataDir, undefined, postgisBundle, EMBEDDED_SETTINGS, cluster);
     url = embedded.url;
     logger.info(
       { dataDir: options.dataDir, ms: Date.now() - started, postgis: postgisBundle ? 'restart bundle' : 'whole bundle', initialCluster: !!cluster },

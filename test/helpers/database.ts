@@ -3,6 +3,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { EMBEDDED_SETTINGS } from '../../server/db/database.js';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from '../../server/db/embedded.js';
 
 /**
@@ -154,11 +155,11 @@ async function copyPostgres(templateUrl: string, runId: string): Promise<FileDat
 }
 
 /**
- * A copy starts PostgreSQL with 16 MB of shared buffers rather than PGlite's 128 MB: a test file's
+ * A copy starts PostgreSQL with the app's settings (server/db/database.ts), and 16 MB of shared buffers rather than PGlite's 128 MB: a test file's
  * database works in far less, and the larger pool cost CPU at every start and after (measured on
  * four integration files with their template, on the embedded backend: 156 s of CPU against 179 s).
  */
-const COPY_SETTINGS = { shared_buffers: '16MB' };
+const COPY_SETTINGS = { ...EMBEDDED_SETTINGS, shared_buffers: '16MB' };
 
 async function copyPglite(templateDir: string, postgisBundle: string): Promise<FileDatabase> {
   const dataDir = `${templateDir}-${process.pid}-${randomBytes(4).toString('hex')}`;

@@ -45,6 +45,8 @@ describe.skipIf(template.backend !== 'pglite')('restarting the embedded database
     expect(restartBundle(dir, migrationsKey())).toBeDefined();
     open = await openDatabase({ dataDir: dir });
     await postgisWorks(open);
+    // No more WAL than its own recovery needs (EMBEDDED_SETTINGS): its bulk loads skip it.
+    expect((await open.ds.query(`SELECT current_setting('wal_level') AS w`))[0].w).toBe('minimal');
     const [{ count }] = await open.ds.query(`SELECT count(*)::int AS count FROM territory WHERE level = 'COMMUNE'`);
     expect(count).toBeGreaterThan(30_000);
     await open.close();
