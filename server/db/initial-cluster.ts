@@ -24,7 +24,11 @@ export interface ClusterManifest {
   extensions: string[];
 }
 
-/** The extensions of migration 1764000000000, created in the shipped cluster. */
+/**
+ * The extensions of migration 1764000000000, created in the shipped cluster: the names of
+ * embedded-server.ts's EXTENSIONS, written out here so that the app's thread does not load PGlite's
+ * modules to read them (initial-cluster.test.ts holds the two lists together).
+ */
 export const CLUSTER_EXTENSIONS = ['postgis', 'pg_trgm', 'unaccent', 'btree_gist'];
 
 export const clusterDir = () => path.join(seedDataDir(), 'cluster');

@@ -3,6 +3,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from '../../server/db/embedded.js';
+import { EXTENSIONS } from '../../server/db/embedded-server.js';
 import { CLUSTER_EXTENSIONS, clusterDumpPath, initialCluster, installedPackages, readClusterManifest } from '../../server/db/initial-cluster.js';
 
 /**
@@ -53,6 +54,8 @@ describe.runIf(embedded)('the cluster a new embedded data directory starts from 
       extensions: CLUSTER_EXTENSIONS,
     });
     expect(fs.statSync(clusterDumpPath()).size).toBeGreaterThan(1_000_000);
+    // The extensions every embedded database loads are those created in the dump.
+    expect(Object.keys(EXTENSIONS).sort()).toEqual([...CLUSTER_EXTENSIONS].sort());
   });
 
   it('should be used for a new data directory only, never over an existing cluster', () => {
