@@ -1,5 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import {
+  type ASTNode,
   type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
@@ -10,6 +11,7 @@ import {
   isLeafType,
   isListType,
   Kind,
+  visit,
 } from 'graphql';
 import { type ComplexityEstimatorArgs, getComplexity } from 'graphql-query-complexity';
 import type { AnalyticsGate } from '../http/gate.js';
@@ -173,6 +175,20 @@ const themeColumns = (filter: unknown) => {
  * operation (execution then reports it as usual).
  */
 export function analyzeOperation(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown>, operationName?: string): Analysis | null {
+  return analyzeTracked(schema, document, variables, operationName)?.analysis ?? null;
+}
+
+/**
+ * analyzeOperation, and the variables its answer depends on: those in the arguments the estimator
+ * read (a page size, a scope…) and in the directives (`@include(if: $x)`). The rest (which commune,
+ * which theme) does not change the cost, whatever their values.
+ */
+function analyzeTracked(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  variables: Record<string, unknown>,
+  operationName?: string,
+): { analysis: Analysis; dependsOn: string[] } | null {
   const fragments: Record<string, FragmentDefinitionNode> = {};
   for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
   const analytical = new Set<string>();
@@ -180,7 +196,17 @@ export function analyzeOperation(schema: GraphQLSchema, document: DocumentNode, 
   /** Cost of each field's selection, as computed (children are estimated before their parent). */
   const selectionCost = new Map<FieldNode, number>();
 
-  const estimate = ({ type, field, node, args, childComplexity }: ComplexityEstimatorArgs): number => {
+  /** The arguments the estimator read, by field (their variables are what the cost depends on). */
+  const read = new Map<FieldNode, Set<string>>();
+  const estimate = ({ type, field, node, args: given, childComplexity }: ComplexityEstimatorArgs): number => {
+    const names = read.get(node) ?? new Set<string>();
+    read.set(node, names);
+    const note = (name: string | symbol) => typeof name === 'string' && names.add(name);
+    const args = new Proxy<Record<string, unknown>>(given, {
+      get: (target, name, receiver): unknown => (note(name), Reflect.get(target, name, receiver) as unknown),
+      has: (target, name) => (note(name), Reflect.has(target, name)),
+      ownKeys: (target) => (Object.keys(target).forEach(note), Reflect.ownKeys(target)),
+    });
     const key = `${type.name}.${field.name}`;
     capError ??= capViolation(key, args);
     const nested = Number.isFinite(childComplexity) ? childComplexity : 0;
@@ -275,7 +301,66 @@ export function analyzeOperation(schema: GraphQLSchema, document: DocumentNode, 
   } catch {
     return null;
   }
-  return { cost: Math.ceil(cost), analytical: [...analytical], capError };
+  const dependsOn = new Set<string>();
+  for (const [node, names] of read) {
+    for (const arg of node.arguments ?? []) if (names.has(arg.name.value)) variablesIn(arg.value, dependsOn);
+  }
+  visit(document, { Directive: (d) => void variablesIn(d, dependsOn) });
+  return { analysis: { cost: Math.ceil(cost), analytical: [...analytical], capError }, dependsOn: [...dependsOn].sort() };
+}
+
+/** Adds the names of the variables used in `node` to `into`. */
+function variablesIn(node: ASTNode, into: Set<string>): Set<string> {
+  visit(node, { Variable: (v) => void into.add(v.name.value) });
+  return into;
+}
+
+/** Analyses kept per operation (the oldest dropped beyond this): one per value of its cost variables. */
+const ANALYSES_PER_OPERATION = 64;
+
+/** The values of `names` in `variables`, as a key (a variable left out differs from one sent as null). */
+const valuesKey = (names: readonly string[], variables: Record<string, unknown>) =>
+  JSON.stringify(names.map((name) => (Object.hasOwn(variables, name) ? [variables[name]] : [])));
+
+/**
+ * analyzeOperation, computed once per operation and values of the variables its cost depends on:
+ * the directory's search costs the same for every commune and theme, and its analysis (a walk of
+ * the whole document with its types) took about 6 % of the app's CPU per request (npm run bench).
+ *
+ * Why a kept analysis is the right one: the analysis is a deterministic walk of the document that
+ * reads variables only through the arguments it looks at and the directives, all recorded
+ * (analyzeTracked). A request agreeing with an analysed one on every variable that walk read makes
+ * the same walk, so it gets the same answer. Another walk may read more (a field that
+ * `@include(if: $x)` let in, a cap checked once no other was over): the operation's variables then
+ * grow to include them, and what was kept under fewer is dropped.
+ *
+ * Apollo hands the same parsed document to every request of the same text; a document it no
+ * longer keeps is let go with its analyses.
+ */
+export function cachedAnalyzer(): (
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  variables: Record<string, unknown>,
+  operationName?: string,
+) => Analysis | null {
+  const byDocument = new WeakMap<DocumentNode, Map<string, { dependsOn: string[]; analyses: Map<string, Analysis> }>>();
+  return (schema, document, variables, operationName) => {
+    let operations = byDocument.get(document);
+    if (!operations) byDocument.set(document, (operations = new Map<string, { dependsOn: string[]; analyses: Map<string, Analysis> }>()));
+    let entry = operations.get(operationName ?? '');
+    const known = entry?.analyses.get(valuesKey(entry.dependsOn, variables));
+    if (known) return known;
+    const tracked = analyzeTracked(schema, document, variables, operationName);
+    // Variables that do not fit the operation: nothing kept, execution reports them.
+    if (!tracked) return null;
+    if (!entry || tracked.dependsOn.some((name) => !entry!.dependsOn.includes(name))) {
+      entry = { dependsOn: [...new Set([...(entry?.dependsOn ?? []), ...tracked.dependsOn])].sort(), analyses: new Map() };
+      operations.set(operationName ?? '', entry);
+    }
+    if (entry.analyses.size >= ANALYSES_PER_OPERATION) entry.analyses.delete(entry.analyses.keys().next().value!);
+    entry.analyses.set(valuesKey(entry.dependsOn, variables), tracked.analysis);
+    return tracked.analysis;
+  };
 }
 
 /**
@@ -305,12 +390,13 @@ export function operationLimits<C extends object>(options: {
   /** Called with the request's context once it has its place (to run it on the analytics pool). */
   admit?: (context: C) => void;
 }): ApolloServerPlugin<C> {
+  const analyze = cachedAnalyzer();
   return {
     async requestDidStart() {
       let release: (() => void) | undefined;
       return {
         async didResolveOperation({ schema, document, request, operationName, contextValue }) {
-          const analysis = analyzeOperation(schema, document, request.variables ?? {}, operationName ?? undefined);
+          const analysis = analyze(schema, document, request.variables ?? {}, operationName ?? undefined);
           if (!analysis) return;
           if (analysis.capError) {
             const details = { ...analysis.capError.extensions };

@@ -136,6 +136,33 @@ describe('query cost computed with the variables', () => {
     });
   }
 
+  it('should refuse the expensive values of a document it served cheaply just before, many at once', async () => {
+    // The analysis is kept per document and values of its cost variables (cachedAnalyzer): the
+    // same text made cheap by a skipped field or a short page must not lend its analysis.
+    const query = `query ($x: Boolean!, $f: Int, $g: Int) {
+      themes { code }
+      actors(first: $f) @include(if: $x) { edges { node { coveredCommunes(first: $g) { nodes { geometry } } } } }
+    }`;
+    const cheap = [
+      { x: false, f: 200, g: 1000 },
+      { x: true, f: 1, g: 1 },
+    ];
+    for (const res of await Promise.all(Array.from({ length: 8 }, (_, i) => server.post(query, cheap[i % 2])))) {
+      expect(res.status, JSON.stringify(res.body.errors)).toBe(200);
+      expect(res.body.data.themes.length).toBeGreaterThan(0);
+    }
+    server.queries.length = 0;
+    const dear = await Promise.all(Array.from({ length: 4 }, () => server.post(query, { x: true, f: 200, g: 1000 })));
+    for (const res of dear) {
+      expect(res.status).toBe(400);
+      expect(codes(res)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+      expect(res.body.errors[0].extensions).toMatchObject({ limit: 'cost', maxCost: 20000 });
+    }
+    expect(heavySql(server.queries)).toEqual([]);
+    // And the cheap ones are still served after.
+    expect((await server.post(query, cheap[1])).status).toBe(200);
+  });
+
   it('should count a page size given by a variable exactly as the same literal', async () => {
     const schema = await createSchema();
     const { parse } = await import('graphql');
