@@ -11,12 +11,14 @@ import { runSeeds, type SeedOptions } from '../../seeds/index.js';
 import { measureClient } from './client.js';
 import { ensureCoalitionDataset } from './coalitions-dataset.js';
 import { ensureDataset } from './dataset.js';
+import { measureStartup } from './startup.js';
 import type { BenchScenario } from './scenario.js';
 import { appStats, forkApp } from '../load/app-process.js';
 import { cpuBusy } from '../load/stats.js';
 
 /**
- * `DATABASE_URL=postgres://… npm run bench [-- --only <name or start of name, or client>…] [--duration <s>] [--warmup <s>] [--app-warmup <s>] [--rebuild]`
+ * `DATABASE_URL=postgres://… npm run bench [-- --only <name or start of name, or client, or startup>…] [--duration <s>] [--warmup <s>] [--app-warmup <s>] [--rounds <n>] [--restarts <n>] [--rebuild]`
+ * `npm run bench -- --only startup`: the build, first start and restarts alone (startup.ts), without DATABASE_URL.
  *
  * Migrates and seeds the territories, builds the national benchmark dataset once (see dataset.ts),
  * starts the real app in a child process on a loopback port, then measures every scenario of
@@ -29,7 +31,7 @@ const ext = path.extname(fileURLToPath(import.meta.url)); // .js when built, .ts
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
 function parseArgs(argv: string[]) {
-  const args = { only: [] as string[], duration: 10, warmup: 3, appWarmup: 15, rebuild: false, rounds: 1 };
+  const args = { only: [] as string[], duration: 10, warmup: 3, appWarmup: 15, rebuild: false, rounds: 1, restarts: 5 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -42,10 +44,14 @@ function parseArgs(argv: string[]) {
     else if (a === '--warmup') args.warmup = Number(value());
     else if (a === '--app-warmup') args.appWarmup = Number(value());
     else if (a === '--rounds') args.rounds = Number(value());
+    else if (a === '--restarts') args.restarts = Number(value());
     else if (a === '--rebuild') args.rebuild = true;
-    else throw new Error(`Option inconnue : ${a} (options : --only <nom> | client, --duration <s>, --warmup <s>, --app-warmup <s>, --rounds <n>, --rebuild)`);
+    else
+      throw new Error(
+        `Option inconnue : ${a} (options : --only <nom> | client, --duration <s>, --warmup <s>, --app-warmup <s>, --rounds <n>, --restarts <n>, --rebuild)`,
+      );
   }
-  if (!(args.duration > 0) || !(args.warmup >= 0) || !(args.appWarmup >= 0) || !(args.rounds >= 1))
+  if (!(args.duration > 0) || !(args.warmup >= 0) || !(args.appWarmup >= 0) || !(args.rounds >= 1) || !(args.restarts >= 1))
     throw new Error('durée, échauffement ou nombre de tours invalide');
   return args;
 }
@@ -148,9 +154,11 @@ async function measureSql(pool: pg.Pool, sc: BenchScenario, connections: number,
 
 /** `--only client`: the browser timings (alone, or with the scenarios also named). */
 const CLIENT = 'client';
+/** `--only startup`: the build, first start and restarts of `npm start` on the embedded database (startup.ts); no DATABASE_URL needed alone. */
+const STARTUP = 'startup';
 
 async function loadScenarios(only: string[]): Promise<BenchScenario[]> {
-  const onlyClient = only.includes(CLIENT);
+  const onlyClient = only.includes(CLIENT) || only.includes(STARTUP);
   const dir = path.join(here, 'scenarios');
   const files = fs
     .readdirSync(dir)
@@ -163,7 +171,7 @@ async function loadScenarios(only: string[]): Promise<BenchScenario[]> {
   }
   // A scenario is chosen by its name or by the start of its name (names hold commas and colons).
   const chosen = (o: string) => all.filter((s) => s.name === o || s.name.startsWith(o));
-  only = only.filter((o) => o !== CLIENT);
+  only = only.filter((o) => o !== CLIENT && o !== STARTUP);
   for (const o of only) if (!chosen(o).length) throw new Error(`Scénario inconnu : ${o} (connus : ${all.map((s) => s.name).join(' | ')})`);
   if (!only.length) return onlyClient ? [] : all;
   return all.filter((s) => only.some((o) => chosen(o).includes(s)));
@@ -246,8 +254,38 @@ const load = () =>
 
 const fmt = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '—' : v >= 100 ? v.toFixed(0) : v.toFixed(1));
 
+/** The startup measurement (startup.ts), printed with its checks and written to bench-results/startup-<date>.json. */
+async function reportStartup(restarts: number) {
+  const root = path.resolve(here, '../../..');
+  const loadBefore = load();
+  const report = await measureStartup(root, restarts, log);
+  fs.mkdirSync('bench-results', { recursive: true });
+  const file = path.join('bench-results', `startup-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  fs.writeFileSync(
+    file,
+    JSON.stringify({ ...report, machine: { cpus: os.cpus().length, node: process.version }, loadAverage: { before: loadBefore, after: load() } }, null, 2),
+  );
+  log(
+    [
+      '',
+      '| démarrage (npm start, base embarquée) | secondes |',
+      '|---|---:|',
+      `| construction (node scripts/build.mjs --force) | ${report.buildSeconds} |`,
+      `| premier démarrage, nouveau dossier de données (démonstration chargée) | ${report.firstStartSeconds} |`,
+      `| redémarrages | ${report.restartSeconds.join(' ; ')} |`,
+      '',
+      ...report.checks.map((c) => `- démarrage : ${c.target} → ${c.value} ${c.ok ? '✓' : '✗ manqué'}`),
+      '',
+      `Charge de la machine (1, 5, 15 min) : ${loadBefore} au début, ${load()} à la fin`,
+      `Rapport : ${file}`,
+    ].join('\n'),
+  );
+}
+
 async function main() {
   const args = parseArgs(process.argv.slice(2));
+  const wantsStartup = args.only.length === 0 || args.only.includes(STARTUP);
+  if (args.only.length > 0 && args.only.every((o) => o === STARTUP)) return reportStartup(args.restarts);
   const databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl) {
     log(
@@ -448,6 +486,8 @@ async function main() {
     await pool.end();
     await db.close();
   }
+  // Last, on a machine the app above no longer loads.
+  if (wantsStartup) await reportStartup(args.restarts);
 }
 
 main().catch((err) => {
