@@ -31,7 +31,11 @@ export async function serveAppToParent(db: Database, overrides: Parameters<typeo
   loopDelay.enable();
   process.on('message', (m) => {
     if (m === 'loop') {
-      process.send?.({ loopP99Ms: Math.round(loopDelay.percentile(99) / 1e6), loopMaxMs: Math.round(loopDelay.max / 1e6) } satisfies LoopStats);
+      process.send?.({
+        loopP50Ms: Math.round(loopDelay.percentile(50) / 1e5) / 10,
+        loopP99Ms: Math.round(loopDelay.percentile(99) / 1e6),
+        loopMaxMs: Math.round(loopDelay.max / 1e6),
+      } satisfies LoopStats);
       loopDelay.reset();
     }
     if (m === 'cpu') {

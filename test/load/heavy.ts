@@ -46,6 +46,7 @@ export const HEAVY: { name: string; query?: string; variables?: Record<string, u
 ];
 
 export interface LoopStats {
+  loopP50Ms: number;
   loopP99Ms: number;
   loopMaxMs: number;
 }
