@@ -318,6 +318,12 @@ function variablesIn(node: ASTNode, into: Set<string>): Set<string> {
 /** Analyses kept per operation (the oldest dropped beyond this): one per value of its cost variables. */
 const ANALYSES_PER_OPERATION = 64;
 
+/** An operation's kept analyses: by the values of the variables its cost depends on (`dependsOn`). */
+interface KeptAnalyses {
+  dependsOn: string[];
+  analyses: Map<string, Analysis>;
+}
+
 /** The values of `names` in `variables`, as a key (a variable left out differs from one sent as null). */
 const valuesKey = (names: readonly string[], variables: Record<string, unknown>) =>
   JSON.stringify(names.map((name) => (Object.hasOwn(variables, name) ? [variables[name]] : [])));
@@ -343,10 +349,10 @@ export function cachedAnalyzer(): (
   variables: Record<string, unknown>,
   operationName?: string,
 ) => Analysis | null {
-  const byDocument = new WeakMap<DocumentNode, Map<string, { dependsOn: string[]; analyses: Map<string, Analysis> }>>();
+  const byDocument = new WeakMap<DocumentNode, Map<string, KeptAnalyses>>();
   return (schema, document, variables, operationName) => {
     let operations = byDocument.get(document);
-    if (!operations) byDocument.set(document, (operations = new Map<string, { dependsOn: string[]; analyses: Map<string, Analysis> }>()));
+    if (!operations) byDocument.set(document, (operations = new Map<string, KeptAnalyses>()));
     let entry = operations.get(operationName ?? '');
     const known = entry?.analyses.get(valuesKey(entry.dependsOn, variables));
     if (known) return known;
