@@ -1,4 +1,4 @@
-import { type Queryable, run, type Sql, sql } from '../db/sql.js';
+import { type Queryable, run, type Sql, sql, together } from '../db/sql.js';
 
 /** The widest radius that is still local presence (a larger one is wide-scope coverage, like a région). */
 export const LOCAL_RADIUS_KM = 50;
@@ -21,57 +21,66 @@ const byLevel = (ids: readonly string[], level: Sql, column: Sql, local: boolean
  * declared territory does not reach it). A région or the whole country is wide-scope coverage. A
  * territory above the commune is local when the actor is present in one of its communes.
  */
-export async function resolveCoverage(db: Queryable, ids: readonly string[], { fresh = false }: { fresh?: boolean } = {}): Promise<void> {
-  // Actors just inserted (`fresh`) have no coverage yet: two round trips fewer for each creation.
-  if (!fresh) {
-    await run(db, sql`DELETE FROM coverage_commune WHERE actor_id = ANY(${ids}::uuid[])`);
-    await run(db, sql`DELETE FROM coverage_area WHERE actor_id = ANY(${ids}::uuid[])`);
-  }
+export async function resolveCoverage(
+  db: Queryable,
+  ids: readonly string[],
+  { fresh = false, alongside = [] }: { fresh?: boolean; alongside?: readonly Sql[] } = {},
+): Promise<void> {
+  // The old coverage is removed in one statement (actors just inserted, `fresh`, have none), with
+  // what the caller writes alongside: the declared territories the new coverage is read from.
+  const before = fresh
+    ? alongside
+    : [
+        ...alongside,
+        sql`DELETE FROM coverage_commune WHERE actor_id = ANY(${ids}::uuid[])`,
+        sql`DELETE FROM coverage_area WHERE actor_id = ANY(${ids}::uuid[])`,
+      ];
+  if (before.length) await run(db, together(before));
+  // The communes, then the areas they lie in, in one statement: the areas are read from the commune
+  // rows the statement returns, which are all of these actors' (their old ones are gone).
   await run(
     db,
-    sql`INSERT INTO coverage_commune (commune_code, actor_id, local)
-        SELECT commune_code, actor_id, bool_or(local) FROM (
-          ${byLevel(ids, sql`'COMMUNE'`, sql`c.code`, true)}
-          UNION ALL ${byLevel(ids, sql`'EPCI'`, sql`c.epci_code`, true)}
-          UNION ALL ${byLevel(ids, sql`'EPT'`, sql`c.ept_code`, true)}
-          UNION ALL ${byLevel(ids, sql`'DEPARTEMENT'`, sql`c.departement_code`, true)}
-          UNION ALL ${byLevel(ids, sql`'REGION'`, sql`c.region_code`, false)}
-          UNION ALL
-          SELECT c.code, at.actor_id, false FROM actor_territory at JOIN territory c ON c.level = 'COMMUNE'
-            WHERE at.actor_id = ANY(${ids}::uuid[]) AND at.level = 'PAYS'
-          UNION ALL
-          SELECT r.commune_code, at.actor_id, true FROM actor_territory at
-            JOIN territory r ON r.level = 'ARRONDISSEMENT' AND r.code = at.code
-            WHERE at.actor_id = ANY(${ids}::uuid[]) AND at.level = 'ARRONDISSEMENT'
-          UNION ALL
-          SELECT c.code, a.id, a.radius_km <= ${LOCAL_RADIUS_KM}::real FROM actor a
-            JOIN territory c ON c.level = 'COMMUNE'
-              AND c.geom && ST_Expand(a.location, a.radius_km / 111.0 / greatest(cos(radians(ST_Y(a.location))), 0.2))
-              AND ST_DWithin(c.geom::geography, a.location::geography, a.radius_km * 1000)
-            WHERE a.id = ANY(${ids}::uuid[]) AND a.radius_km IS NOT NULL AND a.location IS NOT NULL
-          UNION ALL
-          SELECT c.code, a.id, true FROM actor a
-            LEFT JOIN territory r ON r.level = 'ARRONDISSEMENT' AND r.code = a.commune_code
-            JOIN territory c ON c.level = 'COMMUNE' AND c.code = coalesce(r.commune_code, a.commune_code)
-            WHERE a.id = ANY(${ids}::uuid[]) AND a.commune_code IS NOT NULL
-        ) s
-        GROUP BY commune_code, actor_id`,
-  );
-  await run(
-    db,
-    sql`INSERT INTO coverage_area (level, code, actor_id, local)
+    sql`WITH cc AS (
+          INSERT INTO coverage_commune (commune_code, actor_id, local)
+          SELECT commune_code, actor_id, bool_or(local) FROM (
+            ${byLevel(ids, sql`'COMMUNE'`, sql`c.code`, true)}
+            UNION ALL ${byLevel(ids, sql`'EPCI'`, sql`c.epci_code`, true)}
+            UNION ALL ${byLevel(ids, sql`'EPT'`, sql`c.ept_code`, true)}
+            UNION ALL ${byLevel(ids, sql`'DEPARTEMENT'`, sql`c.departement_code`, true)}
+            UNION ALL ${byLevel(ids, sql`'REGION'`, sql`c.region_code`, false)}
+            UNION ALL
+            SELECT c.code, at.actor_id, false FROM actor_territory at JOIN territory c ON c.level = 'COMMUNE'
+              WHERE at.actor_id = ANY(${ids}::uuid[]) AND at.level = 'PAYS'
+            UNION ALL
+            SELECT r.commune_code, at.actor_id, true FROM actor_territory at
+              JOIN territory r ON r.level = 'ARRONDISSEMENT' AND r.code = at.code
+              WHERE at.actor_id = ANY(${ids}::uuid[]) AND at.level = 'ARRONDISSEMENT'
+            UNION ALL
+            SELECT c.code, a.id, a.radius_km <= ${LOCAL_RADIUS_KM}::real FROM actor a
+              JOIN territory c ON c.level = 'COMMUNE'
+                AND c.geom && ST_Expand(a.location, a.radius_km / 111.0 / greatest(cos(radians(ST_Y(a.location))), 0.2))
+                AND ST_DWithin(c.geom::geography, a.location::geography, a.radius_km * 1000)
+              WHERE a.id = ANY(${ids}::uuid[]) AND a.radius_km IS NOT NULL AND a.location IS NOT NULL
+            UNION ALL
+            SELECT c.code, a.id, true FROM actor a
+              LEFT JOIN territory r ON r.level = 'ARRONDISSEMENT' AND r.code = a.commune_code
+              JOIN territory c ON c.level = 'COMMUNE' AND c.code = coalesce(r.commune_code, a.commune_code)
+              WHERE a.id = ANY(${ids}::uuid[]) AND a.commune_code IS NOT NULL
+          ) s
+          GROUP BY commune_code, actor_id
+          RETURNING commune_code, actor_id, local)
+        INSERT INTO coverage_area (level, code, actor_id, local)
         SELECT x.level, x.code, cc.actor_id, bool_or(cc.local)
-        FROM coverage_commune cc
+        FROM cc
         JOIN territory c ON c.level = 'COMMUNE' AND c.code = cc.commune_code
         CROSS JOIN LATERAL (VALUES ('EPCI', c.epci_code), ('EPT', c.ept_code), ('DEPARTEMENT', c.departement_code),
                                    ('REGION', c.region_code), ('PAYS', 'FR')) AS x(level, code)
-        WHERE cc.actor_id = ANY(${ids}::uuid[]) AND x.code IS NOT NULL
+        WHERE x.code IS NOT NULL
         GROUP BY x.level, x.code, cc.actor_id
         UNION ALL
-        SELECT 'ARRONDISSEMENT', r.code, cc.actor_id, cc.local FROM coverage_commune cc
+        SELECT 'ARRONDISSEMENT', r.code, cc.actor_id, cc.local FROM cc
         JOIN territory r ON r.level = 'ARRONDISSEMENT' AND r.commune_code = cc.commune_code
-        WHERE cc.actor_id = ANY(${ids}::uuid[])
-          AND (NOT EXISTS (SELECT 1 FROM actor_territory at WHERE at.actor_id = cc.actor_id AND at.level = 'ARRONDISSEMENT')
-               OR EXISTS (SELECT 1 FROM actor_territory at WHERE at.actor_id = cc.actor_id AND at.level = 'ARRONDISSEMENT' AND at.code = r.code))`,
+        WHERE NOT EXISTS (SELECT 1 FROM actor_territory at WHERE at.actor_id = cc.actor_id AND at.level = 'ARRONDISSEMENT')
+           OR EXISTS (SELECT 1 FROM actor_territory at WHERE at.actor_id = cc.actor_id AND at.level = 'ARRONDISSEMENT' AND at.code = r.code)`,
   );
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Queryable, run, Sql, sql } from '../db/sql.js';
+import { empty, type Queryable, run, Sql, sql, together } from '../db/sql.js';
 import type { TerritoryLevel } from '../territories/territory-level.js';
 import { TERRITORY_COLUMNS } from '../territories/territory.entity.js';
 import type { ActorStatus, ReviewStatus } from './actor-enums.js';
@@ -71,15 +71,18 @@ export const ActorRepository = {
   async insert(db: Queryable, records: readonly ActorRecord[], review: ReviewStatus): Promise<string[]> {
     if (records.length === 0) return [];
     const rows = records.map((r) => ({ ...r, id: randomUUID() }));
+    // The actors and their declared territories in one statement (their ids are new: nothing to
+    // replace), then their coverage.
     await run(
       db,
-      sql`INSERT INTO actor (id, ${ACTOR_TABLE.list(COPIED_FIELDS)}, location, review_status)
-          SELECT r.id, ${ACTOR_TABLE.list(COPIED_FIELDS, 'r')}, ${PLACE_OF_R}, ${review}
-          FROM ${recordset(rows)}`,
+      together([
+        sql`INSERT INTO actor (id, ${ACTOR_TABLE.list(COPIED_FIELDS)}, location, review_status)
+            SELECT r.id, ${ACTOR_TABLE.list(COPIED_FIELDS, 'r')}, ${PLACE_OF_R}, ${review}
+            FROM ${recordset(rows)}`,
+        territoryInsert(rows),
+      ]),
     );
     const ids = rows.map((r) => r.id);
-    // Their ids are new: no territory nor coverage of theirs to replace.
-    await ActorRepository.writeTerritories(db, rows, { fresh: true });
     await resolveCoverage(db, ids, { fresh: true });
     return ids;
   },
@@ -99,24 +102,18 @@ export const ActorRepository = {
     const wanted = new Set(coverageIds);
     const changed = records.filter((r) => wanted.has(r.id));
     if (changed.length) {
-      await ActorRepository.writeTerritories(db, changed);
-      await resolveCoverage(
-        db,
-        changed.map((r) => r.id),
-      );
-    }
-  },
-
-  /** Replaces the declared territories of records that carry their id (`fresh`: records just inserted, nothing to replace). */
-  async writeTerritories(db: Queryable, records: readonly (ActorRecord & { id: string })[], { fresh = false }: { fresh?: boolean } = {}): Promise<void> {
-    const pairs = records.flatMap((r) => r.territories.map((t) => ({ actor_id: r.id, level: t.level, code: t.code })));
-    if (!fresh) await run(db, sql`DELETE FROM actor_territory WHERE actor_id = ANY(${records.map((r) => r.id)}::uuid[])`);
-    if (pairs.length) {
-      await run(
-        db,
-        sql`INSERT INTO actor_territory (actor_id, level, code)
-            SELECT actor_id, level, code FROM json_to_recordset(${JSON.stringify(pairs)}::json) AS r(actor_id uuid, level text, code text)`,
-      );
+      const ids = changed.map((r) => r.id);
+      // The declared territories are replaced in the statement that removes the old coverage: the
+      // ones no longer declared deleted, the new ones inserted (those kept are left as they are).
+      const pairs = territoryPairs(changed);
+      await resolveCoverage(db, ids, {
+        alongside: [
+          sql`DELETE FROM actor_territory t WHERE t.actor_id = ANY(${ids}::uuid[])
+                AND NOT EXISTS (SELECT 1 FROM json_to_recordset(${JSON.stringify(pairs)}::json) AS p(actor_id uuid, level text, code text)
+                                WHERE p.actor_id = t.actor_id AND p.level = t.level AND p.code = t.code)`,
+          territoryInsert(changed, sql` ON CONFLICT DO NOTHING`),
+        ],
+      });
     }
   },
 
@@ -149,7 +146,12 @@ export const ActorRepository = {
 
   /** The account represents the actor. */
   async represent(db: Queryable, userId: string, actorId: string): Promise<void> {
-    await run(db, sql`INSERT INTO user_actor (user_id, actor_id) VALUES (${userId}, ${actorId})`);
+    await run(db, ActorRepository.representation(userId, actorId));
+  },
+
+  /** The statement of `represent`, to send with others (settleReview's `alongside`). */
+  representation(userId: string, actorId: string): Sql {
+    return sql`INSERT INTO user_actor (user_id, actor_id) VALUES (${userId}, ${actorId})`;
   },
 
   /** Actors in the directory. */
@@ -180,27 +182,30 @@ export const ActorRepository = {
   },
 
   /**
-   * Sets review statuses and records each change in actor_review_event, in two statements
-   * whatever their number.
+   * Sets review statuses and records each change in actor_review_event, in one statement whatever
+   * their number, with the statements `alongside` (writes of other tables that read neither).
    */
-  async settleReview(db: Queryable, userId: string | null, changes: readonly ReviewChange[]): Promise<void> {
-    if (changes.length === 0) return;
-    const moved = changes.filter((c) => (c.stored ?? c.from) !== c.decision.status);
-    if (moved.length) {
-      const rows = moved.map((c) => ({ id: c.id, to_status: c.decision.status }));
-      await run(
-        db,
-        sql`UPDATE actor a SET review_status = r.to_status
-            FROM json_to_recordset(${JSON.stringify(rows)}::json) AS r(id uuid, to_status text)
-            WHERE a.id = r.id AND a.review_status IS DISTINCT FROM r.to_status`,
-      );
+  async settleReview(db: Queryable, userId: string | null, changes: readonly ReviewChange[], alongside: readonly Sql[] = []): Promise<void> {
+    if (changes.length === 0) {
+      if (alongside.length) await run(db, together(alongside));
+      return;
     }
+    const moved = changes.filter((c) => (c.stored ?? c.from) !== c.decision.status);
+    const rows = moved.map((c) => ({ id: c.id, to_status: c.decision.status }));
     const events = changes.map((c) => ({ id: c.id, from_status: c.from, to_status: c.decision.status, reason: c.decision.reason }));
     await run(
       db,
-      sql`INSERT INTO actor_review_event (actor_id, from_status, to_status, user_id, reason)
-          SELECT r.id, r.from_status, r.to_status, ${userId}, r.reason
-          FROM json_to_recordset(${JSON.stringify(events)}::json) AS r(id uuid, from_status text, to_status text, reason text)`,
+      together([
+        ...alongside,
+        moved.length
+          ? sql`UPDATE actor a SET review_status = r.to_status
+                FROM json_to_recordset(${JSON.stringify(rows)}::json) AS r(id uuid, to_status text)
+                WHERE a.id = r.id AND a.review_status IS DISTINCT FROM r.to_status`
+          : empty,
+        sql`INSERT INTO actor_review_event (actor_id, from_status, to_status, user_id, reason)
+            SELECT r.id, r.from_status, r.to_status, ${userId}, r.reason
+            FROM json_to_recordset(${JSON.stringify(events)}::json) AS r(id uuid, from_status text, to_status text, reason text)`,
+      ]),
     );
   },
 
@@ -262,3 +267,15 @@ export const parseJson = <T>(v: unknown): T => (typeof v === 'string' ? JSON.par
 
 /** The territory columns for queries of other tables that join `territory t` (loaders, search). */
 export { territoryColumns };
+
+/** The declared territories of records, one row each. */
+const territoryPairs = (records: readonly (ActorRecord & { id: string })[]) =>
+  records.flatMap((r) => r.territories.map((t) => ({ actor_id: r.id, level: t.level, code: t.code })));
+
+/** Inserts the declared territories of records (nothing when they declare none), `tail` after it. */
+function territoryInsert(records: readonly (ActorRecord & { id: string })[], tail: Sql = empty): Sql {
+  const pairs = territoryPairs(records);
+  if (pairs.length === 0) return empty;
+  return sql`INSERT INTO actor_territory (actor_id, level, code)
+             SELECT actor_id, level, code FROM json_to_recordset(${JSON.stringify(pairs)}::json) AS r(actor_id uuid, level text, code text)${tail}`;
+}

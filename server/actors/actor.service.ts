@@ -141,9 +141,10 @@ export class ActorService {
           await assertNoClash(m, record, undefined);
           const stored = known?.status ?? ReviewStatus.PENDING_REVIEW;
           const [created] = await this.insertMany(m, [record], stored);
-          if (ActorPermissions.representsWhatItCreates(author)) await ActorRepository.represent(m, author.id, created);
           const decision = known ?? ActorReview.onCreate(author, (await this.scope(m, created)).reach);
-          await this.settleReview(m, author.id, [{ id: created, from: null, stored, decision }]);
+          // The representation is written with the review event: one statement.
+          const represent = ActorPermissions.representsWhatItCreates(author) ? [ActorRepository.representation(author.id, created)] : [];
+          await ActorRepository.settleReview(m, author.id, [{ id: created, from: null, stored, decision }], represent);
           return created;
         }),
       [record],

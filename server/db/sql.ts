@@ -91,6 +91,23 @@ export function join(items: readonly Sql[], separator: Sql = Sql.trusted(', ')):
   return Sql.from(['', ...parts.map(() => '')], parts);
 }
 
+/**
+ * Statements that write different tables, sent as one (one round trip instead of one each):
+ * `WITH w0 AS (a), w1 AS (b) c`. They run on one snapshot: none sees what another writes, and the
+ * triggers of each fire once all are done. So only statements that neither read what another
+ * writes nor have triggers reading it: a row and its child rows (foreign keys are checked at the
+ * end), deletions from tables whose triggers read only their own transition rows. Each statement
+ * is plain (no WITH of its own); their rows are not returned.
+ */
+export function together(statements: readonly Sql[]): Sql {
+  const kept = statements.filter((s) => s !== empty);
+  if (kept.length === 0) throw new Error('together : aucune instruction');
+  for (const s of kept) if (/^\s*with\b/i.test(s.strings[0])) throw new Error('together : une instruction avec sa propre clause WITH ne se combine pas');
+  if (kept.length === 1) return kept[0];
+  const ctes = join(kept.slice(0, -1).map((s, i) => sql`${Sql.trusted(`w${i}`)} AS (${s})`));
+  return sql`WITH ${ctes} ${kept[kept.length - 1]}`;
+}
+
 /** `WHERE a AND b …`, or nothing when there is no condition. */
 export function where(conditions: readonly Sql[]): Sql {
   const joined = join(conditions, Sql.trusted(' AND '));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { empty, ident, join, shared, sql, Table, where } from '../../server/db/sql.js';
+import { empty, ident, join, shared, sql, Table, together, where } from '../../server/db/sql.js';
 
 describe('tagged SQL', () => {
   it('should send every interpolated value as a parameter, never as text', () => {
@@ -21,6 +21,14 @@ describe('tagged SQL', () => {
     expect(where([]).toQuery().text).toBe('');
     expect(where([empty, sql`x = ${1}`, sql`y = ${2}`]).toQuery()).toEqual({ text: 'WHERE x = $1 AND y = $2', values: [1, 2] });
     expect(join([sql`a`, sql`${'b'}`]).toQuery()).toEqual({ text: 'a, $1', values: ['b'] });
+  });
+
+  it('should send statements together as one, their parameters renumbered, and refuse one with its own WITH', () => {
+    const q = together([sql`INSERT INTO a VALUES (${1})`, empty, sql`DELETE FROM b WHERE id = ${'x'}`, sql`INSERT INTO c VALUES (${2})`]).toQuery();
+    expect(q).toEqual({ text: 'WITH w0 AS (INSERT INTO a VALUES ($1)), w1 AS (DELETE FROM b WHERE id = $2) INSERT INTO c VALUES ($3)', values: [1, 'x', 2] });
+    expect(together([empty, sql`DELETE FROM b`]).toQuery().text).toBe('DELETE FROM b');
+    expect(() => together([sql`INSERT INTO a VALUES (1)`, sql` with x AS (SELECT 1) INSERT INTO c SELECT * FROM x`])).toThrow(/WITH/);
+    expect(() => together([empty])).toThrow();
   });
 
   it('should refuse an identifier outside its closed list', () => {
