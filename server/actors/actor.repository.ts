@@ -186,27 +186,21 @@ export const ActorRepository = {
    * their number, with the statements `alongside` (writes of other tables that read neither).
    */
   async settleReview(db: Queryable, userId: string | null, changes: readonly ReviewChange[], alongside: readonly Sql[] = []): Promise<void> {
-    if (changes.length === 0) {
-      if (alongside.length) await run(db, together(alongside));
-      return;
-    }
-    const moved = changes.filter((c) => (c.stored ?? c.from) !== c.decision.status);
-    const rows = moved.map((c) => ({ id: c.id, to_status: c.decision.status }));
-    const events = changes.map((c) => ({ id: c.id, from_status: c.from, to_status: c.decision.status, reason: c.decision.reason }));
-    await run(
-      db,
-      together([
-        ...alongside,
-        moved.length
-          ? sql`UPDATE actor a SET review_status = r.to_status
-                FROM json_to_recordset(${JSON.stringify(rows)}::json) AS r(id uuid, to_status text)
-                WHERE a.id = r.id AND a.review_status IS DISTINCT FROM r.to_status`
-          : empty,
-        sql`INSERT INTO actor_review_event (actor_id, from_status, to_status, user_id, reason)
-            SELECT r.id, r.from_status, r.to_status, ${userId}, r.reason
-            FROM json_to_recordset(${JSON.stringify(events)}::json) AS r(id uuid, from_status text, to_status text, reason text)`,
-      ]),
-    );
+    if (changes.length === 0 && alongside.length === 0) return;
+    await run(db, settleStatement(changes, userId, alongside));
+  },
+
+  /**
+   * settleReview, reading back in the same statement the actor `id` as the transaction leaves it
+   * (what a creation answers with): one round trip fewer than a read after the commit.
+   */
+  async settleReviewAndRead(db: Queryable, userId: string | null, changes: readonly ReviewChange[], alongside: readonly Sql[], id: string): Promise<Actor> {
+    const [row] = await run(db, settleStatement(changes, userId, alongside, sql`SELECT ${actorColumns()} FROM actor a WHERE a.id = ${id}`));
+    const actor = toActor(row);
+    // The statement reads the row as it stood before its own UPDATE: a status it moved is the decided one.
+    const change = changes.find((c) => c.id === id);
+    if (change) actor.reviewStatus = change.decision.status;
+    return actor;
   },
 
   /** Review histories of several actors, oldest change first. */
@@ -278,4 +272,28 @@ function territoryInsert(records: readonly (ActorRecord & { id: string })[], tai
   if (pairs.length === 0) return empty;
   return sql`INSERT INTO actor_territory (actor_id, level, code)
              SELECT actor_id, level, code FROM json_to_recordset(${JSON.stringify(pairs)}::json) AS r(actor_id uuid, level text, code text)${tail}`;
+}
+
+/**
+ * The statement of settleReview: the `alongside` writes, the review statuses that move, the review
+ * events, then `last` if given (which reads the snapshot the statement started from).
+ */
+function settleStatement(changes: readonly ReviewChange[], userId: string | null, alongside: readonly Sql[], last: Sql = empty): Sql {
+  const moved = changes.filter((c) => (c.stored ?? c.from) !== c.decision.status);
+  const rows = moved.map((c) => ({ id: c.id, to_status: c.decision.status }));
+  const events = changes.map((c) => ({ id: c.id, from_status: c.from, to_status: c.decision.status, reason: c.decision.reason }));
+  return together([
+    ...alongside,
+    moved.length
+      ? sql`UPDATE actor a SET review_status = r.to_status
+            FROM json_to_recordset(${JSON.stringify(rows)}::json) AS r(id uuid, to_status text)
+            WHERE a.id = r.id AND a.review_status IS DISTINCT FROM r.to_status`
+      : empty,
+    changes.length
+      ? sql`INSERT INTO actor_review_event (actor_id, from_status, to_status, user_id, reason)
+            SELECT r.id, r.from_status, r.to_status, ${userId}, r.reason
+            FROM json_to_recordset(${JSON.stringify(events)}::json) AS r(id uuid, from_status text, to_status text, reason text)`
+      : empty,
+    last,
+  ]);
 }

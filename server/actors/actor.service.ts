@@ -134,7 +134,7 @@ export class ActorService {
     // and is counted once, if validated.
     const known = author.role === UserRole.ANALYST ? null : ActorReview.onCreate(author, NO_REACH);
     // A SIRET, RNA or FINESS number of another active actor: CONFLICT naming it, even for two creations at the same instant.
-    const id = await guardIdentifiers(
+    const actor = await guardIdentifiers(
       this.ds,
       () =>
         this.ds.transaction(async (m) => {
@@ -142,14 +142,16 @@ export class ActorService {
           const stored = known?.status ?? ReviewStatus.PENDING_REVIEW;
           const [created] = await this.insertMany(m, [record], stored);
           const decision = known ?? ActorReview.onCreate(author, (await this.scope(m, created)).reach);
-          // The representation is written with the review event: one statement.
+          // The representation, the review event and the actor read back: one statement.
           const represent = ActorPermissions.representsWhatItCreates(author) ? [ActorRepository.representation(author.id, created)] : [];
-          await ActorRepository.settleReview(m, author.id, [{ id: created, from: null, stored, decision }], represent);
-          return created;
+          return ActorRepository.settleReviewAndRead(m, author.id, [{ id: created, from: null, stored, decision }], represent, created);
         }),
       [record],
     );
-    return this.get(id);
+    // The rest of this request sees its author as representing the actor, as its next ones will
+    // (the answer's viewerCanEdit, representatives…).
+    if (ActorPermissions.representsWhatItCreates(author)) author.actorIds = [...author.actorIds, actor.id];
+    return actor;
   }
 
   /**

@@ -15,7 +15,8 @@ const DOMAIN = '@test-actor-write-statements.local';
 const VERDUN = '55545';
 const BEAUSITE = '55040';
 
-const CREATE = `mutation ($input: CreateActorInput!) { createActor(input: $input) { id version reviewStatus } }`;
+const FIELDS = `id name version status reviewStatus lon lat communeCode themeCodes createdAt updatedAt verifiedAt viewerCanEdit`;
+const CREATE = `mutation ($input: CreateActorInput!) { createActor(input: $input) { ${FIELDS} } }`;
 const UPDATE = `mutation ($id: ID!, $v: Int!, $input: UpdateActorInput!) {
   updateActor(id: $id, version: $v, input: $input) { id version territories { level code } } }`;
 
@@ -92,8 +93,16 @@ describe('the statements of an actor write', () => {
     ).toEqual([
       'WITH w0 AS', // the actor and its declared territory
       'WITH cc AS', // its communes, then its areas
-      'WITH w0 AS', // its representation and its review event
+      'WITH w0 AS', // its representation and its review event, the actor read back
     ]);
+    // Nothing read again after the commit: the answer is the actor as the transaction left it.
+    const after = server.queries.slice(server.queries.findIndex((q) => q.startsWith('COMMIT')) + 1);
+    expect(
+      after.filter((q) => /\bFROM actor\b/.test(q)),
+      after.join('\n---\n'),
+    ).toEqual([]);
+    const read = await member.gql(`query ($id: ID!) { actor(id: $id) { ${FIELDS} } }`, { id });
+    expect(res.data.createActor).toEqual(read.data.actor);
 
     const [territories, represented, events] = await Promise.all([
       server.ds.query(`SELECT level, code FROM actor_territory WHERE actor_id = $1`, [id]),
