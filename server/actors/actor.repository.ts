@@ -91,13 +91,19 @@ export const ActorRepository = {
    * Overwrites records that carry their id (any number), bumping their version, and re-resolves
    * the coverage of those listed in `coverageIds` (territories, radius or place changed).
    */
-  async update(db: Queryable, records: readonly (ActorRecord & { id: string })[], coverageIds: readonly string[]): Promise<void> {
-    if (records.length === 0) return;
-    await run(
+  async update(
+    db: Queryable,
+    records: readonly (ActorRecord & { id: string })[],
+    coverageIds: readonly string[],
+    { returning = false }: { returning?: boolean } = {},
+  ): Promise<Actor[]> {
+    if (records.length === 0) return [];
+    // `returning`: the actors as updated, from the same statement (what a change answers with).
+    const rows = await run(
       db,
       sql`UPDATE actor SET ${ACTOR_TABLE.assign(COPIED_FIELDS)}, location = ${PLACE_OF_R},
             updated_at = now(), version = actor.version + 1
-          FROM ${recordset(records)} WHERE actor.id = r.id`,
+          FROM ${recordset(records)} WHERE actor.id = r.id${returning ? sql` RETURNING ${actorColumns('actor')}` : empty}`,
     );
     const wanted = new Set(coverageIds);
     const changed = records.filter((r) => wanted.has(r.id));
@@ -115,6 +121,7 @@ export const ActorRepository = {
         ],
       });
     }
+    return returning ? rows.map(toActor) : [];
   },
 
   /** Locks an actor's row until the end of the transaction: its version and review status, or undefined. */

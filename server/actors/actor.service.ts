@@ -62,8 +62,8 @@ export class ActorService {
    * Overwrites checked records that carry their id (any number), bumping their version, and
    * re-resolves the coverage of those listed in `coverageIds` (territories, radius or place changed).
    */
-  updateMany(m: Queryable, records: (ActorRecord & { id: string })[], coverageIds: readonly string[]): Promise<void> {
-    return ActorRepository.update(m, records, coverageIds);
+  async updateMany(m: Queryable, records: (ActorRecord & { id: string })[], coverageIds: readonly string[]): Promise<void> {
+    await ActorRepository.update(m, records, coverageIds);
   }
 
   /** The stored records of several actors, by id. */
@@ -163,10 +163,9 @@ export class ActorService {
     ActorPermissions.assertMayEditAny(user, id);
     ActorService.checkId(id);
     const vocabularies = await this.vocabularies();
-    await guardIdentifiers(this.ds, () =>
+    return guardIdentifiers(this.ds, () =>
       this.ds.transaction((m) => this.applyChange(m, id, input, user!, expectedVersion, (s) => ActorPermissions.assertCanEdit(user, s), vocabularies)),
     );
-    return this.get(id);
   }
 
   /**
@@ -174,7 +173,8 @@ export class ActorService {
    * caller's transaction: under the actor's row lock, `check` on the actor as stored and CONFLICT
    * unless it is still at `expectedVersion` (null: any); the input checked again (prepareRecord,
    * BAD_USER_INPUT), the coverage re-resolved when its territory or place moved, and the review
-   * status as ActorReview.onUpdate decides for `editor`.
+   * status as ActorReview.onUpdate decides for `editor`. Returns the actor as the transaction
+   * leaves it (read by the update's own statement).
    */
   async applyChange(
     m: Queryable,
@@ -184,7 +184,7 @@ export class ActorService {
     expectedVersion: number | null,
     check: (scope: { id: string; reach: ActorReach }) => void,
     vocabularies: Vocabularies,
-  ): Promise<void> {
+  ): Promise<Actor> {
     const { base, scope } = await this.lockAtVersion(m, id, expectedVersion, check);
     const { record, problems } = prepareRecord(input, base, vocabularies);
     if (!record) throw ActorService.invalid(problems);
@@ -196,7 +196,7 @@ export class ActorService {
     // widened to the whole country, it never adds then removes its counts for every commune.
     const heldBack = coverageChanged && base.reviewStatus === ReviewStatus.VALIDATED && editor.role !== UserRole.ADMIN;
     if (heldBack) await ActorRepository.setReviewStatus(m, id, ReviewStatus.PENDING_REVIEW);
-    await this.updateMany(m, [{ ...record, id }], coverageChanged ? [id] : []);
+    const [updated] = await ActorRepository.update(m, [{ ...record, id }], coverageChanged ? [id] : [], { returning: true });
     const after = coverageChanged ? (await this.scope(m, id)).reach : scope.reach;
     // Where it acts unchanged, a validated actor stays validated (an analyst accepting a proposal
     // for an actor that also acts elsewhere does not move it out of his région).
@@ -204,6 +204,10 @@ export class ActorService {
       coverageChanged || base.reviewStatus !== ReviewStatus.VALIDATED ? ActorReview.onUpdate(editor, base.reviewStatus, scope.reach, after, id) : null;
     if (decision) await this.settleReview(m, editor.id, [{ id, from: base.reviewStatus, decision }]);
     else if (heldBack) await ActorRepository.setReviewStatus(m, id, ReviewStatus.VALIDATED);
+    // The update read the row before these: its review status is the one just written, if any.
+    if (decision) updated.reviewStatus = decision.status;
+    else if (heldBack) updated.reviewStatus = ReviewStatus.VALIDATED;
+    return updated;
   }
 
   /** Archives an actor, with the same permission and version checks as `update`. */

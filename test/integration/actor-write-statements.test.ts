@@ -18,7 +18,8 @@ const BEAUSITE = '55040';
 const FIELDS = `id name version status reviewStatus lon lat communeCode themeCodes createdAt updatedAt verifiedAt viewerCanEdit`;
 const CREATE = `mutation ($input: CreateActorInput!) { createActor(input: $input) { ${FIELDS} } }`;
 const UPDATE = `mutation ($id: ID!, $v: Int!, $input: UpdateActorInput!) {
-  updateActor(id: $id, version: $v, input: $input) { id version territories { level code } } }`;
+  updateActor(id: $id, version: $v, input: $input) { ${FIELDS} territories { level code } } }`;
+const READ = `query ($id: ID!) { actor(id: $id) { ${FIELDS} territories { level code } } }`;
 
 let server: TestServer;
 let member: CookieClient & { userId: string };
@@ -119,9 +120,24 @@ describe('the statements of an actor write', () => {
       { code: VERDUN, local: true },
     ]);
     expect(stored.areas).toEqual(await areasOf([BEAUSITE, VERDUN]));
-    // The member may edit what it created: the representation is there for the permission rules too.
-    const edit = await member.gql(UPDATE, { id, v: 1, input: { description: 'Modifiée par son auteur' } });
+    // The member may edit what it created: the representation is there for the permission rules
+    // too. The change answers with the actor as its transaction left it, read by its own UPDATE.
+    server.queries.length = 0;
+    const edit = await member.gql(
+      `mutation ($id: ID!, $v: Int!, $input: UpdateActorInput!) { updateActor(id: $id, version: $v, input: $input) { ${FIELDS} } }`,
+      {
+        id,
+        v: 1,
+        input: { description: 'Modifiée par son auteur' },
+      },
+    );
     expect(edit.errors, JSON.stringify(edit.errors)).toBeUndefined();
+    const afterEdit = server.queries.slice(server.queries.findIndex((q) => q.startsWith('COMMIT')) + 1);
+    expect(
+      afterEdit.filter((q) => /\bFROM actor\b/.test(q)),
+      afterEdit.join('\n---\n'),
+    ).toEqual([]);
+    expect(edit.data.updateActor).toEqual((await member.gql(`query ($id: ID!) { actor(id: $id) { ${FIELDS} } }`, { id })).data.actor);
   });
 
   it('replaces overlapping declared territories and the coverage they give, the gap counts following', async () => {
@@ -157,6 +173,7 @@ describe('the statements of an actor write', () => {
       { level: 'DEPARTEMENT', code: '55' },
       { level: 'EPCI', code: grandVerdun },
     ]);
+    expect(wider.data.updateActor).toEqual((await server.admin.gql(READ, { id })).data.actor);
     const meuse = await communesOf('55');
     let stored = await coverage(id);
     expect(stored.communes).toEqual(meuse.map((code) => ({ code, local: true })));
@@ -168,6 +185,7 @@ describe('the statements of an actor write', () => {
     const narrower = await server.admin.gql(UPDATE, { id, v: 2, input: { territories: [{ level: 'COMMUNE', code: BEAUSITE }] } });
     expect(narrower.errors, JSON.stringify(narrower.errors)).toBeUndefined();
     expect(narrower.data.updateActor.territories).toEqual([{ level: 'COMMUNE', code: BEAUSITE }]);
+    expect(narrower.data.updateActor).toEqual((await server.admin.gql(READ, { id })).data.actor);
     stored = await coverage(id);
     expect(stored.communes).toEqual([
       { code: BEAUSITE, local: true },
