@@ -4,7 +4,7 @@ import { ActorService } from '../server/actors/actor.service.js';
 import type { CreateActorInput } from '../server/actors/actor.inputs.js';
 import { AuthService } from '../server/auth/auth.service.js';
 import { CoalitionService } from '../server/coalitions/coalition.service.js';
-import { one, run, sql } from '../server/db/sql.js';
+import { run, sql } from '../server/db/sql.js';
 import { TerritoryLevel } from '../server/territories/territory-level.js';
 import { TerritoryService } from '../server/territories/territory.service.js';
 import { ThemeService } from '../server/themes/theme.service.js';
@@ -91,11 +91,24 @@ export async function seedDemoAccounts(ds: DataSource, log: Log): Promise<{ crea
   const coalitions = new CoalitionService(ds, themes, territories);
   const auth = new AuthService(ds);
 
+  // What is already there, in one statement: a restart finds everything and writes nothing (it
+  // asked one question per actor, account and coalition: 9 round trips, ≈ 0.12 s of the embedded
+  // database's restart).
+  const present = await run<{ kind: 'actor' | 'account' | 'coalition'; key: string; id: string }>(
+    ds,
+    sql`SELECT * FROM (SELECT DISTINCT ON (name) 'actor' AS kind, name AS key, id::text FROM actor
+                         WHERE source = ${SOURCE} AND name = ANY(${Object.values(DEMO_ACTORS).map((a) => a.name)}::text[]) ORDER BY name, id) a
+        UNION ALL SELECT 'account', lower(email), id::text FROM user_account WHERE lower(email) = ANY(${DEMO_ACCOUNTS.map((a) => a.email)}::text[])
+        UNION ALL SELECT * FROM (SELECT DISTINCT ON (name) 'coalition', name, id::text FROM coalition
+                         WHERE source = ${SOURCE} AND name = ANY(${DEMO_COALITIONS.map((c) => c.name)}::text[]) ORDER BY name, id) c`,
+  );
+  const existing = (kind: 'actor' | 'account' | 'coalition', key: string) => present.find((p) => p.kind === kind && p.key === key)?.id;
+
   const actorIds: Record<string, string> = {};
   for (const [key, input] of Object.entries(DEMO_ACTORS)) {
-    const existing = await one<{ id: string }>(ds, sql`SELECT id FROM actor WHERE source = ${SOURCE} AND name = ${input.name}`);
-    if (existing) {
-      actorIds[key] = existing.id;
+    const id = existing('actor', input.name);
+    if (id) {
+      actorIds[key] = id;
       continue;
     }
     const { record, problems } = await actors.prepare({ ...input, isDemo: true, source: SOURCE });
@@ -106,9 +119,9 @@ export async function seedDemoAccounts(ds: DataSource, log: Log): Promise<{ crea
   let created = 0;
   const userIds: Record<string, string> = {};
   for (const account of DEMO_ACCOUNTS) {
-    const existing = await one<{ id: string }>(ds, sql`SELECT id FROM user_account WHERE lower(email) = ${account.email}`);
-    if (existing) {
-      userIds[account.role] = existing.id;
+    const id = existing('account', account.email);
+    if (id) {
+      userIds[account.role] = id;
       continue;
     }
     const passwordHash = await auth.hashPassword(account.password);
@@ -127,8 +140,7 @@ export async function seedDemoAccounts(ds: DataSource, log: Log): Promise<{ crea
   // The Meuse's area only when a coalition is missing: it reads the keys of every territory, most of this step on a restart.
   let meuse: Awaited<ReturnType<CoalitionService['areaOf']>> | undefined;
   for (const c of DEMO_COALITIONS) {
-    const existing = await one(ds, sql`SELECT id FROM coalition WHERE source = ${SOURCE} AND name = ${c.name}`);
-    if (existing) continue;
+    if (existing('coalition', c.name)) continue;
     const area = (meuse ??= await coalitions.areaOf(TerritoryLevel.DEPARTEMENT, '55'));
     await ds.transaction(async (m) => {
       const [row] = await run<{ id: string }>(

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { one, sql } from '../server/db/sql.js';
+import { run, sql } from '../server/db/sql.js';
 import { refreshStatisticsAfterSeed } from '../server/db/statistics.js';
 import { seedDemoAccounts } from './accounts.js';
 import { seedActors } from './actors.js';
@@ -70,10 +70,16 @@ export async function runSeeds(ds: DataSource, options: SeedOptions = {}): Promi
   const version = TERRITORY_SEED_VERSION + (options.departements ? `;departements=${options.departements.join(',')}` : '');
   const vocab = await seedTaxonomy(ds);
   log(`Thèmes et publics : ${vocab.themes} thèmes, ${vocab.audiences} publics`);
-  const state = await one<{ version: string }>(ds, sql`SELECT version FROM seed_state WHERE name = 'territories'`);
-  if (state?.version === version && !options.force) {
+  // Both seeds' states at once (a restart reads them and nothing else).
+  const states = new Map(
+    (await run<{ name: string; version: string }>(ds, sql`SELECT name, version FROM seed_state WHERE name IN ('territories', 'actors')`)).map((r) => [
+      r.name,
+      r.version,
+    ]),
+  );
+  if (states.get('territories') === version && !options.force) {
     log('Territoires déjà chargés (COG 2026) : rien à faire');
-    if (await seedAfterTerritories(ds, options, log)) await refreshStatisticsAfterSeed(ds);
+    if (await seedAfterTerritories(ds, options, log, states.get('actors'))) await refreshStatisticsAfterSeed(ds);
     return;
   }
   log('Chargement des territoires officiels (COG 2026) et de leurs contours…');
@@ -90,18 +96,20 @@ export async function runSeeds(ds: DataSource, options: SeedOptions = {}): Promi
      ON CONFLICT (name) DO UPDATE SET version = EXCLUDED.version, report = EXCLUDED.report, finished_at = now()`,
     [version, JSON.stringify(report)],
   );
-  await seedAfterTerritories(ds, options, log);
+  await seedAfterTerritories(ds, options, log, states.get('actors'));
   await refreshStatisticsAfterSeed(ds);
 }
 
-/** Seeds that need the territories and taxonomy loaded; true when the actors were (re)loaded. */
-async function seedAfterTerritories(ds: DataSource, options: SeedOptions, log: Log): Promise<boolean> {
+/**
+ * Seeds that need the territories and taxonomy loaded; true when the actors were (re)loaded.
+ * `actorsState`: the version the actors' seed recorded (seed_state), if any.
+ */
+async function seedAfterTerritories(ds: DataSource, options: SeedOptions, log: Log, actorsState: string | undefined): Promise<boolean> {
   let seededActors = false;
   if (options.publicActors || options.demoActors) {
     // Recorded like the territories: a second start finds the same version and reads nothing.
     const version = `${ACTOR_SEED_VERSION};public=${!!options.publicActors};demo=${!!options.demoActors}`;
-    const state = await one<{ version: string }>(ds, sql`SELECT version FROM seed_state WHERE name = 'actors'`);
-    if (state?.version === version && !options.force) {
+    if (actorsState === version && !options.force) {
       log('Acteurs déjà chargés : rien à faire');
     } else {
       seededActors = true;
