@@ -34,19 +34,25 @@ const db = await opening;
 if (env.seed === 'auto') {
   await runSeeds(db.ds, { log: (line) => process.stdout.write(`${line}\n`), ...startupSeedOptions(!env.databaseUrl) });
 }
-if (db.embedded) {
-  // PGlite runs no autovacuum: without fresh statistics the planner guessed empty tables, and the
-  // coverage map of a région took 20 s instead of 1.9 s. Refreshed at a start when anything was
-  // written since the last time (≈ 2.5 s), as after large writes (server/db/statistics.ts).
+/**
+ * PGlite runs no autovacuum: without fresh statistics the planner guessed empty tables, and the
+ * coverage map of a région took 20 s instead of 1.9 s. Refreshed at a start when anything was
+ * written since the last time (≈ 2.5 s), as after large writes (server/db/statistics.ts). Nor does
+ * it reclaim the rows of the aggregates' pending deltas, deleted by every write at commit
+ * (migration 1764000000025). While the app is created: the server listens once both are done.
+ */
+async function maintainEmbedded(): Promise<void> {
   const t = Date.now();
   const analyzed = await refreshStatisticsAtStart(db.ds);
-  // Nor does it reclaim the rows of the aggregates' pending deltas, deleted by every write at commit (migration 1764000000025).
   await db.ds.query('VACUUM coverage_theme_pending, coverage_theme_pending_tx');
   logger.info({ ms: Date.now() - t, analyzed }, 'embedded database maintained (statistics refreshed when written since, pending deltas vacuumed)');
 }
+const maintained = db.embedded ? maintainEmbedded() : Promise.resolve();
+maintained.catch(() => {}); // thrown below, once the app is created
 
 const httpServer = http.createServer();
 const { app } = await createApp(db.ds, httpServer, {}, { schema });
+await maintained;
 httpServer.on('request', app);
 await new Promise<void>((resolve) => httpServer.listen(env.port, env.host, resolve));
 const address = httpServer.address();

@@ -72,10 +72,13 @@ export interface AppHooks {
 export async function createApp(ds: DataSource, httpServer?: Server, overrides: Partial<Env> = {}, hooks: AppHooks = {}): Promise<App> {
   const env = { ...loadEnv(), ...overrides };
   const schema = await (hooks.schema ?? createSchema());
-  const analytics = await startAnalytics(ds, env.analytics, hooks.onAnalyticsEnter);
   const services = createServices(ds, env);
-  // Freshness of the records is a stored flag the gap counts follow: brought up to the clock now and hourly.
-  await maintainFreshness(ds, services.freshness, (err) => logger.error({ err }, 'freshness sweep failed'));
+  // Freshness of the records is a stored flag the gap counts follow: brought up to the clock now and
+  // hourly. Its first sweep runs while the analytics pool opens and Apollo starts (neither reads
+  // it); the app is returned once it is done.
+  const freshness = maintainFreshness(ds, services.freshness, (err) => logger.error({ err }, 'freshness sweep failed'));
+  freshness.catch(() => {}); // thrown below, once the rest has started
+  const analytics = await startAnalytics(ds, env.analytics, hooks.onAnalyticsEnter);
   // A request admitted by the gate runs its analyses on the analytics pool.
   const heavy = analyticsServices(services, analytics.ds);
   // With DATABASE_REPLICA_URL: searches, gaps, coverage, exports and tiles read from a replica (server/db/replicas.ts).
@@ -95,6 +98,7 @@ export async function createApp(ds: DataSource, httpServer?: Server, overrides: 
     plugins: [...armored.plugins, analytics.plugin, replicaReads, ...(httpServer ? [ApolloServerPluginDrainHttpServer({ httpServer })] : [])],
   });
   await apollo.start();
+  await freshness;
 
   const app = express();
   app.disable('x-powered-by');
