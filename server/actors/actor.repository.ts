@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { empty, type Queryable, run, Sql, sql, together } from '../db/sql.js';
+import { empty, type Queryable, run, shared, Sql, sql, together } from '../db/sql.js';
 import type { TerritoryLevel } from '../territories/territory-level.js';
 import { TERRITORY_COLUMNS } from '../territories/territory.entity.js';
 import type { ActorStatus, ReviewStatus } from './actor-enums.js';
@@ -115,9 +115,8 @@ export const ActorRepository = {
       await resolveCoverage(db, ids, {
         alongside: [
           sql`DELETE FROM actor_territory t WHERE t.actor_id = ANY(${ids}::uuid[])
-                AND NOT EXISTS (SELECT 1 FROM json_to_recordset(${JSON.stringify(pairs)}::json) AS p(actor_id uuid, level text, code text)
-                                WHERE p.actor_id = t.actor_id AND p.level = t.level AND p.code = t.code)`,
-          territoryInsert(changed, sql` ON CONFLICT DO NOTHING`),
+                AND NOT EXISTS (SELECT 1 FROM ${pairs} WHERE p.actor_id = t.actor_id AND p.level = t.level AND p.code = t.code)`,
+          sql`INSERT INTO actor_territory (actor_id, level, code) SELECT p.actor_id, p.level, p.code FROM ${pairs} ON CONFLICT DO NOTHING`,
         ],
       });
     }
@@ -151,12 +150,7 @@ export const ActorRepository = {
     await run(db, sql`UPDATE actor SET status = 'ARCHIVED', updated_at = now(), version = version + 1 WHERE id = ${id}`);
   },
 
-  /** The account represents the actor. */
-  async represent(db: Queryable, userId: string, actorId: string): Promise<void> {
-    await run(db, ActorRepository.representation(userId, actorId));
-  },
-
-  /** The statement of `represent`, to send with others (settleReview's `alongside`). */
+  /** The statement by which the account represents the actor, sent with others (settleReview's `alongside`). */
   representation(userId: string, actorId: string): Sql {
     return sql`INSERT INTO user_actor (user_id, actor_id) VALUES (${userId}, ${actorId})`;
   },
@@ -269,16 +263,15 @@ export const parseJson = <T>(v: unknown): T => (typeof v === 'string' ? JSON.par
 /** The territory columns for queries of other tables that join `territory t` (loaders, search). */
 export { territoryColumns };
 
-/** The declared territories of records, one row each. */
+/** The declared territories of records as the relation `p(actor_id, level, code)`, their JSON sent once however often it is read. */
 const territoryPairs = (records: readonly (ActorRecord & { id: string })[]) =>
-  records.flatMap((r) => r.territories.map((t) => ({ actor_id: r.id, level: t.level, code: t.code })));
+  sql`json_to_recordset(${shared(JSON.stringify(records.flatMap((r) => r.territories.map((t) => ({ actor_id: r.id, level: t.level, code: t.code })))))}::json)
+      AS p(actor_id uuid, level text, code text)`;
 
-/** Inserts the declared territories of records (nothing when they declare none), `tail` after it. */
-function territoryInsert(records: readonly (ActorRecord & { id: string })[], tail: Sql = empty): Sql {
-  const pairs = territoryPairs(records);
-  if (pairs.length === 0) return empty;
-  return sql`INSERT INTO actor_territory (actor_id, level, code)
-             SELECT actor_id, level, code FROM json_to_recordset(${JSON.stringify(pairs)}::json) AS r(actor_id uuid, level text, code text)${tail}`;
+/** Inserts the declared territories of records just created (nothing when they declare none). */
+function territoryInsert(records: readonly (ActorRecord & { id: string })[]): Sql {
+  if (records.every((r) => r.territories.length === 0)) return empty;
+  return sql`INSERT INTO actor_territory (actor_id, level, code) SELECT p.actor_id, p.level, p.code FROM ${territoryPairs(records)}`;
 }
 
 /**

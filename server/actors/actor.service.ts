@@ -133,6 +133,7 @@ export class ActorService {
     // Only an analyst's actor depends on where it acts; it starts pending (touching no aggregate)
     // and is counted once, if validated.
     const known = author.role === UserRole.ANALYST ? null : ActorReview.onCreate(author, NO_REACH);
+    const represents = ActorPermissions.representsWhatItCreates(author);
     // A SIRET, RNA or FINESS number of another active actor: CONFLICT naming it, even for two creations at the same instant.
     const actor = await guardIdentifiers(
       this.ds,
@@ -143,14 +144,14 @@ export class ActorService {
           const [created] = await this.insertMany(m, [record], stored);
           const decision = known ?? ActorReview.onCreate(author, (await this.scope(m, created)).reach);
           // The representation, the review event and the actor read back: one statement.
-          const represent = ActorPermissions.representsWhatItCreates(author) ? [ActorRepository.representation(author.id, created)] : [];
+          const represent = represents ? [ActorRepository.representation(author.id, created)] : [];
           return ActorRepository.settleReviewAndRead(m, author.id, [{ id: created, from: null, stored, decision }], represent, created);
         }),
       [record],
     );
     // The rest of this request sees its author as representing the actor, as its next ones will
     // (the answer's viewerCanEdit, representatives…).
-    if (ActorPermissions.representsWhatItCreates(author)) author.actorIds = [...author.actorIds, actor.id];
+    if (represents) author.actorIds = [...author.actorIds, actor.id];
     return actor;
   }
 
