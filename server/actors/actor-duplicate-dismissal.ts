@@ -15,29 +15,20 @@ import { ActorRepository } from './actor.repository.js';
 
 @ObjectType({ description: 'Une paire écartée de la liste des doublons possibles (« Pas un doublon ») : qui, quand, pourquoi' })
 export class DuplicateDismissal {
-  @Field(() => ID)
-  id: string;
-
-  @Field(() => Actor, { description: 'Le premier des deux par ordre alphabétique' })
-  a: Actor;
-
-  @Field(() => Actor)
-  b: Actor;
-
-  @Field(() => String, { nullable: true, description: 'Pourquoi ce n’est pas un doublon (facultatif, 1 000 caractères au plus)' })
-  reason: string | null;
+  @Field(() => ID) id: string;
+  @Field(() => Actor, { description: 'Le premier des deux par ordre alphabétique' }) a: Actor;
+  @Field(() => Actor) b: Actor;
+  @Field(() => String, { nullable: true, description: 'Pourquoi ce n’est pas un doublon (facultatif, 1 000 caractères au plus)' }) reason: string | null;
 
   @ChangedByField()
   byName: string | null;
 
-  @Field(() => Date, { description: 'Quand la paire a été écartée' })
-  at: Date;
+  @Field(() => Date, { description: 'Quand la paire a été écartée' }) at: Date;
 
   @Field(() => Date, { nullable: true, description: 'Quand un administrateur l’a rétablie dans la liste (null tant qu’elle est écartée)' })
   restoredAt: Date | null;
 
-  @Field(() => Boolean, { description: 'Vrai si le compte connecté peut la rétablir (administrateurs)' })
-  viewerCanRestore: boolean;
+  @Field(() => Boolean, { description: 'Vrai si le compte connecté peut la rétablir (administrateurs)' }) viewerCanRestore: boolean;
 }
 
 @ObjectType({ description: 'Une paire écartée' })

@@ -21,17 +21,10 @@ export const NAME_SIMILARITY = 0.6;
 
 @ObjectType({ description: 'Deux acteurs actifs qui sont peut-être la même structure, et pourquoi' })
 export class DuplicatePair {
-  @Field(() => Actor, { description: 'Le premier des deux par ordre alphabétique' })
-  a: Actor;
-
-  @Field(() => Actor)
-  b: Actor;
-
-  @Field(() => [DuplicateReason], { description: 'Les règles qui les rapprochent (au moins une)' })
-  reasons: DuplicateReason[];
-
-  @Field(() => Float, { nullable: true, description: 'Similarité de leurs noms (0 à 1) quand elle les rapproche' })
-  nameSimilarity: number | null;
+  @Field(() => Actor, { description: 'Le premier des deux par ordre alphabétique' }) a: Actor;
+  @Field(() => Actor) b: Actor;
+  @Field(() => [DuplicateReason], { description: 'Les règles qui les rapprochent (au moins une)' }) reasons: DuplicateReason[];
+  @Field(() => Float, { nullable: true, description: 'Similarité de leurs noms (0 à 1) quand elle les rapproche' }) nameSimilarity: number | null;
 }
 
 @ObjectType({ description: 'Une paire de doublons possibles' })

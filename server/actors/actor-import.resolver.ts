@@ -18,51 +18,25 @@ export class ImportProblemType implements ImportProblem {
   @Field(() => Int, { description: 'Ligne, numérotée comme dans un tableur (en-tête = 1) ; numéro de l’entité en GeoJSON ; 0 pour le fichier entier' })
   row: number;
 
-  @Field(() => String, { description: 'Colonne en cause (nom français : nom, commune, thematiques…), ou « fichier », « encodage », « ligne »' })
-  field: string;
-
-  @Field(() => String, { description: 'Raison, en français' })
-  reason: string;
+  @Field(() => String, { description: 'Colonne en cause (nom français : nom, commune, thematiques…), ou « fichier », « encodage », « ligne »' }) field: string;
+  @Field(() => String, { description: 'Raison, en français' }) reason: string;
 }
 
 /** The GraphQL view of an `ImportReport` (problems capped, their count added): `implements` keeps the two in step. */
 @ObjectType({ description: 'Compte rendu d’un import d’acteurs' })
 export class ImportReportType implements ImportReport {
-  @Field(() => Int, { description: 'Lignes de données lues' })
-  total: number;
-
-  @Field(() => Int, { description: 'Acteurs créés (ou qui l’auraient été si rien n’est enregistré)' })
-  created: number;
-
-  @Field(() => Int, { description: 'Acteurs existants modifiés (version augmentée)' })
-  updated: number;
-
-  @Field(() => Int, { description: 'Acteurs existants déjà identiques' })
-  unchanged: number;
-
-  @Field(() => Int, { description: 'Lignes rejetées' })
-  rejected: number;
-
-  @Field(() => Boolean, { description: 'Vrai si les écritures ont été enregistrées' })
-  committed: boolean;
-
-  @Field(() => Boolean)
-  dryRun: boolean;
-
-  @Field(() => ImportMode)
-  mode: ImportMode;
-
-  @Field(() => [ImportProblemType], { description: 'Problèmes, par ligne (les 1 000 premiers ; voir problemCount)' })
-  problems: ImportProblemType[];
-
-  @Field(() => Int, { description: 'Nombre total de problèmes' })
-  problemCount: number;
-
-  @Field(() => [String], { description: 'Colonnes du fichier qui ne correspondent à aucun champ (ignorées)' })
-  ignoredColumns: string[];
-
-  @Field(() => String, { description: 'Résumé en une phrase' })
-  message: string;
+  @Field(() => Int, { description: 'Lignes de données lues' }) total: number;
+  @Field(() => Int, { description: 'Acteurs créés (ou qui l’auraient été si rien n’est enregistré)' }) created: number;
+  @Field(() => Int, { description: 'Acteurs existants modifiés (version augmentée)' }) updated: number;
+  @Field(() => Int, { description: 'Acteurs existants déjà identiques' }) unchanged: number;
+  @Field(() => Int, { description: 'Lignes rejetées' }) rejected: number;
+  @Field(() => Boolean, { description: 'Vrai si les écritures ont été enregistrées' }) committed: boolean;
+  @Field(() => Boolean) dryRun: boolean;
+  @Field(() => ImportMode) mode: ImportMode;
+  @Field(() => [ImportProblemType], { description: 'Problèmes, par ligne (les 1 000 premiers ; voir problemCount)' }) problems: ImportProblemType[];
+  @Field(() => Int, { description: 'Nombre total de problèmes' }) problemCount: number;
+  @Field(() => [String], { description: 'Colonnes du fichier qui ne correspondent à aucun champ (ignorées)' }) ignoredColumns: string[];
+  @Field(() => String, { description: 'Résumé en une phrase' }) message: string;
 }
 
 @Resolver()

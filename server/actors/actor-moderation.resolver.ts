@@ -48,14 +48,9 @@ export async function viewerPasses({ user, loaders }: Context, actorId: string, 
 /** The arguments of an analyst's list (the moderation queue, the records to verify): a région and a page. */
 @ArgsType()
 export class RegionPageArgs {
-  @Field(() => String, { nullable: true, description: 'Code d’une région (un analyste ARS ne peut demander que la sienne)' })
-  region: string | null;
-
-  @Field(() => Int, { defaultValue: 20, description: 'Taille de page (0 à 100)' })
-  first: number;
-
-  @Field(() => String, { nullable: true })
-  after: string | null;
+  @Field(() => String, { nullable: true, description: 'Code d’une région (un analyste ARS ne peut demander que la sienne)' }) region: string | null;
+  @Field(() => Int, { defaultValue: 20, description: 'Taille de page (0 à 100)' }) first: number;
+  @Field(() => String, { nullable: true }) after: string | null;
 }
 
 /**

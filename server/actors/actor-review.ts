@@ -84,6 +84,5 @@ export const ActorReview = {
 
 @ObjectType({ description: 'Un changement du statut de modération d’un acteur' })
 export class ActorReviewEvent extends StatusChange(ReviewStatus, { fromStatus: 'Statut précédent (aucun à la création)' }) {
-  @Field(() => String, { nullable: true, description: 'Raison donnée ou motif du changement automatique' })
-  reason: string | null;
+  @Field(() => String, { nullable: true, description: 'Raison donnée ou motif du changement automatique' }) reason: string | null;
 }

@@ -12,15 +12,11 @@ export class ActorEdge extends EdgeOf(Actor) {
 
 @ObjectType({ description: 'Page de résultats (pagination Relay), avec le total et les facettes du filtre' })
 export class ActorConnection extends ConnectionOf(ActorEdge, 'Nombre total d’acteurs pour ce filtre') {
-  @Field(() => ActorFacets)
-  facets: ActorFacets;
+  @Field(() => ActorFacets) facets: ActorFacets;
 }
 
 @ObjectType({ description: 'Communes couvertes par un acteur (page)' })
 export class CoveredCommunes {
-  @Field(() => Int)
-  totalCount: number;
-
-  @Field(() => [Territory])
-  nodes: Territory[];
+  @Field(() => Int) totalCount: number;
+  @Field(() => [Territory]) nodes: Territory[];
 }

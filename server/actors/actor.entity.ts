@@ -10,56 +10,23 @@ import { ActorKind, ActorStatus, ReviewStatus, Sector } from './actor-enums.js';
  */
 @ObjectType({ description: 'Acteur de prévention : association, CPTS, collectivité, service de l’État, établissement ou dispositif' })
 export class Actor {
-  @Field(() => ID)
-  id: string;
-
-  @Field(() => String, { description: 'Nom' })
-  name: string;
-
-  @Field(() => ActorKind, { description: 'Nature' })
-  kind: ActorKind;
-
-  @Field(() => Sector, { description: 'Secteur' })
-  sector: Sector;
-
-  @Field(() => String, { nullable: true, description: 'SIREN (9 chiffres)' })
-  siren: string | null;
-
-  @Field(() => String, { nullable: true, description: 'SIRET (14 chiffres)' })
-  siret: string | null;
-
-  @Field(() => String, { nullable: true, description: 'Numéro RNA des associations (W + 9 caractères)' })
-  rna: string | null;
-
-  @Field(() => String, { nullable: true, description: 'Numéro FINESS des établissements' })
-  finess: string | null;
-
-  @Field(() => String, { nullable: true, description: 'Adresse postale' })
-  address: string | null;
-
-  @Field(() => String, { nullable: true })
-  postalCode: string | null;
-
-  @Field(() => String, { nullable: true, description: 'Code INSEE de la commune de l’adresse' })
-  communeCode: string | null;
-
-  @Field(() => Float, { nullable: true, description: 'Longitude WGS84 du lieu' })
-  lon: number | null;
-
-  @Field(() => Float, { nullable: true, description: 'Latitude WGS84 du lieu' })
-  lat: number | null;
-
-  @Field(() => String, { nullable: true })
-  description: string | null;
-
-  @Field(() => String, { nullable: true, description: 'Courriel de la structure' })
-  email: string | null;
-
-  @Field(() => String, { nullable: true, description: 'Téléphone de la structure' })
-  phone: string | null;
-
-  @Field(() => String, { nullable: true, description: 'Site web' })
-  website: string | null;
+  @Field(() => ID) id: string;
+  @Field(() => String, { description: 'Nom' }) name: string;
+  @Field(() => ActorKind, { description: 'Nature' }) kind: ActorKind;
+  @Field(() => Sector, { description: 'Secteur' }) sector: Sector;
+  @Field(() => String, { nullable: true, description: 'SIREN (9 chiffres)' }) siren: string | null;
+  @Field(() => String, { nullable: true, description: 'SIRET (14 chiffres)' }) siret: string | null;
+  @Field(() => String, { nullable: true, description: 'Numéro RNA des associations (W + 9 caractères)' }) rna: string | null;
+  @Field(() => String, { nullable: true, description: 'Numéro FINESS des établissements' }) finess: string | null;
+  @Field(() => String, { nullable: true, description: 'Adresse postale' }) address: string | null;
+  @Field(() => String, { nullable: true }) postalCode: string | null;
+  @Field(() => String, { nullable: true, description: 'Code INSEE de la commune de l’adresse' }) communeCode: string | null;
+  @Field(() => Float, { nullable: true, description: 'Longitude WGS84 du lieu' }) lon: number | null;
+  @Field(() => Float, { nullable: true, description: 'Latitude WGS84 du lieu' }) lat: number | null;
+  @Field(() => String, { nullable: true }) description: string | null;
+  @Field(() => String, { nullable: true, description: 'Courriel de la structure' }) email: string | null;
+  @Field(() => String, { nullable: true, description: 'Téléphone de la structure' }) phone: string | null;
+  @Field(() => String, { nullable: true, description: 'Site web' }) website: string | null;
 
   @Field(() => String, {
     nullable: true,
@@ -67,34 +34,20 @@ export class Actor {
   })
   openingHours: string | null;
 
-  @Field(() => [String], { description: 'Codes des thèmes' })
-  themeCodes: string[];
-
-  @Field(() => [String], { description: 'Codes des publics' })
-  audienceCodes: string[];
-
-  @Field(() => Float, { nullable: true, description: 'Rayon d’intervention autour du lieu, en km' })
-  radiusKm: number | null;
-
-  @Field(() => Boolean, { description: 'Vrai pour un acteur fictif de démonstration' })
-  isDemo: boolean;
-
-  @Field(() => String, { nullable: true, description: 'Source de l’information (document public, fichier importé…)' })
-  source: string | null;
-
-  @Field(() => ActorStatus)
-  status: ActorStatus;
+  @Field(() => [String], { description: 'Codes des thèmes' }) themeCodes: string[];
+  @Field(() => [String], { description: 'Codes des publics' }) audienceCodes: string[];
+  @Field(() => Float, { nullable: true, description: 'Rayon d’intervention autour du lieu, en km' }) radiusKm: number | null;
+  @Field(() => Boolean, { description: 'Vrai pour un acteur fictif de démonstration' }) isDemo: boolean;
+  @Field(() => String, { nullable: true, description: 'Source de l’information (document public, fichier importé…)' }) source: string | null;
+  @Field(() => ActorStatus) status: ActorStatus;
 
   @Field(() => ReviewStatus, {
     description: 'Modération : un acteur en attente de validation ou refusé reste cherchable mais ne compte dans aucun chiffre des lacunes',
   })
   reviewStatus: ReviewStatus;
 
-  @Field(() => Date)
-  createdAt: Date;
-
-  @Field(() => Date, { description: 'Dernier enregistrement de la fiche (toute modification, tout import)' })
-  updatedAt: Date;
+  @Field(() => Date) createdAt: Date;
+  @Field(() => Date, { description: 'Dernier enregistrement de la fiche (toute modification, tout import)' }) updatedAt: Date;
 
   @Field(() => Date, {
     nullable: true,

@@ -85,11 +85,8 @@ class ActorFields extends ActorChangeFields {
   @NameInput()
   name?: string;
 
-  @Field(() => ActorKind, { nullable: true })
-  kind?: ActorKind;
-
-  @Field(() => Sector, { nullable: true })
-  sector?: Sector;
+  @Field(() => ActorKind, { nullable: true }) kind?: ActorKind;
+  @Field(() => Sector, { nullable: true }) sector?: Sector;
 
   @IdentifierInput('siren')
   siren?: string | null;
@@ -135,8 +132,7 @@ export class ActorChangeInput extends ActorChangeFields {}
 
 @InputType({ description: 'Nouvel acteur : nom, nature, secteur et au moins un thème sont requis' })
 export class CreateActorInput extends ActorFields {
-  @Field(() => Boolean, { nullable: true, description: 'Acteur fictif de démonstration' })
-  isDemo?: boolean;
+  @Field(() => Boolean, { nullable: true, description: 'Acteur fictif de démonstration' }) isDemo?: boolean;
 }
 
 @InputType({ description: 'Modification d’un acteur : seuls les champs donnés changent ; null efface un champ facultatif' })
@@ -212,11 +208,8 @@ export class ActorFilter {
   @ValidateNested()
   near?: NearInput;
 
-  @Field(() => Boolean, { nullable: true, description: 'true : seulement la démonstration ; false : seulement les acteurs réels' })
-  demo?: boolean;
-
-  @Field(() => Boolean, { nullable: true, description: 'Inclure les acteurs archivés' })
-  includeArchived?: boolean;
+  @Field(() => Boolean, { nullable: true, description: 'true : seulement la démonstration ; false : seulement les acteurs réels' }) demo?: boolean;
+  @Field(() => Boolean, { nullable: true, description: 'Inclure les acteurs archivés' }) includeArchived?: boolean;
 
   @Field(() => Presence, {
     nullable: true,
@@ -236,14 +229,9 @@ export class ActorFilter {
 
 @ObjectType({ description: 'Effectif par valeur de facette' })
 export class FacetCount {
-  @Field(() => String)
-  value: string;
-
-  @Field(() => String)
-  label: string;
-
-  @Field(() => Int)
-  count: number;
+  @Field(() => String) value: string;
+  @Field(() => String) label: string;
+  @Field(() => Int) count: number;
 }
 
 @ObjectType({
@@ -252,17 +240,10 @@ export class FacetCount {
     '(les autres filtres s’appliquent), si bien qu’un effectif dit ce que cocher cette valeur apporte',
 })
 export class ActorFacets {
-  @Field(() => [FacetCount], { description: 'Par thème (un thème parent compte les acteurs de ses sous-thèmes)' })
-  themes: FacetCount[];
-
-  @Field(() => [FacetCount], { description: 'Par nature' })
-  kinds: FacetCount[];
-
-  @Field(() => [FacetCount], { description: 'Par secteur' })
-  sectors: FacetCount[];
-
-  @Field(() => [FacetCount], { description: 'Par public' })
-  audiences: FacetCount[];
+  @Field(() => [FacetCount], { description: 'Par thème (un thème parent compte les acteurs de ses sous-thèmes)' }) themes: FacetCount[];
+  @Field(() => [FacetCount], { description: 'Par nature' }) kinds: FacetCount[];
+  @Field(() => [FacetCount], { description: 'Par secteur' }) sectors: FacetCount[];
+  @Field(() => [FacetCount], { description: 'Par public' }) audiences: FacetCount[];
 
   @Field(() => [FacetCount], {
     description: 'Présence locale (valeur LOCAL) dans la commune de coversCommune ou le territoire de territory ; vide sans l’un ou l’autre',

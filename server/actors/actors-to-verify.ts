@@ -8,14 +8,9 @@ export class ActorToVerifyEdge extends EdgeOf(Actor) {
   @Field(() => Int, { description: 'Communes (de la région demandée) où il est la seule présence locale d’au moins un de ses thèmes' })
   soleCommuneCount: number;
 
-  @Field(() => Int, { description: 'Population de ces communes' })
-  solePopulation: number;
-
-  @Field(() => [String], { description: 'Codes des thèmes dont il est la seule présence locale quelque part' })
-  soleThemeCodes: string[];
-
-  @Field(() => [String], { description: 'Noms des plus peuplées de ces communes (5 au plus)' })
-  soleCommuneNames: string[];
+  @Field(() => Int, { description: 'Population de ces communes' }) solePopulation: number;
+  @Field(() => [String], { description: 'Codes des thèmes dont il est la seule présence locale quelque part' }) soleThemeCodes: string[];
+  @Field(() => [String], { description: 'Noms des plus peuplées de ces communes (5 au plus)' }) soleCommuneNames: string[];
 }
 
 @ObjectType({ description: 'Fiches à vérifier : les plus grandes populations d’abord' })

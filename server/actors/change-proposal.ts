@@ -60,17 +60,10 @@ export function proposedValues(input: object): ProposedValues {
 
 @ObjectType({ description: 'Un champ dont la modification est proposée : la valeur actuelle et la valeur proposée, en clair' })
 export class ProposedChange {
-  @Field(() => String, { description: 'Nom du champ (address, openingHours…)' })
-  field: string;
-
-  @Field(() => String, { description: 'Libellé du champ' })
-  label: string;
-
-  @Field(() => String, { nullable: true, description: 'Valeur actuelle de la fiche ; null : vide' })
-  current: string | null;
-
-  @Field(() => String, { nullable: true, description: 'Valeur proposée ; null : effacer' })
-  proposed: string | null;
+  @Field(() => String, { description: 'Nom du champ (address, openingHours…)' }) field: string;
+  @Field(() => String, { description: 'Libellé du champ' }) label: string;
+  @Field(() => String, { nullable: true, description: 'Valeur actuelle de la fiche ; null : vide' }) current: string | null;
+  @Field(() => String, { nullable: true, description: 'Valeur proposée ; null : effacer' }) proposed: string | null;
 }
 
 @ObjectType({
@@ -79,35 +72,22 @@ export class ProposedChange {
     'qu’une fois acceptée par un analyste ARS d’une région où il agit ou un administrateur',
 })
 export class ActorChangeProposal {
-  @Field(() => ID)
-  id: string;
-
-  @Field(() => Actor, { description: 'L’acteur, tel qu’il est enregistré maintenant' })
-  actor: Actor;
+  @Field(() => ID) id: string;
+  @Field(() => Actor, { description: 'L’acteur, tel qu’il est enregistré maintenant' }) actor: Actor;
 
   /** The proposed values (the field `changes` shows them beside the current ones). */
   values: ProposedValues;
 
-  @Field(() => String, { nullable: true, description: 'Message de l’auteur de la proposition' })
-  message: string | null;
+  @Field(() => String, { nullable: true, description: 'Message de l’auteur de la proposition' }) message: string | null;
 
   @Field(() => String, { nullable: true, description: 'Courriel laissé par l’auteur pour être recontacté (visible des seuls modérateurs)' })
   contactEmail: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Nom affiché du compte qui l’a faite ; null pour un visiteur' })
-  submittedBy: string | null;
-
-  @Field(() => ProposalStatus)
-  status: ProposalStatus;
-
-  @Field(() => Date)
-  createdAt: Date;
-
-  @Field(() => Date, { nullable: true })
-  decidedAt: Date | null;
-
-  @Field(() => String, { nullable: true, description: 'Motif de l’acceptation ou du refus' })
-  decisionReason: string | null;
+  @Field(() => String, { nullable: true, description: 'Nom affiché du compte qui l’a faite ; null pour un visiteur' }) submittedBy: string | null;
+  @Field(() => ProposalStatus) status: ProposalStatus;
+  @Field(() => Date) createdAt: Date;
+  @Field(() => Date, { nullable: true }) decidedAt: Date | null;
+  @Field(() => String, { nullable: true, description: 'Motif de l’acceptation ou du refus' }) decisionReason: string | null;
 
   /** `createdAt` to the microsecond, as the cursor keeps it. */
   createdKey: string;

@@ -50,17 +50,13 @@ export function checkOpeningHours(value: string): { value: string } | { reason: 
 
 @ObjectType({ description: 'Un jour de la semaine et ses heures d’ouverture, en clair' })
 export class OpeningDay {
-  @Field(() => String, { description: 'Jour : « lundi »…' })
-  day: string;
-
-  @Field(() => String, { description: 'Heures : « 9 h–12 h, 14 h–17 h », « fermé »' })
-  hours: string;
+  @Field(() => String, { description: 'Jour : « lundi »…' }) day: string;
+  @Field(() => String, { description: 'Heures : « 9 h–12 h, 14 h–17 h », « fermé »' }) hours: string;
 }
 
 @ObjectType({ description: 'Horaires d’ouverture lus pour la semaine en cours (heure de Paris)' })
 export class OpeningSchedule {
-  @Field(() => [OpeningDay], { description: 'Du lundi au dimanche, la semaine en cours' })
-  week: OpeningDay[];
+  @Field(() => [OpeningDay], { description: 'Du lundi au dimanche, la semaine en cours' }) week: OpeningDay[];
 
   @Field(() => Boolean, { nullable: true, description: 'Ouvert en ce moment (heure de Paris) ; null si les horaires ne le disent pas' })
   openNow: boolean | null;

@@ -6,11 +6,8 @@ import { Actor, actorColumns, toActor } from './actor.entity.js';
 
 @ObjectType({ description: 'Un acteur en attente de validation, avec ce qui l’a mis en attente' })
 export class ReviewQueueEdge extends EdgeOf(Actor) {
-  @Field(() => Date, { description: 'Depuis quand il attend : son dernier passage en attente de validation' })
-  pendingSince: Date;
-
-  @Field(() => String, { nullable: true, description: 'Pourquoi il attend (création par un membre, territoire élargi…)' })
-  pendingReason: string | null;
+  @Field(() => Date, { description: 'Depuis quand il attend : son dernier passage en attente de validation' }) pendingSince: Date;
+  @Field(() => String, { nullable: true, description: 'Pourquoi il attend (création par un membre, territoire élargi…)' }) pendingReason: string | null;
 
   @Field(() => String, {
     nullable: true,

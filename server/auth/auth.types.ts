@@ -46,20 +46,11 @@ export interface ClientInfo {
 /** The signed-in user, as returned to that user only: the only place an email is ever exposed. */
 @ObjectType({ description: 'Le compte connecté (visible de lui seul)' })
 export class User {
-  @Field(() => ID)
-  id: string;
-
-  @Field(() => String, { description: 'Courriel (jamais exposé ailleurs que dans « me »)' })
-  email: string;
-
-  @Field(() => String, { description: 'Nom affiché' })
-  displayName: string;
-
-  @Field(() => UserRole)
-  role: UserRole;
-
-  @Field(() => String, { nullable: true, description: 'Code de la région d’un analyste ARS' })
-  regionCode: string | null;
+  @Field(() => ID) id: string;
+  @Field(() => String, { description: 'Courriel (jamais exposé ailleurs que dans « me »)' }) email: string;
+  @Field(() => String, { description: 'Nom affiché' }) displayName: string;
+  @Field(() => UserRole) role: UserRole;
+  @Field(() => String, { nullable: true, description: 'Code de la région d’un analyste ARS' }) regionCode: string | null;
 
   actorIds: string[];
 }
@@ -89,20 +80,11 @@ export class SignUpInput {
 /** A session of the signed-in account, as listed to that account only. */
 @ObjectType({ description: 'Une session ouverte du compte connecté' })
 export class UserSession {
-  @Field(() => ID)
-  id: string;
-
-  @Field(() => Date, { description: 'Ouverture (connexion)' })
-  createdAt: Date;
-
-  @Field(() => Date, { description: 'Dernière activité (mise à jour toutes les 5 minutes au plus)' })
-  lastSeenAt: Date;
-
-  @Field(() => String, { nullable: true, description: 'Navigateur (en-tête User-Agent, 300 caractères au plus)' })
-  userAgent: string | null;
-
-  @Field(() => Boolean, { description: 'Vrai pour la session de cette requête' })
-  current: boolean;
+  @Field(() => ID) id: string;
+  @Field(() => Date, { description: 'Ouverture (connexion)' }) createdAt: Date;
+  @Field(() => Date, { description: 'Dernière activité (mise à jour toutes les 5 minutes au plus)' }) lastSeenAt: Date;
+  @Field(() => String, { nullable: true, description: 'Navigateur (en-tête User-Agent, 300 caractères au plus)' }) userAgent: string | null;
+  @Field(() => Boolean, { description: 'Vrai pour la session de cette requête' }) current: boolean;
 }
 
 @ArgsType()
@@ -121,8 +103,7 @@ export class SetUserRoleInput {
   @IsEmail({}, { message: 'courriel invalide' })
   email: string;
 
-  @Field(() => UserRole)
-  role: UserRole;
+  @Field(() => UserRole) role: UserRole;
 
   @Field(() => String, { nullable: true, description: 'Région (code INSEE) pour un analyste' })
   @IsOptional()

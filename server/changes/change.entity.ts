@@ -25,20 +25,11 @@ export class Change {
   })
   sequence: string;
 
-  @Field(() => ChangeEntity)
-  entity: ChangeEntity;
-
-  @Field(() => ID, { description: 'Identifiant de l’acteur ou de la coalition' })
-  entityId: string;
-
-  @Field(() => ChangeKind)
-  kind: ChangeKind;
-
-  @Field(() => ID, { nullable: true, description: 'MERGED : la fiche absorbée (archivée, qui renvoie désormais vers entityId)' })
-  mergedId: string | null;
-
-  @Field(() => Date, { description: 'Instant de l’enregistrement' })
-  changedAt: Date;
+  @Field(() => ChangeEntity) entity: ChangeEntity;
+  @Field(() => ID, { description: 'Identifiant de l’acteur ou de la coalition' }) entityId: string;
+  @Field(() => ChangeKind) kind: ChangeKind;
+  @Field(() => ID, { nullable: true, description: 'MERGED : la fiche absorbée (archivée, qui renvoie désormais vers entityId)' }) mergedId: string | null;
+  @Field(() => Date, { description: 'Instant de l’enregistrement' }) changedAt: Date;
 }
 
 @ObjectType()

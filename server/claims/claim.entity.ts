@@ -19,37 +19,27 @@ export type ClaimStatus = EnumValue<typeof ClaimStatus>;
  */
 @ObjectType({ description: 'Demande d’un compte à représenter un acteur (visible de son auteur et de qui peut la décider)' })
 export class ActorClaim {
-  @Field(() => ID)
-  id: string;
+  @Field(() => ID) id: string;
 
   accountId: string;
   actorId: string;
 
-  @Field(() => ClaimStatus)
-  status: ClaimStatus;
+  @Field(() => ClaimStatus) status: ClaimStatus;
 
   @Field(() => String, { description: 'Libellé de l’état' })
   get statusLabel(): string {
     return enumLabels(ClaimStatus)[this.status];
   }
 
-  @Field(() => String, { nullable: true, description: 'Message de la personne qui demande (qui elle est dans la structure…)' })
-  message: string | null;
-
-  @Field(() => String, { description: 'Nom affiché de la personne qui demande (jamais son courriel)' })
-  claimantName: string;
-
-  @Field(() => String, { nullable: true, description: 'Motif donné avec la décision' })
-  decisionReason: string | null;
+  @Field(() => String, { nullable: true, description: 'Message de la personne qui demande (qui elle est dans la structure…)' }) message: string | null;
+  @Field(() => String, { description: 'Nom affiché de la personne qui demande (jamais son courriel)' }) claimantName: string;
+  @Field(() => String, { nullable: true, description: 'Motif donné avec la décision' }) decisionReason: string | null;
 
   @ChangedByField()
   decidedByName: string | null;
 
-  @Field(() => Date)
-  createdAt: Date;
-
-  @Field(() => Date, { nullable: true })
-  decidedAt: Date | null;
+  @Field(() => Date) createdAt: Date;
+  @Field(() => Date, { nullable: true }) decidedAt: Date | null;
 
   @Field(() => Boolean, { description: 'Vrai si la demande est en attente et que le compte connecté peut l’accepter ou la refuser' })
   viewerCanDecide = false;

@@ -12,55 +12,25 @@ import { CoalitionKind, CoalitionVisibility, JoinPolicy } from './coalition-enum
  */
 @ObjectType({ description: 'Coalition d’acteurs : coalition thématique, CLS, CLSM, ASV, coopérative, convention, alliance régionale' })
 export class Coalition {
-  @Field(() => ID)
-  id: string;
-
-  @Field(() => String, { description: 'Nom' })
-  name: string;
-
-  @Field(() => CoalitionKind)
-  kind: CoalitionKind;
-
-  @Field(() => [String], { description: 'Codes des thèmes' })
-  themeCodes: string[];
-
-  @Field(() => TerritoryLevel, { description: 'Niveau du territoire de la coalition' })
-  territoryLevel: TerritoryLevel;
-
-  @Field(() => String, { description: 'Code officiel du territoire de la coalition' })
-  territoryCode: string;
+  @Field(() => ID) id: string;
+  @Field(() => String, { description: 'Nom' }) name: string;
+  @Field(() => CoalitionKind) kind: CoalitionKind;
+  @Field(() => [String], { description: 'Codes des thèmes' }) themeCodes: string[];
+  @Field(() => TerritoryLevel, { description: 'Niveau du territoire de la coalition' }) territoryLevel: TerritoryLevel;
+  @Field(() => String, { description: 'Code officiel du territoire de la coalition' }) territoryCode: string;
 
   regionCode: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Début (AAAA-MM-JJ)' })
-  startDate: string | null;
-
-  @Field(() => String, { nullable: true, description: 'Fin (AAAA-MM-JJ) ; vide si elle court toujours' })
-  endDate: string | null;
-
-  @Field(() => Boolean, { description: 'Vrai si la période de la coalition est terminée' })
-  ended: boolean;
-
-  @Field(() => String, { nullable: true })
-  description: string | null;
-
-  @Field(() => CoalitionVisibility)
-  visibility: CoalitionVisibility;
-
-  @Field(() => JoinPolicy)
-  joinPolicy: JoinPolicy;
-
-  @Field(() => Boolean, { description: 'Vrai pour une coalition fictive de démonstration' })
-  isDemo: boolean;
-
-  @Field(() => String, { nullable: true, description: 'Source de l’information' })
-  source: string | null;
-
-  @Field(() => Date)
-  createdAt: Date;
-
-  @Field(() => Date)
-  updatedAt: Date;
+  @Field(() => String, { nullable: true, description: 'Début (AAAA-MM-JJ)' }) startDate: string | null;
+  @Field(() => String, { nullable: true, description: 'Fin (AAAA-MM-JJ) ; vide si elle court toujours' }) endDate: string | null;
+  @Field(() => Boolean, { description: 'Vrai si la période de la coalition est terminée' }) ended: boolean;
+  @Field(() => String, { nullable: true }) description: string | null;
+  @Field(() => CoalitionVisibility) visibility: CoalitionVisibility;
+  @Field(() => JoinPolicy) joinPolicy: JoinPolicy;
+  @Field(() => Boolean, { description: 'Vrai pour une coalition fictive de démonstration' }) isDemo: boolean;
+  @Field(() => String, { nullable: true, description: 'Source de l’information' }) source: string | null;
+  @Field(() => Date) createdAt: Date;
+  @Field(() => Date) updatedAt: Date;
 
   @VersionField()
   version: number;

@@ -17,16 +17,14 @@ class CoalitionFields {
   @NameInput()
   name?: string;
 
-  @Field(() => CoalitionKind, { nullable: true })
-  kind?: CoalitionKind;
+  @Field(() => CoalitionKind, { nullable: true }) kind?: CoalitionKind;
 
   @Field(() => [String], { nullable: true, description: 'Codes des thèmes' })
   @IsOptional()
   @ArrayMaxSize(30, { message: '30 thèmes au plus' })
   themes?: string[];
 
-  @Field(() => TerritoryRefInput, { nullable: true, description: 'Territoire, de tout niveau' })
-  territory?: TerritoryRefInput;
+  @Field(() => TerritoryRefInput, { nullable: true, description: 'Territoire, de tout niveau' }) territory?: TerritoryRefInput;
 
   @OptionalDay('Début (AAAA-MM-JJ)')
   startDate?: string | null;
@@ -37,17 +35,13 @@ class CoalitionFields {
   @DescriptionInput()
   description?: string | null;
 
-  @Field(() => CoalitionVisibility, { nullable: true })
-  visibility?: CoalitionVisibility;
-
-  @Field(() => JoinPolicy, { nullable: true })
-  joinPolicy?: JoinPolicy;
+  @Field(() => CoalitionVisibility, { nullable: true }) visibility?: CoalitionVisibility;
+  @Field(() => JoinPolicy, { nullable: true }) joinPolicy?: JoinPolicy;
 }
 
 @InputType({ description: 'Nouvelle coalition ; l’acteur pilote en devient membre actif (rôle PILOTE)' })
 export class CreateCoalitionInput extends CoalitionFields {
-  @Field(() => ID, { description: 'Acteur pilote, que le compte représente' })
-  pilotActorId: string;
+  @Field(() => ID, { description: 'Acteur pilote, que le compte représente' }) pilotActorId: string;
 }
 
 @InputType({ description: 'Modification d’une coalition : seuls les champs donnés changent' })
@@ -68,23 +62,15 @@ export class CoalitionFilter {
   @ArrayMaxSize(20, { message: '20 natures au plus' })
   kinds?: CoalitionKind[];
 
-  @Field(() => ID, { nullable: true, description: 'Coalitions dont cet acteur est membre actif' })
-  actorId?: string;
-
-  @Field(() => Boolean, { nullable: true, description: 'Inclure les coalitions terminées (non par défaut)' })
-  includeEnded?: boolean;
+  @Field(() => ID, { nullable: true, description: 'Coalitions dont cet acteur est membre actif' }) actorId?: string;
+  @Field(() => Boolean, { nullable: true, description: 'Inclure les coalitions terminées (non par défaut)' }) includeEnded?: boolean;
 }
 
 @InputType({ description: 'Nouveau partenariat direct entre deux acteurs' })
 export class CreatePartnershipInput {
-  @Field(() => ID, { description: 'Acteur que le compte représente' })
-  actorId: string;
-
-  @Field(() => ID, { description: 'Acteur partenaire' })
-  partnerActorId: string;
-
-  @Field(() => PartnershipKind)
-  kind: PartnershipKind;
+  @Field(() => ID, { description: 'Acteur que le compte représente' }) actorId: string;
+  @Field(() => ID, { description: 'Acteur partenaire' }) partnerActorId: string;
+  @Field(() => PartnershipKind) kind: PartnershipKind;
 
   @Field(() => String, { nullable: true })
   @IsOptional()
@@ -101,12 +87,7 @@ export class CreatePartnershipInput {
 /** Which actor joins which coalition, in which role: a request for one's actor, or a coordinator's invitation. */
 @ArgsType()
 export class MembershipTargetArgs {
-  @Field(() => ID)
-  coalitionId: string;
-
-  @Field(() => ID)
-  actorId: string;
-
-  @Field(() => MembershipRole, { defaultValue: MembershipRole.MEMBRE })
-  role: MembershipRole;
+  @Field(() => ID) coalitionId: string;
+  @Field(() => ID) actorId: string;
+  @Field(() => MembershipRole, { defaultValue: MembershipRole.MEMBRE }) role: MembershipRole;
 }

@@ -9,28 +9,16 @@ import { historyOf } from './history.js';
 /** An actor's place in a coalition: role and status, who asked and who decided, when. */
 @ObjectType({ description: 'Adhésion d’un acteur à une coalition' })
 export class Membership {
-  @Field(() => ID)
-  id: string;
-
-  @Field(() => ID, { description: 'Identifiant de la coalition (toujours donné, même quand « coalition » est null)' })
-  coalitionId: string;
+  @Field(() => ID) id: string;
+  @Field(() => ID, { description: 'Identifiant de la coalition (toujours donné, même quand « coalition » est null)' }) coalitionId: string;
 
   actorId: string;
 
-  @Field(() => MembershipRole)
-  role: MembershipRole;
-
-  @Field(() => MembershipStatus)
-  status: MembershipStatus;
-
-  @Field(() => Date, { description: 'Date de la demande ou de l’invitation' })
-  requestedAt: Date;
-
-  @Field(() => Date, { nullable: true, description: 'Date de la décision (acceptation, refus)' })
-  decidedAt: Date | null;
-
-  @Field(() => Date, { nullable: true, description: 'Date du départ' })
-  endedAt: Date | null;
+  @Field(() => MembershipRole) role: MembershipRole;
+  @Field(() => MembershipStatus) status: MembershipStatus;
+  @Field(() => Date, { description: 'Date de la demande ou de l’invitation' }) requestedAt: Date;
+  @Field(() => Date, { nullable: true, description: 'Date de la décision (acceptation, refus)' }) decidedAt: Date | null;
+  @Field(() => Date, { nullable: true, description: 'Date du départ' }) endedAt: Date | null;
 
   requestedBy: string | null;
   decidedBy: string | null;
@@ -68,17 +56,10 @@ export function toMembership(row: Record<string, unknown>): Membership {
 /** One change of a membership, kept forever (leaving and re-joining adds, never rewrites). */
 @ObjectType({ description: 'Changement d’une adhésion (historique)' })
 export class MembershipEvent extends StatusChange(MembershipStatus, { fromStatus: 'État avant le changement', toStatus: 'État après le changement' }) {
-  @Field(() => ID)
-  id: string;
-
-  @Field(() => ID)
-  membershipId: string;
-
-  @Field(() => ID)
-  actorId: string;
-
-  @Field(() => MembershipRole)
-  role: MembershipRole;
+  @Field(() => ID) id: string;
+  @Field(() => ID) membershipId: string;
+  @Field(() => ID) actorId: string;
+  @Field(() => MembershipRole) role: MembershipRole;
 }
 
 /** The membership_event table's column map (`byName` is read from the user's account). */
@@ -102,48 +83,28 @@ export const { columns: MEMBERSHIP_EVENT_COLUMNS, toEntry: toMembershipEvent } =
 
 @ObjectType({ description: 'Membres d’une coalition ayant un même rôle' })
 export class RoleGroup {
-  @Field(() => MembershipRole)
-  role: MembershipRole;
-
-  @Field(() => String)
-  label: string;
-
-  @Field(() => [Membership])
-  members: Membership[];
+  @Field(() => MembershipRole) role: MembershipRole;
+  @Field(() => String) label: string;
+  @Field(() => [Membership]) members: Membership[];
 }
 
 @ObjectType({ description: 'Membres d’une coalition d’un même secteur' })
 export class SectorGroup {
-  @Field(() => Sector)
-  sector: Sector;
-
-  @Field(() => String)
-  label: string;
-
-  @Field(() => [Actor])
-  actors: Actor[];
+  @Field(() => Sector) sector: Sector;
+  @Field(() => String) label: string;
+  @Field(() => [Actor]) actors: Actor[];
 }
 
 @ObjectType({ description: 'Un secteur de l’intersectorialité, avec les membres qui l’apportent' })
 export class SectorPresence {
-  @Field(() => SectorCategory)
-  category: SectorCategory;
-
-  @Field(() => String)
-  label: string;
-
-  @Field(() => Int, { description: 'Nombre de membres actifs qui l’apportent' })
-  count: number;
+  @Field(() => SectorCategory) category: SectorCategory;
+  @Field(() => String) label: string;
+  @Field(() => Int, { description: 'Nombre de membres actifs qui l’apportent' }) count: number;
 }
 
 @ObjectType({ description: 'Intersectorialité : secteurs présents et absents parmi les membres actifs' })
 export class Intersectorality {
-  @Field(() => [SectorPresence], { description: 'Secteurs présents' })
-  present: SectorPresence[];
-
-  @Field(() => [SectorPresence], { description: 'Secteurs absents' })
-  missing: SectorPresence[];
-
-  @Field(() => Float, { description: 'Part des 8 secteurs présents (0 à 1)' })
-  ratio: number;
+  @Field(() => [SectorPresence], { description: 'Secteurs présents' }) present: SectorPresence[];
+  @Field(() => [SectorPresence], { description: 'Secteurs absents' }) missing: SectorPresence[];
+  @Field(() => Float, { description: 'Part des 8 secteurs présents (0 à 1)' }) ratio: number;
 }

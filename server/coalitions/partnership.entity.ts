@@ -10,38 +10,20 @@ import { historyOf } from './history.js';
  */
 @ObjectType({ description: 'Partenariat direct entre deux acteurs (convention signée…), déclaré par l’un, confirmé par l’autre' })
 export class Partnership {
-  @Field(() => ID)
-  id: string;
+  @Field(() => ID) id: string;
 
   actorAId: string;
   actorBId: string;
 
-  @Field(() => PartnershipKind)
-  kind: PartnershipKind;
-
-  @Field(() => PartnershipStatus)
-  status: PartnershipStatus;
-
-  @Field(() => String, { nullable: true, description: 'Intitulé' })
-  title: string | null;
-
-  @Field(() => String, { nullable: true, description: 'Début (AAAA-MM-JJ)' })
-  startDate: string | null;
-
-  @Field(() => String, { nullable: true, description: 'Fin (AAAA-MM-JJ)' })
-  endDate: string | null;
-
-  @Field(() => Boolean, { description: 'Vrai si le partenariat est terminé (fin passée ou état ENDED)' })
-  ended: boolean;
-
-  @Field(() => Date, { description: 'Date de la déclaration' })
-  declaredAt: Date;
-
-  @Field(() => Date, { nullable: true, description: 'Date de la confirmation par l’autre acteur' })
-  confirmedAt: Date | null;
-
-  @Field(() => Date, { nullable: true, description: 'Date à laquelle il a été terminé ou refusé' })
-  endedAt: Date | null;
+  @Field(() => PartnershipKind) kind: PartnershipKind;
+  @Field(() => PartnershipStatus) status: PartnershipStatus;
+  @Field(() => String, { nullable: true, description: 'Intitulé' }) title: string | null;
+  @Field(() => String, { nullable: true, description: 'Début (AAAA-MM-JJ)' }) startDate: string | null;
+  @Field(() => String, { nullable: true, description: 'Fin (AAAA-MM-JJ)' }) endDate: string | null;
+  @Field(() => Boolean, { description: 'Vrai si le partenariat est terminé (fin passée ou état ENDED)' }) ended: boolean;
+  @Field(() => Date, { description: 'Date de la déclaration' }) declaredAt: Date;
+  @Field(() => Date, { nullable: true, description: 'Date de la confirmation par l’autre acteur' }) confirmedAt: Date | null;
+  @Field(() => Date, { nullable: true, description: 'Date à laquelle il a été terminé ou refusé' }) endedAt: Date | null;
 
   createdBy: string | null;
   /** Régions where either actor works (coverage_area), for the ARS analysts' rights. */
@@ -87,11 +69,8 @@ export class PartnershipEvent extends StatusChange(PartnershipStatus, {
   fromStatus: 'État avant le changement (vide pour la déclaration)',
   toStatus: 'État après le changement',
 }) {
-  @Field(() => ID)
-  id: string;
-
-  @Field(() => String, { nullable: true, description: 'Motif donné' })
-  reason: string | null;
+  @Field(() => ID) id: string;
+  @Field(() => String, { nullable: true, description: 'Motif donné' }) reason: string | null;
 }
 
 /** The partnership_event table's column map (`byName` is read from the user's account). */

@@ -77,8 +77,7 @@ export class GapFilterInput {
   @ValidateNested()
   scope?: TerritoryRefInput | null;
 
-  @Field(() => GapLevel, { nullable: true, description: 'Niveau des territoires analysés ; COMMUNE par défaut' })
-  level?: GapLevel | null;
+  @Field(() => GapLevel, { nullable: true, description: 'Niveau des territoires analysés ; COMMUNE par défaut' }) level?: GapLevel | null;
 
   @Field(() => [String], {
     nullable: true,

@@ -24,26 +24,13 @@ interface CoverageFigureDescriptions extends PresenceCountDescriptions {
 function CoverageFigures(descriptions: CoverageFigureDescriptions) {
   @ObjectType()
   abstract class CoverageFiguresBase extends PresenceCounts(descriptions) {
-    @Field(() => Int, { description: descriptions.population })
-    population: number;
-
-    @Field(() => Int, { description: descriptions.actorCount })
-    actorCount: number;
-
-    @Field(() => Float, { nullable: true, description: descriptions.actorsPer10k })
-    actorsPer10k: number | null;
-
-    @Field(() => Int, { description: descriptions.communeCount })
-    communeCount: number;
-
-    @Field(() => Int, { description: descriptions.coveredCommuneCount })
-    coveredCommuneCount: number;
-
-    @Field(() => Int, { description: descriptions.coveredPopulation })
-    coveredPopulation: number;
-
-    @Field(() => Float, { nullable: true, description: descriptions.coveredPopulationShare })
-    coveredPopulationShare: number | null;
+    @Field(() => Int, { description: descriptions.population }) population: number;
+    @Field(() => Int, { description: descriptions.actorCount }) actorCount: number;
+    @Field(() => Float, { nullable: true, description: descriptions.actorsPer10k }) actorsPer10k: number | null;
+    @Field(() => Int, { description: descriptions.communeCount }) communeCount: number;
+    @Field(() => Int, { description: descriptions.coveredCommuneCount }) coveredCommuneCount: number;
+    @Field(() => Int, { description: descriptions.coveredPopulation }) coveredPopulation: number;
+    @Field(() => Float, { nullable: true, description: descriptions.coveredPopulationShare }) coveredPopulationShare: number | null;
   }
   return CoverageFiguresBase;
 }
@@ -66,8 +53,7 @@ export class TerritoryCoverage extends CoverageFigures({
   coveredPopulation: 'Population des communes couvertes',
   coveredPopulationShare: 'Part (0 à 1) de la population vivant dans une commune couverte ; null si population nulle',
 }) {
-  @Field(() => Territory)
-  territory: Territory;
+  @Field(() => Territory) territory: Territory;
 
   @Field(() => PresenceClass, { description: 'Classe de la carte : présence locale, seulement des acteurs régionaux ou nationaux, ou aucun acteur' })
   presence: PresenceClass;
@@ -87,11 +73,8 @@ export class TerritoryCoverage extends CoverageFigures({
   @Field(() => Boolean, { description: 'Vrai si au moins un acteur couvre le territoire (au moins une commune pour un EPCI ou un département)' })
   covered: boolean;
 
-  @Field(() => Boolean, { description: 'Vrai si le territoire est sous le seuil demandé (minActors, minActorsPer10k)' })
-  isGap: boolean;
-
-  @Field(() => Int, { description: 'Population des communes sans aucun acteur' })
-  uncoveredPopulation: number;
+  @Field(() => Boolean, { description: 'Vrai si le territoire est sous le seuil demandé (minActors, minActorsPer10k)' }) isGap: boolean;
+  @Field(() => Int, { description: 'Population des communes sans aucun acteur' }) uncoveredPopulation: number;
 
   @Field(() => Float, {
     nullable: true,
@@ -123,14 +106,9 @@ export class CoverageSummary extends WithWideOnlyCounts(
     wideOnlyPopulation: 'Population de ces communes',
   },
 ) {
-  @Field(() => Int, { description: 'Territoires au niveau demandé' })
-  territoryCount: number;
-
-  @Field(() => Int, { description: 'Territoires sans aucun acteur (aucune commune couverte pour un EPCI ou un département)' })
-  uncoveredTerritoryCount: number;
-
-  @Field(() => Int, { description: 'Territoires sous le seuil demandé (lacunes)' })
-  gapCount: number;
+  @Field(() => Int, { description: 'Territoires au niveau demandé' }) territoryCount: number;
+  @Field(() => Int, { description: 'Territoires sans aucun acteur (aucune commune couverte pour un EPCI ou un département)' }) uncoveredTerritoryCount: number;
+  @Field(() => Int, { description: 'Territoires sous le seuil demandé (lacunes)' }) gapCount: number;
 
   @Field(() => Int, {
     description: 'Acteurs distincts présents localement dans le périmètre dont la fiche a été confirmée il y a moins de `vocabulary.freshnessMonths` mois',
@@ -142,17 +120,13 @@ export class CoverageSummary extends WithWideOnlyCounts(
   })
   staleOnlyCommuneCount: number;
 
-  @Field(() => Int, { description: 'Population de ces communes' })
-  staleOnlyPopulation: number;
+  @Field(() => Int, { description: 'Population de ces communes' }) staleOnlyPopulation: number;
 }
 
 @ObjectType({ description: 'Indicateurs d’un périmètre pour un thème' })
 export class ThemeCoverage {
-  @Field(() => Theme)
-  theme: Theme;
-
-  @Field(() => CoverageSummary)
-  summary: CoverageSummary;
+  @Field(() => Theme) theme: Theme;
+  @Field(() => CoverageSummary) summary: CoverageSummary;
 }
 
 const CHOSEN_THEMES = 'Thèmes retenus (vide : tout thème)';
@@ -165,37 +139,24 @@ const CHOSEN_THEMES = 'Thèmes retenus (vide : tout thème)';
 function Analysis(descriptions: { scope?: string; themes: string }) {
   @ObjectType()
   abstract class AnalysisBase {
-    @Field(() => Territory, { description: descriptions.scope })
-    scope: Territory;
-
-    @Field(() => GapLevel)
-    level: GapLevel;
-
-    @Field(() => [Theme], { description: descriptions.themes })
-    themes: Theme[];
+    @Field(() => Territory, { description: descriptions.scope }) scope: Territory;
+    @Field(() => GapLevel) level: GapLevel;
+    @Field(() => [Theme], { description: descriptions.themes }) themes: Theme[];
   }
   return AnalysisBase;
 }
 
 @ObjectType({ description: 'Lacunes : les territoires du périmètre sous le seuil, classés' })
 export class GapResult extends Analysis({ scope: 'Périmètre (la France entière : niveau PAYS, code FR)', themes: CHOSEN_THEMES }) {
-  @Field(() => Int, { description: 'Nombre de lacunes' })
-  totalCount: number;
-
-  @Field(() => Int, { description: 'Territoires examinés au niveau demandé' })
-  territoryCount: number;
-
-  @Field(() => Int, { description: 'Population totale des lacunes' })
-  gapPopulation: number;
-
-  @Field(() => [TerritoryCoverage], { description: 'Une page de lacunes, dans l’ordre demandé' })
-  rows: TerritoryCoverage[];
+  @Field(() => Int, { description: 'Nombre de lacunes' }) totalCount: number;
+  @Field(() => Int, { description: 'Territoires examinés au niveau demandé' }) territoryCount: number;
+  @Field(() => Int, { description: 'Population totale des lacunes' }) gapPopulation: number;
+  @Field(() => [TerritoryCoverage], { description: 'Une page de lacunes, dans l’ordre demandé' }) rows: TerritoryCoverage[];
 }
 
 @ObjectType({ description: 'Couverture de tous les territoires d’un périmètre, prête pour une carte choroplèthe' })
 export class CoverageResult extends Analysis({ themes: CHOSEN_THEMES }) {
-  @Field(() => CoverageSummary, { description: 'Indicateurs pour l’ensemble des thèmes retenus' })
-  summary: CoverageSummary;
+  @Field(() => CoverageSummary, { description: 'Indicateurs pour l’ensemble des thèmes retenus' }) summary: CoverageSummary;
 
   @Field(() => [ThemeCoverage], {
     description: 'Les mêmes indicateurs thème par thème (les thèmes demandés, ou sinon chaque thème de premier niveau)',
@@ -219,48 +180,28 @@ export class CoverageResult extends Analysis({ themes: CHOSEN_THEMES }) {
 
 @ObjectType({ description: 'Une ligne de la matrice : un territoire et ses effectifs d’acteurs par thème' })
 export class ThemeMatrixRow {
-  @Field(() => Territory)
-  territory: Territory;
-
-  @Field(() => Int)
-  population: number;
-
-  @Field(() => [Int], { description: 'Acteurs couvrant le territoire, par thème, dans l’ordre de « themes »' })
-  counts: number[];
-
-  @Field(() => [String], { description: 'Codes des thèmes sans aucun acteur sur ce territoire' })
-  missingThemes: string[];
+  @Field(() => Territory) territory: Territory;
+  @Field(() => Int) population: number;
+  @Field(() => [Int], { description: 'Acteurs couvrant le territoire, par thème, dans l’ordre de « themes »' }) counts: number[];
+  @Field(() => [String], { description: 'Codes des thèmes sans aucun acteur sur ce territoire' }) missingThemes: string[];
 }
 
 @ObjectType({ description: 'Matrice territoires × thèmes' })
 export class ThemeMatrix extends Analysis({ themes: 'Colonnes' }) {
-  @Field(() => [ThemeMatrixRow], { description: 'Lignes, par population décroissante' })
-  rows: ThemeMatrixRow[];
-
-  @Field(() => [ThemeCoverage], { description: 'Indicateurs du périmètre par thème (même ordre que les colonnes)' })
-  totals: ThemeCoverage[];
+  @Field(() => [ThemeMatrixRow], { description: 'Lignes, par population décroissante' }) rows: ThemeMatrixRow[];
+  @Field(() => [ThemeCoverage], { description: 'Indicateurs du périmètre par thème (même ordre que les colonnes)' }) totals: ThemeCoverage[];
 }
 
 @ObjectType({ description: 'Un périmètre de la comparaison' })
 export class ScopeCoverage {
-  @Field(() => Territory)
-  scope: Territory;
-
-  @Field(() => CoverageSummary)
-  summary: CoverageSummary;
-
-  @Field(() => [ThemeCoverage])
-  byTheme: ThemeCoverage[];
+  @Field(() => Territory) scope: Territory;
+  @Field(() => CoverageSummary) summary: CoverageSummary;
+  @Field(() => [ThemeCoverage]) byTheme: ThemeCoverage[];
 }
 
 @ObjectType({ description: 'Comparaison de périmètres avec les mêmes indicateurs' })
 export class CoverageComparison {
-  @Field(() => GapLevel)
-  level: GapLevel;
-
-  @Field(() => [Theme])
-  themes: Theme[];
-
-  @Field(() => [ScopeCoverage], { description: 'Dans l’ordre demandé' })
-  scopes: ScopeCoverage[];
+  @Field(() => GapLevel) level: GapLevel;
+  @Field(() => [Theme]) themes: Theme[];
+  @Field(() => [ScopeCoverage], { description: 'Dans l’ordre demandé' }) scopes: ScopeCoverage[];
 }

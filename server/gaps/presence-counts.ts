@@ -20,11 +20,8 @@ export interface PresenceCountDescriptions {
 export function PresenceCounts(descriptions: PresenceCountDescriptions) {
   @ObjectType()
   abstract class PresenceCountsBase {
-    @Field(() => Int, { description: descriptions.localActorCount })
-    localActorCount: number;
-
-    @Field(() => Int, { description: descriptions.wideActorCount })
-    wideActorCount: number;
+    @Field(() => Int, { description: descriptions.localActorCount }) localActorCount: number;
+    @Field(() => Int, { description: descriptions.wideActorCount }) wideActorCount: number;
   }
   return PresenceCountsBase;
 }
@@ -36,11 +33,8 @@ export function PresenceCounts(descriptions: PresenceCountDescriptions) {
 export function WithWideOnlyCounts<TBase extends Constructor>(Base: TBase, descriptions: { wideOnlyCommuneCount: string; wideOnlyPopulation?: string }) {
   @ObjectType()
   abstract class WideOnlyCounts extends Base {
-    @Field(() => Int, { description: descriptions.wideOnlyCommuneCount })
-    wideOnlyCommuneCount: number;
-
-    @Field(() => Int, { description: descriptions.wideOnlyPopulation })
-    wideOnlyPopulation: number;
+    @Field(() => Int, { description: descriptions.wideOnlyCommuneCount }) wideOnlyCommuneCount: number;
+    @Field(() => Int, { description: descriptions.wideOnlyPopulation }) wideOnlyPopulation: number;
   }
   return WideOnlyCounts;
 }

@@ -58,17 +58,13 @@ export const DescriptionInput = (): PropertyDecorator =>
 export function StatusChange<S extends string>(status: EnumObject<S>, descriptions: { fromStatus: string; toStatus?: string }) {
   @ObjectType()
   abstract class StatusChangeBase {
-    @Field(() => status, { nullable: true, description: descriptions.fromStatus })
-    fromStatus: S | null;
-
-    @Field(() => status, { description: descriptions.toStatus })
-    toStatus: S;
+    @Field(() => status, { nullable: true, description: descriptions.fromStatus }) fromStatus: S | null;
+    @Field(() => status, { description: descriptions.toStatus }) toStatus: S;
 
     @ChangedByField()
     byName: string | null;
 
-    @Field(() => Date)
-    at: Date;
+    @Field(() => Date) at: Date;
   }
   return StatusChangeBase;
 }

@@ -5,32 +5,23 @@ import { isUuid } from './ids.js';
 /** Forward-only page information, as the coalition list has always given it (its GraphQL name). */
 @ObjectType('CoalitionPageInfo')
 export class ForwardPageInfo {
-  @Field(() => Boolean)
-  hasNextPage: boolean;
-
-  @Field(() => String, { nullable: true })
-  endCursor: string | null;
+  @Field(() => Boolean) hasNextPage: boolean;
+  @Field(() => String, { nullable: true }) endCursor: string | null;
 }
 
 /** Relay page information: the forward one and its way back. */
 @ObjectType()
 export class PageInfo extends ForwardPageInfo {
-  @Field(() => Boolean)
-  hasPreviousPage: boolean;
-
-  @Field(() => String, { nullable: true })
-  startCursor: string | null;
+  @Field(() => Boolean) hasPreviousPage: boolean;
+  @Field(() => String, { nullable: true }) startCursor: string | null;
 }
 
 /** The fields of a Relay edge of `node`'s type: the cursor to resume after it, and the node. */
 export function EdgeOf<T extends object>(node: ClassType<T>) {
   @ObjectType()
   abstract class Edge {
-    @Field(() => String)
-    cursor: string;
-
-    @Field(() => node)
-    node: T;
+    @Field(() => String) cursor: string;
+    @Field(() => node) node: T;
   }
   return Edge;
 }
@@ -42,11 +33,8 @@ export function EdgeOf<T extends object>(node: ClassType<T>) {
 export function PageOf<E extends object, P extends ForwardPageInfo = PageInfo>(edge: ClassType<E>, pageInfo?: ClassType<P>) {
   @ObjectType()
   abstract class Page {
-    @Field(() => [edge])
-    edges: E[];
-
-    @Field(() => pageInfo ?? PageInfo)
-    pageInfo: P;
+    @Field(() => [edge]) edges: E[];
+    @Field(() => pageInfo ?? PageInfo) pageInfo: P;
   }
   return Page;
 }
@@ -59,8 +47,7 @@ export function ConnectionOf<E extends object, P extends ForwardPageInfo = PageI
 ) {
   @ObjectType()
   abstract class Connection extends PageOf(edge, pageInfo) {
-    @Field(() => Int, { description: totalCountDescription })
-    totalCount: number;
+    @Field(() => Int, { description: totalCountDescription }) totalCount: number;
   }
   return Connection;
 }

@@ -8,14 +8,9 @@ import { TerritoryLevel, TerritoryMatch } from './territory-level.js';
  */
 @ObjectType({ description: 'Territoire du découpage administratif officiel (COG 2026)' })
 export class Territory {
-  @Field(() => TerritoryLevel, { description: 'Niveau' })
-  level: TerritoryLevel;
-
-  @Field(() => String, { description: 'Code officiel : INSEE pour communes, départements et régions ; SIREN pour EPCI et EPT' })
-  code: string;
-
-  @Field(() => String, { description: 'Nom officiel' })
-  name: string;
+  @Field(() => TerritoryLevel, { description: 'Niveau' }) level: TerritoryLevel;
+  @Field(() => String, { description: 'Code officiel : INSEE pour communes, départements et régions ; SIREN pour EPCI et EPT' }) code: string;
+  @Field(() => String, { description: 'Nom officiel' }) name: string;
 
   @Field(() => String, {
     nullable: true,
@@ -23,11 +18,8 @@ export class Territory {
   })
   kind: string | null;
 
-  @Field(() => Int, { nullable: true, description: 'Population municipale (recensement, millésime du COG 2026)' })
-  population: number | null;
-
-  @Field(() => [String], { description: 'Codes postaux (communes et arrondissements)' })
-  postalCodes: string[];
+  @Field(() => Int, { nullable: true, description: 'Population municipale (recensement, millésime du COG 2026)' }) population: number | null;
+  @Field(() => [String], { description: 'Codes postaux (communes et arrondissements)' }) postalCodes: string[];
 
   communeCode: string | null;
 
@@ -39,14 +31,9 @@ export class Territory {
 
   regionCode: string | null;
 
-  @Field(() => Boolean, { description: 'Vrai si le territoire a un contour connu' })
-  hasGeometry: boolean;
-
-  @Field(() => Float, { nullable: true, description: 'Longitude d’un point intérieur au territoire (pour centrer une carte)' })
-  lon: number | null;
-
-  @Field(() => Float, { nullable: true, description: 'Latitude d’un point intérieur au territoire' })
-  lat: number | null;
+  @Field(() => Boolean, { description: 'Vrai si le territoire a un contour connu' }) hasGeometry: boolean;
+  @Field(() => Float, { nullable: true, description: 'Longitude d’un point intérieur au territoire (pour centrer une carte)' }) lon: number | null;
+  @Field(() => Float, { nullable: true, description: 'Latitude d’un point intérieur au territoire' }) lat: number | null;
 
   @Field(() => TerritoryMatch, { nullable: true, description: 'Dans une réponse de searchTerritories, ce qui l’a fait trouver ; null ailleurs' })
   matchedBy?: TerritoryMatch | null;

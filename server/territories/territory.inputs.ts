@@ -5,8 +5,7 @@ import { TerritoryLevel } from './territory-level.js';
 /** A territory named by its level and official code, as every domain takes it (scope, area, coverage). */
 @InputType({ description: 'Un territoire désigné par son niveau et son code officiel' })
 export class TerritoryRefInput {
-  @Field(() => TerritoryLevel)
-  level: TerritoryLevel;
+  @Field(() => TerritoryLevel) level: TerritoryLevel;
 
   @Field(() => String)
   @Length(1, 12)

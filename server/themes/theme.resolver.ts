@@ -5,11 +5,8 @@ import { Audience, Theme } from './theme.entity.js';
 
 @ObjectType({ description: 'Valeur d’une liste fermée, avec son libellé' })
 class LabelledValue {
-  @Field(() => String)
-  value: string;
-
-  @Field(() => String)
-  label: string;
+  @Field(() => String) value: string;
+  @Field(() => String) label: string;
 }
 
 @Resolver()

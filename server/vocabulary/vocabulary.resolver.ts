@@ -20,11 +20,8 @@ import { NotificationKind } from '../notifications/notify.js';
 
 @ObjectType({ description: 'Une valeur d’une liste fermée (le nom de la valeur de l’enum GraphQL) et son libellé français' })
 export class VocabularyEntry {
-  @Field(() => String, { description: 'La valeur, telle que l’enum GraphQL la nomme' })
-  code: string;
-
-  @Field(() => String)
-  label: string;
+  @Field(() => String, { description: 'La valeur, telle que l’enum GraphQL la nomme' }) code: string;
+  @Field(() => String) label: string;
 }
 
 const entries = (enumObject: EnumObject<string>): VocabularyEntry[] => Object.entries(enumLabels(enumObject)).map(([code, label]) => ({ code, label }));
