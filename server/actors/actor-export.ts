@@ -85,6 +85,42 @@ export async function* exportRows(ds: DataSource, services: ImportServices, filt
   }
 }
 
+/**
+ * How a streamed file holds its records: `head`, then the records (`lead` before the first one,
+ * `separator` between two), then `tail`; `encode` gives the records of a batch, as text.
+ */
+export interface RecordLayout<T> {
+  head: string;
+  lead?: string;
+  separator: string;
+  tail?: string;
+  encode: (batch: T[]) => string[] | Promise<string[]>;
+}
+
+/**
+ * Writes the records of an export through `write` as its batches come (the actors export, the
+ * data·inclusion and HSDS ones). The first batch is read before anything is written: it checks
+ * the filter and the size, so that a refusal comes before the first byte. `layout` may be read
+ * then (what the records need once, before the head). Returns the number of records written.
+ */
+export async function writeRecords<T>(
+  batches: AsyncIterator<T[]>,
+  write: (chunk: string) => void | Promise<void>,
+  layout: RecordLayout<T> | (() => Promise<RecordLayout<T>>),
+): Promise<number> {
+  let next = await batches.next();
+  const { head, lead = '', separator, tail, encode } = typeof layout === 'function' ? await layout() : layout;
+  await write(head);
+  let count = 0;
+  for (; !next.done; next = await batches.next()) {
+    const records = await encode(next.value);
+    if (records.length) await write(`${count ? separator : lead}${records.join(separator)}`);
+    count += records.length;
+  }
+  if (tail) await write(tail);
+  return count;
+}
+
 // ---------------------------------------------------------------------------------------------
 // CSV
 
@@ -104,13 +140,10 @@ export function csvCell(v: string | number | string[] | boolean | null): string 
 
 export const csvHeader = () => `${CSV_BOM}${COLUMNS.map((c) => c.name).join(';')}\r\n`;
 
-export const csvLines = (rows: ExportRow[]) =>
-  rows
-    .map((r) => {
-      const c = cells(r);
-      return `${COLUMNS.map((col) => csvCell(c[col.key])).join(';')}\r\n`;
-    })
-    .join('');
+const csvLine = (r: ExportRow) => {
+  const c = cells(r);
+  return `${COLUMNS.map((col) => csvCell(c[col.key])).join(';')}\r\n`;
+};
 
 // ---------------------------------------------------------------------------------------------
 // GeoJSON
@@ -135,25 +168,11 @@ export async function writeExport(
   format: ExportFormat,
   write: (chunk: string) => void | Promise<void>,
 ): Promise<number> {
-  const batches = exportRows(ds, services, filter);
-  // The first read checks the filter and the size before anything is written.
-  let next = await batches.next();
-  let count = 0;
-  if (format === ExportFormat.CSV) {
-    await write(csvHeader());
-    for (; !next.done; next = await batches.next()) {
-      await write(csvLines(next.value));
-      count += next.value.length;
-    }
-  } else {
-    await write('{"type":"FeatureCollection","features":[');
-    for (; !next.done; next = await batches.next()) {
-      await write(`${count ? ',' : ''}${next.value.map((r) => JSON.stringify(geojsonFeature(r))).join(',')}`);
-      count += next.value.length;
-    }
-    await write(']}');
-  }
-  return count;
+  const layout: RecordLayout<ExportRow> =
+    format === ExportFormat.CSV
+      ? { head: csvHeader(), separator: '', encode: (rows) => rows.map(csvLine) }
+      : { head: '{"type":"FeatureCollection","features":[', separator: ',', tail: ']}', encode: (rows) => rows.map((r) => JSON.stringify(geojsonFeature(r))) };
+  return writeRecords(exportRows(ds, services, filter), write, layout);
 }
 
 export async function exportToString(ds: DataSource, services: ImportServices, filter: ActorFilter | undefined, format: ExportFormat): Promise<string> {

@@ -1,6 +1,6 @@
 import { strToU8, Zip, ZipDeflate } from 'fflate';
 import type { DataSource } from 'typeorm';
-import { exportRows, type ExportRow } from '../../actors/actor-export.js';
+import { exportRows, type ExportRow, writeRecords } from '../../actors/actor-export.js';
 import type { ImportServices } from '../../actors/actor-import.js';
 import type { ActorFilter } from '../../actors/actor.inputs.js';
 import { run, sql } from '../../db/sql.js';
@@ -107,17 +107,7 @@ export async function* hsdsBatches(ds: DataSource, services: ImportServices, fil
 
 /** Writes the nested form: a JSON array of organizations, each with its services, locations… */
 export async function writeHsdsJson(batches: AsyncGenerator<HsdsOrganizationFull[]>, write: (chunk: string) => Promise<void>): Promise<number> {
-  // The first read checks the filter and the size before anything is written.
-  let next = await batches.next();
-  let count = 0;
-  await write('[');
-  for (; !next.done; next = await batches.next()) {
-    if (next.value.length === 0) continue;
-    await write(`${count ? ',' : ''}${next.value.map((o) => JSON.stringify(o)).join(',')}`);
-    count += next.value.length;
-  }
-  await write(']');
-  return count;
+  return writeRecords(batches, write, { head: '[', separator: ',', tail: ']', encode: (organizations) => organizations.map((o) => JSON.stringify(o)) });
 }
 
 /** A CSV field (RFC 4180, as Frictionless reads it by default): quoted when it holds a comma, a quote or a line break. */
