@@ -104,12 +104,7 @@ export class Actors1764000000002 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`DROP TABLE coverage_area`);
-    await q.query(`DROP TABLE coverage_commune`);
-    await q.query(`DROP TABLE actor_territory`);
-    await q.query(`DROP TABLE actor`);
-    await q.query(`DROP TABLE audience`);
-    await q.query(`DROP TABLE theme`);
+    for (const table of ['coverage_area', 'coverage_commune', 'actor_territory', 'actor', 'audience', 'theme']) await q.query(`DROP TABLE ${table}`);
     await q.query(`DELETE FROM territory WHERE level = 'PAYS'`);
     await q.query(`ALTER TABLE territory DROP CONSTRAINT territory_level_check`);
     await q.query(`ALTER TABLE territory ADD CONSTRAINT territory_level_check

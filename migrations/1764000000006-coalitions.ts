@@ -134,12 +134,7 @@ export class Coalitions1764000000006 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`DROP TABLE partnership`);
-    await q.query(`DROP TABLE membership_event`);
-    await q.query(`DROP TABLE membership`);
-    await q.query(`DROP TABLE coalition`);
-    await q.query(`DROP TABLE session`);
-    await q.query(`DROP TABLE user_actor`);
-    await q.query(`DROP TABLE user_account`);
+    for (const table of ['partnership', 'membership_event', 'membership', 'coalition', 'session', 'user_actor', 'user_account'])
+      await q.query(`DROP TABLE ${table}`);
   }
 }
