@@ -1,7 +1,7 @@
 import { ArrayMaxSize, IsEmail, IsOptional, IsUrl, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { Field, Float, InputType, Int, ObjectType } from 'type-graphql';
 import { Presence } from '../gaps/gap.inputs.js';
-import { decorators, DescriptionInput, NameInput } from '../graphql/fields.js';
+import { decorators, DescriptionInput, NameInput, OptionalList } from '../graphql/fields.js';
 import { TerritoryRefInput } from '../territories/territory.inputs.js';
 import { ActorKind, ReviewStatus, Sector } from './actor-enums.js';
 import { type IdentifierField, IsIdentifier } from './actor-identifiers.js';
@@ -67,10 +67,7 @@ class ActorChangeFields {
   @MaxLength(OPENING_HOURS_MAX, { message: `les horaires dépassent ${OPENING_HOURS_MAX} caractères` })
   openingHours?: string | null;
 
-  @Field(() => [String], { nullable: true, description: 'Codes des publics' })
-  @IsOptional()
-  @ArrayMaxSize(20)
-  audiences?: string[];
+  @OptionalList(String, 20, { description: 'Codes des publics' }) audiences?: string[];
 
   @Field(() => [TerritoryRefInput], { nullable: true, description: 'Territoires d’intervention, de tout niveau' })
   @IsOptional()
@@ -110,10 +107,7 @@ class ActorFields extends ActorChangeFields {
   @IsLatitude()
   lat?: number | null;
 
-  @Field(() => [String], { nullable: true, description: 'Codes des thèmes' })
-  @IsOptional()
-  @ArrayMaxSize(60)
-  themes?: string[];
+  @OptionalList(String, 60, { description: 'Codes des thèmes' }) themes?: string[];
 
   @Field(() => Float, { nullable: true, description: 'Rayon d’intervention autour du lieu, en km (0 < r ≤ 300)' })
   @IsOptional()
@@ -173,30 +167,15 @@ export class ActorFilter {
   @ValidateNested()
   territory?: TerritoryRefInput;
 
-  @Field(() => [String], { nullable: true, description: 'Au moins un de ces thèmes (un thème inclut ses sous-thèmes)' })
-  @IsOptional()
-  @ArrayMaxSize(60)
-  themesAny?: string[];
+  @OptionalList(String, 60, { description: 'Au moins un de ces thèmes (un thème inclut ses sous-thèmes)' }) themesAny?: string[];
 
-  @Field(() => [String], { nullable: true, description: 'Tous ces thèmes' })
-  @IsOptional()
-  @ArrayMaxSize(20)
-  themesAll?: string[];
+  @OptionalList(String, 20, { description: 'Tous ces thèmes' }) themesAll?: string[];
 
-  @Field(() => [ActorKind], { nullable: true })
-  @IsOptional()
-  @ArrayMaxSize(30)
-  kinds?: ActorKind[];
+  @OptionalList(ActorKind, 30) kinds?: ActorKind[];
 
-  @Field(() => [Sector], { nullable: true })
-  @IsOptional()
-  @ArrayMaxSize(20)
-  sectors?: Sector[];
+  @OptionalList(Sector, 20) sectors?: Sector[];
 
-  @Field(() => [String], { nullable: true, description: 'Au moins un de ces publics' })
-  @IsOptional()
-  @ArrayMaxSize(20)
-  audiences?: string[];
+  @OptionalList(String, 20, { description: 'Au moins un de ces publics' }) audiences?: string[];
 
   @Field(() => String, { nullable: true, description: 'Texte libre (nom, description), sans tenir compte des accents' })
   @IsOptional()
@@ -218,12 +197,9 @@ export class ActorFilter {
   })
   presence?: Presence;
 
-  @Field(() => [ReviewStatus], {
-    nullable: true,
+  @OptionalList(ReviewStatus, 3, {
     description: 'Seulement les acteurs de ces statuts de modération (ex. PENDING_REVIEW pour la file de validation) ; absent : tous',
   })
-  @IsOptional()
-  @ArrayMaxSize(3)
   reviewStatuses?: ReviewStatus[];
 }
 

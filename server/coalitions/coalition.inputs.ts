@@ -1,6 +1,6 @@
-import { ArrayMaxSize, IsOptional, Matches, MaxLength } from 'class-validator';
+import { IsOptional, Matches, MaxLength } from 'class-validator';
 import { ArgsType, Field, ID, InputType } from 'type-graphql';
-import { decorators, DescriptionInput, NameInput } from '../graphql/fields.js';
+import { decorators, DescriptionInput, NameInput, OptionalList } from '../graphql/fields.js';
 import { TerritoryRefInput } from '../territories/territory.inputs.js';
 import { CoalitionKind, CoalitionVisibility, JoinPolicy, MembershipRole, PartnershipKind } from './coalition-enums.js';
 
@@ -19,10 +19,7 @@ class CoalitionFields {
 
   @Field(() => CoalitionKind, { nullable: true }) kind?: CoalitionKind;
 
-  @Field(() => [String], { nullable: true, description: 'Codes des thèmes' })
-  @IsOptional()
-  @ArrayMaxSize(30, { message: '30 thèmes au plus' })
-  themes?: string[];
+  @OptionalList(String, 30, { description: 'Codes des thèmes', message: '30 thèmes au plus' }) themes?: string[];
 
   @Field(() => TerritoryRefInput, { nullable: true, description: 'Territoire, de tout niveau' }) territory?: TerritoryRefInput;
 
@@ -52,15 +49,9 @@ export class CoalitionFilter {
   @Field(() => TerritoryRefInput, { nullable: true, description: 'Coalitions de ce territoire : situées dedans, ou le contenant' })
   territory?: TerritoryRefInput;
 
-  @Field(() => [String], { nullable: true, description: 'Au moins un de ces thèmes (un thème inclut ses sous-thèmes)' })
-  @IsOptional()
-  @ArrayMaxSize(30)
-  themes?: string[];
+  @OptionalList(String, 30, { description: 'Au moins un de ces thèmes (un thème inclut ses sous-thèmes)' }) themes?: string[];
 
-  @Field(() => [CoalitionKind], { nullable: true })
-  @IsOptional()
-  @ArrayMaxSize(20, { message: '20 natures au plus' })
-  kinds?: CoalitionKind[];
+  @OptionalList(CoalitionKind, 20, { message: '20 natures au plus' }) kinds?: CoalitionKind[];
 
   @Field(() => ID, { nullable: true, description: 'Coalitions dont cet acteur est membre actif' }) actorId?: string;
   @Field(() => Boolean, { nullable: true, description: 'Inclure les coalitions terminées (non par défaut)' }) includeEnded?: boolean;

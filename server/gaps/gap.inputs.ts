@@ -1,7 +1,8 @@
-import { ArrayMaxSize, IsOptional, Max, Min, ValidateNested } from 'class-validator';
+import { IsOptional, Max, Min, ValidateNested } from 'class-validator';
 import { Field, Float, InputType, Int } from 'type-graphql';
 import { ActorKind } from '../actors/actor-enums.js';
 import { defineEnum, enumLabels, type EnumValue } from '../graphql/enums.js';
+import { OptionalList } from '../graphql/fields.js';
 import { TerritoryRefInput } from '../territories/territory.inputs.js';
 
 /** Levels at which gaps and coverage are computed. */
@@ -79,14 +80,11 @@ export class GapFilterInput {
 
   @Field(() => GapLevel, { nullable: true, description: 'Niveau des territoires analysés ; COMMUNE par défaut' }) level?: GapLevel | null;
 
-  @Field(() => [String], {
-    nullable: true,
+  @OptionalList(String, 60, {
     description:
       'Codes de thèmes : un acteur compte s’il travaille sur au moins l’un d’eux (un thème inclut ses sous-thèmes). ' +
       'Absent ou vide : tout thème de prévention (tout acteur)',
   })
-  @IsOptional()
-  @ArrayMaxSize(60)
   themes?: string[] | null;
 
   @Field(() => Presence, {
@@ -97,10 +95,7 @@ export class GapFilterInput {
   })
   presence?: Presence | null;
 
-  @Field(() => [ActorKind], { nullable: true, description: 'Seulement les acteurs de ces natures' })
-  @IsOptional()
-  @ArrayMaxSize(30)
-  kinds?: ActorKind[] | null;
+  @OptionalList(ActorKind, 30, { description: 'Seulement les acteurs de ces natures' }) kinds?: ActorKind[] | null;
 
   @Field(() => Boolean, {
     nullable: true,
@@ -113,10 +108,7 @@ export class GapFilterInput {
   @IsOptional()
   fieldActorsOnly?: boolean | null;
 
-  @Field(() => [String], { nullable: true, description: 'Seulement les acteurs visant au moins un de ces publics (codes)' })
-  @IsOptional()
-  @ArrayMaxSize(20)
-  audiences?: string[] | null;
+  @OptionalList(String, 20, { description: 'Seulement les acteurs visant au moins un de ces publics (codes)' }) audiences?: string[] | null;
 
   @Field(() => Int, {
     nullable: true,

@@ -1,4 +1,4 @@
-import { IsOptional, Length, MaxLength } from 'class-validator';
+import { ArrayMaxSize, IsOptional, Length, MaxLength } from 'class-validator';
 import { Arg, Field, Int, ObjectType } from 'type-graphql';
 import type { EnumObject } from './enums.js';
 
@@ -47,6 +47,18 @@ export const DescriptionInput = (): PropertyDecorator =>
     Field(() => String, { nullable: true }),
     IsOptional(),
     MaxLength(5000, { message: 'la description dépasse 5 000 caractères' }),
+  );
+
+/**
+ * An optional list in an input (codes of themes or publics, natures, sectors…) of `of` (String, an
+ * enum or an input type): at most `max` values, refused before any SQL (with `message`, else
+ * class-validator's own).
+ */
+export const OptionalList = (of: object, max: number, { description, message }: { description?: string; message?: string } = {}): PropertyDecorator =>
+  decorators(
+    Field(() => [of], { nullable: true, description }),
+    IsOptional(),
+    ArrayMaxSize(max, message === undefined ? undefined : { message }),
   );
 
 /**
