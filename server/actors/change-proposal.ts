@@ -1,6 +1,6 @@
 import { Field, ID, ObjectType } from 'type-graphql';
 import { type Queryable, run, sql } from '../db/sql.js';
-import { defineEnum, type EnumValue } from '../graphql/enums.js';
+import { DECIDED_REQUEST_STATES, defineEnum, type EnumValue } from '../graphql/enums.js';
 import { ConnectionOf, decodeCursor, EdgeOf, encodeCursor, forwardPage, isInstantKey } from '../graphql/pagination.js';
 import type { TerritoryLevel } from '../territories/territory-level.js';
 import { Actor, actorColumns, toActor } from './actor.entity.js';
@@ -13,11 +13,7 @@ import type { ActorChangeInput } from './actor.inputs.js';
  * updateActor) or rejects it. The rules are in change-proposal.service.ts.
  */
 
-export const ProposalStatus = defineEnum('ProposalStatus', 'État d’une proposition de modification', {
-  PENDING: 'En attente',
-  ACCEPTED: 'Acceptée',
-  REJECTED: 'Refusée',
-});
+export const ProposalStatus = defineEnum('ProposalStatus', 'État d’une proposition de modification', DECIDED_REQUEST_STATES);
 export type ProposalStatus = EnumValue<typeof ProposalStatus>;
 
 /**

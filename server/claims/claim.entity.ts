@@ -1,13 +1,11 @@
 import { Field, ID, ObjectType } from 'type-graphql';
 import { sql } from '../db/sql.js';
-import { defineEnum, enumLabels, type EnumValue } from '../graphql/enums.js';
+import { DECIDED_REQUEST_STATES, defineEnum, enumLabels, type EnumValue } from '../graphql/enums.js';
 import { ChangedByField } from '../graphql/fields.js';
 
 /** Where a claim to represent an actor stands. */
 export const ClaimStatus = defineEnum('ActorClaimStatus', 'État d’une demande de représentation d’un acteur', {
-  PENDING: 'En attente',
-  ACCEPTED: 'Acceptée',
-  REJECTED: 'Refusée',
+  ...DECIDED_REQUEST_STATES,
   WITHDRAWN: 'Retirée',
 });
 export type ClaimStatus = EnumValue<typeof ClaimStatus>;

@@ -1,10 +1,11 @@
+import { ACTOR_KIND_LABELS } from '../actors/actor-enums.js';
 import { defineEnum, enumLabels, type EnumValue } from '../graphql/enums.js';
 
 export const CoalitionKind = defineEnum('CoalitionKind', 'Nature de la coalition', {
   THEMATIQUE: 'Coalition thématique',
   CLS: 'Contrat local de santé (CLS)',
-  CLSM: 'Conseil local de santé mentale (CLSM)',
-  ASV: 'Atelier santé ville (ASV)',
+  CLSM: ACTOR_KIND_LABELS.CLSM,
+  ASV: ACTOR_KIND_LABELS.ASV,
   COOPERATIVE: 'Coopérative d’acteurs',
   CONVENTION: 'Convention de partenariat',
   ALLIANCE_REGIONALE: 'Alliance régionale',

@@ -51,6 +51,13 @@ export function defineEnum(name: string, description: string, values: Record<str
   return enumObject;
 }
 
+/**
+ * The states of a request that others decide (a proposed change of an actor, a claim to represent
+ * one), with their labels (feminine, as « demande » and « proposition »): each workflow's enum
+ * starts with them and adds its own.
+ */
+export const DECIDED_REQUEST_STATES = { PENDING: 'En attente', ACCEPTED: 'Acceptée', REJECTED: 'Refusée' } as const;
+
 /** The French labels of an enum declared with `defineEnum`, by value, in declaration order. */
 export function enumLabels<E extends EnumObject<string>>(enumObject: E): Readonly<Record<EnumValue<E>, string>> {
   const labels = labelsByEnum.get(enumObject);
