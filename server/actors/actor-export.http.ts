@@ -14,30 +14,48 @@ const CONTENT_TYPES: Record<ExportFormat, string> = {
 };
 
 /** The `filter` parameter: a JSON ActorFilter, read as the GraphQL argument would be. */
-export const ACTOR_FILTER: FilterParam<ActorFilter> = {
+const ACTOR_FILTER: FilterParam<ActorFilter> = {
   type: 'ActorFilter',
   create: () => new ActorFilter(),
   nested: { territory: TerritoryRefInput, near: NearInput },
   example: '{"coversCommune":"55545"}',
 };
 
+/** Writes the file of an export of the actors of `filter`. */
+type Produce = (filter: ActorFilter, write: (chunk: string | Uint8Array) => Promise<void>) => Promise<unknown>;
+
 /**
- * GET /export/acteurs.csv?filter=<JSON ActorFilter> and /export/acteurs.geojson?filter=…: the
- * actors of a search as a file, streamed batch by batch. A bad filter gets 400 with a French
- * message (GraphQL-shaped JSON), before anything is sent.
+ * A download route of the actors of a search (this export, data·inclusion's, HSDS'): the `filter`
+ * parameter read as ACTOR_FILTER (a bad one gets 400 with a French message, GraphQL-shaped JSON,
+ * before anything is sent), the file named by `name` with the day's date (YYYY-MM-DD).
  */
-export function exportRoute(schema: GraphQLSchema, ds: DataSource, services: ImportServices, format: ExportFormat): RequestHandler {
+export function actorExportRoute(
+  schema: GraphQLSchema,
+  file: { type: string; name: (day: string) => string },
+  produce: Produce,
+  failure: string,
+): RequestHandler {
   return async (req, res) => {
-    const stamp = new Date().toISOString().slice(0, 10);
-    const file = { type: CONTENT_TYPES[format], name: () => `acteurs-${stamp}.${format === ExportFormat.CSV ? 'csv' : 'geojson'}` };
+    const day = new Date().toISOString().slice(0, 10);
     await sendDownload(
       res,
-      file,
+      { type: file.type, name: () => file.name(day) },
       async (write) => {
-        const filter = await parseFilterParam(schema, ACTOR_FILTER, req.query.filter);
-        await writeExport(ds, services, filter, format, write);
+        await produce(await parseFilterParam(schema, ACTOR_FILTER, req.query.filter), write);
       },
-      'Erreur interne : l’export n’a pas pu être produit.',
+      failure,
     );
   };
 }
+
+/**
+ * GET /export/acteurs.csv?filter=<JSON ActorFilter> and /export/acteurs.geojson?filter=…: the
+ * actors of a search as a file, streamed batch by batch.
+ */
+export const exportRoute = (schema: GraphQLSchema, ds: DataSource, services: ImportServices, format: ExportFormat): RequestHandler =>
+  actorExportRoute(
+    schema,
+    { type: CONTENT_TYPES[format], name: (day) => `acteurs-${day}.${format === ExportFormat.CSV ? 'csv' : 'geojson'}` },
+    (filter, write) => writeExport(ds, services, filter, format, write),
+    'Erreur interne : l’export n’a pas pu être produit.',
+  );
