@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { axeViolations } from '../helpers/axe.js';
-import { alertsOverTheirIcon, describeInBrowser, mapIdle, SHOTS } from '../helpers/browser.js';
+import { alertsOverTheirIcon, type CspViolations, describeInBrowser, mapIdle, SHOTS, watchCspViolations } from '../helpers/browser.js';
 import { fixtures, MEUSE_CLSM, VERDUN_CPTS } from '../helpers/factories.js';
 import { type CookieClient, startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -21,7 +21,8 @@ describeInBrowser('design system and mobile layout in a real browser (Chromium)'
   let actorId: string;
   let coalitionId: string;
   let coordinator: CookieClient;
-  let violations: string[] = [];
+  /** Violations seen by the page's listener and by the console, since the last page opened. */
+  let csp: CspViolations;
   const { createActor, createUser, createCoalition } = fixtures(() => s.server, { source: SOURCE, domain: DOMAIN, password: 'mot de passe dsfr' });
 
   beforeAll(async () => {
@@ -40,17 +41,11 @@ describeInBrowser('design system and mobile layout in a real browser (Chromium)'
     }
     coordinator = await createUser('coordination', 'COORDINATOR', ['cpts']);
     coalitionId = (await createCoalition('clsm', coordinator, { ...MEUSE_CLSM, name: 'DSFR Coalition santé mentale en Meuse', pilotActorId: actorId })).id;
-    await s.page.addInitScript(() => {
-      const seen: string[] = ((globalThis as any).__cspViolations = []);
-      (globalThis as any).document.addEventListener('securitypolicyviolation', (e: any) => seen.push(`${e.effectiveDirective} ${e.blockedURI}`));
-    });
-    s.page.on('console', (m) => {
-      if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
-    });
+    csp = await watchCspViolations(s.page);
   });
 
   async function open(page: Page, url: string, size = DESKTOP): Promise<void> {
-    violations = [];
+    csp.reset();
     await page.setViewportSize(size);
     await page.goto(`${s.server.url}${url}`);
   }
@@ -96,8 +91,7 @@ describeInBrowser('design system and mobile layout in a real browser (Chromium)'
     // The menu button's icon is a CSS mask over the package's own SVG.
     const mask = await s.page.getByRole('button', { name: 'Menu' }).evaluate((b) => getComputedStyle(b, '::before').maskImage);
     expect(mask).toMatch(/^url\("(data:image\/svg\+xml|http:\/\/127\.0\.0\.1)/);
-    expect(violations).toEqual([]);
-    expect(await s.page.evaluate(() => (globalThis as any).__cspViolations ?? [])).toEqual([]);
+    expect(await csp.seen()).toEqual([]);
   });
 
   it('should open the menu on a phone, with the navigation and the log-in link, and close it with Escape', async () => {

@@ -74,6 +74,39 @@ export async function mapIdle(page: Page): Promise<void> {
   await page.waitForFunction(() => (globalThis as any).__mapIdle === true, null, { timeout: 30_000 });
 }
 
+/** The Content-Security-Policy violations a page reports, from `watchCspViolations`. */
+export interface CspViolations {
+  /** Forgets the console's messages (a page just opened lists its own DOM events again). */
+  reset(): void;
+  /** The violations seen since the page opened: the DOM events', then the console's. */
+  seen(): Promise<string[]>;
+}
+
+/**
+ * Watches `page` for violations of the Content-Security-Policy, caught twice: the
+ * `securitypolicyviolation` DOM event (directive, blocked address and where) and Chromium's console
+ * message. Call it before the pages are opened: the DOM listener is an init script.
+ */
+export async function watchCspViolations(page: Page): Promise<CspViolations> {
+  let fromConsole: string[] = [];
+  await page.addInitScript(() => {
+    const seen: string[] = ((globalThis as any).__cspViolations = []);
+    (globalThis as any).document.addEventListener('securitypolicyviolation', (e: any) =>
+      seen.push(`${e.effectiveDirective} ${e.blockedURI} (${e.sourceFile}:${e.lineNumber})`),
+    );
+  });
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) fromConsole.push(m.text());
+  });
+  return {
+    reset: () => {
+      fromConsole = [];
+    },
+    // No list at all (the listener missing) fails the test rather than passing for « no violation ».
+    seen: async () => [...(await page.evaluate(() => (globalThis as any).__cspViolations as string[])), ...fromConsole],
+  };
+}
+
 /** The app on this file's own database and a Chromium page: what every browser test starts from. */
 export interface BrowserSession {
   server: TestServer;
