@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Locator } from 'playwright-core';
 import { beforeAll, expect, it } from 'vitest';
 import { type CspViolations, mapIdle, SHOTS, describeInBrowser, watchCspViolations } from '../helpers/browser.js';
-import { fixtures, MEUSE_CLSM, VERDUN_CPTS } from '../helpers/factories.js';
+import { createVerdunClsm, fixtures } from '../helpers/factories.js';
 
 /** Every actor of this file carries this source and every account this domain, to tell them apart in the file’s database. */
 const SOURCE = 'test:e2e/content-security-policy.test.ts';
@@ -20,11 +20,11 @@ describeInBrowser('Content-Security-Policy in a real browser (Chromium)', (s) =>
   /** Violations seen by the page's listener and by the console, since the last page opened. */
   let csp: CspViolations;
 
-  const { createActor, createUser, createCoalition } = fixtures(() => s.server, { source: SOURCE, domain: DOMAIN, password: 'mot de passe csp' });
+  const f = fixtures(() => s.server, { source: SOURCE, domain: DOMAIN, password: 'mot de passe csp' });
 
   beforeAll(async () => {
-    actorId = await createActor('cpts', { ...VERDUN_CPTS, name: 'CSP CPTS du Verdunois' });
-    await createActor('college', {
+    // The coordinator represents the college too.
+    await f.createActor('college', {
       name: 'CSP Collège Buvignier',
       kind: 'EDUCATION_NATIONALE',
       sector: 'EDUCATION',
@@ -34,8 +34,7 @@ describeInBrowser('Content-Security-Policy in a real browser (Chromium)', (s) =>
       communeCode: '55545',
       territories: [{ level: 'COMMUNE', code: '55545' }],
     });
-    const coordinator = await createUser('coordination', 'COORDINATOR', ['cpts', 'college']);
-    coalitionId = (await createCoalition('clsm', coordinator, { ...MEUSE_CLSM, name: 'CSP Coalition santé mentale en Meuse', pilotActorId: actorId })).id;
+    ({ actorId, coalitionId } = await createVerdunClsm(f, 'CSP', { alsoRepresents: ['college'] }));
     csp = await watchCspViolations(s.page);
   });
 

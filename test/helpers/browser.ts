@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type LaunchOptions, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
-import { startTestServer, type TestServer } from './server.js';
+import { type CookieClient, startTestServer, type TestServer } from './server.js';
 
 /** Debian's Chromium: the browser tests drive it, never a downloaded browser. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -140,6 +140,20 @@ export function describeInBrowser(name: string, body: (session: BrowserSession) 
     afterAll(() => closeBrowserSession(session));
     body(session);
   });
+}
+
+/**
+ * Runs `body` with the session's browser signed in as `account` (its session cookie, as the app
+ * sets it), then signs the browser out again (its cookies cleared), even when `body` fails.
+ */
+export async function whileSignedIn(s: BrowserSession, account: CookieClient, body: () => Promise<void>): Promise<void> {
+  const url = new URL(s.server.url);
+  await s.browser.addCookies([{ name: 'session', value: account.cookies.get('session')!, domain: url.hostname, path: '/', httpOnly: true, sameSite: 'Lax' }]);
+  try {
+    await body();
+  } finally {
+    await s.browser.clearCookies();
+  }
 }
 
 /**
