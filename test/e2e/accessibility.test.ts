@@ -1,8 +1,8 @@
 import { beforeAll, expect, it } from 'vitest';
-import { mapIdle, describeInBrowser } from '../helpers/browser.js';
+import { mapIdle, describeInBrowser, whileSignedIn } from '../helpers/browser.js';
 import type { CookieClient } from '../helpers/server.js';
 import { axeViolations } from '../helpers/axe.js';
-import { fixtures, MEUSE_CLSM, VERDUN_CPTS } from '../helpers/factories.js';
+import { createVerdunClsm, fixtures } from '../helpers/factories.js';
 
 const SOURCE = 'test:e2e/accessibility.test.ts';
 const DOMAIN = '@test-e2e-accessibility.local';
@@ -17,17 +17,12 @@ describeInBrowser('accessibility of every page (axe-core, WCAG 2.1 AA)', (s) => 
   let coalitionId: string;
   let coordinator: CookieClient;
 
-  const { createActor, createUser, createCoalition } = fixtures(() => s.server, { source: SOURCE, domain: DOMAIN, password: 'mot de passe a11y' });
+  const f = fixtures(() => s.server, { source: SOURCE, domain: DOMAIN, password: 'mot de passe a11y' });
 
   beforeAll(async () => {
-    actorId = await createActor('cpts', {
-      ...VERDUN_CPTS,
-      name: 'A11y CPTS du Verdunois',
-      audiences: ['jeunes'],
-      description: 'Coordination des soins et de la prévention.',
-    });
-    coordinator = await createUser('coordination', 'COORDINATOR', ['cpts']);
-    coalitionId = (await createCoalition('clsm', coordinator, { ...MEUSE_CLSM, name: 'A11y Coalition santé mentale en Meuse', pilotActorId: actorId })).id;
+    ({ actorId, coordinator, coalitionId } = await createVerdunClsm(f, 'A11y', {
+      cpts: { audiences: ['jeunes'], description: 'Coordination des soins et de la prévention.' },
+    }));
   });
 
   it.each([
@@ -77,11 +72,7 @@ describeInBrowser('accessibility of every page (axe-core, WCAG 2.1 AA)', (s) => 
   });
 
   it('the actor page being edited and the coalition s.page, for its coordinator', async () => {
-    const url = new URL(s.server.url);
-    await s.browser.addCookies([
-      { name: 'session', value: coordinator.cookies.get('session')!, domain: url.hostname, path: '/', httpOnly: true, sameSite: 'Lax' },
-    ]);
-    try {
+    await whileSignedIn(s, coordinator, async () => {
       await s.page.goto(`${s.server.url}/acteurs/${actorId}`);
       await s.page.getByRole('button', { name: 'Modifier la fiche' }).click();
       await s.page.getByRole('button', { name: /Enregistrer/ }).waitFor();
@@ -90,24 +81,16 @@ describeInBrowser('accessibility of every page (axe-core, WCAG 2.1 AA)', (s) => 
       await s.page.locator('#members-table').waitFor();
       await expect.poll(() => s.page.getByTestId('who').textContent()).toContain('coordination');
       expect(await axeViolations(s.page)).toEqual([]);
-    } finally {
-      await s.browser.clearCookies();
-    }
+    });
   });
 
   it('the account page (sessions, password form), signed in, and signed out', async () => {
-    const url = new URL(s.server.url);
-    await s.browser.addCookies([
-      { name: 'session', value: coordinator.cookies.get('session')!, domain: url.hostname, path: '/', httpOnly: true, sameSite: 'Lax' },
-    ]);
-    try {
+    await whileSignedIn(s, coordinator, async () => {
       await s.page.goto(`${s.server.url}/compte`);
       await s.page.getByTestId('session').first().waitFor();
       await s.page.getByRole('button', { name: 'Changer le mot de passe' }).waitFor();
       expect(await axeViolations(s.page)).toEqual([]);
-    } finally {
-      await s.browser.clearCookies();
-    }
+    });
     await s.page.goto(`${s.server.url}/compte`);
     await s.page.getByTestId('signed-out').waitFor();
     expect(await axeViolations(s.page)).toEqual([]);

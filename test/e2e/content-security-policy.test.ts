@@ -1,8 +1,8 @@
 import path from 'node:path';
 import type { Locator } from 'playwright-core';
 import { beforeAll, expect, it } from 'vitest';
-import { mapIdle, SHOTS, describeInBrowser } from '../helpers/browser.js';
-import { fixtures, MEUSE_CLSM, VERDUN_CPTS } from '../helpers/factories.js';
+import { type CspViolations, mapIdle, SHOTS, describeInBrowser, watchCspViolations } from '../helpers/browser.js';
+import { createVerdunClsm, fixtures } from '../helpers/factories.js';
 
 /** Every actor of this file carries this source and every account this domain, to tell them apart in the file’s database. */
 const SOURCE = 'test:e2e/content-security-policy.test.ts';
@@ -18,13 +18,13 @@ describeInBrowser('Content-Security-Policy in a real browser (Chromium)', (s) =>
   let actorId: string;
   let coalitionId: string;
   /** Violations seen by the page's listener and by the console, since the last page opened. */
-  let consoleViolations: string[] = [];
+  let csp: CspViolations;
 
-  const { createActor, createUser, createCoalition } = fixtures(() => s.server, { source: SOURCE, domain: DOMAIN, password: 'mot de passe csp' });
+  const f = fixtures(() => s.server, { source: SOURCE, domain: DOMAIN, password: 'mot de passe csp' });
 
   beforeAll(async () => {
-    actorId = await createActor('cpts', { ...VERDUN_CPTS, name: 'CSP CPTS du Verdunois' });
-    await createActor('college', {
+    // The coordinator represents the college too.
+    await f.createActor('college', {
       name: 'CSP Collège Buvignier',
       kind: 'EDUCATION_NATIONALE',
       sector: 'EDUCATION',
@@ -34,30 +34,18 @@ describeInBrowser('Content-Security-Policy in a real browser (Chromium)', (s) =>
       communeCode: '55545',
       territories: [{ level: 'COMMUNE', code: '55545' }],
     });
-    const coordinator = await createUser('coordination', 'COORDINATOR', ['cpts', 'college']);
-    coalitionId = (await createCoalition('clsm', coordinator, { ...MEUSE_CLSM, name: 'CSP Coalition santé mentale en Meuse', pilotActorId: actorId })).id;
-    await s.page.addInitScript(() => {
-      const seen: string[] = ((globalThis as any).__cspViolations = []);
-      (globalThis as any).document.addEventListener('securitypolicyviolation', (e: any) =>
-        seen.push(`${e.effectiveDirective} ${e.blockedURI} (${e.sourceFile}:${e.lineNumber})`),
-      );
-    });
-    s.page.on('console', (m) => {
-      if (/Content Security Policy/i.test(m.text())) consoleViolations.push(m.text());
-    });
+    ({ actorId, coalitionId } = await createVerdunClsm(f, 'CSP', { alsoRepresents: ['college'] }));
+    csp = await watchCspViolations(s.page);
   });
 
   /** Opens a page and checks it came with the policy (else zero violations would prove nothing). */
   async function open(url: string): Promise<void> {
-    consoleViolations = [];
+    csp.reset();
     const res = await s.page.goto(`${s.server.url}${url}`);
     expect(res!.headers()['content-security-policy']).toMatch(/default-src 'self'.*frame-ancestors 'none'/);
   }
 
-  async function violations(): Promise<string[]> {
-    const fromEvents: string[] = await s.page.evaluate(() => (globalThis as any).__cspViolations);
-    return [...fromEvents, ...consoleViolations];
-  }
+  const violations = () => csp.seen();
 
   /**
    * Distinct colours in an element, read from a screenshot: 1 for a blank canvas, several once

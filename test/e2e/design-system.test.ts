@@ -2,8 +2,8 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { axeViolations } from '../helpers/axe.js';
-import { alertsOverTheirIcon, describeInBrowser, mapIdle, SHOTS } from '../helpers/browser.js';
-import { fixtures, MEUSE_CLSM, VERDUN_CPTS } from '../helpers/factories.js';
+import { alertsOverTheirIcon, type CspViolations, describeInBrowser, mapIdle, SHOTS, watchCspViolations, whileSignedIn } from '../helpers/browser.js';
+import { createVerdunClsm, fixtures } from '../helpers/factories.js';
 import { type CookieClient, startTestServer, type TestServer } from '../helpers/server.js';
 
 const SOURCE = 'test:e2e/design-system.test.ts';
@@ -21,13 +21,14 @@ describeInBrowser('design system and mobile layout in a real browser (Chromium)'
   let actorId: string;
   let coalitionId: string;
   let coordinator: CookieClient;
-  let violations: string[] = [];
-  const { createActor, createUser, createCoalition } = fixtures(() => s.server, { source: SOURCE, domain: DOMAIN, password: 'mot de passe dsfr' });
+  /** Violations seen by the page's listener and by the console, since the last page opened. */
+  let csp: CspViolations;
+  const f = fixtures(() => s.server, { source: SOURCE, domain: DOMAIN, password: 'mot de passe dsfr' });
 
   beforeAll(async () => {
-    actorId = await createActor('cpts', { ...VERDUN_CPTS, name: 'DSFR CPTS du Verdunois' });
+    ({ actorId, coordinator, coalitionId } = await createVerdunClsm(f, 'DSFR'));
     for (const [i, theme] of ['sante-mentale', 'addictions', 'vaccination'].entries()) {
-      await createActor(`asso-${i}`, {
+      await f.createActor(`asso-${i}`, {
         name: `DSFR Association ${theme} de Verdun`,
         kind: 'ASSOCIATION',
         sector: 'SANTE',
@@ -38,19 +39,11 @@ describeInBrowser('design system and mobile layout in a real browser (Chromium)'
         territories: [{ level: 'COMMUNE', code: '55545' }],
       });
     }
-    coordinator = await createUser('coordination', 'COORDINATOR', ['cpts']);
-    coalitionId = (await createCoalition('clsm', coordinator, { ...MEUSE_CLSM, name: 'DSFR Coalition santé mentale en Meuse', pilotActorId: actorId })).id;
-    await s.page.addInitScript(() => {
-      const seen: string[] = ((globalThis as any).__cspViolations = []);
-      (globalThis as any).document.addEventListener('securitypolicyviolation', (e: any) => seen.push(`${e.effectiveDirective} ${e.blockedURI}`));
-    });
-    s.page.on('console', (m) => {
-      if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
-    });
+    csp = await watchCspViolations(s.page);
   });
 
   async function open(page: Page, url: string, size = DESKTOP): Promise<void> {
-    violations = [];
+    csp.reset();
     await page.setViewportSize(size);
     await page.goto(`${s.server.url}${url}`);
   }
@@ -96,8 +89,7 @@ describeInBrowser('design system and mobile layout in a real browser (Chromium)'
     // The menu button's icon is a CSS mask over the package's own SVG.
     const mask = await s.page.getByRole('button', { name: 'Menu' }).evaluate((b) => getComputedStyle(b, '::before').maskImage);
     expect(mask).toMatch(/^url\("(data:image\/svg\+xml|http:\/\/127\.0\.0\.1)/);
-    expect(violations).toEqual([]);
-    expect(await s.page.evaluate(() => (globalThis as any).__cspViolations ?? [])).toEqual([]);
+    expect(await csp.seen()).toEqual([]);
   });
 
   it('should open the menu on a phone, with the navigation and the log-in link, and close it with Escape', async () => {
@@ -120,11 +112,7 @@ describeInBrowser('design system and mobile layout in a real browser (Chromium)'
   });
 
   it('should show the signed-in account in the header’s tools, and in the menu on a phone', async () => {
-    const url = new URL(s.server.url);
-    await s.browser.addCookies([
-      { name: 'session', value: coordinator.cookies.get('session')!, domain: url.hostname, path: '/', httpOnly: true, sameSite: 'Lax' },
-    ]);
-    try {
+    await whileSignedIn(s, coordinator, async () => {
       await open(s.page, '/mon-espace');
       await expect.poll(() => s.page.getByRole('banner').getByTestId('who').textContent()).toContain('coordination');
       await s.page.getByRole('banner').getByRole('button', { name: 'Se déconnecter' }).waitFor();
@@ -137,9 +125,7 @@ describeInBrowser('design system and mobile layout in a real browser (Chromium)'
       await expect.poll(() => dialog.evaluate((e) => getComputedStyle(e).opacity)).toBe('1');
       await s.page.screenshot({ path: path.join(SHOTS, 'dsfr-connecte-menu-390.png') });
       expect(await axeViolations(s.page)).toEqual([]);
-    } finally {
-      await s.browser.clearCookies();
-    }
+    });
   });
 
   it('should put the commune’s filters behind « Filtres (n) » on a phone, the first result in view without scrolling', async () => {

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type LaunchOptions, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
-import { startTestServer, type TestServer } from './server.js';
+import { type CookieClient, startTestServer, type TestServer } from './server.js';
 
 /** Debian's Chromium: the browser tests drive it, never a downloaded browser. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -74,6 +74,39 @@ export async function mapIdle(page: Page): Promise<void> {
   await page.waitForFunction(() => (globalThis as any).__mapIdle === true, null, { timeout: 30_000 });
 }
 
+/** The Content-Security-Policy violations a page reports, from `watchCspViolations`. */
+export interface CspViolations {
+  /** Forgets the console's messages (a page just opened lists its own DOM events again). */
+  reset(): void;
+  /** The violations seen since the page opened: the DOM events', then the console's. */
+  seen(): Promise<string[]>;
+}
+
+/**
+ * Watches `page` for violations of the Content-Security-Policy, caught twice: the
+ * `securitypolicyviolation` DOM event (directive, blocked address and where) and Chromium's console
+ * message. Call it before the pages are opened: the DOM listener is an init script.
+ */
+export async function watchCspViolations(page: Page): Promise<CspViolations> {
+  let fromConsole: string[] = [];
+  await page.addInitScript(() => {
+    const seen: string[] = ((globalThis as any).__cspViolations = []);
+    (globalThis as any).document.addEventListener('securitypolicyviolation', (e: any) =>
+      seen.push(`${e.effectiveDirective} ${e.blockedURI} (${e.sourceFile}:${e.lineNumber})`),
+    );
+  });
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) fromConsole.push(m.text());
+  });
+  return {
+    reset: () => {
+      fromConsole = [];
+    },
+    // No list at all (the listener missing) fails the test rather than passing for « no violation ».
+    seen: async () => [...(await page.evaluate(() => (globalThis as any).__cspViolations as string[])), ...fromConsole],
+  };
+}
+
 /** The app on this file's own database and a Chromium page: what every browser test starts from. */
 export interface BrowserSession {
   server: TestServer;
@@ -107,6 +140,20 @@ export function describeInBrowser(name: string, body: (session: BrowserSession) 
     afterAll(() => closeBrowserSession(session));
     body(session);
   });
+}
+
+/**
+ * Runs `body` with the session's browser signed in as `account` (its session cookie, as the app
+ * sets it), then signs the browser out again (its cookies cleared), even when `body` fails.
+ */
+export async function whileSignedIn(s: BrowserSession, account: CookieClient, body: () => Promise<void>): Promise<void> {
+  const url = new URL(s.server.url);
+  await s.browser.addCookies([{ name: 'session', value: account.cookies.get('session')!, domain: url.hostname, path: '/', httpOnly: true, sameSite: 'Lax' }]);
+  try {
+    await body();
+  } finally {
+    await s.browser.clearCookies();
+  }
 }
 
 /**

@@ -74,6 +74,30 @@ export const VERDUN_CPTS = {
 /** A conseil local de santé mentale over the Meuse, started in 2025 (give it a name and a pilot). */
 export const MEUSE_CLSM = { kind: 'CLSM', themes: ['sante-mentale'], territory: { level: 'DEPARTEMENT', code: '55' }, startDate: '2025-01-01' };
 
+/** What `createVerdunClsm` created. */
+export interface VerdunClsm {
+  actorId: string;
+  coordinator: SignedIn;
+  coalitionId: string;
+}
+
+/**
+ * The actor and the coalition the browser tests of every page open: the CPTS « <prefix> CPTS du
+ * Verdunois » (key `cpts`, `VERDUN_CPTS` with the fields of `cpts`), its coordinator (key
+ * `coordination`, who also represents the actors of `alsoRepresents`, created before), and the
+ * CLSM of the Meuse it pilots, « <prefix> Coalition santé mentale en Meuse » (key `clsm`).
+ */
+export async function createVerdunClsm(
+  f: Pick<Fixtures, 'createActor' | 'createUser' | 'createCoalition'>,
+  prefix: string,
+  { cpts = {}, alsoRepresents = [] }: { cpts?: Record<string, unknown>; alsoRepresents?: string[] } = {},
+): Promise<VerdunClsm> {
+  const actorId = await f.createActor('cpts', { ...VERDUN_CPTS, name: `${prefix} CPTS du Verdunois`, ...cpts });
+  const coordinator = await f.createUser('coordination', 'COORDINATOR', ['cpts', ...alsoRepresents]);
+  const coalition = await f.createCoalition('clsm', coordinator, { ...MEUSE_CLSM, name: `${prefix} Coalition santé mentale en Meuse`, pilotActorId: actorId });
+  return { actorId, coordinator, coalitionId: coalition.id };
+}
+
 export const CREATE_COALITION = `mutation ($input: CreateCoalitionInput!) { createCoalition(input: $input) { id version name visibility joinPolicy } }`;
 
 export function fixtures(server: () => TestServer, { source, domain, password = TEST_PASSWORD }: FixtureOptions): Fixtures {

@@ -26,6 +26,21 @@ const pair = (i: number) => {
   return { commune: communes[i % communes.length], theme: THEME_CODES[(i * 13) % THEME_CODES.length] };
 };
 
+/** The GraphQL filter of input `i`: the actors covering its commune with its theme (or a sub-theme). */
+const filterOf = (i: number) => {
+  const { commune, theme } = pair(i);
+  return { coversCommune: commune, themesAny: [theme.code] };
+};
+
+/** The SQL parameters of input `i`: its commune ($1) and its theme with its sub-themes ($2). */
+const sqlValues = (i: number) => {
+  const { commune, theme } = pair(i);
+  return [commune, theme.expanded];
+};
+
+/** What both scenarios share: the connections, the floor targets and the communes drawn. */
+const COMMON = { connections: [1, 16], floorTargets: { rps: 0.75, p50: 1.3, appCpuMs: 1 }, setup: pickCommunes } satisfies Partial<BenchScenario>;
+
 /**
  * The floor: the same page (20 + 1 to know if there is a next page, by name then id), the total and
  * the theme, kind, audience and presence facets, in one statement. Theme facets count an actor under each of
@@ -65,24 +80,10 @@ const sameMap = (a: Record<string, number>, b: Record<string, number> | null) =>
 const directory: BenchScenario = {
   name: 'directory',
   description: 'acteurs couvrant la commune X avec le thème T : 20 premiers par nom, total et facettes (requête ACTORS du client)',
-  graphql: {
-    query: QUERY,
-    variables: (i) => {
-      const { commune, theme } = pair(i);
-      return { filter: { coversCommune: commune, themesAny: [theme.code] }, first: 20, orderBy: 'NAME' };
-    },
-  },
-  sql: {
-    text: SQL,
-    values: (i) => {
-      const { commune, theme } = pair(i);
-      return [commune, theme.expanded];
-    },
-  },
-  connections: [1, 16],
+  graphql: { query: QUERY, variables: (i) => ({ filter: filterOf(i), first: 20, orderBy: 'NAME' }) },
+  sql: { text: SQL, values: sqlValues },
+  ...COMMON,
   targets: { p50Ms: 5, p99Ms: 25, rps: 800 },
-  floorTargets: { rps: 0.75, p50: 1.3, appCpuMs: 1 },
-  setup: pickCommunes,
   verify(i, data, sqlRows) {
     const got = data.actors;
     const want = sqlRows[0];
@@ -140,21 +141,10 @@ export const scenarios: BenchScenario[] = [
       query: `query Page($filter: ActorFilter, $first: Int!) {
         actors(filter: $filter, first: $first, orderBy: NAME) { totalCount edges { node { id name kind } } }
       }`,
-      variables: (i) => {
-        const { commune, theme } = pair(i);
-        return { filter: { coversCommune: commune, themesAny: [theme.code] }, first: 20 };
-      },
+      variables: (i) => ({ filter: filterOf(i), first: 20 }),
     },
-    sql: {
-      text: PAGE_SQL,
-      values: (i) => {
-        const { commune, theme } = pair(i);
-        return [commune, theme.expanded];
-      },
-    },
-    connections: [1, 16],
-    floorTargets: { rps: 0.75, p50: 1.3, appCpuMs: 1 },
-    setup: pickCommunes,
+    sql: { text: PAGE_SQL, values: sqlValues },
+    ...COMMON,
     verify(i, data, sqlRows) {
       const got = data.actors;
       const want = sqlRows[0];
