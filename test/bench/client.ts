@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { Page } from 'playwright-core';
-import { hasChromium, launch } from '../helpers/browser.js';
+import { CHROMIUM, launch } from '../helpers/browser.js';
 
 /**
  * What a user waits for in the browser, against the bench server and its national dataset:
@@ -29,7 +29,7 @@ export interface ClientReport {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export async function measureClient(url: string, runs = 5): Promise<ClientReport | { skipped: string }> {
-  if (!hasChromium) return { skipped: 'Chromium absent (/usr/bin/chromium) : mesures du client non faites' };
+  if (!fs.existsSync(CHROMIUM)) return { skipped: 'Chromium absent (/usr/bin/chromium) : mesures du client non faites' };
   if (!fs.existsSync('client/dist/index.html')) return { skipped: 'client non construit (npm run build)' };
   const measures: Record<string, number[]> = { interactive: [], suggestion: [], regionMap: [], regionMapDirect: [] };
   const REGION_MAP = `${url}/lacunes?region=44&niveau=COMMUNE&theme=sante-mentale`;
@@ -47,7 +47,7 @@ export async function measureClient(url: string, runs = 5): Promise<ClientReport
     return ms;
   };
   for (let i = 0; i < runs; i++) {
-    const browser = await launch();
+    const browser = await launch(CHROMIUM);
     try {
       const page = browser.pages()[0] ?? (await browser.newPage());
       const t0 = Date.now();
@@ -69,7 +69,7 @@ export async function measureClient(url: string, runs = 5): Promise<ClientReport
       await browser.close();
     }
     // A shared link opened in a new browser: nothing in its cache.
-    const cold = await launch();
+    const cold = await launch(CHROMIUM);
     try {
       const page = cold.pages()[0] ?? (await cold.newPage());
       // A browser already running, as a user's is: its own start-up work (GPU process, SwiftShader)

@@ -7,7 +7,16 @@ import { type CookieClient, startTestServer, type TestServer } from './server.js
 
 /** Debian's Chromium: the browser tests drive it, never a downloaded browser. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const hasChromium = fs.existsSync(CHROMIUM);
+
+/**
+ * The browser of the tests: Debian's `chromium-headless-shell` when installed (.ci/run installs it),
+ * else its Chromium. It is the same Blink, V8 and SwiftShader WebGL, without the browser's own
+ * interface behind the page: Playwright drives it by default in headless mode. The bench keeps
+ * the whole Chromium, the browser a person opens.
+ */
+const HEADLESS_SHELL = '/usr/bin/chromium-headless-shell';
+const TEST_BROWSER = process.env.CHROMIUM_PATH ?? (fs.existsSync(HEADLESS_SHELL) ? HEADLESS_SHELL : CHROMIUM);
+export const hasChromium = fs.existsSync(TEST_BROWSER);
 
 /** Screenshots land here, to be looked at. */
 export const SHOTS = path.resolve('test-output/screenshots');
@@ -27,10 +36,13 @@ const LAUNCH: LaunchOptions = {
 };
 const CONTEXT = { viewport: { width: 1400, height: 900 }, locale: 'fr-FR' };
 
-/** A Chromium of its own, with a profile of its own (the bench measures a browser just started). */
-export async function launch(): Promise<BrowserContext> {
+/**
+ * A Chromium of its own, with a profile of its own: a second person's browser in a test, or the
+ * bench's browser just started (which passes the whole Chromium, `CHROMIUM`).
+ */
+export async function launch(executablePath = TEST_BROWSER): Promise<BrowserContext> {
   fs.mkdirSync(SHOTS, { recursive: true });
-  return chromium.launchPersistentContext(fs.mkdtempSync(path.join(os.tmpdir(), 'chromium-')), { ...LAUNCH, ...CONTEXT });
+  return chromium.launchPersistentContext(fs.mkdtempSync(path.join(os.tmpdir(), 'chromium-')), { ...LAUNCH, executablePath, ...CONTEXT });
 }
 
 let shared: Promise<Browser> | undefined;
@@ -43,7 +55,7 @@ let shared: Promise<Browser> | undefined;
  */
 export async function newBrowser(): Promise<BrowserContext> {
   fs.mkdirSync(SHOTS, { recursive: true });
-  shared ??= chromium.launch(LAUNCH).then((browser) => {
+  shared ??= chromium.launch({ ...LAUNCH, executablePath: TEST_BROWSER }).then((browser) => {
     browser.on('disconnected', () => (shared = undefined));
     return browser;
   });
