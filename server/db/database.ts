@@ -56,6 +56,13 @@ export const EMBEDDED_SETTINGS: Record<string, string> = {
   // at the time, alternated).
   max_wal_size: '64MB',
   min_wal_size: '32MB',
+  // PGlite lays out its whole buffer pool at every start: with PGlite's 128 MB, one function of
+  // its WebAssembly took 470 ms of a 2.1 s start (CPU profile of the start alone), 133 ms with
+  // 32 MB. 96 MB still holds what the pages read: a warm Grand Est gaps query took 119–153 ms
+  // against 111–138 ms with 128 MB, and 150–205 ms with 32 or 64 MB. Restarts of the demo
+  // (npm start → /readyz, alternated, 14 and 16 of them): median 4.0 s against 4.29 s; first start
+  // unchanged (43.96 and 44.0 s against 45.46 s).
+  shared_buffers: '96MB',
 };
 
 /**
