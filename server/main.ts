@@ -20,13 +20,15 @@ const opening = openDatabase({
   replicaMaxLagMs: env.replicaMaxLagMs,
 });
 opening.catch(() => {}); // its failure is thrown below, once the imports are done
-const [{ createApp }, { createSchema }, { runSeeds, startupSeedOptions }, { refreshStatisticsAtStart }, { replicasOf }] = await Promise.all([
-  import('./http/app.js'),
-  import('./graphql/schema.js'),
-  import('../seeds/index.js'),
-  import('./db/statistics.js'),
-  import('./db/replicas.js'),
-]);
+const [{ createApp }, { createSchema }, { runSeeds, startupSeedOptions }, { refreshStatisticsAtStart }, { replicasOf }, { EmbeddedMaintenance }] =
+  await Promise.all([
+    import('./http/app.js'),
+    import('./graphql/schema.js'),
+    import('../seeds/index.js'),
+    import('./db/statistics.js'),
+    import('./db/replicas.js'),
+    import('./db/embedded-maintenance.js'),
+  ]);
 // The schema too is built while the database opens (createApp takes it as it is).
 const schema = createSchema();
 schema.catch(() => {}); // thrown by createApp
@@ -53,6 +55,8 @@ maintained.catch(() => {}); // thrown below, once the app is created
 const httpServer = http.createServer();
 const { app } = await createApp(db.ds, httpServer, {}, { schema });
 await maintained;
+// While it runs, the checkpoints and vacuums PGlite has no background process for (embedded-maintenance.ts).
+const maintenance = db.embedded ? new EmbeddedMaintenance(db.ds).start() : undefined;
 httpServer.on('request', app);
 await new Promise<void>((resolve) => httpServer.listen(env.port, env.host, resolve));
 const address = httpServer.address();
@@ -77,6 +81,7 @@ async function shutdown(signal: string) {
   logger.info({ signal }, 'shutting down');
   // The drain plugin lets in-flight requests finish before the database closes.
   await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+  await maintenance?.stop();
   await db.close();
   process.exit(0);
 }

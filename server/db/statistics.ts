@@ -15,8 +15,27 @@ const DIRECTORY_TABLES = 'actor, coverage_commune, coverage_area, coverage_theme
  */
 export async function refreshStatistics(db: Queryable, rows: number, from = ANALYZE_FROM_ROWS): Promise<boolean> {
   if (rows < from) return false;
-  await db.query(`ANALYZE ${DIRECTORY_TABLES}`);
+  await analyzeDirectory(db);
   return true;
+}
+
+/** ANALYZE of the directory's tables (the actors, their coverage and the gap aggregates). */
+export async function analyzeDirectory(db: Queryable): Promise<void> {
+  await db.query(`ANALYZE ${DIRECTORY_TABLES}`);
+}
+
+/**
+ * Records the data version `version` (by default the current one) as the one the statistics were
+ * refreshed for: the next start of the embedded database does not ANALYZE again for what was
+ * written up to it. A caller that reads it before its ANALYZE leaves a write made meanwhile to the
+ * next refresh.
+ */
+export async function recordStatisticsRefreshed(db: Queryable, version?: string): Promise<void> {
+  await db.query(
+    `INSERT INTO seed_state (name, version, finished_at) SELECT 'statistics', coalesce($1, version::text), now() FROM data_version
+     ON CONFLICT (name) DO UPDATE SET version = EXCLUDED.version, finished_at = now()`,
+    [version ?? null],
+  );
 }
 
 /**
@@ -55,8 +74,5 @@ export async function refreshStatisticsAfterSeed(db: Queryable): Promise<void> {
      WHERE last_analyze IS NULL AND last_autoanalyze IS NULL ORDER BY 1`,
   )) as { name: string }[];
   if (tables.length) await db.query(`ANALYZE ${tables.map((t) => t.name).join(', ')}`);
-  await db.query(
-    `INSERT INTO seed_state (name, version, finished_at) SELECT 'statistics', version::text, now() FROM data_version
-     ON CONFLICT (name) DO UPDATE SET version = EXCLUDED.version, finished_at = now()`,
-  );
+  await recordStatisticsRefreshed(db);
 }
