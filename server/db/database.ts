@@ -53,7 +53,8 @@ export const EMBEDDED_SETTINGS: Record<string, string> = {
   // PostgreSQL keeps the WAL segments of past checkpoints for reuse, up to max_wal_size: the demo's
   // data directory held 369 MB of them after its first start (882 MB in all), copied again with
   // each test file's database. 65 MB with these; first start no slower (47.3, 51.3 s against 52.6 s
-  // at the time, alternated).
+  // at the time, alternated). PGlite has no checkpointer to act on them while it runs: the app's
+  // maintenance pass does (embedded-maintenance.ts).
   max_wal_size: '64MB',
   min_wal_size: '32MB',
   // PGlite lays out its whole buffer pool at every start: with PGlite's 128 MB, one function of
