@@ -20,15 +20,13 @@ const opening = openDatabase({
   replicaMaxLagMs: env.replicaMaxLagMs,
 });
 opening.catch(() => {}); // its failure is thrown below, once the imports are done
-const [{ createApp }, { createSchema }, { runSeeds, startupSeedOptions }, { refreshStatisticsAtStart }, { replicasOf }, { EmbeddedMaintenance }] =
-  await Promise.all([
-    import('./http/app.js'),
-    import('./graphql/schema.js'),
-    import('../seeds/index.js'),
-    import('./db/statistics.js'),
-    import('./db/replicas.js'),
-    import('./db/embedded-maintenance.js'),
-  ]);
+const [{ createApp }, { createSchema }, { runSeeds, startupSeedOptions }, { replicasOf }, { EmbeddedMaintenance, maintainAtStart }] = await Promise.all([
+  import('./http/app.js'),
+  import('./graphql/schema.js'),
+  import('../seeds/index.js'),
+  import('./db/replicas.js'),
+  import('./db/embedded-maintenance.js'),
+]);
 // The schema too is built while the database opens (createApp takes it as it is).
 const schema = createSchema();
 schema.catch(() => {}); // thrown by createApp
@@ -36,20 +34,8 @@ const db = await opening;
 if (env.seed === 'auto') {
   await runSeeds(db.ds, { log: (line) => process.stdout.write(`${line}\n`), ...startupSeedOptions(!env.databaseUrl) });
 }
-/**
- * PGlite runs no autovacuum: without fresh statistics the planner guessed empty tables, and the
- * coverage map of a région took 20 s instead of 1.9 s. Refreshed at a start when anything was
- * written since the last time (≈ 2.5 s), as after large writes (server/db/statistics.ts). Nor does
- * it reclaim the rows of the aggregates' pending deltas, deleted by every write at commit
- * (migration 1764000000025). While the app is created: the server listens once both are done.
- */
-async function maintainEmbedded(): Promise<void> {
-  const t = Date.now();
-  const analyzed = await refreshStatisticsAtStart(db.ds);
-  await db.ds.query('VACUUM coverage_theme_pending, coverage_theme_pending_tx');
-  logger.info({ ms: Date.now() - t, analyzed }, 'embedded database maintained (statistics refreshed when written since, pending deltas vacuumed)');
-}
-const maintained = db.embedded ? maintainEmbedded() : Promise.resolve();
+// The embedded database's upkeep at start, while the app is created: the server listens once both are done.
+const maintained = db.embedded ? maintainAtStart(db.ds) : Promise.resolve();
 maintained.catch(() => {}); // thrown below, once the app is created
 
 const httpServer = http.createServer();

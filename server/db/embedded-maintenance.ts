@@ -1,6 +1,6 @@
 import { logger } from '../logger.js';
 import type { Queryable } from './sql.js';
-import { analyzeDirectory, recordStatisticsRefreshed } from './statistics.js';
+import { analyzeDirectory, recordStatisticsRefreshed, refreshStatisticsAtStart } from './statistics.js';
 
 /**
  * What PostgreSQL's background processes do for a native server, done for the embedded one.
@@ -39,6 +39,19 @@ export const EMBEDDED_MAINTENANCE: MaintenanceThresholds & { intervalMs: number 
   vacuumBytes: 128 * 1024 * 1024,
   intervalMs: 15_000,
 };
+
+/**
+ * At a start of the embedded database, before it serves: fresh planner statistics when anything
+ * was written since the last refresh (without them the coverage map of a région took 20 s instead
+ * of 1.9 s; ≈ 2.5 s, statistics.ts), and the rows of the aggregates' pending deltas, deleted by
+ * every write at commit (migration 1764000000025), vacuumed.
+ */
+export async function maintainAtStart(db: Queryable): Promise<void> {
+  const t = Date.now();
+  const analyzed = await refreshStatisticsAtStart(db);
+  await db.query('VACUUM coverage_theme_pending, coverage_theme_pending_tx');
+  logger.info({ ms: Date.now() - t, analyzed }, 'embedded database maintained (statistics refreshed when written since, pending deltas vacuumed)');
+}
 
 /** WAL written since the last checkpoint that is not worth one on its own (the checkpoint record itself). */
 const IDLE_WAL_BYTES = 64 * 1024;

@@ -87,6 +87,16 @@ function summarize(samples: number[], seconds: number, errors: number): Measure 
   };
 }
 
+/** The scenario's `i`-th request, sent once (GET, or the GraphQL POST). */
+const sendOnce = (url: string, sc: BenchScenario, i: number): Promise<Response> =>
+  sc.get
+    ? fetch(`${url}${sc.get.path(i)}`)
+    : fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: sc.graphql!.query, variables: sc.graphql!.variables(i) }),
+      });
+
 /**
  * Waits until the app has answered what autocannon left it when its time ran out: the requests it
  * had sent stay queued in the app (the analyses one at a time, ANALYTICS_CONCURRENCY) and were
@@ -95,14 +105,7 @@ function summarize(samples: number[], seconds: number, errors: number): Measure 
  * next rounds. One more request, sent alone, is answered after them.
  */
 async function drain(url: string, sc: BenchScenario): Promise<void> {
-  const res = sc.get
-    ? await fetch(`${url}${sc.get.path(0)}`)
-    : await fetch(`${url}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query: sc.graphql!.query, variables: sc.graphql!.variables(0) }),
-      });
-  await res.arrayBuffer();
+  await (await sendOnce(url, sc, 0)).arrayBuffer();
 }
 
 /** The scenario's request (GraphQL POST or GET) over HTTP with autocannon; latencies taken from its per-response event (sub-millisecond). */
@@ -373,18 +376,14 @@ async function main() {
       let maxBytes = 0;
       for (let i = 0; i < 25; i++) {
         if (sc.get) {
-          const res = await fetch(`${app.url}${sc.get.path(i)}`);
+          const res = await sendOnce(app.url, sc, i);
           const body = new Uint8Array(await res.arrayBuffer());
           if (res.status !== 200) throw new Error(`${sc.name} #${i}: ${res.status} ${Buffer.from(body).toString('utf8').slice(0, 500)}`);
           maxBytes = Math.max(maxBytes, body.length);
           sc.get.check(i, body);
           continue;
         }
-        const res = await fetch(`${app.url}/graphql`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ query: sc.graphql!.query, variables: sc.graphql!.variables(i) }),
-        });
+        const res = await sendOnce(app.url, sc, i);
         const text = await res.text();
         maxBytes = Math.max(maxBytes, Buffer.byteLength(text));
         const body = JSON.parse(text);
