@@ -27,6 +27,7 @@ import { DuplicateDismissal1764000000030 } from './1764000000030-duplicate-dismi
 import { BulkLoad1764000000031 } from './1764000000031-bulk-load.js';
 import { QuietActorUpdates1764000000032 } from './1764000000032-quiet-actor-updates.js';
 import { InlinedZone1764000000033 } from './1764000000033-inlined-zone.js';
+import { ThemeFirstCounts1764000000034 } from './1764000000034-theme-first-counts.js';
 
 /** Every migration, in order. Listed explicitly so the build, the CLI and the tests agree. */
 export const migrations = [
@@ -59,4 +60,5 @@ export const migrations = [
   BulkLoad1764000000031,
   QuietActorUpdates1764000000032,
   InlinedZone1764000000033,
+  ThemeFirstCounts1764000000034,
 ];

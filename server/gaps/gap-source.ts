@@ -86,26 +86,29 @@ class AggregateSource implements CountSource {
   counts(): Sql {
     const { spec, gids, areaLevel, communes } = this.ctx;
     const { keys, localKeys, freshKeys, allKeys } = this;
-    const themeRows = (k: Shared) =>
-      sql`(SELECT k.code, k.theme, k.actor_count FROM coverage_theme_count k WHERE k.level = 'COMMUNE' AND k.theme = ANY(${k}::text[]))`;
-    const kc =
+    // The commune rows of every key the request reads, from index-only ranges of the primary key
+    // (theme, level, code) INCLUDE (actor_count) (migration 1764000000034): all of France in one
+    // range per key; a smaller scope in one range per key and two-character prefix of its communes'
+    // codes (their département, 2A/2B, or 97 overseas), a superset that the joins of kc narrow down.
+    // Rows carry the commune's integer id and the key's position in allKeys (column ord; ord + n
+    // for its local key, ord + 2n for its recent one): kc joins integers, not texts.
+    const n = this.ctx.groups.length;
+    const range =
       spec.scope.level === TerritoryLevel.PAYS
-        ? // All of France: each key's rows in one index range, hashed.
-          this.ctx.decisiveOnly
-          ? sql`SELECT x.id, g.ord, coalesce(k.actor_count, 0) AS nl, coalesce(k.actor_count, 0) AS na, coalesce(k.actor_count, 0) AS nv
-               FROM ${communes} x CROSS JOIN g
-               LEFT JOIN ${themeRows(keys)} k ON k.code = x.code AND k.theme = g.key`
-          : sql`SELECT x.id, g.ord, coalesce(kl.actor_count, 0) AS nl, coalesce(k.actor_count, 0) AS na, coalesce(kv.actor_count, 0) AS nv
-               FROM ${communes} x CROSS JOIN g
-               LEFT JOIN ${themeRows(keys)} k ON k.code = x.code AND k.theme = g.key
-               LEFT JOIN ${themeRows(localKeys)} kl ON kl.code = x.code AND kl.theme = g.lkey
-               LEFT JOIN ${themeRows(freshKeys)} kv ON kv.code = x.code AND kv.theme = g.vkey`
-        : sql`SELECT x.id, g.ord, coalesce((cnt.n ->> g.lkey)::int, 0) AS nl, coalesce((cnt.n ->> g.key)::int, 0) AS na,
-                 coalesce((cnt.n ->> g.vkey)::int, 0) AS nv
-               FROM ${communes} x
-               CROSS JOIN LATERAL (SELECT jsonb_object_agg(k.theme, k.actor_count) AS n FROM coverage_theme_count k
-                 WHERE k.level = 'COMMUNE' AND k.code = x.code AND k.theme = ANY(${allKeys}::text[])) cnt
-               CROSS JOIN g`;
+        ? sql`FROM unnest(${allKeys}::text[]) WITH ORDINALITY AS key(key, pos)`
+        : sql`FROM (SELECT DISTINCT left(y.code, 2) AS p FROM ${communes} y) p CROSS JOIN unnest(${allKeys}::text[]) WITH ORDINALITY AS key(key, pos)`;
+    const rows = sql`SELECT ${communeId(sql`k.code`)} AS id, key.pos::int AS pos, k.actor_count ${range}
+      CROSS JOIN LATERAL (SELECT k.code, k.actor_count FROM coverage_theme_count k
+        WHERE k.theme = key.key AND k.level = 'COMMUNE' ${spec.scope.level === TerritoryLevel.PAYS ? empty : sql`AND k.code BETWEEN p.p AND p.p || 'ZZZ'`} OFFSET 0) k`;
+    const kc = this.ctx.decisiveOnly
+      ? sql`SELECT x.id, g.ord, coalesce(k.actor_count, 0) AS nl, coalesce(k.actor_count, 0) AS na, coalesce(k.actor_count, 0) AS nv
+           FROM ${communes} x CROSS JOIN g
+           LEFT JOIN kr k ON k.id = x.id AND k.pos = g.ord`
+      : sql`SELECT x.id, g.ord, coalesce(kl.actor_count, 0) AS nl, coalesce(k.actor_count, 0) AS na, coalesce(kv.actor_count, 0) AS nv
+           FROM ${communes} x CROSS JOIN g
+           LEFT JOIN kr k ON k.id = x.id AND k.pos = g.ord
+           LEFT JOIN kr kl ON kl.id = x.id AND kl.pos = g.ord + ${n}::int
+           LEFT JOIN kr kv ON kv.id = x.id AND kv.pos = g.ord + ${2 * n}::int`;
     const ka = areaLevel
       ? sql`, ka AS (SELECT z.*, ${decisive(spec, sql`z`)} AS n FROM (
                  SELECT g.ord, k.code, coalesce(max(k.actor_count) FILTER (WHERE k.theme = g.lkey), 0) AS nl,
@@ -118,7 +121,8 @@ class AggregateSource implements CountSource {
     return sql`
         g AS (SELECT gid, key, lkey, vkey, ord::int AS ord
               FROM unnest(${gids}::text[], ${keys}::text[], ${localKeys}::text[], ${freshKeys}::text[]) WITH ORDINALITY AS g(gid, key, lkey, vkey, ord)),
-        -- Dense: one row per (commune, column), zeros included, from one index range per commune.
+        kr AS MATERIALIZED (${rows}),
+        -- Dense: one row per (commune, column), zeros included.
         kc AS MATERIALIZED (SELECT z.*, ${decisive(spec, sql`z`)} AS n FROM (${kc}) z)
         ${ka}`;
   }

@@ -501,6 +501,47 @@ describe('theme matrix and comparison', () => {
     expect(fast.data.themeMatrix.rows.map((r: any) => [r.territory.code, r.counts])).toEqual(m.rows.map((r: any) => [r.territory.code, [r.counts[0]]]));
   });
 
+  // The maintained counts of a scope are read by ranges of commune codes sharing their first two
+  // characters (server/gaps/gap-source.ts): Corsica's 2A and 2B, and the overseas 97…, where that
+  // prefix is not a département, are read as any other.
+  it('reads each commune its own counts in Corsica and overseas, as a count over the actors gives them', async () => {
+    await create('CORSE', { name: 'Test lacunes Haute-Corse', kind: 'ASV', themes: [THEME], territories: [{ level: 'DEPARTEMENT', code: '2B' }] });
+    await create('ABYMES', { name: 'Test lacunes Les Abymes', kind: 'ASV', themes: [THEME, 'sante-mentale'], communeCode: '97101' });
+    const themes = [THEME, 'sante-mentale'];
+    for (const scope of [
+      { level: 'REGION', code: '94' },
+      { level: 'DEPARTEMENT', code: '971' },
+      { level: 'EPCI', code: REVIGNY_EPCI },
+    ]) {
+      const res = await server.gql(`query ($filter: GapFilterInput) { themeMatrix(filter: $filter) { rows { territory { code } counts } } }`, {
+        filter: { scope, themes },
+      });
+      expect(res.errors).toBeUndefined();
+      const got = new Map<string, number[]>(res.data.themeMatrix.rows.map((r: any) => [r.territory.code, r.counts]));
+      const truth = await server.ds.query(
+        `SELECT c.code, array_agg((SELECT count(DISTINCT a.id)::int FROM coverage_commune cc JOIN actor a ON a.id = cc.actor_id
+                                   WHERE cc.commune_code = c.code AND cc.local AND a.status = 'ACTIVE' AND a.review_status = 'VALIDATED'
+                                     AND t.theme = ANY(gap_theme_keys(a.themes, a.kind))) ORDER BY t.ord) AS counts
+         FROM territory c CROSS JOIN unnest($3::text[]) WITH ORDINALITY AS t(theme, ord)
+         WHERE c.level = 'COMMUNE' AND CASE $1 WHEN 'REGION' THEN c.region_code WHEN 'DEPARTEMENT' THEN c.departement_code ELSE c.epci_code END = $2
+         GROUP BY c.code`,
+        [scope.level, scope.code, themes],
+      );
+      expect(got.size, `${scope.level} ${scope.code}`).toBe(truth.length);
+      for (const t of truth) expect([t.code, got.get(t.code)]).toEqual([t.code, t.counts]);
+      // Non-zero counts where the fixtures are: the comparison above is not between zeros only.
+      const covered = truth.filter((t: { counts: number[] }) => t.counts[0] > 0).length;
+      expect(covered, `${scope.level} ${scope.code}`).toBeGreaterThan(0);
+    }
+    const [haute] = await server.ds.query(`SELECT count(*)::int AS n FROM territory WHERE level = 'COMMUNE' AND departement_code = '2B'`);
+    const corse = await server.gql(`query ($filter: GapFilterInput) { themeMatrix(filter: $filter) { rows { territory { code } counts } } }`, {
+      filter: { scope: { level: 'REGION', code: '94' }, themes: [THEME] },
+    });
+    const upper = corse.data.themeMatrix.rows.filter((r: any) => r.territory.code.startsWith('2B'));
+    expect(upper).toHaveLength(haute.n);
+    expect(upper.every((r: any) => r.counts[0] >= 1)).toBe(true);
+  });
+
   it('compares Meuse with Grand Est using the same indicators', async () => {
     const res = await server.gql(
       `query { compareCoverage(scopes: [{ level: DEPARTEMENT, code: "55" }, { level: REGION, code: "44" }], filter: { themes: ["${THEME}"], level: EPCI }) {
