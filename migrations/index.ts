@@ -28,6 +28,7 @@ import { BulkLoad1764000000031 } from './1764000000031-bulk-load.js';
 import { QuietActorUpdates1764000000032 } from './1764000000032-quiet-actor-updates.js';
 import { InlinedZone1764000000033 } from './1764000000033-inlined-zone.js';
 import { ThemeFirstCounts1764000000034 } from './1764000000034-theme-first-counts.js';
+import { OneCountIndex1764000000035 } from './1764000000035-one-count-index.js';
 
 /** Every migration, in order. Listed explicitly so the build, the CLI and the tests agree. */
 export const migrations = [
@@ -61,4 +62,5 @@ export const migrations = [
   QuietActorUpdates1764000000032,
   InlinedZone1764000000033,
   ThemeFirstCounts1764000000034,
+  OneCountIndex1764000000035,
 ];

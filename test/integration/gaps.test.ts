@@ -455,7 +455,9 @@ describe('nearest actor', () => {
       await qr.query(`SELECT gap_rebuild()`);
       expect(await coverageChecksum(qr)).toBe(before);
       const indexes = await qr.query(`SELECT indexname FROM pg_indexes WHERE tablename = 'coverage_theme_count' ORDER BY 1`);
-      expect(indexes.map((i: { indexname: string }) => i.indexname)).toEqual(['coverage_theme_count_code_idx', 'coverage_theme_count_pkey']);
+      expect(indexes.map((i: { indexname: string }) => i.indexname)).toEqual(['coverage_theme_count_pkey']);
+      const [{ def }] = await qr.query(`SELECT pg_get_indexdef('coverage_theme_count_pkey'::regclass) AS def`);
+      expect(def).toContain('(theme, level, code) INCLUDE (actor_count)');
       // A new actor goes through the triggers' upserts (ON CONFLICT needs the primary key back).
       const [{ id }] = await qr.query(
         `INSERT INTO actor (name, kind, sector, themes, commune_code, status, source)
