@@ -120,10 +120,13 @@ export class CoalitionGraphService {
       run<{ id: string; name: string; kind: string }>(this.ds, sql`SELECT c.id, c.name, c.kind FROM coalition c WHERE ${join(where, sql` AND `)}`),
       run<{ id: string; name: string; sector: string }>(
         this.ds,
+        // One indexed lookup per actor of the perimeter (LIMIT 1 keeps it a nested loop): as an
+        // EXISTS, PostgreSQL hashed every active membership of the country at each request.
         sql`SELECT a.id, a.name, a.sector FROM (${coverage}) cv JOIN actor a ON a.id = cv.actor_id
+            LEFT JOIN LATERAL (SELECT true AS linked FROM membership m JOIN coalition mc ON mc.id = m.coalition_id
+                               WHERE m.actor_id = a.id AND m.status = 'ACTIVE' AND ${linked} LIMIT 1) l ON true
             WHERE a.status = 'ACTIVE' AND a.review_status = 'VALIDATED' ${actorThemes}
-            ORDER BY EXISTS (SELECT 1 FROM membership m JOIN coalition mc ON mc.id = m.coalition_id
-                             WHERE m.actor_id = a.id AND m.status = 'ACTIVE' AND ${linked}) DESC, a.name, a.id
+            ORDER BY l.linked IS NOT NULL DESC, a.name, a.id
             LIMIT ${MAX_GRAPH_ACTORS + 1}`,
       ),
     ]);
@@ -244,39 +247,45 @@ export class CoalitionGraphService {
 
   /**
    * Normalised betweenness centrality, as graphology's `normalized: true` gives it on the whole
-   * graph, but computed on the linked nodes only: a node without links lies on no shortest path
-   * (its centrality is 0) and costs Brandes' algorithm a full pass, and a département has hundreds.
+   * graph, but computed one connected component at a time (`components`, as connectedComponents
+   * gives them; computed here when not given). No shortest path leaves a component, so each node's
+   * value is the same; but graphology's Brandes resets its per-node state for every node of the
+   * graph it is given, at each of its sources: on a whole département (hundreds of isolated actors,
+   * dozens of small components) that reset, one array per node per source, was most of the work and
+   * of the garbage collection. A component of one or two nodes has no node between two others.
    */
-  static betweenness(g: G): Record<string, number> {
+  static betweenness(g: G, components: string[][] = connectedComponents(g)): Record<string, number> {
     const n = g.order;
     if (g.size === 0 || n <= 2) return {};
-    const linked: G = new UndirectedGraph();
-    g.forEachNode((key, attributes) => {
-      if (g.degree(key) > 0) linked.addNode(key, attributes);
-    });
-    g.forEachEdge((edge, attributes, source, target) => {
-      linked.addEdgeWithKey(edge, source, target, attributes);
-    });
     // Unnormalised undirected values count each pair once; graphology's normalisation divides the
     // ordered-pair count by (n - 1)(n - 2) with n the order of the whole graph. Links have no
     // weight: breadth-first Brandes (`getEdgeWeight: null`), not graphology's default Dijkstra over
-    // a `weight` attribute that every link lacks (same paths, a heap operation per visit: 35 % of
-    // the app's CPU on a département's graph).
-    const raw = betweennessCentrality(linked, { normalized: false, getEdgeWeight: null });
+    // a `weight` attribute that every link lacks (same paths, a heap operation per visit).
     const scale = 2 / ((n - 1) * (n - 2));
     const out: Record<string, number> = {};
-    for (const key in raw) out[key] = raw[key] * scale;
+    for (const nodes of components) {
+      if (nodes.length < 3) continue;
+      const part = new UndirectedGraph();
+      for (const key of nodes) part.addNode(key);
+      for (const key of nodes) {
+        g.forEachEdge(key, (edge, _attributes, source, target) => {
+          if (source === key) part.addEdgeWithKey(edge, source, target);
+        });
+      }
+      const raw = betweennessCentrality(part, { normalized: false, getEdgeWeight: null });
+      for (const key in raw) out[key] = raw[key] * scale;
+    }
     return out;
   }
 
   /** Nodes, edges and components of a graphology graph, with degree and (if asked) betweenness. */
   static describe(g: G, options: { metrics: boolean; truncated: boolean }): Graph {
-    const betweenness = options.metrics ? CoalitionGraphService.betweenness(g) : null;
     // A node without links is its own component: those are flagged on the node (isolated) and
     // counted, not listed, so the list stays short on a département of a thousand actors.
     const components = connectedComponents(g)
       .filter((list) => list.length > 1)
       .sort((a, b) => b.length - a.length);
+    const betweenness = options.metrics ? CoalitionGraphService.betweenness(g, components) : null;
     const componentOf = new Map<string, number>();
     components.forEach((nodes, i) => nodes.forEach((n) => componentOf.set(n, i)));
     const nodes = g.mapNodes((key, a) => {

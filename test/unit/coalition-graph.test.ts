@@ -33,6 +33,25 @@ describe('coalition graph metrics', () => {
     for (const key of g.nodes()) expect(got[key] ?? 0, key).toBeCloseTo(expected[key], 12);
   });
 
+  it('gives the same values computed component by component, on a graph of several components', () => {
+    const g = fixture();
+    // A second component (Q1 – G3 – Q2 – Q3, Q2 also with Q4) and a linked pair (R1 – R2).
+    for (const k of ['a:Q1', 'a:Q2', 'a:Q3', 'a:Q4', 'a:R1', 'a:R2']) g.addNode(k, node(GraphNodeKind.ACTOR));
+    g.addNode('c:G3', node(GraphNodeKind.COALITION));
+    for (const [s, t] of [
+      ['a:Q1', 'c:G3'],
+      ['a:Q2', 'c:G3'],
+      ['a:Q2', 'a:Q3'],
+      ['a:Q2', 'a:Q4'],
+      ['a:R1', 'a:R2'],
+    ])
+      g.addEdge(s, t, edge);
+    const expected = betweenness(g, { normalized: true });
+    const got = CoalitionGraphService.betweenness(g);
+    expect(expected['a:Q2']).toBeGreaterThan(0);
+    for (const key of g.nodes()) expect(got[key] ?? 0, key).toBeCloseTo(expected[key], 12);
+  });
+
   it('makes the bridging actor stand out and lists only linked components', () => {
     const graph = CoalitionGraphService.describe(fixture(), { metrics: true, truncated: false });
     const by = Object.fromEntries(graph.nodes.map((n) => [n.id, n]));
