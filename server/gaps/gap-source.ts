@@ -93,13 +93,16 @@ class AggregateSource implements CountSource {
     // Rows carry the commune's integer id and the key's position in allKeys (column ord; ord + n
     // for its local key, ord + 2n for its recent one): kc joins integers, not texts.
     const n = this.ctx.groups.length;
-    const range =
+    const keyRanges =
       spec.scope.level === TerritoryLevel.PAYS
-        ? sql`FROM unnest(${allKeys}::text[]) WITH ORDINALITY AS key(key, pos)`
-        : sql`FROM (SELECT DISTINCT left(y.code, 2) AS p FROM ${communes} y) p CROSS JOIN unnest(${allKeys}::text[]) WITH ORDINALITY AS key(key, pos)`;
-    const rows = sql`SELECT ${communeId(sql`k.code`)} AS id, key.pos::int AS pos, k.actor_count ${range}
+        ? { from: sql`unnest(${allKeys}::text[]) WITH ORDINALITY AS key(key, pos)`, within: empty }
+        : {
+            from: sql`(SELECT DISTINCT left(y.code, 2) AS p FROM ${communes} y) p CROSS JOIN unnest(${allKeys}::text[]) WITH ORDINALITY AS key(key, pos)`,
+            within: sql`AND k.code BETWEEN p.p AND p.p || 'ZZZ'`,
+          };
+    const rows = sql`SELECT ${communeId(sql`k.code`)} AS id, key.pos::int AS pos, k.actor_count FROM ${keyRanges.from}
       CROSS JOIN LATERAL (SELECT k.code, k.actor_count FROM coverage_theme_count k
-        WHERE k.theme = key.key AND k.level = 'COMMUNE' ${spec.scope.level === TerritoryLevel.PAYS ? empty : sql`AND k.code BETWEEN p.p AND p.p || 'ZZZ'`} OFFSET 0) k`;
+        WHERE k.theme = key.key AND k.level = 'COMMUNE' ${keyRanges.within} OFFSET 0) k`;
     const kc = this.ctx.decisiveOnly
       ? sql`SELECT x.id, g.ord, coalesce(k.actor_count, 0) AS nl, coalesce(k.actor_count, 0) AS na, coalesce(k.actor_count, 0) AS nv
            FROM ${communes} x CROSS JOIN g
