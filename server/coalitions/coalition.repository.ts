@@ -148,51 +148,46 @@ export class CoalitionRepository {
     return row?.n ?? 0;
   }
 
-  /** Inserts a membership and its first event; a membership born ACTIVE (open coalition, founder) records who decided. */
+  /**
+   * Inserts a membership and its first event, in one statement; a membership born ACTIVE (open
+   * coalition, founder) records who decided.
+   */
   async insertMembership(m: Queryable, n: NewMembership): Promise<string> {
     const decided = DECIDED_STATUSES.includes(n.status);
     const columns = MEMBERSHIP_TABLE.list(['coalitionId', 'actorId', 'role', 'status', 'requestedBy', 'decidedBy', 'decidedAt']);
     const row = await one<{ id: string }>(
       m,
-      sql`INSERT INTO membership (${columns})
-          VALUES (${n.coalitionId}, ${n.actorId}, ${n.role}, ${n.status}, ${n.userId}, ${decided ? n.userId : null}, ${decided ? sql`now()` : sql`NULL`})
-          RETURNING id`,
+      sql`WITH ms AS (
+            INSERT INTO membership (${columns})
+            VALUES (${n.coalitionId}, ${n.actorId}, ${n.role}, ${n.status}, ${n.userId}, ${decided ? n.userId : null}, ${decided ? sql`now()` : sql`NULL`})
+            RETURNING id, coalition_id, actor_id, status, role)
+          INSERT INTO membership_event (${MEMBERSHIP_EVENT_TABLE.list(EVENT_WRITTEN)})
+          SELECT id, coalition_id, actor_id, NULL, status, role, ${n.userId}::uuid FROM ms
+          RETURNING membership_id AS id`,
     );
-    const event = {
-      membershipId: row!.id,
-      coalitionId: n.coalitionId,
-      actorId: n.actorId,
-      fromStatus: null,
-      toStatus: n.status,
-      role: n.role,
-      userId: n.userId,
-    };
-    await run(m, sql`INSERT INTO membership_event ${MEMBERSHIP_EVENT_TABLE.values(event, EVENT_WRITTEN)}`);
     return row!.id;
   }
 
   /**
-   * Moves a membership from one of `from` to `to` if it is still there, and records the change:
-   * the conditional UPDATE is the lock, so of two concurrent decisions exactly one changes the
-   * row. Returns false (and writes nothing) when the row had already moved.
+   * Moves a membership from one of `from` to `to` if it is still there, and records the change, in
+   * one statement: the conditional UPDATE is the lock, so of two concurrent decisions exactly one
+   * changes the row. Returns false (and writes nothing) when the row had already moved.
    */
   async moveMembership(m: Queryable, membership: Membership, from: readonly MembershipStatus[], to: MembershipStatus, userId: string): Promise<boolean> {
     const decided = DECIDED_STATUSES.includes(to);
     const moved = await run(
       m,
-      sql`UPDATE membership SET status = ${to}, updated_at = now(),
-            decided_by = ${decided ? sql`${userId}::uuid` : sql`decided_by`},
-            decided_at = ${decided ? sql`now()` : sql`decided_at`},
-            ended_at = ${to === 'LEFT' ? sql`now()` : sql`ended_at`}
-          WHERE id = ${membership.id} AND status = ANY(${from}::text[]) RETURNING id`,
+      sql`WITH moved AS (
+            UPDATE membership SET status = ${to}, updated_at = now(),
+              decided_by = ${decided ? sql`${userId}::uuid` : sql`decided_by`},
+              decided_at = ${decided ? sql`now()` : sql`decided_at`},
+              ended_at = ${to === 'LEFT' ? sql`now()` : sql`ended_at`}
+            WHERE id = ${membership.id} AND status = ANY(${from}::text[]) RETURNING id, coalition_id, actor_id, role)
+          INSERT INTO membership_event (${MEMBERSHIP_EVENT_TABLE.list(EVENT_WRITTEN)})
+          SELECT id, coalition_id, actor_id, ${membership.status}, ${to}, role, ${userId}::uuid FROM moved
+          RETURNING membership_id`,
     );
-    if (moved.length === 0) return false;
-    await run(
-      m,
-      sql`INSERT INTO membership_event (${MEMBERSHIP_EVENT_TABLE.list(EVENT_WRITTEN)})
-          SELECT id, coalition_id, actor_id, ${membership.status}, ${to}, role, ${userId} FROM membership WHERE id = ${membership.id}`,
-    );
-    return true;
+    return moved.length > 0;
   }
 
   async membershipStatus(m: Queryable, id: string): Promise<MembershipStatus | null> {

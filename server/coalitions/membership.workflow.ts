@@ -44,11 +44,12 @@ export class MembershipWorkflow {
   /** A partner asks to join for an actor it represents; an open coalition accepts at once. */
   async request(user: AuthUser | null, coalitionId: string, actorId: string, role: MembershipRole): Promise<Membership> {
     const u = requireUser(user);
+    const actor = lookAhead(activeActor(this.repo, actorId, 'actorId'));
     const c = await visibleCoalition(this.repo, u, coalitionId);
     checkUuid(actorId, 'actorId', 'd’acteur');
     const parties = Permissions.membershipParties(u, c, actorId);
     MembershipMachine.authorize('REQUEST', parties);
-    await activeActor(this.repo, actorId, 'actorId');
+    await actor;
     Permissions.checkRequestedRole(role);
     if (c.ended) throw badInput('Cette coalition est terminée.', 'coalitionId');
     return this.open(u, c, actorId, role, Permissions.joinAction(c), parties);
@@ -57,10 +58,11 @@ export class MembershipWorkflow {
   /** A coordinator invites an actor; the actor's representatives accept or decline. */
   async invite(user: AuthUser | null, coalitionId: string, actorId: string, role: MembershipRole): Promise<Membership> {
     const u = requireUser(user);
+    const actor = lookAhead(activeActor(this.repo, actorId, 'actorId'));
     const c = await visibleCoalition(this.repo, u, coalitionId);
     const parties = Permissions.membershipParties(u, c, actorId);
     MembershipMachine.authorize('INVITE', parties);
-    await activeActor(this.repo, actorId, 'actorId');
+    await actor;
     if (c.ended) throw badInput('Cette coalition est terminée.', 'coalitionId');
     return this.open(u, c, actorId, role, 'INVITE', parties);
   }
@@ -107,8 +109,7 @@ export class MembershipWorkflow {
         await Notices.membershipOpened(m, created, user.id);
         return created;
       });
-      await this.refreshMemberships(user);
-      return (await this.repo.membershipById(id))!;
+      return await this.readBack(user, id);
     } catch (err) {
       if (isUniqueViolation(err)) throw MembershipMachine.conflict(action, null);
       throw err;
@@ -147,7 +148,21 @@ export class MembershipWorkflow {
       }
       if (action === 'ACCEPT' || action === 'REJECT') await Notices.membershipDecided(m, membership.id, u.id);
     });
-    await this.refreshMemberships(u);
-    return (await this.repo.membershipById(membership.id))!;
+    return this.readBack(u, membership.id);
   }
+
+  /** The membership as now stored, with the user's memberships reloaded (refreshMemberships) beside it. */
+  private async readBack(user: AuthUser, membershipId: string): Promise<Membership> {
+    const [, membership] = await Promise.all([this.refreshMemberships(user), this.repo.membershipById(membershipId)]);
+    return membership!;
+  }
+}
+
+/**
+ * A check started before the ones that must answer first (its query runs beside theirs, one round
+ * trip less), awaited after them: its refusal is only reported if they pass, and never left unhandled.
+ */
+function lookAhead<T>(check: Promise<T>): Promise<T> {
+  check.catch(() => undefined);
+  return check;
 }

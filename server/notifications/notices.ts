@@ -8,12 +8,20 @@ interface MembershipFacts {
   actor_id: string;
   actor_name: string;
   status: string;
+  /** The coordinators a request goes to: the accounts that represent an active pilot of the coalition. */
+  coordinators: string[];
+  /** The accounts that represent the member actor (user_actor). */
+  representatives: string[];
 }
 
+/** A membership with the names its notices show and the accounts they may go to, in one round trip. */
 const membershipFacts = (db: Queryable, membershipId: string) =>
   one<MembershipFacts>(
     db,
-    sql`SELECT ms.id, ms.coalition_id, c.name AS coalition_name, ms.actor_id, a.name AS actor_name, ms.status
+    sql`SELECT ms.id, ms.coalition_id, c.name AS coalition_name, ms.actor_id, a.name AS actor_name, ms.status,
+          ARRAY(SELECT ua.user_id FROM membership p JOIN user_actor ua ON ua.actor_id = p.actor_id
+                WHERE p.coalition_id = ms.coalition_id AND p.role = 'PILOTE' AND p.status = 'ACTIVE') AS coordinators,
+          ARRAY(SELECT ua.user_id FROM user_actor ua WHERE ua.actor_id = ms.actor_id) AS representatives
         FROM membership ms JOIN coalition c ON c.id = ms.coalition_id JOIN actor a ON a.id = ms.actor_id
         WHERE ms.id = ${membershipId}`,
   );
@@ -27,16 +35,6 @@ const membershipPayload = (f: MembershipFacts) => ({
   status: f.status,
 });
 
-/** The coordinators a request goes to: the accounts that represent an active pilot of the coalition. */
-async function coordinatorsOf(db: Queryable, coalitionId: string): Promise<string[]> {
-  const rows = await run<{ user_id: string }>(
-    db,
-    sql`SELECT DISTINCT ua.user_id FROM membership p JOIN user_actor ua ON ua.actor_id = p.actor_id
-        WHERE p.coalition_id = ${coalitionId} AND p.role = 'PILOTE' AND p.status = 'ACTIVE'`,
-  );
-  return rows.map((r) => r.user_id);
-}
-
 /**
  * The notifications of the events of the coalitions and the directory, each written through the
  * event's own transaction (`db`), after the change it reports: a refused or rolled-back change
@@ -49,7 +47,7 @@ export const Notices = {
     if (!f || (f.status !== 'REQUESTED' && f.status !== 'INVITED')) return;
     const request = f.status === 'REQUESTED';
     await notify(db, {
-      accountIds: request ? await coordinatorsOf(db, f.coalition_id) : await representativesOf(db, [f.actor_id]),
+      accountIds: request ? f.coordinators : f.representatives,
       kind: request ? NotificationKind.JOIN_REQUEST_RECEIVED : NotificationKind.INVITATION_RECEIVED,
       payload: membershipPayload(f),
       exceptAccountId: byUserId,
@@ -61,7 +59,7 @@ export const Notices = {
     const f = await membershipFacts(db, membershipId);
     if (!f) return;
     await notify(db, {
-      accountIds: await representativesOf(db, [f.actor_id]),
+      accountIds: f.representatives,
       kind: NotificationKind.JOIN_REQUEST_DECIDED,
       payload: membershipPayload(f),
       exceptAccountId: byUserId,

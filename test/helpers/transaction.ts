@@ -1,4 +1,5 @@
 import type { DataSource, QueryRunner } from 'typeorm';
+import { expect } from 'vitest';
 
 /**
  * Runs `work` on one connection inside a transaction that is always rolled back, whatever `work`
@@ -15,4 +16,16 @@ export async function inRolledBackTransaction<T>(ds: DataSource, work: (qr: Quer
     if (qr.isTransactionActive) await qr.rollbackTransaction();
     await qr.release();
   }
+}
+
+/**
+ * The statements a request sent inside its transaction (between START TRANSACTION and COMMIT), from
+ * a test server's `queries`: under load each round trip waits for the app's turn, so tests count them.
+ */
+export function transactionStatements(queries: readonly string[]): string[] {
+  const start = queries.findIndex((q) => q.startsWith('START TRANSACTION'));
+  const end = queries.findIndex((q, i) => i > start && q.startsWith('COMMIT'));
+  expect(start, queries.join('\n')).toBeGreaterThanOrEqual(0);
+  expect(end, queries.join('\n')).toBeGreaterThan(start);
+  return queries.slice(start + 1, end);
 }

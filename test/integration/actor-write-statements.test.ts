@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countsBeforeAndAfterRebuild } from '../helpers/gap-drift.js';
 import { epciOf, TEST_PASSWORD } from '../helpers/factories.js';
 import { type CookieClient, startTestServer, type TestServer } from '../helpers/server.js';
+import { transactionStatements } from '../helpers/transaction.js';
 
 /**
  * An actor's write sends statements that write different tables together (`together`, sql.ts):
@@ -32,15 +33,6 @@ beforeAll(async () => {
 });
 
 afterAll(() => server?.close());
-
-/** The statements a request sent inside its transaction (between START TRANSACTION and COMMIT). */
-function transactionStatements(queries: readonly string[]): string[] {
-  const start = queries.findIndex((q) => q.startsWith('START TRANSACTION'));
-  const end = queries.findIndex((q, i) => i > start && q.startsWith('COMMIT'));
-  expect(start, queries.join('\n')).toBeGreaterThanOrEqual(0);
-  expect(end, queries.join('\n')).toBeGreaterThan(start);
-  return queries.slice(start + 1, end);
-}
 
 /** An actor's stored coverage: its communes (with local presence) and its areas. */
 async function coverage(id: string) {

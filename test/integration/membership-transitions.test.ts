@@ -2,16 +2,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtures } from '../helpers/factories.js';
 import { type CookieClient, errorCodes, startTestServer, type TestServer } from '../helpers/server.js';
 import { MEUSE } from '../helpers/places.js';
+import { transactionStatements } from '../helpers/transaction.js';
 
 /** Every actor of this file carries this source and every account this domain: afterAll removes exactly them. */
 const SOURCE = 'test:membership-transitions.test.ts';
 const DOMAIN = '@test-membership-transitions.local';
 
 let server: TestServer;
-const { actor, createActor, createUser, createCoalition } = fixtures(() => server, { source: SOURCE, domain: DOMAIN });
+const { actor, users, createActor, createUser, createCoalition } = fixtures(() => server, { source: SOURCE, domain: DOMAIN });
 let coord: CookieClient;
 let rep: CookieClient;
 let coalitionId: string;
+/** The coalition of the round-trip test, apart from the one whose memberships the other tests count. */
+let roundTripsCoalitionId: string | undefined;
 /** One membership in each status, all of actors `rep` represents. */
 const membership: Record<string, string> = {};
 
@@ -64,7 +67,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await server?.ds.query(`DELETE FROM coalition WHERE id = $1`, [coalitionId]);
+  await server?.ds.query(`DELETE FROM coalition WHERE id = ANY($1::uuid[])`, [[coalitionId, roundTripsCoalitionId].filter(Boolean)]);
   await server?.ds.query(`DELETE FROM actor WHERE source = $1`, [SOURCE]);
   await server?.ds.query(`DELETE FROM user_account WHERE email LIKE $1`, [`%${DOMAIN}`]);
   await server?.close();
@@ -115,5 +118,49 @@ describe('membership transitions through the API', () => {
       expect(errorCodes(await client.gql(MUTATIONS[mutation], { id: membership[status] })), `${mutation} on ${status}`).toEqual(['FORBIDDEN']);
     }
     expect(await snapshot()).toEqual(before);
+  });
+});
+
+describe('what a membership write sends', () => {
+  // Under load each round trip waits for its turn: a request and a decision each sent five statements
+  // in their transaction (the row, its event, the notice's facts, its recipients, the notice), now three.
+  it('should write a request with its event and the coordinators’ notice in three statements, and a decision with its own in three', async () => {
+    const place = { sector: 'SANTE', themes: ['sante-mentale'], territories: [MEUSE] };
+    await createActor('roundTrips', { ...place, name: 'Transitions allers-retours', kind: 'ASSOCIATION' });
+    roundTripsCoalitionId = (
+      await createCoalition('roundTrips', coord, {
+        name: 'Allers-retours',
+        kind: 'THEMATIQUE',
+        themes: ['sante-mentale'],
+        territory: MEUSE,
+        pilotActorId: actor.pilot,
+      })
+    ).id;
+    const repOf = await createUser('repRoundTrips', 'MEMBER', ['roundTrips']);
+
+    server.queries.length = 0;
+    const requested = await ok(repOf, REQUEST, { c: roundTripsCoalitionId, a: actor.roundTrips });
+    expect(transactionStatements(server.queries)).toHaveLength(3);
+    server.queries.length = 0;
+    await ok(coord, MUTATIONS.acceptMembership, { id: requested.id });
+    expect(transactionStatements(server.queries)).toHaveLength(3);
+
+    // What they wrote: both events, by their authors, and each notice to the other side only.
+    const events: { from_status: string | null; to_status: string; user_id: string }[] = await server.ds.query(
+      `SELECT from_status, to_status, user_id FROM membership_event WHERE membership_id = $1 ORDER BY id`,
+      [requested.id],
+    );
+    expect(events).toEqual([
+      { from_status: null, to_status: 'REQUESTED', user_id: repOf.userId },
+      { from_status: 'REQUESTED', to_status: 'ACTIVE', user_id: users.coord.userId },
+    ]);
+    const notices: { account_id: string; kind: string }[] = await server.ds.query(
+      `SELECT account_id, kind FROM notification WHERE payload->>'membershipId' = $1 ORDER BY kind`,
+      [requested.id],
+    );
+    expect(notices).toEqual([
+      { account_id: repOf.userId, kind: 'JOIN_REQUEST_DECIDED' },
+      { account_id: users.coord.userId, kind: 'JOIN_REQUEST_RECEIVED' },
+    ]);
   });
 });
