@@ -55,6 +55,15 @@ export class CoalitionRepository {
     return (await this.findMany([id]))[0];
   }
 
+  /** The coalition of a membership, found by the membership's id (read beside the membership itself). */
+  async coalitionOfMembership(membershipId: string): Promise<Coalition | null> {
+    const row = await one(
+      this.ds,
+      sql`SELECT ${COALITION_COLUMNS} FROM coalition c WHERE c.id = (SELECT coalition_id FROM membership WHERE id = ${membershipId})`,
+    );
+    return row ? toCoalition(row) : null;
+  }
+
   async count(conditions: readonly Sql[]): Promise<number> {
     const row = await one<{ n: number }>(this.ds, sql`SELECT count(*)::int AS n FROM coalition c ${where(conditions)}`);
     return row?.n ?? 0;

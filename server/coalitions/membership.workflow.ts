@@ -119,8 +119,7 @@ export class MembershipWorkflow {
   /** A membership the user may reach, with its coalition; NOT_FOUND otherwise. */
   private async load(user: AuthUser, membershipId: string): Promise<{ membership: Membership; coalition: Coalition }> {
     checkUuid(membershipId, 'membershipId', 'd’adhésion');
-    const membership = await this.repo.membershipById(membershipId);
-    const coalition = membership ? await this.repo.findOne(membership.coalitionId) : null;
+    const [membership, coalition] = await Promise.all([this.repo.membershipById(membershipId), this.repo.coalitionOfMembership(membershipId)]);
     // An adhesion of a coalition the user cannot see is reported as absent.
     if (!membership || !coalition || !Permissions.canReach(user, coalition, membership)) throw notFound('Adhésion introuvable');
     return { membership, coalition };
