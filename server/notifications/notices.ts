@@ -8,20 +8,23 @@ interface MembershipFacts {
   actor_id: string;
   actor_name: string;
   status: string;
-  /** The coordinators a request goes to: the accounts that represent an active pilot of the coalition. */
-  coordinators: string[];
-  /** The accounts that represent the member actor (user_actor). */
-  representatives: string[];
+  /**
+   * Whom its notice goes to: a request waits for the coordinators (the accounts that represent an
+   * active pilot of the coalition); an invitation, or a decision, is for the member actor's
+   * representatives.
+   */
+  recipients: string[];
 }
 
-/** A membership with the names its notices show and the accounts they may go to, in one round trip. */
+/** A membership with the names its notices show and the accounts they go to, in one round trip. */
 const membershipFacts = (db: Queryable, membershipId: string) =>
   one<MembershipFacts>(
     db,
     sql`SELECT ms.id, ms.coalition_id, c.name AS coalition_name, ms.actor_id, a.name AS actor_name, ms.status,
-          ARRAY(SELECT ua.user_id FROM membership p JOIN user_actor ua ON ua.actor_id = p.actor_id
-                WHERE p.coalition_id = ms.coalition_id AND p.role = 'PILOTE' AND p.status = 'ACTIVE') AS coordinators,
-          ARRAY(SELECT ua.user_id FROM user_actor ua WHERE ua.actor_id = ms.actor_id) AS representatives
+          CASE WHEN ms.status = 'REQUESTED'
+            THEN ARRAY(SELECT ua.user_id FROM membership p JOIN user_actor ua ON ua.actor_id = p.actor_id
+                       WHERE p.coalition_id = ms.coalition_id AND p.role = 'PILOTE' AND p.status = 'ACTIVE')
+            ELSE ARRAY(SELECT ua.user_id FROM user_actor ua WHERE ua.actor_id = ms.actor_id) END AS recipients
         FROM membership ms JOIN coalition c ON c.id = ms.coalition_id JOIN actor a ON a.id = ms.actor_id
         WHERE ms.id = ${membershipId}`,
   );
@@ -47,7 +50,7 @@ export const Notices = {
     if (!f || (f.status !== 'REQUESTED' && f.status !== 'INVITED')) return;
     const request = f.status === 'REQUESTED';
     await notify(db, {
-      accountIds: request ? f.coordinators : f.representatives,
+      accountIds: f.recipients,
       kind: request ? NotificationKind.JOIN_REQUEST_RECEIVED : NotificationKind.INVITATION_RECEIVED,
       payload: membershipPayload(f),
       exceptAccountId: byUserId,
@@ -59,7 +62,7 @@ export const Notices = {
     const f = await membershipFacts(db, membershipId);
     if (!f) return;
     await notify(db, {
-      accountIds: f.representatives,
+      accountIds: f.recipients,
       kind: NotificationKind.JOIN_REQUEST_DECIDED,
       payload: membershipPayload(f),
       exceptAccountId: byUserId,
