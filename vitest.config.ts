@@ -50,7 +50,10 @@ export default defineConfig({
     fileParallelism: true,
     maxWorkers: 2,
     // Request logs would drown the test output; warnings and errors still show.
-    env: { LOG_LEVEL: 'warn' },
+    // Every GraphQL document compiled by graphql-jit at its first use (production waits for its
+    // tenth): each test then runs the compiled path; test/integration/graphql-jit.test.ts compares
+    // it with graphql-js's.
+    env: { LOG_LEVEL: 'warn', GRAPHQL_JIT_AFTER: '1' },
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       { extends: true, test: { name: 'db', include: ['test/integration/**/*.test.ts'], ...database } },

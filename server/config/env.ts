@@ -3,6 +3,7 @@ import path from 'node:path';
 import { loadSiteSettings } from './site.js';
 import type { SiteSettings } from './site-settings.js';
 import { DEFAULT_REPLICA_MAX_LAG_MS, parseReplicaUrls } from '../db/replica-urls.js';
+import type { JitOptions } from '../graphql/jit-executor.js';
 
 /** Runtime configuration, read once from the environment and validated. */
 export interface Env {
@@ -29,6 +30,8 @@ export interface Env {
   /** GraphQL requests per minute and per client IP address. */
   rateLimitPerMinute: number;
   limits: { maxDepth: number; maxCost: number; maxAliases: number; maxTokens: number };
+  /** When graphql-jit compiles a document (GRAPHQL_JIT_AFTER, GRAPHQL_JIT_CACHE): see server/graphql/jit-executor.ts. */
+  graphqlJit: JitOptions;
   /**
    * The analytics gate (coverage maps, theme matrix, comparisons, large gap pages, exports, tiles
    * over a large scope): `concurrency` analyses at once (ANALYTICS_CONCURRENCY, half the cores, at
@@ -126,6 +129,7 @@ export function loadEnv(): Env {
       maxAliases: intVar('GRAPHQL_MAX_ALIASES', 15, 1, 1000),
       maxTokens: intVar('GRAPHQL_MAX_TOKENS', 2_000, 100, 100_000),
     },
+    graphqlJit: { after: intVar('GRAPHQL_JIT_AFTER', 10, 0, 1_000_000), maxCompiled: intVar('GRAPHQL_JIT_CACHE', 500, 1, 100_000) },
     analytics: {
       // Half the cores: the analyses' answers are built on the one thread every request shares.
       concurrency: intVar('ANALYTICS_CONCURRENCY', Math.max(1, Math.floor(os.availableParallelism() / 2)), 1, 64),

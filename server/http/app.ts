@@ -12,6 +12,7 @@ import { analyticsServices, type Context, createLoaders, createServices } from '
 import { authContext } from '../auth/auth.context.js';
 import { createFormatError } from '../graphql/format-error.js';
 import { createSchema } from '../graphql/schema.js';
+import { jitGateway, type JitStats } from '../graphql/jit-executor.js';
 import { type Env, loadEnv } from '../config/env.js';
 import { armor, rateLimiter, refuseUnstorableText } from './hardening.js';
 import { type AnalyticsGate, gated, startAnalytics } from './gate.js';
@@ -48,6 +49,8 @@ export interface App {
   apollo: ApolloServer<Context>;
   /** The analytics gate (its stats, for tests and logs). */
   gate: AnalyticsGate;
+  /** What the GraphQL executor compiled and ran (for tests). */
+  jitStats: () => JitStats;
 }
 
 /** Test hooks of createApp, and the schema when its caller built it already. */
@@ -87,8 +90,10 @@ export async function createApp(ds: DataSource, httpServer?: Server, overrides: 
     gate: analytics.gate,
     admit: (context) => Object.assign(context, { services: heavy, ds: analytics.ds }),
   });
+  // The schema's operations, compiled by graphql-jit once a document comes back (server/graphql/jit-executor.ts).
+  const jit = jitGateway(schema, env.graphqlJit);
   const apollo = new ApolloServer<Context>({
-    schema,
+    gateway: jit.gateway,
     formatError: createFormatError(env),
     parseOptions: armored.parseOptions,
     includeStacktraceInErrorResponses: false,
@@ -212,5 +217,5 @@ export async function createApp(ds: DataSource, httpServer?: Server, overrides: 
         );
     });
   }
-  return { app, apollo, gate: analytics.gate };
+  return { app, apollo, gate: analytics.gate, jitStats: jit.stats };
 }

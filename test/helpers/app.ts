@@ -10,6 +10,7 @@ export interface StartedApp {
   url: string;
   ds: DataSource;
   gate: Awaited<ReturnType<typeof createApp>>['gate'];
+  jitStats: Awaited<ReturnType<typeof createApp>>['jitStats'];
   /** POSTs a GraphQL body to /graphql and returns the status, the parsed body and the headers. */
   post(body: unknown): Promise<{ status: number; body: any; headers: Headers }>;
   close(): Promise<void>;
@@ -34,7 +35,7 @@ export async function startApp(
   });
   await ds.initialize();
   const httpServer = http.createServer();
-  const { app, apollo, gate } = await createApp(ds, httpServer, overrides, hooks);
+  const { app, apollo, gate, jitStats } = await createApp(ds, httpServer, overrides, hooks);
   httpServer.on('request', app);
   await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`;
@@ -42,6 +43,7 @@ export async function startApp(
     url,
     ds,
     gate,
+    jitStats,
     async post(body) {
       const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       return { status: res.status, body: await res.json(), headers: res.headers };
