@@ -55,6 +55,16 @@ export default defineConfig(
     },
   },
   {
+    // Output types are declared with the app's ObjectType (server/graphql/object-type.ts: fields read as plain properties).
+    files: ['server/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'type-graphql', importNames: ['ObjectType'], message: 'Use ObjectType from server/graphql/object-type.ts.' }] },
+      ],
+    },
+  },
+  {
     // Tests read GraphQL answers as JSON (`data: any`) and check their shape with expect(): typing each
     // answer would restate the schema in every test, and expect() already fails on a wrong shape.
     files: ['test/**'],

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
-import { Field, ID, ObjectType } from 'type-graphql';
+import { Field, ID } from 'type-graphql';
+import { ObjectType } from '../graphql/object-type.js';
 import { requireUser } from '../auth/auth.service.js';
 import type { AuthUser } from '../auth/auth.types.js';
 import { type Queryable, run, type Sql, sql } from '../db/sql.js';

@@ -1,4 +1,5 @@
-import { Field, Float, ObjectType } from 'type-graphql';
+import { Field, Float } from 'type-graphql';
+import { ObjectType } from '../graphql/object-type.js';
 import type { DataSource } from 'typeorm';
 import { run, shared, type Sql, sql } from '../db/sql.js';
 import { defineEnum, type EnumValue } from '../graphql/enums.js';

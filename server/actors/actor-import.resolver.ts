@@ -1,4 +1,5 @@
-import { Arg, Ctx, Field, Int, Mutation, ObjectType, Query, Resolver } from 'type-graphql';
+import { Arg, Ctx, Field, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { ObjectType } from '../graphql/object-type.js';
 import type { Context } from '../graphql/context.js';
 import { badInput } from '../graphql/errors.js';
 import { IMPORT_CONTENT_LIMIT } from '../http/body-limits.js';

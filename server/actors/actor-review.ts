@@ -1,4 +1,5 @@
-import { Field, ObjectType } from 'type-graphql';
+import { Field } from 'type-graphql';
+import { ObjectType } from '../graphql/object-type.js';
 import { type AuthUser, UserRole } from '../auth/auth.types.js';
 import { StatusChange } from '../graphql/fields.js';
 import { ReviewStatus } from './actor-enums.js';

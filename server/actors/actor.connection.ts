@@ -1,4 +1,5 @@
-import { Field, Float, Int, ObjectType } from 'type-graphql';
+import { Field, Float, Int } from 'type-graphql';
+import { ObjectType } from '../graphql/object-type.js';
 import { ConnectionOf, EdgeOf } from '../graphql/pagination.js';
 import { Territory } from '../territories/territory.entity.js';
 import { Actor } from './actor.entity.js';

@@ -1,4 +1,5 @@
-import { Field, Float, ID, ObjectType } from 'type-graphql';
+import { Field, Float, ID } from 'type-graphql';
+import { ObjectType } from '../graphql/object-type.js';
 import { type Sql, sql, Table } from '../db/sql.js';
 import { VersionField } from '../graphql/fields.js';
 import { ActorKind, ActorStatus, ReviewStatus, Sector } from './actor-enums.js';

@@ -1,5 +1,6 @@
 import { ArrayMaxSize, IsEmail, IsOptional, IsUrl, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
-import { Field, Float, InputType, Int, ObjectType } from 'type-graphql';
+import { Field, Float, InputType, Int } from 'type-graphql';
+import { ObjectType } from '../graphql/object-type.js';
 import { Presence } from '../gaps/gap.inputs.js';
 import { decorators, DescriptionInput, NameInput, OptionalList } from '../graphql/fields.js';
 import { TerritoryRefInput } from '../territories/territory.inputs.js';

@@ -1,4 +1,5 @@
-import { Field, Int, ObjectType } from 'type-graphql';
+import { Field, Int } from 'type-graphql';
+import { ObjectType } from '../graphql/object-type.js';
 import { type Queryable, run, sql } from '../db/sql.js';
 import { ConnectionOf, decodeCursor, EdgeOf, encodeCursor, forwardPage } from '../graphql/pagination.js';
 import { Actor, actorColumns, toActor } from './actor.entity.js';

@@ -1,4 +1,5 @@
-import { Field, ID, ObjectType } from 'type-graphql';
+import { Field, ID } from 'type-graphql';
+import { ObjectType } from '../graphql/object-type.js';
 import { type Queryable, run, sql } from '../db/sql.js';
 import { DECIDED_REQUEST_STATES, defineEnum, type EnumValue } from '../graphql/enums.js';
 import { ConnectionOf, decodeCursor, EdgeOf, encodeCursor, forwardPage, isInstantKey } from '../graphql/pagination.js';

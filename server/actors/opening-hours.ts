@@ -1,5 +1,6 @@
 import OpeningHours from 'opening_hours';
-import { Field, ObjectType } from 'type-graphql';
+import { Field } from 'type-graphql';
+import { ObjectType } from '../graphql/object-type.js';
 
 /**
  * Opening hours as an OpenStreetMap `opening_hours` string (« Mo-Fr 09:00-12:00,14:00-17:00; PH off »),

@@ -1,4 +1,5 @@
-import { Field, ObjectType } from 'type-graphql';
+import { Field } from 'type-graphql';
+import { ObjectType } from '../graphql/object-type.js';
 import { type Queryable, run, sql } from '../db/sql.js';
 import { ConnectionOf, decodeCursor, EdgeOf, encodeCursor, forwardPage, isInstantKey } from '../graphql/pagination.js';
 import { ReviewStatus } from './actor-enums.js';

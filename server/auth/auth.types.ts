@@ -1,4 +1,5 @@
-import { ArgsType, Field, ID, InputType, ObjectType } from 'type-graphql';
+import { ArgsType, Field, ID, InputType } from 'type-graphql';
+import { ObjectType } from '../graphql/object-type.js';
 import { IsEmail, IsOptional, Length, Matches } from 'class-validator';
 import { defineEnum, type EnumValue } from '../graphql/enums.js';
 import { decorators } from '../graphql/fields.js';

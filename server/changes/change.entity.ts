@@ -1,4 +1,5 @@
-import { Field, ID, ObjectType } from 'type-graphql';
+import { Field, ID } from 'type-graphql';
+import { ObjectType } from '../graphql/object-type.js';
 import { defineEnum, type EnumValue } from '../graphql/enums.js';
 import { EdgeOf, PageOf } from '../graphql/pagination.js';
 

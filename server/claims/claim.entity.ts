@@ -1,4 +1,5 @@
-import { Field, ID, ObjectType } from 'type-graphql';
+import { Field, ID } from 'type-graphql';
+import { ObjectType } from '../graphql/object-type.js';
 import { sql } from '../db/sql.js';
 import { DECIDED_REQUEST_STATES, defineEnum, enumLabels, type EnumValue } from '../graphql/enums.js';
 import { ChangedByField } from '../graphql/fields.js';

@@ -1,4 +1,5 @@
-import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
+import { Field, Float, ID, Int } from 'type-graphql';
+import { ObjectType } from '../graphql/object-type.js';
 import { Sector } from '../actors/actor-enums.js';
 import { CoalitionKind, GraphEdgeKind, GraphNodeKind, MembershipRole, PartnershipKind, PartnershipStatus } from './coalition-enums.js';
 

@@ -1,4 +1,5 @@
-import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
+import { Field, Float, ID, Int } from 'type-graphql';
+import { ObjectType } from '../graphql/object-type.js';
 import { Actor } from '../actors/actor.entity.js';
 import { Sector } from '../actors/actor-enums.js';
 import { type Sql, sql, Table } from '../db/sql.js';

@@ -1,4 +1,5 @@
-import { Field, ID, ObjectType } from 'type-graphql';
+import { Field, ID } from 'type-graphql';
+import { ObjectType } from '../graphql/object-type.js';
 import { type Sql, sql, Table } from '../db/sql.js';
 import { StatusChange } from '../graphql/fields.js';
 import { PartnershipKind, PartnershipStatus } from './coalition-enums.js';

@@ -1,4 +1,5 @@
-import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
+import { Field, Float, ID, Int } from 'type-graphql';
+import { ObjectType } from '../graphql/object-type.js';
 import { Actor } from '../actors/actor.entity.js';
 import { Coalition } from '../coalitions/coalition.entity.js';
 import { defineEnum, type EnumValue } from '../graphql/enums.js';

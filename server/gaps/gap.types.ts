@@ -1,4 +1,5 @@
-import { Field, Float, Int, ObjectType } from 'type-graphql';
+import { Field, Float, Int } from 'type-graphql';
+import { ObjectType } from '../graphql/object-type.js';
 import { GeoJSONScalar } from '../graphql/geojson.scalar.js';
 import { Theme } from '../themes/theme.entity.js';
 import { Territory } from '../territories/territory.entity.js';

@@ -1,4 +1,5 @@
-import { Field, Int, ObjectType } from 'type-graphql';
+import { Field, Int } from 'type-graphql';
+import { ObjectType } from '../graphql/object-type.js';
 
 /** A class a type-graphql mixin may extend (type-graphql « Extending types », examples/mixin-classes). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the mixin constructor signature TypeScript requires

@@ -1,5 +1,6 @@
 import { ArrayMaxSize, IsOptional, Length, MaxLength } from 'class-validator';
-import { Arg, Field, Int, ObjectType } from 'type-graphql';
+import { Arg, Field, Int } from 'type-graphql';
+import { ObjectType } from './object-type.js';
 import type { EnumObject } from './enums.js';
 
 /**

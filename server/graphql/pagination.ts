@@ -1,4 +1,5 @@
-import { type ClassType, Field, Int, ObjectType } from 'type-graphql';
+import { type ClassType, Field, Int } from 'type-graphql';
+import { ObjectType } from './object-type.js';
 import { badInput } from './errors.js';
 import { isUuid } from './ids.js';
 

@@ -1,4 +1,5 @@
-import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { Field, ID, Int } from 'type-graphql';
+import { ObjectType } from '../graphql/object-type.js';
 import { EdgeOf, PageOf } from '../graphql/pagination.js';
 import { NotificationKind } from './notify.js';
 

@@ -1,4 +1,5 @@
-import { Field, Int, ObjectType } from 'type-graphql';
+import { Field, Int } from 'type-graphql';
+import { ObjectType } from '../graphql/object-type.js';
 
 /** A term of the taxonomy (theme or public): a stable code and its French label. */
 @ObjectType()

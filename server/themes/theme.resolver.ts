@@ -1,4 +1,5 @@
-import { Arg, Ctx, Field, ObjectType, Query, Resolver } from 'type-graphql';
+import { Arg, Ctx, Field, Query, Resolver } from 'type-graphql';
+import { ObjectType } from '../graphql/object-type.js';
 import type { Context } from '../graphql/context.js';
 import { ACTOR_KIND_LABELS, ActorKind, SECTOR_LABELS, Sector } from '../actors/actor-enums.js';
 import { Audience, Theme } from './theme.entity.js';

@@ -1,4 +1,5 @@
-import { Ctx, Field, Int, ObjectType, Query, Resolver } from 'type-graphql';
+import { Ctx, Field, Int, Query, Resolver } from 'type-graphql';
+import { ObjectType } from '../graphql/object-type.js';
 import { DuplicateReason } from '../actors/actor-duplicates.js';
 import { ActorKind, ReviewStatus, Sector } from '../actors/actor-enums.js';
 import { UserRole } from '../auth/auth.types.js';
