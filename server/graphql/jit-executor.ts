@@ -79,20 +79,21 @@ export function jitGateway(schema: GraphQLSchema, options: JitOptions): { gatewa
       compiled++;
       while (compiled > options.maxCompiled) dropOldest();
     }
-    const graphqlJs = () => {
-      counts.graphqlJsExecutions++;
-      return execute({ schema, document, contextValue: context, variableValues: variables, operationName });
-    };
     // Not compiled yet, or graphql-jit refused the document: graphql-js answers, with its own error.
     if (!entry?.query || !isCompiledQuery(entry.query)) return graphqlJs();
     counts.jitExecutions++;
     const result = await entry.query.query(undefined, context, variables);
     if (!result.errors) return result;
-    // Errors and no data: the variables were refused before anything ran. graphql-js refuses them
-    // too, before running anything, in the words clients already get (graphql-jit words a few
-    // differently).
-    if (result.data === undefined) return graphqlJs();
+    // No `data` key at all: graphql-jit refused the variables before running anything (once it
+    // runs, its answer always has one). graphql-js refuses them too, before running anything, in
+    // the words clients already get (graphql-jit words a few differently); a mutation never runs twice.
+    if (!('data' in result)) return graphqlJs();
     return { ...result, errors: result.errors.map(upstreamError) };
+
+    function graphqlJs() {
+      counts.graphqlJsExecutions++;
+      return execute({ schema, document, contextValue: context, variableValues: variables, operationName });
+    }
   };
 
   const gateway: GatewayInterface = {

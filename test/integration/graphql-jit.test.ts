@@ -124,7 +124,7 @@ describe('when the server compiles', () => {
       const before = app.jitStats();
       // Fifty different documents, once each (aliases make each text new): graphql-js answers them all.
       const flood = await Promise.all(Array.from({ length: 50 }, (_, i) => app.post({ query: `{ t${i}: themes { code } }` })));
-      expect(flood.every((r) => r.status === 200 && r.body.data[`t${flood.indexOf(r)}`].length > 0)).toBe(true);
+      expect(flood.every((r, i) => r.status === 200 && r.body.data[`t${i}`].length > 0)).toBe(true);
       expect(app.jitStats().compilations - before.compilations).toBe(0);
       // One document three times: graphql-js twice, then compiled once, even when many come at the same time.
       const query = '{ themes { code label } }';
