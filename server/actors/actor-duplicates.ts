@@ -9,12 +9,7 @@ import { Actor } from './actor.entity.js';
 import { ActorRepository } from './actor.repository.js';
 
 /** Why two active actors may be the same structure (migration 1764000000027 indexes each rule). */
-export const DuplicateReason = defineEnum('DuplicateReason', 'Pourquoi deux acteurs sont peut-être la même structure', {
-  SAME_SIREN: { label: 'Même SIREN', description: 'Même SIREN : la colonne siren, ou les 9 premiers chiffres du SIRET' },
-  SIMILAR_NAME: { label: 'Noms proches, même commune', description: 'Noms proches (similarité de trigrammes d’au moins 0,6) et même commune d’adresse' },
-  SAME_WEBSITE: { label: 'Même site web', description: 'Même site web, sans tenir compte du protocole, de « www. », de la casse ni de la barre finale' },
-  SAME_EMAIL: { label: 'Même courriel', description: 'Même courriel, sans tenir compte de la casse' },
-});
+export const DuplicateReason = defineEnum('DuplicateReason');
 export type DuplicateReason = EnumValue<typeof DuplicateReason>;
 
 /** Two names this close (pg_trgm `similarity` of the normalised names, 0 to 1) in the same commune make a pair. */

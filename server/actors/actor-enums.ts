@@ -1,34 +1,7 @@
 import { defineEnum, enumLabels, type EnumValue } from '../graphql/enums.js';
 
 /** What an actor is. Grouped into families for display and facets. */
-export const ActorKind = defineEnum('ActorKind', "Nature de l'acteur", {
-  ASSOCIATION: 'Association',
-  CPTS: 'Communauté professionnelle territoriale de santé (CPTS)',
-  COLLECTIVITE: 'Collectivité territoriale',
-  ARS: 'Agence régionale de santé (ARS)',
-  AGENCE_ETAT: "Agence de l'État",
-  DGS: 'Direction générale de la santé (DGS)',
-  PREFECTURE: 'Préfecture',
-  DRDFE: 'Délégation régionale aux droits des femmes et à l’égalité (DRDFE)',
-  PJJ: 'Protection judiciaire de la jeunesse (PJJ)',
-  EDUCATION_NATIONALE: 'Éducation nationale (rectorat, DSDEN)',
-  CPAM: "Caisse primaire d'assurance maladie (CPAM)",
-  DDT_DRIEATE: 'DDT, DREAL ou DRIEAT(E)',
-  DRIHL: "Direction régionale et interdépartementale de l'hébergement et du logement (DRIHL)",
-  DRIETS: "Direction régionale de l'économie, de l'emploi, du travail et des solidarités (DREETS, DRIETS)",
-  SERVICE_ETAT: "Autre service de l'État",
-  INSTANCE_DEMOCRATIE_SANTE: 'Instance de démocratie en santé (CRSA, CTS)',
-  ETABLISSEMENT_SANTE: 'Établissement de santé',
-  ETABLISSEMENT_MEDICO_SOCIAL: 'Établissement ou service médico-social',
-  SERVICE_SANTE_ETUDIANTE: 'Service de santé étudiante',
-  CLSM: 'Conseil local de santé mentale (CLSM)',
-  ASV: 'Atelier santé ville (ASV)',
-  PTSM: 'Projet territorial de santé mentale (PTSM)',
-  DAC: "Dispositif d'appui à la coordination (DAC)",
-  MAISON_DES_ADOLESCENTS: 'Maison des adolescents',
-  DISPOSITIF: 'Autre dispositif de coordination',
-  AUTRE: 'Autre',
-});
+export const ActorKind = defineEnum('ActorKind');
 export type ActorKind = EnumValue<typeof ActorKind>;
 
 export const ACTOR_KIND_LABELS = enumLabels(ActorKind);
@@ -60,18 +33,7 @@ export const STEERING_KINDS: readonly ActorKind[] = [
 export const FIELD_KEY_PREFIX = 'terrain:';
 
 /** Sector of activity, used for the intersectorality of coalitions. */
-export const Sector = defineEnum('Sector', "Secteur d'activité", {
-  SANTE: 'Santé',
-  SOCIAL: 'Social',
-  MEDICO_SOCIAL: 'Médico-social',
-  EDUCATION: 'Éducation',
-  LOGEMENT: 'Logement',
-  JUSTICE: 'Justice',
-  COLLECTIVITE: 'Collectivité',
-  ETAT: 'État',
-  RECHERCHE: 'Recherche',
-  USAGERS: 'Usagers et citoyens',
-});
+export const Sector = defineEnum('Sector');
 export type Sector = EnumValue<typeof Sector>;
 
 export const SECTOR_LABELS = enumLabels(Sector);
@@ -83,14 +45,7 @@ export type ActorStatus = EnumValue<typeof ActorStatus>;
  * Moderation of an actor (server/actors/actor-review.ts). Only validated actors count in the gap
  * figures; pending and rejected ones stay searchable.
  */
-export const ReviewStatus = defineEnum('ActorReviewStatus', 'Modération d’un acteur : seuls les acteurs validés comptent dans les lacunes et la couverture', {
-  VALIDATED: { label: 'Validé', description: 'Validé : compte dans les lacunes et la couverture' },
-  PENDING_REVIEW: {
-    label: 'En attente de validation',
-    description: 'En attente de validation par un analyste ARS ou un administrateur : cherchable, mais compté dans aucun chiffre',
-  },
-  REJECTED: { label: 'Refusé', description: 'Refusé : cherchable, mais compté dans aucun chiffre' },
-});
+export const ReviewStatus = defineEnum('ActorReviewStatus');
 export type ReviewStatus = EnumValue<typeof ReviewStatus>;
 
 export const REVIEW_STATUS_LABELS = enumLabels(ReviewStatus);
@@ -102,16 +57,5 @@ export const REVIEW_STATUS_LABELS = enumLabels(ReviewStatus);
 export const isEnumValue = <T extends Record<string, string>>(enumObject: T, value: unknown): value is T[keyof T] =>
   typeof value === 'string' && Object.values(enumObject).includes(value);
 
-export const ActorOrder = defineEnum('ActorOrder', 'Ordre des résultats', {
-  PROXIMITY: {
-    label: 'Acteurs de proximité d’abord',
-    description:
-      'Avec coversCommune (l’ordre par défaut alors) : le plus petit territoire d’intervention qui couvre la commune d’abord (commune, ' +
-      'arrondissement, adresse ou rayon d’au plus 50 km ; puis EPCI ou EPT ; département ; région ou rayon plus large ; France entière), ' +
-      'puis la distance au centre de la commune, puis le nom',
-  },
-  NAME: 'Par nom',
-  DISTANCE: 'Du plus proche au plus lointain (avec le filtre « near »)',
-  UPDATED_AT: 'Les plus récemment modifiés d’abord',
-});
+export const ActorOrder = defineEnum('ActorOrder');
 export type ActorOrder = EnumValue<typeof ActorOrder>;

@@ -9,10 +9,7 @@ import type { ActorFilter } from './actor.inputs.js';
 import type { ImportServices } from './actor-import.js';
 import { recordColumns, type StoredRecord, toStoredRecord } from './actor.repository.js';
 
-export const ExportFormat = defineEnum('ExportFormat', 'Format d’export des acteurs', {
-  CSV: 'CSV « ; » en UTF-8 avec BOM (s’ouvre dans Excel), mêmes colonnes que l’import',
-  GEOJSON: 'GeoJSON : FeatureCollection de points, mêmes propriétés que l’import',
-});
+export const ExportFormat = defineEnum('ExportFormat');
 export type ExportFormat = EnumValue<typeof ExportFormat>;
 
 /** Most actors one export gives. */

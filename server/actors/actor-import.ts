@@ -16,18 +16,10 @@ import type { ActorService } from './actor.service.js';
 
 export type { ImportProblem } from './actor-import-read.js';
 
-export const ImportFormat = defineEnum('ImportFormat', 'Format d’un fichier d’acteurs', {
-  CSV: 'CSV (séparateur « ; » ou « , », UTF-8)',
-  GEOJSON: 'GeoJSON : FeatureCollection de points',
-  DATA_INCLUSION: 'data·inclusion v1 : un objet JSON { "structures": [...], "services": [...] } (une ligne par structure)',
-  HSDS: 'HSDS 3.0 (Open Referral) : le tableau JSON d’organisations (organizations.json), ou le zip du paquet tabulaire (hsds.zip) en base64 (une ligne par organisation)',
-});
+export const ImportFormat = defineEnum('ImportFormat');
 export type ImportFormat = EnumValue<typeof ImportFormat>;
 
-export const ImportMode = defineEnum('ImportMode', 'Que faire des lignes valides quand d’autres sont rejetées', {
-  ALL_OR_NOTHING: 'Tout ou rien : une seule ligne rejetée et rien n’est enregistré',
-  VALID_ONLY: 'Enregistrer les lignes valides, écarter les autres',
-});
+export const ImportMode = defineEnum('ImportMode');
 export type ImportMode = EnumValue<typeof ImportMode>;
 
 export interface ImportReport {

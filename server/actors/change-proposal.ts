@@ -1,7 +1,7 @@
 import { Field, ID } from 'type-graphql';
 import { ObjectType } from '../graphql/object-type.js';
 import { type Queryable, run, sql } from '../db/sql.js';
-import { DECIDED_REQUEST_STATES, defineEnum, type EnumValue } from '../graphql/enums.js';
+import { defineEnum, type EnumValue } from '../graphql/enums.js';
 import { ConnectionOf, decodeCursor, EdgeOf, encodeCursor, forwardPage, isInstantKey } from '../graphql/pagination.js';
 import type { TerritoryLevel } from '../territories/territory-level.js';
 import { Actor, actorColumns, toActor } from './actor.entity.js';
@@ -14,7 +14,7 @@ import type { ActorChangeInput } from './actor.inputs.js';
  * updateActor) or rejects it. The rules are in change-proposal.service.ts.
  */
 
-export const ProposalStatus = defineEnum('ProposalStatus', 'État d’une proposition de modification', DECIDED_REQUEST_STATES);
+export const ProposalStatus = defineEnum('ProposalStatus');
 export type ProposalStatus = EnumValue<typeof ProposalStatus>;
 
 /**

@@ -5,12 +5,7 @@ import { defineEnum, type EnumValue } from '../graphql/enums.js';
 import { decorators } from '../graphql/fields.js';
 
 /** What a signed-in user may do. A visitor is simply someone without an account or session. */
-export const UserRole = defineEnum('UserRole', 'Rôle d’un compte (un visiteur n’a pas de compte : il ne voit que les données publiques)', {
-  MEMBER: { label: 'Membre', description: 'Membre : agit pour les acteurs qu’il représente' },
-  COORDINATOR: { label: 'Coordinateur', description: 'Coordinateur : crée des coalitions et gère celles qu’il pilote' },
-  ANALYST: { label: 'Analyste ARS', description: 'Analyste ARS : lit tout, gère les coalitions de sa région' },
-  ADMIN: { label: 'Administrateur', description: 'Administrateur' },
-});
+export const UserRole = defineEnum('UserRole');
 export type UserRole = EnumValue<typeof UserRole>;
 
 /** An open membership of one of the user's actors, loaded with the session for permission checks. */

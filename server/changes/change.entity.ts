@@ -3,19 +3,10 @@ import { ObjectType } from '../graphql/object-type.js';
 import { defineEnum, type EnumValue } from '../graphql/enums.js';
 import { EdgeOf, PageOf } from '../graphql/pagination.js';
 
-export const ChangeEntity = defineEnum('ChangeEntity', 'Ce qui a changé', {
-  ACTOR: 'Acteur',
-  COALITION: 'Coalition',
-});
+export const ChangeEntity = defineEnum('ChangeEntity');
 export type ChangeEntity = EnumValue<typeof ChangeEntity>;
 
-export const ChangeKind = defineEnum('ChangeKind', 'Nature du changement', {
-  CREATED: 'Créé',
-  UPDATED: 'Modifié',
-  ARCHIVED: { label: 'Archivé', description: 'Archivé (acteur) ou terminé (coalition dont la date de fin est passée)' },
-  MERGED: { label: 'Fusionné', description: 'Un doublon a été fusionné dans cet acteur (mergedId : la fiche absorbée)' },
-  DELETED: { label: 'Supprimé', description: 'Supprimé de la base (jamais par l’application ; par un exploitant)' },
-});
+export const ChangeKind = defineEnum('ChangeKind');
 export type ChangeKind = EnumValue<typeof ChangeKind>;
 
 /** One entry of the change feed (migration 1764000000028). */

@@ -1,14 +1,11 @@
 import { Field, ID } from 'type-graphql';
 import { ObjectType } from '../graphql/object-type.js';
 import { sql } from '../db/sql.js';
-import { DECIDED_REQUEST_STATES, defineEnum, enumLabels, type EnumValue } from '../graphql/enums.js';
+import { defineEnum, enumLabels, type EnumValue } from '../graphql/enums.js';
 import { ChangedByField } from '../graphql/fields.js';
 
 /** Where a claim to represent an actor stands. */
-export const ClaimStatus = defineEnum('ActorClaimStatus', 'État d’une demande de représentation d’un acteur', {
-  ...DECIDED_REQUEST_STATES,
-  WITHDRAWN: 'Retirée',
-});
+export const ClaimStatus = defineEnum('ActorClaimStatus');
 export type ClaimStatus = EnumValue<typeof ClaimStatus>;
 
 /**

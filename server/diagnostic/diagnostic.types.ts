@@ -8,10 +8,7 @@ import { Territory } from '../territories/territory.entity.js';
 import { PresenceCounts, WithWideOnlyCounts } from '../gaps/presence-counts.js';
 
 /** How the perimeter was given. */
-export const PerimeterKind = defineEnum('PerimeterKind', 'Nature du périmètre d’un diagnostic', {
-  TERRITORY: 'Un territoire du COG : commune, EPCI, EPT ou département',
-  COMMUNES: 'Une liste de communes (par exemple le périmètre d’un contrat local de santé)',
-});
+export const PerimeterKind = defineEnum('PerimeterKind');
 export type PerimeterKind = EnumValue<typeof PerimeterKind>;
 
 /** Where the figures of one table come from, and when they were read. */

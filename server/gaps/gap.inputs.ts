@@ -1,45 +1,24 @@
 import { IsOptional, Max, Min, ValidateNested } from 'class-validator';
 import { Field, Float, InputType, Int } from 'type-graphql';
 import { ActorKind } from '../actors/actor-enums.js';
-import { defineEnum, enumLabels, type EnumValue } from '../graphql/enums.js';
+import { defineEnum, type EnumValue } from '../graphql/enums.js';
 import { OptionalList } from '../graphql/fields.js';
 import { TerritoryRefInput } from '../territories/territory.inputs.js';
 
 /** Levels at which gaps and coverage are computed. */
-export const GapLevel = defineEnum('GapLevel', 'Niveau des territoires analysés', {
-  COMMUNE: 'Communes (Paris, Lyon et Marseille entières)',
-  EPCI: 'EPCI à fiscalité propre ayant au moins une commune dans le périmètre ; leurs chiffres portent sur toutes leurs communes membres',
-  DEPARTEMENT: 'Départements ayant au moins une commune dans le périmètre',
-});
+export const GapLevel = defineEnum('GapLevel');
 export type GapLevel = EnumValue<typeof GapLevel>;
 
 /** Orders of the gap list. */
-export const GapOrder = defineEnum('GapOrder', 'Ordre de la liste des lacunes (le rang suit cet ordre)', {
-  UNCOVERED_POPULATION: 'Population sans aucun acteur d’abord (puis population totale) : les plus grandes populations non couvertes en tête',
-  POPULATION: 'Population totale décroissante',
-  ACTORS_PER_10K: 'Acteurs pour 10 000 habitants croissants (puis population décroissante)',
-  NAME: 'Par nom',
-});
+export const GapOrder = defineEnum('GapOrder');
 export type GapOrder = EnumValue<typeof GapOrder>;
 
 /** Which coverage counts (migration 1764000000018). */
-export const Presence = defineEnum('Presence', 'Présence prise en compte', {
-  LOCAL: {
-    label: 'Présence locale',
-    description:
-      'Présence locale seulement : l’acteur intervient sur la commune, l’arrondissement, l’EPCI ou l’EPT, le département, ' +
-      'ou dans un rayon d’au plus 50 km, ou y a son adresse. Une région ou la France entière n’est qu’une couverture large',
-  },
-  ANY: { label: 'Toute couverture', description: 'Toute couverture, y compris celle des acteurs régionaux et nationaux' },
-});
+export const Presence = defineEnum('Presence');
 export type Presence = EnumValue<typeof Presence>;
 
 /** How a territory is covered, from the most to the least (the three classes of the map). */
-export const PresenceClass = defineEnum('PresenceClass', 'Classe de couverture d’un territoire', {
-  LOCAL: 'Présence locale',
-  WIDE_ONLY: 'Seulement des acteurs régionaux ou nationaux',
-  NONE: 'Aucun acteur',
-});
+export const PresenceClass = defineEnum('PresenceClass');
 export type PresenceClass = EnumValue<typeof PresenceClass>;
 
 /**
@@ -48,12 +27,7 @@ export type PresenceClass = EnumValue<typeof PresenceClass>;
  * (TerritoryCoverage.verifiedLocalActorCount > 0: at least one confirmed within
  * `vocabulary.freshnessMonths`). Its labels are the map legend's.
  */
-export const CoverageMapClass = defineEnum('CoverageMapClass', 'Classe de la carte de couverture', {
-  NONE: enumLabels(PresenceClass).NONE,
-  WIDE_ONLY: enumLabels(PresenceClass).WIDE_ONLY,
-  LOCAL_STALE: 'Présence locale, fiches à vérifier',
-  LOCAL_VERIFIED: 'Présence locale, fiche vérifiée récemment',
-});
+export const CoverageMapClass = defineEnum('CoverageMapClass');
 export type CoverageMapClass = EnumValue<typeof CoverageMapClass>;
 
 /** The map class of a territory's figures. */

@@ -2,15 +2,7 @@ import { defineEnum, type EnumValue } from '../graphql/enums.js';
 import { type Queryable, run, sql } from '../db/sql.js';
 
 /** What a notification tells; its French label is served by the `vocabulary` query. */
-export const NotificationKind = defineEnum('NotificationKind', 'Ce dont une notification informe', {
-  JOIN_REQUEST_RECEIVED: 'Demande d’adhésion reçue',
-  JOIN_REQUEST_DECIDED: 'Demande d’adhésion traitée',
-  INVITATION_RECEIVED: 'Invitation reçue',
-  MODERATION_DECIDED: 'Décision de modération',
-  PARTNERSHIP_TO_CONFIRM: 'Partenariat à confirmer',
-  CLAIM_RECEIVED: 'Demande de représentation reçue',
-  CLAIM_DECIDED: 'Demande de représentation traitée',
-});
+export const NotificationKind = defineEnum('NotificationKind');
 export type NotificationKind = EnumValue<typeof NotificationKind>;
 
 /** How a notification is delivered: in the page today; e-mail can be added as another channel. */

@@ -1,15 +1,7 @@
 import { defineEnum, enumLabels, type EnumValue } from '../graphql/enums.js';
 
 /** Levels of the official geography (COG); the labels are the lower-case words of messages and exports. */
-export const TerritoryLevel = defineEnum('TerritoryLevel', 'Niveau du découpage administratif (COG 2026)', {
-  PAYS: { label: 'pays', description: 'La France entière (code FR)' },
-  COMMUNE: { label: 'commune', description: 'Commune (Paris, Lyon et Marseille comprises, unions de leurs arrondissements)' },
-  ARRONDISSEMENT: { label: 'arrondissement municipal', description: 'Arrondissement municipal de Paris, Lyon ou Marseille' },
-  EPCI: { label: 'EPCI', description: 'Établissement public de coopération intercommunale à fiscalité propre (CC, CA, CU, métropole)' },
-  EPT: { label: 'EPT', description: 'Établissement public territorial de la Métropole du Grand Paris' },
-  DEPARTEMENT: { label: 'département', description: 'Département' },
-  REGION: { label: 'région', description: 'Région' },
-});
+export const TerritoryLevel = defineEnum('TerritoryLevel');
 export type TerritoryLevel = EnumValue<typeof TerritoryLevel>;
 
 /** French labels, for messages and exports. */
@@ -32,11 +24,7 @@ export function levelsForCode(code: string): TerritoryLevel[] {
 }
 
 /** How `searchTerritories` found a territory: the labels are what the suggestions show. */
-export const TerritoryMatch = defineEnum('TerritoryMatch', 'Ce qui a fait trouver un territoire par la recherche', {
-  CODE: { label: 'code officiel', description: 'Son code officiel (INSEE pour une commune ou un arrondissement, SIREN pour un EPCI ou un EPT)' },
-  POSTAL_CODE: { label: 'code postal', description: 'Un de ses codes postaux' },
-  NAME: { label: 'nom', description: 'Son nom' },
-});
+export const TerritoryMatch = defineEnum('TerritoryMatch');
 export type TerritoryMatch = EnumValue<typeof TerritoryMatch>;
 
 /** The words a suggestion shows for a match: « code INSEE » or « code SIREN » for a code, as the level names it. */
