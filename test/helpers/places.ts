@@ -9,3 +9,7 @@ export const REVIGNY_EPCI = '245501184';
 /** The CA du Grand Verdun. */
 export const GRAND_VERDUN = '200049187';
 export const MEUSE = { level: 'DEPARTEMENT', code: '55' };
+/** The Grand Est région, the Meuse's. */
+export const GRAND_EST = { level: 'REGION', code: '44' };
+/** The whole country, the territory of national actors. */
+export const FRANCE = { level: 'PAYS', code: 'FR' };

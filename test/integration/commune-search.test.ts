@@ -5,7 +5,7 @@ import { ACTORS, COMMUNE, SEARCH_TERRITORIES } from '../../client/src/lib/graphq
 import { epciOf } from '../helpers/factories.js';
 import { type GraphQLResponse, startTestServer, type TestServer } from '../helpers/server.js';
 import { allPages } from '../helpers/pages.js';
-import { VERDUN } from '../helpers/places.js';
+import { FRANCE, GRAND_EST, MEUSE, VERDUN } from '../helpers/places.js';
 
 /**
  * The commune search as a coordinator uses it (issue 16): the right commune from a five-digit
@@ -38,21 +38,14 @@ beforeAll(async () => {
     lon: 5.4,
     lat: 49.17,
   });
-  await create('dep', {
-    name: 'Maison départementale',
-    kind: 'COLLECTIVITE',
-    themes: ['parentalite'],
-    territories: [{ level: 'DEPARTEMENT', code: '55' }],
-    lon: 5.16,
-    lat: 48.77,
-  });
-  await create('depSansLieu', { name: 'Planning départemental', themes: ['sante-sexuelle-ist'], territories: [{ level: 'DEPARTEMENT', code: '55' }] });
+  await create('dep', { name: 'Maison départementale', kind: 'COLLECTIVITE', themes: ['parentalite'], territories: [MEUSE], lon: 5.16, lat: 48.77 });
+  await create('depSansLieu', { name: 'Planning départemental', themes: ['sante-sexuelle-ist'], territories: [MEUSE] });
   await create('ars', {
     name: 'Agence régionale',
     kind: 'ARS',
     sector: 'ETAT',
     themes: ['parentalite', 'sante-sexuelle'],
-    territories: [{ level: 'REGION', code: '44' }],
+    territories: [GRAND_EST],
     lon: 6.18,
     lat: 48.69,
   });
@@ -60,19 +53,13 @@ beforeAll(async () => {
   await create('regionVerdun', {
     name: 'Association régionale installée à Verdun',
     themes: ['sante-sexuelle-vih', 'parentalite'],
-    territories: [{ level: 'REGION', code: '44' }],
+    territories: [GRAND_EST],
     communeCode: VERDUN,
     lon: 5.41,
     lat: 49.17,
   });
-  await create('national', { name: 'Réseau national parents', themes: ['parentalite'], territories: [{ level: 'PAYS', code: 'FR' }] });
-  await create('nationalB', {
-    name: 'Association nationale',
-    kind: 'AGENCE_ETAT',
-    sector: 'ETAT',
-    themes: ['sante-sexuelle'],
-    territories: [{ level: 'PAYS', code: 'FR' }],
-  });
+  await create('national', { name: 'Réseau national parents', themes: ['parentalite'], territories: [FRANCE] });
+  await create('nationalB', { name: 'Association nationale', kind: 'AGENCE_ETAT', sector: 'ETAT', themes: ['sante-sexuelle'], territories: [FRANCE] });
   await create('paris18', {
     name: 'Solidarité Paris 18',
     themes: ['parentalite'],
@@ -311,7 +298,7 @@ describe('proximity order of a commune page', () => {
     const byName = names(await list({ coversCommune: VERDUN }, { orderBy: 'NAME' }));
     expect(byName[0]).toBe('Accueil parents Verdun');
     expect(byName[1]).toBe('Agence régionale');
-    const noCommune = names(await list({ territory: { level: 'DEPARTEMENT', code: '55' } }));
+    const noCommune = names(await list({ territory: MEUSE }));
     expect(noCommune[1]).toBe('Agence régionale');
   });
 });
@@ -342,7 +329,7 @@ describe('« Acteurs de proximité seulement » (presence: LOCAL)', () => {
 
   it('should read the presence in an arrondissement and in a territory too', async () => {
     expect(names(await list({ coversCommune: PARIS_18, presence: 'LOCAL' }))).toEqual(['Solidarité Paris 18', 'Ville de Paris, santé']);
-    const dep = await list({ territory: { level: 'DEPARTEMENT', code: '55' }, presence: 'LOCAL' });
+    const dep = await list({ territory: MEUSE, presence: 'LOCAL' });
     expect(names(dep)).not.toContain('Agence régionale');
     expect(names(dep)).toContain('Maison départementale');
   });

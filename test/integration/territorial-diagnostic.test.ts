@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { epciOf, fixtures, ok } from '../helpers/factories.js';
 import { errorCodes, startTestServer, type TestServer } from '../helpers/server.js';
-import { BAR_LE_DUC, VERDUN } from '../helpers/places.js';
+import { BAR_LE_DUC, GRAND_EST, MEUSE, VERDUN } from '../helpers/places.js';
 
 /**
  * The territorial diagnostic against what the fixtures make true: the test database has no actor
@@ -14,13 +14,17 @@ const SOURCE = 'test:territorial-diagnostic.test.ts';
 const SECRET = 'Diag Cellule confidentielle de Verdun';
 
 let server: TestServer;
-const { actor, coalition, createActor, createRegionalAnalysts, createUser, createCoalition, users } = fixtures(() => server, {
+const { actor, coalition, createActor, createActors, createRegionalAnalysts, createUser, createCoalition, users } = fixtures(() => server, {
   source: SOURCE,
   domain: '@test-diagnostic.local',
 });
 let epci: string;
 let epciCommunes: { code: string; population: number }[];
 const population: Record<string, number> = {};
+/** The associations of the fixtures: of the social sector. */
+const ASSO = { kind: 'ASSOCIATION', sector: 'SOCIAL' };
+/** The EPT Plaine Commune (Saint-Denis), in the Grand Paris. */
+const PLAINE_COMMUNE = { level: 'EPT', code: '200057867' };
 
 const FIGURES = `theme { code } localActorCount wideActorCount communeCount population localCommuneCount localPopulation
   gapCount gapPopulation wideOnlyCommuneCount wideOnlyPopulation`;
@@ -63,22 +67,11 @@ beforeAll(async () => {
     );
     population[code] = t.territory.population;
   }
-  const asso = { kind: 'ASSOCIATION', sector: 'SOCIAL' };
-  await createActor('verdun', {
-    ...asso,
-    name: 'Diag Asso de Verdun',
-    themes: ['sante-mentale'],
-    communeCode: VERDUN,
-    territories: [{ level: 'COMMUNE', code: VERDUN }],
-  });
-  await createActor('epci', { ...asso, name: 'Diag Vaccination du Grand Verdun', themes: ['vaccination'], territories: [{ level: 'EPCI', code: epci }] });
-  await createActor('region', { ...asso, name: 'Diag Réseau régional', themes: ['sante-mentale'], territories: [{ level: 'REGION', code: '44' }] });
-  await createActor('ars', {
-    name: 'Diag Délégation départementale',
-    kind: 'ARS',
-    sector: 'ETAT',
-    themes: ['sante-mentale'],
-    territories: [{ level: 'DEPARTEMENT', code: '55' }],
+  await createActors({
+    verdun: { ...ASSO, name: 'Diag Asso de Verdun', themes: ['sante-mentale'], communeCode: VERDUN, territories: [{ level: 'COMMUNE', code: VERDUN }] },
+    epci: { ...ASSO, name: 'Diag Vaccination du Grand Verdun', themes: ['vaccination'], territories: [{ level: 'EPCI', code: epci }] },
+    region: { ...ASSO, name: 'Diag Réseau régional', themes: ['sante-mentale'], territories: [GRAND_EST] },
+    ars: { name: 'Diag Délégation départementale', kind: 'ARS', sector: 'ETAT', themes: ['sante-mentale'], territories: [MEUSE] },
   });
 });
 
@@ -136,7 +129,7 @@ describe('territorialDiagnostic: actors and gaps', () => {
     expect(commune.perimeter).toMatchObject({ kind: 'TERRITORY', label: `Verdun (commune ${VERDUN})`, communeCount: 1 });
     expect(commune.coverage.byTheme).toEqual(list.coverage.byTheme);
     expect(commune.coverage.overall).toEqual(list.coverage.overall);
-    const meuse = await diagnose({ territory: { level: 'DEPARTEMENT', code: '55' } });
+    const meuse = await diagnose({ territory: MEUSE });
     expect(meuse.perimeter).toMatchObject({ communeCount: 499, label: 'Meuse (département 55)' });
     expect(theme(meuse, 'sante-mentale')).toMatchObject({ localActorCount: 1, wideActorCount: 1, gapCount: 498, wideOnlyCommuneCount: 498 });
     expect(theme(meuse, 'vaccination')).toMatchObject({ localActorCount: 1, gapCount: 499 - epciCommunes.length });
@@ -147,19 +140,13 @@ describe('territorialDiagnostic: actors and gaps', () => {
 
 describe('territorialDiagnostic: an EPT', () => {
   it('should give an EPT of the Grand Paris the figures of the list of its communes', async () => {
-    await createActor('plaine', {
-      name: 'Diag Asso de Saint-Denis',
-      kind: 'ASSOCIATION',
-      sector: 'SOCIAL',
-      themes: ['addictions'],
-      territories: [{ level: 'EPT', code: '200057867' }],
-    });
+    await createActor('plaine', { ...ASSO, name: 'Diag Asso de Saint-Denis', themes: ['addictions'], territories: [PLAINE_COMMUNE] });
     const res = await ok<{ territory: { children: { code: string }[] } }>(
       server.gql(`{ territory(code: "200057867", level: EPT) { children(level: COMMUNE, first: 100) { code } } }`),
     );
     const communes = res.territory.children.map((c) => c.code);
     expect(communes).toHaveLength(8);
-    const byTerritory = await diagnose({ territory: { level: 'EPT', code: '200057867' } });
+    const byTerritory = await diagnose({ territory: PLAINE_COMMUNE });
     const byList = await diagnose({ communes });
     expect(byTerritory.perimeter).toMatchObject({ kind: 'TERRITORY', label: 'Plaine Commune (EPT 200057867)', communeCount: 8 });
     expect(theme(byTerritory, 'addictions')).toMatchObject({ localActorCount: 1, wideActorCount: 0, gapCount: 0, localCommuneCount: 8 });
