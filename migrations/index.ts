@@ -29,6 +29,7 @@ import { QuietActorUpdates1764000000032 } from './1764000000032-quiet-actor-upda
 import { InlinedZone1764000000033 } from './1764000000033-inlined-zone.js';
 import { ThemeFirstCounts1764000000034 } from './1764000000034-theme-first-counts.js';
 import { OneCountIndex1764000000035 } from './1764000000035-one-count-index.js';
+import { CommuneScanIndex1764000000036 } from './1764000000036-commune-scan-index.js';
 
 /** Every migration, in order. Listed explicitly so the build, the CLI and the tests agree. */
 export const migrations = [
@@ -63,4 +64,5 @@ export const migrations = [
   InlinedZone1764000000033,
   ThemeFirstCounts1764000000034,
   OneCountIndex1764000000035,
+  CommuneScanIndex1764000000036,
 ];
