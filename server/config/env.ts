@@ -6,6 +6,9 @@ import { DEFAULT_REPLICA_MAX_LAG_MS, parseReplicaUrls } from '../db/replica-urls
 import type { JitOptions } from '../graphql/jit-executor.js';
 
 /** Runtime configuration, read once from the environment and validated. */
+/** DB_POOL_SIZE when unset: the load test measures the app with it (test/load/run.ts). */
+export const DEFAULT_POOL_SIZE = 10;
+
 export interface Env {
   /** PostgreSQL + PostGIS connection string; unset means the embedded PGlite database. */
   databaseUrl: string | undefined;
@@ -118,7 +121,7 @@ export function loadEnv(): Env {
     port: intVar('PORT', 4000, 0, 65535),
     logLevel: process.env.LOG_LEVEL ?? 'info',
     seed,
-    poolSize: intVar('DB_POOL_SIZE', 10, 1, 200),
+    poolSize: intVar('DB_POOL_SIZE', DEFAULT_POOL_SIZE, 1, 200),
     statementTimeoutMs: intVar('STATEMENT_TIMEOUT_MS', 15_000, 100, 600_000),
     production,
     introspection: process.env.INTROSPECTION ? process.env.INTROSPECTION === 'true' : !production,
