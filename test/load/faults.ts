@@ -312,7 +312,12 @@ export async function runFaults(f: FaultContext): Promise<FaultReport> {
     if (v === 'tot') {
       seen = await waitFor(
         'import bloqué sur coverage_area',
-        async () => (await appBackends(`wait_event_type = 'Lock' AND query LIKE '%coverage_area%'`)) > 0,
+        // By the lock it waits for, not by its text: the statement that writes coverage_area may
+        // not name it (a trigger of another table's insert writes it).
+        async () =>
+          (await appBackends(
+            `wait_event_type = 'Lock' AND EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = pg_stat_activity.pid AND NOT l.granted AND l.relation = 'coverage_area'::regclass)`,
+          )) > 0,
         120_000,
         over,
       );
