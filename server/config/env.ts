@@ -5,10 +5,10 @@ import type { SiteSettings } from './site-settings.js';
 import { DEFAULT_REPLICA_MAX_LAG_MS, parseReplicaUrls } from '../db/replica-urls.js';
 import type { JitOptions } from '../graphql/jit-executor.js';
 
-/** Runtime configuration, read once from the environment and validated. */
 /** DB_POOL_SIZE when unset: the load test measures the app with it (test/load/run.ts). */
 export const DEFAULT_POOL_SIZE = 10;
 
+/** Runtime configuration, read once from the environment and validated. */
 export interface Env {
   /** PostgreSQL + PostGIS connection string; unset means the embedded PGlite database. */
   databaseUrl: string | undefined;

@@ -92,9 +92,11 @@ class AggregateSource implements CountSource {
     // codes (their département, 2A/2B, or 97 overseas), a superset that the joins of kc narrow down.
     // Rows carry the commune's code and the key's position in allKeys (column ord; ord + n for its
     // local key, ord + 2n for its recent one). A column's three counts of a commune are gathered by
-    // one hashed aggregation (kp), then joined to the communes by their code: the bench base's
-    // gaps of all France for one theme took 600–770 ms when kc joined kr three times (three sorts
-    // of 95,000 rows and their merge joins), 350–410 ms this way (EXPLAIN ANALYZE, 6 December 2026).
+    // one hashed aggregation (kp), then joined to the communes by their code; kr is read inline,
+    // not materialised (writing and reading back its 95,000 rows cost as much as the aggregation).
+    // Bench base, gaps of all France for one theme: 600–770 ms when kc joined a materialised kr
+    // three times (three sorts of 95,000 rows and their merge joins), 137–146 ms (median over the
+    // themes) this way (6 December 2026).
     const n = this.ctx.groups.length;
     const keyRanges =
       spec.scope.level === TerritoryLevel.PAYS

@@ -312,8 +312,8 @@ export async function runFaults(f: FaultContext): Promise<FaultReport> {
     if (v === 'tot') {
       seen = await waitFor(
         'import bloqué sur coverage_area',
-        // By the lock it waits for, not by its text: the statement that writes coverage_area may
-        // not name it (a trigger of another table's insert writes it).
+        // By the lock it waits for, whatever statement waits: matched by its text (`LIKE
+        // '%coverage_area%'`), the wait was no longer seen and the phase ended on the client's timeout.
         async () =>
           (await appBackends(
             `wait_event_type = 'Lock' AND EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = pg_stat_activity.pid AND NOT l.granted AND l.relation = 'coverage_area'::regclass)`,
