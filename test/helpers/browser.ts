@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type LaunchOptions, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect } from 'vitest';
 import { type CookieClient, startTestServer, type TestServer } from './server.js';
 
 /** Debian's Chromium: the browser tests drive it, never a downloaded browser. */
@@ -132,6 +132,53 @@ export async function openBrowserSession(): Promise<BrowserSession> {
   return { server, browser, page: await browser.newPage() };
 }
 
+/**
+ * What the pages said while a test ran: console errors, failed requests and GraphQL errors, one
+ * line each, for a failed test to print. Watches every page `context` opens from now on.
+ */
+export function watchTrouble(context: BrowserContext): { lines: string[] } {
+  const trouble = { lines: [] as string[] };
+  const note = (line: string) => trouble.lines.push(`${new Date().toISOString().slice(11, 23)} ${line}`);
+  const watch = (page: Page) => {
+    page.on('console', (m) => {
+      if (m.type() === 'error') note(`console: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => note(`page error: ${e.message}`));
+    page.on('requestfailed', (r) => note(`request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText ?? ''}`));
+    page.on('response', (r) => {
+      if (!r.url().endsWith('/graphql')) return;
+      r.json().then(
+        (body: { errors?: { message: string; extensions?: { code?: string } }[] }) => {
+          for (const e of body.errors ?? []) note(`GraphQL ${r.status()}: ${e.extensions?.code ?? ''} ${e.message}`);
+        },
+        () => undefined,
+      );
+    });
+  };
+  context.pages().forEach(watch);
+  context.on('page', watch);
+  return trouble;
+}
+
+/**
+ * After a failed test: a screenshot of each page still open in the session's browser
+ * (`failed-<test>-<n>.png` in SHOTS) and what the pages said, printed, so that a failure seen once in
+ * CI can be read afterwards.
+ */
+async function reportFailure(s: BrowserSession, test: string, trouble: { lines: string[] }): Promise<void> {
+  const stem = `failed-${test.replace(/[^\p{L}\p{N}]+/gu, '-').slice(0, 60)}`;
+  const pages = s.browser.pages();
+  for (const [n, page] of pages.entries()) {
+    await page.screenshot({ path: path.join(SHOTS, `${stem}-${n}.png`), fullPage: true, timeout: 10_000 }).catch(() => undefined);
+    const alerts = await page
+      .locator('[role=alert], [role=status]')
+      .allTextContents()
+      .catch(() => []);
+    console.error(`[${test}] page ${n} at ${page.url()}; alerts: ${JSON.stringify(alerts.map((t) => t.trim()).filter(Boolean))}`);
+  }
+  console.error(`[${test}] ${trouble.lines.length} troubles seen:\n${trouble.lines.slice(-30).join('\n')}`);
+}
+
 /** Closes what openBrowserSession() opened (the file's database goes with the file). */
 export async function closeBrowserSession({ server, browser }: Partial<BrowserSession>): Promise<void> {
   await browser?.close();
@@ -146,8 +193,14 @@ export async function closeBrowserSession({ server, browser }: Partial<BrowserSe
 export function describeInBrowser(name: string, body: (session: BrowserSession) => void): void {
   describe.skipIf(!hasChromium)(name, () => {
     const session = {} as BrowserSession;
+    let trouble = { lines: [] as string[] };
     beforeAll(async () => {
       Object.assign(session, await openBrowserSession());
+      trouble = watchTrouble(session.browser);
+    });
+    afterEach(async (ctx) => {
+      if (ctx.task.result?.state === 'fail' && session.browser) await reportFailure(session, ctx.task.name, trouble);
+      trouble.lines = [];
     });
     afterAll(() => closeBrowserSession(session));
     body(session);

@@ -1,4 +1,4 @@
-import { Client, cacheExchange, fetchExchange } from '@urql/core';
+import { Client, cacheExchange, createRequest, fetchExchange, type AnyVariables, type DocumentInput, type OperationResult } from '@urql/core';
 
 /**
  * One urql client for the app. POST only: Apollo Server's CSRF guard refuses the GET requests
@@ -17,4 +17,41 @@ export function errorMessage(error: { graphQLErrors?: { message: string }[]; net
   if (error.graphQLErrors?.length) return error.graphQLErrors.map((e) => e.message).join(' ; ');
   if (error.networkError) return 'Le serveur ne répond pas. Vérifiez votre connexion puis réessayez.';
   return 'Une erreur est survenue.';
+}
+
+let asked = 0;
+
+/**
+ * Asks the server again, never the cache, and answers with the server's answer to this very
+ * request.
+ *
+ * urql keeps one stream of results per document and variables, and does not send a query while the
+ * same one is in flight: a second `client.query(…, { requestPolicy: 'network-only' }).toPromise()`
+ * resolves with the first's answer, read by the server before whatever happened in between. A
+ * coalition read again just after a join request came back without it (a browser test, once, in
+ * CI): the page had asked for the coalition a moment before, on the session's refresh.
+ *
+ * Each call marks its operation. An answer to another operation of the same key (not stale) means
+ * this one was not sent: it is sent again, and the call waits for the answer that carries its mark.
+ */
+export function queryFresh<Data, Variables extends AnyVariables>(
+  urql: Client,
+  query: DocumentInput<Data, Variables>,
+  variables: Variables,
+): Promise<OperationResult<Data, Variables>> {
+  const mark = ++asked;
+  const operation = urql.createRequestOperation<Data, Variables>('query', createRequest(query, variables), { requestPolicy: 'network-only', asked: mark });
+  return new Promise((resolve) => {
+    let answered = false;
+    const subscription = urql.executeRequestOperation(operation).subscribe((result) => {
+      if (answered || result.stale) return;
+      if (result.operation.context.asked !== mark) {
+        urql.reexecuteOperation(operation);
+        return;
+      }
+      answered = true;
+      resolve(result);
+      queueMicrotask(() => subscription.unsubscribe());
+    });
+  });
 }

@@ -1,3 +1,4 @@
+import { queryFresh } from '../graphql/client';
 import type { Client } from '@urql/core';
 import { HEADER_COUNTS } from '../graphql/espace';
 import { session } from './session.svelte';
@@ -55,7 +56,7 @@ export class HeaderCounts {
   async refresh(): Promise<void> {
     if (!this.client) return;
     const generation = this.generation;
-    const r = await this.client.query(HEADER_COUNTS, {}, { requestPolicy: 'network-only' }).toPromise();
+    const r = await queryFresh(this.client, HEADER_COUNTS, {});
     if (!r.data || generation !== this.generation) return;
     // The session was ended elsewhere (another browser, a new password): this page is signed out now.
     if (!r.data.me) {

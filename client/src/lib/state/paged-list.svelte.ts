@@ -1,5 +1,5 @@
 import type { Client, CombinedError, TypedDocumentNode } from '@urql/core';
-import { errorMessage } from '../graphql/client';
+import { errorMessage, queryFresh } from '../graphql/client';
 
 /** A page of a Relay connection, as the API returns it. */
 export interface Page<E> {
@@ -88,8 +88,8 @@ export function regionPages<D, E>(
   connection: (data: D) => Page<E> | null | undefined,
 ): (after: string | null) => Promise<{ page?: Page<E> | null; error?: CombinedError }> {
   return (after) =>
-    client
-      .query(query, { region: region || null, first: REGION_PAGE_SIZE, after }, { requestPolicy: 'network-only' })
-      .toPromise()
-      .then((r) => ({ page: r.data ? connection(r.data) : null, error: r.error }));
+    queryFresh(client, query, { region: region || null, first: REGION_PAGE_SIZE, after }).then((r) => ({
+      page: r.data ? connection(r.data) : null,
+      error: r.error,
+    }));
 }

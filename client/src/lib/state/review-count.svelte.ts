@@ -1,3 +1,4 @@
+import { queryFresh } from '../graphql/client';
 import type { Client } from '@urql/core';
 import { REVIEW_COUNT } from '../graphql/moderation';
 
@@ -17,7 +18,7 @@ export class ReviewCount {
       this.count = null;
       return;
     }
-    const r = await client.query(REVIEW_COUNT, {}, { requestPolicy: 'network-only' }).toPromise();
+    const r = await queryFresh(client, REVIEW_COUNT, {});
     const actors = r.data?.reviewQueue.totalCount;
     const proposals = r.data?.actorChangeProposals.totalCount;
     this.count = actors === undefined || proposals === undefined ? null : actors + proposals;

@@ -1,6 +1,6 @@
 import type { Client, CombinedError } from '@urql/core';
 import { CHANGE_PASSWORD, END_SESSION, LOG_OUT_EVERYWHERE, MY_SESSIONS } from '../graphql/account';
-import { errorMessage } from '../graphql/client';
+import { errorMessage, queryFresh } from '../graphql/client';
 import type { ResultOf } from '../graphql/graphql';
 import { LOG_IN, LOG_OUT, ME, SIGN_UP } from '../graphql/coalitions';
 
@@ -38,7 +38,7 @@ export class Session {
 
   async refresh(): Promise<void> {
     const asked = ++this.version;
-    const answer = this.client!.query(ME, {}, { requestPolicy: 'network-only' }).toPromise();
+    const answer = queryFresh(this.client!, ME, {});
     this.asking = answer;
     const r = await answer;
     if (asked !== this.version) return; // a later log-in, log-out or refresh has the last word
@@ -81,7 +81,7 @@ export class Session {
 
   /** The open sessions of the account, or the error to show. */
   async sessions(): Promise<{ sessions: OpenSession[]; error: string | null }> {
-    const r = await this.client!.query(MY_SESSIONS, {}, { requestPolicy: 'network-only' }).toPromise();
+    const r = await queryFresh(this.client!, MY_SESSIONS, {});
     this.endedElsewhere(r.error);
     return { sessions: r.data?.mySessions ?? [], error: errorMessage(r.error) };
   }
