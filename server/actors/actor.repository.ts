@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { empty, type Queryable, run, shared, Sql, sql, together } from '../db/sql.js';
+import { empty, isOneOf, type Queryable, run, runPrepared, shared, Sql, sql, together } from '../db/sql.js';
 import type { TerritoryLevel } from '../territories/territory-level.js';
 import { TERRITORY_COLUMNS } from '../territories/territory.entity.js';
 import type { ActorStatus, ReviewStatus } from './actor-enums.js';
@@ -50,7 +50,7 @@ const recordset = (records: readonly (ActorRecord & { id: string })[]) =>
  */
 export const ActorRepository = {
   async findMany(db: Queryable, ids: readonly string[]): Promise<Actor[]> {
-    const rows = await run(db, sql`SELECT ${actorColumns()} FROM actor a WHERE a.id = ANY(${ids}::uuid[])`);
+    const rows = await runPrepared(db, sql`SELECT ${actorColumns()} FROM actor a WHERE ${isOneOf(sql`a.id`, ids)}`);
     return rows.map(toActor);
   },
 
@@ -58,7 +58,7 @@ export const ActorRepository = {
   async records(db: Queryable, ids: readonly string[]): Promise<Map<string, StoredRecord>> {
     const out = new Map<string, StoredRecord>();
     if (ids.length === 0) return out;
-    const rows = await run(db, sql`SELECT ${recordColumns} FROM actor a WHERE a.id = ANY(${ids}::uuid[])`);
+    const rows = await runPrepared(db, sql`SELECT ${recordColumns} FROM actor a WHERE ${isOneOf(sql`a.id`, ids)}`);
     for (const row of rows.map(toStoredRecord)) out.set(row.id, row);
     return out;
   },

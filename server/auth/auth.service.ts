@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
 import type { DataSource } from 'typeorm';
-import { one, run, sql } from '../db/sql.js';
+import { one, onePrepared, run, sql } from '../db/sql.js';
 import { AppError, badInput } from '../graphql/errors.js';
 import { type AuthUser, type ClientInfo, type OpenMembership, User, UserRole, UserSession } from './auth.types.js';
 import { accountKey, LoginThrottle } from './login-throttle.js';
@@ -209,7 +209,7 @@ export class AuthService {
    */
   async userFromToken(token: string | null): Promise<AuthUser | null> {
     if (!token || token.length > 200) return null;
-    const row = await one<AccountRow & { session_id: string; stale: boolean; actor_ids: string[]; memberships: OpenMembership[] | string }>(
+    const row = await onePrepared<AccountRow & { session_id: string; stale: boolean; actor_ids: string[]; memberships: OpenMembership[] | string }>(
       this.ds,
       sql`SELECT u.id, u.email, u.display_name, u.role, u.region_code, s.id AS session_id,
          s.last_seen_at < now() - make_interval(mins => ${LAST_SEEN_EVERY_MINUTES}) AS stale,

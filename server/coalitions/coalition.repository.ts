@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { OpenMembership } from '../auth/auth.types.js';
-import { one, type Queryable, run, type Sql, sql, where } from '../db/sql.js';
+import { isOneOf, one, onePrepared, type Queryable, run, runPrepared, type Sql, sql, where } from '../db/sql.js';
 import { isUuid } from '../graphql/ids.js';
 import { COALITION_COLUMNS, COALITION_TABLE, COALITION_WRITTEN, type Coalition, type CoalitionField, toCoalition } from './coalition.entity.js';
 import type { MembershipRole, MembershipStatus } from './coalition-enums.js';
@@ -46,7 +46,7 @@ export class CoalitionRepository {
 
   async findMany(ids: readonly string[]): Promise<(Coalition | null)[]> {
     const valid = ids.filter(isUuid);
-    const rows = valid.length ? await run(this.ds, sql`SELECT ${COALITION_COLUMNS} FROM coalition c WHERE c.id = ANY(${valid}::uuid[])`) : [];
+    const rows = valid.length ? await runPrepared(this.ds, sql`SELECT ${COALITION_COLUMNS} FROM coalition c WHERE ${isOneOf(sql`c.id`, valid)}`) : [];
     const by = new Map(rows.map((r) => [r.id as string, toCoalition(r)]));
     return ids.map((id) => by.get(id) ?? null);
   }
@@ -57,7 +57,7 @@ export class CoalitionRepository {
 
   /** The coalition of a membership, found by the membership's id (read beside the membership itself). */
   async coalitionOfMembership(membershipId: string): Promise<Coalition | null> {
-    const row = await one(
+    const row = await onePrepared(
       this.ds,
       sql`SELECT ${COALITION_COLUMNS} FROM coalition c WHERE c.id = (SELECT coalition_id FROM membership WHERE id = ${membershipId})`,
     );
@@ -101,25 +101,25 @@ export class CoalitionRepository {
 
   /** The id, name and status of an actor, to check it exists and is active. */
   async actorState(actorId: string): Promise<{ id: string; name: string; status: string } | undefined> {
-    return one(this.ds, sql`SELECT id, name, status FROM actor WHERE id = ${actorId}`);
+    return onePrepared(this.ds, sql`SELECT id, name, status FROM actor WHERE id = ${actorId}`);
   }
 
   // ---------------------------------------------------------------- memberships
 
   private async memberships(condition: Sql, order: Sql = sql`m.requested_at, m.id`): Promise<Membership[]> {
-    return (await run(this.ds, sql`SELECT ${MEMBERSHIP_COLUMNS} FROM membership m WHERE ${condition} ORDER BY ${order}`)).map(toMembership);
+    return (await runPrepared(this.ds, sql`SELECT ${MEMBERSHIP_COLUMNS} FROM membership m WHERE ${condition} ORDER BY ${order}`)).map(toMembership);
   }
 
   /** Every membership of the given coalitions, all statuses (callers filter by permission). */
   async membershipsOf(coalitionIds: readonly string[]): Promise<Membership[][]> {
-    const list = await this.memberships(sql`m.coalition_id = ANY(${coalitionIds}::uuid[])`);
+    const list = await this.memberships(isOneOf(sql`m.coalition_id`, coalitionIds));
     return groupBy(coalitionIds, list, (m) => m.coalitionId);
   }
 
   /** Every membership of the given actors, all statuses, grouped by actor (callers filter by permission). */
   async membershipsByActors(actorIds: readonly string[]): Promise<Membership[][]> {
     const valid = actorIds.filter(isUuid);
-    const list = valid.length ? await this.memberships(sql`m.actor_id = ANY(${valid}::uuid[])`) : [];
+    const list = valid.length ? await this.memberships(isOneOf(sql`m.actor_id`, valid)) : [];
     return groupBy(actorIds, list, (m) => m.actorId);
   }
 

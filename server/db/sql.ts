@@ -174,6 +174,19 @@ export async function runPrepared<T = Record<string, unknown>>(db: Queryable, st
   return returnedRows<T>(await db.query(query as string, values));
 }
 
+/**
+ * `column` equals one of the uuids `ids`: `= $n` for a single one, else `= ANY($n::uuid[])`. A
+ * prepared statement (runPrepared) of the single form gets a generic plan that serves every id; the
+ * array form kept being planned again for its values (custom plans, on each call).
+ */
+export const isOneOf = (column: Sql, ids: readonly string[]): Sql =>
+  ids.length === 1 ? sql`${column} = ${ids[0]}::uuid` : sql`${column} = ANY(${ids}::uuid[])`;
+
+/** runPrepared for a statement expected to return at most one row. */
+export async function onePrepared<T = Record<string, unknown>>(db: Queryable, statement: Sql): Promise<T | undefined> {
+  return (await runPrepared<T>(db, statement))[0];
+}
+
 /** A column: its SQL name and, for rows passed as JSON (`json_to_recordset`), its SQL type. */
 export interface Column {
   name: string;

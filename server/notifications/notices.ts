@@ -1,4 +1,4 @@
-import { type Queryable, one, run, sql } from '../db/sql.js';
+import { type Queryable, one, onePrepared, run, sql } from '../db/sql.js';
 import { notify, NotificationKind, representativesOf } from './notify.js';
 
 interface MembershipFacts {
@@ -18,7 +18,7 @@ interface MembershipFacts {
 
 /** A membership with the names its notices show and the accounts they go to, in one round trip. */
 const membershipFacts = (db: Queryable, membershipId: string) =>
-  one<MembershipFacts>(
+  onePrepared<MembershipFacts>(
     db,
     sql`SELECT ms.id, ms.coalition_id, c.name AS coalition_name, ms.actor_id, a.name AS actor_name, ms.status,
           CASE WHEN ms.status = 'REQUESTED'

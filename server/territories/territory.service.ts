@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { ident, run, shared, sql } from '../db/sql.js';
+import { ident, run, runPrepared, shared, sql } from '../db/sql.js';
 import { badInput, notFound } from '../graphql/errors.js';
 import { LEVEL_RANK, PARENT_COLUMN, PARENT_COLUMNS } from './territory-hierarchy.js';
 import { CODE_PATTERNS, LEVEL_LABELS, TerritoryLevel, type TerritoryMatch, levelsForCode } from './territory-level.js';
@@ -59,9 +59,13 @@ export class TerritoryService {
   /** Loads territories by (level, code), in the order asked; missing ones are null. */
   async findMany(refs: readonly TerritoryRef[]): Promise<(Territory | null)[]> {
     if (refs.length === 0) return [];
-    const rows = await run<TerritoryRow>(
+    // One territory (most requests) by its key: a prepared statement on one generic plan. The
+    // join on arrays of keys was planned again for its values on each call.
+    const rows = await runPrepared<TerritoryRow>(
       this.ds,
-      sql`SELECT ${TERRITORY_SELECT} FROM territory t
+      refs.length === 1
+        ? sql`SELECT ${TERRITORY_SELECT} FROM territory t WHERE t.level = ${refs[0].level} AND t.code = ${refs[0].code}`
+        : sql`SELECT ${TERRITORY_SELECT} FROM territory t
        JOIN unnest(${refs.map((r) => r.level)}::text[], ${refs.map((r) => r.code)}::text[]) AS k(level, code) ON t.level = k.level AND t.code = k.code`,
     );
     const byKey = new Map(rows.map((r) => [territoryKey(r.level, r.code), toTerritory(r)]));
