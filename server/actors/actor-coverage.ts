@@ -1,4 +1,4 @@
-import { type Queryable, run, runPrepared, shared, type Sql, sql, together } from '../db/sql.js';
+import { isOneOf, type Queryable, run, runPrepared, shared, type Sql, sql, together } from '../db/sql.js';
 
 /** The widest radius that is still local presence (a larger one is wide-scope coverage, like a région). */
 export const LOCAL_RADIUS_KM = 50;
@@ -28,24 +28,25 @@ export async function resolveCoverage(
 ): Promise<void> {
   // The old coverage is removed in one statement (actors just inserted, `fresh`, have none), with
   // what the caller writes alongside: the declared territories the new coverage is read from.
+  const one = ids.length === 1;
+  const write = one ? runPrepared : run;
   const before = fresh
     ? alongside
     : [
         ...alongside,
-        sql`DELETE FROM coverage_commune WHERE actor_id = ANY(${ids}::uuid[])`,
-        sql`DELETE FROM coverage_area WHERE actor_id = ANY(${ids}::uuid[])`,
+        sql`DELETE FROM coverage_commune WHERE ${isOneOf(sql`actor_id`, ids)}`,
+        sql`DELETE FROM coverage_area WHERE ${isOneOf(sql`actor_id`, ids)}`,
       ];
-  if (before.length) await run(db, together(before));
+  if (before.length) await write(db, together(before));
   // The communes, then the areas they lie in, in one statement: the areas are read from the commune
   // rows the statement returns, which are all of these actors' (their old ones are gone).
   //
   // One actor's (a save, a creation) is a named prepared statement, on a plan made for one actor:
   // planning it took 4.8 ms a call under the mixed load test (pg_stat_statements, 6 December 2026),
   // more than running it. Several actors' (imports, seeding) stay planned for their number.
-  const one = ids.length === 1;
   const actors = shared(one ? ids[0] : ids);
   const actorIs = (col: Sql) => (one ? sql`${col} = ${actors}::uuid` : sql`${col} = ANY(${actors}::uuid[])`);
-  await (one ? runPrepared : run)(
+  await write(
     db,
     sql`WITH cc AS (
           INSERT INTO coverage_commune (commune_code, actor_id, local)

@@ -73,7 +73,7 @@ export const ActorRepository = {
     const rows = records.map((r) => ({ ...r, id: randomUUID() }));
     // The actors and their declared territories in one statement (their ids are new: nothing to
     // replace), then their coverage.
-    await run(
+    await runPrepared(
       db,
       together([
         sql`INSERT INTO actor (id, ${ACTOR_TABLE.list(COPIED_FIELDS)}, location, review_status)
@@ -99,7 +99,7 @@ export const ActorRepository = {
   ): Promise<Actor[]> {
     if (records.length === 0) return [];
     // `returning`: the actors as updated, from the same statement (what a change answers with).
-    const rows = await run(
+    const rows = await runPrepared(
       db,
       sql`UPDATE actor SET ${ACTOR_TABLE.assign(COPIED_FIELDS)}, location = ${PLACE_OF_R},
             updated_at = now(), version = actor.version + 1
@@ -114,7 +114,7 @@ export const ActorRepository = {
       const pairs = territoryPairs(changed);
       await resolveCoverage(db, ids, {
         alongside: [
-          sql`DELETE FROM actor_territory t WHERE t.actor_id = ANY(${ids}::uuid[])
+          sql`DELETE FROM actor_territory t WHERE ${isOneOf(sql`t.actor_id`, ids)}
                 AND NOT EXISTS (SELECT 1 FROM ${pairs} WHERE p.actor_id = t.actor_id AND p.level = t.level AND p.code = t.code)`,
           sql`INSERT INTO actor_territory (actor_id, level, code) SELECT p.actor_id, p.level, p.code FROM ${pairs} ON CONFLICT DO NOTHING`,
         ],
@@ -125,7 +125,10 @@ export const ActorRepository = {
 
   /** Locks an actor's row until the end of the transaction: its version and review status, or undefined. */
   async lock(db: Queryable, id: string): Promise<{ version: number; reviewStatus: ReviewStatus } | undefined> {
-    const [row] = await run<{ version: number; review_status: ReviewStatus }>(db, sql`SELECT version, review_status FROM actor WHERE id = ${id} FOR UPDATE`);
+    const [row] = await runPrepared<{ version: number; review_status: ReviewStatus }>(
+      db,
+      sql`SELECT version, review_status FROM actor WHERE id = ${id} FOR UPDATE`,
+    );
     return row && { version: row.version, reviewStatus: row.review_status };
   },
 
@@ -178,7 +181,7 @@ export const ActorRepository = {
    * one statement: what a change to it starts from. Undefined if there is no such actor.
    */
   async lockRecord(db: Queryable, id: string): Promise<{ record: StoredRecord; reach: ActorReach } | undefined> {
-    const [row] = await run(db, sql`SELECT ${recordColumns}, ${reachColumns(Sql.trusted('a.id'))} FROM actor a WHERE a.id = ${id} FOR UPDATE OF a`);
+    const [row] = await runPrepared(db, sql`SELECT ${recordColumns}, ${reachColumns(Sql.trusted('a.id'))} FROM actor a WHERE a.id = ${id} FOR UPDATE OF a`);
     return row && { record: toStoredRecord(row), reach: reachOf(row as unknown as ActorReach) };
   },
 
@@ -196,7 +199,7 @@ export const ActorRepository = {
    * (what a creation answers with): one round trip fewer than a read after the commit.
    */
   async settleReviewAndRead(db: Queryable, userId: string | null, changes: readonly ReviewChange[], alongside: readonly Sql[], id: string): Promise<Actor> {
-    const [row] = await run(db, settleStatement(changes, userId, alongside, sql`SELECT ${actorColumns()} FROM actor a WHERE a.id = ${id}`));
+    const [row] = await runPrepared(db, settleStatement(changes, userId, alongside, sql`SELECT ${actorColumns()} FROM actor a WHERE a.id = ${id}`));
     const actor = toActor(row);
     // The statement reads the row as it stood before its own UPDATE: a status it moved is the decided one.
     const change = changes.find((c) => c.id === id);
