@@ -216,4 +216,39 @@ describeInBrowser('claiming or declaring one’s structure, then joining a coali
       await context.close();
     }
   });
+
+  it('tells an account that comes to represent a structure already in the coalition that there is nothing to ask, with no empty form', async () => {
+    const PILOT = 'E2E Claims CPTS pilote';
+    await s.page.context().clearCookies();
+    const a = s.page;
+    await signUp(a, 'Nouvelle Coordinatrice', email('nouvelle-coordinatrice'));
+    await a.getByRole('button', { name: 'Rejoindre' }).click();
+    await a.getByRole('button', { name: 'Trouver ma structure' }).click();
+    await a.getByLabel('Nom, SIRET, numéro RNA ou commune').fill(PILOT.toLowerCase());
+    await a.getByRole('button', { name: 'Rechercher' }).click();
+    await a.getByRole('button', { name: `Demander à représenter ${PILOT}` }).click();
+    await a.getByRole('button', { name: 'Envoyer la demande' }).click();
+    await a.getByText(`Demande envoyée pour ${PILOT}`).waitFor();
+
+    // The coalition's pilot accepts, through its representative (the coordinator), in the other browser.
+    await b.context().clearCookies();
+    await logInThroughForm(b, { url: s.server.url, email: email('coordination'), password: PASSWORD, name: 'Personne coordination', back: '/compte' });
+    await b.getByRole('button', { name: `Accepter la demande de Nouvelle Coordinatrice pour ${PILOT}` }).click();
+    await b.getByText(`Nouvelle Coordinatrice représente maintenant ${PILOT}.`).waitFor();
+
+    // The structure is the coalition's pilot: no request to send, and no form with nothing to choose.
+    await a.getByRole('button', { name: 'Vérifier si ma demande a été acceptée' }).click();
+    await a
+      .getByTestId('now-represents')
+      .filter({ hasText: `Votre compte représente maintenant ${PILOT}, déjà dans cette coalition : il n’y a pas de demande à envoyer.` })
+      .waitFor();
+    await a.getByText(`${PILOT} est membre de cette coalition (pilote).`).waitFor();
+    expect(await a.getByLabel('Acteur que vous représentez').count()).toBe(0);
+    expect(await a.getByRole('button', { name: 'Envoyer la demande' }).count()).toBe(0);
+    expect(await axeViolations(a)).toEqual([]);
+    await a.screenshot({ path: path.join(SHOTS, 'claim-already-in.png'), fullPage: true });
+    await a.getByRole('button', { name: 'Fermer' }).click();
+    await a.getByTestId('now-represents').waitFor({ state: 'detached' });
+    expect(await a.getByRole('button', { name: 'Rejoindre', exact: true }).count()).toBe(0);
+  });
 });
