@@ -217,32 +217,51 @@ describeInBrowser('claiming or declaring one’s structure, then joining a coali
     }
   });
 
-  it('tells an account that comes to represent a structure already in the coalition that there is nothing to ask, with no empty form', async () => {
-    const PILOT = 'E2E Claims CPTS pilote';
+  it('tells an account that comes to represent a structure already asking to join that there is nothing to ask, and never offers it', async () => {
+    // A structure of its own whose representative has asked to join: the request is pending, which
+    // only its representatives and the coordinators see.
+    const WAITING = 'E2E Claims Maison de santé en attente';
+    await createActor('waiting', { ...VERDUN_CPTS, name: WAITING });
+    const waitingRep = await createUser('waiting-rep', 'MEMBER', ['waiting']);
+    await ok(waitingRep.gql(`mutation ($c: ID!, $a: ID!) { requestMembership(coalitionId: $c, actorId: $a) { id } }`, { c: coalition.clsm, a: actor.waiting }));
+
     await s.page.context().clearCookies();
     const a = s.page;
     await signUp(a, 'Nouvelle Coordinatrice', email('nouvelle-coordinatrice'));
     await a.getByRole('button', { name: 'Rejoindre' }).click();
     await a.getByRole('button', { name: 'Trouver ma structure' }).click();
-    await a.getByLabel('Nom, SIRET, numéro RNA ou commune').fill(PILOT.toLowerCase());
+    await a.getByLabel('Nom, SIRET, numéro RNA ou commune').fill(WAITING.toLowerCase());
     await a.getByRole('button', { name: 'Rechercher' }).click();
-    await a.getByRole('button', { name: `Demander à représenter ${PILOT}` }).click();
+    await a.getByRole('button', { name: `Demander à représenter ${WAITING}` }).click();
     await a.getByRole('button', { name: 'Envoyer la demande' }).click();
-    await a.getByText(`Demande envoyée pour ${PILOT}`).waitFor();
+    await a.getByText(`Demande envoyée pour ${WAITING}`).waitFor();
 
-    // The coalition's pilot accepts, through its representative (the coordinator), in the other browser.
+    // Its representative accepts, in the other browser.
     await b.context().clearCookies();
-    await logInThroughForm(b, { url: s.server.url, email: email('coordination'), password: PASSWORD, name: 'Personne coordination', back: '/compte' });
-    await b.getByRole('button', { name: `Accepter la demande de Nouvelle Coordinatrice pour ${PILOT}` }).click();
-    await b.getByText(`Nouvelle Coordinatrice représente maintenant ${PILOT}.`).waitFor();
+    await logInThroughForm(b, { url: s.server.url, email: email('waiting-rep'), password: PASSWORD, name: 'Personne waiting-rep', back: '/compte' });
+    await b.getByRole('button', { name: `Accepter la demande de Nouvelle Coordinatrice pour ${WAITING}` }).click();
+    await b.getByText(`Nouvelle Coordinatrice représente maintenant ${WAITING}.`).waitFor();
 
-    // The structure is the coalition's pilot: no request to send, and no form with nothing to choose.
+    // No request to send and no form with nothing to choose; nor, while the page reads the
+    // coalition again (before it, this account could not see the pending request), a moment's
+    // offer to ask: every text the notice takes is kept.
+    await a.evaluate(() => {
+      const seen: string[] = ((globalThis as any).__notices = []);
+      new (globalThis as any).MutationObserver(() => {
+        const notice = (globalThis as any).document.querySelector('[data-testid="now-represents"]');
+        if (notice && seen.at(-1) !== notice.textContent) seen.push(notice.textContent);
+      }).observe((globalThis as any).document.body, { subtree: true, childList: true, characterData: true });
+    });
     await a.getByRole('button', { name: 'Vérifier si ma demande a été acceptée' }).click();
+    await a.getByTestId('pending').filter({ hasText: WAITING }).waitFor();
     await a
       .getByTestId('now-represents')
-      .filter({ hasText: `Votre compte représente maintenant ${PILOT}, déjà dans cette coalition : il n’y a pas de demande à envoyer.` })
+      .filter({ hasText: `Votre compte représente maintenant ${WAITING}, déjà dans cette coalition : il n’y a pas de demande à envoyer.` })
       .waitFor();
-    await a.getByText(`${PILOT} est membre de cette coalition (pilote).`).waitFor();
+    const notices: string[] = await a.evaluate(() => (globalThis as any).__notices);
+    expect(notices.map((t) => t.replace(/\s+/g, ' ').trim())).toEqual([
+      `Votre compte représente maintenant ${WAITING}, déjà dans cette coalition : il n’y a pas de demande à envoyer.`,
+    ]);
     expect(await a.getByLabel('Acteur que vous représentez').count()).toBe(0);
     expect(await a.getByRole('button', { name: 'Envoyer la demande' }).count()).toBe(0);
     expect(await axeViolations(a)).toEqual([]);
