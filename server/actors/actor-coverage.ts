@@ -1,4 +1,4 @@
-import { isOneOf, type Queryable, run, runPrepared, shared, type Sql, sql, together } from '../db/sql.js';
+import { oneOfIds, type Queryable, run, runPrepared, type Sql, sql, together } from '../db/sql.js';
 
 /** The widest radius that is still local presence (a larger one is wide-scope coverage, like a région). */
 export const LOCAL_RADIUS_KM = 50;
@@ -28,15 +28,11 @@ export async function resolveCoverage(
 ): Promise<void> {
   // The old coverage is removed in one statement (actors just inserted, `fresh`, have none), with
   // what the caller writes alongside: the declared territories the new coverage is read from.
-  const one = ids.length === 1;
-  const write = one ? runPrepared : run;
+  const write = ids.length === 1 ? runPrepared : run;
+  const actorIs = oneOfIds(ids);
   const before = fresh
     ? alongside
-    : [
-        ...alongside,
-        sql`DELETE FROM coverage_commune WHERE ${isOneOf(sql`actor_id`, ids)}`,
-        sql`DELETE FROM coverage_area WHERE ${isOneOf(sql`actor_id`, ids)}`,
-      ];
+    : [...alongside, sql`DELETE FROM coverage_commune WHERE ${actorIs(sql`actor_id`)}`, sql`DELETE FROM coverage_area WHERE ${actorIs(sql`actor_id`)}`];
   if (before.length) await write(db, together(before));
   // The communes, then the areas they lie in, in one statement: the areas are read from the commune
   // rows the statement returns, which are all of these actors' (their old ones are gone).
@@ -44,8 +40,6 @@ export async function resolveCoverage(
   // One actor's (a save, a creation) is a named prepared statement, on a plan made for one actor:
   // planning it took 4.8 ms a call under the mixed load test (pg_stat_statements, 6 December 2026),
   // more than running it. Several actors' (imports, seeding) stay planned for their number.
-  const actors = shared(one ? ids[0] : ids);
-  const actorIs = (col: Sql) => (one ? sql`${col} = ${actors}::uuid` : sql`${col} = ANY(${actors}::uuid[])`);
   await write(
     db,
     sql`WITH cc AS (

@@ -175,12 +175,22 @@ export async function runPrepared<T = Record<string, unknown>>(db: Queryable, st
 }
 
 /**
- * `column` equals one of the uuids `ids`: `= $n` for a single one, else `= ANY($n::uuid[])`. A
- * prepared statement (runPrepared) of the single form gets a generic plan that serves every id; the
- * array form kept being planned again for its values (custom plans, on each call).
+ * The condition « `column` is one of the uuids `ids` », for any column, the ids sent once however
+ * many columns a statement tests: `= $n` for a single id, else `= ANY($n::uuid[])`. A prepared
+ * statement (runPrepared) of the single form gets a generic plan that serves every id; the array
+ * form kept being planned again for its values (custom plans, on each call).
  */
-export const isOneOf = (column: Sql, ids: readonly string[]): Sql =>
-  ids.length === 1 ? sql`${column} = ${ids[0]}::uuid` : sql`${column} = ANY(${ids}::uuid[])`;
+export function oneOfIds(ids: readonly string[]): (column: Sql) => Sql {
+  if (ids.length === 1) {
+    const id = shared(ids[0]);
+    return (column) => sql`${column} = ${id}::uuid`;
+  }
+  const list = shared(ids);
+  return (column) => sql`${column} = ANY(${list}::uuid[])`;
+}
+
+/** `column` is one of the uuids `ids` (see oneOfIds). */
+export const isOneOf = (column: Sql, ids: readonly string[]): Sql => oneOfIds(ids)(column);
 
 /** runPrepared for a statement expected to return at most one row. */
 export async function onePrepared<T = Record<string, unknown>>(db: Queryable, statement: Sql): Promise<T | undefined> {
