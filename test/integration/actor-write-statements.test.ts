@@ -3,6 +3,7 @@ import { countsBeforeAndAfterRebuild } from '../helpers/gap-drift.js';
 import { epciOf, TEST_PASSWORD } from '../helpers/factories.js';
 import { type CookieClient, startTestServer, type TestServer } from '../helpers/server.js';
 import { transactionStatements } from '../helpers/transaction.js';
+import { ActorRepository } from '../../server/actors/actor.repository.js';
 
 /**
  * An actor's write sends statements that write different tables together (`together`, sql.ts):
@@ -193,5 +194,48 @@ describe('the statements of an actor write', () => {
     expect(await coverage(id)).toEqual(stored);
     counts = await countsBeforeAndAfterRebuild(server.ds);
     expect(counts.maintained).toBe(counts.rebuilt);
+  });
+
+  it('updates one actor through its key, not through every actor of the directory', async () => {
+    const { id } = await server.createActor({
+      name: 'Mise à jour par la clé',
+      kind: 'ASSOCIATION',
+      sector: 'SOCIAL',
+      themes: ['parentalite'],
+      communeCode: VERDUN,
+      source: SOURCE,
+    });
+    const record = (await ActorRepository.records(server.ds, [id])).get(id)!;
+    // The statement and values the update sends, run here under EXPLAIN on its generic plan (the one
+    // a named statement keeps): PostgreSQL estimates the JSON records at 100 rows whatever they hold,
+    // and read the whole table to update one actor when the key reached the actor's scan only
+    // through the join.
+    let sent: { text: string; values: unknown[] } | undefined;
+    const capture = { query: async (text: unknown, values: unknown[]) => ((sent = { text: String(text), values }), []) };
+    await ActorRepository.update(capture, [{ ...record, description: 'changée' }], []);
+    const qr = server.ds.createQueryRunner();
+    await qr.connect();
+    try {
+      await qr.startTransaction();
+      await qr.query(`SET LOCAL plan_cache_mode = force_generic_plan`);
+      await qr.query(`PREPARE update_one AS ${sent!.text}`);
+      const literal = (v: unknown) => {
+        if (v === null || typeof v === 'number') return String(v).toUpperCase();
+        if (typeof v === 'string') return `'${v.replaceAll("'", "''")}'`;
+        throw new Error(`unexpected value ${JSON.stringify(v)}`);
+      };
+      const [
+        {
+          'QUERY PLAN': [plan],
+        },
+      ] = await qr.query(`EXPLAIN (FORMAT JSON) EXECUTE update_one(${sent!.values.map(literal).join(', ')})`);
+      type Node = { 'Relation Name'?: string; 'Index Cond'?: string; Filter?: string; Plans?: Node[] };
+      const nodes = (n: Node): Node[] => [n, ...(n.Plans ?? []).flatMap(nodes)];
+      const scans = nodes(plan.Plan).filter((n) => n['Relation Name'] === 'actor');
+      expect(scans.map((n) => `${n['Index Cond'] ?? ''} ${n.Filter ?? ''}`).join(' | '), JSON.stringify(plan.Plan)).toMatch(/\(id = \$\d+\)/);
+    } finally {
+      await qr.rollbackTransaction();
+      await qr.release();
+    }
   });
 });
