@@ -99,7 +99,7 @@ export const ActorRepository = {
   ): Promise<Actor[]> {
     if (records.length === 0) return [];
     // `returning`: the actors as updated, from the same statement (what a change answers with).
-    // The ids again beside the join: PostgreSQL estimates any json_to_recordset at 100 rows, and
+    // The ids again beside the join (as in settleStatement): PostgreSQL estimates any json_to_recordset at 100 rows, and
     // on a directory of a few thousand actors it read all of them (a hash join) to update one:
     // 1.1 of 2.7 ms for one actor (load test base, EXPLAIN ANALYZE). By its key, whatever the size.
     const rows = await runPrepared(
@@ -290,13 +290,14 @@ function territoryInsert(records: readonly (ActorRecord & { id: string })[]): Sq
 function settleStatement(changes: readonly ReviewChange[], userId: string | null, alongside: readonly Sql[], last: Sql = empty): Sql {
   const moved = changes.filter((c) => (c.stored ?? c.from) !== c.decision.status);
   const rows = moved.map((c) => ({ id: c.id, to_status: c.decision.status }));
+  const movedIds = moved.map((c) => c.id);
   const events = changes.map((c) => ({ id: c.id, from_status: c.from, to_status: c.decision.status, reason: c.decision.reason }));
   return together([
     ...alongside,
     moved.length
       ? sql`UPDATE actor a SET review_status = r.to_status
             FROM json_to_recordset(${JSON.stringify(rows)}::json) AS r(id uuid, to_status text)
-            WHERE a.id = r.id AND a.review_status IS DISTINCT FROM r.to_status`
+            WHERE a.id = r.id AND ${isOneOf(sql`a.id`, movedIds)} AND a.review_status IS DISTINCT FROM r.to_status`
       : empty,
     changes.length
       ? sql`INSERT INTO actor_review_event (actor_id, from_status, to_status, user_id, reason)
