@@ -28,13 +28,24 @@ export interface FilterSql {
   anchor: Anchor | null;
   /** Whether the actor is present locally (`local` of its coverage row) in the anchored commune or territory. */
   local: Sql | null;
+  /**
+   * The rows are found from the anchor's coverage alone: anchored on a commune or an
+   * arrondissement, and no other condition that an index could serve instead (text, place,
+   * territory, themes all required, review statuses). searchActors then keeps one plan for it.
+   */
+  anchorOnly: boolean;
 }
 
 /**
  * The conditions of an ActorFilter, shared by the search and the exports. Unknown themes, publics,
  * communes or territories are a BAD_USER_INPUT naming the filter's field.
  */
-export async function filterSql(filter: ActorFilter | undefined, taxonomy: Taxonomy, territories: Pick<TerritoryService, 'knownKeys'>): Promise<FilterSql> {
+export async function filterSql(
+  filter: ActorFilter | undefined,
+  taxonomy: Taxonomy,
+  territories: Pick<TerritoryService, 'knownKeys'>,
+  { planOnce = false }: { planOnce?: boolean } = {},
+): Promise<FilterSql> {
   const f = filter ?? {};
   const base: Sql[] = [];
   const groups: Partial<Record<FacetGroup, Sql>> = {};
@@ -42,22 +53,26 @@ export async function filterSql(filter: ActorFilter | undefined, taxonomy: Taxon
   let anchor: Anchor | null = null;
   let local: Sql | null = null;
   if (!f.includeArchived) base.push(sql`a.status = 'ACTIVE'`);
+  const anchorOnly = !!f.coversCommune && !f.territory && !f.themesAll?.length && !f.reviewStatuses?.length && !f.text?.trim() && !f.near;
   if (f.coversCommune) {
-    const code = f.coversCommune.toUpperCase();
+    const upper = f.coversCommune.toUpperCase();
+    // `planOnce` (searchActors): found from its commune alone, the statement keeps one plan for
+    // every commune, and the code is hidden from the planner, as that plan sees it.
+    const code = planOnce && anchorOnly ? sql`(SELECT ${upper}::text)` : sql`${upper}`;
     const known = await territories.knownKeys();
     // One coverage row per actor and place (primary keys): a join, whose `local` says the presence.
-    if (known.has(`ARRONDISSEMENT:${code}`)) {
+    if (known.has(`ARRONDISSEMENT:${upper}`)) {
       from = sql`coverage_area ca JOIN actor a ON a.id = ca.actor_id`;
       base.push(sql`ca.level = 'ARRONDISSEMENT' AND ca.code = ${code}`);
-      anchor = { level: TerritoryLevel.ARRONDISSEMENT, code };
+      anchor = { level: TerritoryLevel.ARRONDISSEMENT, code: upper };
       local = sql`ca.local`;
-    } else if (known.has(`COMMUNE:${code}`)) {
+    } else if (known.has(`COMMUNE:${upper}`)) {
       from = sql`coverage_commune cc JOIN actor a ON a.id = cc.actor_id`;
       base.push(sql`cc.commune_code = ${code}`);
-      anchor = { level: TerritoryLevel.COMMUNE, code };
+      anchor = { level: TerritoryLevel.COMMUNE, code: upper };
       local = sql`cc.local`;
     } else {
-      throw badInput(`Commune inconnue dans le COG 2026 : ${code}`, 'coversCommune');
+      throw badInput(`Commune inconnue dans le COG 2026 : ${upper}`, 'coversCommune');
     }
   }
   if (f.territory) {
@@ -102,7 +117,7 @@ export async function filterSql(filter: ActorFilter | undefined, taxonomy: Taxon
     base.push(sql`ST_DWithin(a.location::geography, ${point}, ${f.near.radiusKm * 1000}::float8)`);
     distance = sql`ST_Distance(a.location::geography, ${point}) / 1000.0`;
   }
-  return { from, where: [...base, ...Object.values(groups)], base, groups, distance, anchor, local };
+  return { from, where: [...base, ...Object.values(groups)], base, groups, distance, anchor, local, anchorOnly };
 }
 
 /**

@@ -1,6 +1,12 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DataSource } from 'typeorm';
+import { ActorOrder } from '../../server/actors/actor-enums.js';
+import { searchActors } from '../../server/actors/actor-search.js';
+import type { ActorFilter } from '../../server/actors/actor.inputs.js';
 import { actorFieldsFor } from '../../server/actors/actor.resolver.js';
+import { TerritoryService } from '../../server/territories/territory.service.js';
+import { ThemeService } from '../../server/themes/theme.service.js';
 import { runPrepared, sql } from '../../server/db/sql.js';
 import { startApp } from '../helpers/app.js';
 import { type GraphQLResponse, startTestServer, type TestServer } from '../helpers/server.js';
@@ -9,9 +15,9 @@ import { type GraphQLResponse, startTestServer, type TestServer } from '../helpe
  * Named prepared statements (runPrepared, server/db/sql.ts): their text is parsed once per
  * connection. On the embedded PGlite every connection shares one backend, where the name already
  * exists once another connection prepared it (« prepared statement already exists »,
- * server/db/embedded.ts). The directory's search ran as one until it was found on a generic plan
- * (below): it now runs unnamed. Many searches of the same shape at once, on both backends, must
- * each get their own answer, the one they get alone.
+ * server/db/embedded.ts). The directory's search found from a commune is one, on a generic plan
+ * that reads the commune first (below); other searches run unnamed. Many searches of the same
+ * shape at once, on both backends, must each get their own answer, the one they get alone.
  */
 const SOURCE = 'test:prepared-search.test.ts';
 const COMMUNES = ['55545', '55029', '57463', '54395', '51454', '67482'];
@@ -78,27 +84,99 @@ describe('the search as a prepared statement', () => {
     }
   });
 
-  it('should plan the search for each commune and theme, never once for all (a generic plan)', { timeout: 120_000 }, async () => {
-    // As a named statement, the search went to a generic plan after five runs (5 custom plans, then
-    // 7 generic of 12 here, on both backends), which on the bench base read every actor of the themes
-    // to keep one commune's: 70 ms against 6 ms. It now runs unnamed, planned for its values.
+  it('should keep one plan for a search found from its commune, in either order, and plan the others for their values', { timeout: 120_000 }, async () => {
     const app = await startApp({}, {}, { poolSize: 1 });
+    // The commune page's own order (proximity, the default with a commune) and the name order,
+    // with and without facets; a text search beside them.
+    const PAGE = `query ($c: String!, $t: [String!]) { actors(filter: { coversCommune: $c, themesAny: $t }, first: 5) { totalCount edges { node { id } } } }`;
+    const TEXT = `query ($c: String!) { actors(filter: { coversCommune: $c, text: "préparée" }, first: 5) { totalCount } }`;
     try {
-      for (let i = 0; i < 12; i++) {
-        const res = await app.post({ query: SEARCH, variables: variables(i) });
-        expect(res.body.errors, JSON.stringify(res.body.errors)).toBeUndefined();
+      // Three themes, two forms of the theme condition (one code or several): eight runs of each text.
+      for (let i = 0; i < 24; i++) {
+        for (const body of [
+          { query: SEARCH, variables: variables(i) },
+          { query: PAGE, variables: { c: COMMUNES[i % COMMUNES.length], t: [THEMES[i % THEMES.length]] } },
+          { query: TEXT, variables: { c: COMMUNES[i % COMMUNES.length] } },
+        ]) {
+          const res = await app.post(body);
+          expect(res.body.errors, JSON.stringify(res.body.errors)).toBeUndefined();
+        }
       }
-      // The pool's one connection (and PGlite's one backend): the search was never a named statement,
-      // so never on a generic plan. Key lookups are named (a territory by its code, an actor by id):
-      // their generic plan is the one they would get for any value.
-      const named = await app.ds.query(`SELECT statement, generic_plans FROM pg_prepared_statements`);
-      const searches = named.filter((p: { statement: string }) => p.statement.includes('FROM coverage_commune cc JOIN actor a'));
-      expect(searches).toEqual([]);
+      // The pool's one connection (and PGlite's one backend): both commune searches named, and on
+      // one generic plan after their first five runs; the text search never named.
+      const named: { statement: string; generic_plans: number; custom_plans: number }[] = await app.ds.query(
+        `SELECT statement, generic_plans::int AS generic_plans, custom_plans::int AS custom_plans FROM pg_prepared_statements
+         WHERE statement LIKE '%FROM coverage_commune cc JOIN actor a%'`,
+      );
+      expect(named.filter((p) => p.statement.includes('websearch_to_tsquery'))).toEqual([]);
+      expect(named.some((p) => p.statement.includes('theme_facets'))).toBe(true);
+      expect(named.some((p) => p.statement.includes('prox_rank, coalesce') && !p.statement.includes('theme_facets'))).toBe(true);
+      for (const p of named) {
+        // Five plans made for their values, then the generic one for each of the (at least three) runs after them.
+        expect(p.custom_plans).toBe(5);
+        expect(p.generic_plans).toBeGreaterThanOrEqual(3);
+      }
       // And custom plans are not forced on the connection: that re-planned every foreign-key check.
       const [{ mode }] = await app.ds.query(`SELECT current_setting('plan_cache_mode') AS mode`);
       expect(mode).toBe('auto');
     } finally {
       await app.close();
+    }
+  });
+
+  it('should find the commune’s rows first in the generic plan of a commune search, and answer as a search planned for its values', async () => {
+    const vocabularies = { taxonomy: await new ThemeService(server.ds).taxonomy(), territories: new TerritoryService(server.ds) };
+    for (const [orderBy, facets] of [ActorOrder.NAME, ActorOrder.PROXIMITY].flatMap((o) => [false, true].map((f) => [o, f] as const))) {
+      // The statement as the search sends it, and its values.
+      let sent: { text: string; values: unknown[] } | undefined;
+      const capture = { query: async (text: unknown, values: unknown[]) => ((sent = { text: String(text), values }), [{ page: '[]', total: 0 }]) };
+      const filter: ActorFilter = { coversCommune: COMMUNES[0], themesAny: ['sante-mentale'] };
+      await searchActors(capture as unknown as DataSource, vocabularies, { filter, first: 5, after: null, orderBy, wants: { totalCount: true, facets } });
+      const qr = server.ds.createQueryRunner();
+      await qr.connect();
+      try {
+        const literal = (v: unknown) => {
+          if (Array.isArray(v)) return `'{${v.join(',')}}'::text[]`;
+          if (typeof v === 'number') return String(v);
+          if (typeof v === 'string') return `'${v}'`;
+          throw new Error(`unexpected value ${JSON.stringify(v)}`);
+        };
+        await qr.query(`PREPARE commune_search AS ${sent!.text}`);
+        await qr.query(`SET plan_cache_mode = force_generic_plan`);
+        const [
+          {
+            'QUERY PLAN': [plan],
+          },
+        ] = await qr.query(`EXPLAIN (FORMAT JSON) EXECUTE commune_search(${sent!.values.map(literal).join(', ')})`);
+        type Node = { 'Relation Name'?: string; 'Subplan Name'?: string; Plans?: Node[] } & Record<string, unknown>;
+        const nodes = (n: Node): Node[] => [n, ...(n.Plans ?? []).flatMap(nodes)];
+        const m0 = nodes(plan.Plan).find((n) => n['Subplan Name'] === 'CTE m0');
+        expect(m0, `${orderBy} ${facets}: ${JSON.stringify(plan.Plan)}`).toBeDefined();
+        // m0 reads the commune's coverage and its actors, and nothing of their themes: whatever the
+        // statistics (on the bench base, the coverage index then each actor by its key), no plan of
+        // it can start from the actors of a theme.
+        const conditions = (n: Node) => ['Filter', 'Index Cond', 'Recheck Cond', 'Join Filter', 'Hash Cond'].map((k) => (typeof n[k] === 'string' ? n[k] : ''));
+        const coverage = nodes(m0!).filter((n) => n['Relation Name'] === 'coverage_commune');
+        expect(coverage.flatMap(conditions).join(' '), JSON.stringify(m0)).toContain('commune_code');
+        expect(nodes(m0!).flatMap(conditions).join(' '), JSON.stringify(m0)).not.toContain('themes');
+      } finally {
+        await qr.query(`DEALLOCATE commune_search`);
+        await qr.query(`RESET plan_cache_mode`);
+        await qr.release();
+      }
+    }
+    // The answers of the named search on its generic plan (after the first test's runs on this
+    // file's connections too), next to the same search planned for its values: a filter on every
+    // review status makes it one that is not named.
+    const everyStatus = ['VALIDATED', 'PENDING_REVIEW', 'REJECTED'];
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < COMMUNES.length * 2; i++) {
+        const vars = variables(i);
+        const named = await server.gql(SEARCH, vars);
+        const planned = await server.gql(SEARCH.replace('themesAny: $t', `themesAny: $t, reviewStatuses: [${everyStatus.join(', ')}]`), vars);
+        expect(named.errors, JSON.stringify(named.errors)).toBeUndefined();
+        expect(named.data).toEqual(planned.data);
+      }
     }
   });
 
