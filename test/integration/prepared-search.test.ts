@@ -85,7 +85,9 @@ describe('the search as a prepared statement', () => {
   });
 
   it('should keep one plan for a search found from its commune, in either order, and plan the others for their values', { timeout: 120_000 }, async () => {
-    const app = await startApp({}, {}, { poolSize: 1 });
+    // The plan cache of the app's one connection: on the primary alone, also in the run with a read
+    // replica (where the searches would be served by the replica's own connection).
+    const app = await startApp({}, {}, { poolSize: 1, replicaUrls: [] });
     // The commune page's own order (proximity, the default with a commune) and the name order,
     // with and without facets; a text search beside them.
     const PAGE = `query ($c: String!, $t: [String!]) { actors(filter: { coversCommune: $c, themesAny: $t }, first: 5) { totalCount edges { node { id } } } }`;
