@@ -1,4 +1,4 @@
-import { empty, type Sql, sql } from '../db/sql.js';
+import { empty, hiddenFromPlanner, type Sql, sql } from '../db/sql.js';
 import { Presence } from '../gaps/gap.inputs.js';
 import { badInput } from '../graphql/errors.js';
 import type { Taxonomy } from '../themes/theme.service.js';
@@ -58,7 +58,7 @@ export async function filterSql(
     const upper = f.coversCommune.toUpperCase();
     // `planOnce` (searchActors): found from its commune alone, the statement keeps one plan for
     // every commune, and the code is hidden from the planner, as that plan sees it.
-    const code = planOnce && anchorOnly ? sql`(SELECT ${upper}::text)` : sql`${upper}`;
+    const code = planOnce && anchorOnly ? hiddenFromPlanner(upper, 'text') : sql`${upper}`;
     const known = await territories.knownKeys();
     // One coverage row per actor and place (primary keys): a join, whose `local` says the presence.
     if (known.has(`ARRONDISSEMENT:${upper}`)) {

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { empty, join, run, runPrepared, type Sql, sql, where as whereAll } from '../db/sql.js';
+import { empty, hiddenFromPlanner, join, run, runPrepared, type Sql, sql, where as whereAll } from '../db/sql.js';
 import { badInput } from '../graphql/errors.js';
 import { decodeCursor, encodeCursor, isCursorText } from '../graphql/pagination.js';
 import type { Taxonomy } from '../themes/theme.service.js';
@@ -194,14 +194,14 @@ export async function searchActors(
   // afterwards: with the themes beside the commune in one WHERE, the generic plan read every actor
   // of the themes to keep one commune's (bench base: 70 ms against 6 ms planned for the values).
   // PostgreSQL keeps a generic plan only when it costs no more than the plans made for the values;
-  // the commune's code and the page's size are hidden from those too (`(SELECT $n)`, filterSql and
-  // below), or it kept planning each search. Over 110 communes and themes of the bench base (the
+  // the commune's code and the page's size are hidden from those too (hiddenFromPlanner, filterSql
+  // and below), or it kept planning each search. Over 110 communes and themes of the bench base (the
   // biggest and drawn ones), the generic plan runs as fast as one made for the values: 2.98 against
   // 2.98 ms ordered by name, 5.17 against 5.44 ms by proximity (facets included).
   // Other searches (text, place, territory…) stay unnamed, planned for their values every time.
   // Forcing custom plans on the connections (plan_cache_mode) re-planned every foreign-key check
   // and trigger statement too: loading the demonstration actors took 99 to 112 s instead of 28.
-  const limit = anchorOnly ? sql`(SELECT ${first + 1}::int)` : sql`${first + 1}`;
+  const limit = anchorOnly ? hiddenFromPlanner(first + 1, 'int') : sql`${first + 1}`;
   const [row] = await (anchorOnly ? runPrepared : run)<Record<string, unknown>>(
     ds,
     sql`

@@ -79,6 +79,16 @@ export function sql(strings: TemplateStringsArray, ...values: unknown[]): Sql {
 /** The empty fragment (an absent condition, an absent ORDER BY…). */
 export const empty = Sql.trusted('');
 
+/**
+ * A value the planner does not see (`(SELECT $n::type)`): a plan made for it is then the plan made
+ * for any value, so that PostgreSQL keeps a named statement's generic plan instead of planning it
+ * again on each run (it keeps the generic plan only when that costs no more than the plans made for
+ * the values). For statements whose generic plan is right for every value: see searchActors.
+ */
+export function hiddenFromPlanner(value: string | number, type: 'text' | 'int'): Sql {
+  return sql`(SELECT ${value}::${Sql.trusted(type)})`;
+}
+
 /** Fragments joined by a separator fragment (`, ` by default); empty fragments are skipped. */
 export function join(items: readonly Sql[], separator: Sql = Sql.trusted(', ')): Sql {
   const kept = items.filter((s) => s.strings.length > 1 || s.strings[0] !== '');
