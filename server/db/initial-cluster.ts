@@ -22,6 +22,11 @@ export interface ClusterManifest {
   postgis: string;
   /** The extensions created in it, in that order. */
   extensions: string[];
+  /**
+   * The catalog of the cluster dumped, read before the dump (seeds/cluster-catalog.ts): what a
+   * database started on it must hold (test/integration/initial-cluster.test.ts).
+   */
+  catalog: Record<string, Record<string, unknown>[]>;
 }
 
 /**
