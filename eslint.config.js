@@ -78,6 +78,21 @@ export default defineConfig(
     },
   },
   {
+    // Unit files share their worker's modules (vitest.config.ts, isolate: false): none may mock,
+    // stub or fake what the next file would then see.
+    files: ['test/unit/**'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        ...['mock', 'doMock', 'spyOn', 'stubGlobal', 'stubEnv', 'useFakeTimers'].map((property) => ({
+          object: 'vi',
+          property,
+          message: 'Unit files share their modules (isolate: false): test pure functions, without mocks or stubs.',
+        })),
+      ],
+    },
+  },
+  {
     // The config files themselves: plain JavaScript, no type information needed.
     files: ['*.js'],
     extends: [tseslint.configs.disableTypeChecked],
