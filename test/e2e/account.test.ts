@@ -1,7 +1,6 @@
-import path from 'node:path';
 import type { BrowserContext, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SHOTS, hasChromium, newBrowser } from '../helpers/browser.js';
+import { hasChromium, newBrowser, keepScreenshot } from '../helpers/browser.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const DOMAIN = '@test-e2e-account.local';
@@ -150,7 +149,7 @@ describe.skipIf(!hasChromium)('account page: sessions and password in real brows
     const text = (await items(a).first().textContent()) ?? '';
     expect(text).toMatch(/Chrome \d+ sur Linux \(ordinateur\)/);
     expect(text).toMatch(/Ouverte le \d{1,2} (janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre) \d{4} à \d{2}:\d{2}/);
-    await a.screenshot({ path: path.join(SHOTS, 'compte-sessions.png'), fullPage: true });
+    await keepScreenshot(a, 'compte-sessions.png', { fullPage: true });
   });
 
   it('ends the other browser’s session from the page: that browser is signed out on its next request', async () => {
@@ -167,7 +166,7 @@ describe.skipIf(!hasChromium)('account page: sessions and password in real brows
     await b.getByRole('link', { name: 'Se connecter' }).first().waitFor();
     expect(await b.getByTestId('who').count()).toBe(0);
     expect((await second.cookies()).filter((c) => c.name === 'session')).toEqual([]);
-    await b.screenshot({ path: path.join(SHOTS, 'compte-session-fermee.png'), fullPage: true });
+    await keepScreenshot(b, 'compte-session-fermee.png', { fullPage: true });
     // And a reload does not bring it back.
     await b.reload();
     await b.getByTestId('signed-out').waitFor();
@@ -186,7 +185,7 @@ describe.skipIf(!hasChromium)('account page: sessions and password in real brows
     await a.getByRole('button', { name: 'Changer le mot de passe' }).click();
     await a.getByText('Mot de passe changé. Vos autres sessions sont fermées.').waitFor();
     await expect.poll(() => items(a).count()).toBe(1);
-    await a.screenshot({ path: path.join(SHOTS, 'compte-mot-de-passe.png'), fullPage: true });
+    await keepScreenshot(a, 'compte-mot-de-passe.png', { fullPage: true });
     await b.reload();
     await b.getByTestId('signed-out').waitFor();
   });
@@ -198,7 +197,7 @@ describe.skipIf(!hasChromium)('account page: sessions and password in real brows
     await a.getByRole('button', { name: 'Se déconnecter partout' }).click();
     await a.getByText('Toutes vos sessions sont fermées, celle-ci comprise.').waitFor();
     expect(await a.getByTestId('who').count()).toBe(0);
-    await a.screenshot({ path: path.join(SHOTS, 'compte-partout.png'), fullPage: true });
+    await keepScreenshot(a, 'compte-partout.png', { fullPage: true });
     await b.reload();
     await b.getByTestId('signed-out').waitFor();
     const [{ n }] = await server.ds.query(`SELECT count(*)::int AS n FROM session s JOIN user_account u ON u.id = s.user_id WHERE u.email = $1`, [EMAIL]);
@@ -223,7 +222,7 @@ describe.skipIf(!hasChromium)('account page: sessions and password in real brows
       // The page is the same analysis, now read by a signed-in visitor.
       expect(await p.getByRole('combobox', { name: /^Thème/ }).inputValue()).toBe('sante-mentale');
       expect(await p.getByRole('combobox', { name: /^Département/ }).inputValue()).toBe('55');
-      await p.screenshot({ path: path.join(SHOTS, 'account-back-to-analysis.png') });
+      await keepScreenshot(p, 'account-back-to-analysis.png');
     } finally {
       await context.close();
     }

@@ -1,9 +1,8 @@
-import path from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
 import { beforeAll, expect, it } from 'vitest';
 import { seedStudentServices } from '../../seeds/actors.js';
-import { describeInBrowser, logInThroughForm, SHOTS } from '../helpers/browser.js';
+import { describeInBrowser, logInThroughForm, keepScreenshot } from '../helpers/browser.js';
 import { ok, TEST_PASSWORD } from '../helpers/factories.js';
 
 const ANALYST = { email: 'analyste11@test-actor-page.local', password: TEST_PASSWORD, displayName: 'Analyste Île-de-France' };
@@ -46,7 +45,7 @@ describeInBrowser('the actor page and « Proposer une modification » in a real 
     expect(text).toContain('Annuaire « Santé mentale étudiante » (beta.gouv.fr)');
     expect(text).not.toMatch(/Paris, (\d{5} )?Paris/);
     expect(text).toMatch(/fiche vérifiée le \d+ \w+ \d{4}/);
-    await page.screenshot({ path: path.join(SHOTS, 'actor-page-contacts.png'), fullPage: true });
+    await keepScreenshot(page, 'actor-page-contacts.png', { fullPage: true });
     expect(await axe(page)).toEqual([]);
 
     // A visitor proposes; bad hours are refused on their field, in French.
@@ -58,7 +57,7 @@ describeInBrowser('the actor page and « Proposer une modification » in a real 
     expect(await page.getByLabel('Horaires d’ouverture').getAttribute('aria-invalid')).toBe('true');
     await page.getByLabel('Horaires d’ouverture').fill('Mo-Fr 09:30-19:00');
     await page.getByLabel('Message aux modérateurs (facultatif)').fill('Nouveau standard depuis septembre.');
-    await page.screenshot({ path: path.join(SHOTS, 'actor-page-proposal.png'), fullPage: true });
+    await keepScreenshot(page, 'actor-page-proposal.png', { fullPage: true });
     expect(await axe(page)).toEqual([]);
     await page.getByRole('button', { name: 'Envoyer la proposition' }).click();
     await page.getByRole('status').filter({ hasText: 'votre proposition a été transmise' }).waitFor();
@@ -73,7 +72,7 @@ describeInBrowser('the actor page and « Proposer une modification » in a real 
     expect(proposed).toMatch(/Téléphone\s+01 43 29 65 72\s+01 43 29 65 00/);
     expect(proposed).toContain('Nouveau standard depuis septembre.');
     expect(proposed).toContain('par un visiteur');
-    await page.screenshot({ path: path.join(SHOTS, 'moderation-proposal.png'), fullPage: true });
+    await keepScreenshot(page, 'moderation-proposal.png', { fullPage: true });
     // The header's « Modération » badge counts the proposals too, and drops by one once it is decided.
     const badge = page.getByTestId('moderation-link').locator('.badge');
     const pending = async () => Number((await badge.innerText()).match(/\d+/)?.[0]);

@@ -1,8 +1,7 @@
-import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { axeViolations } from '../helpers/axe.js';
-import { SHOTS, describeInBrowser, launch, logInThroughForm } from '../helpers/browser.js';
+import { describeInBrowser, launch, logInThroughForm, keepScreenshot } from '../helpers/browser.js';
 import { fixtures, MEUSE_CLSM, ok, VERDUN_CPTS } from '../helpers/factories.js';
 
 /**
@@ -110,7 +109,7 @@ describeInBrowser('claiming or declaring one’s structure, then joining a coali
     await a.getByRole('button', { name: 'Envoyer la demande' }).click();
     await a.getByText(`Demande envoyée pour ${STRUCTURE}`).waitFor();
     await a.getByTestId('my-claim').filter({ hasText: 'En attente' }).waitFor();
-    await a.screenshot({ path: path.join(SHOTS, 'claim-sent.png'), fullPage: true });
+    await keepScreenshot(a, 'claim-sent.png', { fullPage: true });
 
     // The representative, in another browser, finds the claim on « Mon compte » and accepts it.
     await logInThroughForm(b, { url: s.server.url, email: email('representant'), password: PASSWORD, name: 'Personne representant', back: '/compte' });
@@ -168,7 +167,7 @@ describeInBrowser('claiming or declaring one’s structure, then joining a coali
     });
     const row = b.getByRole('row').filter({ hasText: 'E2E Parents solidaires de Stenay' });
     await row.getByText('en attente de validation').waitFor();
-    await b.screenshot({ path: path.join(SHOTS, 'claim-declared-pending.png'), fullPage: true });
+    await keepScreenshot(b, 'claim-declared-pending.png', { fullPage: true });
   });
 
   it('shows beside the field that the number is already in the directory, and lets the account ask to represent that structure instead', async () => {
@@ -265,7 +264,7 @@ describeInBrowser('claiming or declaring one’s structure, then joining a coali
     expect(await a.getByLabel('Acteur que vous représentez').count()).toBe(0);
     expect(await a.getByRole('button', { name: 'Envoyer la demande' }).count()).toBe(0);
     expect(await axeViolations(a)).toEqual([]);
-    await a.screenshot({ path: path.join(SHOTS, 'claim-already-in.png'), fullPage: true });
+    await keepScreenshot(a, 'claim-already-in.png', { fullPage: true });
     await a.getByRole('button', { name: 'Fermer' }).click();
     await a.getByTestId('now-represents').waitFor({ state: 'detached' });
     expect(await a.getByRole('button', { name: 'Rejoindre', exact: true }).count()).toBe(0);

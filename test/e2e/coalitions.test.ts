@@ -1,7 +1,6 @@
-import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { beforeAll, expect, it } from 'vitest';
-import { SHOTS, alertsOverTheirIcon, logInThroughForm as logInThroughFormAs, describeInBrowser } from '../helpers/browser.js';
+import { alertsOverTheirIcon, logInThroughForm as logInThroughFormAs, describeInBrowser, keepScreenshot } from '../helpers/browser.js';
 import { epciOf, fixtures, MEUSE_CLSM } from '../helpers/factories.js';
 
 /** Every actor of this file carries this source and every account this domain, to tell them apart in the file’s database. */
@@ -104,7 +103,7 @@ describeInBrowser('accounts, coalitions and actor edition in a real browser (Chr
     await s.page.getByLabel('Nature', { exact: true }).selectOption('');
     await s.page.getByLabel('Afficher les coalitions terminées').check({ force: true });
     await s.page.locator('li.card', { hasText: 'E2E Santé mentale du Verdunois' }).waitFor();
-    await s.page.screenshot({ path: path.join(SHOTS, 'coalitions-liste.png'), fullPage: true });
+    await keepScreenshot(s.page, 'coalitions-liste.png', { fullPage: true });
   });
 
   it('shows the coalition with its members, sectors, network drawing and suggested partners', async () => {
@@ -139,7 +138,7 @@ describeInBrowser('accounts, coalitions and actor edition in a real browser (Chr
     const asso = suggestions.locator('li', { hasText: 'E2E Association Jeunesse Verdun' }).first();
     await asso.waitFor();
     expect(await asso.locator('.reasons li').count()).toBeGreaterThan(0);
-    await s.page.screenshot({ path: path.join(SHOTS, 'coalition.png'), fullPage: true });
+    await keepScreenshot(s.page, 'coalition.png', { fullPage: true });
   });
 
   it('sends a join request for an actor the member represents, then shows it pending', async () => {
@@ -155,7 +154,7 @@ describeInBrowser('accounts, coalitions and actor edition in a real browser (Chr
     );
     expect(await s.page.getByRole('button', { name: 'Rejoindre' }).count()).toBe(0);
     expect(await membersTable().textContent()).not.toContain('E2E Association Jeunesse Verdun');
-    await s.page.screenshot({ path: path.join(SHOTS, 'coalition-demande-en-attente.png'), fullPage: true });
+    await keepScreenshot(s.page, 'coalition-demande-en-attente.png', { fullPage: true });
     const stored = await s.server.ds.query(`SELECT status, role FROM membership WHERE coalition_id = $1 AND actor_id = $2`, [coalition.clsm, actor.asso]);
     expect(stored).toEqual([{ status: 'REQUESTED', role: 'PARTENAIRE' }]);
   });
@@ -171,7 +170,7 @@ describeInBrowser('accounts, coalitions and actor edition in a real browser (Chr
     await s.page.getByRole('heading', { name: 'Demandes en attente (1)' }).waitFor();
     const row = s.page.locator('section.manage tr', { hasText: 'E2E Association Jeunesse Verdun' });
     expect(await row.textContent()).toMatch(/Partenaire\s*Personne membre/);
-    await s.page.screenshot({ path: path.join(SHOTS, 'coalition-coordinateur.png'), fullPage: true });
+    await keepScreenshot(s.page, 'coalition-coordinateur.png', { fullPage: true });
 
     await s.page.getByRole('button', { name: 'Accepter la demande de E2E Association Jeunesse Verdun' }).click();
     await s.page.getByText('E2E Association Jeunesse Verdun est maintenant membre de la coalition.').waitFor();
@@ -184,7 +183,7 @@ describeInBrowser('accounts, coalitions and actor edition in a real browser (Chr
     const graph = s.page.getByRole('img', { name: /Réseau de la coalition E2E Santé mentale du Verdunois : 3 membres/ });
     await expect.poll(() => graph.getAttribute('data-rendered'), { timeout: 30_000 }).toBe('oui');
     expect(await graph.getAttribute('data-node-count')).toBe('6');
-    await s.page.screenshot({ path: path.join(SHOTS, 'coalition-acceptee.png'), fullPage: true });
+    await keepScreenshot(s.page, 'coalition-acceptee.png', { fullPage: true });
   });
 
   it('lists the coalitions of an actor on its page', async () => {
@@ -213,7 +212,7 @@ describeInBrowser('accounts, coalitions and actor edition in a real browser (Chr
     const alert = s.page.getByRole('alert');
     await alert.waitFor();
     expect(await alert.textContent()).toContain('Quelqu’un d’autre a enregistré cette fiche entre-temps.');
-    await s.page.screenshot({ path: path.join(SHOTS, 'fiche-acteur-conflit.png'), fullPage: true });
+    await keepScreenshot(s.page, 'fiche-acteur-conflit.png', { fullPage: true });
     const [stored] = await s.server.ds.query(`SELECT description, phone FROM actor WHERE id = $1`, [actor.pilot]);
     expect(stored).toEqual({ description: 'Accueil, écoute et orientation des 12-25 ans.', phone: null });
 

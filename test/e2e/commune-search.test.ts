@@ -1,9 +1,8 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import { runSeeds } from '../../seeds/index.js';
 import { axeViolations } from '../helpers/axe.js';
-import { describeInBrowser, SHOTS } from '../helpers/browser.js';
+import { describeInBrowser, keepScreenshot } from '../helpers/browser.js';
 import { TEST_DEPARTEMENTS } from '../setup/template-database.js';
 
 /**
@@ -39,7 +38,7 @@ describeInBrowser('commune search in a real browser (Chromium)', (s) => {
     await s.page.getByRole('option', { name: /^Verdun\s*Meuse.*code\s*postal$/ }).waitFor();
     await s.page.getByRole('option', { name: /^Champougny\s*Meuse.*code\s*INSEE$/ }).waitFor();
     expect(await s.page.getByRole('option').first().textContent()).toMatch(/Verdun/);
-    await s.page.screenshot({ path: path.join(SHOTS, 'recherche-55100.png') });
+    await keepScreenshot(s.page, 'recherche-55100.png');
   });
 
   it('should find Paris 18e and open its page with the actors that cover it', async () => {
@@ -65,7 +64,7 @@ describeInBrowser('commune search in a real browser (Chromium)', (s) => {
     expect(names[0]).toMatch(/^Réseau de l.adolescent en Meuse$/);
     expect(names.indexOf('Agence régionale de santé Grand Est')).toBeGreaterThan(0);
     expect(names.indexOf('Conseil national des villes (CNV)')).toBeGreaterThan(names.indexOf('Agence régionale de santé Grand Est'));
-    await s.page.screenshot({ path: path.join(SHOTS, 'commune-verdun-parentalite.png') });
+    await keepScreenshot(s.page, 'commune-verdun-parentalite.png');
   });
 
   it('should keep only the local actors with « Acteurs de proximité seulement », its count the list length', async () => {
@@ -79,7 +78,7 @@ describeInBrowser('commune search in a real browser (Chromium)', (s) => {
     await expect.poll(results, LOADED).toBe(n > 1 ? `${n} acteurs` : `${n} acteur`);
     expect(await listed()).toHaveLength(n);
     expect(await listed()).not.toContain('Agence régionale de santé Grand Est');
-    await s.page.screenshot({ path: path.join(SHOTS, 'commune-verdun-proximite.png') });
+    await keepScreenshot(s.page, 'commune-verdun-proximite.png');
     await box.uncheck({ force: true });
     await expect.poll(() => s.page.url()).not.toMatch(/proximite/);
   });
@@ -96,7 +95,7 @@ describeInBrowser('commune search in a real browser (Chromium)', (s) => {
     await expect.poll(() => s.page.locator('.summary').textContent()).toBe('Parentalité ou Santé sexuelle');
     // Ticked, its count stays what it gives alone.
     await s.page.getByRole('checkbox', { name: new RegExp(`^Santé sexuelle \\(${alone}\\)`) }).waitFor();
-    await s.page.screenshot({ path: path.join(SHOTS, 'commune-verdun-facettes.png') });
+    await keepScreenshot(s.page, 'commune-verdun-facettes.png');
   });
 
   it('should download the search as data·inclusion structures and as HSDS organisations, the same actors as listed', async () => {

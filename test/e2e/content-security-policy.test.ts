@@ -1,7 +1,6 @@
-import path from 'node:path';
 import type { Locator } from 'playwright-core';
 import { beforeAll, expect, it } from 'vitest';
-import { type CspViolations, mapIdle, SHOTS, describeInBrowser, watchCspViolations } from '../helpers/browser.js';
+import { type CspViolations, mapIdle, describeInBrowser, watchCspViolations, keepScreenshot } from '../helpers/browser.js';
 import { createVerdunClsm, fixtures } from '../helpers/factories.js';
 
 /** Every actor of this file carries this source and every account this domain, to tell them apart in the file’s database. */
@@ -101,7 +100,7 @@ describeInBrowser('Content-Security-Policy in a real browser (Chromium)', (s) =>
       .first()
       .waitFor();
     expect(await violations()).toEqual([]);
-    await s.page.screenshot({ path: path.join(SHOTS, 'csp-accueil.png') });
+    await keepScreenshot(s.page, 'csp-accueil.png');
   });
 
   it('should draw a commune map (MapLibre worker, WebGL, GeoJSON) without any violation', async () => {
@@ -112,7 +111,7 @@ describeInBrowser('Content-Security-Policy in a real browser (Chromium)', (s) =>
     expect(await canvas.count()).toBe(1);
     expect(await coloursIn(canvas)).toBeGreaterThan(5);
     expect(await violations()).toEqual([]);
-    await s.page.screenshot({ path: path.join(SHOTS, 'csp-commune-verdun.png') });
+    await keepScreenshot(s.page, 'csp-commune-verdun.png');
   });
 
   it('should draw an actor page map without any violation', async () => {
@@ -121,7 +120,7 @@ describeInBrowser('Content-Security-Policy in a real browser (Chromium)', (s) =>
     await mapIdle(s.page);
     expect(await coloursIn(s.page.locator('.maplibregl-canvas'))).toBeGreaterThan(5);
     expect(await violations()).toEqual([]);
-    await s.page.screenshot({ path: path.join(SHOTS, 'csp-fiche-acteur.png') });
+    await keepScreenshot(s.page, 'csp-fiche-acteur.png');
   });
 
   it('should draw the gaps map from the server’s vector tiles without any violation', async () => {
@@ -138,7 +137,7 @@ describeInBrowser('Content-Security-Policy in a real browser (Chromium)', (s) =>
     expect(tiles.every((s) => s === 200)).toBe(true);
     expect(await coloursIn(s.page.locator('.maplibregl-canvas'))).toBeGreaterThan(5);
     expect(await violations()).toEqual([]);
-    await s.page.screenshot({ path: path.join(SHOTS, 'csp-lacunes-meuse.png'), fullPage: true });
+    await keepScreenshot(s.page, 'csp-lacunes-meuse.png', { fullPage: true });
   });
 
   it('should draw a coalition’s network (sigma, WebGL) without any violation', async () => {
@@ -149,7 +148,7 @@ describeInBrowser('Content-Security-Policy in a real browser (Chromium)', (s) =>
     expect(await graph.locator('canvas').count()).toBeGreaterThan(0);
     expect(await coloursIn(graph, false)).toBeGreaterThan(5);
     expect(await violations()).toEqual([]);
-    await s.page.screenshot({ path: path.join(SHOTS, 'csp-coalition.png'), fullPage: true });
+    await keepScreenshot(s.page, 'csp-coalition.png', { fullPage: true });
   });
 
   it('should open the log-in page and sign in through its form without any violation', async () => {

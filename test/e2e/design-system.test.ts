@@ -1,8 +1,7 @@
-import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { axeViolations } from '../helpers/axe.js';
-import { alertsOverTheirIcon, type CspViolations, describeInBrowser, mapIdle, SHOTS, watchCspViolations, whileSignedIn } from '../helpers/browser.js';
+import { alertsOverTheirIcon, type CspViolations, describeInBrowser, mapIdle, watchCspViolations, whileSignedIn, keepScreenshot } from '../helpers/browser.js';
 import { createVerdunClsm, fixtures } from '../helpers/factories.js';
 import { type CookieClient, startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -67,7 +66,7 @@ describeInBrowser('design system and mobile layout in a real browser (Chromium)'
       await s.page.getByRole('heading', { level: 1, name: heading }).waitFor();
       expect(await axeViolations(s.page)).toEqual([]);
     }
-    await s.page.screenshot({ path: path.join(SHOTS, 'dsfr-donnees-personnelles.png'), fullPage: true });
+    await keepScreenshot(s.page, 'dsfr-donnees-personnelles.png', { fullPage: true });
     await s.page.getByRole('link', { name: 'Accessibilité : non conforme' }).click();
     expect(await s.page.getByText(/est non conforme avec le référentiel général/).count()).toBe(1);
   });
@@ -100,7 +99,7 @@ describeInBrowser('design system and mobile layout in a real browser (Chromium)'
     await dialog.getByRole('link', { name: 'Zones sans acteurs' }).waitFor();
     await dialog.getByRole('link', { name: 'Se connecter' }).waitFor();
     await expect.poll(() => dialog.evaluate((e) => getComputedStyle(e).opacity)).toBe('1');
-    await s.page.screenshot({ path: path.join(SHOTS, 'dsfr-menu-390.png') });
+    await keepScreenshot(s.page, 'dsfr-menu-390.png');
     expect(await axeViolations(s.page)).toEqual([]);
     await s.page.keyboard.press('Escape');
     await expect.poll(() => dialog.count()).toBe(0);
@@ -116,14 +115,14 @@ describeInBrowser('design system and mobile layout in a real browser (Chromium)'
       await open(s.page, '/mon-espace');
       await expect.poll(() => s.page.getByRole('banner').getByTestId('who').textContent()).toContain('coordination');
       await s.page.getByRole('banner').getByRole('button', { name: 'Se déconnecter' }).waitFor();
-      await s.page.screenshot({ path: path.join(SHOTS, 'dsfr-connecte-1366.png') });
+      await keepScreenshot(s.page, 'dsfr-connecte-1366.png');
       await open(s.page, '/mon-espace', PHONE);
       await s.page.getByRole('button', { name: 'Menu' }).click();
       const dialog = s.page.getByRole('dialog', { name: 'Menu' });
       await expect.poll(() => dialog.getByTestId('who').textContent()).toContain('coordination');
       await dialog.getByRole('link', { name: 'Mon compte' }).waitFor();
       await expect.poll(() => dialog.evaluate((e) => getComputedStyle(e).opacity)).toBe('1');
-      await s.page.screenshot({ path: path.join(SHOTS, 'dsfr-connecte-menu-390.png') });
+      await keepScreenshot(s.page, 'dsfr-connecte-menu-390.png');
       expect(await axeViolations(s.page)).toEqual([]);
     });
   });
@@ -138,19 +137,19 @@ describeInBrowser('design system and mobile layout in a real browser (Chromium)'
     await first.waitFor();
     const box = (await first.boundingBox())!;
     expect(box.y + box.height).toBeLessThanOrEqual(PHONE.height);
-    await s.page.screenshot({ path: path.join(SHOTS, 'dsfr-commune-390.png') });
+    await keepScreenshot(s.page, 'dsfr-commune-390.png');
     await button.click();
     // The DSFR draws the box from the label, over the hidden input: the click lands on the label, as a person's does.
     await s.page.getByRole('checkbox', { name: /^Vaccination \(\d+\)/ }).check({ force: true });
     await s.page.waitForURL(/vaccination/);
     await s.page.getByRole('button', { name: /^Filtres \(3\)/ }).waitFor();
-    await s.page.screenshot({ path: path.join(SHOTS, 'dsfr-commune-filtres-390.png'), fullPage: true });
+    await keepScreenshot(s.page, 'dsfr-commune-filtres-390.png', { fullPage: true });
     expect(await axeViolations(s.page)).toEqual([]);
     // On a wide screen the filters stay beside the list, no button.
     await open(s.page, '/communes/55545', DESKTOP);
     await s.page.getByRole('checkbox', { name: /^Vaccination/ }).waitFor();
     expect(await s.page.getByRole('button', { name: /^Filtres/ }).count()).toBe(0);
-    await s.page.screenshot({ path: path.join(SHOTS, 'dsfr-commune-1366.png') });
+    await keepScreenshot(s.page, 'dsfr-commune-1366.png');
   });
 
   it('should draw the forms’ radio buttons and check boxes as the DSFR’s, never the browser’s bare ones', async () => {
@@ -181,7 +180,7 @@ describeInBrowser('design system and mobile layout in a real browser (Chromium)'
         if (!c.grouped) bare.push(`${url}: « ${c.name} » outside its DSFR group`);
         if (!c.labelled) bare.push(`${url}: « ${c.name} » without a fr-label`);
       }
-      await s.page.screenshot({ path: path.join(SHOTS, `dsfr-controles-${url.split('/')[1]}.png`), fullPage: true });
+      await keepScreenshot(s.page, `dsfr-controles-${url.split('/')[1]}.png`, { fullPage: true });
     }
     expect(bare).toEqual([]);
   });
@@ -220,7 +219,7 @@ describeInBrowser('design system and mobile layout in a real browser (Chromium)'
       if (width > PHONE.width) tooWide.push(`${url}: ${width} px`);
       // Each alert drawn as the DSFR's, its text clear of its icon, on a phone too.
       overIcon.push(...(await alertsOverTheirIcon(s.page)).map((text) => `${url}: « ${text} »`));
-      await s.page.screenshot({ path: path.join(SHOTS, `dsfr-390-${name}.png`), fullPage: true });
+      await keepScreenshot(s.page, `dsfr-390-${name}.png`, { fullPage: true });
     }
     expect(tooWide).toEqual([]);
     expect(overIcon).toEqual([]);
@@ -262,14 +261,14 @@ describeInBrowser('an instance run outside the State (BRAND_STATE=false) in a re
     await s.page.evaluate(() => (globalThis as any).document.fonts.ready);
     expect(await s.page.evaluate(() => getComputedStyle((globalThis as any).document.body).fontFamily)).not.toMatch(/Marianne/);
     expect(fonts).toEqual([]);
-    await s.page.screenshot({ path: path.join(SHOTS, 'dsfr-sans-marque-1366.png') });
+    await keepScreenshot(s.page, 'dsfr-sans-marque-1366.png');
     await footer.getByRole('link', { name: 'Mentions légales' }).click();
     await s.page.getByText('Ville de Verdun').first().waitFor();
     await s.page.getByText(/n’est pas un site de l’État/).waitFor();
     await s.page.getByText('Place de la Mairie "<b>", 55100 Verdun').waitFor();
     expect(await axeViolations(s.page)).toEqual([]);
     await s.page.setViewportSize(PHONE);
-    await s.page.screenshot({ path: path.join(SHOTS, 'dsfr-sans-marque-mentions-390.png'), fullPage: true });
+    await keepScreenshot(s.page, 'dsfr-sans-marque-mentions-390.png', { fullPage: true });
   });
 
   it('should serve /index.html with the setting too, not as a bare file', async () => {

@@ -1,6 +1,5 @@
-import path from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
-import { mapIdle, SHOTS, describeInBrowser } from '../helpers/browser.js';
+import { mapIdle, describeInBrowser, keepScreenshot } from '../helpers/browser.js';
 
 const SOURCE = 'test:e2e/directory.test.ts';
 
@@ -50,7 +49,7 @@ describeInBrowser('directory in a real browser (Chromium)', (s) => {
     await expect.poll(() => s.page.locator('#results-title').textContent()).toMatch(/2 acteurs/);
     await mapIdle(s.page);
     expect(await s.page.locator('.maplibregl-canvas').count()).toBe(1);
-    await s.page.screenshot({ path: path.join(SHOTS, 'commune-verdun.png') });
+    await keepScreenshot(s.page, 'commune-verdun.png');
   });
 
   it('filters the list by theme, with facet counts', async () => {
@@ -60,7 +59,7 @@ describeInBrowser('directory in a real browser (Chromium)', (s) => {
     await expect.poll(() => s.page.locator('#results-title').textContent()).toMatch(/^1 acteur$/);
     await s.page.waitForURL(/themes=addictions/);
     expect(await s.page.getByRole('link', { name: 'Écoute Santé Mentale Verdun' }).count()).toBe(0);
-    await s.page.screenshot({ path: path.join(SHOTS, 'commune-verdun-filtre.png') });
+    await keepScreenshot(s.page, 'commune-verdun-filtre.png');
   });
 
   it('opens an actor page with its themes and territory', async () => {
@@ -70,7 +69,7 @@ describeInBrowser('directory in a real browser (Chromium)', (s) => {
     await s.page.getByText('Ateliers de prévention du tabagisme').waitFor();
     await s.page.getByText('Tabac', { exact: true }).waitFor();
     await mapIdle(s.page);
-    await s.page.screenshot({ path: path.join(SHOTS, 'fiche-acteur.png') });
+    await keepScreenshot(s.page, 'fiche-acteur.png');
   });
 
   it('finds a commune by postal code', async () => {

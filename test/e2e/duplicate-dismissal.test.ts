@@ -1,7 +1,6 @@
-import path from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import { DEMO_ACCOUNTS, seedDemoAccounts } from '../../seeds/accounts.js';
-import { describeInBrowser, logInThroughForm, SHOTS } from '../helpers/browser.js';
+import { describeInBrowser, logInThroughForm, keepScreenshot } from '../helpers/browser.js';
 import { axeViolations } from '../helpers/axe.js';
 
 const SOURCE = 'test:e2e/duplicate-dismissal.test.ts';
@@ -68,7 +67,7 @@ describeInBrowser('« Pas un doublon » on the duplicates page in a real browser
     await confirm.getByText('ne seront plus proposées comme doublons').waitFor();
     await confirm.getByLabel('Pourquoi ne sont-elles pas la même structure ?').fill(REASON);
     expect(await axeViolations(page)).toEqual([]);
-    await page.screenshot({ path: path.join(SHOTS, 'doublons-pas-un-doublon.png'), fullPage: true });
+    await keepScreenshot(page, 'doublons-pas-un-doublon.png', { fullPage: true });
     await confirm.getByRole('button', { name: 'Confirmer : pas un doublon' }).click();
     await page.getByRole('status').filter({ hasText: 'ne sont plus proposées comme doublons possibles' }).waitFor();
     await expect.poll(() => bapu().count()).toBe(0);
@@ -77,7 +76,7 @@ describeInBrowser('« Pas un doublon » on the duplicates page in a real browser
     expect(await aside.innerText()).toContain(`Motif : ${REASON}`);
     expect(await aside.innerText()).toContain(`par ${ADMIN.displayName}`);
     expect(await axeViolations(page)).toEqual([]);
-    await page.screenshot({ path: path.join(SHOTS, 'doublons-paires-ecartees.png'), fullPage: true });
+    await keepScreenshot(page, 'doublons-paires-ecartees.png', { fullPage: true });
 
     // Recorded once, smaller id first; gone after a reload too.
     const rows = await server.ds.query(`SELECT actor_a, actor_b, reason FROM actor_duplicate_dismissal WHERE restored_at IS NULL`);

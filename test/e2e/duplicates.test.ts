@@ -1,9 +1,8 @@
-import path from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
 import { beforeAll, expect, it } from 'vitest';
 import { DEMO_ACCOUNTS, seedDemoAccounts } from '../../seeds/accounts.js';
-import { describeInBrowser, logInThroughForm, newBrowser, SHOTS } from '../helpers/browser.js';
+import { describeInBrowser, logInThroughForm, newBrowser, keepScreenshot } from '../helpers/browser.js';
 import { ok } from '../helpers/factories.js';
 import { MEUSE, VERDUN } from '../helpers/places.js';
 
@@ -55,7 +54,7 @@ describeInBrowser('« Doublons possibles » and the merge in a real browser (Chr
     expect(text).toMatch(/Noms proches, même commune\s*\(\d+ %\)/);
     expect(text).toContain('SIRET : 73282932000074');
     expect(await axe(page)).toEqual([]);
-    await page.screenshot({ path: path.join(SHOTS, 'doublons.png'), fullPage: true });
+    await keepScreenshot(page, 'doublons.png', { fullPage: true });
 
     // The pair lists the two names alphabetically: keep the one with the SIRET, whichever side it is.
     await pair.getByRole('radio', { name: new RegExp(`^${KEPT}`) }).check();

@@ -1,9 +1,8 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import type { ConsoleMessage, Request, Response } from 'playwright-core';
 import { beforeAll, expect, it } from 'vitest';
-import { describeInBrowser, mapIdle, SHOTS } from '../helpers/browser.js';
+import { describeInBrowser, mapIdle, keepScreenshot } from '../helpers/browser.js';
 import { epciOf } from '../helpers/factories.js';
 
 const SOURCE = 'test:e2e/gaps-export-compare.test.ts';
@@ -99,7 +98,7 @@ describeInBrowser('gaps page: exports, comparison, scopes without map (Chromium)
     expect(api.data.compareCoverage.scopes[0].summary.gapCount).toBe(await communesOf('55', epci));
     const byTheme = section.getByRole('table', { name: /par thème/ });
     expect(await byTheme.locator('tbody th').allTextContents()).toHaveLength(1);
-    await page.screenshot({ path: path.join(SHOTS, 'lacunes-comparaison.png'), fullPage: true });
+    await keepScreenshot(page, 'lacunes-comparaison.png', { fullPage: true });
   });
 
   it('should not offer the overseas collectivités, say why when a link names one, and ask for no tile', async () => {
@@ -130,7 +129,7 @@ describeInBrowser('gaps page: exports, comparison, scopes without map (Chromium)
     expect(tiles).toEqual([]);
     expect(failed).toEqual([]);
     expect(errors).toEqual([]);
-    await page.screenshot({ path: path.join(SHOTS, 'lacunes-collectivite-outre-mer.png'), fullPage: true });
+    await keepScreenshot(page, 'lacunes-collectivite-outre-mer.png', { fullPage: true });
     page.off('request', onRequest).off('requestfailed', onFailed).off('response', onResponse).off('console', onConsole);
   });
 
@@ -152,7 +151,7 @@ describeInBrowser('gaps page: exports, comparison, scopes without map (Chromium)
     expect(await page.locator('.summary').count()).toBe(0);
     expect(await page.locator('.gap-list').count()).toBe(0);
     expect(await page.locator('body').innerText()).not.toMatch(new RegExp(`sur ${meuse}\\b`));
-    await page.screenshot({ path: path.join(SHOTS, 'lacunes-calcul-en-cours.png'), fullPage: true });
+    await keepScreenshot(page, 'lacunes-calcul-en-cours.png', { fullPage: true });
     release();
     const mm = await communesOf('54');
     await expect.poll(() => page.locator('.summary').textContent(), { timeout: 30_000 }).toMatch(new RegExp(`sur ${mm}\\b`));

@@ -1,7 +1,6 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
-import { mapIdle, SHOTS, describeInBrowser } from '../helpers/browser.js';
+import { mapIdle, describeInBrowser, keepScreenshot } from '../helpers/browser.js';
 
 const SOURCE = 'test:e2e/gaps.test.ts';
 
@@ -51,7 +50,7 @@ describeInBrowser('gaps page in a real browser (Chromium)', (s) => {
     expect(tiles.length).toBeGreaterThan(0);
     expect(new Set(tiles).size).toBe(tiles.length);
     expect(new Set(tiles.map((t) => t.split('/')[0])).size).toBe(1);
-    await s.page.screenshot({ path: path.join(SHOTS, 'lacunes-meuse-vaccination.png'), fullPage: true });
+    await keepScreenshot(s.page, 'lacunes-meuse-vaccination.png', { fullPage: true });
 
     // The GeoJSON export carries every commune with its figures and the distance to the nearest actor.
     const [download] = await Promise.all([s.page.waitForEvent('download'), s.page.getByRole('button', { name: 'Exporter la carte (GeoJSON)' }).click()]);
@@ -69,6 +68,6 @@ describeInBrowser('gaps page in a real browser (Chromium)', (s) => {
     expect(await s.page.getByRole('combobox', { name: /^Département/ }).inputValue()).toBe('');
     await expect.poll(() => s.page.locator('.summary').textContent()).toMatch(/sur Grand Est/);
     await mapIdle(s.page);
-    await s.page.screenshot({ path: path.join(SHOTS, 'lacunes-grand-est-epci.png'), fullPage: true });
+    await keepScreenshot(s.page, 'lacunes-grand-est-epci.png', { fullPage: true });
   });
 });

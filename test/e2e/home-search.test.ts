@@ -1,7 +1,6 @@
-import path from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import { axeViolations } from '../helpers/axe.js';
-import { describeInBrowser, SHOTS } from '../helpers/browser.js';
+import { describeInBrowser, keepScreenshot } from '../helpers/browser.js';
 import { fixtures } from '../helpers/factories.js';
 import { VERDUN } from '../helpers/places.js';
 
@@ -59,7 +58,7 @@ describeInBrowser('home page search in a real browser (Chromium)', (s) => {
     const item = found().getByRole('listitem').first();
     await expect.poll(() => item.textContent()).toMatch(/Communauté professionnelle territoriale de santé.*Verdun.*Tabac.*Vaccination/s);
     expect(await axeViolations(s.page)).toEqual([]);
-    await s.page.screenshot({ path: path.join(SHOTS, 'accueil-recherche-acteur-1366.png'), fullPage: true });
+    await keepScreenshot(s.page, 'accueil-recherche-acteur-1366.png', { fullPage: true });
     await found().getByRole('link', { name: 'CPTS Santé des Tilleuls' }).click();
     await s.page.waitForURL(new RegExp(`/acteurs/${actor.tilleul}$`));
     await expect.poll(() => s.page.getByRole('heading', { level: 1 }).textContent()).toBe('CPTS Santé des Tilleuls');
@@ -107,7 +106,7 @@ describeInBrowser('home page search in a real browser (Chromium)', (s) => {
     const field = await communeBox().boundingBox();
     expect(field && field.y + field.height).toBeLessThanOrEqual(PHONE.height);
     expect(await s.page.getByRole('button', { name: 'Santé mentale' }).isVisible()).toBe(false);
-    await s.page.screenshot({ path: path.join(SHOTS, 'accueil-390.png') });
+    await keepScreenshot(s.page, 'accueil-390.png');
     const toggle = s.page.getByRole('button', { name: 'Choisir des thèmes (0)' });
     await toggle.click();
     expect(await toggle.getAttribute('aria-expanded')).toBe('true');
@@ -120,6 +119,6 @@ describeInBrowser('home page search in a real browser (Chromium)', (s) => {
     const width = await s.page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth as number);
     expect(width).toBeLessThanOrEqual(PHONE.width);
     expect(await axeViolations(s.page)).toEqual([]);
-    await s.page.screenshot({ path: path.join(SHOTS, 'accueil-recherche-390.png'), fullPage: true });
+    await keepScreenshot(s.page, 'accueil-recherche-390.png', { fullPage: true });
   });
 });

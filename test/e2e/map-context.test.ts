@@ -1,6 +1,5 @@
-import path from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
-import { describeInBrowser, mapIdle, SHOTS } from '../helpers/browser.js';
+import { describeInBrowser, mapIdle, keepScreenshot } from '../helpers/browser.js';
 
 const SOURCE = 'test:e2e/map-context.test.ts';
 
@@ -52,7 +51,7 @@ describeInBrowser('maps with context: neighbours, names, legend, radius circle (
     const text = await legend();
     for (const item of ['Commune recherchée', 'Communes voisines', 'Limite du département', 'Acteur (son adresse)', 'Rayon d’action d’un acteur de la liste'])
       expect(text).toContain(item);
-    await s.page.locator('.map-col').screenshot({ path: path.join(SHOTS, 'carte-commune-contexte.png') });
+    await keepScreenshot(s.page.locator('.map-col'), 'carte-commune-contexte.png');
   });
 
   it('should leave the actors’ cluster visible: the commune’s name moves off it rather than covering its count', async () => {
@@ -92,7 +91,7 @@ describeInBrowser('maps with context: neighbours, names, legend, radius circle (
       const [x, y] = [(c.left + c.right) / 2, (c.top + c.bottom) / 2];
       for (const l of boxes.labels) expect(l.left < x + 16 && l.right > x - 16 && l.top < y + 16 && l.bottom > y - 16, JSON.stringify({ c, l })).toBe(false);
     }
-    await s.page.locator('.map-col').screenshot({ path: path.join(SHOTS, 'carte-commune-grappe.png') });
+    await keepScreenshot(s.page.locator('.map-col'), 'carte-commune-grappe.png');
   });
 
   it('should draw a radius actor as a circle and frame it on « Voir son territoire »', async () => {
@@ -109,7 +108,7 @@ describeInBrowser('maps with context: neighbours, names, legend, radius circle (
     expect(Math.abs(after.center[0] - 5.64)).toBeLessThan(0.05);
     expect(Math.abs(after.center[1] - 49.213)).toBeLessThan(0.05);
     await mapIdle(s.page);
-    await s.page.locator('.map-col').screenshot({ path: path.join(SHOTS, 'carte-commune-rayon.png') });
+    await keepScreenshot(s.page.locator('.map-col'), 'carte-commune-rayon.png');
   });
 
   it('should name the Meuse and its large communes on the gaps map, and say what its dashed line is', async () => {
@@ -120,6 +119,6 @@ describeInBrowser('maps with context: neighbours, names, legend, radius circle (
       .poll(() => s.page.locator('.map-label-commune').allTextContents(), { timeout: 20_000 })
       .toEqual(expect.arrayContaining(['Verdun', 'Bar-le-Duc']));
     expect(await legend()).toContain('Limite de département');
-    await s.page.locator('.map-col').screenshot({ path: path.join(SHOTS, 'lacunes-carte-contexte.png') });
+    await keepScreenshot(s.page.locator('.map-col'), 'lacunes-carte-contexte.png');
   });
 });

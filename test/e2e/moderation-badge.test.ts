@@ -1,6 +1,5 @@
-import path from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
-import { SHOTS, describeInBrowser } from '../helpers/browser.js';
+import { describeInBrowser, keepScreenshot } from '../helpers/browser.js';
 
 const SOURCE = 'test:e2e/moderation-badge.test.ts';
 const DOMAIN = '@test-e2e-moderation.local';
@@ -35,7 +34,7 @@ describeInBrowser('actors awaiting validation in a real browser (Chromium)', (s)
     await validItem.waitFor();
     await expect.poll(() => pendingItem.locator('.badge').allTextContents()).toContain('en attente de validation');
     expect(await validItem.getByText('en attente de validation').count()).toBe(0);
-    await s.page.screenshot({ path: path.join(SHOTS, 'commune-acteur-en-attente.png') });
+    await keepScreenshot(s.page, 'commune-acteur-en-attente.png');
   });
 
   it('should say on the actor’s page that it does not count yet', async () => {
@@ -45,6 +44,6 @@ describeInBrowser('actors awaiting validation in a real browser (Chromium)', (s)
     await notice.waitFor();
     // innerText: the text as rendered (the markup may wrap a sentence over several lines).
     expect(await notice.innerText()).toMatch(/ne compte pas dans les lacunes/);
-    await s.page.screenshot({ path: path.join(SHOTS, 'acteur-en-attente.png') });
+    await keepScreenshot(s.page, 'acteur-en-attente.png');
   });
 });

@@ -1,9 +1,8 @@
-import path from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_ACCOUNTS, seedDemoAccounts } from '../../seeds/accounts.js';
-import { closeBrowserSession, hasChromium, logInThroughForm, mapIdle, openBrowserSession, SHOTS } from '../helpers/browser.js';
+import { closeBrowserSession, hasChromium, logInThroughForm, mapIdle, openBrowserSession, keepScreenshot } from '../helpers/browser.js';
 import { ok } from '../helpers/factories.js';
 import type { CookieClient, TestServer } from '../helpers/server.js';
 
@@ -63,7 +62,7 @@ describe.skipIf(!hasChromium)('the moderation queue and « Ces informations sont
     expect(text).toMatch(/Motif : Créé par un compte membre/);
     expect(text).toMatch(/Territoire déclaré : Commune Verdun/);
     await mapIdle(page);
-    await page.screenshot({ path: path.join(SHOTS, 'moderation-file.png') });
+    await keepScreenshot(page, 'moderation-file.png');
     await page
       .locator('section', { has: page.getByRole('heading', { name: 'À vérifier' }) })
       .locator('li')
@@ -96,7 +95,7 @@ describe.skipIf(!hasChromium)('the moderation queue and « Ces informations sont
     expect(await cpts.innerText()).toMatch(/jamais confirmée[\s\S]*Seule présence locale \(.*Vaccination.*\) dans [\d\s\u202f]+ communes/);
     // The actor just validated is confirmed by that validation: not to check.
     expect(await stale.getByText('Association démo des aidants de Verdun').count()).toBe(0);
-    await page.screenshot({ path: path.join(SHOTS, 'moderation-file-vide.png'), fullPage: true });
+    await keepScreenshot(page, 'moderation-file-vide.png', { fullPage: true });
   });
 
   it('should refuse /moderation to a visitor and to a member, and show no link to them', async () => {
@@ -112,7 +111,7 @@ describe.skipIf(!hasChromium)('the moderation queue and « Ces informations sont
     await expect.poll(() => page.getByRole('alert').getAttribute('data-code')).toBe('FORBIDDEN');
     expect(await page.getByRole('alert').innerText()).toMatch(/réservée aux analystes ARS et aux administrateurs/);
     expect(await page.getByTestId('moderation-link').count()).toBe(0);
-    await page.screenshot({ path: path.join(SHOTS, 'moderation-refusee-membre.png') });
+    await keepScreenshot(page, 'moderation-refusee-membre.png');
   });
 
   it('should let the member confirm that the information of the association it represents is up to date', async () => {
@@ -130,6 +129,6 @@ describe.skipIf(!hasChromium)('the moderation queue and « Ces informations sont
     expect(await freshness.innerText()).toContain(`Informations confirmées le ${day}.`);
     expect(await freshness.innerText()).not.toMatch(/à vérifier/i);
     expect(await axe(page)).toEqual([]);
-    await page.screenshot({ path: path.join(SHOTS, 'acteur-informations-a-jour.png') });
+    await keepScreenshot(page, 'acteur-informations-a-jour.png');
   });
 });

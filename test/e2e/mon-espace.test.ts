@@ -1,9 +1,8 @@
-import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DEMO_ACCOUNTS, seedDemoAccounts } from '../../seeds/accounts.js';
 import { axeViolations } from '../helpers/axe.js';
-import { SHOTS, describeInBrowser, launch, logInThroughForm } from '../helpers/browser.js';
+import { describeInBrowser, launch, logInThroughForm, keepScreenshot } from '../helpers/browser.js';
 
 /** The header polls every 300 ms here (`?poll=`), instead of every 30 s: the test waits for the DOM, never for a delay. */
 const POLL = '?poll=300';
@@ -58,7 +57,7 @@ describeInBrowser('« Mon espace » and the notifications, two accounts at once 
     await coordinator.getByTestId('unread-count').filter({ hasText: /^1/ }).waitFor();
     await coordinator.getByTestId('notification-bell').click();
     await coordinator.getByTestId('notifications').getByText(`« ${ASSO} » demande à rejoindre « ${COALITION} ».`).waitFor();
-    await coordinator.screenshot({ path: path.join(SHOTS, 'notifications-coordination.png') });
+    await keepScreenshot(coordinator, 'notifications-coordination.png');
     expect(await axeViolations(coordinator)).toEqual([]);
 
     // Decided from « Mon espace », reached by the header's link (no reload).
@@ -68,7 +67,7 @@ describeInBrowser('« Mon espace » and the notifications, two accounts at once 
     await requests.getByRole('link', { name: COALITION }).waitFor();
     expect(await coordinator.getByRole('heading', { level: 1 }).textContent()).toBe('Mon espace');
     expect(await axeViolations(coordinator)).toEqual([]);
-    await coordinator.screenshot({ path: path.join(SHOTS, 'mon-espace-coordination.png'), fullPage: true });
+    await keepScreenshot(coordinator, 'mon-espace-coordination.png', { fullPage: true });
     await requests.getByRole('button', { name: `Accepter la demande de ${ASSO}` }).click();
     await requests.getByText(`${ASSO} est maintenant membre de la coalition.`).waitFor();
     await coordinator.getByTestId('to-decide-count').waitFor({ state: 'detached' });
@@ -91,7 +90,7 @@ describeInBrowser('« Mon espace » and the notifications, two accounts at once 
     await coalitions.getByRole('link', { name: COALITION }).waitFor();
     expect(await member().getByTestId('my-structures').textContent()).toContain(ASSO);
     expect(await axeViolations(member())).toEqual([]);
-    await member().screenshot({ path: path.join(SHOTS, 'mon-espace-membre.png'), fullPage: true });
+    await keepScreenshot(member(), 'mon-espace-membre.png', { fullPage: true });
     await coalitions.getByRole('button', { name: new RegExp(`^Quitter ${COALITION}`) }).click();
     await member().getByText(`${ASSO} a quitté ${COALITION}.`).waitFor();
     const stored = await s.server.ds.query(`SELECT status FROM membership WHERE coalition_id = $1 AND role <> 'PILOTE'`, [coalitionId]);

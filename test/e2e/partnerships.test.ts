@@ -1,6 +1,5 @@
-import path from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
-import { SHOTS, logInThroughForm as logInThroughFormAs, describeInBrowser } from '../helpers/browser.js';
+import { logInThroughForm as logInThroughFormAs, describeInBrowser, keepScreenshot } from '../helpers/browser.js';
 import { fixtures } from '../helpers/factories.js';
 import { axeViolations } from '../helpers/axe.js';
 
@@ -65,13 +64,13 @@ describeInBrowser('partnerships confirmed by the other side, in a real browser (
     await confirm.waitFor();
     await item.getByRole('button', { name: 'Refuser le partenariat avec E2E Maison des familles' }).waitFor();
     expect(await axeViolations(s.page)).toEqual([]);
-    await s.page.screenshot({ path: path.join(SHOTS, 'partenariat-a-confirmer.png'), fullPage: true });
+    await keepScreenshot(s.page, 'partenariat-a-confirmer.png', { fullPage: true });
 
     await confirm.click();
     await s.page.getByText('Partenariat avec E2E Maison des familles confirmé : il est maintenant public.').waitFor();
     await expect.poll(() => item.locator('.badge').textContent()).toBe('confirmé');
     await item.getByRole('button', { name: 'Mettre fin au partenariat avec E2E Maison des familles' }).waitFor();
-    await s.page.screenshot({ path: path.join(SHOTS, 'partenariat-confirme.png'), fullPage: true });
+    await keepScreenshot(s.page, 'partenariat-confirme.png', { fullPage: true });
     const [row] = await s.server.ds.query(`SELECT status, confirmed_by IS NOT NULL AS by FROM partnership WHERE id = $1`, [partnershipId]);
     expect(row).toEqual({ status: 'ACTIVE', by: true });
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeBrowserSession, hasChromium, openBrowserSession, SHOTS } from '../helpers/browser.js';
+import { closeBrowserSession, hasChromium, openBrowserSession, SHOTS, keepScreenshot } from '../helpers/browser.js';
 import { epciOf, ok } from '../helpers/factories.js';
 import type { TestServer } from '../helpers/server.js';
 
@@ -80,7 +80,7 @@ describe.skipIf(!hasChromium)('territorial diagnostic in a real browser (Chromiu
     expect(await actorsRow.allTextContents()).toEqual([fr(1), fr(1)]);
     const gapsRow = page.locator('[data-table="gaps"] tr[data-theme="sante-mentale"] td');
     expect((await gapsRow.allTextContents()).slice(0, 3).map((t) => t.replace(/\s/g, ' '))).toEqual([`1 sur 2`, fr(mental.gapPopulation), fr(1)]);
-    await page.screenshot({ path: path.join(SHOTS, 'diagnostic-liste.png'), fullPage: true });
+    await keepScreenshot(page, 'diagnostic-liste.png', { fullPage: true });
 
     // Printed: the application's banner, menu, footer and the form stay off the document.
     await page.emulateMedia({ media: 'print' });

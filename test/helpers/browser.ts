@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type LaunchOptions, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type LaunchOptions, type Locator, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect } from 'vitest';
 import { type CookieClient, startTestServer, type TestServer } from './server.js';
 
@@ -20,6 +20,19 @@ export const hasChromium = fs.existsSync(TEST_BROWSER);
 
 /** Screenshots land here, to be looked at. */
 export const SHOTS = path.resolve('test-output/screenshots');
+
+/**
+ * A screenshot of a page (the whole page with `fullPage`) or of one element, in SHOTS under `name`,
+ * for a person to look at after a run. With TEST_SCREENSHOTS=off (.ci/run: nobody looks at a CI
+ * clone's files) none is taken: each cost Chromium 0.3–0.65 s of CPU, 70 of them a run. A screenshot
+ * that a test reads (its pixels) is taken by the test itself, always.
+ */
+export async function keepScreenshot(target: Page | Locator, name: string, options: { fullPage?: boolean } = {}): Promise<void> {
+  if (process.env.TEST_SCREENSHOTS === 'off') return;
+  const file = path.join(SHOTS, name);
+  if ('goto' in target) await target.screenshot({ path: file, ...options });
+  else await target.screenshot({ path: file });
+}
 
 const LAUNCH: LaunchOptions = {
   executablePath: CHROMIUM,
