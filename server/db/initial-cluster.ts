@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import type { ClusterCatalog } from '../../seeds/cluster-catalog.js';
 import { seedDataDir } from '../../seeds/paths.js';
 
 /**
@@ -26,7 +27,7 @@ export interface ClusterManifest {
    * The catalog of the cluster dumped, read before the dump (seeds/cluster-catalog.ts): what a
    * database started on it must hold (test/integration/initial-cluster.test.ts).
    */
-  catalog: Record<string, Record<string, unknown>[]>;
+  catalog: ClusterCatalog;
 }
 
 /**

@@ -67,7 +67,7 @@ describe.runIf(embedded)('the cluster a new embedded data directory starts from 
       const dumped = await startEmbeddedDatabase('memory://', 4, undefined, {}, clusterDumpPath());
       started.push(dumped);
       fromDump = await catalogOf(dumped.url);
-      fromInitdb = readClusterManifest()!.catalog as ClusterCatalog;
+      fromInitdb = readClusterManifest()!.catalog;
     });
 
     it('should hold the same extensions, at the same versions', () => {
