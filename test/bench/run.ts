@@ -13,7 +13,7 @@ import { ensureCoalitionDataset } from './coalitions-dataset.js';
 import { ensureDataset } from './dataset.js';
 import { measureStartup } from './startup.js';
 import type { BenchScenario } from './scenario.js';
-import { appStats, forkApp } from '../load/app-process.js';
+import { appStats, forkApp, stopApp } from '../load/app-process.js';
 import { cpuBusy } from '../load/stats.js';
 
 /**
@@ -512,7 +512,7 @@ async function main() {
     lines.push('', `Charge de la machine (1, 5, 15 min) : ${loadBefore} au début, ${load()} à la fin`, `Rapport : ${file}`);
     log(lines.join('\n'));
   } finally {
-    server?.kill('SIGTERM');
+    await stopApp(server);
     await pool.end();
     await db.close();
   }

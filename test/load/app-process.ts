@@ -61,6 +61,17 @@ export function forkApp(file: string, env: NodeJS.ProcessEnv, stdio: StdioOption
   });
 }
 
+/**
+ * Stops the app (SIGTERM) and waits for it to end, 10 s at most: with `node --cpu-prof` on the
+ * parent (its flags pass to the child), the child writes its profile as it exits.
+ */
+export async function stopApp(child: ChildProcess | undefined): Promise<void> {
+  if (!child) return;
+  const ended = child.exitCode === null && child.signalCode === null ? new Promise((resolve) => child.once('exit', resolve)) : null;
+  child.kill('SIGTERM');
+  if (ended) await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
+}
+
 /** The app's CPU time so far and its memory. */
 export const appStats = (child: ChildProcess) => ask<AppStats>(child, 'cpu', 'cpuMs');
 

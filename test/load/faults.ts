@@ -31,6 +31,8 @@ export interface FaultContext {
   ds: DataSource;
   runId: string;
   importRows: number;
+  /** The app's pool (DB_POOL_SIZE): how many of its decisions can be inside a transaction at once. */
+  poolSize: number;
   log: Log;
 }
 
@@ -446,7 +448,8 @@ export async function runFaults(f: FaultContext): Promise<FaultReport> {
     const answers = Promise.all(batch.map((r) => decide(r)));
     let killed: number;
     if (how === 'lock') {
-      const want = Math.min(batch.length, 8);
+      // As many as the app's pool lets into a transaction at once, but one (a background write may hold it).
+      const want = Math.max(1, Math.min(batch.length, 8, f.poolSize - 1));
       await waitFor(
         `${want} décisions bloquées en cours de transaction`,
         async () => (await appBackends(`wait_event_type = 'Lock' AND query LIKE '%membership_event%'`)) >= want,

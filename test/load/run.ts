@@ -10,7 +10,7 @@ import { openDatabase } from '../../server/db/database.js';
 import { runSeeds } from '../../seeds/index.js';
 import { GqlClient, makeAgent } from './client.js';
 import { type FaultReport, runFaults } from './faults.js';
-import { appLoop, appStats, forkApp } from './app-process.js';
+import { appLoop, appStats, forkApp, stopApp } from './app-process.js';
 import { type HeavyReport, runHeavyScenario } from './heavy.js';
 import { communesOf, ensureAccounts, ensureAdmin, ensureLoadDataset, IMPORT_SOURCE, RUN_SOURCE, SOURCE } from './setup.js';
 import { cpuBusy, fmtMs, Recorder } from './stats.js';
@@ -245,6 +245,7 @@ async function main() {
           ds: db.ds,
           runId,
           importRows: args.importRows,
+          poolSize: args.pool,
           log,
         });
       } catch (err) {
@@ -399,7 +400,7 @@ async function main() {
     }
     log(`Durée totale : ${Math.round((Date.now() - started) / 1000)} s`);
   } finally {
-    child?.kill('SIGTERM');
+    await stopApp(child);
     await pool.end();
     await db.close();
   }
