@@ -177,7 +177,12 @@ export const ActorRepository = {
   async reach(db: Queryable, ids: readonly string[]): Promise<Map<string, ActorReach>> {
     const out = new Map<string, ActorReach>();
     if (ids.length === 0) return out;
-    const rows = await run<{ id: string } & ActorReach>(db, sql`SELECT k.id, ${reachColumns(Sql.trusted('k.id'))} FROM unnest(${ids}::uuid[]) AS k(id)`);
+    // One text whatever the number of ids (an array parameter): prepared once per connection, as a
+    // change to an actor's territory asks for it again after writing the new coverage.
+    const rows = await runPrepared<{ id: string } & ActorReach>(
+      db,
+      sql`SELECT k.id, ${reachColumns(Sql.trusted('k.id'))} FROM unnest(${ids}::uuid[]) AS k(id)`,
+    );
     for (const r of rows) out.set(r.id, reachOf(r));
     return out;
   },
@@ -243,7 +248,6 @@ export const ActorRepository = {
   },
 };
 
-/** The SELECT list of a stored record (table alias `a`): the actor and its declared territories. */
 /**
  * Where the actor of `id` (a column) acts, as the columns regions, departements and broad: its
  * coverage's régions and départements, its declared régions and country (ActorReach).
@@ -254,6 +258,7 @@ const reachColumns = (id: Sql) =>
       ARRAY(SELECT t.level || ':' || t.code FROM actor_territory t WHERE t.actor_id = ${id} AND t.level IN ('REGION', 'PAYS') ORDER BY 1) AS broad`;
 const reachOf = (row: ActorReach): ActorReach => ({ regions: row.regions, departements: row.departements, broad: row.broad });
 
+/** The SELECT list of a stored record (table alias `a`): the actor and its declared territories. */
 export const recordColumns = sql`${actorColumns()},
   COALESCE((SELECT json_agg(json_build_object('level', t.level, 'code', t.code) ORDER BY t.level, t.code)
             FROM actor_territory t WHERE t.actor_id = a.id), '[]') AS territories`;
