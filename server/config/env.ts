@@ -9,9 +9,9 @@ import type { JitOptions } from '../graphql/jit-executor.js';
  * DB_POOL_SIZE when unset: twice the cores plus two, the PostgreSQL wiki's starting point for a
  * pool (« Number Of Database Connections »): 6 on 2 cores. More connections than that only share
  * the same cores among more backends and preempt the app's event loop more often. Under the mixed
- * load test (test/load/run.ts, which uses this default) on 2 cores, four alternated pairs on
- * 6 December 2026: 6 connections served 272–279 req/s with createActor p50 91–95 ms, 10 served
- * 226–269 req/s with 105–129 ms. With the database on a machine of its own, set it from that
+ * load test (test/load/run.ts, which uses this default) on 2 cores, six alternated pairs on
+ * 6 December 2026: 6 connections served 235–279 req/s with createActor p50 91–108 ms, 10 served
+ * 210–271 req/s with 107–131 ms. With the database on a machine of its own, set it from that
  * machine's cores.
  */
 export const DEFAULT_POOL_SIZE = 2 * os.availableParallelism() + 2;

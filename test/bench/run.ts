@@ -200,10 +200,14 @@ async function loadScenarios(only: string[]): Promise<BenchScenario[]> {
   return all.filter((s) => only.some((o) => chosen(o).includes(s)));
 }
 
+/** The app's pool: the one `npm start` opens (DB_POOL_SIZE's default, 2 × cores + 2), unless BENCH_POOL_SIZE says otherwise. */
+const appPoolSize = Number(process.env.BENCH_POOL_SIZE ?? DEFAULT_POOL_SIZE);
+
 async function startServer(databaseUrl: string): Promise<{ child: ChildProcess; url: string }> {
   const env = {
     ...process.env,
     DATABASE_URL: databaseUrl,
+    BENCH_POOL_SIZE: String(appPoolSize),
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
     NODE_ENV: 'production',
   };
@@ -356,9 +360,9 @@ async function main() {
     log(`Scénarios : ${scenarios.map((s) => s.name).join(', ')}`);
     const loadBefore = load();
     log(`Charge de la machine (1, 5, 15 min) : ${loadBefore}`);
-    // The app's pool is the one `npm start` opens (DB_POOL_SIZE's default, 2 × cores + 2), as the load
-    // test's: 16 connections, one per client, served the directory's page at 0.62–0.66 × its floor
-    // against 0.73–0.78 × with 6 (two alternated rounds of each, 6 December 2026).
+    // The app's pool is the one `npm start` opens (appPoolSize), as in the load test. One connection
+    // per client (16) served the directory's page at 0.62–0.66 × its floor against 0.73–0.78 × with 6
+    // (two alternated rounds of each, 6 December 2026).
     const app = await startServer(databaseUrl);
     server = app.child;
     const benchDb = { query: (text: string, values?: unknown[]) => pool.query(text, values as any[]) };
@@ -470,7 +474,7 @@ async function main() {
       machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version },
       database: { version, postgis, settings },
       loadAverage: { before: loadBefore, after: load() },
-      appPoolSize: Number(process.env.BENCH_POOL_SIZE ?? DEFAULT_POOL_SIZE),
+      appPoolSize,
       dataset,
       scenarios: results,
       client,

@@ -5,9 +5,10 @@ import { serveAppToParent } from '../load/app-process.js';
 
 /**
  * The real application, as `npm start` serves it, in a child process of the benchmark (so the load
- * generator does not share its event loop): DATABASE_URL, a loopback port, the pool `npm start`
- * opens (DB_POOL_SIZE's default; BENCH_POOL_SIZE for another), no per-IP rate limit. Sends its port to the parent over IPC and
- * answers its questions (test/load/app-process.ts).
+ * generator does not share its event loop): DATABASE_URL, a loopback port, a pool of
+ * BENCH_POOL_SIZE connections (set by the bench: the pool `npm start` opens, unless given), no
+ * per-IP rate limit. Sends its port to the parent over IPC and answers its questions
+ * (test/load/app-process.ts).
  */
 if (!process.env.DATABASE_URL) throw new Error('bench server: DATABASE_URL is required');
 const db = await openDatabase({

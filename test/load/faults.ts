@@ -448,7 +448,7 @@ export async function runFaults(f: FaultContext): Promise<FaultReport> {
     const answers = Promise.all(batch.map((r) => decide(r)));
     let killed: number;
     if (how === 'lock') {
-      // As many as the app's pool lets into a transaction at once, but one (a background write may hold it).
+      // All the decisions the app's pool lets into a transaction at once, less one (a background write may hold it).
       const want = Math.max(1, Math.min(batch.length, 8, f.poolSize - 1));
       await waitFor(
         `${want} décisions bloquées en cours de transaction`,
