@@ -110,7 +110,8 @@ export async function filterSql(
   }
   if (f.demo !== undefined && f.demo !== null) base.push(sql`a.is_demo = ${f.demo}`);
   if (f.reviewStatuses?.length) base.push(sql`a.review_status = ANY(${f.reviewStatuses}::text[])`);
-  if (f.text && f.text.trim()) base.push(textCondition(f.text.trim()));
+  // A text finds actors by their name and description, and by the theme it names (« tabac »).
+  if (f.text && f.text.trim()) base.push(sql`(${textCondition(f.text.trim())} OR ${themeLabelCondition(f.text.trim())})`);
   let distance: Sql | null = null;
   if (f.near) {
     const point = sql`ST_SetSRID(ST_MakePoint(${f.near.lon}::float8, ${f.near.lat}::float8), 4326)::geography`;
@@ -118,6 +119,21 @@ export async function filterSql(
     distance = sql`ST_Distance(a.location::geography, ${point}) / 1000.0`;
   }
   return { from, where: [...base, ...Object.values(groups)], base, groups, distance, anchor, local, anchorOnly };
+}
+
+/**
+ * Actors declared on a theme whose label the text names, as the full-text search reads words
+ * (« tabac », « santé mentale », « suicide »): that theme, its sub-themes and, for a sub-theme,
+ * the whole theme it belongs to (an actor of « Prévention des addictions » is one to ask about
+ * tobacco). The theme labels are read from the taxonomy table, once per statement.
+ */
+export function themeLabelCondition(t: string): Sql {
+  return sql`a.themes && ARRAY(
+    SELECT x FROM public.theme th LEFT JOIN public.theme p ON p.code = th.parent_code,
+      LATERAL unnest(ARRAY[th.code, th.parent_code]) x
+    WHERE x IS NOT NULL
+      AND (to_tsvector('french', public.f_unaccent(th.label)) @@ websearch_to_tsquery('french', public.f_unaccent(${t}))
+        OR to_tsvector('french', public.f_unaccent(coalesce(p.label, ''))) @@ websearch_to_tsquery('french', public.f_unaccent(${t}))))`;
 }
 
 /**

@@ -49,7 +49,7 @@ class ActorChangeFields {
   @Field(() => String, { nullable: true })
   @IsOptional()
   @IsEmail({}, { message: 'le courriel n’est pas valide' })
-  @MaxLength(254)
+  @MaxLength(254, { message: 'le courriel dépasse 254 caractères' })
   email?: string | null;
 
   @Field(() => String, { nullable: true })
@@ -60,7 +60,7 @@ class ActorChangeFields {
   @Field(() => String, { nullable: true })
   @IsOptional()
   @IsUrl({ protocols: ['http', 'https'], require_protocol: true }, { message: 'le site web doit être une adresse http(s) valide' })
-  @MaxLength(500)
+  @MaxLength(500, { message: 'l’adresse du site dépasse 500 caractères' })
   website?: string | null;
 
   @Field(() => String, { nullable: true, description: 'Horaires d’ouverture, syntaxe OpenStreetMap opening_hours (« Mo-Fr 09:00-12:00; PH off »)' })
@@ -72,7 +72,7 @@ class ActorChangeFields {
 
   @Field(() => [TerritoryRefInput], { nullable: true, description: 'Territoires d’intervention, de tout niveau' })
   @IsOptional()
-  @ArrayMaxSize(2000)
+  @ArrayMaxSize(2000, { message: 'au plus 2 000 territoires' })
   @ValidateNested({ each: true })
   territories?: TerritoryRefInput[];
 }
@@ -118,7 +118,7 @@ class ActorFields extends ActorChangeFields {
 
   @Field(() => String, { nullable: true })
   @IsOptional()
-  @MaxLength(500)
+  @MaxLength(500, { message: 'la source dépasse 500 caractères' })
   source?: string | null;
 }
 
@@ -178,7 +178,7 @@ export class ActorFilter {
 
   @OptionalList(String, 20, { description: 'Au moins un de ces publics' }) audiences?: string[];
 
-  @Field(() => String, { nullable: true, description: 'Texte libre (nom, description), sans tenir compte des accents' })
+  @Field(() => String, { nullable: true, description: 'Texte libre (nom, description, ou nom d’un thème ou sous-thème), sans tenir compte des accents' })
   @IsOptional()
   @MaxLength(200, { message: 'le texte recherché dépasse 200 caractères' })
   text?: string;

@@ -3,6 +3,7 @@ import { type AuthUser, UserRole } from '../auth/auth.types.js';
 import type { Queryable } from '../db/sql.js';
 import { unauthenticated } from '../auth/auth.service.js';
 import { AppError, badInput, notFound } from '../graphql/errors.js';
+import { invalidDataMessage } from '../graphql/field-labels.js';
 import { checkUuid } from '../graphql/ids.js';
 import type { ThemeService } from '../themes/theme.service.js';
 import type { TerritoryService } from '../territories/territory.service.js';
@@ -87,7 +88,7 @@ export class ActorService {
   }
 
   static invalid(problems: FieldProblem[]): AppError {
-    return new AppError('BAD_USER_INPUT', `Données invalides : ${problems.map((p) => `${p.field} (${p.reason})`).join(' ; ')}`, {
+    return new AppError('BAD_USER_INPUT', invalidDataMessage(problems.map((p) => ({ field: p.field, reasons: [p.reason] }))), {
       field: problems[0].field,
       fields: problems,
     });

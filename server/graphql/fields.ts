@@ -53,13 +53,13 @@ export const DescriptionInput = (): PropertyDecorator =>
 /**
  * An optional list in an input (codes of themes or publics, natures, sectors…) of `of` (String, an
  * enum or an input type): at most `max` values, refused before any SQL (with `message`, else
- * class-validator's own).
+ * « N valeurs au plus »).
  */
 export const OptionalList = (of: object, max: number, { description, message }: { description?: string; message?: string } = {}): PropertyDecorator =>
   decorators(
     Field(() => [of], { nullable: true, description }),
     IsOptional(),
-    ArrayMaxSize(max, message === undefined ? undefined : { message }),
+    ArrayMaxSize(max, { message: message ?? `${max.toLocaleString('fr-FR')} valeurs au plus` }),
   );
 
 /**

@@ -1,8 +1,10 @@
 import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { ArgumentValidationError } from 'type-graphql';
+import type { ValidationError } from 'class-validator';
 import { logger } from '../logger.js';
 import { AppError } from './errors.js';
+import { invalidDataMessage } from './field-labels.js';
 
 /** Codes Apollo itself gives to errors caused by the request, safe to show as they are. */
 const REQUEST_ERROR_CODES = new Set([
@@ -58,6 +60,38 @@ export const timeoutError = () =>
  */
 export const withoutSuggestions = (message: string) => message.replace(/\s*Did you mean\b[\s\S]*$/, '');
 
+/**
+ * graphql-js refuses a variable's value in English (an address edited by hand: « ?nature=QQ »); said
+ * here in French, naming where the value was: « Valeur invalide pour filter.kinds[0] : la valeur
+ * « QQ » n’existe pas. » Messages of any other form are left as they are.
+ */
+const COERCION = /^Variable "\$(\w+)" got invalid value [\s\S]*?(?: at "([^"]+)")?; ([\s\S]*)$/;
+const MISSING = /^Variable "\$(\w+)" of (?:required|non-null) type "[^"]+" (?:was not provided|must not be null)\.$/;
+const DETAILS: [RegExp, (m: RegExpExecArray) => string][] = [
+  [/^Value "(.*)" does not exist in "\w+" enum\./, (m) => `la valeur « ${m[1]} » n’existe pas`],
+  [/^Int cannot represent/, () => 'un nombre entier est attendu'],
+  [/^Float cannot represent/, () => 'un nombre est attendu'],
+  [/^String cannot represent/, () => 'un texte est attendu'],
+  [/^Boolean cannot represent/, () => 'vrai ou faux est attendu'],
+  [/^ID cannot represent/, () => 'un identifiant est attendu'],
+  [/^Field "(\w+)" is not defined by type "\w+"\./, (m) => `le champ ${m[1]} n’existe pas`],
+  [/^Field "(\w+)" of required type "[^"]+" was not provided\./, (m) => `le champ ${m[1]} est obligatoire`],
+  [/^Expected non-nullable type "[^"]+" not to be null\./, () => 'une valeur est obligatoire'],
+  [/^Expected type "\w+" to be an object\./, () => 'un objet est attendu'],
+];
+
+export function frenchCoercionMessage(message: string): string | null {
+  const missing = MISSING.exec(message);
+  if (missing) return `Valeur manquante pour $${missing[1]}.`;
+  const m = COERCION.exec(message);
+  if (!m) return null;
+  const detail = DETAILS.map(([re, say]) => {
+    const d = re.exec(m[3]);
+    return d && say(d);
+  }).find(Boolean);
+  return `Valeur invalide pour ${m[2] ?? `$${m[1]}`}${detail ? ` : ${detail}` : ''}.`;
+}
+
 /** Extensions that describe a refused request (which limit, the figures) and are safe to show. */
 const LIMIT_DETAILS = ['limit', 'cost', 'maxCost'] as const;
 
@@ -69,7 +103,8 @@ const LIMIT_DETAILS = ['limit', 'cost', 'maxCost'] as const;
  */
 export function createFormatError(options: { production: boolean }) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const out = format(formatted, error);
+    const formattedOut = format(formatted, error);
+    const out = { ...formattedOut, message: frenchCoercionMessage(formattedOut.message) ?? formattedOut.message };
     return options.production ? { ...out, message: withoutSuggestions(out.message) } : out;
   };
 }
@@ -89,12 +124,9 @@ function format(formatted: GraphQLFormattedError, error: unknown): GraphQLFormat
     return { message: timeout.message, path: formatted.path, extensions: { code: timeout.code } };
   }
   if (original instanceof ArgumentValidationError) {
-    const fields = original.extensions.validationErrors.map((e) => ({
-      field: e.property,
-      reasons: Object.values(e.constraints ?? {}),
-    }));
+    const fields = validationFields(original.extensions.validationErrors);
     return {
-      message: `Données invalides : ${fields.map((f) => `${f.field} (${f.reasons.join(', ')})`).join(' ; ')}`,
+      message: invalidDataMessage(fields),
       path: formatted.path,
       extensions: { code: 'BAD_USER_INPUT', fields },
     };
@@ -115,4 +147,16 @@ function format(formatted: GraphQLFormattedError, error: unknown): GraphQLFormat
   }
   logger.error({ err: original, path: formatted.path }, 'unexpected error in a GraphQL request');
   return { message: 'Erreur interne du serveur', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+}
+
+/**
+ * class-validator's errors as one entry per field that failed, by its path: a nested input's own
+ * fields (`near.radiusKm`, `territories.0.code`) rather than the input holding them with no reason.
+ */
+function validationFields(errors: ValidationError[], prefix = ''): { field: string; reasons: string[] }[] {
+  return errors.flatMap((e) => {
+    const field = `${prefix}${e.property}`;
+    const reasons = Object.values(e.constraints ?? {});
+    return [...(reasons.length ? [{ field, reasons }] : []), ...validationFields(e.children ?? [], `${field}.`)];
+  });
 }

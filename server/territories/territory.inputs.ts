@@ -8,6 +8,6 @@ export class TerritoryRefInput {
   @Field(() => TerritoryLevel) level: TerritoryLevel;
 
   @Field(() => String)
-  @Length(1, 12)
+  @Length(1, 12, { message: 'un code de territoire a de 1 à 12 caractères' })
   code: string;
 }

@@ -227,4 +227,40 @@ describeInBrowser('accounts, coalitions and actor edition in a real browser (Chr
     expect(after).toEqual({ description: 'Accueil, écoute et orientation des 12-25 ans.', phone: '03 29 00 00 00' });
     await other.close();
   });
+
+  it('says under each refused field, in French, why the record was not saved', async () => {
+    await s.page.goto(`${s.server.url}/acteurs/${actor.pilot}`);
+    await s.page.getByRole('button', { name: 'Modifier la fiche' }).click();
+    const [before] = await s.server.ds.query(`SELECT version, website, phone FROM actor WHERE id = $1`, [actor.pilot]);
+    await s.page.getByLabel('Site web').fill('javascript:alert(1)');
+    await s.page.getByLabel('Téléphone').fill('pas un numéro');
+    await s.page.getByRole('button', { name: 'Enregistrer' }).click();
+    const alert = s.page.getByRole('alert');
+    await alert.waitFor();
+    // The summary names the fields as the form does, never by their name in the API (« website »).
+    expect(await alert.textContent()).toMatch(/^Données invalides : .*Téléphone \(le numéro de téléphone n’est pas valide\)/);
+    expect(await alert.textContent()).toContain('Site web (le site web doit être une adresse http(s) valide)');
+    expect(await alert.textContent()).not.toMatch(/[:;] (website|phone) \(/);
+    for (const [label, reason] of [
+      ['Site web', 'le site web doit être une adresse http(s) valide'],
+      ['Téléphone', 'le numéro de téléphone n’est pas valide'],
+    ]) {
+      const input = s.page.getByLabel(label, { exact: true });
+      expect(await input.getAttribute('aria-invalid')).toBe('true');
+      const described = (await input.getAttribute('aria-describedby'))!;
+      expect(await s.page.locator(`#${described}`).textContent()).toBe(reason);
+    }
+    expect(await s.page.getByLabel('Description').getAttribute('aria-invalid')).toBeNull();
+    await keepScreenshot(s.page, 'fiche-acteur-champs-refuses.png', { fullPage: true });
+    const [stored] = await s.server.ds.query(`SELECT version, website, phone FROM actor WHERE id = $1`, [actor.pilot]);
+    expect(stored).toEqual(before);
+
+    // Corrected, the record saves and the errors go.
+    await s.page.getByLabel('Site web').fill('https://exemple.fr');
+    await s.page.getByLabel('Téléphone').fill('03 29 11 22 33');
+    await s.page.getByRole('button', { name: 'Enregistrer' }).click();
+    await s.page.getByText(/Fiche enregistrée \(version \d+\)/).waitFor();
+    const [saved] = await s.server.ds.query(`SELECT website, phone FROM actor WHERE id = $1`, [actor.pilot]);
+    expect(saved).toEqual({ website: 'https://exemple.fr', phone: '03 29 11 22 33' });
+  });
 });

@@ -16,7 +16,7 @@ const IN_VERDUN = { sector: 'SANTE', lon: 5.38, lat: 49.16, communeCode: VERDUN,
  */
 describeInBrowser('home page search in a real browser (Chromium)', (s) => {
   const { actor, createActors } = fixtures(() => s.server, { source: SOURCE, domain: '@test-e2e-home-search.local' });
-  const actorBox = () => s.page.getByRole('searchbox', { name: 'Rechercher un acteur (nom, mot-clé)' });
+  const actorBox = () => s.page.getByRole('searchbox', { name: 'Rechercher un acteur (nom, mot-clé, thème)' });
   const found = () => s.page.getByRole('list', { name: /^Acteurs trouvés/ });
   const communeBox = () => s.page.getByRole('combobox', { name: /Commune, code postal ou code INSEE/ });
   /** Types « verdun » in the commune field and waits for its suggestion. */
@@ -64,11 +64,13 @@ describeInBrowser('home page search in a real browser (Chromium)', (s) => {
     await expect.poll(() => s.page.getByRole('heading', { level: 1 }).textContent()).toBe('CPTS Santé des Tilleuls');
   });
 
-  it('should find actors by a word of their name or description, and say when none matches', async () => {
+  it('should find actors by a word of their name or description or by a theme, and say when none matches', async () => {
     await s.page.goto(s.server.url);
     expect((await searchActor('tilleuls')).sort()).toEqual(['CPTS Santé des Tilleuls', 'Écoute Jeunes Tilleuls']);
     expect(await searchActor('ecoute')).toEqual(['Écoute Jeunes Tilleuls']);
     expect(await searchActor('citadelle')).toEqual(['Écoute Jeunes Tilleuls']);
+    // A theme's name finds the actors declared on it, as the field's example says (« tabac »: a sub-theme of addictions).
+    expect(await searchActor('tabac')).toEqual(['CPTS Santé des Tilleuls']);
     await actorBox().fill('zzyzx introuvable');
     await actorBox().press('Enter');
     await s.page.getByRole('status').getByText('Aucun acteur ne correspond à « zzyzx introuvable ».').waitFor();
@@ -98,6 +100,40 @@ describeInBrowser('home page search in a real browser (Chromium)', (s) => {
     await communeBox().press('Enter');
     await s.page.waitForURL(new RegExp(`/communes/${VERDUN}$`));
     await expect.poll(() => s.page.locator('#results-title').textContent()).toBe('3 acteurs');
+  });
+
+  it('should give each page a title of its own and put the keyboard on the new page’s content', async () => {
+    const SITE = 'Répertoire territorial des acteurs de prévention';
+    const focused = () => s.page.evaluate(() => (globalThis as any).document.activeElement?.id as string | undefined);
+    await s.page.goto(s.server.url);
+    const home = await s.page.title();
+    expect(home.endsWith(SITE)).toBe(true);
+    await typeVerdun();
+    await communeBox().press('Enter');
+    await s.page.waitForURL(new RegExp(`/communes/${VERDUN}$`));
+    await expect.poll(() => s.page.title()).toBe(`Acteurs de prévention à Verdun (${VERDUN}, Meuse) — ${SITE}`);
+    // Not left on <body>: the next Tab goes through the commune's page.
+    await expect.poll(focused).toBe('contenu');
+    // A filter ticked changes the address, not the page: the focus stays on its box.
+    const box = s.page.getByRole('checkbox', { name: /^Santé mentale/ });
+    await box.focus();
+    await s.page.keyboard.press('Space');
+    await s.page.waitForURL(/themes=sante-mentale/);
+    expect(await s.page.evaluate(() => (globalThis as any).document.activeElement?.getAttribute('type'))).toBe('checkbox');
+    await s.page.locator('ol.list > li a.name', { hasText: 'Écoute Jeunes Tilleuls' }).click();
+    await expect.poll(() => s.page.title()).toBe(`Écoute Jeunes Tilleuls — ${SITE}`);
+    await expect.poll(focused).toBe('contenu');
+    await s.page.goBack();
+    await expect.poll(() => s.page.title()).toBe(`Acteurs de prévention à Verdun (${VERDUN}, Meuse) — ${SITE}`);
+    // Pages differ by their titles; a code typed in lowercase opens the same commune.
+    await s.page.goto(`${s.server.url}/lacunes`);
+    await expect.poll(() => s.page.title()).toBe(`Zones sans acteurs de prévention — ${SITE}`);
+    await s.page.goto(`${s.server.url}/nulle-part`);
+    await expect.poll(() => s.page.title()).toBe(`Page introuvable — ${SITE}`);
+    await s.page.goto(`${s.server.url}/communes/2a004`);
+    await expect.poll(() => s.page.title()).toMatch(/^Acteurs de prévention à Ajaccio \(2A004/);
+    await s.page.locator('#results-title').waitFor();
+    await s.page.waitForLoadState('networkidle');
   });
 
   it('should show the commune field without scrolling on a 390 px screen, the themes behind a button', async () => {

@@ -159,6 +159,23 @@ describe('actors filters', () => {
     expect(await names({ text: 'Foxtrott' })).toEqual(['Foxtrot']);
   });
 
+  it('finds actors by the theme a text names: the theme, its sub-themes, and for a sub-theme the whole theme', async () => {
+    // « Tabac » is a sub-theme of « Prévention des addictions »: Alpha works on tobacco, Echo on addictions as a whole;
+    // Bravo, on alcohol only, is not one to ask about tobacco.
+    expect(await names({ text: 'tabac' })).toEqual(['Alpha', 'Echo']);
+    expect(await names({ text: 'addictions' })).toEqual(['Alpha', 'Bravo', 'Echo']);
+    expect(await names({ text: 'Santé mentale' })).toEqual(['Bravo', 'Delta']);
+    expect(await names({ text: 'sante mentale' })).toEqual(['Bravo', 'Delta']);
+    expect(await names({ text: 'suicide' })).toEqual(['Bravo', 'Delta']);
+    // With the other filters, as any text; and only active actors (Golf, archived, works on tobacco).
+    expect(await names({ text: 'tabac', coversCommune: '55545' })).toEqual(['Alpha', 'Echo']);
+    expect(await names({ text: 'tabac', includeArchived: true })).toEqual(['Alpha', 'Echo', 'Golf']);
+    // Words of no theme and query syntax find no theme: a stop word, operators, a quote left open.
+    expect(await names({ text: 'des' })).toEqual([]);
+    expect(await names({ text: 'tabac -tabac' })).toEqual([]);
+    expect(await names({ text: '"tabac' })).toEqual(['Alpha', 'Echo']);
+  });
+
   it('finds actors near a point, with their distance, nearest first', async () => {
     const res = await server.gql(SEARCH, {
       filter: { near: { lon: 5.3876, lat: 49.1598, radiusKm: 60 } },
@@ -413,17 +430,17 @@ describe('mutations', () => {
   });
 
   it.each([
-    ['a missing name', { name: '  ' }, 'name'],
-    ['an unknown theme', { themes: ['astrologie'] }, 'themes'],
-    ['no theme', { themes: [] }, 'themes'],
-    ['an unknown commune', { communeCode: '55999' }, 'communeCode'],
-    ['an unknown territory', { territories: [{ level: 'DEPARTEMENT', code: '99' }] }, 'territories'],
-    ['a bad e-mail', { email: 'pas-un-courriel' }, 'email'],
-    ['a bad SIRET', { siret: '123' }, 'siret'],
-    ['a longitude out of range', { lon: 200, lat: 45 }, 'lon'],
-    ['a website without http', { website: 'javascript:alert(1)' }, 'website'],
-    ['a 1 MB description', { description: 'x'.repeat(1_000_000) }, 'description'],
-  ])('rejects %s, naming the field, and writes nothing', async (_name, patch, field) => {
+    ['a missing name', { name: '  ' }, 'name', 'Nom'],
+    ['an unknown theme', { themes: ['astrologie'] }, 'themes', 'Thèmes'],
+    ['no theme', { themes: [] }, 'themes', 'Thèmes'],
+    ['an unknown commune', { communeCode: '55999' }, 'communeCode', 'Commune (code INSEE)'],
+    ['an unknown territory', { territories: [{ level: 'DEPARTEMENT', code: '99' }] }, 'territories', 'Territoires d’intervention'],
+    ['a bad e-mail', { email: 'pas-un-courriel' }, 'email', 'Courriel'],
+    ['a bad SIRET', { siret: '123' }, 'siret', 'SIRET'],
+    ['a longitude out of range', { lon: 200, lat: 45 }, 'lon', 'Longitude'],
+    ['a website without http', { website: 'javascript:alert(1)' }, 'website', 'Site web'],
+    ['a 1 MB description', { description: 'x'.repeat(1_000_000) }, 'description', 'Description'],
+  ])('rejects %s, naming the field (in French for people), and writes nothing', async (_name, patch, field, label) => {
     const [{ n: before }] = await server.ds.query(`SELECT count(*)::int AS n FROM actor`);
     const res = await server.admin.gql(CREATE, {
       input: { name: 'Invalide', kind: 'ASSOCIATION', sector: 'SANTE', themes: ['vaccination'], communeCode: '55545', source: SOURCE, ...patch },
@@ -431,7 +448,8 @@ describe('mutations', () => {
     expect(errorCodes(res)).toEqual(['BAD_USER_INPUT']);
     const fields = [res.errors![0].extensions!.field, ...((res.errors![0].extensions!.fields as any[]) ?? []).map((f) => f.field)];
     expect(fields).toContain(field);
-    expect(res.errors![0].message).toMatch(/^Données invalides/);
+    expect(res.errors![0].message.startsWith('Données invalides : ')).toBe(true);
+    expect(res.errors![0].message).toContain(`${label} (`);
     const [{ n: after }] = await server.ds.query(`SELECT count(*)::int AS n FROM actor`);
     expect(after).toBe(before);
   });

@@ -19,6 +19,21 @@ export function errorMessage(error: { graphQLErrors?: { message: string }[]; net
   return 'Une erreur est survenue.';
 }
 
+/**
+ * The reason the server gave for each field it refused (`extensions.fields`, BAD_USER_INPUT), by the
+ * field's name in the schema: a form shows each one under its input.
+ */
+export function fieldProblems(
+  error: { graphQLErrors?: { message: string; extensions?: Record<string, unknown> }[] } | undefined | null,
+): Record<string, string> {
+  const problems: Record<string, string> = {};
+  const first = error?.graphQLErrors?.[0];
+  const ext = first?.extensions as { field?: string; fields?: { field: string; reason?: string; reasons?: string[] }[] } | undefined;
+  for (const p of ext?.fields ?? []) problems[p.field] = p.reason ?? p.reasons?.join(', ') ?? '';
+  if (ext?.field && !problems[ext.field]) problems[ext.field] = first?.message ?? '';
+  return problems;
+}
+
 let asked = 0;
 
 /**
