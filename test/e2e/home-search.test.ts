@@ -8,6 +8,8 @@ const SOURCE = 'test:e2e/home-search.test.ts';
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1366, height: 768 };
 const IN_VERDUN = { sector: 'SANTE', lon: 5.38, lat: 49.16, communeCode: VERDUN, territories: [{ level: 'COMMUNE', code: VERDUN }] };
+/** Elsewhere than Verdun, whose page the other tests count. */
+const IN_SAINT_DENIS = { sector: 'SANTE', lon: 2.357, lat: 48.936, communeCode: '93066', territories: [{ level: 'COMMUNE', code: '93066' }] };
 
 /**
  * The home page's two entries (issue 16) in Chromium: an actor found by a part of its name or a
@@ -77,6 +79,34 @@ describeInBrowser('home page search in a real browser (Chromium)', (s) => {
     expect(await found().count()).toBe(0);
   });
 
+  it('should show the actors found page by page, and the same list after a reload', async () => {
+    const twelve = Object.fromEntries(
+      Array.from({ length: 12 }, (_, i) => [
+        `q${i}`,
+        { ...IN_SAINT_DENIS, name: `Relais Quenouille ${String(i + 1).padStart(2, '0')}`, kind: 'ASSOCIATION', themes: ['vaccination'] },
+      ]),
+    );
+    await createActors(twelve);
+    await s.page.goto(s.server.url);
+    const first = await searchActor('quenouille');
+    expect(first).toEqual(Array.from({ length: 10 }, (_, i) => `Relais Quenouille ${String(i + 1).padStart(2, '0')}`));
+    const status = s.page.locator('#actor-search-status');
+    expect(await status.textContent()).toBe('12 acteurs : les 10 premiers par nom.');
+    await s.page.waitForURL(/\?acteur=quenouille$/);
+    await s.page.getByRole('button', { name: 'Afficher 2 de plus' }).click();
+    await expect.poll(() => found().getByRole('link').count()).toBe(12);
+    expect(await status.textContent()).toBe('12 acteurs, par nom.');
+    expect(await s.page.getByRole('button', { name: /de plus$/ }).count()).toBe(0);
+    // The address keeps the search: a reload (or coming back from an actor's page) shows it again.
+    await s.page.reload();
+    await expect.poll(() => found().getByRole('link').count()).toBe(10);
+    expect(await actorBox().inputValue()).toBe('quenouille');
+    await found().getByRole('link', { name: 'Relais Quenouille 03' }).click();
+    await s.page.waitForURL(/\/acteurs\//);
+    await s.page.goBack();
+    await expect.poll(() => found().getByRole('link').count()).toBe(10);
+  });
+
   it('should open the commune chosen after a theme with that theme ticked and its actors only', async () => {
     await s.page.goto(s.server.url);
     const addictions = s.page.getByRole('button', { name: 'Prévention des addictions' });
@@ -103,6 +133,8 @@ describeInBrowser('home page search in a real browser (Chromium)', (s) => {
   });
 
   it('should give each page a title of its own and put the keyboard on the new page’s content', async () => {
+    // A title follows its page's data (a commune's name): up to 10 s on a busy machine.
+    const PATIENT = { timeout: 10_000 };
     const SITE = 'Répertoire territorial des acteurs de prévention';
     const focused = () => s.page.evaluate(() => (globalThis as any).document.activeElement?.id as string | undefined);
     await s.page.goto(s.server.url);
@@ -111,9 +143,9 @@ describeInBrowser('home page search in a real browser (Chromium)', (s) => {
     await typeVerdun();
     await communeBox().press('Enter');
     await s.page.waitForURL(new RegExp(`/communes/${VERDUN}$`));
-    await expect.poll(() => s.page.title()).toBe(`Acteurs de prévention à Verdun (${VERDUN}, Meuse) — ${SITE}`);
+    await expect.poll(() => s.page.title(), PATIENT).toBe(`Acteurs de prévention à Verdun (${VERDUN}, Meuse) — ${SITE}`);
     // Not left on <body>: the next Tab goes through the commune's page.
-    await expect.poll(focused).toBe('contenu');
+    await expect.poll(focused, PATIENT).toBe('contenu');
     // A filter ticked changes the address, not the page: the focus stays on its box.
     const box = s.page.getByRole('checkbox', { name: /^Santé mentale/ });
     await box.focus();
@@ -121,17 +153,17 @@ describeInBrowser('home page search in a real browser (Chromium)', (s) => {
     await s.page.waitForURL(/themes=sante-mentale/);
     expect(await s.page.evaluate(() => (globalThis as any).document.activeElement?.getAttribute('type'))).toBe('checkbox');
     await s.page.locator('ol.list > li a.name', { hasText: 'Écoute Jeunes Tilleuls' }).click();
-    await expect.poll(() => s.page.title()).toBe(`Écoute Jeunes Tilleuls — ${SITE}`);
-    await expect.poll(focused).toBe('contenu');
+    await expect.poll(() => s.page.title(), PATIENT).toBe(`Écoute Jeunes Tilleuls — ${SITE}`);
+    await expect.poll(focused, PATIENT).toBe('contenu');
     await s.page.goBack();
-    await expect.poll(() => s.page.title()).toBe(`Acteurs de prévention à Verdun (${VERDUN}, Meuse) — ${SITE}`);
+    await expect.poll(() => s.page.title(), PATIENT).toBe(`Acteurs de prévention à Verdun (${VERDUN}, Meuse) — ${SITE}`);
     // Pages differ by their titles; a code typed in lowercase opens the same commune.
     await s.page.goto(`${s.server.url}/lacunes`);
-    await expect.poll(() => s.page.title()).toBe(`Zones sans acteurs de prévention — ${SITE}`);
+    await expect.poll(() => s.page.title(), PATIENT).toBe(`Zones sans acteurs de prévention — ${SITE}`);
     await s.page.goto(`${s.server.url}/nulle-part`);
-    await expect.poll(() => s.page.title()).toBe(`Page introuvable — ${SITE}`);
+    await expect.poll(() => s.page.title(), PATIENT).toBe(`Page introuvable — ${SITE}`);
     await s.page.goto(`${s.server.url}/communes/2a004`);
-    await expect.poll(() => s.page.title()).toMatch(/^Acteurs de prévention à Ajaccio \(2A004/);
+    await expect.poll(() => s.page.title(), PATIENT).toMatch(/^Acteurs de prévention à Ajaccio \(2A004/);
     await s.page.locator('#results-title').waitFor();
     await s.page.waitForLoadState('networkidle');
   });

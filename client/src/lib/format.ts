@@ -11,3 +11,6 @@ export function period(start: string | null, end: string | null): string {
   if (end) return `jusqu’au ${d(end)}`;
   return 'période non précisée';
 }
+
+/** « de » before a name, elided before a vowel or a mute h as French writes it: « d’Association… », « de Verdun ». */
+export const de = (name: string) => (/^[aeiouyàâäéèêëîïôöùûüœh]/i.test(name) ? `d’${name}` : `de ${name}`);
