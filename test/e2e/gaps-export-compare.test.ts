@@ -130,6 +130,12 @@ describeInBrowser('gaps page: exports, comparison, scopes without map (Chromium)
     expect(failed).toEqual([]);
     expect(errors).toEqual([]);
     await keepScreenshot(page, 'lacunes-collectivite-outre-mer.png', { fullPage: true });
+    // A code of no région at all (an address edited by hand) is said to be one, asking nothing either.
+    await page.goto(`${server.url}/lacunes?region=99&niveau=COMMUNE&theme=${THEME}`);
+    await page.getByRole('alert').filter({ hasText: 'Aucune région n’a le code « 99 ». Choisissez une région.' }).waitFor({ timeout: 30_000 });
+    await page.waitForLoadState('networkidle');
+    expect(tiles).toEqual([]);
+    expect(failed).toEqual([]);
     page.off('request', onRequest).off('requestfailed', onFailed).off('response', onResponse).off('console', onConsole);
   });
 
