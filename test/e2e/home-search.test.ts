@@ -120,6 +120,14 @@ describeInBrowser('home page search in a real browser (Chromium)', (s) => {
     await expect.poll(() => s.page.locator('#results-title').textContent()).toBe('1 acteur');
   });
 
+  it('should leave out, and say so, the codes of an address that name no theme or public', async () => {
+    await s.page.goto(`${s.server.url}/communes/${VERDUN}?themes=astrologie,addictions&publics=martiens`);
+    await s.page.getByRole('status').filter({ hasText: 'Filtres inconnus ignorés : astrologie, martiens.' }).waitFor();
+    await s.page.waitForURL(new RegExp(`/communes/${VERDUN}\\?themes=addictions$`));
+    await expect.poll(() => s.page.locator('ol.list > li a.name').allTextContents()).toEqual(['CPTS Santé des Tilleuls']);
+    expect(await s.page.getByRole('alert').count()).toBe(0);
+  });
+
   it('should open the commune without a theme when none is ticked, a second click having unticked it', async () => {
     await s.page.goto(s.server.url);
     const vaccination = s.page.getByRole('button', { name: 'Vaccination' });
@@ -127,6 +135,10 @@ describeInBrowser('home page search in a real browser (Chromium)', (s) => {
     await vaccination.click();
     expect(await vaccination.getAttribute('aria-pressed')).toBe('false');
     await typeVerdun();
+    // Escape closes the suggestions and keeps what was typed.
+    await communeBox().press('Escape');
+    await expect.poll(() => s.page.getByRole('listbox').count()).toBe(0);
+    expect(await communeBox().inputValue()).toBe('verdun');
     await communeBox().press('Enter');
     await s.page.waitForURL(new RegExp(`/communes/${VERDUN}$`));
     await expect.poll(() => s.page.locator('#results-title').textContent()).toBe('3 acteurs');
