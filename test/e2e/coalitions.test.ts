@@ -142,8 +142,14 @@ describeInBrowser('accounts, coalitions and actor edition in a real browser (Chr
   });
 
   it('sends a join request for an actor the member represents, then shows it pending', async () => {
+    const focused = () => s.page.evaluate(() => (globalThis as any).document.activeElement?.id || (globalThis as any).document.activeElement?.textContent);
+    // « Rejoindre » gives way to the form, whose first field takes the keyboard; « Annuler » gives it back.
     await s.page.getByRole('button', { name: 'Rejoindre' }).click();
     const select = s.page.getByLabel('Acteur que vous représentez');
+    await expect.poll(async () => (await select.getAttribute('id')) === (await focused())).toBe(true);
+    await s.page.getByRole('button', { name: 'Annuler' }).click();
+    await expect.poll(focused).toBe('Rejoindre');
+    await s.page.keyboard.press('Enter');
     await select.selectOption({ label: 'E2E Association Jeunesse Verdun' });
     await s.page.getByLabel('Rôle demandé').selectOption('PARTENAIRE');
     await s.page.getByRole('button', { name: 'Envoyer la demande' }).click();
