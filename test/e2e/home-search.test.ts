@@ -139,6 +139,9 @@ describeInBrowser('home page search in a real browser (Chromium)', (s) => {
     await communeBox().press('Escape');
     await expect.poll(() => s.page.getByRole('listbox').count()).toBe(0);
     expect(await communeBox().inputValue()).toBe('verdun');
+    // Opened again, the list starts from its first suggestion.
+    await communeBox().press('ArrowDown');
+    await expect.poll(() => communeBox().getAttribute('aria-activedescendant')).toMatch(/-opt-0$/);
     await communeBox().press('Enter');
     await s.page.waitForURL(new RegExp(`/communes/${VERDUN}$`));
     await expect.poll(() => s.page.locator('#results-title').textContent()).toBe('3 acteurs');
