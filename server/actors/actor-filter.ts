@@ -111,7 +111,8 @@ export async function filterSql(
   if (f.demo !== undefined && f.demo !== null) base.push(sql`a.is_demo = ${f.demo}`);
   if (f.reviewStatuses?.length) base.push(sql`a.review_status = ANY(${f.reviewStatuses}::text[])`);
   // A text finds actors by their name and description, and by the theme it names (« tabac »).
-  if (f.text && f.text.trim()) base.push(sql`(${textCondition(f.text.trim())} OR ${themeLabelCondition(f.text.trim())})`);
+  const text = f.text?.trim();
+  if (text) base.push(sql`(${textCondition(text)} OR ${themeLabelCondition(text)})`);
   let distance: Sql | null = null;
   if (f.near) {
     const point = sql`ST_SetSRID(ST_MakePoint(${f.near.lon}::float8, ${f.near.lat}::float8), 4326)::geography`;
@@ -129,11 +130,11 @@ export async function filterSql(
  */
 export function themeLabelCondition(t: string): Sql {
   return sql`a.themes && ARRAY(
-    SELECT x FROM public.theme th LEFT JOIN public.theme p ON p.code = th.parent_code,
+    SELECT x FROM (SELECT websearch_to_tsquery('french', public.f_unaccent(${t})) AS q) w,
+      public.theme th LEFT JOIN public.theme p ON p.code = th.parent_code,
       LATERAL unnest(ARRAY[th.code, th.parent_code]) x
     WHERE x IS NOT NULL
-      AND (to_tsvector('french', public.f_unaccent(th.label)) @@ websearch_to_tsquery('french', public.f_unaccent(${t}))
-        OR to_tsvector('french', public.f_unaccent(coalesce(p.label, ''))) @@ websearch_to_tsquery('french', public.f_unaccent(${t}))))`;
+      AND (to_tsvector('french', public.f_unaccent(th.label)) @@ w.q OR to_tsvector('french', public.f_unaccent(coalesce(p.label, ''))) @@ w.q))`;
 }
 
 /**

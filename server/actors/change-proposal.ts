@@ -2,6 +2,7 @@ import { Field, ID } from 'type-graphql';
 import { ObjectType } from '../graphql/object-type.js';
 import { type Queryable, run, sql } from '../db/sql.js';
 import { defineEnum, type EnumValue } from '../graphql/enums.js';
+import { FIELD_LABELS } from '../graphql/field-labels.js';
 import { ConnectionOf, decodeCursor, EdgeOf, encodeCursor, forwardPage, isInstantKey } from '../graphql/pagination.js';
 import type { TerritoryLevel } from '../territories/territory-level.js';
 import { Actor, actorColumns, toActor } from './actor.entity.js';
@@ -23,16 +24,16 @@ export type ProposalStatus = EnumValue<typeof ProposalStatus>;
  * demonstration flag, identifiers, name, place and radius are not proposable.
  */
 export const PROPOSABLE = {
-  address: 'Adresse',
-  postalCode: 'Code postal',
+  address: FIELD_LABELS.address,
+  postalCode: FIELD_LABELS.postalCode,
   communeCode: 'Commune de l’adresse (code INSEE)',
-  email: 'Courriel',
-  phone: 'Téléphone',
-  website: 'Site web',
-  openingHours: 'Horaires d’ouverture',
-  description: 'Description',
-  audiences: 'Publics',
-  territories: 'Territoires d’intervention',
+  email: FIELD_LABELS.email,
+  phone: FIELD_LABELS.phone,
+  website: FIELD_LABELS.website,
+  openingHours: FIELD_LABELS.openingHours,
+  description: FIELD_LABELS.description,
+  audiences: FIELD_LABELS.audiences,
+  territories: FIELD_LABELS.territories,
 } as const satisfies Partial<Record<keyof ActorChangeInput, string>>;
 
 export type ProposableField = keyof typeof PROPOSABLE;
