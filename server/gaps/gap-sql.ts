@@ -67,10 +67,13 @@ export function gapQuery(spec: GapSpec, groups: Group[], { decisiveOnly = false 
         SELECT c.code, ${communeId(sql`c.code`)} AS id, c.population, c.epci_code, c.departement_code FROM territory c
         WHERE c.level = 'COMMUNE' ${scopeWhere}),
       u AS MATERIALIZED (${units}),
-      m AS MATERIALIZED (${members}),
+      m AS ${commune ? empty : sql`MATERIALIZED`} (${members}),
       ${source.counts()}`;
   return { spec, source, base };
 }
+
+/** The presence class of a relation's counts nl and na. */
+export const presenceOf = (rel: Sql): Sql => sql`CASE WHEN ${rel}.nl > 0 THEN 'LOCAL' WHEN ${rel}.na > 0 THEN 'WIDE_ONLY' ELSE 'NONE' END`;
 
 /** Per (territory, column) figures, as CTE `r`; `f` is the grouping over member communes. */
 export function figures({ spec, source }: GapQuery): Sql {
@@ -94,7 +97,7 @@ export function figures({ spec, source }: GapQuery): Sql {
       f AS (${f}),
       r AS (
         SELECT f.*, f.pop - f.covered_pop AS uncovered_pop,
-          CASE WHEN f.nl > 0 THEN 'LOCAL' WHEN f.na > 0 THEN 'WIDE_ONLY' ELSE 'NONE' END AS presence,
+          ${presenceOf(sql`f`)} AS presence,
           CASE WHEN f.pop > 0 THEN f.n * 10000.0::float8 / f.pop END AS per10k,
           (f.n < coalesce(${minActors}::int, 0)
             OR (${minPer10k}::float8 IS NOT NULL AND CASE WHEN f.pop > 0 THEN f.n * 10000.0::float8 / f.pop < ${minPer10k}::float8

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { type Sql, empty, one, sql } from '../db/sql.js';
+import { type Sql, empty, one, shared, sql } from '../db/sql.js';
 import { badInput } from '../graphql/errors.js';
 import type { Theme } from '../themes/theme.entity.js';
 import type { ThemeService } from '../themes/theme.service.js';
@@ -7,7 +7,7 @@ import type { TerritoryLevel } from '../territories/territory-level.js';
 import { TERRITORY_SELECT, type Territory, type TerritoryRow, toTerritory } from '../territories/territory.entity.js';
 import type { TerritoryService } from '../territories/territory.service.js';
 import { GapSpecReader, type GapSpec } from './gap-spec.js';
-import { type Box, featureCollection, figures, gapQuery, nearest, ORDER_SQL, RANKED, summaries } from './gap-sql.js';
+import { type Box, featureCollection, figures, gapQuery, nearest, ORDER_SQL, presenceOf, RANKED, summaries } from './gap-sql.js';
 import { GapLevel, GapOrder, type GapFilterInput, mapClassOf, type PresenceClass } from './gap.inputs.js';
 import type { CoverageSummary, TerritoryCoverage } from './gap.types.js';
 
@@ -144,7 +144,9 @@ export class GapService {
     }
     if (!Number.isInteger(offset) || offset < 0) throw badInput('« offset » doit être positif ou nul', 'offset');
     const spec = await this.specs.read(filter);
-    const q = gapQuery(spec, [spec.main]);
+    // Whether a territory is a gap, and its rank, come from the decisive count alone; the page's
+    // rows read their local, wide-scope and recent counts again (exactCounts).
+    const q = gapQuery(spec, [spec.main], { decisiveOnly: true });
     const row = await this.one(sql`
       WITH ${q.base},
       ${figures(q)},
@@ -159,9 +161,10 @@ export class GapService {
       SELECT (SELECT count(*)::int FROM gp) AS total, (SELECT count(*)::int FROM r) AS territories,
         (SELECT coalesce(sum(pop), 0)::bigint FROM gp) AS gap_pop,
         (SELECT coalesce(json_agg(x ORDER BY x.rank), '[]') FROM (
-           SELECT ${TERRITORY_SELECT}, page.pop, page.n, page.nl, page.na, page.nv, page.presence, page.per10k, page.communes, page.covered_communes, page.covered_pop,
-             page.uncovered_pop, page.is_gap, page.rank, ${withDistance ? sql`nn.d` : sql`NULL::float8`} AS nearest_m
+           SELECT ${TERRITORY_SELECT}, page.pop, page.n, pc.nl, pc.na, pc.nv, ${presenceOf(sql`pc`)} AS presence, page.per10k, page.communes,
+             page.covered_communes, page.covered_pop, page.uncovered_pop, page.is_gap, page.rank, ${withDistance ? sql`nn.d` : sql`NULL::float8`} AS nearest_m
            FROM page JOIN territory t ON t.level = ${spec.level} AND t.code = page.code
+           ${q.source.exactCounts(sql`page`, shared(spec.level))}
            ${withDistance ? nearest(spec, spec.main) : empty}) x) AS rows`);
     return {
       spec,
