@@ -107,7 +107,7 @@ describeInBrowser('gaps page: exports, comparison, scopes without map (Chromium)
     const failed: string[] = [];
     const errors: string[] = [];
     const onRequest = (r: Request) => void (r.url().includes('/tiles/') && tiles.push(r.url()));
-    const onFailed = (r: Request) => void failed.push(r.url());
+    const onFailed = (r: Request) => void failed.push(`${r.failure()?.errorText} ${r.url()}`);
     const onResponse = async (r: Response) => {
       if (r.status() >= 400) failed.push(`${r.status()} ${r.url()}`);
       else if (r.url().endsWith('/graphql')) {
@@ -136,6 +136,24 @@ describeInBrowser('gaps page: exports, comparison, scopes without map (Chromium)
     await page.waitForLoadState('networkidle');
     expect(tiles).toEqual([]);
     expect(failed).toEqual([]);
+    // A département of another région: the whole région is analysed, and the page says so, without
+    // an error from the map (its coverage source removed while its tiles were loading).
+    await page.goto(`${server.url}/lacunes?region=44&departement=13&niveau=COMMUNE&theme=${THEME}`);
+    await page
+      .getByRole('status')
+      .filter({ hasText: 'Le département « 13 » n’est pas dans la région Grand Est : toute la région est analysée.' })
+      .waitFor({ timeout: 30_000 });
+    await expect.poll(() => page.getByRole('combobox', { name: /^Département/ }).inputValue()).toBe('');
+    await expect.poll(() => tiles.length, { timeout: 10_000 }).toBeGreaterThan(0);
+    await mapIdle(page);
+    // Nothing of Bouches-du-Rhône was asked for: the région's tiles only.
+    const scopes = tiles.map((t) => JSON.parse(new URL(t).searchParams.get('filter')!).scope);
+    expect(scopes.every((sc: { level: string; code: string }) => sc.level === 'REGION' && sc.code === '44')).toBe(true);
+    // A tile the map no longer needs (its frame moved) is cancelled: no failure.
+    expect(failed.filter((f) => !f.startsWith('net::ERR_ABORTED '))).toEqual([]);
+    expect(errors).toEqual([]);
+    await page.getByRole('combobox', { name: /^Département/ }).selectOption('55');
+    await expect.poll(() => page.getByTestId('ignored-departement').count()).toBe(0);
     page.off('request', onRequest).off('requestfailed', onFailed).off('response', onResponse).off('console', onConsole);
   });
 
