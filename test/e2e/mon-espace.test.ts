@@ -91,7 +91,14 @@ describeInBrowser('« Mon espace » and the notifications, two accounts at once 
     expect(await member().getByTestId('my-structures').textContent()).toContain(ASSO);
     expect(await axeViolations(member())).toEqual([]);
     await keepScreenshot(member(), 'mon-espace-membre.png', { fullPage: true });
+    // Leaving asks first, in place; the focus goes to the button that leaves.
     await coalitions.getByRole('button', { name: new RegExp(`^Quitter ${COALITION}`) }).click();
+    const ask = coalitions.getByRole('group', { name: `${ASSO} quitte ${COALITION} ? Pour y revenir, il faudra une nouvelle demande.` });
+    await ask.waitFor();
+    await expect.poll(() => member().evaluate(() => document.activeElement?.textContent)).toBe('Quitter la coalition');
+    const [before] = await s.server.ds.query(`SELECT status FROM membership WHERE coalition_id = $1 AND role <> 'PILOTE'`, [coalitionId]);
+    expect(before).toEqual({ status: 'ACTIVE' });
+    await ask.getByRole('button', { name: 'Quitter la coalition' }).click();
     await member().getByText(`${ASSO} a quitté ${COALITION}.`).waitFor();
     const stored = await s.server.ds.query(`SELECT status FROM membership WHERE coalition_id = $1 AND role <> 'PILOTE'`, [coalitionId]);
     expect(stored).toEqual([{ status: 'LEFT' }]);

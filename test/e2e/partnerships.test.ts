@@ -69,8 +69,20 @@ describeInBrowser('partnerships confirmed by the other side, in a real browser (
     await confirm.click();
     await s.page.getByText('Partenariat avec E2E Maison des familles confirmé : il est maintenant public.').waitFor();
     await expect.poll(() => item.locator('.badge').textContent()).toBe('confirmé');
-    await item.getByRole('button', { name: 'Mettre fin au partenariat avec E2E Maison des familles' }).waitFor();
+    const end = item.getByRole('button', { name: 'Mettre fin au partenariat avec E2E Maison des familles' });
+    await end.waitFor();
     await keepScreenshot(s.page, 'partenariat-confirme.png', { fullPage: true });
+    // Ending it asks first; Escape takes the question back, the focus on the button, nothing ended.
+    await end.click();
+    const ask = item.getByRole('group', { name: 'Mettre fin au partenariat avec E2E Maison des familles ?' });
+    await ask.waitFor();
+    await expect.poll(() => s.page.evaluate(() => document.activeElement?.textContent)).toBe('Mettre fin au partenariat');
+    await keepScreenshot(s.page, 'partenariat-fin-confirmation.png', { fullPage: true });
+    await s.page.keyboard.press('Escape');
+    await ask.waitFor({ state: 'detached' });
+    await expect
+      .poll(() => s.page.evaluate(() => document.activeElement?.getAttribute('aria-label')))
+      .toBe('Mettre fin au partenariat avec E2E Maison des familles');
     const [row] = await s.server.ds.query(`SELECT status, confirmed_by IS NOT NULL AS by FROM partnership WHERE id = $1`, [partnershipId]);
     expect(row).toEqual({ status: 'ACTIVE', by: true });
 
