@@ -24,7 +24,23 @@ export const DEMO_ACTORS_SOURCE = 'demo:repertoire';
 type Row = Record<string, string>;
 
 /** An actor to seed, with the date its source gives it (`verifiedAt`, null when unknown). */
-type SeedInput = CreateActorInput & { name: string; source: string; verifiedAt: string | null };
+type SeedInput = CreateActorInput & {
+  name: string;
+  source: string;
+  verifiedAt: string | null;
+  /** The name an earlier version of the seed gave it: a row still named so is renamed, not doubled. */
+  formerName?: string;
+};
+
+/**
+ * « de » before a commune's name, as French writes it: « d’Aubervilliers », « du Havre », « des
+ * Abymes », « de La Rochelle », « de Verdun » (an initial h is taken as mute).
+ */
+export function deCommune(name: string): string {
+  if (name.startsWith('Le ')) return `du ${name.slice(3)}`;
+  if (name.startsWith('Les ')) return `des ${name.slice(4)}`;
+  return /^[aeiouyàâäéèêëîïôöùûüœh]/i.test(name) ? `d’${name}` : `de ${name}`;
+}
 
 const SOURCE_TITLES: Record<string, string> = {
   'DGS-partenariats': 'Direction générale de la santé, « Politique des partenariats associatifs »',
@@ -122,6 +138,18 @@ async function insertMissing(ds: DataSource, inputs: SeedInput[], label: string,
   const territories = new TerritoryService(ds);
   const actors = new ActorService(ds, themes, territories);
   const sources = [...new Set(inputs.map((i) => i.source))];
+  const renamed = inputs.filter((i) => i.formerName !== undefined && i.formerName !== i.name);
+  if (renamed.length) {
+    // Names an earlier seed wrote (« de la ville de Aubervilliers »): the same rows, renamed.
+    await run(
+      ds,
+      sql`UPDATE actor a SET name = r.name, description = r.description, version = a.version + 1, updated_at = now()
+          FROM unnest(${renamed.map((i) => i.source)}::text[], ${renamed.map((i) => i.formerName!)}::text[],
+                      ${renamed.map((i) => i.name)}::text[], ${renamed.map((i) => i.description ?? null)}::text[]) AS r(source, former, name, description)
+          WHERE a.source = r.source AND a.name = r.former
+            AND NOT EXISTS (SELECT 1 FROM actor b WHERE b.source = r.source AND b.name = r.name)`,
+    );
+  }
   const existing = new Set(
     (await run<{ source: string; name: string }>(ds, sql`SELECT source, name FROM actor WHERE source = ANY(${sources}::text[])`)).map(
       (r) => `${r.source}\u0000${r.name}`,
@@ -398,7 +426,11 @@ async function demoActorInputs(ds: DataSource, options: { departements?: string[
     const h = stableHash(`centre:${t.code}`);
     const kind = h % 2 === 0 ? ActorKind.ETABLISSEMENT_MEDICO_SOCIAL : ActorKind.COLLECTIVITE;
     inputs.push({
-      name: kind === ActorKind.COLLECTIVITE ? `Service démo de santé publique de la ville de ${t.name}` : `Point accueil démo santé jeunes de ${t.name}`,
+      name:
+        kind === ActorKind.COLLECTIVITE
+          ? `Service démo de santé publique de la ville ${deCommune(t.name)}`
+          : `Point accueil démo santé jeunes ${deCommune(t.name)}`,
+      formerName: kind === ActorKind.COLLECTIVITE ? `Service démo de santé publique de la ville de ${t.name}` : `Point accueil démo santé jeunes de ${t.name}`,
       kind,
       sector: kind === ActorKind.COLLECTIVITE ? Sector.COLLECTIVITE : Sector.MEDICO_SOCIAL,
       themes:
@@ -410,7 +442,7 @@ async function demoActorInputs(ds: DataSource, options: { departements?: string[
       lon: Math.round(t.lon * 1e6) / 1e6,
       lat: Math.round(t.lat * 1e6) / 1e6,
       radiusKm: 10,
-      description: `${fictitious} Intervient à 10 km autour de ${t.name}.`,
+      description: `${fictitious} Intervient à 10 km autour ${deCommune(t.name)}.`,
       // Fictitious contacts: a number of the range ARCEP keeps for fiction (01 99 00 …), a documentation domain.
       phone: `01 99 00 ${String(h % 100).padStart(2, '0')} ${String(Math.floor(h / 100) % 100).padStart(2, '0')}`,
       email: `demo-${t.code.toLowerCase()}@example.org`,

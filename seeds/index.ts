@@ -43,7 +43,8 @@ export function startupSeedOptions(embedded: boolean): Pick<SeedOptions, 'public
 }
 
 /** Bumped whenever the seeded actors (real or demonstration) change (v2: the dates of their sources, `verifiedAt`). */
-const ACTOR_SEED_VERSION = 'actors/v2';
+// v3: the demo towns' names elided (« d’Aubervilliers », « du Havre »), earlier rows renamed.
+const ACTOR_SEED_VERSION = 'actors/v3';
 
 /**
  * Bumped whenever the seed data or the way it is loaded changes (v3: the map boundaries of

@@ -171,6 +171,31 @@ describe('demonstration directory', () => {
     expect(covered).toBeLessThan(total);
   });
 
+  it('writes the towns’ names as French does, and renames the rows an earlier version named « de Aubervilliers »', async () => {
+    const first = await seedDemoActors(server.ds, quiet, { departements: ['93'] });
+    expect(first.rejected).toEqual([]);
+    const towns = async (): Promise<{ id: string; name: string; description: string }[]> =>
+      server.ds.query(
+        `SELECT a.id, a.name, a.description FROM actor a JOIN territory c ON c.level = 'COMMUNE' AND c.code = a.commune_code
+         WHERE a.source = $1 AND c.departement_code = '93' AND a.radius_km IS NOT NULL ORDER BY a.id`,
+        [DEMO_ACTORS_SOURCE],
+      );
+    const named = await towns();
+    expect(named.length).toBe(3);
+    // Seine-Saint-Denis's largest communes include Aubervilliers or Aulnay-sous-Bois.
+    expect(named.some((r) => /(ville|jeunes) d’A/.test(r.name) && /autour d’A/.test(r.description))).toBe(true);
+    for (const r of named) expect(r.name).not.toMatch(/ de [AEIOUYÉÈÂÎH]| de Le | de Les /);
+    // A directory seeded before: the same rows under their former names, which the seed renames.
+    await server.ds.query(
+      `UPDATE actor SET name = regexp_replace(name, ' d’', ' de '), description = regexp_replace(description, ' d’', ' de ')
+       WHERE id = ANY($1::uuid[]) AND name LIKE '%d’%'`,
+      [named.map((r) => r.id)],
+    );
+    const again = await seedDemoActors(server.ds, quiet, { departements: ['93'] });
+    expect(again.created).toBe(0);
+    expect(await towns()).toEqual(named);
+  });
+
   it('validates every real and demonstration actor it loads, so that they count in the gaps', async () => {
     // Each seed loads what is missing only: this test's actors whatever ran before.
     await seedPublicActors(server.ds, quiet);
