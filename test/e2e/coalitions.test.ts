@@ -238,6 +238,16 @@ describeInBrowser('accounts, coalitions and actor edition in a real browser (Chr
     await s.page.goto(`${s.server.url}/acteurs/${actor.pilot}`);
     await s.page.getByRole('button', { name: 'Modifier la fiche' }).click();
     const [before] = await s.server.ds.query(`SELECT version, website, phone FROM actor WHERE id = $1`, [actor.pilot]);
+    // The address says which commune the record shows after it (the street alone is edited here).
+    const hint = async () => {
+      const address = s.page.getByLabel('Adresse', { exact: true });
+      return s.page.locator(`#${await address.getAttribute('aria-describedby')}`).textContent();
+    };
+    expect(await hint()).toBe('Numéro et voie.');
+    await s.server.ds.query(`UPDATE actor SET commune_code = '55545' WHERE id = $1`, [actor.pilot]);
+    await s.page.reload();
+    await s.page.getByRole('button', { name: 'Modifier la fiche' }).click();
+    expect(await hint()).toBe('Numéro et voie ; la commune de la fiche est Verdun (55545).');
     await s.page.getByLabel('Site web').fill('javascript:alert(1)');
     await s.page.getByLabel('Téléphone').fill('pas un numéro');
     await s.page.getByRole('button', { name: 'Enregistrer' }).click();
