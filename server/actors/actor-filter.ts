@@ -138,6 +138,21 @@ export function themeLabelCondition(t: string): Sql {
 }
 
 /**
+ * How well actor `a` (its search_name and themes) answers a text, for the order RELEVANCE: 0 when
+ * its name holds the text; 1 when it is declared on the theme the text names or on one of that
+ * theme's sub-themes; 2 otherwise (its description, or the whole theme above a sub-theme named:
+ * « tabac » finds the actors of « Tabac » before those of « Prévention des addictions »).
+ */
+export function textRank(t: string): Sql {
+  return sql`CASE WHEN public.f_norm(${t}) <> '' AND a.search_name LIKE '%' || public.f_like_escape(public.f_norm(${t})) || '%' THEN 0
+    WHEN a.themes && ARRAY(
+      SELECT th.code FROM (SELECT websearch_to_tsquery('french', public.f_unaccent(${t})) AS q) w,
+        public.theme th LEFT JOIN public.theme p ON p.code = th.parent_code
+      WHERE to_tsvector('french', public.f_unaccent(th.label)) @@ w.q OR to_tsvector('french', public.f_unaccent(coalesce(p.label, ''))) @@ w.q) THEN 1
+    ELSE 2 END`;
+}
+
+/**
  * The normalised text (letters and digits) goes into LIKE escaped, never as a pattern. A text
  * without letter or digit normalises to nothing: it is then looked for as typed in the names
  * (« % » finds « 100 % prévention », not every actor).

@@ -6,7 +6,7 @@ import type { Taxonomy } from '../themes/theme.service.js';
 import { type Territory, toTerritory } from '../territories/territory.entity.js';
 import type { TerritoryService } from '../territories/territory.service.js';
 import { ActorOrder } from './actor-enums.js';
-import { type FacetGroup, filterSql } from './actor-filter.js';
+import { type FacetGroup, filterSql, textRank } from './actor-filter.js';
 import { anchorCte, anchorDistance, NO_DISTANCE_KM, PROXIMITY_RANKS, proximityRank } from './actor-proximity.js';
 import { type Actor, actorColumns, type ActorField, toActorOf } from './actor.entity.js';
 import type { ActorFilter } from './actor.inputs.js';
@@ -58,6 +58,8 @@ function isTimestamp(v: unknown): v is string {
 
 const isDistance = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const isRank = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= PROXIMITY_RANKS.PAYS;
+const isRelevanceKey = (v: unknown): v is [number, string] =>
+  Array.isArray(v) && v.length === 2 && Number.isInteger(v[0]) && (v[0] as number) >= 0 && (v[0] as number) <= 2 && isCursorText(v[1]);
 const isProximityKey = (v: unknown): v is [number, number, string] =>
   Array.isArray(v) && v.length === 3 && isRank(v[0]) && isDistance(v[1]) && isCursorText(v[2]);
 
@@ -88,6 +90,16 @@ const ORDERS: Record<ActorOrder, Order> = {
     },
   },
   [ActorOrder.NAME]: { keys: sql`m.search_name`, desc: false, value: (r) => r.sort_name, isValue: isCursorText, cast: (v) => sql`${v}::text` },
+  [ActorOrder.RELEVANCE]: {
+    keys: sql`m.text_rank, m.search_name`,
+    desc: false,
+    value: (r) => [r.text_rank, r.sort_name],
+    isValue: isRelevanceKey,
+    cast: (v) => {
+      const [rank, name] = v as [number, string];
+      return sql`${rank}::int, ${name}::text`;
+    },
+  },
   [ActorOrder.DISTANCE]: { keys: sql`m.distance_km`, desc: false, value: (r) => r.distance_km, isValue: isDistance, cast: (v) => sql`${v}::float8` },
   [ActorOrder.UPDATED_AT]: {
     keys: sql`m.updated_at`,
@@ -142,7 +154,9 @@ export async function searchActors(
     planOnce: true,
   });
   if (asked === ActorOrder.PROXIMITY && !anchor) throw badInput('L’ordre de proximité demande le filtre « coversCommune »', 'orderBy');
-  const orderBy = asked ?? (anchor ? ActorOrder.PROXIMITY : ActorOrder.NAME);
+  const text = filter?.text?.trim();
+  if (asked === ActorOrder.RELEVANCE && !text) throw badInput('L’ordre de pertinence demande le filtre « text »', 'orderBy');
+  const orderBy = asked ?? (anchor ? ActorOrder.PROXIMITY : text ? ActorOrder.RELEVANCE : ActorOrder.NAME);
   const order = ORDERS[orderBy];
   const dir = order.desc ? sql`DESC` : sql`ASC`;
   let keyset = sql`true`;
@@ -164,6 +178,7 @@ export async function searchActors(
       proximity
         ? sql`${proximityRank} AS prox_rank, coalesce(${anchorDistance}, ${NO_DISTANCE_KM}::float8) AS prox_km`
         : sql`NULL::int AS prox_rank, NULL::float8 AS prox_km`,
+      sql`${orderBy === ActorOrder.RELEVANCE && text ? textRank(text) : sql`NULL::int`} AS text_rank`,
     ]);
   const anchored = (rel: Sql) => join([rel, ...(proximity ? [sql`anchor p`] : [])], sql` CROSS JOIN `);
   const kept = sql`a.id, a.search_name, a.updated_at, a.kind, a.sector, a.themes, a.audiences, ${local ?? sql`NULL::boolean`} AS is_local`;
@@ -208,7 +223,7 @@ export async function searchActors(
       WITH ${proximity ? sql`${anchorCte(proximity)}, ` : empty}${sets}
       SELECT
         (SELECT COALESCE(json_agg(row_to_json(x) ORDER BY x.ord), '[]') FROM (
-           SELECT ${actorColumns('a', node.fields)}, p.distance_km, p.prox_rank, p.prox_km, p.search_name AS sort_name, p.updated_at AS sort_updated, p.ord
+           SELECT ${actorColumns('a', node.fields)}, p.distance_km, p.prox_rank, p.prox_km, p.text_rank, p.search_name AS sort_name, p.updated_at AS sort_updated, p.ord
                   ${
                     node.commune
                       ? sql`, (SELECT row_to_json(c) FROM (SELECT ${territoryColumns} FROM territory t

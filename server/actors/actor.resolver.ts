@@ -67,7 +67,7 @@ export class ActorResolver {
     @Arg('filter', () => ActorFilter, { nullable: true }) filter: ActorFilter | undefined,
     @Arg('first', () => Int, { defaultValue: 20, description: 'Taille de page (0 à 200)' }) first: number,
     @Arg('after', () => String, { nullable: true }) after: string | null,
-    @Arg('orderBy', () => ActorOrder, { nullable: true, description: 'Par défaut PROXIMITY avec coversCommune, NAME sinon' })
+    @Arg('orderBy', () => ActorOrder, { nullable: true, description: 'Par défaut PROXIMITY avec coversCommune, RELEVANCE avec text, NAME sinon' })
     orderBy: ActorOrder | null,
     @Ctx() { services, loaders }: Context,
     @Info() info: GraphQLResolveInfo,

@@ -91,11 +91,11 @@ describeInBrowser('home page search in a real browser (Chromium)', (s) => {
     const first = await searchActor('quenouille');
     expect(first).toEqual(Array.from({ length: 10 }, (_, i) => `Relais Quenouille ${String(i + 1).padStart(2, '0')}`));
     const status = s.page.locator('#actor-search-status');
-    expect(await status.textContent()).toBe('12 acteurs : les 10 premiers par nom.');
+    expect(await status.textContent()).toBe('12 acteurs (10 affichés), les plus pertinents d’abord : le nom, puis le thème, puis la description.');
     await s.page.waitForURL(/\?acteur=quenouille$/);
     await s.page.getByRole('button', { name: 'Afficher 2 de plus' }).click();
     await expect.poll(() => found().getByRole('link').count()).toBe(12);
-    expect(await status.textContent()).toBe('12 acteurs, par nom.');
+    expect(await status.textContent()).toBe('12 acteurs, les plus pertinents d’abord : le nom, puis le thème, puis la description.');
     expect(await s.page.getByRole('button', { name: /de plus$/ }).count()).toBe(0);
     // The address keeps the search: a reload (or coming back from an actor's page) shows it again.
     await s.page.reload();

@@ -176,6 +176,32 @@ describe('actors filters', () => {
     expect(await names({ text: '"tabac' })).toEqual(['Alpha', 'Echo']);
   });
 
+  it('orders a text search by relevance by default: the name, then the theme named, then the rest, by name in each', async () => {
+    const relevant = (filter: Record<string, unknown>, extra: Record<string, unknown> = {}) => names(filter, { orderBy: null, ...extra });
+    // Delta is declared on « Prévention du suicide »; Bravo on « Santé mentale » as a whole, the theme above it.
+    expect(await relevant({ text: 'suicide' })).toEqual(['Delta', 'Bravo']);
+    // Echo's actors are those of addictions as a whole; Alpha works on tobacco itself.
+    expect(await relevant({ text: 'tabac' })).toEqual(['Alpha', 'Echo']);
+    // A name holding the text first (Alpha Addictions Verdun), then the theme's actors by name.
+    expect(await relevant({ text: 'addictions' })).toEqual(['Alpha', 'Bravo', 'Echo']);
+    expect(await relevant({ text: 'verdun' })).toEqual(['Alpha', 'Bravo']);
+    // Paging keeps the order across its groups, from the cursor alone.
+    const first = await server.gql(SEARCH, { filter: { text: 'suicide' }, first: 1 });
+    expect(first.data.actors.edges.map((e: any) => e.node.name)).toEqual(['Delta Centre hospitalier']);
+    const next = await server.gql(SEARCH, { filter: { text: 'suicide' }, first: 1, after: first.data.actors.pageInfo.endCursor });
+    expect(next.data.actors.edges.map((e: any) => e.node.name)).toEqual(['Bravo CPTS du Grand Verdun']);
+    expect(next.data.actors.pageInfo.hasNextPage).toBe(false);
+    // Asked for by name, the same text lists by name; a commune's search keeps its proximity order.
+    expect(await names({ text: 'suicide' })).toEqual(['Bravo', 'Delta']);
+    // Relevance needs a text; a forged cursor of another order is refused, not an SQL error.
+    const without = await server.gql(SEARCH, { filter: { coversCommune: '55545' }, first: 5, orderBy: 'RELEVANCE' });
+    expect(without.errors?.[0]).toMatchObject({ message: 'L’ordre de pertinence demande le filtre « text »', extensions: { code: 'BAD_USER_INPUT' } });
+    const byName = await server.gql(SEARCH, { filter: { text: 'suicide' }, first: 1, orderBy: 'NAME' });
+    const forged = await server.gql(SEARCH, { filter: { text: 'suicide' }, first: 1, after: byName.data.actors.pageInfo.endCursor });
+    expect(forged.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(forged.data).toBeNull();
+  });
+
   it('finds actors near a point, with their distance, nearest first', async () => {
     const res = await server.gql(SEARCH, {
       filter: { near: { lon: 5.3876, lat: 49.1598, radiusKm: 60 } },
