@@ -79,8 +79,9 @@ export class TerritoryService {
     const levels = level ? [level] : levelsForCode(clean);
     const found = (await this.findMany(levels.map((l) => ({ level: l, code: clean })))).find((t) => t !== null);
     if (!found) {
-      const what = level ? LEVEL_LABELS[level] : 'territoire';
-      throw notFound(`Aucun(e) ${what} de code « ${clean} » dans le COG 2026`);
+      // « Aucune commune », « Aucun département »: the levels' labels that are feminine.
+      const none = level === TerritoryLevel.COMMUNE || level === TerritoryLevel.REGION ? 'Aucune' : 'Aucun';
+      throw notFound(`${none} ${level ? LEVEL_LABELS[level] : 'territoire'} de code « ${clean} » dans le COG 2026`);
     }
     return found;
   }

@@ -140,7 +140,7 @@ describeInBrowser('gaps page: exports, comparison, scopes without map (Chromium)
     // an error from the map (its coverage source removed while its tiles were loading).
     await page.goto(`${server.url}/lacunes?region=44&departement=13&niveau=COMMUNE&theme=${THEME}`);
     await page
-      .getByRole('status')
+      .getByTestId('ignored-params')
       .filter({ hasText: 'Le département « 13 » n’est pas dans la région Grand Est : toute la région est analysée.' })
       .waitFor({ timeout: 30_000 });
     await expect.poll(() => page.getByRole('combobox', { name: /^Département/ }).inputValue()).toBe('');
@@ -153,7 +153,19 @@ describeInBrowser('gaps page: exports, comparison, scopes without map (Chromium)
     expect(failed.filter((f) => !f.startsWith('net::ERR_ABORTED '))).toEqual([]);
     expect(errors).toEqual([]);
     await page.getByRole('combobox', { name: /^Département/ }).selectOption('55');
-    await expect.poll(() => page.getByTestId('ignored-departement').count()).toBe(0);
+    await expect.poll(() => page.getByTestId('ignored-params').count()).toBe(0);
+    // A level or a theme that is none: left out and said too, never sent to the API.
+    failed.length = 0;
+    await page.goto(`${server.url}/lacunes?region=44&niveau=QUARTIER&theme=astrologie`);
+    const notice = page.getByTestId('ignored-params');
+    await notice.filter({ hasText: 'Le thème « astrologie » n’existe pas' }).waitFor({ timeout: 30_000 });
+    expect((await notice.textContent())!.replace(/\s+/g, ' ').trim()).toBe(
+      'Le niveau « QUARTIER » n’existe pas : les communes sont analysées. Le thème « astrologie » n’existe pas : tous les thèmes sont analysés.',
+    );
+    await page.waitForURL(/niveau=COMMUNE$/);
+    await page.locator('#gaps-title').filter({ hasText: /\(\d/ }).waitFor({ timeout: 30_000 });
+    expect(await page.getByRole('alert').count()).toBe(0);
+    expect(failed.filter((f) => !f.startsWith('net::ERR_ABORTED '))).toEqual([]);
     page.off('request', onRequest).off('requestfailed', onFailed).off('response', onResponse).off('console', onConsole);
   });
 

@@ -211,6 +211,13 @@ describe('bad input', () => {
     expect(error.extensions).not.toHaveProperty('exception');
   });
 
+  it('names the unknown territory in French, with its level', async () => {
+    const message = async (variables: Record<string, unknown>) => (await server.gql(PARENTS, variables)).errors?.[0]?.message;
+    expect(await message({ code: '55999', level: 'COMMUNE' })).toBe('Aucune commune de code « 55999 » dans le COG 2026');
+    expect(await message({ code: '123456789', level: 'EPCI' })).toBe('Aucun EPCI de code « 123456789 » dans le COG 2026');
+    expect(await message({ code: '99', level: 'REGION' })).toBe('Aucune région de code « 99 » dans le COG 2026');
+  });
+
   it('answers a syntax error with GRAPHQL_PARSE_FAILED', async () => {
     const res = await server.gql('{ territory(code: ');
     expect(errorCodes(res)).toEqual(['GRAPHQL_PARSE_FAILED']);
