@@ -123,18 +123,29 @@ export async function filterSql(
 }
 
 /**
- * Actors declared on a theme whose label the text names, as the full-text search reads words
- * (« tabac », « santé mentale », « suicide »): that theme, its sub-themes and, for a sub-theme,
- * the whole theme it belongs to (an actor of « Prévention des addictions » is one to ask about
- * tobacco). The theme labels are read from the taxonomy table, once per statement.
+ * The themes whose label the text names, as the full-text search reads words (« tabac », « santé
+ * mentale », « suicide »), and their sub-themes; with `upward`, also the theme above each (for a
+ * sub-theme named, the whole theme it belongs to). Read from the taxonomy table, once per statement.
  */
-export function themeLabelCondition(t: string): Sql {
-  return sql`a.themes && ARRAY(
+function themesNamed(t: string, upward: boolean): Sql {
+  return sql`ARRAY(
     SELECT x FROM (SELECT websearch_to_tsquery('french', public.f_unaccent(${t})) AS q) w,
       public.theme th LEFT JOIN public.theme p ON p.code = th.parent_code,
-      LATERAL unnest(ARRAY[th.code, th.parent_code]) x
+      LATERAL unnest(${upward ? sql`ARRAY[th.code, th.parent_code]` : sql`ARRAY[th.code]`}) x
     WHERE x IS NOT NULL
       AND (to_tsvector('french', public.f_unaccent(th.label)) @@ w.q OR to_tsvector('french', public.f_unaccent(coalesce(p.label, ''))) @@ w.q))`;
+}
+
+/** Actor `a`'s name holds the normalised text, escaped for LIKE (never a pattern). */
+const nameHolds = (t: string): Sql => sql`(public.f_norm(${t}) <> '' AND a.search_name LIKE '%' || public.f_like_escape(public.f_norm(${t})) || '%')`;
+
+/**
+ * Actors declared on a theme whose label the text names: that theme, its sub-themes and, for a
+ * sub-theme, the whole theme it belongs to (an actor of « Prévention des addictions » is one to ask
+ * about tobacco).
+ */
+export function themeLabelCondition(t: string): Sql {
+  return sql`a.themes && ${themesNamed(t, true)}`;
 }
 
 /**
@@ -144,12 +155,7 @@ export function themeLabelCondition(t: string): Sql {
  * « tabac » finds the actors of « Tabac » before those of « Prévention des addictions »).
  */
 export function textRank(t: string): Sql {
-  return sql`CASE WHEN public.f_norm(${t}) <> '' AND a.search_name LIKE '%' || public.f_like_escape(public.f_norm(${t})) || '%' THEN 0
-    WHEN a.themes && ARRAY(
-      SELECT th.code FROM (SELECT websearch_to_tsquery('french', public.f_unaccent(${t})) AS q) w,
-        public.theme th LEFT JOIN public.theme p ON p.code = th.parent_code
-      WHERE to_tsvector('french', public.f_unaccent(th.label)) @@ w.q OR to_tsvector('french', public.f_unaccent(coalesce(p.label, ''))) @@ w.q) THEN 1
-    ELSE 2 END`;
+  return sql`CASE WHEN ${nameHolds(t)} THEN 0 WHEN a.themes && ${themesNamed(t, false)} THEN 1 ELSE 2 END`;
 }
 
 /**
@@ -159,7 +165,7 @@ export function textRank(t: string): Sql {
  */
 export function textCondition(t: string): Sql {
   return sql`(a.search_vector @@ websearch_to_tsquery('french', public.f_unaccent(${t}))
-    OR (public.f_norm(${t}) <> '' AND a.search_name LIKE '%' || public.f_like_escape(public.f_norm(${t})) || '%')
+    OR ${nameHolds(t)}
     OR (public.f_norm(${t}) = '' AND strpos(a.name, ${t}) > 0)
     OR (length(public.f_norm(${t})) > 3 AND public.f_norm(${t}) <% a.search_name))`;
 }
