@@ -48,9 +48,10 @@ const ACTOR_SEED_VERSION = 'actors/v3';
 
 /**
  * Bumped whenever the seed data or the way it is loaded changes (v3: the map boundaries of
- * seeds/data/geo/map; v4: every geometry prepared once, seeds/data/geo/derived, loaded by COPY).
+ * seeds/data/geo/map; v4: every geometry prepared once, seeds/data/geo/derived, loaded by COPY;
+ * v5: the EPCI, EPT and Paris/Lyon/Marseille unions without their slivers, seeds/territory-geometry.ts).
  */
-const TERRITORY_SEED_VERSION = 'cog-2026+admin-express-2025/v4';
+const TERRITORY_SEED_VERSION = 'cog-2026+admin-express-2025/v5';
 
 const LEVEL_NAMES: Record<string, string> = {
   COMMUNE: 'communes',

@@ -31,6 +31,17 @@ function shipped(): Map<string, Record<Column, string | null>> {
   return byKey;
 }
 
+/** The EPCI lying wholly in the Meuse: the derivation restricted to it computes their unions in full. */
+const MEUSE_EPCI = `SELECT epci_code FROM territory WHERE level = 'COMMUNE' AND epci_code IS NOT NULL GROUP BY epci_code HAVING bool_and(departement_code = '55')`;
+
+/** The EPCI of `codesSql` whose geometry has holes, and how many. */
+async function unionHoles(qr: QueryRunner, codesSql: string): Promise<{ code: string; holes: number }[]> {
+  return (await qr.query(
+    `SELECT code, (SELECT sum(ST_NumInteriorRings(d.geom)) FROM ST_Dump(geom) d)::int AS holes FROM territory
+     WHERE level = 'EPCI' AND code IN (${codesSql}) AND EXISTS (SELECT 1 FROM ST_Dump(geom) d WHERE ST_NumInteriorRings(d.geom) > 0) ORDER BY code`,
+  )) as { code: string; holes: number }[];
+}
+
 /**
  * The territories whose geometries the derivation restricted to the Meuse and Paris computes in full:
  * their communes and arrondissements, Paris, the EPCI lying wholly in the Meuse, every département and
@@ -41,8 +52,7 @@ const COMPARED = `
   SELECT level, code, c.col FROM territory t
   CROSS JOIN unnest($1::text[]) AS c(col)
   WHERE (level IN ('COMMUNE', 'ARRONDISSEMENT') AND departement_code IN ('55', '75'))
-     OR (level = 'EPCI' AND code IN (SELECT epci_code FROM territory WHERE level = 'COMMUNE' AND epci_code IS NOT NULL
-                                     GROUP BY epci_code HAVING bool_and(departement_code = '55')))
+     OR (level = 'EPCI' AND code IN (${MEUSE_EPCI}))
      OR (level IN ('DEPARTEMENT', 'REGION') AND c.col IN ('geom', 'geom_display', 'label_point'))
      OR (level = 'DEPARTEMENT' AND code IN ('55', '75'))`;
 
@@ -113,7 +123,7 @@ const isOff = (d: Difference) =>
 describe('prepared territory geometries (seeds/data/geo/derived)', () => {
   it('should equal what the database computes from the source boundaries: communes, Paris, EPCI, display copies, label points, map boundaries', async () => {
     const shapes = shipped();
-    const { differences, compared, computedFromScratch } = await inRolledBackTransaction(server().ds, async (qr) => {
+    const { differences, compared, computedFromScratch, holes } = await inRolledBackTransaction(server().ds, async (qr) => {
       // Everything the derivation writes, wiped: what it leaves is computed here, from the sources.
       await qr.query(`UPDATE territory SET geom = NULL, geom_display = NULL, label_point = NULL, geom_z7 = NULL, geom_z9 = NULL WHERE geom IS NOT NULL`);
       await deriveTerritoryGeometries(qr, { log: () => {}, departements: ['55', '75'] });
@@ -121,9 +131,11 @@ describe('prepared territory geometries (seeds/data/geo/derived)', () => {
         n: number;
       }[];
       const found = await compare(qr, shapes);
-      return { differences: found.filter(isOff), compared: found, computedFromScratch: n };
+      return { differences: found.filter(isOff), compared: found, computedFromScratch: n, holes: await unionHoles(qr, MEUSE_EPCI) };
     });
     expect(computedFromScratch).toBeGreaterThan(490);
+    // The unions computed here keep no sliver: one hole in the EPCI of the Meuse, Othe's (see below).
+    expect(holes).toEqual([{ code: '245501259', holes: 1 }]);
     // Every kind of row is there: communes, arrondissements, Paris, EPCI, départements, régions; every column.
     expect(new Set(compared.map((d) => d.level))).toEqual(new Set(['COMMUNE', 'ARRONDISSEMENT', 'EPCI', 'DEPARTEMENT', 'REGION']));
     expect(new Set(compared.map((d) => d.col))).toEqual(new Set(TERRITORY_SHAPE_COLUMNS));
@@ -140,6 +152,36 @@ describe('prepared territory geometries (seeds/data/geo/derived)', () => {
     expect(polygons.length).toBeGreaterThan(490);
     expect(polygons.every(isOff)).toBe(true);
   }, 300_000);
+
+  it('should ship unions whose holes are real enclaves, not the slivers between their member communes', async () => {
+    // The holes of every EPCI and EPT shipped, decoded by the database. Before 7 December 2026 there
+    // were 73,834 (52 in CA du Grand Verdun), drawn as dashes inside the outlines.
+    const holes = await inRolledBackTransaction(server().ds, async (qr) => {
+      await qr.query(`CREATE TEMPORARY TABLE shipped_union (level text, code text, geom geometry) ON COMMIT DROP`);
+      const unions = [...shipped()].filter(([key, v]) => /^(EPCI|EPT):/.test(key) && v.geom);
+      await qr.query(
+        `INSERT INTO shipped_union SELECT split_part(k, ':', 1), split_part(k, ':', 2), ST_SetSRID(ST_GeomFromTWKB(decode(h, 'hex')), 4326)
+         FROM unnest($1::text[], $2::text[]) AS u(k, h)`,
+        [unions.map(([key]) => key), unions.map(([, v]) => v.geom)],
+      );
+      return (await qr.query(
+        `SELECT level, code, (SELECT sum(ST_NumInteriorRings(d.geom)) FROM ST_Dump(geom) d)::int AS holes FROM shipped_union
+         WHERE EXISTS (SELECT 1 FROM ST_Dump(geom) d WHERE ST_NumInteriorRings(d.geom) > 0) ORDER BY level, code`,
+      )) as { level: string; code: string; holes: number }[];
+    });
+    expect(holes).toEqual(
+      [
+        ['200041630', 1], // CA Ardenne Métropole: Singly
+        ['200067296', 1], // CC du Nord Est Béarn: Gardères and Luquet, of the Hautes-Pyrénées
+        ['200067478', 1], // CC Comtal Lot et Truyère: part of Sébazac-Concourès
+        ['200067593', 1], // CC Marche et Combraille en Aquitaine: part of Saint-Alpinien
+        ['200071991', 2], // CC Retz en Valois: Vauciennes, twice
+        ['245501259', 1], // CC du Pays de Montmédy: Othe, of the Meurthe-et-Moselle
+        ['246600399', 1], // CC Pyrénées Cerdagne: Llívia, in Spain
+        ['247100647', 1], // CC Bresse Nord Intercom': Chêne-Sec, of the Jura
+      ].map(([code, n]) => ({ level: 'EPCI', code, holes: n })),
+    );
+  });
 
   it('should load the shipped geometries as they are: the seeded Verdun is the shipped one', async () => {
     const verdun = shipped().get('COMMUNE:55545')!;
