@@ -111,6 +111,35 @@ describeInBrowser('maps with context: neighbours, names, legend, radius circle (
     await keepScreenshot(s.page.locator('.map-col'), 'carte-commune-rayon.png');
   });
 
+  it('should draw a local actor’s page among the named neighbours of its address, and a national actor’s without them', async () => {
+    const create = async (name: string, territories: { level: string; code: string }[]) => {
+      const res = await s.server.admin.gql(`mutation ($i: CreateActorInput!) { createActor(input: $i) { id } }`, {
+        i: { name, kind: 'ASSOCIATION', sector: 'SOCIAL', themes: ['parentalite'], source: SOURCE, communeCode: '55545', territories },
+      });
+      expect(res.errors).toBeUndefined();
+      return (res.data.createActor as { id: string }).id;
+    };
+    const local = await create('Prévention verdunoise', [{ level: 'COMMUNE', code: '55545' }]);
+    const national = await create('Prévention nationale, siège à Verdun', [{ level: 'PAYS', code: 'FR' }]);
+    await s.page.setViewportSize({ width: 1366, height: 768 });
+    await s.page.goto(`${s.server.url}/acteurs/${local}`);
+    await mapIdle(s.page);
+    // Before, the commune's outline stood alone on département boundaries simplified for all France.
+    await expect.poll(() => s.page.locator('.map-label-commune').count(), { timeout: 15_000 }).toBeGreaterThan(2);
+    const names = await s.page.locator('.map-label-commune').allTextContents();
+    expect(names.some((n) => ['Belleville-sur-Meuse', 'Thierville-sur-Meuse', 'Haudainville', 'Belrupt-en-Verdunois'].includes(n))).toBe(true);
+    const text = await legend();
+    for (const item of ['Communes voisines', 'Limite du département', 'Territoire d’intervention de l’acteur choisi']) expect(text).toContain(item);
+    await keepScreenshot(s.page.locator('.map-col'), 'acteur-carte-contexte.png');
+    // All of France: the map of France, no neighbours of Verdun asked for nor drawn.
+    await s.page.goto(`${s.server.url}/acteurs/${national}`);
+    await mapIdle(s.page);
+    await expect.poll(legend, { timeout: 15_000 }).toContain('Acteur (son adresse)');
+    await s.page.waitForLoadState('networkidle');
+    expect(await legend()).not.toContain('Communes voisines');
+    expect(await s.page.locator('.map-label-commune').count()).toBe(0);
+  });
+
   it('should name the Meuse and its large communes on the gaps map, and say what its dashed line is', async () => {
     await s.page.goto(`${s.server.url}/lacunes?region=44&departement=55&niveau=COMMUNE&theme=parentalite`);
     await mapIdle(s.page);

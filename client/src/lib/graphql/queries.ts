@@ -111,7 +111,7 @@ export const ACTOR = graphql(`
       isStale
       themes { code label }
       audiences { code label }
-      commune { code name }
+      commune { code name level lon lat population parents { level code } }
       territories { level code name geometry(simplify: 0.002) }
       coveredCommunes(first: 20) { totalCount nodes { code name } }
     }
