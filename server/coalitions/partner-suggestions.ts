@@ -57,7 +57,10 @@ export function scoreCandidate<A extends CandidateActor>(candidate: SuggestionCa
   }
   reasons.push({
     kind: SuggestionReasonKind.COVERS_COMMUNES,
-    label: covered >= total ? `Couvre tout le territoire (${total} commune${total > 1 ? 's' : ''})` : `Couvre ${covered} des ${total} communes du territoire`,
+    label:
+      covered >= total
+        ? `Couvre tout le territoire (${total.toLocaleString('fr-FR')} commune${total > 1 ? 's' : ''})`
+        : `Couvre ${covered.toLocaleString('fr-FR')} des ${total.toLocaleString('fr-FR')} communes du territoire`,
   });
   if (brings.length) {
     reasons.push({

@@ -10,7 +10,12 @@ const LABELS: Readonly<Record<string, string>> = {
   'demo:accounts': 'Données de démonstration (fictives)',
 };
 
+/**
+ * A seeded coalition keeps its own id after its source's code (`documents-publics:alliance-logement-idf`,
+ * seeds/coalitions.ts): its label is the source's.
+ */
 export function sourceLabel(source: string | null): string | null {
   if (source === null || source.trim() === '') return null;
-  return LABELS[source] ?? source;
+  const known = LABELS[source] ?? (source.includes(':') ? LABELS[source.slice(0, source.indexOf(':'))] : undefined);
+  return known ?? source;
 }

@@ -30,6 +30,13 @@ describe('partner suggestion scoring', () => {
   it('should say when the whole territory is covered, in the singular for one commune, and survive an empty territory', () => {
     expect(scoreCandidate({ actor: actor('C', ['addictions']), covered: 1, total: 1 }, ctx)!.reasons[1].label).toBe('Couvre tout le territoire (1 commune)');
     expect(scoreCandidate({ actor: actor('C', ['addictions']), covered: 4, total: 4 }, ctx)!.reasons[1].label).toBe('Couvre tout le territoire (4 communes)');
+    // A région's communes, with French digit grouping (a narrow no-break space), as the rest of the pages write them.
+    expect(scoreCandidate({ actor: actor('C', ['addictions']), covered: 1266, total: 1266 }, ctx)!.reasons[1].label).toBe(
+      'Couvre tout le territoire (1\u202f266 communes)',
+    );
+    expect(scoreCandidate({ actor: actor('C', ['addictions']), covered: 1003, total: 5121 }, ctx)!.reasons[1].label).toBe(
+      'Couvre 1\u202f003 des 5\u202f121 communes du territoire',
+    );
     const empty = scoreCandidate({ actor: actor('D', ['addictions']), covered: 0, total: 0 }, ctx)!;
     expect(empty.communeCount).toBe(1);
     expect(empty.score).toBe(2);
