@@ -131,6 +131,13 @@ describeInBrowser('maps with context: neighbours, names, legend, radius circle (
     const text = await legend();
     for (const item of ['Communes voisines', 'Limite du département', 'Territoire d’intervention de l’acteur choisi']) expect(text).toContain(item);
     await keepScreenshot(s.page.locator('.map-col'), 'acteur-carte-contexte.png');
+    // On an EPCI: its own communes, named, and said so.
+    const epci = await create('Prévention du Grand Verdun', [{ level: 'EPCI', code: '200049187' }]);
+    await s.page.goto(`${s.server.url}/acteurs/${epci}`);
+    await mapIdle(s.page);
+    await expect.poll(legend, { timeout: 15_000 }).toContain('Communes de l’EPCI');
+    await expect.poll(() => s.page.locator('.map-label-commune').allTextContents(), { timeout: 15_000 }).toContain('Belleville-sur-Meuse');
+    expect(await legend()).not.toContain('Communes voisines');
     // All of France: the map of France, no neighbours of Verdun asked for nor drawn.
     await s.page.goto(`${s.server.url}/acteurs/${national}`);
     await mapIdle(s.page);
