@@ -75,9 +75,12 @@ describeInBrowser('accounts, coalitions and actor edition in a real browser (Chr
 
   it('logs the member in through the form and lists coalitions with filters and the ended badge', async () => {
     await logInThroughForm(s.page, 'membre', undefined, 'connexion.png');
-    await s.page.waitForURL(/\/coalitions$/);
+    // Logged in without a page to go back to: « Mon espace », then the coalitions from the menu.
+    await s.page.waitForURL(/\/mon-espace$/);
     expect(await s.page.getByTestId('who').textContent()).toMatch(/Personne membre\s*Membre/);
     await s.page.getByRole('button', { name: 'Se déconnecter' }).waitFor();
+    await s.page.getByRole('navigation', { name: 'Menu principal' }).getByRole('link', { name: 'Coalitions' }).click();
+    await s.page.waitForURL(/\/coalitions$/);
 
     await s.page.getByLabel('Thème', { exact: true }).selectOption('sante-mentale');
     await s.page.getByLabel('Nature', { exact: true }).selectOption('CLSM');
