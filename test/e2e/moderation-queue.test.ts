@@ -50,6 +50,11 @@ describe.skipIf(!hasChromium)('the moderation queue and « Ces informations sont
 
   it('should let the Grand Est analyst validate, from /moderation, an actor the demonstration member created', async () => {
     await logInThroughForm(page, { url: server.url, email: ANALYST.email, password: ANALYST.password, name: ANALYST.displayName });
+    // Logged in, on « Mon espace »: both queues of the moderation page, counted (it said « 0 fiche en
+    // attente de validation » alone while the page listed records to verify).
+    await page.waitForURL(`${server.url}/mon-espace`);
+    const moderation = page.locator('section', { has: page.getByRole('heading', { name: 'Modération' }) });
+    await expect.poll(() => moderation.innerText()).toMatch(/File de modération\s:\s2 fiches en attente de validation ; [1-9][\d\u202f]* fiches? à vérifier\./);
     const link = page.getByTestId('moderation-link');
     await expect.poll(() => link.innerText()).toMatch(/Modération\s*2/);
     await link.click();
