@@ -1,7 +1,18 @@
 import { beforeAll, expect, it } from 'vitest';
+import { boundsOf } from '../../client/src/lib/map/bounds.js';
 import { describeInBrowser, mapIdle, keepScreenshot } from '../helpers/browser.js';
 
 const SOURCE = 'test:e2e/map-context.test.ts';
+
+/** What a web map of `width` × `height` pixels centred on [lon, lat] at `zoom` shows (Web Mercator, 512-px world at zoom 0 as MapLibre). */
+function visibleBox([lon, lat]: number[], zoom: number, width: number, height: number) {
+  const world = 512 * 2 ** zoom;
+  const x = ((lon + 180) / 360) * world;
+  const y = ((1 - Math.log(Math.tan(Math.PI / 4 + (lat * Math.PI) / 360)) / Math.PI) / 2) * world;
+  const lonAt = (px: number) => (px / world) * 360 - 180;
+  const latAt = (py: number) => (Math.atan(Math.sinh(Math.PI * (1 - (2 * py) / world))) * 180) / Math.PI;
+  return { west: lonAt(x - width / 2), east: lonAt(x + width / 2), north: latAt(y - height / 2), south: latAt(y + height / 2) };
+}
 
 /**
  * The maps with their context, offline (issue 16): a commune's map shows the neighbouring
@@ -52,6 +63,34 @@ describeInBrowser('maps with context: neighbours, names, legend, radius circle (
     for (const item of ['Commune recherchée', 'Communes voisines', 'Limite du département', 'Acteur (son adresse)', 'Rayon d’action d’un acteur de la liste'])
       expect(text).toContain(item);
     await keepScreenshot(s.page.locator('.map-col'), 'carte-commune-contexte.png');
+  });
+
+  it('should keep the whole commune in view once its map has taken its final size', async () => {
+    // The map's box loses about 90 px of height as the page settles: the commune, framed before,
+    // then overflowed it (Saint-Denis was cut at both ends). Framed again on every resize.
+    const res = await s.server.admin.gql(`{ territory(code: "55545", level: COMMUNE) { geometry(simplify: 0.0005) } }`);
+    expect(res.errors).toBeUndefined();
+    const [[west, south], [east, north]] = boundsOf((res.data.territory as { geometry: GeoJSON.Geometry }).geometry)!;
+    for (const height of [900, 620]) {
+      await s.page.setViewportSize({ width: 1366, height });
+      await s.page.goto(`${s.server.url}/communes/55545`);
+      await mapIdle(s.page);
+      await expect.poll(() => s.page.locator('.map-label-focus').count(), { timeout: 15_000 }).toBe(1);
+      // Shrunk after the first framing, as a person narrows the window.
+      await s.page.setViewportSize({ width: 1100, height });
+      await mapIdle(s.page);
+      await expect
+        .poll(
+          async () => {
+            const view = await mapView();
+            const box = (await s.page.locator('.map[data-zoom]').boundingBox())!;
+            const visible = visibleBox(view.center, view.zoom, box.width, box.height);
+            return visible.west <= west && visible.east >= east && visible.south <= south && visible.north >= north;
+          },
+          { timeout: 15_000 },
+        )
+        .toBe(true);
+    }
   });
 
   it('should leave the actors’ cluster visible: the commune’s name moves off it rather than covering its count', async () => {
@@ -136,7 +175,12 @@ describeInBrowser('maps with context: neighbours, names, legend, radius circle (
     await s.page.goto(`${s.server.url}/acteurs/${epci}`);
     await mapIdle(s.page);
     await expect.poll(legend, { timeout: 15_000 }).toContain('Communes de l’EPCI');
-    await expect.poll(() => s.page.locator('.map-label-commune').allTextContents(), { timeout: 15_000 }).toContain('Belleville-sur-Meuse');
+    // Names that do not crowd each other: several of the 25 communes, a few of them these.
+    await expect.poll(() => s.page.locator('.map-label-commune').count(), { timeout: 15_000 }).toBeGreaterThan(5);
+    const members = await s.page.locator('.map-label-commune').allTextContents();
+    expect(
+      members.filter((n) => ['Belleville-sur-Meuse', 'Thierville-sur-Meuse', 'Haudainville', 'Belrupt-en-Verdunois', 'Dieue-sur-Meuse'].includes(n)).length,
+    ).toBeGreaterThan(1);
     expect(await legend()).not.toContain('Communes voisines');
     // All of France: the map of France, no neighbours of Verdun asked for nor drawn.
     await s.page.goto(`${s.server.url}/acteurs/${national}`);
