@@ -1,9 +1,12 @@
 import { graphql } from './graphql';
 
-/** The home page's actor search: a free text (name, description or theme, without accents), the actors by name, page by page. */
+/**
+ * The home page's actor search: a free text (name, description or theme, without accents), the most
+ * relevant actors first (the name holds the text, then the theme it names, then the rest), page by page.
+ */
 export const ACTOR_SEARCH = graphql(`
   query ActorSearch($text: String!, $first: Int!, $after: String) {
-    actors(filter: { text: $text }, first: $first, after: $after, orderBy: NAME) {
+    actors(filter: { text: $text }, first: $first, after: $after, orderBy: RELEVANCE) {
       totalCount
       pageInfo { hasNextPage endCursor }
       edges {
@@ -16,6 +19,18 @@ export const ACTOR_SEARCH = graphql(`
           themes { code label }
         }
       }
+    }
+  }
+`);
+
+/** The communes a text of the actor search may name (a commune typed in that box rather than in the commune's), asked beside it. */
+export const NAMED_COMMUNES = graphql(`
+  query NamedCommunes($text: String!) {
+    searchTerritories(text: $text, levels: [COMMUNE], first: 5) {
+      code
+      name
+      matchedBy
+      parents { level name }
     }
   }
 `);
