@@ -42,6 +42,9 @@ describeInBrowser('gaps page in a real browser (Chromium)', (s) => {
       .poll(() => s.page.locator('.summary').textContent())
       .toMatch(new RegExp(`${499 - covered}\\s*communes sans acteur présent localement sur 499`));
     expect(await s.page.locator('table tbody tr').first().locator('td').first().textContent()).toBe('1');
+    // The ranked list's six columns fit the half of a 1280-px page: none hidden behind a scroll.
+    await s.page.setViewportSize({ width: 1280, height: 900 });
+    await expect.poll(() => s.page.locator('.gap-list').evaluate((box) => box.querySelector('table')!.scrollWidth - box.clientWidth)).toBeLessThanOrEqual(0);
     await s.page.getByRole('heading', { name: /Matrice des thèmes/ }).waitFor();
     await mapIdle(s.page);
     s.page.off('request', onRequest);
