@@ -103,4 +103,18 @@ describeInBrowser('« Mon espace » and the notifications, two accounts at once 
     const stored = await s.server.ds.query(`SELECT status FROM membership WHERE coalition_id = $1 AND role <> 'PILOTE'`, [coalitionId]);
     expect(stored).toEqual([{ status: 'LEFT' }]);
   });
+
+  it('tells the last pilot who tries to leave why not, in « Mes coalitions » where it clicked', async () => {
+    await coordinator.goto(`${s.server.url}/mon-espace`);
+    const mine = coordinator.locator('section', { has: coordinator.getByRole('heading', { name: /^Mes coalitions/ }) });
+    await mine.getByRole('button', { name: new RegExp(`^Quitter ${COALITION}`) }).click();
+    await mine.getByRole('button', { name: 'Quitter la coalition' }).click();
+    // It was written above « Invitations », a screen away from the button on a phone.
+    await expect
+      .poll(() => mine.getByRole('alert').textContent())
+      .toBe('Le dernier pilote ne peut pas quitter la coalition : invitez d’abord un autre pilote.');
+    expect(await coordinator.getByRole('alert').count()).toBe(1);
+    const stored = await s.server.ds.query(`SELECT status FROM membership WHERE coalition_id = $1 AND role = 'PILOTE'`, [coalitionId]);
+    expect(stored).toEqual([{ status: 'ACTIVE' }]);
+  });
 });
