@@ -12,6 +12,9 @@ export const ratio = (x: number | null | undefined): string => (x == null ? '–
 /** The territories of each level of analysis, as the sentences say them. */
 export const LEVEL_WORDS: Record<string, string> = { COMMUNE: 'communes', EPCI: 'EPCI', DEPARTEMENT: 'départements' };
 
+/** « les 60 communes les plus peuplées », « les 60 EPCI les plus peuplés »: the adjective agrees with the level. */
+export const mostPopulous = (count: number, level: string) => `les ${count} ${LEVEL_WORDS[level]} les plus ${level === 'COMMUNE' ? 'peuplées' : 'peuplés'}`;
+
 /**
  * Fetches a file from one of the server's export routes and saves it under the name the server
  * gives (Content-Disposition). Returns the server's French message when it refuses, else null.
