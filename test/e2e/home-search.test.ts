@@ -46,7 +46,8 @@ describeInBrowser('home page search in a real browser (Chromium)', (s) => {
   async function searchActor(text: string): Promise<string[]> {
     await actorBox().fill(text);
     await actorBox().press('Enter');
-    await expect.poll(async () => (await found().getAttribute('aria-label')) ?? '').toBe(`Acteurs trouvés pour « ${text} »`);
+    // Up to 10 s: the embedded database, beside the other suite on 2 cores, took more than the default second once.
+    await expect.poll(async () => (await found().getAttribute('aria-label')) ?? '', { timeout: 10_000 }).toBe(`Acteurs trouvés pour « ${text} »`);
     return found().getByRole('link').allTextContents();
   }
 
