@@ -54,7 +54,9 @@ describe.skipIf(!hasChromium)('the moderation queue and « Ces informations sont
     // attente de validation » alone while the page listed records to verify).
     await page.waitForURL(`${server.url}/mon-espace`);
     const moderation = page.locator('section', { has: page.getByRole('heading', { name: 'Modération' }) });
-    await expect.poll(() => moderation.innerText()).toMatch(/File de modération\s:\s2 fiches en attente de validation ; [1-9][\d\u202f]* fiches? à vérifier\./);
+    await expect
+      .poll(() => moderation.innerText(), { timeout: 10_000 })
+      .toMatch(/File de modération\s:\s2 fiches en attente de validation ; [1-9][\d\u202f]* fiches? à vérifier\./);
     const link = page.getByTestId('moderation-link');
     await expect.poll(() => link.innerText()).toMatch(/Modération\s*2/);
     await link.click();

@@ -111,7 +111,7 @@ describeInBrowser('« Mon espace » and the notifications, two accounts at once 
     await mine.getByRole('button', { name: 'Quitter la coalition' }).click();
     // It was written above « Invitations », a screen away from the button on a phone.
     await expect
-      .poll(() => mine.getByRole('alert').textContent())
+      .poll(() => mine.getByRole('alert').textContent(), { timeout: 10_000 })
       .toBe('Le dernier pilote ne peut pas quitter la coalition : invitez d’abord un autre pilote.');
     expect(await coordinator.getByRole('alert').count()).toBe(1);
     const stored = await s.server.ds.query(`SELECT status FROM membership WHERE coalition_id = $1 AND role = 'PILOTE'`, [coalitionId]);

@@ -125,7 +125,7 @@ describe.skipIf(!hasChromium)('territorial diagnostic in a real browser (Chromiu
     await page.goto(`${server.url}/diagnostic`);
     // Each suggestion says what it is and where: « EPCIMeuse » ran the two together before.
     await page.getByRole('combobox', { name: 'Commune, EPCI ou département' }).fill('Grand Verdun');
-    await expect.poll(() => page.getByRole('option').first().innerText()).toBe('CA du Grand Verdun\nEPCI · Meuse (200049187)');
+    await expect.poll(() => page.getByRole('option').first().innerText(), { timeout: 10_000 }).toBe('CA du Grand Verdun\nEPCI · Meuse (200049187)');
     await page.getByRole('combobox', { name: 'Commune, EPCI ou département' }).fill('Meuse');
     await page.getByRole('option', { name: /Meuse.*\(55\)/ }).click();
     await page.getByRole('heading', { name: 'Diagnostic territorial : Meuse (département 55)' }).waitFor({ timeout: 30_000 });
