@@ -23,7 +23,7 @@ export const ACTOR_SEARCH = graphql(`
   }
 `);
 
-/** The communes a text of the actor search may name (a commune typed in that box rather than in the commune's), asked beside it. */
+/** The communes a text of the actor search may name (a commune typed in that box rather than in the commune's), asked once its list is shown. */
 export const NAMED_COMMUNES = graphql(`
   query NamedCommunes($text: String!) {
     searchTerritories(text: $text, levels: [COMMUNE], first: 5) {
