@@ -8,7 +8,7 @@ import { ReasonArg } from '../graphql/fields.js';
 import { Theme } from '../themes/theme.entity.js';
 import { Territory } from '../territories/territory.entity.js';
 import { Coalition, CoalitionConnection } from './coalition.entity.js';
-import { COALITION_KIND_LABELS, MEMBERSHIP_ROLE_LABELS, MembershipStatus } from './coalition-enums.js';
+import { COALITION_KIND_LABELS, MEMBERSHIP_ROLE_LABELS, MembershipRole, MembershipStatus } from './coalition-enums.js';
 import { Graph } from './coalition-graph.types.js';
 import { CoalitionFilter, CreateCoalitionInput, CreatePartnershipInput, MembershipTargetArgs, UpdateCoalitionInput } from './coalition.inputs.js';
 import { groupByRole, intersectorality, visibleMemberships } from './coalition-members.js';
@@ -289,6 +289,18 @@ export class MembershipResolver {
   @FieldResolver(() => String, { nullable: true, description: 'Nom affiché de qui a décidé (coordinateurs et représentants de l’acteur)' })
   async decidedByName(@Root() m: Membership, @Ctx() ctx: Context): Promise<string | null> {
     return (await seesPeople(m, ctx)) ? m.decidedByName : null;
+  }
+
+  @FieldResolver(() => Boolean, {
+    description:
+      'Vrai pour le seul pilote actif de sa coalition : leaveCoalition le refuse (CONFLICT) tant qu’un autre pilote n’est pas actif. ' +
+      'Toujours faux pour les autres rôles et statuts',
+  })
+  async lastPilot(@Root() m: Membership, @Ctx() { loaders }: Context): Promise<boolean> {
+    if (m.role !== MembershipRole.PILOTE || m.status !== MembershipStatus.ACTIVE) return false;
+    // The rule of leaveCoalition (membership.workflow.ts), read from the coalition's memberships, loaded once per request.
+    const all = await loaders.membershipsByCoalition.load(m.coalitionId);
+    return !all.some((o) => o.id !== m.id && o.role === MembershipRole.PILOTE && o.status === MembershipStatus.ACTIVE);
   }
 
   @FieldResolver(() => String, { description: 'Rôle, en clair' })

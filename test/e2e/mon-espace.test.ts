@@ -104,17 +104,70 @@ describeInBrowser('« Mon espace » and the notifications, two accounts at once 
     expect(stored).toEqual([{ status: 'LEFT' }]);
   });
 
-  it('tells the last pilot who tries to leave why not, in « Mes coalitions » where it clicked', async () => {
+  it('tells the last pilot how to leave: it invites a second pilot from the coalition’s page, who accepts, and then it may leave', async () => {
     await coordinator.goto(`${s.server.url}/mon-espace`);
     const mine = coordinator.locator('section', { has: coordinator.getByRole('heading', { name: /^Mes coalitions/ }) });
-    await mine.getByRole('button', { name: new RegExp(`^Quitter ${COALITION}`) }).click();
+    const row = mine.getByRole('listitem').filter({ hasText: COALITION });
+    // No « Quitter » that the server would refuse: the way out instead, with its link.
+    await row.getByTestId('last-pilot').waitFor();
+    expect(await row.getByTestId('last-pilot').textContent()).toBe('Seul pilote : pour quitter la coalition, invitez d’abord un autre pilote.');
+    expect(await row.getByRole('button', { name: /^Quitter/ }).count()).toBe(0);
+
+    // The coalition's page: « Inviter un acteur », as a pilot, the association found by its name.
+    await row.getByRole('link', { name: 'invitez d’abord un autre pilote' }).click();
+    const invite = coordinator.locator('section', { has: coordinator.getByRole('heading', { name: 'Inviter un acteur' }) });
+    await invite.waitFor();
+    await invite.getByLabel('Rôle proposé').selectOption({ label: 'Pilote' });
+    await invite.getByLabel(/^Acteur à inviter/).fill('Jeunesse et prévention du Verdunois');
+    await invite.getByRole('button', { name: 'Rechercher' }).click();
+    await invite.getByRole('button', { name: `Inviter ${ASSO}` }).click();
+    await invite.getByText(`${ASSO} est invité comme pilote : ses représentants répondent depuis « Mon espace ».`).waitFor();
+    await invite.getByTestId('invitations-sent').getByText(`${ASSO} — pilote`).waitFor();
+    // A suggested partner is invited from its suggestion, as a member.
+    const suggestions = coordinator.getByRole('list', { name: 'Partenaires suggérés' });
+    const partner = (await suggestions.getByRole('listitem').first().getByRole('link').textContent())!;
+    await suggestions.getByRole('button', { name: `Inviter ${partner}` }).click();
+    await coordinator.getByText(`${partner} est invité comme membre : ses représentants répondent depuis « Mon espace ».`).waitFor();
+    await suggestions.getByText('· invitation envoyée').waitFor();
+    await invite.getByTestId('invitations-sent').getByText(`${partner} — membre`).waitFor();
+    expect(await axeViolations(coordinator)).toEqual([]);
+    await keepScreenshot(coordinator, 'coalition-invite.png', { fullPage: true });
+    const invited = await s.server.ds.query(`SELECT role, status FROM membership WHERE coalition_id = $1 AND role = 'PILOTE' ORDER BY requested_at`, [
+      coalitionId,
+    ]);
+    expect(invited).toEqual([
+      { role: 'PILOTE', status: 'ACTIVE' },
+      { role: 'PILOTE', status: 'INVITED' },
+    ]);
+
+    // The association's representative accepts from « Mon espace ».
+    await member().goto(`${s.server.url}/mon-espace`);
+    const invitations = member().getByTestId('my-invitations');
+    await invitations.getByText(`${ASSO} est invité à rejoindre ${COALITION} comme pilote.`).waitFor();
+    await invitations.getByRole('button', { name: `Accepter l’invitation à ${COALITION}` }).click();
+    await member().getByText(`${ASSO} a rejoint ${COALITION}.`).waitFor();
+
+    // Two pilots: the first may leave. Had the other left meanwhile, the refusal comes where it clicked.
+    await coordinator.goto(`${s.server.url}/mon-espace`);
+    const leave = mine.getByRole('button', { name: new RegExp(`^Quitter ${COALITION}`) });
+    await leave.waitFor();
+    const [{ id: second }] = await s.server.ds.query(
+      `SELECT id FROM membership WHERE coalition_id = $1 AND role = 'PILOTE' AND status = 'ACTIVE' AND actor_id = (SELECT id FROM actor WHERE name = $2)`,
+      [coalitionId, ASSO],
+    );
+    await s.server.ds.query(`UPDATE membership SET status = 'LEFT' WHERE id = $1`, [second]);
+    await leave.click();
     await mine.getByRole('button', { name: 'Quitter la coalition' }).click();
-    // It was written above « Invitations », a screen away from the button on a phone.
     await expect
       .poll(() => mine.getByRole('alert').textContent(), { timeout: 10_000 })
       .toBe('Le dernier pilote ne peut pas quitter la coalition : invitez d’abord un autre pilote.');
     expect(await coordinator.getByRole('alert').count()).toBe(1);
-    const stored = await s.server.ds.query(`SELECT status FROM membership WHERE coalition_id = $1 AND role = 'PILOTE'`, [coalitionId]);
-    expect(stored).toEqual([{ status: 'ACTIVE' }]);
+    await s.server.ds.query(`UPDATE membership SET status = 'ACTIVE' WHERE id = $1`, [second]);
+    await coordinator.reload();
+    await leave.click();
+    await mine.getByRole('button', { name: 'Quitter la coalition' }).click();
+    await mine.getByText(new RegExp(`a quitté ${COALITION}\\.$`)).waitFor();
+    const pilots = await s.server.ds.query(`SELECT status FROM membership WHERE coalition_id = $1 AND role = 'PILOTE' ORDER BY requested_at`, [coalitionId]);
+    expect(pilots).toEqual([{ status: 'LEFT' }, { status: 'ACTIVE' }]);
   });
 });

@@ -189,6 +189,51 @@ describe('members-only coalitions', () => {
     const pilot = members.data.coalition.members.find((m: any) => m.role === 'PILOTE');
     expect(errorCodes(await users.coord2.gql(LEAVE, { id: pilot.id }))).toEqual(['CONFLICT']);
   });
+
+  it('lets only the coalition’s coordinators invite, and one open invitation per actor however many are sent at once', async () => {
+    const vars = { c: coalition.open, a: actor.college, role: 'PILOTE' };
+    expect(errorCodes(await server.gql(INVITE, vars))).toEqual(['UNAUTHENTICATED']);
+    // A member of another coalition, a coordinator of another one, an ARS analyst of another région.
+    expect(errorCodes(await users.member.gql(INVITE, vars))).toEqual(['FORBIDDEN']);
+    expect(errorCodes(await users.coord.gql(INVITE, vars))).toEqual(['FORBIDDEN']);
+    expect(errorCodes(await users.analyst11.gql(INVITE, vars))).toEqual(['FORBIDDEN']);
+    expect(errorCodes(await users.coord2.gql(INVITE, { ...vars, a: FORGED }))).toEqual(['NOT_FOUND']);
+    expect(errorCodes(await users.coord2.gql(INVITE, { ...vars, role: 'CHEF' }))).toEqual(['BAD_USER_INPUT']);
+    expect(await server.ds.query(`SELECT 1 FROM membership WHERE coalition_id = $1 AND actor_id = $2`, [coalition.open, actor.college])).toEqual([]);
+    // Five at once: one invitation, the others a CONFLICT.
+    const all = await Promise.all(Array.from({ length: 5 }, () => users.coord2.gql(INVITE, vars)));
+    expect(all.filter((r) => r.data?.inviteActor?.status === 'INVITED')).toHaveLength(1);
+    expect(all.flatMap(errorCodes).sort()).toEqual(['CONFLICT', 'CONFLICT', 'CONFLICT', 'CONFLICT']);
+    await server.ds.query(`DELETE FROM membership WHERE coalition_id = $1 AND actor_id = $2`, [coalition.open, actor.college]);
+  });
+
+  it('says which membership is the last active pilot, as leaveCoalition decides it, and no other', async () => {
+    const PILOTS = `query ($id: ID!) { coalition(id: $id) { members(statuses: [ACTIVE, INVITED]) { id role status lastPilot } } }`;
+    const read = async () => (await users.coord2.gql(PILOTS, { id: coalition.secret })).data.coalition.members as any[];
+    const [pilot] = (await read()).filter((m) => m.role === 'PILOTE');
+    expect(pilot.lastPilot).toBe(true);
+    // Its refusal and this field agree: the pilot alone may not leave.
+    expect(errorCodes(await users.coord2.gql(LEAVE, { id: pilot.id }))).toEqual(['CONFLICT']);
+    // A second pilot, invited, is not active yet: the first is still the last, the invited one is not.
+    const invited = await users.coord2.gql(`mutation ($c: ID!, $a: ID!) { inviteActor(coalitionId: $c, actorId: $a, role: PILOTE) { id status } }`, {
+      c: coalition.secret,
+      a: actor.partner1,
+    });
+    expect(invited.errors).toBeUndefined();
+    const second = invited.data.inviteActor.id;
+    expect((await read()).map((m) => [m.id, m.status, m.lastPilot])).toEqual(
+      expect.arrayContaining([
+        [pilot.id, 'ACTIVE', true],
+        [second, 'INVITED', false],
+      ]),
+    );
+    // Active, it frees the first: neither is the last one then, and the first may leave.
+    await server.ds.query(`UPDATE membership SET status = 'ACTIVE' WHERE id = $1`, [second]);
+    expect((await read()).filter((m) => m.role === 'PILOTE').map((m) => m.lastPilot)).toEqual([false, false]);
+    expect((await read()).filter((m) => m.role !== 'PILOTE').every((m) => m.lastPilot === false)).toBe(true);
+    await server.ds.query(`DELETE FROM membership WHERE id = $1`, [second]);
+    expect((await read()).find((m) => m.id === pilot.id).lastPilot).toBe(true);
+  });
 });
 
 describe('suggested partners', () => {

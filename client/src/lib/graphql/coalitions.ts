@@ -77,6 +77,7 @@ export const COALITION = graphql(
       pending: members(statuses: [REQUESTED]) {
         id role roleLabel status requestedAt requestedByName actor { ...MemberActor reviewStatus }
       }
+      invited: members(statuses: [INVITED]) { id roleLabel requestedAt actor { id name } }
     }
   }
 `,
@@ -90,6 +91,12 @@ export const SUGGESTED_PARTNERS = graphql(`
       actor { id name kindLabel sectorLabel isDemo }
       reasons { kind label }
     }
+  }
+`);
+
+export const INVITE_ACTOR = graphql(`
+  mutation InviteActor($coalitionId: ID!, $actorId: ID!, $role: MembershipRole) {
+    inviteActor(coalitionId: $coalitionId, actorId: $actorId, role: $role) { id status role }
   }
 `);
 

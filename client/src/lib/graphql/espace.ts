@@ -26,7 +26,7 @@ export const MON_ESPACE = graphql(`
     me {
       id
       actors { id name kindLabel version reviewStatus representatives }
-      memberships { id status role roleLabel requestedAt decidedAt coalitionId actor { id name } coalition { id name ended } }
+      memberships { id status role roleLabel lastPilot requestedAt decidedAt coalitionId actor { id name } coalition { id name ended } }
     }
     pendingRequestsToDecide(first: 200) {
       id
