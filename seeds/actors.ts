@@ -350,6 +350,41 @@ const DEPARTEMENT_ACTORS = [
   { prefix: 'Réseau démo de soutien à la parentalité', themes: ['parentalite'], audiences: ['parents'], sector: Sector.SOCIAL, share: 3 },
   { prefix: 'Collectif démo santé-environnement', themes: ['sante-environnement'], audiences: ['tout-public'], sector: Sector.USAGERS, share: 3 },
 ] as const;
+/**
+ * Demonstration actors on sub-themes (« Tabac », « Prévention du suicide », « VIH »…), beside those on
+ * whole themes: a search or a gap analysis on a sub-theme has something to show, and a search for
+ * « tabac » finds actors by name, by sub-theme and by theme. Local ones work around the most
+ * populated commune of their département.
+ */
+const SUB_THEME_ACTORS = [
+  {
+    prefix: 'Consultation démo jeunes consommateurs',
+    kind: ActorKind.ETABLISSEMENT_MEDICO_SOCIAL,
+    sector: Sector.MEDICO_SOCIAL,
+    themes: ['addictions-tabac', 'addictions-alcool', 'addictions-drogues-illicites'],
+    audiences: ['jeunes', 'parents'],
+    radiusKm: 20,
+    share: 6,
+  },
+  {
+    prefix: 'Centre démo de dépistage VIH, IST et hépatites',
+    kind: ActorKind.ETABLISSEMENT_SANTE,
+    sector: Sector.SANTE,
+    themes: ['sante-sexuelle-vih', 'sante-sexuelle-ist', 'sante-sexuelle-hepatites'],
+    audiences: ['tout-public'],
+    radiusKm: 30,
+    share: 5,
+  },
+  {
+    prefix: 'Association démo de prévention du suicide',
+    kind: ActorKind.ASSOCIATION,
+    sector: Sector.SANTE,
+    themes: ['sante-mentale-prevention-suicide'],
+    audiences: ['tout-public'],
+    radiusKm: null,
+    share: 4,
+  },
+] as const;
 
 /**
  * A clearly labelled demonstration directory over real territories, the same on every machine
@@ -359,7 +394,8 @@ const DEPARTEMENT_ACTORS = [
  * without some themes so that gaps appear.
  * - a CPTS for about six EPCI in ten, covering the EPCI, on two themes;
  * - in some départements, an association per theme covering the département;
- * - in the three most populated communes of each département, a centre working within 10 km.
+ * - in the three most populated communes of each département, a centre working within 10 km;
+ * - in some départements, actors on sub-themes (SUB_THEME_ACTORS).
  */
 export async function seedDemoActors(ds: DataSource, log: Log, options: { departements?: string[] } = {}): Promise<SeedActorsReport> {
   return insertMissing(ds, await demoActorInputs(ds, options), 'Acteurs de démonstration', log);
@@ -378,8 +414,8 @@ async function demoActorInputs(ds: DataSource, options: { departements?: string[
      FROM territory e WHERE e.level = 'EPCI' AND e.departement_code = ANY($1::text[]) ORDER BY e.code`,
     [depCodes],
   );
-  const towns: { code: string; name: string; departement_code: string; lon: number; lat: number }[] = await ds.query(
-    `SELECT code, name, departement_code, ST_X(p) AS lon, ST_Y(p) AS lat FROM (
+  const towns: { code: string; name: string; departement_code: string; lon: number; lat: number; n: number }[] = await ds.query(
+    `SELECT code, name, departement_code, ST_X(p) AS lon, ST_Y(p) AS lat, n::int AS n FROM (
        SELECT c.code, c.name, c.departement_code, ST_PointOnSurface(c.geom) AS p,
          row_number() OVER (PARTITION BY c.departement_code ORDER BY c.population DESC NULLS LAST, c.code) AS n
        FROM territory c WHERE c.level = 'COMMUNE' AND c.geom IS NOT NULL AND c.departement_code = ANY($1::text[])) t
@@ -450,6 +486,38 @@ async function demoActorInputs(ds: DataSource, options: { departements?: string[
       source: DEMO_ACTORS_SOURCE,
       isDemo: true,
     });
+  }
+  for (const d of deps) {
+    const town = towns.find((t) => t.departement_code === d.code && t.n === 1);
+    for (const a of SUB_THEME_ACTORS) {
+      if (stableHash(`${a.prefix}:${d.code}`) % 10 >= a.share) continue;
+      const common = {
+        kind: a.kind,
+        sector: a.sector,
+        themes: [...a.themes],
+        audiences: [...a.audiences],
+        source: DEMO_ACTORS_SOURCE,
+        isDemo: true,
+      };
+      if (a.radiusKm === null) {
+        inputs.push({
+          ...common,
+          name: `${a.prefix} — ${d.name}`,
+          territories: [{ level: TerritoryLevel.DEPARTEMENT, code: d.code }],
+          description: `${fictitious} Association départementale.`,
+        });
+      } else if (town) {
+        inputs.push({
+          ...common,
+          name: `${a.prefix} ${deCommune(town.name)}`,
+          communeCode: town.code,
+          lon: Math.round(town.lon * 1e6) / 1e6,
+          lat: Math.round(town.lat * 1e6) / 1e6,
+          radiusKm: a.radiusKm,
+          description: `${fictitious} Intervient à ${a.radiusKm} km autour ${deCommune(town.name)}.`,
+        });
+      }
+    }
   }
   return inputs.map((i) => ({ ...i, verifiedAt: demoVerifiedAt(i.name) }));
 }

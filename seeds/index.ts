@@ -44,7 +44,8 @@ export function startupSeedOptions(embedded: boolean): Pick<SeedOptions, 'public
 
 /** Bumped whenever the seeded actors (real or demonstration) change (v2: the dates of their sources, `verifiedAt`). */
 // v3: the demo towns' names elided (« d’Aubervilliers », « du Havre »), earlier rows renamed.
-const ACTOR_SEED_VERSION = 'actors/v3';
+// v4: demonstration actors on sub-themes (seeds/actors.ts SUB_THEME_ACTORS), added to a directory seeded before.
+const ACTOR_SEED_VERSION = 'actors/v4';
 
 /**
  * Bumped whenever the seed data or the way it is loaded changes (v3: the map boundaries of
