@@ -173,6 +173,25 @@ describe('demonstration directory', () => {
     expect(covered).toBeLessThan(total);
   });
 
+  it('puts actors on sub-themes too, which a search on a sub-theme finds and its theme includes', async () => {
+    await seedDemoActors(server.ds, quiet, { departements: ['75', '93'] });
+    const names = async (commune: string, theme: string) =>
+      (await search({ coversCommune: commune, themesAny: [theme], demo: true })).edges.map((e: any) => e.node.name as string);
+    // Around the largest commune of Seine-Saint-Denis, and of Paris (the hash of the codes chooses where).
+    const consultation = 'Consultation démo jeunes consommateurs de Saint-Denis';
+    expect(await names('93066', 'addictions-tabac')).toEqual([consultation]);
+    expect(await names('93066', 'addictions')).toContain(consultation);
+    // Paris's centre, and Saint-Denis's, whose 30 km reach Paris.
+    expect((await names('75056', 'sante-sexuelle-vih')).sort()).toEqual([
+      'Centre démo de dépistage VIH, IST et hépatites de Paris',
+      'Centre démo de dépistage VIH, IST et hépatites de Saint-Denis',
+    ]);
+    // A sub-theme it does not work on finds none of them.
+    expect(await names('93066', 'addictions-jeux')).toEqual([]);
+    const [row] = await server.ds.query(`SELECT themes, radius_km FROM actor WHERE name = $1 AND commune_code = '93066'`, [consultation]);
+    expect(row).toEqual({ themes: ['addictions-tabac', 'addictions-alcool', 'addictions-drogues-illicites'], radius_km: 20 });
+  });
+
   it('writes the towns’ names as French does, and renames the rows an earlier version named « de Aubervilliers »', async () => {
     const first = await seedDemoActors(server.ds, quiet, { departements: ['93'] });
     expect(first.rejected).toEqual([]);
