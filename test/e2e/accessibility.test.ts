@@ -71,7 +71,7 @@ describeInBrowser('accessibility of every page (axe-core, WCAG 2.1 AA)', (s) => 
     expect(await axeViolations(s.page)).toEqual([]);
   });
 
-  it('the actor page being edited and the coalition s.page, for its coordinator', async () => {
+  it('the actor page being edited, the coalition page and a new coalition’s form, for a coordinator', async () => {
     await whileSignedIn(s, coordinator, async () => {
       await s.page.goto(`${s.server.url}/acteurs/${actorId}`);
       await s.page.getByRole('button', { name: 'Modifier la fiche' }).click();
@@ -80,6 +80,15 @@ describeInBrowser('accessibility of every page (axe-core, WCAG 2.1 AA)', (s) => 
       await s.page.goto(`${s.server.url}/coalitions/${coalitionId}`);
       await s.page.locator('#members-table').waitFor();
       await expect.poll(() => s.page.getByTestId('who').textContent()).toContain('coordination');
+      // Its « Inviter un acteur », with what a search found.
+      await s.page.getByLabel(/^Acteur à inviter/).fill('Verdun');
+      await s.page.getByRole('button', { name: 'Rechercher' }).click();
+      await s.page.getByRole('list', { name: 'Structures trouvées' }).waitFor();
+      expect(await axeViolations(s.page)).toEqual([]);
+      // « Créer une coalition », sent empty: the messages under its fields.
+      await s.page.goto(`${s.server.url}/coalitions/nouvelle`);
+      await s.page.getByRole('button', { name: 'Créer la coalition' }).click();
+      await s.page.getByText('Cochez au moins un thème.').waitFor();
       expect(await axeViolations(s.page)).toEqual([]);
     });
   });

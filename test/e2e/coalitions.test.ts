@@ -282,4 +282,54 @@ describeInBrowser('accounts, coalitions and actor edition in a real browser (Chr
     const [saved] = await s.server.ds.query(`SELECT website, phone FROM actor WHERE id = $1`, [actor.pilot]);
     expect(saved).toEqual({ website: 'https://exemple.fr', phone: '03 29 11 22 33' });
   });
+
+  it('lets the coordinator create a coalition from the list, with a sub-theme, which opens on its page with its pilot', async () => {
+    await s.page.goto(`${s.server.url}/coalitions`);
+    await s.page.getByRole('link', { name: 'Créer une coalition' }).click();
+    await s.page.getByRole('heading', { name: 'Créer une coalition', level: 1 }).waitFor();
+    // Sent empty, the form says under each field what is missing, and nothing is created.
+    const before = await s.server.ds.query(`SELECT count(*)::int AS n FROM coalition`);
+    await s.page.getByRole('button', { name: 'Créer la coalition' }).click();
+    await s.page.getByText('Le nom est obligatoire.').waitFor();
+    for (const text of ['Choisissez la nature de la coalition.', 'Cochez au moins un thème.', 'Choisissez le territoire de la coalition.'])
+      await s.page.getByText(text).waitFor();
+    expect(await s.server.ds.query(`SELECT count(*)::int AS n FROM coalition`)).toEqual(before);
+
+    await s.page.getByLabel('Nom').fill('E2E CLS du Grand Verdun');
+    // Its message goes as soon as the field is filled, the others stay.
+    await s.page.getByText('Le nom est obligatoire.').waitFor({ state: 'detached' });
+    expect(await s.page.getByText('Cochez au moins un thème.').count()).toBe(1);
+    await s.page.getByLabel('Nature').selectOption({ label: 'Contrat local de santé (CLS)' });
+    await s.page.getByLabel(/^Territoire : commune, EPCI/).fill('Grand Verdun');
+    await s.page.getByRole('option', { name: /CA du Grand Verdun/ }).click();
+    await s.page.getByTestId('chosen-territory').getByText('CA du Grand Verdun').waitFor();
+    // Ticked as a person does, on the label (the design system draws the box over the input).
+    for (const theme of ['Prévention du suicide', 'Vaccination']) {
+      await s.page.locator('label', { hasText: new RegExp(`^${theme}$`) }).click();
+      expect(await s.page.getByRole('checkbox', { name: theme, exact: true }).isChecked()).toBe(true);
+    }
+    // The structure the coordinator represents is the pilot unless it picks another.
+    expect(await s.page.getByLabel('E2E CPTS du Verdunois').isChecked()).toBe(true);
+    await s.page.getByLabel('Adhésion').selectOption({ label: 'Sur invitation d’un coordinateur seulement' });
+    await keepScreenshot(s.page, 'coalition-nouvelle.png', { fullPage: true });
+    await s.page.getByRole('button', { name: 'Créer la coalition' }).click();
+
+    await s.page.waitForURL(/\/coalitions\/[0-9a-f-]{36}$/);
+    await s.page.getByRole('heading', { name: 'E2E CLS du Grand Verdun', level: 1 }).waitFor();
+    await membersTable().getByText('E2E CPTS du Verdunois').waitFor();
+    // Its coordinator manages it at once: requests and invitations.
+    await s.page.getByRole('heading', { name: 'Inviter un acteur' }).waitFor();
+    const [stored] = await s.server.ds.query(
+      `SELECT c.kind, c.territory_level, c.themes, c.join_policy, m.role, m.status FROM coalition c JOIN membership m ON m.coalition_id = c.id
+       WHERE c.name = 'E2E CLS du Grand Verdun'`,
+    );
+    expect(stored).toEqual({
+      kind: 'CLS',
+      territory_level: 'EPCI',
+      themes: ['sante-mentale-prevention-suicide', 'vaccination'],
+      join_policy: 'INVITATION',
+      role: 'PILOTE',
+      status: 'ACTIVE',
+    });
+  });
 });

@@ -94,6 +94,10 @@ export const SUGGESTED_PARTNERS = graphql(`
   }
 `);
 
+export const CREATE_COALITION = graphql(`
+  mutation CreateCoalition($input: CreateCoalitionInput!) { createCoalition(input: $input) { id name } }
+`);
+
 export const INVITE_ACTOR = graphql(`
   mutation InviteActor($coalitionId: ID!, $actorId: ID!, $role: MembershipRole) {
     inviteActor(coalitionId: $coalitionId, actorId: $actorId, role: $role) { id status role }
