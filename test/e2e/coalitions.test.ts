@@ -332,4 +332,32 @@ describeInBrowser('accounts, coalitions and actor edition in a real browser (Chr
       status: 'ACTIVE',
     });
   });
+
+  it('lets the coordinator declare a partnership from its structure’s page, which the partner’s representative confirms', async () => {
+    await s.page.goto(`${s.server.url}/acteurs/${actor.pilot}`);
+    await s.page.getByRole('button', { name: 'Déclarer un partenariat' }).click();
+    const form = s.page.locator('section', { has: s.page.getByRole('heading', { name: 'Déclarer un partenariat' }) });
+    await form.getByLabel('Nature').selectOption({ label: 'Accord-cadre' });
+    await form.getByLabel('Intitulé (facultatif)').fill('Accord E2E jeunesse');
+    await form.getByLabel(/^Structure partenaire/).fill('Jeunesse Verdun');
+    await form.getByRole('button', { name: 'Rechercher' }).click();
+    await form.getByRole('button', { name: 'Déclarer le partenariat avec E2E Association Jeunesse Verdun' }).waitFor();
+    await keepScreenshot(s.page, 'partenariat-declarer.png', { fullPage: true });
+    await form.getByRole('button', { name: 'Déclarer le partenariat avec E2E Association Jeunesse Verdun' }).click();
+    await s.page.getByText(/^Partenariat avec E2E Association Jeunesse Verdun déclaré : il attend la confirmation/).waitFor();
+    const row = s.page.getByTestId('actor-partnerships').getByRole('listitem').filter({ hasText: 'Accord E2E jeunesse' });
+    await row.getByText('en attente de confirmation').waitFor();
+    const [declared] = await s.server.ds.query(`SELECT kind, status, actor_a, actor_b FROM partnership WHERE title = 'Accord E2E jeunesse'`);
+    expect(declared).toEqual({ kind: 'ACCORD_CADRE', status: 'PENDING', actor_a: actor.pilot, actor_b: actor.asso });
+
+    // The association's representative confirms it from its own page.
+    await s.page.getByRole('button', { name: 'Se déconnecter' }).click();
+    await s.page.getByRole('link', { name: 'Se connecter' }).waitFor();
+    await logInThroughForm(s.page, 'membre', `/acteurs/${actor.asso}`);
+    await s.page.waitForURL(new RegExp(`/acteurs/${actor.asso}`));
+    await s.page.getByRole('button', { name: 'Confirmer le partenariat avec E2E CPTS du Verdunois' }).click();
+    await s.page.getByText('Partenariat avec E2E CPTS du Verdunois confirmé : il est maintenant public.').waitFor();
+    const [confirmed] = await s.server.ds.query(`SELECT status FROM partnership WHERE title = 'Accord E2E jeunesse'`);
+    expect(confirmed).toEqual({ status: 'ACTIVE' });
+  });
 });

@@ -154,6 +154,13 @@ export const DECLINE_PARTNERSHIP = graphql(
   [PARTNERSHIP_FIELDS],
 );
 
+export const CREATE_PARTNERSHIP = graphql(
+  `
+  mutation CreatePartnership($input: CreatePartnershipInput!) { createPartnership(input: $input) { ...PartnershipFields } }
+`,
+  [PARTNERSHIP_FIELDS],
+);
+
 export const END_PARTNERSHIP = graphql(
   `
   mutation EndPartnership($id: ID!, $reason: String) { endPartnership(id: $id, reason: $reason) { ...PartnershipFields } }
