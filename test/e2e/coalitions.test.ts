@@ -331,6 +331,30 @@ describeInBrowser('accounts, coalitions and actor edition in a real browser (Chr
       role: 'PILOTE',
       status: 'ACTIVE',
     });
+
+    // Its coordinator changes it from its page: the same form, filled with what it is.
+    await s.page.getByRole('button', { name: 'Modifier la coalition' }).click();
+    const edit = s.page.getByRole('form', { name: 'Modifier la coalition' });
+    expect(await edit.getByLabel('Nom').inputValue()).toBe('E2E CLS du Grand Verdun');
+    expect(await edit.getByRole('checkbox', { name: 'Prévention du suicide' }).isChecked()).toBe(true);
+    await edit.getByLabel('Description (facultatif)').fill('Premier contrat local de santé du territoire.');
+    await edit.getByLabel('Adhésion').selectOption({ label: 'Sur demande, acceptée par un coordinateur' });
+    await edit.getByRole('button', { name: 'Enregistrer' }).click();
+    await s.page.getByText('Coalition enregistrée.').waitFor();
+    await s.page.getByText('Premier contrat local de santé du territoire.').waitFor();
+    const [changed] = await s.server.ds.query(`SELECT description, join_policy, version FROM coalition WHERE name = 'E2E CLS du Grand Verdun'`);
+    expect(changed).toMatchObject({ description: 'Premier contrat local de santé du territoire.', join_policy: 'APPROVAL' });
+
+    // Saved by someone else in between: the server's refusal is said, and nothing changes.
+    await s.page.getByRole('button', { name: 'Modifier la coalition' }).click();
+    await s.server.ds.query(`UPDATE coalition SET version = version + 1 WHERE name = 'E2E CLS du Grand Verdun'`);
+    await edit.getByLabel('Nom').fill('E2E CLS renommé');
+    await edit.getByRole('button', { name: 'Enregistrer' }).click();
+    await edit
+      .getByRole('alert')
+      .getByText(/modifiée par quelqu’un d’autre depuis votre lecture/)
+      .waitFor();
+    expect(await s.server.ds.query(`SELECT 1 FROM coalition WHERE name = 'E2E CLS renommé'`)).toEqual([]);
   });
 
   it('lets the coordinator declare a partnership from its structure’s page, which the partner’s representative confirms', async () => {

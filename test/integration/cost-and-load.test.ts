@@ -201,6 +201,10 @@ describe('query cost computed with the variables', () => {
       UpdateActorInput: {},
       CreateActorInput: {},
       ActorChangeInput: {},
+      CreateCoalitionInput: { pilotActorId: actorId },
+      UpdateCoalitionInput: {},
+      CreatePartnershipInput: { actorId, partnerActorId: actorId, kind: 'CONVENTION' },
+      MembershipRole: 'MEMBRE',
       SignUpInput: { email: 'a@b.fr', password: 'mot de passe long', displayName: 'A' },
     };
     const modules = import.meta.glob<Record<string, unknown>>('../../client/src/lib/graphql/*.ts', { eager: true });

@@ -59,7 +59,7 @@ export const COALITION = graphql(
   `
   query Coalition($id: ID!) {
     coalition(id: $id) {
-      id name kind kindLabel description startDate endDate ended visibility joinPolicy isDemo source sourceLabel memberCount viewerCanManage
+      id name kind kindLabel description startDate endDate ended visibility joinPolicy isDemo source sourceLabel memberCount viewerCanManage version
       territoryLevel territoryCode
       territory { level code name }
       themes { code label }
@@ -96,6 +96,12 @@ export const SUGGESTED_PARTNERS = graphql(`
 
 export const CREATE_COALITION = graphql(`
   mutation CreateCoalition($input: CreateCoalitionInput!) { createCoalition(input: $input) { id name } }
+`);
+
+export const UPDATE_COALITION = graphql(`
+  mutation UpdateCoalition($id: ID!, $version: Int!, $input: UpdateCoalitionInput!) {
+    updateCoalition(id: $id, version: $version, input: $input) { id version }
+  }
 `);
 
 export const INVITE_ACTOR = graphql(`
