@@ -357,6 +357,19 @@ describeInBrowser('accounts, coalitions and actor edition in a real browser (Chr
     expect(await s.server.ds.query(`SELECT 1 FROM coalition WHERE name = 'E2E CLS renommé'`)).toEqual([]);
   });
 
+  it('lets the coordinator remove a member from the coalition’s page, never its only pilot', async () => {
+    await s.page.goto(`${s.server.url}/coalitions/${coalition.clsm}`);
+    const pilotRow = membersTable().getByRole('row').filter({ hasText: 'E2E CPTS du Verdunois' });
+    await pilotRow.getByText('seul pilote').waitFor();
+    expect(await pilotRow.getByRole('button').count()).toBe(0);
+    await membersTable().getByRole('button', { name: 'Retirer E2E Collège Buvignier de la coalition' }).click();
+    await s.page.getByRole('button', { name: 'Retirer de la coalition' }).click();
+    await s.page.getByText('E2E Collège Buvignier ne fait plus partie de la coalition.').waitFor();
+    await expect.poll(() => membersTable().textContent()).not.toContain('E2E Collège Buvignier');
+    const [left] = await s.server.ds.query(`SELECT status FROM membership WHERE coalition_id = $1 AND actor_id = $2`, [coalition.clsm, actor.college]);
+    expect(left).toEqual({ status: 'LEFT' });
+  });
+
   it('lets the coordinator declare a partnership from its structure’s page, which the partner’s representative confirms', async () => {
     await s.page.goto(`${s.server.url}/acteurs/${actor.pilot}`);
     await s.page.getByRole('button', { name: 'Déclarer un partenariat' }).click();

@@ -63,7 +63,7 @@ export const COALITION = graphql(
       territoryLevel territoryCode
       territory { level code name }
       themes { code label }
-      membersByRole { role label members { id actor { ...MemberActor } } }
+      membersByRole { role label members { id lastPilot actor { ...MemberActor } } }
       membersBySector { sector label actors { id name } }
       intersectorality { ratio present { category label count } missing { category label } }
       members {
