@@ -40,15 +40,25 @@ export function communesOf(level: TerritoryLevel, code: string): Sql {
   }
 }
 
-/** A theme, its sub-themes and its parent: what counts as "the same theme". */
-export function relatedThemes(taxonomy: Taxonomy, codes: readonly string[]): string[] {
-  const out = new Set<string>();
+/**
+ * Themes and their sub-themes (`themes`), and the parents of those that have one (`broader`, not
+ * already among the first): Tabac gives Tabac and Addictions; Addictions, itself and its sub-themes.
+ */
+export function themeFamily(taxonomy: Taxonomy, codes: readonly string[]): { themes: string[]; broader: string[] } {
+  const themes = new Set<string>();
+  const parents = new Set<string>();
   for (const code of codes) {
-    for (const c of taxonomy.expand(code)) out.add(c);
+    for (const c of taxonomy.expand(code)) themes.add(c);
     const parent = taxonomy.themeByCode.get(code)?.parentCode;
-    if (parent) out.add(parent);
+    if (parent) parents.add(parent);
   }
-  return [...out];
+  return { themes: [...themes], broader: [...parents].filter((p) => !themes.has(p)) };
+}
+
+/** A theme, its sub-themes and its parent: what counts as a related theme (related coalitions, candidate partners). */
+export function relatedThemes(taxonomy: Taxonomy, codes: readonly string[]): string[] {
+  const { themes, broader } = themeFamily(taxonomy, codes);
+  return [...themes, ...broader];
 }
 
 /** SQL condition on coalition alias `c`: one of the themes, or a theme related to one of them. */

@@ -8,7 +8,7 @@ import { decodeCursor, encodeCursor, forwardPage, isCursorText } from '../graphq
 import type { ThemeService } from '../themes/theme.service.js';
 import type { TerritoryLevel } from '../territories/territory-level.js';
 import type { TerritoryService } from '../territories/territory.service.js';
-import { type Area, CoalitionArea, communesOf, CURRENT_COALITION, relatedThemes, themesSql } from './coalition-area.js';
+import { type Area, CoalitionArea, communesOf, CURRENT_COALITION, themeFamily, themesSql } from './coalition-area.js';
 import { JoinPolicy } from './coalition-enums.js';
 import { type Coalition, type CoalitionConnection } from './coalition.entity.js';
 import { activeActor, checkDates, visibleCoalition } from './coalition.guards.js';
@@ -180,7 +180,8 @@ export class CoalitionService {
     const c = await this.get(user, coalitionId);
     Permissions.checkSuggestions(user, c);
     const taxonomy = await this.themes.taxonomy();
-    const related = relatedThemes(taxonomy, c.themeCodes);
+    const family = themeFamily(taxonomy, c.themeCodes);
+    const related = [...family.themes, ...family.broader];
     const members = await run(
       this.ds,
       sql`SELECT ${actorColumns('a')} FROM membership m JOIN actor a ON a.id = m.actor_id WHERE m.coalition_id = ${c.id} AND m.status = 'ACTIVE'`,
@@ -201,7 +202,8 @@ export class CoalitionService {
     const ranked = rankSuggestions(
       candidates,
       {
-        relatedThemes: related,
+        themes: family.themes,
+        broaderThemes: family.broader,
         missingSectors: missing,
         themeLabel: (t) => taxonomy.themeByCode.get(t)?.label ?? t,
       },

@@ -18,8 +18,10 @@ export interface CandidateActor {
 
 /** What the scoring knows of the coalition. */
 export interface SuggestionContext {
-  /** Its themes with their sub-themes and parents (`relatedThemes`). */
-  relatedThemes: readonly string[];
+  /** Its themes with their sub-themes: an actor on one of them works on the coalition's very subject. */
+  themes: readonly string[];
+  /** The parents of its themes (Addictions for a coalition on Tabac): an actor on one of them works on a broader subject. */
+  broaderThemes: readonly string[];
   /** The sectors none of its active members brings. */
   missingSectors: ReadonlySet<SectorCategory>;
   /** A theme's label, for the reasons. */
@@ -36,24 +38,34 @@ export interface ScoredSuggestion<A extends CandidateActor = CandidateActor> {
   reasons: { kind: SuggestionReasonKind; label: string }[];
 }
 
-/** Weights of the score: a shared theme, each further one, full coverage, each missing sector brought. */
-export const WEIGHTS = { firstTheme: 2, furtherTheme: 0.5, coverage: 2, missingSector: 1.5 } as const;
+/**
+ * Weights of the score: a shared theme, each further one (same or broader), a broader theme alone,
+ * full coverage, each missing sector brought.
+ */
+export const WEIGHTS = { firstTheme: 2, furtherTheme: 0.5, broaderThemeOnly: 1, coverage: 2, missingSector: 1.5 } as const;
 
 /**
- * Scores one candidate, or null if it neither shares a theme nor brings a missing sector:
- * 2 for a shared theme (+0.5 for each further one), up to 2 for the share of the territory it
- * covers, 1.5 for each missing sector it brings; rounded to the thousandth. Each part is a reason.
+ * Scores one candidate, or null if it neither shares a theme (or a broader one) nor brings a missing
+ * sector: 2 for a shared theme, or 1 for a broader theme only (+0.5 for each further theme of either
+ * kind), up to 2 for the share of the territory it covers, 1.5 for each missing sector it brings;
+ * rounded to the thousandth. Each part is a reason: « Même thème » names only the coalition's themes
+ * and their sub-themes, « Thème plus large » the parents.
  */
 export function scoreCandidate<A extends CandidateActor>(candidate: SuggestionCandidate<A>, ctx: SuggestionContext): ScoredSuggestion<A> | null {
   const { actor } = candidate;
-  const sharedThemes = actor.themeCodes.filter((t) => ctx.relatedThemes.includes(t));
+  const sameThemes = actor.themeCodes.filter((t) => ctx.themes.includes(t));
+  const broaderThemes = actor.themeCodes.filter((t) => ctx.broaderThemes.includes(t) && !ctx.themes.includes(t));
+  const sharedThemes = [...sameThemes, ...broaderThemes];
   const brings = sectorCategories(actor.sector, actor.kind).filter((s) => ctx.missingSectors.has(s));
   if (sharedThemes.length === 0 && brings.length === 0) return null;
   const total = candidate.total || 1;
   const covered = candidate.covered;
   const reasons: ScoredSuggestion['reasons'] = [];
-  if (sharedThemes.length) {
-    reasons.push({ kind: SuggestionReasonKind.SAME_THEME, label: `Même thème : ${sharedThemes.map(ctx.themeLabel).join(', ')}` });
+  if (sameThemes.length) {
+    reasons.push({ kind: SuggestionReasonKind.SAME_THEME, label: `Même thème : ${sameThemes.map(ctx.themeLabel).join(', ')}` });
+  }
+  if (broaderThemes.length) {
+    reasons.push({ kind: SuggestionReasonKind.BROADER_THEME, label: `Thème plus large : ${broaderThemes.map(ctx.themeLabel).join(', ')}` });
   }
   reasons.push({
     kind: SuggestionReasonKind.COVERS_COMMUNES,
@@ -68,7 +80,8 @@ export function scoreCandidate<A extends CandidateActor>(candidate: SuggestionCa
       label: `Apporte un secteur absent : ${brings.map((s) => SECTOR_CATEGORY_LABELS[s]).join(', ')}`,
     });
   }
-  const themes = sharedThemes.length ? WEIGHTS.firstTheme + WEIGHTS.furtherTheme * (sharedThemes.length - 1) : 0;
+  const first = sameThemes.length ? WEIGHTS.firstTheme : broaderThemes.length ? WEIGHTS.broaderThemeOnly : 0;
+  const themes = sharedThemes.length ? first + WEIGHTS.furtherTheme * (sharedThemes.length - 1) : 0;
   const score = themes + WEIGHTS.coverage * (covered / total) + WEIGHTS.missingSector * brings.length;
   return { actor, score: Math.round(score * 1000) / 1000, coveredCommunes: covered, communeCount: total, sharedThemes, missingSectors: brings, reasons };
 }

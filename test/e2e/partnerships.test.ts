@@ -46,7 +46,7 @@ describeInBrowser('partnerships confirmed by the other side, in a real browser (
     const item = partnerships().locator('li', { hasText: 'E2E Caisse d’allocations familiales' });
     await item.waitFor();
     expect(await item.textContent()).toMatch(
-      /Convention « Soutien à la parentalité », depuis le 1 septembre 2025\s*en attente de confirmation\s*déclaré par E2E Maison des familles/,
+      /Convention signée « Soutien à la parentalité », depuis le 1 septembre 2025\s*en attente de confirmation\s*déclaré par E2E Maison des familles/,
     );
     await item.getByRole('button', { name: 'Retirer le partenariat avec E2E Caisse d’allocations familiales' }).waitFor();
     expect(await item.getByRole('button', { name: /Confirmer/ }).count()).toBe(0);

@@ -208,6 +208,7 @@ export const VOCABULARY = graphql(`
       reviewStatuses { code label }
       membershipStatuses { code label }
       partnershipKinds { code label }
+      partnershipStatuses { code label }
       notificationKinds { code label }
       freshnessMonths
       presenceClasses { code label }
