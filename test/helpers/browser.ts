@@ -73,8 +73,13 @@ export async function newBrowser(): Promise<BrowserContext> {
     browser.on('disconnected', () => (shared = undefined));
     return browser;
   });
-  return (await shared).newContext(CONTEXT);
+  const context = await (await shared).newContext(CONTEXT);
+  for (const watch of contextWatchers) watch(context);
+  return context;
 }
+
+/** Called with each browser newBrowser opens: describeInBrowser watches a second person's pages too. */
+const contextWatchers = new Set<(context: BrowserContext) => void>();
 
 /**
  * The DSFR alerts shown on the page whose text starts under their icon (the icon is the alert's
@@ -150,9 +155,9 @@ export async function openBrowserSession(): Promise<BrowserSession> {
  * What the pages said while a test ran: console errors, failed requests and GraphQL errors, one
  * line each, for a failed test to print. Watches every page `context` opens from now on.
  */
-export function watchTrouble(context: BrowserContext): { lines: string[] } {
-  const trouble = { lines: [] as string[] };
-  const note = (line: string) => trouble.lines.push(`${new Date().toISOString().slice(11, 23)} ${line}`);
+export function watchTrouble(context: BrowserContext): { lines: string[]; watch: (context: BrowserContext) => void } {
+  const lines: string[] = [];
+  const note = (line: string) => lines.push(`${new Date().toISOString().slice(11, 23)} ${line}`);
   const watch = (page: Page) => {
     page.on('console', (m) => {
       if (m.type() === 'error') note(`console: ${m.text()}`);
@@ -169,19 +174,25 @@ export function watchTrouble(context: BrowserContext): { lines: string[] } {
       );
     });
   };
-  context.pages().forEach(watch);
-  context.on('page', watch);
+  const watchContext = (c: BrowserContext) => {
+    c.pages().forEach(watch);
+    c.on('page', watch);
+  };
+  const trouble = { lines, watch: watchContext };
+  watchContext(context);
   return trouble;
 }
 
 /**
- * After a failed test: a screenshot of each page still open in the session's browser
- * (`failed-<test>-<n>.png` in SHOTS) and what the pages said, printed, so that a failure seen once in
- * CI can be read afterwards.
+ * After a failed test: a screenshot of each page still open in the worker's Chromium, the session's
+ * and those of the test's other browsers (newBrowser: a second person's), as `failed-<test>-<n>.png`
+ * in SHOTS, and what the pages said, printed, so that a failure seen once in CI can be read afterwards.
+ * A worker runs one file at a time: every context open is this file's.
  */
 async function reportFailure(s: BrowserSession, test: string, trouble: { lines: string[] }): Promise<void> {
   const stem = `failed-${test.replace(/[^\p{L}\p{N}]+/gu, '-').slice(0, 60)}`;
-  const pages = s.browser.pages();
+  const contexts = s.browser.browser()?.contexts() ?? [s.browser];
+  const pages = contexts.flatMap((c) => c.pages());
   for (const [n, page] of pages.entries()) {
     await page.screenshot({ path: path.join(SHOTS, `${stem}-${n}.png`), fullPage: true, timeout: 10_000 }).catch(() => undefined);
     const alerts = await page
@@ -207,16 +218,22 @@ export async function closeBrowserSession({ server, browser }: Partial<BrowserSe
 export function describeInBrowser(name: string, body: (session: BrowserSession) => void): void {
   describe.skipIf(!hasChromium)(name, () => {
     const session = {} as BrowserSession;
-    let trouble = { lines: [] as string[] };
+    let trouble: ReturnType<typeof watchTrouble> | undefined;
+    // The other browsers the file opens (a second account's) are watched as the session's is.
+    const watchOthers = (context: BrowserContext) => trouble?.watch(context);
     beforeAll(async () => {
       Object.assign(session, await openBrowserSession());
       trouble = watchTrouble(session.browser);
+      contextWatchers.add(watchOthers);
     });
     afterEach(async (ctx) => {
-      if (ctx.task.result?.state === 'fail' && session.browser) await reportFailure(session, ctx.task.name, trouble);
-      trouble.lines = [];
+      if (ctx.task.result?.state === 'fail' && session.browser && trouble) await reportFailure(session, ctx.task.name, trouble);
+      trouble?.lines.splice(0);
     });
-    afterAll(() => closeBrowserSession(session));
+    afterAll(async () => {
+      contextWatchers.delete(watchOthers);
+      await closeBrowserSession(session);
+    });
     body(session);
   });
 }
