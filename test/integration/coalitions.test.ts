@@ -265,6 +265,31 @@ describe('suggested partners', () => {
     expect(ids).not.toContain(actor.far);
   });
 
+  it('calls an actor on the parent theme of a sub-theme coalition « Thème plus large », never « Même thème »', async () => {
+    // A coalition on Tabac: partner2 works on Addictions, its parent; the others on santé mentale (no theme in common).
+    const created = await users.coord.gql(CREATE_COALITION, {
+      input: {
+        name: 'Coal Moi(s) sans tabac du Verdunois',
+        kind: 'THEMATIQUE',
+        themes: ['addictions-tabac'],
+        territory: { level: 'EPCI', code: verdunEpci },
+        startDate: '2025-01-01',
+        pilotActorId: actor.pilotA,
+      },
+    });
+    expect(created.errors, JSON.stringify(created.errors)).toBeUndefined();
+    const res = await users.coord.gql(
+      `query ($id: ID!) { suggestedPartners(coalitionId: $id, first: 50) { actor { id } score sharedThemes reasons { kind label } } }`,
+      { id: created.data.createCoalition.id },
+    );
+    expect(res.errors).toBeUndefined();
+    const byActor = new Map(res.data.suggestedPartners.map((s: any) => [s.actor.id, s]));
+    const broader: any = byActor.get(actor.partner2);
+    expect(broader.sharedThemes).toEqual(['addictions']);
+    expect(broader.reasons.map((r: any) => [r.kind, r.label])[0]).toEqual(['BROADER_THEME', 'Thème plus large : Prévention des addictions']);
+    expect(res.data.suggestedPartners.flatMap((s: any) => s.reasons).filter((r: any) => r.kind === 'SAME_THEME')).toEqual([]);
+  });
+
   it('should not suggest for a members-only coalition one cannot see', async () => {
     expect(errorCodes(await server.gql(`{ suggestedPartners(coalitionId: "${coalition.secret}") { score } }`))).toEqual(['NOT_FOUND']);
   });
