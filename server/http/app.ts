@@ -16,7 +16,7 @@ import { jitGateway, type JitStats } from '../graphql/jit-executor.js';
 import { type Env, loadEnv } from '../config/env.js';
 import { armor, rateLimiter, refuseUnstorableText } from './hardening.js';
 import { type AnalyticsGate, gated, startAnalytics } from './gate.js';
-import { pinoHttp } from 'pino-http';
+import { requestLog } from './request-log.js';
 import { ExportFormat } from '../actors/actor-export.js';
 import { exportRoute } from '../actors/actor-export.http.js';
 import { bodyErrors, graphqlBody } from './body-limits.js';
@@ -112,16 +112,7 @@ export async function createApp(ds: DataSource, httpServer?: Server, overrides: 
   // CSP, HSTS (HTTPS only), nosniff…: on every answer, pages, API, exports and tiles alike.
   app.use(securityHeaders(env.cspExtraOrigins));
   // One JSON line per request: method, path, status, duration. Never bodies (passwords, contacts).
-  app.use(
-    pinoHttp({
-      logger,
-      serializers: {
-        req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url.split('?')[0] }),
-        res: (res: { statusCode: number }) => ({ status: res.statusCode }),
-      },
-      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url?.startsWith('/assets/') === true },
-    }),
-  );
+  app.use(requestLog(logger));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
