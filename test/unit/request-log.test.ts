@@ -33,10 +33,19 @@ async function serve(level: 'info' | 'warn') {
 /** The line is written once the answer is finished: after the client has read it. */
 const settled = () => new Promise((resolve) => setTimeout(resolve, 50));
 
+/** Runs `body` on an app logged at `level`, closed after. */
+async function withApp(level: 'info' | 'warn', body: (app: Awaited<ReturnType<typeof serve>>) => Promise<void>) {
+  const app = await serve(level);
+  try {
+    await body(app);
+  } finally {
+    await app.close();
+  }
+}
+
 describe('request log', () => {
-  it('should write one line per request at info, without the query string, and none for the probes', async () => {
-    const app = await serve('info');
-    try {
+  it('should write one line per request at info, without the query string, and none for the probes', () =>
+    withApp('info', async (app) => {
       expect(await app.get('/ok?email=someone@example.org')).toBe(200);
       expect(await app.get('/boom')).toBe(500);
       expect(await app.get('/healthz')).toBe(503);
@@ -46,14 +55,10 @@ describe('request log', () => {
         [50, 'request errored', 'GET', '/boom', 500],
       ]);
       expect(JSON.stringify(app.lines)).not.toContain('someone@example.org');
-    } finally {
-      await app.close();
-    }
-  });
+    }));
 
-  it('should still write the failed requests (5xx) below info, with the same fields, and nothing else', async () => {
-    const app = await serve('warn');
-    try {
+  it('should still write the failed requests (5xx) below info, with the same fields, and nothing else', () =>
+    withApp('warn', async (app) => {
       expect(await app.get('/ok')).toBe(200);
       expect(await app.get('/refused')).toBe(400);
       expect(await app.get('/boom?token=secret')).toBe(500);
@@ -63,8 +68,5 @@ describe('request log', () => {
       const [line] = app.lines;
       expect([line.level, line.msg, line.req, line.res]).toEqual([50, 'request errored', { method: 'GET', url: '/boom' }, { status: 500 }]);
       expect(line.responseTime).toBeGreaterThanOrEqual(0);
-    } finally {
-      await app.close();
-    }
-  });
+    }));
 });
