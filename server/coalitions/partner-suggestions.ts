@@ -40,13 +40,16 @@ export interface ScoredSuggestion<A extends CandidateActor = CandidateActor> {
 
 /**
  * Weights of the score: a shared theme, each further one (same or broader), a broader theme alone,
- * full coverage, each missing sector brought.
+ * full coverage, each missing sector brought. A broader theme alone counts less than the coalition's
+ * own theme (all else equal, the actor on Tabac comes before the one on Addictions for a coalition
+ * on Tabac) and more than a missing sector (an actor on Addictions comes before a national
+ * association that brings a sector but works on none of its themes).
  */
-export const WEIGHTS = { firstTheme: 2, furtherTheme: 0.5, broaderThemeOnly: 1, coverage: 2, missingSector: 1.5 } as const;
+export const WEIGHTS = { firstTheme: 2, furtherTheme: 0.5, broaderThemeOnly: 1.75, coverage: 2, missingSector: 1.5 } as const;
 
 /**
  * Scores one candidate, or null if it neither shares a theme (or a broader one) nor brings a missing
- * sector: 2 for a shared theme, or 1 for a broader theme only (+0.5 for each further theme of either
+ * sector: 2 for a shared theme, or 1.75 for a broader theme only (+0.5 for each further theme of either
  * kind), up to 2 for the share of the territory it covers, 1.5 for each missing sector it brings;
  * rounded to the thousandth. Each part is a reason: « Même thème » names only the coalition's themes
  * and their sub-themes, « Thème plus large » the parents.

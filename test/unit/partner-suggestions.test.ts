@@ -30,9 +30,9 @@ describe('partner suggestion scoring', () => {
   });
 
   it('should call a parent theme « Thème plus large », never « Même thème », and count it less when it is the only one', () => {
-    // Addictions for a coalition on Tabac: 1 (not 2), and the whole territory (2).
+    // Addictions for a coalition on Tabac: 1.75 (not 2), and the whole territory (2).
     const broader = scoreCandidate({ actor: actor('Addictions 55', ['addictions']), covered: 4, total: 4 }, ctx)!;
-    expect(broader.score).toBe(3);
+    expect(broader.score).toBe(3.75);
     expect(broader.sharedThemes).toEqual(['addictions']);
     expect(broader.reasons.map((r) => r.kind)).toEqual(['BROADER_THEME', 'COVERS_COMMUNES']);
     expect(broader.reasons[0].label).toBe('Thème plus large : Addictions');
@@ -40,17 +40,19 @@ describe('partner suggestion scoring', () => {
     const both = scoreCandidate({ actor: actor('Both', ['addictions', 'tabac']), covered: 4, total: 4 }, ctx)!;
     expect(both.score).toBe(4.5);
     expect(both.reasons.map((r) => r.label).slice(0, 2)).toEqual(['Même thème : Tabac', 'Thème plus large : Addictions']);
-    // The actor on the coalition's very theme ranks before the broader one, all else equal.
+    // The actor on the coalition's very theme ranks before the broader one, all else equal; the broader
+    // one before an association that brings a missing sector (1.5) but works on none of the themes.
     expect(
       rankSuggestions(
         [
+          { actor: actor('Association nationale', ['vaccination'], 'LOGEMENT'), covered: 4, total: 4 },
           { actor: actor('Addictions 55', ['addictions']), covered: 4, total: 4 },
           { actor: actor('Tabac 55', ['tabac']), covered: 4, total: 4 },
         ],
         ctx,
-        2,
+        3,
       ).map((r) => r.actor.name),
-    ).toEqual(['Tabac 55', 'Addictions 55']);
+    ).toEqual(['Tabac 55', 'Addictions 55', 'Association nationale']);
   });
 
   it('should say when the whole territory is covered, in the singular for one commune, and survive an empty territory', () => {
