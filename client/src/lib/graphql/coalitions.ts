@@ -182,3 +182,10 @@ export const UPDATE_ACTOR = graphql(`
 
 /** A coalition as its page shows it. */
 export type CoalitionDetail = NonNullable<ResultOf<typeof COALITION>['coalition']>;
+
+/** What a section of the coalition's page that changes it takes: the coalition read, and what reads it again once changed. */
+export interface CoalitionSectionProps {
+  coalition: CoalitionDetail;
+  /** Called once the section changed the coalition (saved, a request or an invitation sent): the page reads it again. */
+  onChange: () => Promise<void>;
+}
