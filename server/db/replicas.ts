@@ -1,7 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type pg from 'pg';
 import { DataSource, type DataSourceOptions, type EntityManager, type QueryRunner } from 'typeorm';
 import { logger } from '../logger.js';
 import { DEFAULT_REPLICA_MAX_LAG_MS, replicaName } from './replica-urls.js';
+import { PoolPriority } from './pool-priority.js';
 
 export { DEFAULT_REPLICA_MAX_LAG_MS, parseReplicaUrls, replicaName } from './replica-urls.js';
 
@@ -287,6 +289,8 @@ export class RoutedDataSource extends DataSource {
   private monitor: NodeJS.Timeout | undefined;
   private measuring = false;
   private readonly wal: WalClock;
+  /** The primary pool's line: transactions before single statements (server/db/pool-priority.ts). */
+  private priority: PoolPriority | undefined;
 
   /** `lagOf`: another RoutedDataSource on the same replicas whose lag monitor this one follows instead of running its own. */
   constructor(
@@ -316,6 +320,7 @@ export class RoutedDataSource extends DataSource {
 
   override async initialize(): Promise<this> {
     await super.initialize();
+    this.priority = new PoolPriority((this.driver as unknown as { master: pg.Pool }).master);
     await Promise.all(this.replicas.map((r) => r.start()));
     if (this.replicas.length > 0 && !this.lagOf) {
       await this.measureLag();
@@ -397,12 +402,21 @@ export class RoutedDataSource extends DataSource {
     }
   }
 
-  /** A transaction writes (or locks): it runs on the primary, and so does the rest of the request. */
+  /**
+   * A transaction writes (or locks): it runs on the primary, and so does the rest of the request.
+   * Its connection is taken first in line when the pool is short of them (PoolPriority).
+   */
   override transaction<T>(run: (m: EntityManager) => Promise<T>): Promise<T>;
   override transaction<T>(isolation: IsolationLevel, run: (m: EntityManager) => Promise<T>): Promise<T>;
-  override transaction<T>(first: IsolationLevel | ((m: EntityManager) => Promise<T>), run?: (m: EntityManager) => Promise<T>): Promise<T> {
+  override async transaction<T>(first: IsolationLevel | ((m: EntityManager) => Promise<T>), run?: (m: EntityManager) => Promise<T>): Promise<T> {
     stayOnPrimary();
-    return run ? super.transaction(first as IsolationLevel, run) : super.transaction(first as (m: EntityManager) => Promise<T>);
+    const runner = this.createQueryRunner();
+    try {
+      await (this.priority ? this.priority.transactionCheckout(() => runner.connect()) : runner.connect());
+      return await (run ? runner.manager.transaction(first as IsolationLevel, run) : runner.manager.transaction(first as (m: EntityManager) => Promise<T>));
+    } finally {
+      await runner.release();
+    }
   }
 
   /** Each replica, up or down, with its lag behind the primary (the primary's position read first). */
