@@ -32,7 +32,7 @@ export class PoolPriority {
   private readonly connect: pg.Pool['connect'];
 
   constructor(
-    private readonly pool: pg.Pool,
+    pool: pg.Pool,
     private readonly burst = 3,
   ) {
     this.max = pool.options.max;
@@ -76,18 +76,20 @@ export class PoolPriority {
       result = new Promise<pg.PoolClient>((resolve, reject) => ((ok = resolve), (fail = reject)));
       done = (err, client) => (err ? fail(err) : ok(client!));
     }
+    // A free connection and nobody waiting: the pool at once (every checkout when the pool is not short).
+    if (this.inUse < this.max && this.transactions.length === 0 && this.statements.length === 0) {
+      this.start(done);
+      return result;
+    }
     const waiter: Waiter = { start: () => this.start(done) };
-    if (this.inUse < this.max && this.transactions.length === 0 && this.statements.length === 0) waiter.start();
-    else {
-      const line = transaction ? this.transactions : this.statements;
-      line.push(waiter);
-      if (this.timeoutMs > 0) {
-        waiter.timer = setTimeout(() => {
-          line.splice(line.indexOf(waiter), 1);
-          done(new Error('timeout exceeded when trying to connect'));
-        }, this.timeoutMs);
-        waiter.timer.unref();
-      }
+    const line = transaction ? this.transactions : this.statements;
+    line.push(waiter);
+    if (this.timeoutMs > 0) {
+      waiter.timer = setTimeout(() => {
+        line.splice(line.indexOf(waiter), 1);
+        done(new Error('timeout exceeded when trying to connect'));
+      }, this.timeoutMs);
+      waiter.timer.unref();
     }
     return result;
   }
