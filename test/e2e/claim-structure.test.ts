@@ -1,7 +1,7 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { axeViolations } from '../helpers/axe.js';
-import { describeInBrowser, launch, logInThroughForm, keepScreenshot } from '../helpers/browser.js';
+import { describeInBrowser, keepScreenshot, logInThroughForm, newBrowser } from '../helpers/browser.js';
 import { fixtures, MEUSE_CLSM, ok, VERDUN_CPTS } from '../helpers/factories.js';
 
 /**
@@ -42,7 +42,7 @@ describeInBrowser('claiming or declaring one’s structure, then joining a coali
     await createUser('coordination', 'COORDINATOR', ['pilot']);
     await createUser('representant', 'MEMBER', ['family']);
     await createCoalition('clsm', users.coordination, { ...MEUSE_CLSM, name: 'E2E Claims CLSM de la Meuse', pilotActorId: actor.pilot });
-    second = await launch();
+    second = await newBrowser();
     b = await second.newPage();
   });
   afterAll(() => second?.close());
@@ -199,7 +199,7 @@ describeInBrowser('claiming or declaring one’s structure, then joining a coali
     const { claimActor } = await ok<{ claimActor: { id: string } }>(
       claimant.gql(`mutation ($a: ID!) { claimActor(actorId: $a, message: null) { id } }`, { a: actor.solo }),
     );
-    const context = await launch();
+    const context = await newBrowser();
     try {
       const page = await context.newPage();
       await logInThroughForm(page, { url: s.server.url, email: email('solo-rep'), password: PASSWORD, name: 'Personne solo-rep', back: '/compte' });

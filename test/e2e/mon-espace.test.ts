@@ -2,7 +2,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DEMO_ACCOUNTS, seedDemoAccounts } from '../../seeds/accounts.js';
 import { axeViolations } from '../helpers/axe.js';
-import { describeInBrowser, launch, logInThroughForm, keepScreenshot } from '../helpers/browser.js';
+import { describeInBrowser, keepScreenshot, logInThroughForm, newBrowser } from '../helpers/browser.js';
 
 /** The header polls every 300 ms here (`?poll=`), instead of every 30 s: the test waits for the DOM, never for a delay. */
 const POLL = '?poll=300';
@@ -27,7 +27,7 @@ describeInBrowser('« Mon espace » and the notifications, two accounts at once 
     await seedDemoAccounts(s.server.ds, () => {});
     [{ id: coalitionId }] = await s.server.ds.query(`SELECT id FROM coalition WHERE name = $1`, [COALITION]);
     await s.server.ds.query(`DELETE FROM membership WHERE coalition_id = $1 AND role <> 'PILOTE'`, [coalitionId]);
-    coordinatorBrowser = await launch();
+    coordinatorBrowser = await newBrowser();
     coordinator = await coordinatorBrowser.newPage();
   });
 
@@ -114,6 +114,10 @@ describeInBrowser('« Mon espace » and the notifications, two accounts at once 
     expect(await row.getByRole('button', { name: /^Quitter/ }).count()).toBe(0);
 
     // The coalition's page: « Inviter un acteur », as a pilot, the association found by its name.
+    let suggestionsAsked = 0;
+    coordinator.on('request', (r) => {
+      if (r.url().endsWith('/graphql') && r.postData()?.includes('suggestedPartners')) suggestionsAsked++;
+    });
     await row.getByRole('link', { name: 'invitez d’abord un autre pilote' }).click();
     const invite = coordinator.locator('section', { has: coordinator.getByRole('heading', { name: 'Inviter un acteur' }) });
     await invite.waitFor();
@@ -130,9 +134,14 @@ describeInBrowser('« Mon espace » and the notifications, two accounts at once 
     const partner = (await first.textContent())!.replace(/^Inviter\s*/, '').trim();
     expect(partner).not.toBe(ASSO);
     await first.click();
-    await coordinator.getByText(`${partner} est invité comme membre : ses représentants répondent depuis « Mon espace ».`).waitFor();
-    await suggestions.getByText('· invitation envoyée').waitFor();
     await invite.getByTestId('invitations-sent').getByText(`${partner} — membre`).waitFor();
+    // The page has read the coalition again. The suggestions were asked once, and stay as they were
+    // with both invited marked: the answer to the invitation stays shown (it once went with the list,
+    // asked again on each reload of the coalition, empty once both were invited).
+    await coordinator.waitForLoadState('networkidle');
+    expect(await suggestions.getByText('· invitation envoyée').count()).toBe(2);
+    expect(await coordinator.getByText(`${partner} est invité comme membre : ses représentants répondent depuis « Mon espace ».`).isVisible()).toBe(true);
+    expect(suggestionsAsked).toBe(1);
     expect(await axeViolations(coordinator)).toEqual([]);
     await keepScreenshot(coordinator, 'coalition-invite.png', { fullPage: true });
     const invited = await s.server.ds.query(`SELECT role, status FROM membership WHERE coalition_id = $1 AND role = 'PILOTE' ORDER BY requested_at`, [
