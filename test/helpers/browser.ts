@@ -51,10 +51,11 @@ const LAUNCH: LaunchOptions = {
 const CONTEXT = { viewport: { width: 1400, height: 900 }, locale: 'fr-FR' };
 
 /**
- * A Chromium of its own, with a profile of its own: a second person's browser in a test, or the
- * bench's browser just started (which passes the whole Chromium, `CHROMIUM`).
+ * A Chromium of its own, with a profile of its own: the bench's browser just started (the whole
+ * Chromium, `CHROMIUM`). A second person's browser in a test is a context of the worker's Chromium
+ * (`newBrowser`).
  */
-export async function launch(executablePath = TEST_BROWSER): Promise<BrowserContext> {
+export async function launch(executablePath: string): Promise<BrowserContext> {
   fs.mkdirSync(SHOTS, { recursive: true });
   return chromium.launchPersistentContext(fs.mkdtempSync(path.join(os.tmpdir(), 'chromium-')), { ...LAUNCH, executablePath, ...CONTEXT });
 }
