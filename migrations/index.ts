@@ -30,6 +30,7 @@ import { InlinedZone1764000000033 } from './1764000000033-inlined-zone.js';
 import { ThemeFirstCounts1764000000034 } from './1764000000034-theme-first-counts.js';
 import { OneCountIndex1764000000035 } from './1764000000035-one-count-index.js';
 import { CommuneScanIndex1764000000036 } from './1764000000036-commune-scan-index.js';
+import { FreshSinceOnce1764000000037 } from './1764000000037-fresh-since-once.js';
 
 /** Every migration, in order. Listed explicitly so the build, the CLI and the tests agree. */
 export const migrations = [
@@ -65,4 +66,5 @@ export const migrations = [
   ThemeFirstCounts1764000000034,
   OneCountIndex1764000000035,
   CommuneScanIndex1764000000036,
+  FreshSinceOnce1764000000037,
 ];

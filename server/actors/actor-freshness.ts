@@ -40,9 +40,11 @@ export async function applyFreshnessPolicy(db: Queryable, policy: FreshnessPolic
   // Only when a flag is due: even an UPDATE of no row counts as a write of the directory (its
   // statement trigger bumps `data_version`, migration 1764000000025), which would empty the tile
   // cache every hour and make every restart refresh the statistics.
+  // The cut-off as an init plan, computed once (migration 1764000000037): called per row, it took
+  // 575–806 ms on 100,000 actors, against 31–37 ms.
   const due = await one<{ due: boolean }>(
     db,
-    sql`SELECT EXISTS (SELECT 1 FROM actor WHERE verified_recently IS DISTINCT FROM coalesce(verified_at >= actor_fresh_since(), false)) AS due`,
+    sql`SELECT EXISTS (SELECT 1 FROM actor WHERE verified_recently IS DISTINCT FROM coalesce(verified_at >= (SELECT actor_fresh_since()), false)) AS due`,
   );
   if (!due?.due) return 0;
   const row = await one<{ moved: number }>(db, sql`SELECT actor_freshness_expire() AS moved`);

@@ -153,4 +153,13 @@ export const scenarios: BenchScenario[] = [
       if (got.edges.map((e: { node: { id: string } }) => e.node.id).join(',') !== ids) throw new Error(`directory page #${i}: page ids differ`);
     },
   },
+  {
+    // What the app spends on a request before any answer: HTTP, Express and its guards (rate limit,
+    // body limits, security headers, log), Apollo's pipeline. The part of the two requests above
+    // that no query work can remove; printed beside them to read their « CPU app / req ».
+    name: 'directory stack alone',
+    description: '{ __typename } : une requête GraphQL qui ne lit rien, ce que coûtent HTTP, Express, ses gardes et Apollo seuls',
+    graphql: { query: '{ __typename }', variables: () => ({}) },
+    connections: [16],
+  },
 ];
