@@ -16,6 +16,7 @@ import type { BenchScenario } from './scenario.js';
 import { appStats, forkApp, stopApp } from '../load/app-process.js';
 import { DEFAULT_POOL_SIZE } from '../../server/config/env.js';
 import { cpuBusy } from '../load/stats.js';
+import { answerKey, PEER_INPUTS, PEER_TABLE } from './peer.js';
 
 /**
  * `DATABASE_URL=postgres://… npm run bench [-- --only <name or start of name, or client, or startup>…] [--duration <s>] [--warmup <s>] [--app-warmup <s>] [--rounds <n>] [--restarts <n>] [--rebuild]`
@@ -251,6 +252,59 @@ const perRequest = (ms: number | null, requests: number) => (ms === null ? null 
 
 type Run = { connections: number; graphql: Measure; sql?: Measure };
 
+/**
+ * The peer of a scenario (peer.ts): the app's answers to its first PEER_INPUTS inputs captured,
+ * served back by peer-server.ts, checked, then loaded at 16 clients for the scenario's rounds.
+ * Returns the round with the median throughput, and every round.
+ */
+async function measurePeer(
+  appUrl: string,
+  databaseUrl: string,
+  pool: pg.Pool,
+  sc: BenchScenario,
+  args: { duration: number; warmup: number; appWarmup: number; rounds: number },
+): Promise<{ median: Measure; rounds: Measure[] }> {
+  const graphql = sc.graphql!;
+  const peerSc: BenchScenario = { ...sc, graphql: { query: graphql.query, variables: (i) => graphql.variables(i % PEER_INPUTS) } };
+  await pool.query(`DROP TABLE IF EXISTS ${PEER_TABLE}`);
+  await pool.query(`CREATE UNLOGGED TABLE ${PEER_TABLE} (input text PRIMARY KEY, answer json NOT NULL)`);
+  let peer: ChildProcess | undefined;
+  try {
+    const answers: string[] = [];
+    for (let i = 0; i < PEER_INPUTS; i++) {
+      const body = (await (await sendOnce(appUrl, sc, i)).json()) as { data: Record<string, unknown>; errors?: unknown };
+      if (body.errors) throw new Error(`pair ${sc.name} #${i} : ${JSON.stringify(body.errors).slice(0, 300)}`);
+      const [value] = Object.values(body.data);
+      answers.push(JSON.stringify(body.data));
+      await pool.query(`INSERT INTO ${PEER_TABLE} VALUES ($1, $2) ON CONFLICT DO NOTHING`, [answerKey(graphql.variables(i)), JSON.stringify(value)]);
+    }
+    const env = { ...process.env, DATABASE_URL: databaseUrl, BENCH_POOL_SIZE: String(appPoolSize), NODE_ENV: 'production' };
+    const started = await forkApp(path.join(here, `peer-server${ext}`), env, ['ignore', 'inherit', 'inherit', 'ipc']);
+    peer = started.child;
+    const url = started.url.origin;
+    for (let i = 0; i < 5; i++) {
+      const got = JSON.stringify(((await (await sendOnce(url, peerSc, i)).json()) as { data: unknown }).data);
+      if (got !== answers[i]) throw new Error(`pair ${sc.name} #${i} : sa réponse diffère de celle de l’app`);
+    }
+    if (args.appWarmup > 0) await measureHttp(url, peerSc, 16, args.appWarmup, { i: 0 });
+    const rounds: Measure[] = [];
+    for (let r = 0; r < args.rounds; r++) {
+      if (args.warmup > 0) await measureHttp(url, peerSc, 16, args.warmup, { i: 0 });
+      const cpu0 = await serverCpuMs(peer);
+      const m = await measureHttp(url, peerSc, 16, args.duration, { i: 1000 * (r + 1) });
+      m.cpuMsPerRequest = { app: perRequest((await serverCpuMs(peer)) - cpu0, m.requests)!, postgres: null };
+      log(
+        `  pair Apollo + pg, 16 clients, tour ${r + 1}, charge ${load()} : p50 ${fmt(m.p50)} ms, ${m.rps} req/s${m.errors ? `, ${m.errors} ERREURS` : ''} (CPU/req : pair ${m.cpuMsPerRequest.app} ms)`,
+      );
+      rounds.push(m);
+    }
+    return { median: [...rounds].sort((a, b) => a.rps - b.rps)[Math.floor(rounds.length / 2)], rounds };
+  } finally {
+    await stopApp(peer);
+    await pool.query(`DROP TABLE IF EXISTS ${PEER_TABLE}`);
+  }
+}
+
 /** Issue 17's targets, as ratios to the floor of the same run and the app's CPU per request. */
 function floorChecks(sc: BenchScenario, one: Run | undefined, many: Run | undefined): { target: string; value: number; ok: boolean }[] {
   const tg = sc.floorTargets ?? {};
@@ -441,6 +495,7 @@ async function main() {
         const sorted = [...rounds].sort((a, b) => a.graphql.rps - b.graphql.rps);
         runs.push({ connections, ...sorted[Math.floor(sorted.length / 2)], rounds: rounds.length > 1 ? rounds : undefined });
       }
+      const peer = sc.peer && sc.graphql ? await measurePeer(app.url, databaseUrl, pool, sc, args) : undefined;
       const one = runs.find((r) => r.connections === 1);
       const many = [...runs].sort((a, b) => b.connections - a.connections)[0];
       const tg = sc.targets ?? {};
@@ -460,7 +515,7 @@ async function main() {
       const errors = runs.flatMap((r) => r.rounds ?? [r]).reduce((n, r) => n + r.graphql.errors + (r.sql?.errors ?? 0), 0);
       if (errors > 0) for (const c of checks) c.ok = false;
       checks.unshift({ target: 'aucune requête en erreur (GraphQL et SQL, tous les tours)', value: errors, ok: errors === 0 });
-      results.push({ name: sc.name, description: sc.description, cpuBusyBeforePercent: idleBusy, maxBytes, targets: sc.targets ?? {}, runs, checks });
+      results.push({ name: sc.name, description: sc.description, cpuBusyBeforePercent: idleBusy, maxBytes, targets: sc.targets ?? {}, runs, peer, checks });
     }
 
     // What a user waits for in the browser, against the same server and dataset.
@@ -500,10 +555,22 @@ async function main() {
               : '— | — | — | — | — | — |'),
         );
       }
+      const p: Measure | undefined = r.peer?.median;
+      if (p)
+        lines.push(
+          `| ${r.name}, pair Apollo + pg seuls | 16 | ${fmt(p.p50)} ms | ${fmt(p.p95)} ms | ${fmt(p.p99)} ms | ${p.rps} | ${fmt(p.cpuMsPerRequest?.app)} ms | — | — | — | — | — | — |`,
+        );
     }
     lines.push('');
     for (const r of results) {
       for (const c of r.checks) lines.push(`- ${r.name} : ${c.target} → ${c.value} ${c.ok ? '✓' : '✗ manqué'}`);
+      const p: Measure | undefined = r.peer?.median;
+      const many = [...r.runs].sort((a: Run, b: Run) => b.connections - a.connections)[0];
+      if (p && many)
+        lines.push(
+          `- ${r.name} : les mêmes réponses servies par Apollo Server 5 + pg seuls (test/bench/peer-server.ts) → ${fmt(p.cpuMsPerRequest?.app)} ms de CPU / req ` +
+            `(l’app : ${fmt(many.graphql.cpuMsPerRequest?.app)} ms, soit ${fmt((many.graphql.cpuMsPerRequest?.app ?? NaN) - (p.cpuMsPerRequest?.app ?? NaN))} ms de plus)`,
+        );
     }
     if (!('skipped' in client)) {
       lines.push('', '| dans le navigateur (Chromium, profil vide) | médiane | max | cible |', '|---|---:|---:|---|');

@@ -29,6 +29,12 @@ export interface BenchScenario {
    * request at most this (16 clients).
    */
   floorTargets?: { rps?: number; p50?: number; appCpuMs?: number };
+  /**
+   * Also measure the peer (peer.ts): the app's answers to this GraphQL request served by a minimal
+   * hand-written Apollo Server 5 + `pg`, at 16 clients. No target: its CPU per request is what
+   * the app's « CPU app / req » is read against.
+   */
+  peer?: boolean;
   /** Called once before measuring, with the benchmark database (e.g. to pick the inputs). */
   setup?: (db: BenchDb) => Promise<void>;
   /**

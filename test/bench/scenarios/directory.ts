@@ -84,6 +84,7 @@ const directory: BenchScenario = {
   sql: { text: SQL, values: sqlValues },
   ...COMMON,
   targets: { p50Ms: 5, p99Ms: 25, rps: 800 },
+  peer: true,
   verify(i, data, sqlRows) {
     const got = data.actors;
     const want = sqlRows[0];
