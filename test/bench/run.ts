@@ -264,7 +264,10 @@ type PeerRound = { free: Measure; paced: Measure };
  * process's CPU per request depends on its rate: at a few hundred requests a second each one wakes
  * the process alone, at a thousand several share a wake-up (the peer: 0.83–0.84 ms at 320 req/s,
  * 0.63–0.72 ms at 1,400–1,600, 7 December 2026). The paced figure is the one to read the app's
- * against. Returns the round with the median free throughput, and every round.
+ * against. With the scenario's floor SQL, a second peer runs that statement for each request (its
+ * rows read and dropped, the answer taken from memory), paced too (`floor`): a hand-written
+ * Apollo + `pg` server doing the floor's SQL work. Returns the round with the median free
+ * throughput, the floor peer's median round, and every round.
  */
 async function measurePeer(
   appUrl: string,
@@ -273,11 +276,11 @@ async function measurePeer(
   sc: BenchScenario,
   args: { duration: number; warmup: number; appWarmup: number; rounds: number },
   appRps: number,
-): Promise<PeerRound & { rounds: PeerRound[] }> {
+): Promise<PeerRound & { floor?: Measure; rounds: PeerRound[]; floorRounds: Measure[] }> {
   const graphql = sc.graphql!;
   const peerSc: BenchScenario = { ...sc, graphql: { query: graphql.query, variables: (i) => graphql.variables(i % PEER_INPUTS) } };
   await pool.query(`DROP TABLE IF EXISTS ${PEER_TABLE}`);
-  await pool.query(`CREATE UNLOGGED TABLE ${PEER_TABLE} (input text PRIMARY KEY, answer json NOT NULL)`);
+  await pool.query(`CREATE UNLOGGED TABLE ${PEER_TABLE} (input text PRIMARY KEY, answer json NOT NULL, sql_values json)`);
   let peer: ChildProcess | undefined;
   try {
     const answers: string[] = [];
@@ -286,32 +289,57 @@ async function measurePeer(
       if (body.errors) throw new Error(`pair ${sc.name} #${i} : ${JSON.stringify(body.errors).slice(0, 300)}`);
       const [value] = Object.values(body.data);
       answers.push(JSON.stringify(body.data));
-      await pool.query(`INSERT INTO ${PEER_TABLE} VALUES ($1, $2) ON CONFLICT DO NOTHING`, [answerKey(graphql.variables(i)), JSON.stringify(value)]);
+      await pool.query(`INSERT INTO ${PEER_TABLE} VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [
+        answerKey(graphql.variables(i)),
+        JSON.stringify(value),
+        sc.sql ? JSON.stringify(sc.sql.values(i)) : null,
+      ]);
     }
     const env = { ...process.env, DATABASE_URL: databaseUrl, BENCH_POOL_SIZE: String(appPoolSize), NODE_ENV: 'production' };
-    const started = await forkApp(path.join(here, `peer-server${ext}`), env, ['ignore', 'inherit', 'inherit', 'ipc']);
-    peer = started.child;
-    const url = started.url.origin;
-    for (let i = 0; i < 5; i++) {
-      const got = JSON.stringify(((await (await sendOnce(url, peerSc, i)).json()) as { data: unknown }).data);
-      if (got !== answers[i]) throw new Error(`pair ${sc.name} #${i} : sa réponse diffère de celle de l’app`);
-    }
-    if (args.appWarmup > 0) await measureHttp(url, peerSc, 16, args.appWarmup, { i: 0 });
-    const measure = async (r: number, rate?: number) => {
-      if (args.warmup > 0) await measureHttp(url, peerSc, 16, args.warmup, { i: 0 }, rate);
+    const rate = Math.max(1, Math.round(appRps));
+    /** Starts the peer in `mode` (peer-server.ts), checks that it gives the app's answers, warms it up. */
+    const startPeer = async (mode: 'answer' | 'floor') => {
+      const started = await forkApp(path.join(here, `peer-server${ext}`), { ...env, BENCH_PEER_MODE: mode, BENCH_PEER_SQL: sc.sql?.text ?? '' }, [
+        'ignore',
+        'inherit',
+        'inherit',
+        'ipc',
+      ]);
+      peer = started.child;
+      const url = started.url.origin;
+      for (let i = 0; i < 5; i++) {
+        const got = JSON.stringify(((await (await sendOnce(url, peerSc, i)).json()) as { data: unknown }).data);
+        if (got !== answers[i]) throw new Error(`pair ${sc.name} #${i} : sa réponse diffère de celle de l’app`);
+      }
+      if (args.appWarmup > 0) await measureHttp(url, peerSc, 16, args.appWarmup, { i: 0 }, mode === 'floor' ? rate : undefined);
+      return url;
+    };
+    const measure = async (url: string, label: string, r: number, pace?: number) => {
+      if (args.warmup > 0) await measureHttp(url, peerSc, 16, args.warmup, { i: 0 }, pace);
       const cpu0 = await serverCpuMs(peer!);
-      const m = await measureHttp(url, peerSc, 16, args.duration, { i: 1000 * (r + 1) }, rate);
+      const m = await measureHttp(url, peerSc, 16, args.duration, { i: 1000 * (r + 1) }, pace);
       m.cpuMsPerRequest = { app: perRequest((await serverCpuMs(peer!)) - cpu0, m.requests)!, postgres: null };
       log(
-        `  pair Apollo + pg, 16 clients${rate ? ` au rythme de l’app (${rate} req/s au plus)` : ''}, tour ${r + 1}, charge ${load()} : ` +
+        `  ${label}, 16 clients${pace ? ` au rythme de l’app (${pace} req/s au plus)` : ''}, tour ${r + 1}, charge ${load()} : ` +
           `p50 ${fmt(m.p50)} ms, ${m.rps} req/s${m.errors ? `, ${m.errors} ERREURS` : ''} (CPU/req : pair ${m.cpuMsPerRequest.app} ms)`,
       );
       return m;
     };
+    let url = await startPeer('answer');
     const rounds: PeerRound[] = [];
-    for (let r = 0; r < args.rounds; r++) rounds.push({ free: await measure(r), paced: await measure(r, Math.max(1, Math.round(appRps))) });
-    const median = [...rounds].sort((a, b) => a.free.rps - b.free.rps)[Math.floor(rounds.length / 2)];
-    return { ...median, rounds };
+    for (let r = 0; r < args.rounds; r++) {
+      rounds.push({ free: await measure(url, 'pair Apollo + pg', r), paced: await measure(url, 'pair Apollo + pg', r, rate) });
+    }
+    await stopApp(peer);
+    peer = undefined;
+    const floor: Measure[] = [];
+    if (sc.sql) {
+      url = await startPeer('floor');
+      for (let r = 0; r < args.rounds; r++) floor.push(await measure(url, 'pair Apollo + pg + le SQL plancher', r, rate));
+    }
+    const middle = <T>(list: T[], by: (t: T) => number) => [...list].sort((a, b) => by(a) - by(b))[Math.floor(list.length / 2)];
+    const median = middle(rounds, (round) => round.free.rps);
+    return { ...median, floor: floor.length ? middle(floor, (m) => m.cpuMsPerRequest?.app ?? 0) : undefined, rounds, floorRounds: floor };
   } finally {
     await stopApp(peer);
     await pool.query(`DROP TABLE IF EXISTS ${PEER_TABLE}`);
@@ -571,6 +599,7 @@ async function main() {
       const peerRow = (label: string, p: Measure) =>
         `| ${r.name}, ${label} | 16 | ${fmt(p.p50)} ms | ${fmt(p.p95)} ms | ${fmt(p.p99)} ms | ${p.rps} | ${fmt(p.cpuMsPerRequest?.app)} ms | — | — | — | — | — | — |`;
       if (r.peer) lines.push(peerRow('pair Apollo + pg seuls', r.peer.free), peerRow('pair au rythme de l’app', r.peer.paced));
+      if (r.peer?.floor) lines.push(peerRow('pair + SQL plancher, au rythme de l’app', r.peer.floor));
     }
     lines.push('');
     for (const r of results) {
@@ -582,6 +611,12 @@ async function main() {
           `- ${r.name} : les mêmes réponses servies par Apollo Server 5 + pg seuls (test/bench/peer-server.ts), au rythme de l’app → ` +
             `${fmt(p.cpuMsPerRequest?.app)} ms de CPU / req (à pleine vitesse : ${fmt(r.peer.free.cpuMsPerRequest?.app)} ms) ; ` +
             `l’app : ${fmt(many.graphql.cpuMsPerRequest?.app)} ms, soit ${fmt((many.graphql.cpuMsPerRequest?.app ?? NaN) - (p.cpuMsPerRequest?.app ?? NaN))} ms de plus`,
+        );
+      const f: Measure | undefined = r.peer?.floor;
+      if (f && many)
+        lines.push(
+          `- ${r.name} : le même pair exécutant à chaque requête le SQL plancher, au rythme de l’app → ${fmt(f.cpuMsPerRequest?.app)} ms de CPU / req ` +
+            `(l’app : ${fmt(many.graphql.cpuMsPerRequest?.app)} ms)`,
         );
     }
     if (!('skipped' in client)) {
