@@ -2,8 +2,9 @@
  * The bench's peer (issue 17): the scenario's answers served by a minimal hand-written Apollo
  * Server 5 + `pg` (peer-server.ts), to read the app's « CPU app / req » against what Apollo and
  * `pg` alone cost to deliver the same answers. The runner captures the app's answers to the first
- * PEER_INPUTS inputs into a table, checks that the peer gives them back, and loads the peer as it
- * loads the app (16 clients, its inputs in turn).
+ * PEER_INPUTS inputs into a table (with the floor statement's values for the same inputs), checks
+ * that the peer gives them back, and loads the peer as it loads the app (16 clients, its inputs in
+ * turn): reading the answers from the table, then running the floor statement (peer-server.ts).
  */
 
 /** Inputs whose answers are captured: the peer's load turns over them. */

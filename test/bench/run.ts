@@ -254,6 +254,9 @@ const perRequest = (ms: number | null, requests: number) => (ms === null ? null 
 
 type Run = { connections: number; graphql: Measure; sql?: Measure };
 
+/** The element of `list` in the middle when ordered by `by` (the median round of several). */
+const middle = <T>(list: T[], by: (t: T) => number): T => [...list].sort((a, b) => by(a) - by(b))[Math.floor(list.length / 2)];
+
 /** A round of the peer: as fast as it goes, and paced at the app's throughput. */
 type PeerRound = { free: Measure; paced: Measure };
 
@@ -337,7 +340,6 @@ async function measurePeer(
       url = await startPeer('floor');
       for (let r = 0; r < args.rounds; r++) floor.push(await measure(url, 'pair Apollo + pg + le SQL plancher', r, rate));
     }
-    const middle = <T>(list: T[], by: (t: T) => number) => [...list].sort((a, b) => by(a) - by(b))[Math.floor(list.length / 2)];
     const median = middle(rounds, (round) => round.free.rps);
     return { ...median, floor: floor.length ? middle(floor, (m) => m.cpuMsPerRequest?.app ?? 0) : undefined, rounds, floorRounds: floor };
   } finally {
@@ -533,8 +535,7 @@ async function main() {
           rounds.push({ graphql, sql });
         }
         // Several rounds: keep the round with the median GraphQL throughput.
-        const sorted = [...rounds].sort((a, b) => a.graphql.rps - b.graphql.rps);
-        runs.push({ connections, ...sorted[Math.floor(sorted.length / 2)], rounds: rounds.length > 1 ? rounds : undefined });
+        runs.push({ connections, ...middle(rounds, (round) => round.graphql.rps), rounds: rounds.length > 1 ? rounds : undefined });
       }
       const one = runs.find((r) => r.connections === 1);
       const many = [...runs].sort((a, b) => b.connections - a.connections)[0];

@@ -31,8 +31,9 @@ export interface BenchScenario {
   floorTargets?: { rps?: number; p50?: number; appCpuMs?: number };
   /**
    * Also measure the peer (peer.ts): the app's answers to this GraphQL request served by a minimal
-   * hand-written Apollo Server 5 + `pg`, at 16 clients. No target: its CPU per request is what
-   * the app's « CPU app / req » is read against.
+   * hand-written Apollo Server 5 + `pg` at 16 clients, as fast as it goes and at the app's rate,
+   * and, with `sql`, once more running that floor statement for each request. No target: its CPU
+   * per request is what the app's « CPU app / req » is read against.
    */
   peer?: boolean;
   /** Called once before measuring, with the benchmark database (e.g. to pick the inputs). */
