@@ -31,6 +31,7 @@ import { ThemeFirstCounts1764000000034 } from './1764000000034-theme-first-count
 import { OneCountIndex1764000000035 } from './1764000000035-one-count-index.js';
 import { CommuneScanIndex1764000000036 } from './1764000000036-commune-scan-index.js';
 import { FreshSinceOnce1764000000037 } from './1764000000037-fresh-since-once.js';
+import { DisplayGeometryStatistics1764000000038 } from './1764000000038-display-geometry-statistics.js';
 
 /** Every migration, in order. Listed explicitly so the build, the CLI and the tests agree. */
 export const migrations = [
@@ -67,4 +68,5 @@ export const migrations = [
   OneCountIndex1764000000035,
   CommuneScanIndex1764000000036,
   FreshSinceOnce1764000000037,
+  DisplayGeometryStatistics1764000000038,
 ];

@@ -83,3 +83,20 @@ describe('statistics at a start of the embedded database', () => {
     expect(await refreshStatisticsAtStart(server.ds)).toBe(false);
   });
 });
+
+describe('statistics of the territories (migration 1764000000038)', () => {
+  /** The territory's columns that `ANALYZE territory` gathered statistics for. */
+  const analysed = async () =>
+    (await server.ds.query<{ attname: string }[]>(`SELECT attname FROM pg_stats WHERE schemaname = 'public' AND tablename = 'territory' ORDER BY attname`)).map(
+      (r) => r.attname,
+    );
+
+  it('should gather them for the columns queries filter and join on, and not for the geometries that are only drawn', async () => {
+    await server.ds.query(`ANALYZE territory`);
+    const columns = await analysed();
+    expect(columns).toEqual(
+      expect.arrayContaining(['level', 'code', 'commune_code', 'epci_code', 'departement_code', 'region_code', 'geom', 'geom_proj', 'zone']),
+    );
+    for (const drawn of ['geom_display', 'geom_z7', 'geom_z9']) expect(columns, drawn).not.toContain(drawn);
+  });
+});
