@@ -1,12 +1,13 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** The territory's geometries that are only drawn: selected and returned, never compared in a condition. */
+/** The territory's geometries that are only drawn: selected and returned, never a join, an index or an order. */
 const DRAWN = ['geom_display', 'geom_z7', 'geom_z9'];
 
 /**
  * No planner statistics for the territory's drawn geometries (`geom_display`, and the maps'
  * `geom_z7` and `geom_z9`): queries select them (tiles, coverage, exports, a map's extent), none
- * filters, joins or sorts on them, so their statistics never shape a plan. Gathering them was the
+ * joins or sorts on them, and only the seed's fill-ins test them (for NULL or empty, on the rows of
+ * one level, read whole anyway): their statistics never shape a plan that matters. Gathering them was the
  * larger part of `ANALYZE territory`, which reads each sampled row's geometries whole. On the
  * demonstration's embedded database, warm: 1.41–2.26 s with them, 0.87 s without. At a first start,
  * where it runs once the territories are loaded (seeds/territories.ts), timed from the driver in
