@@ -156,6 +156,7 @@ async function insertMissing(ds: DataSource, inputs: SeedInput[], label: string,
     ),
   );
   const records: ActorRecord[] = [];
+  let bulk = false;
   for (const input of inputs) {
     if (existing.has(`${input.source}\u0000${input.name}`)) {
       report.existing++;
@@ -173,7 +174,7 @@ async function insertMissing(ds: DataSource, inputs: SeedInput[], label: string,
     // than the triggers: then the seed goes through the triggers whatever its size.
     const wide = records.some((r) => r.territories.some((t) => t.level === TerritoryLevel.PAYS || t.level === TerritoryLevel.REGION));
     const [{ actors: existingActors }] = await run<{ actors: number }>(ds, sql`SELECT count(*)::int AS actors FROM actor`);
-    const bulk = rebuildPaysOff(records.length, existingActors, wide ? 1 : 500);
+    bulk = rebuildPaysOff(records.length, existingActors, wide ? 1 : 500);
     await ds.transaction(async (m) => {
       // Seeding is an operator's step at start-up, not a request: no request timeout applies.
       await m.query(`SET LOCAL statement_timeout = 0`);
@@ -192,7 +193,7 @@ async function insertMissing(ds: DataSource, inputs: SeedInput[], label: string,
       if (bulk) await m.query(`SELECT gap_rebuild()`);
     });
   } else await dateSeeded(ds, inputs);
-  await refreshStatistics(ds, records.length);
+  await refreshStatistics(ds, records.length, undefined, { aggregatesRebuilt: bulk });
   report.created = records.length;
   if (report.created || report.rejected.length) {
     log(

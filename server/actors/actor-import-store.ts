@@ -100,7 +100,7 @@ export async function writePlan(
   plan: ImportPlan,
   before: { bases: ReadonlyMap<string, StoredRecord>; reach: ReadonlyMap<string, ActorReach> },
   { author, deferAggregatesFrom, onWritten }: WriteOptions,
-): Promise<void> {
+): Promise<{ aggregatesRebuilt: boolean }> {
   const writes = plan.create.length + plan.update.length;
   // A rebuild recomputes the whole directory (minutes for 100,000 actors): it pays off only when
   // the import rewrites a large share of it; otherwise the triggers' cost follows the import's size.
@@ -153,4 +153,5 @@ export async function writePlan(
     await run(m, sql`SELECT gap_rebuild()`);
     await run(m, sql`SET LOCAL app.gap_aggregates_deferred = 'off'`);
   }
+  return { aggregatesRebuilt: deferAggregates };
 }

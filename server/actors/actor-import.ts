@@ -157,6 +157,7 @@ export async function importParsed(ds: DataSource, services: ImportServices, fil
   }
   rejectRepeatedRows(built);
   const author = options.author ?? null;
+  let aggregatesRebuilt = false;
   try {
     await ds.transaction(async (m: EntityManager) => {
       const candidates = built.filter((b) => b.problems.length === 0);
@@ -181,7 +182,7 @@ export async function importParsed(ds: DataSource, services: ImportServices, fil
       report.problems = built.flatMap((b) => b.problems);
       report.rejected = built.filter((b) => b.problems.length > 0).length;
       if (dryRun || (mode === ImportMode.ALL_OR_NOTHING && report.rejected > 0)) throw new Rollback();
-      await writePlan(
+      ({ aggregatesRebuilt } = await writePlan(
         m,
         services.actors,
         plan,
@@ -191,10 +192,10 @@ export async function importParsed(ds: DataSource, services: ImportServices, fil
           deferAggregatesFrom: options.deferAggregatesFrom,
           onWritten: (done, writes) => progress({ phase: 'écriture', done, total: writes }),
         },
-      );
+      ));
     });
     report.committed = true;
-    await refreshStatistics(ds, report.created + report.updated, options.analyzeFrom);
+    await refreshStatistics(ds, report.created + report.updated, options.analyzeFrom, { aggregatesRebuilt });
   } catch (err) {
     // A number taken by a write committed meanwhile (the unique indexes): CONFLICT naming its actor, and nothing written.
     if (!(err instanceof Rollback)) throw await identifierConflict(ds, err);
