@@ -156,7 +156,6 @@ async function insertMissing(ds: DataSource, inputs: SeedInput[], label: string,
     ),
   );
   const records: ActorRecord[] = [];
-  let bulk = false;
   for (const input of inputs) {
     if (existing.has(`${input.source}\u0000${input.name}`)) {
       report.existing++;
@@ -166,6 +165,8 @@ async function insertMissing(ds: DataSource, inputs: SeedInput[], label: string,
     if (record) records.push(record);
     else report.rejected.push(`${input.name} (${problems.map((p) => `${p.field} : ${p.reason}`).join(' ; ')})`);
   }
+  /** The gap aggregates rebuilt once by this write (`gap_rebuild()`), rather than kept up by the triggers. */
+  let bulk = false;
   if (records.length) {
     // A national or regional body covers tens of thousands of communes, and a large batch many
     // more: then rebuilding the gap aggregates once is cheaper than keeping them up through the

@@ -26,13 +26,15 @@ const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Numb
 const schema = buildSchema(fs.readFileSync('schema.graphql', 'utf8'));
 const root = schema.getQueryType()?.getFields()[field];
 if (!root) throw new Error(`bench peer: no Query.${field}`);
-/** The captured answers and floor values, by key (read once: the floor mode's single statement is the floor's). */
-const captured = new Map(
-  (await pool.query<{ input: string; answer: unknown; sql_values: unknown[] | null }>(`SELECT input, answer, sql_values FROM ${PEER_TABLE}`)).rows.map((r) => [
-    r.input,
-    r,
-  ]),
-);
+/** The floor mode's captured answers and floor values, by key (read once: its single statement per request is the floor's). */
+const captured =
+  mode === 'floor'
+    ? new Map(
+        (await pool.query<{ input: string; answer: unknown; sql_values: unknown[] | null }>(`SELECT input, answer, sql_values FROM ${PEER_TABLE}`)).rows.map(
+          (r) => [r.input, r],
+        ),
+      )
+    : new Map<string, never>();
 /** The request's variables as the client sent them (before their coercion), the key of its answer. */
 interface PeerContext {
   variables?: Record<string, unknown>;
